@@ -1,0 +1,174 @@
+//! Which role may do what. The component checks every call here; hosts check nothing.
+
+use crate::error::{Error, FieldError, Result};
+use crate::model::{Actor, Channel, Role, SubjectRef};
+
+/// Every operation the component exposes, with what the decision depends on.
+#[derive(Clone, Copy, Debug)]
+pub enum Operation<'a> {
+    DeclarePurpose,
+    ReadCatalogue,
+    RegisterNotice,
+    RecordDecision { channel: Channel },
+    ReadStatus { subject: &'a SubjectRef },
+    ReadHistory,
+    VerifyLedger,
+    TakeAnchor,
+    ReadPolicy,
+    SetPolicy,
+    Reindex,
+    ListSubjects,
+}
+
+impl Operation<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::DeclarePurpose => "declare a purpose",
+            Operation::ReadCatalogue => "read purposes and notices",
+            Operation::RegisterNotice => "register a notice",
+            Operation::RecordDecision { .. } => "record a decision",
+            Operation::ReadStatus { .. } => "read a consent status",
+            Operation::ReadHistory => "read a consent history",
+            Operation::VerifyLedger => "verify the ledger",
+            Operation::TakeAnchor => "take an anchor",
+            Operation::ReadPolicy => "read the policy",
+            Operation::SetPolicy => "change the policy",
+            Operation::Reindex => "rebuild indexes",
+            Operation::ListSubjects => "list subjects",
+        }
+    }
+}
+
+/// Whether `role` may perform `op`.
+pub fn permits(role: Role, op: Operation<'_>) -> bool {
+    use Role::*;
+    match op {
+        Operation::ReadCatalogue => true,
+        Operation::DeclarePurpose | Operation::RegisterNotice | Operation::SetPolicy => {
+            matches!(role, Admin | Dpo)
+        }
+        // A visitor records their own choices, only where visitors express them.
+        Operation::RecordDecision { channel } => match role {
+            Admin | Dpo | Support | System => true,
+            Public => matches!(
+                channel,
+                Channel::WebForm | Channel::CookieBanner | Channel::Checkout
+            ),
+        },
+        // A visitor may read the status of its own banner id, never look up an e-mail.
+        Operation::ReadStatus { subject } => match role {
+            Admin | Dpo | Support | System => true,
+            Public => matches!(subject, SubjectRef::External(_)),
+        },
+        Operation::ReadHistory => matches!(role, Admin | Dpo | Support | System),
+        Operation::ReadPolicy => matches!(role, Admin | Dpo | Support | System),
+        Operation::VerifyLedger
+        | Operation::TakeAnchor
+        | Operation::Reindex
+        | Operation::ListSubjects => {
+            matches!(role, Admin | Dpo | System)
+        }
+    }
+}
+
+/// Check the actor's identity and role for `op`.
+pub fn authorize(actor: &Actor, op: Operation<'_>) -> Result<()> {
+    crate::validate::actor(actor)?;
+    if permits(actor.role, op) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(FieldError::new(
+            "actor.role",
+            "role-permitted",
+            format!("the {} role may not {}", actor.role.as_str(), op.name()),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let email = SubjectRef::Email("a@example.org".into());
+        let ext = SubjectRef::External("v-1".into());
+        use Role::*;
+        // (operation, roles allowed)
+        let table: Vec<(Operation, &[Role])> = vec![
+            (Operation::DeclarePurpose, &[Admin, Dpo]),
+            (Operation::RegisterNotice, &[Admin, Dpo]),
+            (Operation::SetPolicy, &[Admin, Dpo]),
+            (
+                Operation::ReadCatalogue,
+                &[Admin, Dpo, Support, System, Public],
+            ),
+            (
+                Operation::RecordDecision {
+                    channel: Channel::CookieBanner,
+                },
+                &[Admin, Dpo, Support, System, Public],
+            ),
+            (
+                Operation::RecordDecision {
+                    channel: Channel::Phone,
+                },
+                &[Admin, Dpo, Support, System],
+            ),
+            (
+                Operation::RecordDecision {
+                    channel: Channel::Import,
+                },
+                &[Admin, Dpo, Support, System],
+            ),
+            (
+                Operation::ReadStatus { subject: &ext },
+                &[Admin, Dpo, Support, System, Public],
+            ),
+            (
+                Operation::ReadStatus { subject: &email },
+                &[Admin, Dpo, Support, System],
+            ),
+            (Operation::ReadHistory, &[Admin, Dpo, Support, System]),
+            (Operation::ReadPolicy, &[Admin, Dpo, Support, System]),
+            (Operation::VerifyLedger, &[Admin, Dpo, System]),
+            (Operation::TakeAnchor, &[Admin, Dpo, System]),
+            (Operation::Reindex, &[Admin, Dpo, System]),
+            (Operation::ListSubjects, &[Admin, Dpo, System]),
+        ];
+        for (op, allowed) in table {
+            for role in [Admin, Dpo, Support, System, Public] {
+                assert_eq!(
+                    permits(role, op),
+                    allowed.contains(&role),
+                    "{role:?} × {op:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn refusal_names_role_and_rule() {
+        let actor = Actor {
+            id: "visitor".into(),
+            role: Role::Public,
+        };
+        match authorize(&actor, Operation::SetPolicy) {
+            Err(Error::Forbidden(e)) => {
+                assert_eq!(
+                    (e.field.as_str(), e.rule.as_str()),
+                    ("actor.role", "role-permitted")
+                );
+                assert!(e.message.contains("public"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let nameless = Actor {
+            id: " ".into(),
+            role: Role::Admin,
+        };
+        assert!(
+            matches!(authorize(&nameless, Operation::SetPolicy), Err(Error::InvalidInput(e)) if e.field == "actor.id")
+        );
+    }
+}

@@ -1,0 +1,749 @@
+//! Consent: declared purposes, versioned notices, hash-chained receipts, status.
+
+use std::collections::BTreeSet;
+
+use data_encoding::{BASE32_NOPAD, BASE64};
+
+use crate::Fichier;
+use crate::authz::{Operation, authorize};
+use crate::crypto::{sha256_hex, sha256_parts};
+use crate::docs::{
+    self, NoticeCatalogue, NoticeText, PurposeCatalogue, ReceiptEntry, ReceiptSummary, SubjectHead,
+};
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::service::place;
+use crate::store::{self, Bucket, Store, storage_error};
+use crate::time::{self, Instant};
+use crate::validate::{self, MAX_TEXT_BYTES};
+
+/// The hash every subject's chain starts from.
+pub fn genesis(sid: &str) -> String {
+    hex::encode(sha256_parts(&[b"fichier/genesis/v1", sid.as_bytes()]))
+}
+
+/// `hash(n) = SHA-256("fichier/receipt/v1" ‖ hash(n−1) ‖ stored bytes of receipt n)`.
+pub fn chain_hash(prev: &str, stored: &[u8]) -> String {
+    hex::encode(sha256_parts(&[
+        b"fichier/receipt/v1",
+        prev.as_bytes(),
+        stored,
+    ]))
+}
+
+/// A parsed notice reference `<purposes joined by +>:<lang>:v<version>`.
+fn parse_reference(field: &str, reference: &str) -> Result<(Vec<String>, String, u32)> {
+    let bad = || {
+        Error::invalid(
+            field,
+            "notice-reference-syntax",
+            "a notice reference looks like analytics+newsletter:fr:v2",
+        )
+    };
+    if reference.len() > 2048 {
+        return Err(Error::invalid(
+            field,
+            "max-length",
+            "a notice reference has at most 2048 characters",
+        ));
+    }
+    let mut parts = reference.split(':');
+    let (Some(purposes), Some(lang), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    let version: u32 = version
+        .strip_prefix('v')
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v >= 1)
+        .ok_or_else(bad)?;
+    let purposes: Vec<String> = purposes.split('+').map(str::to_string).collect();
+    for p in &purposes {
+        validate::purpose_id(field, p).map_err(|_| bad())?;
+    }
+    validate::lang(field, lang).map_err(|_| bad())?;
+    Ok((purposes, lang.to_string(), version))
+}
+
+fn series(purposes: &[String], lang: &str) -> String {
+    format!("{}:{}", purposes.join("+"), lang)
+}
+
+impl<S: Store> Fichier<'_, S> {
+    // ---------------------------------------------------------------- purposes
+
+    pub fn declare_purpose(&mut self, actor: &Actor, input: PurposeInput) -> Result<Purpose> {
+        authorize(actor, Operation::DeclarePurpose)?;
+        validate::purpose_id("input.id", &input.id)?;
+        validate::printable("input.title", &input.title, 200)?;
+        if input
+            .validity_months
+            .is_some_and(|m| !(1..=120).contains(&m))
+        {
+            return Err(Error::invalid(
+                "input.validity-months",
+                "range-1-120",
+                "a validity is 1 to 120 months",
+            ));
+        }
+        let at = time::format(self.now);
+        let unchanged = std::cell::RefCell::new(None);
+        self.update::<PurposeCatalogue, Purpose>(
+            Bucket::Data,
+            docs::PURPOSES_KEY,
+            |_, current| {
+                let mut cat = current.unwrap_or_default();
+                let existing = cat.purposes.iter().position(|p| p.id == input.id);
+                if let Some(p) = existing.map(|i| &cat.purposes[i]) {
+                    if p.kind == input.kind
+                        && p.title == input.title
+                        && p.validity_months == input.validity_months
+                    {
+                        *unchanged.borrow_mut() = Some(p.clone());
+                        return Ok(None);
+                    }
+                }
+                let purpose = Purpose {
+                    id: input.id.clone(),
+                    kind: input.kind,
+                    title: input.title.clone(),
+                    validity_months: input.validity_months,
+                    revision: existing.map_or(1, |i| cat.purposes[i].revision + 1),
+                    declared_at: at.clone(),
+                    declared_by: actor.clone(),
+                };
+                match existing {
+                    Some(i) => cat.purposes[i] = purpose.clone(),
+                    None => {
+                        cat.purposes.push(purpose.clone());
+                        cat.purposes.sort_by(|a, b| a.id.cmp(&b.id));
+                    }
+                }
+                Ok(Some((cat, purpose)))
+            },
+            || {
+                unchanged
+                    .borrow_mut()
+                    .take()
+                    .unwrap_or_else(|| unreachable!("set when unchanged"))
+            },
+        )
+    }
+
+    pub(crate) fn purposes(&self) -> Result<Vec<Purpose>> {
+        Ok(self
+            .get_doc::<PurposeCatalogue>(Bucket::Data, docs::PURPOSES_KEY)?
+            .unwrap_or_default()
+            .purposes)
+    }
+
+    pub(crate) fn purpose(&self, id: &str, field: &str) -> Result<Purpose> {
+        validate::purpose_id(field, id)?;
+        self.purposes()?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| {
+                Error::not_found(
+                    field,
+                    "declared-purpose",
+                    format!("no purpose {id} is declared"),
+                )
+            })
+    }
+
+    pub fn list_purposes(&mut self, actor: &Actor) -> Result<Vec<Purpose>> {
+        authorize(actor, Operation::ReadCatalogue)?;
+        self.purposes()
+    }
+
+    // ---------------------------------------------------------------- notices
+
+    pub fn register_notice(&mut self, actor: &Actor, input: NoticeInput) -> Result<Notice> {
+        authorize(actor, Operation::RegisterNotice)?;
+        if input.purposes.is_empty() {
+            return Err(Error::invalid(
+                "input.purposes",
+                "non-empty",
+                "a notice informs about at least one purpose",
+            ));
+        }
+        if input.purposes.len() > 32 {
+            return Err(Error::invalid(
+                "input.purposes",
+                "max-items",
+                "a notice covers at most 32 purposes",
+            ));
+        }
+        let declared = self.purposes()?;
+        let mut purposes = BTreeSet::new();
+        for (i, p) in input.purposes.iter().enumerate() {
+            let field = format!("input.purposes[{i}]");
+            validate::purpose_id(&field, p)?;
+            if !declared.iter().any(|d| &d.id == p) {
+                return Err(Error::not_found(
+                    field,
+                    "declared-purpose",
+                    format!("no purpose {p} is declared"),
+                ));
+            }
+            purposes.insert(p.clone());
+        }
+        let purposes: Vec<String> = purposes.into_iter().collect();
+        validate::lang("input.lang", &input.lang)?;
+        if input.text.trim().is_empty() {
+            return Err(Error::invalid(
+                "input.text",
+                "non-empty",
+                "a notice text must not be empty",
+            ));
+        }
+        if input.text.len() > MAX_TEXT_BYTES {
+            return Err(Error::invalid(
+                "input.text",
+                "max-bytes",
+                "a notice text is at most 64 KiB",
+            ));
+        }
+        let sha = sha256_hex(input.text.as_bytes());
+        // The text is immutable and content-addressed: write it before the commit point.
+        let text_key = docs::notice_text_key(&sha);
+        if self.get_raw(Bucket::Data, &text_key)?.is_none() {
+            self.set_raw(
+                Bucket::Data,
+                &text_key,
+                &store::encode(&NoticeText {
+                    text: input.text.clone(),
+                }),
+            )?;
+        }
+        let series_id = series(&purposes, &input.lang);
+        let at = time::format(self.now);
+        let lang = input.lang.clone();
+        let found = std::cell::RefCell::new(None);
+        let notice = self.update::<NoticeCatalogue, Notice>(
+            Bucket::Data,
+            docs::NOTICES_KEY,
+            |_, current| {
+                let mut cat = current.unwrap_or_default();
+                let in_series: Vec<&Notice> = cat
+                    .notices
+                    .iter()
+                    .filter(|n| series(&n.purposes, &n.lang) == series_id)
+                    .collect();
+                if let Some(same) = in_series.iter().find(|n| n.sha256 == sha) {
+                    *found.borrow_mut() = Some((*same).clone());
+                    return Ok(None);
+                }
+                let version = in_series.iter().map(|n| n.version).max().unwrap_or(0) + 1;
+                let notice = Notice {
+                    reference: format!("{series_id}:v{version}"),
+                    purposes: purposes.clone(),
+                    lang: lang.clone(),
+                    version,
+                    sha256: sha.clone(),
+                    registered_at: at.clone(),
+                };
+                cat.notices.push(notice.clone());
+                cat.notices.sort_by(|a, b| {
+                    (&a.purposes, &a.lang, a.version).cmp(&(&b.purposes, &b.lang, b.version))
+                });
+                Ok(Some((cat, notice)))
+            },
+            || {
+                found
+                    .borrow_mut()
+                    .take()
+                    .unwrap_or_else(|| unreachable!("set when unchanged"))
+            },
+        )?;
+        Ok(notice)
+    }
+
+    fn notice(&self, field: &str, reference: &str) -> Result<Notice> {
+        let (purposes, lang, version) = parse_reference(field, reference)?;
+        let cat = self
+            .get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?
+            .unwrap_or_default();
+        cat.notices
+            .into_iter()
+            .find(|n| n.purposes == purposes && n.lang == lang && n.version == version)
+            .ok_or_else(|| {
+                Error::not_found(
+                    field,
+                    "registered-notice",
+                    format!("no notice {reference} is registered"),
+                )
+            })
+    }
+
+    pub fn get_notice(&mut self, actor: &Actor, reference: &str) -> Result<(Notice, String)> {
+        authorize(actor, Operation::ReadCatalogue)?;
+        let notice = self.notice("reference", reference)?;
+        let key = docs::notice_text_key(&notice.sha256);
+        let text: NoticeText = self.get_doc(Bucket::Data, &key)?.ok_or_else(|| {
+            Error::corrupted(
+                place(Bucket::Data, &key),
+                "text-present",
+                "the notice's text is missing from the store",
+            )
+        })?;
+        if sha256_hex(text.text.as_bytes()) != notice.sha256 {
+            return Err(Error::corrupted(
+                place(Bucket::Data, &key),
+                "sha256-matches",
+                "the stored text does not match its SHA-256",
+            ));
+        }
+        Ok((notice, text.text))
+    }
+
+    pub fn list_notices(&mut self, actor: &Actor) -> Result<Vec<Notice>> {
+        authorize(actor, Operation::ReadCatalogue)?;
+        let mut notices = self
+            .get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?
+            .unwrap_or_default()
+            .notices;
+        notices.sort_by(|a, b| a.reference.cmp(&b.reference));
+        Ok(notices)
+    }
+
+    // ---------------------------------------------------------------- receipts
+
+    pub fn record_decision(&mut self, actor: &Actor, input: ReceiptInput) -> Result<Receipt> {
+        authorize(
+            actor,
+            Operation::RecordDecision {
+                channel: input.channel,
+            },
+        )?;
+        // Validate everything before touching the store.
+        let sid = self.subject_id("input.subject", &input.subject)?;
+        let purpose = self.purpose(&input.purpose, "input.purpose")?;
+        let policy = self.current_policy()?;
+        let notice = match &input.notice {
+            Some(r) => {
+                let n = self.notice("input.notice", r)?;
+                if !n.purposes.contains(&purpose.id) {
+                    return Err(Error::invalid(
+                        "input.notice",
+                        "notice-covers-purpose",
+                        format!("notice {r} does not inform about {}", purpose.id),
+                    ));
+                }
+                Some(NoticeCitation {
+                    reference: n.reference,
+                    sha256: n.sha256,
+                })
+            }
+            None if input.decision == Decision::Grant => {
+                return Err(Error::invalid(
+                    "input.notice",
+                    "grant-cites-notice",
+                    "a grant must cite the notice that was shown (Art. 7(1))",
+                ));
+            }
+            None => None,
+        };
+        let at = match &input.at {
+            Some(a) => {
+                let t = time::parse("input.at", a)?;
+                let skew =
+                    chrono::Duration::seconds(i64::from(policy.settings.max_future_skew_seconds));
+                if t > self.now + skew {
+                    return Err(Error::invalid(
+                        "input.at",
+                        "not-in-future",
+                        "a decision cannot be dated in the future",
+                    ));
+                }
+                t
+            }
+            None => self.now,
+        };
+        if let Some(id) = &input.receipt_id {
+            validate::receipt_id("input.receipt-id", id)?;
+        }
+        let ip_truncated = input
+            .client_ip
+            .as_deref()
+            .map(|ip| validate::truncate_ip("input.client-ip", ip))
+            .transpose()?;
+        let user_agent_sha256 = match &input.user_agent {
+            Some(ua) if ua.len() > 8 * 1024 => {
+                return Err(Error::invalid(
+                    "input.user-agent",
+                    "max-bytes",
+                    "a User-Agent is at most 8 KiB",
+                ));
+            }
+            Some(ua) => Some(sha256_hex(ua.as_bytes())),
+            None => None,
+        };
+        match input.age {
+            Some(AgeDeclaration::Age(a)) if a > 130 => {
+                return Err(Error::invalid(
+                    "input.age.age",
+                    "range-0-130",
+                    "an age is 0 to 130 years",
+                ));
+            }
+            Some(AgeDeclaration::BirthYear(y))
+                if i32::from(y) < 1890 || i32::from(y) > chrono::Datelike::year(&self.now) =>
+            {
+                return Err(Error::invalid(
+                    "input.age.birth-year",
+                    "plausible-year",
+                    "a birth year is from 1890 to this year",
+                ));
+            }
+            _ => {}
+        }
+        let receipt_id = match &input.receipt_id {
+            Some(id) => id.clone(),
+            None => {
+                let mut r = [0u8; 16];
+                self.entropy.fill(&mut r);
+                format!("r-{}", BASE32_NOPAD.encode(&r).to_lowercase())
+            }
+        };
+
+        self.check_master_key(true)?;
+        let dek = self
+            .data_key(&sid, true)?
+            .ok_or_else(|| Error::Other("data key not created".into()))?;
+        let recorded_at = time::format(self.now);
+        let at = time::format(at);
+        let mut is_new = false;
+        let receipt = self.update::<SubjectHead, Receipt>(
+            Bucket::Data,
+            &docs::subject_key(&sid),
+            |this, head| {
+                let mut body = match &head {
+                    Some(h) => this.open_head(&sid, h)?,
+                    None => docs::HeadBody::default(),
+                };
+                is_new = head.is_none();
+                if body.receipts.iter().any(|r| r.id == receipt_id) {
+                    return Err(Error::conflict(
+                        "input.receipt-id",
+                        "unique-per-subject",
+                        format!("receipt {receipt_id} is already recorded for this subject"),
+                    ));
+                }
+                match &input.subject {
+                    SubjectRef::Email(e) => {
+                        body.email = Some(validate::email("input.subject.email", e)?)
+                    }
+                    SubjectRef::External(x) => body.external = Some(x.clone()),
+                    SubjectRef::Subject(_) if head.is_none() => {
+                        return Err(Error::not_found(
+                            "input.subject.subject",
+                            "known-subject",
+                            "no subject has this id; name a new subject by e-mail or external id",
+                        ));
+                    }
+                    SubjectRef::Subject(_) => {}
+                }
+                let mut chain = head.map(|h| h.chain).unwrap_or_default();
+                let prev = chain.last().cloned().unwrap_or_else(|| genesis(&sid));
+                let seq = u32::try_from(chain.len() + 1)
+                    .map_err(|_| Error::Other("chain too long".into()))?;
+                let mut receipt = Receipt {
+                    id: receipt_id.clone(),
+                    subject: sid.clone(),
+                    seq,
+                    purpose: purpose.id.clone(),
+                    decision: input.decision,
+                    given_by: input.given_by,
+                    channel: input.channel,
+                    notice: notice.clone(),
+                    at: at.clone(),
+                    recorded_at: recorded_at.clone(),
+                    recorded_by: actor.clone(),
+                    ip_truncated: ip_truncated.clone(),
+                    user_agent_sha256: user_agent_sha256.clone(),
+                    gpc: input.gpc,
+                    age: input.age,
+                    hash: String::new(),
+                    prev: prev.clone(),
+                };
+                let plain = serde_json::to_vec(&receipt)
+                    .unwrap_or_else(|_| unreachable!("receipts serialise"));
+                let sealed = dek.seal("receipt", &sid, &plain, this.entropy);
+                let stored = store::encode(&ReceiptEntry {
+                    sealed: BASE64.encode(&sealed),
+                });
+                let hash = chain_hash(&prev, &stored);
+                // Immutable entry first; the head swap below is the commit point.
+                this.set_raw(Bucket::Data, &docs::receipt_key(&sid, &hash), &stored)?;
+                receipt.hash = hash.clone();
+                chain.push(hash);
+                body.receipts.push(ReceiptSummary {
+                    id: receipt.id.clone(),
+                    seq,
+                    purpose: receipt.purpose.clone(),
+                    decision: receipt.decision,
+                    given_by: receipt.given_by,
+                    at: receipt.at.clone(),
+                    age: receipt.age,
+                });
+                let head = this.seal_head(&sid, chain, &body, &dek);
+                Ok(Some((head, receipt)))
+            },
+            || unreachable!("recording always writes"),
+        )?;
+        if is_new {
+            // Derived index; a failure here is repaired by `reindex`.
+            let _ = self.index_subject(&sid);
+        }
+        Ok(receipt)
+    }
+
+    pub fn status(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<SubjectStatus> {
+        authorize(actor, Operation::ReadStatus { subject })?;
+        let sid = self.subject_id("subject", subject)?;
+        let policy = self.current_policy()?;
+        let purposes = self.purposes()?;
+        self.check_master_key(false)?;
+        let loaded = self.load_subject(&sid)?;
+        let purposes = purposes
+            .iter()
+            .map(|p| purpose_status(p, &policy.settings, &loaded.body.receipts, self.now))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SubjectStatus {
+            subject: sid,
+            purposes,
+        })
+    }
+
+    pub fn history(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<Receipt>> {
+        authorize(actor, Operation::ReadHistory)?;
+        let sid = self.subject_id("subject", subject)?;
+        self.check_master_key(false)?;
+        let loaded = self.load_subject(&sid)?;
+        let Some(head) = loaded.head else {
+            return Ok(Vec::new());
+        };
+        self.read_receipts(&sid, &head)
+    }
+
+    /// Every receipt of a stored chain, checked against its chain hash and opened.
+    pub(crate) fn read_receipts(&mut self, sid: &str, head: &SubjectHead) -> Result<Vec<Receipt>> {
+        let dek = self.data_key(sid, false)?.ok_or_else(|| {
+            Error::corrupted(
+                place(Bucket::Keys, &docs::dek_key(sid)),
+                "key-present",
+                "the subject's data key is missing",
+            )
+        })?;
+        let keys: Vec<String> = head
+            .chain
+            .iter()
+            .map(|h| docs::receipt_key(sid, h))
+            .collect();
+        let values = self
+            .store
+            .get_many(Bucket::Data, &keys)
+            .map_err(|e| storage_error(Bucket::Data, e))?;
+        let mut prev = genesis(sid);
+        let mut out = Vec::with_capacity(values.len());
+        for ((hash, key), value) in head.chain.iter().zip(&keys).zip(values) {
+            let at = place(Bucket::Data, key);
+            let stored = value.ok_or_else(|| {
+                Error::corrupted(&at, "receipt-present", "a receipt of the chain is missing")
+            })?;
+            if &chain_hash(&prev, &stored) != hash {
+                return Err(Error::corrupted(
+                    &at,
+                    "receipt-hash",
+                    "the receipt does not match its chain hash",
+                ));
+            }
+            let entry: ReceiptEntry = store::decode(&at, &stored)?;
+            let sealed = BASE64
+                .decode(entry.sealed.as_bytes())
+                .map_err(|_| Error::corrupted(&at, "decodes", "not base64"))?;
+            let plain = dek.open("receipt", sid, &sealed).ok_or_else(|| {
+                Error::corrupted(&at, "aead-authentic", "the receipt fails authentication")
+            })?;
+            let mut receipt: Receipt = serde_json::from_slice(&plain)
+                .map_err(|e| Error::corrupted(&at, "decodes", e.to_string()))?;
+            receipt.hash = hash.clone();
+            prev = hash.clone();
+            out.push(receipt);
+        }
+        Ok(out)
+    }
+}
+
+/// The lowest age the subject can have at `t`, from the latest age declaration made
+/// at or before `t` (conservative: a minor is never taken for an adult).
+fn min_age_at(receipts: &[ReceiptSummary], t: Instant) -> Option<u32> {
+    let declared = receipts
+        .iter()
+        .filter_map(|r| Some((time::parse("at", &r.at).ok()?, r.seq, r.age?)))
+        .filter(|(at, _, _)| *at <= t)
+        .max_by_key(|(at, seq, _)| (*at, *seq))?;
+    let (declared_at, _, age) = declared;
+    Some(match age {
+        AgeDeclaration::Age(a) => u32::from(a) + time::whole_years_between(declared_at, t),
+        AgeDeclaration::BirthYear(y) => {
+            let years = chrono::Datelike::year(&t) - i32::from(y) - 1;
+            u32::try_from(years).unwrap_or(0)
+        }
+    })
+}
+
+/// The status of `purpose` from a subject's receipt summaries. Pure.
+pub fn purpose_status(
+    purpose: &Purpose,
+    policy: &PolicyInput,
+    receipts: &[ReceiptSummary],
+    now: Instant,
+) -> Result<PurposeStatus> {
+    let validity = policy.validity_of(purpose.kind);
+    let grant_months = purpose.validity_months.or(validity.grant_months);
+    let refusal_months = validity.refusal_months;
+    let timed = |by: GivenBy| -> Option<(Instant, &ReceiptSummary)> {
+        receipts
+            .iter()
+            .filter(|r| r.purpose == purpose.id && r.given_by == by)
+            .filter_map(|r| Some((time::parse("at", &r.at).ok()?, r)))
+            .max_by_key(|(at, r)| (*at, r.seq))
+    };
+    let status = |state: ConsentState,
+                  reason: String,
+                  r: Option<&ReceiptSummary>,
+                  expires: Option<Instant>| PurposeStatus {
+        purpose: purpose.id.clone(),
+        state,
+        reason,
+        receipt: r.map(|r| r.id.clone()),
+        expires_at: expires.map(time::format),
+    };
+    let Some((at, latest)) = timed(GivenBy::Subject) else {
+        return Ok(status(
+            ConsentState::NeverAsked,
+            "no decision has been recorded for this purpose".into(),
+            None,
+            None,
+        ));
+    };
+    let expiry = |months: Option<u32>| months.and_then(|m| time::add_months(at, m));
+    match latest.decision {
+        Decision::Refuse | Decision::Withdraw => {
+            let (state, word) = if latest.decision == Decision::Refuse {
+                (ConsentState::Refused, "refused")
+            } else {
+                (ConsentState::Withdrawn, "withdrew")
+            };
+            let expires = expiry(refusal_months);
+            if let Some(e) = expires.filter(|e| *e <= now) {
+                return Ok(status(
+                    ConsentState::Expired,
+                    format!(
+                        "the person {word} on {}; that choice is respected for {} months, until {}: ask again",
+                        latest.at,
+                        refusal_months.unwrap_or(0),
+                        time::format(e)
+                    ),
+                    Some(latest),
+                    Some(e),
+                ));
+            }
+            Ok(status(
+                state,
+                format!("the person {word} on {}", latest.at),
+                Some(latest),
+                expires,
+            ))
+        }
+        Decision::Grant => {
+            let expires = expiry(grant_months);
+            if let Some(e) = expires.filter(|e| *e <= now) {
+                return Ok(status(
+                    ConsentState::Expired,
+                    format!(
+                        "consent given on {} was valid for {} months, until {}: ask again",
+                        latest.at,
+                        grant_months.unwrap_or(0),
+                        time::format(e)
+                    ),
+                    Some(latest),
+                    Some(e),
+                ));
+            }
+            let minor_age = u32::from(policy.minor_age());
+            let minor = min_age_at(receipts, at).is_some_and(|a| a < minor_age);
+            if !minor {
+                return Ok(status(
+                    ConsentState::Given,
+                    format!("consent given on {}", latest.at),
+                    Some(latest),
+                    expires,
+                ));
+            }
+            match timed(GivenBy::Parent) {
+                None => Ok(status(
+                    ConsentState::PendingParentalConsent,
+                    format!(
+                        "the person was under {minor_age} when consenting; a parent must co-consent (Art. 8, LIL art. 45)"
+                    ),
+                    Some(latest),
+                    None,
+                )),
+                Some((_, parent)) if parent.decision == Decision::Grant => {
+                    let parent_expires = time::parse("at", &parent.at)
+                        .ok()
+                        .and_then(|p| grant_months.and_then(|m| time::add_months(p, m)));
+                    let expires = match (expires, parent_expires) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    if let Some(e) = expires.filter(|e| *e <= now) {
+                        return Ok(status(
+                            ConsentState::Expired,
+                            format!(
+                                "the parent's co-consent expired on {}: ask again",
+                                time::format(e)
+                            ),
+                            Some(parent),
+                            Some(e),
+                        ));
+                    }
+                    Ok(status(
+                        ConsentState::Given,
+                        format!(
+                            "consent given on {} with a parent's co-consent on {}",
+                            latest.at, parent.at
+                        ),
+                        Some(latest),
+                        expires,
+                    ))
+                }
+                Some((_, parent)) => {
+                    let state = if parent.decision == Decision::Refuse {
+                        ConsentState::Refused
+                    } else {
+                        ConsentState::Withdrawn
+                    };
+                    Ok(status(
+                        state,
+                        format!(
+                            "the person is a minor and a parent {} on {}",
+                            if parent.decision == Decision::Refuse {
+                                "refused"
+                            } else {
+                                "withdrew"
+                            },
+                            parent.at
+                        ),
+                        Some(parent),
+                        None,
+                    ))
+                }
+            }
+        }
+    }
+}

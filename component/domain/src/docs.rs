@@ -1,0 +1,169 @@
+//! The stored documents and their keys. Every value fichier writes is one of these,
+//! in the versioned envelope of [`crate::store::encode`].
+//!
+//! Data bucket (`default`):
+//! - `policy` — [`PolicyDoc`], commit point of policy changes.
+//! - `purposes` — [`PurposeCatalogue`], commit point of purpose declarations.
+//! - `notices` — [`NoticeCatalogue`], commit point of notice registrations.
+//! - `notice-text/<sha256>` — [`NoticeText`], immutable, content-addressed.
+//! - `subject/<sid>` — [`SubjectHead`], commit point of every change to a subject.
+//! - `receipt/<sid>/<chain hash>` — [`ReceiptEntry`], immutable, content-addressed.
+//! - `anchor/head` — [`AnchorHead`], commit point of anchors.
+//! - `anchor/<root>` — [`AnchorDoc`], immutable; `anchor-leaves/<sha256>` — [`AnchorLeaves`].
+//! - `index/subjects/<xx>` — [`SubjectShard`], derived (rebuilt by `reindex`).
+//!
+//! Keys bucket (`keys`):
+//! - `check` — [`KeyCheck`]; `dek/<sid>` — [`WrappedKey`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Actor, AgeDeclaration, Decision, GivenBy, Notice, Policy, Purpose};
+use crate::store::Document;
+
+macro_rules! document {
+    ($t:ty, $kind:literal, $schema:literal) => {
+        impl Document for $t {
+            const KIND: &'static str = $kind;
+            const SCHEMA: u32 = $schema;
+        }
+    };
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PolicyDoc {
+    /// Every version, oldest first; the last is current.
+    pub versions: Vec<Policy>,
+}
+document!(PolicyDoc, "policy", 1);
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PurposeCatalogue {
+    pub purposes: Vec<Purpose>,
+}
+document!(PurposeCatalogue, "purposes", 1);
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NoticeCatalogue {
+    pub notices: Vec<Notice>,
+}
+document!(NoticeCatalogue, "notices", 1);
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NoticeText {
+    pub text: String,
+}
+document!(NoticeText, "notice-text", 1);
+
+/// A subject's head: the chain in clear (hashes only), everything else sealed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SubjectHead {
+    pub subject: String,
+    /// Chain hashes, lower-case hex, receipt 1 first.
+    pub chain: Vec<String>,
+    /// [`HeadBody`], sealed under the subject's data key (base64).
+    pub sealed: String,
+}
+document!(SubjectHead, "subject-head", 1);
+
+/// The sealed part of a subject's head.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct HeadBody {
+    pub email: Option<String>,
+    pub external: Option<String>,
+    pub receipts: Vec<ReceiptSummary>,
+}
+
+/// What status needs of a receipt, kept in the head so status is one read.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub struct ReceiptSummary {
+    pub id: String,
+    pub seq: u32,
+    pub purpose: String,
+    pub decision: Decision,
+    pub given_by: GivenBy,
+    pub at: String,
+    pub age: Option<AgeDeclaration>,
+}
+
+/// One receipt, sealed under the subject's data key (base64).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReceiptEntry {
+    pub sealed: String,
+}
+document!(ReceiptEntry, "receipt", 1);
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AnchorHead {
+    pub seq: u64,
+    pub root: String,
+}
+document!(AnchorHead, "anchor-head", 1);
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AnchorDoc {
+    pub anchor: crate::model::Anchor,
+    pub taken_by: Actor,
+    /// Keys (`anchor-leaves/<sha256>`) of the leaf chunks, in order.
+    pub chunks: Vec<String>,
+}
+document!(AnchorDoc, "anchor", 1);
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AnchorLeaf {
+    pub subject: String,
+    pub len: u32,
+    pub head: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AnchorLeaves {
+    pub leaves: Vec<AnchorLeaf>,
+}
+document!(AnchorLeaves, "anchor-leaves", 1);
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SubjectShard {
+    pub subjects: Vec<String>,
+}
+document!(SubjectShard, "subject-shard", 1);
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyCheck {
+    pub value: String,
+}
+document!(KeyCheck, "key-check", 1);
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WrappedKey {
+    pub wrapped: String,
+}
+document!(WrappedKey, "wrapped-key", 1);
+
+pub fn subject_key(sid: &str) -> String {
+    format!("subject/{sid}")
+}
+pub fn receipt_key(sid: &str, hash: &str) -> String {
+    format!("receipt/{sid}/{hash}")
+}
+pub fn dek_key(sid: &str) -> String {
+    format!("dek/{sid}")
+}
+pub fn shard_key(shard: &str) -> String {
+    format!("index/subjects/{shard}")
+}
+pub const POLICY_KEY: &str = "policy";
+pub const PURPOSES_KEY: &str = "purposes";
+pub const NOTICES_KEY: &str = "notices";
+pub const ANCHOR_HEAD_KEY: &str = "anchor/head";
+pub const KEY_CHECK_KEY: &str = "check";
+pub fn notice_text_key(sha: &str) -> String {
+    format!("notice-text/{sha}")
+}
+pub fn anchor_key(root: &str) -> String {
+    format!("anchor/{root}")
+}
+pub fn anchor_leaves_key(sha: &str) -> String {
+    format!("anchor-leaves/{sha}")
+}

@@ -1,0 +1,123 @@
+//! The one error type of every fichier operation, mirroring the WIT `error` variant.
+
+use std::fmt;
+
+/// Which field broke which rule.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldError {
+    /// Dotted path into the call's input, or a named resource (`config:master_key`, `store:…`).
+    pub field: String,
+    /// Stable kebab-case rule identifier.
+    pub rule: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every way an operation can fail. Each case but `Other` names a field and a rule.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("invalid input: {0}")]
+    InvalidInput(FieldError),
+    #[error("not found: {0}")]
+    NotFound(FieldError),
+    #[error("forbidden: {0}")]
+    Forbidden(FieldError),
+    #[error("conflict: {0}")]
+    Conflict(FieldError),
+    #[error("corrupted: {0}")]
+    Corrupted(FieldError),
+    #[error("configuration: {0}")]
+    Config(FieldError),
+    #[error("storage: {0}")]
+    Storage(FieldError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]: {}", self.field, self.rule, self.message)
+    }
+}
+
+impl Error {
+    pub fn invalid(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::InvalidInput(FieldError::new(field, rule, message))
+    }
+    pub fn not_found(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::NotFound(FieldError::new(field, rule, message))
+    }
+    pub fn corrupted(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Corrupted(FieldError::new(field, rule, message))
+    }
+    pub fn conflict(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Conflict(FieldError::new(field, rule, message))
+    }
+    pub fn config(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Config(FieldError::new(field, rule, message))
+    }
+
+    /// The kebab-case name of the case, as in the WIT variant.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidInput(_) => "invalid-input",
+            Error::NotFound(_) => "not-found",
+            Error::Forbidden(_) => "forbidden",
+            Error::Conflict(_) => "conflict",
+            Error::Corrupted(_) => "corrupted",
+            Error::Config(_) => "config",
+            Error::Storage(_) => "storage",
+            Error::Other(_) => "other",
+        }
+    }
+
+    /// The field error, for every case but `Other`.
+    pub fn field_error(&self) -> Option<&FieldError> {
+        match self {
+            Error::InvalidInput(e)
+            | Error::NotFound(e)
+            | Error::Forbidden(e)
+            | Error::Conflict(e)
+            | Error::Corrupted(e)
+            | Error::Config(e)
+            | Error::Storage(e) => Some(e),
+            Error::Other(_) => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

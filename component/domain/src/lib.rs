@@ -1,0 +1,23 @@
+//! # fichier-domain
+//!
+//! Every rule of fichier, in plain Rust: no IO, no clock, no randomness, no WIT.
+//! Time, randomness and the master key arrive as arguments ([`Fichier::new`]); storage
+//! is the [`store::Store`] port, which the guest implements over `wasi:keyvalue` and
+//! tests implement in memory.
+
+pub mod authz;
+pub mod consent;
+pub mod crypto;
+pub mod docs;
+pub mod error;
+pub mod ledger;
+pub mod maintenance;
+pub mod model;
+pub mod service;
+pub mod settings;
+pub mod store;
+pub mod time;
+pub mod validate;
+
+pub use error::{Error, FieldError, Result};
+pub use service::Fichier;

@@ -1,0 +1,195 @@
+//! Policy settings: versioned documents, defaults from `GDPR.md`, changed through the API.
+
+use crate::Fichier;
+use crate::authz::{Operation, authorize};
+use crate::docs::{self, PolicyDoc};
+use crate::error::{Error, Result};
+use crate::model::{Actor, KindValidity, MinorAge, Policy, PolicyInput, PurposeKind, Role};
+use crate::store::{Bucket, Store};
+use crate::time;
+use crate::validate;
+
+/// The defaults a fresh store starts with (version 1).
+pub fn default_policy() -> Policy {
+    Policy {
+        version: 1,
+        settings: PolicyInput {
+            country: "FR".into(),
+            // Loi Informatique et Libertés, art. 45.
+            minor_ages: vec![MinorAge {
+                country: "FR".into(),
+                age: 15,
+            }],
+            // GDPR Art. 8(1).
+            default_minor_age: 16,
+            validity: vec![
+                KindValidity {
+                    kind: PurposeKind::Service,
+                    grant_months: None,
+                    refusal_months: None,
+                },
+                KindValidity {
+                    kind: PurposeKind::Marketing,
+                    grant_months: Some(36),
+                    refusal_months: None,
+                },
+                // CNIL délibération 2020-091: keep the choice about 6 months (a setting).
+                KindValidity {
+                    kind: PurposeKind::Cookie,
+                    grant_months: Some(6),
+                    refusal_months: Some(6),
+                },
+                KindValidity {
+                    kind: PurposeKind::Advertising,
+                    grant_months: Some(6),
+                    refusal_months: Some(6),
+                },
+            ],
+            max_future_skew_seconds: 300,
+        },
+        changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
+        changed_by: Actor {
+            id: "system:defaults".into(),
+            role: Role::System,
+        },
+    }
+}
+
+impl PolicyInput {
+    /// The minor-consent age in force for the shop's country.
+    pub fn minor_age(&self) -> u8 {
+        self.minor_ages
+            .iter()
+            .find(|m| m.country == self.country)
+            .map_or(self.default_minor_age, |m| m.age)
+    }
+
+    /// The validity for a kind (every kind is present after validation).
+    pub fn validity_of(&self, kind: PurposeKind) -> KindValidity {
+        self.validity
+            .iter()
+            .find(|v| v.kind == kind)
+            .cloned()
+            .unwrap_or(KindValidity {
+                kind,
+                grant_months: None,
+                refusal_months: None,
+            })
+    }
+
+    fn validate(&self) -> Result<()> {
+        validate::country("input.country", &self.country)?;
+        if self.minor_ages.len() > 64 {
+            return Err(Error::invalid(
+                "input.minor-ages",
+                "max-items",
+                "at most 64 countries",
+            ));
+        }
+        for (i, m) in self.minor_ages.iter().enumerate() {
+            validate::country(&format!("input.minor-ages[{i}].country"), &m.country)?;
+            if !(13..=16).contains(&m.age) {
+                return Err(Error::invalid(
+                    format!("input.minor-ages[{i}].age"),
+                    "art-8-range",
+                    "Art. 8(1) allows 13 to 16",
+                ));
+            }
+            if self.minor_ages[..i].iter().any(|o| o.country == m.country) {
+                return Err(Error::invalid(
+                    format!("input.minor-ages[{i}].country"),
+                    "unique",
+                    "a country appears once",
+                ));
+            }
+        }
+        if !(13..=16).contains(&self.default_minor_age) {
+            return Err(Error::invalid(
+                "input.default-minor-age",
+                "art-8-range",
+                "Art. 8(1) allows 13 to 16",
+            ));
+        }
+        for kind in PurposeKind::ALL {
+            if self.validity.iter().filter(|v| v.kind == kind).count() != 1 {
+                return Err(Error::invalid(
+                    "input.validity",
+                    "one-per-kind",
+                    "give exactly one validity per purpose kind",
+                ));
+            }
+        }
+        for (i, v) in self.validity.iter().enumerate() {
+            for (name, months) in [
+                ("grant-months", v.grant_months),
+                ("refusal-months", v.refusal_months),
+            ] {
+                if months.is_some_and(|m| !(1..=120).contains(&m)) {
+                    return Err(Error::invalid(
+                        format!("input.validity[{i}].{name}"),
+                        "range-1-120",
+                        "1 to 120 months",
+                    ));
+                }
+            }
+        }
+        if self.max_future_skew_seconds > 86_400 {
+            return Err(Error::invalid(
+                "input.max-future-skew-seconds",
+                "max-86400",
+                "at most one day",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<S: Store> Fichier<'_, S> {
+    /// The policy in force (the defaults on a fresh store).
+    pub(crate) fn current_policy(&self) -> Result<Policy> {
+        Ok(self
+            .get_doc::<PolicyDoc>(Bucket::Data, docs::POLICY_KEY)?
+            .and_then(|d| d.versions.last().cloned())
+            .unwrap_or_else(default_policy))
+    }
+
+    pub fn get_policy(&mut self, actor: &Actor) -> Result<Policy> {
+        authorize(actor, Operation::ReadPolicy)?;
+        self.current_policy()
+    }
+
+    pub fn policy_history(&mut self, actor: &Actor) -> Result<Vec<Policy>> {
+        authorize(actor, Operation::ReadPolicy)?;
+        Ok(self
+            .get_doc::<PolicyDoc>(Bucket::Data, docs::POLICY_KEY)?
+            .map_or_else(|| vec![default_policy()], |d| d.versions))
+    }
+
+    pub fn set_policy(&mut self, actor: &Actor, input: PolicyInput) -> Result<Policy> {
+        authorize(actor, Operation::SetPolicy)?;
+        input.validate()?;
+        let mut input = input;
+        input.minor_ages.sort_by(|a, b| a.country.cmp(&b.country));
+        input.validity.sort_by_key(|v| v.kind);
+        let at = time::format(self.now);
+        self.update::<PolicyDoc, Policy>(
+            Bucket::Data,
+            docs::POLICY_KEY,
+            |_, current| {
+                let mut doc = current.unwrap_or_else(|| PolicyDoc {
+                    versions: vec![default_policy()],
+                });
+                let version = doc.versions.last().map_or(1, |p| p.version + 1);
+                let policy = Policy {
+                    version,
+                    settings: input.clone(),
+                    changed_at: at.clone(),
+                    changed_by: actor.clone(),
+                };
+                doc.versions.push(policy.clone());
+                Ok(Some((doc, policy)))
+            },
+            || unreachable!("set-policy always writes"),
+        )
+    }
+}

@@ -1,0 +1,355 @@
+//! The storage port: what the domain needs from `wasi:keyvalue@0.2.0-draft2`, and the
+//! versioned document envelope every stored value uses.
+//!
+//! The domain never does IO itself: the guest implements [`Store`] over the imported
+//! buckets, tests and benches use [`MemoryStore`].
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, FieldError, Result};
+
+/// The two buckets fichier opens (Spin `key_value_stores` labels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Bucket {
+    /// Everything but keys: label `default`.
+    Data,
+    /// Wrapped per-subject data keys and the key check: label `keys`.
+    Keys,
+}
+
+impl Bucket {
+    pub fn label(self) -> &'static str {
+        match self {
+            Bucket::Data => "default",
+            Bucket::Keys => "keys",
+        }
+    }
+}
+
+/// A store failure as reported by the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+/// Largest value fichier writes: Spin's key-value limit.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+/// Outcome of a compare-and-swap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Swap {
+    Committed,
+    /// Someone else wrote the key since `cas_begin`: read again and retry.
+    Lost,
+}
+
+/// What the domain needs from a key-value store. Implementations must be durable
+/// ("acknowledged only after commit") for `set` and `cas_swap`.
+pub trait Store {
+    /// An open compare-and-swap handle.
+    type Cas;
+    fn get(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Values for many keys, in order.
+    fn get_many(&self, bucket: Bucket, keys: &[String])
+    -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    fn set(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    fn delete(&self, bucket: Bucket, key: &str) -> Result<(), StoreError>;
+    /// One page of keys (any order) and the cursor of the next page.
+    fn list_keys(
+        &self,
+        bucket: Bucket,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), StoreError>;
+    /// Start a compare-and-swap on `key`: the handle and the value it compares against.
+    fn cas_begin(
+        &self,
+        bucket: Bucket,
+        key: &str,
+    ) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError>;
+    /// Write `value` if `key` still holds what `cas_begin` saw.
+    fn cas_swap(&self, cas: Self::Cas, value: &[u8]) -> Result<Swap, StoreError>;
+}
+
+pub(crate) fn storage_error(bucket: Bucket, e: StoreError) -> Error {
+    Error::Storage(FieldError::new(
+        format!("store:{}", bucket.label()),
+        "available",
+        e.0,
+    ))
+}
+
+/// A stored document type: its kind, its current schema version, and how to bring an
+/// older version up to date.
+pub trait Document: Serialize + DeserializeOwned {
+    const KIND: &'static str;
+    const SCHEMA: u32;
+    /// Turn the body of schema `from` (< `SCHEMA`) into the body of schema `from + 1`.
+    fn migrate(
+        from: u32,
+        body: serde_json::Value,
+    ) -> std::result::Result<serde_json::Value, String> {
+        let _ = body;
+        Err(format!("no migration from schema {from}"))
+    }
+}
+
+#[derive(Serialize)]
+struct EnvelopeOut<'a, T> {
+    kind: &'a str,
+    schema: u32,
+    body: &'a T,
+}
+
+#[derive(serde::Deserialize)]
+struct EnvelopeIn {
+    kind: String,
+    schema: u32,
+    body: serde_json::Value,
+}
+
+/// Encode a document in its versioned envelope.
+pub fn encode<T: Document>(doc: &T) -> Vec<u8> {
+    serde_json::to_vec(&EnvelopeOut {
+        kind: T::KIND,
+        schema: T::SCHEMA,
+        body: doc,
+    })
+    .unwrap_or_else(|_| unreachable!("fichier documents always serialise"))
+}
+
+/// Decode a document, migrating an older schema; `place` names it in errors.
+pub fn decode<T: Document>(place: &str, bytes: &[u8]) -> Result<T> {
+    let env: EnvelopeIn = serde_json::from_slice(bytes).map_err(|e| {
+        Error::corrupted(
+            place,
+            "decodes",
+            format!("the stored value is not a fichier document: {e}"),
+        )
+    })?;
+    if env.kind != T::KIND {
+        return Err(Error::corrupted(
+            place,
+            "kind",
+            format!("expected a {} document, found {}", T::KIND, env.kind),
+        ));
+    }
+    if env.schema == 0 || env.schema > T::SCHEMA {
+        return Err(Error::corrupted(
+            place,
+            "schema-supported",
+            format!(
+                "schema {} of {} is not supported by this version (up to {})",
+                env.schema,
+                T::KIND,
+                T::SCHEMA
+            ),
+        ));
+    }
+    let mut body = env.body;
+    for from in env.schema..T::SCHEMA {
+        body = T::migrate(from, body).map_err(|m| Error::corrupted(place, "migrates", m))?;
+    }
+    serde_json::from_value(body)
+        .map_err(|e| Error::corrupted(place, "decodes", format!("{} document: {e}", T::KIND)))
+}
+
+/// An in-memory [`Store`] (tests, benchmarks, hosts' in-memory option).
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: RefCell<BTreeMap<(Bucket, String), (u64, Vec<u8>)>>,
+    version: RefCell<u64>,
+}
+
+/// A [`MemoryStore`] compare-and-swap handle: the version seen.
+pub struct MemoryCas {
+    bucket: Bucket,
+    key: String,
+    seen: Option<u64>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every (bucket, key, value), for tests that inspect or tamper with raw storage.
+    pub fn raw(&self) -> Vec<(Bucket, String, Vec<u8>)> {
+        self.inner
+            .borrow()
+            .iter()
+            .map(|((b, k), (_, v))| (*b, k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Overwrite a raw value (tests simulating tampering or another writer).
+    pub fn raw_set(&self, bucket: Bucket, key: &str, value: Vec<u8>) {
+        let v = self.next_version();
+        self.inner
+            .borrow_mut()
+            .insert((bucket, key.to_string()), (v, value));
+    }
+
+    fn next_version(&self) -> u64 {
+        let mut v = self.version.borrow_mut();
+        *v += 1;
+        *v
+    }
+}
+
+impl Store for MemoryStore {
+    type Cas = MemoryCas;
+
+    fn get(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .inner
+            .borrow()
+            .get(&(bucket, key.to_string()))
+            .map(|(_, v)| v.clone()))
+    }
+
+    fn get_many(
+        &self,
+        bucket: Bucket,
+        keys: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(bucket, k)).collect()
+    }
+
+    fn set(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.raw_set(bucket, key, value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, bucket: Bucket, key: &str) -> Result<(), StoreError> {
+        self.inner.borrow_mut().remove(&(bucket, key.to_string()));
+        Ok(())
+    }
+
+    fn list_keys(
+        &self,
+        bucket: Bucket,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), StoreError> {
+        const PAGE: usize = 1000;
+        let inner = self.inner.borrow();
+        let keys: Vec<String> = inner
+            .keys()
+            .filter(|(b, k)| *b == bucket && cursor.is_none_or(|c| k.as_str() > c))
+            .take(PAGE + 1)
+            .map(|(_, k)| k.clone())
+            .collect();
+        if keys.len() > PAGE {
+            let page = keys[..PAGE].to_vec();
+            let next = page.last().cloned();
+            Ok((page, next))
+        } else {
+            Ok((keys, None))
+        }
+    }
+
+    fn cas_begin(
+        &self,
+        bucket: Bucket,
+        key: &str,
+    ) -> Result<(MemoryCas, Option<Vec<u8>>), StoreError> {
+        let found = self.inner.borrow().get(&(bucket, key.to_string())).cloned();
+        let cas = MemoryCas {
+            bucket,
+            key: key.to_string(),
+            seen: found.as_ref().map(|(v, _)| *v),
+        };
+        Ok((cas, found.map(|(_, v)| v)))
+    }
+
+    fn cas_swap(&self, cas: MemoryCas, value: &[u8]) -> Result<Swap, StoreError> {
+        let current = self
+            .inner
+            .borrow()
+            .get(&(cas.bucket, cas.key.clone()))
+            .map(|(v, _)| *v);
+        if current != cas.seen {
+            return Ok(Swap::Lost);
+        }
+        self.raw_set(cas.bucket, &cas.key, value.to_vec());
+        Ok(Swap::Committed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct V2 {
+        name: String,
+        tags: Vec<String>,
+    }
+
+    impl Document for V2 {
+        const KIND: &'static str = "test-doc";
+        const SCHEMA: u32 = 2;
+        fn migrate(
+            from: u32,
+            mut body: serde_json::Value,
+        ) -> std::result::Result<serde_json::Value, String> {
+            match from {
+                1 => {
+                    // v1 had a single `tag`.
+                    let tag = body.get("tag").cloned().unwrap_or(serde_json::Value::Null);
+                    let obj = body.as_object_mut().ok_or("v1 body is not an object")?;
+                    obj.remove("tag");
+                    obj.insert(
+                        "tags".into(),
+                        serde_json::json!(if tag.is_null() { vec![] } else { vec![tag] }),
+                    );
+                    Ok(body)
+                }
+                _ => Err(format!("no migration from schema {from}")),
+            }
+        }
+    }
+
+    #[test]
+    fn older_schemas_are_migrated_newer_refused() {
+        let v1 = br#"{"kind":"test-doc","schema":1,"body":{"name":"a","tag":"x"}}"#;
+        assert_eq!(
+            decode::<V2>("k", v1),
+            Ok(V2 {
+                name: "a".into(),
+                tags: vec!["x".into()]
+            })
+        );
+        let v3 = br#"{"kind":"test-doc","schema":3,"body":{}}"#;
+        assert!(
+            matches!(decode::<V2>("k", v3), Err(Error::Corrupted(e)) if e.rule == "schema-supported")
+        );
+        let other = br#"{"kind":"other","schema":1,"body":{}}"#;
+        assert!(matches!(decode::<V2>("k", other), Err(Error::Corrupted(e)) if e.rule == "kind"));
+        assert!(
+            matches!(decode::<V2>("k", b"\xff"), Err(Error::Corrupted(e)) if e.rule == "decodes")
+        );
+        let round = encode(&V2 {
+            name: "b".into(),
+            tags: vec![],
+        });
+        assert_eq!(
+            decode::<V2>("k", &round).map(|d| d.name),
+            Ok("b".to_string())
+        );
+    }
+
+    #[test]
+    fn memory_cas_detects_a_concurrent_writer() {
+        let s = MemoryStore::new();
+        let (cas, cur) = s.cas_begin(Bucket::Data, "k").expect("begin");
+        assert_eq!(cur, None);
+        s.set(Bucket::Data, "k", b"other").expect("set");
+        assert_eq!(s.cas_swap(cas, b"mine").expect("swap"), Swap::Lost);
+        let (cas, cur) = s.cas_begin(Bucket::Data, "k").expect("begin");
+        assert_eq!(cur.as_deref(), Some(&b"other"[..]));
+        assert_eq!(s.cas_swap(cas, b"mine").expect("swap"), Swap::Committed);
+    }
+}

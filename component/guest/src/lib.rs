@@ -1,0 +1,222 @@
+//! The fichier component. This crate only maps `fichier:client` WIT types to the
+//! domain crate's and back, and lends the domain the component's imports:
+//! `wasi:keyvalue` buckets as its store, `wasi:clocks` as its clock, `wasi:random` as
+//! its entropy, `wasi:config` for the master key. No rule lives here.
+
+mod convert;
+mod kv;
+
+use fichier_domain::crypto::{Entropy, MasterKey};
+use fichier_domain::{Error, Fichier};
+
+#[allow(unsafe_code)] // the generated ABI glue is the only unsafe code of the component
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "library",
+        generate_all,
+    });
+    use super::Component;
+    export!(Component with_types_in self);
+}
+
+use bindings::exports::fichier::client::types as wit;
+use bindings::exports::fichier::client::{consent, ledger, maintenance, settings};
+use bindings::wasi;
+
+struct Component;
+
+/// Randomness from the host (`wasi:random/random.get-random-bytes` through getrandom).
+struct HostEntropy;
+
+impl Entropy for HostEntropy {
+    fn fill(&mut self, buf: &mut [u8]) {
+        if getrandom::fill(buf).is_err() {
+            // No randomness means no safe nonce: stop this call (the host drops the
+            // instance and reports a trap) rather than seal with a predictable one.
+            std::process::abort();
+        }
+    }
+}
+
+fn now() -> fichier_domain::time::Instant {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let ms = i64::try_from(since.as_millis()).unwrap_or(i64::MAX);
+    fichier_domain::time::from_unix_millis(ms).unwrap_or_default()
+}
+
+fn master_key() -> Result<MasterKey, Error> {
+    match wasi::config::store::get("master_key") {
+        Ok(Some(v)) => MasterKey::from_hex(&v),
+        Ok(None) => Err(Error::config(
+            "config:master_key",
+            "present",
+            "no master key is configured (wasi:config key master_key; FICHIER_MASTER_KEY for the fichier host)",
+        )),
+        Err(e) => Err(Error::config(
+            "config:master_key",
+            "readable",
+            format!("{e:?}"),
+        )),
+    }
+}
+
+/// Run one operation with a fresh context over the host's store, clock and randomness.
+fn run<T, U>(
+    op: impl FnOnce(&mut Fichier<'_, kv::KvStore>) -> Result<T, Error>,
+    map: impl FnOnce(T) -> U,
+) -> Result<U, wit::Error> {
+    let result = (|| {
+        let store = kv::KvStore::open()?;
+        let master = master_key()?;
+        let mut entropy = HostEntropy;
+        let mut fichier = Fichier::new(&store, &master, now(), &mut entropy);
+        op(&mut fichier)
+    })();
+    result.map(map).map_err(convert::error)
+}
+
+impl consent::Guest for Component {
+    fn declare_purpose(
+        actor: wit::Actor,
+        input: consent::PurposeInput,
+    ) -> Result<consent::Purpose, wit::Error> {
+        run(
+            |f| f.declare_purpose(&convert::actor(actor), convert::purpose_input(input)),
+            convert::purpose,
+        )
+    }
+
+    fn list_purposes(actor: wit::Actor) -> Result<Vec<consent::Purpose>, wit::Error> {
+        run(
+            |f| f.list_purposes(&convert::actor(actor)),
+            |v| v.into_iter().map(convert::purpose).collect(),
+        )
+    }
+
+    fn register_notice(
+        actor: wit::Actor,
+        input: consent::NoticeInput,
+    ) -> Result<consent::Notice, wit::Error> {
+        run(
+            |f| f.register_notice(&convert::actor(actor), convert::notice_input(input)),
+            convert::notice,
+        )
+    }
+
+    fn get_notice(
+        actor: wit::Actor,
+        reference: String,
+    ) -> Result<(consent::Notice, String), wit::Error> {
+        run(
+            |f| f.get_notice(&convert::actor(actor), &reference),
+            |(n, t)| (convert::notice(n), t),
+        )
+    }
+
+    fn list_notices(actor: wit::Actor) -> Result<Vec<consent::Notice>, wit::Error> {
+        run(
+            |f| f.list_notices(&convert::actor(actor)),
+            |v| v.into_iter().map(convert::notice).collect(),
+        )
+    }
+
+    fn record_decision(
+        actor: wit::Actor,
+        input: consent::ReceiptInput,
+    ) -> Result<consent::Receipt, wit::Error> {
+        run(
+            |f| f.record_decision(&convert::actor(actor), convert::receipt_input(input)),
+            convert::receipt,
+        )
+    }
+
+    fn status(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+    ) -> Result<consent::SubjectStatus, wit::Error> {
+        run(
+            |f| f.status(&convert::actor(actor), &convert::subject_ref(subject)),
+            convert::subject_status,
+        )
+    }
+
+    fn history(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+    ) -> Result<Vec<consent::Receipt>, wit::Error> {
+        run(
+            |f| f.history(&convert::actor(actor), &convert::subject_ref(subject)),
+            |v| v.into_iter().map(convert::receipt).collect(),
+        )
+    }
+}
+
+impl ledger::Guest for Component {
+    fn verify(actor: wit::Actor) -> Result<ledger::LedgerReport, wit::Error> {
+        run(
+            |f| f.verify_ledger(&convert::actor(actor)),
+            convert::ledger_report,
+        )
+    }
+
+    fn take_anchor(actor: wit::Actor) -> Result<ledger::Anchor, wit::Error> {
+        run(|f| f.take_anchor(&convert::actor(actor)), convert::anchor)
+    }
+
+    fn list_anchors(actor: wit::Actor) -> Result<Vec<ledger::Anchor>, wit::Error> {
+        run(
+            |f| f.list_anchors(&convert::actor(actor)),
+            |v| v.into_iter().map(convert::anchor).collect(),
+        )
+    }
+}
+
+impl settings::Guest for Component {
+    fn get_policy(actor: wit::Actor) -> Result<settings::Policy, wit::Error> {
+        run(|f| f.get_policy(&convert::actor(actor)), convert::policy)
+    }
+
+    fn set_policy(
+        actor: wit::Actor,
+        input: settings::PolicyInput,
+    ) -> Result<settings::Policy, wit::Error> {
+        run(
+            |f| f.set_policy(&convert::actor(actor), convert::policy_input(input)),
+            convert::policy,
+        )
+    }
+
+    fn policy_history(actor: wit::Actor) -> Result<Vec<settings::Policy>, wit::Error> {
+        run(
+            |f| f.policy_history(&convert::actor(actor)),
+            |v| v.into_iter().map(convert::policy).collect(),
+        )
+    }
+}
+
+impl maintenance::Guest for Component {
+    fn reindex(actor: wit::Actor) -> Result<maintenance::ReindexReport, wit::Error> {
+        run(
+            |f| f.reindex(&convert::actor(actor)),
+            |r| maintenance::ReindexReport {
+                subjects: r.subjects,
+                added: r.added,
+                removed: r.removed,
+            },
+        )
+    }
+
+    fn list_subjects(
+        actor: wit::Actor,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<(Vec<String>, Option<String>), wit::Error> {
+        run(
+            |f| f.list_subjects(&convert::actor(actor), cursor.as_deref(), limit),
+            |p| p,
+        )
+    }
+}

@@ -1,0 +1,372 @@
+//! The runtime: one engine, the component compiled once (and cached precompiled),
+//! one `InstancePre`, and a fresh instance per operation.
+//!
+//! Invariant: a trap never leaves a poisoned instance behind — each call gets its own
+//! `Store` and instance, dropped when the call returns, trap or not. The store is
+//! unchanged by a call that traps before its commit point (the component's design).
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Instance, InstancePre, Linker, ResourceTable, Val};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::bindings::{Imports, Library, LibraryPre};
+use crate::clock::Clock;
+use crate::dynamic;
+use crate::kv::KvBackend;
+
+/// The component this host was built with (built by `build.rs` from `component/guest`).
+pub const COMPONENT: &[u8] = include_bytes!(env!("FICHIER_COMPONENT"));
+
+/// The labels Spin's `key_value_stores` declares for fichier.
+pub const LABELS: [&str; 2] = ["default", "keys"];
+
+/// What one call's `Store` holds.
+pub struct HostState {
+    wasi: WasiCtx,
+    imports: Imports,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.imports.table,
+        }
+    }
+}
+
+/// Why a call did not produce the component's answer.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The component trapped (a bug in it, or exhausted resources): the instance was
+    /// dropped; the next call gets a fresh one.
+    #[error("the component trapped: {0:#}")]
+    Trap(wasmtime::Error),
+    /// The host could not instantiate the component.
+    #[error("instantiation failed: {0:#}")]
+    Instantiate(wasmtime::Error),
+    /// The call named an export that does not exist or gave arguments of the wrong shape.
+    #[error("bad call: {0}")]
+    BadCall(String),
+}
+
+/// How to build a [`Runtime`].
+pub struct RuntimeBuilder {
+    kv: Arc<dyn KvBackend>,
+    config: Vec<(String, String)>,
+    labels: Vec<String>,
+    clock: Clock,
+    cache_dir: Option<PathBuf>,
+    pooling: bool,
+    component: Option<Vec<u8>>,
+}
+
+impl RuntimeBuilder {
+    pub fn new(kv: Arc<dyn KvBackend>) -> Self {
+        Self {
+            kv,
+            config: Vec::new(),
+            labels: LABELS.iter().map(|s| s.to_string()).collect(),
+            clock: Clock::System,
+            cache_dir: default_cache_dir(),
+            pooling: true,
+            component: None,
+        }
+    }
+
+    /// `wasi:config` entries (the master key as `master_key`, settings).
+    pub fn config(mut self, entries: Vec<(String, String)>) -> Self {
+        self.config = entries;
+        self
+    }
+
+    /// Labels the deployment declares (default: `default`, `keys`). Opening any other
+    /// label is `access-denied`, as on Spin.
+    pub fn labels(mut self, labels: &[&str]) -> Self {
+        self.labels = labels.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Where precompiled components are cached (`None`: compile every time).
+    pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.cache_dir = dir;
+        self
+    }
+
+    /// Use the pooling allocator (default) or allocate on demand.
+    pub fn pooling(mut self, on: bool) -> Self {
+        self.pooling = on;
+        self
+    }
+
+    /// Run another component than the built-in one (tests of the host itself).
+    pub fn component(mut self, bytes: Vec<u8>) -> Self {
+        self.component = Some(bytes);
+        self
+    }
+
+    pub fn build(self) -> wasmtime::Result<Runtime> {
+        let engine = engine(self.pooling)?;
+        let bytes = self.component.as_deref().unwrap_or(COMPONENT);
+        let component = load_component(&engine, bytes, self.cache_dir.as_deref())?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        crate::bindings::add_to_linker(&mut linker, |s: &mut HostState| &mut s.imports)?;
+        let pre = linker.instantiate_pre(&component)?;
+        let typed = LibraryPre::new(pre.clone()).ok();
+        Ok(Runtime {
+            engine,
+            component,
+            pre,
+            typed,
+            kv: self.kv,
+            labels: Arc::new(self.labels),
+            config: Arc::new(self.config),
+            clock: self.clock,
+        })
+    }
+}
+
+/// The engine configuration every `fichier` binary uses (and caches against).
+fn engine(pooling: bool) -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    if pooling {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(256)
+            .total_core_instances(512)
+            .total_memories(256)
+            .total_tables(512)
+            .max_memory_size(256 << 20);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    Engine::new(&config)
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("FICHIER_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("fichier"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/fichier"))
+}
+
+/// Compile the component, or load it precompiled from the cache. The cache key covers
+/// the component's bytes and the engine's compatibility hash, so a new component or a
+/// different engine configuration never loads a stale artifact.
+fn load_component(
+    engine: &Engine,
+    bytes: &[u8],
+    cache_dir: Option<&Path>,
+) -> wasmtime::Result<Component> {
+    let Some(dir) = cache_dir else {
+        return Component::new(engine, bytes);
+    };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let key = format!(
+        "{}-{:016x}",
+        hex::encode(&Sha256::digest(bytes)[..16]),
+        h.finish()
+    );
+    let path = dir.join(format!("fichier-{key}.cwasm"));
+    if path.exists() {
+        // SAFETY: the file is one this host wrote (below) into its own cache directory
+        // under a name that commits to the component and the engine configuration;
+        // `deserialize_file` also checks the engine compatibility header.
+        #[allow(unsafe_code)]
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(c) => return Ok(c),
+            Err(_) => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    let compiled = engine.precompile_component(bytes)?;
+    if create_private_dir(dir).is_ok() {
+        let tmp = dir.join(format!(".fichier-{key}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, &compiled).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    }
+    // SAFETY: `compiled` was produced just now by `precompile_component` on this engine.
+    #[allow(unsafe_code)]
+    let component = unsafe { Component::deserialize(engine, &compiled)? };
+    Ok(component)
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// A loaded component, ready to serve calls.
+pub struct Runtime {
+    engine: Engine,
+    component: Component,
+    pre: InstancePre<HostState>,
+    typed: Option<LibraryPre<HostState>>,
+    kv: Arc<dyn KvBackend>,
+    labels: Arc<Vec<String>>,
+    config: Arc<Vec<(String, String)>>,
+    clock: Clock,
+}
+
+impl Runtime {
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn kv(&self) -> &Arc<dyn KvBackend> {
+        &self.kv
+    }
+
+    /// A fresh store for one call.
+    pub fn new_store(&self) -> Store<HostState> {
+        let wasi = WasiCtxBuilder::new().wall_clock(self.clock.wall()).build();
+        let imports = Imports {
+            kv: self.kv.clone(),
+            allowed_labels: self.labels.clone(),
+            config: self.config.clone(),
+            table: ResourceTable::new(),
+        };
+        Store::new(&self.engine, HostState { wasi, imports })
+    }
+
+    /// Instantiate only (for measuring instantiation).
+    pub fn instantiate(&self) -> wasmtime::Result<(Store<HostState>, Instance)> {
+        let mut store = self.new_store();
+        let instance = self.pre.instantiate(&mut store)?;
+        Ok((store, instance))
+    }
+
+    /// Run `f` against a fresh instance through the typed bindings.
+    pub fn call<R>(
+        &self,
+        f: impl FnOnce(&Library, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let typed = self
+            .typed
+            .as_ref()
+            .ok_or_else(|| CallError::BadCall("the component is not a fichier library".into()))?;
+        let mut store = self.new_store();
+        let lib = typed
+            .instantiate(&mut store)
+            .map_err(CallError::Instantiate)?;
+        f(&lib, &mut store).map_err(CallError::Trap)
+    }
+
+    /// Call `<interface>.<function>` (e.g. `consent`, `status`) with JSON arguments in
+    /// parameter order; returns the JSON of the function's result. A WIT `result`
+    /// comes back as `{"ok": …}` or `{"err": …}`.
+    pub fn invoke(
+        &self,
+        interface: &str,
+        function: &str,
+        args: &[Value],
+    ) -> Result<Value, CallError> {
+        let mut store = self.new_store();
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(CallError::Instantiate)?;
+        let iface_name = format!("fichier:client/{interface}@0.1.0");
+        let iface = instance
+            .get_export_index(&mut store, None, &iface_name)
+            .ok_or_else(|| CallError::BadCall(format!("no export {iface_name}")))?;
+        let idx = instance
+            .get_export_index(&mut store, Some(&iface), function)
+            .ok_or_else(|| CallError::BadCall(format!("no function {function} in {iface_name}")))?;
+        let func = instance.get_func(&mut store, idx).ok_or_else(|| {
+            CallError::BadCall(format!("{interface}.{function} is not a function"))
+        })?;
+        let ty = func.ty(&store);
+        let params: Vec<(String, wasmtime::component::Type)> =
+            ty.params().map(|(n, t)| (n.to_string(), t)).collect();
+        if params.len() != args.len() {
+            return Err(CallError::BadCall(format!(
+                "{interface}.{function} takes {} arguments ({}), got {}",
+                params.len(),
+                params
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                args.len()
+            )));
+        }
+        let vals = params
+            .iter()
+            .zip(args)
+            .map(|((name, t), a)| dynamic::to_val(name, t, a))
+            .collect::<Result<Vec<Val>, _>>()
+            .map_err(|e| CallError::BadCall(e.to_string()))?;
+        let mut results = vec![Val::Bool(false); ty.results().len()];
+        func.call(&mut store, &vals, &mut results)
+            .map_err(CallError::Trap)?;
+        Ok(match results.as_slice() {
+            [] => Value::Null,
+            [one] => dynamic::from_val(one),
+            many => Value::Array(many.iter().map(dynamic::from_val).collect()),
+        })
+    }
+}
+
+/// Names of every import and export of a component, as `(name, is_import)`.
+pub fn component_interfaces(engine: &Engine, component: &Component) -> (Vec<String>, Vec<String>) {
+    let ty = component.component_type();
+    let imports = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
+    let exports = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    (imports, exports)
+}
+
+/// Read a component file (for tests of other artifacts).
+pub fn read_component(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Turn an error JSON from the component into a readable line.
+pub fn describe_error(err: &Value) -> String {
+    let tag = err.get("tag").and_then(Value::as_str).unwrap_or("error");
+    match err.get("val") {
+        Some(Value::Object(f)) => format!(
+            "{tag}: {} [{}]: {}",
+            f.get("field").and_then(Value::as_str).unwrap_or("?"),
+            f.get("rule").and_then(Value::as_str).unwrap_or("?"),
+            f.get("message").and_then(Value::as_str).unwrap_or("")
+        ),
+        Some(Value::String(s)) => format!("{tag}: {s}"),
+        _ => tag.to_string(),
+    }
+}

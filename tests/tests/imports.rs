@@ -1,0 +1,48 @@
+//! The component reaches nothing but what the allowlist names: key-value storage,
+//! read-only configuration, clocks, randomness, I/O streams and CLI basics.
+//! No filesystem, no sockets.
+
+use fichier_host::runtime::component_interfaces;
+use fichier_tests::memory_runtime;
+
+const ALLOWED_PREFIXES: [&str; 7] = [
+    "wasi:keyvalue/store@0.2.0-draft2",
+    "wasi:keyvalue/atomics@0.2.0-draft2",
+    "wasi:keyvalue/batch@0.2.0-draft2",
+    "wasi:config/store@0.2.0-draft-2024-09-27",
+    "wasi:clocks/",
+    "wasi:random/",
+    "wasi:io/",
+];
+
+fn allowed(name: &str) -> bool {
+    ALLOWED_PREFIXES.iter().any(|p| name.starts_with(p)) || name.starts_with("wasi:cli/")
+}
+
+#[test]
+fn imports_are_on_the_allowlist() {
+    let rt = memory_runtime("2026-01-01T00:00:00Z");
+    let (imports, exports) = component_interfaces(rt.engine(), rt.component());
+    println!("imports: {imports:#?}\nexports: {exports:#?}");
+    let forbidden: Vec<&String> = imports.iter().filter(|i| !allowed(i)).collect();
+    assert!(
+        forbidden.is_empty(),
+        "imports outside the allowlist: {forbidden:?}"
+    );
+    assert!(
+        !imports
+            .iter()
+            .any(|i| i.starts_with("wasi:filesystem") || i.starts_with("wasi:sockets"))
+    );
+    for needed in [
+        "wasi:keyvalue/store@0.2.0-draft2",
+        "wasi:keyvalue/atomics@0.2.0-draft2",
+        "wasi:config/store@0.2.0-draft-2024-09-27",
+    ] {
+        assert!(imports.iter().any(|i| i == needed), "{needed} not imported");
+    }
+    for e in ["consent", "ledger", "settings", "maintenance", "types"] {
+        let name = format!("fichier:client/{e}@0.1.0");
+        assert!(exports.contains(&name), "{name} not exported");
+    }
+}
