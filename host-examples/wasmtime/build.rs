@@ -8,34 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
-    let manifest =
-        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root");
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest.join("../..").canonicalize().expect("workspace root");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     // OUT_DIR is <target>/<profile>/build/<pkg>/out: the guest builds in <target>/guest.
-    let target_dir = out
-        .ancestors()
-        .nth(4)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| root.join("target"));
+    let target_dir = out.ancestors().nth(4).map(Path::to_path_buf).unwrap_or_else(|| root.join("target"));
     let guest_target = target_dir.join("guest");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
 
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
-        .args([
-            "build",
-            "--locked",
-            "-p",
-            "fichier-guest",
-            "--target",
-            "wasm32-wasip2",
-            "--profile",
-            "component",
-        ])
+        .args(["build", "--locked", "-p", "fichier-guest", "--target", "wasm32-wasip2", "--profile", "component"])
         .arg("--target-dir")
         .arg(&guest_target);
     // Nothing of the outer build's flags or wrappers (clippy, coverage) applies to the guest.
@@ -54,9 +37,7 @@ fn main() {
     }
     let status = cmd.status().expect("run cargo to build the component");
     if !status.success() {
-        panic!(
-            "building the fichier component (cargo build -p fichier-guest --target wasm32-wasip2) failed"
-        );
+        panic!("building the fichier component (cargo build -p fichier-guest --target wasm32-wasip2) failed");
     }
     let wasm = guest_target.join("wasm32-wasip2/component/fichier_guest.wasm");
     if !wasm.exists() {
@@ -73,13 +54,7 @@ fn main() {
             }
         }
     }
-    for p in [
-        "wit",
-        "component/guest/Cargo.toml",
-        "component/domain/Cargo.toml",
-        "Cargo.lock",
-        "Cargo.toml",
-    ] {
+    for p in ["wit", "component/guest/Cargo.toml", "component/domain/Cargo.toml", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
 }

@@ -27,19 +27,11 @@ pub fn runtime_with(kv: Arc<dyn KvBackend>, clock: Clock, key: &str) -> Runtime 
 }
 
 pub fn memory_runtime(now: &str) -> Runtime {
-    runtime_with(
-        Arc::new(MemoryKv::new(&["default", "keys"])),
-        Clock::pinned(now).expect("clock"),
-        TEST_KEY,
-    )
+    runtime_with(Arc::new(MemoryKv::new(&["default", "keys"])), Clock::pinned(now).expect("clock"), TEST_KEY)
 }
 
 pub fn sqlite_runtime(db: &std::path::Path, now: &str, key: &str) -> Runtime {
-    runtime_with(
-        Arc::new(SqliteKv::open(db).expect("sqlite")),
-        Clock::pinned(now).expect("clock"),
-        key,
-    )
+    runtime_with(Arc::new(SqliteKv::open(db).expect("sqlite")), Clock::pinned(now).expect("clock"), key)
 }
 
 pub fn admin() -> Value {
@@ -48,9 +40,7 @@ pub fn admin() -> Value {
 
 /// Call and expect `{"ok": …}`.
 pub fn ok(rt: &Runtime, iface: &str, func: &str, args: &[Value]) -> Value {
-    let r = rt
-        .invoke(iface, func, args)
-        .unwrap_or_else(|e| panic!("{iface}.{func}: {e}"));
+    let r = rt.invoke(iface, func, args).unwrap_or_else(|e| panic!("{iface}.{func}: {e}"));
     match r.get("ok") {
         Some(v) => v.clone(),
         None => panic!("{iface}.{func} failed: {r}"),
@@ -59,9 +49,7 @@ pub fn ok(rt: &Runtime, iface: &str, func: &str, args: &[Value]) -> Value {
 
 /// Call and expect `{"err": …}`: the error value.
 pub fn err(rt: &Runtime, iface: &str, func: &str, args: &[Value]) -> Value {
-    let r = rt
-        .invoke(iface, func, args)
-        .unwrap_or_else(|e| panic!("{iface}.{func}: {e}"));
+    let r = rt.invoke(iface, func, args).unwrap_or_else(|e| panic!("{iface}.{func}: {e}"));
     match r.get("err") {
         Some(v) => v.clone(),
         None => panic!("{iface}.{func} unexpectedly succeeded: {r}"),

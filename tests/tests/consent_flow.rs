@@ -17,10 +17,7 @@ fn setup(rt: &fichier_host::Runtime) -> String {
         rt,
         "consent",
         "declare-purpose",
-        &[
-            admin(),
-            json!({"id": "analytics", "kind": "cookie", "title": "Mesure d'audience", "validity-months": null}),
-        ],
+        &[admin(), json!({"id": "analytics", "kind": "cookie", "title": "Mesure d'audience", "validity-months": null})],
     );
     let n = ok(
         rt,
@@ -54,53 +51,21 @@ fn grant_status_history_on_sqlite() {
         &rt,
         "consent",
         "record-decision",
-        &[
-            admin(),
-            receipt("Alice@Example.org", "newsletter", "grant", Some(&notice)),
-        ],
+        &[admin(), receipt("Alice@Example.org", "newsletter", "grant", Some(&notice))],
     );
     assert_eq!(r["seq"], 1);
     assert_eq!(r["ip-truncated"], "192.0.2.0");
-    let status = ok(
-        &rt,
-        "consent",
-        "status",
-        &[admin(), json!({"tag": "email", "val": "alice@example.org"})],
-    );
+    let status = ok(&rt, "consent", "status", &[admin(), json!({"tag": "email", "val": "alice@example.org"})]);
     let states: Vec<(String, String)> = status["purposes"]
         .as_array()
         .expect("purposes")
         .iter()
-        .map(|p| {
-            (
-                p["purpose"].as_str().unwrap_or("").into(),
-                p["state"].as_str().unwrap_or("").into(),
-            )
-        })
+        .map(|p| (p["purpose"].as_str().unwrap_or("").into(), p["state"].as_str().unwrap_or("").into()))
         .collect();
-    assert_eq!(
-        states,
-        vec![
-            ("analytics".into(), "never-asked".into()),
-            ("newsletter".into(), "given".into())
-        ]
-    );
+    assert_eq!(states, vec![("analytics".into(), "never-asked".into()), ("newsletter".into(), "given".into())]);
     rt.clock().set("2026-04-01T10:00:00Z").expect("clock");
-    ok(
-        &rt,
-        "consent",
-        "record-decision",
-        &[
-            admin(),
-            receipt("alice@example.org", "newsletter", "withdraw", None),
-        ],
-    );
-    let history = ok(
-        &rt,
-        "consent",
-        "history",
-        &[admin(), json!({"tag": "email", "val": "alice@example.org"})],
-    );
+    ok(&rt, "consent", "record-decision", &[admin(), receipt("alice@example.org", "newsletter", "withdraw", None)]);
+    let history = ok(&rt, "consent", "history", &[admin(), json!({"tag": "email", "val": "alice@example.org"})]);
     assert_eq!(history.as_array().map(Vec::len), Some(2));
     assert_eq!(history[1]["prev"], history[0]["hash"]);
     let report = ok(&rt, "ledger", "verify", &[admin()]);

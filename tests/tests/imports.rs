@@ -25,15 +25,8 @@ fn imports_are_on_the_allowlist() {
     let (imports, exports) = component_interfaces(rt.engine(), rt.component());
     println!("imports: {imports:#?}\nexports: {exports:#?}");
     let forbidden: Vec<&String> = imports.iter().filter(|i| !allowed(i)).collect();
-    assert!(
-        forbidden.is_empty(),
-        "imports outside the allowlist: {forbidden:?}"
-    );
-    assert!(
-        !imports
-            .iter()
-            .any(|i| i.starts_with("wasi:filesystem") || i.starts_with("wasi:sockets"))
-    );
+    assert!(forbidden.is_empty(), "imports outside the allowlist: {forbidden:?}");
+    assert!(!imports.iter().any(|i| i.starts_with("wasi:filesystem") || i.starts_with("wasi:sockets")));
     for needed in [
         "wasi:keyvalue/store@0.2.0-draft2",
         "wasi:keyvalue/atomics@0.2.0-draft2",

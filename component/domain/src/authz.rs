@@ -50,10 +50,7 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         // A visitor records their own choices, only where visitors express them.
         Operation::RecordDecision { channel } => match role {
             Admin | Dpo | Support | System => true,
-            Public => matches!(
-                channel,
-                Channel::WebForm | Channel::CookieBanner | Channel::Checkout
-            ),
+            Public => matches!(channel, Channel::WebForm | Channel::CookieBanner | Channel::Checkout),
         },
         // A visitor may read the status of its own banner id, never look up an e-mail.
         Operation::ReadStatus { subject } => match role {
@@ -62,10 +59,7 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         },
         Operation::ReadHistory => matches!(role, Admin | Dpo | Support | System),
         Operation::ReadPolicy => matches!(role, Admin | Dpo | Support | System),
-        Operation::VerifyLedger
-        | Operation::TakeAnchor
-        | Operation::Reindex
-        | Operation::ListSubjects => {
+        Operation::VerifyLedger | Operation::TakeAnchor | Operation::Reindex | Operation::ListSubjects => {
             matches!(role, Admin | Dpo | System)
         }
     }
@@ -99,36 +93,12 @@ mod tests {
             (Operation::DeclarePurpose, &[Admin, Dpo]),
             (Operation::RegisterNotice, &[Admin, Dpo]),
             (Operation::SetPolicy, &[Admin, Dpo]),
-            (
-                Operation::ReadCatalogue,
-                &[Admin, Dpo, Support, System, Public],
-            ),
-            (
-                Operation::RecordDecision {
-                    channel: Channel::CookieBanner,
-                },
-                &[Admin, Dpo, Support, System, Public],
-            ),
-            (
-                Operation::RecordDecision {
-                    channel: Channel::Phone,
-                },
-                &[Admin, Dpo, Support, System],
-            ),
-            (
-                Operation::RecordDecision {
-                    channel: Channel::Import,
-                },
-                &[Admin, Dpo, Support, System],
-            ),
-            (
-                Operation::ReadStatus { subject: &ext },
-                &[Admin, Dpo, Support, System, Public],
-            ),
-            (
-                Operation::ReadStatus { subject: &email },
-                &[Admin, Dpo, Support, System],
-            ),
+            (Operation::ReadCatalogue, &[Admin, Dpo, Support, System, Public]),
+            (Operation::RecordDecision { channel: Channel::CookieBanner }, &[Admin, Dpo, Support, System, Public]),
+            (Operation::RecordDecision { channel: Channel::Phone }, &[Admin, Dpo, Support, System]),
+            (Operation::RecordDecision { channel: Channel::Import }, &[Admin, Dpo, Support, System]),
+            (Operation::ReadStatus { subject: &ext }, &[Admin, Dpo, Support, System, Public]),
+            (Operation::ReadStatus { subject: &email }, &[Admin, Dpo, Support, System]),
             (Operation::ReadHistory, &[Admin, Dpo, Support, System]),
             (Operation::ReadPolicy, &[Admin, Dpo, Support, System]),
             (Operation::VerifyLedger, &[Admin, Dpo, System]),
@@ -138,35 +108,22 @@ mod tests {
         ];
         for (op, allowed) in table {
             for role in [Admin, Dpo, Support, System, Public] {
-                assert_eq!(
-                    permits(role, op),
-                    allowed.contains(&role),
-                    "{role:?} × {op:?}"
-                );
+                assert_eq!(permits(role, op), allowed.contains(&role), "{role:?} × {op:?}");
             }
         }
     }
 
     #[test]
     fn refusal_names_role_and_rule() {
-        let actor = Actor {
-            id: "visitor".into(),
-            role: Role::Public,
-        };
+        let actor = Actor { id: "visitor".into(), role: Role::Public };
         match authorize(&actor, Operation::SetPolicy) {
             Err(Error::Forbidden(e)) => {
-                assert_eq!(
-                    (e.field.as_str(), e.rule.as_str()),
-                    ("actor.role", "role-permitted")
-                );
+                assert_eq!((e.field.as_str(), e.rule.as_str()), ("actor.role", "role-permitted"));
                 assert!(e.message.contains("public"));
             }
             other => panic!("{other:?}"),
         }
-        let nameless = Actor {
-            id: " ".into(),
-            role: Role::Admin,
-        };
+        let nameless = Actor { id: " ".into(), role: Role::Admin };
         assert!(
             matches!(authorize(&nameless, Operation::SetPolicy), Err(Error::InvalidInput(e)) if e.field == "actor.id")
         );

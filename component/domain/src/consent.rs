@@ -7,9 +7,7 @@ use data_encoding::{BASE32_NOPAD, BASE64};
 use crate::Fichier;
 use crate::authz::{Operation, authorize};
 use crate::crypto::{sha256_hex, sha256_parts};
-use crate::docs::{
-    self, NoticeCatalogue, NoticeText, PurposeCatalogue, ReceiptEntry, ReceiptSummary, SubjectHead,
-};
+use crate::docs::{self, NoticeCatalogue, NoticeText, PurposeCatalogue, ReceiptEntry, ReceiptSummary, SubjectHead};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::service::place;
@@ -24,40 +22,22 @@ pub fn genesis(sid: &str) -> String {
 
 /// `hash(n) = SHA-256("fichier/receipt/v1" ‖ hash(n−1) ‖ stored bytes of receipt n)`.
 pub fn chain_hash(prev: &str, stored: &[u8]) -> String {
-    hex::encode(sha256_parts(&[
-        b"fichier/receipt/v1",
-        prev.as_bytes(),
-        stored,
-    ]))
+    hex::encode(sha256_parts(&[b"fichier/receipt/v1", prev.as_bytes(), stored]))
 }
 
 /// A parsed notice reference `<purposes joined by +>:<lang>:v<version>`.
 fn parse_reference(field: &str, reference: &str) -> Result<(Vec<String>, String, u32)> {
-    let bad = || {
-        Error::invalid(
-            field,
-            "notice-reference-syntax",
-            "a notice reference looks like analytics+newsletter:fr:v2",
-        )
-    };
+    let bad =
+        || Error::invalid(field, "notice-reference-syntax", "a notice reference looks like analytics+newsletter:fr:v2");
     if reference.len() > 2048 {
-        return Err(Error::invalid(
-            field,
-            "max-length",
-            "a notice reference has at most 2048 characters",
-        ));
+        return Err(Error::invalid(field, "max-length", "a notice reference has at most 2048 characters"));
     }
     let mut parts = reference.split(':');
-    let (Some(purposes), Some(lang), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(purposes), Some(lang), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(bad());
     };
-    let version: u32 = version
-        .strip_prefix('v')
-        .and_then(|v| v.parse().ok())
-        .filter(|v| *v >= 1)
-        .ok_or_else(bad)?;
+    let version: u32 = version.strip_prefix('v').and_then(|v| v.parse().ok()).filter(|v| *v >= 1).ok_or_else(bad)?;
     let purposes: Vec<String> = purposes.split('+').map(str::to_string).collect();
     for p in &purposes {
         validate::purpose_id(field, p).map_err(|_| bad())?;
@@ -77,15 +57,8 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::DeclarePurpose)?;
         validate::purpose_id("input.id", &input.id)?;
         validate::printable("input.title", &input.title, 200)?;
-        if input
-            .validity_months
-            .is_some_and(|m| !(1..=120).contains(&m))
-        {
-            return Err(Error::invalid(
-                "input.validity-months",
-                "range-1-120",
-                "a validity is 1 to 120 months",
-            ));
+        if input.validity_months.is_some_and(|m| !(1..=120).contains(&m)) {
+            return Err(Error::invalid("input.validity-months", "range-1-120", "a validity is 1 to 120 months"));
         }
         let at = time::format(self.now);
         let unchanged = std::cell::RefCell::new(None);
@@ -96,10 +69,7 @@ impl<S: Store> Fichier<'_, S> {
                 let mut cat = current.unwrap_or_default();
                 let existing = cat.purposes.iter().position(|p| p.id == input.id);
                 if let Some(p) = existing.map(|i| &cat.purposes[i]) {
-                    if p.kind == input.kind
-                        && p.title == input.title
-                        && p.validity_months == input.validity_months
-                    {
+                    if p.kind == input.kind && p.title == input.title && p.validity_months == input.validity_months {
                         *unchanged.borrow_mut() = Some(p.clone());
                         return Ok(None);
                     }
@@ -122,20 +92,12 @@ impl<S: Store> Fichier<'_, S> {
                 }
                 Ok(Some((cat, purpose)))
             },
-            || {
-                unchanged
-                    .borrow_mut()
-                    .take()
-                    .unwrap_or_else(|| unreachable!("set when unchanged"))
-            },
+            || unchanged.borrow_mut().take().unwrap_or_else(|| unreachable!("set when unchanged")),
         )
     }
 
     pub(crate) fn purposes(&self) -> Result<Vec<Purpose>> {
-        Ok(self
-            .get_doc::<PurposeCatalogue>(Bucket::Data, docs::PURPOSES_KEY)?
-            .unwrap_or_default()
-            .purposes)
+        Ok(self.get_doc::<PurposeCatalogue>(Bucket::Data, docs::PURPOSES_KEY)?.unwrap_or_default().purposes)
     }
 
     pub(crate) fn purpose(&self, id: &str, field: &str) -> Result<Purpose> {
@@ -143,13 +105,7 @@ impl<S: Store> Fichier<'_, S> {
         self.purposes()?
             .into_iter()
             .find(|p| p.id == id)
-            .ok_or_else(|| {
-                Error::not_found(
-                    field,
-                    "declared-purpose",
-                    format!("no purpose {id} is declared"),
-                )
-            })
+            .ok_or_else(|| Error::not_found(field, "declared-purpose", format!("no purpose {id} is declared")))
     }
 
     pub fn list_purposes(&mut self, actor: &Actor) -> Result<Vec<Purpose>> {
@@ -162,18 +118,10 @@ impl<S: Store> Fichier<'_, S> {
     pub fn register_notice(&mut self, actor: &Actor, input: NoticeInput) -> Result<Notice> {
         authorize(actor, Operation::RegisterNotice)?;
         if input.purposes.is_empty() {
-            return Err(Error::invalid(
-                "input.purposes",
-                "non-empty",
-                "a notice informs about at least one purpose",
-            ));
+            return Err(Error::invalid("input.purposes", "non-empty", "a notice informs about at least one purpose"));
         }
         if input.purposes.len() > 32 {
-            return Err(Error::invalid(
-                "input.purposes",
-                "max-items",
-                "a notice covers at most 32 purposes",
-            ));
+            return Err(Error::invalid("input.purposes", "max-items", "a notice covers at most 32 purposes"));
         }
         let declared = self.purposes()?;
         let mut purposes = BTreeSet::new();
@@ -181,41 +129,23 @@ impl<S: Store> Fichier<'_, S> {
             let field = format!("input.purposes[{i}]");
             validate::purpose_id(&field, p)?;
             if !declared.iter().any(|d| &d.id == p) {
-                return Err(Error::not_found(
-                    field,
-                    "declared-purpose",
-                    format!("no purpose {p} is declared"),
-                ));
+                return Err(Error::not_found(field, "declared-purpose", format!("no purpose {p} is declared")));
             }
             purposes.insert(p.clone());
         }
         let purposes: Vec<String> = purposes.into_iter().collect();
         validate::lang("input.lang", &input.lang)?;
         if input.text.trim().is_empty() {
-            return Err(Error::invalid(
-                "input.text",
-                "non-empty",
-                "a notice text must not be empty",
-            ));
+            return Err(Error::invalid("input.text", "non-empty", "a notice text must not be empty"));
         }
         if input.text.len() > MAX_TEXT_BYTES {
-            return Err(Error::invalid(
-                "input.text",
-                "max-bytes",
-                "a notice text is at most 64 KiB",
-            ));
+            return Err(Error::invalid("input.text", "max-bytes", "a notice text is at most 64 KiB"));
         }
         let sha = sha256_hex(input.text.as_bytes());
         // The text is immutable and content-addressed: write it before the commit point.
         let text_key = docs::notice_text_key(&sha);
         if self.get_raw(Bucket::Data, &text_key)?.is_none() {
-            self.set_raw(
-                Bucket::Data,
-                &text_key,
-                &store::encode(&NoticeText {
-                    text: input.text.clone(),
-                }),
-            )?;
+            self.set_raw(Bucket::Data, &text_key, &store::encode(&NoticeText { text: input.text.clone() }))?;
         }
         let series_id = series(&purposes, &input.lang);
         let at = time::format(self.now);
@@ -226,11 +156,8 @@ impl<S: Store> Fichier<'_, S> {
             docs::NOTICES_KEY,
             |_, current| {
                 let mut cat = current.unwrap_or_default();
-                let in_series: Vec<&Notice> = cat
-                    .notices
-                    .iter()
-                    .filter(|n| series(&n.purposes, &n.lang) == series_id)
-                    .collect();
+                let in_series: Vec<&Notice> =
+                    cat.notices.iter().filter(|n| series(&n.purposes, &n.lang) == series_id).collect();
                 if let Some(same) = in_series.iter().find(|n| n.sha256 == sha) {
                     *found.borrow_mut() = Some((*same).clone());
                     return Ok(None);
@@ -245,36 +172,21 @@ impl<S: Store> Fichier<'_, S> {
                     registered_at: at.clone(),
                 };
                 cat.notices.push(notice.clone());
-                cat.notices.sort_by(|a, b| {
-                    (&a.purposes, &a.lang, a.version).cmp(&(&b.purposes, &b.lang, b.version))
-                });
+                cat.notices.sort_by(|a, b| (&a.purposes, &a.lang, a.version).cmp(&(&b.purposes, &b.lang, b.version)));
                 Ok(Some((cat, notice)))
             },
-            || {
-                found
-                    .borrow_mut()
-                    .take()
-                    .unwrap_or_else(|| unreachable!("set when unchanged"))
-            },
+            || found.borrow_mut().take().unwrap_or_else(|| unreachable!("set when unchanged")),
         )?;
         Ok(notice)
     }
 
     fn notice(&self, field: &str, reference: &str) -> Result<Notice> {
         let (purposes, lang, version) = parse_reference(field, reference)?;
-        let cat = self
-            .get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?
-            .unwrap_or_default();
+        let cat = self.get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?.unwrap_or_default();
         cat.notices
             .into_iter()
             .find(|n| n.purposes == purposes && n.lang == lang && n.version == version)
-            .ok_or_else(|| {
-                Error::not_found(
-                    field,
-                    "registered-notice",
-                    format!("no notice {reference} is registered"),
-                )
-            })
+            .ok_or_else(|| Error::not_found(field, "registered-notice", format!("no notice {reference} is registered")))
     }
 
     pub fn get_notice(&mut self, actor: &Actor, reference: &str) -> Result<(Notice, String)> {
@@ -282,11 +194,7 @@ impl<S: Store> Fichier<'_, S> {
         let notice = self.notice("reference", reference)?;
         let key = docs::notice_text_key(&notice.sha256);
         let text: NoticeText = self.get_doc(Bucket::Data, &key)?.ok_or_else(|| {
-            Error::corrupted(
-                place(Bucket::Data, &key),
-                "text-present",
-                "the notice's text is missing from the store",
-            )
+            Error::corrupted(place(Bucket::Data, &key), "text-present", "the notice's text is missing from the store")
         })?;
         if sha256_hex(text.text.as_bytes()) != notice.sha256 {
             return Err(Error::corrupted(
@@ -300,10 +208,7 @@ impl<S: Store> Fichier<'_, S> {
 
     pub fn list_notices(&mut self, actor: &Actor) -> Result<Vec<Notice>> {
         authorize(actor, Operation::ReadCatalogue)?;
-        let mut notices = self
-            .get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?
-            .unwrap_or_default()
-            .notices;
+        let mut notices = self.get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?.unwrap_or_default().notices;
         notices.sort_by(|a, b| a.reference.cmp(&b.reference));
         Ok(notices)
     }
@@ -311,12 +216,7 @@ impl<S: Store> Fichier<'_, S> {
     // ---------------------------------------------------------------- receipts
 
     pub fn record_decision(&mut self, actor: &Actor, input: ReceiptInput) -> Result<Receipt> {
-        authorize(
-            actor,
-            Operation::RecordDecision {
-                channel: input.channel,
-            },
-        )?;
+        authorize(actor, Operation::RecordDecision { channel: input.channel })?;
         // Validate everything before touching the store.
         let sid = self.subject_id("input.subject", &input.subject)?;
         let purpose = self.purpose(&input.purpose, "input.purpose")?;
@@ -331,10 +231,7 @@ impl<S: Store> Fichier<'_, S> {
                         format!("notice {r} does not inform about {}", purpose.id),
                     ));
                 }
-                Some(NoticeCitation {
-                    reference: n.reference,
-                    sha256: n.sha256,
-                })
+                Some(NoticeCitation { reference: n.reference, sha256: n.sha256 })
             }
             None if input.decision == Decision::Grant => {
                 return Err(Error::invalid(
@@ -348,8 +245,7 @@ impl<S: Store> Fichier<'_, S> {
         let at = match &input.at {
             Some(a) => {
                 let t = time::parse("input.at", a)?;
-                let skew =
-                    chrono::Duration::seconds(i64::from(policy.settings.max_future_skew_seconds));
+                let skew = chrono::Duration::seconds(i64::from(policy.settings.max_future_skew_seconds));
                 if t > self.now + skew {
                     return Err(Error::invalid(
                         "input.at",
@@ -364,29 +260,18 @@ impl<S: Store> Fichier<'_, S> {
         if let Some(id) = &input.receipt_id {
             validate::receipt_id("input.receipt-id", id)?;
         }
-        let ip_truncated = input
-            .client_ip
-            .as_deref()
-            .map(|ip| validate::truncate_ip("input.client-ip", ip))
-            .transpose()?;
+        let ip_truncated =
+            input.client_ip.as_deref().map(|ip| validate::truncate_ip("input.client-ip", ip)).transpose()?;
         let user_agent_sha256 = match &input.user_agent {
             Some(ua) if ua.len() > 8 * 1024 => {
-                return Err(Error::invalid(
-                    "input.user-agent",
-                    "max-bytes",
-                    "a User-Agent is at most 8 KiB",
-                ));
+                return Err(Error::invalid("input.user-agent", "max-bytes", "a User-Agent is at most 8 KiB"));
             }
             Some(ua) => Some(sha256_hex(ua.as_bytes())),
             None => None,
         };
         match input.age {
             Some(AgeDeclaration::Age(a)) if a > 130 => {
-                return Err(Error::invalid(
-                    "input.age.age",
-                    "range-0-130",
-                    "an age is 0 to 130 years",
-                ));
+                return Err(Error::invalid("input.age.age", "range-0-130", "an age is 0 to 130 years"));
             }
             Some(AgeDeclaration::BirthYear(y))
                 if i32::from(y) < 1890 || i32::from(y) > chrono::Datelike::year(&self.now) =>
@@ -408,10 +293,17 @@ impl<S: Store> Fichier<'_, S> {
             }
         };
 
+        if matches!(input.subject, SubjectRef::Subject(_))
+            && self.get_raw(Bucket::Data, &docs::subject_key(&sid))?.is_none()
+        {
+            return Err(Error::not_found(
+                "input.subject.subject",
+                "known-subject",
+                "no subject has this id; name a new subject by e-mail or external id",
+            ));
+        }
         self.check_master_key(true)?;
-        let dek = self
-            .data_key(&sid, true)?
-            .ok_or_else(|| Error::Other("data key not created".into()))?;
+        let dek = self.data_key(&sid, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
         let recorded_at = time::format(self.now);
         let at = time::format(at);
         let mut is_new = false;
@@ -432,9 +324,7 @@ impl<S: Store> Fichier<'_, S> {
                     ));
                 }
                 match &input.subject {
-                    SubjectRef::Email(e) => {
-                        body.email = Some(validate::email("input.subject.email", e)?)
-                    }
+                    SubjectRef::Email(e) => body.email = Some(validate::email("input.subject.email", e)?),
                     SubjectRef::External(x) => body.external = Some(x.clone()),
                     SubjectRef::Subject(_) if head.is_none() => {
                         return Err(Error::not_found(
@@ -447,8 +337,7 @@ impl<S: Store> Fichier<'_, S> {
                 }
                 let mut chain = head.map(|h| h.chain).unwrap_or_default();
                 let prev = chain.last().cloned().unwrap_or_else(|| genesis(&sid));
-                let seq = u32::try_from(chain.len() + 1)
-                    .map_err(|_| Error::Other("chain too long".into()))?;
+                let seq = u32::try_from(chain.len() + 1).map_err(|_| Error::Other("chain too long".into()))?;
                 let mut receipt = Receipt {
                     id: receipt_id.clone(),
                     subject: sid.clone(),
@@ -468,12 +357,9 @@ impl<S: Store> Fichier<'_, S> {
                     hash: String::new(),
                     prev: prev.clone(),
                 };
-                let plain = serde_json::to_vec(&receipt)
-                    .unwrap_or_else(|_| unreachable!("receipts serialise"));
+                let plain = serde_json::to_vec(&receipt).unwrap_or_else(|_| unreachable!("receipts serialise"));
                 let sealed = dek.seal("receipt", &sid, &plain, this.entropy);
-                let stored = store::encode(&ReceiptEntry {
-                    sealed: BASE64.encode(&sealed),
-                });
+                let stored = store::encode(&ReceiptEntry { sealed: BASE64.encode(&sealed) });
                 let hash = chain_hash(&prev, &stored);
                 // Immutable entry first; the head swap below is the commit point.
                 this.set_raw(Bucket::Data, &docs::receipt_key(&sid, &hash), &stored)?;
@@ -511,10 +397,7 @@ impl<S: Store> Fichier<'_, S> {
             .iter()
             .map(|p| purpose_status(p, &policy.settings, &loaded.body.receipts, self.now))
             .collect::<Result<Vec<_>>>()?;
-        Ok(SubjectStatus {
-            subject: sid,
-            purposes,
-        })
+        Ok(SubjectStatus { subject: sid, purposes })
     }
 
     pub fn history(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<Receipt>> {
@@ -537,38 +420,25 @@ impl<S: Store> Fichier<'_, S> {
                 "the subject's data key is missing",
             )
         })?;
-        let keys: Vec<String> = head
-            .chain
-            .iter()
-            .map(|h| docs::receipt_key(sid, h))
-            .collect();
-        let values = self
-            .store
-            .get_many(Bucket::Data, &keys)
-            .map_err(|e| storage_error(Bucket::Data, e))?;
+        let keys: Vec<String> = head.chain.iter().map(|h| docs::receipt_key(sid, h)).collect();
+        let values = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
         let mut prev = genesis(sid);
         let mut out = Vec::with_capacity(values.len());
         for ((hash, key), value) in head.chain.iter().zip(&keys).zip(values) {
             let at = place(Bucket::Data, key);
-            let stored = value.ok_or_else(|| {
-                Error::corrupted(&at, "receipt-present", "a receipt of the chain is missing")
-            })?;
+            let stored =
+                value.ok_or_else(|| Error::corrupted(&at, "receipt-present", "a receipt of the chain is missing"))?;
             if &chain_hash(&prev, &stored) != hash {
-                return Err(Error::corrupted(
-                    &at,
-                    "receipt-hash",
-                    "the receipt does not match its chain hash",
-                ));
+                return Err(Error::corrupted(&at, "receipt-hash", "the receipt does not match its chain hash"));
             }
             let entry: ReceiptEntry = store::decode(&at, &stored)?;
-            let sealed = BASE64
-                .decode(entry.sealed.as_bytes())
-                .map_err(|_| Error::corrupted(&at, "decodes", "not base64"))?;
-            let plain = dek.open("receipt", sid, &sealed).ok_or_else(|| {
-                Error::corrupted(&at, "aead-authentic", "the receipt fails authentication")
-            })?;
-            let mut receipt: Receipt = serde_json::from_slice(&plain)
-                .map_err(|e| Error::corrupted(&at, "decodes", e.to_string()))?;
+            let sealed =
+                BASE64.decode(entry.sealed.as_bytes()).map_err(|_| Error::corrupted(&at, "decodes", "not base64"))?;
+            let plain = dek
+                .open("receipt", sid, &sealed)
+                .ok_or_else(|| Error::corrupted(&at, "aead-authentic", "the receipt fails authentication"))?;
+            let mut receipt: Receipt =
+                serde_json::from_slice(&plain).map_err(|e| Error::corrupted(&at, "decodes", e.to_string()))?;
             receipt.hash = hash.clone();
             prev = hash.clone();
             out.push(receipt);
@@ -612,16 +482,14 @@ pub fn purpose_status(
             .filter_map(|r| Some((time::parse("at", &r.at).ok()?, r)))
             .max_by_key(|(at, r)| (*at, r.seq))
     };
-    let status = |state: ConsentState,
-                  reason: String,
-                  r: Option<&ReceiptSummary>,
-                  expires: Option<Instant>| PurposeStatus {
-        purpose: purpose.id.clone(),
-        state,
-        reason,
-        receipt: r.map(|r| r.id.clone()),
-        expires_at: expires.map(time::format),
-    };
+    let status =
+        |state: ConsentState, reason: String, r: Option<&ReceiptSummary>, expires: Option<Instant>| PurposeStatus {
+            purpose: purpose.id.clone(),
+            state,
+            reason,
+            receipt: r.map(|r| r.id.clone()),
+            expires_at: expires.map(time::format),
+        };
     let Some((at, latest)) = timed(GivenBy::Subject) else {
         return Ok(status(
             ConsentState::NeverAsked,
@@ -652,12 +520,7 @@ pub fn purpose_status(
                     Some(e),
                 ));
             }
-            Ok(status(
-                state,
-                format!("the person {word} on {}", latest.at),
-                Some(latest),
-                expires,
-            ))
+            Ok(status(state, format!("the person {word} on {}", latest.at), Some(latest), expires))
         }
         Decision::Grant => {
             let expires = expiry(grant_months);
@@ -704,20 +567,14 @@ pub fn purpose_status(
                     if let Some(e) = expires.filter(|e| *e <= now) {
                         return Ok(status(
                             ConsentState::Expired,
-                            format!(
-                                "the parent's co-consent expired on {}: ask again",
-                                time::format(e)
-                            ),
+                            format!("the parent's co-consent expired on {}: ask again", time::format(e)),
                             Some(parent),
                             Some(e),
                         ));
                     }
                     Ok(status(
                         ConsentState::Given,
-                        format!(
-                            "consent given on {} with a parent's co-consent on {}",
-                            latest.at, parent.at
-                        ),
+                        format!("consent given on {} with a parent's co-consent on {}", latest.at, parent.at),
                         Some(latest),
                         expires,
                     ))
@@ -732,11 +589,7 @@ pub fn purpose_status(
                         state,
                         format!(
                             "the person is a minor and a parent {} on {}",
-                            if parent.decision == Decision::Refuse {
-                                "refused"
-                            } else {
-                                "withdrew"
-                            },
+                            if parent.decision == Decision::Refuse { "refused" } else { "withdrew" },
                             parent.at
                         ),
                         Some(parent),

@@ -33,10 +33,7 @@ pub struct SeededEntropy {
 
 impl SeededEntropy {
     pub fn new(seed: u64) -> Self {
-        Self {
-            seed: Sha256::digest(seed.to_le_bytes()).into(),
-            counter: 0,
-        }
+        Self { seed: Sha256::digest(seed.to_le_bytes()).into(), counter: 0 }
     }
 }
 
@@ -102,17 +99,12 @@ impl KeyRing {
             out
         };
         let wrap = derive(b"wrap");
-        Self {
-            lookup: derive(b"lookup"),
-            wrap: XChaCha20Poly1305::new((&wrap).into()),
-            check: derive(b"check"),
-        }
+        Self { lookup: derive(b"lookup"), wrap: XChaCha20Poly1305::new((&wrap).into()), check: derive(b"check") }
     }
 
     /// Keyed hash of a lookup value (`email\0…`, `external\0…`), truncated to 128 bits.
     pub fn lookup_hash(&self, domain: &str, value: &str) -> [u8; 16] {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup).unwrap_or_else(|_| unreachable!());
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup).unwrap_or_else(|_| unreachable!());
         mac.update(domain.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
@@ -124,8 +116,7 @@ impl KeyRing {
 
     /// The key-check value stored in the `keys` bucket.
     pub fn check_value(&self) -> [u8; 32] {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.check).unwrap_or_else(|_| unreachable!());
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.check).unwrap_or_else(|_| unreachable!());
         mac.update(b"fichier key check v1");
         mac.finalize().into_bytes().into()
     }
@@ -159,28 +150,13 @@ impl DataKey {
     }
 
     /// Seal `plain` for `subject` in the role `context` (`head`, `receipt`, …).
-    pub fn seal(
-        &self,
-        context: &str,
-        subject: &str,
-        plain: &[u8],
-        entropy: &mut dyn Entropy,
-    ) -> Vec<u8> {
-        seal_with(
-            &XChaCha20Poly1305::new((&self.0).into()),
-            &aad(context, subject),
-            plain,
-            entropy,
-        )
+    pub fn seal(&self, context: &str, subject: &str, plain: &[u8], entropy: &mut dyn Entropy) -> Vec<u8> {
+        seal_with(&XChaCha20Poly1305::new((&self.0).into()), &aad(context, subject), plain, entropy)
     }
 
     /// Open what [`DataKey::seal`] sealed with the same context and subject.
     pub fn open(&self, context: &str, subject: &str, sealed: &[u8]) -> Option<Vec<u8>> {
-        open_with(
-            &XChaCha20Poly1305::new((&self.0).into()),
-            &aad(context, subject),
-            sealed,
-        )
+        open_with(&XChaCha20Poly1305::new((&self.0).into()), &aad(context, subject), sealed)
     }
 }
 
@@ -195,12 +171,7 @@ fn aad(context: &str, subject: &str) -> Vec<u8> {
 
 const NONCE_LEN: usize = 24;
 
-fn seal_with(
-    cipher: &XChaCha20Poly1305,
-    aad: &[u8],
-    plain: &[u8],
-    entropy: &mut dyn Entropy,
-) -> Vec<u8> {
+fn seal_with(cipher: &XChaCha20Poly1305, aad: &[u8], plain: &[u8], entropy: &mut dyn Entropy) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
     entropy.fill(&mut nonce);
     let ct = cipher
@@ -217,9 +188,7 @@ fn open_with(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Option<Ve
         return None;
     }
     let (nonce, ct) = sealed.split_at(NONCE_LEN);
-    cipher
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
-        .ok()
+    cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad }).ok()
 }
 
 /// Lower-case hex SHA-256.
@@ -246,27 +215,15 @@ mod tests {
         let mut e = SeededEntropy::new(1);
         let k = DataKey::generate(&mut e);
         let sealed = k.seal("head", "s-a", b"alice@example.org", &mut e);
-        assert_eq!(
-            k.open("head", "s-a", &sealed).as_deref(),
-            Some(&b"alice@example.org"[..])
-        );
-        assert!(
-            k.open("head", "s-b", &sealed).is_none(),
-            "moved to another subject"
-        );
-        assert!(
-            k.open("receipt", "s-a", &sealed).is_none(),
-            "moved to another role"
-        );
+        assert_eq!(k.open("head", "s-a", &sealed).as_deref(), Some(&b"alice@example.org"[..]));
+        assert!(k.open("head", "s-b", &sealed).is_none(), "moved to another subject");
+        assert!(k.open("receipt", "s-a", &sealed).is_none(), "moved to another role");
         let mut flipped = sealed.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
         assert!(k.open("head", "s-a", &flipped).is_none(), "altered");
         assert!(k.open("head", "s-a", &sealed[..10]).is_none(), "truncated");
-        assert!(
-            !sealed.windows(5).any(|w| w == b"alice"),
-            "plaintext visible"
-        );
+        assert!(!sealed.windows(5).any(|w| w == b"alice"), "plaintext visible");
     }
 
     #[test]
@@ -288,10 +245,9 @@ mod tests {
         assert!(MasterKey::from_hex(&"ab".repeat(32)).is_ok());
         for bad in ["", "ab", &"zz".repeat(32), &"ab".repeat(33)] {
             match MasterKey::from_hex(bad) {
-                Err(Error::Config(e)) => assert_eq!(
-                    (e.field.as_str(), e.rule.as_str()),
-                    ("config:master_key", "hex-256-bit")
-                ),
+                Err(Error::Config(e)) => {
+                    assert_eq!((e.field.as_str(), e.rule.as_str()), ("config:master_key", "hex-256-bit"))
+                }
                 other => panic!("{other:?}"),
             }
         }

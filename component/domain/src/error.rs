@@ -14,16 +14,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        rule: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            rule: rule.into(),
-            message: message.into(),
-        }
+    pub fn new(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), rule: rule.into(), message: message.into() }
     }
 }
 
@@ -55,39 +47,19 @@ impl fmt::Display for FieldError {
 }
 
 impl Error {
-    pub fn invalid(
-        field: impl Into<String>,
-        rule: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn invalid(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
         Self::InvalidInput(FieldError::new(field, rule, message))
     }
-    pub fn not_found(
-        field: impl Into<String>,
-        rule: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn not_found(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
         Self::NotFound(FieldError::new(field, rule, message))
     }
-    pub fn corrupted(
-        field: impl Into<String>,
-        rule: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn corrupted(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Corrupted(FieldError::new(field, rule, message))
     }
-    pub fn conflict(
-        field: impl Into<String>,
-        rule: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn conflict(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Conflict(FieldError::new(field, rule, message))
     }
-    pub fn config(
-        field: impl Into<String>,
-        rule: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn config(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Config(FieldError::new(field, rule, message))
     }
 

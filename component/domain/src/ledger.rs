@@ -17,11 +17,7 @@ const NO_ANCHOR: &str = "0000000000000000000000000000000000000000000000000000000
 
 /// An anchor's root: SHA-256 over the previous root, the time and every leaf.
 pub fn anchor_root(prev: &str, at: &str, leaves: &[AnchorLeaf]) -> String {
-    let mut parts: Vec<Vec<u8>> = vec![
-        b"fichier/anchor/v1".to_vec(),
-        prev.as_bytes().to_vec(),
-        at.as_bytes().to_vec(),
-    ];
+    let mut parts: Vec<Vec<u8>> = vec![b"fichier/anchor/v1".to_vec(), prev.as_bytes().to_vec(), at.as_bytes().to_vec()];
     for l in leaves {
         parts.push(l.subject.as_bytes().to_vec());
         parts.push(l.len.to_be_bytes().to_vec());
@@ -39,14 +35,7 @@ fn failure(
     rule: &str,
     message: String,
 ) -> LedgerFailure {
-    LedgerFailure {
-        subject: subject.map(str::to_string),
-        receipt,
-        seq,
-        anchor,
-        rule: rule.into(),
-        message,
-    }
+    LedgerFailure { subject: subject.map(str::to_string), receipt, seq, anchor, rule: rule.into(), message }
 }
 
 impl<S: Store> Fichier<'_, S> {
@@ -55,10 +44,7 @@ impl<S: Store> Fichier<'_, S> {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let (page, next) = self
-                .store
-                .list_keys(bucket, cursor.as_deref())
-                .map_err(|e| storage_error(bucket, e))?;
+            let (page, next) = self.store.list_keys(bucket, cursor.as_deref()).map_err(|e| storage_error(bucket, e))?;
             keys.extend(page);
             match next {
                 Some(c) if Some(&c) != cursor.as_ref() => cursor = Some(c),
@@ -82,13 +68,7 @@ impl<S: Store> Fichier<'_, S> {
     pub fn verify_ledger(&mut self, actor: &Actor) -> Result<LedgerReport> {
         authorize(actor, Operation::VerifyLedger)?;
         self.check_master_key(false)?;
-        let mut report = LedgerReport {
-            ok: true,
-            subjects: 0,
-            receipts: 0,
-            anchors: 0,
-            failure: None,
-        };
+        let mut report = LedgerReport { ok: true, subjects: 0, receipts: 0, anchors: 0, failure: None };
         let subjects = self.scanned_subjects()?;
         let mut heads = std::collections::BTreeMap::new();
         for sid in &subjects {
@@ -98,14 +78,7 @@ impl<S: Store> Fichier<'_, S> {
                 Ok(Some(h)) => h,
                 Ok(None) => continue,
                 Err(e) => {
-                    report.failure = Some(failure(
-                        Some(sid),
-                        None,
-                        None,
-                        None,
-                        "head-authentic",
-                        e.to_string(),
-                    ));
+                    report.failure = Some(failure(Some(sid), None, None, None, "head-authentic", e.to_string()));
                     break;
                 }
             };
@@ -123,12 +96,7 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     /// Walk one chain; `Ok(Some(failure))` names the first receipt that does not match.
-    fn verify_chain(
-        &mut self,
-        sid: &str,
-        head: &SubjectHead,
-        count: &mut u64,
-    ) -> Result<Option<LedgerFailure>> {
+    fn verify_chain(&mut self, sid: &str, head: &SubjectHead, count: &mut u64) -> Result<Option<LedgerFailure>> {
         // Names come from the sealed head when it opens; positions otherwise.
         let names: Vec<String> = match self.open_head(sid, head) {
             Ok(body) => body.receipts.iter().map(|r| r.id.clone()).collect(),
@@ -143,15 +111,8 @@ impl<S: Store> Fichier<'_, S> {
                 )));
             }
         };
-        let keys: Vec<String> = head
-            .chain
-            .iter()
-            .map(|h| docs::receipt_key(sid, h))
-            .collect();
-        let values = self
-            .store
-            .get_many(Bucket::Data, &keys)
-            .map_err(|e| storage_error(Bucket::Data, e))?;
+        let keys: Vec<String> = head.chain.iter().map(|h| docs::receipt_key(sid, h)).collect();
+        let values = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
         let mut prev = genesis(sid);
         for (i, (hash, value)) in head.chain.iter().zip(values).enumerate() {
             let seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -182,14 +143,7 @@ impl<S: Store> Fichier<'_, S> {
         // The receipts also open under the subject's key (altered ciphertext with a
         // recomputed chain would have been caught above; this catches a swapped key).
         if let Err(e) = self.read_receipts(sid, head) {
-            return Ok(Some(failure(
-                Some(sid),
-                None,
-                None,
-                None,
-                "receipt-authentic",
-                e.to_string(),
-            )));
+            return Ok(Some(failure(Some(sid), None, None, None, "receipt-authentic", e.to_string())));
         }
         Ok(None)
     }
@@ -203,30 +157,18 @@ impl<S: Store> Fichier<'_, S> {
         while root != NO_ANCHOR {
             let key = docs::anchor_key(&root);
             let doc: AnchorDoc = self.get_doc(Bucket::Data, &key)?.ok_or_else(|| {
-                Error::corrupted(
-                    place(Bucket::Data, &key),
-                    "anchor-present",
-                    "an anchor of the chain is missing",
-                )
+                Error::corrupted(place(Bucket::Data, &key), "anchor-present", "an anchor of the chain is missing")
             })?;
             let mut leaves = Vec::new();
             for chunk in &doc.chunks {
                 let ck = docs::anchor_leaves_key(chunk);
                 let part: AnchorLeaves = self.get_doc(Bucket::Data, &ck)?.ok_or_else(|| {
-                    Error::corrupted(
-                        place(Bucket::Data, &ck),
-                        "anchor-present",
-                        "a chunk of an anchor is missing",
-                    )
+                    Error::corrupted(place(Bucket::Data, &ck), "anchor-present", "a chunk of an anchor is missing")
                 })?;
                 leaves.extend(part.leaves);
             }
             if out.len() > 1_000_000 {
-                return Err(Error::corrupted(
-                    place(Bucket::Data, &key),
-                    "anchor-acyclic",
-                    "the anchor chain loops",
-                ));
+                return Err(Error::corrupted(place(Bucket::Data, &key), "anchor-acyclic", "the anchor chain loops"));
             }
             root = doc.anchor.prev.clone();
             out.push((doc, leaves));
@@ -243,14 +185,7 @@ impl<S: Store> Fichier<'_, S> {
         let chain = match self.anchor_chain() {
             Ok(c) => c,
             Err(e) => {
-                return Ok(Some(failure(
-                    None,
-                    None,
-                    None,
-                    None,
-                    "anchor-hash",
-                    e.to_string(),
-                )));
+                return Ok(Some(failure(None, None, None, None, "anchor-hash", e.to_string())));
             }
         };
         let mut prev = NO_ANCHOR.to_string();
@@ -296,9 +231,7 @@ impl<S: Store> Fichier<'_, S> {
         self.check_master_key(false)?;
         let mut leaves = Vec::new();
         for sid in self.indexed_subjects()? {
-            if let Some(head) =
-                self.get_doc::<SubjectHead>(Bucket::Data, &docs::subject_key(&sid))?
-            {
+            if let Some(head) = self.get_doc::<SubjectHead>(Bucket::Data, &docs::subject_key(&sid))? {
                 if let Some(last) = head.chain.last() {
                     leaves.push(AnchorLeaf {
                         subject: sid,
@@ -311,9 +244,7 @@ impl<S: Store> Fichier<'_, S> {
         // Leaf chunks are immutable and content-addressed: written before the commit.
         let mut chunks = Vec::new();
         for part in leaves.chunks(LEAVES_PER_CHUNK) {
-            let bytes = store::encode(&AnchorLeaves {
-                leaves: part.to_vec(),
-            });
+            let bytes = store::encode(&AnchorLeaves { leaves: part.to_vec() });
             let sha = crate::crypto::sha256_hex(&bytes);
             self.set_raw(Bucket::Data, &docs::anchor_leaves_key(&sha), &bytes)?;
             chunks.push(sha);
@@ -325,22 +256,10 @@ impl<S: Store> Fichier<'_, S> {
             Bucket::Data,
             docs::ANCHOR_HEAD_KEY,
             |this, current| {
-                let (seq, prev) =
-                    current.map_or((1, NO_ANCHOR.to_string()), |h| (h.seq + 1, h.root));
+                let (seq, prev) = current.map_or((1, NO_ANCHOR.to_string()), |h| (h.seq + 1, h.root));
                 let root = anchor_root(&prev, &at, &leaves);
-                let anchor = Anchor {
-                    seq,
-                    at: at.clone(),
-                    subjects,
-                    receipts,
-                    root: root.clone(),
-                    prev,
-                };
-                let doc = AnchorDoc {
-                    anchor: anchor.clone(),
-                    taken_by: actor.clone(),
-                    chunks: chunks.clone(),
-                };
+                let anchor = Anchor { seq, at: at.clone(), subjects, receipts, root: root.clone(), prev };
+                let doc = AnchorDoc { anchor: anchor.clone(), taken_by: actor.clone(), chunks: chunks.clone() };
                 this.set_raw(Bucket::Data, &docs::anchor_key(&root), &store::encode(&doc))?;
                 Ok(Some((AnchorHead { seq, root }, anchor)))
             },
@@ -350,10 +269,6 @@ impl<S: Store> Fichier<'_, S> {
 
     pub fn list_anchors(&mut self, actor: &Actor) -> Result<Vec<Anchor>> {
         authorize(actor, Operation::VerifyLedger)?;
-        Ok(self
-            .anchor_chain()?
-            .into_iter()
-            .map(|(d, _)| d.anchor)
-            .collect())
+        Ok(self.anchor_chain()?.into_iter().map(|(d, _)| d.anchor).collect())
     }
 }

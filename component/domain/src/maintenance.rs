@@ -18,11 +18,7 @@ fn shard_of(sid: &str) -> &str {
 const BASE32: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
 
 fn all_shards() -> impl Iterator<Item = String> {
-    BASE32.iter().flat_map(|a| {
-        BASE32
-            .iter()
-            .map(move |b| format!("{}{}", *a as char, *b as char))
-    })
+    BASE32.iter().flat_map(|a| BASE32.iter().map(move |b| format!("{}{}", *a as char, *b as char)))
 }
 
 impl<S: Store> Fichier<'_, S> {
@@ -49,15 +45,12 @@ impl<S: Store> Fichier<'_, S> {
     /// Every subject in the directory, sorted.
     pub(crate) fn indexed_subjects(&self) -> Result<Vec<String>> {
         let keys: Vec<String> = all_shards().map(|s| docs::shard_key(&s)).collect();
-        let values = self
-            .store
-            .get_many(Bucket::Data, &keys)
-            .map_err(|e| crate::store::storage_error(Bucket::Data, e))?;
+        let values =
+            self.store.get_many(Bucket::Data, &keys).map_err(|e| crate::store::storage_error(Bucket::Data, e))?;
         let mut out = Vec::new();
         for (key, value) in keys.iter().zip(values) {
             if let Some(bytes) = value {
-                let shard: SubjectShard =
-                    crate::store::decode(&crate::service::place(Bucket::Data, key), &bytes)?;
+                let shard: SubjectShard = crate::store::decode(&crate::service::place(Bucket::Data, key), &bytes)?;
                 out.extend(shard.subjects);
             }
         }
@@ -71,15 +64,9 @@ impl<S: Store> Fichier<'_, S> {
         let scanned: BTreeSet<String> = self.scanned_subjects()?.into_iter().collect();
         let mut by_shard: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for sid in &scanned {
-            by_shard
-                .entry(shard_of(sid).to_string())
-                .or_default()
-                .insert(sid.clone());
+            by_shard.entry(shard_of(sid).to_string()).or_default().insert(sid.clone());
         }
-        let mut report = ReindexReport {
-            subjects: scanned.len() as u64,
-            ..Default::default()
-        };
+        let mut report = ReindexReport { subjects: scanned.len() as u64, ..Default::default() };
         let shard_keys: BTreeSet<String> = self
             .all_keys(Bucket::Data)?
             .into_iter()
@@ -92,16 +79,13 @@ impl<S: Store> Fichier<'_, S> {
                 Bucket::Data,
                 &docs::shard_key(&shard),
                 |this, current| {
-                    let current: BTreeSet<String> = current
-                        .map(|s| s.subjects.into_iter().collect())
-                        .unwrap_or_default();
+                    let current: BTreeSet<String> =
+                        current.map(|s| s.subjects.into_iter().collect()).unwrap_or_default();
                     // Keep entries added since the scan if their head exists now.
                     let mut next = wanted.clone();
                     for sid in current.difference(&wanted) {
                         if check_subject_id("index", sid).is_ok()
-                            && this
-                                .get_raw(Bucket::Data, &docs::subject_key(sid))?
-                                .is_some()
+                            && this.get_raw(Bucket::Data, &docs::subject_key(sid))?.is_some()
                         {
                             next.insert(sid.clone());
                         }
@@ -111,12 +95,7 @@ impl<S: Store> Fichier<'_, S> {
                     if added == 0 && removed == 0 {
                         return Ok(None);
                     }
-                    Ok(Some((
-                        SubjectShard {
-                            subjects: next.into_iter().collect(),
-                        },
-                        (added, removed),
-                    )))
+                    Ok(Some((SubjectShard { subjects: next.into_iter().collect() }, (added, removed))))
                 },
                 || (0, 0),
             )?;
@@ -135,11 +114,7 @@ impl<S: Store> Fichier<'_, S> {
     ) -> Result<(Vec<String>, Option<String>)> {
         authorize(actor, Operation::ListSubjects)?;
         if !(1..=1000).contains(&limit) {
-            return Err(Error::invalid(
-                "limit",
-                "range-1-1000",
-                "a page holds 1 to 1000 subjects",
-            ));
+            return Err(Error::invalid("limit", "range-1-1000", "a page holds 1 to 1000 subjects"));
         }
         if let Some(c) = cursor {
             check_subject_id("cursor", c)?;
@@ -147,11 +122,7 @@ impl<S: Store> Fichier<'_, S> {
         let all = self.indexed_subjects()?;
         let start = cursor.map_or(0, |c| all.partition_point(|s| s.as_str() <= c));
         let page: Vec<String> = all[start..].iter().take(limit as usize).cloned().collect();
-        let next = if start + page.len() < all.len() {
-            page.last().cloned()
-        } else {
-            None
-        };
+        let next = if start + page.len() < all.len() { page.last().cloned() } else { None };
         Ok((page, next))
     }
 }

@@ -52,12 +52,8 @@ pub enum PurposeKind {
 }
 
 impl PurposeKind {
-    pub const ALL: [PurposeKind; 4] = [
-        PurposeKind::Service,
-        PurposeKind::Marketing,
-        PurposeKind::Cookie,
-        PurposeKind::Advertising,
-    ];
+    pub const ALL: [PurposeKind; 4] =
+        [PurposeKind::Service, PurposeKind::Marketing, PurposeKind::Cookie, PurposeKind::Advertising];
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -32,18 +32,8 @@ pub(crate) struct LoadedSubject {
 }
 
 impl<'a, S: Store> Fichier<'a, S> {
-    pub fn new(
-        store: &'a S,
-        master: &MasterKey,
-        now: Instant,
-        entropy: &'a mut dyn Entropy,
-    ) -> Self {
-        Self {
-            store,
-            now,
-            entropy,
-            keys: KeyRing::new(master),
-        }
+    pub fn new(store: &'a S, master: &MasterKey, now: Instant, entropy: &'a mut dyn Entropy) -> Self {
+        Self { store, now, entropy, keys: KeyRing::new(master) }
     }
 
     pub fn now(&self) -> Instant {
@@ -53,16 +43,12 @@ impl<'a, S: Store> Fichier<'a, S> {
     // ---- raw storage, with errors named ----
 
     pub(crate) fn get_raw(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>> {
-        self.store
-            .get(bucket, key)
-            .map_err(|e| storage_error(bucket, e))
+        self.store.get(bucket, key).map_err(|e| storage_error(bucket, e))
     }
 
     pub(crate) fn set_raw(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<()> {
         check_size(bucket, key, value)?;
-        self.store
-            .set(bucket, key, value)
-            .map_err(|e| storage_error(bucket, e))
+        self.store.set(bucket, key, value).map_err(|e| storage_error(bucket, e))
     }
 
     pub(crate) fn get_doc<T: Document>(&self, bucket: Bucket, key: &str) -> Result<Option<T>> {
@@ -83,10 +69,7 @@ impl<'a, S: Store> Fichier<'a, S> {
         unchanged: impl FnOnce() -> R,
     ) -> Result<R> {
         for _ in 0..CAS_ATTEMPTS {
-            let (cas, current) = self
-                .store
-                .cas_begin(bucket, key)
-                .map_err(|e| storage_error(bucket, e))?;
+            let (cas, current) = self.store.cas_begin(bucket, key).map_err(|e| storage_error(bucket, e))?;
             let current = match current {
                 None => None,
                 Some(bytes) => Some(store::decode::<T>(&place(bucket, key), &bytes)?),
@@ -96,11 +79,7 @@ impl<'a, S: Store> Fichier<'a, S> {
             };
             let bytes = store::encode(&next);
             check_size(bucket, key, &bytes)?;
-            match self
-                .store
-                .cas_swap(cas, &bytes)
-                .map_err(|e| storage_error(bucket, e))?
-            {
+            match self.store.cas_swap(cas, &bytes).map_err(|e| storage_error(bucket, e))? {
                 Swap::Committed => return Ok(result),
                 Swap::Lost => continue,
             }
@@ -108,9 +87,7 @@ impl<'a, S: Store> Fichier<'a, S> {
         Err(Error::conflict(
             place(bucket, key),
             "compare-and-swap",
-            format!(
-                "still losing to concurrent writers after {CAS_ATTEMPTS} attempts; retry later"
-            ),
+            format!("still losing to concurrent writers after {CAS_ATTEMPTS} attempts; retry later"),
         ))
     }
 
@@ -130,12 +107,7 @@ impl<'a, S: Store> Fichier<'a, S> {
                     docs::KEY_CHECK_KEY,
                     |this, current| match current {
                         Some(check) => this.compare_check(&check).map(|()| None),
-                        None => Ok(Some((
-                            KeyCheck {
-                                value: value.clone(),
-                            },
-                            (),
-                        ))),
+                        None => Ok(Some((KeyCheck { value: value.clone() }, ()))),
                     },
                     || (),
                 )
@@ -166,20 +138,12 @@ impl<'a, S: Store> Fichier<'a, S> {
             return Ok(None);
         }
         let fresh = DataKey::generate(self.entropy);
-        let wrapped = WrappedKey {
-            wrapped: BASE64.encode(&self.keys.wrap(sid, &fresh, self.entropy)),
-        };
+        let wrapped = WrappedKey { wrapped: BASE64.encode(&self.keys.wrap(sid, &fresh, self.entropy)) };
         // Insert-if-absent: two first writers agree on one key.
         let won = self.update::<WrappedKey, bool>(
             Bucket::Keys,
             &key,
-            |_, current| {
-                Ok(if current.is_some() {
-                    None
-                } else {
-                    Some((wrapped.clone(), true))
-                })
-            },
+            |_, current| Ok(if current.is_some() { None } else { Some((wrapped.clone(), true)) }),
             || false,
         )?;
         if won {
@@ -187,28 +151,16 @@ impl<'a, S: Store> Fichier<'a, S> {
         }
         match self.get_doc::<WrappedKey>(Bucket::Keys, &key)? {
             Some(w) => self.unwrap_key(sid, &key, &w).map(Some),
-            None => Err(Error::conflict(
-                place(Bucket::Keys, &key),
-                "compare-and-swap",
-                "the data key vanished",
-            )),
+            None => Err(Error::conflict(place(Bucket::Keys, &key), "compare-and-swap", "the data key vanished")),
         }
     }
 
     fn unwrap_key(&self, sid: &str, key: &str, w: &WrappedKey) -> Result<DataKey> {
-        let bytes = BASE64.decode(w.wrapped.as_bytes()).map_err(|_| {
-            Error::corrupted(
-                place(Bucket::Keys, key),
-                "decodes",
-                "the wrapped key is not base64",
-            )
-        })?;
+        let bytes = BASE64
+            .decode(w.wrapped.as_bytes())
+            .map_err(|_| Error::corrupted(place(Bucket::Keys, key), "decodes", "the wrapped key is not base64"))?;
         self.keys.unwrap(sid, &bytes).ok_or_else(|| {
-            Error::corrupted(
-                place(Bucket::Keys, key),
-                "aead-authentic",
-                "the subject's data key does not unwrap",
-            )
+            Error::corrupted(place(Bucket::Keys, key), "aead-authentic", "the subject's data key does not unwrap")
         })
     }
 
@@ -217,9 +169,7 @@ impl<'a, S: Store> Fichier<'a, S> {
     /// The opaque subject id a reference designates (no storage access).
     pub fn subject_id(&self, field: &str, r: &SubjectRef) -> Result<String> {
         let hash = match r {
-            SubjectRef::Email(e) => self
-                .keys
-                .lookup_hash("email", &validate::email(&format!("{field}.email"), e)?),
+            SubjectRef::Email(e) => self.keys.lookup_hash("email", &validate::email(&format!("{field}.email"), e)?),
             SubjectRef::External(x) => {
                 validate::printable(&format!("{field}.external"), x, 128)?;
                 self.keys.lookup_hash("external", x)
@@ -242,27 +192,14 @@ impl<'a, S: Store> Fichier<'a, S> {
                 "the subject's data key is missing",
             )
         })?;
-        let sealed = BASE64.decode(head.sealed.as_bytes()).map_err(|_| {
-            Error::corrupted(
-                place(Bucket::Data, &key),
-                "decodes",
-                "the sealed head is not base64",
-            )
-        })?;
+        let sealed = BASE64
+            .decode(head.sealed.as_bytes())
+            .map_err(|_| Error::corrupted(place(Bucket::Data, &key), "decodes", "the sealed head is not base64"))?;
         let plain = dek.open(&head_context(head), sid, &sealed).ok_or_else(|| {
-            Error::corrupted(
-                place(Bucket::Data, &key),
-                "aead-authentic",
-                "the subject's head fails authentication",
-            )
+            Error::corrupted(place(Bucket::Data, &key), "aead-authentic", "the subject's head fails authentication")
         })?;
-        serde_json::from_slice(&plain).map_err(|e| {
-            Error::corrupted(
-                place(Bucket::Data, &key),
-                "decodes",
-                format!("sealed head: {e}"),
-            )
-        })
+        serde_json::from_slice(&plain)
+            .map_err(|e| Error::corrupted(place(Bucket::Data, &key), "decodes", format!("sealed head: {e}")))
     }
 
     /// Load a subject for reading.
@@ -285,20 +222,9 @@ impl<'a, S: Store> Fichier<'a, S> {
     }
 
     /// Seal a head body for storage.
-    pub(crate) fn seal_head(
-        &mut self,
-        sid: &str,
-        chain: Vec<String>,
-        body: &HeadBody,
-        dek: &DataKey,
-    ) -> SubjectHead {
-        let mut head = SubjectHead {
-            subject: sid.to_string(),
-            chain,
-            sealed: String::new(),
-        };
-        let plain =
-            serde_json::to_vec(body).unwrap_or_else(|_| unreachable!("head bodies serialise"));
+    pub(crate) fn seal_head(&mut self, sid: &str, chain: Vec<String>, body: &HeadBody, dek: &DataKey) -> SubjectHead {
+        let mut head = SubjectHead { subject: sid.to_string(), chain, sealed: String::new() };
+        let plain = serde_json::to_vec(body).unwrap_or_else(|_| unreachable!("head bodies serialise"));
         head.sealed = BASE64.encode(&dek.seal(&head_context(&head), sid, &plain, self.entropy));
         head
     }
@@ -307,11 +233,7 @@ impl<'a, S: Store> Fichier<'a, S> {
 /// The sealed body is bound to the chain it was written with: a sealed body copied
 /// from an older head fails to open.
 fn head_context(head: &SubjectHead) -> String {
-    format!(
-        "head/{}/{}",
-        head.chain.len(),
-        head.chain.last().map(String::as_str).unwrap_or("-")
-    )
+    format!("head/{}/{}", head.chain.len(), head.chain.last().map(String::as_str).unwrap_or("-"))
 }
 
 /// `store:<label>/<key>`: how errors name a stored value.
@@ -324,10 +246,7 @@ fn check_size(bucket: Bucket, key: &str, value: &[u8]) -> Result<()> {
         return Err(Error::conflict(
             place(bucket, key),
             "max-value-size",
-            format!(
-                "the value would be {} bytes, over the store's 1 MiB limit",
-                value.len()
-            ),
+            format!("the value would be {} bytes, over the store's 1 MiB limit", value.len()),
         ));
     }
     Ok(())
@@ -337,16 +256,10 @@ fn check_size(bucket: Bucket, key: &str, value: &[u8]) -> Result<()> {
 pub fn check_subject_id(field: &str, s: &str) -> Result<()> {
     let ok = s.len() == 28
         && s.starts_with("s-")
-        && s[2..]
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c));
+        && s[2..].chars().all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c));
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(
-            field,
-            "subject-id-syntax",
-            "a subject id is s- followed by 26 characters of base32",
-        ))
+        Err(Error::invalid(field, "subject-id-syntax", "a subject id is s- followed by 26 characters of base32"))
     }
 }

@@ -16,75 +16,42 @@ pub fn default_policy() -> Policy {
         settings: PolicyInput {
             country: "FR".into(),
             // Loi Informatique et Libertés, art. 45.
-            minor_ages: vec![MinorAge {
-                country: "FR".into(),
-                age: 15,
-            }],
+            minor_ages: vec![MinorAge { country: "FR".into(), age: 15 }],
             // GDPR Art. 8(1).
             default_minor_age: 16,
             validity: vec![
-                KindValidity {
-                    kind: PurposeKind::Service,
-                    grant_months: None,
-                    refusal_months: None,
-                },
-                KindValidity {
-                    kind: PurposeKind::Marketing,
-                    grant_months: Some(36),
-                    refusal_months: None,
-                },
+                KindValidity { kind: PurposeKind::Service, grant_months: None, refusal_months: None },
+                KindValidity { kind: PurposeKind::Marketing, grant_months: Some(36), refusal_months: None },
                 // CNIL délibération 2020-091: keep the choice about 6 months (a setting).
-                KindValidity {
-                    kind: PurposeKind::Cookie,
-                    grant_months: Some(6),
-                    refusal_months: Some(6),
-                },
-                KindValidity {
-                    kind: PurposeKind::Advertising,
-                    grant_months: Some(6),
-                    refusal_months: Some(6),
-                },
+                KindValidity { kind: PurposeKind::Cookie, grant_months: Some(6), refusal_months: Some(6) },
+                KindValidity { kind: PurposeKind::Advertising, grant_months: Some(6), refusal_months: Some(6) },
             ],
             max_future_skew_seconds: 300,
         },
         changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
-        changed_by: Actor {
-            id: "system:defaults".into(),
-            role: Role::System,
-        },
+        changed_by: Actor { id: "system:defaults".into(), role: Role::System },
     }
 }
 
 impl PolicyInput {
     /// The minor-consent age in force for the shop's country.
     pub fn minor_age(&self) -> u8 {
-        self.minor_ages
-            .iter()
-            .find(|m| m.country == self.country)
-            .map_or(self.default_minor_age, |m| m.age)
+        self.minor_ages.iter().find(|m| m.country == self.country).map_or(self.default_minor_age, |m| m.age)
     }
 
     /// The validity for a kind (every kind is present after validation).
     pub fn validity_of(&self, kind: PurposeKind) -> KindValidity {
-        self.validity
-            .iter()
-            .find(|v| v.kind == kind)
-            .cloned()
-            .unwrap_or(KindValidity {
-                kind,
-                grant_months: None,
-                refusal_months: None,
-            })
+        self.validity.iter().find(|v| v.kind == kind).cloned().unwrap_or(KindValidity {
+            kind,
+            grant_months: None,
+            refusal_months: None,
+        })
     }
 
     fn validate(&self) -> Result<()> {
         validate::country("input.country", &self.country)?;
         if self.minor_ages.len() > 64 {
-            return Err(Error::invalid(
-                "input.minor-ages",
-                "max-items",
-                "at most 64 countries",
-            ));
+            return Err(Error::invalid("input.minor-ages", "max-items", "at most 64 countries"));
         }
         for (i, m) in self.minor_ages.iter().enumerate() {
             validate::country(&format!("input.minor-ages[{i}].country"), &m.country)?;
@@ -104,11 +71,7 @@ impl PolicyInput {
             }
         }
         if !(13..=16).contains(&self.default_minor_age) {
-            return Err(Error::invalid(
-                "input.default-minor-age",
-                "art-8-range",
-                "Art. 8(1) allows 13 to 16",
-            ));
+            return Err(Error::invalid("input.default-minor-age", "art-8-range", "Art. 8(1) allows 13 to 16"));
         }
         for kind in PurposeKind::ALL {
             if self.validity.iter().filter(|v| v.kind == kind).count() != 1 {
@@ -120,10 +83,7 @@ impl PolicyInput {
             }
         }
         for (i, v) in self.validity.iter().enumerate() {
-            for (name, months) in [
-                ("grant-months", v.grant_months),
-                ("refusal-months", v.refusal_months),
-            ] {
+            for (name, months) in [("grant-months", v.grant_months), ("refusal-months", v.refusal_months)] {
                 if months.is_some_and(|m| !(1..=120).contains(&m)) {
                     return Err(Error::invalid(
                         format!("input.validity[{i}].{name}"),
@@ -134,11 +94,7 @@ impl PolicyInput {
             }
         }
         if self.max_future_skew_seconds > 86_400 {
-            return Err(Error::invalid(
-                "input.max-future-skew-seconds",
-                "max-86400",
-                "at most one day",
-            ));
+            return Err(Error::invalid("input.max-future-skew-seconds", "max-86400", "at most one day"));
         }
         Ok(())
     }
@@ -176,16 +132,10 @@ impl<S: Store> Fichier<'_, S> {
             Bucket::Data,
             docs::POLICY_KEY,
             |_, current| {
-                let mut doc = current.unwrap_or_else(|| PolicyDoc {
-                    versions: vec![default_policy()],
-                });
+                let mut doc = current.unwrap_or_else(|| PolicyDoc { versions: vec![default_policy()] });
                 let version = doc.versions.last().map_or(1, |p| p.version + 1);
-                let policy = Policy {
-                    version,
-                    settings: input.clone(),
-                    changed_at: at.clone(),
-                    changed_by: actor.clone(),
-                };
+                let policy =
+                    Policy { version, settings: input.clone(), changed_at: at.clone(), changed_by: actor.clone() };
                 doc.versions.push(policy.clone());
                 Ok(Some((doc, policy)))
             },

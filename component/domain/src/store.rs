@@ -52,32 +52,19 @@ pub trait Store {
     type Cas;
     fn get(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Values for many keys, in order.
-    fn get_many(&self, bucket: Bucket, keys: &[String])
-    -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    fn get_many(&self, bucket: Bucket, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
     fn set(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<(), StoreError>;
     fn delete(&self, bucket: Bucket, key: &str) -> Result<(), StoreError>;
     /// One page of keys (any order) and the cursor of the next page.
-    fn list_keys(
-        &self,
-        bucket: Bucket,
-        cursor: Option<&str>,
-    ) -> Result<(Vec<String>, Option<String>), StoreError>;
+    fn list_keys(&self, bucket: Bucket, cursor: Option<&str>) -> Result<(Vec<String>, Option<String>), StoreError>;
     /// Start a compare-and-swap on `key`: the handle and the value it compares against.
-    fn cas_begin(
-        &self,
-        bucket: Bucket,
-        key: &str,
-    ) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError>;
+    fn cas_begin(&self, bucket: Bucket, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError>;
     /// Write `value` if `key` still holds what `cas_begin` saw.
     fn cas_swap(&self, cas: Self::Cas, value: &[u8]) -> Result<Swap, StoreError>;
 }
 
 pub(crate) fn storage_error(bucket: Bucket, e: StoreError) -> Error {
-    Error::Storage(FieldError::new(
-        format!("store:{}", bucket.label()),
-        "available",
-        e.0,
-    ))
+    Error::Storage(FieldError::new(format!("store:{}", bucket.label()), "available", e.0))
 }
 
 /// A stored document type: its kind, its current schema version, and how to bring an
@@ -86,10 +73,7 @@ pub trait Document: Serialize + DeserializeOwned {
     const KIND: &'static str;
     const SCHEMA: u32;
     /// Turn the body of schema `from` (< `SCHEMA`) into the body of schema `from + 1`.
-    fn migrate(
-        from: u32,
-        body: serde_json::Value,
-    ) -> std::result::Result<serde_json::Value, String> {
+    fn migrate(from: u32, body: serde_json::Value) -> std::result::Result<serde_json::Value, String> {
         let _ = body;
         Err(format!("no migration from schema {from}"))
     }
@@ -111,48 +95,29 @@ struct EnvelopeIn {
 
 /// Encode a document in its versioned envelope.
 pub fn encode<T: Document>(doc: &T) -> Vec<u8> {
-    serde_json::to_vec(&EnvelopeOut {
-        kind: T::KIND,
-        schema: T::SCHEMA,
-        body: doc,
-    })
-    .unwrap_or_else(|_| unreachable!("fichier documents always serialise"))
+    serde_json::to_vec(&EnvelopeOut { kind: T::KIND, schema: T::SCHEMA, body: doc })
+        .unwrap_or_else(|_| unreachable!("fichier documents always serialise"))
 }
 
 /// Decode a document, migrating an older schema; `place` names it in errors.
 pub fn decode<T: Document>(place: &str, bytes: &[u8]) -> Result<T> {
-    let env: EnvelopeIn = serde_json::from_slice(bytes).map_err(|e| {
-        Error::corrupted(
-            place,
-            "decodes",
-            format!("the stored value is not a fichier document: {e}"),
-        )
-    })?;
+    let env: EnvelopeIn = serde_json::from_slice(bytes)
+        .map_err(|e| Error::corrupted(place, "decodes", format!("the stored value is not a fichier document: {e}")))?;
     if env.kind != T::KIND {
-        return Err(Error::corrupted(
-            place,
-            "kind",
-            format!("expected a {} document, found {}", T::KIND, env.kind),
-        ));
+        return Err(Error::corrupted(place, "kind", format!("expected a {} document, found {}", T::KIND, env.kind)));
     }
     if env.schema == 0 || env.schema > T::SCHEMA {
         return Err(Error::corrupted(
             place,
             "schema-supported",
-            format!(
-                "schema {} of {} is not supported by this version (up to {})",
-                env.schema,
-                T::KIND,
-                T::SCHEMA
-            ),
+            format!("schema {} of {} is not supported by this version (up to {})", env.schema, T::KIND, T::SCHEMA),
         ));
     }
     let mut body = env.body;
     for from in env.schema..T::SCHEMA {
         body = T::migrate(from, body).map_err(|m| Error::corrupted(place, "migrates", m))?;
     }
-    serde_json::from_value(body)
-        .map_err(|e| Error::corrupted(place, "decodes", format!("{} document: {e}", T::KIND)))
+    serde_json::from_value(body).map_err(|e| Error::corrupted(place, "decodes", format!("{} document: {e}", T::KIND)))
 }
 
 /// An in-memory [`Store`] (tests, benchmarks, hosts' in-memory option).
@@ -176,19 +141,13 @@ impl MemoryStore {
 
     /// Every (bucket, key, value), for tests that inspect or tamper with raw storage.
     pub fn raw(&self) -> Vec<(Bucket, String, Vec<u8>)> {
-        self.inner
-            .borrow()
-            .iter()
-            .map(|((b, k), (_, v))| (*b, k.clone(), v.clone()))
-            .collect()
+        self.inner.borrow().iter().map(|((b, k), (_, v))| (*b, k.clone(), v.clone())).collect()
     }
 
     /// Overwrite a raw value (tests simulating tampering or another writer).
     pub fn raw_set(&self, bucket: Bucket, key: &str, value: Vec<u8>) {
         let v = self.next_version();
-        self.inner
-            .borrow_mut()
-            .insert((bucket, key.to_string()), (v, value));
+        self.inner.borrow_mut().insert((bucket, key.to_string()), (v, value));
     }
 
     fn next_version(&self) -> u64 {
@@ -202,18 +161,10 @@ impl Store for MemoryStore {
     type Cas = MemoryCas;
 
     fn get(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .inner
-            .borrow()
-            .get(&(bucket, key.to_string()))
-            .map(|(_, v)| v.clone()))
+        Ok(self.inner.borrow().get(&(bucket, key.to_string())).map(|(_, v)| v.clone()))
     }
 
-    fn get_many(
-        &self,
-        bucket: Bucket,
-        keys: &[String],
-    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    fn get_many(&self, bucket: Bucket, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         keys.iter().map(|k| self.get(bucket, k)).collect()
     }
 
@@ -227,11 +178,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn list_keys(
-        &self,
-        bucket: Bucket,
-        cursor: Option<&str>,
-    ) -> Result<(Vec<String>, Option<String>), StoreError> {
+    fn list_keys(&self, bucket: Bucket, cursor: Option<&str>) -> Result<(Vec<String>, Option<String>), StoreError> {
         const PAGE: usize = 1000;
         let inner = self.inner.borrow();
         let keys: Vec<String> = inner
@@ -249,26 +196,14 @@ impl Store for MemoryStore {
         }
     }
 
-    fn cas_begin(
-        &self,
-        bucket: Bucket,
-        key: &str,
-    ) -> Result<(MemoryCas, Option<Vec<u8>>), StoreError> {
+    fn cas_begin(&self, bucket: Bucket, key: &str) -> Result<(MemoryCas, Option<Vec<u8>>), StoreError> {
         let found = self.inner.borrow().get(&(bucket, key.to_string())).cloned();
-        let cas = MemoryCas {
-            bucket,
-            key: key.to_string(),
-            seen: found.as_ref().map(|(v, _)| *v),
-        };
+        let cas = MemoryCas { bucket, key: key.to_string(), seen: found.as_ref().map(|(v, _)| *v) };
         Ok((cas, found.map(|(_, v)| v)))
     }
 
     fn cas_swap(&self, cas: MemoryCas, value: &[u8]) -> Result<Swap, StoreError> {
-        let current = self
-            .inner
-            .borrow()
-            .get(&(cas.bucket, cas.key.clone()))
-            .map(|(v, _)| *v);
+        let current = self.inner.borrow().get(&(cas.bucket, cas.key.clone())).map(|(v, _)| *v);
         if current != cas.seen {
             return Ok(Swap::Lost);
         }
@@ -291,20 +226,14 @@ mod tests {
     impl Document for V2 {
         const KIND: &'static str = "test-doc";
         const SCHEMA: u32 = 2;
-        fn migrate(
-            from: u32,
-            mut body: serde_json::Value,
-        ) -> std::result::Result<serde_json::Value, String> {
+        fn migrate(from: u32, mut body: serde_json::Value) -> std::result::Result<serde_json::Value, String> {
             match from {
                 1 => {
                     // v1 had a single `tag`.
                     let tag = body.get("tag").cloned().unwrap_or(serde_json::Value::Null);
                     let obj = body.as_object_mut().ok_or("v1 body is not an object")?;
                     obj.remove("tag");
-                    obj.insert(
-                        "tags".into(),
-                        serde_json::json!(if tag.is_null() { vec![] } else { vec![tag] }),
-                    );
+                    obj.insert("tags".into(), serde_json::json!(if tag.is_null() { vec![] } else { vec![tag] }));
                     Ok(body)
                 }
                 _ => Err(format!("no migration from schema {from}")),
@@ -315,30 +244,14 @@ mod tests {
     #[test]
     fn older_schemas_are_migrated_newer_refused() {
         let v1 = br#"{"kind":"test-doc","schema":1,"body":{"name":"a","tag":"x"}}"#;
-        assert_eq!(
-            decode::<V2>("k", v1),
-            Ok(V2 {
-                name: "a".into(),
-                tags: vec!["x".into()]
-            })
-        );
+        assert_eq!(decode::<V2>("k", v1), Ok(V2 { name: "a".into(), tags: vec!["x".into()] }));
         let v3 = br#"{"kind":"test-doc","schema":3,"body":{}}"#;
-        assert!(
-            matches!(decode::<V2>("k", v3), Err(Error::Corrupted(e)) if e.rule == "schema-supported")
-        );
+        assert!(matches!(decode::<V2>("k", v3), Err(Error::Corrupted(e)) if e.rule == "schema-supported"));
         let other = br#"{"kind":"other","schema":1,"body":{}}"#;
         assert!(matches!(decode::<V2>("k", other), Err(Error::Corrupted(e)) if e.rule == "kind"));
-        assert!(
-            matches!(decode::<V2>("k", b"\xff"), Err(Error::Corrupted(e)) if e.rule == "decodes")
-        );
-        let round = encode(&V2 {
-            name: "b".into(),
-            tags: vec![],
-        });
-        assert_eq!(
-            decode::<V2>("k", &round).map(|d| d.name),
-            Ok("b".to_string())
-        );
+        assert!(matches!(decode::<V2>("k", b"\xff"), Err(Error::Corrupted(e)) if e.rule == "decodes"));
+        let round = encode(&V2 { name: "b".into(), tags: vec![] });
+        assert_eq!(decode::<V2>("k", &round).map(|d| d.name), Ok("b".to_string()));
     }
 
     #[test]

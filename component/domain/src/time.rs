@@ -10,26 +10,14 @@ pub type Instant = DateTime<Utc>;
 /// Parse an RFC 3339 timestamp (any offset) into UTC; `field` names the input for errors.
 pub fn parse(field: &str, value: &str) -> Result<Instant> {
     if value.len() > 64 {
-        return Err(Error::invalid(
-            field,
-            "max-length",
-            "a timestamp is at most 64 characters",
-        ));
+        return Err(Error::invalid(field, "max-length", "a timestamp is at most 64 characters"));
     }
     let parsed = DateTime::parse_from_rfc3339(value).map_err(|e| {
-        Error::invalid(
-            field,
-            "rfc3339",
-            format!("not an RFC 3339 timestamp ({e}); example: 2026-11-29T14:03:00Z"),
-        )
+        Error::invalid(field, "rfc3339", format!("not an RFC 3339 timestamp ({e}); example: 2026-11-29T14:03:00Z"))
     })?;
     let utc = parsed.with_timezone(&Utc);
     if utc.year() < 1970 {
-        return Err(Error::invalid(
-            field,
-            "not-before-1970",
-            "timestamps before 1970 are not accepted",
-        ));
+        return Err(Error::invalid(field, "not-before-1970", "timestamps before 1970 are not accepted"));
     }
     Ok(utc)
 }
@@ -82,32 +70,16 @@ mod tests {
             ("2026-11-29T02:00:00+01:00", 1, "2026-12-29T01:00:00.000Z"),
         ];
         for (start, months, expected) in table {
-            assert_eq!(
-                format(add_months(t(start), months).expect("in range")),
-                expected,
-                "{start} + {months}"
-            );
+            assert_eq!(format(add_months(t(start), months).expect("in range")), expected, "{start} + {months}");
         }
     }
 
     #[test]
     fn whole_years() {
-        assert_eq!(
-            whole_years_between(t("2020-06-01T00:00:00Z"), t("2026-05-31T23:59:59Z")),
-            5
-        );
-        assert_eq!(
-            whole_years_between(t("2020-06-01T00:00:00Z"), t("2026-06-01T00:00:00Z")),
-            6
-        );
-        assert_eq!(
-            whole_years_between(t("2020-02-29T00:00:00Z"), t("2021-02-28T00:00:00Z")),
-            1
-        );
-        assert_eq!(
-            whole_years_between(t("2026-06-01T00:00:00Z"), t("2020-06-01T00:00:00Z")),
-            0
-        );
+        assert_eq!(whole_years_between(t("2020-06-01T00:00:00Z"), t("2026-05-31T23:59:59Z")), 5);
+        assert_eq!(whole_years_between(t("2020-06-01T00:00:00Z"), t("2026-06-01T00:00:00Z")), 6);
+        assert_eq!(whole_years_between(t("2020-02-29T00:00:00Z"), t("2021-02-28T00:00:00Z")), 1);
+        assert_eq!(whole_years_between(t("2026-06-01T00:00:00Z"), t("2020-06-01T00:00:00Z")), 0);
     }
 
     #[test]

@@ -13,11 +13,7 @@ pub fn non_empty_max(field: &str, value: &str, max_chars: usize) -> Result<()> {
         return Err(Error::invalid(field, "non-empty", "must not be empty"));
     }
     if value.chars().count() > max_chars {
-        return Err(Error::invalid(
-            field,
-            "max-length",
-            format!("at most {max_chars} characters"),
-        ));
+        return Err(Error::invalid(field, "max-length", format!("at most {max_chars} characters")));
     }
     Ok(())
 }
@@ -26,11 +22,7 @@ pub fn non_empty_max(field: &str, value: &str, max_chars: usize) -> Result<()> {
 pub fn printable(field: &str, value: &str, max_chars: usize) -> Result<()> {
     non_empty_max(field, value, max_chars)?;
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            field,
-            "printable",
-            "must not contain control characters",
-        ));
+        return Err(Error::invalid(field, "printable", "must not contain control characters"));
     }
     Ok(())
 }
@@ -42,26 +34,13 @@ pub fn actor(actor: &Actor) -> Result<()> {
 /// A purpose id: 1–64 of `a-z 0-9 - _ .`, starting with a letter or digit.
 pub fn purpose_id(field: &str, id: &str) -> Result<()> {
     if id.is_empty() {
-        return Err(Error::invalid(
-            field,
-            "non-empty",
-            "a purpose id must not be empty",
-        ));
+        return Err(Error::invalid(field, "non-empty", "a purpose id must not be empty"));
     }
     if id.len() > 64 {
-        return Err(Error::invalid(
-            field,
-            "max-length",
-            "a purpose id has at most 64 characters",
-        ));
+        return Err(Error::invalid(field, "max-length", "a purpose id has at most 64 characters"));
     }
-    let ok_first = id
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let ok_rest = id
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+    let ok_first = id.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok_rest = id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
     if !ok_first || !ok_rest {
         return Err(Error::invalid(
             field,
@@ -74,11 +53,7 @@ pub fn purpose_id(field: &str, id: &str) -> Result<()> {
 
 /// A receipt id: 1–64 of `A-Z a-z 0-9 - _ .`.
 pub fn receipt_id(field: &str, id: &str) -> Result<()> {
-    if id.is_empty()
-        || id.len() > 64
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         return Err(Error::invalid(
             field,
@@ -92,11 +67,7 @@ pub fn receipt_id(field: &str, id: &str) -> Result<()> {
 /// ISO 639-1: two lower-case letters.
 pub fn lang(field: &str, lang: &str) -> Result<()> {
     if lang.len() != 2 || !lang.chars().all(|c| c.is_ascii_lowercase()) {
-        return Err(Error::invalid(
-            field,
-            "iso-639-1",
-            "a language is two lower-case letters, such as fr or en",
-        ));
+        return Err(Error::invalid(field, "iso-639-1", "a language is two lower-case letters, such as fr or en"));
     }
     Ok(())
 }
@@ -104,11 +75,7 @@ pub fn lang(field: &str, lang: &str) -> Result<()> {
 /// ISO 3166-1 alpha-2: two upper-case letters.
 pub fn country(field: &str, country: &str) -> Result<()> {
     if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(Error::invalid(
-            field,
-            "iso-3166-alpha-2",
-            "a country is two upper-case letters, such as FR",
-        ));
+        return Err(Error::invalid(field, "iso-3166-alpha-2", "a country is two upper-case letters, such as FR"));
     }
     Ok(())
 }
@@ -118,26 +85,12 @@ pub fn country(field: &str, country: &str) -> Result<()> {
 pub fn email(field: &str, raw: &str) -> Result<String> {
     let e = raw.trim().to_lowercase();
     if e.is_empty() {
-        return Err(Error::invalid(
-            field,
-            "non-empty",
-            "an e-mail address must not be empty",
-        ));
+        return Err(Error::invalid(field, "non-empty", "an e-mail address must not be empty"));
     }
     if e.len() > 254 {
-        return Err(Error::invalid(
-            field,
-            "max-length",
-            "an e-mail address has at most 254 characters",
-        ));
+        return Err(Error::invalid(field, "max-length", "an e-mail address has at most 254 characters"));
     }
-    let syntax = || {
-        Error::invalid(
-            field,
-            "email-syntax",
-            "not an e-mail address (expected local@domain.tld)",
-        )
-    };
+    let syntax = || Error::invalid(field, "email-syntax", "not an e-mail address (expected local@domain.tld)");
     let (local, domain) = e.rsplit_once('@').ok_or_else(syntax)?;
     if local.is_empty() || local.len() > 64 || local.contains('@') {
         return Err(syntax());
@@ -145,9 +98,7 @@ pub fn email(field: &str, raw: &str) -> Result<String> {
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(syntax());
     }
-    let local_ok = local
-        .chars()
-        .all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let local_ok = local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && labels.iter().all(|l| {
@@ -157,9 +108,7 @@ pub fn email(field: &str, raw: &str) -> Result<String> {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) || tld.starts_with("xn--"));
+        && labels.last().is_some_and(|tld| tld.chars().all(char::is_alphabetic) || tld.starts_with("xn--"));
     if !local_ok || !domain_ok {
         return Err(syntax());
     }
@@ -168,10 +117,8 @@ pub fn email(field: &str, raw: &str) -> Result<String> {
 
 /// Keep only the network part of an IP address: IPv4 /24, IPv6 /48.
 pub fn truncate_ip(field: &str, raw: &str) -> Result<String> {
-    let ip: IpAddr = raw
-        .trim()
-        .parse()
-        .map_err(|_| Error::invalid(field, "ip-address", "not an IPv4 or IPv6 address"))?;
+    let ip: IpAddr =
+        raw.trim().parse().map_err(|_| Error::invalid(field, "ip-address", "not an IPv4 or IPv6 address"))?;
     Ok(match ip {
         IpAddr::V4(v4) => {
             let [a, b, c, _] = v4.octets();
@@ -190,14 +137,8 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(
-            email("e", "  Alice.Martin@Example.ORG ").as_deref(),
-            Ok("alice.martin@example.org")
-        );
-        assert_eq!(
-            email("e", "élodie+news@exemple.fr").as_deref(),
-            Ok("élodie+news@exemple.fr")
-        );
+        assert_eq!(email("e", "  Alice.Martin@Example.ORG ").as_deref(), Ok("alice.martin@example.org"));
+        assert_eq!(email("e", "élodie+news@exemple.fr").as_deref(), Ok("élodie+news@exemple.fr"));
         for bad in [
             "",
             "alice",
@@ -216,10 +157,7 @@ mod tests {
                 Err(Error::InvalidInput(e)) => e.rule,
                 other => panic!("{bad:?}: {other:?}"),
             };
-            assert!(
-                rule == "email-syntax" || rule == "non-empty",
-                "{bad:?}: {rule}"
-            );
+            assert!(rule == "email-syntax" || rule == "non-empty", "{bad:?}: {rule}");
         }
         let long = format!("{}@example.org", "a".repeat(250));
         assert!(matches!(email("e", &long), Err(Error::InvalidInput(e)) if e.rule == "max-length"));
@@ -228,13 +166,8 @@ mod tests {
     #[test]
     fn ips_are_truncated() {
         assert_eq!(truncate_ip("ip", "192.0.2.77").as_deref(), Ok("192.0.2.0"));
-        assert_eq!(
-            truncate_ip("ip", "2001:db8:85a3:8d3:1319:8a2e:370:7348").as_deref(),
-            Ok("2001:db8:85a3::")
-        );
-        assert!(
-            matches!(truncate_ip("ip", "999.1.1.1"), Err(Error::InvalidInput(e)) if e.rule == "ip-address")
-        );
+        assert_eq!(truncate_ip("ip", "2001:db8:85a3:8d3:1319:8a2e:370:7348").as_deref(), Ok("2001:db8:85a3::"));
+        assert!(matches!(truncate_ip("ip", "999.1.1.1"), Err(Error::InvalidInput(e)) if e.rule == "ip-address"));
     }
 
     #[test]
@@ -250,10 +183,7 @@ mod tests {
             ("a:b", "purpose-id-syntax"),
             (&"a".repeat(65), "max-length"),
         ] {
-            assert!(
-                matches!(purpose_id("p", bad), Err(Error::InvalidInput(e)) if e.rule == rule),
-                "{bad}"
-            );
+            assert!(matches!(purpose_id("p", bad), Err(Error::InvalidInput(e)) if e.rule == rule), "{bad}");
         }
     }
 }

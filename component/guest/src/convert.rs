@@ -7,11 +7,7 @@ use crate::bindings::exports::fichier::client::{consent as c, ledger as l, setti
 use crate::wit;
 
 pub fn error(e: Error) -> wit::Error {
-    let fe = |f: FieldError| wit::FieldError {
-        field: f.field,
-        rule: f.rule,
-        message: f.message,
-    };
+    let fe = |f: FieldError| wit::FieldError { field: f.field, rule: f.rule, message: f.message };
     match e {
         Error::InvalidInput(f) => wit::Error::InvalidInput(fe(f)),
         Error::NotFound(f) => wit::Error::NotFound(fe(f)),
@@ -45,17 +41,11 @@ fn role_out(r: d::Role) -> wit::Role {
 }
 
 pub fn actor(a: wit::Actor) -> d::Actor {
-    d::Actor {
-        id: a.id,
-        role: role(a.role),
-    }
+    d::Actor { id: a.id, role: role(a.role) }
 }
 
 fn actor_out(a: d::Actor) -> wit::Actor {
-    wit::Actor {
-        id: a.id,
-        role: role_out(a.role),
-    }
+    wit::Actor { id: a.id, role: role_out(a.role) }
 }
 
 pub fn subject_ref(r: wit::SubjectRef) -> d::SubjectRef {
@@ -85,12 +75,7 @@ fn kind_out(k: d::PurposeKind) -> c::PurposeKind {
 }
 
 pub fn purpose_input(p: c::PurposeInput) -> d::PurposeInput {
-    d::PurposeInput {
-        id: p.id,
-        kind: kind(p.kind),
-        title: p.title,
-        validity_months: p.validity_months,
-    }
+    d::PurposeInput { id: p.id, kind: kind(p.kind), title: p.title, validity_months: p.validity_months }
 }
 
 pub fn purpose(p: d::Purpose) -> c::Purpose {
@@ -106,11 +91,7 @@ pub fn purpose(p: d::Purpose) -> c::Purpose {
 }
 
 pub fn notice_input(n: c::NoticeInput) -> d::NoticeInput {
-    d::NoticeInput {
-        purposes: n.purposes,
-        lang: n.lang,
-        text: n.text,
-    }
+    d::NoticeInput { purposes: n.purposes, lang: n.lang, text: n.text }
 }
 
 pub fn notice(n: d::Notice) -> c::Notice {
@@ -216,10 +197,7 @@ pub fn receipt(r: d::Receipt) -> c::Receipt {
         decision: decision_out(r.decision),
         given_by: given_by_out(r.given_by),
         channel: channel_out(r.channel),
-        notice: r.notice.map(|n| c::NoticeCitation {
-            reference: n.reference,
-            sha256: n.sha256,
-        }),
+        notice: r.notice.map(|n| c::NoticeCitation { reference: n.reference, sha256: n.sha256 }),
         at: r.at,
         recorded_at: r.recorded_at,
         recorded_by: actor_out(r.recorded_by),
@@ -278,27 +256,13 @@ pub fn ledger_report(r: d::LedgerReport) -> l::LedgerReport {
 }
 
 pub fn anchor(a: d::Anchor) -> l::Anchor {
-    l::Anchor {
-        seq: a.seq,
-        at: a.at,
-        subjects: a.subjects,
-        receipts: a.receipts,
-        root: a.root,
-        prev: a.prev,
-    }
+    l::Anchor { seq: a.seq, at: a.at, subjects: a.subjects, receipts: a.receipts, root: a.root, prev: a.prev }
 }
 
 pub fn policy_input(p: s::PolicyInput) -> d::PolicyInput {
     d::PolicyInput {
         country: p.country,
-        minor_ages: p
-            .minor_ages
-            .into_iter()
-            .map(|m| d::MinorAge {
-                country: m.country,
-                age: m.age,
-            })
-            .collect(),
+        minor_ages: p.minor_ages.into_iter().map(|m| d::MinorAge { country: m.country, age: m.age }).collect(),
         default_minor_age: p.default_minor_age,
         validity: p
             .validity
@@ -319,14 +283,7 @@ pub fn policy(p: d::Policy) -> s::Policy {
         version: p.version,
         settings: s::PolicyInput {
             country: i.country,
-            minor_ages: i
-                .minor_ages
-                .into_iter()
-                .map(|m| s::MinorAge {
-                    country: m.country,
-                    age: m.age,
-                })
-                .collect(),
+            minor_ages: i.minor_ages.into_iter().map(|m| s::MinorAge { country: m.country, age: m.age }).collect(),
             default_minor_age: i.default_minor_age,
             validity: i
                 .validity

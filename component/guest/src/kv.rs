@@ -26,18 +26,11 @@ impl KvStore {
                 Error::Storage(fichier_domain::FieldError::new(
                     format!("store:{}", b.label()),
                     "open",
-                    format!(
-                        "the host did not open key-value store `{}`: {}",
-                        b.label(),
-                        err(e).0
-                    ),
+                    format!("the host did not open key-value store `{}`: {}", b.label(), err(e).0),
                 ))
             })
         };
-        Ok(Self {
-            data: open(Bucket::Data)?,
-            keys: open(Bucket::Keys)?,
-        })
+        Ok(Self { data: open(Bucket::Data)?, keys: open(Bucket::Keys)? })
     }
 
     fn bucket(&self, b: Bucket) -> &store::Bucket {
@@ -55,18 +48,13 @@ impl Store for KvStore {
         self.bucket(bucket).get(key).map_err(err)
     }
 
-    fn get_many(
-        &self,
-        bucket: Bucket,
-        keys: &[String],
-    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    fn get_many(&self, bucket: Bucket, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let found = batch::get_many(self.bucket(bucket), keys).map_err(err)?;
         // Hosts may return pairs in any order and omit nothing; index by key.
-        let mut map: std::collections::HashMap<String, Option<Vec<u8>>> =
-            found.into_iter().collect();
+        let mut map: std::collections::HashMap<String, Option<Vec<u8>>> = found.into_iter().collect();
         Ok(keys.iter().map(|k| map.remove(k).flatten()).collect())
     }
 
@@ -78,20 +66,12 @@ impl Store for KvStore {
         self.bucket(bucket).delete(key).map_err(err)
     }
 
-    fn list_keys(
-        &self,
-        bucket: Bucket,
-        cursor: Option<&str>,
-    ) -> Result<(Vec<String>, Option<String>), StoreError> {
+    fn list_keys(&self, bucket: Bucket, cursor: Option<&str>) -> Result<(Vec<String>, Option<String>), StoreError> {
         let r = self.bucket(bucket).list_keys(cursor).map_err(err)?;
         Ok((r.keys, r.cursor))
     }
 
-    fn cas_begin(
-        &self,
-        bucket: Bucket,
-        key: &str,
-    ) -> Result<(atomics::Cas, Option<Vec<u8>>), StoreError> {
+    fn cas_begin(&self, bucket: Bucket, key: &str) -> Result<(atomics::Cas, Option<Vec<u8>>), StoreError> {
         let cas = atomics::Cas::new(self.bucket(bucket), key).map_err(err)?;
         let current = cas.current().map_err(err)?;
         Ok((cas, current))

@@ -40,9 +40,7 @@ impl Entropy for HostEntropy {
 }
 
 fn now() -> fichier_domain::time::Instant {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let ms = i64::try_from(since.as_millis()).unwrap_or(i64::MAX);
     fichier_domain::time::from_unix_millis(ms).unwrap_or_default()
 }
@@ -55,11 +53,7 @@ fn master_key() -> Result<MasterKey, Error> {
             "present",
             "no master key is configured (wasi:config key master_key; FICHIER_MASTER_KEY for the fichier host)",
         )),
-        Err(e) => Err(Error::config(
-            "config:master_key",
-            "readable",
-            format!("{e:?}"),
-        )),
+        Err(e) => Err(Error::config("config:master_key", "readable", format!("{e:?}"))),
     }
 }
 
@@ -79,74 +73,35 @@ fn run<T, U>(
 }
 
 impl consent::Guest for Component {
-    fn declare_purpose(
-        actor: wit::Actor,
-        input: consent::PurposeInput,
-    ) -> Result<consent::Purpose, wit::Error> {
-        run(
-            |f| f.declare_purpose(&convert::actor(actor), convert::purpose_input(input)),
-            convert::purpose,
-        )
+    fn declare_purpose(actor: wit::Actor, input: consent::PurposeInput) -> Result<consent::Purpose, wit::Error> {
+        run(|f| f.declare_purpose(&convert::actor(actor), convert::purpose_input(input)), convert::purpose)
     }
 
     fn list_purposes(actor: wit::Actor) -> Result<Vec<consent::Purpose>, wit::Error> {
-        run(
-            |f| f.list_purposes(&convert::actor(actor)),
-            |v| v.into_iter().map(convert::purpose).collect(),
-        )
+        run(|f| f.list_purposes(&convert::actor(actor)), |v| v.into_iter().map(convert::purpose).collect())
     }
 
-    fn register_notice(
-        actor: wit::Actor,
-        input: consent::NoticeInput,
-    ) -> Result<consent::Notice, wit::Error> {
-        run(
-            |f| f.register_notice(&convert::actor(actor), convert::notice_input(input)),
-            convert::notice,
-        )
+    fn register_notice(actor: wit::Actor, input: consent::NoticeInput) -> Result<consent::Notice, wit::Error> {
+        run(|f| f.register_notice(&convert::actor(actor), convert::notice_input(input)), convert::notice)
     }
 
-    fn get_notice(
-        actor: wit::Actor,
-        reference: String,
-    ) -> Result<(consent::Notice, String), wit::Error> {
-        run(
-            |f| f.get_notice(&convert::actor(actor), &reference),
-            |(n, t)| (convert::notice(n), t),
-        )
+    fn get_notice(actor: wit::Actor, reference: String) -> Result<(consent::Notice, String), wit::Error> {
+        run(|f| f.get_notice(&convert::actor(actor), &reference), |(n, t)| (convert::notice(n), t))
     }
 
     fn list_notices(actor: wit::Actor) -> Result<Vec<consent::Notice>, wit::Error> {
-        run(
-            |f| f.list_notices(&convert::actor(actor)),
-            |v| v.into_iter().map(convert::notice).collect(),
-        )
+        run(|f| f.list_notices(&convert::actor(actor)), |v| v.into_iter().map(convert::notice).collect())
     }
 
-    fn record_decision(
-        actor: wit::Actor,
-        input: consent::ReceiptInput,
-    ) -> Result<consent::Receipt, wit::Error> {
-        run(
-            |f| f.record_decision(&convert::actor(actor), convert::receipt_input(input)),
-            convert::receipt,
-        )
+    fn record_decision(actor: wit::Actor, input: consent::ReceiptInput) -> Result<consent::Receipt, wit::Error> {
+        run(|f| f.record_decision(&convert::actor(actor), convert::receipt_input(input)), convert::receipt)
     }
 
-    fn status(
-        actor: wit::Actor,
-        subject: wit::SubjectRef,
-    ) -> Result<consent::SubjectStatus, wit::Error> {
-        run(
-            |f| f.status(&convert::actor(actor), &convert::subject_ref(subject)),
-            convert::subject_status,
-        )
+    fn status(actor: wit::Actor, subject: wit::SubjectRef) -> Result<consent::SubjectStatus, wit::Error> {
+        run(|f| f.status(&convert::actor(actor), &convert::subject_ref(subject)), convert::subject_status)
     }
 
-    fn history(
-        actor: wit::Actor,
-        subject: wit::SubjectRef,
-    ) -> Result<Vec<consent::Receipt>, wit::Error> {
+    fn history(actor: wit::Actor, subject: wit::SubjectRef) -> Result<Vec<consent::Receipt>, wit::Error> {
         run(
             |f| f.history(&convert::actor(actor), &convert::subject_ref(subject)),
             |v| v.into_iter().map(convert::receipt).collect(),
@@ -156,10 +111,7 @@ impl consent::Guest for Component {
 
 impl ledger::Guest for Component {
     fn verify(actor: wit::Actor) -> Result<ledger::LedgerReport, wit::Error> {
-        run(
-            |f| f.verify_ledger(&convert::actor(actor)),
-            convert::ledger_report,
-        )
+        run(|f| f.verify_ledger(&convert::actor(actor)), convert::ledger_report)
     }
 
     fn take_anchor(actor: wit::Actor) -> Result<ledger::Anchor, wit::Error> {
@@ -167,10 +119,7 @@ impl ledger::Guest for Component {
     }
 
     fn list_anchors(actor: wit::Actor) -> Result<Vec<ledger::Anchor>, wit::Error> {
-        run(
-            |f| f.list_anchors(&convert::actor(actor)),
-            |v| v.into_iter().map(convert::anchor).collect(),
-        )
+        run(|f| f.list_anchors(&convert::actor(actor)), |v| v.into_iter().map(convert::anchor).collect())
     }
 }
 
@@ -179,21 +128,12 @@ impl settings::Guest for Component {
         run(|f| f.get_policy(&convert::actor(actor)), convert::policy)
     }
 
-    fn set_policy(
-        actor: wit::Actor,
-        input: settings::PolicyInput,
-    ) -> Result<settings::Policy, wit::Error> {
-        run(
-            |f| f.set_policy(&convert::actor(actor), convert::policy_input(input)),
-            convert::policy,
-        )
+    fn set_policy(actor: wit::Actor, input: settings::PolicyInput) -> Result<settings::Policy, wit::Error> {
+        run(|f| f.set_policy(&convert::actor(actor), convert::policy_input(input)), convert::policy)
     }
 
     fn policy_history(actor: wit::Actor) -> Result<Vec<settings::Policy>, wit::Error> {
-        run(
-            |f| f.policy_history(&convert::actor(actor)),
-            |v| v.into_iter().map(convert::policy).collect(),
-        )
+        run(|f| f.policy_history(&convert::actor(actor)), |v| v.into_iter().map(convert::policy).collect())
     }
 }
 
@@ -201,11 +141,7 @@ impl maintenance::Guest for Component {
     fn reindex(actor: wit::Actor) -> Result<maintenance::ReindexReport, wit::Error> {
         run(
             |f| f.reindex(&convert::actor(actor)),
-            |r| maintenance::ReindexReport {
-                subjects: r.subjects,
-                added: r.added,
-                removed: r.removed,
-            },
+            |r| maintenance::ReindexReport { subjects: r.subjects, added: r.added, removed: r.removed },
         )
     }
 
@@ -214,9 +150,6 @@ impl maintenance::Guest for Component {
         cursor: Option<String>,
         limit: u32,
     ) -> Result<(Vec<String>, Option<String>), wit::Error> {
-        run(
-            |f| f.list_subjects(&convert::actor(actor), cursor.as_deref(), limit),
-            |p| p,
-        )
+        run(|f| f.list_subjects(&convert::actor(actor), cursor.as_deref(), limit), |p| p)
     }
 }

@@ -61,10 +61,7 @@ impl Imports {
 }
 
 impl store::Host for Imports {
-    fn open(
-        &mut self,
-        identifier: String,
-    ) -> wasmtime::Result<Result<Resource<BucketHandle>, store::Error>> {
+    fn open(&mut self, identifier: String) -> wasmtime::Result<Result<Resource<BucketHandle>, store::Error>> {
         // Spin's rule: a label the deployment does not declare is `access-denied`.
         if !self.allowed_labels.iter().any(|l| *l == identifier) {
             return Ok(Err(store::Error::AccessDenied));
@@ -83,11 +80,7 @@ impl store::HostBucket for Imports {
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
         let label = self.label(&b)?;
-        Ok(self
-            .kv
-            .get(&label, &key)
-            .map(|v| v.map(|(_, b)| b))
-            .map_err(kv_err))
+        Ok(self.kv.get(&label, &key).map(|v| v.map(|(_, b)| b)).map_err(kv_err))
     }
 
     fn set(
@@ -100,26 +93,14 @@ impl store::HostBucket for Imports {
         Ok(self.kv.set(&label, &key, &value).map_err(kv_err))
     }
 
-    fn delete(
-        &mut self,
-        b: Resource<BucketHandle>,
-        key: String,
-    ) -> wasmtime::Result<Result<(), store::Error>> {
+    fn delete(&mut self, b: Resource<BucketHandle>, key: String) -> wasmtime::Result<Result<(), store::Error>> {
         let label = self.label(&b)?;
         Ok(self.kv.delete(&label, &key).map_err(kv_err))
     }
 
-    fn exists(
-        &mut self,
-        b: Resource<BucketHandle>,
-        key: String,
-    ) -> wasmtime::Result<Result<bool, store::Error>> {
+    fn exists(&mut self, b: Resource<BucketHandle>, key: String) -> wasmtime::Result<Result<bool, store::Error>> {
         let label = self.label(&b)?;
-        Ok(self
-            .kv
-            .get(&label, &key)
-            .map(|v| v.is_some())
-            .map_err(kv_err))
+        Ok(self.kv.get(&label, &key).map(|v| v.is_some()).map_err(kv_err))
     }
 
     fn list_keys(
@@ -128,18 +109,10 @@ impl store::HostBucket for Imports {
         cursor: Option<String>,
     ) -> wasmtime::Result<Result<store::KeyResponse, store::Error>> {
         let label = self.label(&b)?;
-        Ok(self
-            .kv
-            .list_after(&label, cursor.as_deref())
-            .map_err(kv_err)
-            .map(|keys| {
-                let cursor = if keys.len() == crate::kv::LIST_PAGE {
-                    keys.last().cloned()
-                } else {
-                    None
-                };
-                store::KeyResponse { keys, cursor }
-            }))
+        Ok(self.kv.list_after(&label, cursor.as_deref()).map_err(kv_err).map(|keys| {
+            let cursor = if keys.len() == crate::kv::LIST_PAGE { keys.last().cloned() } else { None };
+            store::KeyResponse { keys, cursor }
+        }))
     }
 
     fn drop(&mut self, b: Resource<BucketHandle>) -> wasmtime::Result<()> {
@@ -159,18 +132,9 @@ impl atomics::Host for Imports {
         Ok(self.kv.increment(&label, &key, delta).map_err(kv_err))
     }
 
-    fn swap(
-        &mut self,
-        cas: Resource<CasHandle>,
-        value: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), atomics::CasError>> {
+    fn swap(&mut self, cas: Resource<CasHandle>, value: Vec<u8>) -> wasmtime::Result<Result<(), atomics::CasError>> {
         let handle = self.table.delete(cas)?;
-        match self.kv.swap_if(
-            &handle.label,
-            &handle.key,
-            handle.seen.as_ref().map(|(v, _)| *v),
-            &value,
-        ) {
+        match self.kv.swap_if(&handle.label, &handle.key, handle.seen.as_ref().map(|(v, _)| *v), &value) {
             Ok(true) => Ok(Ok(())),
             Ok(false) => {
                 // A fresh handle at the latest version, as the interface requires.
@@ -178,11 +142,7 @@ impl atomics::Host for Imports {
                     Ok(s) => s,
                     Err(e) => return Ok(Err(atomics::CasError::StoreError(kv_err(e)))),
                 };
-                let fresh = self.table.push(CasHandle {
-                    label: handle.label,
-                    key: handle.key,
-                    seen,
-                })?;
+                let fresh = self.table.push(CasHandle { label: handle.label, key: handle.key, seen })?;
                 Ok(Err(atomics::CasError::CasFailed(fresh)))
             }
             Err(e) => Ok(Err(atomics::CasError::StoreError(kv_err(e)))),
@@ -204,16 +164,8 @@ impl atomics::HostCas for Imports {
         Ok(Ok(self.table.push(CasHandle { label, key, seen })?))
     }
 
-    fn current(
-        &mut self,
-        cas: Resource<CasHandle>,
-    ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
-        Ok(Ok(self
-            .table
-            .get(&cas)?
-            .seen
-            .as_ref()
-            .map(|(_, v)| v.clone())))
+    fn current(&mut self, cas: Resource<CasHandle>) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
+        Ok(Ok(self.table.get(&cas)?.seen.as_ref().map(|(_, v)| v.clone())))
     }
 
     fn drop(&mut self, cas: Resource<CasHandle>) -> wasmtime::Result<()> {
@@ -270,11 +222,7 @@ impl batch::Host for Imports {
 
 impl config::Host for Imports {
     fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, config::Error>> {
-        Ok(Ok(self
-            .config
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())))
+        Ok(Ok(self.config.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())))
     }
 
     fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, config::Error>> {

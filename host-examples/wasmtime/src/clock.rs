@@ -18,18 +18,13 @@ impl Clock {
     /// A clock pinned at an RFC 3339 instant.
     pub fn pinned(rfc3339: &str) -> anyhow::Result<Self> {
         let t = chrono::DateTime::parse_from_rfc3339(rfc3339)?;
-        Ok(Clock::Pinned(Arc::new(AtomicI64::new(
-            t.timestamp_millis(),
-        ))))
+        Ok(Clock::Pinned(Arc::new(AtomicI64::new(t.timestamp_millis()))))
     }
 
     /// Move a pinned clock (no effect on the system clock).
     pub fn set(&self, rfc3339: &str) -> anyhow::Result<()> {
         if let Clock::Pinned(ms) = self {
-            ms.store(
-                chrono::DateTime::parse_from_rfc3339(rfc3339)?.timestamp_millis(),
-                Ordering::SeqCst,
-            );
+            ms.store(chrono::DateTime::parse_from_rfc3339(rfc3339)?.timestamp_millis(), Ordering::SeqCst);
         }
         Ok(())
     }
@@ -48,12 +43,8 @@ impl wasmtime_wasi::HostWallClock for WallClock {
 
     fn now(&self) -> Duration {
         match &self.0 {
-            Clock::System => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default(),
-            Clock::Pinned(ms) => {
-                Duration::from_millis(u64::try_from(ms.load(Ordering::SeqCst)).unwrap_or(0))
-            }
+            Clock::System => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default(),
+            Clock::Pinned(ms) => Duration::from_millis(u64::try_from(ms.load(Ordering::SeqCst)).unwrap_or(0)),
         }
     }
 }

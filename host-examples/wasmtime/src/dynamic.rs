@@ -19,10 +19,7 @@ pub struct ShapeError {
 }
 
 fn shape(path: &str, expected: impl Into<String>) -> ShapeError {
-    ShapeError {
-        path: path.to_string(),
-        expected: expected.into(),
-    }
+    ShapeError { path: path.to_string(), expected: expected.into() }
 }
 
 fn int<T: TryFrom<i64> + TryFrom<u64>>(path: &str, v: &Value, name: &str) -> Result<T, ShapeError> {
@@ -50,20 +47,14 @@ pub fn to_val(path: &str, ty: &Type, v: &Value) -> Result<Val, ShapeError> {
         Type::Float32 => Val::Float32(v.as_f64().ok_or_else(|| shape(path, "a number"))? as f32),
         Type::Float64 => Val::Float64(v.as_f64().ok_or_else(|| shape(path, "a number"))?),
         Type::Char => {
-            let s = v
-                .as_str()
-                .ok_or_else(|| shape(path, "a one-character string"))?;
+            let s = v.as_str().ok_or_else(|| shape(path, "a one-character string"))?;
             let mut it = s.chars();
             match (it.next(), it.next()) {
                 (Some(c), None) => Val::Char(c),
                 _ => return Err(shape(path, "a one-character string")),
             }
         }
-        Type::String => Val::String(
-            v.as_str()
-                .ok_or_else(|| shape(path, "a string"))?
-                .to_string(),
-        ),
+        Type::String => Val::String(v.as_str().ok_or_else(|| shape(path, "a string"))?.to_string()),
         Type::List(l) => {
             let items = v.as_array().ok_or_else(|| shape(path, "an array"))?;
             let t = l.ty();
@@ -94,9 +85,7 @@ pub fn to_val(path: &str, ty: &Type, v: &Value) -> Result<Val, ShapeError> {
             Val::Record(fields)
         }
         Type::Tuple(t) => {
-            let items = v
-                .as_array()
-                .ok_or_else(|| shape(path, "an array (tuple)"))?;
+            let items = v.as_array().ok_or_else(|| shape(path, "an array (tuple)"))?;
             if items.len() != t.types().len() {
                 return Err(shape(path, format!("{} items", t.types().len())));
             }
@@ -109,28 +98,16 @@ pub fn to_val(path: &str, ty: &Type, v: &Value) -> Result<Val, ShapeError> {
             )
         }
         Type::Variant(var) => {
-            let obj = v
-                .as_object()
-                .ok_or_else(|| shape(path, "an object {\"tag\", \"val\"}"))?;
-            let tag = obj
-                .get("tag")
-                .and_then(Value::as_str)
-                .ok_or_else(|| shape(path, "a \"tag\""))?;
+            let obj = v.as_object().ok_or_else(|| shape(path, "an object {\"tag\", \"val\"}"))?;
+            let tag = obj.get("tag").and_then(Value::as_str).ok_or_else(|| shape(path, "a \"tag\""))?;
             let case = var.cases().find(|c| c.name == tag).ok_or_else(|| {
                 shape(
                     &format!("{path}.tag"),
-                    format!(
-                        "one of {}",
-                        var.cases().map(|c| c.name).collect::<Vec<_>>().join(", ")
-                    ),
+                    format!("one of {}", var.cases().map(|c| c.name).collect::<Vec<_>>().join(", ")),
                 )
             })?;
             let payload = match &case.ty {
-                Some(t) => Some(Box::new(to_val(
-                    &format!("{path}.val"),
-                    t,
-                    obj.get("val").unwrap_or(&Value::Null),
-                )?)),
+                Some(t) => Some(Box::new(to_val(&format!("{path}.val"), t, obj.get("val").unwrap_or(&Value::Null))?)),
                 None => None,
             };
             Val::Variant(tag.to_string(), payload)
@@ -138,10 +115,7 @@ pub fn to_val(path: &str, ty: &Type, v: &Value) -> Result<Val, ShapeError> {
         Type::Enum(e) => {
             let s = v.as_str().ok_or_else(|| shape(path, "a string"))?;
             if !e.names().any(|n| n == s) {
-                return Err(shape(
-                    path,
-                    format!("one of {}", e.names().collect::<Vec<_>>().join(", ")),
-                ));
+                return Err(shape(path, format!("one of {}", e.names().collect::<Vec<_>>().join(", "))));
             }
             Val::Enum(s.to_string())
         }
@@ -153,16 +127,12 @@ pub fn to_val(path: &str, ty: &Type, v: &Value) -> Result<Val, ShapeError> {
             }
         }
         Type::Result(r) => {
-            let obj = v
-                .as_object()
-                .ok_or_else(|| shape(path, "an object {\"ok\"} or {\"err\"}"))?;
+            let obj = v.as_object().ok_or_else(|| shape(path, "an object {\"ok\"} or {\"err\"}"))?;
             let side = |t: Option<Type>, key: &str| -> Result<Option<Box<Val>>, ShapeError> {
                 match t {
-                    Some(t) => Ok(Some(Box::new(to_val(
-                        &format!("{path}.{key}"),
-                        &t,
-                        obj.get(key).unwrap_or(&Value::Null),
-                    )?))),
+                    Some(t) => {
+                        Ok(Some(Box::new(to_val(&format!("{path}.{key}"), &t, obj.get(key).unwrap_or(&Value::Null))?)))
+                    }
                     None => Ok(None),
                 }
             };
@@ -175,27 +145,19 @@ pub fn to_val(path: &str, ty: &Type, v: &Value) -> Result<Val, ShapeError> {
             }
         }
         Type::Flags(f) => {
-            let items = v
-                .as_array()
-                .ok_or_else(|| shape(path, "an array of flag names"))?;
+            let items = v.as_array().ok_or_else(|| shape(path, "an array of flag names"))?;
             let mut out = Vec::new();
             for x in items {
                 let s = x.as_str().ok_or_else(|| shape(path, "flag names"))?;
                 if !f.names().any(|n| n == s) {
-                    return Err(shape(
-                        path,
-                        format!("flags among {}", f.names().collect::<Vec<_>>().join(", ")),
-                    ));
+                    return Err(shape(path, format!("flags among {}", f.names().collect::<Vec<_>>().join(", "))));
                 }
                 out.push(s.to_string());
             }
             Val::Flags(out)
         }
         other => {
-            return Err(shape(
-                path,
-                format!("a type fichier does not export ({other:?})"),
-            ));
+            return Err(shape(path, format!("a type fichier does not export ({other:?})")));
         }
     })
 }
@@ -219,12 +181,9 @@ pub fn from_val(v: &Val) -> Value {
         Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
             Value::Array(items.iter().map(from_val).collect())
         }
-        Val::Record(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.clone(), from_val(v)))
-                .collect::<Map<_, _>>(),
-        ),
+        Val::Record(fields) => {
+            Value::Object(fields.iter().map(|(k, v)| (k.clone(), from_val(v))).collect::<Map<_, _>>())
+        }
         Val::Variant(tag, payload) => match payload {
             Some(p) => json!({"tag": tag, "val": from_val(p)}),
             None => json!({"tag": tag}),
@@ -234,12 +193,7 @@ pub fn from_val(v: &Val) -> Value {
         Val::Result(Ok(v)) => json!({"ok": v.as_ref().map_or(Value::Null, |v| from_val(v))}),
         Val::Result(Err(v)) => json!({"err": v.as_ref().map_or(Value::Null, |v| from_val(v))}),
         Val::Flags(names) => json!(names),
-        Val::Map(pairs) => Value::Array(
-            pairs
-                .iter()
-                .map(|(k, v)| json!([from_val(k), from_val(v)]))
-                .collect(),
-        ),
+        Val::Map(pairs) => Value::Array(pairs.iter().map(|(k, v)| json!([from_val(k), from_val(v)])).collect()),
         Val::Resource(_) | Val::Future(_) | Val::Stream(_) | Val::ErrorContext(_) => {
             json!("<handle>")
         }

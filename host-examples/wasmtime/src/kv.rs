@@ -46,13 +46,7 @@ pub trait KvBackend: Send + Sync {
     /// Keys after `cursor`, in key order, at most [`LIST_PAGE`].
     fn list_after(&self, label: &str, cursor: Option<&str>) -> Result<Vec<String>, KvError>;
     /// Write `value` if the row is still at `seen` (`None`: still absent). `Ok(false)`: lost.
-    fn swap_if(
-        &self,
-        label: &str,
-        key: &str,
-        seen: Option<u64>,
-        value: &[u8],
-    ) -> Result<bool, KvError>;
+    fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError>;
     fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, KvError>;
 }
 
@@ -65,19 +59,25 @@ pub struct SqliteKv {
 
 /// The files a `--db PATH` stands for: the data file itself and `<stem>.keys.<ext>`.
 pub fn store_files(db: &Path) -> Vec<(String, PathBuf)> {
-    let stem = db
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "fichier".into());
-    let ext = db
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "db".into());
+    let stem = db.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "fichier".into());
+    let ext = db.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "db".into());
     let keys = db.with_file_name(format!("{stem}.keys.{ext}"));
     vec![("default".into(), db.to_path_buf()), ("keys".into(), keys)]
 }
 
 fn open_sqlite(path: &Path) -> Result<Connection, KvError> {
+    // Personal data is sealed, but the files are still the shop's: owner-only (SQLite
+    // gives its -wal and -shm files the same mode).
+    #[cfg(unix)]
+    if !path.exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| KvError::Other(format!("creating {}: {e}", path.display())))?;
+    }
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -108,17 +108,12 @@ impl SqliteKv {
 
     fn conn(&self, label: &str) -> Result<std::sync::MutexGuard<'_, Connection>, KvError> {
         let (_, m) = self.files.get(label).ok_or(KvError::NoSuchStore)?;
-        m.lock()
-            .map_err(|_| KvError::Other("store lock poisoned".into()))
+        m.lock().map_err(|_| KvError::Other("store lock poisoned".into()))
     }
 }
 
 fn next_version(tx: &rusqlite::Transaction<'_>) -> Result<u64, KvError> {
-    let n: i64 = tx.query_row(
-        "UPDATE meta SET n = n + 1 WHERE name = 'version' RETURNING n",
-        [],
-        |r| r.get(0),
-    )?;
+    let n: i64 = tx.query_row("UPDATE meta SET n = n + 1 WHERE name = 'version' RETURNING n", [], |r| r.get(0))?;
     u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into()))
 }
 
@@ -130,11 +125,9 @@ impl KvBackend for SqliteKv {
     fn get(&self, label: &str, key: &str) -> Result<Option<Versioned>, KvError> {
         let conn = self.conn(label)?;
         let row = conn
-            .query_row(
-                "SELECT version, value FROM kv WHERE key = ?1",
-                params![key],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
-            )
+            .query_row("SELECT version, value FROM kv WHERE key = ?1", params![key], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
             .optional()?;
         Ok(row.map(|(v, b)| (u64::try_from(v).unwrap_or(0), b)))
     }
@@ -160,28 +153,16 @@ impl KvBackend for SqliteKv {
 
     fn list_after(&self, label: &str, cursor: Option<&str>) -> Result<Vec<String>, KvError> {
         let conn = self.conn(label)?;
-        let mut stmt =
-            conn.prepare_cached("SELECT key FROM kv WHERE key > ?1 ORDER BY key LIMIT ?2")?;
-        let rows = stmt.query_map(params![cursor.unwrap_or(""), LIST_PAGE as i64], |r| {
-            r.get::<_, String>(0)
-        })?;
+        let mut stmt = conn.prepare_cached("SELECT key FROM kv WHERE key > ?1 ORDER BY key LIMIT ?2")?;
+        let rows = stmt.query_map(params![cursor.unwrap_or(""), LIST_PAGE as i64], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    fn swap_if(
-        &self,
-        label: &str,
-        key: &str,
-        seen: Option<u64>,
-        value: &[u8],
-    ) -> Result<bool, KvError> {
+    fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError> {
         let mut conn = self.conn(label)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<i64> = tx
-            .query_row("SELECT version FROM kv WHERE key = ?1", params![key], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let current: Option<i64> =
+            tx.query_row("SELECT version FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
         if current.map(|v| v as u64) != seen {
             return Ok(false);
         }
@@ -198,11 +179,8 @@ impl KvBackend for SqliteKv {
     fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, KvError> {
         let mut conn = self.conn(label)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<Vec<u8>> = tx
-            .query_row("SELECT value FROM kv WHERE key = ?1", params![key], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let current: Option<Vec<u8>> =
+            tx.query_row("SELECT value FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
         let n = match current {
             None => 0,
             Some(bytes) => std::str::from_utf8(&bytes)
@@ -210,9 +188,7 @@ impl KvBackend for SqliteKv {
                 .and_then(|s| s.parse::<i64>().ok())
                 .ok_or_else(|| KvError::Other(format!("value of {key} is not an integer")))?,
         };
-        let next = n
-            .checked_add(delta)
-            .ok_or_else(|| KvError::Other("increment overflows".into()))?;
+        let next = n.checked_add(delta).ok_or_else(|| KvError::Other("increment overflows".into()))?;
         let v = next_version(&tx)?;
         tx.execute(
             "INSERT INTO kv (key, value, version) VALUES (?1, ?2, ?3)
@@ -234,27 +210,15 @@ pub struct MemoryKv {
 
 impl MemoryKv {
     pub fn new(labels: &[&str]) -> Self {
-        Self {
-            labels: labels.iter().map(|s| s.to_string()).collect(),
-            inner: Mutex::new((0, BTreeMap::new())),
-        }
+        Self { labels: labels.iter().map(|s| s.to_string()).collect(), inner: Mutex::new((0, BTreeMap::new())) }
     }
 
     fn check(&self, label: &str) -> Result<(), KvError> {
-        if self.labels.iter().any(|l| l == label) {
-            Ok(())
-        } else {
-            Err(KvError::NoSuchStore)
-        }
+        if self.labels.iter().any(|l| l == label) { Ok(()) } else { Err(KvError::NoSuchStore) }
     }
 
-    fn lock(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, (u64, BTreeMap<(String, String), Versioned>)>, KvError>
-    {
-        self.inner
-            .lock()
-            .map_err(|_| KvError::Other("store lock poisoned".into()))
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, (u64, BTreeMap<(String, String), Versioned>)>, KvError> {
+        self.inner.lock().map_err(|_| KvError::Other("store lock poisoned".into()))
     }
 }
 
@@ -265,11 +229,7 @@ impl KvBackend for MemoryKv {
 
     fn get(&self, label: &str, key: &str) -> Result<Option<Versioned>, KvError> {
         self.check(label)?;
-        Ok(self
-            .lock()?
-            .1
-            .get(&(label.to_string(), key.to_string()))
-            .cloned())
+        Ok(self.lock()?.1.get(&(label.to_string(), key.to_string())).cloned())
     }
 
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
@@ -298,13 +258,7 @@ impl KvBackend for MemoryKv {
             .collect())
     }
 
-    fn swap_if(
-        &self,
-        label: &str,
-        key: &str,
-        seen: Option<u64>,
-        value: &[u8],
-    ) -> Result<bool, KvError> {
+    fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError> {
         self.check(label)?;
         let mut g = self.lock()?;
         let k = (label.to_string(), key.to_string());
@@ -328,9 +282,7 @@ impl KvBackend for MemoryKv {
                 .and_then(|s| s.parse::<i64>().ok())
                 .ok_or_else(|| KvError::Other(format!("value of {key} is not an integer")))?,
         };
-        let next = n
-            .checked_add(delta)
-            .ok_or_else(|| KvError::Other("increment overflows".into()))?;
+        let next = n.checked_add(delta).ok_or_else(|| KvError::Other("increment overflows".into()))?;
         g.0 += 1;
         let v = g.0;
         g.1.insert(k, (v, next.to_string().into_bytes()));

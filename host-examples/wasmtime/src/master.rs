@@ -14,10 +14,7 @@ use anyhow::{Context, bail};
 
 /// The default key file for a database path.
 pub fn default_key_file(db: &Path) -> PathBuf {
-    let name = db
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "fichier.db".into());
+    let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "fichier.db".into());
     db.with_file_name(format!("{name}.master.key"))
 }
 
@@ -50,10 +47,7 @@ pub fn resolve_master_key(key_file: &Path) -> anyhow::Result<String> {
             }
             let k = content.trim().to_string();
             if !valid_hex_key(&k) {
-                bail!(
-                    "{} does not hold a 64-hex-character master key",
-                    key_file.display()
-                );
+                bail!("{} does not hold a 64-hex-character master key", key_file.display());
             }
             Ok(k)
         }
@@ -81,9 +75,7 @@ fn create_key_file(path: &Path) -> anyhow::Result<String> {
         }
         // Another process created it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => resolve_master_key(path),
-        Err(e) => {
-            Err(e).with_context(|| format!("creating the master key file {}", path.display()))
-        }
+        Err(e) => Err(e).with_context(|| format!("creating the master key file {}", path.display())),
     }
 }
 
@@ -91,14 +83,11 @@ fn create_key_file(path: &Path) -> anyhow::Result<String> {
 pub fn load_settings(file: Option<&Path>) -> anyhow::Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading settings {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading settings {}", path.display()))?;
         let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
             .with_context(|| format!("{} must be a JSON object of strings", path.display()))?;
         for (k, v) in map {
-            let Some(s) = v.as_str() else {
-                bail!("setting {k} in {} must be a string", path.display())
-            };
+            let Some(s) = v.as_str() else { bail!("setting {k} in {} must be a string", path.display()) };
             out.push((k, s.to_string()));
         }
     }
@@ -109,9 +98,7 @@ pub fn load_settings(file: Option<&Path>) -> anyhow::Result<Vec<(String, String)
         }
     }
     if out.iter().any(|(k, _)| k == "master_key") {
-        bail!(
-            "the master key is a secret: give it as FICHIER_MASTER_KEY or a key file, not as a setting"
-        );
+        bail!("the master key is a secret: give it as FICHIER_MASTER_KEY or a key file, not as a setting");
     }
     out.sort();
     Ok(out)

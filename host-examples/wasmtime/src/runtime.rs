@@ -35,10 +35,7 @@ pub struct HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.imports.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.imports.table }
     }
 }
 
@@ -65,6 +62,7 @@ pub struct RuntimeBuilder {
     clock: Clock,
     cache_dir: Option<PathBuf>,
     pooling: bool,
+    fuel: Option<u64>,
     component: Option<Vec<u8>>,
 }
 
@@ -77,6 +75,7 @@ impl RuntimeBuilder {
             clock: Clock::System,
             cache_dir: default_cache_dir(),
             pooling: true,
+            fuel: None,
             component: None,
         }
     }
@@ -111,6 +110,13 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Give each call this much fuel (a bound on the work of one call); a call that
+    /// runs out traps. `None` (default): unbounded, and no metering cost.
+    pub fn fuel(mut self, fuel: Option<u64>) -> Self {
+        self.fuel = fuel;
+        self
+    }
+
     /// Run another component than the built-in one (tests of the host itself).
     pub fn component(mut self, bytes: Vec<u8>) -> Self {
         self.component = Some(bytes);
@@ -118,7 +124,7 @@ impl RuntimeBuilder {
     }
 
     pub fn build(self) -> wasmtime::Result<Runtime> {
-        let engine = engine(self.pooling)?;
+        let engine = engine(self.pooling, self.fuel.is_some())?;
         let bytes = self.component.as_deref().unwrap_or(COMPONENT);
         let component = load_component(&engine, bytes, self.cache_dir.as_deref())?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
@@ -135,13 +141,16 @@ impl RuntimeBuilder {
             labels: Arc::new(self.labels),
             config: Arc::new(self.config),
             clock: self.clock,
+            fuel: std::sync::atomic::AtomicU64::new(self.fuel.unwrap_or(0)),
+            metered: self.fuel.is_some(),
         })
     }
 }
 
 /// The engine configuration every `fichier` binary uses (and caches against).
-fn engine(pooling: bool) -> wasmtime::Result<Engine> {
+fn engine(pooling: bool, fuel: bool) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
+    config.consume_fuel(fuel);
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(256)
@@ -167,21 +176,13 @@ fn default_cache_dir() -> Option<PathBuf> {
 /// Compile the component, or load it precompiled from the cache. The cache key covers
 /// the component's bytes and the engine's compatibility hash, so a new component or a
 /// different engine configuration never loads a stale artifact.
-fn load_component(
-    engine: &Engine,
-    bytes: &[u8],
-    cache_dir: Option<&Path>,
-) -> wasmtime::Result<Component> {
+fn load_component(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> wasmtime::Result<Component> {
     let Some(dir) = cache_dir else {
         return Component::new(engine, bytes);
     };
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
-    let key = format!(
-        "{}-{:016x}",
-        hex::encode(&Sha256::digest(bytes)[..16]),
-        h.finish()
-    );
+    let key = format!("{}-{:016x}", hex::encode(&Sha256::digest(bytes)[..16]), h.finish());
     let path = dir.join(format!("fichier-{key}.cwasm"));
     if path.exists() {
         // SAFETY: the file is one this host wrote (below) into its own cache directory
@@ -212,10 +213,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
     }
     #[cfg(not(unix))]
     {
@@ -233,9 +231,16 @@ pub struct Runtime {
     labels: Arc<Vec<String>>,
     config: Arc<Vec<(String, String)>>,
     clock: Clock,
+    fuel: std::sync::atomic::AtomicU64,
+    metered: bool,
 }
 
 impl Runtime {
+    /// Change the fuel of later calls (only on a runtime built with [`RuntimeBuilder::fuel`]).
+    pub fn set_fuel(&self, fuel: u64) {
+        self.fuel.store(fuel, std::sync::atomic::Ordering::SeqCst);
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -261,7 +266,12 @@ impl Runtime {
             config: self.config.clone(),
             table: ResourceTable::new(),
         };
-        Store::new(&self.engine, HostState { wasi, imports })
+        let mut store = Store::new(&self.engine, HostState { wasi, imports });
+        if self.metered {
+            // Only fails on an engine without fuel, which `metered` rules out.
+            let _ = store.set_fuel(self.fuel.load(std::sync::atomic::Ordering::SeqCst));
+        }
+        store
     }
 
     /// Instantiate only (for measuring instantiation).
@@ -276,31 +286,19 @@ impl Runtime {
         &self,
         f: impl FnOnce(&Library, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
-        let typed = self
-            .typed
-            .as_ref()
-            .ok_or_else(|| CallError::BadCall("the component is not a fichier library".into()))?;
+        let typed =
+            self.typed.as_ref().ok_or_else(|| CallError::BadCall("the component is not a fichier library".into()))?;
         let mut store = self.new_store();
-        let lib = typed
-            .instantiate(&mut store)
-            .map_err(CallError::Instantiate)?;
+        let lib = typed.instantiate(&mut store).map_err(CallError::Instantiate)?;
         f(&lib, &mut store).map_err(CallError::Trap)
     }
 
     /// Call `<interface>.<function>` (e.g. `consent`, `status`) with JSON arguments in
     /// parameter order; returns the JSON of the function's result. A WIT `result`
     /// comes back as `{"ok": …}` or `{"err": …}`.
-    pub fn invoke(
-        &self,
-        interface: &str,
-        function: &str,
-        args: &[Value],
-    ) -> Result<Value, CallError> {
+    pub fn invoke(&self, interface: &str, function: &str, args: &[Value]) -> Result<Value, CallError> {
         let mut store = self.new_store();
-        let instance = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(CallError::Instantiate)?;
+        let instance = self.pre.instantiate(&mut store).map_err(CallError::Instantiate)?;
         let iface_name = format!("fichier:client/{interface}@0.1.0");
         let iface = instance
             .get_export_index(&mut store, None, &iface_name)
@@ -308,21 +306,16 @@ impl Runtime {
         let idx = instance
             .get_export_index(&mut store, Some(&iface), function)
             .ok_or_else(|| CallError::BadCall(format!("no function {function} in {iface_name}")))?;
-        let func = instance.get_func(&mut store, idx).ok_or_else(|| {
-            CallError::BadCall(format!("{interface}.{function} is not a function"))
-        })?;
+        let func = instance
+            .get_func(&mut store, idx)
+            .ok_or_else(|| CallError::BadCall(format!("{interface}.{function} is not a function")))?;
         let ty = func.ty(&store);
-        let params: Vec<(String, wasmtime::component::Type)> =
-            ty.params().map(|(n, t)| (n.to_string(), t)).collect();
+        let params: Vec<(String, wasmtime::component::Type)> = ty.params().map(|(n, t)| (n.to_string(), t)).collect();
         if params.len() != args.len() {
             return Err(CallError::BadCall(format!(
                 "{interface}.{function} takes {} arguments ({}), got {}",
                 params.len(),
-                params
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                params.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
                 args.len()
             )));
         }
@@ -333,8 +326,7 @@ impl Runtime {
             .collect::<Result<Vec<Val>, _>>()
             .map_err(|e| CallError::BadCall(e.to_string()))?;
         let mut results = vec![Val::Bool(false); ty.results().len()];
-        func.call(&mut store, &vals, &mut results)
-            .map_err(CallError::Trap)?;
+        func.call(&mut store, &vals, &mut results).map_err(CallError::Trap)?;
         Ok(match results.as_slice() {
             [] => Value::Null,
             [one] => dynamic::from_val(one),

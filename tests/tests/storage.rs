@@ -1,0 +1,345 @@
+//! Storage properties through the real component on real SQLite files: nothing in
+//! clear, tamper evidence, wrong key, corruption, concurrent writers, crashes at
+//! every point of a write, and a trap that leaves the host serving.
+
+use std::sync::Arc;
+
+use fichier_host::kv::{KvBackend, SqliteKv};
+use fichier_host::{Clock, RuntimeBuilder};
+use fichier_tests::*;
+use serde_json::{Value, json};
+
+const NOW: &str = "2026-03-01T10:00:00Z";
+
+fn declare(rt: &fichier_host::Runtime) -> String {
+    ok(
+        rt,
+        "consent",
+        "declare-purpose",
+        &[admin(), json!({"id": "newsletter", "kind": "marketing", "title": "Lettre", "validity-months": null})],
+    );
+    ok(
+        rt,
+        "consent",
+        "register-notice",
+        &[admin(), json!({"purposes": ["newsletter"], "lang": "fr", "text": "Texte."})],
+    )["reference"]
+        .as_str()
+        .expect("reference")
+        .to_string()
+}
+
+fn grant(email: &str, notice: &str, receipt_id: Option<&str>) -> Value {
+    json!({
+        "subject": {"tag": "email", "val": email}, "purpose": "newsletter", "decision": "grant", "given-by": "subject",
+        "channel": "web-form", "notice": notice, "at": null, "receipt-id": receipt_id,
+        "client-ip": "203.0.113.195", "user-agent": "FichierTestAgent/1.0 (secret-ua-marker)", "gpc": false, "age": null
+    })
+}
+
+/// Every row of both files, for before/after comparisons.
+fn dump(db: &std::path::Path) -> Vec<(String, String, Vec<u8>)> {
+    let mut rows = Vec::new();
+    for (label, path) in fichier_host::kv::store_files(db) {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        let mut stmt = conn.prepare("SELECT key, value FROM kv ORDER BY key").expect("prepare");
+        let it = stmt
+            .query_map([], |r| Ok((label.clone(), r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .expect("query");
+        rows.extend(it.map(|r| r.expect("row")));
+    }
+    rows
+}
+
+fn raw_bytes(db: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for (_, path) in fichier_host::kv::store_files(db) {
+        for suffix in ["", "-wal", "-shm"] {
+            let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if let Ok(b) = std::fs::read(&p) {
+                all.extend(b);
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn no_personal_data_in_clear_in_the_files_or_their_wal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let rt = sqlite_runtime(&db, NOW, TEST_KEY);
+    let notice = declare(&rt);
+    let emails: Vec<String> = (0..50).map(|i| format!("client.{i:03}@boutique-exemple.fr")).collect();
+    for e in &emails {
+        ok(&rt, "consent", "record-decision", &[admin(), grant(e, &notice, None)]);
+    }
+    ok(
+        &rt,
+        "consent",
+        "record-decision",
+        &[
+            admin(),
+            json!({
+        "subject": {"tag": "external", "val": "customer-ZX81-secret"}, "purpose": "newsletter", "decision": "refuse",
+        "given-by": "subject", "channel": "checkout", "notice": notice, "at": null, "receipt-id": null,
+        "client-ip": null, "user-agent": null, "gpc": false, "age": null}),
+        ],
+    );
+    let raw = raw_bytes(&db);
+    assert!(raw.len() > 10_000, "the files hold the data ({} bytes)", raw.len());
+    let haystack = String::from_utf8_lossy(&raw).to_lowercase();
+    let mut needles: Vec<String> = emails.clone();
+    needles.extend([
+        "boutique-exemple".into(),
+        "203.0.113.195".into(),
+        "secret-ua-marker".into(),
+        "customer-zx81".into(),
+    ]);
+    for n in &needles {
+        assert!(!haystack.contains(n), "{n} found in clear in the store files");
+    }
+    // The same check must be able to fail: the notice text is not personal and is stored as is.
+    assert!(haystack.contains("texte."), "the grep sees stored text");
+    // And the data is all there, readable through the component.
+    let st = ok(&rt, "consent", "status", &[admin(), json!({"tag": "email", "val": emails[7]})]);
+    assert_eq!(st["purposes"][0]["state"], "given");
+}
+
+#[test]
+fn an_edited_receipt_is_named_by_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let rt = sqlite_runtime(&db, NOW, TEST_KEY);
+    let notice = declare(&rt);
+    for (i, e) in ["a@example.org", "b@example.org"].iter().enumerate() {
+        for n in 0..3 {
+            ok(&rt, "consent", "record-decision", &[admin(), grant(e, &notice, Some(&format!("r{i}-{n}")))]);
+        }
+    }
+    let b = ok(&rt, "consent", "history", &[admin(), json!({"tag": "email", "val": "b@example.org"})]);
+    let target_hash = b[1]["hash"].as_str().expect("hash").to_string();
+    let sid = b[1]["subject"].as_str().expect("sid").to_string();
+    assert_eq!(ok(&rt, "ledger", "verify", &[admin()])["ok"], true);
+    // Flip one base64 character of the sealed receipt, directly in the file.
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let key = format!("receipt/{sid}/{target_hash}");
+    let value: Vec<u8> = conn.query_row("SELECT value FROM kv WHERE key = ?1", [&key], |r| r.get(0)).expect("row");
+    let mut edited = value.clone();
+    let pos = edited.windows(9).position(|w| w == b"\"sealed\":").expect("sealed field") + 12;
+    edited[pos] = if edited[pos] == b'A' { b'B' } else { b'A' };
+    conn.execute("UPDATE kv SET value = ?1 WHERE key = ?2", rusqlite::params![edited, key]).expect("update");
+    drop(conn);
+    let report = ok(&rt, "ledger", "verify", &[admin()]);
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["failure"]["receipt"], "r1-1", "{report}");
+    assert_eq!(report["failure"]["seq"], 2);
+    assert_eq!(report["failure"]["rule"], "receipt-hash");
+    assert_eq!(report["failure"]["subject"], sid);
+    // Reading that history now fails with a typed error instead of returning altered data.
+    let e = err(&rt, "consent", "history", &[admin(), json!({"tag": "email", "val": "b@example.org"})]);
+    assert_eq!(e["tag"], "corrupted");
+    assert_eq!(e["val"]["rule"], "receipt-hash");
+}
+
+#[test]
+fn a_rewritten_history_with_recomputed_hashes_is_caught_by_the_anchor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let rt = sqlite_runtime(&db, NOW, TEST_KEY);
+    let notice = declare(&rt);
+    ok(&rt, "consent", "record-decision", &[admin(), grant("a@example.org", &notice, Some("one"))]);
+    let anchor = ok(&rt, "ledger", "take-anchor", &[admin()]);
+    assert_eq!(anchor["subjects"], 1);
+    // Someone with write access replaces the subject's whole chain by a fresh one:
+    // copy the head and receipt of another store where a@example.org refused instead.
+    let other_dir = tempfile::tempdir().expect("tempdir");
+    let other_db = other_dir.path().join("fichier.db");
+    let other = sqlite_runtime(&other_db, NOW, TEST_KEY);
+    let other_notice = declare(&other);
+    let mut refusal = grant("a@example.org", &other_notice, Some("one"));
+    refusal["decision"] = json!("refuse");
+    ok(&other, "consent", "record-decision", &[admin(), refusal]);
+    let forged: Vec<(String, String, Vec<u8>)> = dump(&other_db)
+        .into_iter()
+        .filter(|(_, k, _)| k.starts_with("subject/") || k.starts_with("receipt/") || k.starts_with("dek/"))
+        .collect();
+    for (label, key, value) in forged {
+        let path = if label == "keys" { fichier_host::kv::store_files(&db)[1].1.clone() } else { db.clone() };
+        let conn = rusqlite::Connection::open(path).expect("open");
+        conn.execute(
+            "INSERT OR REPLACE INTO kv (key, value, version) VALUES (?1, ?2, 999999)",
+            rusqlite::params![key, value],
+        )
+        .expect("write");
+    }
+    // The forged chain is internally consistent…
+    let h = ok(&rt, "consent", "history", &[admin(), json!({"tag": "email", "val": "a@example.org"})]);
+    assert_eq!(h[0]["decision"], "refuse");
+    // …but does not match the anchor.
+    let report = ok(&rt, "ledger", "verify", &[admin()]);
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["failure"]["rule"], "anchor-covers-head", "{report}");
+    assert_eq!(report["failure"]["anchor"], 1);
+}
+
+#[test]
+fn the_wrong_master_key_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let rt = sqlite_runtime(&db, NOW, TEST_KEY);
+    let notice = declare(&rt);
+    ok(&rt, "consent", "record-decision", &[admin(), grant("a@example.org", &notice, None)]);
+    drop(rt);
+    let before = dump(&db);
+    let wrong = sqlite_runtime(&db, NOW, &"ab".repeat(32));
+    for (iface, func, args) in [
+        ("consent", "record-decision", vec![admin(), grant("a@example.org", &notice, None)]),
+        ("consent", "record-decision", vec![admin(), grant("new@example.org", &notice, None)]),
+        ("consent", "status", vec![admin(), json!({"tag": "email", "val": "a@example.org"})]),
+        ("consent", "history", vec![admin(), json!({"tag": "email", "val": "a@example.org"})]),
+        ("ledger", "verify", vec![admin()]),
+    ] {
+        let e = err(&wrong, iface, func, &args);
+        assert_eq!(e["tag"], "config", "{iface}.{func}: {e}");
+        assert_eq!(e["val"]["field"], "config:master_key");
+        assert_eq!(e["val"]["rule"], "matches-store");
+    }
+    assert_eq!(dump(&db), before, "nothing written");
+    let malformed = sqlite_runtime(&db, NOW, "not-a-key");
+    let e = err(&malformed, "consent", "status", &[admin(), json!({"tag": "email", "val": "a@example.org"})]);
+    assert_eq!((e["tag"].as_str(), e["val"]["rule"].as_str()), (Some("config"), Some("hex-256-bit")));
+    let missing =
+        runtime_with(Arc::new(SqliteKv::open(&db).expect("open")), Clock::pinned(NOW).expect("clock"), TEST_KEY);
+    drop(missing);
+    let no_key = RuntimeBuilder::new(Arc::new(SqliteKv::open(&db).expect("open")))
+        .cache_dir(Some(cache_dir()))
+        .build()
+        .expect("runtime");
+    let e = err(&no_key, "consent", "status", &[admin(), json!({"tag": "email", "val": "a@example.org"})]);
+    assert_eq!((e["tag"].as_str(), e["val"]["rule"].as_str()), (Some("config"), Some("present")));
+    assert_eq!(dump(&db), before, "nothing written");
+}
+
+#[test]
+fn a_corrupted_value_is_a_typed_error_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let rt = sqlite_runtime(&db, NOW, TEST_KEY);
+    let notice = declare(&rt);
+    let r = ok(&rt, "consent", "record-decision", &[admin(), grant("a@example.org", &notice, None)]);
+    let sid = r["subject"].as_str().expect("sid");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    for (what, bytes) in [
+        ("garbage", b"\x00\xffnot json".to_vec()),
+        ("future schema", br#"{"kind":"subject-head","schema":99,"body":{}}"#.to_vec()),
+    ] {
+        conn.execute("UPDATE kv SET value = ?1 WHERE key = ?2", rusqlite::params![bytes, format!("subject/{sid}")])
+            .expect("corrupt");
+        let before = dump(&db);
+        for args in [
+            ("status", vec![admin(), json!({"tag": "email", "val": "a@example.org"})]),
+            ("record-decision", vec![admin(), grant("a@example.org", &notice, None)]),
+        ] {
+            let e = err(&rt, "consent", args.0, &args.1);
+            assert_eq!(e["tag"], "corrupted", "{what}: {e}");
+            assert_eq!(e["val"]["field"], format!("store:default/subject/{sid}"));
+        }
+        assert_eq!(dump(&db), before, "{what}: nothing written");
+    }
+    // Other subjects are unaffected.
+    ok(&rt, "consent", "record-decision", &[admin(), grant("b@example.org", &notice, None)]);
+    // A corrupted catalogue is reported too.
+    conn.execute("UPDATE kv SET value = X'00' WHERE key = 'purposes'", []).expect("corrupt");
+    let e = err(&rt, "consent", "list-purposes", &[admin()]);
+    assert_eq!((e["tag"].as_str(), e["val"]["field"].as_str()), (Some("corrupted"), Some("store:default/purposes")));
+}
+
+#[test]
+fn two_threads_hammering_one_subject_lose_no_update() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let kv: Arc<dyn KvBackend> = Arc::new(SqliteKv::open(&db).expect("open"));
+    let rt = Arc::new(runtime_with(kv.clone(), Clock::pinned(NOW).expect("clock"), TEST_KEY));
+    let notice = declare(&rt);
+    const PER_THREAD: usize = 40;
+    let handles: Vec<_> = (0..2)
+        .map(|t| {
+            let rt = rt.clone();
+            let notice = notice.clone();
+            std::thread::spawn(move || {
+                for i in 0..PER_THREAD {
+                    ok(
+                        &rt,
+                        "consent",
+                        "record-decision",
+                        &[admin(), grant("shared@example.org", &notice, Some(&format!("t{t}-{i}")))],
+                    );
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("thread");
+    }
+    let history = ok(&rt, "consent", "history", &[admin(), json!({"tag": "email", "val": "shared@example.org"})]);
+    let history = history.as_array().expect("list");
+    assert_eq!(history.len(), 2 * PER_THREAD, "every receipt kept");
+    for (i, r) in history.iter().enumerate() {
+        assert_eq!(r["seq"], i + 1);
+    }
+    let mut ids: Vec<&str> = history.iter().filter_map(|r| r["id"].as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2 * PER_THREAD);
+    assert_eq!(ok(&rt, "ledger", "verify", &[admin()])["ok"], true);
+}
+
+#[test]
+fn a_crash_at_any_point_of_a_write_leaves_the_store_consistent() {
+    // Fuel bounds each call; sweeping it makes the component stop (trap) at every
+    // point of a write in turn, as a crash would. After each stop the store must be
+    // exactly as before or fully changed, never half-changed, and the host keeps serving.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let kv: Arc<dyn KvBackend> = Arc::new(SqliteKv::open(&db).expect("open"));
+    let rt = RuntimeBuilder::new(kv)
+        .config(vec![("master_key".into(), TEST_KEY.into())])
+        .clock(Clock::pinned(NOW).expect("clock"))
+        .cache_dir(Some(cache_dir()))
+        .fuel(Some(u64::MAX))
+        .build()
+        .expect("runtime");
+    let notice = declare(&rt);
+    ok(&rt, "consent", "record-decision", &[admin(), grant("a@example.org", &notice, Some("first"))]);
+    let subject = json!({"tag": "email", "val": "a@example.org"});
+    let mut fuel = 1_000u64;
+    let mut traps = 0;
+    loop {
+        rt.set_fuel(fuel);
+        let outcome =
+            rt.invoke("consent", "record-decision", &[admin(), grant("a@example.org", &notice, Some("second"))]);
+        rt.set_fuel(u64::MAX);
+        let history = ok(&rt, "consent", "history", &[admin(), subject.clone()]);
+        let n = history.as_array().map_or(0, Vec::len);
+        let verify = ok(&rt, "ledger", "verify", &[admin()]);
+        assert_eq!(verify["ok"], true, "after a stop at fuel {fuel}: {verify}");
+        match outcome {
+            Err(fichier_host::CallError::Trap(_)) => {
+                traps += 1;
+                assert!(n == 1 || n == 2, "fuel {fuel}: history has {n} receipts");
+                if n == 2 {
+                    break; // it committed, then stopped before returning
+                }
+            }
+            Ok(v) => {
+                assert!(v.get("ok").is_some(), "{v}");
+                assert_eq!(n, 2);
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        }
+        fuel = fuel * 5 / 4 + 1000;
+    }
+    assert!(traps > 10, "the sweep stopped the write at many points ({traps})");
+}
