@@ -47,11 +47,11 @@ fn main() {
 
     // Rebuild when anything the guest was built from changes.
     let depinfo = guest_target.join("wasm32-wasip2/component/fichier_guest.d");
-    if let Ok(deps) = std::fs::read_to_string(&depinfo) {
-        if let Some((_, files)) = deps.split_once(": ") {
-            for f in files.split_whitespace() {
-                println!("cargo:rerun-if-changed={}", f.replace("\\ ", " "));
-            }
+    if let Ok(deps) = std::fs::read_to_string(&depinfo)
+        && let Some((_, files)) = deps.split_once(": ")
+    {
+        for f in files.split_whitespace() {
+            println!("cargo:rerun-if-changed={}", f.replace("\\ ", " "));
         }
     }
     for p in ["wit", "component/guest/Cargo.toml", "component/domain/Cargo.toml", "Cargo.lock", "Cargo.toml"] {

@@ -37,9 +37,24 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("fichier.db");
     let rt = sqlite_runtime(&db, NOW, TEST_KEY);
-    ok(&rt, "consent", "declare-purpose", &[admin(), json!({"id": "newsletter", "kind": "marketing", "title": "Lettre", "validity-months": null})]);
-    ok(&rt, "consent", "declare-purpose", &[admin(), json!({"id": "analytics", "kind": "cookie", "title": "Audience", "validity-months": null})]);
-    ok(&rt, "consent", "register-notice", &[admin(), json!({"purposes": ["newsletter"], "lang": "fr", "text": "Texte."})]);
+    ok(
+        &rt,
+        "consent",
+        "declare-purpose",
+        &[admin(), json!({"id": "newsletter", "kind": "marketing", "title": "Lettre", "validity-months": null})],
+    );
+    ok(
+        &rt,
+        "consent",
+        "declare-purpose",
+        &[admin(), json!({"id": "analytics", "kind": "cookie", "title": "Audience", "validity-months": null})],
+    );
+    ok(
+        &rt,
+        "consent",
+        "register-notice",
+        &[admin(), json!({"purposes": ["newsletter"], "lang": "fr", "text": "Texte."})],
+    );
     ok(&rt, "consent", "record-decision", &[admin(), decision(json!({"receipt-id": "taken"}))]);
 
     let big = "x".repeat(64 * 1024 + 1);
@@ -48,56 +63,308 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
     // (call, args, error tag, field, rule)
     let table: Vec<(&str, Vec<Value>, &str, &str, &str)> = vec![
         // actors
-        ("consent.status", vec![json!({"id": "", "role": "admin"}), json!({"tag": "email", "val": "a@example.org"})], "invalid-input", "actor.id", "non-empty"),
-        ("consent.status", vec![json!({"id": long_actor, "role": "admin"}), json!({"tag": "email", "val": "a@example.org"})], "invalid-input", "actor.id", "max-length"),
-        ("consent.status", vec![json!({"id": "a\u{7}b", "role": "admin"}), json!({"tag": "email", "val": "a@example.org"})], "invalid-input", "actor.id", "printable"),
+        (
+            "consent.status",
+            vec![json!({"id": "", "role": "admin"}), json!({"tag": "email", "val": "a@example.org"})],
+            "invalid-input",
+            "actor.id",
+            "non-empty",
+        ),
+        (
+            "consent.status",
+            vec![json!({"id": long_actor, "role": "admin"}), json!({"tag": "email", "val": "a@example.org"})],
+            "invalid-input",
+            "actor.id",
+            "max-length",
+        ),
+        (
+            "consent.status",
+            vec![json!({"id": "a\u{7}b", "role": "admin"}), json!({"tag": "email", "val": "a@example.org"})],
+            "invalid-input",
+            "actor.id",
+            "printable",
+        ),
         // subjects
-        ("consent.status", vec![admin(), json!({"tag": "email", "val": ""})], "invalid-input", "subject.email", "non-empty"),
-        ("consent.status", vec![admin(), json!({"tag": "email", "val": "not-an-email"})], "invalid-input", "subject.email", "email-syntax"),
-        ("consent.status", vec![admin(), json!({"tag": "email", "val": long_email})], "invalid-input", "subject.email", "max-length"),
-        ("consent.status", vec![admin(), json!({"tag": "subject", "val": "s-../../etc"})], "invalid-input", "subject.subject", "subject-id-syntax"),
-        ("consent.status", vec![admin(), json!({"tag": "external", "val": "x".repeat(129)})], "invalid-input", "subject.external", "max-length"),
+        (
+            "consent.status",
+            vec![admin(), json!({"tag": "email", "val": ""})],
+            "invalid-input",
+            "subject.email",
+            "non-empty",
+        ),
+        (
+            "consent.status",
+            vec![admin(), json!({"tag": "email", "val": "not-an-email"})],
+            "invalid-input",
+            "subject.email",
+            "email-syntax",
+        ),
+        (
+            "consent.status",
+            vec![admin(), json!({"tag": "email", "val": long_email})],
+            "invalid-input",
+            "subject.email",
+            "max-length",
+        ),
+        (
+            "consent.status",
+            vec![admin(), json!({"tag": "subject", "val": "s-../../etc"})],
+            "invalid-input",
+            "subject.subject",
+            "subject-id-syntax",
+        ),
+        (
+            "consent.status",
+            vec![admin(), json!({"tag": "external", "val": "x".repeat(129)})],
+            "invalid-input",
+            "subject.external",
+            "max-length",
+        ),
         // record-decision, field by field
-        ("consent.record-decision", vec![admin(), decision(json!({"purpose": "profiling"}))], "not-found", "input.purpose", "declared-purpose"),
-        ("consent.record-decision", vec![admin(), decision(json!({"purpose": ""}))], "invalid-input", "input.purpose", "non-empty"),
-        ("consent.record-decision", vec![admin(), decision(json!({"notice": "newsletter:fr:v9"}))], "not-found", "input.notice", "registered-notice"),
-        ("consent.record-decision", vec![admin(), decision(json!({"notice": "garbage"}))], "invalid-input", "input.notice", "notice-reference-syntax"),
-        ("consent.record-decision", vec![admin(), decision(json!({"notice": null}))], "invalid-input", "input.notice", "grant-cites-notice"),
-        ("consent.record-decision", vec![admin(), decision(json!({"purpose": "analytics"}))], "invalid-input", "input.notice", "notice-covers-purpose"),
-        ("consent.record-decision", vec![admin(), decision(json!({"at": "2026-03-01T11:00:00Z"}))], "invalid-input", "input.at", "not-in-future"),
-        ("consent.record-decision", vec![admin(), decision(json!({"at": "9999-12-31T23:59:59Z"}))], "invalid-input", "input.at", "not-in-future"),
-        ("consent.record-decision", vec![admin(), decision(json!({"at": "tomorrow"}))], "invalid-input", "input.at", "rfc3339"),
-        ("consent.record-decision", vec![admin(), decision(json!({"receipt-id": "taken"}))], "conflict", "input.receipt-id", "unique-per-subject"),
-        ("consent.record-decision", vec![admin(), decision(json!({"receipt-id": "has space"}))], "invalid-input", "input.receipt-id", "receipt-id-syntax"),
-        ("consent.record-decision", vec![admin(), decision(json!({"client-ip": "300.1.1.1"}))], "invalid-input", "input.client-ip", "ip-address"),
-        ("consent.record-decision", vec![admin(), decision(json!({"user-agent": "u".repeat(8193)}))], "invalid-input", "input.user-agent", "max-bytes"),
-        ("consent.record-decision", vec![admin(), decision(json!({"age": {"tag": "age", "val": 200}}))], "invalid-input", "input.age.age", "range-0-130"),
-        ("consent.record-decision", vec![admin(), decision(json!({"age": {"tag": "birth-year", "val": 1800}}))], "invalid-input", "input.age.birth-year", "plausible-year"),
-        ("consent.record-decision", vec![admin(), decision(json!({"age": {"tag": "birth-year", "val": 2031}}))], "invalid-input", "input.age.birth-year", "plausible-year"),
-        ("consent.record-decision", vec![admin(), decision(json!({"subject": {"tag": "subject", "val": "s-aaaaaaaaaaaaaaaaaaaaaaaaaa"}}))], "not-found", "input.subject.subject", "known-subject"),
-        ("consent.record-decision", vec![actor("public"), decision(json!({"channel": "phone"}))], "forbidden", "actor.role", "role-permitted"),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"purpose": "profiling"}))],
+            "not-found",
+            "input.purpose",
+            "declared-purpose",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"purpose": ""}))],
+            "invalid-input",
+            "input.purpose",
+            "non-empty",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"notice": "newsletter:fr:v9"}))],
+            "not-found",
+            "input.notice",
+            "registered-notice",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"notice": "garbage"}))],
+            "invalid-input",
+            "input.notice",
+            "notice-reference-syntax",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"notice": null}))],
+            "invalid-input",
+            "input.notice",
+            "grant-cites-notice",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"purpose": "analytics"}))],
+            "invalid-input",
+            "input.notice",
+            "notice-covers-purpose",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"at": "2026-03-01T11:00:00Z"}))],
+            "invalid-input",
+            "input.at",
+            "not-in-future",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"at": "9999-12-31T23:59:59Z"}))],
+            "invalid-input",
+            "input.at",
+            "not-in-future",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"at": "tomorrow"}))],
+            "invalid-input",
+            "input.at",
+            "rfc3339",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"receipt-id": "taken"}))],
+            "conflict",
+            "input.receipt-id",
+            "unique-per-subject",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"receipt-id": "has space"}))],
+            "invalid-input",
+            "input.receipt-id",
+            "receipt-id-syntax",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"client-ip": "300.1.1.1"}))],
+            "invalid-input",
+            "input.client-ip",
+            "ip-address",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"user-agent": "u".repeat(8193)}))],
+            "invalid-input",
+            "input.user-agent",
+            "max-bytes",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"age": {"tag": "age", "val": 200}}))],
+            "invalid-input",
+            "input.age.age",
+            "range-0-130",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"age": {"tag": "birth-year", "val": 1800}}))],
+            "invalid-input",
+            "input.age.birth-year",
+            "plausible-year",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"age": {"tag": "birth-year", "val": 2031}}))],
+            "invalid-input",
+            "input.age.birth-year",
+            "plausible-year",
+        ),
+        (
+            "consent.record-decision",
+            vec![admin(), decision(json!({"subject": {"tag": "subject", "val": "s-aaaaaaaaaaaaaaaaaaaaaaaaaa"}}))],
+            "not-found",
+            "input.subject.subject",
+            "known-subject",
+        ),
+        (
+            "consent.record-decision",
+            vec![actor("public"), decision(json!({"channel": "phone"}))],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
         // notices and purposes
-        ("consent.register-notice", vec![admin(), json!({"purposes": ["newsletter"], "lang": "fr", "text": big})], "invalid-input", "input.text", "max-bytes"),
-        ("consent.register-notice", vec![admin(), json!({"purposes": ["newsletter"], "lang": "french", "text": "t"})], "invalid-input", "input.lang", "iso-639-1"),
-        ("consent.register-notice", vec![admin(), json!({"purposes": vec!["newsletter"; 33], "lang": "fr", "text": "t"})], "invalid-input", "input.purposes", "max-items"),
-        ("consent.declare-purpose", vec![admin(), json!({"id": "x".repeat(65), "kind": "cookie", "title": "t", "validity-months": null})], "invalid-input", "input.id", "max-length"),
-        ("consent.declare-purpose", vec![admin(), json!({"id": "ok", "kind": "cookie", "title": "t".repeat(201), "validity-months": null})], "invalid-input", "input.title", "max-length"),
-        ("consent.declare-purpose", vec![admin(), json!({"id": "ok", "kind": "cookie", "title": "t", "validity-months": 121})], "invalid-input", "input.validity-months", "range-1-120"),
-        ("consent.declare-purpose", vec![actor("support"), json!({"id": "ok", "kind": "cookie", "title": "t", "validity-months": null})], "forbidden", "actor.role", "role-permitted"),
+        (
+            "consent.register-notice",
+            vec![admin(), json!({"purposes": ["newsletter"], "lang": "fr", "text": big})],
+            "invalid-input",
+            "input.text",
+            "max-bytes",
+        ),
+        (
+            "consent.register-notice",
+            vec![admin(), json!({"purposes": ["newsletter"], "lang": "french", "text": "t"})],
+            "invalid-input",
+            "input.lang",
+            "iso-639-1",
+        ),
+        (
+            "consent.register-notice",
+            vec![admin(), json!({"purposes": vec!["newsletter"; 33], "lang": "fr", "text": "t"})],
+            "invalid-input",
+            "input.purposes",
+            "max-items",
+        ),
+        (
+            "consent.declare-purpose",
+            vec![admin(), json!({"id": "x".repeat(65), "kind": "cookie", "title": "t", "validity-months": null})],
+            "invalid-input",
+            "input.id",
+            "max-length",
+        ),
+        (
+            "consent.declare-purpose",
+            vec![admin(), json!({"id": "ok", "kind": "cookie", "title": "t".repeat(201), "validity-months": null})],
+            "invalid-input",
+            "input.title",
+            "max-length",
+        ),
+        (
+            "consent.declare-purpose",
+            vec![admin(), json!({"id": "ok", "kind": "cookie", "title": "t", "validity-months": 121})],
+            "invalid-input",
+            "input.validity-months",
+            "range-1-120",
+        ),
+        (
+            "consent.declare-purpose",
+            vec![actor("support"), json!({"id": "ok", "kind": "cookie", "title": "t", "validity-months": null})],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
         ("consent.get-notice", vec![admin(), json!("a".repeat(3000))], "invalid-input", "reference", "max-length"),
         // roles on reads
-        ("consent.status", vec![actor("public"), json!({"tag": "email", "val": "alice@example.org"})], "forbidden", "actor.role", "role-permitted"),
-        ("consent.history", vec![actor("public"), json!({"tag": "external", "val": "v1"})], "forbidden", "actor.role", "role-permitted"),
+        (
+            "consent.status",
+            vec![actor("public"), json!({"tag": "email", "val": "alice@example.org"})],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
+        (
+            "consent.history",
+            vec![actor("public"), json!({"tag": "external", "val": "v1"})],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
         ("ledger.verify", vec![actor("support")], "forbidden", "actor.role", "role-permitted"),
         ("ledger.take-anchor", vec![actor("public")], "forbidden", "actor.role", "role-permitted"),
         ("maintenance.reindex", vec![actor("support")], "forbidden", "actor.role", "role-permitted"),
         ("maintenance.list-subjects", vec![admin(), json!(null), json!(0)], "invalid-input", "limit", "range-1-1000"),
-        ("maintenance.list-subjects", vec![admin(), json!("../x"), json!(10)], "invalid-input", "cursor", "subject-id-syntax"),
+        (
+            "maintenance.list-subjects",
+            vec![admin(), json!("../x"), json!(10)],
+            "invalid-input",
+            "cursor",
+            "subject-id-syntax",
+        ),
         // policy
-        ("settings.set-policy", vec![actor("support"), json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0})], "forbidden", "actor.role", "role-permitted"),
-        ("settings.set-policy", vec![admin(), json!({"country": "fr", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0})], "invalid-input", "input.country", "iso-3166-alpha-2"),
-        ("settings.set-policy", vec![admin(), json!({"country": "FR", "minor-ages": [{"country": "FR", "age": 12}], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0})], "invalid-input", "input.minor-ages[0].age", "art-8-range"),
-        ("settings.set-policy", vec![admin(), json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0})], "invalid-input", "input.validity", "one-per-kind"),
+        (
+            "settings.set-policy",
+            vec![
+                actor("support"),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0}),
+            ],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
+        (
+            "settings.set-policy",
+            vec![
+                admin(),
+                json!({"country": "fr", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0}),
+            ],
+            "invalid-input",
+            "input.country",
+            "iso-3166-alpha-2",
+        ),
+        (
+            "settings.set-policy",
+            vec![
+                admin(),
+                json!({"country": "FR", "minor-ages": [{"country": "FR", "age": 12}], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0}),
+            ],
+            "invalid-input",
+            "input.minor-ages[0].age",
+            "art-8-range",
+        ),
+        (
+            "settings.set-policy",
+            vec![
+                admin(),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0}),
+            ],
+            "invalid-input",
+            "input.validity",
+            "one-per-kind",
+        ),
     ];
     let before = dump(&db);
     for (call, args, tag, field, rule) in &table {
@@ -116,11 +383,19 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
 #[test]
 fn arguments_of_the_wrong_shape_are_refused_by_the_host_before_the_call() {
     let rt = memory_runtime(NOW);
-    for args in [vec![], vec![admin()], vec![admin(), json!({"tag": "email"})], vec![admin(), json!({"tag": "phone", "val": "x"})]] {
+    for args in [
+        vec![],
+        vec![admin()],
+        vec![admin(), json!({"tag": "email"})],
+        vec![admin(), json!({"tag": "phone", "val": "x"})],
+    ] {
         assert!(matches!(rt.invoke("consent", "status", &args), Err(fichier_host::CallError::BadCall(_))), "{args:?}");
     }
     assert!(matches!(rt.invoke("consent", "nope", &[]), Err(fichier_host::CallError::BadCall(_))));
     assert!(matches!(rt.invoke("nope", "status", &[]), Err(fichier_host::CallError::BadCall(_))));
     let extra = json!({"id": "newsletter", "kind": "marketing", "title": "t", "validity-months": null, "unknown": 1});
-    assert!(matches!(rt.invoke("consent", "declare-purpose", &[admin(), extra]), Err(fichier_host::CallError::BadCall(_))));
+    assert!(matches!(
+        rt.invoke("consent", "declare-purpose", &[admin(), extra]),
+        Err(fichier_host::CallError::BadCall(_))
+    ));
 }

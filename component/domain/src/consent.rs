@@ -68,11 +68,13 @@ impl<S: Store> Fichier<'_, S> {
             |_, current| {
                 let mut cat = current.unwrap_or_default();
                 let existing = cat.purposes.iter().position(|p| p.id == input.id);
-                if let Some(p) = existing.map(|i| &cat.purposes[i]) {
-                    if p.kind == input.kind && p.title == input.title && p.validity_months == input.validity_months {
-                        *unchanged.borrow_mut() = Some(p.clone());
-                        return Ok(None);
-                    }
+                if let Some(p) = existing.map(|i| &cat.purposes[i])
+                    && p.kind == input.kind
+                    && p.title == input.title
+                    && p.validity_months == input.validity_months
+                {
+                    *unchanged.borrow_mut() = Some(p.clone());
+                    return Ok(None);
                 }
                 let purpose = Purpose {
                     id: input.id.clone(),

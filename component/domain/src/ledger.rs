@@ -231,14 +231,14 @@ impl<S: Store> Fichier<'_, S> {
         self.check_master_key(false)?;
         let mut leaves = Vec::new();
         for sid in self.indexed_subjects()? {
-            if let Some(head) = self.get_doc::<SubjectHead>(Bucket::Data, &docs::subject_key(&sid))? {
-                if let Some(last) = head.chain.last() {
-                    leaves.push(AnchorLeaf {
-                        subject: sid,
-                        len: u32::try_from(head.chain.len()).unwrap_or(u32::MAX),
-                        head: last.clone(),
-                    });
-                }
+            if let Some(head) = self.get_doc::<SubjectHead>(Bucket::Data, &docs::subject_key(&sid))?
+                && let Some(last) = head.chain.last()
+            {
+                leaves.push(AnchorLeaf {
+                    subject: sid,
+                    len: u32::try_from(head.chain.len()).unwrap_or(u32::MAX),
+                    head: last.clone(),
+                });
             }
         }
         // Leaf chunks are immutable and content-addressed: written before the commit.

@@ -120,10 +120,13 @@ pub fn decode<T: Document>(place: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_value(body).map_err(|e| Error::corrupted(place, "decodes", format!("{} document: {e}", T::KIND)))
 }
 
+/// (bucket, key) → (version, value).
+type Rows = BTreeMap<(Bucket, String), (u64, Vec<u8>)>;
+
 /// An in-memory [`Store`] (tests, benchmarks, hosts' in-memory option).
 #[derive(Default)]
 pub struct MemoryStore {
-    inner: RefCell<BTreeMap<(Bucket, String), (u64, Vec<u8>)>>,
+    inner: RefCell<Rows>,
     version: RefCell<u64>,
 }
 

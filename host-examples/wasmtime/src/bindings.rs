@@ -63,10 +63,10 @@ impl Imports {
 impl store::Host for Imports {
     fn open(&mut self, identifier: String) -> wasmtime::Result<Result<Resource<BucketHandle>, store::Error>> {
         // Spin's rule: a label the deployment does not declare is `access-denied`.
-        if !self.allowed_labels.iter().any(|l| *l == identifier) {
+        if !self.allowed_labels.contains(&identifier) {
             return Ok(Err(store::Error::AccessDenied));
         }
-        if !self.kv.labels().iter().any(|l| *l == identifier) {
+        if !self.kv.labels().contains(&identifier) {
             return Ok(Err(store::Error::NoSuchStore));
         }
         Ok(Ok(self.table.push(BucketHandle { label: identifier })?))

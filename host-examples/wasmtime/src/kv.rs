@@ -202,10 +202,13 @@ impl KvBackend for SqliteKv {
 
 // ------------------------------------------------------------------ memory
 
+/// The last version handed out, and every (label, key) → versioned value.
+type MemoryRows = (u64, BTreeMap<(String, String), Versioned>);
+
 /// Buckets in memory (tests, benchmarks, throw-away runs).
 pub struct MemoryKv {
     labels: Vec<String>,
-    inner: Mutex<(u64, BTreeMap<(String, String), Versioned>)>,
+    inner: Mutex<MemoryRows>,
 }
 
 impl MemoryKv {
@@ -217,7 +220,7 @@ impl MemoryKv {
         if self.labels.iter().any(|l| l == label) { Ok(()) } else { Err(KvError::NoSuchStore) }
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, (u64, BTreeMap<(String, String), Versioned>)>, KvError> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, MemoryRows>, KvError> {
         self.inner.lock().map_err(|_| KvError::Other("store lock poisoned".into()))
     }
 }

@@ -439,7 +439,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         }
         Command::Subjects { cursor, limit } => {
             let r = call(&rt, "maintenance", "list-subjects", &[actor, json!(cursor), json!(limit)])?;
-            let mut human = rows(&r[0], |x| s(x));
+            let mut human = rows(&r[0], s);
             if let Some(next) = r[1].as_str() {
                 human.push_str(&format!("\n(more: --cursor {next})"));
             }
