@@ -151,7 +151,8 @@ mod tests {
             ".a@example.org",
             "a..b@example.org",
             "a@-example.org",
-            "a@example.org\n",
+            "a@exa\nmple.org",
+            "a\u{0}b@example.org",
         ] {
             let rule = match email("input.subject.email", bad) {
                 Err(Error::InvalidInput(e)) => e.rule,

@@ -8,9 +8,10 @@
 //   //  -> jco values (camelCase, BigInt, undefined); a WIT error is thrown as ComponentError
 //
 // Every call runs in a fresh instance of the component (as the Rust host does): a trap
-// cannot leave a poisoned instance behind, and instances share only the store.
+// cannot leave a poisoned instance behind, and instances share only the store
+// (`reuseInstance: true` keeps one instance, replaced after a trap).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import * as shimCli from '@bytecodealliance/preview2-shim/cli';
@@ -22,23 +23,32 @@ import { Clock } from '../host/clock.js';
 import { createConfig } from '../host/config.js';
 import { LABELS, MemoryKv, createKeyValue } from '../host/kv.js';
 import { fromJs, kebabToCamel, toJs } from './json.js';
+import { ShapeError, WitTypes } from './wit.js';
 
 export { Clock } from '../host/clock.js';
 export { MemoryKv } from '../host/kv.js';
 export { camelToKebab, fromJs, kebabToCamel, toJs } from './json.js';
+export { ShapeError } from './wit.js';
 
 const GEN = new URL('../gen/', import.meta.url);
 
-let generated;
-try {
-  generated = await import(new URL('fichier_guest.js', GEN).href);
-} catch (e) {
-  if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
-  throw new Error(
-    `@fichier/node: ${fileURLToPath(GEN)} holds no transpiled component; run \`npm run transpile\` first`,
-    { cause: e },
-  );
+if (!existsSync(new URL('fichier_guest.js', GEN))) {
+  throw new Error(`@fichier/node: ${fileURLToPath(GEN)} holds no transpiled component; run \`npm run transpile\` first`);
 }
+const generated = await import(new URL('fichier_guest.js', GEN).href);
+
+// The fichier interfaces' types (from the .wit files, by `npm run transpile`): invoke
+// converts and checks JSON by them, as the Rust host does. Without the file, invoke
+// falls back to a structural conversion (./json.js) and jco's looser checks.
+let wit;
+try {
+  wit = new WitTypes(JSON.parse(readFileSync(new URL('schema.json', GEN), 'utf8')));
+} catch (e) {
+  if (e?.code !== 'ENOENT') throw e;
+}
+
+/** Whether `invoke` checks arguments by the WIT types (gen/schema.json present). */
+export const TYPED_INVOKE = wit !== undefined;
 
 /** The exported interfaces of fichier:client@0.1.0 that hold functions. */
 export const INTERFACES = Object.freeze(['consent', 'ledger', 'settings', 'maintenance']);
@@ -119,8 +129,27 @@ function functionNames(instantiate) {
     names = Object.fromEntries(
       INTERFACES.map((i) => [i, Object.keys(root[i]).filter((k) => typeof root[i][k] === 'function')]),
     );
+    if (wit) checkSchema(names, root);
   }
   return names;
+}
+
+// gen/schema.json must describe the transpiled component: same functions, same arity.
+function checkSchema(names, root) {
+  const problems = [];
+  for (const iface of INTERFACES) {
+    const funcs = wit.schema.interfaces[iface]?.funcs ?? {};
+    const want = Object.keys(funcs).map(kebabToCamel).sort();
+    const have = [...names[iface]].sort();
+    if (want.join() !== have.join()) problems.push(`${iface}: WIT has ${want.join(', ')}; the component ${have.join(', ')}`);
+    for (const [fn, { params }] of Object.entries(funcs)) {
+      const f = root[iface][kebabToCamel(fn)];
+      if (f && f.length !== params.length) problems.push(`${iface}.${fn}: ${params.length} parameters in the WIT, ${f.length} in the component`);
+    }
+  }
+  if (problems.length) {
+    throw new Error(`@fichier/node: gen/schema.json does not describe the transpiled component (re-run \`npm run transpile\` with the .wit the .wasm was built from):\n  ${problems.join('\n  ')}`);
+  }
 }
 
 function toClock(clock) {
@@ -145,7 +174,7 @@ function toClock(clock) {
  *   (default `default`, `keys`); opening any other is `access-denied`.
  */
 export function createFichier(options = {}) {
-  const { store = 'memory', masterKey, clock, config = {}, labels = LABELS } = options;
+  const { store = 'memory', masterKey, clock, config = {}, labels = LABELS, reuseInstance = false } = options;
   let kv;
   if (store === 'memory') kv = new MemoryKv();
   else if (store instanceof MemoryKv) kv = store;
@@ -172,6 +201,20 @@ export function createFichier(options = {}) {
     }
   }
 
+  // The instance a call runs on: a fresh one, or (reuseInstance) the kept one.
+  let kept;
+  function callOn(f) {
+    const root = reuseInstance ? (kept ??= instantiate()) : instantiate();
+    try {
+      return f(root);
+    } catch (e) {
+      // A trap (or a failure half-way through lowering) may leave the instance
+      // unusable: never call it again. A WIT error (ComponentError) is an answer.
+      if (root === kept && !isComponentError(e)) kept = undefined;
+      throw e;
+    }
+  }
+
   function lookup(root, iface, fn) {
     const ns = INTERFACES.includes(iface) ? root[iface] : undefined;
     if (!ns) throw new FichierCallError('bad-call', `no export fichier:client/${iface}@0.1.0`);
@@ -188,34 +231,67 @@ export function createFichier(options = {}) {
    */
   function invoke(iface, fn, args = []) {
     if (!Array.isArray(args)) throw new FichierCallError('bad-call', 'args is an array');
-    const root = instantiate();
-    const f = lookup(root, iface, fn);
-    if (f.length !== args.length) {
-      throw new FichierCallError('bad-call', `${iface}.${fn} takes ${f.length} arguments, got ${args.length}`);
+    if (wit) functionNames(instantiate); // checks the schema once
+    const sig = wit?.func(iface, fn);
+    let jsArgs;
+    if (wit && INTERFACES.includes(iface) && sig) {
+      if (sig.params.length !== args.length) {
+        throw new FichierCallError(
+          'bad-call',
+          `${iface}.${fn} takes ${sig.params.length} arguments (${sig.params.map(([n]) => n).join(', ')}), got ${args.length}`,
+        );
+      }
+      try {
+        jsArgs = sig.params.map(([name, ty], i) => wit.toJs(iface, ty, args[i], name));
+      } catch (e) {
+        if (e instanceof ShapeError) throw new FichierCallError('bad-call', e.message, e);
+        throw e;
+      }
+    } else {
+      jsArgs = args.map(toJs);
     }
+    // The JSON of the function's result (every fichier function returns a `result`;
+    // jco returns its ok value and throws its error as ComponentError).
+    const lift = (side, v) => {
+      if (!sig) return fromJs(v);
+      const r = sig.result;
+      if (r === null) return null;
+      const ty = typeof r === 'object' && 'result' in r ? r.result[side === 'ok' ? 0 : 1] : r;
+      return ty === null ? null : wit.fromJs(iface, ty, v);
+    };
     let value;
     try {
-      value = f(...args.map(toJs));
+      value = callOn((root) => {
+        const f = lookup(root, iface, fn);
+        if (f.length !== jsArgs.length) {
+          throw new FichierCallError('bad-call', `${iface}.${fn} takes ${f.length} arguments, got ${jsArgs.length}`);
+        }
+        return f(...jsArgs);
+      });
     } catch (e) {
-      if (isComponentError(e)) return { err: fromJs(e.payload) };
+      if (isComponentError(e)) return { err: lift('err', e.payload) };
       if (e instanceof FichierCallError) throw e;
-      if (e instanceof WebAssembly.RuntimeError) {
-        throw new FichierCallError('trap', `the component trapped: ${e.message}`, e);
+      // With typed arguments (checked above), anything else is a trap: the guest's own
+      // (RuntimeError) or a host function's exception unwinding through it. Without,
+      // jco's lowering of a bad argument (TypeError, RangeError) is the likelier cause.
+      if (e instanceof WebAssembly.RuntimeError || (sig && wit)) {
+        throw new FichierCallError('trap', `the component trapped: ${e?.message ?? e}`, e);
       }
-      // jco checks arguments as it lowers them (TypeError, RangeError).
       throw new FichierCallError('bad-call', `${iface}.${fn}: ${e?.message ?? e}`, e);
     }
-    return { ok: fromJs(value) };
+    const r = sig?.result;
+    if (sig && !(r !== null && typeof r === 'object' && 'result' in r)) return lift('ok', value);
+    return { ok: lift('ok', value) };
   }
 
   // The typed interfaces: jco's own functions and values (camelCase, BigInt, a WIT
-  // error thrown as ComponentError), each call on a fresh instance.
+  // error thrown as ComponentError), each call on a fresh (or the kept) instance.
   const typed = {};
   function typedInterface(iface) {
     if (!typed[iface]) {
       const names = functionNames(instantiate)[iface];
       typed[iface] = Object.freeze(
-        Object.fromEntries(names.map((name) => [name, (...args) => instantiate()[iface][name](...args)])),
+        Object.fromEntries(names.map((name) => [name, (...args) => callOn((root) => root[iface][name](...args))])),
       );
     }
     return typed[iface];

@@ -13,14 +13,15 @@
 //   result<T, E>   {"ok": T} / {"err": E}                T returned / ComponentError thrown
 //                                                        (top level; see index.js)
 //
-// The conversion is structural, not driven by the WIT types: it relies on two facts
-// of WIT that make it exact for the fichier interfaces:
+// This conversion is structural, not driven by the WIT types; `invoke` uses it only
+// when gen/schema.json is missing (src/wit.js converts by type otherwise). It relies on
+// two facts of WIT that make it exact for the fichier interfaces:
 // - identifiers are kebab-case words, each `[a-z][a-z0-9]*` (or all upper case, which
 //   fichier never uses), so jco's camelCase is undone exactly by `camelToKebab`;
 // - an object whose only keys are `tag` and `val` is a variant (no fichier record has
 //   a field named `tag`).
-// What it cannot see, and the Rust host rejects: a record field the WIT does not have
-// (jco ignores it) — see README.md.
+// What it cannot see, and the Rust host rejects: a record field the WIT does not have,
+// an integer out of its type's range (jco ignores the one and wraps the other).
 
 /** `user-agent-sha256` -> `userAgentSha256` (jco's rule). */
 export function kebabToCamel(s) {

@@ -9,7 +9,8 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 
-import { caseFiles, lookup, mismatch, runCaseFile, substitute } from '../src/conformance.js';
+import { createFichier } from '../src/index.js';
+import { TEST_KEY, caseFiles, lookup, mismatch, runCaseFile, substitute } from '../src/conformance.js';
 
 const CASES = fileURLToPath(new URL('../../../tests/conformance/', import.meta.url));
 const files = caseFiles(CASES);
@@ -29,6 +30,16 @@ describe('conformance cases', () => {
     test(name, () => {
       const steps = runCaseFile(file);
       assert.ok(steps > 0);
+    });
+  }
+});
+
+// The same cases on one instance kept across calls (createFichier's reuseInstance):
+// the answers must not depend on whether the instance is fresh.
+describe('conformance cases, instance reused across calls', () => {
+  for (const file of files) {
+    test(basename(file), () => {
+      runCaseFile(file, { create: (clock) => createFichier({ masterKey: TEST_KEY, clock, reuseInstance: true }) });
     });
   }
 });

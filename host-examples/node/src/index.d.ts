@@ -1,0 +1,99 @@
+// Types of @fichier/node. The interface types (Actor, PurposeInput, Receipt, …) are the
+// ones jco generates from the component's WIT into gen/ (`npm run transpile`).
+
+import type * as Types from '../gen/interfaces/fichier-client-types.js';
+import type * as Consent from '../gen/interfaces/fichier-client-consent.js';
+import type * as Ledger from '../gen/interfaces/fichier-client-ledger.js';
+import type * as Settings from '../gen/interfaces/fichier-client-settings.js';
+import type * as Maintenance from '../gen/interfaces/fichier-client-maintenance.js';
+import type { Root } from '../gen/fichier_guest.js';
+import type { Clock } from '../host/clock.js';
+import type { MemoryKv } from '../host/kv.js';
+
+export type { Types, Consent, Ledger, Settings, Maintenance, Root };
+export { Clock } from '../host/clock.js';
+export { MemoryKv } from '../host/kv.js';
+
+/** A JSON value, as the conformance cases and the Rust host's `invoke` write WIT values. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** The JSON of a WIT `result`. */
+export type JsonResult = { ok: Json } | { err: Json };
+
+/** The interfaces of fichier:client@0.1.0 that hold functions. */
+export declare const INTERFACES: readonly ['consent', 'ledger', 'settings', 'maintenance'];
+export type InterfaceName = (typeof INTERFACES)[number];
+
+/** The component's functions with jco's values; every call runs on a fresh instance. */
+export type ConsentApi = Pick<typeof Consent, 'declarePurpose' | 'listPurposes' | 'registerNotice' | 'getNotice' | 'listNotices' | 'recordDecision' | 'status' | 'history'>;
+export type LedgerApi = Pick<typeof Ledger, 'verify' | 'takeAnchor' | 'listAnchors'>;
+export type SettingsApi = Pick<typeof Settings, 'getPolicy' | 'setPolicy' | 'policyHistory'>;
+export type MaintenanceApi = Pick<typeof Maintenance, 'reindex' | 'listSubjects'>;
+
+export interface FichierOptions {
+  /** `'memory'` (default): a new empty store; or a `MemoryKv` shared with another instance. */
+  store?: 'memory' | MemoryKv;
+  /** 64 hex characters, read by the component as the `wasi:config` key `master_key`. */
+  masterKey?: string;
+  /** The wall clock: pinned (RFC 3339, Date, epoch ms), a `Clock` to move, or `'system'` (default). */
+  clock?: string | Date | number | Clock | 'system';
+  /** Further `wasi:config` entries. */
+  config?: Record<string, string>;
+  /** Key-value labels the deployment declares (default `['default', 'keys']`). */
+  labels?: readonly string[];
+  /**
+   * Keep one instance and reuse it for every call (faster), replacing it after a trap.
+   * Default `false`: a fresh instance per call, as the Rust host does.
+   */
+  reuseInstance?: boolean;
+}
+
+export interface Fichier {
+  /**
+   * Call `<interface>.<function>` (kebab-case, e.g. `'consent', 'record-decision'`) with
+   * JSON arguments in parameter order. Returns `{ok}` or `{err}` (the WIT `error` as
+   * `{tag, val}`); throws `FichierCallError` when the call could not run (bad arguments,
+   * a trap).
+   */
+  invoke(iface: InterfaceName | string, fn: string, args?: Json[]): JsonResult;
+  /** A new instance of the component over this store, configuration and clock. */
+  instantiate(): Root;
+  /** The wall clock the component reads (move it with `clock.set(…)`). */
+  readonly clock: Clock;
+  /** The store. */
+  readonly kv: MemoryKv;
+  readonly consent: ConsentApi;
+  readonly ledger: LedgerApi;
+  readonly settings: SettingsApi;
+  readonly maintenance: MaintenanceApi;
+}
+
+export declare function createFichier(options?: FichierOptions): Fichier;
+
+/** Why a call did not produce the component's answer. */
+export declare class FichierCallError extends Error {
+  readonly kind: 'trap' | 'instantiate' | 'bad-call';
+  constructor(kind: 'trap' | 'instantiate' | 'bad-call', message: string, cause?: unknown);
+}
+
+/** jco's error for a WIT `result` error: the error value is `payload`. */
+export interface ComponentError extends Error {
+  readonly payload: Types.Error;
+}
+export declare function isComponentError(e: unknown): e is ComponentError;
+
+/** Whether `invoke` checks arguments by the WIT types (gen/schema.json was generated). */
+export declare const TYPED_INVOKE: boolean;
+
+/** Why a JSON argument does not fit its WIT type (the `cause` of a bad-call). */
+export declare class ShapeError extends Error {
+  readonly path: string;
+  readonly expected: string;
+}
+
+/** Structural JSON (kebab-case, null, numbers) -> jco values (camelCase, undefined). */
+export declare function toJs(v: Json): unknown;
+/** jco values -> JSON. */
+export declare function fromJs(v: unknown): Json;
+export declare function kebabToCamel(s: string): string;
+export declare function camelToKebab(s: string): string;
