@@ -25,8 +25,8 @@ pub fn chain_hash(prev: &str, stored: &[u8]) -> String {
     hex::encode(sha256_parts(&[b"fichier/receipt/v1", prev.as_bytes(), stored]))
 }
 
-/// A parsed notice reference `<purposes joined by +>:<lang>:v<version>`.
-fn parse_reference(field: &str, reference: &str) -> Result<(Vec<String>, String, u32)> {
+/// Parse a notice reference `<purposes joined by +>:<lang>:v<version>`.
+pub fn parse_reference(field: &str, reference: &str) -> Result<(Vec<String>, String, u32)> {
     let bad =
         || Error::invalid(field, "notice-reference-syntax", "a notice reference looks like analytics+newsletter:fr:v2");
     if reference.len() > 2048 {

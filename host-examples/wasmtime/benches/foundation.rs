@@ -1,29 +1,25 @@
 //! Foundation benchmarks (run by hand: `cargo bench -p fichier-host --bench foundation`).
 //!
-//! 1. The same consent sequence (record a grant, read the status) through the domain
-//!    crate natively and through the component in this host, both on in-memory stores:
-//!    the ratio is the cost of WebAssembly. Reported with one instance for the whole
-//!    sequence (logic and boundary only) and with one instance per call (as served).
-//! 2. The cryptography alone, natively (wasm has no SHA/AES instructions, so it weighs
-//!    more there).
+//! 1. The same consent sequence (record a grant, read the status; `fichier-bench-guest`):
+//!    (a) through the domain crate natively, on an in-memory store; (b) through the same
+//!    code compiled to wasm32-wasip2 and run by wasmtime (the cost of WebAssembly codegen
+//!    alone, storage in the guest's memory); (c) through the component in this host, on
+//!    the host's in-memory store, with one instance for the whole sequence (adds the
+//!    component boundary) and with one instance per call (as served).
+//! 2. The cryptography of one operation alone, natively and in wasm (wasm has no
+//!    SHA/AES/AVX instructions, so it weighs more there), to separate it from the logic.
 //! 3. Instantiation from `InstancePre`, pooling and on demand.
 //! 4. The release component's size.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fichier_domain::crypto::{DataKey, MasterKey, SeededEntropy, sha256_hex};
-use fichier_domain::model as d;
-use fichier_domain::store::MemoryStore;
+use fichier_bench_guest::{KEY, NOW, OPS, SUBJECTS};
 use fichier_host::bindings::{consent as c, types as t};
 use fichier_host::kv::MemoryKv;
 use fichier_host::runtime::COMPONENT;
 use fichier_host::{Clock, Runtime, RuntimeBuilder};
 
-const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-const NOW: &str = "2026-03-01T10:00:00Z";
-const OPS: usize = 2000;
-const SUBJECTS: usize = 200;
 const ROUNDS: usize = 7;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -38,60 +34,6 @@ fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
 
 fn per_op(d: Duration, n: usize) -> f64 {
     d.as_secs_f64() * 1e6 / n as f64
-}
-
-// ---------------------------------------------------------------- native
-
-fn native_sequence() -> Duration {
-    let store = MemoryStore::new();
-    let master = MasterKey::from_hex(KEY).expect("key");
-    let now = fichier_domain::time::parse("now", NOW).expect("now");
-    let mut entropy = SeededEntropy::new(7);
-    let admin = d::Actor { id: "bench".into(), role: d::Role::Admin };
-    let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
-    f.declare_purpose(
-        &admin,
-        d::PurposeInput {
-            id: "newsletter".into(),
-            kind: d::PurposeKind::Marketing,
-            title: "Lettre".into(),
-            validity_months: None,
-        },
-    )
-    .expect("purpose");
-    let notice = f
-        .register_notice(
-            &admin,
-            d::NoticeInput { purposes: vec!["newsletter".into()], lang: "fr".into(), text: "Texte.".into() },
-        )
-        .expect("notice")
-        .reference;
-    let start = Instant::now();
-    for i in 0..OPS {
-        let email = format!("client{}@example.org", i % SUBJECTS);
-        let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
-        f.record_decision(
-            &admin,
-            d::ReceiptInput {
-                subject: d::SubjectRef::Email(email.clone()),
-                purpose: "newsletter".into(),
-                decision: d::Decision::Grant,
-                given_by: d::GivenBy::Subject,
-                channel: d::Channel::WebForm,
-                notice: Some(notice.clone()),
-                at: None,
-                receipt_id: None,
-                client_ip: Some("192.0.2.1".into()),
-                user_agent: Some("bench".into()),
-                gpc: false,
-                age: None,
-            },
-        )
-        .expect("record");
-        let st = f.status(&admin, &d::SubjectRef::Email(email)).expect("status");
-        assert_eq!(st.purposes[0].state, d::ConsentState::Given);
-    }
-    start.elapsed()
 }
 
 // ---------------------------------------------------------------- component
@@ -182,24 +124,56 @@ fn component_sequence(per_call_instance: bool) -> Duration {
     start.elapsed()
 }
 
-// ---------------------------------------------------------------- crypto
+// ---------------------------------------------------------------- the workload in wasm
 
-fn crypto_native() -> (f64, f64) {
-    let mut e = SeededEntropy::new(1);
-    let k = DataKey::generate(&mut e);
-    let plain = vec![7u8; 600]; // a sealed receipt is ~600 bytes
-    let n = 20_000;
-    let start = Instant::now();
-    for _ in 0..n {
-        let s = k.seal("receipt", "s-x", &plain, &mut e);
-        std::hint::black_box(k.open("receipt", "s-x", &s));
+struct CommandState {
+    wasi: wasmtime_wasi::WasiCtx,
+    table: wasmtime::component::ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for CommandState {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
-    let seal_open = per_op(start.elapsed(), n);
-    let start = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(sha256_hex(&plain));
-    }
-    (seal_open, per_op(start.elapsed(), n))
+}
+
+/// Build `fichier-bench-guest` for wasm32-wasip2 and run it as a command: its
+/// (sequence µs/op, crypto µs/op).
+fn workload_in_wasm() -> (f64, f64) {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target_dir = root.join("target/bench-guest");
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&root)
+        .args([
+            "build",
+            "--locked",
+            "--release",
+            "-p",
+            "fichier-bench-guest",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .expect("cargo");
+    assert!(status.success(), "building fichier-bench-guest for wasm32-wasip2");
+    let wasm = std::fs::read(target_dir.join("wasm32-wasip2/release/fichier-bench-guest.wasm")).expect("bench guest");
+    let engine = wasmtime::Engine::default();
+    let component = wasmtime::component::Component::new(&engine, &wasm).expect("compile");
+    let mut linker = wasmtime::component::Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
+    let out = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(4096);
+    let wasi = wasmtime_wasi::WasiCtxBuilder::new().stdout(out.clone()).build();
+    let mut store =
+        wasmtime::Store::new(&engine, CommandState { wasi, table: wasmtime::component::ResourceTable::new() });
+    let command =
+        wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker).expect("instantiate");
+    command.wasi_cli_run().call_run(&mut store).expect("run").expect("exit 0");
+    let text = String::from_utf8_lossy(&out.contents()).to_string();
+    let mut it = text.split_whitespace().map(|x| x.parse::<f64>().expect("number"));
+    (it.next().expect("sequence"), it.next().expect("crypto"))
 }
 
 // ---------------------------------------------------------------- instantiation
@@ -223,22 +197,25 @@ fn main() {
     println!(
         "fichier foundation benchmarks ({OPS} × record-decision + status over {SUBJECTS} subjects, {ROUNDS} rounds, medians)"
     );
-    let native = median((0..ROUNDS).map(|_| native_sequence()).collect());
-    let one = median((0..ROUNDS).map(|_| component_sequence(false)).collect());
-    let per = median((0..ROUNDS).map(|_| component_sequence(true)).collect());
-    println!("native domain crate:                 {:8.2} µs per record+status", per_op(native, OPS));
+    let native = per_op(median((0..ROUNDS).map(|_| fichier_bench_guest::sequence()).collect()), OPS);
+    let native_crypto = per_op(median((0..ROUNDS).map(|_| fichier_bench_guest::crypto(2000)).collect()), 2000);
+    let (wasm, wasm_crypto) = workload_in_wasm();
+    let one = per_op(median((0..ROUNDS).map(|_| component_sequence(false)).collect()), OPS);
+    let per = per_op(median((0..ROUNDS).map(|_| component_sequence(true)).collect()), OPS);
+    let row = |name: &str, us: f64| println!("{name:<52} {us:8.2} µs/op  {:5.2}× native", us / native);
+    row("a. domain crate, native", native);
+    row("b. domain crate in wasm (wasmtime, guest memory)", wasm);
+    row("c. component, one instance for the sequence", one);
+    row("c'. component, one instance per call (as served)", per);
     println!(
-        "component, one instance:             {:8.2} µs per record+status  ({:.2}× native)",
-        per_op(one, OPS),
-        one.as_secs_f64() / native.as_secs_f64()
+        "cryptography of one op: native {native_crypto:.2} µs, wasm {wasm_crypto:.2} µs ({:.2}×)",
+        wasm_crypto / native_crypto
     );
     println!(
-        "component, one instance per call:    {:8.2} µs per record+status  ({:.2}× native)",
-        per_op(per, OPS),
-        per.as_secs_f64() / native.as_secs_f64()
+        "without the cryptography: wasm codegen {:.2}× (b vs a), component {:.2}× (c vs a)",
+        (wasm - wasm_crypto) / (native - native_crypto),
+        (one - wasm_crypto) / (native - native_crypto)
     );
-    let (seal, sha) = crypto_native();
-    println!("crypto (native): seal+open 600 B {seal:.2} µs, SHA-256 600 B {sha:.2} µs");
     let (p50, p99) = instantiation(true);
     println!(
         "instantiate from InstancePre, pooling:   median {:.2} µs, p99 {:.2} µs",

@@ -184,12 +184,14 @@ fn load_component(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> wa
     engine.precompile_compatibility_hash().hash(&mut h);
     let key = format!("{}-{:016x}", hex::encode(&Sha256::digest(bytes)[..16]), h.finish());
     let path = dir.join(format!("fichier-{key}.cwasm"));
-    if path.exists() {
-        // SAFETY: the file is one this host wrote (below) into its own cache directory
-        // under a name that commits to the component and the engine configuration;
-        // `deserialize_file` also checks the engine compatibility header.
+    // Read into memory rather than mmap the file: a file truncated or rewritten in place
+    // under a live mapping would fault (SIGBUS), a copy cannot.
+    if let Ok(bytes) = std::fs::read(&path) {
+        // SAFETY: the file is one this host wrote (below) into its own private cache
+        // directory under a name that commits to the component and the engine
+        // configuration; `deserialize` also checks the engine compatibility header.
         #[allow(unsafe_code)]
-        match unsafe { Component::deserialize_file(engine, &path) } {
+        match unsafe { Component::deserialize(engine, &bytes) } {
             Ok(c) => return Ok(c),
             Err(_) => {
                 let _ = std::fs::remove_file(&path);

@@ -1,0 +1,90 @@
+//! One workload, two targets: the bench in `host-examples/wasmtime/benches` runs these
+//! functions natively and runs this crate's binary (the same functions) as a
+//! wasm32-wasip2 command in wasmtime. The difference is what WebAssembly costs the
+//! domain code itself, before any component boundary or host storage.
+
+use std::time::{Duration, Instant};
+
+use fichier_domain::crypto::{DataKey, MasterKey, SeededEntropy, sha256_hex};
+use fichier_domain::model as d;
+use fichier_domain::store::MemoryStore;
+
+pub const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+pub const NOW: &str = "2026-03-01T10:00:00Z";
+/// Operations per sequence and the subjects they cycle over.
+pub const OPS: usize = 2000;
+pub const SUBJECTS: usize = 200;
+
+fn admin() -> d::Actor {
+    d::Actor { id: "bench".into(), role: d::Role::Admin }
+}
+
+/// The receipt every operation records (the component bench records the same).
+pub fn receipt(email: &str, notice: &str) -> d::ReceiptInput {
+    d::ReceiptInput {
+        subject: d::SubjectRef::Email(email.into()),
+        purpose: "newsletter".into(),
+        decision: d::Decision::Grant,
+        given_by: d::GivenBy::Subject,
+        channel: d::Channel::WebForm,
+        notice: Some(notice.into()),
+        at: None,
+        receipt_id: None,
+        client_ip: Some("192.0.2.1".into()),
+        user_agent: Some("bench".into()),
+        gpc: false,
+        age: None,
+    }
+}
+
+/// `OPS` × (record a grant, read the status) on an in-memory store; the elapsed time.
+pub fn sequence() -> Duration {
+    let store = MemoryStore::new();
+    let master = MasterKey::from_hex(KEY).unwrap_or_else(|_| unreachable!("the bench key is valid"));
+    let now = fichier_domain::time::parse("now", NOW).unwrap_or_else(|_| unreachable!("the bench time is valid"));
+    let mut entropy = SeededEntropy::new(7);
+    let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
+    let setup = (|| {
+        f.declare_purpose(
+            &admin(),
+            d::PurposeInput {
+                id: "newsletter".into(),
+                kind: d::PurposeKind::Marketing,
+                title: "Lettre".into(),
+                validity_months: None,
+            },
+        )?;
+        let n = d::NoticeInput { purposes: vec!["newsletter".into()], lang: "fr".into(), text: "Texte.".into() };
+        f.register_notice(&admin(), n).map(|n| n.reference)
+    })();
+    let Ok(notice) = setup else { unreachable!("the bench setup is valid") };
+    let start = Instant::now();
+    for i in 0..OPS {
+        let email = format!("client{}@example.org", i % SUBJECTS);
+        let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
+        let done = f
+            .record_decision(&admin(), receipt(&email, &notice))
+            .and_then(|_| f.status(&admin(), &d::SubjectRef::Email(email)));
+        assert!(matches!(done, Ok(st) if st.purposes[0].state == d::ConsentState::Given));
+    }
+    start.elapsed()
+}
+
+/// The cryptography of one record+status, `n` times: three seals and four opens of
+/// ~600 bytes and two SHA-256 of 600 bytes (an approximation of what the sequence does).
+pub fn crypto(n: usize) -> Duration {
+    let mut e = SeededEntropy::new(1);
+    let k = DataKey::generate(&mut e);
+    let plain = vec![7u8; 600];
+    let start = Instant::now();
+    for _ in 0..n {
+        for _ in 0..3 {
+            let s = k.seal("receipt", "s-x", &plain, &mut e);
+            std::hint::black_box(k.open("receipt", "s-x", &s));
+        }
+        std::hint::black_box(k.open("receipt", "s-x", &k.seal("receipt", "s-x", &plain, &mut e)));
+        std::hint::black_box(sha256_hex(&plain));
+        std::hint::black_box(sha256_hex(&plain));
+    }
+    start.elapsed()
+}

@@ -1,0 +1,19 @@
+//! Every parser of caller-given strings: typed error or value, never a panic.
+#![no_main]
+
+use fichier_domain::{consent, crypto, service, time, validate};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let s = String::from_utf8_lossy(data);
+    let _ = validate::email("e", &s);
+    let _ = validate::truncate_ip("ip", &s);
+    let _ = validate::purpose_id("p", &s);
+    let _ = validate::receipt_id("r", &s);
+    let _ = validate::lang("l", &s);
+    let _ = validate::country("c", &s);
+    let _ = time::parse("t", &s);
+    let _ = consent::parse_reference("n", &s);
+    let _ = crypto::MasterKey::from_hex(&s);
+    let _ = service::check_subject_id("s", &s);
+});

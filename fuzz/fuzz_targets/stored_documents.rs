@@ -1,0 +1,21 @@
+//! Every stored document decoder on arbitrary bytes: typed error or value, never a panic.
+#![no_main]
+
+use fichier_domain::docs::*;
+use fichier_domain::store::decode;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = decode::<SubjectHead>("k", data);
+    let _ = decode::<ReceiptEntry>("k", data);
+    let _ = decode::<PolicyDoc>("k", data);
+    let _ = decode::<PurposeCatalogue>("k", data);
+    let _ = decode::<NoticeCatalogue>("k", data);
+    let _ = decode::<NoticeText>("k", data);
+    let _ = decode::<SubjectShard>("k", data);
+    let _ = decode::<AnchorHead>("k", data);
+    let _ = decode::<AnchorDoc>("k", data);
+    let _ = decode::<AnchorLeaves>("k", data);
+    let _ = decode::<KeyCheck>("k", data);
+    let _ = decode::<WrappedKey>("k", data);
+});

@@ -1,0 +1,116 @@
+//! The host runtime: the precompiled-component cache and its invalidation, Spin's
+//! store-label rule, and wasi:config settings.
+
+use std::sync::Arc;
+
+use fichier_host::kv::MemoryKv;
+use fichier_host::{Clock, RuntimeBuilder};
+use fichier_tests::*;
+use serde_json::json;
+
+fn cached_files(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|it| it.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    v.retain(|n| n.ends_with(".cwasm"));
+    v.sort();
+    v
+}
+
+fn build(cache: &std::path::Path, fuel: bool, component: Option<Vec<u8>>) -> fichier_host::Runtime {
+    let mut b = RuntimeBuilder::new(Arc::new(MemoryKv::new(&["default", "keys"])))
+        .config(vec![("master_key".into(), TEST_KEY.into())])
+        .clock(Clock::pinned("2026-01-01T00:00:00Z").expect("clock"))
+        .cache_dir(Some(cache.to_path_buf()))
+        .fuel(fuel.then_some(u64::MAX));
+    if let Some(c) = component {
+        b = b.component(c);
+    }
+    b.build().expect("runtime")
+}
+
+#[test]
+fn the_compiled_component_is_cached_and_invalidated_by_engine_or_component_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let rt = build(&cache, false, None);
+    ok(&rt, "consent", "list-purposes", &[admin()]);
+    let first = cached_files(&cache);
+    assert_eq!(first.len(), 1, "compiled once and cached");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&cache).expect("dir").permissions().mode() & 0o077, 0, "cache dir is private");
+    }
+    let modified = std::fs::metadata(cache.join(&first[0])).and_then(|m| m.modified()).expect("mtime");
+    let again = build(&cache, false, None);
+    ok(&again, "consent", "list-purposes", &[admin()]);
+    assert_eq!(cached_files(&cache), first, "the same engine and component reuse the artifact");
+    assert_eq!(std::fs::metadata(cache.join(&first[0])).and_then(|m| m.modified()).expect("mtime"), modified);
+    // Another engine configuration (fuel metering) gets its own artifact.
+    let metered = build(&cache, true, None);
+    ok(&metered, "consent", "list-purposes", &[admin()]);
+    assert_eq!(cached_files(&cache).len(), 2);
+    // Another component too (the same code with a custom section appended is another artifact).
+    let mut other = fichier_host::runtime::COMPONENT.to_vec();
+    other.extend_from_slice(&[0x00, 0x05, 0x04, b'n', b'o', b't', b'e']);
+    let rt3 = build(&cache, false, Some(other));
+    ok(&rt3, "consent", "list-purposes", &[admin()]);
+    assert_eq!(cached_files(&cache).len(), 3);
+    // A damaged artifact is recompiled, not trusted.
+    std::fs::write(cache.join(&first[0]), b"garbage").expect("damage");
+    let rt4 = build(&cache, false, None);
+    ok(&rt4, "consent", "list-purposes", &[admin()]);
+    assert!(std::fs::metadata(cache.join(&first[0])).expect("artifact").len() > 1000, "rewritten");
+}
+
+#[test]
+fn an_undeclared_store_label_is_access_denied_as_on_spin() {
+    let rt = RuntimeBuilder::new(Arc::new(MemoryKv::new(&["default", "keys"])))
+        .config(vec![("master_key".into(), TEST_KEY.into())])
+        .labels(&["default"])
+        .cache_dir(Some(cache_dir()))
+        .build()
+        .expect("runtime");
+    let e = err(&rt, "consent", "list-purposes", &[admin()]);
+    assert_eq!(e["tag"], "storage");
+    assert_eq!(e["val"]["field"], "store:keys");
+    assert!(e["val"]["message"].as_str().is_some_and(|m| m.contains("access denied")), "{e}");
+    // Declared but not provided by the backend: no such store.
+    let rt = RuntimeBuilder::new(Arc::new(MemoryKv::new(&["default"])))
+        .config(vec![("master_key".into(), TEST_KEY.into())])
+        .cache_dir(Some(cache_dir()))
+        .build()
+        .expect("runtime");
+    let e = err(&rt, "consent", "list-purposes", &[admin()]);
+    assert!(e["val"]["message"].as_str().is_some_and(|m| m.contains("no such store")), "{e}");
+}
+
+#[test]
+fn settings_come_from_a_file_and_the_environment_never_the_master_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("settings.json");
+    std::fs::write(&file, r#"{"shop_name": "La Boutique", "country": "FR"}"#).expect("write");
+    let s = fichier_host::master::load_settings(Some(&file)).expect("settings");
+    assert!(s.contains(&("shop_name".to_string(), "La Boutique".to_string())));
+    std::fs::write(&file, r#"{"master_key": "00"}"#).expect("write");
+    let e = fichier_host::master::load_settings(Some(&file)).expect_err("refused");
+    assert!(e.to_string().contains("secret"), "{e}");
+    std::fs::write(&file, r#"{"n": 5}"#).expect("write");
+    assert!(fichier_host::master::load_settings(Some(&file)).is_err(), "strings only");
+    std::fs::write(&file, "not json").expect("write");
+    assert!(fichier_host::master::load_settings(Some(&file)).is_err());
+}
+
+#[test]
+fn the_host_keeps_serving_after_a_trap() {
+    let rt = RuntimeBuilder::new(Arc::new(MemoryKv::new(&["default", "keys"])))
+        .config(vec![("master_key".into(), TEST_KEY.into())])
+        .cache_dir(Some(cache_dir()))
+        .fuel(Some(10))
+        .build()
+        .expect("runtime");
+    assert!(matches!(rt.invoke("consent", "list-purposes", &[admin()]), Err(fichier_host::CallError::Trap(_))));
+    rt.set_fuel(u64::MAX);
+    assert_eq!(ok(&rt, "consent", "list-purposes", &[admin()]), json!([]));
+}
