@@ -1,10 +1,10 @@
-//! Prints `sequence_us_per_op crypto_us_per_op` (medians of 7 rounds) for the bench.
+//! Prints `sequence_us_per_op crypto_us_per_op` for the bench: the minimum of
+//! `FICHIER_BENCH_ROUNDS` rounds (default 7).
 
 fn main() {
-    let mut seq: Vec<f64> =
-        (0..7).map(|_| fichier_bench_guest::sequence().as_secs_f64() * 1e6 / fichier_bench_guest::OPS as f64).collect();
-    let mut cry: Vec<f64> = (0..7).map(|_| fichier_bench_guest::crypto(2000).as_secs_f64() * 1e6 / 2000.0).collect();
-    seq.sort_by(f64::total_cmp);
-    cry.sort_by(f64::total_cmp);
-    println!("{:.3} {:.3}", seq[3], cry[3]);
+    let rounds: usize = std::env::var("FICHIER_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(7).max(1);
+    let per_op = |d: std::time::Duration, n: usize| d.as_secs_f64() * 1e6 / n as f64;
+    let seq = (0..rounds).map(|_| fichier_bench_guest::sequence()).min().unwrap_or_default();
+    let cry = (0..rounds).map(|_| fichier_bench_guest::crypto(2000)).min().unwrap_or_default();
+    println!("{:.3} {:.3}", per_op(seq, fichier_bench_guest::OPS), per_op(cry, 2000));
 }

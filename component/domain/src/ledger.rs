@@ -39,13 +39,14 @@ fn failure(
 }
 
 impl<S: Store> Fichier<'_, S> {
-    /// Every key of a bucket (full scan through `list-keys` pages).
-    pub(crate) fn all_keys(&self, bucket: Bucket) -> Result<Vec<String>> {
+    /// Every key of a bucket that starts with `prefix`, without it, sorted: a full scan
+    /// through `list-keys` pages (which have no prefix filter), keeping only matches.
+    pub(crate) fn scan_prefix(&self, bucket: Bucket, prefix: &str) -> Result<Vec<String>> {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let (page, next) = self.store.list_keys(bucket, cursor.as_deref()).map_err(|e| storage_error(bucket, e))?;
-            keys.extend(page);
+            keys.extend(page.into_iter().filter_map(|k| k.strip_prefix(prefix).map(str::to_string)));
             match next {
                 Some(c) if Some(&c) != cursor.as_ref() => cursor = Some(c),
                 _ => break,
@@ -58,11 +59,7 @@ impl<S: Store> Fichier<'_, S> {
 
     /// Subject ids that have a head, from a full scan (authoritative, not the index).
     pub(crate) fn scanned_subjects(&self) -> Result<Vec<String>> {
-        Ok(self
-            .all_keys(Bucket::Data)?
-            .into_iter()
-            .filter_map(|k| k.strip_prefix("subject/").map(str::to_string))
-            .collect())
+        self.scan_prefix(Bucket::Data, "subject/")
     }
 
     pub fn verify_ledger(&mut self, actor: &Actor) -> Result<LedgerReport> {

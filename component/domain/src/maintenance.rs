@@ -67,12 +67,8 @@ impl<S: Store> Fichier<'_, S> {
             by_shard.entry(shard_of(sid).to_string()).or_default().insert(sid.clone());
         }
         let mut report = ReindexReport { subjects: scanned.len() as u64, ..Default::default() };
-        let shard_keys: BTreeSet<String> = self
-            .all_keys(Bucket::Data)?
-            .into_iter()
-            .filter_map(|k| k.strip_prefix("index/subjects/").map(str::to_string))
-            .chain(by_shard.keys().cloned())
-            .collect();
+        let shard_keys: BTreeSet<String> =
+            self.scan_prefix(Bucket::Data, "index/subjects/")?.into_iter().chain(by_shard.keys().cloned()).collect();
         for shard in shard_keys {
             let wanted = by_shard.remove(&shard).unwrap_or_default();
             let (added, removed) = self.update::<SubjectShard, (u64, u64)>(

@@ -137,46 +137,101 @@ impl wasmtime_wasi::WasiView for CommandState {
     }
 }
 
-/// Build `fichier-bench-guest` for wasm32-wasip2 and run it as a command: its
-/// (sequence µs/op, crypto µs/op).
-fn workload_in_wasm() -> (f64, f64) {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target_dir = root.join("target/bench-guest");
-    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&root)
-        .args([
-            "build",
-            "--locked",
-            "--release",
-            "-p",
-            "fichier-bench-guest",
-            "--target",
-            "wasm32-wasip2",
-            "--target-dir",
-        ])
-        .arg(&target_dir)
-        .env_remove("CARGO_TARGET_DIR")
-        .status()
-        .expect("cargo");
-    assert!(status.success(), "building fichier-bench-guest for wasm32-wasip2");
-    let wasm = std::fs::read(target_dir.join("wasm32-wasip2/release/fichier-bench-guest.wasm")).expect("bench guest");
-    let engine = wasmtime::Engine::default();
-    let component = wasmtime::component::Component::new(&engine, &wasm).expect("compile");
-    let mut linker = wasmtime::component::Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
-    let out = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(4096);
-    let wasi = wasmtime_wasi::WasiCtxBuilder::new().stdout(out.clone()).build();
-    let mut store =
-        wasmtime::Store::new(&engine, CommandState { wasi, table: wasmtime::component::ResourceTable::new() });
-    let command =
-        wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker).expect("instantiate");
-    command.wasi_cli_run().call_run(&mut store).expect("run").expect("exit 0");
-    let text = String::from_utf8_lossy(&out.contents()).to_string();
-    let mut it = text.split_whitespace().map(|x| x.parse::<f64>().expect("number"));
-    (it.next().expect("sequence"), it.next().expect("crypto"))
+/// `fichier-bench-guest` built for wasm32-wasip2 and compiled by wasmtime.
+struct WasmWorkload {
+    engine: wasmtime::Engine,
+    pre: wasmtime_wasi::p2::bindings::sync::CommandPre<CommandState>,
+}
+
+impl WasmWorkload {
+    fn build() -> Self {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let target_dir = root.join("target/bench-guest");
+        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(&root)
+            .args([
+                "build",
+                "--locked",
+                "--release",
+                "-p",
+                "fichier-bench-guest",
+                "--target",
+                "wasm32-wasip2",
+                "--target-dir",
+            ])
+            .arg(&target_dir)
+            .env_remove("CARGO_TARGET_DIR")
+            .status()
+            .expect("cargo");
+        assert!(status.success(), "building fichier-bench-guest for wasm32-wasip2");
+        let wasm =
+            std::fs::read(target_dir.join("wasm32-wasip2/release/fichier-bench-guest.wasm")).expect("bench guest");
+        let engine = wasmtime::Engine::default();
+        let component = wasmtime::component::Component::new(&engine, &wasm).expect("compile");
+        let mut linker = wasmtime::component::Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
+        let pre = wasmtime_wasi::p2::bindings::sync::CommandPre::new(linker.instantiate_pre(&component).expect("pre"))
+            .expect("command");
+        Self { engine, pre }
+    }
+
+    /// One round in wasm: (sequence µs/op, crypto µs/op).
+    fn run(&self) -> (f64, f64) {
+        let out = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(4096);
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new().stdout(out.clone()).env("FICHIER_BENCH_ROUNDS", "1").build();
+        let mut store =
+            wasmtime::Store::new(&self.engine, CommandState { wasi, table: wasmtime::component::ResourceTable::new() });
+        let command = self.pre.instantiate(&mut store).expect("instantiate");
+        command.wasi_cli_run().call_run(&mut store).expect("run").expect("exit 0");
+        let text = String::from_utf8_lossy(&out.contents()).to_string();
+        let mut it = text.split_whitespace().map(|x| x.parse::<f64>().expect("number"));
+        (it.next().expect("sequence"), it.next().expect("crypto"))
+    }
 }
 
 // ---------------------------------------------------------------- instantiation
+
+/// The cost of one small call with its own instance, and in a reused instance.
+fn small_call() -> (f64, f64) {
+    let rt = runtime(std::env::var("FICHIER_BENCH_ON_DEMAND").is_err());
+    let call = |lib: &fichier_host::bindings::Library, store: &mut wasmtime::Store<_>| -> wasmtime::Result<()> {
+        let p = lib.fichier_client_settings().call_get_policy(&mut *store, &actor())?;
+        assert!(p.is_ok());
+        Ok(())
+    };
+    let mut refused = Vec::new();
+    for _ in 0..2000 {
+        let start = Instant::now();
+        rt.call(|lib, store| {
+            let nobody = t::Actor { id: String::new(), role: t::Role::Admin };
+            assert!(lib.fichier_client_settings().call_get_policy(&mut *store, &nobody)?.is_err());
+            Ok(())
+        })
+        .expect("call");
+        refused.push(start.elapsed());
+    }
+    println!(
+        "a call refused before any import, fresh instance: {:.2} µs (median)",
+        median(refused).as_secs_f64() * 1e6
+    );
+    let mut fresh = Vec::new();
+    for _ in 0..2000 {
+        let start = Instant::now();
+        rt.call(|lib, store| call(lib, store)).expect("call");
+        fresh.push(start.elapsed());
+    }
+    let mut reused = Vec::new();
+    rt.call(|lib, store| {
+        for _ in 0..2000 {
+            let start = Instant::now();
+            call(lib, store)?;
+            reused.push(start.elapsed());
+        }
+        Ok(())
+    })
+    .expect("calls");
+    (median(fresh).as_secs_f64() * 1e6, median(reused).as_secs_f64() * 1e6)
+}
 
 fn instantiation(pooling: bool) -> (Duration, Duration) {
     let rt = runtime(pooling);
@@ -195,13 +250,25 @@ fn instantiation(pooling: bool) -> (Duration, Duration) {
 
 fn main() {
     println!(
-        "fichier foundation benchmarks ({OPS} × record-decision + status over {SUBJECTS} subjects, {ROUNDS} rounds, medians)"
+        "fichier foundation benchmarks ({OPS} × record-decision + status over {SUBJECTS} subjects, {ROUNDS} interleaved rounds, minimum)"
     );
-    let native = per_op(median((0..ROUNDS).map(|_| fichier_bench_guest::sequence()).collect()), OPS);
-    let native_crypto = per_op(median((0..ROUNDS).map(|_| fichier_bench_guest::crypto(2000)).collect()), 2000);
-    let (wasm, wasm_crypto) = workload_in_wasm();
-    let one = per_op(median((0..ROUNDS).map(|_| component_sequence(false)).collect()), OPS);
-    let per = per_op(median((0..ROUNDS).map(|_| component_sequence(true)).collect()), OPS);
+    // Rounds interleave the variants so that drift of a shared machine hits them alike;
+    // the minimum of the rounds is the least noisy estimate of CPU-bound work.
+    let wasm_workload = WasmWorkload::build();
+    let (mut native, mut native_crypto, mut wasm, mut wasm_crypto, mut one, mut per) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        native.push(per_op(fichier_bench_guest::sequence(), OPS));
+        native_crypto.push(per_op(fichier_bench_guest::crypto(2000), 2000));
+        let (w, wc) = wasm_workload.run();
+        wasm.push(w);
+        wasm_crypto.push(wc);
+        one.push(per_op(component_sequence(false), OPS));
+        per.push(per_op(component_sequence(true), OPS));
+    }
+    let min = |v: Vec<f64>| v.into_iter().fold(f64::INFINITY, f64::min);
+    let (native, native_crypto, wasm, wasm_crypto, one, per) =
+        (min(native), min(native_crypto), min(wasm), min(wasm_crypto), min(one), min(per));
     let row = |name: &str, us: f64| println!("{name:<52} {us:8.2} µs/op  {:5.2}× native", us / native);
     row("a. domain crate, native", native);
     row("b. domain crate in wasm (wasmtime, guest memory)", wasm);
@@ -215,6 +282,10 @@ fn main() {
         "without the cryptography: wasm codegen {:.2}× (b vs a), component {:.2}× (c vs a)",
         (wasm - wasm_crypto) / (native - native_crypto),
         (one - wasm_crypto) / (native - native_crypto)
+    );
+    let (fresh, reused) = small_call();
+    println!(
+        "a small call (settings.get-policy): fresh instance {fresh:.2} µs, reused instance {reused:.2} µs (medians)"
     );
     let (p50, p99) = instantiation(true);
     println!(
