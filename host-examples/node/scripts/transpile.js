@@ -3,7 +3,7 @@
 //
 //   npm run transpile                       # ../../target/guest/wasm32-wasip2/component/fichier_guest.wasm
 //   FICHIER_WASM=/path/to/fichier_guest.wasm npm run transpile
-//   FICHIER_WIT=/path/to/wit npm run transpile   # the .wit the .wasm was built from
+//   FICHIER_SCHEMA=/path/to/wit-schema.json npm run transpile   # the schema of that .wasm
 //
 // - `--instantiation sync`: gen/fichier_guest.js exports `instantiate(getCoreModule,
 //   imports)`, so every call can get a fresh instance with its own imports (its own
@@ -14,9 +14,10 @@
 //   modules; every other WASI import comes from @bytecodealliance/preview2-shim.
 // - TypeScript declarations are emitted next to the JS (gen/fichier_guest.d.ts,
 //   gen/interfaces/*.d.ts); src/index.d.ts re-exports the fichier ones.
-// - gen/schema.json: the fichier interfaces' types, read from the package's .wit files
-//   (default ../../wit), so that `invoke` checks and converts JSON by type like the Rust
-//   host; src/index.js checks at load that it describes the transpiled component.
+// - gen/schema.json: the fichier interfaces' types, as the Rust host reads them from the
+//   component itself (../wit-schema.json, kept in sync by tests/tests/wit_schema.rs), so
+//   that `invoke` checks and converts JSON by type like the Rust host; src/index.js
+//   checks at load that it describes the transpiled component.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,11 +25,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { witSchema } from './wit-schema.js';
-
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const wasm = resolve(process.env.FICHIER_WASM ?? join(pkg, '../../target/guest/wasm32-wasip2/component/fichier_guest.wasm'));
-const wit = resolve(process.env.FICHIER_WIT ?? join(pkg, '../../wit'));
+const schemaFile = resolve(process.env.FICHIER_SCHEMA ?? join(pkg, 'wit-schema.json'));
 const out = join(pkg, 'gen');
 
 if (!existsSync(wasm)) {
@@ -38,9 +37,9 @@ if (!existsSync(wasm)) {
 }
 let schema;
 try {
-  schema = witSchema(wit);
+  schema = JSON.parse(readFileSync(schemaFile, 'utf8'));
 } catch (e) {
-  console.error(`transpile: cannot read the WIT interfaces in ${wit}: ${e.message}\n  set FICHIER_WIT to the wit/ directory the component was built from.`);
+  console.error(`transpile: cannot read the component's schema ${schemaFile}: ${e.message}`);
   process.exit(1);
 }
 
@@ -77,6 +76,6 @@ writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }, null
 writeFileSync(join(out, 'schema.json'), JSON.stringify(schema, null, 1) + '\n');
 writeFileSync(
   join(out, 'build.json'),
-  JSON.stringify({ component: wasm, wit, jco: jcoVersion, transpiledAt: new Date().toISOString() }, null, 2) + '\n',
+  JSON.stringify({ component: wasm, schema: schemaFile, jco: jcoVersion, transpiledAt: new Date().toISOString() }, null, 2) + '\n',
 );
 console.log(`transpiled ${wasm}\n  with jco ${jcoVersion} into ${out}`);

@@ -37,7 +37,7 @@ if (!existsSync(new URL('fichier_guest.js', GEN))) {
 }
 const generated = await import(new URL('fichier_guest.js', GEN).href);
 
-// The fichier interfaces' types (from the .wit files, by `npm run transpile`): invoke
+// The fichier interfaces' types (wit-schema.json, copied by `npm run transpile`): invoke
 // converts and checks JSON by them, as the Rust host does. Without the file, invoke
 // falls back to a structural conversion (./json.js) and jco's looser checks.
 let wit;
@@ -148,7 +148,7 @@ function checkSchema(names, root) {
     }
   }
   if (problems.length) {
-    throw new Error(`@fichier/node: gen/schema.json does not describe the transpiled component (re-run \`npm run transpile\` with the .wit the .wasm was built from):\n  ${problems.join('\n  ')}`);
+    throw new Error(`@fichier/node: gen/schema.json does not describe the transpiled component (re-run \`npm run transpile\` with the schema of the .wasm (FICHIER_SCHEMA)):\n  ${problems.join('\n  ')}`);
   }
 }
 

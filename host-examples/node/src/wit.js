@@ -1,5 +1,5 @@
-// JSON <-> jco values driven by the WIT types (gen/schema.json, written by
-// `npm run transpile` from the package's .wit files): the same checks and the same
+// JSON <-> jco values driven by the WIT types (gen/schema.json, the component's export
+// types as the Rust host reads them, copied by `npm run transpile`): the same checks and the same
 // JSON as the Rust host's `invoke` (host-examples/wasmtime/src/dynamic.rs).
 //
 // - An argument that does not fit its type is a `ShapeError` naming the path and what

@@ -199,3 +199,65 @@ pub fn from_val(v: &Val) -> Value {
         }
     }
 }
+
+/// A JSON description of every function the component exports under
+/// `fichier:client/<interface>@<version>`, read from the component's own types (no
+/// WIT parsing): `{package, interfaces: {<iface>: {uses: {}, types: {}, funcs: {<name>:
+/// {params: [[name, T]], result: T | null}}}}}`, where `T` is a primitive name (`u8`,
+/// `string`, …) or `{list: T}`, `{option: T}`, `{tuple: [T]}`, `{result: [T|null, T|null]}`,
+/// `{record: [[field, T]]}`, `{variant: [[case, T|null]]}`, `{enum: [case]}`, `{flags: [name]}`.
+/// Other hosts (Node) use it to check and convert arguments exactly as [`to_val`] does.
+pub fn export_schema(engine: &wasmtime::Engine, component: &wasmtime::component::Component) -> Value {
+    use wasmtime::component::types::ComponentItem;
+    let mut interfaces = Map::new();
+    let mut package = String::new();
+    for (name, item) in component.component_type().exports(engine) {
+        let ComponentItem::ComponentInstance(instance) = item.ty else { continue };
+        let Some(rest) = name.strip_prefix("fichier:client/") else { continue };
+        let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
+        package = format!("fichier:client@{version}");
+        let mut funcs = Map::new();
+        for (fname, ext) in instance.exports(engine) {
+            if let ComponentItem::ComponentFunc(f) = ext.ty {
+                let params: Vec<Value> = f.params().map(|(n, t)| json!([n, type_schema(&t)])).collect();
+                let result = f.results().next().map_or(Value::Null, |t| type_schema(&t));
+                funcs.insert(fname.to_string(), json!({"params": params, "result": result}));
+            }
+        }
+        interfaces.insert(iface.to_string(), json!({"uses": {}, "types": {}, "funcs": funcs}));
+    }
+    json!({"package": package, "interfaces": interfaces})
+}
+
+fn type_schema(ty: &Type) -> Value {
+    match ty {
+        Type::Bool => json!("bool"),
+        Type::S8 => json!("s8"),
+        Type::U8 => json!("u8"),
+        Type::S16 => json!("s16"),
+        Type::U16 => json!("u16"),
+        Type::S32 => json!("s32"),
+        Type::U32 => json!("u32"),
+        Type::S64 => json!("s64"),
+        Type::U64 => json!("u64"),
+        Type::Float32 => json!("f32"),
+        Type::Float64 => json!("f64"),
+        Type::Char => json!("char"),
+        Type::String => json!("string"),
+        Type::List(l) => json!({"list": type_schema(&l.ty())}),
+        Type::Option(o) => json!({"option": type_schema(&o.ty())}),
+        Type::Tuple(t) => json!({"tuple": t.types().map(|t| type_schema(&t)).collect::<Vec<_>>()}),
+        Type::Result(r) => {
+            json!({"result": [r.ok().map_or(Value::Null, |t| type_schema(&t)), r.err().map_or(Value::Null, |t| type_schema(&t))]})
+        }
+        Type::Record(r) => {
+            json!({"record": r.fields().map(|f| json!([f.name, type_schema(&f.ty)])).collect::<Vec<_>>()})
+        }
+        Type::Variant(v) => {
+            json!({"variant": v.cases().map(|c| json!([c.name, c.ty.as_ref().map_or(Value::Null, type_schema)])).collect::<Vec<_>>()})
+        }
+        Type::Enum(e) => json!({"enum": e.names().collect::<Vec<_>>()}),
+        Type::Flags(f) => json!({"flags": f.names().collect::<Vec<_>>()}),
+        other => json!({"handle": format!("{other:?}")}),
+    }
+}
