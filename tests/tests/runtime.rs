@@ -57,6 +57,17 @@ fn the_compiled_component_is_cached_and_invalidated_by_engine_or_component_chang
     let rt3 = build(&cache, false, Some(other));
     ok(&rt3, "consent", "list-purposes", &[admin()]);
     assert_eq!(cached_files(&cache).len(), 3);
+    // A cache directory others can write to is not read from (nor written to).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        std::fs::write(cache.join(&first[0]), b"planted").expect("plant");
+        let rt5 = build(&cache, false, None);
+        ok(&rt5, "consent", "list-purposes", &[admin()]);
+        assert_eq!(std::fs::read(cache.join(&first[0])).expect("artifact"), b"planted", "left alone, not loaded");
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
     // A damaged artifact is recompiled, not trusted.
     std::fs::write(cache.join(&first[0]), b"garbage").expect("damage");
     let rt4 = build(&cache, false, None);

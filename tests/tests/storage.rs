@@ -93,6 +93,7 @@ fn no_personal_data_in_clear_in_the_files_or_their_wal() {
     needles.extend([
         "boutique-exemple".into(),
         "203.0.113.195".into(),
+        "203.0.113.0".into(),
         "secret-ua-marker".into(),
         "customer-zx81".into(),
     ]);
@@ -255,11 +256,46 @@ fn a_corrupted_value_is_a_typed_error_and_nothing_is_written() {
     assert_eq!((e["tag"].as_str(), e["val"]["field"].as_str()), (Some("corrupted"), Some("store:default/purposes")));
 }
 
+/// A backend that counts the compare-and-swaps it refused.
+struct CountingKv {
+    inner: SqliteKv,
+    lost: std::sync::atomic::AtomicUsize,
+}
+
+impl KvBackend for CountingKv {
+    fn labels(&self) -> Vec<String> {
+        self.inner.labels()
+    }
+    fn get(&self, l: &str, k: &str) -> Result<Option<fichier_host::kv::Versioned>, fichier_host::kv::KvError> {
+        self.inner.get(l, k)
+    }
+    fn set(&self, l: &str, k: &str, v: &[u8]) -> Result<(), fichier_host::kv::KvError> {
+        self.inner.set(l, k, v)
+    }
+    fn delete(&self, l: &str, k: &str) -> Result<(), fichier_host::kv::KvError> {
+        self.inner.delete(l, k)
+    }
+    fn list_after(&self, l: &str, c: Option<&str>) -> Result<Vec<String>, fichier_host::kv::KvError> {
+        self.inner.list_after(l, c)
+    }
+    fn swap_if(&self, l: &str, k: &str, seen: Option<u64>, v: &[u8]) -> Result<bool, fichier_host::kv::KvError> {
+        let won = self.inner.swap_if(l, k, seen, v)?;
+        if !won {
+            self.lost.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(won)
+    }
+    fn increment(&self, l: &str, k: &str, d: i64) -> Result<i64, fichier_host::kv::KvError> {
+        self.inner.increment(l, k, d)
+    }
+}
+
 #[test]
 fn two_threads_hammering_one_subject_lose_no_update() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("fichier.db");
-    let kv: Arc<dyn KvBackend> = Arc::new(SqliteKv::open(&db).expect("open"));
+    let counting = Arc::new(CountingKv { inner: SqliteKv::open(&db).expect("open"), lost: Default::default() });
+    let kv: Arc<dyn KvBackend> = counting.clone();
     let rt = Arc::new(runtime_with(kv.clone(), Clock::pinned(NOW).expect("clock"), TEST_KEY));
     let notice = declare(&rt);
     const PER_THREAD: usize = 40;
@@ -293,6 +329,28 @@ fn two_threads_hammering_one_subject_lose_no_update() {
     ids.dedup();
     assert_eq!(ids.len(), 2 * PER_THREAD);
     assert_eq!(ok(&rt, "ledger", "verify", &[admin()])["ok"], true);
+    let lost = counting.lost.load(std::sync::atomic::Ordering::SeqCst);
+    println!("{lost} compare-and-swaps lost to the other writer and retried");
+    assert!(lost > 0, "the threads did contend (else this test shows nothing)");
+    // A lost attempt's receipt entry is removed: what remains is what the chain references.
+    let entries = dump(&db).into_iter().filter(|(_, k, _)| k.starts_with("receipt/")).count();
+    assert_eq!(entries, 2 * PER_THREAD, "no unreferenced entry left by lost swaps");
+}
+
+#[test]
+fn an_anchor_covers_subjects_missing_from_the_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let rt = sqlite_runtime(&db, NOW, TEST_KEY);
+    let notice = declare(&rt);
+    ok(&rt, "consent", "record-decision", &[admin(), grant("a@example.org", &notice, None)]);
+    ok(&rt, "consent", "record-decision", &[admin(), grant("b@example.org", &notice, None)]);
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.execute("DELETE FROM kv WHERE key LIKE 'index/%'", []).expect("drop the index");
+    drop(conn);
+    let anchor = ok(&rt, "ledger", "take-anchor", &[admin()]);
+    assert_eq!(anchor["subjects"], 2, "{anchor}");
+    assert_eq!(anchor["receipts"], 2);
 }
 
 #[test]

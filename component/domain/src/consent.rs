@@ -309,6 +309,7 @@ impl<S: Store> Fichier<'_, S> {
         let recorded_at = time::format(self.now);
         let at = time::format(at);
         let mut is_new = false;
+        let mut written: Option<String> = None;
         let receipt = self.update::<SubjectHead, Receipt>(
             Bucket::Data,
             &docs::subject_key(&sid),
@@ -363,10 +364,8 @@ impl<S: Store> Fichier<'_, S> {
                 let sealed = dek.seal("receipt", &sid, &plain, this.entropy);
                 let stored = store::encode(&ReceiptEntry { sealed: BASE64.encode(&sealed) });
                 let hash = chain_hash(&prev, &stored);
-                // Immutable entry first; the head swap below is the commit point.
-                this.set_raw(Bucket::Data, &docs::receipt_key(&sid, &hash), &stored)?;
                 receipt.hash = hash.clone();
-                chain.push(hash);
+                chain.push(hash.clone());
                 body.receipts.push(ReceiptSummary {
                     id: receipt.id.clone(),
                     seq,
@@ -377,6 +376,17 @@ impl<S: Store> Fichier<'_, S> {
                     age: receipt.age,
                 });
                 let head = this.seal_head(&sid, chain, &body, &dek);
+                // Refuse a head that would not fit before writing anything.
+                this.check_fits(Bucket::Data, &docs::subject_key(&sid), &store::encode(&head))?;
+                // The entry of an attempt that lost its swap is unreferenced: remove it
+                // (best effort; `verify` ignores unreferenced entries anyway).
+                if let Some(orphan) = written.take() {
+                    let _ = this.store.delete(Bucket::Data, &orphan);
+                }
+                // Immutable entry first; the head swap is the commit point.
+                let key = docs::receipt_key(&sid, &hash);
+                this.set_raw(Bucket::Data, &key, &stored)?;
+                written = Some(key);
                 Ok(Some((head, receipt)))
             },
             || unreachable!("recording always writes"),
@@ -451,9 +461,12 @@ impl<S: Store> Fichier<'_, S> {
 
 /// The lowest age the subject can have at `t`, from the latest age declaration made
 /// at or before `t` (conservative: a minor is never taken for an adult).
+/// Only the subject's own receipts declare its age (a parent's receipt may carry the
+/// parent's).
 fn min_age_at(receipts: &[ReceiptSummary], t: Instant) -> Option<u32> {
     let declared = receipts
         .iter()
+        .filter(|r| r.given_by == GivenBy::Subject)
         .filter_map(|r| Some((time::parse("at", &r.at).ok()?, r.seq, r.age?)))
         .filter(|(at, _, _)| *at <= t)
         .max_by_key(|(at, seq, _)| (*at, *seq))?;
@@ -549,7 +562,22 @@ pub fn purpose_status(
                     expires,
                 ));
             }
-            match timed(GivenBy::Parent) {
+            // A parent's decision counts for this consent only if it was expressed after
+            // the person's last refusal or withdrawal: an older co-consent belonged to a
+            // consent the person has since taken back.
+            let episode_start = receipts
+                .iter()
+                .filter(|r| r.purpose == purpose.id && r.given_by == GivenBy::Subject && r.decision != Decision::Grant)
+                .filter_map(|r| time::parse("at", &r.at).ok().map(|t| (t, r.seq)))
+                .filter(|(t, seq)| (*t, *seq) < (at, latest.seq))
+                .max();
+            let parental = receipts
+                .iter()
+                .filter(|r| r.purpose == purpose.id && r.given_by == GivenBy::Parent)
+                .filter_map(|r| Some((time::parse("at", &r.at).ok()?, r)))
+                .filter(|(t, r)| episode_start.is_none_or(|start| (*t, r.seq) > start))
+                .max_by_key(|(t, r)| (*t, r.seq));
+            match parental {
                 None => Ok(status(
                     ConsentState::PendingParentalConsent,
                     format!(
@@ -764,6 +792,23 @@ mod tests {
         other.purpose = "other".into();
         let later = [r(1, Grant, Subject, at, None), other];
         assert_eq!(state(PurposeKind::Marketing, None, &later, now).0, Given);
+        // A parent's receipt declaring the parent's age says nothing of the child's.
+        let parent_age = [
+            r(1, Grant, Subject, "2026-05-01T00:00:00Z", Some(AgeDeclaration::Age(13))),
+            r(2, Refuse, Parent, "2026-05-02T00:00:00Z", Some(AgeDeclaration::Age(45))),
+            r(3, Grant, Subject, at, None),
+        ];
+        assert_eq!(state(PurposeKind::Marketing, None, &parent_age, now).0, Refused);
+        // A co-consent given before the person withdrew does not carry over to a new grant.
+        let stale = [
+            r(1, Grant, Subject, "2026-05-01T00:00:00Z", fourteen),
+            r(2, Grant, Parent, "2026-05-02T00:00:00Z", None),
+            r(3, Withdraw, Subject, "2026-05-03T00:00:00Z", None),
+            r(4, Grant, Subject, at, None),
+        ];
+        assert_eq!(state(PurposeKind::Marketing, None, &stale, now).0, PendingParentalConsent);
+        let renewed = [stale.to_vec(), vec![r(5, Grant, Parent, "2026-06-01T12:00:00Z", None)]].concat();
+        assert_eq!(state(PurposeKind::Marketing, None, &renewed, now).0, Given);
         // Birth year: the lowest possible age counts.
         let by = |y| [r(1, Grant, Subject, at, Some(AgeDeclaration::BirthYear(y)))];
         assert_eq!(state(PurposeKind::Marketing, None, &by(2011), now).0, PendingParentalConsent);

@@ -227,7 +227,9 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::TakeAnchor)?;
         self.check_master_key(false)?;
         let mut leaves = Vec::new();
-        for sid in self.indexed_subjects()? {
+        // Every subject with a head, from a full scan: an anchor must not depend on the
+        // (derived, repairable) index, or a subject missing from it would go unanchored.
+        for sid in self.scanned_subjects()? {
             if let Some(head) = self.get_doc::<SubjectHead>(Bucket::Data, &docs::subject_key(&sid))?
                 && let Some(last) = head.chain.last()
             {

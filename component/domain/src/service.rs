@@ -116,7 +116,16 @@ impl<'a, S: Store> Fichier<'a, S> {
     }
 
     fn compare_check(&self, check: &KeyCheck) -> Result<()> {
-        let bytes = hex::decode(&check.value).unwrap_or_default();
+        let bytes = match hex::decode(&check.value) {
+            Ok(b) if b.len() == 32 => b,
+            _ => {
+                return Err(Error::corrupted(
+                    place(Bucket::Keys, docs::KEY_CHECK_KEY),
+                    "decodes",
+                    "the stored key-check value is damaged",
+                ));
+            }
+        };
         if self.keys.check_matches(&bytes) {
             Ok(())
         } else {
@@ -239,6 +248,13 @@ fn head_context(head: &SubjectHead) -> String {
 /// `store:<label>/<key>`: how errors name a stored value.
 pub(crate) fn place(bucket: Bucket, key: &str) -> String {
     format!("store:{}/{}", bucket.label(), key)
+}
+
+impl<S: Store> Fichier<'_, S> {
+    /// Whether `value` fits the store's value limit (checked before writing anything).
+    pub(crate) fn check_fits(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<()> {
+        check_size(bucket, key, value)
+    }
 }
 
 fn check_size(bucket: Bucket, key: &str, value: &[u8]) -> Result<()> {

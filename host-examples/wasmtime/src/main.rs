@@ -148,15 +148,16 @@ enum NoticeCmd {
 }
 
 #[derive(Args)]
+#[group(required = true, multiple = false)]
 struct SubjectArgs {
     /// The person's e-mail address.
-    #[arg(long, group = "who")]
+    #[arg(long)]
     email: Option<String>,
     /// An id of the shop's (customer number, banner visitor id).
-    #[arg(long, group = "who")]
+    #[arg(long)]
     external: Option<String>,
     /// fichier's opaque subject id.
-    #[arg(long, group = "who")]
+    #[arg(long)]
     subject: Option<String>,
 }
 
@@ -328,9 +329,20 @@ fn call(rt: &Runtime, iface: &str, func: &str, args: &[Value]) -> Result<Value, 
 }
 
 fn run(cli: &Cli) -> Result<ExitCode, Failure> {
+    let usage = Failure::Host;
+    // Read every input file before opening (and perhaps creating) the store, so a typo
+    // leaves nothing behind.
+    let file_text = match &cli.command {
+        Command::Notice(NoticeCmd::Add { file, .. }) | Command::Policy(PolicyCmd::Set { file }) => {
+            Some(std::fs::read_to_string(file).map_err(|e| usage(format!("reading {}: {e}", file.display())))?)
+        }
+        _ => None,
+    };
+    if let (Command::Policy(PolicyCmd::Set { file }), Some(text)) = (&cli.command, &file_text) {
+        serde_json::from_str::<Value>(text).map_err(|e| usage(format!("{}: not JSON: {e}", file.display())))?;
+    }
     let rt = runtime(cli)?;
     let actor = json!({"id": cli.actor, "role": cli.role.wit()});
-    let usage = Failure::Host;
     let out = match &cli.command {
         Command::Purpose(PurposeCmd::Add { id, kind, title, validity_months }) => {
             let kind = match kind {
@@ -354,8 +366,8 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             });
             Output::new(&list, lines)
         }
-        Command::Notice(NoticeCmd::Add { purposes, lang, file }) => {
-            let text = std::fs::read_to_string(file).map_err(|e| usage(format!("reading {}: {e}", file.display())))?;
+        Command::Notice(NoticeCmd::Add { purposes, lang, .. }) => {
+            let text = file_text.unwrap_or_default();
             let n = call(
                 &rt,
                 "consent",
@@ -424,7 +436,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             )
         }
         Command::Policy(PolicyCmd::Set { file }) => {
-            let text = std::fs::read_to_string(file).map_err(|e| usage(format!("reading {}: {e}", file.display())))?;
+            let text = file_text.unwrap_or_default();
             let input: Value =
                 serde_json::from_str(&text).map_err(|e| usage(format!("{}: not JSON: {e}", file.display())))?;
             let p = call(&rt, "settings", "set-policy", &[actor, input])?;

@@ -184,6 +184,10 @@ fn load_component(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> wa
     let Some(dir) = cache_dir else {
         return Component::new(engine, bytes);
     };
+    if dir.exists() && !trusted_cache_dir(dir) {
+        // Someone else could have planted an artifact there: compile, do not load.
+        return Component::new(engine, bytes);
+    }
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
     let key = format!("{}-{:016x}", hex::encode(&Sha256::digest(bytes)[..16]), h.finish());
@@ -213,6 +217,24 @@ fn load_component(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> wa
     #[allow(unsafe_code)]
     let component = unsafe { Component::deserialize(engine, &compiled)? };
     Ok(component)
+}
+
+/// A cache directory is trusted when only its owner can write to it and that owner is
+/// this process's user: precompiled code loaded from it runs unchecked.
+fn trusted_cache_dir(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::metadata(dir) else { return false };
+        let owner_only = meta.mode() & 0o022 == 0;
+        // /proc/self belongs to the process's effective user (Linux); elsewhere the mode check stands alone.
+        let same_user = std::fs::metadata("/proc/self").map_or(true, |me| me.uid() == meta.uid());
+        owner_only && same_user
+    }
+    #[cfg(not(unix))]
+    {
+        dir.is_dir()
+    }
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

@@ -263,3 +263,25 @@ fn a_key_file_is_created_owner_only_and_never_printed() {
         assert!(!String::from_utf8_lossy(o).contains(key.trim()), "the key is never printed");
     }
 }
+
+#[test]
+fn a_mistyped_command_leaves_no_file_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for (args, code) in [
+        (vec!["--db", "typo.db", "consent", "status"], 2),
+        (vec!["--db", "typo.db", "consent", "status", "--email", "a@example.org", "--external", "x"], 2),
+        (vec!["--db", "typo.db", "notice", "add", "--purpose", "p", "--lang", "fr", "--file", "missing.txt"], 1),
+        (vec!["--db", "typo.db", "policy", "set", "--file", "missing.json"], 1),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_fichier"))
+            .current_dir(d)
+            .env_remove("FICHIER_MASTER_KEY")
+            .args(&args)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let left: Vec<_> = std::fs::read_dir(d).expect("dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+}
