@@ -1,7 +1,7 @@
 //! Every parser of caller-given strings: typed error or value, never a panic.
 #![no_main]
 
-use fichier_domain::{consent, crypto, service, time, validate};
+use fichier_domain::{consent, crypto, identifiers, phone, service, time, validate};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,4 +16,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = consent::parse_reference("n", &s);
     let _ = crypto::MasterKey::from_hex(&s);
     let _ = service::check_subject_id("s", &s);
+    let _ = phone::to_e164("p", &s);
+    let _ = identifiers::nir_valid(&s);
+    let _ = identifiers::parse_iban("i", &s);
+    let _ = identifiers::card_number(&s);
+    let _ = identifiers::siret_valid(&s);
+    for f in identifiers::find_in_text(&s) {
+        assert!(s.is_char_boundary(f.start) && s.is_char_boundary(f.end) && f.start < f.end);
+    }
 });

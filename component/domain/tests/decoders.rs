@@ -93,12 +93,15 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
 #[test]
 fn caller_input_parsers_survive_random_input() {
     let mut rng = Rng(SeededEntropy::new(7));
-    let seeds: [&[u8]; 5] = [
+    let seeds: [&[u8]; 8] = [
         b"alice.martin+news@example.org",
         b"2026-02-28T23:59:59.999+01:00",
         b"192.0.2.77",
         b"2001:db8::1",
         b"newsletter",
+        b"+33 (0)6 12 34 56 78",
+        b"FR14 2004 1010 0505 0001 3M02 606",
+        b"mon NIR 253072B07300470 et ma carte 4970 1012 3456 7899",
     ];
     for _ in 0..20_000 {
         let base = seeds[rng.below(seeds.len())];
@@ -116,5 +119,8 @@ fn caller_input_parsers_survive_random_input() {
         must_not_panic("receipt id", &raw, validate::receipt_id("r", &s));
         must_not_panic("master key", &raw, fichier_domain::crypto::MasterKey::from_hex(&s));
         must_not_panic("subject id", &raw, fichier_domain::service::check_subject_id("s", &s));
+        must_not_panic("phone", &raw, fichier_domain::phone::to_e164("p", &s));
+        must_not_panic("iban", &raw, fichier_domain::identifiers::parse_iban("i", &s));
+        let _ = fichier_domain::identifiers::find_in_text(&s);
     }
 }

@@ -1,0 +1,204 @@
+//! Phone numbers to E.164: a compact, tested rule set for France and its overseas
+//! departments (which have their own country codes), and E.164 pass-through for the rest
+//! of the world. Invalid numbers are refused with the rule that failed, never "fixed".
+//!
+//! Why not the `phonenumber` crate (0.3, measured here on 2026-11-29 with a wasm32-wasip2
+//! command that parses one French number): 2.27 MB of wasm on its own (this whole
+//! component is 0.7 MB), and the first parse, which loads its metadata, took 185 ms
+//! natively and 436 ms in wasm (jco/V8), then 1.25 µs / 31 µs per number — a first-use
+//! cost every fresh instance would pay. These rules cost nothing to load.
+
+use crate::error::{Error, Result};
+
+/// The French national prefixes (after the trunk `0`) that belong to an overseas
+/// department, and the country code their numbers take in E.164 (ARCEP numbering plan).
+const OVERSEAS: [(&str, &str, &str); 13] = [
+    ("590", "590", "Guadeloupe, Saint-Barthélemy, Saint-Martin (fixed)"),
+    ("690", "590", "Guadeloupe (mobile)"),
+    ("691", "590", "Guadeloupe (mobile)"),
+    ("594", "594", "Guyane (fixed)"),
+    ("694", "594", "Guyane (mobile)"),
+    ("596", "596", "Martinique (fixed)"),
+    ("696", "596", "Martinique (mobile)"),
+    ("697", "596", "Martinique (mobile)"),
+    ("262", "262", "La Réunion (fixed)"),
+    ("263", "262", "La Réunion (fixed)"),
+    ("692", "262", "La Réunion (mobile)"),
+    ("693", "262", "La Réunion (mobile)"),
+    ("269", "262", "Mayotte (fixed)"),
+];
+
+/// Mayotte's mobile prefix shares +262 with La Réunion.
+const MAYOTTE_MOBILE: (&str, &str) = ("639", "262");
+
+fn overseas_code(national: &str) -> Option<&'static str> {
+    OVERSEAS
+        .iter()
+        .map(|(p, c, _)| (*p, *c))
+        .chain(std::iter::once(MAYOTTE_MOBILE))
+        .find(|(p, _)| national.starts_with(p))
+        .map(|(_, c)| c)
+}
+
+/// Normalise a phone number to E.164 (`+33612345678`).
+///
+/// Accepted: French national numbers (`06 12 34 56 78`, `01.23.45.67.89`), `+33 6 12 34
+/// 56 78`, `+33 (0)6 12 34 56 78`, `0033 6 12 34 56 78`, overseas departments in national
+/// form (`0590 12 34 56` → `+590590123456`) or E.164, and any E.164 number (`+44 20 7946
+/// 0958`). Separators: spaces (also non-breaking), `.`, `-`, `/`, and parentheses.
+pub fn to_e164(field: &str, raw: &str) -> Result<String> {
+    if raw.len() > 64 {
+        return Err(Error::invalid(field, "max-length", "a phone number has at most 64 characters"));
+    }
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(Error::invalid(field, "non-empty", "a phone number must not be empty"));
+    }
+    // `+33 (0)6…`: the bracketed trunk zero is a common, unambiguous way of writing it.
+    let unbracketed = trimmed.replacen("(0)", "", 1);
+    let mut digits = String::with_capacity(20);
+    let mut plus = false;
+    for (i, c) in unbracketed.chars().enumerate() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '+' if i == 0 => plus = true,
+            ' ' | '\u{a0}' | '\u{202f}' | '.' | '-' | '/' | '(' | ')' => {}
+            _ => {
+                return Err(Error::invalid(
+                    field,
+                    "phone-syntax",
+                    "a phone number holds digits, an initial +, and spaces, dots, dashes or parentheses",
+                ));
+            }
+        }
+    }
+    let international = if plus { Some(digits.as_str()) } else { digits.strip_prefix("00") };
+    match international {
+        Some(rest) => international_number(field, rest),
+        None => national_number(field, &digits),
+    }
+}
+
+fn national_number(field: &str, digits: &str) -> Result<String> {
+    let Some(national) = digits.strip_prefix('0') else {
+        return Err(Error::invalid(
+            field,
+            "phone-prefix",
+            "a French number starts with 0 (06 12 34 56 78); others start with + and the country code",
+        ));
+    };
+    if national.len() != 9 {
+        return Err(Error::invalid(field, "phone-length", "a French number has 10 digits (06 12 34 56 78)"));
+    }
+    if national.starts_with('0') {
+        return Err(Error::invalid(field, "phone-prefix", "no French number starts with 00 after the trunk 0"));
+    }
+    Ok(match overseas_code(national) {
+        Some(code) => format!("+{code}{national}"),
+        None => format!("+33{national}"),
+    })
+}
+
+fn international_number(field: &str, digits: &str) -> Result<String> {
+    if digits.starts_with('0') || digits.is_empty() {
+        return Err(Error::invalid(field, "phone-country-code", "a country code does not start with 0"));
+    }
+    if let Some(national) = digits.strip_prefix("33") {
+        if national.len() != 9 || national.starts_with('0') {
+            return Err(Error::invalid(field, "phone-length", "+33 is followed by 9 digits (+33 6 12 34 56 78)"));
+        }
+        if overseas_code(national).is_some() {
+            return Err(Error::invalid(
+                field,
+                "overseas-number-country-code",
+                "overseas departments have their own country code (+590, +594, +596, +262), not +33",
+            ));
+        }
+        return Ok(format!("+33{national}"));
+    }
+    for (_, code, _) in OVERSEAS.iter() {
+        if let Some(national) = digits.strip_prefix(code) {
+            if national.len() != 9 {
+                return Err(Error::invalid(field, "phone-length", format!("+{code} is followed by 9 digits")));
+            }
+            if overseas_code(national) != Some(code) {
+                return Err(Error::invalid(
+                    field,
+                    "overseas-prefix",
+                    format!("after +{code} comes one of that department's prefixes (+{code} {code} …)"),
+                ));
+            }
+            return Ok(format!("+{digits}"));
+        }
+    }
+    // E.164: at most 15 digits in all; 8 is the shortest in use.
+    if !(8..=15).contains(&digits.len()) {
+        return Err(Error::invalid(field, "phone-length", "an international number has 8 to 15 digits after the +"));
+    }
+    Ok(format!("+{digits}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_and_overseas_numbers() {
+        let table = [
+            ("06 12 34 56 78", "+33612345678"),
+            ("07.12.34.56.78", "+33712345678"),
+            ("01-23-45-67-89", "+33123456789"),
+            ("0912345678", "+33912345678"),
+            ("+33 6 12 34 56 78", "+33612345678"),
+            ("+33 (0)6 12 34 56 78", "+33612345678"),
+            ("0033 6 12 34 56 78", "+33612345678"),
+            ("\u{a0}06\u{202f}12 34 56 78 ", "+33612345678"),
+            ("0590 12 34 56", "+590590123456"),
+            ("0690 12 34 56", "+590690123456"),
+            ("0594 12 34 56", "+594594123456"),
+            ("0696 12 34 56", "+596696123456"),
+            ("0262 12 34 56", "+262262123456"),
+            ("0692 12 34 56", "+262692123456"),
+            ("0269 61 23 45", "+262269612345"),
+            ("0639 12 34 56", "+262639123456"),
+            ("+590 690 12 34 56", "+590690123456"),
+            ("+262 639 12 34 56", "+262639123456"),
+            ("+44 20 7946 0958", "+442079460958"),
+            ("0049 30 123456", "+4930123456"),
+            ("+1 (415) 555-2671", "+14155552671"),
+        ];
+        for (raw, e164) in table {
+            assert_eq!(to_e164("phone", raw).as_deref(), Ok(e164), "{raw}");
+        }
+    }
+
+    #[test]
+    fn invalid_numbers_name_the_rule() {
+        let table = [
+            ("", "non-empty"),
+            ("06 12 34 56", "phone-length"),
+            ("06 12 34 56 78 9", "phone-length"),
+            ("6 12 34 56 78", "phone-prefix"),
+            ("00 00 12 34 56", "phone-country-code"),
+            ("06 12 34 56 7a", "phone-syntax"),
+            ("06+12345678", "phone-syntax"),
+            ("+33 06 12 34 56 78", "phone-length"),
+            ("+33 690 12 34 56", "overseas-number-country-code"),
+            ("+590 612 34 56 78", "overseas-prefix"),
+            ("+590 590 12 34 5", "phone-length"),
+            ("+0 123 456 789", "phone-country-code"),
+            ("+1 234", "phone-length"),
+            ("+1234567890123456", "phone-length"),
+        ];
+        for (raw, rule) in table {
+            match to_e164("input.phone", raw) {
+                Err(Error::InvalidInput(e)) => {
+                    assert_eq!(e.field, "input.phone");
+                    assert_eq!(e.rule, rule, "{raw}");
+                }
+                other => panic!("{raw}: {other:?}"),
+            }
+        }
+        assert!(to_e164("p", &"1".repeat(65)).is_err());
+    }
+}
