@@ -26,6 +26,25 @@ fn ok_json(dir: &Path, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
+/// `consent grant` of the newsletter for `email` in shop.db, with extra arguments.
+fn grant(dir: &Path, email: &str, notice: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "--db",
+        "shop.db",
+        "--json",
+        "consent",
+        "grant",
+        "--email",
+        email,
+        "--purpose",
+        "newsletter",
+        "--notice",
+        notice,
+    ];
+    args.extend_from_slice(extra);
+    ok_json(dir, &args)
+}
+
 fn setup(dir: &Path) -> String {
     std::fs::write(dir.join("notice.txt"), "Nous utilisons votre e-mail pour la lettre d'information.\n")
         .expect("write");
@@ -151,24 +170,7 @@ fn verify_exits_nonzero_naming_an_edited_receipt() {
     let d = dir.path();
     let notice = setup(d);
     for id in ["first", "second", "third"] {
-        ok_json(
-            d,
-            &[
-                "--db",
-                "shop.db",
-                "--json",
-                "consent",
-                "grant",
-                "--email",
-                "a@example.org",
-                "--purpose",
-                "newsletter",
-                "--notice",
-                &notice,
-                "--receipt-id",
-                id,
-            ],
-        );
+        grant(d, "a@example.org", &notice, &["--receipt-id", id]);
     }
     let history = ok_json(d, &["--db", "shop.db", "consent", "history", "--email", "a@example.org", "--json"]);
     let key =
@@ -193,22 +195,7 @@ fn reindex_rebuilds_a_lost_index() {
     let d = dir.path();
     let notice = setup(d);
     for i in 0..5 {
-        ok_json(
-            d,
-            &[
-                "--db",
-                "shop.db",
-                "--json",
-                "consent",
-                "grant",
-                "--email",
-                &format!("c{i}@example.org"),
-                "--purpose",
-                "newsletter",
-                "--notice",
-                &notice,
-            ],
-        );
+        grant(d, &format!("c{i}@example.org"), &notice, &[]);
     }
     let before = ok_json(d, &["--db", "shop.db", "--json", "subjects"]);
     assert_eq!(before[0].as_array().map(Vec::len), Some(5));
