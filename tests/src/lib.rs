@@ -55,3 +55,18 @@ pub fn err(rt: &Runtime, iface: &str, func: &str, args: &[Value]) -> Value {
         None => panic!("{iface}.{func} unexpectedly succeeded: {r}"),
     }
 }
+
+/// Every row of both SQLite files behind `db` as (label, key, value), for before/after
+/// comparisons and for inspecting what is stored.
+pub fn dump(db: &std::path::Path) -> Vec<(String, String, Vec<u8>)> {
+    let mut rows = Vec::new();
+    for (label, path) in fichier_host::kv::store_files(db) {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        let mut stmt = conn.prepare("SELECT key, value FROM kv ORDER BY key").expect("prepare");
+        let it = stmt
+            .query_map([], |r| Ok((label.clone(), r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .expect("query");
+        rows.extend(it.map(|r| r.expect("row")));
+    }
+    rows
+}

@@ -6,16 +6,6 @@ use serde_json::{Value, json};
 
 const NOW: &str = "2026-03-01T10:00:00Z";
 
-fn dump(db: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut rows = Vec::new();
-    for (_, path) in fichier_host::kv::store_files(db) {
-        let conn = rusqlite::Connection::open(&path).expect("open");
-        let mut stmt = conn.prepare("SELECT key, value FROM kv ORDER BY key").expect("prepare");
-        rows.extend(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("query").map(|r| r.expect("row")));
-    }
-    rows
-}
-
 fn decision(overrides: Value) -> Value {
     let mut base = json!({
         "subject": {"tag": "email", "val": "alice@example.org"}, "purpose": "newsletter", "decision": "grant",

@@ -37,20 +37,6 @@ fn grant(email: &str, notice: &str, receipt_id: Option<&str>) -> Value {
     })
 }
 
-/// Every row of both files, for before/after comparisons.
-fn dump(db: &std::path::Path) -> Vec<(String, String, Vec<u8>)> {
-    let mut rows = Vec::new();
-    for (label, path) in fichier_host::kv::store_files(db) {
-        let conn = rusqlite::Connection::open(&path).expect("open");
-        let mut stmt = conn.prepare("SELECT key, value FROM kv ORDER BY key").expect("prepare");
-        let it = stmt
-            .query_map([], |r| Ok((label.clone(), r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
-            .expect("query");
-        rows.extend(it.map(|r| r.expect("row")));
-    }
-    rows
-}
-
 fn raw_bytes(db: &std::path::Path) -> Vec<u8> {
     let mut all = Vec::new();
     for (_, path) in fichier_host::kv::store_files(db) {
