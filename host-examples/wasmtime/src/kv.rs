@@ -117,6 +117,17 @@ fn next_version(tx: &rusqlite::Transaction<'_>) -> Result<u64, KvError> {
     u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into()))
 }
 
+/// Write `value` at `key` under the next version, inside `tx`.
+fn write_row(tx: &rusqlite::Transaction<'_>, key: &str, value: &[u8]) -> Result<(), KvError> {
+    let v = next_version(tx)?;
+    tx.execute(
+        "INSERT INTO kv (key, value, version) VALUES (?1, ?2, ?3)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version",
+        params![key, value, v as i64],
+    )?;
+    Ok(())
+}
+
 impl KvBackend for SqliteKv {
     fn labels(&self) -> Vec<String> {
         self.files.keys().cloned().collect()
@@ -135,12 +146,7 @@ impl KvBackend for SqliteKv {
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
         let mut conn = self.conn(label)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let v = next_version(&tx)?;
-        tx.execute(
-            "INSERT INTO kv (key, value, version) VALUES (?1, ?2, ?3)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version",
-            params![key, value, v as i64],
-        )?;
+        write_row(&tx, key, value)?;
         tx.commit()?;
         Ok(())
     }
@@ -166,12 +172,7 @@ impl KvBackend for SqliteKv {
         if current.map(|v| v as u64) != seen {
             return Ok(false);
         }
-        let v = next_version(&tx)?;
-        tx.execute(
-            "INSERT INTO kv (key, value, version) VALUES (?1, ?2, ?3)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version",
-            params![key, value, v as i64],
-        )?;
+        write_row(&tx, key, value)?;
         tx.commit()?;
         Ok(true)
     }
@@ -189,12 +190,7 @@ impl KvBackend for SqliteKv {
                 .ok_or_else(|| KvError::Other(format!("value of {key} is not an integer")))?,
         };
         let next = n.checked_add(delta).ok_or_else(|| KvError::Other("increment overflows".into()))?;
-        let v = next_version(&tx)?;
-        tx.execute(
-            "INSERT INTO kv (key, value, version) VALUES (?1, ?2, ?3)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version",
-            params![key, next.to_string().into_bytes(), v as i64],
-        )?;
+        write_row(&tx, key, &next.to_string().into_bytes())?;
         tx.commit()?;
         Ok(next)
     }
@@ -225,6 +221,13 @@ impl MemoryKv {
     }
 }
 
+/// Write `value` at `key` under the next version.
+fn write_memory_row(rows: &mut MemoryRows, key: (String, String), value: Vec<u8>) {
+    rows.0 += 1;
+    let v = rows.0;
+    rows.1.insert(key, (v, value));
+}
+
 impl KvBackend for MemoryKv {
     fn labels(&self) -> Vec<String> {
         self.labels.clone()
@@ -237,10 +240,7 @@ impl KvBackend for MemoryKv {
 
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
         self.check(label)?;
-        let mut g = self.lock()?;
-        g.0 += 1;
-        let v = g.0;
-        g.1.insert((label.to_string(), key.to_string()), (v, value.to_vec()));
+        write_memory_row(&mut *self.lock()?, (label.to_string(), key.to_string()), value.to_vec());
         Ok(())
     }
 
@@ -268,9 +268,7 @@ impl KvBackend for MemoryKv {
         if g.1.get(&k).map(|(v, _)| *v) != seen {
             return Ok(false);
         }
-        g.0 += 1;
-        let v = g.0;
-        g.1.insert(k, (v, value.to_vec()));
+        write_memory_row(&mut g, k, value.to_vec());
         Ok(true)
     }
 
@@ -286,9 +284,7 @@ impl KvBackend for MemoryKv {
                 .ok_or_else(|| KvError::Other(format!("value of {key} is not an integer")))?,
         };
         let next = n.checked_add(delta).ok_or_else(|| KvError::Other("increment overflows".into()))?;
-        g.0 += 1;
-        let v = g.0;
-        g.1.insert(k, (v, next.to_string().into_bytes()));
+        write_memory_row(&mut g, k, next.to_string().into_bytes());
         Ok(next)
     }
 }

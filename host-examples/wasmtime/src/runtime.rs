@@ -9,7 +9,6 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Instance, InstancePre, Linker, ResourceTable, Val};
@@ -369,11 +368,6 @@ pub fn component_interfaces(engine: &Engine, component: &Component) -> (Vec<Stri
     let imports = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
     let exports = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
     (imports, exports)
-}
-
-/// Read a component file (for tests of other artifacts).
-pub fn read_component(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Turn an error JSON from the component into a readable line.
