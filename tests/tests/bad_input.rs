@@ -347,7 +347,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 actor("support"),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0}),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": []}),
             ],
             "forbidden",
             "actor.role",
@@ -357,7 +357,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 admin(),
-                json!({"country": "fr", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0}),
+                json!({"country": "fr", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": []}),
             ],
             "invalid-input",
             "input.country",
@@ -367,7 +367,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 admin(),
-                json!({"country": "FR", "minor-ages": [{"country": "FR", "age": 12}], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0}),
+                json!({"country": "FR", "minor-ages": [{"country": "FR", "age": 12}], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": []}),
             ],
             "invalid-input",
             "input.minor-ages[0].age",
@@ -377,7 +377,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 admin(),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0}),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": []}),
             ],
             "invalid-input",
             "input.validity",

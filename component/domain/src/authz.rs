@@ -18,6 +18,14 @@ pub enum Operation<'a> {
     SetPolicy,
     Reindex,
     ListSubjects,
+    WriteCustomer,
+    ReadCustomer,
+    DeleteCustomer,
+    ListCustomers,
+    FindDuplicates,
+    MergeCustomers,
+    CheckMinimisation,
+    Import,
 }
 
 impl Operation<'_> {
@@ -35,6 +43,14 @@ impl Operation<'_> {
             Operation::SetPolicy => "change the policy",
             Operation::Reindex => "rebuild indexes",
             Operation::ListSubjects => "list subjects",
+            Operation::WriteCustomer => "change a customer record",
+            Operation::ReadCustomer => "read a customer record",
+            Operation::DeleteCustomer => "delete a customer record",
+            Operation::ListCustomers => "list customer records",
+            Operation::FindDuplicates => "look for duplicate customers",
+            Operation::MergeCustomers => "merge customer records",
+            Operation::CheckMinimisation => "run minimisation checks",
+            Operation::Import => "import customers",
         }
     }
 }
@@ -62,6 +78,14 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         Operation::VerifyLedger | Operation::TakeAnchor | Operation::Reindex | Operation::ListSubjects => {
             matches!(role, Admin | Dpo | System)
         }
+        Operation::WriteCustomer
+        | Operation::ReadCustomer
+        | Operation::ListCustomers
+        | Operation::CheckMinimisation => matches!(role, Admin | Dpo | Support | System),
+        Operation::DeleteCustomer | Operation::FindDuplicates | Operation::Import => {
+            matches!(role, Admin | Dpo | System)
+        }
+        Operation::MergeCustomers => matches!(role, Admin | Dpo),
     }
 }
 
@@ -105,6 +129,14 @@ mod tests {
             (Operation::TakeAnchor, &[Admin, Dpo, System]),
             (Operation::Reindex, &[Admin, Dpo, System]),
             (Operation::ListSubjects, &[Admin, Dpo, System]),
+            (Operation::WriteCustomer, &[Admin, Dpo, Support, System]),
+            (Operation::ReadCustomer, &[Admin, Dpo, Support, System]),
+            (Operation::ListCustomers, &[Admin, Dpo, Support, System]),
+            (Operation::CheckMinimisation, &[Admin, Dpo, Support, System]),
+            (Operation::DeleteCustomer, &[Admin, Dpo, System]),
+            (Operation::FindDuplicates, &[Admin, Dpo, System]),
+            (Operation::Import, &[Admin, Dpo, System]),
+            (Operation::MergeCustomers, &[Admin, Dpo]),
         ];
         for (op, allowed) in table {
             for role in [Admin, Dpo, Support, System, Public] {

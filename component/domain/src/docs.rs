@@ -11,6 +11,11 @@
 //! - `anchor/head` — [`AnchorHead`], commit point of anchors.
 //! - `anchor/<root>` — [`AnchorDoc`], immutable; `anchor-leaves/<sha256>` — [`AnchorLeaves`].
 //! - `index/subjects/<xx>` — [`SubjectShard`], derived (rebuilt by `reindex`).
+//! - `customer/<sid>` — [`CustomerDoc`], commit point of a customer record.
+//! - `index/customers/<xx>` — [`SubjectShard`] of active customers, derived.
+//! - `alias/<sid of an e-mail>` — [`AliasDoc`]: the customer holding that e-mail when it
+//!   is not the one the e-mail names (after a rectification), derived, checked on read.
+//! - `import/<id>` — [`ImportDoc`], commit point of an import session.
 //!
 //! Keys bucket (`keys`):
 //! - `check` — [`KeyCheck`]; `dek/<sid>` — [`WrappedKey`].
@@ -141,6 +146,43 @@ pub struct WrappedKey {
 }
 document!(WrappedKey, "wrapped-key", 1);
 
+/// Where a customer record stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CustomerState {
+    #[default]
+    Active,
+    Deleted,
+    MergedInto(String),
+}
+
+/// A customer record: its state in clear, its body sealed (base64) under the subject's
+/// data key with the context `customer/<sid>/<revision>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CustomerDoc {
+    pub subject: String,
+    pub revision: u32,
+    pub state: CustomerState,
+    pub sealed: Option<String>,
+}
+document!(CustomerDoc, "customer", 1);
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AliasDoc {
+    pub subject: String,
+}
+document!(AliasDoc, "alias", 1);
+
+pub fn customer_key(sid: &str) -> String {
+    format!("customer/{sid}")
+}
+pub fn alias_key(esid: &str) -> String {
+    format!("alias/{esid}")
+}
+pub fn import_key(id: &str) -> String {
+    format!("import/{id}")
+}
+
 pub fn subject_key(sid: &str) -> String {
     format!("subject/{sid}")
 }
@@ -149,9 +191,6 @@ pub fn receipt_key(sid: &str, hash: &str) -> String {
 }
 pub fn dek_key(sid: &str) -> String {
     format!("dek/{sid}")
-}
-pub fn shard_key(shard: &str) -> String {
-    format!("index/subjects/{shard}")
 }
 pub const POLICY_KEY: &str = "policy";
 pub const PURPOSES_KEY: &str = "purposes";

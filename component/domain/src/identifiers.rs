@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
-use crate::validate;
+use crate::{phone, validate};
 
 /// A space that may separate groups of an identifier: space, no-break space, narrow no-break space.
 fn is_space_sep(c: char) -> bool {
@@ -760,33 +760,55 @@ fn match_card(text: &str, i: usize) -> Option<usize> {
     })
 }
 
-/// A French phone number starting at `i`: `0X XX XX XX XX` (X ≠ 0; separators space, dot or dash,
-/// the same throughout, or none), or `+33` / `0033` followed by the number without its 0
-/// (`+33 6 12 34 56 78`, `+33 (0)6 12 34 56 78`, `+33612345678`).
+/// A French phone number starting at `i`, read as [`phone::to_e164`] reads French numbers: the
+/// trunk `0` (`06 12 34 56 78`, `0690 12 34 56`), or a French country code after `+` or `00`
+/// (`+33`, and the overseas departments' `+590`, `+594`, `+596`, `+262`), then a separator and a
+/// bracketed trunk `(0)`, both optional; then the 9 national digits grouped `X XX XX XX XX`,
+/// `XXX XX XX XX` or not at all, with one separator (space, dot or dash, the same throughout)
+/// between groups. The digits must pass phone.rs's rules for that code (its table of overseas
+/// prefixes), so `+33 690 12 34 56` and `+590 612 34 56 78`, which `to_e164` refuses, are not
+/// reported. A longer run of digits (`06 12 34 56 78 90`) is not a phone.
 fn match_phone(text: &str, i: usize) -> Option<usize> {
     let mut cur = Cursor { text, pos: i };
-    if cur.eat_str("+33") || cur.eat_str("0033") {
+    let code = if cur.eat_str("+") || cur.eat_str("00") {
+        let code = phone::FRENCH_COUNTRY_CODES.into_iter().find(|c| cur.eat_str(c))?;
         cur.eat_if(is_phone_sep);
         if cur.eat_str("(0)") {
             cur.eat_if(is_phone_sep);
         }
-    } else if !cur.eat_str("0") {
+        Some(code)
+    } else if cur.eat_str("0") {
+        None
+    } else {
         return None;
-    }
-    if cur.digit()? == b'0' {
-        return None;
-    }
-    let sep = cur.peek().filter(|&c| is_phone_sep(c));
-    for _ in 0..4 {
-        if let Some(s) = sep {
-            cur.eat_if(|c| c == s)?;
+    };
+    let mut national = [0u8; 9];
+    let mut n = 0;
+    let mut groups = [0usize; 5];
+    let mut g = 0;
+    let mut sep = None;
+    loop {
+        let mut len = 0;
+        while let Some(d) = cur.digit() {
+            *national.get_mut(n)? = d; // a tenth digit: a longer number
+            n += 1;
+            len += 1;
         }
-        cur.digit()?;
-        cur.digit()?;
+        *groups.get_mut(g)? = len;
+        g += 1;
+        match (cur.peek(), cur.peek2()) {
+            (Some(c), Some(next)) if is_phone_sep(c) && next.is_ascii_digit() && sep.is_none_or(|s| s == c) => {
+                sep = Some(c);
+                cur.eat_if(is_phone_sep);
+            }
+            _ => break,
+        }
     }
-    // Not the beginning of a longer number (`06 12 34 56 78 90`).
-    let longer = sep.is_some() && cur.peek() == sep && cur.peek2().is_some_and(|c| c.is_ascii_digit());
-    (ends_word(text, cur.pos) && !longer).then_some(cur.pos)
+    if !matches!(groups.get(..g)?, [9] | [1, 2, 2, 2, 2] | [3, 2, 2, 2]) {
+        return None;
+    }
+    let expected = phone::french_country_code(std::str::from_utf8(&national).ok()?)?;
+    (code.is_none_or(|c| c == expected) && ends_word(text, cur.pos)).then_some(cur.pos)
 }
 
 /// Characters of the local part of an e-mail address found in free text.
@@ -1338,6 +1360,51 @@ mod tests {
         // The digits of an e-mail address are part of it.
         let text = "écrire à 0612345678@sms.example.fr";
         assert_eq!(spans(text), vec![(FindingKind::Email, span(text, "0612345678@sms.example.fr").0, text.len())]);
+    }
+
+    /// The finder reads French numbers with phone.rs's rules: every number it reports converts
+    /// with `phone::to_e164`, overseas departments included, and what `to_e164` refuses is not
+    /// reported.
+    #[test]
+    fn identifiers_phones_follow_phone_rules() {
+        for needle in [
+            "0690 12 34 56",
+            "0690.12.34.56",
+            "0590123456",
+            "0262 12 34 56",
+            "0639 12 34 56",
+            "+590 690 12 34 56",
+            "+590690123456",
+            "00594 694 12 34 56",
+            "+596 (0)696 12 34 56",
+            "+262 639 12 34 56",
+            "+262 2 69 61 23 45",
+            "06 12 34 56 78",
+            "+33 (0)6 12 34 56 78",
+        ] {
+            let text = format!("Tél. : {needle}.");
+            let (s, e) = span(&text, needle);
+            assert_eq!(spans(&text), vec![(FindingKind::Phone, s, e)], "{text:?}");
+            assert!(crate::phone::to_e164("p", needle).is_ok(), "{needle}");
+        }
+        for text in [
+            "+33 690 12 34 56",
+            "+33 6 90 12 34 56",
+            "+590 612 34 56 78",
+            "+594 590 12 34 56",
+            "+262 590 12 34 56",
+            "+44 20 7946 0958",
+            "00 12 34 56 78",
+            "06 12 34 56 7",
+            "06 12 34 56 78 90",
+            "06 12 34 5 678",
+            "06 123 456 78",
+            "0 6 12 34 56 78",
+            "06.12 34.56.78",
+            "+33 6 12 34 56 78 9",
+        ] {
+            assert!(!spans(text).iter().any(|f| f.0 == FindingKind::Phone), "{text:?}");
+        }
     }
 
     #[test]

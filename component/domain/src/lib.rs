@@ -6,14 +6,20 @@
 //! tests implement in memory.
 
 pub mod authz;
+pub mod checks;
 pub mod consent;
 pub mod crypto;
+pub mod customers;
 pub mod docs;
+pub mod duplicates;
 pub mod error;
 pub mod identifiers;
+pub mod import;
 pub mod ledger;
 pub mod maintenance;
+pub mod minimisation;
 pub mod model;
+pub mod normalize;
 pub mod phone;
 pub mod service;
 pub mod settings;

@@ -1,4 +1,5 @@
-//! Derived indexes: the subject directory (sharded), its upkeep and its rebuild.
+//! Derived indexes: the subject and customer directories (sharded), e-mail aliases,
+//! their upkeep and their rebuild.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,13 +22,59 @@ fn all_shards() -> impl Iterator<Item = String> {
     BASE32.iter().flat_map(|a| BASE32.iter().map(move |b| format!("{}{}", *a as char, *b as char)))
 }
 
+/// A sharded directory of subject ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Directory {
+    /// Every subject with a consent head.
+    Subjects,
+    /// Every active customer record.
+    Customers,
+}
+
+impl Directory {
+    fn prefix(self) -> &'static str {
+        match self {
+            Directory::Subjects => "index/subjects/",
+            Directory::Customers => "index/customers/",
+        }
+    }
+    fn key(self, shard: &str) -> String {
+        format!("{}{shard}", self.prefix())
+    }
+}
+
 impl<S: Store> Fichier<'_, S> {
     /// Add a subject to the directory (idempotent).
     pub(crate) fn index_subject(&mut self, sid: &str) -> Result<()> {
+        self.index_in(Directory::Subjects, sid)
+    }
+
+    /// Remove an id from a directory (idempotent).
+    pub(crate) fn unindex_in(&mut self, dir: Directory, sid: &str) -> Result<()> {
         let sid = sid.to_string();
         self.update::<SubjectShard, ()>(
             Bucket::Data,
-            &docs::shard_key(shard_of(&sid)),
+            &dir.key(shard_of(&sid)),
+            |_, current| {
+                let mut shard = current.unwrap_or_default();
+                match shard.subjects.binary_search(&sid) {
+                    Ok(i) => {
+                        shard.subjects.remove(i);
+                        Ok(Some((shard, ())))
+                    }
+                    Err(_) => Ok(None),
+                }
+            },
+            || (),
+        )
+    }
+
+    /// Add an id to a directory (idempotent).
+    pub(crate) fn index_in(&mut self, dir: Directory, sid: &str) -> Result<()> {
+        let sid = sid.to_string();
+        self.update::<SubjectShard, ()>(
+            Bucket::Data,
+            &dir.key(shard_of(&sid)),
             |_, current| {
                 let mut shard = current.unwrap_or_default();
                 match shard.subjects.binary_search(&sid) {
@@ -44,7 +91,12 @@ impl<S: Store> Fichier<'_, S> {
 
     /// Every subject in the directory, sorted.
     pub(crate) fn indexed_subjects(&self) -> Result<Vec<String>> {
-        let keys: Vec<String> = all_shards().map(|s| docs::shard_key(&s)).collect();
+        self.indexed_in(Directory::Subjects)
+    }
+
+    /// Every id in a directory, sorted.
+    pub(crate) fn indexed_in(&self, dir: Directory) -> Result<Vec<String>> {
+        let keys: Vec<String> = all_shards().map(|s| dir.key(&s)).collect();
         let values =
             self.store.get_many(Bucket::Data, &keys).map_err(|e| crate::store::storage_error(Bucket::Data, e))?;
         let mut out = Vec::new();
@@ -58,31 +110,80 @@ impl<S: Store> Fichier<'_, S> {
         Ok(out)
     }
 
-    /// Rebuild the subject directory from a full scan of subject heads.
+    /// Rebuild every derived index from a full scan: the subject directory from the
+    /// consent heads, the customer directory and e-mail aliases from the customer records.
     pub fn reindex(&mut self, actor: &Actor) -> Result<ReindexReport> {
         authorize(actor, Operation::Reindex)?;
-        let scanned: BTreeSet<String> = self.scanned_subjects()?.into_iter().collect();
+        let subjects: BTreeSet<String> = self.scanned_subjects()?.into_iter().collect();
+        let mut customers = BTreeSet::new();
+        for sid in self.scan_prefix(Bucket::Data, "customer/")? {
+            if self.active_customer(&sid)? {
+                customers.insert(sid);
+            }
+        }
+        let mut report =
+            ReindexReport { subjects: subjects.len() as u64, customers: customers.len() as u64, ..Default::default() };
+        for (dir, wanted) in [(Directory::Subjects, &subjects), (Directory::Customers, &customers)] {
+            let (added, removed) = self.rebuild(dir, wanted)?;
+            report.added += added;
+            report.removed += removed;
+        }
+        if !customers.is_empty() {
+            self.check_master_key(false)?;
+        }
+        for sid in &customers {
+            let Some(doc) = self.get_doc::<docs::CustomerDoc>(Bucket::Data, &docs::customer_key(sid))? else {
+                continue;
+            };
+            let body = self.open_customer(sid, &doc)?;
+            let Some(email) = body.email() else { continue };
+            let esid = self.subject_id("email", &crate::model::SubjectRef::Email(email.to_string()))?;
+            if esid != *sid {
+                let current: Option<docs::AliasDoc> = self.get_doc(Bucket::Data, &docs::alias_key(&esid))?;
+                if current.is_none_or(|a| a.subject != *sid) {
+                    self.set_alias(&esid, sid)?;
+                    report.added += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn active_customer(&self, sid: &str) -> Result<bool> {
+        Ok(check_subject_id("index", sid).is_ok()
+            && self
+                .get_doc::<docs::CustomerDoc>(Bucket::Data, &docs::customer_key(sid))?
+                .is_some_and(|d| d.state == docs::CustomerState::Active))
+    }
+
+    /// Make a directory hold exactly `wanted` (plus entries added since the scan that
+    /// are still backed by their aggregate). Returns (added, removed).
+    fn rebuild(&mut self, dir: Directory, wanted: &BTreeSet<String>) -> Result<(u64, u64)> {
         let mut by_shard: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for sid in &scanned {
+        for sid in wanted {
             by_shard.entry(shard_of(sid).to_string()).or_default().insert(sid.clone());
         }
-        let mut report = ReindexReport { subjects: scanned.len() as u64, ..Default::default() };
         let shard_keys: BTreeSet<String> =
-            self.scan_prefix(Bucket::Data, "index/subjects/")?.into_iter().chain(by_shard.keys().cloned()).collect();
+            self.scan_prefix(Bucket::Data, dir.prefix())?.into_iter().chain(by_shard.keys().cloned()).collect();
+        let (mut added_total, mut removed_total) = (0, 0);
         for shard in shard_keys {
             let wanted = by_shard.remove(&shard).unwrap_or_default();
             let (added, removed) = self.update::<SubjectShard, (u64, u64)>(
                 Bucket::Data,
-                &docs::shard_key(&shard),
+                &dir.key(&shard),
                 |this, current| {
                     let current: BTreeSet<String> =
                         current.map(|s| s.subjects.into_iter().collect()).unwrap_or_default();
-                    // Keep entries added since the scan if their head exists now.
                     let mut next = wanted.clone();
                     for sid in current.difference(&wanted) {
-                        if check_subject_id("index", sid).is_ok()
-                            && this.get_raw(Bucket::Data, &docs::subject_key(sid))?.is_some()
-                        {
+                        let backed = match dir {
+                            Directory::Subjects => {
+                                check_subject_id("index", sid).is_ok()
+                                    && this.get_raw(Bucket::Data, &docs::subject_key(sid))?.is_some()
+                            }
+                            Directory::Customers => this.active_customer(sid)?,
+                        };
+                        if backed {
                             next.insert(sid.clone());
                         }
                     }
@@ -95,10 +196,10 @@ impl<S: Store> Fichier<'_, S> {
                 },
                 || (0, 0),
             )?;
-            report.added += added;
-            report.removed += removed;
+            added_total += added;
+            removed_total += removed;
         }
-        Ok(report)
+        Ok((added_total, removed_total))
     }
 
     /// Subjects by page, sorted by id.

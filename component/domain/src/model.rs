@@ -252,6 +252,16 @@ pub struct PolicyInput {
     pub default_minor_age: u8,
     pub validity: Vec<KindValidity>,
     pub max_future_skew_seconds: u32,
+    /// Policies stored before re-verification existed read as "never due".
+    #[serde(default)]
+    pub reverify: Vec<ReverifyPeriod>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ReverifyPeriod {
+    pub category: DataCategory,
+    pub months: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,6 +309,96 @@ pub struct Anchor {
 #[serde(rename_all = "kebab-case")]
 pub struct ReindexReport {
     pub subjects: u64,
+    pub customers: u64,
     pub added: u64,
     pub removed: u64,
+}
+
+// ---------------------------------------------------------------- customer file
+
+/// What kind of personal data a field holds (the registry's data categories).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataCategory {
+    /// Names, civility, date of birth.
+    Identity,
+    /// E-mail address, phone number.
+    Contact,
+    /// Postal address lines, postal code, commune, country.
+    PostalAddress,
+    /// Orders, invoices, deliveries.
+    Order,
+    /// Payment means and transactions.
+    Payment,
+    /// Newsletter and prospecting preferences.
+    MarketingPreferences,
+    /// Account data: login, customer number, registration date.
+    Account,
+    /// Free comments and notes.
+    FreeText,
+    /// Anything else the shop declares.
+    Other,
+}
+
+impl DataCategory {
+    pub const ALL: [DataCategory; 9] = [
+        DataCategory::Identity,
+        DataCategory::Contact,
+        DataCategory::PostalAddress,
+        DataCategory::Order,
+        DataCategory::Payment,
+        DataCategory::MarketingPreferences,
+        DataCategory::Account,
+        DataCategory::FreeText,
+        DataCategory::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataCategory::Identity => "identity",
+            DataCategory::Contact => "contact",
+            DataCategory::PostalAddress => "postal-address",
+            DataCategory::Order => "order",
+            DataCategory::Payment => "payment",
+            DataCategory::MarketingPreferences => "marketing-preferences",
+            DataCategory::Account => "account",
+            DataCategory::FreeText => "free-text",
+            DataCategory::Other => "other",
+        }
+    }
+}
+
+/// Art. 6(1) lawful bases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LawfulBasis {
+    Consent,
+    Contract,
+    LegalObligation,
+    VitalInterests,
+    PublicTask,
+    LegitimateInterests,
+}
+
+impl LawfulBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LawfulBasis::Consent => "consent",
+            LawfulBasis::Contract => "contract",
+            LawfulBasis::LegalObligation => "legal-obligation",
+            LawfulBasis::VitalInterests => "vital-interests",
+            LawfulBasis::PublicTask => "public-task",
+            LawfulBasis::LegitimateInterests => "legitimate-interests",
+        }
+    }
+}
+
+/// Where a field's value came from (Art. 14 and 15(1)(g) need it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// The person themselves.
+    Person,
+    /// A named third party (a marketplace, a partner, a purchased list).
+    ThirdParty(String),
 }

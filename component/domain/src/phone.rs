@@ -31,6 +31,11 @@ const OVERSEAS: [(&str, &str, &str); 13] = [
 /// Mayotte's mobile prefix shares +262 with La Réunion.
 const MAYOTTE_MOBILE: (&str, &str) = ("639", "262");
 
+/// The E.164 country codes of French numbers: metropolitan France's, then the overseas
+/// departments' (those of [`OVERSEAS`]). No code is a prefix of another, so a reader may try
+/// them in turn.
+pub(crate) const FRENCH_COUNTRY_CODES: [&str; 5] = ["33", "590", "594", "596", "262"];
+
 fn overseas_code(national: &str) -> Option<&'static str> {
     OVERSEAS
         .iter()
@@ -38,6 +43,15 @@ fn overseas_code(national: &str) -> Option<&'static str> {
         .chain(std::iter::once(MAYOTTE_MOBILE))
         .find(|(p, _)| national.starts_with(p))
         .map(|(_, c)| c)
+}
+
+/// The country code that the French number with these national digits (the 9 after the trunk
+/// `0`) takes in E.164: an overseas department's for its prefixes, else 33. `None` unless
+/// `national` is 9 ASCII digits, the first not `0`. The one rule set for French numbers: the
+/// free-text finder ([`crate::identifiers::find_in_text`]) uses it too.
+pub(crate) fn french_country_code(national: &str) -> Option<&'static str> {
+    let ok = national.len() == 9 && national.bytes().all(|b| b.is_ascii_digit()) && !national.starts_with('0');
+    ok.then(|| overseas_code(national).unwrap_or("33"))
 }
 
 /// Normalise a phone number to E.164 (`+33612345678`).
@@ -90,13 +104,10 @@ fn national_number(field: &str, digits: &str) -> Result<String> {
     if national.len() != 9 {
         return Err(Error::invalid(field, "phone-length", "a French number has 10 digits (06 12 34 56 78)"));
     }
-    if national.starts_with('0') {
-        return Err(Error::invalid(field, "phone-prefix", "no French number starts with 00 after the trunk 0"));
+    match french_country_code(national) {
+        Some(code) => Ok(format!("+{code}{national}")),
+        None => Err(Error::invalid(field, "phone-prefix", "no French number starts with 00 after the trunk 0")),
     }
-    Ok(match overseas_code(national) {
-        Some(code) => format!("+{code}{national}"),
-        None => format!("+33{national}"),
-    })
 }
 
 fn international_number(field: &str, digits: &str) -> Result<String> {
@@ -107,7 +118,7 @@ fn international_number(field: &str, digits: &str) -> Result<String> {
         if national.len() != 9 || national.starts_with('0') {
             return Err(Error::invalid(field, "phone-length", "+33 is followed by 9 digits (+33 6 12 34 56 78)"));
         }
-        if overseas_code(national).is_some() {
+        if french_country_code(national) != Some("33") {
             return Err(Error::invalid(
                 field,
                 "overseas-number-country-code",
@@ -116,12 +127,12 @@ fn international_number(field: &str, digits: &str) -> Result<String> {
         }
         return Ok(format!("+33{national}"));
     }
-    for (_, code, _) in OVERSEAS.iter() {
+    for code in FRENCH_COUNTRY_CODES.into_iter().filter(|&c| c != "33") {
         if let Some(national) = digits.strip_prefix(code) {
             if national.len() != 9 {
                 return Err(Error::invalid(field, "phone-length", format!("+{code} is followed by 9 digits")));
             }
-            if overseas_code(national) != Some(code) {
+            if french_country_code(national) != Some(code) {
                 return Err(Error::invalid(
                     field,
                     "overseas-prefix",
@@ -169,6 +180,32 @@ mod tests {
         ];
         for (raw, e164) in table {
             assert_eq!(to_e164("phone", raw).as_deref(), Ok(e164), "{raw}");
+        }
+    }
+
+    #[test]
+    fn french_country_codes_cover_the_overseas_table() {
+        let mut from_table: Vec<&str> = OVERSEAS.iter().map(|(_, c, _)| *c).chain([MAYOTTE_MOBILE.1, "33"]).collect();
+        from_table.sort_unstable();
+        from_table.dedup();
+        let mut codes = FRENCH_COUNTRY_CODES.to_vec();
+        codes.sort_unstable();
+        assert_eq!(codes, from_table);
+        for a in FRENCH_COUNTRY_CODES {
+            for b in FRENCH_COUNTRY_CODES {
+                assert!(a == b || !b.starts_with(a), "{a} is a prefix of {b}");
+            }
+        }
+        for (national, code) in [
+            ("612345678", Some("33")),
+            ("690123456", Some("590")),
+            ("639123456", Some("262")),
+            ("012345678", None),
+            ("61234567", None),
+            ("6123456789", None),
+            ("61234567a", None),
+        ] {
+            assert_eq!(french_country_code(national), code, "{national}");
         }
     }
 

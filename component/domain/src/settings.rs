@@ -4,7 +4,9 @@ use crate::Fichier;
 use crate::authz::{Operation, authorize};
 use crate::docs::{self, PolicyDoc};
 use crate::error::{Error, Result};
-use crate::model::{Actor, KindValidity, MinorAge, Policy, PolicyInput, PurposeKind, Role};
+use crate::model::{
+    Actor, DataCategory, KindValidity, MinorAge, Policy, PolicyInput, PurposeKind, ReverifyPeriod, Role,
+};
 use crate::store::{Bucket, Store};
 use crate::time;
 use crate::validate;
@@ -27,6 +29,11 @@ pub fn default_policy() -> Policy {
                 KindValidity { kind: PurposeKind::Advertising, grant_months: Some(6), refusal_months: Some(6) },
             ],
             max_future_skew_seconds: 300,
+            // Art. 5(1)(d) sets no period: these are settings.
+            reverify: vec![
+                ReverifyPeriod { category: DataCategory::Contact, months: 24 },
+                ReverifyPeriod { category: DataCategory::PostalAddress, months: 24 },
+            ],
         },
         changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
         changed_by: Actor { id: "system:defaults".into(), role: Role::System },
@@ -37,6 +44,11 @@ impl PolicyInput {
     /// The minor-consent age in force for the shop's country.
     pub fn minor_age(&self) -> u8 {
         self.minor_ages.iter().find(|m| m.country == self.country).map_or(self.default_minor_age, |m| m.age)
+    }
+
+    /// The re-verification period of a category, if it has one.
+    pub fn reverify_months(&self, category: DataCategory) -> Option<u32> {
+        self.reverify.iter().find(|r| r.category == category).map(|r| r.months)
     }
 
     /// The validity for a kind (every kind is present after validation).
@@ -91,6 +103,18 @@ impl PolicyInput {
                         "1 to 120 months",
                     ));
                 }
+            }
+        }
+        for (i, r) in self.reverify.iter().enumerate() {
+            if !(1..=120).contains(&r.months) {
+                return Err(Error::invalid(format!("input.reverify[{i}].months"), "range-1-120", "1 to 120 months"));
+            }
+            if self.reverify[..i].iter().any(|o| o.category == r.category) {
+                return Err(Error::invalid(
+                    format!("input.reverify[{i}].category"),
+                    "unique",
+                    "a category appears once",
+                ));
             }
         }
         if self.max_future_skew_seconds > 86_400 {

@@ -3,8 +3,13 @@
 use fichier_domain::model as d;
 use fichier_domain::{Error, FieldError};
 
-use crate::bindings::exports::fichier::client::{consent as c, ledger as l, settings as s};
+use crate::bindings::exports::fichier::client::{
+    consent as c, customer_import as ci, customers as cu, ledger as l, minimisation as mi, settings as s,
+};
 use crate::wit;
+use fichier_domain::customers as dc;
+use fichier_domain::import as di;
+use fichier_domain::minimisation as dm;
 
 pub fn error(e: Error) -> wit::Error {
     let fe = |f: FieldError| wit::FieldError { field: f.field, rule: f.rule, message: f.message };
@@ -274,6 +279,11 @@ pub fn policy_input(p: s::PolicyInput) -> d::PolicyInput {
             })
             .collect(),
         max_future_skew_seconds: p.max_future_skew_seconds,
+        reverify: p
+            .reverify
+            .into_iter()
+            .map(|r| d::ReverifyPeriod { category: category(r.category), months: r.months })
+            .collect(),
     }
 }
 
@@ -295,8 +305,285 @@ pub fn policy(p: d::Policy) -> s::Policy {
                 })
                 .collect(),
             max_future_skew_seconds: i.max_future_skew_seconds,
+            reverify: i
+                .reverify
+                .into_iter()
+                .map(|r| s::ReverifyPeriod { category: category_out(r.category), months: r.months })
+                .collect(),
         },
         changed_at: p.changed_at,
         changed_by: actor_out(p.changed_by),
+    }
+}
+
+// ---------------------------------------------------------------- customer file
+
+pub fn category(c: wit::DataCategory) -> d::DataCategory {
+    match c {
+        wit::DataCategory::Identity => d::DataCategory::Identity,
+        wit::DataCategory::Contact => d::DataCategory::Contact,
+        wit::DataCategory::PostalAddress => d::DataCategory::PostalAddress,
+        wit::DataCategory::Order => d::DataCategory::Order,
+        wit::DataCategory::Payment => d::DataCategory::Payment,
+        wit::DataCategory::MarketingPreferences => d::DataCategory::MarketingPreferences,
+        wit::DataCategory::Account => d::DataCategory::Account,
+        wit::DataCategory::FreeText => d::DataCategory::FreeText,
+        wit::DataCategory::Other => d::DataCategory::Other,
+    }
+}
+
+pub fn category_out(c: d::DataCategory) -> wit::DataCategory {
+    match c {
+        d::DataCategory::Identity => wit::DataCategory::Identity,
+        d::DataCategory::Contact => wit::DataCategory::Contact,
+        d::DataCategory::PostalAddress => wit::DataCategory::PostalAddress,
+        d::DataCategory::Order => wit::DataCategory::Order,
+        d::DataCategory::Payment => wit::DataCategory::Payment,
+        d::DataCategory::MarketingPreferences => wit::DataCategory::MarketingPreferences,
+        d::DataCategory::Account => wit::DataCategory::Account,
+        d::DataCategory::FreeText => wit::DataCategory::FreeText,
+        d::DataCategory::Other => wit::DataCategory::Other,
+    }
+}
+
+pub fn basis(b: wit::LawfulBasis) -> d::LawfulBasis {
+    match b {
+        wit::LawfulBasis::Consent => d::LawfulBasis::Consent,
+        wit::LawfulBasis::Contract => d::LawfulBasis::Contract,
+        wit::LawfulBasis::LegalObligation => d::LawfulBasis::LegalObligation,
+        wit::LawfulBasis::VitalInterests => d::LawfulBasis::VitalInterests,
+        wit::LawfulBasis::PublicTask => d::LawfulBasis::PublicTask,
+        wit::LawfulBasis::LegitimateInterests => d::LawfulBasis::LegitimateInterests,
+    }
+}
+
+fn basis_out(b: d::LawfulBasis) -> wit::LawfulBasis {
+    match b {
+        d::LawfulBasis::Consent => wit::LawfulBasis::Consent,
+        d::LawfulBasis::Contract => wit::LawfulBasis::Contract,
+        d::LawfulBasis::LegalObligation => wit::LawfulBasis::LegalObligation,
+        d::LawfulBasis::VitalInterests => wit::LawfulBasis::VitalInterests,
+        d::LawfulBasis::PublicTask => wit::LawfulBasis::PublicTask,
+        d::LawfulBasis::LegitimateInterests => wit::LawfulBasis::LegitimateInterests,
+    }
+}
+
+pub fn source(s: wit::Source) -> d::Source {
+    match s {
+        wit::Source::Person => d::Source::Person,
+        wit::Source::ThirdParty(n) => d::Source::ThirdParty(n),
+    }
+}
+
+fn source_out(s: d::Source) -> wit::Source {
+    match s {
+        d::Source::Person => wit::Source::Person,
+        d::Source::ThirdParty(n) => wit::Source::ThirdParty(n),
+    }
+}
+
+pub fn field_input(f: cu::FieldInput) -> dc::FieldInput {
+    dc::FieldInput {
+        name: f.name,
+        value: f.value,
+        category: f.category.map(category),
+        purposes: f.purposes,
+        basis: basis(f.basis),
+        source: f.source.map(source),
+        collected_at: f.collected_at,
+        verified_at: f.verified_at,
+    }
+}
+
+pub fn customer(c: dc::Customer) -> cu::Customer {
+    let b = c.body;
+    cu::Customer {
+        subject: c.subject,
+        revision: c.revision,
+        fields: b
+            .fields
+            .into_iter()
+            .map(|f| cu::Field {
+                name: f.name,
+                value: f.value,
+                category: category_out(f.category),
+                purposes: f.purposes,
+                basis: basis_out(f.basis),
+                source: source_out(f.source),
+                collected_at: f.collected_at,
+                verified_at: f.verified_at,
+                updated_at: f.updated_at,
+            })
+            .collect(),
+        created_at: b.created_at,
+        updated_at: b.updated_at,
+        email_bounced_at: b.email_bounced_at,
+        merged_from: b.merged_from,
+    }
+}
+
+pub fn field_change(c: dc::FieldChange) -> cu::FieldChange {
+    cu::FieldChange {
+        field: c.field,
+        previous: c.previous,
+        value: c.value,
+        reason: match c.reason {
+            dc::ChangeReason::Created => cu::ChangeReason::Created,
+            dc::ChangeReason::Rectified => cu::ChangeReason::Rectified,
+            dc::ChangeReason::Removed => cu::ChangeReason::Removed,
+            dc::ChangeReason::Merged => cu::ChangeReason::Merged,
+            dc::ChangeReason::Imported => cu::ChangeReason::Imported,
+            dc::ChangeReason::Reverified => cu::ChangeReason::Reverified,
+            dc::ChangeReason::Bounced => cu::ChangeReason::Bounced,
+        },
+        at: c.at,
+        by: actor_out(c.by),
+        from_subject: c.from_subject,
+    }
+}
+
+pub fn duplicate_pair(p: fichier_domain::duplicates::Pair) -> cu::DuplicatePair {
+    use fichier_domain::duplicates::Reason;
+    cu::DuplicatePair {
+        a: p.a,
+        b: p.b,
+        reason: match p.reason {
+            Reason::SameEmail => cu::DuplicateReason::SameEmail,
+            Reason::SamePhone => cu::DuplicateReason::SamePhone,
+            Reason::SameNamePostalCode => cu::DuplicateReason::SameNamePostalCode,
+            Reason::SimilarEmail => cu::DuplicateReason::SimilarEmail,
+        },
+        distance: p.distance,
+    }
+}
+
+pub fn review_entry(e: dc::ReviewEntry) -> cu::ReviewEntry {
+    cu::ReviewEntry {
+        subject: e.subject,
+        stale: e
+            .stale
+            .into_iter()
+            .map(|f| cu::StaleField {
+                field: f.field,
+                category: category_out(f.category),
+                since: f.since,
+                due_at: f.due_at,
+            })
+            .collect(),
+        email_bounced_at: e.email_bounced_at,
+    }
+}
+
+// ---------------------------------------------------------------- minimisation
+
+pub fn form_field(f: mi::FormField) -> dm::FormField {
+    dm::FormField {
+        name: f.name,
+        label: f.label,
+        field_type: match f.field_type {
+            mi::FieldType::Text => dm::FieldType::Text,
+            mi::FieldType::Email => dm::FieldType::Email,
+            mi::FieldType::Tel => dm::FieldType::Tel,
+            mi::FieldType::Date => dm::FieldType::Date,
+            mi::FieldType::Number => dm::FieldType::Number,
+            mi::FieldType::Password => dm::FieldType::Password,
+            mi::FieldType::Checkbox => dm::FieldType::Checkbox,
+            mi::FieldType::Select => dm::FieldType::Select,
+            mi::FieldType::Textarea => dm::FieldType::Textarea,
+            mi::FieldType::Hidden => dm::FieldType::Hidden,
+        },
+        required: f.required,
+        purposes: f.purposes,
+    }
+}
+
+pub fn record_field(f: mi::RecordField) -> dm::RecordField {
+    dm::RecordField { name: f.name, value: f.value, category: f.category.map(category), purposes: f.purposes }
+}
+
+pub fn severity_out(s: dm::Severity) -> mi::Severity {
+    match s {
+        dm::Severity::Block => mi::Severity::Block,
+        dm::Severity::Warn => mi::Severity::Warn,
+        dm::Severity::Info => mi::Severity::Info,
+    }
+}
+
+pub fn finding(f: dm::Finding) -> mi::Finding {
+    mi::Finding {
+        severity: severity_out(f.severity),
+        field: f.field,
+        rule: f.rule,
+        source: f.source,
+        message: f.message,
+        fix: f.fix,
+        kind: f.kind,
+        span: f.span.map(|s| mi::Span { start: s.start, end: s.end }),
+    }
+}
+
+// ---------------------------------------------------------------- import
+
+pub fn import_options(o: ci::ImportOptions) -> di::ImportOptions {
+    di::ImportOptions {
+        name: o.name,
+        file_sha256: o.file_sha256,
+        mapping: o
+            .mapping
+            .into_iter()
+            .map(|m| di::ColumnMapping {
+                column: m.column,
+                field: m.field,
+                category: m.category.map(category),
+                purposes: m.purposes,
+                basis: m.basis.map(basis),
+            })
+            .collect(),
+        encoding: match o.encoding {
+            ci::TextEncoding::Utf8 => di::TextEncoding::Utf8,
+            ci::TextEncoding::Latin1 => di::TextEncoding::Latin1,
+        },
+        delimiter: o.delimiter,
+        default_purposes: o.default_purposes,
+        default_basis: basis(o.default_basis),
+        source: o.source.map(source),
+    }
+}
+
+fn row_issue(i: di::RowIssue) -> ci::RowIssue {
+    ci::RowIssue { line: i.line, column: i.column, rule: i.rule, message: i.message }
+}
+
+pub fn chunk_result(r: di::ChunkResult) -> ci::ChunkResult {
+    ci::ChunkResult {
+        consumed: r.consumed,
+        offset: r.offset,
+        rows: r.rows,
+        done: r.done,
+        issues: r.issues.into_iter().map(row_issue).collect(),
+    }
+}
+
+pub fn import_report(r: di::ImportReport) -> ci::ImportReport {
+    ci::ImportReport {
+        id: r.id,
+        name: r.options.name,
+        columns: r.plan.unwrap_or_default().into_iter().map(|p| (p.column, p.field)).collect(),
+        dropped: r.dropped.into_iter().map(row_issue).collect(),
+        rows: r.rows,
+        imported: r.imported,
+        updated: r.updated,
+        unchanged: r.unchanged,
+        rejected: r.rejected,
+        redacted: r.redacted,
+        findings: r
+            .findings
+            .into_iter()
+            .map(|f| ci::RuleCount { rule: f.rule, severity: severity_out(f.severity), count: f.count })
+            .collect(),
+        issues: r.issues.into_iter().map(row_issue).collect(),
+        done: r.done,
+        started_at: r.started_at,
+        updated_at: r.updated_at,
     }
 }

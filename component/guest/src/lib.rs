@@ -21,7 +21,9 @@ mod bindings {
 }
 
 use bindings::exports::fichier::client::types as wit;
-use bindings::exports::fichier::client::{consent, ledger, maintenance, settings};
+use bindings::exports::fichier::client::{
+    consent, customer_import, customers, ledger, maintenance, minimisation, settings,
+};
 use bindings::wasi;
 
 struct Component;
@@ -141,7 +143,12 @@ impl maintenance::Guest for Component {
     fn reindex(actor: wit::Actor) -> Result<maintenance::ReindexReport, wit::Error> {
         run(
             |f| f.reindex(&convert::actor(actor)),
-            |r| maintenance::ReindexReport { subjects: r.subjects, added: r.added, removed: r.removed },
+            |r| maintenance::ReindexReport {
+                subjects: r.subjects,
+                customers: r.customers,
+                added: r.added,
+                removed: r.removed,
+            },
         )
     }
 
@@ -151,5 +158,155 @@ impl maintenance::Guest for Component {
         limit: u32,
     ) -> Result<(Vec<String>, Option<String>), wit::Error> {
         run(|f| f.list_subjects(&convert::actor(actor), cursor.as_deref(), limit), |p| p)
+    }
+}
+
+fn field_inputs(v: Vec<customers::FieldInput>) -> Vec<fichier_domain::customers::FieldInput> {
+    v.into_iter().map(convert::field_input).collect()
+}
+
+impl customers::Guest for Component {
+    fn create(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        fields: Vec<customers::FieldInput>,
+    ) -> Result<customers::Customer, wit::Error> {
+        run(
+            |f| f.create_customer(&convert::actor(actor), &convert::subject_ref(subject), &field_inputs(fields)),
+            convert::customer,
+        )
+    }
+
+    fn get(actor: wit::Actor, subject: wit::SubjectRef) -> Result<customers::Customer, wit::Error> {
+        run(|f| f.get_customer(&convert::actor(actor), &convert::subject_ref(subject)), convert::customer)
+    }
+
+    fn rectify(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        set: Vec<customers::FieldInput>,
+        remove: Vec<String>,
+    ) -> Result<customers::Customer, wit::Error> {
+        run(
+            |f| f.rectify_customer(&convert::actor(actor), &convert::subject_ref(subject), &field_inputs(set), &remove),
+            convert::customer,
+        )
+    }
+
+    fn history(actor: wit::Actor, subject: wit::SubjectRef) -> Result<Vec<customers::FieldChange>, wit::Error> {
+        run(
+            |f| f.customer_history(&convert::actor(actor), &convert::subject_ref(subject)),
+            |v| v.into_iter().map(convert::field_change).collect(),
+        )
+    }
+
+    fn delete(actor: wit::Actor, subject: wit::SubjectRef) -> Result<bool, wit::Error> {
+        run(|f| f.delete_customer(&convert::actor(actor), &convert::subject_ref(subject)), |b| b)
+    }
+
+    fn list_customers(
+        actor: wit::Actor,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<customers::CustomerPage, wit::Error> {
+        run(
+            |f| f.list_customers(&convert::actor(actor), cursor.as_deref(), limit),
+            |(v, next)| customers::CustomerPage { customers: v.into_iter().map(convert::customer).collect(), next },
+        )
+    }
+
+    fn find_duplicates(actor: wit::Actor) -> Result<Vec<customers::DuplicatePair>, wit::Error> {
+        run(|f| f.find_duplicates(&convert::actor(actor)), |v| v.into_iter().map(convert::duplicate_pair).collect())
+    }
+
+    fn merge(
+        actor: wit::Actor,
+        kept: wit::SubjectRef,
+        absorbed: wit::SubjectRef,
+    ) -> Result<customers::Customer, wit::Error> {
+        run(
+            |f| f.merge_customers(&convert::actor(actor), &convert::subject_ref(kept), &convert::subject_ref(absorbed)),
+            convert::customer,
+        )
+    }
+
+    fn review(actor: wit::Actor, cursor: Option<String>, limit: u32) -> Result<customers::ReviewPage, wit::Error> {
+        run(
+            |f| f.review_customers(&convert::actor(actor), cursor.as_deref(), limit),
+            |(entries, next, scanned)| customers::ReviewPage {
+                entries: entries.into_iter().map(convert::review_entry).collect(),
+                next,
+                scanned,
+            },
+        )
+    }
+
+    fn mark_bounced(actor: wit::Actor, subject: wit::SubjectRef) -> Result<customers::Customer, wit::Error> {
+        run(|f| f.mark_bounced(&convert::actor(actor), &convert::subject_ref(subject)), convert::customer)
+    }
+
+    fn reverify(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        fields: Vec<String>,
+    ) -> Result<customers::Customer, wit::Error> {
+        run(|f| f.reverify_customer(&convert::actor(actor), &convert::subject_ref(subject), &fields), convert::customer)
+    }
+}
+
+impl minimisation::Guest for Component {
+    fn check_form(
+        actor: wit::Actor,
+        fields: Vec<minimisation::FormField>,
+    ) -> Result<Vec<minimisation::Finding>, wit::Error> {
+        run(
+            |f| f.check_form(&convert::actor(actor), &fields.into_iter().map(convert::form_field).collect::<Vec<_>>()),
+            |v| v.into_iter().map(convert::finding).collect(),
+        )
+    }
+
+    fn check_record(
+        actor: wit::Actor,
+        fields: Vec<minimisation::RecordField>,
+    ) -> Result<Vec<minimisation::Finding>, wit::Error> {
+        run(
+            |f| {
+                f.check_record(
+                    &convert::actor(actor),
+                    &fields.into_iter().map(convert::record_field).collect::<Vec<_>>(),
+                )
+            },
+            |v| v.into_iter().map(convert::finding).collect(),
+        )
+    }
+
+    fn scan_text(actor: wit::Actor, field: String, text: String) -> Result<Vec<minimisation::Finding>, wit::Error> {
+        run(|f| f.scan_text(&convert::actor(actor), &field, &text), |v| v.into_iter().map(convert::finding).collect())
+    }
+}
+
+impl customer_import::Guest for Component {
+    fn begin(
+        actor: wit::Actor,
+        options: customer_import::ImportOptions,
+    ) -> Result<customer_import::ImportSession, wit::Error> {
+        run(
+            |f| f.import_begin(&convert::actor(actor), convert::import_options(options)),
+            |s| customer_import::ImportSession { id: s.id, offset: s.offset, done: s.done },
+        )
+    }
+
+    fn feed(
+        actor: wit::Actor,
+        session: String,
+        offset: u64,
+        data: Vec<u8>,
+        last: bool,
+    ) -> Result<customer_import::ChunkResult, wit::Error> {
+        run(|f| f.import_feed(&convert::actor(actor), &session, offset, &data, last), convert::chunk_result)
+    }
+
+    fn report(actor: wit::Actor, session: String) -> Result<customer_import::ImportReport, wit::Error> {
+        run(|f| f.import_report(&convert::actor(actor), &session), convert::import_report)
     }
 }

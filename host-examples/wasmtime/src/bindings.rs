@@ -20,7 +20,9 @@ mod generated {
 }
 
 pub use generated::exports::fichier::client::types;
-pub use generated::exports::fichier::client::{consent, ledger, maintenance, settings};
+pub use generated::exports::fichier::client::{
+    consent, customer_import, customers, ledger, maintenance, minimisation, settings,
+};
 use generated::wasi::config::store as config;
 use generated::wasi::keyvalue::{atomics, batch, store};
 pub use generated::{Library, LibraryPre};

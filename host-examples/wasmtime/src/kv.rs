@@ -5,7 +5,10 @@
 //! Compare-and-swap: every row carries a version drawn from a per-file counter that
 //! only grows; a swap commits only if the row still has the version its handle saw
 //! (or is still absent). Every write is its own transaction, acknowledged after commit
-//! (WAL, `synchronous = FULL`).
+//! (WAL, `synchronous = FULL`) — unless the host opened a batch ([`KvBackend::begin`]):
+//! then every write of every label joins one transaction per file, committed together
+//! by [`KvBackend::commit`] (bulk work such as an import chunk: one fsync per chunk, and
+//! a crash leaves the chunk wholly in or wholly out).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,6 +51,18 @@ pub trait KvBackend: Send + Sync {
     /// Write `value` if the row is still at `seen` (`None`: still absent). `Ok(false)`: lost.
     fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError>;
     fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, KvError>;
+    /// Open a batch: the writes until [`KvBackend::commit`] become durable together.
+    /// Backends without transactions accept and ignore it. A batch covers every caller
+    /// of this backend: give batched work a backend of its own.
+    fn begin(&self) -> Result<(), KvError> {
+        Ok(())
+    }
+    /// Commit the open batch (keys before data, so committed data always has its key).
+    fn commit(&self) -> Result<(), KvError> {
+        Ok(())
+    }
+    /// Abandon the open batch.
+    fn rollback(&self) {}
 }
 
 // ------------------------------------------------------------------ SQLite
@@ -112,13 +127,29 @@ impl SqliteKv {
     }
 }
 
-fn next_version(tx: &rusqlite::Transaction<'_>) -> Result<u64, KvError> {
+/// Run `f` in a transaction of its own, or inside the open batch.
+fn with_tx<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Connection) -> Result<Option<T>, KvError>,
+) -> Result<Option<T>, KvError> {
+    if !conn.is_autocommit() {
+        return f(conn);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let out = f(&tx)?;
+    if out.is_some() {
+        tx.commit()?;
+    }
+    Ok(out)
+}
+
+fn next_version(tx: &Connection) -> Result<u64, KvError> {
     let n: i64 = tx.query_row("UPDATE meta SET n = n + 1 WHERE name = 'version' RETURNING n", [], |r| r.get(0))?;
     u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into()))
 }
 
 /// Write `value` at `key` under the next version, inside `tx`.
-fn write_row(tx: &rusqlite::Transaction<'_>, key: &str, value: &[u8]) -> Result<(), KvError> {
+fn write_row(tx: &Connection, key: &str, value: &[u8]) -> Result<(), KvError> {
     let v = next_version(tx)?;
     tx.execute(
         "INSERT INTO kv (key, value, version) VALUES (?1, ?2, ?3)
@@ -145,9 +176,7 @@ impl KvBackend for SqliteKv {
 
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
         let mut conn = self.conn(label)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        write_row(&tx, key, value)?;
-        tx.commit()?;
+        with_tx(&mut conn, |tx| write_row(tx, key, value).map(Some))?;
         Ok(())
     }
 
@@ -166,33 +195,67 @@ impl KvBackend for SqliteKv {
 
     fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError> {
         let mut conn = self.conn(label)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<i64> =
-            tx.query_row("SELECT version FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
-        if current.map(|v| v as u64) != seen {
-            return Ok(false);
-        }
-        write_row(&tx, key, value)?;
-        tx.commit()?;
-        Ok(true)
+        let won = with_tx(&mut conn, |tx| {
+            let current: Option<i64> =
+                tx.query_row("SELECT version FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
+            if current.map(|v| v as u64) != seen {
+                return Ok(None);
+            }
+            write_row(tx, key, value)?;
+            Ok(Some(()))
+        })?;
+        Ok(won.is_some())
     }
 
     fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, KvError> {
         let mut conn = self.conn(label)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<Vec<u8>> =
-            tx.query_row("SELECT value FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
-        let n = match current {
-            None => 0,
-            Some(bytes) => std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|s| s.parse::<i64>().ok())
-                .ok_or_else(|| KvError::Other(format!("value of {key} is not an integer")))?,
-        };
-        let next = n.checked_add(delta).ok_or_else(|| KvError::Other("increment overflows".into()))?;
-        write_row(&tx, key, &next.to_string().into_bytes())?;
-        tx.commit()?;
-        Ok(next)
+        let next = with_tx(&mut conn, |tx| {
+            let current: Option<Vec<u8>> =
+                tx.query_row("SELECT value FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
+            let n = match current {
+                None => 0,
+                Some(bytes) => std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .ok_or_else(|| KvError::Other(format!("value of {key} is not an integer")))?,
+            };
+            let next = n.checked_add(delta).ok_or_else(|| KvError::Other("increment overflows".into()))?;
+            write_row(tx, key, &next.to_string().into_bytes())?;
+            Ok(Some(next))
+        })?;
+        next.ok_or_else(|| KvError::Other("increment wrote nothing".into()))
+    }
+
+    fn begin(&self) -> Result<(), KvError> {
+        for label in self.files.keys() {
+            let conn = self.conn(label)?;
+            if conn.is_autocommit() {
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn commit(&self) -> Result<(), KvError> {
+        // Keys first: a committed customer always finds its data key.
+        for label in ["keys", "default"].into_iter().chain(self.files.keys().map(String::as_str)) {
+            if let Ok(conn) = self.conn(label)
+                && !conn.is_autocommit()
+            {
+                conn.execute_batch("COMMIT")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rollback(&self) {
+        for label in self.files.keys() {
+            if let Ok(conn) = self.conn(label)
+                && !conn.is_autocommit()
+            {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+        }
     }
 }
 

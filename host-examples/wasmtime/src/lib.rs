@@ -8,6 +8,7 @@
 pub mod bindings;
 pub mod clock;
 pub mod dynamic;
+pub mod import;
 pub mod kv;
 pub mod master;
 pub mod runtime;

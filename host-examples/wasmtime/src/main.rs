@@ -91,6 +91,14 @@ enum Command {
     /// Show and change the policy (validity periods, minor age).
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// The customer file: read, rectify, review, duplicates and merge.
+    #[command(subcommand)]
+    Customers(CustomersCmd),
+    /// Import customers from a shop's CSV export (resumable; running it twice changes nothing).
+    Import(ImportArgs),
+    /// Minimisation checks of a form definition, a record, or a free text.
+    #[command(subcommand)]
+    Check(CheckCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
     /// List subjects (opaque ids) by page.
@@ -100,6 +108,117 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+}
+
+#[derive(Subcommand)]
+enum CustomersCmd {
+    /// Create a customer: --field name=value (repeat), each serving --purpose on --basis.
+    Create {
+        #[command(flatten)]
+        who: SubjectArgs,
+        /// A field, as name=value (well-known names: email, phone, given-name, family-name,
+        /// birth-date, address-line1, address-line2, postal-code, city, country, company,
+        /// customer-number).
+        #[arg(long = "field", required = true)]
+        fields: Vec<String>,
+        /// The declared purposes the fields serve.
+        #[arg(long = "purpose", required = true)]
+        purposes: Vec<String>,
+        #[arg(long, default_value = "contract")]
+        basis: String,
+    },
+    /// Show a customer record.
+    Get(SubjectArgs),
+    /// Rectify fields (the previous values stay in the history).
+    Rectify {
+        #[command(flatten)]
+        who: SubjectArgs,
+        #[arg(long = "field")]
+        fields: Vec<String>,
+        /// A field to remove.
+        #[arg(long = "remove")]
+        remove: Vec<String>,
+        #[arg(long = "purpose")]
+        purposes: Vec<String>,
+        #[arg(long, default_value = "contract")]
+        basis: String,
+    },
+    /// A record's history.
+    History(SubjectArgs),
+    /// Delete a record (consent receipts stay).
+    Delete(SubjectArgs),
+    /// Customers by page.
+    List {
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Pairs of records that may be one person, for review (nothing is merged).
+    Duplicates,
+    /// Merge one record into another (e-mail, s-… subject id or customer number).
+    Merge {
+        #[arg(long)]
+        keep: String,
+        #[arg(long)]
+        absorb: String,
+    },
+    /// Records to re-verify: stale fields and bounced e-mails.
+    Review {
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Record that mail to the customer bounced.
+    Bounced(SubjectArgs),
+    /// Record that the person confirmed fields now (all without --field).
+    Reverify {
+        #[command(flatten)]
+        who: SubjectArgs,
+        #[arg(long = "field")]
+        fields: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The CSV file (a WooCommerce customer export works as it is).
+    file: PathBuf,
+    /// A TOML mapping of columns to fields (see docs/import.md).
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// utf8 (default) or latin1 (Windows-1252).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// , ; or tab (default: guessed from the header).
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// The declared purposes the imported fields serve.
+    #[arg(long = "purpose")]
+    purposes: Vec<String>,
+    /// Their lawful basis (default contract).
+    #[arg(long)]
+    basis: Option<String>,
+    /// The third party the data came from, if it is not the people themselves.
+    #[arg(long)]
+    source: Option<String>,
+    /// Bytes per chunk, in KiB.
+    #[arg(long, default_value_t = 256)]
+    chunk_kib: usize,
+    /// Write the full report (every rejected row and redaction) as JSON here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum CheckCmd {
+    /// Check a form: a JSON list of {name, label, field-type, required, purposes}.
+    Form { file: PathBuf },
+    /// Check a record: a JSON list of {name, value, category, purposes}.
+    Record { file: PathBuf },
+    /// Find personal data hidden in a text file.
+    Text { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -333,13 +452,25 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     // Read every input file before opening (and perhaps creating) the store, so a typo
     // leaves nothing behind.
     let file_text = match &cli.command {
-        Command::Notice(NoticeCmd::Add { file, .. }) | Command::Policy(PolicyCmd::Set { file }) => {
+        Command::Notice(NoticeCmd::Add { file, .. })
+        | Command::Policy(PolicyCmd::Set { file })
+        | Command::Check(CheckCmd::Form { file } | CheckCmd::Record { file } | CheckCmd::Text { file }) => {
             Some(std::fs::read_to_string(file).map_err(|e| usage(format!("reading {}: {e}", file.display())))?)
         }
         _ => None,
     };
-    if let (Command::Policy(PolicyCmd::Set { file }), Some(text)) = (&cli.command, &file_text) {
+    if let (
+        Command::Policy(PolicyCmd::Set { file }) | Command::Check(CheckCmd::Form { file } | CheckCmd::Record { file }),
+        Some(text),
+    ) = (&cli.command, &file_text)
+    {
         serde_json::from_str::<Value>(text).map_err(|e| usage(format!("{}: not JSON: {e}", file.display())))?;
+    }
+    if let Command::Import(a) = &cli.command {
+        std::fs::metadata(&a.file).map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
+        if let Some(m) = &a.mapping {
+            fichier_host::import::MappingFile::read(m).map_err(|e| usage(e.to_string()))?;
+        }
     }
     let rt = runtime(cli)?;
     let actor = json!({"id": cli.actor, "role": cli.role.wit()});
@@ -442,11 +573,52 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let p = call(&rt, "settings", "set-policy", &[actor, input])?;
             Output::new(&p, format!("policy version {}", p["version"]))
         }
+        Command::Customers(c) => customers(&rt, actor, c)?,
+        Command::Import(a) => return import(cli, &rt, a),
+        Command::Check(c) => {
+            let text = file_text.unwrap_or_default();
+            let r = match c {
+                CheckCmd::Form { .. } => {
+                    let v: Value = serde_json::from_str(&text).unwrap_or_default();
+                    call(&rt, "minimisation", "check-form", &[actor, v])?
+                }
+                CheckCmd::Record { .. } => {
+                    let v: Value = serde_json::from_str(&text).unwrap_or_default();
+                    call(&rt, "minimisation", "check-record", &[actor, v])?
+                }
+                CheckCmd::Text { file } => {
+                    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    call(&rt, "minimisation", "scan-text", &[actor, json!(name), json!(text)])?
+                }
+            };
+            let blocking = r.as_array().into_iter().flatten().any(|f| f["severity"] == json!("block"));
+            let human = rows(&r, |f| {
+                let span = match &f["span"] {
+                    Value::Object(sp) => format!(" @{}..{}", sp["start"], sp["end"]),
+                    _ => String::new(),
+                };
+                format!(
+                    "{:<5} {:<20} {:<32}{} {}\n      {}\n      fix: {}",
+                    s(&f["severity"]),
+                    s(&f["field"]),
+                    s(&f["rule"]),
+                    span,
+                    s(&f["source"]),
+                    s(&f["message"]),
+                    s(&f["fix"])
+                )
+            });
+            Output::new(&r, human).print(cli.json);
+            return Ok(if blocking { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        }
         Command::Reindex => {
             let r = call(&rt, "maintenance", "reindex", &[actor])?;
             Output::new(
                 &r,
-                format!("{} subjects; {} index entries added, {} removed", r["subjects"], r["added"], r["removed"]),
+                format!(
+                    "{} subjects, {} customers; {} index entries added, {} removed",
+                    r["subjects"], r["customers"], r["added"], r["removed"]
+                ),
             )
         }
         Command::Subjects { cursor, limit } => {
@@ -528,6 +700,284 @@ fn consent(rt: &Runtime, actor: Value, c: &ConsentCmd) -> Result<Output, Failure
             s(&r["hash"])
         ),
     ))
+}
+
+/// A subject named on the command line: an e-mail, an `s-…` id, or a customer number.
+fn subject_value(v: &str) -> Value {
+    if v.contains('@') {
+        json!({"tag": "email", "val": v})
+    } else if v.starts_with("s-") && v.len() == 28 {
+        json!({"tag": "subject", "val": v})
+    } else {
+        json!({"tag": "external", "val": v})
+    }
+}
+
+/// `name=value` pairs as field inputs.
+fn field_inputs(pairs: &[String], purposes: &[String], basis: &str) -> Result<Vec<Value>, Failure> {
+    pairs
+        .iter()
+        .map(|p| {
+            let (name, value) =
+                p.split_once('=').ok_or_else(|| Failure::Host(format!("--field {p}: expected name=value")))?;
+            Ok(json!({
+                "name": name, "value": value, "category": null, "purposes": purposes, "basis": basis,
+                "source": null, "collected-at": null, "verified-at": null,
+            }))
+        })
+        .collect()
+}
+
+fn customer_text(c: &Value) -> String {
+    let mut out =
+        format!("customer {} (revision {}, created {})", s(&c["subject"]), c["revision"], s(&c["created-at"]));
+    if let Some(b) = c["email-bounced-at"].as_str() {
+        out.push_str(&format!("\n  e-mail bounced at {b}"));
+    }
+    for f in c["fields"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\n  {:<16} {:<32} [{}; {}; {}; verified {}]",
+            s(&f["name"]),
+            s(&f["value"]),
+            s(&f["category"]),
+            f["purposes"].as_array().map(|p| p.iter().map(s).collect::<Vec<_>>().join(",")).unwrap_or_default(),
+            s(&f["basis"]),
+            s(&f["verified-at"])
+        ));
+    }
+    if let Some(m) = c["merged-from"].as_array().filter(|m| !m.is_empty()) {
+        out.push_str(&format!("\n  merged from {}", m.iter().map(s).collect::<Vec<_>>().join(", ")));
+    }
+    out
+}
+
+fn customers(rt: &Runtime, actor: Value, c: &CustomersCmd) -> Result<Output, Failure> {
+    let who = |w: &SubjectArgs| w.json().map_err(Failure::Host);
+    Ok(match c {
+        CustomersCmd::Create { who: w, fields, purposes, basis } => {
+            let r = call(rt, "customers", "create", &[actor, who(w)?, json!(field_inputs(fields, purposes, basis)?)])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Get(w) => {
+            let r = call(rt, "customers", "get", &[actor, who(w)?])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Rectify { who: w, fields, remove, purposes, basis } => {
+            if !fields.is_empty() && purposes.is_empty() {
+                return Err(Failure::Host("name the purposes the new values serve with --purpose".into()));
+            }
+            let set = json!(field_inputs(fields, purposes, basis)?);
+            let r = call(rt, "customers", "rectify", &[actor, who(w)?, set, json!(remove)])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::History(w) => {
+            let h = call(rt, "customers", "history", &[actor, who(w)?])?;
+            Output::new(
+                &h,
+                rows(&h, |e| {
+                    format!(
+                        "{} {:<10} {:<16} {} -> {} by {}{}",
+                        s(&e["at"]),
+                        s(&e["reason"]),
+                        s(&e["field"]),
+                        s(&e["previous"]),
+                        s(&e["value"]),
+                        s(&e["by"]["id"]),
+                        e["from-subject"].as_str().map(|f| format!(" (from {f})")).unwrap_or_default()
+                    )
+                }),
+            )
+        }
+        CustomersCmd::Delete(w) => {
+            let r = call(rt, "customers", "delete", &[actor, who(w)?])?;
+            Output::new(&r, if r == json!(true) { "deleted" } else { "no such record (nothing to delete)" })
+        }
+        CustomersCmd::List { cursor, limit } => {
+            let r = call(rt, "customers", "list-customers", &[actor, json!(cursor), json!(limit)])?;
+            let mut human = rows(&r["customers"], customer_text);
+            if let Some(next) = r["next"].as_str() {
+                human.push_str(&format!("\n(more: --cursor {next})"));
+            }
+            Output::new(&r, human)
+        }
+        CustomersCmd::Duplicates => {
+            let r = call(rt, "customers", "find-duplicates", &[actor])?;
+            Output::new(
+                &r,
+                rows(&r, |p| {
+                    format!(
+                        "{:<22} {} {}{}",
+                        s(&p["reason"]),
+                        s(&p["a"]),
+                        s(&p["b"]),
+                        p["distance"].as_u64().map(|d| format!(" (distance {d})")).unwrap_or_default()
+                    )
+                }),
+            )
+        }
+        CustomersCmd::Merge { keep, absorb } => {
+            let r = call(rt, "customers", "merge", &[actor, subject_value(keep), subject_value(absorb)])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Review { cursor, limit } => {
+            let r = call(rt, "customers", "review", &[actor, json!(cursor), json!(limit)])?;
+            let mut human = rows(&r["entries"], |e| {
+                let fields: Vec<String> = e["stale"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|f| format!("{} (due {})", s(&f["field"]), s(&f["due-at"])))
+                    .collect();
+                let bounced =
+                    e["email-bounced-at"].as_str().map(|b| format!(" e-mail bounced {b};")).unwrap_or_default();
+                format!("{}{} {}", s(&e["subject"]), bounced, fields.join(", "))
+            });
+            if let Some(next) = r["next"].as_str() {
+                human.push_str(&format!("\n(more: --cursor {next})"));
+            }
+            Output::new(&r, human)
+        }
+        CustomersCmd::Bounced(w) => {
+            let r = call(rt, "customers", "mark-bounced", &[actor, who(w)?])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Reverify { who: w, fields } => {
+            let r = call(rt, "customers", "reverify", &[actor, who(w)?, json!(fields)])?;
+            Output::new(&r, customer_text(&r))
+        }
+    })
+}
+
+fn import(cli: &Cli, rt: &Runtime, a: &ImportArgs) -> Result<ExitCode, Failure> {
+    use fichier_host::bindings::types;
+    use fichier_host::import::{self, ImportError, ImportRequest, Progress};
+    use std::io::IsTerminal;
+    let role = match cli.role {
+        Role::Admin => types::Role::Admin,
+        Role::Dpo => types::Role::Dpo,
+        Role::Support => types::Role::Support,
+        Role::System => types::Role::System,
+        Role::Public => types::Role::Public,
+    };
+    let actor = types::Actor { id: cli.actor.clone(), role };
+    let req = ImportRequest {
+        file: a.file.clone(),
+        mapping: a.mapping.clone(),
+        encoding: a.encoding.clone(),
+        delimiter: a.delimiter.clone(),
+        purposes: a.purposes.clone(),
+        basis: a.basis.clone(),
+        source: a.source.clone(),
+        chunk: a.chunk_kib.saturating_mul(1024),
+    };
+    let terminal = std::io::stderr().is_terminal() && !cli.json;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut issues: Vec<Value> = Vec::new();
+    let mut rows_seen = 0u64;
+    let mut next_line_at = 0u64;
+    let result = import::run(rt, &actor, &req, &mut |p| match p {
+        Progress::Started { session, offset, total, done } => {
+            if done {
+                eprintln!(
+                    "this file was already imported with these options (session {session}): nothing to do; \
+                     the report is that import's"
+                );
+            } else if offset > 0 {
+                eprintln!("resuming import {session} at byte {offset} of {total}");
+            }
+            if terminal {
+                let b = indicatif::ProgressBar::new(total);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                b.set_position(offset);
+                bar = Some(b);
+            }
+        }
+        Progress::Chunk { offset, total, rows, issues: chunk_issues } => {
+            rows_seen += u64::from(rows);
+            for i in chunk_issues {
+                issues.push(json!({"line": i.line, "column": i.column, "rule": i.rule, "message": i.message}));
+            }
+            match &bar {
+                Some(b) => {
+                    b.set_position(offset);
+                    b.set_message(format!("{rows_seen} rows"));
+                }
+                None if !cli.json && (offset >= next_line_at || offset >= total) => {
+                    eprintln!("import: {offset}/{total} bytes, {rows_seen} rows");
+                    next_line_at = offset + total / 10;
+                }
+                None => {}
+            }
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(ImportError::Component(e)) => {
+            eprintln!("fichier: import stopped: {}", import::describe(&e));
+            eprintln!(
+                "fichier: every row before the failing chunk is committed; fix the file and run the same command again                  (rows already imported are recognised and left unchanged)"
+            );
+            return Ok(ExitCode::from(if import::is_input_error(&e) { 2 } else { 3 }));
+        }
+        Err(e) => {
+            return Err(Failure::Host(format!(
+                "import stopped: {e}\nrun the same command again to resume after the last committed chunk"
+            )));
+        }
+    };
+    let findings: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            json!({"rule": f.rule, "severity": match f.severity {
+                fichier_host::bindings::minimisation::Severity::Block => "block",
+                fichier_host::bindings::minimisation::Severity::Warn => "warn",
+                fichier_host::bindings::minimisation::Severity::Info => "info",
+            }, "count": f.count})
+        })
+        .collect();
+    let dropped: Vec<Value> =
+        report.dropped.iter().map(|d| json!({"column": d.column, "rule": d.rule, "message": d.message})).collect();
+    let full = json!({
+        "session": report.id, "name": report.name, "rows": report.rows, "imported": report.imported,
+        "updated": report.updated, "unchanged": report.unchanged, "rejected": report.rejected,
+        "redacted": report.redacted, "done": report.done, "dropped": dropped, "findings": findings,
+        "issues": issues, "started-at": report.started_at, "updated-at": report.updated_at,
+    });
+    if let Some(path) = &a.report {
+        std::fs::write(path, serde_json::to_vec_pretty(&full).unwrap_or_default())
+            .map_err(|e| Failure::Host(format!("writing {}: {e}", path.display())))?;
+    }
+    let mut human = format!(
+        "{}: {} rows — {} imported, {} updated (same e-mail), {} unchanged, {} rejected; {} values redacted",
+        report.name, report.rows, report.imported, report.updated, report.unchanged, report.rejected, report.redacted
+    );
+    for d in &report.dropped {
+        human.push_str(&format!("\n  dropped column {:<24} [{}] {}", d.column, d.rule, d.message));
+    }
+    for f in &findings {
+        human.push_str(&format!("\n  finding {:<32} {:<5} x{}", s(&f["rule"]), s(&f["severity"]), f["count"]));
+    }
+    for i in issues.iter().take(20) {
+        human.push_str(&format!(
+            "\n  line {:<6} {:<20} [{}] {}",
+            i["line"],
+            s(&i["column"]),
+            s(&i["rule"]),
+            s(&i["message"])
+        ));
+    }
+    if issues.len() > 20 {
+        human.push_str(&format!("\n  … {} more (--report FILE writes them all)", issues.len() - 20));
+    }
+    Output::new(&full, human).print(cli.json);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A string field, or `-` when absent.

@@ -320,6 +320,29 @@ impl Runtime {
         f(&lib, &mut store).map_err(CallError::Trap)
     }
 
+    /// Like [`Runtime::call`], with every write of the call in one batch of the key-value
+    /// backend ([`KvBackend::begin`]): committed when the call returns `Ok(Ok(_))`,
+    /// rolled back otherwise (an error or a trap leaves the store as it was).
+    pub fn call_batched<R, E>(
+        &self,
+        f: impl FnOnce(&Library, &mut Store<HostState>) -> wasmtime::Result<Result<R, E>>,
+    ) -> Result<Result<R, E>, CallError> {
+        self.kv.begin().map_err(|e| CallError::BadCall(format!("opening a batch: {e}")))?;
+        match self.call(f) {
+            Ok(Ok(r)) => {
+                if let Err(e) = self.kv.commit() {
+                    self.kv.rollback();
+                    return Err(CallError::BadCall(format!("committing the batch: {e}")));
+                }
+                Ok(Ok(r))
+            }
+            other => {
+                self.kv.rollback();
+                other
+            }
+        }
+    }
+
     /// Call `<interface>.<function>` (e.g. `consent`, `status`) with JSON arguments in
     /// parameter order; returns the JSON of the function's result. A WIT `result`
     /// comes back as `{"ok": …}` or `{"err": …}`.

@@ -1,0 +1,76 @@
+//! The minimisation checks as operations: input validation, the actor's role, and the
+//! shop's declared purposes and policy as context for [`crate::minimisation`].
+
+use crate::Fichier;
+use crate::authz::{Operation, authorize};
+use crate::error::{Error, Result};
+use crate::minimisation::{self, Context, Finding, FormField, RecordField};
+use crate::model::Actor;
+use crate::store::Store;
+use crate::validate::{self, MAX_TEXT_BYTES};
+
+/// Most fields a checked form or record may have.
+pub const MAX_CHECKED_FIELDS: usize = 200;
+
+fn count(field: &str, n: usize) -> Result<()> {
+    if n == 0 || n > MAX_CHECKED_FIELDS {
+        return Err(Error::invalid(field, "range-1-200", "check 1 to 200 fields"));
+    }
+    Ok(())
+}
+
+fn purposes(path: &str, ids: &[String]) -> Result<()> {
+    if ids.len() > 16 {
+        return Err(Error::invalid(path, "max-items", "at most 16 purposes"));
+    }
+    for (j, p) in ids.iter().enumerate() {
+        validate::purpose_id(&format!("{path}[{j}]"), p)?;
+    }
+    Ok(())
+}
+
+fn text(field: &str, value: &str) -> Result<()> {
+    if value.len() > MAX_TEXT_BYTES {
+        return Err(Error::invalid(field, "max-length", "at most 64 KiB"));
+    }
+    Ok(())
+}
+
+impl<S: Store> Fichier<'_, S> {
+    fn check_context<R>(&self, f: impl FnOnce(&Context<'_>) -> R) -> Result<R> {
+        let (declared, policy) = self.rules()?;
+        let ctx = Context { purposes: &declared, minor_age: policy.settings.minor_age(), today: self.now.date_naive() };
+        Ok(f(&ctx))
+    }
+
+    pub fn check_form(&mut self, actor: &Actor, fields: &[FormField]) -> Result<Vec<Finding>> {
+        authorize(actor, Operation::CheckMinimisation)?;
+        count("fields", fields.len())?;
+        for (i, f) in fields.iter().enumerate() {
+            validate::printable(&format!("fields[{i}].name"), &f.name, 128)?;
+            if f.label.chars().count() > 500 {
+                return Err(Error::invalid(format!("fields[{i}].label"), "max-length", "at most 500 characters"));
+            }
+            purposes(&format!("fields[{i}].purposes"), &f.purposes)?;
+        }
+        self.check_context(|ctx| minimisation::check_form(fields, ctx))
+    }
+
+    pub fn check_record(&mut self, actor: &Actor, fields: &[RecordField]) -> Result<Vec<Finding>> {
+        authorize(actor, Operation::CheckMinimisation)?;
+        count("fields", fields.len())?;
+        for (i, f) in fields.iter().enumerate() {
+            validate::printable(&format!("fields[{i}].name"), &f.name, 128)?;
+            text(&format!("fields[{i}].value"), &f.value)?;
+            purposes(&format!("fields[{i}].purposes"), &f.purposes)?;
+        }
+        self.check_context(|ctx| minimisation::check_record(fields, ctx))
+    }
+
+    pub fn scan_text(&mut self, actor: &Actor, field: &str, value: &str) -> Result<Vec<Finding>> {
+        authorize(actor, Operation::CheckMinimisation)?;
+        validate::printable("field", field, 128)?;
+        text("text", value)?;
+        Ok(minimisation::scan_text(field, value))
+    }
+}

@@ -1,0 +1,1103 @@
+//! The customer file: sealed records whose every field carries its category, purposes,
+//! lawful basis, source and dates; rectification with history; duplicates and merge;
+//! re-verification (Art. 5(1)(d)).
+//!
+//! Storage: `customer/<sid>` ([`CustomerDoc`]) is the one commit point of a customer.
+//! Its body (fields and history) is sealed under the subject's data key, bound to the
+//! subject and revision. The directory (`index/customers/<xx>`) and e-mail aliases
+//! (`alias/<sid of the e-mail>`) are derived and checked on every read.
+
+use data_encoding::BASE64;
+use serde::{Deserialize, Serialize};
+
+use crate::Fichier;
+use crate::authz::{Operation, authorize};
+use crate::crypto::DataKey;
+use crate::docs::{self, AliasDoc, CustomerDoc, CustomerState};
+use crate::duplicates;
+use crate::error::{Error, Result};
+use crate::maintenance::Directory;
+use crate::model::{Actor, DataCategory, LawfulBasis, Policy, Purpose, Source, SubjectRef};
+use crate::normalize;
+use crate::service::place;
+use crate::store::{Bucket, Store};
+use crate::time::{self, Instant};
+use crate::validate::{self, MAX_TEXT_BYTES};
+
+/// Most fields a record holds.
+pub const MAX_FIELDS: usize = 64;
+/// Most purposes a field serves.
+pub const MAX_PURPOSES: usize = 16;
+/// How many merge pointers a look-up follows.
+const MAX_HOPS: usize = 8;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldInput {
+    pub name: String,
+    pub value: String,
+    pub category: Option<DataCategory>,
+    pub purposes: Vec<String>,
+    pub basis: LawfulBasis,
+    pub source: Option<Source>,
+    pub collected_at: Option<String>,
+    pub verified_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub category: DataCategory,
+    pub purposes: Vec<String>,
+    pub basis: LawfulBasis,
+    pub source: Source,
+    pub collected_at: String,
+    pub verified_at: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeReason {
+    Created,
+    Rectified,
+    Removed,
+    Merged,
+    Imported,
+    Reverified,
+    Bounced,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct FieldChange {
+    pub field: String,
+    pub previous: Option<String>,
+    pub value: Option<String>,
+    pub reason: ChangeReason,
+    pub at: String,
+    pub by: Actor,
+    pub from_subject: Option<String>,
+}
+
+/// The sealed part of a customer record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CustomerBody {
+    pub created_at: String,
+    pub updated_at: String,
+    /// Sorted by name.
+    pub fields: Vec<Field>,
+    pub history: Vec<FieldChange>,
+    pub email_bounced_at: Option<String>,
+    pub merged_from: Vec<String>,
+}
+
+impl CustomerBody {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+    pub fn email(&self) -> Option<&str> {
+        self.field("email").map(|f| f.value.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Customer {
+    pub subject: String,
+    pub revision: u32,
+    pub body: CustomerBody,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaleField {
+    pub field: String,
+    pub category: DataCategory,
+    pub since: String,
+    pub due_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewEntry {
+    pub subject: String,
+    pub stale: Vec<StaleField>,
+    pub email_bounced_at: Option<String>,
+}
+
+/// How a well-known field is normalised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Email,
+    Phone,
+    Name,
+    BirthDate,
+    PostalCode,
+    City,
+    Country,
+    Plain,
+}
+
+/// Well-known field names: their category and normaliser.
+fn well_known(name: &str) -> Option<(DataCategory, Kind)> {
+    use DataCategory::*;
+    Some(match name {
+        "email" => (Contact, Kind::Email),
+        "phone" => (Contact, Kind::Phone),
+        "given-name" | "family-name" => (Identity, Kind::Name),
+        "birth-date" => (Identity, Kind::BirthDate),
+        "address-line1" | "address-line2" => (PostalAddress, Kind::Plain),
+        "postal-code" => (PostalAddress, Kind::PostalCode),
+        "city" => (PostalAddress, Kind::City),
+        "country" => (PostalAddress, Kind::Country),
+        "company" | "customer-number" => (Account, Kind::Plain),
+        _ => return None,
+    })
+}
+
+/// A field name: 1–64 of `a-z 0-9 -`, starting with a letter.
+pub fn field_name(field: &str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            "field-name-syntax",
+            "a field name is 1–64 of a-z, 0-9 and '-', starting with a letter",
+        ))
+    }
+}
+
+/// What validating a record's input needs to know.
+pub(crate) struct FieldRules<'p> {
+    pub purposes: &'p [Purpose],
+    pub now: Instant,
+    pub skew_seconds: u32,
+}
+
+impl FieldRules<'_> {
+    fn timestamp(&self, field: &str, value: &Option<String>) -> Result<Option<Instant>> {
+        let Some(v) = value else { return Ok(None) };
+        let t = time::parse(field, v)?;
+        if t > self.now + chrono::Duration::seconds(i64::from(self.skew_seconds)) {
+            return Err(Error::invalid(field, "not-in-future", "must not be in the future"));
+        }
+        Ok(Some(t))
+    }
+
+    /// Validate and normalise one input field. `country` is the record's country after
+    /// the change (postal codes and communes follow La Poste's rules for France).
+    pub fn field(&self, path: &str, input: &FieldInput, country: Option<&str>) -> Result<Field> {
+        field_name(&format!("{path}.name"), &input.name)?;
+        let known = well_known(&input.name);
+        let category = match (known, input.category) {
+            (Some((implied, _)), Some(given)) if given != implied => {
+                return Err(Error::invalid(
+                    format!("{path}.category"),
+                    "category-matches-field",
+                    format!("{} is {} data", input.name, implied.as_str()),
+                ));
+            }
+            (Some((implied, _)), _) => implied,
+            (None, Some(given)) => given,
+            (None, None) => {
+                return Err(Error::invalid(
+                    format!("{path}.category"),
+                    "category-required",
+                    "a field that is not well-known needs a category",
+                ));
+            }
+        };
+        let vpath = format!("{path}.value");
+        if input.value.len() > MAX_TEXT_BYTES {
+            return Err(Error::invalid(vpath, "max-length", "a value has at most 64 KiB"));
+        }
+        if input.value.trim().is_empty() {
+            return Err(Error::invalid(vpath, "non-empty", "a value must not be empty (remove the field instead)"));
+        }
+        let france = country.is_none_or(|c| c == "FR");
+        let value = match known.map_or(Kind::Plain, |(_, k)| k) {
+            Kind::Email => normalize::email(&vpath, &input.value)?,
+            Kind::Phone => normalize::phone(&vpath, &input.value)?,
+            Kind::Name => normalize::name(&vpath, &input.value)?,
+            Kind::BirthDate => birth_date(&vpath, &input.value, self.now)?,
+            Kind::PostalCode if france => normalize::postal_code_fr(&vpath, &input.value)?,
+            Kind::City if france => normalize::commune(&vpath, &input.value)?,
+            Kind::Country => normalize::country(&vpath, &input.value)?,
+            Kind::PostalCode | Kind::City | Kind::Plain => {
+                if input.value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                    return Err(Error::invalid(vpath, "printable", "must not contain control characters"));
+                }
+                input.value.trim().to_string()
+            }
+        };
+        if input.purposes.is_empty() || input.purposes.len() > MAX_PURPOSES {
+            return Err(Error::invalid(
+                format!("{path}.purposes"),
+                "range-1-16",
+                "a field serves 1 to 16 declared purposes (minimisation: no purpose, no field)",
+            ));
+        }
+        let mut purposes = Vec::with_capacity(input.purposes.len());
+        for (j, p) in input.purposes.iter().enumerate() {
+            let ppath = format!("{path}.purposes[{j}]");
+            validate::purpose_id(&ppath, p)?;
+            if !self.purposes.iter().any(|d| &d.id == p) {
+                return Err(Error::not_found(ppath, "declared-purpose", format!("no purpose {p} is declared")));
+            }
+            if !purposes.contains(p) {
+                purposes.push(p.clone());
+            }
+        }
+        purposes.sort();
+        let source = match &input.source {
+            None | Some(Source::Person) => Source::Person,
+            Some(Source::ThirdParty(name)) => {
+                validate::printable(&format!("{path}.source"), name, 200)?;
+                Source::ThirdParty(name.trim().to_string())
+            }
+        };
+        let now = time::format(self.now);
+        let collected = self.timestamp(&format!("{path}.collected-at"), &input.collected_at)?;
+        let verified = self.timestamp(&format!("{path}.verified-at"), &input.verified_at)?;
+        if let (Some(c), Some(v)) = (collected, verified)
+            && v < c
+        {
+            return Err(Error::invalid(
+                format!("{path}.verified-at"),
+                "verified-after-collected",
+                "a value cannot be verified before it was collected",
+            ));
+        }
+        Ok(Field {
+            name: input.name.clone(),
+            value,
+            category,
+            purposes,
+            basis: input.basis,
+            source,
+            collected_at: collected.map_or_else(|| now.clone(), time::format),
+            verified_at: verified.map(time::format),
+            updated_at: now,
+        })
+    }
+
+    /// Validate a whole set of inputs against the record they change.
+    pub fn fields(&self, path: &str, inputs: &[FieldInput], existing: &[Field]) -> Result<Vec<Field>> {
+        if inputs.len() > MAX_FIELDS {
+            return Err(Error::invalid(path, "max-items", format!("at most {MAX_FIELDS} fields")));
+        }
+        let country_input = inputs.iter().position(|f| f.name == "country");
+        let country = match country_input {
+            Some(i) => Some(normalize::country(&format!("{path}[{i}].value"), &inputs[i].value)?),
+            None => existing.iter().find(|f| f.name == "country").map(|f| f.value.clone()),
+        };
+        let mut out: Vec<Field> = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            if inputs[..i].iter().any(|o| o.name == input.name) {
+                return Err(Error::invalid(format!("{p}.name"), "unique", "a field appears once"));
+            }
+            out.push(self.field(&p, input, country.as_deref())?);
+        }
+        Ok(out)
+    }
+}
+
+/// `YYYY-MM-DD`, a real date, not in the future.
+fn birth_date(field: &str, raw: &str, now: Instant) -> Result<String> {
+    let d = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::invalid(field, "date-syntax", "a date of birth is YYYY-MM-DD"))?;
+    if d > now.date_naive() {
+        return Err(Error::invalid(field, "not-in-future", "a date of birth is not in the future"));
+    }
+    Ok(d.format("%Y-%m-%d").to_string())
+}
+
+/// Apply `set` and `remove` to `body`, recording each change. Returns whether anything changed.
+pub(crate) fn apply(
+    body: &mut CustomerBody,
+    set: &[Field],
+    remove: &[String],
+    reason: ChangeReason,
+    by: &Actor,
+    now: &str,
+) -> bool {
+    let mut changed = false;
+    for f in set {
+        match body.fields.iter_mut().find(|e| e.name == f.name) {
+            Some(existing) => {
+                let same_value = existing.value == f.value;
+                let same_meta = existing.category == f.category
+                    && existing.purposes == f.purposes
+                    && existing.basis == f.basis
+                    && existing.source == f.source;
+                if same_value && same_meta {
+                    continue;
+                }
+                if !same_value {
+                    body.history.push(FieldChange {
+                        field: f.name.clone(),
+                        previous: Some(existing.value.clone()),
+                        value: Some(f.value.clone()),
+                        reason,
+                        at: now.to_string(),
+                        by: by.clone(),
+                        from_subject: None,
+                    });
+                    if f.name == "email" {
+                        body.email_bounced_at = None;
+                    }
+                    existing.value = f.value.clone();
+                    existing.collected_at = f.collected_at.clone();
+                    existing.verified_at = f.verified_at.clone();
+                    existing.updated_at = now.to_string();
+                }
+                existing.category = f.category;
+                existing.purposes = f.purposes.clone();
+                existing.basis = f.basis;
+                existing.source = f.source.clone();
+                changed = true;
+            }
+            None => {
+                body.history.push(FieldChange {
+                    field: f.name.clone(),
+                    previous: None,
+                    value: Some(f.value.clone()),
+                    reason,
+                    at: now.to_string(),
+                    by: by.clone(),
+                    from_subject: None,
+                });
+                body.fields.push(f.clone());
+                changed = true;
+            }
+        }
+    }
+    for name in remove {
+        if let Some(i) = body.fields.iter().position(|e| &e.name == name) {
+            let old = body.fields.remove(i);
+            body.history.push(FieldChange {
+                field: old.name,
+                previous: Some(old.value),
+                value: None,
+                reason: ChangeReason::Removed,
+                at: now.to_string(),
+                by: by.clone(),
+                from_subject: None,
+            });
+            if name == "email" {
+                body.email_bounced_at = None;
+            }
+            changed = true;
+        }
+    }
+    if changed {
+        body.fields.sort_by(|a, b| a.name.cmp(&b.name));
+        body.updated_at = now.to_string();
+    }
+    changed
+}
+
+fn sealed_context(sid: &str, revision: u32) -> String {
+    format!("customer/{sid}/{revision}")
+}
+
+/// A customer as loaded: where it is and what it holds.
+pub(crate) struct Loaded {
+    pub sid: String,
+    pub doc: CustomerDoc,
+    pub body: CustomerBody,
+}
+
+impl<S: Store> Fichier<'_, S> {
+    // ------------------------------------------------------------ sealing
+
+    pub(crate) fn open_customer(&mut self, sid: &str, doc: &CustomerDoc) -> Result<CustomerBody> {
+        let key = docs::customer_key(sid);
+        let sealed = doc.sealed.as_deref().ok_or_else(|| {
+            Error::corrupted(place(Bucket::Data, &key), "sealed-present", "an active record has no sealed body")
+        })?;
+        let dek = self.data_key(sid, false)?.ok_or_else(|| {
+            Error::corrupted(
+                place(Bucket::Keys, &docs::dek_key(sid)),
+                "key-present",
+                "the subject's data key is missing",
+            )
+        })?;
+        open_body(&dek, sid, &key, doc.revision, sealed)
+    }
+
+    pub(crate) fn seal_customer(
+        &mut self,
+        sid: &str,
+        revision: u32,
+        body: &CustomerBody,
+        dek: &DataKey,
+    ) -> CustomerDoc {
+        let plain = serde_json::to_vec(body).unwrap_or_else(|_| unreachable!("customer bodies serialise"));
+        let sealed = BASE64.encode(&dek.seal(&sealed_context(sid, revision), sid, &plain, self.entropy));
+        CustomerDoc { subject: sid.to_string(), revision, state: CustomerState::Active, sealed: Some(sealed) }
+    }
+
+    fn customer_doc(&self, sid: &str) -> Result<Option<CustomerDoc>> {
+        let doc: Option<CustomerDoc> = self.get_doc(Bucket::Data, &docs::customer_key(sid))?;
+        if let Some(d) = &doc
+            && d.subject != sid
+        {
+            return Err(Error::corrupted(
+                place(Bucket::Data, &docs::customer_key(sid)),
+                "subject-matches",
+                "the record belongs to another subject",
+            ));
+        }
+        Ok(doc)
+    }
+
+    /// The active customer at `sid`, following merge pointers.
+    fn load_at(&mut self, sid: &str) -> Result<Option<Loaded>> {
+        Ok(self.load_following(sid)?.map(|(l, _)| l))
+    }
+
+    /// The active customer at `sid`, following merge pointers; `true` if it followed one.
+    fn load_following(&mut self, sid: &str) -> Result<Option<(Loaded, bool)>> {
+        let start = sid.to_string();
+        let mut sid = sid.to_string();
+        for _ in 0..MAX_HOPS {
+            let Some(doc) = self.customer_doc(&sid)? else { return Ok(None) };
+            match &doc.state {
+                CustomerState::Active => {
+                    let body = self.open_customer(&sid, &doc)?;
+                    let followed = sid != start;
+                    return Ok(Some((Loaded { sid, doc, body }, followed)));
+                }
+                CustomerState::Deleted => return Ok(None),
+                CustomerState::MergedInto(next) => sid = next.clone(),
+            }
+        }
+        Err(Error::corrupted(place(Bucket::Data, &docs::customer_key(&sid)), "merge-chain", "too many merge pointers"))
+    }
+
+    /// The customer a reference designates, if any (an e-mail also finds a record
+    /// whose `email` field it became by rectification).
+    pub(crate) fn find_customer(&mut self, field: &str, r: &SubjectRef) -> Result<Option<Loaded>> {
+        let sid = self.subject_id(field, r)?;
+        let email = match r {
+            SubjectRef::Email(e) => Some(normalize::email(&format!("{field}.email"), e)?),
+            _ => None,
+        };
+        if let Some((found, followed)) = self.load_following(&sid)? {
+            // A record merged away leads to the one that absorbed it; otherwise an
+            // e-mail must still be the record's own.
+            match &email {
+                Some(e) if !followed && found.body.email() != Some(e.as_str()) => {}
+                _ => return Ok(Some(found)),
+            }
+        }
+        let Some(e) = email else { return Ok(None) };
+        let Some(alias) = self.get_doc::<AliasDoc>(Bucket::Data, &docs::alias_key(&sid))? else { return Ok(None) };
+        if crate::service::check_subject_id("alias", &alias.subject).is_err() {
+            return Ok(None);
+        }
+        Ok(self.load_at(&alias.subject)?.filter(|l| l.body.email() == Some(e.as_str())))
+    }
+
+    fn require_customer(&mut self, field: &str, r: &SubjectRef) -> Result<Loaded> {
+        self.check_master_key(false)?;
+        self.find_customer(field, r)?
+            .ok_or_else(|| Error::not_found(field, "customer-exists", "no customer record for this subject"))
+    }
+
+    /// Which active customer holds `email` (normalised), if any.
+    fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
+        Ok(self.find_customer("email", &SubjectRef::Email(email.to_string()))?.map(|l| l.sid))
+    }
+
+    pub(crate) fn rules(&self) -> Result<(Vec<Purpose>, Policy)> {
+        Ok((self.purposes()?, self.current_policy()?))
+    }
+
+    /// After a commit: directory entry and e-mail alias (derived, best effort; reindex repairs).
+    fn after_commit(&mut self, sid: &str, body: &CustomerBody) {
+        let _ = self.index_in(Directory::Customers, sid);
+        if let Some(email) = body.email()
+            && let Ok(esid) = self.subject_id("email", &SubjectRef::Email(email.to_string()))
+            && esid != sid
+        {
+            let _ = self.set_alias(&esid, sid);
+        }
+    }
+
+    pub(crate) fn set_alias(&mut self, esid: &str, sid: &str) -> Result<()> {
+        let target = sid.to_string();
+        self.update::<AliasDoc, ()>(
+            Bucket::Data,
+            &docs::alias_key(esid),
+            |_, current| match current {
+                Some(a) if a.subject == target => Ok(None),
+                _ => Ok(Some((AliasDoc { subject: target.clone() }, ()))),
+            },
+            || (),
+        )
+    }
+
+    /// Write a new revision of `sid` holding `body`, if the record is still at `seen`.
+    /// Returns the committed customer.
+    fn commit_customer(&mut self, sid: &str, seen: Option<u32>, body: CustomerBody, dek: &DataKey) -> Result<Customer> {
+        let key = docs::customer_key(sid);
+        let sid_owned = sid.to_string();
+        let result = self.update::<CustomerDoc, Customer>(
+            Bucket::Data,
+            &key,
+            |this, current| {
+                let current_rev = current.as_ref().map(|d| d.revision);
+                let active = current.as_ref().is_some_and(|d| d.state == CustomerState::Active);
+                if active != seen.is_some() || (active && current_rev != seen) {
+                    return Err(Error::conflict(
+                        place(Bucket::Data, &docs::customer_key(&sid_owned)),
+                        "revision",
+                        "the record changed during the call; read it again",
+                    ));
+                }
+                if let Some(CustomerState::MergedInto(into)) = current.as_ref().map(|d| &d.state) {
+                    return Err(Error::conflict(
+                        "subject",
+                        "customer-merged",
+                        format!("this record was merged into {into}"),
+                    ));
+                }
+                let revision = current_rev.unwrap_or(0) + 1;
+                let doc = this.seal_customer(&sid_owned, revision, &body, dek);
+                Ok(Some((doc, Customer { subject: sid_owned.clone(), revision, body: body.clone() })))
+            },
+            || unreachable!("commit always writes"),
+        )?;
+        self.after_commit(sid, &result.body);
+        Ok(result)
+    }
+
+    // ------------------------------------------------------------ API
+
+    pub fn create_customer(&mut self, actor: &Actor, subject: &SubjectRef, inputs: &[FieldInput]) -> Result<Customer> {
+        authorize(actor, Operation::WriteCustomer)?;
+        let sid = self.subject_id("subject", subject)?;
+        if inputs.is_empty() {
+            return Err(Error::invalid("fields", "non-empty", "a customer has at least one field"));
+        }
+        let (purposes, policy) = self.rules()?;
+        let rules =
+            FieldRules { purposes: &purposes, now: self.now, skew_seconds: policy.settings.max_future_skew_seconds };
+        let fields = rules.fields("fields", inputs, &[])?;
+        let email = fields.iter().find(|f| f.name == "email").map(|f| f.value.clone());
+        if let SubjectRef::Email(e) = subject {
+            let e = normalize::email("subject.email", e)?;
+            if email.as_deref() != Some(e.as_str()) {
+                return Err(Error::invalid(
+                    "fields",
+                    "email-matches-subject",
+                    "a customer named by e-mail has that address as its email field",
+                ));
+            }
+        }
+        self.check_master_key(true)?;
+        if let Some(e) = &email
+            && let Some(owner) = self.email_owner(e)?
+        {
+            return Err(Error::conflict(
+                "fields.email",
+                if owner == sid { "customer-exists" } else { "email-taken" },
+                format!("the customer {owner} already has this e-mail address"),
+            ));
+        }
+        if let Some(doc) = self.customer_doc(&sid)? {
+            match doc.state {
+                CustomerState::Active => {
+                    return Err(Error::conflict("subject", "customer-exists", "this customer already has a record"));
+                }
+                CustomerState::MergedInto(into) => {
+                    return Err(Error::conflict(
+                        "subject",
+                        "customer-merged",
+                        format!("this record was merged into {into}"),
+                    ));
+                }
+                CustomerState::Deleted => {}
+            }
+        }
+        let now = time::format(self.now);
+        let mut body = CustomerBody {
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            fields: Vec::new(),
+            history: Vec::new(),
+            email_bounced_at: None,
+            merged_from: Vec::new(),
+        };
+        apply(&mut body, &fields, &[], ChangeReason::Created, actor, &now);
+        let dek = self.data_key(&sid, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
+        self.commit_customer(&sid, None, body, &dek)
+    }
+
+    pub fn get_customer(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
+        authorize(actor, Operation::ReadCustomer)?;
+        let l = self.require_customer("subject", subject)?;
+        Ok(Customer { subject: l.sid, revision: l.doc.revision, body: l.body })
+    }
+
+    pub fn customer_history(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<FieldChange>> {
+        authorize(actor, Operation::ReadCustomer)?;
+        Ok(self.require_customer("subject", subject)?.body.history)
+    }
+
+    /// Change a loaded customer with `change`; writes only if it reports a change.
+    fn change_customer(
+        &mut self,
+        subject: &SubjectRef,
+        mut change: impl FnMut(&mut Self, &mut CustomerBody) -> Result<bool>,
+    ) -> Result<Customer> {
+        for _ in 0..crate::service::CAS_ATTEMPTS {
+            let l = self.require_customer("subject", subject)?;
+            let mut body = l.body.clone();
+            if !change(self, &mut body)? {
+                return Ok(Customer { subject: l.sid, revision: l.doc.revision, body: l.body });
+            }
+            let dek = self.data_key(&l.sid, false)?.ok_or_else(|| {
+                Error::corrupted(
+                    place(Bucket::Keys, &docs::dek_key(&l.sid)),
+                    "key-present",
+                    "the subject's data key is missing",
+                )
+            })?;
+            match self.commit_customer(&l.sid, Some(l.doc.revision), body, &dek) {
+                Err(Error::Conflict(e)) if e.rule == "revision" => continue,
+                other => return other,
+            }
+        }
+        Err(Error::conflict("subject", "compare-and-swap", "the record keeps changing; retry later"))
+    }
+
+    pub fn rectify_customer(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+        set: &[FieldInput],
+        remove: &[String],
+    ) -> Result<Customer> {
+        authorize(actor, Operation::WriteCustomer)?;
+        for (i, name) in remove.iter().enumerate() {
+            field_name(&format!("remove[{i}]"), name)?;
+            if set.iter().any(|f| &f.name == name) {
+                return Err(Error::invalid(
+                    format!("remove[{i}]"),
+                    "set-or-remove",
+                    "a field is set or removed, not both",
+                ));
+            }
+        }
+        let (purposes, policy) = self.rules()?;
+        let rules =
+            FieldRules { purposes: &purposes, now: self.now, skew_seconds: policy.settings.max_future_skew_seconds };
+        let now = time::format(self.now);
+        self.change_customer(subject, |this, body| {
+            let fields = rules.fields("set", set, &body.fields)?;
+            for (i, name) in remove.iter().enumerate() {
+                if body.field(name).is_none() {
+                    return Err(Error::not_found(
+                        format!("remove[{i}]"),
+                        "field-exists",
+                        "the record has no such field",
+                    ));
+                }
+            }
+            if let Some(e) = fields.iter().find(|f| f.name == "email")
+                && body.email() != Some(e.value.as_str())
+                && this.email_owner(&e.value)?.is_some()
+            {
+                return Err(Error::conflict("set.email", "email-taken", "another customer has this e-mail address"));
+            }
+            Ok(apply(body, &fields, remove, ChangeReason::Rectified, actor, &now))
+        })
+    }
+
+    pub fn delete_customer(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<bool> {
+        authorize(actor, Operation::DeleteCustomer)?;
+        self.check_master_key(false)?;
+        let Some(l) = self.find_customer("subject", subject)? else { return Ok(false) };
+        let sid = l.sid.clone();
+        let deleted = self.update::<CustomerDoc, bool>(
+            Bucket::Data,
+            &docs::customer_key(&sid),
+            |_, current| match current {
+                Some(d) if d.state == CustomerState::Active => Ok(Some((
+                    CustomerDoc {
+                        subject: d.subject,
+                        revision: d.revision + 1,
+                        state: CustomerState::Deleted,
+                        sealed: None,
+                    },
+                    true,
+                ))),
+                _ => Ok(None),
+            },
+            || false,
+        )?;
+        if deleted {
+            let _ = self.unindex_in(Directory::Customers, &sid);
+        }
+        Ok(deleted)
+    }
+
+    /// Every active customer id in the directory, sorted.
+    pub(crate) fn customer_ids(&self) -> Result<Vec<String>> {
+        self.indexed_in(Directory::Customers)
+    }
+
+    /// Load several customers (skipping any no longer active).
+    fn load_many(&mut self, sids: &[String]) -> Result<Vec<Loaded>> {
+        let mut out = Vec::with_capacity(sids.len());
+        for sid in sids {
+            if let Some(doc) = self.customer_doc(sid)?
+                && doc.state == CustomerState::Active
+            {
+                let body = self.open_customer(sid, &doc)?;
+                out.push(Loaded { sid: sid.clone(), doc, body });
+            }
+        }
+        Ok(out)
+    }
+
+    fn page(&mut self, cursor: Option<&str>, limit: u32) -> Result<(Vec<Loaded>, Option<String>)> {
+        if !(1..=1000).contains(&limit) {
+            return Err(Error::invalid("limit", "range-1-1000", "a page holds 1 to 1000 records"));
+        }
+        if let Some(c) = cursor {
+            crate::service::check_subject_id("cursor", c)?;
+        }
+        self.check_master_key(false)?;
+        let all = self.customer_ids()?;
+        let start = cursor.map_or(0, |c| all.partition_point(|s| s.as_str() <= c));
+        let ids: Vec<String> = all[start..].iter().take(limit as usize).cloned().collect();
+        let next = if start + ids.len() < all.len() { ids.last().cloned() } else { None };
+        Ok((self.load_many(&ids)?, next))
+    }
+
+    pub fn list_customers(
+        &mut self,
+        actor: &Actor,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<Customer>, Option<String>)> {
+        authorize(actor, Operation::ListCustomers)?;
+        let (loaded, next) = self.page(cursor, limit)?;
+        Ok((
+            loaded.into_iter().map(|l| Customer { subject: l.sid, revision: l.doc.revision, body: l.body }).collect(),
+            next,
+        ))
+    }
+
+    pub fn find_duplicates(&mut self, actor: &Actor) -> Result<Vec<duplicates::Pair>> {
+        authorize(actor, Operation::FindDuplicates)?;
+        self.check_master_key(false)?;
+        let ids = self.customer_ids()?;
+        let mut candidates = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(256) {
+            for l in self.load_many(chunk)? {
+                let get = |n: &str| l.body.field(n).map(|f| f.value.clone());
+                candidates.push(duplicates::Candidate {
+                    subject: l.sid.clone(),
+                    email: get("email"),
+                    phone: get("phone"),
+                    given_name: get("given-name"),
+                    family_name: get("family-name"),
+                    postal_code: get("postal-code"),
+                });
+            }
+        }
+        Ok(duplicates::find(&candidates))
+    }
+
+    pub fn merge_customers(&mut self, actor: &Actor, kept: &SubjectRef, absorbed: &SubjectRef) -> Result<Customer> {
+        authorize(actor, Operation::MergeCustomers)?;
+        self.check_master_key(false)?;
+        let absorbed_sid = self.subject_id("absorbed", absorbed)?;
+        let keep = self.require_customer("kept", kept)?;
+        // Already merged (perhaps interrupted before the pointer was written): finish.
+        let gone = match self.customer_doc(&absorbed_sid)? {
+            Some(d) if d.state == CustomerState::Active => {
+                if absorbed_sid == keep.sid {
+                    return Err(Error::invalid("absorbed", "distinct", "a record cannot absorb itself"));
+                }
+                Some(self.open_customer(&absorbed_sid, &d)?)
+            }
+            _ if keep.body.merged_from.contains(&absorbed_sid) => None,
+            _ => return Err(Error::not_found("absorbed", "customer-exists", "no customer record for this subject")),
+        };
+        let now = time::format(self.now);
+        let merged = match gone {
+            None => Customer { subject: keep.sid.clone(), revision: keep.doc.revision, body: keep.body.clone() },
+            Some(other) => {
+                let kept_ref = SubjectRef::Subject(keep.sid.clone());
+                let from = absorbed_sid.clone();
+                self.change_customer(&kept_ref, |_, body| {
+                    if body.merged_from.contains(&from) {
+                        return Ok(false);
+                    }
+                    merge_into(body, &other, &from, actor, &now);
+                    Ok(true)
+                })?
+            }
+        };
+        // Second step: the absorbed record becomes a pointer (idempotent).
+        let into = merged.subject.clone();
+        let pointed = self.update::<CustomerDoc, bool>(
+            Bucket::Data,
+            &docs::customer_key(&absorbed_sid),
+            |_, current| match current {
+                Some(d) if d.state == CustomerState::Active => Ok(Some((
+                    CustomerDoc {
+                        subject: d.subject,
+                        revision: d.revision + 1,
+                        state: CustomerState::MergedInto(into.clone()),
+                        sealed: None,
+                    },
+                    true,
+                ))),
+                _ => Ok(None),
+            },
+            || false,
+        )?;
+        if pointed {
+            let _ = self.unindex_in(Directory::Customers, &absorbed_sid);
+        }
+        Ok(merged)
+    }
+
+    pub fn review_customers(
+        &mut self,
+        actor: &Actor,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<ReviewEntry>, Option<String>, u32)> {
+        authorize(actor, Operation::ReadCustomer)?;
+        let policy = self.current_policy()?;
+        let (loaded, next) = self.page(cursor, limit)?;
+        let scanned = loaded.len() as u32;
+        let now = self.now;
+        let entries = loaded
+            .into_iter()
+            .filter_map(|l| {
+                let stale = stale_fields(&l.body, &policy, now);
+                (!stale.is_empty() || l.body.email_bounced_at.is_some()).then_some(ReviewEntry {
+                    subject: l.sid,
+                    stale,
+                    email_bounced_at: l.body.email_bounced_at,
+                })
+            })
+            .collect();
+        Ok((entries, next, scanned))
+    }
+
+    pub fn mark_bounced(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
+        authorize(actor, Operation::WriteCustomer)?;
+        let now = time::format(self.now);
+        self.change_customer(subject, |_, body| {
+            let Some(email) = body.email().map(str::to_string) else {
+                return Err(Error::invalid("subject", "has-email", "the record has no email field"));
+            };
+            if body.email_bounced_at.is_some() {
+                return Ok(false);
+            }
+            body.email_bounced_at = Some(now.clone());
+            body.history.push(FieldChange {
+                field: "email".into(),
+                previous: Some(email.clone()),
+                value: Some(email),
+                reason: ChangeReason::Bounced,
+                at: now.clone(),
+                by: actor.clone(),
+                from_subject: None,
+            });
+            body.updated_at = now.clone();
+            Ok(true)
+        })
+    }
+
+    pub fn reverify_customer(&mut self, actor: &Actor, subject: &SubjectRef, names: &[String]) -> Result<Customer> {
+        authorize(actor, Operation::WriteCustomer)?;
+        for (i, n) in names.iter().enumerate() {
+            field_name(&format!("fields[{i}]"), n)?;
+        }
+        let now = time::format(self.now);
+        self.change_customer(subject, |_, body| {
+            for (i, n) in names.iter().enumerate() {
+                if body.field(n).is_none() {
+                    return Err(Error::not_found(
+                        format!("fields[{i}]"),
+                        "field-exists",
+                        "the record has no such field",
+                    ));
+                }
+            }
+            let mut touched = Vec::new();
+            for f in body.fields.iter_mut() {
+                if names.is_empty() || names.contains(&f.name) {
+                    f.verified_at = Some(now.clone());
+                    touched.push((f.name.clone(), f.value.clone()));
+                }
+            }
+            for (name, value) in touched {
+                if name == "email" {
+                    body.email_bounced_at = None;
+                }
+                body.history.push(FieldChange {
+                    field: name,
+                    previous: Some(value.clone()),
+                    value: Some(value),
+                    reason: ChangeReason::Reverified,
+                    at: now.clone(),
+                    by: actor.clone(),
+                    from_subject: None,
+                });
+            }
+            body.updated_at = now.clone();
+            Ok(true)
+        })
+    }
+
+    // ------------------------------------------------------------ import support
+
+    /// Create or update the customer at `sid` with `fields` (already validated);
+    /// nothing is written when the record already holds exactly these values.
+    pub(crate) fn upsert_customer(&mut self, sid: &str, fields: &[Field], actor: &Actor) -> Result<Outcome> {
+        for _ in 0..crate::service::CAS_ATTEMPTS {
+            let now = time::format(self.now);
+            let current = self.load_at(sid)?;
+            let (mut body, seen, target) = match current {
+                Some(l) => (l.body, Some(l.doc.revision), l.sid),
+                None => (
+                    CustomerBody {
+                        created_at: now.clone(),
+                        updated_at: now.clone(),
+                        fields: Vec::new(),
+                        history: Vec::new(),
+                        email_bounced_at: None,
+                        merged_from: Vec::new(),
+                    },
+                    None,
+                    sid.to_string(),
+                ),
+            };
+            // Re-importing must change nothing: keep the dates a record already has.
+            let fields: Vec<Field> = fields
+                .iter()
+                .map(|f| match body.field(&f.name) {
+                    Some(e) if e.value == f.value => Field {
+                        collected_at: e.collected_at.clone(),
+                        verified_at: e.verified_at.clone(),
+                        updated_at: e.updated_at.clone(),
+                        ..f.clone()
+                    },
+                    _ => f.clone(),
+                })
+                .collect();
+            if !apply(&mut body, &fields, &[], ChangeReason::Imported, actor, &now) {
+                return Ok(Outcome::Unchanged);
+            }
+            let dek = self.data_key(&target, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
+            match self.commit_customer(&target, seen, body, &dek) {
+                Ok(_) => return Ok(if seen.is_some() { Outcome::Updated } else { Outcome::Created }),
+                Err(Error::Conflict(e)) if e.rule == "revision" => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::conflict("subject", "compare-and-swap", "the record keeps changing; retry later"))
+    }
+}
+
+fn open_body(dek: &DataKey, sid: &str, key: &str, revision: u32, sealed: &str) -> Result<CustomerBody> {
+    let bytes = BASE64
+        .decode(sealed.as_bytes())
+        .map_err(|_| Error::corrupted(place(Bucket::Data, key), "decodes", "the sealed record is not base64"))?;
+    let plain = dek.open(&sealed_context(sid, revision), sid, &bytes).ok_or_else(|| {
+        Error::corrupted(place(Bucket::Data, key), "aead-authentic", "the customer record fails authentication")
+    })?;
+    serde_json::from_slice(&plain)
+        .map_err(|e| Error::corrupted(place(Bucket::Data, key), "decodes", format!("sealed record: {e}")))
+}
+
+/// Fold `other` (the absorbed record) into `body`.
+fn merge_into(body: &mut CustomerBody, other: &CustomerBody, from: &str, by: &Actor, now: &str) {
+    for mut change in other.history.clone() {
+        change.from_subject = Some(change.from_subject.unwrap_or_else(|| from.to_string()));
+        body.history.push(change);
+    }
+    for f in &other.fields {
+        let previous = body.field(&f.name).map(|e| e.value.clone());
+        match previous {
+            None => {
+                body.fields.push(f.clone());
+                body.history.push(FieldChange {
+                    field: f.name.clone(),
+                    previous: None,
+                    value: Some(f.value.clone()),
+                    reason: ChangeReason::Merged,
+                    at: now.to_string(),
+                    by: by.clone(),
+                    from_subject: Some(from.to_string()),
+                });
+            }
+            Some(mine) if mine != f.value => {
+                // The kept value stays; the other one is kept in the history.
+                body.history.push(FieldChange {
+                    field: f.name.clone(),
+                    previous: Some(f.value.clone()),
+                    value: Some(mine),
+                    reason: ChangeReason::Merged,
+                    at: now.to_string(),
+                    by: by.clone(),
+                    from_subject: Some(from.to_string()),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    body.merged_from.push(from.to_string());
+    for m in &other.merged_from {
+        if !body.merged_from.contains(m) {
+            body.merged_from.push(m.clone());
+        }
+    }
+    body.fields.sort_by(|a, b| a.name.cmp(&b.name));
+    body.updated_at = now.to_string();
+}
+
+/// Fields past their re-verification period.
+pub fn stale_fields(body: &CustomerBody, policy: &Policy, now: Instant) -> Vec<StaleField> {
+    let mut out = Vec::new();
+    for f in &body.fields {
+        let Some(months) = policy.settings.reverify_months(f.category) else { continue };
+        let since = f.verified_at.as_deref().unwrap_or(&f.collected_at);
+        let Ok(t) = time::parse("since", since) else { continue };
+        let Some(due) = time::add_months(t, months) else { continue };
+        if due <= now {
+            out.push(StaleField {
+                field: f.name.clone(),
+                category: f.category,
+                since: since.to_string(),
+                due_at: time::format(due),
+            });
+        }
+    }
+    out
+}

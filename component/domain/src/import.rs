@@ -1,0 +1,809 @@
+//! Import of a shop's customer export (CSV), fed in chunks by the host.
+//!
+//! The host sends consecutive byte ranges of the file; each `feed` parses the whole
+//! records it holds (never the last, possibly cut one, unless the host says the range
+//! reaches the end of the file), validates them all first (encoding, size, syntax:
+//! a failure writes nothing), then imports row by row: redaction of forbidden values,
+//! minimisation findings, normalisation, and one compare-and-swap per customer. The
+//! session document (`import/<id>`) records the offset reached and the counts; it is
+//! swapped last, so a crash mid-chunk re-feeds rows that are then found unchanged.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Fichier;
+use crate::authz::{Operation, authorize};
+use crate::crypto::sha256_parts;
+use crate::customers::{self, FieldInput, FieldRules, Outcome};
+use crate::docs::{self};
+use crate::error::{Error, Result};
+use crate::identifiers::{self, FindingKind};
+use crate::minimisation::{self, FieldType, FormField, RecordField, Severity};
+use crate::model::{Actor, DataCategory, LawfulBasis, Purpose, Source, SubjectRef};
+use crate::normalize;
+use crate::service::place;
+use crate::store::{Bucket, Document, Store};
+use crate::time;
+use crate::validate;
+
+/// Largest record (one CSV row): 1 MiB.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Largest chunk a host may feed: 4 MiB.
+pub const MAX_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+/// Most columns a file may have.
+pub const MAX_COLUMNS: usize = 256;
+/// Row issues kept in the session (the chunk results carry them all).
+pub const KEPT_ISSUES: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextEncoding {
+    Utf8,
+    Latin1,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ColumnMapping {
+    pub column: String,
+    pub field: Option<String>,
+    pub category: Option<DataCategory>,
+    pub purposes: Vec<String>,
+    pub basis: Option<LawfulBasis>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ImportOptions {
+    pub name: String,
+    pub file_sha256: String,
+    pub mapping: Vec<ColumnMapping>,
+    pub encoding: TextEncoding,
+    pub delimiter: String,
+    pub default_purposes: Vec<String>,
+    pub default_basis: LawfulBasis,
+    pub source: Option<Source>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RowIssue {
+    pub line: u64,
+    pub column: String,
+    pub rule: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RuleCount {
+    pub rule: String,
+    pub severity: Severity,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub offset: u64,
+    pub done: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkResult {
+    pub consumed: u64,
+    pub offset: u64,
+    pub rows: u32,
+    pub done: bool,
+    pub issues: Vec<RowIssue>,
+}
+
+/// Where a column goes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ColumnPlan {
+    pub column: String,
+    pub field: Option<String>,
+    pub category: Option<DataCategory>,
+    pub purposes: Vec<String>,
+    pub basis: LawfulBasis,
+}
+
+/// The session: options, plan, position and counts. No personal data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ImportDoc {
+    pub id: String,
+    pub options: ImportOptions,
+    pub started_at: String,
+    pub updated_at: String,
+    pub offset: u64,
+    /// Lines consumed (the header is line 1).
+    pub lines: u64,
+    pub done: bool,
+    pub plan: Option<Vec<ColumnPlan>>,
+    pub dropped: Vec<RowIssue>,
+    pub rows: u64,
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub redacted: u64,
+    pub findings: Vec<RuleCount>,
+    pub issues: Vec<RowIssue>,
+}
+
+impl Document for ImportDoc {
+    const KIND: &'static str = "import";
+    const SCHEMA: u32 = 1;
+}
+
+/// The report is the session document.
+pub type ImportReport = ImportDoc;
+
+/// The built-in mapping: WooCommerce's customer export and common French/English
+/// headers (compared case-, accent- and separator-insensitively).
+pub fn builtin_field(header: &str) -> Option<&'static str> {
+    let key: String = normalize::fold(header).chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    Some(match key.as_str() {
+        "email" | "emailaddress" | "billingemail" | "useremail" | "courriel" | "adresseemail" | "mail" => "email",
+        "firstname" | "billingfirstname" | "prenom" | "givenname" => "given-name",
+        "lastname" | "billinglastname" | "nom" | "nomdefamille" | "familyname" | "surname" => "family-name",
+        "phone" | "billingphone" | "telephone" | "tel" | "mobile" | "portable" => "phone",
+        "address1" | "billingaddress1" | "address" | "adresse" | "addressline1" => "address-line1",
+        "address2" | "billingaddress2" | "addressline2" | "complementdadresse" => "address-line2",
+        "postcode" | "billingpostcode" | "postalcode" | "codepostal" | "zip" | "zipcode" | "cp" => "postal-code",
+        "city" | "billingcity" | "ville" | "commune" => "city",
+        "country" | "billingcountry" | "pays" | "countryregion" => "country",
+        "company" | "billingcompany" | "societe" | "entreprise" => "company",
+        "customerid" | "userid" | "id" | "idclient" | "numeroclient" | "customernumber" => "customer-number",
+        "dateofbirth" | "birthdate" | "datedenaissance" | "birthday" => "birth-date",
+        _ => return None,
+    })
+}
+
+/// Rules a column header alone may break: the column is dropped whatever the mapping.
+const FORBIDDEN_COLUMN_RULES: [&str; 5] = ["nir", "cvv-field", "card-number", "plain-password", "special-category"];
+
+fn hex64(field: &str, s: &str) -> Result<()> {
+    if s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, "sha256-hex", "64 lower-case hexadecimal characters"))
+    }
+}
+
+fn check_purposes(field: &str, ids: &[String], declared: &[Purpose], min: usize) -> Result<()> {
+    if ids.len() < min || ids.len() > customers::MAX_PURPOSES {
+        return Err(Error::invalid(field, "range-1-16", "1 to 16 declared purposes"));
+    }
+    for (i, p) in ids.iter().enumerate() {
+        let f = format!("{field}[{i}]");
+        validate::purpose_id(&f, p)?;
+        if !declared.iter().any(|d| &d.id == p) {
+            return Err(Error::not_found(f, "declared-purpose", format!("no purpose {p} is declared")));
+        }
+    }
+    Ok(())
+}
+
+impl ImportOptions {
+    fn validate(&self, declared: &[Purpose]) -> Result<u8> {
+        validate::printable("options.name", &self.name, 200)?;
+        hex64("options.file-sha256", &self.file_sha256)?;
+        let delimiter = match self.delimiter.as_str() {
+            "," => b',',
+            ";" => b';',
+            "\t" => b'\t',
+            _ => {
+                return Err(Error::invalid("options.delimiter", "delimiter", "the separator is ',', ';' or a tab"));
+            }
+        };
+        check_purposes("options.default-purposes", &self.default_purposes, declared, 1)?;
+        if let Some(Source::ThirdParty(n)) = &self.source {
+            validate::printable("options.source", n, 200)?;
+        }
+        if self.mapping.len() > MAX_COLUMNS {
+            return Err(Error::invalid("options.mapping", "max-items", format!("at most {MAX_COLUMNS} columns")));
+        }
+        for (i, m) in self.mapping.iter().enumerate() {
+            let p = format!("options.mapping[{i}]");
+            validate::printable(&format!("{p}.column"), &m.column, 200)?;
+            if self.mapping[..i].iter().any(|o| o.column == m.column) {
+                return Err(Error::invalid(format!("{p}.column"), "unique", "a column is mapped once"));
+            }
+            if let Some(f) = &m.field {
+                customers::field_name(&format!("{p}.field"), f)?;
+                if self.mapping[..i].iter().any(|o| o.field.as_ref() == Some(f)) {
+                    return Err(Error::invalid(format!("{p}.field"), "unique", "two columns cannot fill one field"));
+                }
+            }
+            if !m.purposes.is_empty() {
+                check_purposes(&format!("{p}.purposes"), &m.purposes, declared, 1)?;
+            }
+        }
+        Ok(delimiter)
+    }
+
+    /// The session id: the file and every option that changes what is imported.
+    fn session_id(&self) -> String {
+        let options = serde_json::to_vec(self).unwrap_or_default();
+        format!("imp-{}", &hex::encode(sha256_parts(&[b"fichier/import/v1", &options]))[..32])
+    }
+}
+
+/// Windows-1252 (a superset of ISO-8859-1's printable range) to a string.
+pub fn decode_latin1(bytes: &[u8]) -> String {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘',
+        '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    bytes.iter().map(|&b| if (0x80..0xa0).contains(&b) { HIGH[usize::from(b - 0x80)] } else { char::from(b) }).collect()
+}
+
+/// Whether invalid UTF-8 looks like Latin-1 text (accented letters as single high bytes).
+fn looks_latin1(bytes: &[u8]) -> bool {
+    let high = bytes.iter().filter(|b| **b >= 0xa0).count();
+    high > 0 && decode_latin1(bytes).chars().filter(|c| "éèêàâçùûôîïëÉÈÀÇ".contains(*c)).count() * 2 >= high
+}
+
+/// One parsed record: its line and its decoded fields.
+struct Record {
+    line: u64,
+    fields: Vec<String>,
+}
+
+/// Split `data` into whole records. Returns the records and the bytes they span.
+fn parse_chunk(
+    data: &[u8],
+    delimiter: u8,
+    encoding: TextEncoding,
+    first_line: u64,
+    last: bool,
+) -> Result<(Vec<Record>, usize)> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(data);
+    let mut records = Vec::new();
+    let mut consumed = 0usize;
+    let mut line = first_line;
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let start = consumed;
+        let more = match reader.read_byte_record(&mut record) {
+            Ok(more) => more,
+            Err(_) => {
+                return Err(Error::invalid("data", "csv-syntax", format!("line {line}: the CSV cannot be read")));
+            }
+        };
+        if !more {
+            break;
+        }
+        let end = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX).min(data.len());
+        if end == data.len() && !last {
+            break; // maybe cut: the host sends it again with what follows
+        }
+        if end - start > MAX_RECORD_BYTES {
+            return Err(Error::invalid(
+                "data",
+                "max-record-size",
+                format!("line {line}: a record is over {} bytes", MAX_RECORD_BYTES),
+            ));
+        }
+        let lines_spanned = data[start..end].iter().filter(|b| **b == b'\n').count().max(1) as u64;
+        let mut fields = Vec::with_capacity(record.len());
+        for (i, raw) in record.iter().enumerate() {
+            let raw = if line == 1 && i == 0 { raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw) } else { raw };
+            let text = match encoding {
+                TextEncoding::Latin1 => decode_latin1(raw),
+                TextEncoding::Utf8 => match std::str::from_utf8(raw) {
+                    Ok(s) => s.to_string(),
+                    Err(_) => {
+                        let hint = if looks_latin1(raw) {
+                            "; the file looks like Latin-1 (Windows-1252): import it with the latin1 encoding"
+                        } else {
+                            ""
+                        };
+                        return Err(Error::invalid(
+                            "data",
+                            "utf-8",
+                            format!("line {line}, column {}: not UTF-8{hint}", i + 1),
+                        ));
+                    }
+                },
+            };
+            fields.push(text);
+        }
+        // A blank line is no record.
+        if !(fields.len() == 1 && fields[0].trim().is_empty()) {
+            records.push(Record { line, fields });
+        }
+        line += lines_spanned;
+        consumed = end;
+    }
+    // What is left is the start of one record: if it is already over the limit, it is
+    // refused now rather than asked for again with more bytes.
+    if !last && data.len() - consumed > MAX_RECORD_BYTES {
+        return Err(Error::invalid(
+            "data",
+            "max-record-size",
+            format!("line {line}: a record is over {} bytes", MAX_RECORD_BYTES),
+        ));
+    }
+    Ok((records, consumed))
+}
+
+/// The plan for a header: where each column goes, and the columns dropped with why.
+fn plan_columns(
+    header: &[String],
+    options: &ImportOptions,
+    ctx: &minimisation::Context<'_>,
+) -> Result<(Vec<ColumnPlan>, Vec<RowIssue>)> {
+    if header.len() > MAX_COLUMNS {
+        return Err(Error::invalid("data", "max-columns", format!("line 1: more than {MAX_COLUMNS} columns")));
+    }
+    for (i, h) in header.iter().enumerate() {
+        if h.trim().is_empty() {
+            return Err(Error::invalid("data", "column-name", format!("line 1: column {} has no name", i + 1)));
+        }
+        if header[..i].iter().any(|o| o.trim() == h.trim()) {
+            return Err(Error::invalid(
+                "data",
+                "unique-columns",
+                format!("line 1: the column {} appears twice", h.trim()),
+            ));
+        }
+    }
+    for (i, m) in options.mapping.iter().enumerate() {
+        if !header.iter().any(|h| h.trim() == m.column) {
+            return Err(Error::invalid(
+                format!("options.mapping[{i}].column"),
+                "missing-column",
+                format!("the file has no column {}", m.column),
+            ));
+        }
+    }
+    let mut plan = Vec::with_capacity(header.len());
+    let mut dropped = Vec::new();
+    let mut used: Vec<String> = Vec::new();
+    for h in header {
+        let column = h.trim().to_string();
+        let probe = FormField {
+            name: column.clone(),
+            label: column.clone(),
+            field_type: FieldType::Text,
+            required: false,
+            purposes: options.default_purposes.clone(),
+        };
+        let forbidden = minimisation::check_form(&[probe], ctx)
+            .into_iter()
+            .find(|f| f.severity == Severity::Block && FORBIDDEN_COLUMN_RULES.contains(&f.rule.as_str()));
+        let mapped = options.mapping.iter().find(|m| m.column == column);
+        let (field, category, purposes, basis) = match (&forbidden, mapped) {
+            (Some(f), _) => {
+                dropped.push(RowIssue {
+                    line: 1,
+                    column: column.clone(),
+                    rule: f.rule.clone(),
+                    message: format!("column dropped: {}", f.message),
+                });
+                (None, None, Vec::new(), options.default_basis)
+            }
+            (None, Some(m)) => {
+                if m.field.is_none() {
+                    dropped.push(RowIssue {
+                        line: 1,
+                        column: column.clone(),
+                        rule: "mapped-to-nothing".into(),
+                        message: "column dropped by the mapping".into(),
+                    });
+                }
+                let purposes =
+                    if m.purposes.is_empty() { options.default_purposes.clone() } else { m.purposes.clone() };
+                (m.field.clone(), m.category, purposes, m.basis.unwrap_or(options.default_basis))
+            }
+            (None, None) if options.mapping.is_empty() => match builtin_field(&column) {
+                Some(f) if !used.iter().any(|u| u == f) => {
+                    (Some(f.to_string()), None, options.default_purposes.clone(), options.default_basis)
+                }
+                _ => {
+                    dropped.push(RowIssue {
+                        line: 1,
+                        column: column.clone(),
+                        rule: "unknown-column".into(),
+                        message: "column dropped: no customer field is declared for it (minimisation)".into(),
+                    });
+                    (None, None, Vec::new(), options.default_basis)
+                }
+            },
+            (None, None) => {
+                dropped.push(RowIssue {
+                    line: 1,
+                    column: column.clone(),
+                    rule: "unmapped-column".into(),
+                    message: "column dropped: the mapping does not name it".into(),
+                });
+                (None, None, Vec::new(), options.default_basis)
+            }
+        };
+        if let Some(f) = &field {
+            used.push(f.clone());
+        }
+        plan.push(ColumnPlan { column, field, category, purposes, basis });
+    }
+    let has_id = plan.iter().any(|p| matches!(p.field.as_deref(), Some("email" | "customer-number")));
+    if !has_id {
+        return Err(Error::invalid(
+            "options.mapping",
+            "identifier-column",
+            "no column gives an e-mail or a customer number to name each customer",
+        ));
+    }
+    Ok((plan, dropped))
+}
+
+/// Replace NIRs, card numbers and IBANs inside `value` by `[redacted:<kind>]`.
+fn redact(value: &str) -> (String, Vec<FindingKind>) {
+    let found: Vec<identifiers::Finding> = identifiers::find_in_text(value)
+        .into_iter()
+        .filter(|f| matches!(f.kind, FindingKind::Nir | FindingKind::CardNumber | FindingKind::Iban))
+        .collect();
+    if found.is_empty() {
+        return (value.to_string(), Vec::new());
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut at = 0;
+    let mut kinds = Vec::new();
+    for f in found {
+        if f.start < at || f.end > value.len() || !value.is_char_boundary(f.start) || !value.is_char_boundary(f.end) {
+            continue;
+        }
+        out.push_str(&value[at..f.start]);
+        out.push_str(&format!("[redacted:{}]", f.kind.as_str()));
+        at = f.end;
+        kinds.push(f.kind);
+    }
+    out.push_str(&value[at..]);
+    (out, kinds)
+}
+
+/// Which column an error's field path (`fields[i]…`) points at.
+fn column_of(path: &str, names: &[(String, String)]) -> String {
+    path.strip_prefix("fields[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| names.get(i))
+        .map_or_else(|| path.to_string(), |(column, _)| column.clone())
+}
+
+impl<S: Store> Fichier<'_, S> {
+    pub fn import_begin(&mut self, actor: &Actor, options: ImportOptions) -> Result<Session> {
+        authorize(actor, Operation::Import)?;
+        let declared = self.purposes()?;
+        options.validate(&declared)?;
+        self.check_master_key(true)?;
+        let id = options.session_id();
+        let at = time::format(self.now);
+        let doc = ImportDoc {
+            id: id.clone(),
+            options,
+            started_at: at.clone(),
+            updated_at: at,
+            offset: 0,
+            lines: 0,
+            done: false,
+            plan: None,
+            dropped: Vec::new(),
+            rows: 0,
+            imported: 0,
+            updated: 0,
+            unchanged: 0,
+            rejected: 0,
+            redacted: 0,
+            findings: Vec::new(),
+            issues: Vec::new(),
+        };
+        let key = docs::import_key(&id);
+        let session = self.update::<ImportDoc, Session>(
+            Bucket::Data,
+            &key,
+            |_, current| match current {
+                Some(_) => Ok(None),
+                None => Ok(Some((doc.clone(), Session { id: id.clone(), offset: 0, done: false }))),
+            },
+            || Session { id: id.clone(), offset: 0, done: false },
+        )?;
+        match self.get_doc::<ImportDoc>(Bucket::Data, &key)? {
+            Some(d) => Ok(Session { id: d.id, offset: d.offset, done: d.done }),
+            None => Ok(session),
+        }
+    }
+
+    fn import_doc(&self, session: &str) -> Result<ImportDoc> {
+        if !session.starts_with("imp-") || session.len() != 36 || !session[4..].chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::invalid("session", "session-id-syntax", "a session id is imp- and 32 hex digits"));
+        }
+        self.get_doc::<ImportDoc>(Bucket::Data, &docs::import_key(session))?
+            .ok_or_else(|| Error::not_found("session", "session-exists", "no import session has this id"))
+    }
+
+    pub fn import_report(&mut self, actor: &Actor, session: &str) -> Result<ImportReport> {
+        authorize(actor, Operation::Import)?;
+        self.import_doc(session)
+    }
+
+    pub fn import_feed(
+        &mut self,
+        actor: &Actor,
+        session: &str,
+        offset: u64,
+        data: &[u8],
+        last: bool,
+    ) -> Result<ChunkResult> {
+        authorize(actor, Operation::Import)?;
+        let mut doc = self.import_doc(session)?;
+        if doc.offset != offset {
+            return Err(Error::conflict(
+                "offset",
+                "offset",
+                format!("the session continues at byte {}, not {offset}", doc.offset),
+            ));
+        }
+        if doc.done {
+            return Ok(ChunkResult { consumed: 0, offset, rows: 0, done: true, issues: Vec::new() });
+        }
+        if data.len() > MAX_CHUNK_BYTES {
+            return Err(Error::invalid("data", "max-chunk-size", "feed at most 4 MiB at a time"));
+        }
+        if offset == 0 && last && data.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::invalid("data", "empty-file", "the file is empty"));
+        }
+        let (purposes, policy) = self.rules()?;
+        let delimiter = doc.options.validate(&purposes)?;
+        let first_line = doc.lines + 1;
+        let (records, consumed) = parse_chunk(data, delimiter, doc.options.encoding, first_line, last)?;
+        let ctx = minimisation::Context {
+            purposes: &purposes,
+            minor_age: policy.settings.minor_age(),
+            today: self.now.date_naive(),
+        };
+        let mut records = records.into_iter().peekable();
+        let mut plan_dropped = None;
+        if doc.plan.is_none() {
+            let Some(header) = records.next() else {
+                if last {
+                    return Err(Error::invalid("data", "empty-file", "the file has no header"));
+                }
+                return Ok(ChunkResult { consumed: 0, offset, rows: 0, done: false, issues: Vec::new() });
+            };
+            if last && records.peek().is_none() {
+                return Err(Error::invalid("data", "no-rows", "the file has a header and no rows"));
+            }
+            plan_dropped = Some(plan_columns(&header.fields, &doc.options, &ctx)?);
+        }
+        let plan = match (&plan_dropped, &doc.plan) {
+            (Some((p, _)), _) => p.clone(),
+            (None, Some(p)) => p.clone(),
+            (None, None) => unreachable!("a plan exists once the header is read"),
+        };
+        let rules =
+            FieldRules { purposes: &purposes, now: self.now, skew_seconds: policy.settings.max_future_skew_seconds };
+        let mut issues = Vec::new();
+        let mut counts = BTreeMap::<String, (Severity, u64)>::new();
+        for f in &doc.findings {
+            counts.insert(f.rule.clone(), (f.severity, f.count));
+        }
+        let mut rows = 0u32;
+        let mut last_line = doc.lines;
+        for record in records {
+            rows += 1;
+            last_line = record.line;
+            doc.rows += 1;
+            match self.import_row(actor, &record, &plan, &doc.options, &rules, &ctx, &mut issues, &mut counts) {
+                Ok((outcome, redacted)) => {
+                    doc.redacted += redacted;
+                    match outcome {
+                        Outcome::Created => doc.imported += 1,
+                        Outcome::Updated => doc.updated += 1,
+                        Outcome::Unchanged => doc.unchanged += 1,
+                    }
+                }
+                Err(RowError::Rejected(issue)) => {
+                    doc.rejected += 1;
+                    issues.push(issue);
+                }
+                Err(RowError::Fatal(e)) => return Err(e),
+            }
+        }
+        // The lines consumed: up to the end of the last whole record (blank lines included).
+        let consumed_lines = data[..consumed].iter().filter(|b| **b == b'\n').count() as u64;
+        let tail_line = u64::from(consumed > 0 && !data[..consumed].ends_with(b"\n"));
+        doc.lines = (doc.lines + consumed_lines + tail_line).max(last_line);
+        if let Some((p, dropped)) = plan_dropped {
+            doc.plan = Some(p);
+            doc.dropped = dropped;
+        }
+        doc.offset = offset + consumed as u64;
+        doc.done = last && consumed == data.len();
+        doc.updated_at = time::format(self.now);
+        doc.findings =
+            counts.into_iter().map(|(rule, (severity, count))| RuleCount { rule, severity, count }).collect();
+        for i in &issues {
+            if doc.issues.len() < KEPT_ISSUES {
+                doc.issues.push(i.clone());
+            }
+        }
+        let key = docs::import_key(session);
+        let next = doc.clone();
+        self.update::<ImportDoc, ()>(
+            Bucket::Data,
+            &key,
+            |_, current| match current {
+                Some(c) if c.offset == offset => Ok(Some((next.clone(), ()))),
+                _ => Err(Error::conflict(place(Bucket::Data, &key), "offset", "another feed moved the session on")),
+            },
+            || (),
+        )?;
+        Ok(ChunkResult { consumed: consumed as u64, offset: doc.offset, rows, done: doc.done, issues })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn import_row(
+        &mut self,
+        actor: &Actor,
+        record: &Record,
+        plan: &[ColumnPlan],
+        options: &ImportOptions,
+        rules: &FieldRules<'_>,
+        ctx: &minimisation::Context<'_>,
+        issues: &mut Vec<RowIssue>,
+        counts: &mut BTreeMap<String, (Severity, u64)>,
+    ) -> std::result::Result<(Outcome, u64), RowError> {
+        let line = record.line;
+        let reject = |column: &str, rule: &str, message: String| {
+            RowError::Rejected(RowIssue { line, column: column.to_string(), rule: rule.to_string(), message })
+        };
+        if record.fields.len() != plan.len() {
+            return Err(reject(
+                "",
+                "ragged-row",
+                format!("{} values where the header has {} columns", record.fields.len(), plan.len()),
+            ));
+        }
+        let mut inputs = Vec::new();
+        let mut names: Vec<(String, String)> = Vec::new();
+        let mut redacted = 0u64;
+        for (p, value) in plan.iter().zip(&record.fields) {
+            let Some(field) = &p.field else { continue };
+            if value.trim().is_empty() {
+                continue;
+            }
+            let structured = matches!(
+                field.as_str(),
+                "email" | "phone" | "postal-code" | "customer-number" | "birth-date" | "country"
+            );
+            let value = if structured {
+                value.clone()
+            } else {
+                let (clean, kinds) = redact(value);
+                for k in kinds {
+                    redacted += 1;
+                    issues.push(RowIssue {
+                        line,
+                        column: p.column.clone(),
+                        rule: "redacted".into(),
+                        message: format!("a {} was found in this value and redacted", k.as_str()),
+                    });
+                }
+                clean
+            };
+            names.push((p.column.clone(), field.clone()));
+            inputs.push(FieldInput {
+                name: field.clone(),
+                value,
+                category: p.category,
+                purposes: p.purposes.clone(),
+                basis: p.basis,
+                source: options.source.clone(),
+                collected_at: None,
+                verified_at: None,
+            });
+        }
+        // Minimisation findings, counted per rule.
+        let checked: Vec<RecordField> = inputs
+            .iter()
+            .map(|f| RecordField {
+                name: f.name.clone(),
+                value: f.value.clone(),
+                category: f.category,
+                purposes: f.purposes.clone(),
+            })
+            .collect();
+        for finding in minimisation::check_record(&checked, ctx) {
+            let e = counts.entry(finding.rule).or_insert((finding.severity, 0));
+            e.1 += 1;
+        }
+        let fields = rules.fields("fields", &inputs, &[]).map_err(|e| match e.field_error() {
+            Some(fe) if matches!(e, Error::InvalidInput(_) | Error::NotFound(_)) => {
+                reject(&column_of(&fe.field, &names), &fe.rule, fe.message.clone())
+            }
+            _ => RowError::Fatal(e),
+        })?;
+        let email = fields.iter().find(|f| f.name == "email").map(|f| f.value.clone());
+        let number = fields.iter().find(|f| f.name == "customer-number").map(|f| f.value.clone());
+        let sid = match (&email, &number) {
+            (Some(e), _) => {
+                match self.find_customer("email", &SubjectRef::Email(e.clone())).map_err(RowError::Fatal)? {
+                    Some(found) => found.sid,
+                    None => self.subject_id("email", &SubjectRef::Email(e.clone())).map_err(RowError::Fatal)?,
+                }
+            }
+            (None, Some(n)) => {
+                let r = SubjectRef::External(n.clone());
+                self.subject_id("customer-number", &r)
+                    .map_err(|e| reject("customer-number", "external-syntax", e.to_string()))?
+            }
+            (None, None) => {
+                return Err(reject("", "no-identifier", "the row has neither an e-mail nor a customer number".into()));
+            }
+        };
+        let outcome = self.upsert_customer(&sid, &fields, actor).map_err(|e| match e {
+            Error::Conflict(fe) if fe.rule == "customer-merged" => reject("", "customer-merged", fe.message),
+            other => RowError::Fatal(other),
+        })?;
+        Ok((outcome, redacted))
+    }
+}
+
+enum RowError {
+    Rejected(RowIssue),
+    Fatal(Error),
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_is_decoded_and_recognised() {
+        let bytes = b"Fran\xe7ois;H\xe9l\xe8ne;\x80";
+        assert_eq!(decode_latin1(bytes), "François;Hélène;€");
+        assert!(std::str::from_utf8(std::hint::black_box(bytes)).is_err());
+        assert!(looks_latin1(bytes));
+    }
+
+    #[test]
+    fn chunks_stop_before_a_record_that_may_be_cut() {
+        let data = b"a,b\n1,2\n3,4";
+        let (records, consumed) = parse_chunk(data, b',', TextEncoding::Utf8, 1, false).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(consumed, 8);
+        let (records, consumed) = parse_chunk(data, b',', TextEncoding::Utf8, 1, true).unwrap();
+        assert_eq!(records.len(), 3);
+        assert_eq!(consumed, data.len());
+        assert_eq!(records[2].line, 3);
+    }
+
+    #[test]
+    fn quoted_newlines_count_their_lines() {
+        let data = b"a,b\n\"x\ny\",2\n3,4\n";
+        let (records, _) = parse_chunk(data, b',', TextEncoding::Utf8, 1, true).unwrap();
+        assert_eq!(records.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 2, 4]);
+    }
+
+    #[test]
+    fn redaction_keeps_no_digit_of_what_it_redacts() {
+        let (clean, kinds) = redact("carte 4111 1111 1111 1111 et NIR 253072B07300470 merci");
+        assert_eq!(kinds.len(), 2, "{clean}");
+        assert!(!clean.contains("4111") && !clean.contains("253072"), "{clean}");
+        assert!(clean.contains("[redacted:card-number]"));
+    }
+
+    #[test]
+    fn builtin_mapping_knows_woocommerce_and_french_headers() {
+        assert_eq!(builtin_field("billing_email"), Some("email"));
+        assert_eq!(builtin_field("Prénom"), Some("given-name"));
+        assert_eq!(builtin_field("Code postal"), Some("postal-code"));
+        assert_eq!(builtin_field("shipping_address_1"), None);
+    }
+}

@@ -1,0 +1,1449 @@
+//! Minimisation checks (GDPR Art. 5(1)(c)): is a form, a record or a free text collecting more
+//! than the declared purposes need, or something a shop must never keep?
+//!
+//! Everything here is pure and total: no clock (`today` is an argument), no panics on any input,
+//! and time linear in the input (times a fixed keyword table).
+//!
+//! **No echo.** A finding names the field, the rule, the kind of data and where it is (`span`,
+//! in characters), never the value or any part of it.
+//!
+//! How things are recognised:
+//! - *Names and labels* are folded (lower case, accents removed, `œ` → `oe`), split into words
+//!   (also at camelCase boundaries for names) and compared with French and English word lists.
+//!   A list entry is a word (`nir`), a stem (`diabet*`: diabète, diabétique, diabetes, diabetic)
+//!   or a phrase of those (`casier* judiciaire*`). Whole words only: `health` matches
+//!   "health data" but not "healthy snacks"; `religio*` matches "religieux" but not
+//!   "irreligious". Ambiguous words are left out (French `politique` also means "policy", `race`
+//!   also means "breed", `enceinte` also means "loudspeaker", `casier` alone is a locker).
+//! - *Identifiers in values* come from [`identifiers::find_in_text`]: NIR (key), IBAN (mod 97),
+//!   card numbers (Luhn, issuer prefix and length; 14-digit numbers are SIRETs, never cards),
+//!   e-mail addresses and French phone numbers.
+//! - *Payment purpose* (for IBANs): a declared purpose whose id or title mentions payment,
+//!   paiement, refund, rembours(ement), SEPA or prélèvement. When the field lists purposes, one
+//!   of *its* declared purposes must be such a purpose; when it lists none, any declared purpose
+//!   of the shop counts.
+//!
+//! In a record, identifiers are reported under their own rule (`nir`, `card-number`,
+//! `iban-without-payment` / `iban-for-payment`) when the field holds them as structured data,
+//! and under `personal-data-in-free-text` when they are hidden in free text: always in a
+//! [`DataCategory::FreeText`] field, and in an uncategorised or [`DataCategory::Other`] field
+//! when the identifier is only part of the value. E-mail addresses and phone numbers are only
+//! reported in free text (an e-mail in the e-mail field is expected).
+//!
+//! | rule | severity | where |
+//! |---|---|---|
+//! | `unneeded-field` | block | form: a field with no purpose |
+//! | `undeclared-purpose` | block | form, record: a purpose id the shop has not declared (once per id) |
+//! | `required-for-optional-purpose` | block | form: required, and only consent-based purposes use it (Art. 7(4)) |
+//! | `special-category` | block / warn | name or label (block); words in a value or text (warn, with span) |
+//! | `nir` | block | name or label; a NIR as a record value |
+//! | `card-number` | block | form name or label (not loyalty, gift, ID cards…); a card number in a record value |
+//! | `cvv-field` | block | form or record field named like a CVV / CVC / cryptogramme |
+//! | `iban-without-payment` | block | IBAN field or value with no payment purpose (see above) |
+//! | `iban-for-payment` | info | the same, with a payment purpose |
+//! | `plain-password` | block | form: a password field not of type password; record: any password field |
+//! | `full-birth-date` | warn / info | form: a birth-date field (warn), an unnamed date field (info); record (info) |
+//! | `birth-date-invalid` | warn | record: a date of birth that is not a date, in the future or over 130 years |
+//! | `minor-without-parental-consent` | block | record: under `minor_age` with no truthy parental-consent field |
+//! | `personal-data-in-free-text` | block / warn | NIR, card, IBAN (block); e-mail, phone (warn) in free text |
+//! | `free-text-field` | info | form: a textarea |
+//!
+//! Every finding currently names a field; `field` is empty only for form-level findings, which no
+//! rule produces yet.
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::identifiers::{self, FindingKind};
+use crate::model::{DataCategory, Purpose, PurposeKind};
+
+// ---------------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------------
+
+/// How serious a finding is. Ordered from the most severe: `Block < Warn < Info`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Must not be collected or kept as it is.
+    Block,
+    /// Probably more than needed; review.
+    Warn,
+    /// Worth knowing.
+    Info,
+}
+
+/// An HTML input type, as far as the checks care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldType {
+    Text,
+    Email,
+    Tel,
+    Date,
+    Number,
+    Password,
+    Checkbox,
+    Select,
+    Textarea,
+    Hidden,
+}
+
+/// A form field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormField {
+    pub name: String,
+    pub label: String,
+    pub field_type: FieldType,
+    pub required: bool,
+    pub purposes: Vec<String>,
+}
+
+/// A record field: a stored or submitted value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordField {
+    pub name: String,
+    pub value: String,
+    pub category: Option<DataCategory>,
+    pub purposes: Vec<String>,
+}
+
+/// Character offsets (Unicode scalar values, not bytes) into the field's value, end exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Finding {
+    pub severity: Severity,
+    /// The form field / record field name (`""` for form-level findings).
+    pub field: String,
+    /// Stable kebab-case rule id.
+    pub rule: String,
+    /// The article or CNIL text the rule comes from.
+    pub source: String,
+    /// A sentence for people; never contains the value or any part of it.
+    pub message: String,
+    /// What to do instead.
+    pub fix: String,
+    /// What was detected, when it is data (`nir`, `iban`, `card-number`, `email`, `health`, …).
+    pub kind: Option<String>,
+    /// Where in the value (record and text checks only).
+    pub span: Option<Span>,
+}
+
+/// What the checks know about the shop.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The declared purposes. [`PurposeKind::Service`] (contract or legal obligation) is the one
+    /// non-optional kind; the others rest on consent.
+    pub purposes: &'a [Purpose],
+    /// The age under which a parent must consent too (France: 15).
+    pub minor_age: u8,
+    /// Pinned by the caller; the checks never read the clock.
+    pub today: NaiveDate,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules: id, source, fix
+// ---------------------------------------------------------------------------------------------
+
+/// The stable rule ids.
+pub mod rules {
+    pub const UNNEEDED_FIELD: &str = "unneeded-field";
+    pub const UNDECLARED_PURPOSE: &str = "undeclared-purpose";
+    pub const REQUIRED_FOR_OPTIONAL_PURPOSE: &str = "required-for-optional-purpose";
+    pub const SPECIAL_CATEGORY: &str = "special-category";
+    pub const NIR: &str = "nir";
+    pub const CARD_NUMBER: &str = "card-number";
+    pub const CVV_FIELD: &str = "cvv-field";
+    pub const IBAN_WITHOUT_PAYMENT: &str = "iban-without-payment";
+    pub const IBAN_FOR_PAYMENT: &str = "iban-for-payment";
+    pub const PLAIN_PASSWORD: &str = "plain-password";
+    pub const FULL_BIRTH_DATE: &str = "full-birth-date";
+    pub const BIRTH_DATE_INVALID: &str = "birth-date-invalid";
+    pub const MINOR_WITHOUT_PARENTAL_CONSENT: &str = "minor-without-parental-consent";
+    pub const PERSONAL_DATA_IN_FREE_TEXT: &str = "personal-data-in-free-text";
+    pub const FREE_TEXT_FIELD: &str = "free-text-field";
+}
+
+const SRC_MINIMISATION: &str = "GDPR Art. 5(1)(c)";
+const SRC_PURPOSE: &str = "GDPR Art. 5(1)(b)-(c)";
+const SRC_DECLARED: &str = "GDPR Art. 5(1)(b), Art. 13(1)(c), Art. 30(1)(b)";
+const SRC_TIED_CONSENT: &str = "GDPR Art. 7(4)";
+const SRC_NIR: &str = "Décret 2019-341 (NIR)";
+const SRC_CARD: &str = "CNIL délibération 2018-303";
+const SRC_PASSWORD: &str = "CNIL délibération 2022-100; GDPR Art. 32";
+const SRC_ACCURACY: &str = "GDPR Art. 5(1)(d)";
+const SRC_MINOR: &str = "GDPR Art. 8(1); Loi Informatique et Libertés art. 45";
+const SRC_IBAN_KEPT: &str = "GDPR Art. 5(1)(c), 5(1)(e)";
+
+const FIX_NIR_FIELD: &str =
+    "remove the field: retail may not process the NIR; identify customers by a customer number instead";
+const FIX_NIR_VALUE: &str = "erase the social security number (NIR): retail may not process it";
+const FIX_CARD_FIELD: &str = "remove the field: let the payment provider collect the card (hosted fields or \
+                              redirection) and keep only its token";
+const FIX_CARD_VALUE: &str = "erase the card number from the customer file and keep the payment provider's token \
+                              (at most the last 4 digits and the expiry)";
+const FIX_CVV: &str = "remove the field: the card security code goes straight to the payment provider and is never \
+                       kept, not even until the payment";
+const FIX_IBAN_BLOCK: &str = "remove the IBAN, or declare the payment or refund purpose that needs it and attach \
+                              the field to it";
+const FIX_IBAN_INFO: &str = "keep the IBAN only for the payment or refund purpose and only as long as it needs it; \
+                             prefer the payment provider's mandate reference";
+const FIX_PASSWORD_FORM: &str = "use an input of type password (masked) and send it to the authentication system \
+                                 only, never to the customer file";
+const FIX_PASSWORD_RECORD: &str = "remove the field: passwords, even hashed, belong to the authentication system, \
+                                   not to the customer file";
+const FIX_BIRTH_INVALID: &str = "correct or erase the date of birth (YYYY-MM-DD or DD/MM/YYYY)";
+const FIX_MINOR: &str = "collect the consent of a holder of parental responsibility (with the child's) and record \
+                         it in a parental-consent field, or do not process the child's data on consent";
+const FIX_UNNEEDED: &str = "remove the field, or attach it to the declared purpose that needs it";
+const FIX_UNDECLARED: &str = "declare the purpose first (record of processing, information notice), or remove it \
+                              from the field";
+const FIX_TIED: &str = "make the field optional: a consent-based purpose must not be a condition of the service";
+const FIX_SPECIAL_FIELD: &str = "remove the field: an e-shop has no Art. 9(2) exception to rely on; if one truly \
+                                 applies, document it and collect explicit consent";
+const FIX_CRIMINAL_FIELD: &str = "remove the field: data on criminal convictions and offences may only be processed \
+                                  under official authority or when the law allows it";
+const FIX_SPECIAL_VALUE: &str = "erase or redact the passage unless an Art. 9(2) exception applies; remind people \
+                                 not to enter sensitive data in free text";
+const FIX_CRIMINAL_VALUE: &str = "erase or redact the passage: data on criminal convictions and offences may only \
+                                  be processed under official authority or when the law allows it";
+const FIX_FREE_TEXT_FIELD: &str = "tell people what to write and not to enter sensitive data (health, opinions, \
+                                   identifiers); scan submissions with scan-text";
+
+// ---------------------------------------------------------------------------------------------
+// Folding and words
+// ---------------------------------------------------------------------------------------------
+
+/// A combining diacritical mark (text in decomposed form).
+fn is_combining(c: char) -> bool {
+    matches!(c, '\u{300}'..='\u{36f}' | '\u{1ab0}'..='\u{1aff}' | '\u{1dc0}'..='\u{1dff}' | '\u{20d0}'..='\u{20ff}')
+}
+
+/// Appends `c` lower-cased, without accents (`É` → `e`, `œ` → `oe`).
+fn fold_into(c: char, out: &mut String) {
+    for l in c.to_lowercase() {
+        match l {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => out.push('a'),
+            'ç' | 'ć' | 'č' => out.push('c'),
+            'ď' => out.push('d'),
+            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => out.push('e'),
+            'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => out.push('i'),
+            'ñ' | 'ń' | 'ň' => out.push('n'),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => out.push('o'),
+            'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => out.push('u'),
+            'ý' | 'ÿ' => out.push('y'),
+            'ś' | 'š' => out.push('s'),
+            'ź' | 'ż' | 'ž' => out.push('z'),
+            'ł' => out.push('l'),
+            'ř' => out.push('r'),
+            'ť' => out.push('t'),
+            'œ' => out.push_str("oe"),
+            'æ' => out.push_str("ae"),
+            'ß' => out.push_str("ss"),
+            l if is_combining(l) => {}
+            l => out.push(l),
+        }
+    }
+}
+
+/// `s` folded, keeping only letters and digits (`Date_de-Naissance` → `datedenaissance`).
+fn compact(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().filter(|c| c.is_alphanumeric()) {
+        fold_into(c, &mut out);
+    }
+    out
+}
+
+/// A folded word and where it is, in characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Token {
+    word: String,
+    start: usize,
+    end: usize,
+}
+
+/// The words of `text`: runs of letters and digits (combining marks stay inside a word); with
+/// `camel`, also split at camelCase boundaries (`dateOfBirth`, `NIRNumber`).
+fn tokenize(text: &str, camel: bool) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut cur: Option<Token> = None;
+    let mut prev: Option<char> = None;
+    let mut it = text.chars().enumerate().peekable();
+    while let Some((i, c)) = it.next() {
+        if is_combining(c) {
+            if let Some(t) = cur.as_mut() {
+                t.end = i + 1;
+            }
+        } else if c.is_alphanumeric() {
+            let next = it.peek().map(|&(_, n)| n);
+            let boundary = camel
+                && c.is_uppercase()
+                && prev.is_some_and(|p| p.is_lowercase() || (p.is_uppercase() && next.is_some_and(char::is_lowercase)));
+            if boundary {
+                out.extend(cur.take());
+            }
+            let t = cur.get_or_insert_with(|| Token { word: String::new(), start: i, end: i });
+            fold_into(c, &mut t.word);
+            t.end = i + 1;
+        } else {
+            out.extend(cur.take());
+        }
+        prev = Some(c);
+    }
+    out.extend(cur.take());
+    out
+}
+
+/// `pat` is a folded word, or a stem ending in `*`.
+fn word_matches(pat: &str, word: &str) -> bool {
+    match pat.strip_suffix('*') {
+        Some(stem) => word.starts_with(stem),
+        None => word == pat,
+    }
+}
+
+/// The number of tokens a phrase (space-separated patterns) matches from `tokens[i]`.
+fn phrase_len(tokens: &[Token], i: usize, phrase: &str) -> Option<usize> {
+    let mut n = 0;
+    for pat in phrase.split(' ') {
+        let tok = tokens.get(i + n)?;
+        if !word_matches(pat, &tok.word) {
+            return None;
+        }
+        n += 1;
+    }
+    Some(n)
+}
+
+/// A field name or label, analysed once.
+struct Named {
+    tokens: Vec<Token>,
+    compact: String,
+}
+
+impl Named {
+    fn new(s: &str, camel: bool) -> Self {
+        Named { tokens: tokenize(s, camel), compact: compact(s) }
+    }
+}
+
+/// What a field name or label says about the field.
+struct Detector {
+    /// Word / stem / phrase patterns.
+    terms: &'static [&'static str],
+    /// Substrings of the compact form (for glued names: `dateofbirth`, `motdepasse`).
+    glued: &'static [&'static str],
+    /// Substrings of the compact form that mean it is something else (`birthplace`, `codeinsee`).
+    unless: &'static [&'static str],
+}
+
+impl Detector {
+    fn matches(&self, n: &Named) -> bool {
+        if self.unless.iter().any(|x| n.compact.contains(x)) {
+            return false;
+        }
+        self.glued.iter().any(|g| n.compact.contains(g))
+            || (0..n.tokens.len()).any(|i| self.terms.iter().any(|t| phrase_len(&n.tokens, i, t).is_some()))
+    }
+
+    fn any(&self, names: &[Named]) -> bool {
+        names.iter().any(|n| self.matches(n))
+    }
+}
+
+const NIR_NAME: Detector = Detector {
+    terms: &[
+        "nir",
+        "ssn",
+        "nss",
+        "secu",
+        "insee",
+        "securite* sociale*",
+        "social security",
+        "social insurance",
+        "carte vitale",
+    ],
+    glued: &["numsecu", "numerosecu", "securitesociale", "socialsecurity", "cartevitale"],
+    unless: &["codeinsee", "inseecode", "commune"],
+};
+
+const CVV_NAME: Detector = Detector {
+    terms: &["cvv*", "cvc*", "cvn", "cryptogram*", "card verification*", "card security*"],
+    glued: &["cvv", "cvc", "cryptogram"],
+    unless: &[],
+};
+
+const CARD_NAME: Detector = Detector {
+    terms: &[
+        "card number*",
+        "card no",
+        "card num*",
+        "cardnumber*",
+        "credit card*",
+        "debit card*",
+        "carte* bancaire*",
+        "carte* de credit",
+        "carte* credit",
+        "numero* de carte*",
+        "numero* carte*",
+        "num carte*",
+        "no carte*",
+        "pan",
+        "cc number",
+        "cc num*",
+    ],
+    glued: &["cardnumber", "creditcard", "debitcard", "cartebancaire", "numcarte", "numerocarte", "numerodecarte"],
+    unless: &[
+        "fidelit",
+        "loyalty",
+        "gift",
+        "cadeau",
+        "member",
+        "membre",
+        "vitale",
+        "identit",
+        "grise",
+        "club",
+        "student",
+        "etudiant",
+        "navigo",
+        "transport",
+        "bibliotheque",
+        "library",
+        "type",
+        "brand",
+        "marque",
+        "expir",
+        "holder",
+        "titulaire",
+        "nom",
+        "name",
+        "last4",
+        "derniers",
+        "masked",
+        "token",
+    ],
+};
+
+const IBAN_NAME: Detector = Detector {
+    terms: &[
+        "iban",
+        "rib",
+        "identite* bancaire*",
+        "bank account*",
+        "compte* bancaire*",
+        "coordonnee* bancaire*",
+        "bank detail*",
+    ],
+    glued: &["comptebancaire", "coordonneesbancaires", "bankaccount", "bankdetails"],
+    unless: &[],
+};
+
+const PASSWORD_NAME: Detector = Detector {
+    terms: &["password*", "passwd", "pass", "pwd", "mdp", "passphrase*", "passcode*", "mot* de passe*", "motdepasse*"],
+    glued: &["password", "motdepasse", "passwd"],
+    unless: &[
+        "changed", "updated", "reset", "expir", "hint", "strength", "policy", "attempt", "oubli", "forgot", "date",
+    ],
+};
+
+const BIRTH_NAME: Detector = Detector {
+    terms: &["birth*", "dob", "naissance*", "anniversaire*", "ddn"],
+    glued: &["dateofbirth", "birthdate", "birthday", "datenaissance", "datedenaissance"],
+    unless: &[
+        "place", "lieu", "city", "ville", "country", "pays", "name", "nom", "commune", "depart", "town", "region",
+        "mariage", "wedding",
+    ],
+};
+
+/// A field named like a parental consent (`parental_consent`, `consentement-parental`,
+/// `autorisationParentale`, `guardian_approval`).
+fn is_parental_consent_name(name: &str) -> bool {
+    let c = compact(name);
+    let who = ["parent", "tuteur", "guardian", "representantlegal"].iter().any(|w| c.contains(w));
+    let what = ["consent", "autoris", "authori", "accord", "approv", "agree"].iter().any(|w| c.contains(w));
+    who && what
+}
+
+fn is_truthy(value: &str) -> bool {
+    let v = value.trim().to_lowercase();
+    matches!(v.as_str(), "true" | "yes" | "y" | "oui" | "o" | "1" | "on" | "vrai" | "x" | "checked")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Special categories (Art. 9) and criminal data (Art. 10)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Special {
+    Health,
+    Religion,
+    PoliticalOpinion,
+    TradeUnion,
+    EthnicOrigin,
+    SexualOrientation,
+    SexLife,
+    Genetic,
+    Biometric,
+    Criminal,
+}
+
+impl Special {
+    fn as_str(self) -> &'static str {
+        match self {
+            Special::Health => "health",
+            Special::Religion => "religion",
+            Special::PoliticalOpinion => "political-opinion",
+            Special::TradeUnion => "trade-union",
+            Special::EthnicOrigin => "ethnic-origin",
+            Special::SexualOrientation => "sexual-orientation",
+            Special::SexLife => "sex-life",
+            Special::Genetic => "genetic",
+            Special::Biometric => "biometric",
+            Special::Criminal => "criminal",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Special::Health => "health data",
+            Special::Religion => "religious or philosophical beliefs",
+            Special::PoliticalOpinion => "political opinions",
+            Special::TradeUnion => "trade-union membership",
+            Special::EthnicOrigin => "racial or ethnic origin",
+            Special::SexualOrientation => "sexual orientation",
+            Special::SexLife => "sex life",
+            Special::Genetic => "genetic data",
+            Special::Biometric => "biometric data",
+            Special::Criminal => "criminal convictions or offences",
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Special::Criminal => "GDPR Art. 10",
+            _ => "GDPR Art. 9(1)",
+        }
+    }
+}
+
+/// Folded French and English words, stems and phrases per category. Whole words only.
+const SPECIAL_TERMS: &[(Special, &[&str])] = &[
+    (
+        Special::Health,
+        &[
+            "health",
+            "healthcare",
+            "sante",
+            "medical*",
+            "medicaux",
+            "medication*",
+            "medicament*",
+            "medicine*",
+            "medecin*",
+            "diabet*",
+            "allerg*",
+            "illness*",
+            "disease*",
+            "diagnosis",
+            "diagnosed",
+            "maladie*",
+            "malade*",
+            "disabilit*",
+            "disabled",
+            "handicap*",
+            "invalidite*",
+            "pregnan*",
+            "grossesse*",
+            "cancer*",
+            "tumeur*",
+            "tumor*",
+            "tumour*",
+            "hiv",
+            "vih",
+            "sida",
+            "asthm*",
+            "epilep*",
+            "patholog*",
+            "ordonnance* medicale*",
+            "prescription*",
+            "symptom*",
+            "intoleran*",
+            "insulin*",
+            "glycemi*",
+            "hypertension",
+            "celiac*",
+            "coeliac*",
+            "coeliaqu*",
+            "autis*",
+            "alzheimer*",
+            "parkinson*",
+            "psychiatr*",
+            "therap*",
+            "vaccin*",
+            "blood type*",
+            "groupe* sanguin*",
+            "wheelchair*",
+            "fauteuil* roulant*",
+        ],
+    ),
+    (
+        Special::Religion,
+        &[
+            "religio*",
+            "croyance*",
+            "muslim*",
+            "musulman*",
+            "islam*",
+            "juif",
+            "juifs",
+            "juive*",
+            "jewish",
+            "judaism*",
+            "judaisme",
+            "catholi*",
+            "protestant*",
+            "buddhis*",
+            "bouddhis*",
+            "hindu*",
+            "hindou*",
+            "atheis*",
+            "athee*",
+            "chretien*",
+            "christianit*",
+            "christianism*",
+            "evangeli*",
+            "sikh*",
+            "jehovah*",
+            "philosophical belief*",
+            "conviction* philosophique*",
+        ],
+    ),
+    (
+        Special::PoliticalOpinion,
+        &[
+            "politic*",
+            "opinion* politique*",
+            "parti* politique*",
+            "orientation* politique*",
+            "sensibilite* politique*",
+            "appartenance* politique*",
+            "engagement* politique*",
+            "affiliation* politique*",
+            "conviction* politique*",
+        ],
+    ),
+    (Special::TradeUnion, &["trade union*", "labor union*", "labour union*", "union member*", "syndica*", "syndique*"]),
+    (Special::EthnicOrigin, &["ethni*", "racia*", "skin colo*", "couleur* de peau"]),
+    (
+        Special::SexualOrientation,
+        &["sexual orientation*", "orientation* sexuelle*", "homosexu*", "bisexu*", "heterosexu*", "lesbi*", "lgbt*"],
+    ),
+    (
+        Special::SexLife,
+        &[
+            "sex life",
+            "sexual life",
+            "vie* sexuelle*",
+            "sexual activit*",
+            "activite* sexuelle*",
+            "sexual partner*",
+            "partenaire* sexuel*",
+            "sexualit*",
+        ],
+    ),
+    (Special::Genetic, &["genetic*", "genetique*", "dna", "adn", "genom*", "genotyp*"]),
+    (
+        Special::Biometric,
+        &[
+            "biometri*",
+            "fingerprint*",
+            "empreinte* digitale*",
+            "face recognition",
+            "facial recognition",
+            "reconnaissance* faciale*",
+            "iris scan*",
+            "retina* scan*",
+            "voiceprint*",
+            "empreinte* vocale*",
+        ],
+    ),
+    (
+        Special::Criminal,
+        &[
+            "criminal*",
+            "criminel*",
+            "casier* judiciaire*",
+            "criminal record*",
+            "condamnation*",
+            "convicted",
+            "conviction* penale*",
+            "infraction*",
+            "felon*",
+            "incarcer*",
+            "antecedent* judiciaire*",
+        ],
+    ),
+];
+
+/// Every occurrence of a special-category term: category and character span. At most one per
+/// category and starting word (the longest phrase).
+fn special_matches(tokens: &[Token]) -> Vec<(Special, usize, usize)> {
+    let mut out = Vec::new();
+    for (i, tok) in tokens.iter().enumerate() {
+        // Every term starts with a word of at least three letters.
+        if tok.word.len() < 3 || tok.word.starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        for &(kind, terms) in SPECIAL_TERMS {
+            let len = terms.iter().filter_map(|t| phrase_len(tokens, i, t)).max();
+            if let Some(len) = len
+                && let Some(last) = tokens.get(i + len.saturating_sub(1))
+            {
+                out.push((kind, tok.start, last.end));
+            }
+        }
+    }
+    out
+}
+
+/// The special categories a name or label points to.
+fn special_kinds(names: &[Named]) -> BTreeSet<Special> {
+    names.iter().flat_map(|n| special_matches(&n.tokens)).map(|(k, _, _)| k).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates of birth
+// ---------------------------------------------------------------------------------------------
+
+/// A date of birth as written in a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BirthDate {
+    /// A full date.
+    Full(NaiveDate),
+    /// A year only (`1990`), which is already minimised.
+    Year(i32),
+}
+
+fn small_number(s: &str, min_len: usize, max_len: usize) -> Option<u32> {
+    if !(min_len..=max_len).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Parses a date of birth: `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`, `DD/MM/YYYY`, `DD-MM-YYYY`, `DD.MM.YYYY`
+/// (day and month on one or two digits), or a year alone (`YYYY`). Surrounding spaces are
+/// ignored. `None` when it is none of these or not a calendar date.
+pub fn parse_birth_date(s: &str) -> Option<BirthDate> {
+    let s = s.trim();
+    if s.len() > 10 {
+        return None;
+    }
+    if let Some(y) = small_number(s, 4, 4) {
+        return Some(BirthDate::Year(i32::try_from(y).ok()?));
+    }
+    let sep = s.chars().find(|c| matches!(c, '-' | '/' | '.'))?;
+    let parts: Vec<&str> = s.split(sep).collect();
+    let [a, b, c] = parts.as_slice() else {
+        return None;
+    };
+    let (y, m, d) = if a.len() == 4 {
+        (small_number(a, 4, 4)?, small_number(b, 1, 2)?, small_number(c, 1, 2)?)
+    } else {
+        (small_number(c, 4, 4)?, small_number(b, 1, 2)?, small_number(a, 1, 2)?)
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d).map(BirthDate::Full)
+}
+
+/// Age in whole years on `today` (`None` when born after `today`). Someone born on 29 February
+/// has their birthday on 1 March in common years.
+pub fn age_on(birth: NaiveDate, today: NaiveDate) -> Option<i32> {
+    if birth > today {
+        return None;
+    }
+    let mut age = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    Some(age)
+}
+
+/// The oldest plausible age; anything older is taken for a typing error.
+const MAX_AGE: i32 = 130;
+
+// ---------------------------------------------------------------------------------------------
+// Purposes
+// ---------------------------------------------------------------------------------------------
+
+/// Whether a purpose is about payment: its id or title mentions payment, paiement, refund,
+/// rembours(ement), SEPA or prélèvement (accents and case ignored).
+pub fn is_payment_purpose(p: &Purpose) -> bool {
+    const WORDS: [&str; 6] = ["payment", "paiement", "refund", "rembours", "sepa", "prelevement"];
+    let (id, title) = (compact(&p.id), compact(&p.title));
+    WORDS.iter().any(|w| id.contains(w) || title.contains(w))
+}
+
+/// Whether an IBAN is justified for a field with these purposes (see the module documentation).
+fn payment_justified(field_purposes: &[String], ctx: &Context<'_>) -> bool {
+    if field_purposes.is_empty() {
+        ctx.purposes.iter().any(is_payment_purpose)
+    } else {
+        field_purposes.iter().filter_map(|id| declared(ctx, id)).any(is_payment_purpose)
+    }
+}
+
+fn declared<'a>(ctx: &Context<'a>, id: &str) -> Option<&'a Purpose> {
+    ctx.purposes.iter().find(|p| p.id == id)
+}
+
+/// Consent-based purposes are optional; only `Service` (contract, legal obligation) is not.
+fn is_optional(kind: PurposeKind) -> bool {
+    !matches!(kind, PurposeKind::Service)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building findings
+// ---------------------------------------------------------------------------------------------
+
+/// What every finding of a rule shares.
+struct Rule {
+    id: &'static str,
+    source: &'static str,
+}
+
+const fn rule(id: &'static str, source: &'static str) -> Rule {
+    Rule { id, source }
+}
+
+/// Everything but the rule.
+struct Detail<'a> {
+    severity: Severity,
+    field: &'a str,
+    message: String,
+    fix: String,
+    kind: Option<&'a str>,
+    span: Option<Span>,
+}
+
+fn make(rule: Rule, d: Detail<'_>) -> Finding {
+    Finding {
+        severity: d.severity,
+        field: d.field.to_owned(),
+        rule: rule.id.to_owned(),
+        source: rule.source.to_owned(),
+        message: d.message,
+        fix: d.fix,
+        kind: d.kind.map(str::to_owned),
+        span: d.span,
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn span(start: usize, end: usize) -> Span {
+    Span { start: to_u32(start), end: to_u32(end) }
+}
+
+/// Converts byte offsets (increasing, mostly) into character offsets in one pass.
+struct CharPos<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: usize,
+}
+
+impl<'a> CharPos<'a> {
+    fn new(text: &'a str) -> Self {
+        CharPos { text, byte: 0, chars: 0 }
+    }
+
+    /// The number of characters that start before byte `b`.
+    fn at(&mut self, b: usize) -> usize {
+        if b < self.byte {
+            self.byte = 0;
+            self.chars = 0;
+        }
+        for c in self.text.get(self.byte..).unwrap_or_default().chars() {
+            if self.byte >= b {
+                break;
+            }
+            self.byte += c.len_utf8();
+            self.chars += 1;
+        }
+        self.chars
+    }
+}
+
+/// Sorts (severity, field, span start, rule, then the rest) and removes duplicates.
+fn finish(mut out: Vec<Finding>) -> Vec<Finding> {
+    out.sort_by(|a, b| {
+        (a.severity, &a.field, a.span.map(|s| s.start), &a.rule, &a.kind, a.span.map(|s| s.end), &a.message, &a.fix)
+            .cmp(&(
+                b.severity,
+                &b.field,
+                b.span.map(|s| s.start),
+                &b.rule,
+                &b.kind,
+                b.span.map(|s| s.end),
+                &b.message,
+                &b.fix,
+            ))
+    });
+    out.dedup();
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared checks
+// ---------------------------------------------------------------------------------------------
+
+/// `undeclared-purpose` for each purpose id of a field that the shop has not declared.
+fn check_declared(field: &str, purposes: &[String], ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    let mut seen = BTreeSet::new();
+    for (i, id) in purposes.iter().enumerate() {
+        if declared(ctx, id).is_none() && seen.insert(id.as_str()) {
+            out.push(make(
+                rule(rules::UNDECLARED_PURPOSE, SRC_DECLARED),
+                Detail {
+                    severity: Severity::Block,
+                    field,
+                    message: format!(
+                        "purpose number {} of this field is not one of the shop's declared purposes",
+                        i + 1
+                    ),
+                    fix: FIX_UNDECLARED.to_owned(),
+                    kind: None,
+                    span: None,
+                },
+            ));
+        }
+    }
+}
+
+/// Name- or label-based special categories: one blocking finding per category.
+fn check_special_names(field: &str, names: &[Named], out: &mut Vec<Finding>) {
+    for kind in special_kinds(names) {
+        let fix = if kind == Special::Criminal { FIX_CRIMINAL_FIELD } else { FIX_SPECIAL_FIELD };
+        out.push(make(
+            rule(rules::SPECIAL_CATEGORY, kind.source()),
+            Detail {
+                severity: Severity::Block,
+                field,
+                message: format!(
+                    "the field's name or label points to {}, a category the shop may not process by default",
+                    kind.describe()
+                ),
+                fix: fix.to_owned(),
+                kind: Some(kind.as_str()),
+                span: None,
+            },
+        ));
+    }
+}
+
+/// Special-category words in a value: one warning per occurrence.
+fn check_special_text(field: &str, text: &str, out: &mut Vec<Finding>) {
+    for (kind, start, end) in special_matches(&tokenize(text, false)) {
+        out.push(make(
+            rule(rules::SPECIAL_CATEGORY, kind.source()),
+            Detail {
+                severity: Severity::Warn,
+                field,
+                message: format!(
+                    "this passage seems to reveal {}, which the shop may not process by default",
+                    kind.describe()
+                ),
+                fix: if kind == Special::Criminal { FIX_CRIMINAL_VALUE } else { FIX_SPECIAL_VALUE }.to_owned(),
+                kind: Some(kind.as_str()),
+                span: Some(span(start, end)),
+            },
+        ));
+    }
+}
+
+fn free_text_finding(field: &str, kind: FindingKind, at: Span) -> Finding {
+    let (severity, source, what, fix) = match kind {
+        FindingKind::Email => (
+            Severity::Warn,
+            SRC_MINIMISATION,
+            "an e-mail address",
+            "keep contact data in the contact fields and remove it from the text",
+        ),
+        FindingKind::Phone => (
+            Severity::Warn,
+            SRC_MINIMISATION,
+            "a phone number",
+            "keep contact data in the contact fields and remove it from the text",
+        ),
+        FindingKind::Iban => (
+            Severity::Block,
+            SRC_MINIMISATION,
+            "an IBAN",
+            "remove the IBAN from the text; bank details, when a payment purpose needs them, go to their own field",
+        ),
+        FindingKind::Nir => (Severity::Block, SRC_NIR, "a social security number (NIR)", FIX_NIR_VALUE),
+        FindingKind::CardNumber => (
+            Severity::Block,
+            SRC_CARD,
+            "a payment card number",
+            "remove the card number from the text; cards are handled by the payment provider only",
+        ),
+    };
+    make(
+        rule(rules::PERSONAL_DATA_IN_FREE_TEXT, source),
+        Detail {
+            severity,
+            field,
+            message: format!("the text contains {what}"),
+            fix: fix.to_owned(),
+            kind: Some(kind.as_str()),
+            span: Some(at),
+        },
+    )
+}
+
+fn iban_finding(field: &str, justified: bool, at: Option<Span>) -> Finding {
+    if justified {
+        make(
+            rule(rules::IBAN_FOR_PAYMENT, SRC_IBAN_KEPT),
+            Detail {
+                severity: Severity::Info,
+                field,
+                message: "bank details (IBAN) collected for a declared payment or refund purpose".to_owned(),
+                fix: FIX_IBAN_INFO.to_owned(),
+                kind: Some("iban"),
+                span: at,
+            },
+        )
+    } else {
+        make(
+            rule(rules::IBAN_WITHOUT_PAYMENT, SRC_MINIMISATION),
+            Detail {
+                severity: Severity::Block,
+                field,
+                message: "bank details (IBAN) without a declared payment or refund purpose that needs them".to_owned(),
+                fix: FIX_IBAN_BLOCK.to_owned(),
+                kind: Some("iban"),
+                span: at,
+            },
+        )
+    }
+}
+
+fn nir_finding(field: &str, at: Option<Span>) -> Finding {
+    let (message, fix) = match at {
+        None => ("the field's name or label asks for a social security number (NIR)", FIX_NIR_FIELD),
+        Some(_) => ("the value is a social security number (NIR)", FIX_NIR_VALUE),
+    };
+    make(
+        rule(rules::NIR, SRC_NIR),
+        Detail {
+            severity: Severity::Block,
+            field,
+            message: message.to_owned(),
+            fix: fix.to_owned(),
+            kind: Some("nir"),
+            span: at,
+        },
+    )
+}
+
+fn card_finding(field: &str, at: Option<Span>) -> Finding {
+    let (message, fix) = match at {
+        None => ("the field's name or label asks for a payment card number", FIX_CARD_FIELD),
+        Some(_) => ("the value contains a payment card number", FIX_CARD_VALUE),
+    };
+    make(
+        rule(rules::CARD_NUMBER, SRC_CARD),
+        Detail {
+            severity: Severity::Block,
+            field,
+            message: message.to_owned(),
+            fix: fix.to_owned(),
+            kind: Some("card-number"),
+            span: at,
+        },
+    )
+}
+
+fn cvv_finding(field: &str) -> Finding {
+    make(
+        rule(rules::CVV_FIELD, SRC_CARD),
+        Detail {
+            severity: Severity::Block,
+            field,
+            message: "the field asks for or holds a card security code (CVV/CVC, cryptogramme)".to_owned(),
+            fix: FIX_CVV.to_owned(),
+            kind: Some("cvv"),
+            span: None,
+        },
+    )
+}
+
+fn password_finding(field: &str, in_record: bool) -> Finding {
+    let (message, fix) = if in_record {
+        ("the customer file holds a password field", FIX_PASSWORD_RECORD)
+    } else {
+        ("a password is typed into a field that does not mask it", FIX_PASSWORD_FORM)
+    };
+    make(
+        rule(rules::PLAIN_PASSWORD, SRC_PASSWORD),
+        Detail {
+            severity: Severity::Block,
+            field,
+            message: message.to_owned(),
+            fix: fix.to_owned(),
+            kind: Some("password"),
+            span: None,
+        },
+    )
+}
+
+fn birth_fix(ctx: &Context<'_>) -> String {
+    format!("ask a yes/no 'I am {} or older' (or 18) instead, unless a purpose needs the date", ctx.minor_age)
+}
+
+fn birth_finding(field: &str, severity: Severity, message: &str, ctx: &Context<'_>) -> Finding {
+    make(
+        rule(rules::FULL_BIRTH_DATE, SRC_MINIMISATION),
+        Detail {
+            severity,
+            field,
+            message: message.to_owned(),
+            fix: birth_fix(ctx),
+            kind: Some("birth-date"),
+            span: None,
+        },
+    )
+}
+
+fn birth_invalid_finding(field: &str, message: &str) -> Finding {
+    make(
+        rule(rules::BIRTH_DATE_INVALID, SRC_ACCURACY),
+        Detail {
+            severity: Severity::Warn,
+            field,
+            message: message.to_owned(),
+            fix: FIX_BIRTH_INVALID.to_owned(),
+            kind: Some("birth-date"),
+            span: None,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// check_form
+// ---------------------------------------------------------------------------------------------
+
+/// Checks a form definition: every field needs a declared purpose, consent-only fields must stay
+/// optional, and some data must never be asked for (special categories, NIR, card number, CVV),
+/// or only in a certain way (masked passwords, an age question rather than a date of birth).
+pub fn check_form(fields: &[FormField], ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for f in fields {
+        let field = f.name.as_str();
+
+        // Purposes.
+        if f.purposes.is_empty() {
+            out.push(make(
+                rule(rules::UNNEEDED_FIELD, SRC_PURPOSE),
+                Detail {
+                    severity: Severity::Block,
+                    field,
+                    message: "no declared purpose needs this field".to_owned(),
+                    fix: FIX_UNNEEDED.to_owned(),
+                    kind: None,
+                    span: None,
+                },
+            ));
+        }
+        check_declared(field, &f.purposes, ctx, &mut out);
+        let kinds: Vec<PurposeKind> = f.purposes.iter().filter_map(|id| declared(ctx, id)).map(|p| p.kind).collect();
+        if f.required && !kinds.is_empty() && kinds.iter().all(|&k| is_optional(k)) {
+            out.push(make(
+                rule(rules::REQUIRED_FOR_OPTIONAL_PURPOSE, SRC_TIED_CONSENT),
+                Detail {
+                    severity: Severity::Block,
+                    field,
+                    message: "the field is required although only consent-based (optional) purposes use it, so \
+                              consent would not be freely given"
+                        .to_owned(),
+                    fix: FIX_TIED.to_owned(),
+                    kind: None,
+                    span: None,
+                },
+            ));
+        }
+
+        // What the name and the label ask for.
+        let names = [Named::new(&f.name, true), Named::new(&f.label, false)];
+        check_special_names(field, &names, &mut out);
+        if NIR_NAME.any(&names) {
+            out.push(nir_finding(field, None));
+        }
+        let cvv = CVV_NAME.any(&names);
+        if cvv {
+            out.push(cvv_finding(field));
+        }
+        if !cvv && CARD_NAME.any(&names) {
+            out.push(card_finding(field, None));
+        }
+        if IBAN_NAME.any(&names) {
+            out.push(iban_finding(field, payment_justified(&f.purposes, ctx), None));
+        }
+        if f.field_type != FieldType::Password && PASSWORD_NAME.any(&names) {
+            out.push(password_finding(field, false));
+        }
+        if f.field_type != FieldType::Checkbox && BIRTH_NAME.any(&names) {
+            out.push(birth_finding(field, Severity::Warn, "the form asks for a full date of birth", ctx));
+        } else if f.field_type == FieldType::Date {
+            out.push(birth_finding(
+                field,
+                Severity::Info,
+                "a date field whose name does not say what it holds; if it is a date of birth, it is more than \
+                 an age check needs",
+                ctx,
+            ));
+        }
+        if f.field_type == FieldType::Textarea {
+            out.push(make(
+                rule(rules::FREE_TEXT_FIELD, SRC_MINIMISATION),
+                Detail {
+                    severity: Severity::Info,
+                    field,
+                    message: "a free-text field collects whatever people type, including sensitive data nobody \
+                              asked for"
+                        .to_owned(),
+                    fix: FIX_FREE_TEXT_FIELD.to_owned(),
+                    kind: None,
+                    span: None,
+                },
+            ));
+        }
+    }
+    finish(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// check_record
+// ---------------------------------------------------------------------------------------------
+
+/// Categories whose values are not searched for special-category words (street names such as
+/// "rue de la Santé", e-mail addresses, payment and account data).
+fn keyword_scanned(category: Option<DataCategory>) -> bool {
+    !matches!(
+        category,
+        Some(DataCategory::Contact | DataCategory::PostalAddress | DataCategory::Payment | DataCategory::Account)
+    )
+}
+
+/// Checks a record (a submitted form, a row to import): what the customer file must never hold
+/// (special categories, NIR, card numbers, CVV, passwords), IBANs without a payment purpose,
+/// personal data hidden in free text, dates of birth, and minors without parental consent.
+pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // Birth-date fields of a minor (under ctx.minor_age).
+    let mut minors: Vec<&str> = Vec::new();
+    for f in fields {
+        let field = f.name.as_str();
+        let value = f.value.as_str();
+        check_declared(field, &f.purposes, ctx, &mut out);
+
+        // What the name says.
+        let names = [Named::new(&f.name, true)];
+        check_special_names(field, &names, &mut out);
+        let nir_name = NIR_NAME.any(&names);
+        if CVV_NAME.any(&names) {
+            out.push(cvv_finding(field));
+        }
+        if PASSWORD_NAME.any(&names) {
+            out.push(password_finding(field, true));
+        }
+
+        // Identifiers in the value.
+        let trimmed_start = value.len() - value.trim_start().len();
+        let trimmed_end = value.trim_end().len();
+        let mut pos = CharPos::new(value);
+        let mut nir_in_value = false;
+        for id in identifiers::find_in_text(value) {
+            let at = span(pos.at(id.start), pos.at(id.end));
+            let whole = id.start <= trimmed_start && id.end >= trimmed_end;
+            let free = match f.category {
+                Some(DataCategory::FreeText) => true,
+                None | Some(DataCategory::Other) => !whole,
+                Some(_) => false,
+            };
+            if id.kind == FindingKind::Nir {
+                nir_in_value = true;
+            }
+            if free {
+                out.push(free_text_finding(field, id.kind, at));
+                continue;
+            }
+            match id.kind {
+                FindingKind::Nir => out.push(nir_finding(field, Some(at))),
+                FindingKind::CardNumber => out.push(card_finding(field, Some(at))),
+                FindingKind::Iban => out.push(iban_finding(field, payment_justified(&f.purposes, ctx), Some(at))),
+                FindingKind::Email | FindingKind::Phone => {}
+            }
+        }
+        if nir_name && !nir_in_value {
+            out.push(nir_finding(field, None));
+        }
+        if keyword_scanned(f.category) {
+            check_special_text(field, value, &mut out);
+        }
+
+        // Dates of birth.
+        if BIRTH_NAME.any(&names) && !value.trim().is_empty() {
+            match parse_birth_date(value) {
+                Some(BirthDate::Full(birth)) => match age_on(birth, ctx.today) {
+                    None => out.push(birth_invalid_finding(field, "the date of birth is in the future")),
+                    Some(age) if age > MAX_AGE => {
+                        out.push(birth_invalid_finding(field, "the date of birth is implausibly old"));
+                    }
+                    Some(age) => {
+                        out.push(birth_finding(field, Severity::Info, "the record keeps a full date of birth", ctx));
+                        if age < i32::from(ctx.minor_age) {
+                            minors.push(field);
+                        }
+                    }
+                },
+                Some(BirthDate::Year(year)) => {
+                    // Age is this difference or one less: report only a certain minor.
+                    let oldest = ctx.today.year() - year;
+                    if oldest < 0 {
+                        out.push(birth_invalid_finding(field, "the year of birth is in the future"));
+                    } else if oldest > MAX_AGE + 1 {
+                        out.push(birth_invalid_finding(field, "the year of birth is implausibly old"));
+                    } else if oldest < i32::from(ctx.minor_age) {
+                        minors.push(field);
+                    }
+                }
+                None => out.push(birth_invalid_finding(
+                    field,
+                    "the date of birth is not a date (expected YYYY-MM-DD or DD/MM/YYYY)",
+                )),
+            }
+        }
+    }
+
+    let parental_consent = fields.iter().any(|f| is_parental_consent_name(&f.name) && is_truthy(&f.value));
+    if !parental_consent {
+        for field in minors {
+            out.push(make(
+                rule(rules::MINOR_WITHOUT_PARENTAL_CONSENT, SRC_MINOR),
+                Detail {
+                    severity: Severity::Block,
+                    field,
+                    message: format!("the person is under {} and the record holds no parental consent", ctx.minor_age),
+                    fix: FIX_MINOR.to_owned(),
+                    kind: Some("minor"),
+                    span: None,
+                },
+            ));
+        }
+    }
+    finish(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// scan_text
+// ---------------------------------------------------------------------------------------------
+
+/// Finds personal data hidden in a free text: e-mail addresses and phone numbers (warn), IBANs,
+/// NIRs and card numbers (block), each under `personal-data-in-free-text`, and words revealing a
+/// special category (`special-category`, warn). One finding per occurrence, with its span in
+/// characters; `field` names the text in the findings.
+pub fn scan_text(field: &str, text: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut pos = CharPos::new(text);
+    for id in identifiers::find_in_text(text) {
+        let at = span(pos.at(id.start), pos.at(id.end));
+        out.push(free_text_finding(field, id.kind, at));
+    }
+    check_special_text(field, text, &mut out);
+    finish(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str, camel: bool) -> Vec<String> {
+        tokenize(s, camel).into_iter().map(|t| t.word).collect()
+    }
+
+    #[test]
+    fn minimisation_tokenize_folds_and_splits() {
+        assert_eq!(words("Date de Naissance", false), ["date", "de", "naissance"]);
+        assert_eq!(words("dateOfBirth", true), ["date", "of", "birth"]);
+        assert_eq!(words("NIRNumber", true), ["nir", "number"]);
+        assert_eq!(words("cvv2", true), ["cvv2"]);
+        assert_eq!(words("Œdème SANTÉ l'allergie", false), ["oedeme", "sante", "l", "allergie"]);
+        // Decomposed accents stay inside the word.
+        assert_eq!(words("sante\u{301} diabe\u{301}tique", false), ["sante", "diabetique"]);
+        let t = tokenize("😀 santé", false);
+        assert_eq!((t[0].start, t[0].end), (2, 7));
+        assert_eq!(compact("Date_de-Naissance"), "datedenaissance");
+    }
+
+    #[test]
+    fn minimisation_birth_dates() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).map(BirthDate::Full);
+        assert_eq!(parse_birth_date("2010-03-04"), d(2010, 3, 4));
+        assert_eq!(parse_birth_date(" 04/03/2010 "), d(2010, 3, 4));
+        assert_eq!(parse_birth_date("4/3/2010"), d(2010, 3, 4));
+        assert_eq!(parse_birth_date("04-03-2010"), d(2010, 3, 4));
+        assert_eq!(parse_birth_date("04.03.2010"), d(2010, 3, 4));
+        assert_eq!(parse_birth_date("2010/03/04"), d(2010, 3, 4));
+        assert_eq!(parse_birth_date("1990"), Some(BirthDate::Year(1990)));
+        for bad in ["", "2010-02-30", "31/04/2010", "2010-3", "10/03/10", "hier", "2010-03-04T00:00", "1/2/3/4"] {
+            assert_eq!(parse_birth_date(bad), None, "{bad}");
+        }
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        assert_eq!(age_on(day(2010, 3, 4), day(2025, 3, 3)), Some(14));
+        assert_eq!(age_on(day(2010, 3, 4), day(2025, 3, 4)), Some(15));
+        assert_eq!(age_on(day(2008, 2, 29), day(2023, 2, 28)), Some(14));
+        assert_eq!(age_on(day(2008, 2, 29), day(2023, 3, 1)), Some(15));
+        assert_eq!(age_on(day(2030, 1, 1), day(2025, 1, 1)), None);
+    }
+
+    #[test]
+    fn minimisation_char_positions() {
+        let text = "é😀a";
+        let mut p = CharPos::new(text);
+        assert_eq!((p.at(0), p.at(2), p.at(6), p.at(7)), (0, 1, 2, 3));
+        assert_eq!(p.at(2), 1, "going back restarts");
+        assert_eq!(p.at(100), 3);
+    }
+
+    #[test]
+    fn minimisation_detectors() {
+        let is = |d: &Detector, s: &str| d.matches(&Named::new(s, true));
+        assert!(is(&NIR_NAME, "numero_secu") && is(&NIR_NAME, "Numéro de sécurité sociale") && is(&NIR_NAME, "ssn"));
+        assert!(!is(&NIR_NAME, "code_insee") && !is(&NIR_NAME, "security_question"));
+        assert!(is(&PASSWORD_NAME, "confirmPassword") && is(&PASSWORD_NAME, "Mot de passe"));
+        assert!(!is(&PASSWORD_NAME, "password_changed_at") && !is(&PASSWORD_NAME, "passage"));
+        assert!(is(&BIRTH_NAME, "dateOfBirth") && is(&BIRTH_NAME, "date_naissance") && is(&BIRTH_NAME, "dob"));
+        assert!(!is(&BIRTH_NAME, "birthPlace") && !is(&BIRTH_NAME, "lieu_de_naissance"));
+        assert!(is(&CARD_NAME, "cardNumber") && is(&CARD_NAME, "Numéro de carte bancaire"));
+        assert!(!is(&CARD_NAME, "loyaltyCardNumber") && !is(&CARD_NAME, "numero_carte_fidelite"));
+        assert!(is(&IBAN_NAME, "iban") && is(&IBAN_NAME, "RIB") && !is(&IBAN_NAME, "nationalite_libanaise"));
+        assert!(is(&CVV_NAME, "cvv2") && is(&CVV_NAME, "Cryptogramme visuel") && !is(&CVV_NAME, "crypto"));
+        assert!(is_parental_consent_name("consentement-parental") && is_parental_consent_name("parentalConsent"));
+        assert!(!is_parental_consent_name("consent_newsletter"));
+    }
+}

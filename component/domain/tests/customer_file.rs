@@ -1,0 +1,358 @@
+//! The customer file and the import, on the in-memory store (the component tests run
+//! the same operations through wasmtime and SQLite).
+
+#![allow(clippy::unwrap_used)]
+
+use fichier_domain::Fichier;
+use fichier_domain::crypto::{MasterKey, SeededEntropy};
+use fichier_domain::customers::{ChangeReason, FieldInput};
+use fichier_domain::import::{ImportOptions, TextEncoding};
+use fichier_domain::model::*;
+use fichier_domain::store::{Bucket, MemoryStore};
+use fichier_domain::{Error, time};
+
+const NOW: &str = "2026-11-29T10:00:00.000Z";
+
+fn admin() -> Actor {
+    Actor { id: "alice".into(), role: Role::Admin }
+}
+
+struct World {
+    store: MemoryStore,
+    master: MasterKey,
+    entropy: SeededEntropy,
+    now: String,
+}
+
+impl World {
+    fn new() -> Self {
+        let w = Self {
+            store: MemoryStore::new(),
+            master: MasterKey::from_bytes([7; 32]),
+            entropy: SeededEntropy::new(1),
+            now: NOW.into(),
+        };
+        let mut w = w;
+        for (id, kind) in [("orders", PurposeKind::Service), ("newsletter", PurposeKind::Marketing)] {
+            w.f()
+                .declare_purpose(
+                    &admin(),
+                    PurposeInput { id: id.into(), kind, title: id.into(), validity_months: None },
+                )
+                .unwrap();
+        }
+        w
+    }
+
+    fn f(&mut self) -> Fichier<'_, MemoryStore> {
+        let now = time::parse("now", &self.now).unwrap();
+        Fichier::new(&self.store, &self.master, now, &mut self.entropy)
+    }
+}
+
+fn field(name: &str, value: &str) -> FieldInput {
+    FieldInput {
+        name: name.into(),
+        value: value.into(),
+        category: None,
+        purposes: vec!["orders".into()],
+        basis: LawfulBasis::Contract,
+        source: None,
+        collected_at: None,
+        verified_at: None,
+    }
+}
+
+fn email(e: &str) -> SubjectRef {
+    SubjectRef::Email(e.into())
+}
+
+fn rule(e: Error) -> String {
+    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_default()
+}
+
+#[test]
+fn fields_are_normalised_or_refused_with_the_rule() {
+    let mut w = World::new();
+    let c = w
+        .f()
+        .create_customer(
+            &admin(),
+            &email("Marie.Curie@Example.FR "),
+            &[
+                field("email", " Marie.Curie@Example.FR"),
+                field("phone", "06 12 34 56 78"),
+                field("given-name", "  Marie  "),
+                field("postal-code", "75 005"),
+                field("city", "Paris"),
+            ],
+        )
+        .unwrap();
+    let get = |n: &str| c.body.field(n).unwrap().value.clone();
+    assert_eq!(get("email"), "marie.curie@example.fr");
+    assert_eq!(get("phone"), "+33612345678");
+    assert_eq!(get("given-name"), "Marie");
+    assert_eq!(get("postal-code"), "75005");
+    assert_eq!(get("city"), "PARIS");
+    assert_eq!(c.body.field("phone").unwrap().category, DataCategory::Contact);
+
+    for (f, want) in [
+        (field("phone", "06 12"), "fields[1].value:phone-length"),
+        (field("postal-code", "7500"), "fields[1].value:postal-code-syntax"),
+        (field("given-name", "R2D2"), "fields[1].value:name-syntax"),
+        (field("birth-date", "2030-01-01"), "fields[1].value:not-in-future"),
+        (field("notes", "x"), "fields[1].category:category-required"),
+        (FieldInput { purposes: vec![], ..field("phone", "0612345678") }, "fields[1].purposes:range-1-16"),
+        (
+            FieldInput { purposes: vec!["ghost".into()], ..field("phone", "0612345678") },
+            "fields[1].purposes[0]:declared-purpose",
+        ),
+    ] {
+        let e = w
+            .f()
+            .create_customer(&admin(), &email("b@example.org"), &[field("email", "b@example.org"), f])
+            .unwrap_err();
+        assert_eq!(rule(e), want);
+    }
+    // A foreign postal code is not held to La Poste's rules.
+    let c = w
+        .f()
+        .create_customer(
+            &admin(),
+            &email("c@example.org"),
+            &[field("email", "c@example.org"), field("country", "be"), field("postal-code", "1000")],
+        )
+        .unwrap();
+    assert_eq!(c.body.field("country").unwrap().value, "BE");
+}
+
+#[test]
+fn rectification_keeps_history_and_email_follows() {
+    let mut w = World::new();
+    w.f().create_customer(&admin(), &email("old@example.org"), &[field("email", "old@example.org")]).unwrap();
+    let c =
+        w.f().rectify_customer(&admin(), &email("old@example.org"), &[field("email", "new@example.org")], &[]).unwrap();
+    assert_eq!(c.revision, 2);
+    // The new address finds the record (alias), the old one no longer does.
+    let found = w.f().get_customer(&admin(), &email("new@example.org")).unwrap();
+    assert_eq!(found.subject, c.subject);
+    assert!(matches!(w.f().get_customer(&admin(), &email("old@example.org")), Err(Error::NotFound(_))));
+    let h = w.f().customer_history(&admin(), &email("new@example.org")).unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1].reason, ChangeReason::Rectified);
+    assert_eq!(h[1].previous.as_deref(), Some("old@example.org"));
+    // Setting the same value again changes nothing.
+    let again =
+        w.f().rectify_customer(&admin(), &email("new@example.org"), &[field("email", "new@example.org")], &[]).unwrap();
+    assert_eq!(again.revision, 2);
+    // Nothing in clear in the store.
+    for (_, _, v) in w.store.raw() {
+        let text = String::from_utf8_lossy(&v);
+        assert!(!text.contains("example.org"), "{text}");
+    }
+}
+
+#[test]
+fn same_email_is_one_customer_and_merge_keeps_everything() {
+    let mut w = World::new();
+    w.f()
+        .create_customer(
+            &admin(),
+            &email("jean@example.org"),
+            &[field("email", "jean@example.org"), field("phone", "0612345678")],
+        )
+        .unwrap();
+    let e =
+        w.f().create_customer(&admin(), &email("JEAN@example.org"), &[field("email", "jean@example.org")]).unwrap_err();
+    assert_eq!(rule(e), "fields.email:customer-exists");
+    let e = w
+        .f()
+        .create_customer(&admin(), &SubjectRef::External("42".into()), &[field("email", "jean@example.org")])
+        .unwrap_err();
+    assert_eq!(rule(e), "fields.email:email-taken");
+    w.f()
+        .create_customer(
+            &admin(),
+            &email("jean@exemple.org"),
+            &[field("email", "jean@exemple.org"), field("phone", "0612345678"), field("city", "Lyon")],
+        )
+        .unwrap();
+    let pairs = w.f().find_duplicates(&admin()).unwrap();
+    let reasons: Vec<_> = pairs.iter().map(|p| format!("{:?}", p.reason)).collect();
+    assert!(reasons.contains(&"SamePhone".to_string()), "{reasons:?}");
+    assert!(reasons.contains(&"SimilarEmail".to_string()), "{reasons:?}");
+    // Nothing was merged by finding duplicates.
+    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().0.len(), 2);
+
+    let merged = w.f().merge_customers(&admin(), &email("jean@example.org"), &email("jean@exemple.org")).unwrap();
+    assert_eq!(merged.body.field("city").unwrap().value, "LYON");
+    assert_eq!(merged.body.merged_from.len(), 1);
+    assert!(merged.body.history.iter().any(|h| h.reason == ChangeReason::Merged && h.field == "email"));
+    // The absorbed address now leads to the kept record; merging again is harmless.
+    let via_old = w.f().get_customer(&admin(), &email("jean@exemple.org")).unwrap();
+    assert_eq!(via_old.subject, merged.subject);
+    let again = w
+        .f()
+        .merge_customers(&admin(), &email("jean@example.org"), &SubjectRef::Subject(merged.body.merged_from[0].clone()))
+        .unwrap();
+    assert_eq!(again.revision, merged.revision);
+    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().0.len(), 1);
+}
+
+#[test]
+fn stale_fields_and_bounces_are_listed_and_reverification_clears_them() {
+    let mut w = World::new();
+    let old = FieldInput { collected_at: Some("2023-01-15T00:00:00Z".into()), ..field("phone", "0612345678") };
+    w.f().create_customer(&admin(), &email("a@example.org"), &[field("email", "a@example.org"), old]).unwrap();
+    let (entries, _, scanned) = w.f().review_customers(&admin(), None, 100).unwrap();
+    assert_eq!(scanned, 1);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].stale.len(), 1);
+    assert_eq!(entries[0].stale[0].field, "phone");
+    assert_eq!(entries[0].stale[0].due_at, "2025-01-15T00:00:00.000Z");
+    w.f().mark_bounced(&admin(), &email("a@example.org")).unwrap();
+    w.f().reverify_customer(&admin(), &email("a@example.org"), &["phone".into()]).unwrap();
+    let (entries, _, _) = w.f().review_customers(&admin(), None, 100).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].stale.is_empty());
+    assert!(entries[0].email_bounced_at.is_some());
+    w.f().reverify_customer(&admin(), &email("a@example.org"), &[]).unwrap();
+    assert!(w.f().review_customers(&admin(), None, 100).unwrap().0.is_empty());
+}
+
+#[test]
+fn delete_and_roles() {
+    let mut w = World::new();
+    w.f().create_customer(&admin(), &email("a@example.org"), &[field("email", "a@example.org")]).unwrap();
+    let support = Actor { id: "bob".into(), role: Role::Support };
+    let public = Actor { id: "web".into(), role: Role::Public };
+    assert!(matches!(w.f().get_customer(&public, &email("a@example.org")), Err(Error::Forbidden(_))));
+    assert!(matches!(w.f().delete_customer(&support, &email("a@example.org")), Err(Error::Forbidden(_))));
+    assert!(w.f().delete_customer(&admin(), &email("a@example.org")).unwrap());
+    assert!(!w.f().delete_customer(&admin(), &email("a@example.org")).unwrap());
+    assert!(w.f().list_customers(&admin(), None, 10).unwrap().0.is_empty());
+    // A deleted customer may come back as new.
+    let c = w.f().create_customer(&admin(), &email("a@example.org"), &[field("email", "a@example.org")]).unwrap();
+    assert_eq!(c.revision, 3);
+    assert_eq!(c.body.history.len(), 1);
+}
+
+fn options(sha_seed: u8) -> ImportOptions {
+    ImportOptions {
+        name: "clients.csv".into(),
+        file_sha256: format!("{:02x}", sha_seed).repeat(32),
+        mapping: vec![],
+        encoding: TextEncoding::Utf8,
+        delimiter: ",".into(),
+        default_purposes: vec!["orders".into()],
+        default_basis: LawfulBasis::Contract,
+        source: None,
+    }
+}
+
+const CSV: &str = "customer_id,billing_email,billing_first_name,billing_last_name,billing_phone,billing_postcode,billing_city,billing_company,nir,order_notes\n\
+1,anne@example.org,Anne,Martin,0612345678,75011,Paris,,253072B07300470,rien\n\
+2,bruno@example.org,Bruno,Petit,+33 7 12 34 56 78,69001,Lyon,carte 4111 1111 1111 1111 merci,,\n\
+3,not-an-email,Carla,Roux,0612345678,13001,Marseille,,,\n\
+4,denis@example.org,Denis,Blanc,06 99,33000,Bordeaux,,,\n";
+
+#[test]
+fn import_is_chunked_checked_and_idempotent() {
+    let mut w = World::new();
+    let import = |w: &mut World, mut chunk: usize| {
+        let s = w.f().import_begin(&admin(), options(1)).unwrap();
+        let data = CSV.as_bytes();
+        let mut offset = s.offset as usize;
+        let mut rejected = Vec::new();
+        loop {
+            let end = (offset + chunk).min(data.len());
+            let last = end == data.len();
+            let r = w.f().import_feed(&admin(), &s.id, offset as u64, &data[offset..end], last).unwrap();
+            rejected.extend(r.issues);
+            offset += r.consumed as usize;
+            if r.done {
+                break;
+            }
+            if r.consumed == 0 {
+                chunk *= 2;
+            }
+        }
+        (s.id, rejected)
+    };
+    let (id, issues) = import(&mut w, 40);
+    let report = w.f().import_report(&admin(), &id).unwrap();
+    assert_eq!((report.rows, report.imported, report.rejected), (4, 2, 2), "{report:?}");
+    assert_eq!(report.redacted, 1);
+    assert!(report.dropped.iter().any(|d| d.column == "nir" && d.rule == "nir"), "{:?}", report.dropped);
+    assert!(report.dropped.iter().any(|d| d.column == "order_notes" && d.rule == "unknown-column"));
+    let rules: Vec<_> = issues.iter().map(|i| (i.line, i.column.as_str(), i.rule.as_str())).collect();
+    assert!(rules.contains(&(4, "billing_email", "email-syntax")), "{rules:?}");
+    assert!(rules.contains(&(5, "billing_phone", "phone-length")), "{rules:?}");
+    for i in &issues {
+        assert!(!i.message.contains("not-an-email") && !i.message.contains("06 99"), "{i:?}");
+    }
+    let anne = w.f().get_customer(&admin(), &email("anne@example.org")).unwrap();
+    assert_eq!(anne.body.field("city").unwrap().value, "PARIS");
+    assert!(anne.body.field("nir").is_none());
+
+    // The same file again, in other chunk sizes, as a new session: nothing changes.
+    let before = w.store.raw();
+    let mut w2_opts = options(1);
+    w2_opts.name = "again.csv".into();
+    let s = w.f().import_begin(&admin(), w2_opts).unwrap();
+    let r = w.f().import_feed(&admin(), &s.id, 0, CSV.as_bytes(), true).unwrap();
+    assert!(r.done);
+    let report = w.f().import_report(&admin(), &s.id).unwrap();
+    assert_eq!((report.imported, report.updated, report.unchanged), (0, 0, 2));
+    let after = w.store.raw();
+    let customers = |raw: &[(Bucket, String, Vec<u8>)]| {
+        raw.iter().filter(|(_, k, _)| k.starts_with("customer/")).cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(customers(&before), customers(&after));
+    // Feeding a finished session again, or at the wrong offset.
+    let e = w.f().import_feed(&admin(), &s.id, 3, b"x", true).unwrap_err();
+    assert_eq!(rule(e), "offset:offset");
+}
+
+#[test]
+fn import_refuses_bad_files_and_writes_nothing() {
+    let cases: Vec<(&[u8], &str)> = vec![
+        (b"", "data:empty-file"),
+        (b"email,first_name\n", "data:no-rows"),
+        (b"email,email\na@example.org,b@example.org\n", "data:unique-columns"),
+        (b"email,first_name\nfran\xe7ois@example.org,Fran\xe7ois\n", "data:utf-8"),
+        (b"first_name,city\nAnne,Paris\n", "options.mapping:identifier-column"),
+    ];
+    for (i, (data, want)) in cases.into_iter().enumerate() {
+        let mut w = World::new();
+        let s = w.f().import_begin(&admin(), options(10 + i as u8)).unwrap();
+        let before = w.store.raw();
+        let e = w.f().import_feed(&admin(), &s.id, 0, data, true).unwrap_err();
+        assert_eq!(rule(e.clone()), want, "{e:?}");
+        assert_eq!(w.store.raw(), before, "case {want} wrote something");
+    }
+    // A 2 MiB line.
+    let mut w = World::new();
+    let s = w.f().import_begin(&admin(), options(99)).unwrap();
+    let mut data = b"email,notes\na@example.org,".to_vec();
+    data.extend(std::iter::repeat_n(b'x', 2 * 1024 * 1024));
+    data.push(b'\n');
+    let e = w.f().import_feed(&admin(), &s.id, 0, &data, true).unwrap_err();
+    assert_eq!(rule(e), "data:max-record-size");
+    let e = w.f().import_feed(&admin(), &s.id, 0, &data[..1024 * 1024 + 100], false).unwrap_err();
+    assert_eq!(rule(e), "data:max-record-size");
+    // Latin-1 with the flag.
+    let mut o = options(98);
+    o.encoding = TextEncoding::Latin1;
+    let s = w.f().import_begin(&admin(), o).unwrap();
+    w.f().import_feed(&admin(), &s.id, 0, b"email,first_name\nfran@example.org,Fran\xe7ois\n", true).unwrap();
+    let c = w.f().get_customer(&admin(), &email("fran@example.org")).unwrap();
+    assert_eq!(c.body.field("given-name").unwrap().value, "François");
+    // Ragged rows are rejected one by one.
+    let s = w.f().import_begin(&admin(), options(97)).unwrap();
+    let r =
+        w.f().import_feed(&admin(), &s.id, 0, b"email,first_name\nz@example.org\ny@example.org,Yves\n", true).unwrap();
+    assert_eq!(r.issues.len(), 1);
+    assert_eq!(r.issues[0].rule, "ragged-row");
+    assert_eq!(r.issues[0].line, 2);
+}
