@@ -410,7 +410,7 @@ pub(crate) fn apply(
     changed
 }
 
-fn sealed_context(sid: &str, revision: u32) -> String {
+pub(crate) fn sealed_context(sid: &str, revision: u32) -> String {
     format!("customer/{sid}/{revision}")
 }
 
@@ -531,6 +531,11 @@ impl<S: Store> Fichier<'_, S> {
     /// After a commit: directory entry and e-mail alias (derived, best effort; reindex repairs).
     fn after_commit(&mut self, sid: &str, body: &CustomerBody) {
         let _ = self.index_in(Directory::Customers, sid);
+        self.alias_after_commit(sid, body);
+    }
+
+    /// The e-mail alias of a committed record, when its e-mail does not name it.
+    pub(crate) fn alias_after_commit(&mut self, sid: &str, body: &CustomerBody) {
         if let Some(email) = body.email()
             && let Ok(esid) = self.subject_id("email", &SubjectRef::Email(email.to_string()))
             && esid != sid
@@ -552,12 +557,25 @@ impl<S: Store> Fichier<'_, S> {
         )
     }
 
-    /// Write a new revision of `sid` holding `body`, if the record is still at `seen`.
-    /// Returns the committed customer.
+    /// Write a new revision of `sid` holding `body`, if the record is still at `seen`,
+    /// then its derived entries. Returns the committed customer.
     fn commit_customer(&mut self, sid: &str, seen: Option<u32>, body: CustomerBody, dek: &DataKey) -> Result<Customer> {
+        let result = self.commit_customer_only(sid, seen, body, dek)?;
+        self.after_commit(sid, &result.body);
+        Ok(result)
+    }
+
+    /// The commit alone (the caller writes the derived entries, e.g. once per batch).
+    pub(crate) fn commit_customer_only(
+        &mut self,
+        sid: &str,
+        seen: Option<u32>,
+        body: CustomerBody,
+        dek: &DataKey,
+    ) -> Result<Customer> {
         let key = docs::customer_key(sid);
         let sid_owned = sid.to_string();
-        let result = self.update::<CustomerDoc, Customer>(
+        self.update::<CustomerDoc, Customer>(
             Bucket::Data,
             &key,
             |this, current| {
@@ -582,9 +600,7 @@ impl<S: Store> Fichier<'_, S> {
                 Ok(Some((doc, Customer { subject: sid_owned.clone(), revision, body: body.clone() })))
             },
             || unreachable!("commit always writes"),
-        )?;
-        self.after_commit(sid, &result.body);
-        Ok(result)
+        )
     }
 
     // ------------------------------------------------------------ API
@@ -974,58 +990,9 @@ impl<S: Store> Fichier<'_, S> {
             Ok(true)
         })
     }
-
-    // ------------------------------------------------------------ import support
-
-    /// Create or update the customer at `sid` with `fields` (already validated);
-    /// nothing is written when the record already holds exactly these values.
-    pub(crate) fn upsert_customer(&mut self, sid: &str, fields: &[Field], actor: &Actor) -> Result<Outcome> {
-        for _ in 0..crate::service::CAS_ATTEMPTS {
-            let now = time::format(self.now);
-            let current = self.load_at(sid)?;
-            let (mut body, seen, target) = match current {
-                Some(l) => (l.body, Some(l.doc.revision), l.sid),
-                None => (
-                    CustomerBody {
-                        created_at: now.clone(),
-                        updated_at: now.clone(),
-                        fields: Vec::new(),
-                        history: Vec::new(),
-                        email_bounced_at: None,
-                        merged_from: Vec::new(),
-                    },
-                    None,
-                    sid.to_string(),
-                ),
-            };
-            // Re-importing must change nothing: keep the dates a record already has.
-            let fields: Vec<Field> = fields
-                .iter()
-                .map(|f| match body.field(&f.name) {
-                    Some(e) if e.value == f.value => Field {
-                        collected_at: e.collected_at.clone(),
-                        verified_at: e.verified_at.clone(),
-                        updated_at: e.updated_at.clone(),
-                        ..f.clone()
-                    },
-                    _ => f.clone(),
-                })
-                .collect();
-            if !apply(&mut body, &fields, &[], ChangeReason::Imported, actor, &now) {
-                return Ok(Outcome::Unchanged);
-            }
-            let dek = self.data_key(&target, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
-            match self.commit_customer(&target, seen, body, &dek) {
-                Ok(_) => return Ok(if seen.is_some() { Outcome::Updated } else { Outcome::Created }),
-                Err(Error::Conflict(e)) if e.rule == "revision" => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::conflict("subject", "compare-and-swap", "the record keeps changing; retry later"))
-    }
 }
 
-fn open_body(dek: &DataKey, sid: &str, key: &str, revision: u32, sealed: &str) -> Result<CustomerBody> {
+pub(crate) fn open_body(dek: &DataKey, sid: &str, key: &str, revision: u32, sealed: &str) -> Result<CustomerBody> {
     let bytes = BASE64
         .decode(sealed.as_bytes())
         .map_err(|_| Error::corrupted(place(Bucket::Data, key), "decodes", "the sealed record is not base64"))?;

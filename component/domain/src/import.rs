@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::Fichier;
 use crate::authz::{Operation, authorize};
 use crate::crypto::sha256_parts;
-use crate::customers::{self, FieldInput, FieldRules, Outcome};
+use crate::customers::{self, ChangeReason, CustomerBody, Field, FieldInput, FieldRules, Outcome};
 use crate::docs::{self};
 use crate::error::{Error, Result};
 use crate::identifiers::{self, FindingKind};
@@ -23,7 +23,8 @@ use crate::minimisation::{self, FieldType, FormField, RecordField, Severity};
 use crate::model::{Actor, DataCategory, LawfulBasis, Purpose, Source, SubjectRef};
 use crate::normalize;
 use crate::service::place;
-use crate::store::{Bucket, Document, Store};
+use crate::maintenance::Directory;
+use crate::store::{Bucket, Document, Store, storage_error};
 use crate::time;
 use crate::validate;
 
@@ -594,24 +595,49 @@ impl<S: Store> Fichier<'_, S> {
         }
         let mut rows = 0u32;
         let mut last_line = doc.lines;
+        let mut prepared = Vec::new();
         for record in records {
             rows += 1;
             last_line = record.line;
             doc.rows += 1;
-            match self.import_row(actor, &record, &plan, &doc.options, &rules, &ctx, &mut issues, &mut counts) {
-                Ok((outcome, redacted)) => {
+            match prepare_row(&record, &plan, &doc.options, &rules, &ctx, &mut issues, &mut counts) {
+                Ok((draft, redacted)) => {
                     doc.redacted += redacted;
-                    match outcome {
-                        Outcome::Created => doc.imported += 1,
-                        Outcome::Updated => doc.updated += 1,
-                        Outcome::Unchanged => doc.unchanged += 1,
+                    match self.subject_id("subject", &draft.subject) {
+                        Ok(sid) => prepared.push(PreparedRow {
+                            line: draft.line,
+                            sid,
+                            by_email: matches!(draft.subject, SubjectRef::Email(_)),
+                            subject: draft.subject,
+                            fields: draft.fields,
+                        }),
+                        Err(e) => {
+                            doc.rejected += 1;
+                            let fe = e.field_error().cloned();
+                            issues.push(RowIssue {
+                                line: draft.line,
+                                column: "customer-number".into(),
+                                rule: fe.as_ref().map_or_else(|| "invalid".into(), |f| f.rule.clone()),
+                                message: fe.map_or_else(|| e.to_string(), |f| f.message),
+                            });
+                        }
                     }
                 }
-                Err(RowError::Rejected(issue)) => {
+                Err(issue) => {
                     doc.rejected += 1;
                     issues.push(issue);
                 }
-                Err(RowError::Fatal(e)) => return Err(e),
+            }
+        }
+        for (row, outcome) in self.import_rows(actor, prepared)? {
+            match outcome {
+                Ok(Outcome::Created) => doc.imported += 1,
+                Ok(Outcome::Updated) => doc.updated += 1,
+                Ok(Outcome::Unchanged) => doc.unchanged += 1,
+                Err(issue) => {
+                    doc.rejected += 1;
+                    issues.push(RowIssue { line: row, ..issue });
+                }
             }
         }
         // The lines consumed: up to the end of the last whole record (blank lines included).
@@ -646,117 +672,261 @@ impl<S: Store> Fichier<'_, S> {
         Ok(ChunkResult { consumed: consumed as u64, offset: doc.offset, rows, done: doc.done, issues })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn import_row(
+    /// Write prepared rows: the records they touch and their keys are read in three
+    /// batched reads, each customer is committed with its own compare-and-swap, and the
+    /// directory is updated once per shard. Returns each row's line and outcome.
+    fn import_rows(
         &mut self,
         actor: &Actor,
-        record: &Record,
-        plan: &[ColumnPlan],
-        options: &ImportOptions,
-        rules: &FieldRules<'_>,
-        ctx: &minimisation::Context<'_>,
-        issues: &mut Vec<RowIssue>,
-        counts: &mut BTreeMap<String, (Severity, u64)>,
-    ) -> std::result::Result<(Outcome, u64), RowError> {
-        let line = record.line;
-        let reject = |column: &str, rule: &str, message: String| {
-            RowError::Rejected(RowIssue { line, column: column.to_string(), rule: rule.to_string(), message })
-        };
-        if record.fields.len() != plan.len() {
-            return Err(reject(
-                "",
-                "ragged-row",
-                format!("{} values where the header has {} columns", record.fields.len(), plan.len()),
-            ));
+        rows: Vec<PreparedRow>,
+    ) -> Result<Vec<(u64, std::result::Result<Outcome, RowIssue>)>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
-        let mut inputs = Vec::new();
-        let mut names: Vec<(String, String)> = Vec::new();
-        let mut redacted = 0u64;
-        for (p, value) in plan.iter().zip(&record.fields) {
-            let Some(field) = &p.field else { continue };
-            if value.trim().is_empty() {
+        let sids: Vec<String> = rows.iter().map(|r| r.sid.clone()).collect();
+        let customer_keys: Vec<String> = sids.iter().map(|s| docs::customer_key(s)).collect();
+        let found = self.store.get_many(Bucket::Data, &customer_keys).map_err(|e| storage_error(Bucket::Data, e))?;
+        let mut known: BTreeMap<String, Known> = BTreeMap::new();
+        for ((sid, key), bytes) in sids.iter().zip(&customer_keys).zip(found) {
+            let k = match bytes {
+                None => Known::Absent,
+                Some(b) => {
+                    let doc: docs::CustomerDoc = crate::store::decode(&place(Bucket::Data, key), &b)?;
+                    match doc.state {
+                        docs::CustomerState::Active => Known::Stored(doc),
+                        _ => Known::Elsewhere,
+                    }
+                }
+            };
+            known.insert(sid.clone(), k);
+        }
+        // E-mail aliases of the absent ones (a rectified e-mail lives elsewhere).
+        let absent_email: Vec<String> = rows
+            .iter()
+            .filter(|r| r.by_email && matches!(known.get(&r.sid), Some(Known::Absent)))
+            .map(|r| docs::alias_key(&r.sid))
+            .collect();
+        let aliased = self.store.get_many(Bucket::Data, &absent_email).map_err(|e| storage_error(Bucket::Data, e))?;
+        for (key, bytes) in absent_email.iter().zip(aliased) {
+            if bytes.is_some()
+                && let Some(sid) = key.strip_prefix("alias/")
+            {
+                known.insert(sid.to_string(), Known::Elsewhere);
+            }
+        }
+        // Data keys of the records that exist.
+        let stored: Vec<String> =
+            known.iter().filter(|(_, k)| matches!(k, Known::Stored(_))).map(|(s, _)| s.clone()).collect();
+        let dek_keys: Vec<String> = stored.iter().map(|s| docs::dek_key(s)).collect();
+        let wrapped = self.store.get_many(Bucket::Keys, &dek_keys).map_err(|e| storage_error(Bucket::Keys, e))?;
+        let mut deks: BTreeMap<String, crate::crypto::DataKey> = BTreeMap::new();
+        for ((sid, key), bytes) in stored.iter().zip(&dek_keys).zip(wrapped) {
+            let Some(b) = bytes else {
+                return Err(Error::corrupted(place(Bucket::Keys, key), "key-present", "the subject's data key is missing"));
+            };
+            let w: docs::WrappedKey = crate::store::decode(&place(Bucket::Keys, key), &b)?;
+            deks.insert(sid.clone(), self.open_data_key(sid, &w)?);
+        }
+
+        let now = time::format(self.now);
+        let mut out = Vec::with_capacity(rows.len());
+        let mut created = Vec::new();
+        // Records committed in this chunk, so a later row for the same person sees them.
+        let mut fresh: BTreeMap<String, (u32, CustomerBody)> = BTreeMap::new();
+        for row in rows {
+            let current = match (fresh.remove(&row.sid), known.remove(&row.sid)) {
+                (Some((rev, body)), _) => Some((row.sid.clone(), rev, body)),
+                (None, Some(Known::Stored(doc))) => {
+                    let dek = deks.get(&row.sid).ok_or_else(|| Error::Other("data key not read".into()))?;
+                    let sealed = doc.sealed.as_deref().unwrap_or_default();
+                    let body = customers::open_body(dek, &row.sid, &docs::customer_key(&row.sid), doc.revision, sealed)?;
+                    Some((row.sid.clone(), doc.revision, body))
+                }
+                (None, Some(Known::Elsewhere)) => {
+                    // Merged away or reached through an alias: the general look-up.
+                    match self.find_customer("email", &row.subject)? {
+                        Some(l) => {
+                            let dek = self.data_key(&l.sid, false)?.ok_or_else(|| Error::Other("no data key".into()))?;
+                            deks.insert(l.sid.clone(), dek);
+                            Some((l.sid, l.doc.revision, l.body))
+                        }
+                        None => None,
+                    }
+                }
+                (None, Some(Known::Absent) | None) => None,
+            };
+            let (target, seen, mut body) = match current {
+                Some((sid, rev, body)) => (sid, Some(rev), body),
+                None => (
+                    row.sid.clone(),
+                    None,
+                    CustomerBody {
+                        created_at: now.clone(),
+                        updated_at: now.clone(),
+                        fields: Vec::new(),
+                        history: Vec::new(),
+                        email_bounced_at: None,
+                        merged_from: Vec::new(),
+                    },
+                ),
+            };
+            // Re-importing must change nothing: keep the dates a record already has.
+            let fields: Vec<Field> = row
+                .fields
+                .iter()
+                .map(|f| match body.field(&f.name) {
+                    Some(e) if e.value == f.value => Field {
+                        collected_at: e.collected_at.clone(),
+                        verified_at: e.verified_at.clone(),
+                        updated_at: e.updated_at.clone(),
+                        ..f.clone()
+                    },
+                    _ => f.clone(),
+                })
+                .collect();
+            if !customers::apply(&mut body, &fields, &[], ChangeReason::Imported, actor, &now) {
+                if let Some(rev) = seen {
+                    fresh.insert(target.clone(), (rev, body));
+                }
+                out.push((row.line, Ok(Outcome::Unchanged)));
                 continue;
             }
-            let structured = matches!(
-                field.as_str(),
-                "email" | "phone" | "postal-code" | "customer-number" | "birth-date" | "country"
-            );
-            let value = if structured {
-                value.clone()
-            } else {
-                let (clean, kinds) = redact(value);
-                for k in kinds {
-                    redacted += 1;
-                    issues.push(RowIssue {
-                        line,
-                        column: p.column.clone(),
-                        rule: "redacted".into(),
-                        message: format!("a {} was found in this value and redacted", k.as_str()),
-                    });
+            if !deks.contains_key(&target) {
+                let d = self.create_data_key(&target)?;
+                deks.insert(target.clone(), d);
+            }
+            let Some(dek) = deks.get(&target) else { return Err(Error::Other("data key not created".into())) };
+            match self.commit_customer_only(&target, seen, body, dek) {
+                Ok(c) => {
+                    if seen.is_none() {
+                        created.push(target.clone());
+                    }
+                    self.alias_after_commit(&target, &c.body);
+                    fresh.insert(target, (c.revision, c.body));
+                    out.push((row.line, Ok(if seen.is_some() { Outcome::Updated } else { Outcome::Created })));
                 }
-                clean
-            };
-            names.push((p.column.clone(), field.clone()));
-            inputs.push(FieldInput {
-                name: field.clone(),
-                value,
-                category: p.category,
-                purposes: p.purposes.clone(),
-                basis: p.basis,
-                source: options.source.clone(),
-                collected_at: None,
-                verified_at: None,
-            });
-        }
-        // Minimisation findings, counted per rule.
-        let checked: Vec<RecordField> = inputs
-            .iter()
-            .map(|f| RecordField {
-                name: f.name.clone(),
-                value: f.value.clone(),
-                category: f.category,
-                purposes: f.purposes.clone(),
-            })
-            .collect();
-        for finding in minimisation::check_record(&checked, ctx) {
-            let e = counts.entry(finding.rule).or_insert((finding.severity, 0));
-            e.1 += 1;
-        }
-        let fields = rules.fields("fields", &inputs, &[]).map_err(|e| match e.field_error() {
-            Some(fe) if matches!(e, Error::InvalidInput(_) | Error::NotFound(_)) => {
-                reject(&column_of(&fe.field, &names), &fe.rule, fe.message.clone())
-            }
-            _ => RowError::Fatal(e),
-        })?;
-        let email = fields.iter().find(|f| f.name == "email").map(|f| f.value.clone());
-        let number = fields.iter().find(|f| f.name == "customer-number").map(|f| f.value.clone());
-        let sid = match (&email, &number) {
-            (Some(e), _) => {
-                match self.find_customer("email", &SubjectRef::Email(e.clone())).map_err(RowError::Fatal)? {
-                    Some(found) => found.sid,
-                    None => self.subject_id("email", &SubjectRef::Email(e.clone())).map_err(RowError::Fatal)?,
+                Err(Error::Conflict(fe)) if fe.rule == "revision" || fe.rule == "customer-merged" => {
+                    out.push((
+                        row.line,
+                        Err(RowIssue {
+                            line: row.line,
+                            column: String::new(),
+                            rule: "concurrent-change".into(),
+                            message: "the customer changed during the import; import this row again".into(),
+                        }),
+                    ));
                 }
+                Err(e) => return Err(e),
             }
-            (None, Some(n)) => {
-                let r = SubjectRef::External(n.clone());
-                self.subject_id("customer-number", &r)
-                    .map_err(|e| reject("customer-number", "external-syntax", e.to_string()))?
-            }
-            (None, None) => {
-                return Err(reject("", "no-identifier", "the row has neither an e-mail nor a customer number".into()));
-            }
-        };
-        let outcome = self.upsert_customer(&sid, &fields, actor).map_err(|e| match e {
-            Error::Conflict(fe) if fe.rule == "customer-merged" => reject("", "customer-merged", fe.message),
-            other => RowError::Fatal(other),
-        })?;
-        Ok((outcome, redacted))
+        }
+        let _ = self.index_many(Directory::Customers, &created);
+        Ok(out)
     }
 }
 
-enum RowError {
-    Rejected(RowIssue),
-    Fatal(Error),
+/// What the batch knows of a subject before writing.
+enum Known {
+    Absent,
+    Stored(docs::CustomerDoc),
+    /// Merged into another record, deleted, or reached through an alias.
+    Elsewhere,
+}
+
+/// A row ready to write: its normalised fields and the subject it names.
+struct PreparedRow {
+    line: u64,
+    sid: String,
+    subject: SubjectRef,
+    by_email: bool,
+    fields: Vec<Field>,
+}
+
+/// Check and normalise one row (no storage access). Returns the row and the number of
+/// values redacted, or the issue that rejects it.
+#[allow(clippy::too_many_arguments)]
+fn prepare_row(
+    record: &Record,
+    plan: &[ColumnPlan],
+    options: &ImportOptions,
+    rules: &FieldRules<'_>,
+    ctx: &minimisation::Context<'_>,
+    issues: &mut Vec<RowIssue>,
+    counts: &mut BTreeMap<String, (Severity, u64)>,
+) -> std::result::Result<(PreparedRowDraft, u64), RowIssue> {
+    let line = record.line;
+    let reject =
+        |column: &str, rule: &str, message: String| RowIssue { line, column: column.to_string(), rule: rule.to_string(), message };
+    if record.fields.len() != plan.len() {
+        return Err(reject(
+            "",
+            "ragged-row",
+            format!("{} values where the header has {} columns", record.fields.len(), plan.len()),
+        ));
+    }
+    let mut inputs = Vec::new();
+    let mut names: Vec<(String, String)> = Vec::new();
+    let mut redacted = 0u64;
+    for (p, value) in plan.iter().zip(&record.fields) {
+        let Some(field) = &p.field else { continue };
+        if value.trim().is_empty() {
+            continue;
+        }
+        let structured =
+            matches!(field.as_str(), "email" | "phone" | "postal-code" | "customer-number" | "birth-date" | "country");
+        let value = if structured {
+            value.clone()
+        } else {
+            let (clean, kinds) = redact(value);
+            for k in kinds {
+                redacted += 1;
+                issues.push(RowIssue {
+                    line,
+                    column: p.column.clone(),
+                    rule: "redacted".into(),
+                    message: format!("a {} was found in this value and redacted", k.as_str()),
+                });
+            }
+            clean
+        };
+        names.push((p.column.clone(), field.clone()));
+        inputs.push(FieldInput {
+            name: field.clone(),
+            value,
+            category: p.category,
+            purposes: p.purposes.clone(),
+            basis: p.basis,
+            source: options.source.clone(),
+            collected_at: None,
+            verified_at: None,
+        });
+    }
+    let checked: Vec<RecordField> = inputs
+        .iter()
+        .map(|f| RecordField { name: f.name.clone(), value: f.value.clone(), category: f.category, purposes: f.purposes.clone() })
+        .collect();
+    for finding in minimisation::check_record(&checked, ctx) {
+        let e = counts.entry(finding.rule).or_insert((finding.severity, 0));
+        e.1 += 1;
+    }
+    let fields = rules.fields("fields", &inputs, &[]).map_err(|e| match e.field_error() {
+        Some(fe) => reject(&column_of(&fe.field, &names), &fe.rule, fe.message.clone()),
+        None => reject("", "invalid", e.to_string()),
+    })?;
+    let email = fields.iter().find(|f| f.name == "email").map(|f| f.value.clone());
+    let number = fields.iter().find(|f| f.name == "customer-number").map(|f| f.value.clone());
+    let subject = match (email, number) {
+        (Some(e), _) => SubjectRef::Email(e),
+        (None, Some(n)) => SubjectRef::External(n),
+        (None, None) => return Err(reject("", "no-identifier", "the row has neither an e-mail nor a customer number".into())),
+    };
+    Ok((PreparedRowDraft { line, subject, fields }, redacted))
+}
+
+/// A prepared row before its subject id is computed (that needs the key ring).
+struct PreparedRowDraft {
+    line: u64,
+    subject: SubjectRef,
+    fields: Vec<Field>,
 }
 
 #[cfg(test)]

@@ -69,6 +69,32 @@ impl<S: Store> Fichier<'_, S> {
         )
     }
 
+    /// Add many ids to a directory: one compare-and-swap per shard touched (idempotent).
+    pub(crate) fn index_many(&mut self, dir: Directory, sids: &[String]) -> Result<()> {
+        let mut by_shard: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+        for sid in sids {
+            by_shard.entry(shard_of(sid)).or_default().push(sid);
+        }
+        for (shard, new) in by_shard {
+            self.update::<SubjectShard, ()>(
+                Bucket::Data,
+                &dir.key(shard),
+                |_, current| {
+                    let mut shard = current.unwrap_or_default();
+                    let before = shard.subjects.len();
+                    for sid in &new {
+                        if let Err(i) = shard.subjects.binary_search(sid) {
+                            shard.subjects.insert(i, (*sid).clone());
+                        }
+                    }
+                    Ok((shard.subjects.len() != before).then_some((shard, ())))
+                },
+                || (),
+            )?;
+        }
+        Ok(())
+    }
+
     /// Add an id to a directory (idempotent).
     pub(crate) fn index_in(&mut self, dir: Directory, sid: &str) -> Result<()> {
         let sid = sid.to_string();

@@ -146,6 +146,13 @@ impl<'a, S: Store> Fichier<'a, S> {
         if !create {
             return Ok(None);
         }
+        self.create_data_key(sid).map(Some)
+    }
+
+    /// Create the subject's data key, or take the one a concurrent first writer created
+    /// (insert-if-absent). For callers that have just seen it absent.
+    pub(crate) fn create_data_key(&mut self, sid: &str) -> Result<DataKey> {
+        let key = docs::dek_key(sid);
         let fresh = DataKey::generate(self.entropy);
         let wrapped = WrappedKey { wrapped: BASE64.encode(&self.keys.wrap(sid, &fresh, self.entropy)) };
         // Insert-if-absent: two first writers agree on one key.
@@ -156,12 +163,17 @@ impl<'a, S: Store> Fichier<'a, S> {
             || false,
         )?;
         if won {
-            return Ok(Some(fresh));
+            return Ok(fresh);
         }
         match self.get_doc::<WrappedKey>(Bucket::Keys, &key)? {
-            Some(w) => self.unwrap_key(sid, &key, &w).map(Some),
+            Some(w) => self.unwrap_key(sid, &key, &w),
             None => Err(Error::conflict(place(Bucket::Keys, &key), "compare-and-swap", "the data key vanished")),
         }
+    }
+
+    /// Unwrap a stored data key (read by the caller, e.g. in a batch).
+    pub(crate) fn open_data_key(&self, sid: &str, w: &WrappedKey) -> Result<DataKey> {
+        self.unwrap_key(sid, &docs::dek_key(sid), w)
     }
 
     fn unwrap_key(&self, sid: &str, key: &str, w: &WrappedKey) -> Result<DataKey> {

@@ -5,6 +5,7 @@
 // a step without `expect` must return {ok: …}.
 // - "$actor:<role>" -> {"id": "conformance", "role": "<role>"} (args and expect);
 // - "$ref:<name>"   -> a value saved earlier by `save` ({"<name>": "<dotted path>"});
+// - "$utf8:<text>"  -> the UTF-8 bytes of <text>, as a list<u8> (args);
 // - in expect: "$any" matches any present value (null included), "$hex64" 64 lower-case
 //   hex characters, "$absent" null or a missing key; objects match on the keys given,
 //   arrays element by element with the same length, anything else by equality.
@@ -19,9 +20,10 @@ export const TEST_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Replace `$actor:` and `$ref:` placeholders (whole strings only). */
+/** Replace `$actor:`, `$utf8:` and `$ref:` placeholders (whole strings only). */
 export function substitute(v, saved) {
   if (typeof v === 'string' && v.startsWith('$actor:')) return { id: 'conformance', role: v.slice(7) };
+  if (typeof v === 'string' && v.startsWith('$utf8:')) return Array.from(new TextEncoder().encode(v.slice(6)));
   if (typeof v === 'string' && v.startsWith('$ref:')) {
     const name = v.slice(5);
     if (!saved.has(name)) throw new Error(`nothing saved as ${name}`);

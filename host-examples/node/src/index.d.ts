@@ -6,11 +6,14 @@ import type * as Consent from '../gen/interfaces/fichier-client-consent.js';
 import type * as Ledger from '../gen/interfaces/fichier-client-ledger.js';
 import type * as Settings from '../gen/interfaces/fichier-client-settings.js';
 import type * as Maintenance from '../gen/interfaces/fichier-client-maintenance.js';
+import type * as Customers from '../gen/interfaces/fichier-client-customers.js';
+import type * as Minimisation from '../gen/interfaces/fichier-client-minimisation.js';
+import type * as CustomerImport from '../gen/interfaces/fichier-client-customer-import.js';
 import type { Root } from '../gen/fichier_guest.js';
 import type { Clock } from '../host/clock.js';
 import type { MemoryKv } from '../host/kv.js';
 
-export type { Types, Consent, Ledger, Settings, Maintenance, Root };
+export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Root };
 export { Clock } from '../host/clock.js';
 export { MemoryKv } from '../host/kv.js';
 
@@ -21,7 +24,15 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonResult = { ok: Json } | { err: Json };
 
 /** The interfaces of fichier:client@0.1.0 that hold functions. */
-export declare const INTERFACES: readonly ['consent', 'ledger', 'settings', 'maintenance'];
+export declare const INTERFACES: readonly [
+  'consent',
+  'ledger',
+  'settings',
+  'maintenance',
+  'customers',
+  'minimisation',
+  'customer-import',
+];
 export type InterfaceName = (typeof INTERFACES)[number];
 
 /** The component's functions with jco's values; every call runs on a fresh instance. */
@@ -29,6 +40,9 @@ export type ConsentApi = Pick<typeof Consent, 'declarePurpose' | 'listPurposes' 
 export type LedgerApi = Pick<typeof Ledger, 'verify' | 'takeAnchor' | 'listAnchors'>;
 export type SettingsApi = Pick<typeof Settings, 'getPolicy' | 'setPolicy' | 'policyHistory'>;
 export type MaintenanceApi = Pick<typeof Maintenance, 'reindex' | 'listSubjects'>;
+export type CustomersApi = Pick<typeof Customers, 'create' | 'get' | 'rectify' | 'history' | 'delete' | 'listCustomers' | 'findDuplicates' | 'merge' | 'review' | 'markBounced' | 'reverify'>;
+export type MinimisationApi = Pick<typeof Minimisation, 'checkForm' | 'checkRecord' | 'scanText'>;
+export type CustomerImportApi = Pick<typeof CustomerImport, 'begin' | 'feed' | 'report'>;
 
 export interface FichierOptions {
   /** `'memory'` (default): a new empty store; or a `MemoryKv` shared with another instance. */
@@ -66,6 +80,9 @@ export interface Fichier {
   readonly ledger: LedgerApi;
   readonly settings: SettingsApi;
   readonly maintenance: MaintenanceApi;
+  readonly customers: CustomersApi;
+  readonly minimisation: MinimisationApi;
+  readonly customerImport: CustomerImportApi;
 }
 
 export declare function createFichier(options?: FichierOptions): Fichier;

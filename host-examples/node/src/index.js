@@ -51,7 +51,15 @@ try {
 export const TYPED_INVOKE = wit !== undefined;
 
 /** The exported interfaces of fichier:client@0.1.0 that hold functions. */
-export const INTERFACES = Object.freeze(['consent', 'ledger', 'settings', 'maintenance']);
+export const INTERFACES = Object.freeze([
+  'consent',
+  'ledger',
+  'settings',
+  'maintenance',
+  'customers',
+  'minimisation',
+  'customer-import',
+]);
 
 // Core modules are compiled once per process; instances are cheap after that.
 const coreModules = new Map();
@@ -127,7 +135,10 @@ function functionNames(instantiate) {
   if (!names) {
     const root = instantiate();
     names = Object.fromEntries(
-      INTERFACES.map((i) => [i, Object.keys(root[i]).filter((k) => typeof root[i][k] === 'function')]),
+      INTERFACES.map((i) => {
+        const ns = root[kebabToCamel(i)];
+        return [i, Object.keys(ns).filter((k) => typeof ns[k] === 'function')];
+      }),
     );
     if (wit) checkSchema(names, root);
   }
@@ -143,7 +154,7 @@ function checkSchema(names, root) {
     const have = [...names[iface]].sort();
     if (want.join() !== have.join()) problems.push(`${iface}: WIT has ${want.join(', ')}; the component ${have.join(', ')}`);
     for (const [fn, { params }] of Object.entries(funcs)) {
-      const f = root[iface][kebabToCamel(fn)];
+      const f = root[kebabToCamel(iface)][kebabToCamel(fn)];
       if (f && f.length !== params.length) problems.push(`${iface}.${fn}: ${params.length} parameters in the WIT, ${f.length} in the component`);
     }
   }
@@ -216,7 +227,7 @@ export function createFichier(options = {}) {
   }
 
   function lookup(root, iface, fn) {
-    const ns = INTERFACES.includes(iface) ? root[iface] : undefined;
+    const ns = INTERFACES.includes(iface) ? root[kebabToCamel(iface)] : undefined;
     if (!ns) throw new FichierCallError('bad-call', `no export fichier:client/${iface}@0.1.0`);
     const f = ns[kebabToCamel(fn)];
     if (typeof f !== 'function') {
@@ -291,7 +302,9 @@ export function createFichier(options = {}) {
     if (!typed[iface]) {
       const names = functionNames(instantiate)[iface];
       typed[iface] = Object.freeze(
-        Object.fromEntries(names.map((name) => [name, (...args) => callOn((root) => root[iface][name](...args))])),
+        Object.fromEntries(
+          names.map((name) => [name, (...args) => callOn((root) => root[kebabToCamel(iface)][name](...args))]),
+        ),
       );
     }
     return typed[iface];
@@ -313,6 +326,15 @@ export function createFichier(options = {}) {
     },
     get maintenance() {
       return typedInterface('maintenance');
+    },
+    get customers() {
+      return typedInterface('customers');
+    },
+    get minimisation() {
+      return typedInterface('minimisation');
+    },
+    get customerImport() {
+      return typedInterface('customer-import');
     },
   };
 }
