@@ -19,11 +19,11 @@ use crate::customers::{self, ChangeReason, CustomerBody, Field, FieldInput, Fiel
 use crate::docs::{self};
 use crate::error::{Error, Result};
 use crate::identifiers::{self, FindingKind};
+use crate::maintenance::Directory;
 use crate::minimisation::{self, FieldType, FormField, RecordField, Severity};
 use crate::model::{Actor, DataCategory, LawfulBasis, Purpose, Source, SubjectRef};
 use crate::normalize;
 use crate::service::place;
-use crate::maintenance::Directory;
 use crate::store::{Bucket, Document, Store, storage_error};
 use crate::time;
 use crate::validate;
@@ -288,6 +288,15 @@ fn parse_chunk(
                 "data",
                 "max-record-size",
                 format!("line {line}: a record is over {} bytes", MAX_RECORD_BYTES),
+            ));
+        }
+        // Quotes come in pairs in a well-formed record (enclosing pairs, doubled quotes
+        // inside): an odd count is a quote never closed, which would swallow the rows after it.
+        if data[start..end].iter().filter(|b| **b == b'"').count() % 2 == 1 {
+            return Err(Error::invalid(
+                "data",
+                "csv-syntax",
+                format!("line {line}: a quote is not closed (or a quote stands inside an unquoted value)"),
             ));
         }
         let lines_spanned = data[start..end].iter().filter(|b| **b == b'\n').count().max(1) as u64;
@@ -722,7 +731,11 @@ impl<S: Store> Fichier<'_, S> {
         let mut deks: BTreeMap<String, crate::crypto::DataKey> = BTreeMap::new();
         for ((sid, key), bytes) in stored.iter().zip(&dek_keys).zip(wrapped) {
             let Some(b) = bytes else {
-                return Err(Error::corrupted(place(Bucket::Keys, key), "key-present", "the subject's data key is missing"));
+                return Err(Error::corrupted(
+                    place(Bucket::Keys, key),
+                    "key-present",
+                    "the subject's data key is missing",
+                ));
             };
             let w: docs::WrappedKey = crate::store::decode(&place(Bucket::Keys, key), &b)?;
             deks.insert(sid.clone(), self.open_data_key(sid, &w)?);
@@ -739,14 +752,16 @@ impl<S: Store> Fichier<'_, S> {
                 (None, Some(Known::Stored(doc))) => {
                     let dek = deks.get(&row.sid).ok_or_else(|| Error::Other("data key not read".into()))?;
                     let sealed = doc.sealed.as_deref().unwrap_or_default();
-                    let body = customers::open_body(dek, &row.sid, &docs::customer_key(&row.sid), doc.revision, sealed)?;
+                    let body =
+                        customers::open_body(dek, &row.sid, &docs::customer_key(&row.sid), doc.revision, sealed)?;
                     Some((row.sid.clone(), doc.revision, body))
                 }
                 (None, Some(Known::Elsewhere)) => {
                     // Merged away or reached through an alias: the general look-up.
                     match self.find_customer("email", &row.subject)? {
                         Some(l) => {
-                            let dek = self.data_key(&l.sid, false)?.ok_or_else(|| Error::Other("no data key".into()))?;
+                            let dek =
+                                self.data_key(&l.sid, false)?.ok_or_else(|| Error::Other("no data key".into()))?;
                             deks.insert(l.sid.clone(), dek);
                             Some((l.sid, l.doc.revision, l.body))
                         }
@@ -854,8 +869,12 @@ fn prepare_row(
     counts: &mut BTreeMap<String, (Severity, u64)>,
 ) -> std::result::Result<(PreparedRowDraft, u64), RowIssue> {
     let line = record.line;
-    let reject =
-        |column: &str, rule: &str, message: String| RowIssue { line, column: column.to_string(), rule: rule.to_string(), message };
+    let reject = |column: &str, rule: &str, message: String| RowIssue {
+        line,
+        column: column.to_string(),
+        rule: rule.to_string(),
+        message,
+    };
     if record.fields.len() != plan.len() {
         return Err(reject(
             "",
@@ -902,7 +921,12 @@ fn prepare_row(
     }
     let checked: Vec<RecordField> = inputs
         .iter()
-        .map(|f| RecordField { name: f.name.clone(), value: f.value.clone(), category: f.category, purposes: f.purposes.clone() })
+        .map(|f| RecordField {
+            name: f.name.clone(),
+            value: f.value.clone(),
+            category: f.category,
+            purposes: f.purposes.clone(),
+        })
         .collect();
     for finding in minimisation::check_record(&checked, ctx) {
         let e = counts.entry(finding.rule).or_insert((finding.severity, 0));
@@ -917,7 +941,9 @@ fn prepare_row(
     let subject = match (email, number) {
         (Some(e), _) => SubjectRef::Email(e),
         (None, Some(n)) => SubjectRef::External(n),
-        (None, None) => return Err(reject("", "no-identifier", "the row has neither an e-mail nor a customer number".into())),
+        (None, None) => {
+            return Err(reject("", "no-identifier", "the row has neither an e-mail nor a customer number".into()));
+        }
     };
     Ok((PreparedRowDraft { line, subject, fields }, redacted))
 }

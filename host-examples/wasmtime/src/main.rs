@@ -931,6 +931,19 @@ fn import(cli: &Cli, rt: &Runtime, a: &ImportArgs) -> Result<ExitCode, Failure> 
             )));
         }
     };
+    // The session keeps the first issues of every run (a resumed or repeated import
+    // reports them too); this run's chunks gave all of its own.
+    let seen: std::collections::BTreeSet<(u64, String, String)> =
+        issues.iter().map(|i| (i["line"].as_u64().unwrap_or(0), s(&i["column"]), s(&i["rule"]))).collect();
+    let mut earlier: Vec<Value> = report
+        .issues
+        .iter()
+        .filter(|i| !seen.contains(&(i.line, i.column.clone(), i.rule.clone())))
+        .map(|i| json!({"line": i.line, "column": i.column, "rule": i.rule, "message": i.message}))
+        .collect();
+    earlier.append(&mut issues);
+    let mut issues = earlier;
+    issues.sort_by_key(|i| i["line"].as_u64().unwrap_or(0));
     let findings: Vec<Value> = report
         .findings
         .iter()

@@ -1,0 +1,297 @@
+//! Customer-file benchmarks (run by hand: `cargo bench -p fichier-host --bench customers`).
+//!
+//! 1. Import of 100 000 generated rows through the component into SQLite files, as
+//!    `fichier import` does it (256 KiB chunks, one transaction per chunk): rows per
+//!    second and the peak RSS of a process that does only that (the bench re-runs itself
+//!    as a child, so the figure is not the parent's). Beside it, the raw cost of
+//!    inserting the same rows into SQLite in one transaction, and the ratio.
+//! 2. A minimisation check of one 9-field record: natively (the domain crate on an
+//!    in-memory store), through the component with one instance for every call, and
+//!    with a fresh instance per call (as served).
+//!
+//! `FICHIER_BENCH_ROWS` changes the number of rows (default 100 000).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fichier_domain::crypto::{MasterKey, SeededEntropy};
+use fichier_domain::minimisation as dm;
+use fichier_domain::model as d;
+use fichier_domain::store::MemoryStore;
+use fichier_host::bindings::{consent as c, minimisation as m, types as t};
+use fichier_host::import::{self, ImportRequest};
+use fichier_host::kv::{MemoryKv, SqliteKv};
+use fichier_host::{Clock, Runtime, RuntimeBuilder};
+
+const KEY: &str = "0707070707070707070707070707070707070707070707070707070707070707";
+const NOW: &str = "2026-11-29T10:00:00Z";
+const CHECKS: usize = 2_000;
+
+fn rows() -> usize {
+    std::env::var("FICHIER_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+}
+
+fn cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm")
+}
+
+fn runtime(kv: Arc<dyn fichier_host::kv::KvBackend>) -> Runtime {
+    RuntimeBuilder::new(kv)
+        .config(vec![("master_key".into(), KEY.into())])
+        .clock(Clock::pinned(NOW).expect("clock"))
+        .cache_dir(Some(cache()))
+        .pooling(true)
+        .build()
+        .expect("runtime")
+}
+
+fn actor() -> t::Actor {
+    t::Actor { id: "bench".into(), role: t::Role::Admin }
+}
+
+fn declare(rt: &Runtime) {
+    rt.call(|lib, store| {
+        lib.fichier_client_consent().call_declare_purpose(
+            store,
+            &actor(),
+            &c::PurposeInput {
+                id: "orders".into(),
+                kind: c::PurposeKind::Service,
+                title: "Commandes".into(),
+                validity_months: None,
+            },
+        )
+    })
+    .expect("call")
+    .expect("declare");
+}
+
+/// A WooCommerce-like export with `n` customers (deterministic).
+fn write_csv(path: &Path, n: usize) {
+    let first = ["Anne", "Bruno", "Chloé", "Denis", "Émilie", "François", "Gaëlle", "Hugo", "Inès", "Jules"];
+    let last = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"];
+    let places = [
+        ("75011", "Paris"),
+        ("69002", "Lyon"),
+        ("13001", "Marseille"),
+        ("33000", "Bordeaux"),
+        ("97110", "Pointe-à-Pitre"),
+    ];
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).expect("csv"));
+    writeln!(w, "customer_id,billing_first_name,billing_last_name,billing_email,billing_phone,billing_address_1,billing_postcode,billing_city,billing_country").expect("write");
+    for i in 0..n {
+        let (pc, city) = places[i % places.len()];
+        writeln!(
+            w,
+            "{i},{},{},client{i}@example.org,06{:08},{} rue de la République,{pc},{city},FR",
+            first[i % 10],
+            last[(i / 10) % 10],
+            (i * 7919) % 100_000_000,
+            i % 300 + 1
+        )
+        .expect("write");
+    }
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// The child: import `csv` into a fresh store in `dir`; prints seconds and peak RSS.
+fn child_import(csv: &Path, dir: &Path) {
+    let kv = Arc::new(SqliteKv::open(&dir.join("bench.db")).expect("sqlite"));
+    let rt = runtime(kv);
+    declare(&rt);
+    let req = ImportRequest {
+        file: csv.to_path_buf(),
+        mapping: None,
+        encoding: None,
+        delimiter: None,
+        purposes: vec!["orders".into()],
+        basis: None,
+        source: None,
+        chunk: import::DEFAULT_CHUNK,
+    };
+    let start = Instant::now();
+    let report = import::run(&rt, &actor(), &req, &mut |_| {}).expect("import");
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(report.imported as usize + report.unchanged as usize, report.rows as usize, "{report:?}");
+    println!("RESULT {secs} {} {}", report.rows, vm_hwm_kib());
+}
+
+/// The same rows inserted raw: one `INSERT` per CSV line, one transaction.
+fn raw_sqlite(csv: &Path, dir: &Path) -> Duration {
+    let text = std::fs::read_to_string(csv).expect("csv");
+    let conn = rusqlite::Connection::open(dir.join("raw.db")).expect("raw");
+    conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
+    conn.pragma_update(None, "synchronous", "FULL").expect("sync");
+    conn.execute_batch("CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID").expect("table");
+    let start = Instant::now();
+    let tx = conn.unchecked_transaction().expect("tx");
+    {
+        let mut stmt = tx.prepare("INSERT INTO kv (key, value) VALUES (?1, ?2)").expect("stmt");
+        for (i, line) in text.lines().skip(1).enumerate() {
+            stmt.execute(rusqlite::params![format!("row/{i:08}"), line.as_bytes()]).expect("insert");
+        }
+    }
+    tx.commit().expect("commit");
+    start.elapsed()
+}
+
+fn record() -> Vec<(&'static str, &'static str, Option<d::DataCategory>)> {
+    use d::DataCategory::*;
+    vec![
+        ("customer-number", "123", Some(Account)),
+        ("given-name", "Émilie", Some(Identity)),
+        ("family-name", "Noir", Some(Identity)),
+        ("email", "client123@example.org", Some(Contact)),
+        ("phone", "+33612345678", Some(Contact)),
+        ("address-line1", "12 rue de la République", Some(PostalAddress)),
+        ("postal-code", "75011", Some(PostalAddress)),
+        ("city", "PARIS", Some(PostalAddress)),
+        ("country", "FR", Some(PostalAddress)),
+    ]
+}
+
+fn native_checks() -> Duration {
+    let store = MemoryStore::new();
+    let master = MasterKey::from_hex(KEY).expect("key");
+    let mut entropy = SeededEntropy::new(1);
+    let now = fichier_domain::time::parse("now", NOW).expect("now");
+    let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
+    let admin = d::Actor { id: "bench".into(), role: d::Role::Admin };
+    f.declare_purpose(
+        &admin,
+        d::PurposeInput {
+            id: "orders".into(),
+            kind: d::PurposeKind::Service,
+            title: "Commandes".into(),
+            validity_months: None,
+        },
+    )
+    .expect("declare");
+    let fields: Vec<dm::RecordField> = record()
+        .into_iter()
+        .map(|(n, v, c)| dm::RecordField {
+            name: n.into(),
+            value: v.into(),
+            category: c,
+            purposes: vec!["orders".into()],
+        })
+        .collect();
+    let start = Instant::now();
+    for _ in 0..CHECKS {
+        let r = f.check_record(&admin, std::hint::black_box(&fields)).expect("check");
+        assert!(r.is_empty(), "{r:?}");
+    }
+    start.elapsed()
+}
+
+fn wit_category(c: d::DataCategory) -> t::DataCategory {
+    match c {
+        d::DataCategory::Identity => t::DataCategory::Identity,
+        d::DataCategory::Contact => t::DataCategory::Contact,
+        d::DataCategory::PostalAddress => t::DataCategory::PostalAddress,
+        d::DataCategory::Account => t::DataCategory::Account,
+        _ => t::DataCategory::Other,
+    }
+}
+
+fn component_checks(per_call_instance: bool) -> Duration {
+    let rt = runtime(Arc::new(MemoryKv::new(&["default", "keys"])));
+    declare(&rt);
+    let fields: Vec<m::RecordField> = record()
+        .into_iter()
+        .map(|(n, v, c)| m::RecordField {
+            name: n.into(),
+            value: v.into(),
+            category: c.map(wit_category),
+            purposes: vec!["orders".into()],
+        })
+        .collect();
+    let check = |lib: &fichier_host::bindings::Library, store: &mut wasmtime::Store<_>| -> wasmtime::Result<()> {
+        let r = lib
+            .fichier_client_minimisation()
+            .call_check_record(store, &actor(), &fields)?
+            .map_err(|e| wasmtime::format_err!("{e:?}"))?;
+        assert!(r.is_empty());
+        Ok(())
+    };
+    // Warm the instance allocator and caches.
+    rt.call(|lib, store| check(lib, store)).expect("warm");
+    let start = Instant::now();
+    if per_call_instance {
+        for _ in 0..CHECKS {
+            rt.call(|lib, store| check(lib, store)).expect("call");
+        }
+    } else {
+        rt.call(|lib, store| (0..CHECKS).try_for_each(|_| check(lib, store))).expect("calls");
+    }
+    start.elapsed()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; the child is marked by an environment variable.
+    if let (Ok(csv), Ok(dir)) = (std::env::var("FICHIER_BENCH_CSV"), std::env::var("FICHIER_BENCH_DIR")) {
+        child_import(Path::new(&csv), Path::new(&dir));
+        return;
+    }
+    let n = rows();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let csv = tmp.path().join("customers.csv");
+    write_csv(&csv, n);
+    let size = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
+    println!("import of {n} generated rows ({:.1} MB CSV), 256 KiB chunks, SQLite files:", size as f64 / 1e6);
+    let exe = std::env::current_exe().expect("exe");
+    let mut best: Option<(f64, u64)> = None;
+    for round in 0..2 {
+        let dir = tmp.path().join(format!("run{round}"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let out = std::process::Command::new(&exe)
+            .env("FICHIER_BENCH_CSV", &csv)
+            .env("FICHIER_BENCH_DIR", &dir)
+            .output()
+            .expect("child");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().find(|l| l.starts_with("RESULT ")).unwrap_or_else(|| {
+            panic!("child failed: {}\n{}", stdout, String::from_utf8_lossy(&out.stderr));
+        });
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let secs: f64 = parts[1].parse().expect("secs");
+        let hwm: u64 = parts[3].parse().expect("hwm");
+        if best.is_none_or(|(s, _)| secs < s) {
+            best = Some((secs, hwm));
+        }
+    }
+    let (secs, hwm) = best.expect("a run");
+    let raw = (0..3).map(|i| {
+        let dir = tmp.path().join(format!("raw{i}"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        raw_sqlite(&csv, &dir)
+    });
+    let raw = raw.min().expect("raw").as_secs_f64();
+    println!("  through the component : {:>9.0} rows/s ({secs:.2} s; goal ≥ 20 000 rows/s)", n as f64 / secs);
+    println!("  peak RSS of the import process: {:.1} MiB (goal ≤ 256 MB)", hwm as f64 / 1024.0);
+    println!("  raw SQLite inserts    : {:>9.0} rows/s ({raw:.3} s, one transaction)", n as f64 / raw);
+    println!("  ratio import / raw    : {:.1}×", secs / raw);
+
+    println!("minimisation check of one 9-field record ({CHECKS} calls, best of 5):");
+    let best = |f: &dyn Fn() -> Duration| (0..5).map(|_| f()).min().expect("runs");
+    let native = best(&native_checks);
+    let one = best(&|| component_checks(false));
+    let fresh = best(&|| component_checks(true));
+    let us = |d: Duration| d.as_secs_f64() * 1e6 / CHECKS as f64;
+    println!("  native                         : {:>7.2} µs", us(native));
+    println!(
+        "  component, one instance        : {:>7.2} µs ({:.2}× native; goal ≤ 1.3×)",
+        us(one),
+        us(one) / us(native)
+    );
+    println!("  component, instance per call   : {:>7.2} µs ({:.2}× native)", us(fresh), us(fresh) / us(native));
+}

@@ -1,0 +1,595 @@
+//! `fichier import` end to end: real CSV files, real SQLite files, the real component.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags};
+use serde_json::Value;
+
+const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const DB: &str = "shop.db";
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/import")
+}
+
+fn sample_csv() -> PathBuf {
+    examples().join("woocommerce-customers.csv")
+}
+
+fn sample_mapping() -> PathBuf {
+    examples().join("mapping.toml")
+}
+
+/// The binary, run in `dir` with a pinned clock and the master key in the environment.
+fn cmd(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_fichier"));
+    c.current_dir(dir)
+        .env("FICHIER_MASTER_KEY", KEY)
+        .env("FICHIER_PINNED_CLOCK", "2026-11-29T10:00:00Z")
+        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
+        .env_remove("FICHIER_DB");
+    c
+}
+
+/// `fichier --db shop.db ARGS` in `dir`.
+fn fichier(dir: &Path, args: &[&str]) -> Output {
+    cmd(dir).args(["--db", DB]).args(args).output().expect("run fichier")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn ok_json(dir: &Path, args: &[&str]) -> Value {
+    let out = fichier(dir, args);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stdout(&out)))
+}
+
+/// A shop with the purpose `orders` declared.
+fn shop() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = ok_json(
+        dir.path(),
+        &["--json", "purpose", "add", "--id", "orders", "--kind", "service", "--title", "Commandes"],
+    );
+    assert_eq!(p["id"], "orders");
+    dir
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// `SELECT key, value FROM kv WHERE key LIKE 'PREFIX%'` on the data file, read-only
+/// (nothing when the file does not exist).
+fn rows(dir: &Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let db = dir.join(DB);
+    if !db.exists() {
+        return Vec::new();
+    }
+    let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open read-only");
+    conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+    let mut st = conn.prepare("SELECT key, value FROM kv WHERE key LIKE ?1 || '%' ORDER BY key").expect("prepare");
+    st.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?))).expect("query").map(|r| r.expect("row")).collect()
+}
+
+fn customer_count(dir: &Path) -> usize {
+    rows(dir, "customer/").len()
+}
+
+/// The import session documents (`import/…`), decoded.
+fn sessions(dir: &Path) -> Vec<Value> {
+    rows(dir, "import/").into_iter().map(|(_, v)| serde_json::from_slice(&v).expect("session json")).collect()
+}
+
+fn field<'a>(customer: &'a Value, name: &str) -> Option<&'a str> {
+    customer["fields"].as_array()?.iter().find(|f| f["name"] == name)?["value"].as_str()
+}
+
+fn field_names(customer: &Value) -> Vec<String> {
+    customer["fields"].as_array().into_iter().flatten().filter_map(|f| f["name"].as_str().map(String::from)).collect()
+}
+
+fn get(dir: &Path, email: &str) -> Value {
+    ok_json(dir, &["customers", "get", "--email", email, "--json"])
+}
+
+/// Whether the issue list holds `rule` at `line` (and `column`, when given).
+fn has_issue(list: &Value, line: u64, column: Option<&str>, rule: &str) -> bool {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .any(|i| i["line"].as_u64() == Some(line) && i["rule"] == rule && column.is_none_or(|c| i["column"] == c))
+}
+
+fn dropped_rule(report: &Value, column: &str) -> Option<String> {
+    report["dropped"].as_array()?.iter().find(|d| d["column"] == column)?["rule"].as_str().map(String::from)
+}
+
+/// Import the sample with its mapping; returns the output.
+fn import_sample(dir: &Path, file: &Path, extra: &[&str]) -> Output {
+    let mapping = sample_mapping();
+    let mut args = vec!["import", path_str(file), "--mapping", path_str(&mapping)];
+    args.extend_from_slice(extra);
+    fichier(dir, &args)
+}
+
+#[test]
+fn the_sample_export_is_imported_normalised_and_minimised() {
+    let dir = shop();
+    let d = dir.path();
+    let report_path = d.join("report.json");
+    let out = import_sample(d, &sample_csv(), &["--report", path_str(&report_path)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&std::fs::read(&report_path).expect("report written")).expect("json");
+    assert_eq!(report["name"], "woocommerce-customers.csv");
+    assert_eq!(report["done"], true);
+    assert_eq!(
+        (report["rows"].as_u64(), report["imported"].as_u64(), report["updated"].as_u64()),
+        (Some(7), Some(6), Some(0))
+    );
+    assert_eq!((report["unchanged"].as_u64(), report["rejected"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(report["redacted"].as_u64(), Some(1));
+    // Denis Blanc's address has no top-level domain: line 5 (the header is line 1).
+    assert!(has_issue(&report["issues"], 5, Some("billing_email"), "email-syntax"), "{report:#}");
+    // Émilie Noir's company holds a card number: line 6.
+    assert!(has_issue(&report["issues"], 6, Some("billing_company"), "redacted"), "{report:#}");
+    assert_eq!(report["issues"].as_array().map(Vec::len), Some(2), "{report:#}");
+    // The password column is dropped for what it is, the others as unmapped or mapped to nothing.
+    assert_eq!(dropped_rule(&report, "user_pass").as_deref(), Some("plain-password"));
+    assert_eq!(dropped_rule(&report, "date_registered").as_deref(), Some("unmapped-column"));
+    assert_eq!(dropped_rule(&report, "shipping_address_1").as_deref(), Some("unmapped-column"));
+    assert_eq!(dropped_rule(&report, "user_login").as_deref(), Some("mapped-to-nothing"));
+    assert_eq!(dropped_rule(&report, "total_spent").as_deref(), Some("mapped-to-nothing"));
+    assert_eq!(dropped_rule(&report, "billing_email"), None, "a mapped column is kept");
+    // The human summary says the same.
+    let human = stdout(&out);
+    assert!(human.contains("7 rows") && human.contains("6 imported") && human.contains("1 rejected"), "{human}");
+    assert_eq!(customer_count(d), 6);
+
+    let anne = get(d, "anne.martin@example.fr");
+    assert_eq!(field(&anne, "email"), Some("anne.martin@example.fr"));
+    assert_eq!(field(&anne, "phone"), Some("+33612345678"), "{anne:#}");
+    assert_eq!(field(&anne, "city"), Some("PARIS"));
+    assert_eq!(field(&anne, "postal-code"), Some("75002"));
+    assert_eq!(field(&anne, "customer-number"), Some("101"));
+    assert_eq!(field(&anne, "family-name"), Some("Martin"));
+    let mut names = field_names(&anne);
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "address-line1",
+            "city",
+            "country",
+            "customer-number",
+            "email",
+            "family-name",
+            "given-name",
+            "phone",
+            "postal-code"
+        ]
+    );
+    for f in anne["fields"].as_array().expect("fields") {
+        assert_eq!(f["purposes"], serde_json::json!(["orders"]));
+        assert_eq!(f["basis"], "contract");
+    }
+    let text = anne.to_string();
+    for gone in ["$P$BxHashedPass1", "amartin", "2023-04-02", "129.90"] {
+        assert!(!text.contains(gone), "{gone} was dropped: {text}");
+    }
+    let emilie = get(d, "emilie.noir@example.fr");
+    let company = field(&emilie, "company").expect("company kept, redacted");
+    assert!(company.contains("[redacted:card-number]") && !company.contains("4111"), "{company}");
+    let bruno = get(d, "bruno.petit@example.fr");
+    assert_eq!(field(&bruno, "phone"), Some("+33798765432"));
+    assert_eq!(field(&bruno, "address-line2"), Some("Bât. B"));
+    // The rejected row wrote nothing.
+    let out = fichier(d, &["customers", "get", "--email", "denis.blanc@example"]);
+    assert_ne!(out.status.code(), Some(0));
+}
+
+#[test]
+fn importing_again_changes_nothing() {
+    let dir = shop();
+    let d = dir.path();
+    let out = import_sample(d, &sample_csv(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let before = rows(d, "customer/");
+    assert_eq!(before.len(), 6);
+    // The same file with the same options: the same session, already done.
+    for extra in [&[][..], &["--chunk-kib", "1"][..]] {
+        let out = import_sample(d, &sample_csv(), extra);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("already imported"), "{extra:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains("6 imported"), "the report is the first import's: {}", stdout(&out));
+        assert_eq!(rows(d, "customer/"), before, "{extra:?}");
+    }
+    assert_eq!(sessions(d).len(), 1, "a chunk size is not an option of the session");
+    // Another file name is another session: every row is found unchanged.
+    let copy = d.join("copy.csv");
+    std::fs::copy(sample_csv(), &copy).expect("copy");
+    let out = import_sample(d, &copy, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("already imported"), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(
+        (report["rows"].as_u64(), report["imported"].as_u64(), report["updated"].as_u64()),
+        (Some(7), Some(0), Some(0))
+    );
+    assert_eq!((report["unchanged"].as_u64(), report["rejected"].as_u64()), (Some(6), Some(1)));
+    assert_eq!(sessions(d).len(), 2);
+    assert_eq!(rows(d, "customer/"), before, "customer rows are byte-identical");
+    let anne = get(d, "anne.martin@example.fr");
+    assert_eq!(anne["revision"], 1);
+}
+
+#[test]
+fn a_rerun_reports_the_rows_the_import_rejected() {
+    let dir = shop();
+    let d = dir.path();
+    let first = d.join("first.json");
+    let again = d.join("again.json");
+    assert_eq!(import_sample(d, &sample_csv(), &["--report", path_str(&first)]).status.code(), Some(0));
+    let out = import_sample(d, &sample_csv(), &["--report", path_str(&again)]);
+    assert_eq!(out.status.code(), Some(0));
+    let first: Value = serde_json::from_slice(&std::fs::read(first).expect("first")).expect("json");
+    let again: Value = serde_json::from_slice(&std::fs::read(again).expect("again")).expect("json");
+    assert_eq!(again["rejected"], first["rejected"]);
+    assert_eq!(again["issues"], first["issues"], "\"the report is that import's\"");
+    assert!(stdout(&out).contains("email-syntax"), "{}", stdout(&out));
+}
+
+/// Whether `needle` occurs in `hay` other than inside a base64/hex run (an alphanumeric
+/// needle must stand as a word; ciphertext may hold any short word by chance).
+fn occurs(hay: &[u8], needle: &str) -> bool {
+    let n = needle.as_bytes();
+    let b64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let free = n.iter().any(|b| !b64(*b));
+    hay.windows(n.len()).enumerate().any(|(i, w)| {
+        w == n
+            && (free
+                || (i.checked_sub(1).is_none_or(|p| !b64(hay[p])) && hay.get(i + n.len()).is_none_or(|a| !b64(*a))))
+    })
+}
+
+#[test]
+fn nothing_personal_is_stored_in_clear() {
+    let dir = shop();
+    let d = dir.path();
+    let out = import_sample(d, &sample_csv(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let files: Vec<PathBuf> = std::fs::read_dir(d)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("shop.")))
+        .collect();
+    let names: Vec<_> = files.iter().filter_map(|p| p.file_name()).collect();
+    assert!(files.contains(&d.join("shop.db")) && files.contains(&d.join("shop.keys.db")), "{names:?}");
+    let bytes: Vec<u8> = files.iter().flat_map(|p| std::fs::read(p).expect("read")).collect();
+    assert!(occurs(&bytes, "orders"), "the check sees the files' text ({names:?})");
+    let clear = [
+        // e-mail addresses
+        "anne.martin@example.fr",
+        "bruno.petit@example.fr",
+        "Bruno.Petit@Example.fr",
+        "chloe.roux@example.fr",
+        "emilie.noir@example.fr",
+        "anne.martin@exemple.fr",
+        "gaspard.lemoine@example.be",
+        "denis.blanc@example",
+        "@example.fr",
+        // phone numbers, as written and normalised
+        "06 12 34 56 78",
+        "+33 7 98 76 54 32",
+        "0690 12 34 56",
+        "+32 470 12 34 56",
+        "0612345678",
+        "+33612345678",
+        "+33798765432",
+        "+32470123456",
+        // family names
+        "Martin",
+        "Petit",
+        "Roux",
+        "Blanc",
+        "Noir",
+        "Lemoine",
+        // streets
+        "rue de la Paix",
+        "place Bellecour",
+        "Schœlcher",
+        "quai des Chartrons",
+        "Rue Neuve",
+        "Bât. B",
+        // what is never kept at all
+        "4111 1111 1111 1111",
+        "$P$BxHashedPass",
+    ];
+    for word in clear {
+        assert!(!occurs(&bytes, word), "{word:?} is in clear in {names:?}");
+    }
+}
+
+/// A CSV of `n` customers; every 500th row has a bad e-mail. Returns the valid count.
+fn many_customers(path: &Path, n: usize) -> usize {
+    let mut text = String::from("email,first_name,last_name,city,phone\n");
+    let mut valid = 0;
+    for i in 0..n {
+        if i % 500 == 499 {
+            text.push_str(&format!("client{i}-at-example.org,Jean,Dupont,Lyon,0612345678\n"));
+        } else {
+            valid += 1;
+            text.push_str(&format!("client{i}@example.org,Jean,Dupont,Lyon,06{:08}\n", i));
+        }
+    }
+    std::fs::write(path, text).expect("write csv");
+    valid
+}
+
+/// The session's offset, when the data file can be read.
+fn session_offset(db: &Path) -> Option<(u64, bool)> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    conn.busy_timeout(Duration::from_secs(1)).ok()?;
+    let v: Vec<u8> = conn.query_row("SELECT value FROM kv WHERE key LIKE 'import/%'", [], |r| r.get(0)).ok()?;
+    let doc: Value = serde_json::from_slice(&v).ok()?;
+    Some((doc["body"]["offset"].as_u64()?, doc["body"]["done"].as_bool()?))
+}
+
+#[test]
+fn a_killed_import_resumes_where_it_stopped() {
+    // 5 000 rows (~240 KiB, 15 chunks of 16 KiB) keep the test to a few seconds; 30 000
+    // take ~25 s in a debug host.
+    const ROWS: usize = 5_000;
+    let dir = shop();
+    let d = dir.path();
+    let csv = d.join("many.csv");
+    let valid = many_customers(&csv, ROWS);
+    let total = std::fs::metadata(&csv).expect("meta").len();
+    let args = ["--db", DB, "import", "many.csv", "--purpose", "orders", "--chunk-kib", "16"];
+    let mut child =
+        cmd(d).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn fichier import");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some((offset, _)) = session_offset(&d.join(DB))
+            && offset > 0
+        {
+            break;
+        }
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            panic!("the import ended ({status}) before a chunk was seen committed");
+        }
+        assert!(Instant::now() < deadline, "no chunk committed in 60 s");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let (offset, done) = session_offset(&d.join(DB)).expect("session after the kill");
+    assert!(!done && offset > 0 && offset < total, "killed mid-file: offset {offset} of {total}, done {done}");
+    let partial = customer_count(d);
+    assert!(partial > 0 && partial < valid, "{partial} of {valid} customers before resuming");
+
+    let out = cmd(d).args(args).arg("--json").output().expect("run again");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("resuming import") && err.contains(&format!("of {total}")), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(report["done"], true);
+    assert_eq!(report["rows"].as_u64(), Some(ROWS as u64), "{report:#}");
+    assert_eq!(report["rejected"].as_u64(), Some((ROWS - valid) as u64));
+    let written = report["imported"].as_u64().unwrap() + report["unchanged"].as_u64().unwrap();
+    assert_eq!(written, valid as u64, "{report:#}");
+    assert_eq!(session_offset(&d.join(DB)), Some((total, true)));
+
+    let customers = rows(d, "customer/");
+    assert_eq!(customers.len(), valid);
+    for (key, value) in &customers {
+        let doc: Value = serde_json::from_slice(value).unwrap_or_else(|e| panic!("{key}: {e}"));
+        assert_eq!(doc["kind"], "customer", "{key}");
+        assert!(doc["body"]["sealed"].as_str().is_some_and(|s| !s.is_empty()), "{key}: {doc}");
+    }
+    // The last row (4 999) has a bad e-mail; the one before is the last customer.
+    let last = get(d, &format!("client{}@example.org", ROWS - 2));
+    assert_eq!(field(&last, "city"), Some("LYON"));
+    assert_eq!(field(&last, "phone"), Some(format!("+336{:08}", ROWS - 2).as_str()));
+    assert!(get(d, "client0@example.org")["fields"].is_array());
+}
+
+/// Write `bytes` as `name` in `dir` and import it with the built-in mapping and `extra`.
+fn import_bytes(dir: &Path, name: &str, bytes: &[u8], extra: &[&str]) -> Output {
+    std::fs::write(dir.join(name), bytes).expect("write csv");
+    let mut args = vec!["import", name, "--purpose", "orders"];
+    args.extend_from_slice(extra);
+    fichier(dir, &args)
+}
+
+/// Exit 2, the rule named on stderr, no customer written.
+fn refused(dir: &Path, out: &Output, rule: &str) {
+    assert_eq!(out.status.code(), Some(2), "{rule}: {}", stderr(out));
+    assert!(stderr(out).contains(&format!("[{rule}]")), "{rule}: {}", stderr(out));
+    assert_eq!(customer_count(dir), 0, "{rule}: no customer written");
+}
+
+#[test]
+fn an_unterminated_quote_is_refused() {
+    let dir = shop();
+    let d = dir.path();
+    let csv = b"email,company\na@example.org,\"Acme\nb@example.org,Bob SARL\nc@example.org,Carl SA\n";
+    let out = import_bytes(d, "quote.csv", csv, &[]);
+    refused(d, &out, "csv-syntax");
+}
+
+#[test]
+fn ragged_rows_are_rejected_one_by_one() {
+    let dir = shop();
+    let d = dir.path();
+    let csv = b"email,first_name\na@example.org,Anne,extra\nb@example.org,Bruno\nc@example.org\n";
+    let out = import_bytes(d, "ragged.csv", csv, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!((report["rows"].as_u64(), report["rejected"].as_u64()), (Some(3), Some(2)), "{report:#}");
+    assert_eq!(report["imported"].as_u64(), Some(1));
+    assert!(has_issue(&report["issues"], 2, None, "ragged-row"), "{report:#}");
+    assert!(has_issue(&report["issues"], 4, None, "ragged-row"), "{report:#}");
+    assert_eq!(customer_count(d), 1, "only the whole row is written");
+    assert_eq!(field(&get(d, "b@example.org"), "given-name"), Some("Bruno"));
+    for email in ["a@example.org", "c@example.org"] {
+        assert_ne!(fichier(d, &["customers", "get", "--email", email]).status.code(), Some(0), "{email}");
+    }
+}
+
+#[test]
+fn an_empty_file_is_refused() {
+    let dir = shop();
+    let d = dir.path();
+    let out = import_bytes(d, "empty.csv", b"", &[]);
+    refused(d, &out, "empty-file");
+    let out = import_bytes(d, "blank.csv", b"\n  \n", &[]);
+    refused(d, &out, "empty-file");
+}
+
+#[test]
+fn a_header_without_rows_is_refused() {
+    let dir = shop();
+    let d = dir.path();
+    let out = import_bytes(d, "header.csv", b"email,first_name,last_name\n", &[]);
+    refused(d, &out, "no-rows");
+}
+
+#[test]
+fn a_record_over_one_mib_is_refused() {
+    let dir = shop();
+    let d = dir.path();
+    let mut csv = b"email,company\na@example.org,".to_vec();
+    csv.extend(std::iter::repeat_n(b'x', 2 * 1024 * 1024));
+    csv.extend_from_slice(b"\nb@example.org,Acme\n");
+    let out = import_bytes(d, "big.csv", &csv, &[]);
+    refused(d, &out, "max-record-size");
+    assert!(stderr(&out).contains("line 2"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_columns_are_dropped_with_the_builtin_mapping() {
+    let dir = shop();
+    let d = dir.path();
+    let csv = "Courriel,Prénom,favourite_colour,shoe size\na@example.org,Anne,blue,38\n";
+    let out = import_bytes(d, "unknown.csv", csv.as_bytes(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(dropped_rule(&report, "favourite_colour").as_deref(), Some("unknown-column"), "{report:#}");
+    assert_eq!(dropped_rule(&report, "shoe size").as_deref(), Some("unknown-column"), "{report:#}");
+    assert_eq!(dropped_rule(&report, "Courriel"), None);
+    assert_eq!(report["imported"].as_u64(), Some(1));
+    let anne = get(d, "a@example.org");
+    let mut names = field_names(&anne);
+    names.sort();
+    assert_eq!(names, ["email", "given-name"]);
+    assert!(!anne.to_string().contains("blue"));
+}
+
+#[test]
+fn a_latin1_file_is_refused_with_a_hint_then_imported_with_the_flag() {
+    let dir = shop();
+    let d = dir.path();
+    // "Élodie Lévy" in Latin-1: É = 0xC9, é = 0xE9.
+    let csv = b"email,first_name,last_name,city\nelodie@example.org,\xc9lodie,L\xe9vy,Orl\xe9ans\n";
+    let out = import_bytes(d, "latin1.csv", csv, &[]);
+    refused(d, &out, "utf-8");
+    assert!(stderr(&out).contains("Latin-1") && stderr(&out).contains("latin1"), "{}", stderr(&out));
+    let out = import_bytes(d, "latin1.csv", csv, &["--encoding", "latin1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let c = get(d, "elodie@example.org");
+    assert_eq!(field(&c, "given-name"), Some("Élodie"), "{c:#}");
+    assert_eq!(field(&c, "family-name"), Some("Lévy"));
+    // Cities follow the postal convention: upper case without accents.
+    assert_eq!(field(&c, "city"), Some("ORLEANS"));
+}
+
+#[test]
+fn a_mapping_naming_a_missing_column_is_refused() {
+    let dir = shop();
+    let d = dir.path();
+    std::fs::write(d.join("mapping.toml"), "purposes = [\"orders\"]\n[columns]\nmail = \"email\"\n").expect("write");
+    std::fs::write(d.join("file.csv"), "email,first_name\na@example.org,Anne\n").expect("write");
+    let out = fichier(d, &["import", "file.csv", "--mapping", "mapping.toml"]);
+    refused(d, &out, "missing-column");
+    assert!(stderr(&out).contains("mail"), "{}", stderr(&out));
+}
+
+/// The names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_broken_mapping_or_a_missing_file_exits_1_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("broken.toml"), "purposes = [\"orders\"\n[columns\n").expect("write");
+    std::fs::write(d.join("typo.toml"), "purposes = [\"orders\"]\ncolumn = {}\n").expect("write");
+    std::fs::write(d.join("file.csv"), "email,first_name\na@example.org,Anne\n").expect("write");
+    let before = listing(d);
+    for (args, says) in [
+        (vec!["import", "file.csv", "--mapping", "broken.toml"], "broken.toml"),
+        (vec!["import", "file.csv", "--mapping", "typo.toml"], "typo.toml"),
+        (vec!["import", "file.csv", "--mapping", "missing.toml"], "missing.toml"),
+        (vec!["import", "missing.csv", "--purpose", "orders"], "missing.csv"),
+    ] {
+        // No master key in the environment: not even a key file may appear.
+        let out = cmd(d).env_remove("FICHIER_MASTER_KEY").args(["--db", DB]).args(&args).output().expect("run");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+        assert_eq!(listing(d), before, "{args:?} left a file behind");
+    }
+}
+
+#[test]
+fn an_undeclared_purpose_is_refused() {
+    let dir = shop();
+    let d = dir.path();
+    std::fs::write(d.join("file.csv"), "email,first_name\na@example.org,Anne\n").expect("write");
+    let out = fichier(d, &["import", "file.csv", "--purpose", "ghost"]);
+    refused(d, &out, "declared-purpose");
+    assert!(stderr(&out).contains("ghost"), "{}", stderr(&out));
+}
+
+#[test]
+fn check_form_blocks_a_cvv_field() {
+    let dir = shop();
+    let d = dir.path();
+    let email = r#"{"name":"email","label":"E-mail","field-type":"email","required":true,"purposes":["orders"]}"#;
+    let cvv =
+        r#"{"name":"cvv","label":"Cryptogramme visuel","field-type":"text","required":true,"purposes":["orders"]}"#;
+    std::fs::write(d.join("bad.json"), format!("[{email},{cvv}]")).expect("write");
+    std::fs::write(d.join("clean.json"), format!("[{email}]")).expect("write");
+    let out = fichier(d, &["check", "form", "bad.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("cvv-field"), "{}", stdout(&out));
+    let out = fichier(d, &["--json", "check", "form", "bad.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let findings: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        findings
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["rule"] == "cvv-field" && f["field"] == "cvv" && f["severity"] == "block"),
+        "{findings:#}"
+    );
+    let out = fichier(d, &["check", "form", "clean.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(!stdout(&out).contains("block"), "{}", stdout(&out));
+    let out = fichier(d, &["--json", "check", "form", "clean.json"]);
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).expect("json"), serde_json::json!([]));
+}
