@@ -14,7 +14,7 @@ fn cases_dir() -> PathBuf {
 fn substitute(v: &Value, saved: &BTreeMap<String, Value>) -> Value {
     match v {
         Value::String(s) if s.starts_with("$actor:") => json!({"id": "conformance", "role": &s[7..]}),
-        Value::String(s) if s.starts_with("$utf8:") => json!(s[6..].as_bytes()),
+        Value::String(s) if s.starts_with("$utf8:") => json!(&s.as_bytes()[6..]),
         Value::String(s) if s.starts_with("$ref:") => {
             saved.get(&s[5..]).cloned().unwrap_or_else(|| panic!("nothing saved as {}", &s[5..]))
         }

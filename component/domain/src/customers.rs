@@ -53,6 +53,7 @@ pub struct Field {
     pub basis: LawfulBasis,
     pub source: Source,
     pub collected_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<String>,
     pub updated_at: String,
 }
@@ -73,11 +74,14 @@ pub enum ChangeReason {
 #[serde(rename_all = "kebab-case")]
 pub struct FieldChange {
     pub field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     pub reason: ChangeReason,
     pub at: String,
     pub by: Actor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_subject: Option<String>,
 }
 
@@ -90,7 +94,9 @@ pub struct CustomerBody {
     /// Sorted by name.
     pub fields: Vec<Field>,
     pub history: Vec<FieldChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_bounced_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
 }
 
@@ -184,9 +190,15 @@ pub(crate) struct FieldRules<'p> {
     pub purposes: &'p [Purpose],
     pub now: Instant,
     pub skew_seconds: u32,
+    /// `now` formatted once (every new field carries it).
+    pub now_text: String,
 }
 
-impl FieldRules<'_> {
+impl<'p> FieldRules<'p> {
+    pub fn new(purposes: &'p [Purpose], now: Instant, policy: &Policy) -> Self {
+        Self { purposes, now, skew_seconds: policy.settings.max_future_skew_seconds, now_text: time::format(now) }
+    }
+
     fn timestamp(&self, field: &str, value: &Option<String>) -> Result<Option<Instant>> {
         let Some(v) = value else { return Ok(None) };
         let t = time::parse(field, v)?;
@@ -268,7 +280,7 @@ impl FieldRules<'_> {
                 Source::ThirdParty(name.trim().to_string())
             }
         };
-        let now = time::format(self.now);
+        let now = self.now_text.clone();
         let collected = self.timestamp(&format!("{path}.collected-at"), &input.collected_at)?;
         let verified = self.timestamp(&format!("{path}.verified-at"), &input.verified_at)?;
         if let (Some(c), Some(v)) = (collected, verified)
@@ -612,8 +624,7 @@ impl<S: Store> Fichier<'_, S> {
             return Err(Error::invalid("fields", "non-empty", "a customer has at least one field"));
         }
         let (purposes, policy) = self.rules()?;
-        let rules =
-            FieldRules { purposes: &purposes, now: self.now, skew_seconds: policy.settings.max_future_skew_seconds };
+        let rules = FieldRules::new(&purposes, self.now, &policy);
         let fields = rules.fields("fields", inputs, &[])?;
         let email = fields.iter().find(|f| f.name == "email").map(|f| f.value.clone());
         if let SubjectRef::Email(e) = subject {
@@ -722,8 +733,7 @@ impl<S: Store> Fichier<'_, S> {
             }
         }
         let (purposes, policy) = self.rules()?;
-        let rules =
-            FieldRules { purposes: &purposes, now: self.now, skew_seconds: policy.settings.max_future_skew_seconds };
+        let rules = FieldRules::new(&purposes, self.now, &policy);
         let now = time::format(self.now);
         self.change_customer(subject, |this, body| {
             let fields = rules.fields("set", set, &body.fields)?;

@@ -496,7 +496,22 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
 
 /// The length of an IBAN of `country` (ISO 3166 alpha-2, either case), if it issues IBANs.
 pub fn iban_length(country: &str) -> Option<usize> {
-    IBAN_LENGTHS.iter().find(|(cc, _)| cc.eq_ignore_ascii_case(country)).map(|&(_, len)| len)
+    // Called at every word start of a scanned text: a direct 26×26 table, built once.
+    static TABLE: std::sync::OnceLock<[u8; 676]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = [0u8; 676];
+        for (cc, len) in IBAN_LENGTHS {
+            let b = cc.as_bytes();
+            t[usize::from(b[0] - b'A') * 26 + usize::from(b[1] - b'A')] = *len as u8;
+        }
+        t
+    });
+    let &[a, b] = country.as_bytes() else { return None };
+    let (a, b) = (a.to_ascii_uppercase(), b.to_ascii_uppercase());
+    if !a.is_ascii_uppercase() || !b.is_ascii_uppercase() {
+        return None;
+    }
+    Some(usize::from(table[usize::from(a - b'A') * 26 + usize::from(b - b'A')])).filter(|l| *l > 0)
 }
 
 /// The IBAN characters of `s`, upper-cased, without spaces; `None` if anything else appears or

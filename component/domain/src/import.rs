@@ -595,8 +595,7 @@ impl<S: Store> Fichier<'_, S> {
             (None, Some(p)) => p.clone(),
             (None, None) => unreachable!("a plan exists once the header is read"),
         };
-        let rules =
-            FieldRules { purposes: &purposes, now: self.now, skew_seconds: policy.settings.max_future_skew_seconds };
+        let rules = FieldRules::new(&purposes, self.now, &policy);
         let mut issues = Vec::new();
         let mut counts = BTreeMap::<String, (Severity, u64)>::new();
         for f in &doc.findings {
@@ -744,11 +743,14 @@ impl<S: Store> Fichier<'_, S> {
         let now = time::format(self.now);
         let mut out = Vec::with_capacity(rows.len());
         let mut created = Vec::new();
-        // Records committed in this chunk, so a later row for the same person sees them.
-        let mut fresh: BTreeMap<String, (u32, CustomerBody)> = BTreeMap::new();
+        // Records committed in this chunk, kept for a later row of the same person only.
+        let mut fresh: BTreeMap<String, (String, u32, CustomerBody)> = BTreeMap::new();
+        let mut seen_once = std::collections::BTreeSet::new();
+        let repeated: std::collections::BTreeSet<String> =
+            rows.iter().filter(|r| !seen_once.insert(r.sid.as_str())).map(|r| r.sid.clone()).collect();
         for row in rows {
             let current = match (fresh.remove(&row.sid), known.remove(&row.sid)) {
-                (Some((rev, body)), _) => Some((row.sid.clone(), rev, body)),
+                (Some((target, rev, body)), _) => Some((target, rev, body)),
                 (None, Some(Known::Stored(doc))) => {
                     let dek = deks.get(&row.sid).ok_or_else(|| Error::Other("data key not read".into()))?;
                     let sealed = doc.sealed.as_deref().unwrap_or_default();
@@ -800,8 +802,10 @@ impl<S: Store> Fichier<'_, S> {
                 })
                 .collect();
             if !customers::apply(&mut body, &fields, &[], ChangeReason::Imported, actor, &now) {
-                if let Some(rev) = seen {
-                    fresh.insert(target.clone(), (rev, body));
+                if let Some(rev) = seen
+                    && repeated.contains(&row.sid)
+                {
+                    fresh.insert(row.sid.clone(), (target.clone(), rev, body));
                 }
                 out.push((row.line, Ok(Outcome::Unchanged)));
                 continue;
@@ -817,7 +821,9 @@ impl<S: Store> Fichier<'_, S> {
                         created.push(target.clone());
                     }
                     self.alias_after_commit(&target, &c.body);
-                    fresh.insert(target, (c.revision, c.body));
+                    if repeated.contains(&row.sid) {
+                        fresh.insert(row.sid.clone(), (target, c.revision, c.body));
+                    }
                     out.push((row.line, Ok(if seen.is_some() { Outcome::Updated } else { Outcome::Created })));
                 }
                 Err(Error::Conflict(fe)) if fe.rule == "revision" || fe.rule == "customer-merged" => {

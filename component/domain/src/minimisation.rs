@@ -52,6 +52,7 @@
 //! rule produces yet.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -229,7 +230,16 @@ fn is_combining(c: char) -> bool {
 }
 
 /// Appends `c` lower-cased, without accents (`É` → `e`, `œ` → `oe`).
+#[inline]
 fn fold_into(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else {
+        fold_non_ascii(c, out);
+    }
+}
+
+fn fold_non_ascii(c: char, out: &mut String) {
     for l in c.to_lowercase() {
         match l {
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => out.push('a'),
@@ -264,7 +274,146 @@ fn compact(s: &str) -> String {
     out
 }
 
+/// A word of [`Words`]: its folded bytes `from..to` in [`Words::compact`] and where it is in the
+/// text, in characters (`start..end`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Word {
+    from: usize,
+    to: usize,
+    start: usize,
+    end: usize,
+}
+
+/// The folded words of a text. The words are stored end to end, so `compact` is also the text
+/// folded with only its letters and digits (what [`compact`] returns). The buffers are reused:
+/// a check reads every name, label and value with the same `Words`.
+struct Words {
+    compact: String,
+    words: Vec<Word>,
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Words { compact: String::with_capacity(64), words: Vec::with_capacity(8) }
+    }
+}
+
+impl Words {
+    /// Reads the words of `text`: runs of letters and digits (combining marks stay inside a
+    /// word); with `camel`, also split at camelCase boundaries (`dateOfBirth`, `NIRNumber`).
+    fn read(&mut self, text: &str, camel: bool) {
+        self.compact.clear();
+        self.words.clear();
+        self.compact.reserve(text.len());
+        if text.is_ascii() {
+            self.read_ascii(text.as_bytes(), camel);
+        } else {
+            self.read_chars(text, camel);
+        }
+    }
+
+    /// [`Words::read`] for any text.
+    fn read_chars(&mut self, text: &str, camel: bool) {
+        let latin = &index().latin;
+        let bytes = text.as_bytes();
+        // The word being read: where it starts in `compact` and in the text.
+        let mut cur: Option<(usize, usize)> = None;
+        let mut prev: Option<char> = None;
+        // Byte and character positions.
+        let (mut pos, mut i) = (0, 0);
+        while let Some(&b) = bytes.get(pos) {
+            let ascii = b.is_ascii();
+            let c = if ascii {
+                pos += 1;
+                char::from(b)
+            } else {
+                let Some(c) = text.get(pos..).and_then(|rest| rest.chars().next()) else {
+                    break;
+                };
+                pos += c.len_utf8();
+                c
+            };
+            // Accented Latin letters come from the table, other non-ASCII characters from Unicode.
+            let latin = if ascii {
+                None
+            } else {
+                usize::try_from(u32::from(c).wrapping_sub(LATIN_FIRST)).ok().and_then(|k| latin.get(k))
+            };
+            let (combining, alnum) = match latin {
+                _ if ascii => (false, b.is_ascii_alphanumeric()),
+                Some(&(alnum, _)) => (false, alnum),
+                None => (is_combining(c), c.is_alphanumeric()),
+            };
+            if combining {
+                // Part of the current word, if any.
+            } else if alnum {
+                let boundary = camel
+                    && c.is_uppercase()
+                    && prev.is_some_and(|p| {
+                        p.is_lowercase()
+                            || (p.is_uppercase()
+                                && text.get(pos..).and_then(|rest| rest.chars().next()).is_some_and(char::is_lowercase))
+                    });
+                if boundary {
+                    self.close(&mut cur, i);
+                }
+                if cur.is_none() {
+                    cur = Some((self.compact.len(), i));
+                }
+                match latin {
+                    _ if ascii => self.compact.push(char::from(b.to_ascii_lowercase())),
+                    Some((_, folded)) => self.compact.push_str(folded),
+                    None => fold_non_ascii(c, &mut self.compact),
+                }
+            } else {
+                self.close(&mut cur, i);
+            }
+            prev = Some(c);
+            i += 1;
+        }
+        self.close(&mut cur, i);
+    }
+
+    /// [`Words::read`] for an ASCII text, where bytes are characters.
+    fn read_ascii(&mut self, bytes: &[u8], camel: bool) {
+        let mut cur: Option<(usize, usize)> = None;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b.is_ascii_alphanumeric() {
+                let boundary = camel
+                    && b.is_ascii_uppercase()
+                    && i.checked_sub(1).and_then(|p| bytes.get(p)).is_some_and(|&p| {
+                        p.is_ascii_lowercase()
+                            || (p.is_ascii_uppercase() && bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase))
+                    });
+                if boundary {
+                    self.close(&mut cur, i);
+                }
+                if cur.is_none() {
+                    cur = Some((self.compact.len(), i));
+                }
+                self.compact.push(char::from(b.to_ascii_lowercase()));
+            } else {
+                self.close(&mut cur, i);
+            }
+        }
+        self.close(&mut cur, bytes.len());
+    }
+
+    /// Ends the current word, if any, before character `end`.
+    fn close(&mut self, cur: &mut Option<(usize, usize)>, end: usize) {
+        if let Some((from, start)) = cur.take() {
+            self.words.push(Word { from, to: self.compact.len(), start, end });
+        }
+    }
+
+    /// The folded text of word `i`.
+    fn text(&self, i: usize) -> &str {
+        self.words.get(i).and_then(|w| self.compact.get(w.from..w.to)).unwrap_or_default()
+    }
+}
+
 /// A folded word and where it is, in characters.
+#[cfg(test)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Token {
     word: String,
@@ -272,73 +421,276 @@ struct Token {
     end: usize,
 }
 
-/// The words of `text`: runs of letters and digits (combining marks stay inside a word); with
-/// `camel`, also split at camelCase boundaries (`dateOfBirth`, `NIRNumber`).
+/// The words of `text` (see [`Words::read`]).
+#[cfg(test)]
 fn tokenize(text: &str, camel: bool) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut cur: Option<Token> = None;
-    let mut prev: Option<char> = None;
-    let mut it = text.chars().enumerate().peekable();
-    while let Some((i, c)) = it.next() {
-        if is_combining(c) {
-            if let Some(t) = cur.as_mut() {
-                t.end = i + 1;
-            }
-        } else if c.is_alphanumeric() {
-            let next = it.peek().map(|&(_, n)| n);
-            let boundary = camel
-                && c.is_uppercase()
-                && prev.is_some_and(|p| p.is_lowercase() || (p.is_uppercase() && next.is_some_and(char::is_lowercase)));
-            if boundary {
-                out.extend(cur.take());
-            }
-            let t = cur.get_or_insert_with(|| Token { word: String::new(), start: i, end: i });
-            fold_into(c, &mut t.word);
-            t.end = i + 1;
-        } else {
-            out.extend(cur.take());
+    let mut w = Words::default();
+    w.read(text, camel);
+    w.words.iter().enumerate().map(|(i, t)| Token { word: w.text(i).to_owned(), start: t.start, end: t.end }).collect()
+}
+
+/// One word of a term: a folded word, or a stem (written with a trailing `*`).
+#[derive(Clone, Copy, Debug)]
+struct Pat {
+    text: &'static str,
+    stem: bool,
+}
+
+impl Pat {
+    fn new(pat: &'static str) -> Self {
+        match pat.strip_suffix('*') {
+            Some(stem) => Pat { text: stem, stem: true },
+            None => Pat { text: pat, stem: false },
         }
-        prev = Some(c);
     }
-    out.extend(cur.take());
-    out
-}
 
-/// `pat` is a folded word, or a stem ending in `*`.
-fn word_matches(pat: &str, word: &str) -> bool {
-    match pat.strip_suffix('*') {
-        Some(stem) => word.starts_with(stem),
-        None => word == pat,
+    fn matches(self, word: &str) -> bool {
+        let (w, p) = (word.as_bytes(), self.text.as_bytes());
+        if self.stem { starts_with(w, p) } else { w.len() == p.len() && starts_with(w, p) }
     }
 }
 
-/// The number of tokens a phrase (space-separated patterns) matches from `tokens[i]`.
-fn phrase_len(tokens: &[Token], i: usize, phrase: &str) -> Option<usize> {
-    let mut n = 0;
-    for pat in phrase.split(' ') {
-        let tok = tokens.get(i + n)?;
-        if !word_matches(pat, &tok.word) {
-            return None;
+/// What a term tells.
+#[derive(Clone, Copy, Debug)]
+enum Owner {
+    Special(Special),
+    /// A [`Detector`], by id.
+    Detector(u8),
+}
+
+/// A word, stem or phrase (space-separated patterns) of a list.
+#[derive(Debug)]
+struct Term {
+    pats: Vec<Pat>,
+    owner: Owner,
+}
+
+impl Term {
+    fn new(phrase: &'static str, owner: Owner) -> Self {
+        Term { pats: phrase.split(' ').map(Pat::new).collect(), owner }
+    }
+
+    /// The number of words the term matches from word `i`.
+    fn len_at(&self, words: &Words, i: usize) -> Option<usize> {
+        for (n, pat) in self.pats.iter().enumerate() {
+            if n + i >= words.words.len() || !pat.matches(words.text(i + n)) {
+                return None;
+            }
         }
-        n += 1;
+        Some(self.pats.len())
     }
-    Some(n)
 }
 
-/// A field name or label, analysed once.
+/// `s.starts_with(prefix)`, byte by byte: the words and patterns are short, so this beats a call
+/// to `memcmp`.
+#[inline]
+fn starts_with(s: &[u8], prefix: &[u8]) -> bool {
+    s.len() >= prefix.len() && s.iter().zip(prefix).all(|(a, b)| a == b)
+}
+
+const LETTERS: usize = 26;
+
+/// The number of buckets: two letters.
+const BUCKETS: usize = LETTERS * LETTERS;
+
+/// The bucket of a pattern, or of the text at some position: its first two bytes, when both are
+/// `a`–`z`. Whatever starts with a pattern is in the pattern's bucket.
+fn bucket(b: &[u8]) -> Option<usize> {
+    match b {
+        [x @ b'a'..=b'z', y @ b'a'..=b'z', ..] => Some(usize::from(x - b'a') * LETTERS + usize::from(y - b'a')),
+        _ => None,
+    }
+}
+
+/// Patterns grouped by [`bucket`], plus those without a bucket (tried everywhere).
+struct Buckets<T> {
+    items: Vec<T>,
+    /// `items[starts[k]..starts[k + 1]]` is bucket `k`.
+    starts: Vec<u32>,
+    anywhere: Vec<T>,
+}
+
+impl<T> Buckets<T> {
+    fn new(all: Vec<(Option<usize>, T)>) -> Self {
+        let mut keyed = Vec::with_capacity(all.len());
+        let mut anywhere = Vec::new();
+        for (k, t) in all {
+            match k {
+                Some(k) => keyed.push((k, t)),
+                None => anywhere.push(t),
+            }
+        }
+        keyed.sort_by_key(|(k, _)| *k);
+        let mut starts = Vec::with_capacity(BUCKETS + 1);
+        let mut n = 0;
+        for k in 0..=BUCKETS {
+            while keyed.get(n).is_some_and(|(key, _)| *key < k) {
+                n += 1;
+            }
+            starts.push(u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        Buckets { items: keyed.into_iter().map(|(_, t)| t).collect(), starts, anywhere }
+    }
+
+    /// The patterns that may start `b`, but for those tried everywhere.
+    fn at(&self, b: &[u8]) -> &[T] {
+        let Some(k) = bucket(b) else {
+            return &[];
+        };
+        match (self.starts.get(k), self.starts.get(k + 1)) {
+            (Some(&s), Some(&e)) => self.items.get(s as usize..e as usize).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+}
+
+/// Bits of [`Index::glued_flags`]: a detector's glued substring (bit `id`), its `unless`
+/// substring (bit `8 + id`), and the two halves of a parental-consent name.
+const UNLESS_SHIFT: u32 = 8;
+const PARENT_WHO: u32 = 1 << 16;
+const PARENT_WHAT: u32 = 1 << 17;
+
+/// The first character of [`Index::latin`].
+const LATIN_FIRST: u32 = 0xc0;
+
+/// The word lists and substrings, indexed once.
+struct Index {
+    /// For `U+00C0..=U+017F` (Latin-1 letters, Latin Extended-A), by code point minus
+    /// [`LATIN_FIRST`]: whether the character is alphanumeric, and its folded form; the same as
+    /// `char::is_alphanumeric` and [`fold_non_ascii`], computed once.
+    latin: Vec<(bool, String)>,
+    /// The special-category terms.
+    special: Buckets<Term>,
+    /// The terms of the detectors.
+    named: Buckets<Term>,
+    glued: Buckets<(&'static str, u32)>,
+}
+
+static INDEX: OnceLock<Index> = OnceLock::new();
+
+fn index() -> &'static Index {
+    INDEX.get_or_init(Index::build)
+}
+
+impl Index {
+    fn build() -> Index {
+        let mut special = Vec::new();
+        for &(kind, list) in SPECIAL_TERMS {
+            special.extend(list.iter().map(|t| Term::new(t, Owner::Special(kind))));
+        }
+        let mut named = Vec::new();
+        let mut glued = Vec::new();
+        for d in DETECTORS {
+            named.extend(d.terms.iter().map(|t| Term::new(t, Owner::Detector(d.id))));
+            glued.extend(d.glued.iter().map(|g| (*g, 1u32 << d.id)));
+            glued.extend(d.unless.iter().map(|u| (*u, 1u32 << (UNLESS_SHIFT + u32::from(d.id)))));
+        }
+        glued.extend(PARENT_WHO_WORDS.iter().map(|w| (*w, PARENT_WHO)));
+        glued.extend(PARENT_WHAT_WORDS.iter().map(|w| (*w, PARENT_WHAT)));
+        let by_first_word = |terms: Vec<Term>| {
+            Buckets::new(
+                terms.into_iter().map(|t| (t.pats.first().and_then(|p| bucket(p.text.as_bytes())), t)).collect(),
+            )
+        };
+        let latin = (LATIN_FIRST..=0x17f)
+            .filter_map(char::from_u32)
+            .map(|c| {
+                let mut folded = String::new();
+                fold_non_ascii(c, &mut folded);
+                (c.is_alphanumeric(), folded)
+            })
+            .collect();
+        Index {
+            latin,
+            special: by_first_word(special),
+            named: by_first_word(named),
+            glued: Buckets::new(glued.into_iter().map(|g| (bucket(g.0.as_bytes()), g)).collect()),
+        }
+    }
+
+    /// Calls `f` with each special-category term matching from word `i` and the number of words
+    /// it matches. Every such term starts with a word of at least three letters, so shorter words
+    /// and numbers are not tried.
+    fn specials_at(&self, words: &Words, i: usize, f: impl FnMut(Owner, usize)) {
+        let word = words.text(i);
+        if word.len() >= 3 && !word.starts_with(|c: char| c.is_ascii_digit()) {
+            Self::terms_at(&self.special, words, i, f);
+        }
+    }
+
+    /// Calls `f` with each term of `terms` matching from word `i` and the number of words it
+    /// matches.
+    fn terms_at(terms: &Buckets<Term>, words: &Words, i: usize, mut f: impl FnMut(Owner, usize)) {
+        for term in terms.at(words.text(i).as_bytes()).iter().chain(&terms.anywhere) {
+            if let Some(len) = term.len_at(words, i) {
+                f(term.owner, len);
+            }
+        }
+    }
+
+    /// The substrings (see the bits above) found in a compact form.
+    fn glued_flags(&self, compact: &str) -> u32 {
+        let b = compact.as_bytes();
+        let mut flags = 0;
+        for p in 0..b.len() {
+            let rest = b.get(p..).unwrap_or_default();
+            for &(pat, bit) in self.glued.at(rest) {
+                if starts_with(rest, pat.as_bytes()) {
+                    flags |= bit;
+                }
+            }
+        }
+        for &(pat, bit) in &self.glued.anywhere {
+            if compact.contains(pat) {
+                flags |= bit;
+            }
+        }
+        flags
+    }
+}
+
+/// A field name or label, analysed once: the detectors it matches (bit `id`), the special
+/// categories it names (bit [`Special::bit`]), and whether it names a parental consent.
 struct Named {
-    tokens: Vec<Token>,
-    compact: String,
+    detectors: u8,
+    specials: u16,
+    parental: bool,
 }
 
 impl Named {
     fn new(s: &str, camel: bool) -> Self {
-        Named { tokens: tokenize(s, camel), compact: compact(s) }
+        Named::read(&mut Words::default(), s, camel)
+    }
+
+    /// Analyses `s` with the buffers of `words`.
+    fn read(words: &mut Words, s: &str, camel: bool) -> Self {
+        words.read(s, camel);
+        let idx = index();
+        let glued = idx.glued_flags(&words.compact);
+        let (mut found, mut specials) = (0u8, 0u16);
+        for i in 0..words.words.len() {
+            let mut note = |owner, _| match owner {
+                Owner::Detector(id) => found |= 1 << id,
+                Owner::Special(kind) => specials |= Special::bit(kind),
+            };
+            Index::terms_at(&idx.named, words, i, &mut note);
+            idx.specials_at(words, i, &mut note);
+        }
+        let own = u8::try_from(glued & 0xff).unwrap_or(0);
+        let unless = u8::try_from((glued >> UNLESS_SHIFT) & 0xff).unwrap_or(0);
+        Named {
+            detectors: (own | found) & !unless,
+            specials,
+            parental: glued & PARENT_WHO != 0 && glued & PARENT_WHAT != 0,
+        }
     }
 }
 
-/// What a field name or label says about the field.
+/// What a field name or label says about the field. A name matches when it contains none of
+/// `unless`, and one of `glued` or a word, stem or phrase of `terms`.
 struct Detector {
+    /// Its bit in [`Named::detectors`] (0–7).
+    id: u8,
     /// Word / stem / phrase patterns.
     terms: &'static [&'static str],
     /// Substrings of the compact form (for glued names: `dateofbirth`, `motdepasse`).
@@ -349,11 +701,7 @@ struct Detector {
 
 impl Detector {
     fn matches(&self, n: &Named) -> bool {
-        if self.unless.iter().any(|x| n.compact.contains(x)) {
-            return false;
-        }
-        self.glued.iter().any(|g| n.compact.contains(g))
-            || (0..n.tokens.len()).any(|i| self.terms.iter().any(|t| phrase_len(&n.tokens, i, t).is_some()))
+        n.detectors & (1 << self.id) != 0
     }
 
     fn any(&self, names: &[Named]) -> bool {
@@ -361,7 +709,10 @@ impl Detector {
     }
 }
 
+const DETECTORS: [&Detector; 6] = [&NIR_NAME, &CVV_NAME, &CARD_NAME, &IBAN_NAME, &PASSWORD_NAME, &BIRTH_NAME];
+
 const NIR_NAME: Detector = Detector {
+    id: 0,
     terms: &[
         "nir",
         "ssn",
@@ -378,12 +729,14 @@ const NIR_NAME: Detector = Detector {
 };
 
 const CVV_NAME: Detector = Detector {
+    id: 1,
     terms: &["cvv*", "cvc*", "cvn", "cryptogram*", "card verification*", "card security*"],
     glued: &["cvv", "cvc", "cryptogram"],
     unless: &[],
 };
 
 const CARD_NAME: Detector = Detector {
+    id: 2,
     terms: &[
         "card number*",
         "card no",
@@ -436,6 +789,7 @@ const CARD_NAME: Detector = Detector {
 };
 
 const IBAN_NAME: Detector = Detector {
+    id: 3,
     terms: &[
         "iban",
         "rib",
@@ -450,6 +804,7 @@ const IBAN_NAME: Detector = Detector {
 };
 
 const PASSWORD_NAME: Detector = Detector {
+    id: 4,
     terms: &["password*", "passwd", "pass", "pwd", "mdp", "passphrase*", "passcode*", "mot* de passe*", "motdepasse*"],
     glued: &["password", "motdepasse", "passwd"],
     unless: &[
@@ -458,6 +813,7 @@ const PASSWORD_NAME: Detector = Detector {
 };
 
 const BIRTH_NAME: Detector = Detector {
+    id: 5,
     terms: &["birth*", "dob", "naissance*", "anniversaire*", "ddn"],
     glued: &["dateofbirth", "birthdate", "birthday", "datenaissance", "datedenaissance"],
     unless: &[
@@ -469,11 +825,12 @@ const BIRTH_NAME: Detector = Detector {
 /// A field named like a parental consent (`parental_consent`, `consentement-parental`,
 /// `autorisationParentale`, `guardian_approval`).
 fn is_parental_consent_name(name: &str) -> bool {
-    let c = compact(name);
-    let who = ["parent", "tuteur", "guardian", "representantlegal"].iter().any(|w| c.contains(w));
-    let what = ["consent", "autoris", "authori", "accord", "approv", "agree"].iter().any(|w| c.contains(w));
-    who && what
+    Named::new(name, false).parental
 }
+
+/// Who consents, and what they do, in a parental-consent name (substrings of the compact form).
+const PARENT_WHO_WORDS: [&str; 4] = ["parent", "tuteur", "guardian", "representantlegal"];
+const PARENT_WHAT_WORDS: [&str; 6] = ["consent", "autoris", "authori", "accord", "approv", "agree"];
 
 fn is_truthy(value: &str) -> bool {
     let v = value.trim().to_lowercase();
@@ -499,6 +856,25 @@ enum Special {
 }
 
 impl Special {
+    /// Every category, in the order of the enum.
+    const ALL: [Special; 10] = [
+        Special::Health,
+        Special::Religion,
+        Special::PoliticalOpinion,
+        Special::TradeUnion,
+        Special::EthnicOrigin,
+        Special::SexualOrientation,
+        Special::SexLife,
+        Special::Genetic,
+        Special::Biometric,
+        Special::Criminal,
+    ];
+
+    /// Its bit in [`Named::specials`].
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Special::Health => "health",
@@ -696,30 +1072,30 @@ const SPECIAL_TERMS: &[(Special, &[&str])] = &[
     ),
 ];
 
-/// Every occurrence of a special-category term: category and character span. At most one per
-/// category and starting word (the longest phrase).
-fn special_matches(tokens: &[Token]) -> Vec<(Special, usize, usize)> {
-    let mut out = Vec::new();
-    for (i, tok) in tokens.iter().enumerate() {
-        // Every term starts with a word of at least three letters.
-        if tok.word.len() < 3 || tok.word.starts_with(|c: char| c.is_ascii_digit()) {
-            continue;
-        }
-        for &(kind, terms) in SPECIAL_TERMS {
-            let len = terms.iter().filter_map(|t| phrase_len(tokens, i, t)).max();
-            if let Some(len) = len
-                && let Some(last) = tokens.get(i + len.saturating_sub(1))
+/// Calls `f` with every occurrence of a special-category term in `words`: category and
+/// character span. At most one per category and starting word (the longest phrase).
+fn special_matches(words: &Words, mut f: impl FnMut(Special, usize, usize)) {
+    let idx = index();
+    for (i, w) in words.words.iter().enumerate() {
+        let mut longest: Option<[usize; Special::ALL.len()]> = None;
+        idx.specials_at(words, i, |owner, len| {
+            if let Owner::Special(kind) = owner
+                && let Some(l) = longest.get_or_insert_default().get_mut(kind as usize)
             {
-                out.push((kind, tok.start, last.end));
+                *l = (*l).max(len);
+            }
+        });
+        let Some(longest) = longest else {
+            continue;
+        };
+        for (&kind, &len) in Special::ALL.iter().zip(&longest) {
+            if len > 0
+                && let Some(last) = words.words.get(i + len - 1)
+            {
+                f(kind, w.start, last.end);
             }
         }
     }
-    out
-}
-
-/// The special categories a name or label points to.
-fn special_kinds(names: &[Named]) -> BTreeSet<Special> {
-    names.iter().flat_map(|n| special_matches(&n.tokens)).map(|(k, _, _)| k).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -934,7 +1310,11 @@ fn check_declared(field: &str, purposes: &[String], ctx: &Context<'_>, out: &mut
 
 /// Name- or label-based special categories: one blocking finding per category.
 fn check_special_names(field: &str, names: &[Named], out: &mut Vec<Finding>) {
-    for kind in special_kinds(names) {
+    let specials = names.iter().fold(0, |acc, n| acc | n.specials);
+    if specials == 0 {
+        return;
+    }
+    for kind in Special::ALL.into_iter().filter(|k| specials & k.bit() != 0) {
         let fix = if kind == Special::Criminal { FIX_CRIMINAL_FIELD } else { FIX_SPECIAL_FIELD };
         out.push(make(
             rule(rules::SPECIAL_CATEGORY, kind.source()),
@@ -953,9 +1333,10 @@ fn check_special_names(field: &str, names: &[Named], out: &mut Vec<Finding>) {
     }
 }
 
-/// Special-category words in a value: one warning per occurrence.
-fn check_special_text(field: &str, text: &str, out: &mut Vec<Finding>) {
-    for (kind, start, end) in special_matches(&tokenize(text, false)) {
+/// Special-category words in a value: one warning per occurrence (`words` are scratch buffers).
+fn check_special_text(field: &str, text: &str, words: &mut Words, out: &mut Vec<Finding>) {
+    words.read(text, false);
+    special_matches(words, |kind, start, end| {
         out.push(make(
             rule(rules::SPECIAL_CATEGORY, kind.source()),
             Detail {
@@ -970,7 +1351,29 @@ fn check_special_text(field: &str, text: &str, out: &mut Vec<Finding>) {
                 span: Some(span(start, end)),
             },
         ));
+    });
+}
+
+/// Whether [`identifiers::find_in_text`] may find in `text` an identifier of a kind the caller
+/// uses: NIRs, card numbers and IBANs, and with `contact` also e-mail addresses and phone
+/// numbers. What each needs: a NIR 15 characters of which at most one is not an ASCII digit
+/// (2A/2B), a card number 12 to 19 ASCII digits, an IBAN two ASCII letters starting a word right
+/// followed by two ASCII digits, an e-mail address an `@`, a phone number 9 national ASCII digits.
+/// So most short values (names, postal codes, cities) skip the scan.
+fn may_hold_identifier(text: &str, contact: bool) -> bool {
+    let b = text.as_bytes();
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    if digits >= 12 || (contact && (digits >= 9 || b.contains(&b'@'))) {
+        return true;
     }
+    // An IBAN: two ASCII letters starting a word (a non-ASCII character before counts as a
+    // possible word start), then two ASCII digits.
+    digits >= 2
+        && b.windows(4).enumerate().any(|(i, w)| {
+            matches!(w, [x, y, d, e]
+                if d.is_ascii_digit() && e.is_ascii_digit() && x.is_ascii_alphabetic() && y.is_ascii_alphabetic())
+                && i.checked_sub(1).and_then(|j| b.get(j)).is_none_or(|p| !p.is_ascii_alphanumeric())
+        })
 }
 
 fn free_text_finding(field: &str, kind: FindingKind, at: Span) -> Finding {
@@ -1152,6 +1555,7 @@ fn birth_invalid_finding(field: &str, message: &str) -> Finding {
 /// or only in a certain way (masked passwords, an age question rather than a date of birth).
 pub fn check_form(fields: &[FormField], ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
+    let mut words = Words::default();
     for f in fields {
         let field = f.name.as_str();
 
@@ -1170,8 +1574,8 @@ pub fn check_form(fields: &[FormField], ctx: &Context<'_>) -> Vec<Finding> {
             ));
         }
         check_declared(field, &f.purposes, ctx, &mut out);
-        let kinds: Vec<PurposeKind> = f.purposes.iter().filter_map(|id| declared(ctx, id)).map(|p| p.kind).collect();
-        if f.required && !kinds.is_empty() && kinds.iter().all(|&k| is_optional(k)) {
+        let mut kinds = f.purposes.iter().filter_map(|id| declared(ctx, id)).map(|p| p.kind).peekable();
+        if f.required && kinds.peek().is_some() && kinds.all(is_optional) {
             out.push(make(
                 rule(rules::REQUIRED_FOR_OPTIONAL_PURPOSE, SRC_TIED_CONSENT),
                 Detail {
@@ -1188,7 +1592,7 @@ pub fn check_form(fields: &[FormField], ctx: &Context<'_>) -> Vec<Finding> {
         }
 
         // What the name and the label ask for.
-        let names = [Named::new(&f.name, true), Named::new(&f.label, false)];
+        let names = [Named::read(&mut words, &f.name, true), Named::read(&mut words, &f.label, false)];
         check_special_names(field, &names, &mut out);
         if NIR_NAME.any(&names) {
             out.push(nir_finding(field, None));
@@ -1256,13 +1660,14 @@ pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     // Birth-date fields of a minor (under ctx.minor_age).
     let mut minors: Vec<&str> = Vec::new();
+    let mut words = Words::default();
     for f in fields {
         let field = f.name.as_str();
         let value = f.value.as_str();
         check_declared(field, &f.purposes, ctx, &mut out);
 
         // What the name says.
-        let names = [Named::new(&f.name, true)];
+        let names = [Named::read(&mut words, &f.name, true)];
         check_special_names(field, &names, &mut out);
         let nir_name = NIR_NAME.any(&names);
         if CVV_NAME.any(&names) {
@@ -1273,11 +1678,13 @@ pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
         }
 
         // Identifiers in the value.
+        let contact = matches!(f.category, None | Some(DataCategory::FreeText | DataCategory::Other));
+        let ids = if may_hold_identifier(value, contact) { identifiers::find_in_text(value) } else { Vec::new() };
         let trimmed_start = value.len() - value.trim_start().len();
         let trimmed_end = value.trim_end().len();
         let mut pos = CharPos::new(value);
         let mut nir_in_value = false;
-        for id in identifiers::find_in_text(value) {
+        for id in ids {
             let at = span(pos.at(id.start), pos.at(id.end));
             let whole = id.start <= trimmed_start && id.end >= trimmed_end;
             let free = match f.category {
@@ -1303,7 +1710,7 @@ pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
             out.push(nir_finding(field, None));
         }
         if keyword_scanned(f.category) {
-            check_special_text(field, value, &mut out);
+            check_special_text(field, value, &mut words, &mut out);
         }
 
         // Dates of birth.
@@ -1340,7 +1747,8 @@ pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
         }
     }
 
-    let parental_consent = fields.iter().any(|f| is_parental_consent_name(&f.name) && is_truthy(&f.value));
+    let parental_consent =
+        !minors.is_empty() && fields.iter().any(|f| is_parental_consent_name(&f.name) && is_truthy(&f.value));
     if !parental_consent {
         for field in minors {
             out.push(make(
@@ -1369,12 +1777,14 @@ pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
 /// characters; `field` names the text in the findings.
 pub fn scan_text(field: &str, text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut pos = CharPos::new(text);
-    for id in identifiers::find_in_text(text) {
-        let at = span(pos.at(id.start), pos.at(id.end));
-        out.push(free_text_finding(field, id.kind, at));
+    if may_hold_identifier(text, true) {
+        let mut pos = CharPos::new(text);
+        for id in identifiers::find_in_text(text) {
+            let at = span(pos.at(id.start), pos.at(id.end));
+            out.push(free_text_finding(field, id.kind, at));
+        }
     }
-    check_special_text(field, text, &mut out);
+    check_special_text(field, text, &mut Words::default(), &mut out);
     finish(out)
 }
 
@@ -1445,5 +1855,114 @@ mod tests {
         assert!(is(&CVV_NAME, "cvv2") && is(&CVV_NAME, "Cryptogramme visuel") && !is(&CVV_NAME, "crypto"));
         assert!(is_parental_consent_name("consentement-parental") && is_parental_consent_name("parentalConsent"));
         assert!(!is_parental_consent_name("consent_newsletter"));
+    }
+
+    #[test]
+    fn minimisation_tables_are_consistent() {
+        for (i, d) in DETECTORS.iter().enumerate() {
+            assert_eq!(usize::from(d.id), i);
+        }
+        for (i, k) in Special::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i);
+        }
+        let idx = index();
+        assert_eq!(idx.latin.len(), 0x17f - 0xc0 + 1);
+        for (k, c) in ('\u{c0}'..='\u{17f}').enumerate() {
+            let mut folded = String::new();
+            fold_into(c, &mut folded);
+            assert_eq!(idx.latin.get(k), Some(&(c.is_alphanumeric(), folded)), "{c}");
+        }
+    }
+
+    #[test]
+    fn minimisation_word_readers_agree() {
+        let ascii = [
+            "",
+            "a",
+            "A",
+            "aB",
+            "AB",
+            "ABc",
+            "NIRNumber",
+            "dateOfBirth",
+            "x-Y_z9",
+            "HTTPServer2Go",
+            "a  b",
+            "--",
+            "cardNumber4",
+            "IBAN",
+            "mot_de_passe",
+            "Date de Naissance",
+        ];
+        for s in ascii {
+            for camel in [false, true] {
+                let (mut a, mut b) = (Words::default(), Words::default());
+                a.read_ascii(s.as_bytes(), camel);
+                b.read_chars(s, camel);
+                assert_eq!((&a.compact, &a.words), (&b.compact, &b.words), "{s:?} {camel}");
+            }
+        }
+        for s in ascii.iter().copied().chain(["Numéro de Sécurité", "ŒdèmeÉté", "sante\u{301}", "😀 İx ß"]) {
+            let mut w = Words::default();
+            w.read(s, true);
+            assert_eq!(w.compact, compact(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn minimisation_identifier_prefilter_is_conservative() {
+        // Whatever find_in_text finds, the prefilter lets through (all kinds with `contact`, else
+        // NIRs, card numbers and IBANs).
+        let pieces = [
+            "253072B07300470",
+            "2 53 07 2B 073 004 70",
+            "FR14 2004 1010 0505 0001 3M02 606",
+            "fr1420041010050500013M02606",
+            "GB29 NWBK 6016 1331 9268 19",
+            "BE68 5390 0754 7034",
+            "4111111111111111",
+            "4111 1111 1111 1111",
+            "378282246310005",
+            "4222222222222",
+            "06 12 34 56 78",
+            "+33 6 12 34 56 78",
+            "+33612345678",
+            "0033 (0)6 12 34 56 78",
+            "0690 12 34 56",
+            "a.b@example.org",
+            "x@y.fr",
+            "@",
+            "é",
+            "Ü",
+            "x",
+            "FR",
+            "12",
+            "7",
+            "2",
+            "0",
+            "123456",
+        ];
+        let seps = ["", "", " ", "-", ".", "\u{a0}", "é", ":"];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % u64::try_from(n).unwrap_or(1)).unwrap_or(0)
+        };
+        for _ in 0..5000 {
+            let mut s = String::new();
+            for _ in 0..1 + next(5) {
+                s.push_str(seps.get(next(seps.len())).copied().unwrap_or_default());
+                s.push_str(pieces.get(next(pieces.len())).copied().unwrap_or_default());
+            }
+            let found = identifiers::find_in_text(&s);
+            if !may_hold_identifier(&s, true) {
+                assert!(found.is_empty(), "{s:?}: {found:?}");
+            }
+            if !may_hold_identifier(&s, false) {
+                assert!(found.iter().all(|f| matches!(f.kind, FindingKind::Email | FindingKind::Phone)), "{s:?}");
+            }
+        }
     }
 }

@@ -356,3 +356,29 @@ fn import_refuses_bad_files_and_writes_nothing() {
     assert_eq!(r.issues[0].rule, "ragged-row");
     assert_eq!(r.issues[0].line, 2);
 }
+
+#[test]
+fn the_same_person_twice_in_one_chunk_is_one_customer() {
+    let mut w = World::new();
+    // A customer whose e-mail was rectified: the new address reaches it through an alias.
+    w.f().create_customer(&admin(), &email("old@example.org"), &[field("email", "old@example.org")]).unwrap();
+    w.f().rectify_customer(&admin(), &email("old@example.org"), &[field("email", "new@example.org")], &[]).unwrap();
+    let before = w.f().get_customer(&admin(), &email("new@example.org")).unwrap();
+    let s = w.f().import_begin(&admin(), options(50)).unwrap();
+    let csv = "email,first_name,city\n\
+               a@example.org,Anne,Paris\n\
+               new@example.org,Nina,Lyon\n\
+               a@example.org,Anne,Lille\n\
+               new@example.org,Nina,Nice\n";
+    let r = w.f().import_feed(&admin(), &s.id, 0, csv.as_bytes(), true).unwrap();
+    assert!(r.issues.is_empty(), "{:?}", r.issues);
+    let report = w.f().import_report(&admin(), &s.id).unwrap();
+    assert_eq!((report.imported, report.updated, report.unchanged), (1, 3, 0), "{report:?}");
+    let a = w.f().get_customer(&admin(), &email("a@example.org")).unwrap();
+    assert_eq!(a.body.field("city").unwrap().value, "LILLE");
+    assert_eq!(a.revision, 2);
+    let n = w.f().get_customer(&admin(), &email("new@example.org")).unwrap();
+    assert_eq!(n.subject, before.subject);
+    assert_eq!(n.body.field("city").unwrap().value, "NICE");
+    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().0.len(), 2);
+}

@@ -128,6 +128,7 @@ fn caller_input_parsers_survive_random_input() {
 /// The CSV import takes random and mutated files, cut anywhere, without panicking:
 /// each chunk is a typed error or a result that consumed no more than it was given.
 #[test]
+#[allow(clippy::unwrap_used)]
 fn csv_import_survives_random_and_mutated_files() {
     use fichier_domain::Fichier;
     use fichier_domain::crypto::MasterKey;

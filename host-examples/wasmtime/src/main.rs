@@ -3,6 +3,7 @@
 //! Every command is one call (or a few) into the component; this file only parses
 //! arguments, builds the call's JSON and prints the answer. No rule lives here.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -402,7 +403,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(Failure::Component(err)) => {
             if cli.json {
-                println!("{}", json!({"error": err}));
+                let _ = writeln!(std::io::stdout().lock(), "{}", json!({"error": err}));
             } else {
                 eprintln!("fichier: {}", describe_error(&err));
             }
@@ -1017,11 +1018,10 @@ impl Output {
         Self { json: json.clone(), human: human.into() }
     }
 
+    /// Print to stdout; a closed pipe (`fichier … | head`) is not an error.
     fn print(&self, as_json: bool) {
-        if as_json {
-            println!("{}", serde_json::to_string_pretty(&self.json).unwrap_or_default());
-        } else {
-            println!("{}", self.human);
-        }
+        let text =
+            if as_json { serde_json::to_string_pretty(&self.json).unwrap_or_default() } else { self.human.clone() };
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
 }
