@@ -236,6 +236,22 @@ fn component_checks(per_call_instance: bool) -> Duration {
     start.elapsed()
 }
 
+/// A call that never touches the minimisation tables, fresh instance per call: the
+/// as-served floor, to tell the tables' first-use cost from instantiation.
+fn policy_reads() -> Duration {
+    let rt = runtime(Arc::new(MemoryKv::new(&["default", "keys"])));
+    let read = |lib: &fichier_host::bindings::Library, store: &mut wasmtime::Store<_>| -> wasmtime::Result<()> {
+        lib.fichier_client_settings().call_get_policy(store, &actor())?.map_err(|e| wasmtime::format_err!("{e:?}"))?;
+        Ok(())
+    };
+    rt.call(|lib, store| read(lib, store)).expect("warm");
+    let start = Instant::now();
+    for _ in 0..CHECKS {
+        rt.call(|lib, store| read(lib, store)).expect("call");
+    }
+    start.elapsed()
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; the child is marked by an environment variable.
     if let (Ok(csv), Ok(dir)) = (std::env::var("FICHIER_BENCH_CSV"), std::env::var("FICHIER_BENCH_DIR")) {
@@ -294,4 +310,6 @@ fn main() {
         us(one) / us(native)
     );
     println!("  component, instance per call   : {:>7.2} µs ({:.2}× native)", us(fresh), us(fresh) / us(native));
+    let floor = best(&policy_reads);
+    println!("  (settings.get-policy, instance per call: {:>7.2} µs)", us(floor));
 }
