@@ -885,6 +885,11 @@ fn import(cli: &Cli, rt: &Runtime, a: &ImportArgs) -> Result<ExitCode, Failure> 
                 );
             } else if offset > 0 {
                 eprintln!("resuming import {session} at byte {offset} of {total}");
+            } else if !cli.json {
+                eprintln!(
+                    "import {session}: if it is interrupted, run the same command again to resume after the last \
+                     committed chunk"
+                );
             }
             if terminal {
                 let b = indicatif::ProgressBar::new(total);
