@@ -425,13 +425,7 @@ impl<S: Store> Fichier<'_, S> {
 
     /// Every receipt of a stored chain, checked against its chain hash and opened.
     pub(crate) fn read_receipts(&mut self, sid: &str, head: &SubjectHead) -> Result<Vec<Receipt>> {
-        let dek = self.data_key(sid, false)?.ok_or_else(|| {
-            Error::corrupted(
-                place(Bucket::Keys, &docs::dek_key(sid)),
-                "key-present",
-                "the subject's data key is missing",
-            )
-        })?;
+        let dek = self.existing_data_key(sid)?;
         let keys: Vec<String> = head.chain.iter().map(|h| docs::receipt_key(sid, h)).collect();
         let values = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
         let mut prev = genesis(sid);

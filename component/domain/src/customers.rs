@@ -441,13 +441,7 @@ impl<S: Store> Fichier<'_, S> {
         let sealed = doc.sealed.as_deref().ok_or_else(|| {
             Error::corrupted(place(Bucket::Data, &key), "sealed-present", "an active record has no sealed body")
         })?;
-        let dek = self.data_key(sid, false)?.ok_or_else(|| {
-            Error::corrupted(
-                place(Bucket::Keys, &docs::dek_key(sid)),
-                "key-present",
-                "the subject's data key is missing",
-            )
-        })?;
+        let dek = self.existing_data_key(sid)?;
         open_body(&dek, sid, &key, doc.revision, sealed)
     }
 
@@ -699,13 +693,7 @@ impl<S: Store> Fichier<'_, S> {
             if !change(self, &mut body)? {
                 return Ok(Customer { subject: l.sid, revision: l.doc.revision, body: l.body });
             }
-            let dek = self.data_key(&l.sid, false)?.ok_or_else(|| {
-                Error::corrupted(
-                    place(Bucket::Keys, &docs::dek_key(&l.sid)),
-                    "key-present",
-                    "the subject's data key is missing",
-                )
-            })?;
+            let dek = self.existing_data_key(&l.sid)?;
             match self.commit_customer(&l.sid, Some(l.doc.revision), body, &dek) {
                 Err(Error::Conflict(e)) if e.rule == "revision" => continue,
                 other => return other,

@@ -496,22 +496,43 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
 
 /// The length of an IBAN of `country` (ISO 3166 alpha-2, either case), if it issues IBANs.
 pub fn iban_length(country: &str) -> Option<usize> {
-    // Called at every word start of a scanned text: a direct 26×26 table, built once.
-    static TABLE: std::sync::OnceLock<[u8; 676]> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let mut t = [0u8; 676];
-        for (cc, len) in IBAN_LENGTHS {
-            let b = cc.as_bytes();
-            t[usize::from(b[0] - b'A') * 26 + usize::from(b[1] - b'A')] = *len as u8;
-        }
-        t
-    });
+    // Called at every word start of a scanned text: a direct 26×26 table.
     let &[a, b] = country.as_bytes() else { return None };
     let (a, b) = (a.to_ascii_uppercase(), b.to_ascii_uppercase());
     if !a.is_ascii_uppercase() || !b.is_ascii_uppercase() {
         return None;
     }
-    Some(usize::from(table[usize::from(a - b'A') * 26 + usize::from(b - b'A')])).filter(|l| *l > 0)
+    Some(usize::from(IBAN_TABLE[usize::from(a - b'A') * 26 + usize::from(b - b'A')])).filter(|l| *l > 0)
+}
+
+/// [`IBAN_LENGTHS`] by country, `AA` to `ZZ` (0: no IBAN), computed at compile time.
+static IBAN_TABLE: [u8; 676] = {
+    let mut t = [0u8; 676];
+    let mut i = 0;
+    while i < IBAN_LENGTHS.len() {
+        let (cc, len) = IBAN_LENGTHS[i];
+        let b = cc.as_bytes();
+        assert!(b.len() == 2 && b[0].is_ascii_uppercase() && b[1].is_ascii_uppercase() && len <= u8::MAX as usize);
+        t[(b[0] - b'A') as usize * 26 + (b[1] - b'A') as usize] = len as u8;
+        i += 1;
+    }
+    t
+};
+
+#[cfg(test)]
+mod iban_table_tests {
+    use super::{IBAN_LENGTHS, IBAN_TABLE};
+
+    /// The compile-time table equals the one `iban_length` used to build on first use.
+    #[test]
+    fn iban_table_matches_run_time_construction() {
+        let mut t = [0u8; 676];
+        for (cc, len) in IBAN_LENGTHS {
+            let b = cc.as_bytes();
+            t[usize::from(b[0] - b'A') * 26 + usize::from(b[1] - b'A')] = u8::try_from(*len).unwrap_or(0);
+        }
+        assert_eq!(t, IBAN_TABLE);
+    }
 }
 
 /// The IBAN characters of `s`, upper-cased, without spaces; `None` if anything else appears or

@@ -729,13 +729,7 @@ impl<S: Store> Fichier<'_, S> {
         let wrapped = self.store.get_many(Bucket::Keys, &dek_keys).map_err(|e| storage_error(Bucket::Keys, e))?;
         let mut deks: BTreeMap<String, crate::crypto::DataKey> = BTreeMap::new();
         for ((sid, key), bytes) in stored.iter().zip(&dek_keys).zip(wrapped) {
-            let Some(b) = bytes else {
-                return Err(Error::corrupted(
-                    place(Bucket::Keys, key),
-                    "key-present",
-                    "the subject's data key is missing",
-                ));
-            };
+            let Some(b) = bytes else { return Err(crate::service::missing_key(sid)) };
             let w: docs::WrappedKey = crate::store::decode(&place(Bucket::Keys, key), &b)?;
             deks.insert(sid.clone(), self.open_data_key(sid, &w)?);
         }

@@ -52,7 +52,6 @@
 //! rule produces yet.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -224,10 +223,7 @@ const FIX_FREE_TEXT_FIELD: &str = "tell people what to write and not to enter se
 // Folding and words
 // ---------------------------------------------------------------------------------------------
 
-/// A combining diacritical mark (text in decomposed form).
-fn is_combining(c: char) -> bool {
-    matches!(c, '\u{300}'..='\u{36f}' | '\u{1ab0}'..='\u{1aff}' | '\u{1dc0}'..='\u{1dff}' | '\u{20d0}'..='\u{20ff}')
-}
+include!("fold_rules.rs");
 
 /// Appends `c` lower-cased, without accents (`É` → `e`, `œ` → `oe`).
 #[inline]
@@ -236,32 +232,6 @@ fn fold_into(c: char, out: &mut String) {
         out.push(c.to_ascii_lowercase());
     } else {
         fold_non_ascii(c, out);
-    }
-}
-
-fn fold_non_ascii(c: char, out: &mut String) {
-    for l in c.to_lowercase() {
-        match l {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => out.push('a'),
-            'ç' | 'ć' | 'č' => out.push('c'),
-            'ď' => out.push('d'),
-            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => out.push('e'),
-            'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => out.push('i'),
-            'ñ' | 'ń' | 'ň' => out.push('n'),
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => out.push('o'),
-            'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => out.push('u'),
-            'ý' | 'ÿ' => out.push('y'),
-            'ś' | 'š' => out.push('s'),
-            'ź' | 'ż' | 'ž' => out.push('z'),
-            'ł' => out.push('l'),
-            'ř' => out.push('r'),
-            'ť' => out.push('t'),
-            'œ' => out.push_str("oe"),
-            'æ' => out.push_str("ae"),
-            'ß' => out.push_str("ss"),
-            l if is_combining(l) => {}
-            l => out.push(l),
-        }
     }
 }
 
@@ -314,7 +284,7 @@ impl Words {
 
     /// [`Words::read`] for any text.
     fn read_chars(&mut self, text: &str, camel: bool) {
-        let latin = &index().latin;
+        let latin = INDEX.latin;
         let bytes = text.as_bytes();
         // The word being read: where it starts in `compact` and in the text.
         let mut cur: Option<(usize, usize)> = None;
@@ -430,17 +400,19 @@ fn tokenize(text: &str, camel: bool) -> Vec<Token> {
 }
 
 /// One word of a term: a folded word, or a stem (written with a trailing `*`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Pat {
     text: &'static str,
     stem: bool,
 }
 
 impl Pat {
-    fn new(pat: &'static str) -> Self {
-        match pat.strip_suffix('*') {
-            Some(stem) => Pat { text: stem, stem: true },
-            None => Pat { text: pat, stem: false },
+    const EMPTY: Pat = Pat { text: "", stem: false };
+
+    const fn new(pat: &'static str) -> Self {
+        match pat.as_bytes() {
+            [.., b'*'] => Pat { text: pat.split_at(pat.len() - 1).0, stem: true },
+            _ => Pat { text: pat, stem: false },
         }
     }
 
@@ -451,33 +423,103 @@ impl Pat {
 }
 
 /// What a term tells.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Owner {
     Special(Special),
     /// A [`Detector`], by id.
     Detector(u8),
 }
 
+/// The number of words of a phrase (space-separated patterns).
+const fn words_in(phrase: &str) -> usize {
+    let b = phrase.as_bytes();
+    let (mut n, mut i) = (1, 0);
+    while i < b.len() {
+        if b[i] == b' ' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The most words of a phrase in `list` or `max`.
+const fn max_words(list: &[&str], mut max: usize) -> usize {
+    let mut i = 0;
+    while i < list.len() {
+        if words_in(list[i]) > max {
+            max = words_in(list[i]);
+        }
+        i += 1;
+    }
+    max
+}
+
+/// The most words of a phrase of [`SPECIAL_TERMS`] and the detectors' terms.
+const MAX_PATS: usize = {
+    let mut max = 0;
+    let mut i = 0;
+    while i < SPECIAL_TERMS.len() {
+        max = max_words(SPECIAL_TERMS[i].1, max);
+        i += 1;
+    }
+    i = 0;
+    while i < DETECTORS.len() {
+        max = max_words(DETECTORS[i].terms, max);
+        i += 1;
+    }
+    max
+};
+
 /// A word, stem or phrase (space-separated patterns) of a list.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Term {
-    pats: Vec<Pat>,
+    /// Its patterns are `pats[..len]`.
+    pats: [Pat; MAX_PATS],
+    len: usize,
     owner: Owner,
 }
 
 impl Term {
-    fn new(phrase: &'static str, owner: Owner) -> Self {
-        Term { pats: phrase.split(' ').map(Pat::new).collect(), owner }
+    const fn new(phrase: &'static str, owner: Owner) -> Self {
+        let mut pats = [Pat::EMPTY; MAX_PATS];
+        let mut len = 0;
+        let mut rest = phrase;
+        loop {
+            // The next pattern: up to the next space or the end (`str::split(' ')`).
+            let b = rest.as_bytes();
+            let mut end = 0;
+            while end < b.len() && b[end] != b' ' {
+                end += 1;
+            }
+            let (pat, tail) = rest.split_at(end);
+            pats[len] = Pat::new(pat);
+            len += 1;
+            if end == b.len() {
+                break;
+            }
+            rest = tail.split_at(1).1;
+        }
+        Term { pats, len, owner }
+    }
+
+    fn pats(&self) -> &[Pat] {
+        self.pats.get(..self.len).unwrap_or_default()
     }
 
     /// The number of words the term matches from word `i`.
     fn len_at(&self, words: &Words, i: usize) -> Option<usize> {
-        for (n, pat) in self.pats.iter().enumerate() {
+        for (n, pat) in self.pats().iter().enumerate() {
             if n + i >= words.words.len() || !pat.matches(words.text(i + n)) {
                 return None;
             }
         }
-        Some(self.pats.len())
+        Some(self.len)
+    }
+
+    /// Its [`bucket`]: that of its first pattern.
+    const fn bucket(&self) -> Option<usize> {
+        bucket(self.pats[0].text.as_bytes())
     }
 }
 
@@ -495,45 +537,57 @@ const BUCKETS: usize = LETTERS * LETTERS;
 
 /// The bucket of a pattern, or of the text at some position: its first two bytes, when both are
 /// `a`–`z`. Whatever starts with a pattern is in the pattern's bucket.
-fn bucket(b: &[u8]) -> Option<usize> {
+const fn bucket(b: &[u8]) -> Option<usize> {
     match b {
-        [x @ b'a'..=b'z', y @ b'a'..=b'z', ..] => Some(usize::from(x - b'a') * LETTERS + usize::from(y - b'a')),
+        [x @ b'a'..=b'z', y @ b'a'..=b'z', ..] => Some((*x - b'a') as usize * LETTERS + (*y - b'a') as usize),
         _ => None,
     }
 }
 
-/// Patterns grouped by [`bucket`], plus those without a bucket (tried everywhere).
-struct Buckets<T> {
-    items: Vec<T>,
-    /// `items[starts[k]..starts[k + 1]]` is bucket `k`.
-    starts: Vec<u32>,
-    anywhere: Vec<T>,
+/// Patterns grouped by [`bucket`], then those without a bucket (tried everywhere); built at
+/// compile time by [`bucketed`].
+struct Buckets<T: 'static> {
+    /// `items[starts[k]..starts[k + 1]]` is bucket `k`; `items[starts[BUCKETS]..]` are tried
+    /// everywhere.
+    items: &'static [T],
+    starts: &'static [u32; BUCKETS + 1],
+}
+
+/// The items of `all`: those with a bucket sorted by it (stably: a counting sort), then those
+/// without, in order; and where each bucket starts.
+const fn bucketed<T: Copy, const N: usize>(all: [(Option<usize>, T); N]) -> ([T; N], [u32; BUCKETS + 1]) {
+    let mut starts = [0u32; BUCKETS + 1];
+    let mut i = 0;
+    while i < N {
+        if let Some(k) = all[i].0 {
+            starts[k + 1] += 1;
+        }
+        i += 1;
+    }
+    let mut k = 0;
+    while k < BUCKETS {
+        starts[k + 1] += starts[k];
+        k += 1;
+    }
+    // The next free slot of each bucket; that of the items without one after the last bucket.
+    let mut next = starts;
+    let mut items = [all[0].1; N];
+    i = 0;
+    while i < N {
+        let slot = match all[i].0 {
+            Some(k) => &mut next[k],
+            None => &mut next[BUCKETS],
+        };
+        items[*slot as usize] = all[i].1;
+        *slot += 1;
+        i += 1;
+    }
+    (items, starts)
 }
 
 impl<T> Buckets<T> {
-    fn new(all: Vec<(Option<usize>, T)>) -> Self {
-        let mut keyed = Vec::with_capacity(all.len());
-        let mut anywhere = Vec::new();
-        for (k, t) in all {
-            match k {
-                Some(k) => keyed.push((k, t)),
-                None => anywhere.push(t),
-            }
-        }
-        keyed.sort_by_key(|(k, _)| *k);
-        let mut starts = Vec::with_capacity(BUCKETS + 1);
-        let mut n = 0;
-        for k in 0..=BUCKETS {
-            while keyed.get(n).is_some_and(|(key, _)| *key < k) {
-                n += 1;
-            }
-            starts.push(u32::try_from(n).unwrap_or(u32::MAX));
-        }
-        Buckets { items: keyed.into_iter().map(|(_, t)| t).collect(), starts, anywhere }
-    }
-
     /// The patterns that may start `b`, but for those tried everywhere.
-    fn at(&self, b: &[u8]) -> &[T] {
+    fn at(&self, b: &[u8]) -> &'static [T] {
         let Some(k) = bucket(b) else {
             return &[];
         };
@@ -541,6 +595,11 @@ impl<T> Buckets<T> {
             (Some(&s), Some(&e)) => self.items.get(s as usize..e as usize).unwrap_or_default(),
             _ => &[],
         }
+    }
+
+    /// The patterns tried everywhere.
+    fn anywhere(&self) -> &'static [T] {
+        self.starts.get(BUCKETS).and_then(|&s| self.items.get(s as usize..)).unwrap_or_default()
     }
 }
 
@@ -553,61 +612,132 @@ const PARENT_WHAT: u32 = 1 << 17;
 /// The first character of [`Index::latin`].
 const LATIN_FIRST: u32 = 0xc0;
 
-/// The word lists and substrings, indexed once.
+// `LATIN`, generated by build.rs: for `U+00C0..=U+017F`, whether the character is alphanumeric
+// and its folded form.
+include!(concat!(env!("OUT_DIR"), "/latin.rs"));
+
+/// A substring of [`Index::glued`] and its bit.
+type Glued = (&'static str, u32);
+
+/// The number of special-category terms.
+const SPECIAL_COUNT: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < SPECIAL_TERMS.len() {
+        n += SPECIAL_TERMS[i].1.len();
+        i += 1;
+    }
+    n
+};
+
+/// The special-category terms and their buckets, in the order of [`SPECIAL_TERMS`].
+const fn special_terms() -> [(Option<usize>, Term); SPECIAL_COUNT] {
+    let mut out = [(None, Term::new("", Owner::Detector(0))); SPECIAL_COUNT];
+    let (mut n, mut i) = (0, 0);
+    while i < SPECIAL_TERMS.len() {
+        let (kind, list) = SPECIAL_TERMS[i];
+        let mut j = 0;
+        while j < list.len() {
+            let term = Term::new(list[j], Owner::Special(kind));
+            out[n] = (term.bucket(), term);
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The number of terms of the detectors.
+const NAMED_COUNT: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < DETECTORS.len() {
+        n += DETECTORS[i].terms.len();
+        i += 1;
+    }
+    n
+};
+
+/// The terms of the detectors and their buckets, in order.
+const fn named_terms() -> [(Option<usize>, Term); NAMED_COUNT] {
+    let mut out = [(None, Term::new("", Owner::Detector(0))); NAMED_COUNT];
+    let (mut n, mut i) = (0, 0);
+    while i < DETECTORS.len() {
+        let d = DETECTORS[i];
+        let mut j = 0;
+        while j < d.terms.len() {
+            let term = Term::new(d.terms[j], Owner::Detector(d.id));
+            out[n] = (term.bucket(), term);
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The number of glued substrings.
+const GLUED_COUNT: usize = {
+    let (mut n, mut i) = (PARENT_WHO_WORDS.len() + PARENT_WHAT_WORDS.len(), 0);
+    while i < DETECTORS.len() {
+        n += DETECTORS[i].glued.len() + DETECTORS[i].unless.len();
+        i += 1;
+    }
+    n
+};
+
+/// Appends the substrings of `list` with `bit` to `out` from `n`; returns the new end.
+const fn push_glued(out: &mut [(Option<usize>, Glued)], mut n: usize, list: &[&'static str], bit: u32) -> usize {
+    let mut j = 0;
+    while j < list.len() {
+        out[n] = (bucket(list[j].as_bytes()), (list[j], bit));
+        n += 1;
+        j += 1;
+    }
+    n
+}
+
+/// The glued substrings, their bits and buckets: each detector's `glued` and `unless`, then the
+/// parental-consent halves.
+const fn glued_substrings() -> [(Option<usize>, Glued); GLUED_COUNT] {
+    let mut out = [(None, ("", 0)); GLUED_COUNT];
+    let (mut n, mut i) = (0, 0);
+    while i < DETECTORS.len() {
+        let d = DETECTORS[i];
+        n = push_glued(&mut out, n, d.glued, 1 << d.id);
+        n = push_glued(&mut out, n, d.unless, 1 << (UNLESS_SHIFT + d.id as u32));
+        i += 1;
+    }
+    n = push_glued(&mut out, n, &PARENT_WHO_WORDS, PARENT_WHO);
+    n = push_glued(&mut out, n, &PARENT_WHAT_WORDS, PARENT_WHAT);
+    assert!(n == GLUED_COUNT);
+    out
+}
+
+const SPECIAL: ([Term; SPECIAL_COUNT], [u32; BUCKETS + 1]) = bucketed(special_terms());
+const NAMED: ([Term; NAMED_COUNT], [u32; BUCKETS + 1]) = bucketed(named_terms());
+const GLUED: ([Glued; GLUED_COUNT], [u32; BUCKETS + 1]) = bucketed(glued_substrings());
+
+/// The word lists and substrings, indexed at compile time.
 struct Index {
     /// For `U+00C0..=U+017F` (Latin-1 letters, Latin Extended-A), by code point minus
     /// [`LATIN_FIRST`]: whether the character is alphanumeric, and its folded form; the same as
-    /// `char::is_alphanumeric` and [`fold_non_ascii`], computed once.
-    latin: Vec<(bool, String)>,
+    /// `char::is_alphanumeric` and [`fold_non_ascii`].
+    latin: &'static [(bool, &'static str)],
     /// The special-category terms.
     special: Buckets<Term>,
     /// The terms of the detectors.
     named: Buckets<Term>,
-    glued: Buckets<(&'static str, u32)>,
+    glued: Buckets<Glued>,
 }
 
-static INDEX: OnceLock<Index> = OnceLock::new();
-
-fn index() -> &'static Index {
-    INDEX.get_or_init(Index::build)
-}
+static INDEX: Index = Index {
+    latin: &LATIN,
+    special: Buckets { items: &SPECIAL.0, starts: &SPECIAL.1 },
+    named: Buckets { items: &NAMED.0, starts: &NAMED.1 },
+    glued: Buckets { items: &GLUED.0, starts: &GLUED.1 },
+};
 
 impl Index {
-    fn build() -> Index {
-        let mut special = Vec::new();
-        for &(kind, list) in SPECIAL_TERMS {
-            special.extend(list.iter().map(|t| Term::new(t, Owner::Special(kind))));
-        }
-        let mut named = Vec::new();
-        let mut glued = Vec::new();
-        for d in DETECTORS {
-            named.extend(d.terms.iter().map(|t| Term::new(t, Owner::Detector(d.id))));
-            glued.extend(d.glued.iter().map(|g| (*g, 1u32 << d.id)));
-            glued.extend(d.unless.iter().map(|u| (*u, 1u32 << (UNLESS_SHIFT + u32::from(d.id)))));
-        }
-        glued.extend(PARENT_WHO_WORDS.iter().map(|w| (*w, PARENT_WHO)));
-        glued.extend(PARENT_WHAT_WORDS.iter().map(|w| (*w, PARENT_WHAT)));
-        let by_first_word = |terms: Vec<Term>| {
-            Buckets::new(
-                terms.into_iter().map(|t| (t.pats.first().and_then(|p| bucket(p.text.as_bytes())), t)).collect(),
-            )
-        };
-        let latin = (LATIN_FIRST..=0x17f)
-            .filter_map(char::from_u32)
-            .map(|c| {
-                let mut folded = String::new();
-                fold_non_ascii(c, &mut folded);
-                (c.is_alphanumeric(), folded)
-            })
-            .collect();
-        Index {
-            latin,
-            special: by_first_word(special),
-            named: by_first_word(named),
-            glued: Buckets::new(glued.into_iter().map(|g| (bucket(g.0.as_bytes()), g)).collect()),
-        }
-    }
-
     /// Calls `f` with each special-category term matching from word `i` and the number of words
     /// it matches. Every such term starts with a word of at least three letters, so shorter words
     /// and numbers are not tried.
@@ -621,7 +751,7 @@ impl Index {
     /// Calls `f` with each term of `terms` matching from word `i` and the number of words it
     /// matches.
     fn terms_at(terms: &Buckets<Term>, words: &Words, i: usize, mut f: impl FnMut(Owner, usize)) {
-        for term in terms.at(words.text(i).as_bytes()).iter().chain(&terms.anywhere) {
+        for term in terms.at(words.text(i).as_bytes()).iter().chain(terms.anywhere()) {
             if let Some(len) = term.len_at(words, i) {
                 f(term.owner, len);
             }
@@ -640,13 +770,111 @@ impl Index {
                 }
             }
         }
-        for &(pat, bit) in &self.glued.anywhere {
+        for &(pat, bit) in self.glued.anywhere() {
             if compact.contains(pat) {
                 flags |= bit;
             }
         }
         flags
     }
+}
+
+/// The run-time construction the compile-time tables replaced, kept to check them.
+#[cfg(test)]
+mod old {
+    use super::{BUCKETS, DETECTORS, LATIN_FIRST, Owner, PARENT_WHAT, PARENT_WHAT_WORDS, PARENT_WHO, PARENT_WHO_WORDS};
+    use super::{Pat, SPECIAL_TERMS, UNLESS_SHIFT, bucket, fold_non_ascii};
+
+    pub(super) struct Term {
+        pub(super) pats: Vec<Pat>,
+        pub(super) owner: Owner,
+    }
+
+    impl Term {
+        fn new(phrase: &'static str, owner: Owner) -> Self {
+            Term { pats: phrase.split(' ').map(Pat::new).collect(), owner }
+        }
+    }
+
+    pub(super) struct Buckets<T> {
+        pub(super) items: Vec<T>,
+        pub(super) starts: Vec<u32>,
+        pub(super) anywhere: Vec<T>,
+    }
+
+    impl<T> Buckets<T> {
+        fn new(all: Vec<(Option<usize>, T)>) -> Self {
+            let mut keyed = Vec::with_capacity(all.len());
+            let mut anywhere = Vec::new();
+            for (k, t) in all {
+                match k {
+                    Some(k) => keyed.push((k, t)),
+                    None => anywhere.push(t),
+                }
+            }
+            keyed.sort_by_key(|(k, _)| *k);
+            let mut starts = Vec::with_capacity(BUCKETS + 1);
+            let mut n = 0;
+            for k in 0..=BUCKETS {
+                while keyed.get(n).is_some_and(|(key, _)| *key < k) {
+                    n += 1;
+                }
+                starts.push(u32::try_from(n).unwrap_or(u32::MAX));
+            }
+            Buckets { items: keyed.into_iter().map(|(_, t)| t).collect(), starts, anywhere }
+        }
+    }
+
+    pub(super) struct Index {
+        pub(super) latin: Vec<(bool, String)>,
+        pub(super) special: Buckets<Term>,
+        pub(super) named: Buckets<Term>,
+        pub(super) glued: Buckets<(&'static str, u32)>,
+    }
+
+    impl Index {
+        pub(super) fn build() -> Index {
+            let mut special = Vec::new();
+            for &(kind, list) in SPECIAL_TERMS {
+                special.extend(list.iter().map(|t| Term::new(t, Owner::Special(kind))));
+            }
+            let mut named = Vec::new();
+            let mut glued = Vec::new();
+            for d in DETECTORS {
+                named.extend(d.terms.iter().map(|t| Term::new(t, Owner::Detector(d.id))));
+                glued.extend(d.glued.iter().map(|g| (*g, 1u32 << d.id)));
+                glued.extend(d.unless.iter().map(|u| (*u, 1u32 << (UNLESS_SHIFT + u32::from(d.id)))));
+            }
+            glued.extend(PARENT_WHO_WORDS.iter().map(|w| (*w, PARENT_WHO)));
+            glued.extend(PARENT_WHAT_WORDS.iter().map(|w| (*w, PARENT_WHAT)));
+            let by_first_word = |terms: Vec<Term>| {
+                Buckets::new(
+                    terms.into_iter().map(|t| (t.pats.first().and_then(|p| bucket(p.text.as_bytes())), t)).collect(),
+                )
+            };
+            let latin = (LATIN_FIRST..=0x17f)
+                .filter_map(char::from_u32)
+                .map(|c| {
+                    let mut folded = String::new();
+                    fold_non_ascii(c, &mut folded);
+                    (c.is_alphanumeric(), folded)
+                })
+                .collect();
+            Index {
+                latin,
+                special: by_first_word(special),
+                named: by_first_word(named),
+                glued: Buckets::new(glued.into_iter().map(|g| (bucket(g.0.as_bytes()), g)).collect()),
+            }
+        }
+    }
+}
+
+/// The tables built at run time, as they were before being computed at compile time.
+#[cfg(test)]
+fn index() -> &'static old::Index {
+    static OLD: std::sync::OnceLock<old::Index> = std::sync::OnceLock::new();
+    OLD.get_or_init(old::Index::build)
 }
 
 /// A field name or label, analysed once: the detectors it matches (bit `id`), the special
@@ -665,7 +893,7 @@ impl Named {
     /// Analyses `s` with the buffers of `words`.
     fn read(words: &mut Words, s: &str, camel: bool) -> Self {
         words.read(s, camel);
-        let idx = index();
+        let idx = &INDEX;
         let glued = idx.glued_flags(&words.compact);
         let (mut found, mut specials) = (0u8, 0u16);
         for i in 0..words.words.len() {
@@ -1075,7 +1303,7 @@ const SPECIAL_TERMS: &[(Special, &[&str])] = &[
 /// Calls `f` with every occurrence of a special-category term in `words`: category and
 /// character span. At most one per category and starting word (the longest phrase).
 fn special_matches(words: &Words, mut f: impl FnMut(Special, usize, usize)) {
-    let idx = index();
+    let idx = &INDEX;
     for (i, w) in words.words.iter().enumerate() {
         let mut longest: Option<[usize; Special::ALL.len()]> = None;
         idx.specials_at(words, i, |owner, len| {
@@ -1871,6 +2099,28 @@ mod tests {
             let mut folded = String::new();
             fold_into(c, &mut folded);
             assert_eq!(idx.latin.get(k), Some(&(c.is_alphanumeric(), folded)), "{c}");
+        }
+    }
+
+    /// The compile-time tables equal what the run-time construction they replaced built.
+    #[test]
+    fn minimisation_compile_time_tables_match_run_time_construction() {
+        let (new, old) = (&INDEX, index());
+        let latin: Vec<(bool, String)> = new.latin.iter().map(|&(a, f)| (a, f.to_owned())).collect();
+        assert_eq!(latin, old.latin);
+        let terms = |t: &[Term]| t.iter().map(|t| (t.pats().to_vec(), t.owner)).collect::<Vec<_>>();
+        let old_terms = |t: &[old::Term]| t.iter().map(|t| (t.pats.clone(), t.owner)).collect::<Vec<_>>();
+        for (new, old) in [(&new.special, &old.special), (&new.named, &old.named)] {
+            assert_eq!(new.starts.to_vec(), old.starts);
+            let keyed = new.items.len() - new.anywhere().len();
+            assert_eq!(terms(new.items.get(..keyed).unwrap_or_default()), old_terms(&old.items));
+            assert_eq!(terms(new.anywhere()), old_terms(&old.anywhere));
+        }
+        assert_eq!(new.glued.starts.to_vec(), old.glued.starts);
+        let all_old: Vec<_> = old.glued.items.iter().chain(&old.glued.anywhere).copied().collect();
+        assert_eq!(new.glued.items.to_vec(), all_old);
+        for term in new.special.items.iter().chain(new.named.items) {
+            assert!(term.pats.get(term.len..).unwrap_or_default().iter().all(|p| *p == Pat::EMPTY));
         }
     }
 

@@ -171,6 +171,11 @@ impl<'a, S: Store> Fichier<'a, S> {
         }
     }
 
+    /// The data key of a subject that has stored data: its absence is corruption.
+    pub(crate) fn existing_data_key(&mut self, sid: &str) -> Result<DataKey> {
+        self.data_key(sid, false)?.ok_or_else(|| missing_key(sid))
+    }
+
     /// Unwrap a stored data key (read by the caller, e.g. in a batch).
     pub(crate) fn open_data_key(&self, sid: &str, w: &WrappedKey) -> Result<DataKey> {
         self.unwrap_key(sid, &docs::dek_key(sid), w)
@@ -206,13 +211,7 @@ impl<'a, S: Store> Fichier<'a, S> {
     /// Open a stored head's sealed body with the subject's data key.
     pub(crate) fn open_head(&mut self, sid: &str, head: &SubjectHead) -> Result<HeadBody> {
         let key = docs::subject_key(sid);
-        let dek = self.data_key(sid, false)?.ok_or_else(|| {
-            Error::corrupted(
-                place(Bucket::Keys, &docs::dek_key(sid)),
-                "key-present",
-                "the subject's data key is missing",
-            )
-        })?;
+        let dek = self.existing_data_key(sid)?;
         let sealed = BASE64
             .decode(head.sealed.as_bytes())
             .map_err(|_| Error::corrupted(place(Bucket::Data, &key), "decodes", "the sealed head is not base64"))?;
@@ -255,6 +254,11 @@ impl<'a, S: Store> Fichier<'a, S> {
 /// from an older head fails to open.
 fn head_context(head: &SubjectHead) -> String {
     format!("head/{}/{}", head.chain.len(), head.chain.last().map(String::as_str).unwrap_or("-"))
+}
+
+/// The error for a subject whose data key is not in the keys bucket.
+pub(crate) fn missing_key(sid: &str) -> Error {
+    Error::corrupted(place(Bucket::Keys, &docs::dek_key(sid)), "key-present", "the subject's data key is missing")
 }
 
 /// `store:<label>/<key>`: how errors name a stored value.
