@@ -85,6 +85,20 @@ pub struct FieldChange {
     pub from_subject: Option<String>,
 }
 
+impl FieldChange {
+    /// A change made directly on the record (not brought in by a merge).
+    fn new(
+        field: String,
+        previous: Option<String>,
+        value: Option<String>,
+        reason: ChangeReason,
+        at: &str,
+        by: &Actor,
+    ) -> Self {
+        Self { field, previous, value, reason, at: at.to_string(), by: by.clone(), from_subject: None }
+    }
+}
+
 /// The sealed part of a customer record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -101,6 +115,18 @@ pub struct CustomerBody {
 }
 
 impl CustomerBody {
+    /// An empty record created at `now`.
+    pub fn new(now: &str) -> Self {
+        Self {
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+            fields: Vec::new(),
+            history: Vec::new(),
+            email_bounced_at: None,
+            merged_from: Vec::new(),
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
@@ -359,15 +385,14 @@ pub(crate) fn apply(
                     continue;
                 }
                 if !same_value {
-                    body.history.push(FieldChange {
-                        field: f.name.clone(),
-                        previous: Some(existing.value.clone()),
-                        value: Some(f.value.clone()),
+                    body.history.push(FieldChange::new(
+                        f.name.clone(),
+                        Some(existing.value.clone()),
+                        Some(f.value.clone()),
                         reason,
-                        at: now.to_string(),
-                        by: by.clone(),
-                        from_subject: None,
-                    });
+                        now,
+                        by,
+                    ));
                     if f.name == "email" {
                         body.email_bounced_at = None;
                     }
@@ -383,15 +408,7 @@ pub(crate) fn apply(
                 changed = true;
             }
             None => {
-                body.history.push(FieldChange {
-                    field: f.name.clone(),
-                    previous: None,
-                    value: Some(f.value.clone()),
-                    reason,
-                    at: now.to_string(),
-                    by: by.clone(),
-                    from_subject: None,
-                });
+                body.history.push(FieldChange::new(f.name.clone(), None, Some(f.value.clone()), reason, now, by));
                 body.fields.push(f.clone());
                 changed = true;
             }
@@ -400,15 +417,7 @@ pub(crate) fn apply(
     for name in remove {
         if let Some(i) = body.fields.iter().position(|e| &e.name == name) {
             let old = body.fields.remove(i);
-            body.history.push(FieldChange {
-                field: old.name,
-                previous: Some(old.value),
-                value: None,
-                reason: ChangeReason::Removed,
-                at: now.to_string(),
-                by: by.clone(),
-                from_subject: None,
-            });
+            body.history.push(FieldChange::new(old.name, Some(old.value), None, ChangeReason::Removed, now, by));
             if name == "email" {
                 body.email_bounced_at = None;
             }
@@ -657,14 +666,7 @@ impl<S: Store> Fichier<'_, S> {
             }
         }
         let now = time::format(self.now);
-        let mut body = CustomerBody {
-            created_at: now.clone(),
-            updated_at: now.clone(),
-            fields: Vec::new(),
-            history: Vec::new(),
-            email_bounced_at: None,
-            merged_from: Vec::new(),
-        };
+        let mut body = CustomerBody::new(&now);
         apply(&mut body, &fields, &[], ChangeReason::Created, actor, &now);
         let dek = self.data_key(&sid, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
         self.commit_customer(&sid, None, body, &dek)
@@ -933,15 +935,14 @@ impl<S: Store> Fichier<'_, S> {
                 return Ok(false);
             }
             body.email_bounced_at = Some(now.clone());
-            body.history.push(FieldChange {
-                field: "email".into(),
-                previous: Some(email.clone()),
-                value: Some(email),
-                reason: ChangeReason::Bounced,
-                at: now.clone(),
-                by: actor.clone(),
-                from_subject: None,
-            });
+            body.history.push(FieldChange::new(
+                "email".into(),
+                Some(email.clone()),
+                Some(email),
+                ChangeReason::Bounced,
+                &now,
+                actor,
+            ));
             body.updated_at = now.clone();
             Ok(true)
         })
@@ -974,15 +975,14 @@ impl<S: Store> Fichier<'_, S> {
                 if name == "email" {
                     body.email_bounced_at = None;
                 }
-                body.history.push(FieldChange {
-                    field: name,
-                    previous: Some(value.clone()),
-                    value: Some(value),
-                    reason: ChangeReason::Reverified,
-                    at: now.clone(),
-                    by: actor.clone(),
-                    from_subject: None,
-                });
+                body.history.push(FieldChange::new(
+                    name,
+                    Some(value.clone()),
+                    Some(value),
+                    ChangeReason::Reverified,
+                    &now,
+                    actor,
+                ));
             }
             body.updated_at = now.clone();
             Ok(true)
@@ -1013,25 +1013,15 @@ fn merge_into(body: &mut CustomerBody, other: &CustomerBody, from: &str, by: &Ac
             None => {
                 body.fields.push(f.clone());
                 body.history.push(FieldChange {
-                    field: f.name.clone(),
-                    previous: None,
-                    value: Some(f.value.clone()),
-                    reason: ChangeReason::Merged,
-                    at: now.to_string(),
-                    by: by.clone(),
                     from_subject: Some(from.to_string()),
+                    ..FieldChange::new(f.name.clone(), None, Some(f.value.clone()), ChangeReason::Merged, now, by)
                 });
             }
             Some(mine) if mine != f.value => {
                 // The kept value stays; the other one is kept in the history.
                 body.history.push(FieldChange {
-                    field: f.name.clone(),
-                    previous: Some(f.value.clone()),
-                    value: Some(mine),
-                    reason: ChangeReason::Merged,
-                    at: now.to_string(),
-                    by: by.clone(),
                     from_subject: Some(from.to_string()),
+                    ..FieldChange::new(f.name.clone(), Some(f.value.clone()), Some(mine), ChangeReason::Merged, now, by)
                 });
             }
             Some(_) => {}

@@ -513,19 +513,20 @@ impl<S: Store> Fichier<'_, S> {
             issues: Vec::new(),
         };
         let key = docs::import_key(&id);
-        let session = self.update::<ImportDoc, Session>(
+        // An existing session (same file, same options) is resumed where it stands.
+        let existing = std::cell::RefCell::new(None);
+        self.update::<ImportDoc, Session>(
             Bucket::Data,
             &key,
             |_, current| match current {
-                Some(_) => Ok(None),
+                Some(d) => {
+                    *existing.borrow_mut() = Some(Session { id: d.id, offset: d.offset, done: d.done });
+                    Ok(None)
+                }
                 None => Ok(Some((doc.clone(), Session { id: id.clone(), offset: 0, done: false }))),
             },
-            || Session { id: id.clone(), offset: 0, done: false },
-        )?;
-        match self.get_doc::<ImportDoc>(Bucket::Data, &key)? {
-            Some(d) => Ok(Session { id: d.id, offset: d.offset, done: d.done }),
-            None => Ok(session),
-        }
+            || existing.borrow_mut().take().unwrap_or_else(|| unreachable!("set when a session exists")),
+        )
     }
 
     fn import_doc(&self, session: &str) -> Result<ImportDoc> {
@@ -768,18 +769,7 @@ impl<S: Store> Fichier<'_, S> {
             };
             let (target, seen, mut body) = match current {
                 Some((sid, rev, body)) => (sid, Some(rev), body),
-                None => (
-                    row.sid.clone(),
-                    None,
-                    CustomerBody {
-                        created_at: now.clone(),
-                        updated_at: now.clone(),
-                        fields: Vec::new(),
-                        history: Vec::new(),
-                        email_bounced_at: None,
-                        merged_from: Vec::new(),
-                    },
-                ),
+                None => (row.sid.clone(), None, CustomerBody::new(&now)),
             };
             // Re-importing must change nothing: keep the dates a record already has.
             let fields: Vec<Field> = row
