@@ -82,7 +82,9 @@ impl MasterKey {
 
 /// Keys derived from the master key.
 pub struct KeyRing {
-    lookup: [u8; 32],
+    /// HMAC-SHA-256 keyed with the lookup key (cloned per hash: the key's two blocks are
+    /// hashed once, not at every look-up).
+    lookup: Hmac<Sha256>,
     wrap: XChaCha20Poly1305,
     check: [u8; 32],
 }
@@ -99,12 +101,13 @@ impl KeyRing {
             out
         };
         let wrap = derive(b"wrap");
-        Self { lookup: derive(b"lookup"), wrap: XChaCha20Poly1305::new((&wrap).into()), check: derive(b"check") }
+        let lookup = <Hmac<Sha256> as Mac>::new_from_slice(&derive(b"lookup")).unwrap_or_else(|_| unreachable!());
+        Self { lookup, wrap: XChaCha20Poly1305::new((&wrap).into()), check: derive(b"check") }
     }
 
     /// Keyed hash of a lookup value (`email\0…`, `external\0…`), truncated to 128 bits.
     pub fn lookup_hash(&self, domain: &str, value: &str) -> [u8; 16] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup).unwrap_or_else(|_| unreachable!());
+        let mut mac = self.lookup.clone();
         mac.update(domain.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());

@@ -63,6 +63,22 @@ impl Error {
         Self::Config(FieldError::new(field, rule, message))
     }
 
+    /// The same error naming `field` (rules are run under a short name and the caller's
+    /// path is only formatted when something fails).
+    pub fn at(mut self, field: String) -> Self {
+        match &mut self {
+            Error::InvalidInput(e)
+            | Error::NotFound(e)
+            | Error::Forbidden(e)
+            | Error::Conflict(e)
+            | Error::Corrupted(e)
+            | Error::Config(e)
+            | Error::Storage(e) => e.field = field,
+            Error::Other(_) => {}
+        }
+        self
+    }
+
     /// The kebab-case name of the case, as in the WIT variant.
     pub fn kind(&self) -> &'static str {
         match self {

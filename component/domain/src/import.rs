@@ -20,7 +20,7 @@ use crate::docs::{self};
 use crate::error::{Error, Result};
 use crate::identifiers::{self, FindingKind};
 use crate::maintenance::Directory;
-use crate::minimisation::{self, FieldType, FormField, RecordField, Severity};
+use crate::minimisation::{self, FieldType, FormField, Severity};
 use crate::model::{Actor, DataCategory, LawfulBasis, Purpose, Source, SubjectRef};
 use crate::normalize;
 use crate::service::place;
@@ -452,13 +452,17 @@ fn plan_columns(
 }
 
 /// Replace NIRs, card numbers and IBANs inside `value` by `[redacted:<kind>]`.
-fn redact(value: &str) -> (String, Vec<FindingKind>) {
-    let found: Vec<identifiers::Finding> = identifiers::find_in_text(value)
+fn redact(value: String) -> (String, Vec<FindingKind>) {
+    // Most values (names, streets, cities) cannot hold a NIR, a card number or an IBAN.
+    if !minimisation::may_hold_identifier(&value, false) {
+        return (value, Vec::new());
+    }
+    let found: Vec<identifiers::Finding> = identifiers::find_in_text(&value)
         .into_iter()
         .filter(|f| matches!(f.kind, FindingKind::Nir | FindingKind::CardNumber | FindingKind::Iban))
         .collect();
     if found.is_empty() {
-        return (value.to_string(), Vec::new());
+        return (value, Vec::new());
     }
     let mut out = String::with_capacity(value.len());
     let mut at = 0;
@@ -477,12 +481,12 @@ fn redact(value: &str) -> (String, Vec<FindingKind>) {
 }
 
 /// Which column an error's field path (`fields[i]…`) points at.
-fn column_of(path: &str, names: &[(String, String)]) -> String {
+fn column_of(path: &str, columns: &[&str]) -> String {
     path.strip_prefix("fields[")
         .and_then(|r| r.split(']').next())
         .and_then(|i| i.parse::<usize>().ok())
-        .and_then(|i| names.get(i))
-        .map_or_else(|| path.to_string(), |(column, _)| column.clone())
+        .and_then(|i| columns.get(i))
+        .map_or_else(|| path.to_string(), |column| column.to_string())
 }
 
 impl<S: Store> Fichier<'_, S> {
@@ -609,7 +613,7 @@ impl<S: Store> Fichier<'_, S> {
             rows += 1;
             last_line = record.line;
             doc.rows += 1;
-            match prepare_row(&record, &plan, &doc.options, &rules, &ctx, &mut issues, &mut counts) {
+            match prepare_row(record, &plan, &doc.options, &rules, &ctx, &mut issues, &mut counts) {
                 Ok((draft, redacted)) => {
                     doc.redacted += redacted;
                     match self.subject_id("subject", &draft.subject) {
@@ -774,18 +778,18 @@ impl<S: Store> Fichier<'_, S> {
             // Re-importing must change nothing: keep the dates a record already has.
             let fields: Vec<Field> = row
                 .fields
-                .iter()
+                .into_iter()
                 .map(|f| match body.field(&f.name) {
                     Some(e) if e.value == f.value => Field {
                         collected_at: e.collected_at.clone(),
                         verified_at: e.verified_at.clone(),
                         updated_at: e.updated_at.clone(),
-                        ..f.clone()
+                        ..f
                     },
-                    _ => f.clone(),
+                    _ => f,
                 })
                 .collect();
-            if !customers::apply(&mut body, &fields, &[], ChangeReason::Imported, actor, &now) {
+            if !customers::apply(&mut body, fields, &[], ChangeReason::Imported, actor, &now) {
                 if let Some(rev) = seen
                     && repeated.contains(&row.sid)
                 {
@@ -804,7 +808,10 @@ impl<S: Store> Fichier<'_, S> {
                     if seen.is_none() {
                         created.push(target.clone());
                     }
-                    self.alias_after_commit(&target, &c.body);
+                    // A row found by its e-mail is stored under that e-mail's id: no alias.
+                    if !(row.by_email && target == row.sid) {
+                        self.alias_after_commit(&target, &c.body);
+                    }
                     if repeated.contains(&row.sid) {
                         fresh.insert(row.sid.clone(), (target, c.revision, c.body));
                     }
@@ -850,7 +857,7 @@ struct PreparedRow {
 /// values redacted, or the issue that rejects it.
 #[allow(clippy::too_many_arguments)]
 fn prepare_row(
-    record: &Record,
+    record: Record,
     plan: &[ColumnPlan],
     options: &ImportOptions,
     rules: &FieldRules<'_>,
@@ -872,10 +879,11 @@ fn prepare_row(
             format!("{} values where the header has {} columns", record.fields.len(), plan.len()),
         ));
     }
-    let mut inputs = Vec::new();
-    let mut names: Vec<(String, String)> = Vec::new();
+    let mut inputs = Vec::with_capacity(plan.len());
+    // The column of each input, for errors.
+    let mut columns: Vec<&str> = Vec::new();
     let mut redacted = 0u64;
-    for (p, value) in plan.iter().zip(&record.fields) {
+    for (p, value) in plan.iter().zip(record.fields) {
         let Some(field) = &p.field else { continue };
         if value.trim().is_empty() {
             continue;
@@ -883,7 +891,7 @@ fn prepare_row(
         let structured =
             matches!(field.as_str(), "email" | "phone" | "postal-code" | "customer-number" | "birth-date" | "country");
         let value = if structured {
-            value.clone()
+            value
         } else {
             let (clean, kinds) = redact(value);
             for k in kinds {
@@ -897,7 +905,7 @@ fn prepare_row(
             }
             clean
         };
-        names.push((p.column.clone(), field.clone()));
+        columns.push(&p.column);
         inputs.push(FieldInput {
             name: field.clone(),
             value,
@@ -909,21 +917,12 @@ fn prepare_row(
             verified_at: None,
         });
     }
-    let checked: Vec<RecordField> = inputs
-        .iter()
-        .map(|f| RecordField {
-            name: f.name.clone(),
-            value: f.value.clone(),
-            category: f.category,
-            purposes: f.purposes.clone(),
-        })
-        .collect();
-    for finding in minimisation::check_record(&checked, ctx) {
+    for finding in minimisation::check_record(&inputs, ctx) {
         let e = counts.entry(finding.rule).or_insert((finding.severity, 0));
         e.1 += 1;
     }
-    let fields = rules.fields("fields", &inputs, &[]).map_err(|e| match e.field_error() {
-        Some(fe) => reject(&column_of(&fe.field, &names), &fe.rule, fe.message.clone()),
+    let fields = rules.fields_owned("fields", inputs, &[]).map_err(|e| match e.field_error() {
+        Some(fe) => reject(&column_of(&fe.field, &columns), &fe.rule, fe.message.clone()),
         None => reject("", "invalid", e.to_string()),
     })?;
     let email = fields.iter().find(|f| f.name == "email").map(|f| f.value.clone());
@@ -979,7 +978,7 @@ mod tests {
 
     #[test]
     fn redaction_keeps_no_digit_of_what_it_redacts() {
-        let (clean, kinds) = redact("carte 4111 1111 1111 1111 et NIR 253072B07300470 merci");
+        let (clean, kinds) = redact("carte 4111 1111 1111 1111 et NIR 253072B07300470 merci".into());
         assert_eq!(kinds.len(), 2, "{clean}");
         assert!(!clean.contains("4111") && !clean.contains("253072"), "{clean}");
         assert!(clean.contains("[redacted:card-number]"));

@@ -110,6 +110,30 @@ pub struct RecordField {
     pub purposes: Vec<String>,
 }
 
+/// What [`check_record`] reads of a field: a [`RecordField`], or a customer field input
+/// (the import checks its rows without copying them).
+pub trait RecordView {
+    fn name(&self) -> &str;
+    fn value(&self) -> &str;
+    fn category(&self) -> Option<DataCategory>;
+    fn purposes(&self) -> &[String];
+}
+
+impl RecordView for RecordField {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn value(&self) -> &str {
+        &self.value
+    }
+    fn category(&self) -> Option<DataCategory> {
+        self.category
+    }
+    fn purposes(&self) -> &[String] {
+        &self.purposes
+    }
+}
+
 /// Character offsets (Unicode scalar values, not bytes) into the field's value, end exclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
@@ -1588,7 +1612,7 @@ fn check_special_text(field: &str, text: &str, words: &mut Words, out: &mut Vec<
 /// (2A/2B), a card number 12 to 19 ASCII digits, an IBAN two ASCII letters starting a word right
 /// followed by two ASCII digits, an e-mail address an `@`, a phone number 9 national ASCII digits.
 /// So most short values (names, postal codes, cities) skip the scan.
-fn may_hold_identifier(text: &str, contact: bool) -> bool {
+pub(crate) fn may_hold_identifier(text: &str, contact: bool) -> bool {
     let b = text.as_bytes();
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
     if digits >= 12 || (contact && (digits >= 9 || b.contains(&b'@'))) {
@@ -1884,18 +1908,18 @@ fn keyword_scanned(category: Option<DataCategory>) -> bool {
 /// Checks a record (a submitted form, a row to import): what the customer file must never hold
 /// (special categories, NIR, card numbers, CVV, passwords), IBANs without a payment purpose,
 /// personal data hidden in free text, dates of birth, and minors without parental consent.
-pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
+pub fn check_record<F: RecordView>(fields: &[F], ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     // Birth-date fields of a minor (under ctx.minor_age).
     let mut minors: Vec<&str> = Vec::new();
     let mut words = Words::default();
     for f in fields {
-        let field = f.name.as_str();
-        let value = f.value.as_str();
-        check_declared(field, &f.purposes, ctx, &mut out);
+        let field = f.name();
+        let value = f.value();
+        check_declared(field, f.purposes(), ctx, &mut out);
 
         // What the name says.
-        let names = [Named::read(&mut words, &f.name, true)];
+        let names = [Named::read(&mut words, f.name(), true)];
         check_special_names(field, &names, &mut out);
         let nir_name = NIR_NAME.any(&names);
         if CVV_NAME.any(&names) {
@@ -1906,7 +1930,7 @@ pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
         }
 
         // Identifiers in the value.
-        let contact = matches!(f.category, None | Some(DataCategory::FreeText | DataCategory::Other));
+        let contact = matches!(f.category(), None | Some(DataCategory::FreeText | DataCategory::Other));
         let ids = if may_hold_identifier(value, contact) { identifiers::find_in_text(value) } else { Vec::new() };
         let trimmed_start = value.len() - value.trim_start().len();
         let trimmed_end = value.trim_end().len();
@@ -1915,7 +1939,7 @@ pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
         for id in ids {
             let at = span(pos.at(id.start), pos.at(id.end));
             let whole = id.start <= trimmed_start && id.end >= trimmed_end;
-            let free = match f.category {
+            let free = match f.category() {
                 Some(DataCategory::FreeText) => true,
                 None | Some(DataCategory::Other) => !whole,
                 Some(_) => false,
@@ -1930,14 +1954,14 @@ pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
             match id.kind {
                 FindingKind::Nir => out.push(nir_finding(field, Some(at))),
                 FindingKind::CardNumber => out.push(card_finding(field, Some(at))),
-                FindingKind::Iban => out.push(iban_finding(field, payment_justified(&f.purposes, ctx), Some(at))),
+                FindingKind::Iban => out.push(iban_finding(field, payment_justified(f.purposes(), ctx), Some(at))),
                 FindingKind::Email | FindingKind::Phone => {}
             }
         }
         if nir_name && !nir_in_value {
             out.push(nir_finding(field, None));
         }
-        if keyword_scanned(f.category) {
+        if keyword_scanned(f.category()) {
             check_special_text(field, value, &mut words, &mut out);
         }
 
@@ -1976,7 +2000,7 @@ pub fn check_record(fields: &[RecordField], ctx: &Context<'_>) -> Vec<Finding> {
     }
 
     let parental_consent =
-        !minors.is_empty() && fields.iter().any(|f| is_parental_consent_name(&f.name) && is_truthy(&f.value));
+        !minors.is_empty() && fields.iter().any(|f| is_parental_consent_name(f.name()) && is_truthy(f.value()));
     if !parental_consent {
         for field in minors {
             out.push(make(

@@ -195,7 +195,9 @@ impl<'a, S: Store> Fichier<'a, S> {
     /// The opaque subject id a reference designates (no storage access).
     pub fn subject_id(&self, field: &str, r: &SubjectRef) -> Result<String> {
         let hash = match r {
-            SubjectRef::Email(e) => self.keys.lookup_hash("email", &validate::email(&format!("{field}.email"), e)?),
+            SubjectRef::Email(e) => self
+                .keys
+                .lookup_hash("email", &validate::email("email", e).map_err(|er| er.at(format!("{field}.email")))?),
             SubjectRef::External(x) => {
                 validate::printable(&format!("{field}.external"), x, 128)?;
                 self.keys.lookup_hash("external", x)

@@ -267,7 +267,7 @@ fn minimisation_record_table() {
     assert!(!keys(&check_record(std::slice::from_ref(&teen), &ctx)).iter().any(|k| k.0 == minor.0));
     assert!(keys(&check_record(&[teen], &Context { minor_age: 17, ..ctx })).iter().any(|k| k.0 == minor.0));
 
-    assert_eq!(check_record(&[], &ctx), vec![]);
+    assert_eq!(check_record::<RecordField>(&[], &ctx), vec![]);
 }
 
 /// The special-category kinds `scan_text` reports for `text`.

@@ -9,9 +9,10 @@
 //!    in-memory store), through the component with one instance for every call, and
 //!    with a fresh instance per call (as served).
 //!
-//! `FICHIER_BENCH_ROWS` changes the number of rows (default 100 000).
+//! `FICHIER_BENCH_ROWS` changes the number of rows (default 100 000), `FICHIER_CHUNK` the
+//! chunk size in bytes (default 256 KiB). With `FICHIER_PERFMAP=1` wasmtime writes
+//! `/tmp/perf-<pid>.map`, so `perf record` names the component's functions.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +25,9 @@ use fichier_host::bindings::{consent as c, minimisation as m, types as t};
 use fichier_host::import::{self, ImportRequest};
 use fichier_host::kv::{MemoryKv, SqliteKv};
 use fichier_host::{Clock, Runtime, RuntimeBuilder};
+
+#[path = "../../../component/domain/benches/support/sample_rows.rs"]
+mod sample_rows;
 
 const KEY: &str = "0707070707070707070707070707070707070707070707070707070707070707";
 const NOW: &str = "2026-11-29T10:00:00Z";
@@ -70,29 +74,7 @@ fn declare(rt: &Runtime) {
 
 /// A WooCommerce-like export with `n` customers (deterministic).
 fn write_csv(path: &Path, n: usize) {
-    let first = ["Anne", "Bruno", "Chloé", "Denis", "Émilie", "François", "Gaëlle", "Hugo", "Inès", "Jules"];
-    let last = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"];
-    let places = [
-        ("75011", "Paris"),
-        ("69002", "Lyon"),
-        ("13001", "Marseille"),
-        ("33000", "Bordeaux"),
-        ("97110", "Pointe-à-Pitre"),
-    ];
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path).expect("csv"));
-    writeln!(w, "customer_id,billing_first_name,billing_last_name,billing_email,billing_phone,billing_address_1,billing_postcode,billing_city,billing_country").expect("write");
-    for i in 0..n {
-        let (pc, city) = places[i % places.len()];
-        writeln!(
-            w,
-            "{i},{},{},client{i}@example.org,06{:08},{} rue de la République,{pc},{city},FR",
-            first[i % 10],
-            last[(i / 10) % 10],
-            (i * 7919) % 100_000_000,
-            i % 300 + 1
-        )
-        .expect("write");
-    }
+    std::fs::write(path, sample_rows::woocommerce_csv(n)).expect("csv");
 }
 
 fn vm_hwm_kib() -> u64 {
@@ -116,7 +98,7 @@ fn child_import(csv: &Path, dir: &Path) {
         purposes: vec!["orders".into()],
         basis: None,
         source: None,
-        chunk: import::DEFAULT_CHUNK,
+        chunk: std::env::var("FICHIER_CHUNK").ok().and_then(|v| v.parse().ok()).unwrap_or(import::DEFAULT_CHUNK),
     };
     let start = Instant::now();
     let report = import::run(&rt, &actor(), &req, &mut |_| {}).expect("import");

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// What a backend reports; mapped onto the WIT `error` variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,7 +69,62 @@ pub trait KvBackend: Send + Sync {
 
 /// One SQLite file per label.
 pub struct SqliteKv {
-    files: BTreeMap<String, (PathBuf, Mutex<Connection>)>,
+    files: BTreeMap<String, (PathBuf, Mutex<File>)>,
+}
+
+/// An open file, and the version counter of its open batch: inside a batch the counter
+/// is kept here and written back once, at commit.
+struct File {
+    db: Connection,
+    batch_version: Option<u64>,
+}
+
+impl File {
+    fn next_version(&mut self) -> Result<u64, KvError> {
+        if let Some(v) = self.batch_version.as_mut() {
+            *v += 1;
+            return Ok(*v);
+        }
+        let n: i64 = self
+            .db
+            .prepare_cached("UPDATE meta SET n = n + 1 WHERE name = 'version' RETURNING n")?
+            .query_row([], |r| r.get(0))?;
+        u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into()))
+    }
+
+    /// Run `f` in a transaction of its own (committed when it returns `Some`), or inside
+    /// the open batch.
+    fn with_tx<T>(&mut self, f: impl FnOnce(&mut File) -> Result<Option<T>, KvError>) -> Result<Option<T>, KvError> {
+        if !self.db.is_autocommit() {
+            return f(self);
+        }
+        self.db.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(Some(out)) => match self.db.execute_batch("COMMIT") {
+                Ok(()) => Ok(Some(out)),
+                Err(e) => {
+                    let _ = self.db.execute_batch("ROLLBACK");
+                    Err(e.into())
+                }
+            },
+            other => {
+                let _ = self.db.execute_batch("ROLLBACK");
+                other
+            }
+        }
+    }
+
+    /// Write `value` at `key` under the next version.
+    fn write_row(&mut self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        let v = self.next_version()?;
+        self.db
+            .prepare_cached(
+                "INSERT INTO kv (key, value, version) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version",
+            )?
+            .execute(params![key, value, v as i64])?;
+        Ok(())
+    }
 }
 
 /// The files a `--db PATH` stands for: the data file itself and `<stem>.keys.<ext>`.
@@ -78,6 +133,37 @@ pub fn store_files(db: &Path) -> Vec<(String, PathBuf)> {
     let ext = db.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "db".into());
     let keys = db.with_file_name(format!("{stem}.keys.{ext}"));
     vec![("default".into(), db.to_path_buf()), ("keys".into(), keys)]
+}
+
+/// The rows: a rowid table with a unique index on the key. Values live in the table's
+/// leaves in insertion order (a bulk import appends; only the small index cells land at
+/// random places), and up to ~4 KB of a value stays in its leaf page. A `WITHOUT ROWID`
+/// table clustered on the key (the first layout) scattered every insert of a random
+/// subject id across the file and kept at most ~1 KB of a value in its leaf, so each
+/// sealed customer record took an overflow page of its own.
+const KV_COLUMNS: &str =
+    "(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, value BLOB NOT NULL, version INTEGER NOT NULL)";
+
+/// Bring a file of the first layout (`WITHOUT ROWID`) to [`KV_COLUMNS`], in one
+/// transaction: every key keeps its value and its version.
+fn migrate_clustered(conn: &Connection) -> Result<(), KvError> {
+    let sql: String =
+        conn.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'kv'", [], |r| r.get(0))?;
+    if !sql.to_ascii_uppercase().contains("WITHOUT ROWID") {
+        return Ok(());
+    }
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE kv_rowid {KV_COLUMNS};
+         INSERT INTO kv_rowid (key, value, version) SELECT key, value, version FROM kv ORDER BY key;
+         DROP TABLE kv;
+         ALTER TABLE kv_rowid RENAME TO kv;
+         COMMIT;"
+    ))
+    .inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK");
+    })?;
+    Ok(())
 }
 
 fn open_sqlite(path: &Path) -> Result<Connection, KvError> {
@@ -95,16 +181,20 @@ fn open_sqlite(path: &Path) -> Result<Connection, KvError> {
     }
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // 16 KiB pages for a new file (an existing one keeps its own): measured on a bulk
+    // import of 100 000 customers, 1.2x faster than 4 KiB with the same file size.
+    conn.pragma_update(None, "page_size", 16384)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     // 32 MiB of page cache (the default 2 MiB makes a bulk import re-read its pages
     // through the kernel at every look-up).
     conn.pragma_update(None, "cache_size", -32768)?;
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS kv {KV_COLUMNS};
          CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
          INSERT OR IGNORE INTO meta (name, n) VALUES ('version', 0);",
-    )?;
+    ))?;
+    migrate_clustered(&conn)?;
     Ok(conn)
 }
 
@@ -113,8 +203,8 @@ impl SqliteKv {
     pub fn open(db: &Path) -> Result<Self, KvError> {
         let mut files = BTreeMap::new();
         for (label, path) in store_files(db) {
-            let conn = open_sqlite(&path)?;
-            files.insert(label, (path, Mutex::new(conn)));
+            let db = open_sqlite(&path)?;
+            files.insert(label, (path, Mutex::new(File { db, batch_version: None })));
         }
         Ok(Self { files })
     }
@@ -124,44 +214,10 @@ impl SqliteKv {
         self.files.get(label).map(|(p, _)| p.as_path())
     }
 
-    fn conn(&self, label: &str) -> Result<std::sync::MutexGuard<'_, Connection>, KvError> {
+    fn file(&self, label: &str) -> Result<std::sync::MutexGuard<'_, File>, KvError> {
         let (_, m) = self.files.get(label).ok_or(KvError::NoSuchStore)?;
         m.lock().map_err(|_| KvError::Other("store lock poisoned".into()))
     }
-}
-
-/// Run `f` in a transaction of its own, or inside the open batch.
-fn with_tx<T>(
-    conn: &mut Connection,
-    f: impl FnOnce(&Connection) -> Result<Option<T>, KvError>,
-) -> Result<Option<T>, KvError> {
-    if !conn.is_autocommit() {
-        return f(conn);
-    }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let out = f(&tx)?;
-    if out.is_some() {
-        tx.commit()?;
-    }
-    Ok(out)
-}
-
-fn next_version(tx: &Connection) -> Result<u64, KvError> {
-    let n: i64 = tx
-        .prepare_cached("UPDATE meta SET n = n + 1 WHERE name = 'version' RETURNING n")?
-        .query_row([], |r| r.get(0))?;
-    u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into()))
-}
-
-/// Write `value` at `key` under the next version, inside `tx`.
-fn write_row(tx: &Connection, key: &str, value: &[u8]) -> Result<(), KvError> {
-    let v = next_version(tx)?;
-    tx.prepare_cached(
-        "INSERT INTO kv (key, value, version) VALUES (?1, ?2, ?3)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version",
-    )?
-    .execute(params![key, value, v as i64])?;
-    Ok(())
 }
 
 impl KvBackend for SqliteKv {
@@ -170,54 +226,57 @@ impl KvBackend for SqliteKv {
     }
 
     fn get(&self, label: &str, key: &str) -> Result<Option<Versioned>, KvError> {
-        let conn = self.conn(label)?;
-        let row = conn
-            .prepare_cached("SELECT version, value FROM kv WHERE key = ?1")?
-            .query_row(params![key], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
-            .optional()?;
+        let f = self.file(label)?;
+        let row =
+            f.db.prepare_cached("SELECT version, value FROM kv WHERE key = ?1")?
+                .query_row(params![key], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                .optional()?;
         Ok(row.map(|(v, b)| (u64::try_from(v).unwrap_or(0), b)))
     }
 
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
-        let mut conn = self.conn(label)?;
-        with_tx(&mut conn, |tx| write_row(tx, key, value).map(Some))?;
+        self.file(label)?.with_tx(|f| f.write_row(key, value).map(Some))?;
         Ok(())
     }
 
     fn delete(&self, label: &str, key: &str) -> Result<(), KvError> {
-        let conn = self.conn(label)?;
-        conn.execute("DELETE FROM kv WHERE key = ?1", params![key])?;
+        self.file(label)?.db.prepare_cached("DELETE FROM kv WHERE key = ?1")?.execute(params![key])?;
         Ok(())
     }
 
     fn list_after(&self, label: &str, cursor: Option<&str>) -> Result<Vec<String>, KvError> {
-        let conn = self.conn(label)?;
-        let mut stmt = conn.prepare_cached("SELECT key FROM kv WHERE key > ?1 ORDER BY key LIMIT ?2")?;
+        let f = self.file(label)?;
+        let mut stmt = f.db.prepare_cached("SELECT key FROM kv WHERE key > ?1 ORDER BY key LIMIT ?2")?;
         let rows = stmt.query_map(params![cursor.unwrap_or(""), LIST_PAGE as i64], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// One statement: an insert that does nothing when the key exists, or an update of
+    /// the row at the version seen.
     fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError> {
-        let mut conn = self.conn(label)?;
-        let won = with_tx(&mut conn, |tx| {
-            let current: Option<i64> = tx
-                .prepare_cached("SELECT version FROM kv WHERE key = ?1")?
-                .query_row(params![key], |r| r.get(0))
-                .optional()?;
-            if current.map(|v| v as u64) != seen {
-                return Ok(None);
-            }
-            write_row(tx, key, value)?;
-            Ok(Some(()))
+        let won = self.file(label)?.with_tx(|f| {
+            let v = f.next_version()? as i64;
+            let changed = match seen {
+                None => {
+                    f.db.prepare_cached(
+                        "INSERT INTO kv (key, value, version) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO NOTHING",
+                    )?
+                    .execute(params![key, value, v])?
+                }
+                Some(seen) => {
+                    f.db.prepare_cached("UPDATE kv SET value = ?2, version = ?3 WHERE key = ?1 AND version = ?4")?
+                        .execute(params![key, value, v, seen as i64])?
+                }
+            };
+            Ok((changed == 1).then_some(()))
         })?;
         Ok(won.is_some())
     }
 
     fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, KvError> {
-        let mut conn = self.conn(label)?;
-        let next = with_tx(&mut conn, |tx| {
+        let next = self.file(label)?.with_tx(|f| {
             let current: Option<Vec<u8>> =
-                tx.query_row("SELECT value FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
+                f.db.query_row("SELECT value FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
             let n = match current {
                 None => 0,
                 Some(bytes) => std::str::from_utf8(&bytes)
@@ -226,7 +285,7 @@ impl KvBackend for SqliteKv {
                     .ok_or_else(|| KvError::Other(format!("value of {key} is not an integer")))?,
             };
             let next = n.checked_add(delta).ok_or_else(|| KvError::Other("increment overflows".into()))?;
-            write_row(tx, key, &next.to_string().into_bytes())?;
+            f.write_row(key, &next.to_string().into_bytes())?;
             Ok(Some(next))
         })?;
         next.ok_or_else(|| KvError::Other("increment wrote nothing".into()))
@@ -234,9 +293,12 @@ impl KvBackend for SqliteKv {
 
     fn begin(&self) -> Result<(), KvError> {
         for label in self.files.keys() {
-            let conn = self.conn(label)?;
-            if conn.is_autocommit() {
-                conn.execute_batch("BEGIN IMMEDIATE")?;
+            let mut f = self.file(label)?;
+            if f.db.is_autocommit() {
+                f.db.execute_batch("BEGIN IMMEDIATE")?;
+                let n: i64 = f.db.query_row("SELECT n FROM meta WHERE name = 'version'", [], |r| r.get(0))?;
+                f.batch_version =
+                    Some(u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into()))?);
             }
         }
         Ok(())
@@ -245,10 +307,13 @@ impl KvBackend for SqliteKv {
     fn commit(&self) -> Result<(), KvError> {
         // Keys first: a committed customer always finds its data key.
         for label in ["keys", "default"].into_iter().chain(self.files.keys().map(String::as_str)) {
-            if let Ok(conn) = self.conn(label)
-                && !conn.is_autocommit()
+            if let Ok(mut f) = self.file(label)
+                && !f.db.is_autocommit()
             {
-                conn.execute_batch("COMMIT")?;
+                if let Some(v) = f.batch_version.take() {
+                    f.db.prepare_cached("UPDATE meta SET n = ?1 WHERE name = 'version'")?.execute(params![v as i64])?;
+                }
+                f.db.execute_batch("COMMIT")?;
             }
         }
         Ok(())
@@ -256,10 +321,11 @@ impl KvBackend for SqliteKv {
 
     fn rollback(&self) {
         for label in self.files.keys() {
-            if let Ok(conn) = self.conn(label)
-                && !conn.is_autocommit()
-            {
-                let _ = conn.execute_batch("ROLLBACK");
+            if let Ok(mut f) = self.file(label) {
+                f.batch_version = None;
+                if !f.db.is_autocommit() {
+                    let _ = f.db.execute_batch("ROLLBACK");
+                }
             }
         }
     }
@@ -355,5 +421,88 @@ impl KvBackend for MemoryKv {
         let next = n.checked_add(delta).ok_or_else(|| KvError::Other("increment overflows".into()))?;
         write_memory_row(&mut g, k, next.to_string().into_bytes());
         Ok(next)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn open(dir: &Path) -> SqliteKv {
+        SqliteKv::open(&dir.join("t.db")).unwrap()
+    }
+
+    #[test]
+    fn swaps_insert_if_absent_and_update_only_at_the_version_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = open(dir.path());
+        assert!(kv.swap_if("default", "a", None, b"1").unwrap());
+        assert!(!kv.swap_if("default", "a", None, b"2").unwrap(), "present: an insert-if-absent loses");
+        let (v1, value) = kv.get("default", "a").unwrap().unwrap();
+        assert_eq!(value, b"1");
+        assert!(!kv.swap_if("default", "a", Some(v1 + 100), b"3").unwrap(), "another version: lost");
+        assert!(kv.swap_if("default", "a", Some(v1), b"4").unwrap());
+        let (v2, value) = kv.get("default", "a").unwrap().unwrap();
+        assert_eq!(value, b"4");
+        assert!(v2 > v1);
+        assert!(!kv.swap_if("default", "a", Some(v1), b"5").unwrap(), "the version seen is gone");
+        assert!(!kv.swap_if("default", "gone", Some(v1), b"6").unwrap(), "absent: an update loses");
+        assert_eq!(kv.get("default", "gone").unwrap(), None);
+    }
+
+    #[test]
+    fn versions_grow_across_batches_and_a_rolled_back_batch_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = open(dir.path());
+        kv.set("default", "a", b"0").unwrap();
+        let (v0, _) = kv.get("default", "a").unwrap().unwrap();
+        kv.begin().unwrap();
+        assert!(kv.swap_if("default", "b", None, b"1").unwrap());
+        kv.set("default", "c", b"2").unwrap();
+        kv.commit().unwrap();
+        let (vb, _) = kv.get("default", "b").unwrap().unwrap();
+        let (vc, _) = kv.get("default", "c").unwrap().unwrap();
+        assert!(v0 < vb && vb < vc);
+        kv.begin().unwrap();
+        kv.set("default", "d", b"3").unwrap();
+        kv.rollback();
+        assert_eq!(kv.get("default", "d").unwrap(), None);
+        // Reopened, outside a batch: the counter went on from the committed batch.
+        drop(kv);
+        let kv = open(dir.path());
+        kv.set("default", "e", b"4").unwrap();
+        let (ve, _) = kv.get("default", "e").unwrap().unwrap();
+        assert!(ve > vc, "{ve} after {vc}");
+    }
+
+    #[test]
+    fn a_file_of_the_first_layout_is_migrated_with_every_value_and_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+                 CREATE TABLE meta (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+                 INSERT INTO meta (name, n) VALUES ('version', 41);
+                 INSERT INTO kv VALUES ('customer/s-b', x'0102', 40), ('customer/s-a', x'03', 41);",
+            )
+            .unwrap();
+        }
+        let kv = SqliteKv::open(&path).unwrap();
+        assert_eq!(kv.get("default", "customer/s-a").unwrap(), Some((41, vec![3])));
+        assert_eq!(kv.get("default", "customer/s-b").unwrap(), Some((40, vec![1, 2])));
+        assert_eq!(kv.list_after("default", None).unwrap(), vec!["customer/s-a", "customer/s-b"]);
+        assert!(kv.swap_if("default", "customer/s-a", Some(41), b"x").unwrap());
+        assert_eq!(kv.get("default", "customer/s-a").unwrap().unwrap().0, 42);
+        drop(kv);
+        let conn = Connection::open(&path).unwrap();
+        let sql: String = conn.query_row("SELECT sql FROM sqlite_schema WHERE name = 'kv'", [], |r| r.get(0)).unwrap();
+        assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
+        // Opening again migrates nothing more.
+        drop(conn);
+        let kv = SqliteKv::open(&path).unwrap();
+        assert_eq!(kv.get("default", "customer/s-b").unwrap(), Some((40, vec![1, 2])));
     }
 }

@@ -150,6 +150,10 @@ impl RuntimeBuilder {
 fn engine(pooling: bool, fuel: bool) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.consume_fuel(fuel);
+    // For profiling: wasmtime writes /tmp/perf-<pid>.map so `perf` can name JIT frames.
+    if std::env::var_os("FICHIER_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(256)
