@@ -18,4 +18,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<AnchorLeaves>("k", data);
     let _ = decode::<KeyCheck>("k", data);
     let _ = decode::<WrappedKey>("k", data);
+    let _ = decode::<CustomerDoc>("k", data);
+    let _ = decode::<AliasDoc>("k", data);
 });

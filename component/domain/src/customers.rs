@@ -7,7 +7,6 @@
 //! subject and revision. The directory (`index/customers/<xx>`) and e-mail aliases
 //! (`alias/<sid of the e-mail>`) are derived and checked on every read.
 
-use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 
 use crate::Fichier;
@@ -21,7 +20,7 @@ use crate::model::{Actor, DataCategory, LawfulBasis, Policy, Purpose, Source, Su
 use crate::normalize;
 use crate::service::place;
 use crate::store::{Bucket, Store};
-use crate::time::{self, Instant};
+use crate::time::{self, Instant, Stamp};
 use crate::validate::{self, MAX_TEXT_BYTES};
 
 /// Most fields a record holds.
@@ -67,12 +66,10 @@ pub struct Field {
     pub purposes: Vec<String>,
     pub basis: LawfulBasis,
     pub source: Source,
-    #[serde(with = "crate::time::compact")]
-    pub collected_at: String,
-    #[serde(default, with = "crate::time::compact::option")]
-    pub verified_at: Option<String>,
-    #[serde(with = "crate::time::compact")]
-    pub updated_at: String,
+    pub collected_at: Stamp,
+    #[serde(default)]
+    pub verified_at: Option<Stamp>,
+    pub updated_at: Stamp,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,8 +93,7 @@ pub struct FieldChange {
     #[serde(default)]
     pub value: Option<String>,
     pub reason: ChangeReason,
-    #[serde(with = "crate::time::compact")]
-    pub at: String,
+    pub at: Stamp,
     pub by: Actor,
     #[serde(default)]
     pub from_subject: Option<String>,
@@ -110,10 +106,10 @@ impl FieldChange {
         previous: Option<String>,
         value: Option<String>,
         reason: ChangeReason,
-        at: &str,
+        at: Stamp,
         by: &Actor,
     ) -> Self {
-        Self { field, previous, value, reason, at: at.to_string(), by: by.clone(), from_subject: None }
+        Self { field, previous, value, reason, at, by: by.clone(), from_subject: None }
     }
 }
 
@@ -121,25 +117,23 @@ impl FieldChange {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct CustomerBody {
-    #[serde(with = "crate::time::compact")]
-    pub created_at: String,
-    #[serde(with = "crate::time::compact")]
-    pub updated_at: String,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
     /// Sorted by name.
     pub fields: Vec<Field>,
     pub history: Vec<FieldChange>,
-    #[serde(default, with = "crate::time::compact::option")]
-    pub email_bounced_at: Option<String>,
+    #[serde(default)]
+    pub email_bounced_at: Option<Stamp>,
     #[serde(default)]
     pub merged_from: Vec<String>,
 }
 
 impl CustomerBody {
     /// An empty record created at `now`.
-    pub fn new(now: &str) -> Self {
+    pub fn new(now: Stamp) -> Self {
         Self {
-            created_at: now.to_string(),
-            updated_at: now.to_string(),
+            created_at: now,
+            updated_at: now,
             fields: Vec::new(),
             history: Vec::new(),
             email_bounced_at: None,
@@ -181,7 +175,7 @@ pub struct StaleField {
 pub struct ReviewEntry {
     pub subject: String,
     pub stale: Vec<StaleField>,
-    pub email_bounced_at: Option<String>,
+    pub email_bounced_at: Option<Stamp>,
 }
 
 /// How a well-known field is normalised.
@@ -236,13 +230,18 @@ pub(crate) struct FieldRules<'p> {
     pub purposes: &'p [Purpose],
     pub now: Instant,
     pub skew_seconds: u32,
-    /// `now` formatted once (every new field carries it).
-    pub now_text: String,
+    /// `now` as every new field carries it.
+    pub now_stamp: Stamp,
 }
 
 impl<'p> FieldRules<'p> {
     pub fn new(purposes: &'p [Purpose], now: Instant, policy: &Policy) -> Self {
-        Self { purposes, now, skew_seconds: policy.settings.max_future_skew_seconds, now_text: time::format(now) }
+        Self {
+            purposes,
+            now,
+            skew_seconds: policy.settings.max_future_skew_seconds,
+            now_stamp: Stamp::from_instant(now),
+        }
     }
 
     fn timestamp(&self, field: &str, value: &Option<String>) -> Result<Option<Instant>> {
@@ -347,9 +346,9 @@ impl<'p> FieldRules<'p> {
             purposes,
             basis: input.basis,
             source,
-            collected_at: collected.map_or_else(|| self.now_text.clone(), time::format),
-            verified_at: verified.map(time::format),
-            updated_at: self.now_text.clone(),
+            collected_at: collected.map_or(self.now_stamp, Stamp::from_instant),
+            verified_at: verified.map(Stamp::from_instant),
+            updated_at: self.now_stamp,
         })
     }
 
@@ -402,8 +401,10 @@ pub(crate) fn apply(
     remove: &[String],
     reason: ChangeReason,
     by: &Actor,
-    now: &str,
+    now: Stamp,
 ) -> bool {
+    body.fields.reserve(set.len());
+    body.history.reserve(set.len() + remove.len());
     let mut changed = false;
     for f in set {
         match body.fields.iter_mut().find(|e| e.name == f.name) {
@@ -431,7 +432,7 @@ pub(crate) fn apply(
                     existing.value = f.value;
                     existing.collected_at = f.collected_at;
                     existing.verified_at = f.verified_at;
-                    existing.updated_at = now.to_string();
+                    existing.updated_at = now;
                 }
                 existing.category = f.category;
                 existing.purposes = f.purposes;
@@ -458,7 +459,7 @@ pub(crate) fn apply(
     }
     if changed {
         body.fields.sort_by(|a, b| a.name.cmp(&b.name));
-        body.updated_at = now.to_string();
+        body.updated_at = now;
     }
     changed
 }
@@ -494,7 +495,7 @@ impl<S: Store> Fichier<'_, S> {
         dek: &DataKey,
     ) -> CustomerDoc {
         let plain = encode_body(body);
-        let sealed = BASE64.encode(&dek.seal(&sealed_context(sid, revision), sid, &plain, self.entropy));
+        let sealed = dek.seal(&sealed_context(sid, revision), sid, &plain, self.entropy);
         CustomerDoc { subject: sid.to_string(), revision, state: CustomerState::Active, sealed: Some(sealed) }
     }
 
@@ -698,9 +699,9 @@ impl<S: Store> Fichier<'_, S> {
                 CustomerState::Deleted => {}
             }
         }
-        let now = time::format(self.now);
-        let mut body = CustomerBody::new(&now);
-        apply(&mut body, fields, &[], ChangeReason::Created, actor, &now);
+        let now = Stamp::from_instant(self.now);
+        let mut body = CustomerBody::new(now);
+        apply(&mut body, fields, &[], ChangeReason::Created, actor, now);
         let dek = self.data_key(&sid, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
         self.commit_customer(&sid, None, body, &dek)
     }
@@ -757,7 +758,7 @@ impl<S: Store> Fichier<'_, S> {
         }
         let (purposes, policy) = self.rules()?;
         let rules = FieldRules::new(&purposes, self.now, &policy);
-        let now = time::format(self.now);
+        let now = Stamp::from_instant(self.now);
         self.change_customer(subject, |this, body| {
             let fields = rules.fields("set", set, &body.fields)?;
             for (i, name) in remove.iter().enumerate() {
@@ -775,7 +776,7 @@ impl<S: Store> Fichier<'_, S> {
             {
                 return Err(Error::conflict("set.email", "email-taken", "another customer has this e-mail address"));
             }
-            Ok(apply(body, fields.clone(), remove, ChangeReason::Rectified, actor, &now))
+            Ok(apply(body, fields.clone(), remove, ChangeReason::Rectified, actor, now))
         })
     }
 
@@ -892,7 +893,7 @@ impl<S: Store> Fichier<'_, S> {
             _ if keep.body.merged_from.contains(&absorbed_sid) => None,
             _ => return Err(Error::not_found("absorbed", "customer-exists", "no customer record for this subject")),
         };
-        let now = time::format(self.now);
+        let now = Stamp::from_instant(self.now);
         let merged = match gone {
             None => Customer { subject: keep.sid.clone(), revision: keep.doc.revision, body: keep.body.clone() },
             Some(other) => {
@@ -902,7 +903,7 @@ impl<S: Store> Fichier<'_, S> {
                     if body.merged_from.contains(&from) {
                         return Ok(false);
                     }
-                    merge_into(body, &other, &from, actor, &now);
+                    merge_into(body, &other, &from, actor, now);
                     Ok(true)
                 })?
             }
@@ -959,7 +960,7 @@ impl<S: Store> Fichier<'_, S> {
 
     pub fn mark_bounced(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
         authorize(actor, Operation::WriteCustomer)?;
-        let now = time::format(self.now);
+        let now = Stamp::from_instant(self.now);
         self.change_customer(subject, |_, body| {
             let Some(email) = body.email().map(str::to_string) else {
                 return Err(Error::invalid("subject", "has-email", "the record has no email field"));
@@ -967,16 +968,16 @@ impl<S: Store> Fichier<'_, S> {
             if body.email_bounced_at.is_some() {
                 return Ok(false);
             }
-            body.email_bounced_at = Some(now.clone());
+            body.email_bounced_at = Some(now);
             body.history.push(FieldChange::new(
                 "email".into(),
                 Some(email.clone()),
                 Some(email),
                 ChangeReason::Bounced,
-                &now,
+                now,
                 actor,
             ));
-            body.updated_at = now.clone();
+            body.updated_at = now;
             Ok(true)
         })
     }
@@ -986,7 +987,7 @@ impl<S: Store> Fichier<'_, S> {
         for (i, n) in names.iter().enumerate() {
             field_name(&format!("fields[{i}]"), n)?;
         }
-        let now = time::format(self.now);
+        let now = Stamp::from_instant(self.now);
         self.change_customer(subject, |_, body| {
             for (i, n) in names.iter().enumerate() {
                 if body.field(n).is_none() {
@@ -1000,7 +1001,7 @@ impl<S: Store> Fichier<'_, S> {
             let mut touched = Vec::new();
             for f in body.fields.iter_mut() {
                 if names.is_empty() || names.contains(&f.name) {
-                    f.verified_at = Some(now.clone());
+                    f.verified_at = Some(now);
                     touched.push((f.name.clone(), f.value.clone()));
                 }
             }
@@ -1013,21 +1014,18 @@ impl<S: Store> Fichier<'_, S> {
                     Some(value.clone()),
                     Some(value),
                     ChangeReason::Reverified,
-                    &now,
+                    now,
                     actor,
                 ));
             }
-            body.updated_at = now.clone();
+            body.updated_at = now;
             Ok(true)
         })
     }
 }
 
-pub(crate) fn open_body(dek: &DataKey, sid: &str, key: &str, revision: u32, sealed: &str) -> Result<CustomerBody> {
-    let bytes = BASE64
-        .decode(sealed.as_bytes())
-        .map_err(|_| Error::corrupted(place(Bucket::Data, key), "decodes", "the sealed record is not base64"))?;
-    let plain = dek.open(&sealed_context(sid, revision), sid, &bytes).ok_or_else(|| {
+pub(crate) fn open_body(dek: &DataKey, sid: &str, key: &str, revision: u32, sealed: &[u8]) -> Result<CustomerBody> {
+    let plain = dek.open(&sealed_context(sid, revision), sid, sealed).ok_or_else(|| {
         Error::corrupted(place(Bucket::Data, key), "aead-authentic", "the customer record fails authentication")
     })?;
     decode_body(&plain)
@@ -1059,7 +1057,7 @@ pub(crate) fn decode_body(plain: &[u8]) -> std::result::Result<CustomerBody, Str
 }
 
 /// Fold `other` (the absorbed record) into `body`.
-fn merge_into(body: &mut CustomerBody, other: &CustomerBody, from: &str, by: &Actor, now: &str) {
+fn merge_into(body: &mut CustomerBody, other: &CustomerBody, from: &str, by: &Actor, now: Stamp) {
     for mut change in other.history.clone() {
         change.from_subject = Some(change.from_subject.unwrap_or_else(|| from.to_string()));
         body.history.push(change);
@@ -1091,7 +1089,7 @@ fn merge_into(body: &mut CustomerBody, other: &CustomerBody, from: &str, by: &Ac
         }
     }
     body.fields.sort_by(|a, b| a.name.cmp(&b.name));
-    body.updated_at = now.to_string();
+    body.updated_at = now;
 }
 
 /// Fields past their re-verification period.
@@ -1099,9 +1097,8 @@ pub fn stale_fields(body: &CustomerBody, policy: &Policy, now: Instant) -> Vec<S
     let mut out = Vec::new();
     for f in &body.fields {
         let Some(months) = policy.settings.reverify_months(f.category) else { continue };
-        let since = f.verified_at.as_deref().unwrap_or(&f.collected_at);
-        let Ok(t) = time::parse("since", since) else { continue };
-        let Some(due) = time::add_months(t, months) else { continue };
+        let since = f.verified_at.unwrap_or(f.collected_at);
+        let Some(due) = time::add_months(since.instant(), months) else { continue };
         if due <= now {
             out.push(StaleField {
                 field: f.name.clone(),
@@ -1121,7 +1118,8 @@ mod tests {
 
     fn body() -> CustomerBody {
         let by = Actor { id: "import".into(), role: Role::System };
-        let at = "2026-11-29T08:00:00.000Z";
+        let stamp = |t: &str| Stamp::from_instant(time::parse("t", t).expect("valid"));
+        let at = stamp("2026-11-29T08:00:00.000Z");
         let mut b = CustomerBody::new(at);
         b.fields.push(Field {
             name: "email".into(),
@@ -1130,9 +1128,9 @@ mod tests {
             purposes: vec!["orders".into()],
             basis: LawfulBasis::Contract,
             source: Source::ThirdParty("marketplace".into()),
-            collected_at: "2024-03-01T00:00:00.000Z".into(),
-            verified_at: Some(at.into()),
-            updated_at: at.into(),
+            collected_at: stamp("2024-03-01T00:00:00.000Z"),
+            verified_at: Some(at),
+            updated_at: at,
         });
         b.history.push(FieldChange::new(
             "email".into(),
@@ -1142,7 +1140,7 @@ mod tests {
             at,
             &by,
         ));
-        b.email_bounced_at = Some(at.into());
+        b.email_bounced_at = Some(at);
         b.merged_from = vec!["s-abc".into()];
         b
     }

@@ -32,6 +32,13 @@ macro_rules! document {
             const SCHEMA: u32 = $schema;
         }
     };
+    ($t:ty, $kind:literal, $schema:literal, binary) => {
+        impl Document for $t {
+            const KIND: &'static str = $kind;
+            const SCHEMA: u32 = $schema;
+            const BINARY: bool = true;
+        }
+    };
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -132,7 +139,7 @@ document!(AnchorLeaves, "anchor-leaves", 1);
 pub struct SubjectShard {
     pub subjects: Vec<String>,
 }
-document!(SubjectShard, "subject-shard", 1);
+document!(SubjectShard, "subject-shard", 1, binary);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyCheck {
@@ -156,16 +163,74 @@ pub enum CustomerState {
     MergedInto(String),
 }
 
-/// A customer record: its state in clear, its body sealed (base64) under the subject's
-/// data key with the context `customer/<sid>/<revision>`.
+/// A customer record: its state in clear, its body sealed under the subject's data key
+/// with the context `customer/<sid>/<revision>` (bytes in the binary envelope, base64 in
+/// the JSON one it had first).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CustomerDoc {
     pub subject: String,
     pub revision: u32,
     pub state: CustomerState,
-    pub sealed: Option<String>,
+    #[serde(with = "sealed_bytes")]
+    pub sealed: Option<Vec<u8>>,
 }
-document!(CustomerDoc, "customer", 1);
+document!(CustomerDoc, "customer", 1, binary);
+
+/// Sealed bytes: base64 text in JSON, bytes in binary formats.
+mod sealed_bytes {
+    use std::fmt;
+
+    use data_encoding::BASE64;
+    use serde::de::{Error as _, Visitor};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[allow(clippy::ref_option)]
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, ser: S) -> Result<S::Ok, S::Error> {
+        match v {
+            None => ser.serialize_none(),
+            Some(b) if ser.is_human_readable() => ser.serialize_some(&BASE64.encode(b)),
+            Some(b) => ser.serialize_some(&BytesRef(b)),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Vec<u8>>, D::Error> {
+        if de.is_human_readable() {
+            Option::<String>::deserialize(de)?
+                .map(|t| BASE64.decode(t.as_bytes()).map_err(|_| D::Error::custom("the sealed record is not base64")))
+                .transpose()
+        } else {
+            Ok(Option::<Bytes>::deserialize(de)?.map(|b| b.0))
+        }
+    }
+
+    /// A byte slice serialised as bytes (a length and the bytes), not as a sequence.
+    struct BytesRef<'a>(&'a [u8]);
+    impl Serialize for BytesRef<'_> {
+        fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+            ser.serialize_bytes(self.0)
+        }
+    }
+
+    struct Bytes(Vec<u8>);
+    impl<'de> Deserialize<'de> for Bytes {
+        fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Bytes;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("sealed bytes")
+                }
+                fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
+                    Ok(Bytes(v.to_vec()))
+                }
+                fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
+                    Ok(Bytes(v))
+                }
+            }
+            de.deserialize_byte_buf(V)
+        }
+    }
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AliasDoc {

@@ -739,7 +739,7 @@ impl<S: Store> Fichier<'_, S> {
             deks.insert(sid.clone(), self.open_data_key(sid, &w)?);
         }
 
-        let now = time::format(self.now);
+        let now = crate::time::Stamp::from_instant(self.now);
         let mut out = Vec::with_capacity(rows.len());
         let mut created = Vec::new();
         // Records committed in this chunk, kept for a later row of the same person only.
@@ -773,7 +773,7 @@ impl<S: Store> Fichier<'_, S> {
             };
             let (target, seen, mut body) = match current {
                 Some((sid, rev, body)) => (sid, Some(rev), body),
-                None => (row.sid.clone(), None, CustomerBody::new(&now)),
+                None => (row.sid.clone(), None, CustomerBody::new(now)),
             };
             // Re-importing must change nothing: keep the dates a record already has.
             let fields: Vec<Field> = row
@@ -781,15 +781,15 @@ impl<S: Store> Fichier<'_, S> {
                 .into_iter()
                 .map(|f| match body.field(&f.name) {
                     Some(e) if e.value == f.value => Field {
-                        collected_at: e.collected_at.clone(),
-                        verified_at: e.verified_at.clone(),
-                        updated_at: e.updated_at.clone(),
+                        collected_at: e.collected_at,
+                        verified_at: e.verified_at,
+                        updated_at: e.updated_at,
                         ..f
                     },
                     _ => f,
                 })
                 .collect();
-            if !customers::apply(&mut body, fields, &[], ChangeReason::Imported, actor, &now) {
+            if !customers::apply(&mut body, fields, &[], ChangeReason::Imported, actor, now) {
                 if let Some(rev) = seen
                     && repeated.contains(&row.sid)
                 {

@@ -72,12 +72,20 @@ pub(crate) fn storage_error(bucket: Bucket, e: StoreError) -> Error {
 pub trait Document: Serialize + DeserializeOwned {
     const KIND: &'static str;
     const SCHEMA: u32;
+    /// Stored in the binary envelope ([`BINARY_DOCUMENT`], postcard) rather than JSON: the
+    /// documents written once per customer or per chunk by an import. Either form is read.
+    const BINARY: bool = false;
     /// Turn the body of schema `from` (< `SCHEMA`) into the body of schema `from + 1`.
+    /// JSON documents only: a binary document that changes shape needs its own migration.
     fn migrate(from: u32, body: serde_json::Value) -> std::result::Result<serde_json::Value, String> {
         let _ = body;
         Err(format!("no migration from schema {from}"))
     }
 }
+
+/// The first byte of a document in the binary envelope: postcard of (kind, schema, body).
+/// A JSON document starts with `{`.
+pub const BINARY_DOCUMENT: u8 = 0xF1;
 
 #[derive(Serialize)]
 struct EnvelopeOut<'a, T> {
@@ -87,37 +95,70 @@ struct EnvelopeOut<'a, T> {
 }
 
 #[derive(serde::Deserialize)]
-struct EnvelopeIn {
+struct EnvelopeIn<'a> {
     kind: String,
     schema: u32,
-    body: serde_json::Value,
+    #[serde(borrow)]
+    body: &'a serde_json::value::RawValue,
 }
 
 /// Encode a document in its versioned envelope.
 pub fn encode<T: Document>(doc: &T) -> Vec<u8> {
-    serde_json::to_vec(&EnvelopeOut { kind: T::KIND, schema: T::SCHEMA, body: doc })
-        .unwrap_or_else(|_| unreachable!("fichier documents always serialise"))
+    let env = EnvelopeOut { kind: T::KIND, schema: T::SCHEMA, body: doc };
+    let out = if T::BINARY {
+        let mut out = Vec::with_capacity(512);
+        out.push(BINARY_DOCUMENT);
+        postcard::to_extend(&env, out).ok()
+    } else {
+        serde_json::to_vec(&env).ok()
+    };
+    out.unwrap_or_else(|| unreachable!("fichier documents always serialise"))
 }
 
 /// Decode a document, migrating an older schema; `place` names it in errors.
 pub fn decode<T: Document>(place: &str, bytes: &[u8]) -> Result<T> {
+    if let Some((&BINARY_DOCUMENT, rest)) = bytes.split_first() {
+        return decode_binary(place, rest);
+    }
     let env: EnvelopeIn = serde_json::from_slice(bytes)
         .map_err(|e| Error::corrupted(place, "decodes", format!("the stored value is not a fichier document: {e}")))?;
-    if env.kind != T::KIND {
-        return Err(Error::corrupted(place, "kind", format!("expected a {} document, found {}", T::KIND, env.kind)));
+    check_envelope::<T>(place, &env.kind, env.schema)?;
+    let invalid = |e: serde_json::Error| Error::corrupted(place, "decodes", format!("{} document: {e}", T::KIND));
+    if env.schema == T::SCHEMA {
+        return serde_json::from_str(env.body.get()).map_err(invalid);
     }
-    if env.schema == 0 || env.schema > T::SCHEMA {
-        return Err(Error::corrupted(
-            place,
-            "schema-supported",
-            format!("schema {} of {} is not supported by this version (up to {})", env.schema, T::KIND, T::SCHEMA),
-        ));
-    }
-    let mut body = env.body;
+    let mut body: serde_json::Value = serde_json::from_str(env.body.get()).map_err(invalid)?;
     for from in env.schema..T::SCHEMA {
         body = T::migrate(from, body).map_err(|m| Error::corrupted(place, "migrates", m))?;
     }
-    serde_json::from_value(body).map_err(|e| Error::corrupted(place, "decodes", format!("{} document: {e}", T::KIND)))
+    serde_json::from_value(body).map_err(invalid)
+}
+
+fn decode_binary<T: Document>(place: &str, bytes: &[u8]) -> Result<T> {
+    let invalid = |e: postcard::Error| Error::corrupted(place, "decodes", format!("the stored value: {e}"));
+    let ((kind, schema), body) = postcard::take_from_bytes::<(&str, u32)>(bytes).map_err(invalid)?;
+    check_envelope::<T>(place, kind, schema)?;
+    if schema != T::SCHEMA {
+        return Err(Error::corrupted(place, "migrates", format!("no migration of binary {kind} schema {schema}")));
+    }
+    match postcard::take_from_bytes::<T>(body).map_err(invalid)? {
+        (doc, []) => Ok(doc),
+        _ => Err(Error::corrupted(place, "decodes", "trailing bytes after the document")),
+    }
+}
+
+fn check_envelope<T: Document>(place: &str, kind: &str, schema: u32) -> Result<()> {
+    if kind != T::KIND {
+        return Err(Error::corrupted(place, "kind", format!("expected a {} document, found {kind}", T::KIND)));
+    }
+    if schema == 0 || schema > T::SCHEMA {
+        return Err(Error::corrupted(
+            place,
+            "schema-supported",
+            format!("schema {schema} of {} is not supported by this version (up to {})", T::KIND, T::SCHEMA),
+        ));
+    }
+    Ok(())
 }
 
 /// (bucket, key) → (version, value).
@@ -255,6 +296,41 @@ mod tests {
         assert!(matches!(decode::<V2>("k", b"\xff"), Err(Error::Corrupted(e)) if e.rule == "decodes"));
         let round = encode(&V2 { name: "b".into(), tags: vec![] });
         assert_eq!(decode::<V2>("k", &round).map(|d| d.name), Ok("b".to_string()));
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Bin {
+        name: String,
+        n: u32,
+    }
+
+    impl Document for Bin {
+        const KIND: &'static str = "bin-doc";
+        const SCHEMA: u32 = 1;
+        const BINARY: bool = true;
+    }
+
+    #[test]
+    fn binary_documents_round_trip_and_json_ones_are_still_read() {
+        let doc = Bin { name: "é".into(), n: 300 };
+        let bytes = encode(&doc);
+        assert_eq!(bytes[0], BINARY_DOCUMENT);
+        assert_eq!(decode::<Bin>("k", &bytes), Ok(Bin { name: "é".into(), n: 300 }));
+        // The same document written as JSON before it became binary.
+        let json = br#"{"kind":"bin-doc","schema":1,"body":{"name":"x","n":1}}"#;
+        assert_eq!(decode::<Bin>("k", json), Ok(Bin { name: "x".into(), n: 1 }));
+        // Another kind, a newer schema, trailing or missing bytes: typed errors.
+        let other = encode(&V2 { name: "b".into(), tags: vec![] });
+        assert!(matches!(decode::<Bin>("k", &other), Err(Error::Corrupted(e)) if e.rule == "kind"));
+        let mut newer = vec![BINARY_DOCUMENT];
+        newer.extend(postcard::to_allocvec(&("bin-doc", 2u32, "x", 1u32)).unwrap_or_default());
+        assert!(matches!(decode::<Bin>("k", &newer), Err(Error::Corrupted(e)) if e.rule == "schema-supported"));
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(matches!(decode::<Bin>("k", &longer), Err(Error::Corrupted(e)) if e.rule == "decodes"));
+        assert!(
+            matches!(decode::<Bin>("k", &bytes[..bytes.len() - 1]), Err(Error::Corrupted(e)) if e.rule == "decodes")
+        );
     }
 
     #[test]

@@ -50,89 +50,61 @@ pub fn from_unix_millis(ms: i64) -> Option<Instant> {
     Utc.timestamp_millis_opt(ms).single()
 }
 
-/// Serde for a timestamp held as its canonical string ([`format`]): the string itself in
-/// human-readable formats (JSON), milliseconds since the epoch in binary ones (the sealed
-/// customer bodies), which is 6 bytes instead of 25. A string that is not canonical is kept
-/// as text, so every value round-trips exactly.
-pub mod compact {
-    use std::borrow::Cow;
+/// An instant to the millisecond, as customer records hold their dates: it shows as the
+/// canonical `YYYY-MM-DDTHH:MM:SS.sssZ` ([`format`]) and is serialised as that text in
+/// human-readable formats (JSON) and as milliseconds in binary ones (the sealed bodies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp(i64);
 
-    use chrono::Timelike;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
-
-    #[derive(Serialize, Deserialize)]
-    enum Repr<'a> {
-        Millis(i64),
-        #[serde(borrow)]
-        Text(Cow<'a, str>),
+impl Stamp {
+    pub fn from_instant(t: Instant) -> Self {
+        Self(t.timestamp_millis())
     }
 
-    /// The milliseconds of a canonical `YYYY-MM-DDTHH:MM:SS.sssZ`, or `None` for any other
-    /// string (read field by field: this runs for every timestamp of every sealed record).
-    fn millis_of(s: &str) -> Option<i64> {
-        let b = s.as_bytes();
-        if b.len() != 24 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-            return None;
-        }
-        if b[19] != b'.' || b[23] != b'Z' {
-            return None;
-        }
-        let num = |from: usize, to: usize| -> Option<u32> {
-            b[from..to].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    /// `None` outside chrono's range.
+    pub fn from_millis(ms: i64) -> Option<Self> {
+        from_unix_millis(ms).map(|_| Self(ms))
+    }
+
+    pub fn instant(self) -> Instant {
+        // Every stamp was made from an instant or checked by `from_millis`.
+        from_unix_millis(self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format(self.instant()))
+    }
+}
+
+/// The binary form: milliseconds, or (never written now, read for bodies sealed while
+/// timestamps were strings) RFC 3339 text.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Repr<'a> {
+    Millis(i64),
+    #[serde(borrow)]
+    Text(std::borrow::Cow<'a, str>),
+}
+
+impl serde::Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> std::result::Result<S::Ok, S::Error> {
+        if ser.is_human_readable() { ser.serialize_str(&self.to_string()) } else { Repr::Millis(self.0).serialize(ser) }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Stamp {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let text = |t: &str| {
+            parse("timestamp", t).map(Stamp::from_instant).map_err(|_| D::Error::custom("not an RFC 3339 timestamp"))
         };
-        let date = chrono::NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?;
-        let time = chrono::NaiveTime::from_hms_milli_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?, num(20, 23)?)?;
-        // Seconds 0-59 and milliseconds 0-999 (three digits): `format` writes it back identically.
-        (time.second() < 60).then(|| date.and_time(time).and_utc().timestamp_millis())
-    }
-
-    fn encode<S: Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
-        match millis_of(s) {
-            Some(ms) => Repr::Millis(ms).serialize(ser),
-            None => Repr::Text(Cow::Borrowed(s)).serialize(ser),
+        if de.is_human_readable() {
+            return text(&std::borrow::Cow::<str>::deserialize(de)?);
         }
-    }
-
-    fn decode<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
         match Repr::deserialize(de)? {
-            Repr::Millis(ms) => {
-                super::from_unix_millis(ms).map(super::format).ok_or_else(|| D::Error::custom("timestamp out of range"))
-            }
-            Repr::Text(t) => Ok(t.into_owned()),
-        }
-    }
-
-    pub fn serialize<S: Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
-        if ser.is_human_readable() { ser.serialize_str(s) } else { encode(s, ser) }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
-        if de.is_human_readable() { String::deserialize(de) } else { decode(de) }
-    }
-
-    /// The same for an optional timestamp.
-    pub mod option {
-        use serde::{Deserialize, Deserializer, Serializer};
-
-        struct Wrap<'a>(&'a str);
-        impl serde::Serialize for Wrap<'_> {
-            fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-                super::serialize(self.0, ser)
-            }
-        }
-        #[derive(Deserialize)]
-        struct Unwrap(#[serde(with = "super")] String);
-
-        #[allow(clippy::ref_option)]
-        pub fn serialize<S: Serializer>(s: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
-            match s {
-                Some(s) => ser.serialize_some(&Wrap(s)),
-                None => ser.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
-            Ok(Option::<Unwrap>::deserialize(de)?.map(|u| u.0))
+            Repr::Millis(ms) => Stamp::from_millis(ms).ok_or_else(|| D::Error::custom("timestamp out of range")),
+            Repr::Text(t) => text(&t),
         }
     }
 }
@@ -147,37 +119,39 @@ mod tests {
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct Stamped {
-        #[serde(with = "compact")]
-        at: String,
-        #[serde(with = "compact::option")]
-        seen: Option<String>,
+        at: Stamp,
+        seen: Option<Stamp>,
     }
 
     #[test]
-    fn compact_timestamps_round_trip_in_both_formats() {
+    fn stamps_are_text_in_json_and_milliseconds_in_binary() {
         for (at, seen) in [
             ("2026-11-29T14:03:00.000Z", Some("1970-01-01T00:00:00.000Z")),
-            ("2026-11-29T14:03:00Z", None),              // not canonical: kept as text
-            ("2026-11-29T15:03:00.000+01:00", Some("")), // neither
-            ("9999-12-31T23:59:59.999Z", Some("2026-02-29T00:00:00.000Z")), // no 29 February 2026
-            ("2026-11-29T24:00:00.000Z", Some("2026-11-29T23:59:60.000Z")),
-            ("2026-11-29T1a:00:00.000Z", Some("+026-11-29T10:00:00.000Z")),
+            ("9999-12-31T23:59:59.999Z", None),
+            ("2028-02-29T00:00:00.001Z", Some("2026-11-29T23:59:59.999Z")),
         ] {
-            let v = Stamped { at: at.into(), seen: seen.map(str::to_string) };
+            let v = Stamped { at: Stamp::from_instant(t(at)), seen: seen.map(|s| Stamp::from_instant(t(s))) };
+            assert_eq!(v.at.to_string(), at);
             let bin = postcard::to_allocvec(&v).expect("postcard");
             assert_eq!(postcard::from_bytes::<Stamped>(&bin).expect("back"), v);
             let json = serde_json::to_string(&v).expect("json");
             assert!(json.contains(at), "{json}");
             assert_eq!(serde_json::from_str::<Stamped>(&json).expect("back"), v);
         }
-        // A canonical timestamp is a varint of milliseconds, not 24 characters.
-        let v = Stamped { at: "2026-11-29T14:03:00.000Z".into(), seen: None };
+        // Any RFC 3339 text is read (bodies sealed before stamps were milliseconds).
+        let json = r#"{"at":"2026-11-29T15:03:00+01:00","seen":null}"#;
+        assert_eq!(serde_json::from_str::<Stamped>(json).expect("json").at.to_string(), "2026-11-29T14:03:00.000Z");
+        let text = postcard::to_allocvec(&(Repr::Text("2026-11-29T14:03:00Z".into()), None::<()>)).expect("postcard");
+        assert_eq!(postcard::from_bytes::<Stamped>(&text).expect("text").at.to_string(), "2026-11-29T14:03:00.000Z");
+        // Milliseconds beyond chrono's range, and text that is no date, are refused.
+        let far = postcard::to_allocvec(&(Repr::Millis(i64::MAX), None::<()>)).expect("postcard");
+        assert!(postcard::from_bytes::<Stamped>(&far).is_err());
+        let bad = postcard::to_allocvec(&(Repr::Text("yesterday".into()), None::<()>)).expect("postcard");
+        assert!(postcard::from_bytes::<Stamped>(&bad).is_err());
+        assert!(serde_json::from_str::<Stamped>(r#"{"at":"2026-02-30T00:00:00Z","seen":null}"#).is_err());
+        // Canonical stamps are a few bytes.
+        let v = Stamped { at: Stamp::from_instant(t("2026-11-29T14:03:00Z")), seen: None };
         assert!(postcard::to_allocvec(&v).expect("postcard").len() < 10);
-        // Milliseconds beyond chrono's range are refused, not wrapped.
-        assert!(
-            postcard::from_bytes::<Stamped>(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0])
-                .is_err()
-        );
     }
 
     #[test]

@@ -88,6 +88,14 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
     exercise(&mut rng, &AnchorHead { seq: 3, root: "ab".repeat(32) }, 2000);
     exercise(&mut rng, &WrappedKey { wrapped: "d3JhcHBlZA==".into() }, 2000);
     exercise(&mut rng, &NoticeText { text: "Texte é ü 🍪".into() }, 2000);
+    // Binary envelopes (postcard).
+    let customer = CustomerDoc {
+        subject: "s-abc".into(),
+        revision: 7,
+        state: CustomerState::MergedInto("s-def".into()),
+        sealed: Some(vec![1, 2, 3, 250]),
+    };
+    exercise(&mut rng, &customer, 4000);
 }
 
 #[test]

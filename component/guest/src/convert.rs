@@ -410,14 +410,14 @@ pub fn customer(c: dc::Customer) -> cu::Customer {
                 purposes: f.purposes,
                 basis: basis_out(f.basis),
                 source: source_out(f.source),
-                collected_at: f.collected_at,
-                verified_at: f.verified_at,
-                updated_at: f.updated_at,
+                collected_at: f.collected_at.to_string(),
+                verified_at: f.verified_at.map(|t| t.to_string()),
+                updated_at: f.updated_at.to_string(),
             })
             .collect(),
-        created_at: b.created_at,
-        updated_at: b.updated_at,
-        email_bounced_at: b.email_bounced_at,
+        created_at: b.created_at.to_string(),
+        updated_at: b.updated_at.to_string(),
+        email_bounced_at: b.email_bounced_at.map(|t| t.to_string()),
         merged_from: b.merged_from,
     }
 }
@@ -436,7 +436,7 @@ pub fn field_change(c: dc::FieldChange) -> cu::FieldChange {
             dc::ChangeReason::Reverified => cu::ChangeReason::Reverified,
             dc::ChangeReason::Bounced => cu::ChangeReason::Bounced,
         },
-        at: c.at,
+        at: c.at.to_string(),
         by: actor_out(c.by),
         from_subject: c.from_subject,
     }
@@ -470,7 +470,7 @@ pub fn review_entry(e: dc::ReviewEntry) -> cu::ReviewEntry {
                 due_at: f.due_at,
             })
             .collect(),
-        email_bounced_at: e.email_bounced_at,
+        email_bounced_at: e.email_bounced_at.map(|t| t.to_string()),
     }
 }
 
