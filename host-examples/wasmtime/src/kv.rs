@@ -292,16 +292,20 @@ impl KvBackend for SqliteKv {
     }
 
     fn begin(&self) -> Result<(), KvError> {
-        for label in self.files.keys() {
-            let mut f = self.file(label)?;
-            if f.db.is_autocommit() {
-                f.db.execute_batch("BEGIN IMMEDIATE")?;
-                let n: i64 = f.db.query_row("SELECT n FROM meta WHERE name = 'version'", [], |r| r.get(0))?;
-                f.batch_version =
-                    Some(u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into()))?);
+        let open = || -> Result<(), KvError> {
+            for label in self.files.keys() {
+                let mut f = self.file(label)?;
+                if f.db.is_autocommit() {
+                    f.db.execute_batch("BEGIN IMMEDIATE")?;
+                    let n: i64 = f.db.query_row("SELECT n FROM meta WHERE name = 'version'", [], |r| r.get(0))?;
+                    f.batch_version =
+                        Some(u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into()))?);
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        };
+        // A file that could not join leaves none of the others in a transaction.
+        open().inspect_err(|_| self.rollback())
     }
 
     fn commit(&self) -> Result<(), KvError> {
