@@ -176,20 +176,19 @@ pub struct CustomerDoc {
 }
 document!(CustomerDoc, "customer", 1, binary);
 
-/// Sealed bytes: base64 text in JSON, bytes in binary formats.
+/// Sealed bytes: base64 text in JSON, bytes (one length, then the bytes) in binary formats.
 mod sealed_bytes {
-    use std::fmt;
-
     use data_encoding::BASE64;
-    use serde::de::{Error as _, Visitor};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_bytes::{ByteBuf, Bytes};
 
     #[allow(clippy::ref_option)]
     pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, ser: S) -> Result<S::Ok, S::Error> {
         match v {
             None => ser.serialize_none(),
             Some(b) if ser.is_human_readable() => ser.serialize_some(&BASE64.encode(b)),
-            Some(b) => ser.serialize_some(&BytesRef(b)),
+            Some(b) => ser.serialize_some(Bytes::new(b)),
         }
     }
 
@@ -199,35 +198,7 @@ mod sealed_bytes {
                 .map(|t| BASE64.decode(t.as_bytes()).map_err(|_| D::Error::custom("the sealed record is not base64")))
                 .transpose()
         } else {
-            Ok(Option::<Bytes>::deserialize(de)?.map(|b| b.0))
-        }
-    }
-
-    /// A byte slice serialised as bytes (a length and the bytes), not as a sequence.
-    struct BytesRef<'a>(&'a [u8]);
-    impl Serialize for BytesRef<'_> {
-        fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-            ser.serialize_bytes(self.0)
-        }
-    }
-
-    struct Bytes(Vec<u8>);
-    impl<'de> Deserialize<'de> for Bytes {
-        fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-            struct V;
-            impl Visitor<'_> for V {
-                type Value = Bytes;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("sealed bytes")
-                }
-                fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
-                    Ok(Bytes(v.to_vec()))
-                }
-                fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
-                    Ok(Bytes(v))
-                }
-            }
-            de.deserialize_byte_buf(V)
+            Ok(Option::<ByteBuf>::deserialize(de)?.map(ByteBuf::into_vec))
         }
     }
 }

@@ -739,7 +739,7 @@ impl<S: Store> Fichier<'_, S> {
             deks.insert(sid.clone(), self.open_data_key(sid, &w)?);
         }
 
-        let now = crate::time::Stamp::from_instant(self.now);
+        let now = time::Stamp::from_instant(self.now);
         let mut out = Vec::with_capacity(rows.len());
         let mut created = Vec::new();
         // Records committed in this chunk, kept for a later row of the same person only.
