@@ -19,12 +19,13 @@ fn count(field: &str, n: usize) -> Result<()> {
     Ok(())
 }
 
-fn purposes(path: &str, ids: &[String]) -> Result<()> {
+/// The purposes of field `i` (the error path is only formatted on failure).
+fn purposes(i: usize, ids: &[String]) -> Result<()> {
     if ids.len() > 16 {
-        return Err(Error::invalid(path, "max-items", "at most 16 purposes"));
+        return Err(Error::invalid(format!("fields[{i}].purposes"), "max-items", "at most 16 purposes"));
     }
     for (j, p) in ids.iter().enumerate() {
-        validate::purpose_id(&format!("{path}[{j}]"), p)?;
+        validate::purpose_id("", p).map_err(|e| e.at(format!("fields[{i}].purposes[{j}]")))?;
     }
     Ok(())
 }
@@ -47,11 +48,11 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::CheckMinimisation)?;
         count("fields", fields.len())?;
         for (i, f) in fields.iter().enumerate() {
-            validate::printable(&format!("fields[{i}].name"), &f.name, 128)?;
+            validate::printable("", &f.name, 128).map_err(|e| e.at(format!("fields[{i}].name")))?;
             if f.label.chars().count() > 500 {
                 return Err(Error::invalid(format!("fields[{i}].label"), "max-length", "at most 500 characters"));
             }
-            purposes(&format!("fields[{i}].purposes"), &f.purposes)?;
+            purposes(i, &f.purposes)?;
         }
         self.check_context(|ctx| minimisation::check_form(fields, ctx))
     }
@@ -60,9 +61,9 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::CheckMinimisation)?;
         count("fields", fields.len())?;
         for (i, f) in fields.iter().enumerate() {
-            validate::printable(&format!("fields[{i}].name"), &f.name, 128)?;
-            text(&format!("fields[{i}].value"), &f.value)?;
-            purposes(&format!("fields[{i}].purposes"), &f.purposes)?;
+            validate::printable("", &f.name, 128).map_err(|e| e.at(format!("fields[{i}].name")))?;
+            text("", &f.value).map_err(|e| e.at(format!("fields[{i}].value")))?;
+            purposes(i, &f.purposes)?;
         }
         self.check_context(|ctx| minimisation::check_record(fields, ctx))
     }

@@ -21,7 +21,10 @@ pub struct Fichier<'a, S: Store> {
     pub(crate) store: &'a S,
     pub(crate) now: Instant,
     pub(crate) entropy: &'a mut dyn Entropy,
-    pub(crate) keys: KeyRing,
+    master: MasterKey,
+    /// Derived from `master` on first use: most reads and every check need no key, and
+    /// the derivation (HKDF, cipher set-up) costs more than a minimisation check.
+    keys: std::cell::OnceCell<KeyRing>,
 }
 
 /// A subject as loaded for a change or a read.
@@ -33,7 +36,11 @@ pub(crate) struct LoadedSubject {
 
 impl<'a, S: Store> Fichier<'a, S> {
     pub fn new(store: &'a S, master: &MasterKey, now: Instant, entropy: &'a mut dyn Entropy) -> Self {
-        Self { store, now, entropy, keys: KeyRing::new(master) }
+        Self { store, now, entropy, master: master.clone(), keys: std::cell::OnceCell::new() }
+    }
+
+    pub(crate) fn keys(&self) -> &KeyRing {
+        self.keys.get_or_init(|| KeyRing::new(&self.master))
     }
 
     pub fn now(&self) -> Instant {
@@ -101,7 +108,7 @@ impl<'a, S: Store> Fichier<'a, S> {
             Some(check) => self.compare_check(&check),
             None if !create => Ok(()),
             None => {
-                let value = hex::encode(self.keys.check_value());
+                let value = hex::encode(self.keys().check_value());
                 self.update::<KeyCheck, ()>(
                     Bucket::Keys,
                     docs::KEY_CHECK_KEY,
@@ -126,7 +133,7 @@ impl<'a, S: Store> Fichier<'a, S> {
                 ));
             }
         };
-        if self.keys.check_matches(&bytes) {
+        if self.keys().check_matches(&bytes) {
             Ok(())
         } else {
             Err(Error::config(
@@ -154,7 +161,8 @@ impl<'a, S: Store> Fichier<'a, S> {
     pub(crate) fn create_data_key(&mut self, sid: &str) -> Result<DataKey> {
         let key = docs::dek_key(sid);
         let fresh = DataKey::generate(self.entropy);
-        let wrapped = WrappedKey { wrapped: BASE64.encode(&self.keys.wrap(sid, &fresh, self.entropy)) };
+        let keys = self.keys.get_or_init(|| KeyRing::new(&self.master));
+        let wrapped = WrappedKey { wrapped: BASE64.encode(&keys.wrap(sid, &fresh, self.entropy)) };
         // Insert-if-absent: two first writers agree on one key.
         let won = self.update::<WrappedKey, bool>(
             Bucket::Keys,
@@ -185,7 +193,7 @@ impl<'a, S: Store> Fichier<'a, S> {
         let bytes = BASE64
             .decode(w.wrapped.as_bytes())
             .map_err(|_| Error::corrupted(place(Bucket::Keys, key), "decodes", "the wrapped key is not base64"))?;
-        self.keys.unwrap(sid, &bytes).ok_or_else(|| {
+        self.keys().unwrap(sid, &bytes).ok_or_else(|| {
             Error::corrupted(place(Bucket::Keys, key), "aead-authentic", "the subject's data key does not unwrap")
         })
     }
@@ -196,11 +204,11 @@ impl<'a, S: Store> Fichier<'a, S> {
     pub fn subject_id(&self, field: &str, r: &SubjectRef) -> Result<String> {
         let hash = match r {
             SubjectRef::Email(e) => self
-                .keys
+                .keys()
                 .lookup_hash("email", &validate::email("email", e).map_err(|er| er.at(format!("{field}.email")))?),
             SubjectRef::External(x) => {
                 validate::printable(&format!("{field}.external"), x, 128)?;
-                self.keys.lookup_hash("external", x)
+                self.keys().lookup_hash("external", x)
             }
             SubjectRef::Subject(s) => {
                 check_subject_id(&format!("{field}.subject"), s)?;

@@ -5,7 +5,7 @@ use fichier_domain::store::{Bucket, Store, StoreError, Swap};
 
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
 
-/// The two buckets, opened once per call.
+/// The two buckets, opened on an instance's first call and kept while it lives.
 pub struct KvStore {
     data: store::Bucket,
     keys: store::Bucket,

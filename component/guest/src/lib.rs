@@ -47,7 +47,25 @@ fn now() -> fichier_domain::time::Instant {
     fichier_domain::time::from_unix_millis(ms).unwrap_or_default()
 }
 
+thread_local! {
+    /// The master key, read from `wasi:config` on the instance's first call (a
+    /// component's configuration does not change while it lives).
+    static MASTER: std::cell::OnceCell<MasterKey> = const { std::cell::OnceCell::new() };
+    /// The two buckets, opened on the instance's first call and kept for its later ones.
+    static STORE: std::cell::OnceCell<kv::KvStore> = const { std::cell::OnceCell::new() };
+}
+
 fn master_key() -> Result<MasterKey, Error> {
+    MASTER.with(|m| match m.get() {
+        Some(k) => Ok(k.clone()),
+        None => {
+            let k = read_master_key()?;
+            Ok(m.get_or_init(|| k).clone())
+        }
+    })
+}
+
+fn read_master_key() -> Result<MasterKey, Error> {
     match wasi::config::store::get("master_key") {
         Ok(Some(v)) => MasterKey::from_hex(&v),
         Ok(None) => Err(Error::config(
@@ -65,11 +83,19 @@ fn run<T, U>(
     map: impl FnOnce(T) -> U,
 ) -> Result<U, wit::Error> {
     let result = (|| {
-        let store = kv::KvStore::open()?;
         let master = master_key()?;
-        let mut entropy = HostEntropy;
-        let mut fichier = Fichier::new(&store, &master, now(), &mut entropy);
-        op(&mut fichier)
+        STORE.with(|cell| {
+            let store = match cell.get() {
+                Some(s) => s,
+                None => {
+                    let opened = kv::KvStore::open()?;
+                    cell.get_or_init(|| opened)
+                }
+            };
+            let mut entropy = HostEntropy;
+            let mut fichier = Fichier::new(store, &master, now(), &mut entropy);
+            op(&mut fichier)
+        })
     })();
     result.map(map).map_err(convert::error)
 }

@@ -10,7 +10,8 @@
 //!    with a fresh instance per call (as served).
 //!
 //! `FICHIER_BENCH_ROWS` changes the number of rows (default 100 000), `FICHIER_CHUNK` the
-//! chunk size in bytes (default 256 KiB). With `FICHIER_PERFMAP=1` wasmtime writes
+//! chunk size in bytes (default 256 KiB); `FICHIER_BENCH_PART=check` runs only the
+//! component's check on one instance, for a profiler. With `FICHIER_PERFMAP=1` wasmtime writes
 //! `/tmp/perf-<pid>.map`, so `perf record` names the component's functions.
 
 use std::path::{Path, PathBuf};
@@ -185,7 +186,7 @@ fn wit_category(c: d::DataCategory) -> t::DataCategory {
     }
 }
 
-fn component_checks(per_call_instance: bool) -> Duration {
+fn component_checks(per_call_instance: bool, calls: usize) -> Duration {
     let rt = runtime(Arc::new(MemoryKv::new(&["default", "keys"])));
     declare(&rt);
     let fields: Vec<m::RecordField> = record()
@@ -209,11 +210,11 @@ fn component_checks(per_call_instance: bool) -> Duration {
     rt.call(|lib, store| check(lib, store)).expect("warm");
     let start = Instant::now();
     if per_call_instance {
-        for _ in 0..CHECKS {
+        for _ in 0..calls {
             rt.call(|lib, store| check(lib, store)).expect("call");
         }
     } else {
-        rt.call(|lib, store| (0..CHECKS).try_for_each(|_| check(lib, store))).expect("calls");
+        rt.call(|lib, store| (0..calls).try_for_each(|_| check(lib, store))).expect("calls");
     }
     start.elapsed()
 }
@@ -238,6 +239,12 @@ fn main() {
     // `cargo bench` passes `--bench`; the child is marked by an environment variable.
     if let (Ok(csv), Ok(dir)) = (std::env::var("FICHIER_BENCH_CSV"), std::env::var("FICHIER_BENCH_DIR")) {
         child_import(Path::new(&csv), Path::new(&dir));
+        return;
+    }
+    // Only the component's check, on one instance, for a profiler (`perf record`).
+    if std::env::var("FICHIER_BENCH_PART").is_ok_and(|p| p == "check") {
+        let d = component_checks(false, 100 * CHECKS);
+        println!("component, one instance: {:.2} µs", d.as_secs_f64() * 1e6 / (100 * CHECKS) as f64);
         return;
     }
     let n = rows();
@@ -282,8 +289,8 @@ fn main() {
     println!("minimisation check of one 9-field record ({CHECKS} calls, best of 5):");
     let best = |f: &dyn Fn() -> Duration| (0..5).map(|_| f()).min().expect("runs");
     let native = best(&native_checks);
-    let one = best(&|| component_checks(false));
-    let fresh = best(&|| component_checks(true));
+    let one = best(&|| component_checks(false, CHECKS));
+    let fresh = best(&|| component_checks(true, CHECKS));
     let us = |d: Duration| d.as_secs_f64() * 1e6 / CHECKS as f64;
     println!("  native                         : {:>7.2} µs", us(native));
     println!(
