@@ -20,4 +20,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<WrappedKey>("k", data);
     let _ = decode::<CustomerDoc>("k", data);
     let _ = decode::<AliasDoc>("k", data);
+    let _ = decode::<RegistryDoc>("k", data);
+    let _ = decode::<BreachRegister>("k", data);
 });

@@ -18,6 +18,39 @@ fn decision(overrides: Value) -> Value {
     base
 }
 
+/// A valid activity with some fields replaced.
+fn activity(overrides: Value) -> Value {
+    let l = |t: &str| json!({"fr": t, "en": null});
+    let mut base = json!({
+        "id": "club", "name": l("Club"), "joint-controller": null,
+        "purposes": [{"id": "club", "description": l("Fidélité"), "basis": "contract",
+            "legitimate-interest": null, "provision": null}],
+        "subjects": [{"tag": "customers"}],
+        "data": [{"category": "identity", "description": l("Nom"), "sensitive": false}],
+        "recipients": [], "transfers": [],
+        "retention": [{"category": "identity", "months": 36, "start": "end-of-contract", "action": "delete",
+            "legal-hold": null}],
+        "security": [{"tag": "encryption-at-rest"}], "automated-decisions": null
+    });
+    for (k, v) in overrides.as_object().expect("object") {
+        base[k] = v.clone();
+    }
+    base
+}
+
+/// A valid breach with some fields replaced.
+fn breach(overrides: Value) -> Value {
+    let mut base = json!({
+        "discovered-at": "2026-03-01T08:00:00Z", "occurred-at": null, "nature": ["availability"],
+        "description": "Panne", "categories": ["order"], "subjects-approx": 1, "records-approx": 1,
+        "consequences": "Retard", "measures": "Restauration", "risk": "unlikely"
+    });
+    for (k, v) in overrides.as_object().expect("object") {
+        base[k] = v.clone();
+    }
+    base
+}
+
 fn actor(role: &str) -> Value {
     json!({"id": "t", "role": role})
 }
@@ -383,6 +416,127 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "input.validity",
             "one-per-kind",
         ),
+        // the register (Art. 30) and its notices
+        (
+            "registry.put-activity",
+            vec![admin(), activity(json!({"id": "Bad Id"}))],
+            "invalid-input",
+            "input.id",
+            "activity-id-syntax",
+        ),
+        (
+            "registry.put-activity",
+            vec![admin(), activity(json!({"purposes": []}))],
+            "invalid-input",
+            "input.purposes",
+            "non-empty",
+        ),
+        (
+            "registry.put-activity",
+            vec![
+                admin(),
+                activity(json!({"retention": [{"category": "payment", "months": 12, "start": "collection",
+                    "action": "delete", "legal-hold": null}]})),
+            ],
+            "invalid-input",
+            "input.retention[0].category",
+            "declared-category",
+        ),
+        (
+            "registry.put-activity",
+            vec![admin(), activity(json!({"name": {"fr": big.clone(), "en": null}}))],
+            "invalid-input",
+            "input.name.fr",
+            "max-length",
+        ),
+        (
+            "registry.put-activity",
+            vec![actor("support"), activity(json!({}))],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
+        (
+            "registry.set-organisation",
+            vec![
+                admin(),
+                json!({"controller": {"name": "Shop", "address": null, "email": "nope", "phone": null},
+                    "representative": null, "dpo": null}),
+            ],
+            "invalid-input",
+            "input.controller.email",
+            "email-syntax",
+        ),
+        ("registry.get-activity", vec![admin(), json!("../x")], "invalid-input", "id", "activity-id-syntax"),
+        ("registry.get-activity", vec![admin(), json!("absent")], "not-found", "id", "activity-exists"),
+        (
+            "registry.retire-activity",
+            vec![admin(), json!("absent"), json!(" ")],
+            "invalid-input",
+            "reason",
+            "non-empty",
+        ),
+        ("registry.history", vec![admin(), json!("Nope!")], "invalid-input", "target", "activity-id-syntax"),
+        ("registry.generate-notice", vec![admin(), json!([]), json!("fr")], "invalid-input", "purposes", "count-1-32"),
+        (
+            "registry.generate-notice",
+            vec![admin(), json!(["newsletter"]), json!("fr")],
+            "not-found",
+            "organisation",
+            "organisation-set",
+        ),
+        ("registry.load-shop-defaults", vec![actor("support")], "forbidden", "actor.role", "role-permitted"),
+        (
+            "registry.export",
+            vec![actor("public"), json!("csv"), json!("fr")],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
+        // the breach register (Art. 33)
+        (
+            "breaches.record-breach",
+            vec![admin(), breach(json!({"discovered-at": "2026-03-02T10:00:00Z"}))],
+            "invalid-input",
+            "input.discovered-at",
+            "not-in-future",
+        ),
+        (
+            "breaches.record-breach",
+            vec![admin(), breach(json!({"nature": []}))],
+            "invalid-input",
+            "input.nature",
+            "non-empty",
+        ),
+        (
+            "breaches.record-breach",
+            vec![admin(), breach(json!({"subjects-approx": 5, "records-approx": 4}))],
+            "invalid-input",
+            "input.records-approx",
+            "at-least-subjects",
+        ),
+        (
+            "breaches.record-breach",
+            vec![actor("support"), breach(json!({}))],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
+        (
+            "breaches.notify-cnil",
+            vec![admin(), json!("B-1"), json!("2026-03-01T09:00:00Z"), json!(null), json!(null)],
+            "invalid-input",
+            "id",
+            "breach-id-syntax",
+        ),
+        (
+            "breaches.inform-people",
+            vec![admin(), json!("B-0001"), json!({"tag": "not-told", "val": ""})],
+            "invalid-input",
+            "informed.not-told",
+            "non-empty",
+        ),
+        ("breaches.get-breach", vec![admin(), json!("B-0001")], "not-found", "id", "breach-exists"),
     ];
     let before = dump(&db);
     for (call, args, tag, field, rule) in &table {

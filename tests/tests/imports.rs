@@ -39,3 +39,11 @@ fn imports_are_on_the_allowlist() {
         assert!(exports.contains(&name), "{name} not exported");
     }
 }
+
+/// The component stays within 2 MiB (the customer-file issue's limit): every host loads
+/// it, and Spin deployments ship it as is.
+#[test]
+fn the_component_is_at_most_2_mib() {
+    let size = fichier_host::runtime::COMPONENT.len();
+    assert!(size <= 2 * 1024 * 1024, "the component weighs {size} bytes, over 2 MiB");
+}

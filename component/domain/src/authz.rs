@@ -26,6 +26,10 @@ pub enum Operation<'a> {
     MergeCustomers,
     CheckMinimisation,
     Import,
+    ReadRegistry,
+    WriteRegistry,
+    ReadBreaches,
+    WriteBreaches,
 }
 
 impl Operation<'_> {
@@ -51,6 +55,10 @@ impl Operation<'_> {
             Operation::MergeCustomers => "merge customer records",
             Operation::CheckMinimisation => "run minimisation checks",
             Operation::Import => "import customers",
+            Operation::ReadRegistry => "read the record of processing activities",
+            Operation::WriteRegistry => "change the record of processing activities",
+            Operation::ReadBreaches => "read the breach register",
+            Operation::WriteBreaches => "change the breach register",
         }
     }
 }
@@ -60,7 +68,8 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
     use Role::*;
     match op {
         Operation::ReadCatalogue => true,
-        Operation::DeclarePurpose | Operation::RegisterNotice | Operation::SetPolicy => {
+        Operation::ReadRegistry => matches!(role, Admin | Dpo | Support | System),
+        Operation::DeclarePurpose | Operation::RegisterNotice | Operation::SetPolicy | Operation::WriteRegistry => {
             matches!(role, Admin | Dpo)
         }
         // A visitor records their own choices, only where visitors express them.
@@ -85,7 +94,8 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         Operation::DeleteCustomer | Operation::FindDuplicates | Operation::Import => {
             matches!(role, Admin | Dpo | System)
         }
-        Operation::MergeCustomers => matches!(role, Admin | Dpo),
+        Operation::MergeCustomers | Operation::WriteBreaches => matches!(role, Admin | Dpo),
+        Operation::ReadBreaches => matches!(role, Admin | Dpo | System),
     }
 }
 
@@ -137,6 +147,10 @@ mod tests {
             (Operation::FindDuplicates, &[Admin, Dpo, System]),
             (Operation::Import, &[Admin, Dpo, System]),
             (Operation::MergeCustomers, &[Admin, Dpo]),
+            (Operation::ReadRegistry, &[Admin, Dpo, Support, System]),
+            (Operation::WriteRegistry, &[Admin, Dpo]),
+            (Operation::ReadBreaches, &[Admin, Dpo, System]),
+            (Operation::WriteBreaches, &[Admin, Dpo]),
         ];
         for (op, allowed) in table {
             for role in [Admin, Dpo, Support, System, Public] {

@@ -856,6 +856,24 @@ impl<S: Store> Fichier<'_, S> {
         ))
     }
 
+    /// What the customer file holds, per (data category, purpose): how many fields. Reads
+    /// every active record (for the register's consistency check).
+    pub(crate) fn customer_usage(&mut self) -> Result<crate::registry::Usage> {
+        self.check_master_key(false)?;
+        let ids = self.customer_ids()?;
+        let mut usage = crate::registry::Usage::new();
+        for chunk in ids.chunks(256) {
+            for l in self.load_many(chunk)? {
+                for f in &l.body.fields {
+                    for p in &f.purposes {
+                        *usage.entry((f.category, p.clone())).or_default() += 1;
+                    }
+                }
+            }
+        }
+        Ok(usage)
+    }
+
     pub fn find_duplicates(&mut self, actor: &Actor) -> Result<Vec<duplicates::Pair>> {
         authorize(actor, Operation::FindDuplicates)?;
         self.check_master_key(false)?;

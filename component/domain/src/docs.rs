@@ -16,6 +16,10 @@
 //! - `alias/<sid of an e-mail>` — [`AliasDoc`]: the customer holding that e-mail when it
 //!   is not the one the e-mail names (after a rectification), derived, checked on read.
 //! - `import/<id>` — [`ImportDoc`], commit point of an import session.
+//! - `breaches` — [`BreachRegister`]: the breach register, commit point of its changes
+//!   (binary only).
+//! - `registry` — [`RegistryDoc`]: the record of processing activities (organisation,
+//!   activities, history of changes), commit point of every change to it (binary only).
 //!
 //! Keys bucket (`keys`):
 //! - `check` — [`KeyCheck`]; `dek/<sid>` — [`WrappedKey`].
@@ -39,6 +43,14 @@ macro_rules! document {
             const BINARY: bool = true;
         }
     };
+    ($t:ty, $kind:literal, $schema:literal, binary_only) => {
+        impl Document for $t {
+            const KIND: &'static str = $kind;
+            const SCHEMA: u32 = $schema;
+            const BINARY: bool = true;
+            const BINARY_ONLY: bool = true;
+        }
+    };
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -47,6 +59,30 @@ pub struct PolicyDoc {
     pub versions: Vec<Policy>,
 }
 document!(PolicyDoc, "policy", 1);
+
+/// The record of processing activities (Art. 30): one document, so a change is one swap.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RegistryDoc {
+    #[serde(default)]
+    pub organisation: Option<crate::registry::Organisation>,
+    /// Sorted by id.
+    #[serde(default)]
+    pub activities: Vec<crate::registry::Activity>,
+    /// Every change, oldest first.
+    #[serde(default)]
+    pub history: Vec<crate::registry::RegistryChange>,
+}
+document!(RegistryDoc, "registry", 1, binary_only);
+
+/// The breach register (Art. 33(5)).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BreachRegister {
+    /// Oldest first; ids are their position.
+    #[serde(default)]
+    pub breaches: Vec<crate::breach::Breach>,
+}
+document!(BreachRegister, "breaches", 1, binary_only);
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PurposeCatalogue {
@@ -229,6 +265,8 @@ pub fn dek_key(sid: &str) -> String {
     format!("dek/{sid}")
 }
 pub const POLICY_KEY: &str = "policy";
+pub const REGISTRY_KEY: &str = "registry";
+pub const BREACHES_KEY: &str = "breaches";
 pub const PURPOSES_KEY: &str = "purposes";
 pub const NOTICES_KEY: &str = "notices";
 pub const ANCHOR_HEAD_KEY: &str = "anchor/head";

@@ -6,6 +6,8 @@
 //! tests implement in memory.
 
 pub mod authz;
+pub mod basis;
+pub mod breach;
 pub mod checks;
 pub mod consent;
 pub mod crypto;
@@ -21,6 +23,10 @@ pub mod minimisation;
 pub mod model;
 pub mod normalize;
 pub mod phone;
+pub mod registry;
+mod registry_defaults;
+pub mod registry_export;
+pub mod registry_notice;
 pub mod service;
 pub mod settings;
 pub mod store;

@@ -75,6 +75,9 @@ pub trait Document: Serialize + DeserializeOwned {
     /// Stored in the binary envelope ([`BINARY_DOCUMENT`], postcard) rather than JSON: the
     /// documents written once per customer or per chunk by an import. Either form is read.
     const BINARY: bool = false;
+    /// Binary and never written as JSON by any version: the JSON reader is left out for it
+    /// (serde_json's code for a type is the bulk of the component's size).
+    const BINARY_ONLY: bool = false;
     /// Turn the body of schema `from` (< `SCHEMA`) into the body of schema `from + 1`.
     /// JSON documents only: a binary document that changes shape needs its own migration.
     fn migrate(from: u32, body: serde_json::Value) -> std::result::Result<serde_json::Value, String> {
@@ -119,6 +122,9 @@ pub fn encode<T: Document>(doc: &T) -> Vec<u8> {
 pub fn decode<T: Document>(place: &str, bytes: &[u8]) -> Result<T> {
     if let Some((&BINARY_DOCUMENT, rest)) = bytes.split_first() {
         return decode_binary(place, rest);
+    }
+    if T::BINARY_ONLY {
+        return Err(Error::corrupted(place, "decodes", format!("a {} document is stored in binary", T::KIND)));
     }
     let env: EnvelopeIn = serde_json::from_slice(bytes)
         .map_err(|e| Error::corrupted(place, "decodes", format!("the stored value is not a fichier document: {e}")))?;

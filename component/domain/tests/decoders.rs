@@ -96,6 +96,51 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
         sealed: Some(vec![1, 2, 3, 250]),
     };
     exercise(&mut rng, &customer, 4000);
+    // The registers (binary only): the e-shop defaults with an organisation, and a breach.
+    let store = fichier_domain::store::MemoryStore::new();
+    let master = fichier_domain::crypto::MasterKey::from_bytes([7; 32]);
+    let mut entropy = SeededEntropy::new(3);
+    let now = time::parse("now", "2026-11-29T10:00:00Z").expect("now");
+    let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
+    let admin = fichier_domain::model::Actor { id: "a".into(), role: fichier_domain::model::Role::Admin };
+    f.load_shop_defaults(&admin).expect("defaults");
+    let c = fichier_domain::registry::Contact {
+        name: "Boutique".into(),
+        address: None,
+        email: Some("dpo@example.org".into()),
+        phone: None,
+    };
+    let org = fichier_domain::registry::Organisation { controller: c.clone(), representative: None, dpo: Some(c) };
+    f.set_organisation(&admin, org).expect("organisation");
+    f.record_breach(
+        &admin,
+        fichier_domain::breach::BreachInput {
+            discovered_at: "2026-11-28T10:00:00Z".into(),
+            occurred_at: None,
+            nature: vec![fichier_domain::breach::BreachNature::Availability],
+            description: "panne".into(),
+            categories: vec![fichier_domain::model::DataCategory::Order],
+            subjects_approx: 1,
+            records_approx: 2,
+            consequences: "retard".into(),
+            measures: "restauration".into(),
+            risk: fichier_domain::breach::BreachRisk::Unlikely,
+        },
+    )
+    .expect("breach");
+    use fichier_domain::store::{Bucket, Store};
+    let stored = |key: &str| store.get(Bucket::Data, key).expect("get").expect("stored");
+    let registry: RegistryDoc = decode("k", &stored(REGISTRY_KEY)).expect("registry");
+    assert_eq!(registry.activities.len(), 7);
+    exercise(&mut rng, &registry, 4000);
+    let breaches: BreachRegister = decode("k", &stored(BREACHES_KEY)).expect("breaches");
+    exercise(&mut rng, &breaches, 2000);
+    // Binary-only kinds refuse JSON instead of carrying its decoder.
+    let json = br#"{"kind":"registry","schema":1,"body":{}}"#;
+    assert_eq!(
+        decode::<RegistryDoc>("k", json).map(|_| ()).map_err(|e| e.field_error().map(|f| f.rule.clone())),
+        Err(Some("decodes".into()))
+    );
 }
 
 #[test]

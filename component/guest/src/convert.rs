@@ -49,7 +49,7 @@ pub fn actor(a: wit::Actor) -> d::Actor {
     d::Actor { id: a.id, role: role(a.role) }
 }
 
-fn actor_out(a: d::Actor) -> wit::Actor {
+pub fn actor_out(a: d::Actor) -> wit::Actor {
     wit::Actor { id: a.id, role: role_out(a.role) }
 }
 
@@ -357,7 +357,7 @@ pub fn basis(b: wit::LawfulBasis) -> d::LawfulBasis {
     }
 }
 
-fn basis_out(b: d::LawfulBasis) -> wit::LawfulBasis {
+pub fn basis_out(b: d::LawfulBasis) -> wit::LawfulBasis {
     match b {
         d::LawfulBasis::Consent => wit::LawfulBasis::Consent,
         d::LawfulBasis::Contract => wit::LawfulBasis::Contract,

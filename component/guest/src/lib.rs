@@ -4,6 +4,7 @@
 //! its entropy, `wasi:config` for the master key. No rule lives here.
 
 mod convert;
+mod convert_registry;
 mod kv;
 
 use fichier_domain::crypto::{Entropy, MasterKey};
@@ -22,7 +23,7 @@ mod bindings {
 
 use bindings::exports::fichier::client::types as wit;
 use bindings::exports::fichier::client::{
-    consent, customer_import, customers, ledger, maintenance, minimisation, settings,
+    breaches, consent, customer_import, customers, ledger, maintenance, minimisation, registry, settings,
 };
 use bindings::wasi;
 
@@ -334,5 +335,114 @@ impl customer_import::Guest for Component {
 
     fn report(actor: wit::Actor, session: String) -> Result<customer_import::ImportReport, wit::Error> {
         run(|f| f.import_report(&convert::actor(actor), &session), convert::import_report)
+    }
+}
+
+use convert_registry as cr;
+
+impl registry::Guest for Component {
+    fn get_organisation(actor: wit::Actor) -> Result<Option<registry::Organisation>, wit::Error> {
+        run(|f| f.get_organisation(&convert::actor(actor)), |o| o.map(cr::organisation_out))
+    }
+
+    fn set_organisation(
+        actor: wit::Actor,
+        input: registry::Organisation,
+    ) -> Result<registry::Organisation, wit::Error> {
+        run(|f| f.set_organisation(&convert::actor(actor), cr::organisation(input)), cr::organisation_out)
+    }
+
+    fn put_activity(actor: wit::Actor, input: registry::ActivityInput) -> Result<registry::Activity, wit::Error> {
+        run(|f| f.put_activity(&convert::actor(actor), cr::activity_input(input)), cr::activity)
+    }
+
+    fn get_activity(actor: wit::Actor, id: String) -> Result<registry::Activity, wit::Error> {
+        run(|f| f.get_activity(&convert::actor(actor), &id), cr::activity)
+    }
+
+    fn list_activities(actor: wit::Actor, include_retired: bool) -> Result<Vec<registry::Activity>, wit::Error> {
+        run(
+            |f| f.list_activities(&convert::actor(actor), include_retired),
+            |v| v.into_iter().map(cr::activity).collect(),
+        )
+    }
+
+    fn retire_activity(actor: wit::Actor, id: String, reason: String) -> Result<registry::Activity, wit::Error> {
+        run(|f| f.retire_activity(&convert::actor(actor), &id, &reason), cr::activity)
+    }
+
+    fn history(actor: wit::Actor, target: Option<String>) -> Result<Vec<registry::RegistryChange>, wit::Error> {
+        run(
+            |f| f.registry_history(&convert::actor(actor), target.as_deref()),
+            |v| v.into_iter().map(cr::change).collect(),
+        )
+    }
+
+    fn load_shop_defaults(actor: wit::Actor) -> Result<Vec<String>, wit::Error> {
+        run(|f| f.load_shop_defaults(&convert::actor(actor)), |v| v)
+    }
+
+    fn export(actor: wit::Actor, format: registry::ExportFormat, lang: registry::Lang) -> Result<String, wit::Error> {
+        run(|f| f.export_registry(&convert::actor(actor), cr::format(format), cr::lang(lang)), |s| s)
+    }
+
+    fn check(actor: wit::Actor) -> Result<Vec<registry::RegistryFinding>, wit::Error> {
+        run(|f| f.check_registry(&convert::actor(actor)), |v| v.into_iter().map(cr::finding).collect())
+    }
+
+    fn assist_basis(
+        actor: wit::Actor,
+        answers: registry::BasisAnswers,
+        lang: registry::Lang,
+    ) -> Result<registry::BasisAdvice, wit::Error> {
+        run(|f| f.assist_basis(&convert::actor(actor), cr::answers(answers), cr::lang(lang)), cr::advice)
+    }
+
+    fn generate_notice(
+        actor: wit::Actor,
+        purposes: Vec<String>,
+        lang: registry::Lang,
+    ) -> Result<registry::GeneratedNotice, wit::Error> {
+        run(|f| f.generate_notice(&convert::actor(actor), &purposes, cr::lang(lang)), cr::generated)
+    }
+}
+
+impl breaches::Guest for Component {
+    fn record_breach(actor: wit::Actor, input: breaches::BreachInput) -> Result<breaches::Breach, wit::Error> {
+        run(|f| f.record_breach(&convert::actor(actor), cr::breach_input(input)), cr::breach)
+    }
+
+    fn update_breach(
+        actor: wit::Actor,
+        id: String,
+        input: breaches::BreachInput,
+    ) -> Result<breaches::Breach, wit::Error> {
+        run(|f| f.update_breach(&convert::actor(actor), &id, cr::breach_input(input)), cr::breach)
+    }
+
+    fn notify_cnil(
+        actor: wit::Actor,
+        id: String,
+        at: String,
+        reference: Option<String>,
+        delay_reason: Option<String>,
+    ) -> Result<breaches::Breach, wit::Error> {
+        run(|f| f.notify_cnil(&convert::actor(actor), &id, &at, reference, delay_reason), cr::breach)
+    }
+
+    fn inform_people(
+        actor: wit::Actor,
+        id: String,
+        informed: breaches::PeopleInformed,
+    ) -> Result<breaches::Breach, wit::Error> {
+        run(|f| f.inform_people(&convert::actor(actor), &id, cr::informed(informed)), cr::breach)
+    }
+
+    fn get_breach(actor: wit::Actor, id: String) -> Result<breaches::Breach, wit::Error> {
+        run(|f| f.get_breach(&convert::actor(actor), &id), cr::breach)
+    }
+
+    fn list_breaches(actor: wit::Actor, overdue_only: bool) -> Result<Vec<breaches::Breach>, wit::Error> {
+        run(|f| f.list_breaches(&convert::actor(actor), overdue_only), |v| v.into_iter().map(cr::breach).collect())
     }
 }

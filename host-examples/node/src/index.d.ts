@@ -9,11 +9,13 @@ import type * as Maintenance from '../gen/interfaces/fichier-client-maintenance.
 import type * as Customers from '../gen/interfaces/fichier-client-customers.js';
 import type * as Minimisation from '../gen/interfaces/fichier-client-minimisation.js';
 import type * as CustomerImport from '../gen/interfaces/fichier-client-customer-import.js';
+import type * as Registry from '../gen/interfaces/fichier-client-registry.js';
+import type * as Breaches from '../gen/interfaces/fichier-client-breaches.js';
 import type { Root } from '../gen/fichier_guest.js';
 import type { Clock } from '../host/clock.js';
 import type { MemoryKv } from '../host/kv.js';
 
-export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Root };
+export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Registry, Breaches, Root };
 export { Clock } from '../host/clock.js';
 export { MemoryKv } from '../host/kv.js';
 
@@ -32,6 +34,8 @@ export declare const INTERFACES: readonly [
   'customers',
   'minimisation',
   'customer-import',
+  'registry',
+  'breaches',
 ];
 export type InterfaceName = (typeof INTERFACES)[number];
 
@@ -43,6 +47,8 @@ export type MaintenanceApi = Pick<typeof Maintenance, 'reindex' | 'listSubjects'
 export type CustomersApi = Pick<typeof Customers, 'create' | 'get' | 'rectify' | 'history' | 'delete' | 'listCustomers' | 'findDuplicates' | 'merge' | 'review' | 'markBounced' | 'reverify'>;
 export type MinimisationApi = Pick<typeof Minimisation, 'checkForm' | 'checkRecord' | 'scanText'>;
 export type CustomerImportApi = Pick<typeof CustomerImport, 'begin' | 'feed' | 'report'>;
+export type RegistryApi = Pick<typeof Registry, 'getOrganisation' | 'setOrganisation' | 'putActivity' | 'getActivity' | 'listActivities' | 'retireActivity' | 'history' | 'loadShopDefaults' | 'export' | 'check' | 'assistBasis' | 'generateNotice'>;
+export type BreachesApi = Pick<typeof Breaches, 'recordBreach' | 'updateBreach' | 'notifyCnil' | 'informPeople' | 'getBreach' | 'listBreaches'>;
 
 export interface FichierOptions {
   /** `'memory'` (default): a new empty store; or a `MemoryKv` shared with another instance. */
@@ -83,6 +89,8 @@ export interface Fichier {
   readonly customers: CustomersApi;
   readonly minimisation: MinimisationApi;
   readonly customerImport: CustomerImportApi;
+  readonly registry: RegistryApi;
+  readonly breaches: BreachesApi;
 }
 
 export declare function createFichier(options?: FichierOptions): Fichier;

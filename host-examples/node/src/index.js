@@ -59,6 +59,8 @@ export const INTERFACES = Object.freeze([
   'customers',
   'minimisation',
   'customer-import',
+  'registry',
+  'breaches',
 ]);
 
 // Core modules are compiled once per process; instances are cheap after that.
@@ -335,6 +337,12 @@ export function createFichier(options = {}) {
     },
     get customerImport() {
       return typedInterface('customer-import');
+    },
+    get registry() {
+      return typedInterface('registry');
+    },
+    get breaches() {
+      return typedInterface('breaches');
     },
   };
 }

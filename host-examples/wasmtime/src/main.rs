@@ -3,6 +3,8 @@
 //! Every command is one call (or a few) into the component; this file only parses
 //! arguments, builds the call's JSON and prints the answer. No rule lives here.
 
+mod registers;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,6 +102,13 @@ enum Command {
     /// Minimisation checks of a form definition, a record, or a free text.
     #[command(subcommand)]
     Check(CheckCmd),
+    /// The record of processing activities (Art. 30): defaults, activities, exports, check,
+    /// and the lawful-basis assistant.
+    #[command(subcommand)]
+    Registry(registers::RegistryCmd),
+    /// The breach register (Art. 33(5)) and its 72-hour deadlines.
+    #[command(subcommand)]
+    Breach(registers::BreachCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
     /// List subjects (opaque ids) by page.
@@ -261,6 +270,17 @@ enum NoticeCmd {
         #[arg(long)]
         file: PathBuf,
     },
+    /// Generate the Art. 13 notice of some purposes from the register and register it.
+    Generate {
+        /// A purpose the notice informs about (repeat for several).
+        #[arg(long = "purpose", required = true)]
+        purposes: Vec<String>,
+        #[arg(long, value_enum, default_value_t = registers::Lang::Fr)]
+        lang: registers::Lang,
+        /// Print the HTML rendering instead of the text.
+        #[arg(long)]
+        html: bool,
+    },
     /// List notice versions.
     List,
     /// Show a notice version and its text.
@@ -390,7 +410,7 @@ enum PolicyCmd {
 }
 
 /// What went wrong, with the exit code it maps to.
-enum Failure {
+pub(crate) enum Failure {
     /// The component refused the input (2) or found stored data bad (3).
     Component(Value),
     /// Usage or host failure (1).
@@ -439,7 +459,7 @@ fn runtime(cli: &Cli) -> Result<Runtime, Failure> {
         .map_err(|e| host(&format!("loading the component: {e:#}")))
 }
 
-fn call(rt: &Runtime, iface: &str, func: &str, args: &[Value]) -> Result<Value, Failure> {
+pub(crate) fn call(rt: &Runtime, iface: &str, func: &str, args: &[Value]) -> Result<Value, Failure> {
     let r = rt.invoke(iface, func, args).map_err(|e| Failure::Host(e.to_string()))?;
     match (r.get("ok"), r.get("err")) {
         (Some(v), _) => Ok(v.clone()),
@@ -473,8 +493,13 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             fichier_host::import::MappingFile::read(m).map_err(|e| usage(e.to_string()))?;
         }
     }
-    let rt = runtime(cli)?;
     let actor = json!({"id": cli.actor, "role": cli.role.wit()});
+    match &cli.command {
+        Command::Registry(c) => return registers::registry(c, || runtime(cli), actor, cli.json),
+        Command::Breach(c) => return registers::breach(c, || runtime(cli), actor, cli.json),
+        _ => {}
+    }
+    let rt = runtime(cli)?;
     let out = match &cli.command {
         Command::Purpose(PurposeCmd::Add { id, kind, title, validity_months }) => {
             let kind = match kind {
@@ -507,6 +532,9 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 &[actor, json!({"purposes": purposes, "lang": lang, "text": text})],
             )?;
             Output::new(&n, s(&n["reference"]))
+        }
+        Command::Notice(NoticeCmd::Generate { purposes, lang, html }) => {
+            return registers::generate_notice(&rt, actor, purposes, *lang, *html, cli.json);
         }
         Command::Notice(NoticeCmd::List) => {
             let list = call(&rt, "consent", "list-notices", &[actor])?;
@@ -612,6 +640,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             Output::new(&r, human).print(cli.json);
             return Ok(if blocking { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
+        Command::Registry(_) | Command::Breach(_) => unreachable!("handled before the store is opened"),
         Command::Reindex => {
             let r = call(&rt, "maintenance", "reindex", &[actor])?;
             Output::new(
@@ -1000,7 +1029,7 @@ fn import(cli: &Cli, rt: &Runtime, a: &ImportArgs) -> Result<ExitCode, Failure> 
 }
 
 /// A string field, or `-` when absent.
-fn s(v: &Value) -> String {
+pub(crate) fn s(v: &Value) -> String {
     match v {
         Value::String(x) => x.clone(),
         Value::Null => "-".into(),
@@ -1008,23 +1037,23 @@ fn s(v: &Value) -> String {
     }
 }
 
-fn rows(list: &Value, f: impl Fn(&Value) -> String) -> String {
+pub(crate) fn rows(list: &Value, f: impl Fn(&Value) -> String) -> String {
     let lines: Vec<String> = list.as_array().into_iter().flatten().map(f).collect();
     if lines.is_empty() { "(none)".into() } else { lines.join("\n") }
 }
 
-struct Output {
+pub(crate) struct Output {
     json: Value,
     human: String,
 }
 
 impl Output {
-    fn new(json: &Value, human: impl Into<String>) -> Self {
+    pub(crate) fn new(json: &Value, human: impl Into<String>) -> Self {
         Self { json: json.clone(), human: human.into() }
     }
 
     /// Print to stdout; a closed pipe (`fichier … | head`) is not an error.
-    fn print(&self, as_json: bool) {
+    pub(crate) fn print(&self, as_json: bool) {
         let text =
             if as_json { serde_json::to_string_pretty(&self.json).unwrap_or_default() } else { self.human.clone() };
         let _ = writeln!(std::io::stdout().lock(), "{text}");

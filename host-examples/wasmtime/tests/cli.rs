@@ -272,3 +272,81 @@ fn a_mistyped_command_leaves_no_file_behind() {
         assert!(left.is_empty(), "{args:?} left {left:?}");
     }
 }
+
+#[test]
+fn the_registers_commands_work_on_a_real_file() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let db = ["--db", "shop.db"];
+    let run = |args: &[&str]| fichier(dir, &[&db[..], args].concat());
+    let json = |args: &[&str]| ok_json(dir, &[&db[..], &["--json"], args].concat());
+    let created = json(&["registry", "init", "--shop"]);
+    assert_eq!(created.as_array().map(Vec::len), Some(7));
+    assert_eq!(json(&["registry", "init", "--shop"]), serde_json::json!([]));
+    // The organisation is missing: a blocking gap, exit 1.
+    let check = run(&["registry", "check"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("organisation-set"));
+    std::fs::write(
+        dir.join("org.json"),
+        r#"{"controller": {"name": "Boutique Exemple", "address": "1 rue de la Paix, Paris", "email": "contact@boutique.example", "phone": null},
+            "representative": null, "dpo": {"name": "DPO", "address": null, "email": "dpo@boutique.example", "phone": null}}"#,
+    )
+    .expect("write");
+    json(&["registry", "organisation", "--file", "org.json"]);
+    assert_eq!(run(&["registry", "check"]).status.code(), Some(0));
+    // Exports: CSV to standard output, HTML to a file, JSON.
+    let csv = run(&["registry", "export", "--format", "csv", "--lang", "en"]);
+    assert!(csv.status.success());
+    let csv = String::from_utf8(csv.stdout).expect("utf-8");
+    assert!(csv.starts_with("Reference,Processing activity,Created,Last updated,Controller,"), "{csv}");
+    assert_eq!(csv.matches("\r\n").count(), 8, "a header and one row per activity");
+    assert!(run(&["registry", "export", "--format", "html", "--out", "registre.html"]).status.success());
+    let html = std::fs::read_to_string(dir.join("registre.html")).expect("html");
+    assert!(html.contains("Registre des activités de traitement") && html.matches("class=\"sheet\"").count() == 7);
+    let exported: Value =
+        serde_json::from_slice(&run(&["registry", "export", "--format", "json"]).stdout).expect("json");
+    assert_eq!(exported["activities"].as_array().map(Vec::len), Some(7));
+    // An activity from a file, its history, and a notice generated from the register.
+    let mut act = json(&["registry", "show", "prospecting"])["definition"].clone();
+    act["retention"][0]["months"] = serde_json::json!(24);
+    std::fs::write(dir.join("act.json"), act.to_string()).expect("write");
+    assert_eq!(json(&["registry", "put", "act.json"])["revision"], 2);
+    let history = json(&["registry", "history", "--target", "prospecting"]);
+    assert_eq!(history[1]["fields"], serde_json::json!(["retention"]));
+    json(&["purpose", "add", "--id", "newsletter", "--kind", "marketing", "--title", "Lettre"]);
+    let notice = json(&["notice", "generate", "--purpose", "newsletter", "--lang", "en"]);
+    assert_eq!(notice["notice"]["reference"], "newsletter:en:v1");
+    assert!(notice["text"].as_str().is_some_and(|t| t.contains("2 years") && t.contains("CNIL")));
+    let advice = json(&["registry", "basis", "--electronic-marketing", "--lang", "en"]);
+    assert_eq!(advice["basis"], "consent");
+    // A bad activity file: exit 2 with the field and rule; a missing file: exit 1, nothing opened.
+    std::fs::write(dir.join("bad.json"), act.to_string().replace("\"prospecting\"", "\"Bad Id\"")).expect("write");
+    let bad = run(&["registry", "put", "bad.json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("activity-id-syntax"));
+    assert_eq!(run(&["registry", "put", "missing.json"]).status.code(), Some(1));
+
+    // The breach register: discovered on 20 February, the clock says 1 March: overdue.
+    std::fs::write(
+        dir.join("breach.json"),
+        r#"{"discovered-at": "2026-02-20T10:00:00Z", "occurred-at": null, "nature": ["confidentiality"],
+            "description": "Ordinateur portable volé", "categories": ["contact"], "subjects-approx": 40,
+            "records-approx": 40, "consequences": "Faible: disque chiffré", "measures": "Plainte, révocation des accès",
+            "risk": "risk"}"#,
+    )
+    .expect("write");
+    let b = json(&["breach", "record", "breach.json"]);
+    assert_eq!(
+        (b["id"].as_str(), b["deadline"].as_str(), b["overdue"].as_bool()),
+        (Some("B-0001"), Some("2026-02-23T10:00:00.000Z"), Some(true))
+    );
+    let list = run(&["breach", "list", "--overdue"]);
+    assert_eq!(list.status.code(), Some(1), "an overdue notification fails the listing");
+    assert!(String::from_utf8_lossy(&list.stdout).contains("CNIL NOTIFICATION OVERDUE"));
+    let late = run(&["breach", "notify", "B-0001", "--at", "2026-02-28T09:00:00Z"]);
+    assert_eq!(late.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&late.stderr).contains("reason-for-delay"));
+    json(&["breach", "notify", "B-0001", "--at", "2026-02-28T09:00:00Z", "--delay-reason", "vol constaté tard"]);
+    assert_eq!(run(&["breach", "list", "--overdue"]).status.code(), Some(0));
+}

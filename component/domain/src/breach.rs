@@ -1,0 +1,379 @@
+//! The breach register (GDPR Art. 33(5)): every personal-data breach is documented — its
+//! facts, effects and remedial action — whether or not it is notified. The CNIL is told
+//! within 72 hours of the controller becoming aware of it unless it is unlikely to result
+//! in a risk (Art. 33(1)); the people are told when the risk is high, unless Art. 34(3)
+//! applies (Art. 34). One document (`breaches`) is the commit point of every change.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Fichier;
+use crate::authz::{Operation, authorize};
+use crate::docs::{self, BreachRegister};
+use crate::error::{Error, Result};
+use crate::model::{Actor, DataCategory};
+use crate::store::{Bucket, Store};
+use crate::time::{self, Instant};
+
+/// Hours the controller has to notify the CNIL (Art. 33(1)).
+pub const NOTIFY_HOURS: i64 = 72;
+const MAX_BREACHES: usize = 2000;
+
+/// What the breach affected (the three kinds the CNIL's form asks about).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BreachNature {
+    Confidentiality,
+    Integrity,
+    Availability,
+}
+
+/// The controller's assessment of the risk to people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BreachRisk {
+    /// Unlikely to result in a risk: documented, not notified (Art. 33(1)).
+    Unlikely,
+    /// A risk: the CNIL is notified.
+    Risk,
+    /// A high risk: the CNIL and the people are told (Art. 34(1)).
+    High,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct BreachInput {
+    /// When the controller became aware of it (starts the 72 hours).
+    pub discovered_at: String,
+    #[serde(default)]
+    pub occurred_at: Option<String>,
+    pub nature: Vec<BreachNature>,
+    pub description: String,
+    pub categories: Vec<DataCategory>,
+    /// Approximate numbers (Art. 33(3)(a)).
+    pub subjects_approx: u64,
+    pub records_approx: u64,
+    /// Likely consequences (Art. 33(3)(c)).
+    pub consequences: String,
+    /// Measures taken or proposed (Art. 33(3)(d)).
+    pub measures: String,
+    pub risk: BreachRisk,
+}
+
+/// The notification to the CNIL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CnilNotification {
+    pub at: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Why it came after the 72 hours (Art. 33(1)); required then.
+    #[serde(default)]
+    pub delay_reason: Option<String>,
+}
+
+/// Whether the people were told (Art. 34).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeopleInformed {
+    /// Told, at this time.
+    Told(String),
+    /// Not told, and why (e.g. the data were encrypted, Art. 34(3)(a)).
+    NotTold(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct BreachChange {
+    pub at: String,
+    pub actor: Actor,
+    pub what: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Breach {
+    /// `B-0001`, `B-0002`, …
+    pub id: String,
+    pub facts: BreachInput,
+    /// discovered-at + 72 hours.
+    pub deadline: String,
+    #[serde(default)]
+    pub cnil: Option<CnilNotification>,
+    #[serde(default)]
+    pub people: Option<PeopleInformed>,
+    pub history: Vec<BreachChange>,
+}
+
+/// A breach as read, with what the clock says about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BreachView {
+    pub breach: Breach,
+    /// The CNIL must be notified (risk) and is not yet.
+    pub notification_due: bool,
+    /// …and the 72 hours have run out.
+    pub overdue: bool,
+    /// The people must be told (high risk) and nothing is recorded about it yet.
+    pub people_due: bool,
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(field, "non-empty", "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(Error::invalid(field, "max-length", format!("at most {max} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::invalid(field, "printable", "must not contain control characters other than line breaks"));
+    }
+    Ok(())
+}
+
+fn not_future(field: &str, value: &str, now: Instant) -> Result<Instant> {
+    let at = time::parse(field, value)?;
+    if at > now + chrono::Duration::minutes(5) {
+        return Err(Error::invalid(field, "not-in-future", "a time in the register cannot be in the future"));
+    }
+    Ok(at)
+}
+
+impl BreachInput {
+    fn validate(&mut self, now: Instant) -> Result<Instant> {
+        let discovered = not_future("input.discovered-at", &self.discovered_at, now)?;
+        self.discovered_at = time::format(discovered);
+        if let Some(o) = &self.occurred_at {
+            let occurred = not_future("input.occurred-at", o, now)?;
+            if occurred > discovered {
+                return Err(Error::invalid(
+                    "input.occurred-at",
+                    "before-discovery",
+                    "a breach occurs before it is discovered",
+                ));
+            }
+            self.occurred_at = Some(time::format(occurred));
+        }
+        if self.nature.is_empty() {
+            return Err(Error::invalid("input.nature", "non-empty", "say what the breach affected"));
+        }
+        self.nature.sort();
+        self.nature.dedup();
+        text("input.description", &self.description, 4000)?;
+        if self.categories.is_empty() {
+            return Err(Error::invalid("input.categories", "non-empty", "name the categories of data concerned"));
+        }
+        self.categories.sort_by_key(|c| c.as_str());
+        self.categories.dedup();
+        if self.records_approx < self.subjects_approx {
+            return Err(Error::invalid(
+                "input.records-approx",
+                "at-least-subjects",
+                "each person concerned has at least one record concerned",
+            ));
+        }
+        text("input.consequences", &self.consequences, 4000)?;
+        text("input.measures", &self.measures, 4000)?;
+        Ok(discovered)
+    }
+}
+
+fn deadline_of(discovered: Instant) -> Instant {
+    discovered + chrono::Duration::hours(NOTIFY_HOURS)
+}
+
+fn view(b: Breach, now: Instant) -> BreachView {
+    let deadline = time::parse("deadline", &b.deadline).unwrap_or(now);
+    let notification_due = b.facts.risk != BreachRisk::Unlikely && b.cnil.is_none();
+    BreachView {
+        overdue: notification_due && now > deadline,
+        people_due: b.facts.risk == BreachRisk::High && b.people.is_none(),
+        notification_due,
+        breach: b,
+    }
+}
+
+fn find<'a>(reg: &'a mut BreachRegister, id: &str) -> Result<&'a mut Breach> {
+    reg.breaches
+        .iter_mut()
+        .find(|b| b.id == id)
+        .ok_or_else(|| Error::not_found("id", "breach-exists", format!("no breach {id} in the register")))
+}
+
+fn check_id(id: &str) -> Result<()> {
+    let ok = id.len() == 6 && id.starts_with("B-") && id[2..].chars().all(|c| c.is_ascii_digit());
+    if ok { Ok(()) } else { Err(Error::invalid("id", "breach-id-syntax", "a breach id looks like B-0001")) }
+}
+
+impl<S: Store> Fichier<'_, S> {
+    fn breaches(&self) -> Result<BreachRegister> {
+        Ok(self.get_doc::<BreachRegister>(Bucket::Data, docs::BREACHES_KEY)?.unwrap_or_default())
+    }
+
+    /// Document a breach; returns it with its 72-hour deadline.
+    pub fn record_breach(&mut self, actor: &Actor, input: BreachInput) -> Result<BreachView> {
+        authorize(actor, Operation::WriteBreaches)?;
+        let mut input = input;
+        let discovered = input.validate(self.now)?;
+        let at = time::format(self.now);
+        let b = self.update::<BreachRegister, Breach>(
+            Bucket::Data,
+            docs::BREACHES_KEY,
+            |_, current| {
+                let mut reg = current.unwrap_or_default();
+                if reg.breaches.len() >= MAX_BREACHES {
+                    return Err(Error::invalid("input", "max-breaches", "the register is full; archive it"));
+                }
+                let b = Breach {
+                    id: format!("B-{:04}", reg.breaches.len() + 1),
+                    facts: input.clone(),
+                    deadline: time::format(deadline_of(discovered)),
+                    cnil: None,
+                    people: None,
+                    history: vec![BreachChange { at: at.clone(), actor: actor.clone(), what: "recorded".into() }],
+                };
+                reg.breaches.push(b.clone());
+                Ok(Some((reg, b)))
+            },
+            || unreachable!("recording always writes"),
+        )?;
+        Ok(view(b, self.now))
+    }
+
+    /// Correct or complete a breach's facts (the deadline follows the discovery time).
+    pub fn update_breach(&mut self, actor: &Actor, id: &str, input: BreachInput) -> Result<BreachView> {
+        authorize(actor, Operation::WriteBreaches)?;
+        check_id(id)?;
+        let mut input = input;
+        let discovered = input.validate(self.now)?;
+        let at = time::format(self.now);
+        self.change_breach(id, |b| {
+            if b.facts == input {
+                return Ok(false);
+            }
+            b.facts = input.clone();
+            b.deadline = time::format(deadline_of(discovered));
+            b.history.push(BreachChange { at: at.clone(), actor: actor.clone(), what: "facts updated".into() });
+            Ok(true)
+        })
+    }
+
+    /// Record the notification to the CNIL.
+    pub fn notify_cnil(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        at: &str,
+        reference: Option<String>,
+        delay_reason: Option<String>,
+    ) -> Result<BreachView> {
+        authorize(actor, Operation::WriteBreaches)?;
+        check_id(id)?;
+        let when = not_future("at", at, self.now)?;
+        if let Some(r) = &reference {
+            crate::validate::printable("reference", r, 100)?;
+        }
+        if let Some(r) = &delay_reason {
+            text("delay-reason", r, 2000)?;
+        }
+        let now = time::format(self.now);
+        self.change_breach(id, |b| {
+            let deadline = time::parse("deadline", &b.deadline)?;
+            if when < time::parse("discovered-at", &b.facts.discovered_at)? {
+                return Err(Error::invalid("at", "after-discovery", "a notification follows the discovery"));
+            }
+            if when > deadline && delay_reason.is_none() {
+                return Err(Error::invalid(
+                    "delay-reason",
+                    "reason-for-delay",
+                    "a notification after 72 hours gives the reasons for the delay (Art. 33(1))",
+                ));
+            }
+            let n = CnilNotification {
+                at: time::format(when),
+                reference: reference.clone(),
+                delay_reason: delay_reason.clone(),
+            };
+            if b.cnil.as_ref() == Some(&n) {
+                return Ok(false);
+            }
+            b.cnil = Some(n);
+            b.history.push(BreachChange { at: now.clone(), actor: actor.clone(), what: "CNIL notified".into() });
+            Ok(true)
+        })
+    }
+
+    /// Record whether the people were told, and when or why not.
+    pub fn inform_people(&mut self, actor: &Actor, id: &str, informed: PeopleInformed) -> Result<BreachView> {
+        authorize(actor, Operation::WriteBreaches)?;
+        check_id(id)?;
+        let informed = match informed {
+            PeopleInformed::Told(at) => PeopleInformed::Told(time::format(not_future("informed.told", &at, self.now)?)),
+            PeopleInformed::NotTold(reason) => {
+                text("informed.not-told", &reason, 2000)?;
+                PeopleInformed::NotTold(reason)
+            }
+        };
+        let now = time::format(self.now);
+        self.change_breach(id, |b| {
+            if b.people.as_ref() == Some(&informed) {
+                return Ok(false);
+            }
+            let what = match &informed {
+                PeopleInformed::Told(_) => "people told",
+                PeopleInformed::NotTold(_) => "people not told (reason recorded)",
+            };
+            b.people = Some(informed.clone());
+            b.history.push(BreachChange { at: now.clone(), actor: actor.clone(), what: what.into() });
+            Ok(true)
+        })
+    }
+
+    fn change_breach(&mut self, id: &str, mut f: impl FnMut(&mut Breach) -> Result<bool>) -> Result<BreachView> {
+        let out = self.update::<BreachRegister, Option<Breach>>(
+            Bucket::Data,
+            docs::BREACHES_KEY,
+            |_, current| {
+                let mut reg = current.unwrap_or_default();
+                let b = find(&mut reg, id)?;
+                if !f(b)? {
+                    return Ok(None);
+                }
+                let b = b.clone();
+                Ok(Some((reg, Some(b))))
+            },
+            || None,
+        )?;
+        let b = match out {
+            Some(b) => b,
+            None => find(&mut self.breaches()?, id)?.clone(),
+        };
+        Ok(view(b, self.now))
+    }
+
+    pub fn get_breach(&mut self, actor: &Actor, id: &str) -> Result<BreachView> {
+        authorize(actor, Operation::ReadBreaches)?;
+        check_id(id)?;
+        Ok(view(find(&mut self.breaches()?, id)?.clone(), self.now))
+    }
+
+    /// Every breach, oldest first; `overdue_only` keeps those whose notification is late.
+    pub fn list_breaches(&mut self, actor: &Actor, overdue_only: bool) -> Result<Vec<BreachView>> {
+        authorize(actor, Operation::ReadBreaches)?;
+        let now = self.now;
+        Ok(self.breaches()?.breaches.into_iter().map(|b| view(b, now)).filter(|v| !overdue_only || v.overdue).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_is_72_hours_after_discovery_across_a_clock_change() {
+        // 2026-10-23T22:30Z is the Friday before the last Sunday of October (Paris goes
+        // from UTC+2 to UTC+1 on the 25th): 72 hours are 72 hours, whatever the zone.
+        let d = time::parse("t", "2026-10-23T22:30:00Z").unwrap_or_default();
+        assert_eq!(time::format(deadline_of(d)), "2026-10-26T22:30:00.000Z");
+        let leap = time::parse("t", "2028-02-27T12:00:00+01:00").unwrap_or_default();
+        assert_eq!(time::format(deadline_of(leap)), "2028-03-01T11:00:00.000Z");
+    }
+}
