@@ -380,7 +380,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 actor("support"),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": []}),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris"}),
             ],
             "forbidden",
             "actor.role",
@@ -390,7 +390,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 admin(),
-                json!({"country": "fr", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": []}),
+                json!({"country": "fr", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris"}),
             ],
             "invalid-input",
             "input.country",
@@ -400,7 +400,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 admin(),
-                json!({"country": "FR", "minor-ages": [{"country": "FR", "age": 12}], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": []}),
+                json!({"country": "FR", "minor-ages": [{"country": "FR", "age": 12}], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris"}),
             ],
             "invalid-input",
             "input.minor-ages[0].age",
@@ -410,11 +410,26 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 admin(),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": []}),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris"}),
             ],
             "invalid-input",
             "input.validity",
             "one-per-kind",
+        ),
+        (
+            "settings.set-policy",
+            vec![
+                admin(),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [
+                    {"kind": "service", "grant-months": null, "refusal-months": null},
+                    {"kind": "marketing", "grant-months": 36, "refusal-months": null},
+                    {"kind": "cookie", "grant-months": 6, "refusal-months": 6},
+                    {"kind": "advertising", "grant-months": 6, "refusal-months": 6}],
+                    "max-future-skew-seconds": 0, "reverify": [], "time-zone": "America/New_York"}),
+            ],
+            "invalid-input",
+            "input.time-zone",
+            "iana-zone",
         ),
         // the register (Art. 30) and its notices
         (

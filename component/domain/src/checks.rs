@@ -40,7 +40,11 @@ fn text(field: &str, value: &str) -> Result<()> {
 impl<S: Store> Fichier<'_, S> {
     fn check_context<R>(&self, f: impl FnOnce(&Context<'_>) -> R) -> Result<R> {
         let (declared, policy) = self.rules()?;
-        let ctx = Context { purposes: &declared, minor_age: policy.settings.minor_age(), today: self.now.date_naive() };
+        let ctx = Context {
+            purposes: &declared,
+            minor_age: policy.settings.minor_age(),
+            today: crate::time::date_in(self.now, policy.settings.zone()),
+        };
         Ok(f(&ctx))
     }
 

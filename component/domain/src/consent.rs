@@ -457,7 +457,7 @@ impl<S: Store> Fichier<'_, S> {
 /// at or before `t` (conservative: a minor is never taken for an adult).
 /// Only the subject's own receipts declare its age (a parent's receipt may carry the
 /// parent's).
-fn min_age_at(receipts: &[ReceiptSummary], t: Instant) -> Option<u32> {
+fn min_age_at(receipts: &[ReceiptSummary], t: Instant, zone: time::Zone) -> Option<u32> {
     let declared = receipts
         .iter()
         .filter(|r| r.given_by == GivenBy::Subject)
@@ -466,9 +466,9 @@ fn min_age_at(receipts: &[ReceiptSummary], t: Instant) -> Option<u32> {
         .max_by_key(|(at, seq, _)| (*at, *seq))?;
     let (declared_at, _, age) = declared;
     Some(match age {
-        AgeDeclaration::Age(a) => u32::from(a) + time::whole_years_between(declared_at, t),
+        AgeDeclaration::Age(a) => u32::from(a) + time::whole_years_between(declared_at, t, zone),
         AgeDeclaration::BirthYear(y) => {
-            let years = chrono::Datelike::year(&t) - i32::from(y) - 1;
+            let years = chrono::Datelike::year(&time::date_in(t, zone)) - i32::from(y) - 1;
             u32::try_from(years).unwrap_or(0)
         }
     })
@@ -507,7 +507,8 @@ pub fn purpose_status(
             None,
         ));
     };
-    let expiry = |months: Option<u32>| months.and_then(|m| time::add_months(at, m));
+    let zone = policy.zone();
+    let expiry = |months: Option<u32>| months.and_then(|m| time::add_months(at, m, zone));
     match latest.decision {
         Decision::Refuse | Decision::Withdraw => {
             let (state, word) = if latest.decision == Decision::Refuse {
@@ -547,7 +548,7 @@ pub fn purpose_status(
                 ));
             }
             let minor_age = u32::from(policy.minor_age());
-            let minor = min_age_at(receipts, at).is_some_and(|a| a < minor_age);
+            let minor = min_age_at(receipts, at, zone).is_some_and(|a| a < minor_age);
             if !minor {
                 return Ok(status(
                     ConsentState::Given,
@@ -583,7 +584,7 @@ pub fn purpose_status(
                 Some((_, parent)) if parent.decision == Decision::Grant => {
                     let parent_expires = time::parse("at", &parent.at)
                         .ok()
-                        .and_then(|p| grant_months.and_then(|m| time::add_months(p, m)));
+                        .and_then(|p| grant_months.and_then(|m| time::add_months(p, m, zone)));
                     let expires = match (expires, parent_expires) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
@@ -668,31 +669,35 @@ mod tests {
 
     #[test]
     fn expiry_dates_follow_calendar_months() {
-        // (kind, validity, decision at, now, expected state, expected expiry)
+        // (kind, validity, decision at, now, expected state, expected expiry), on the
+        // default policy's Paris calendar and clock (an independent check with Python's
+        // zoneinfo gave the same instants).
         let table = [
+            // 1 September 00:00 in Paris + 6 months = 1 March 00:00 (winter time).
             (
                 PurposeKind::Cookie,
                 None,
                 "2026-08-31T22:00:00Z",
-                "2027-02-28T21:59:59Z",
+                "2027-02-28T22:59:59Z",
                 Given,
-                Some("2027-02-28T22:00:00.000Z"),
+                Some("2027-02-28T23:00:00.000Z"),
             ),
             (
                 PurposeKind::Cookie,
                 None,
                 "2026-08-31T22:00:00Z",
-                "2027-02-28T22:00:00Z",
+                "2027-02-28T23:00:00Z",
                 Expired,
-                Some("2027-02-28T22:00:00.000Z"),
+                Some("2027-02-28T23:00:00.000Z"),
             ),
+            // 31 August 14:00 summer time + 6 months = 29 February 14:00 winter time.
             (
                 PurposeKind::Cookie,
                 None,
                 "2027-08-31T12:00:00Z",
-                "2028-02-29T11:00:00Z",
+                "2028-02-29T12:59:59Z",
                 Given,
-                Some("2028-02-29T12:00:00.000Z"),
+                Some("2028-02-29T13:00:00.000Z"),
             ),
             (
                 PurposeKind::Cookie,
@@ -702,22 +707,22 @@ mod tests {
                 Expired,
                 Some("2029-02-28T12:00:00.000Z"),
             ),
-            // The days clocks change in Paris (UTC instants are unaffected).
+            // The days clocks change in Paris: the wall time is kept across the change.
             (
                 PurposeKind::Advertising,
                 None,
                 "2026-03-29T00:30:00Z",
-                "2026-09-29T00:29:59Z",
+                "2026-09-28T23:29:59Z",
                 Given,
-                Some("2026-09-29T00:30:00.000Z"),
+                Some("2026-09-28T23:30:00.000Z"),
             ),
             (
                 PurposeKind::Advertising,
                 None,
                 "2026-10-25T01:30:00Z",
-                "2027-04-25T01:30:00Z",
+                "2027-04-25T00:30:00Z",
                 Expired,
-                Some("2027-04-25T01:30:00.000Z"),
+                Some("2027-04-25T00:30:00.000Z"),
             ),
             (
                 PurposeKind::Marketing,
@@ -738,8 +743,9 @@ mod tests {
     #[test]
     fn refusals_and_withdrawals() {
         let refused = [r(1, Refuse, Subject, "2026-01-31T10:00:00Z", None)];
-        assert_eq!(state(PurposeKind::Cookie, None, &refused, "2026-07-31T09:59:59Z").0, Refused);
-        assert_eq!(state(PurposeKind::Cookie, None, &refused, "2026-07-31T10:00:00Z").0, Expired);
+        // 11:00 in winter, 11:00 in summer (09:00 UTC).
+        assert_eq!(state(PurposeKind::Cookie, None, &refused, "2026-07-31T08:59:59Z").0, Refused);
+        assert_eq!(state(PurposeKind::Cookie, None, &refused, "2026-07-31T09:00:00Z").0, Expired);
         assert_eq!(state(PurposeKind::Marketing, None, &refused, "2040-01-01T00:00:00Z").0, Refused);
         let withdrawn =
             [r(1, Grant, Subject, "2026-01-01T00:00:00Z", None), r(2, Withdraw, Subject, "2026-02-01T00:00:00Z", None)];

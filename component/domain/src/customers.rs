@@ -232,6 +232,8 @@ pub(crate) struct FieldRules<'p> {
     pub skew_seconds: u32,
     /// `now` as every new field carries it.
     pub now_stamp: Stamp,
+    /// Today's date in the shop's zone (dates of birth are not after it).
+    pub today: chrono::NaiveDate,
 }
 
 impl<'p> FieldRules<'p> {
@@ -241,6 +243,7 @@ impl<'p> FieldRules<'p> {
             now,
             skew_seconds: policy.settings.max_future_skew_seconds,
             now_stamp: Stamp::from_instant(now),
+            today: time::date_in(now, policy.settings.zone()),
         }
     }
 
@@ -293,7 +296,7 @@ impl<'p> FieldRules<'p> {
             Kind::Email => normalize::email("value", &input.value).map_err(in_value)?,
             Kind::Phone => normalize::phone("value", &input.value).map_err(in_value)?,
             Kind::Name => normalize::name("value", &input.value).map_err(in_value)?,
-            Kind::BirthDate => birth_date("value", &input.value, self.now).map_err(in_value)?,
+            Kind::BirthDate => birth_date("value", &input.value, self.today).map_err(in_value)?,
             Kind::PostalCode if france => normalize::postal_code_fr("value", &input.value).map_err(in_value)?,
             Kind::City if france => normalize::commune("value", &input.value).map_err(in_value)?,
             Kind::Country => normalize::country("value", &input.value).map_err(in_value)?,
@@ -385,10 +388,10 @@ impl<'p> FieldRules<'p> {
 }
 
 /// `YYYY-MM-DD`, a real date, not in the future.
-fn birth_date(field: &str, raw: &str, now: Instant) -> Result<String> {
+fn birth_date(field: &str, raw: &str, today: chrono::NaiveDate) -> Result<String> {
     let d = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .map_err(|_| Error::invalid(field, "date-syntax", "a date of birth is YYYY-MM-DD"))?;
-    if d > now.date_naive() {
+    if d > today {
         return Err(Error::invalid(field, "not-in-future", "a date of birth is not in the future"));
     }
     Ok(d.format("%Y-%m-%d").to_string())
@@ -1116,7 +1119,7 @@ pub fn stale_fields(body: &CustomerBody, policy: &Policy, now: Instant) -> Vec<S
     for f in &body.fields {
         let Some(months) = policy.settings.reverify_months(f.category) else { continue };
         let since = f.verified_at.unwrap_or(f.collected_at);
-        let Some(due) = time::add_months(since.instant(), months) else { continue };
+        let Some(due) = time::add_months(since.instant(), months, policy.settings.zone()) else { continue };
         if due <= now {
             out.push(StaleField {
                 field: f.name.clone(),
@@ -1133,6 +1136,42 @@ pub fn stale_fields(body: &CustomerBody, policy: &Policy, now: Instant) -> Vec<S
 mod tests {
     use super::*;
     use crate::model::Role;
+
+    /// Re-verification due dates (contact: 24 months by default) on the Paris calendar.
+    #[test]
+    fn reverification_falls_due_on_the_shop_calendar() {
+        let stamp = |t: &str| Stamp::from_instant(time::parse("t", t).expect("valid"));
+        let policy = crate::settings::default_policy();
+        let table = [
+            // 29 February + 24 months = 28 February.
+            ("2024-02-29T09:00:00Z", "2026-02-28T09:00:00.000Z"),
+            // 1 March 00:30 in Paris (29 February 23:30 UTC) stays 1 March.
+            ("2024-02-29T23:30:00Z", "2026-02-28T23:30:00.000Z"),
+            // 02:30 summer time in the hour that repeats (27 October 2024) → 02:30 winter
+            // time two years on; 03:30 summer time the day clocks went forward → 03:30.
+            ("2024-10-27T00:30:00Z", "2026-10-27T01:30:00.000Z"),
+            ("2024-03-31T01:30:00Z", "2026-03-31T01:30:00.000Z"),
+            // 31 May 23:30 UTC is 1 June in Paris.
+            ("2024-05-31T23:30:00Z", "2026-05-31T23:30:00.000Z"),
+        ];
+        for (collected, due) in table {
+            let mut b = CustomerBody::new(stamp(collected));
+            b.fields.push(Field {
+                name: "phone".into(),
+                value: "+33612345678".into(),
+                category: DataCategory::Contact,
+                purposes: vec!["orders".into()],
+                basis: LawfulBasis::Contract,
+                source: Source::Person,
+                collected_at: stamp(collected),
+                verified_at: None,
+                updated_at: stamp(collected),
+            });
+            let now = time::parse("now", "2030-01-01T00:00:00Z").expect("now");
+            let stale = stale_fields(&b, &policy, now);
+            assert_eq!(stale.first().map(|f| f.due_at.as_str()), Some(due), "collected {collected}");
+        }
+    }
 
     fn body() -> CustomerBody {
         let by = Actor { id: "import".into(), role: Role::System };

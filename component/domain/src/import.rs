@@ -579,7 +579,7 @@ impl<S: Store> Fichier<'_, S> {
         let ctx = minimisation::Context {
             purposes: &purposes,
             minor_age: policy.settings.minor_age(),
-            today: self.now.date_naive(),
+            today: time::date_in(self.now, policy.settings.zone()),
         };
         let mut records = records.into_iter().peekable();
         let mut plan_dropped = None;

@@ -255,6 +255,14 @@ pub struct PolicyInput {
     /// Policies stored before re-verification existed read as "never due".
     #[serde(default)]
     pub reverify: Vec<ReverifyPeriod>,
+    /// The IANA zone month-based periods are computed in; policies stored before it
+    /// existed read as Europe/Paris.
+    #[serde(default = "default_zone_name")]
+    pub time_zone: String,
+}
+
+fn default_zone_name() -> String {
+    crate::time::DEFAULT_ZONE.name().into()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

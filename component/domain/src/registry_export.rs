@@ -187,15 +187,20 @@ pub const HEADINGS: [(&str, &str); 17] = [
 ];
 
 /// The rows of one activity's sheet: (heading, lines), headed as [`HEADINGS`].
-fn sheet(a: &Activity, org: Option<&Organisation>, lang: Lang) -> Vec<(&'static str, Vec<String>)> {
+/// The calendar date of a stored UTC timestamp in the shop's zone.
+fn day(stamp: &str, zone: time::Zone) -> String {
+    time::parse("at", stamp).map_or_else(|_| stamp.chars().take(10).collect(), |t| time::date_in(t, zone).to_string())
+}
+
+fn sheet(a: &Activity, org: Option<&Organisation>, lang: Lang, zone: time::Zone) -> Vec<(&'static str, Vec<String>)> {
     let d = &a.definition;
     let none = || vec![t(lang, "Aucun", "None").to_string()];
     let or_none = |v: Vec<String>| if v.is_empty() { none() } else { v };
     vec![
         (t(lang, "Référence", "Reference"), vec![d.id.clone()]),
         (t(lang, "Nom du traitement", "Processing activity"), vec![d.name.get(lang).into()]),
-        (t(lang, "Date de création", "Created"), vec![a.created_at[..10].into()]),
-        (t(lang, "Dernière mise à jour", "Last updated"), vec![a.changed_at[..10].into()]),
+        (t(lang, "Date de création", "Created"), vec![day(&a.created_at, zone)]),
+        (t(lang, "Dernière mise à jour", "Last updated"), vec![day(&a.changed_at, zone)]),
         (
             t(lang, "Responsable du traitement", "Controller"),
             vec![org.map_or_else(|| t(lang, "(non renseigné)", "(not set)").into(), |o| contact_label(&o.controller))],
@@ -292,13 +297,13 @@ fn sheet(a: &Activity, org: Option<&Organisation>, lang: Lang) -> Vec<(&'static 
     ]
 }
 
-fn csv(doc: &RegistryDoc, lang: Lang) -> Result<String> {
+fn csv(doc: &RegistryDoc, lang: Lang, zone: time::Zone) -> Result<String> {
     let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(Vec::new());
     let failed = |e: ::csv::Error| Error::Other(format!("writing the CSV export: {e}"));
     let org = doc.organisation.as_ref();
     w.write_record(HEADINGS.iter().map(|&(fr, en)| t(lang, fr, en))).map_err(failed)?;
     for a in doc.active() {
-        w.write_record(sheet(a, org, lang).iter().map(|(_, v)| v.join("\n"))).map_err(failed)?;
+        w.write_record(sheet(a, org, lang, zone).iter().map(|(_, v)| v.join("\n"))).map_err(failed)?;
     }
     let bytes = w.into_inner().map_err(|e| Error::Other(format!("writing the CSV export: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::Other(format!("writing the CSV export: {e}")))
@@ -325,7 +330,7 @@ table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border:1px solid #9
 th{background:#e8eef7;width:30%}td p{margin:0 0 .3em}.sheet{margin-top:3em}\
 @media print{body{margin:0}.sheet{break-before:page;margin-top:0}}";
 
-fn html(doc: &RegistryDoc, lang: Lang, exported_at: &str) -> String {
+fn html(doc: &RegistryDoc, lang: Lang, exported_at: &str, zone: time::Zone) -> String {
     let org = doc.organisation.as_ref();
     let title = t(lang, "Registre des activités de traitement", "Record of processing activities");
     let mut h = format!(
@@ -336,7 +341,7 @@ fn html(doc: &RegistryDoc, lang: Lang, exported_at: &str) -> String {
     h.push_str(&format!(
         "<p>{} {}</p>\n",
         t(lang, "Article 30 du RGPD — établi le", "GDPR Article 30 — exported on"),
-        escape(&exported_at[..10])
+        escape(&day(exported_at, zone))
     ));
     h.push_str("<table>\n");
     let row = |h: &mut String, k: &str, v: &str| {
@@ -366,8 +371,8 @@ fn html(doc: &RegistryDoc, lang: Lang, exported_at: &str) -> String {
         h.push_str(&format!(
             "<tr><td><a href=\"#{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             escape(a.definition.name.get(lang)),
-            escape(&a.created_at[..10]),
-            escape(&a.changed_at[..10]),
+            escape(&day(&a.created_at, zone)),
+            escape(&day(&a.changed_at, zone)),
             id = escape(&a.definition.id),
         ));
     }
@@ -379,7 +384,7 @@ fn html(doc: &RegistryDoc, lang: Lang, exported_at: &str) -> String {
             t(lang, "Fiche", "Sheet"),
             escape(a.definition.name.get(lang))
         ));
-        for (k, lines) in sheet(a, org, lang) {
+        for (k, lines) in sheet(a, org, lang, zone) {
             let cell: String = lines.iter().map(|l| format!("<p>{}</p>", escape(l))).collect();
             h.push_str(&format!("<tr><th>{}</th><td>{cell}</td></tr>\n", escape(k)));
         }
@@ -403,6 +408,7 @@ impl<S: Store> Fichier<'_, S> {
     pub fn export_registry(&mut self, actor: &Actor, format: ExportFormat, lang: Lang) -> Result<String> {
         authorize(actor, Operation::ReadRegistry)?;
         let doc = self.registry()?;
+        let zone = self.current_policy()?.settings.zone();
         let at = time::format(self.now);
         Ok(match format {
             ExportFormat::Json => {
@@ -414,8 +420,8 @@ impl<S: Store> Fichier<'_, S> {
                 };
                 serde_json::to_string_pretty(&out).map_err(|e| Error::Other(format!("JSON export: {e}")))?
             }
-            ExportFormat::Csv => csv(&doc, lang)?,
-            ExportFormat::Html => html(&doc, lang, &at),
+            ExportFormat::Csv => csv(&doc, lang, zone)?,
+            ExportFormat::Html => html(&doc, lang, &at, zone),
         })
     }
 }

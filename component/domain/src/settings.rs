@@ -34,6 +34,7 @@ pub fn default_policy() -> Policy {
                 ReverifyPeriod { category: DataCategory::Contact, months: 24 },
                 ReverifyPeriod { category: DataCategory::PostalAddress, months: 24 },
             ],
+            time_zone: time::DEFAULT_ZONE.name().into(),
         },
         changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
         changed_by: Actor { id: "system:defaults".into(), role: Role::System },
@@ -44,6 +45,11 @@ impl PolicyInput {
     /// The minor-consent age in force for the shop's country.
     pub fn minor_age(&self) -> u8 {
         self.minor_ages.iter().find(|m| m.country == self.country).map_or(self.default_minor_age, |m| m.age)
+    }
+
+    /// The zone month-based periods are computed in (validated when set).
+    pub fn zone(&self) -> time::Zone {
+        self.time_zone.parse().unwrap_or(time::DEFAULT_ZONE)
     }
 
     /// The re-verification period of a category, if it has one.
@@ -117,6 +123,7 @@ impl PolicyInput {
                 ));
             }
         }
+        time::zone("input.time-zone", &self.time_zone)?;
         if self.max_future_skew_seconds > 86_400 {
             return Err(Error::invalid("input.max-future-skew-seconds", "max-86400", "at most one day"));
         }

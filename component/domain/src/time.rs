@@ -1,6 +1,7 @@
-//! Timestamps: RFC 3339 in, RFC 3339 UTC with milliseconds out; calendar-month arithmetic.
+//! Timestamps: RFC 3339 in, RFC 3339 UTC with milliseconds out; calendar-month arithmetic
+//! in the shop's IANA time zone (stored in UTC, computed where the shop is).
 
-use chrono::{DateTime, Datelike, Months, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, LocalResult, Months, NaiveDate, NaiveDateTime, Offset, SecondsFormat, TimeZone, Utc};
 
 use crate::error::{Error, Result};
 
@@ -27,19 +28,62 @@ pub fn format(t: Instant) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// `t` plus `months` calendar months: the same date, or the month's last day when that
-/// month is shorter (31 January + 1 month = 28/29 February). `None` only past year 262143.
-pub fn add_months(t: Instant, months: u32) -> Option<Instant> {
-    t.checked_add_months(Months::new(months))
+/// An IANA time zone compiled into the component (see `.cargo/config.toml`).
+pub type Zone = chrono_tz::Tz;
+
+/// The zone of a French shop, the policy's default.
+pub const DEFAULT_ZONE: Zone = chrono_tz::Europe::Paris;
+
+/// Parse an IANA zone name; only the zones compiled in are known.
+pub fn zone(field: &str, name: &str) -> Result<Zone> {
+    if name.len() > 64 {
+        return Err(Error::invalid(field, "max-length", "a time zone name is at most 64 characters"));
+    }
+    name.parse::<Zone>().map_err(|_| {
+        Error::invalid(
+            field,
+            "iana-zone",
+            "not a known IANA time zone (the EU/EEA and Swiss zones, the French overseas ones and UTC are built in), such as Europe/Paris",
+        )
+    })
 }
 
-/// Whole years elapsed from `from` to `to` (0 if `to` is before `from`).
-pub fn whole_years_between(from: Instant, to: Instant) -> u32 {
+/// A wall-clock time of `zone` as an instant. An hour that happens twice (clocks going
+/// back) is its first occurrence; an hour that does not exist (clocks going forward) is
+/// read with the offset in force before the change, so 02:30 on a spring-forward night in
+/// Paris is 03:30 summer time.
+pub fn from_local(local: NaiveDateTime, zone: Zone) -> Option<Instant> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(a, b) => Some(a.min(b).with_timezone(&Utc)),
+        LocalResult::None => {
+            let before = zone.offset_from_local_datetime(&(local - chrono::Duration::hours(24))).earliest()?.fix();
+            let utc = local - chrono::Duration::seconds(i64::from(before.local_minus_utc()));
+            Some(Utc.from_utc_datetime(&utc))
+        }
+    }
+}
+
+/// `t` plus `months` calendar months on `zone`'s calendar and clock: the same date and
+/// wall time, or the month's last day when that month is shorter (31 January + 1 month =
+/// 28/29 February). `None` only past year 262143.
+pub fn add_months(t: Instant, months: u32, zone: Zone) -> Option<Instant> {
+    let local = t.with_timezone(&zone).naive_local().checked_add_months(Months::new(months))?;
+    from_local(local, zone)
+}
+
+/// The calendar date of `t` in `zone`.
+pub fn date_in(t: Instant, zone: Zone) -> NaiveDate {
+    t.with_timezone(&zone).date_naive()
+}
+
+/// Whole years elapsed from `from` to `to` on `zone`'s calendar (0 if `to` is before `from`).
+pub fn whole_years_between(from: Instant, to: Instant, zone: Zone) -> u32 {
     if to <= from {
         return 0;
     }
     let mut years = (to.year() - from.year()).max(0) as u32;
-    while years > 0 && add_months(from, years * 12).is_none_or(|t| t > to) {
+    while years > 0 && add_months(from, years * 12, zone).is_none_or(|t| t > to) {
         years -= 1;
     }
     years
@@ -166,16 +210,82 @@ mod tests {
             ("2026-11-29T02:00:00+01:00", 1, "2026-12-29T01:00:00.000Z"),
         ];
         for (start, months, expected) in table {
-            assert_eq!(format(add_months(t(start), months).expect("in range")), expected, "{start} + {months}");
+            assert_eq!(
+                format(add_months(t(start), months, chrono_tz::UTC).expect("in range")),
+                expected,
+                "{start} + {months}"
+            );
+        }
+    }
+
+    /// Every kind of date a month-based period computes, on the Paris calendar and clock:
+    /// month ends, 29 February, the spring and autumn clock changes, and the days where
+    /// the Paris date is not the UTC date.
+    #[test]
+    fn month_periods_on_the_paris_calendar() {
+        let table = [
+            // Month ends clamp to the last day (local date and wall time kept).
+            ("2026-01-31T09:00:00Z", 1, "2026-02-28T09:00:00.000Z"),
+            ("2028-01-31T09:00:00Z", 1, "2028-02-29T09:00:00.000Z"),
+            ("2026-03-31T08:00:00Z", 6, "2026-09-30T08:00:00.000Z"),
+            ("2026-08-31T08:00:00Z", 3, "2026-11-30T09:00:00.000Z"),
+            // 29 February + 12 months = 28 February; + 48 months = 29 February.
+            ("2028-02-29T11:00:00Z", 12, "2029-02-28T11:00:00.000Z"),
+            ("2028-02-29T11:00:00Z", 48, "2032-02-29T11:00:00.000Z"),
+            // Across a clock change the wall time is kept: 10:00 in winter, 10:00 in summer.
+            ("2026-01-15T09:00:00Z", 3, "2026-04-15T08:00:00.000Z"),
+            ("2026-08-15T08:00:00Z", 3, "2026-11-15T09:00:00.000Z"),
+            // Ending in the spring-forward gap (02:30 on 29 March 2026 does not exist): 03:30.
+            ("2026-01-29T01:30:00Z", 2, "2026-03-29T01:30:00.000Z"),
+            // Ending in the autumn hour that happens twice (02:30 on 25 October 2026): the first.
+            ("2026-09-25T00:30:00Z", 1, "2026-10-25T00:30:00.000Z"),
+            // Starting on the clock-change days themselves.
+            ("2026-03-29T01:30:00Z", 1, "2026-04-29T01:30:00.000Z"),
+            ("2026-10-25T01:30:00Z", 1, "2026-11-25T01:30:00.000Z"),
+            // 1 May 00:30 in Paris is 30 April in UTC: a month later is 1 June in Paris, not 30 May.
+            ("2026-04-30T22:30:00Z", 1, "2026-05-31T22:30:00.000Z"),
+            // 31 December 23:30 UTC is already 1 January in Paris.
+            ("2026-12-31T23:30:00Z", 1, "2027-01-31T23:30:00.000Z"),
+            ("2027-01-31T23:30:00Z", 1, "2027-02-28T23:30:00.000Z"),
+        ];
+        for (start, months, expected) in table {
+            assert_eq!(
+                format(add_months(t(start), months, DEFAULT_ZONE).expect("in range")),
+                expected,
+                "{start} + {months}"
+            );
+        }
+        assert_eq!(date_in(t("2026-04-30T22:30:00Z"), DEFAULT_ZONE).to_string(), "2026-05-01");
+        assert_eq!(date_in(t("2026-04-30T22:30:00Z"), chrono_tz::UTC).to_string(), "2026-04-30");
+        // Overseas: Réunion has no clock change and is 4 hours ahead.
+        let reunion = zone("z", "Indian/Reunion").expect("built in");
+        assert_eq!(
+            format(add_months(t("2026-01-31T21:00:00Z"), 1, reunion).expect("range")),
+            "2026-02-28T21:00:00.000Z"
+        );
+        assert_eq!(
+            format(add_months(t("2026-01-31T20:00:00Z"), 1, reunion).expect("range")),
+            "2026-02-28T20:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn zones_are_checked() {
+        assert_eq!(zone("z", "Europe/Paris").expect("paris"), DEFAULT_ZONE);
+        for bad in ["Europe/Pariss", "America/New_York", "", "paris", &"x".repeat(65)] {
+            assert!(matches!(zone("input.time-zone", bad), Err(Error::InvalidInput(_))), "{bad}");
         }
     }
 
     #[test]
     fn whole_years() {
-        assert_eq!(whole_years_between(t("2020-06-01T00:00:00Z"), t("2026-05-31T23:59:59Z")), 5);
-        assert_eq!(whole_years_between(t("2020-06-01T00:00:00Z"), t("2026-06-01T00:00:00Z")), 6);
-        assert_eq!(whole_years_between(t("2020-02-29T00:00:00Z"), t("2021-02-28T00:00:00Z")), 1);
-        assert_eq!(whole_years_between(t("2026-06-01T00:00:00Z"), t("2020-06-01T00:00:00Z")), 0);
+        let u = chrono_tz::UTC;
+        assert_eq!(whole_years_between(t("2020-06-01T00:00:00Z"), t("2026-05-31T23:59:59Z"), u), 5);
+        assert_eq!(whole_years_between(t("2020-06-01T00:00:00Z"), t("2026-06-01T00:00:00Z"), u), 6);
+        assert_eq!(whole_years_between(t("2020-02-29T00:00:00Z"), t("2021-02-28T00:00:00Z"), u), 1);
+        assert_eq!(whole_years_between(t("2026-06-01T00:00:00Z"), t("2020-06-01T00:00:00Z"), u), 0);
+        // In Paris, 31 May 23:00 UTC is already 1 June: a birthday.
+        assert_eq!(whole_years_between(t("2020-05-31T22:00:00Z"), t("2026-05-31T22:00:00Z"), DEFAULT_ZONE), 6);
     }
 
     #[test]

@@ -371,6 +371,11 @@ fn exports_follow_the_cnil_template_in_both_languages() {
     assert_eq!(v["activities"].as_array().unwrap().len(), 6);
     assert_eq!(v["activities"][0]["definition"]["name"]["en"], "Accounting");
     assert_eq!(v["organisation"]["dpo"]["name"], "Claire Martin");
+    // Dates show on the shop's calendar: 23:30 UTC on 29 November is 30 November in Paris.
+    w.now = "2026-11-29T23:30:00.000Z".into();
+    w.f().put_activity(&admin(), activity("club")).unwrap();
+    let csv = w.f().export_registry(&admin(), ExportFormat::Csv, Lang::Fr).unwrap();
+    assert!(csv.contains("\r\nclub,Club fidélité,2026-11-30,2026-11-30,"), "{csv}");
     // Text is escaped in HTML.
     let mut evil = activity("evil");
     evil.name.fr = "<script>alert(1)</script> & co".into();

@@ -284,6 +284,7 @@ pub fn policy_input(p: s::PolicyInput) -> d::PolicyInput {
             .into_iter()
             .map(|r| d::ReverifyPeriod { category: category(r.category), months: r.months })
             .collect(),
+        time_zone: p.time_zone,
     }
 }
 
@@ -310,6 +311,7 @@ pub fn policy(p: d::Policy) -> s::Policy {
                 .into_iter()
                 .map(|r| s::ReverifyPeriod { category: category_out(r.category), months: r.months })
                 .collect(),
+            time_zone: i.time_zone,
         },
         changed_at: p.changed_at,
         changed_by: actor_out(p.changed_by),

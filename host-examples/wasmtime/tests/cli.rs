@@ -350,3 +350,48 @@ fn the_registers_commands_work_on_a_real_file() {
     json(&["breach", "notify", "B-0001", "--at", "2026-02-28T09:00:00Z", "--delay-reason", "vol constaté tard"]);
     assert_eq!(run(&["breach", "list", "--overdue"]).status.code(), Some(0));
 }
+
+/// The README's register commands, with its example files, on 29 November 2026.
+#[test]
+fn the_readme_register_session_works_with_the_example_files() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/registry");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_fichier"))
+            .current_dir(tmp.path())
+            .env("FICHIER_MASTER_KEY", KEY)
+            .env("FICHIER_PINNED_CLOCK", "2026-11-29T10:00:00Z")
+            .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
+            .env_remove("FICHIER_DB")
+            .args(args)
+            .output()
+            .expect("run fichier");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let org = examples.join("organisation.json");
+    let breach = examples.join("breach.json");
+    for (args, code) in [
+        (vec!["registry", "init", "--shop"], 0),
+        (vec!["registry", "check"], 1),
+        (vec!["registry", "organisation", "--file", org.to_str().expect("path")], 0),
+        (vec!["registry", "check"], 0),
+        (vec!["registry", "export", "--format", "html", "--lang", "fr", "--out", "registre.html"], 0),
+        (vec!["registry", "history", "--target", "prospecting"], 0),
+        (vec!["purpose", "add", "--id", "newsletter", "--kind", "marketing", "--title", "Lettre"], 0),
+        (vec!["notice", "generate", "--purpose", "newsletter", "--lang", "fr"], 0),
+        (vec!["registry", "basis", "--electronic-marketing", "--existing-customers-similar-products"], 0),
+        (vec!["breach", "record", breach.to_str().expect("path")], 0),
+        // Discovered on 28 November 09:30 Paris time: due on 1 December 08:30 UTC, not overdue yet.
+        (vec!["breach", "list", "--overdue"], 0),
+    ] {
+        let (got, stdout, stderr) = run(&args);
+        assert_eq!(got, Some(code), "{args:?}\n{stdout}\n{stderr}");
+    }
+    let (_, list, _) = run(&["breach", "list"]);
+    assert!(list.contains("B-0001") && list.contains("deadline 2026-12-01T08:30:00.000Z"), "{list}");
+    assert!(std::fs::read_to_string(tmp.path().join("registre.html")).expect("html").contains("Boutique Exemple SAS"));
+}
