@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::model::{Actor, DataCategory};
 use crate::store::{Bucket, Store};
 use crate::time::{self, Instant};
+use crate::validate;
 
 /// Hours the controller has to notify the CNIL (Art. 33(1)).
 pub const NOTIFY_HOURS: i64 = 72;
@@ -116,19 +117,6 @@ pub struct BreachView {
     pub people_due: bool,
 }
 
-fn text(field: &str, value: &str, max: usize) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid(field, "non-empty", "must not be empty"));
-    }
-    if value.chars().count() > max {
-        return Err(Error::invalid(field, "max-length", format!("at most {max} characters")));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Error::invalid(field, "printable", "must not contain control characters other than line breaks"));
-    }
-    Ok(())
-}
-
 fn not_future(field: &str, value: &str, now: Instant) -> Result<Instant> {
     let at = time::parse(field, value)?;
     if at > now + chrono::Duration::minutes(5) {
@@ -157,7 +145,7 @@ impl BreachInput {
         }
         self.nature.sort();
         self.nature.dedup();
-        text("input.description", &self.description, 4000)?;
+        validate::text("input.description", &self.description, 4000)?;
         if self.categories.is_empty() {
             return Err(Error::invalid("input.categories", "non-empty", "name the categories of data concerned"));
         }
@@ -170,8 +158,8 @@ impl BreachInput {
                 "each person concerned has at least one record concerned",
             ));
         }
-        text("input.consequences", &self.consequences, 4000)?;
-        text("input.measures", &self.measures, 4000)?;
+        validate::text("input.consequences", &self.consequences, 4000)?;
+        validate::text("input.measures", &self.measures, 4000)?;
         Ok(discovered)
     }
 }
@@ -269,10 +257,10 @@ impl<S: Store> Fichier<'_, S> {
         check_id(id)?;
         let when = not_future("at", at, self.now)?;
         if let Some(r) = &reference {
-            crate::validate::printable("reference", r, 100)?;
+            validate::printable("reference", r, 100)?;
         }
         if let Some(r) = &delay_reason {
-            text("delay-reason", r, 2000)?;
+            validate::text("delay-reason", r, 2000)?;
         }
         let now = time::format(self.now);
         self.change_breach(id, |b| {
@@ -308,7 +296,7 @@ impl<S: Store> Fichier<'_, S> {
         let informed = match informed {
             PeopleInformed::Told(at) => PeopleInformed::Told(time::format(not_future("informed.told", &at, self.now)?)),
             PeopleInformed::NotTold(reason) => {
-                text("informed.not-told", &reason, 2000)?;
+                validate::text("informed.not-told", &reason, 2000)?;
                 PeopleInformed::NotTold(reason)
             }
         };

@@ -38,9 +38,9 @@ impl Localized {
     }
 
     fn validate(&self, field: &str, max: usize) -> Result<()> {
-        text(&format!("{field}.fr"), &self.fr, max)?;
+        validate::text(&format!("{field}.fr"), &self.fr, max)?;
         if let Some(en) = &self.en {
-            text(&format!("{field}.en"), en, max)?;
+            validate::text(&format!("{field}.en"), en, max)?;
         }
         Ok(())
     }
@@ -80,7 +80,7 @@ impl Contact {
     fn validate(&mut self, field: &str) -> Result<()> {
         validate::printable(&format!("{field}.name"), &self.name, 200)?;
         if let Some(a) = &self.address {
-            text(&format!("{field}.address"), a, 500)?;
+            validate::text(&format!("{field}.address"), a, 500)?;
         }
         if let Some(e) = &self.email {
             self.email = Some(validate::email(&format!("{field}.email"), e)?);
@@ -336,20 +336,6 @@ const EEA: [&str; 30] = [
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV",
     "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "IS", "LI", "NO",
 ];
-
-/// Free text: not blank, at most `max` characters, no control characters but line breaks and tabs.
-fn text(field: &str, value: &str, max: usize) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid(field, "non-empty", "must not be empty"));
-    }
-    if value.chars().count() > max {
-        return Err(Error::invalid(field, "max-length", format!("at most {max} characters")));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Error::invalid(field, "printable", "must not contain control characters other than line breaks"));
-    }
-    Ok(())
-}
 
 fn items<T>(field: &str, list: &[T], min: usize) -> Result<()> {
     if list.len() < min {
@@ -639,7 +625,7 @@ impl<S: Store> Fichier<'_, S> {
     pub fn retire_activity(&mut self, actor: &Actor, id: &str, reason: &str) -> Result<Activity> {
         authorize(actor, Operation::WriteRegistry)?;
         activity_id("id", id)?;
-        text("reason", reason, 500)?;
+        validate::text("reason", reason, 500)?;
         let at = time::format(self.now);
         self.update::<RegistryDoc, Option<Activity>>(
             Bucket::Data,

@@ -151,7 +151,8 @@ pub fn retention_label(r: &RetentionRule, lang: Lang) -> String {
     s
 }
 
-fn contact_label(c: &Contact) -> String {
+/// A contact on one line: name, address, e-mail, phone.
+pub fn contact_label(c: &Contact) -> String {
     let mut parts = vec![c.name.clone()];
     parts.extend(c.address.iter().map(|a| a.replace('\n', ", ")));
     parts.extend(c.email.iter().cloned());
@@ -244,16 +245,15 @@ fn sheet(a: &Activity, org: Option<&Organisation>, lang: Lang, zone: time::Zone)
                     .collect(),
             ),
         ),
-        (
-            t(lang, "Données sensibles", "Sensitive data"),
-            or_none(
-                d.data
-                    .iter()
-                    .filter(|x| x.sensitive)
-                    .map(|x| format!("{} : {}", category_label(x.category, lang), x.description.get(lang)))
-                    .collect(),
-            ),
-        ),
+        (t(lang, "Données sensibles", "Sensitive data"), {
+            let sensitive: Vec<String> = d
+                .data
+                .iter()
+                .filter(|x| x.sensitive)
+                .map(|x| format!("{} : {}", category_label(x.category, lang), x.description.get(lang)))
+                .collect();
+            if sensitive.is_empty() { vec![t(lang, "Aucune", "None").to_string()] } else { sensitive }
+        }),
         (
             t(lang, "Catégories de personnes concernées", "Categories of data subjects"),
             d.subjects.iter().map(|s| subject_label(s, lang)).collect(),

@@ -11,8 +11,8 @@ use crate::Fichier;
 use crate::authz::{Operation, authorize};
 use crate::error::{Error, Result};
 use crate::model::{Actor, LawfulBasis, Notice, NoticeInput};
-use crate::registry::{Activity, ActivityPurpose, Contact, Lang, Organisation};
-use crate::registry_export::{basis_label, category_label, escape, retention_label};
+use crate::registry::{Activity, ActivityPurpose, Lang, Organisation};
+use crate::registry_export::{basis_label, category_label, contact_label, escape, retention_label};
 use crate::store::Store;
 
 /// A generated notice: the registered version, its text and its HTML rendering.
@@ -30,14 +30,6 @@ fn t(lang: Lang, fr: &str, en: &str) -> String {
     }
 }
 
-fn contact_line(c: &Contact) -> String {
-    let mut parts = vec![c.name.clone()];
-    parts.extend(c.address.iter().map(|a| a.replace('\n', ", ")));
-    parts.extend(c.email.iter().cloned());
-    parts.extend(c.phone.iter().cloned());
-    parts.join(", ")
-}
-
 /// The notice's sections: (heading, lines). Every Art. 13 item has its section.
 pub fn sections(
     org: &Organisation,
@@ -52,12 +44,12 @@ pub fn sections(
     let reach = org.dpo.as_ref().unwrap_or(&org.controller);
     let mut s: Vec<(String, Vec<String>)> = Vec::new();
     // 13(1)(a)
-    s.push((t(lang, "Responsable du traitement", "Controller"), vec![contact_line(&org.controller)]));
+    s.push((t(lang, "Responsable du traitement", "Controller"), vec![contact_label(&org.controller)]));
     // 13(1)(b)
     s.push((
         t(lang, "Délégué à la protection des données", "Data protection officer"),
         vec![match &org.dpo {
-            Some(d) => contact_line(d),
+            Some(d) => contact_label(d),
             None => t(
                 lang,
                 "Aucun délégué n'est désigné ; pour toute question sur vos données, écrivez au responsable du traitement ci-dessus.",
@@ -186,7 +178,7 @@ pub fn sections(
                 "Vous pouvez accéder à vos données, les rectifier, les effacer, en limiter le traitement, vous opposer à leur traitement et en demander la portabilité (articles 15 à 21 du RGPD), en écrivant à",
                 "You may access your data, rectify or erase them, restrict or object to their processing, and ask for their portability (GDPR Articles 15 to 21), by writing to",
             ),
-            contact_line(reach)
+            contact_label(reach)
         )],
     ));
     // 13(2)(c)

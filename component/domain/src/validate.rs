@@ -27,6 +27,15 @@ pub fn printable(field: &str, value: &str, max_chars: usize) -> Result<()> {
     Ok(())
 }
 
+/// 1–`max` characters of free text: line breaks and tabs allowed, no other control character.
+pub fn text(field: &str, value: &str, max_chars: usize) -> Result<()> {
+    non_empty_max(field, value, max_chars)?;
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::invalid(field, "printable", "must not contain control characters other than line breaks"));
+    }
+    Ok(())
+}
+
 pub fn actor(actor: &Actor) -> Result<()> {
     printable("actor.id", &actor.id, 128)
 }
