@@ -11,8 +11,8 @@ use crate::docs::RegistryDoc;
 use crate::error::{Error, Result};
 use crate::model::{Actor, DataCategory, LawfulBasis};
 use crate::registry::{
-    Activity, Contact, Lang, Organisation, RetentionAction, RetentionRule, RetentionStart, Safeguard, SecurityMeasure,
-    SubjectCategory,
+    Activity, Contact, DataItem, Lang, Organisation, RetentionAction, RetentionRule, RetentionStart, Safeguard,
+    SecurityMeasure, SubjectCategory,
 };
 use crate::store::Store;
 use crate::time;
@@ -142,6 +142,16 @@ fn action_label(a: RetentionAction, lang: Lang) -> &'static str {
     }
 }
 
+/// A data item as one line: its category, then its description.
+pub fn data_line(d: &DataItem, lang: Lang) -> String {
+    format!("{} : {}", category_label(d.category, lang), d.description.get(lang))
+}
+
+/// A retention rule as one line: its category, then the period.
+pub fn retention_line(r: &RetentionRule, lang: Lang) -> String {
+    format!("{} : {}", category_label(r.category, lang), retention_label(r, lang))
+}
+
 pub fn retention_label(r: &RetentionRule, lang: Lang) -> String {
     let mut s =
         format!("{} {} {}", months_label(r.months, lang), start_label(r.start, lang), action_label(r.action, lang));
@@ -231,27 +241,14 @@ fn sheet(a: &Activity, org: Option<&Organisation>, lang: Lang, zone: time::Zone)
         ),
         (
             t(lang, "Catégories de données personnelles", "Categories of personal data"),
-            d.data
-                .iter()
-                .map(|x| format!("{} : {}", category_label(x.category, lang), x.description.get(lang)))
-                .collect(),
+            d.data.iter().map(|x| data_line(x, lang)).collect(),
         ),
         (
             t(lang, "Durées de conservation", "Retention periods"),
-            or_none(
-                d.retention
-                    .iter()
-                    .map(|r| format!("{} : {}", category_label(r.category, lang), retention_label(r, lang)))
-                    .collect(),
-            ),
+            or_none(d.retention.iter().map(|r| retention_line(r, lang)).collect()),
         ),
         (t(lang, "Données sensibles", "Sensitive data"), {
-            let sensitive: Vec<String> = d
-                .data
-                .iter()
-                .filter(|x| x.sensitive)
-                .map(|x| format!("{} : {}", category_label(x.category, lang), x.description.get(lang)))
-                .collect();
+            let sensitive: Vec<String> = d.data.iter().filter(|x| x.sensitive).map(|x| data_line(x, lang)).collect();
             if sensitive.is_empty() { vec![t(lang, "Aucune", "None").to_string()] } else { sensitive }
         }),
         (

@@ -12,7 +12,7 @@ use crate::authz::{Operation, authorize};
 use crate::error::{Error, Result};
 use crate::model::{Actor, LawfulBasis, Notice, NoticeInput};
 use crate::registry::{Activity, ActivityPurpose, Lang, Organisation};
-use crate::registry_export::{basis_label, category_label, contact_label, escape, retention_label};
+use crate::registry_export::{basis_label, contact_label, data_line, escape, retention_line};
 use crate::store::Store;
 
 /// A generated notice: the registered version, its text and its HTML rendering.
@@ -97,10 +97,7 @@ pub fn sections(
     let mut data = BTreeSet::new();
     for a in &activities {
         for d in &a.definition.data {
-            data.insert((
-                rank(d.category),
-                format!("{} : {}", category_label(d.category, lang), d.description.get(lang)),
-            ));
+            data.insert((rank(d.category), data_line(d, lang)));
         }
     }
     s.push((t(lang, "Données concernées", "Data concerned"), data.into_iter().map(|(_, l)| l).collect()));
@@ -158,10 +155,7 @@ pub fn sections(
     let mut retention = BTreeSet::new();
     for a in &activities {
         for r in &a.definition.retention {
-            retention.insert((
-                rank(r.category),
-                format!("{} : {}", category_label(r.category, lang), retention_label(r, lang)),
-            ));
+            retention.insert((rank(r.category), retention_line(r, lang)));
         }
     }
     s.push((
