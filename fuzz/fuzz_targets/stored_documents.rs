@@ -1,4 +1,4 @@
-//! Every stored document decoder on arbitrary bytes: typed error or value, never a panic.
+//! Every stored document decoder (and the sealed customer body's) on arbitrary bytes: typed error or value, never a panic.
 #![no_main]
 
 use fichier_domain::docs::*;
@@ -22,4 +22,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<AliasDoc>("k", data);
     let _ = decode::<RegistryDoc>("k", data);
     let _ = decode::<BreachRegister>("k", data);
+    let _ = fichier_domain::customers::decode_body(data);
 });

@@ -30,6 +30,8 @@ pub enum Operation<'a> {
     WriteRegistry,
     ReadBreaches,
     WriteBreaches,
+    ReadArchive,
+    Sweep,
 }
 
 impl Operation<'_> {
@@ -59,6 +61,8 @@ impl Operation<'_> {
             Operation::WriteRegistry => "change the record of processing activities",
             Operation::ReadBreaches => "read the breach register",
             Operation::WriteBreaches => "change the breach register",
+            Operation::ReadArchive => "read the intermediate archive",
+            Operation::Sweep => "run the retention sweep",
         }
     }
 }
@@ -94,7 +98,8 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         Operation::DeleteCustomer | Operation::FindDuplicates | Operation::Import => {
             matches!(role, Admin | Dpo | System)
         }
-        Operation::MergeCustomers | Operation::WriteBreaches => matches!(role, Admin | Dpo),
+        Operation::MergeCustomers | Operation::WriteBreaches | Operation::ReadArchive => matches!(role, Admin | Dpo),
+        Operation::Sweep => matches!(role, Admin | Dpo | System),
         Operation::ReadBreaches => matches!(role, Admin | Dpo | System),
     }
 }
@@ -151,6 +156,8 @@ mod tests {
             (Operation::WriteRegistry, &[Admin, Dpo]),
             (Operation::ReadBreaches, &[Admin, Dpo, System]),
             (Operation::WriteBreaches, &[Admin, Dpo]),
+            (Operation::ReadArchive, &[Admin, Dpo]),
+            (Operation::Sweep, &[Admin, Dpo, System]),
         ];
         for (op, allowed) in table {
             for role in [Admin, Dpo, Support, System, Public] {

@@ -82,6 +82,12 @@ pub enum ChangeReason {
     Imported,
     Reverified,
     Bounced,
+    /// The retention sweep deleted the value (its retention ended).
+    Expired,
+    /// The retention sweep replaced the value by a coarser, non-identifying form.
+    Anonymised,
+    /// The retention sweep moved the value to the intermediate archive.
+    Archived,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +132,44 @@ pub struct CustomerBody {
     pub email_bounced_at: Option<Stamp>,
     #[serde(default)]
     pub merged_from: Vec<String>,
+    /// The last contact the person initiated (an order, a reply, a click; not an opened
+    /// e-mail): where "last contact" retention periods start.
+    #[serde(default)]
+    pub last_contact_at: Option<Stamp>,
+    /// When the contract or commercial relationship ended, if the shop recorded it.
+    #[serde(default)]
+    pub relationship_ended_at: Option<Stamp>,
+    /// When the sweep last listed this person for a re-permission request.
+    #[serde(default)]
+    pub repermission_asked_at: Option<Stamp>,
+    /// Values kept only in the intermediate archive (restricted reading, no processing).
+    #[serde(default)]
+    pub archive: Vec<ArchivedField>,
+    /// Values replaced by a coarser form at the end of their retention.
+    #[serde(default)]
+    pub anonymised: Vec<AnonymisedField>,
+}
+
+/// A field moved to the intermediate archive by the retention sweep.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ArchivedField {
+    pub field: Field,
+    pub archived_at: Stamp,
+    /// When the rules that keep it end (the sweep deletes it then).
+    pub until: Stamp,
+    /// The activity whose rule keeps it longest.
+    pub activity: String,
+}
+
+/// What is left of a field once anonymised: its coarse form, no history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AnonymisedField {
+    pub name: String,
+    pub category: DataCategory,
+    pub value: String,
+    pub at: Stamp,
 }
 
 impl CustomerBody {
@@ -138,7 +182,17 @@ impl CustomerBody {
             history: Vec::new(),
             email_bounced_at: None,
             merged_from: Vec::new(),
+            last_contact_at: None,
+            relationship_ended_at: None,
+            repermission_asked_at: None,
+            archive: Vec::new(),
+            anonymised: Vec::new(),
         }
+    }
+
+    /// Nothing identifying left: no field in use and nothing archived.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.archive.is_empty()
     }
 
     pub fn field(&self, name: &str) -> Option<&Field> {
@@ -147,6 +201,15 @@ impl CustomerBody {
     pub fn email(&self) -> Option<&str> {
         self.field("email").map(|f| f.value.as_str())
     }
+}
+
+/// An event that starts a retention period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustomerEvent {
+    /// A contact the person initiated (an order, a reply, a click; not an opened e-mail).
+    Contact,
+    /// The end of the contract or commercial relationship.
+    RelationshipEnded,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -816,6 +879,17 @@ impl<S: Store> Fichier<'_, S> {
         self.indexed_in(Directory::Customers)
     }
 
+    /// The active record stored at `sid` (no merge pointer followed).
+    pub(crate) fn load_active(&mut self, sid: &str) -> Result<Option<Loaded>> {
+        match self.customer_doc(sid)? {
+            Some(doc) if doc.state == CustomerState::Active => {
+                let body = self.open_customer(sid, &doc)?;
+                Ok(Some(Loaded { sid: sid.to_string(), doc, body }))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Load several customers (skipping any no longer active).
     fn load_many(&mut self, sids: &[String]) -> Result<Vec<Loaded>> {
         let mut out = Vec::with_capacity(sids.len());
@@ -830,7 +904,7 @@ impl<S: Store> Fichier<'_, S> {
         Ok(out)
     }
 
-    fn page(&mut self, cursor: Option<&str>, limit: u32) -> Result<(Vec<Loaded>, Option<String>)> {
+    pub(crate) fn page(&mut self, cursor: Option<&str>, limit: u32) -> Result<(Vec<Loaded>, Option<String>)> {
         if !(1..=1000).contains(&limit) {
             return Err(Error::invalid("limit", "range-1-1000", "a page holds 1 to 1000 records"));
         }
@@ -867,7 +941,7 @@ impl<S: Store> Fichier<'_, S> {
         let mut usage = crate::registry::Usage::new();
         for chunk in ids.chunks(256) {
             for l in self.load_many(chunk)? {
-                for f in &l.body.fields {
+                for f in l.body.fields.iter().chain(l.body.archive.iter().map(|a| &a.field)) {
                     for p in &f.purposes {
                         *usage.entry((f.category, p.clone())).or_default() += 1;
                     }
@@ -1003,6 +1077,48 @@ impl<S: Store> Fichier<'_, S> {
         })
     }
 
+    /// Record an event that starts a retention period: a contact the person initiated, or
+    /// the end of the relationship. `at` defaults to now; it may not be in the future.
+    pub fn record_customer_event(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+        event: CustomerEvent,
+        at: Option<&str>,
+    ) -> Result<Customer> {
+        authorize(actor, Operation::WriteCustomer)?;
+        let policy = self.current_policy()?;
+        let at = match at {
+            None => self.now,
+            Some(t) => {
+                let t = time::parse("at", t)?;
+                if t > self.now + chrono::Duration::seconds(i64::from(policy.settings.max_future_skew_seconds)) {
+                    return Err(Error::invalid("at", "not-future", "an event cannot be in the future"));
+                }
+                t
+            }
+        };
+        let at = Stamp::from_instant(at);
+        self.change_customer(subject, |_, body| {
+            let slot = match event {
+                CustomerEvent::Contact => &mut body.last_contact_at,
+                CustomerEvent::RelationshipEnded => &mut body.relationship_ended_at,
+            };
+            // The latest event counts; an older one changes nothing.
+            if slot.is_some_and(|s| s >= at) {
+                return Ok(false);
+            }
+            *slot = Some(at);
+            Ok(true)
+        })
+    }
+
+    /// What the intermediate archive holds for a customer: restricted to the DPO and admins.
+    pub fn archived_fields(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<ArchivedField>> {
+        authorize(actor, Operation::ReadArchive)?;
+        Ok(self.require_customer("subject", subject)?.body.archive)
+    }
+
     pub fn reverify_customer(&mut self, actor: &Actor, subject: &SubjectRef, names: &[String]) -> Result<Customer> {
         authorize(actor, Operation::WriteCustomer)?;
         for (i, n) in names.iter().enumerate() {
@@ -1053,9 +1169,16 @@ pub(crate) fn open_body(dek: &DataKey, sid: &str, key: &str, revision: u32, seal
         .map_err(|e| Error::corrupted(place(Bucket::Data, key), "decodes", format!("sealed record: {e}")))
 }
 
-/// The first byte of a sealed body in the binary encoding. Bodies sealed before it were
-/// JSON, which starts with `{`; both are read.
-const BODY_POSTCARD: u8 = 1;
+/// The first byte of a sealed body in the binary encoding, version 1 (before retention):
+/// still read. Bodies sealed before it were JSON, which starts with `{`; also read.
+const BODY_POSTCARD_1: u8 = 1;
+/// Version 2: with contact dates, archive and anonymised values. Always written.
+const BODY_POSTCARD: u8 = 2;
+
+/// What format 2 added at the end of a body, all empty (three `None`s, two empty lists):
+/// a format-1 body followed by these bytes is the same body in format 2, so format 1 is
+/// read without a decoder of its own (postcard has no field names: the layout is the format).
+const FORMAT_2_TAIL: [u8; 5] = [0; 5];
 
 /// A customer body as sealed: a format byte, then postcard (timestamps as milliseconds).
 /// A 9-field imported record is ~0.8 KB this way against ~3.2 KB as JSON.
@@ -1065,14 +1188,49 @@ pub(crate) fn encode_body(body: &CustomerBody) -> Vec<u8> {
     postcard::to_extend(body, out).unwrap_or_else(|_| unreachable!("customer bodies serialise"))
 }
 
-pub(crate) fn decode_body(plain: &[u8]) -> std::result::Result<CustomerBody, String> {
+fn whole<T: serde::de::DeserializeOwned>(rest: &[u8]) -> std::result::Result<T, String> {
+    match postcard::take_from_bytes::<T>(rest) {
+        Ok((v, [])) => Ok(v),
+        Ok(_) => Err("trailing bytes after the record".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A body as the first versions sealed it, in JSON: only the fields they had, so the JSON
+/// reader compiled in stays that small.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct BodyJson {
+    created_at: Stamp,
+    updated_at: Stamp,
+    fields: Vec<Field>,
+    history: Vec<FieldChange>,
+    #[serde(default)]
+    email_bounced_at: Option<Stamp>,
+    #[serde(default)]
+    merged_from: Vec<String>,
+}
+
+impl From<BodyJson> for CustomerBody {
+    fn from(v: BodyJson) -> Self {
+        Self {
+            updated_at: v.updated_at,
+            fields: v.fields,
+            history: v.history,
+            email_bounced_at: v.email_bounced_at,
+            merged_from: v.merged_from,
+            ..CustomerBody::new(v.created_at)
+        }
+    }
+}
+
+/// Decode the plaintext of a sealed body (public for the fuzzer; bodies are authenticated
+/// before they reach it).
+pub fn decode_body(plain: &[u8]) -> std::result::Result<CustomerBody, String> {
     match plain.split_first() {
-        Some((&BODY_POSTCARD, rest)) => match postcard::take_from_bytes::<CustomerBody>(rest) {
-            Ok((body, [])) => Ok(body),
-            Ok(_) => Err("trailing bytes after the record".into()),
-            Err(e) => Err(e.to_string()),
-        },
-        Some((b'{', _)) => serde_json::from_slice(plain).map_err(|e| e.to_string()),
+        Some((&BODY_POSTCARD, rest)) => whole(rest),
+        Some((&BODY_POSTCARD_1, rest)) => whole(&[rest, &FORMAT_2_TAIL[..]].concat()),
+        Some((b'{', _)) => serde_json::from_slice::<BodyJson>(plain).map(CustomerBody::from).map_err(|e| e.to_string()),
         _ => Err("unknown record encoding".into()),
     }
 }
@@ -1103,6 +1261,10 @@ fn merge_into(body: &mut CustomerBody, other: &CustomerBody, from: &str, by: &Ac
             Some(_) => {}
         }
     }
+    body.last_contact_at = body.last_contact_at.max(other.last_contact_at);
+    body.relationship_ended_at = body.relationship_ended_at.max(other.relationship_ended_at);
+    body.archive.extend(other.archive.iter().cloned());
+    body.anonymised.extend(other.anonymised.iter().cloned());
     body.merged_from.push(from.to_string());
     for m in &other.merged_from {
         if !body.merged_from.contains(m) {
@@ -1202,6 +1364,24 @@ mod tests {
         b
     }
 
+    /// A body with every retention part filled.
+    fn swept_body() -> CustomerBody {
+        let mut b = body();
+        let at = b.created_at;
+        b.last_contact_at = Some(at);
+        b.relationship_ended_at = Some(at);
+        b.repermission_asked_at = Some(at);
+        let field = b.fields[0].clone();
+        b.archive.push(ArchivedField { field, archived_at: at, until: at, activity: "accounting".into() });
+        b.anonymised.push(AnonymisedField {
+            name: "postal-code".into(),
+            category: DataCategory::PostalAddress,
+            value: "75".into(),
+            at,
+        });
+        b
+    }
+
     #[test]
     fn bodies_round_trip_binary_and_read_legacy_json() {
         let b = body();
@@ -1221,10 +1401,28 @@ mod tests {
     }
 
     #[test]
+    fn bodies_sealed_in_format_1_are_read() {
+        // Format 1 had no retention fields: the same layout up to `merged-from`.
+        let b = body();
+        let v1 = (b.created_at, b.updated_at, &b.fields, &b.history, b.email_bounced_at, &b.merged_from);
+        let mut bin = vec![BODY_POSTCARD_1];
+        bin.extend(postcard::to_allocvec(&v1).expect("v1"));
+        let read = decode_body(&bin).expect("format 1");
+        assert_eq!(read, b);
+        assert!(read.archive.is_empty() && read.last_contact_at.is_none());
+        // A format-2 body is not a format-1 one.
+        let mut two = encode_body(&b);
+        two[0] = BODY_POSTCARD_1;
+        assert!(decode_body(&two).is_err());
+    }
+
+    #[test]
     fn the_body_decoder_survives_every_single_byte_change_and_cut() {
         // Bodies are authenticated before they are decoded; the decoder must still never
         // panic nor loop on bytes it did not write.
-        let bin = encode_body(&body());
+        let full = swept_body();
+        assert_eq!(decode_body(&encode_body(&full)).expect("round trip"), full);
+        let bin = encode_body(&full);
         for i in 1..bin.len() {
             for v in [0u8, 1, 0x7f, 0x80, 0xff, bin[i] ^ 0x55] {
                 let mut m = bin.clone();

@@ -27,6 +27,7 @@ pub mod registry;
 mod registry_defaults;
 pub mod registry_export;
 pub mod registry_notice;
+pub mod retention;
 pub mod service;
 pub mod settings;
 pub mod store;

@@ -402,25 +402,43 @@ pub fn customer(c: dc::Customer) -> cu::Customer {
     cu::Customer {
         subject: c.subject,
         revision: c.revision,
-        fields: b
-            .fields
-            .into_iter()
-            .map(|f| cu::Field {
-                name: f.name,
-                value: f.value,
-                category: category_out(f.category),
-                purposes: f.purposes,
-                basis: basis_out(f.basis),
-                source: source_out(f.source),
-                collected_at: f.collected_at.to_string(),
-                verified_at: f.verified_at.map(|t| t.to_string()),
-                updated_at: f.updated_at.to_string(),
-            })
-            .collect(),
+        fields: b.fields.into_iter().map(field_out).collect(),
         created_at: b.created_at.to_string(),
         updated_at: b.updated_at.to_string(),
         email_bounced_at: b.email_bounced_at.map(|t| t.to_string()),
         merged_from: b.merged_from,
+        last_contact_at: b.last_contact_at.map(|t| t.to_string()),
+        relationship_ended_at: b.relationship_ended_at.map(|t| t.to_string()),
+    }
+}
+
+fn field_out(f: dc::Field) -> cu::Field {
+    cu::Field {
+        name: f.name,
+        value: f.value,
+        category: category_out(f.category),
+        purposes: f.purposes,
+        basis: basis_out(f.basis),
+        source: source_out(f.source),
+        collected_at: f.collected_at.to_string(),
+        verified_at: f.verified_at.map(|t| t.to_string()),
+        updated_at: f.updated_at.to_string(),
+    }
+}
+
+pub fn archived_field(a: dc::ArchivedField) -> cu::ArchivedField {
+    cu::ArchivedField {
+        field: field_out(a.field),
+        archived_at: a.archived_at.to_string(),
+        until: a.until.to_string(),
+        activity: a.activity,
+    }
+}
+
+pub fn customer_event(e: cu::CustomerEvent) -> dc::CustomerEvent {
+    match e {
+        cu::CustomerEvent::Contact => dc::CustomerEvent::Contact,
+        cu::CustomerEvent::RelationshipEnded => dc::CustomerEvent::RelationshipEnded,
     }
 }
 
@@ -437,6 +455,9 @@ pub fn field_change(c: dc::FieldChange) -> cu::FieldChange {
             dc::ChangeReason::Imported => cu::ChangeReason::Imported,
             dc::ChangeReason::Reverified => cu::ChangeReason::Reverified,
             dc::ChangeReason::Bounced => cu::ChangeReason::Bounced,
+            dc::ChangeReason::Expired => cu::ChangeReason::Expired,
+            dc::ChangeReason::Anonymised => cu::ChangeReason::Anonymised,
+            dc::ChangeReason::Archived => cu::ChangeReason::Archived,
         },
         at: c.at.to_string(),
         by: actor_out(c.by),

@@ -6,7 +6,9 @@ use fichier_domain::breach as dbr;
 use fichier_domain::registry as dr;
 use fichier_domain::registry_export as dx;
 
-use crate::bindings::exports::fichier::client::{breaches as b, registry as r};
+use fichier_domain::retention as dt;
+
+use crate::bindings::exports::fichier::client::{breaches as b, registry as r, retention as t};
 use crate::convert::{actor_out, basis, basis_out, category, category_out, notice, severity_out};
 
 fn localized(l: r::Localized) -> dr::Localized {
@@ -252,19 +254,19 @@ fn activity_input_out(a: dr::ActivityInput) -> r::ActivityInput {
                 details: t.details.map(localized_out),
             })
             .collect(),
-        retention: a
-            .retention
-            .into_iter()
-            .map(|x| r::RetentionRule {
-                category: category_out(x.category),
-                months: x.months,
-                start: start_out(x.start),
-                action: action_out(x.action),
-                legal_hold: x.legal_hold.map(localized_out),
-            })
-            .collect(),
+        retention: a.retention.into_iter().map(retention_rule_out).collect(),
         security: a.security.into_iter().map(measure_out).collect(),
         automated_decisions: a.automated_decisions.map(localized_out),
+    }
+}
+
+pub fn retention_rule_out(x: dr::RetentionRule) -> r::RetentionRule {
+    r::RetentionRule {
+        category: category_out(x.category),
+        months: x.months,
+        start: start_out(x.start),
+        action: action_out(x.action),
+        legal_hold: x.legal_hold.map(localized_out),
     }
 }
 
@@ -427,5 +429,39 @@ pub fn breach(v: dbr::BreachView) -> b::Breach {
         notification_due: v.notification_due,
         overdue: v.overdue,
         people_due: v.people_due,
+    }
+}
+
+// ---- retention ----
+
+pub fn sweep_report(x: dt::SweepReport) -> t::SweepReport {
+    t::SweepReport {
+        entries: x
+            .entries
+            .into_iter()
+            .map(|e| t::SweepEntry {
+                subject: e.subject,
+                field: e.field,
+                category: e.category.map(category_out),
+                action: match e.action {
+                    dt::SweepAction::Delete => t::SweepAction::Delete,
+                    dt::SweepAction::Anonymise => t::SweepAction::Anonymise,
+                    dt::SweepAction::Archive => t::SweepAction::Archive,
+                    dt::SweepAction::DeleteArchived => t::SweepAction::DeleteArchived,
+                    dt::SweepAction::EndPurpose => t::SweepAction::EndPurpose,
+                    dt::SweepAction::DeleteRecord => t::SweepAction::DeleteRecord,
+                    dt::SweepAction::Repermission => t::SweepAction::Repermission,
+                    dt::SweepAction::NoRule => t::SweepAction::NoRule,
+                },
+                activity: e.activity,
+                purpose: e.purpose,
+                rule: e.rule.map(retention_rule_out),
+                due: e.due.map(|d| d.to_string()),
+            })
+            .collect(),
+        scanned: x.scanned,
+        changed: x.changed,
+        next: x.next,
+        applied: x.applied,
     }
 }

@@ -23,7 +23,7 @@ mod bindings {
 
 use bindings::exports::fichier::client::types as wit;
 use bindings::exports::fichier::client::{
-    breaches, consent, customer_import, customers, ledger, maintenance, minimisation, registry, settings,
+    breaches, consent, customer_import, customers, ledger, maintenance, minimisation, registry, retention, settings,
 };
 use bindings::wasi;
 
@@ -278,6 +278,44 @@ impl customers::Guest for Component {
         fields: Vec<String>,
     ) -> Result<customers::Customer, wit::Error> {
         run(|f| f.reverify_customer(&convert::actor(actor), &convert::subject_ref(subject), &fields), convert::customer)
+    }
+
+    fn record_event(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        event: customers::CustomerEvent,
+        at: Option<String>,
+    ) -> Result<customers::Customer, wit::Error> {
+        run(
+            |f| {
+                f.record_customer_event(
+                    &convert::actor(actor),
+                    &convert::subject_ref(subject),
+                    convert::customer_event(event),
+                    at.as_deref(),
+                )
+            },
+            convert::customer,
+        )
+    }
+
+    fn archived(actor: wit::Actor, subject: wit::SubjectRef) -> Result<Vec<customers::ArchivedField>, wit::Error> {
+        run(
+            |f| f.archived_fields(&convert::actor(actor), &convert::subject_ref(subject)),
+            |v| v.into_iter().map(convert::archived_field).collect(),
+        )
+    }
+}
+
+impl retention::Guest for Component {
+    fn sweep(actor: wit::Actor, options: retention::SweepOptions) -> Result<retention::SweepReport, wit::Error> {
+        let options = fichier_domain::retention::SweepOptions {
+            apply: options.apply,
+            cursor: options.cursor,
+            limit: options.limit,
+            repermission_days: options.repermission_days,
+        };
+        run(|f| f.sweep(&convert::actor(actor), &options), convert_registry::sweep_report)
     }
 }
 

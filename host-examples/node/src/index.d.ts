@@ -10,12 +10,13 @@ import type * as Customers from '../gen/interfaces/fichier-client-customers.js';
 import type * as Minimisation from '../gen/interfaces/fichier-client-minimisation.js';
 import type * as CustomerImport from '../gen/interfaces/fichier-client-customer-import.js';
 import type * as Registry from '../gen/interfaces/fichier-client-registry.js';
+import type * as Retention from '../gen/interfaces/fichier-client-retention.js';
 import type * as Breaches from '../gen/interfaces/fichier-client-breaches.js';
 import type { Root } from '../gen/fichier_guest.js';
 import type { Clock } from '../host/clock.js';
 import type { MemoryKv } from '../host/kv.js';
 
-export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Registry, Breaches, Root };
+export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Registry, Breaches, Retention, Root };
 export { Clock } from '../host/clock.js';
 export { MemoryKv } from '../host/kv.js';
 
@@ -36,6 +37,7 @@ export declare const INTERFACES: readonly [
   'customer-import',
   'registry',
   'breaches',
+  'retention',
 ];
 export type InterfaceName = (typeof INTERFACES)[number];
 
@@ -44,11 +46,12 @@ export type ConsentApi = Pick<typeof Consent, 'declarePurpose' | 'listPurposes' 
 export type LedgerApi = Pick<typeof Ledger, 'verify' | 'takeAnchor' | 'listAnchors'>;
 export type SettingsApi = Pick<typeof Settings, 'getPolicy' | 'setPolicy' | 'policyHistory'>;
 export type MaintenanceApi = Pick<typeof Maintenance, 'reindex' | 'listSubjects'>;
-export type CustomersApi = Pick<typeof Customers, 'create' | 'get' | 'rectify' | 'history' | 'delete' | 'listCustomers' | 'findDuplicates' | 'merge' | 'review' | 'markBounced' | 'reverify'>;
+export type CustomersApi = Pick<typeof Customers, 'create' | 'get' | 'rectify' | 'history' | 'delete' | 'listCustomers' | 'findDuplicates' | 'merge' | 'review' | 'markBounced' | 'reverify' | 'recordEvent' | 'archived'>;
 export type MinimisationApi = Pick<typeof Minimisation, 'checkForm' | 'checkRecord' | 'scanText'>;
 export type CustomerImportApi = Pick<typeof CustomerImport, 'begin' | 'feed' | 'report'>;
 export type RegistryApi = Pick<typeof Registry, 'getOrganisation' | 'setOrganisation' | 'putActivity' | 'getActivity' | 'listActivities' | 'retireActivity' | 'history' | 'loadShopDefaults' | 'export' | 'check' | 'assistBasis' | 'generateNotice'>;
 export type BreachesApi = Pick<typeof Breaches, 'recordBreach' | 'updateBreach' | 'notifyCnil' | 'informPeople' | 'getBreach' | 'listBreaches'>;
+export type RetentionApi = Pick<typeof Retention, 'sweep'>;
 
 export interface FichierOptions {
   /** `'memory'` (default): a new empty store; or a `MemoryKv` shared with another instance. */
@@ -91,6 +94,7 @@ export interface Fichier {
   readonly customerImport: CustomerImportApi;
   readonly registry: RegistryApi;
   readonly breaches: BreachesApi;
+  readonly retention: RetentionApi;
 }
 
 export declare function createFichier(options?: FichierOptions): Fichier;

@@ -61,6 +61,7 @@ export const INTERFACES = Object.freeze([
   'customer-import',
   'registry',
   'breaches',
+  'retention',
 ]);
 
 // Core modules are compiled once per process; instances are cheap after that.
@@ -343,6 +344,9 @@ export function createFichier(options = {}) {
     },
     get breaches() {
       return typedInterface('breaches');
+    },
+    get retention() {
+      return typedInterface('retention');
     },
   };
 }

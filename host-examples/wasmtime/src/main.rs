@@ -4,6 +4,7 @@
 //! arguments, builds the call's JSON and prints the answer. No rule lives here.
 
 mod registers;
+mod sweep;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -109,6 +110,9 @@ enum Command {
     /// The breach register (Art. 33(5)) and its 72-hour deadlines.
     #[command(subcommand)]
     Breach(registers::BreachCmd),
+    /// Apply the register's retention rules to the customer file (--dry-run: only list
+    /// what would happen to whom and why). Safe to interrupt and run again.
+    Sweep(sweep::SweepArgs),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
     /// List subjects (opaque ids) by page.
@@ -189,6 +193,26 @@ enum CustomersCmd {
         #[arg(long = "field")]
         fields: Vec<String>,
     },
+    /// Record an event that starts a retention period: a contact the person initiated, or
+    /// the end of the relationship.
+    Event {
+        #[command(flatten)]
+        who: SubjectArgs,
+        #[arg(long, value_enum)]
+        kind: EventKind,
+        /// When (RFC 3339), if not now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// What the intermediate archive holds for a customer (DPO and admin only).
+    Archived(SubjectArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EventKind {
+    /// An order, a reply, a click (an opened e-mail does not count).
+    Contact,
+    RelationshipEnded,
 }
 
 #[derive(Args)]
@@ -497,6 +521,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     match &cli.command {
         Command::Registry(c) => return registers::registry(c, || runtime(cli), actor, cli.json),
         Command::Breach(c) => return registers::breach(c, || runtime(cli), actor, cli.json),
+        Command::Sweep(a) => return sweep::sweep(a, &runtime(cli)?, actor, cli.json),
         _ => {}
     }
     let rt = runtime(cli)?;
@@ -640,7 +665,9 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             Output::new(&r, human).print(cli.json);
             return Ok(if blocking { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
-        Command::Registry(_) | Command::Breach(_) => unreachable!("handled before the store is opened"),
+        Command::Registry(_) | Command::Breach(_) | Command::Sweep(_) => {
+            unreachable!("handled above")
+        }
         Command::Reindex => {
             let r = call(&rt, "maintenance", "reindex", &[actor])?;
             Output::new(
@@ -775,6 +802,11 @@ fn customer_text(c: &Value) -> String {
             s(&f["verified-at"])
         ));
     }
+    for (label, key) in [("last contact", "last-contact-at"), ("relationship ended", "relationship-ended-at")] {
+        if let Some(t) = c[key].as_str() {
+            out.push_str(&format!("\n  {label} {t}"));
+        }
+    }
     if let Some(m) = c["merged-from"].as_array().filter(|m| !m.is_empty()) {
         out.push_str(&format!("\n  merged from {}", m.iter().map(s).collect::<Vec<_>>().join(", ")));
     }
@@ -874,6 +906,29 @@ fn customers(rt: &Runtime, actor: Value, c: &CustomersCmd) -> Result<Output, Fai
         CustomersCmd::Reverify { who: w, fields } => {
             let r = call(rt, "customers", "reverify", &[actor, who(w)?, json!(fields)])?;
             Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Event { who: w, kind, at } => {
+            let kind = match kind {
+                EventKind::Contact => "contact",
+                EventKind::RelationshipEnded => "relationship-ended",
+            };
+            let r = call(rt, "customers", "record-event", &[actor, who(w)?, json!(kind), json!(at)])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Archived(w) => {
+            let r = call(rt, "customers", "archived", &[actor, who(w)?])?;
+            let human = rows(&r, |a| {
+                format!(
+                    "{:<16} {:<32} [{}] archived {} until {} ({})",
+                    s(&a["field"]["name"]),
+                    s(&a["field"]["value"]),
+                    s(&a["field"]["category"]),
+                    s(&a["archived-at"]),
+                    s(&a["until"]),
+                    s(&a["activity"])
+                )
+            });
+            Output::new(&r, human)
         }
     })
 }

@@ -395,3 +395,95 @@ fn the_readme_register_session_works_with_the_example_files() {
     assert!(list.contains("B-0001") && list.contains("deadline 2026-12-01T08:30:00.000Z"), "{list}");
     assert!(std::fs::read_to_string(tmp.path().join("registre.html")).expect("html").contains("Boutique Exemple SAS"));
 }
+
+/// `fichier sweep --dry-run` then `fichier sweep` on a real file, years apart.
+#[test]
+fn the_sweep_lists_then_applies_and_reruns_cleanly() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let run = |clock: &str, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_fichier"))
+            .current_dir(tmp.path())
+            .env("FICHIER_MASTER_KEY", KEY)
+            .env("FICHIER_PINNED_CLOCK", clock)
+            .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
+            .env_remove("FICHIER_DB")
+            .args(args)
+            .output()
+            .expect("run fichier");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    let json = |clock: &str, args: &[&str]| -> Value {
+        let text = run(clock, &[&["--json"], args].concat());
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
+    };
+    let t0 = "2020-01-15T10:00:00Z";
+    run(t0, &["registry", "init", "--shop"]);
+    for (id, kind) in [("orders", "service"), ("accounting", "service")] {
+        run(t0, &["purpose", "add", "--id", id, "--kind", kind, "--title", id]);
+    }
+    let c = json(
+        t0,
+        &[
+            "customers",
+            "create",
+            "--email",
+            "anne@example.org",
+            "--field",
+            "email=anne@example.org",
+            "--field",
+            "given-name=Anne",
+            "--purpose",
+            "orders",
+            "--purpose",
+            "accounting",
+        ],
+    );
+    let sid = c["subject"].as_str().expect("subject").to_string();
+    run(
+        "2021-07-01T00:00:00Z",
+        &["customers", "event", "--subject", &sid, "--kind", "relationship-ended", "--at", "2021-06-30T12:00:00Z"],
+    );
+
+    // 3 years after the end of the relationship: the e-mail goes, the name stays for the
+    // accounting hold, in the archive.
+    let later = "2024-07-01T00:00:00Z";
+    let dry = json(later, &["sweep", "--dry-run"]);
+    let actions: Vec<(String, String)> = dry["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap_or("*").to_string(), e["action"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let pair = |f: &str, a: &str| (f.to_string(), a.to_string());
+    assert_eq!(actions, [pair("email", "delete"), pair("given-name", "archive")]);
+    assert_eq!((dry["applied"].as_bool(), dry["changed"].as_u64()), (Some(false), Some(0)));
+    let human = run(later, &["sweep", "--dry-run"]);
+    assert!(
+        human.contains("customer-management: contact data kept 36 months from end-of-contract, then delete"),
+        "{human}"
+    );
+    assert!(human.contains("legal hold: Code de commerce"), "{human}");
+    // The dry run changed nothing.
+    let still = json(later, &["customers", "get", "--subject", &sid]);
+    assert_eq!(still["fields"].as_array().map(Vec::len), Some(2));
+
+    let done = json(later, &["sweep"]);
+    assert_eq!((done["applied"].as_bool(), done["changed"].as_u64()), (Some(true), Some(1)));
+    let again = json(later, &["sweep"]);
+    assert_eq!((again["changed"].as_u64(), again["entries"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    let c = json(later, &["customers", "get", "--subject", &sid]);
+    assert_eq!(c["fields"], serde_json::json!([]));
+    let archived = json(later, &["--role", "dpo", "customers", "archived", "--subject", &sid]);
+    assert_eq!(archived[0]["field"]["name"], "given-name");
+    assert_eq!(archived[0]["until"], "2030-01-15T10:00:00.000Z");
+    let refused = Command::new(env!("CARGO_BIN_EXE_fichier"))
+        .current_dir(tmp.path())
+        .env("FICHIER_MASTER_KEY", KEY)
+        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
+        .args(["--role", "support", "customers", "archived", "--subject", &sid])
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(2));
+}

@@ -1,0 +1,419 @@
+//! The retention sweep on the in-memory store, with the register's e-shop defaults:
+//! what happens to each field and when (a date table on the Paris calendar), the dry run
+//! against the applied sweep, re-runs, interruption, the archive's restricted reading,
+//! anonymisation, re-permission and bad input. The component runs the same through
+//! wasmtime and SQLite (conformance case `retention-01-sweep`, CLI test).
+
+#![allow(clippy::unwrap_used)]
+
+use fichier_domain::Fichier;
+use fichier_domain::crypto::{MasterKey, SeededEntropy};
+use fichier_domain::customers::{ChangeReason, CustomerEvent, FieldInput};
+use fichier_domain::model::*;
+use fichier_domain::registry::*;
+use fichier_domain::retention::{SweepAction, SweepOptions, SweepReport};
+use fichier_domain::store::MemoryStore;
+use fichier_domain::{Error, time};
+
+fn admin() -> Actor {
+    Actor { id: "alice".into(), role: Role::Admin }
+}
+
+fn system() -> Actor {
+    Actor { id: "cron".into(), role: Role::System }
+}
+
+struct World {
+    store: MemoryStore,
+    master: MasterKey,
+    entropy: SeededEntropy,
+    now: String,
+}
+
+impl World {
+    fn new(now: &str) -> Self {
+        let mut w = Self {
+            store: MemoryStore::new(),
+            master: MasterKey::from_bytes([9; 32]),
+            entropy: SeededEntropy::new(3),
+            now: now.into(),
+        };
+        for (id, kind) in [
+            ("orders", PurposeKind::Service),
+            ("newsletter", PurposeKind::Marketing),
+            ("accounting", PurposeKind::Service),
+            ("loyalty", PurposeKind::Marketing),
+        ] {
+            w.f()
+                .declare_purpose(
+                    &admin(),
+                    PurposeInput { id: id.into(), kind, title: id.into(), validity_months: None },
+                )
+                .unwrap();
+        }
+        w.f().load_shop_defaults(&admin()).unwrap();
+        w
+    }
+
+    fn f(&mut self) -> Fichier<'_, MemoryStore> {
+        let now = time::parse("now", &self.now).unwrap();
+        Fichier::new(&self.store, &self.master, now, &mut self.entropy)
+    }
+
+    fn at(&mut self, now: &str) -> &mut Self {
+        self.now = now.into();
+        self
+    }
+
+    fn sweep(&mut self, apply: bool) -> SweepReport {
+        let options = SweepOptions { apply, cursor: None, limit: 1000, repermission_days: 30 };
+        self.f().sweep(&system(), &options).unwrap()
+    }
+}
+
+fn field(name: &str, value: &str, category: Option<DataCategory>, purposes: &[&str], collected: &str) -> FieldInput {
+    FieldInput {
+        name: name.into(),
+        value: value.into(),
+        category,
+        purposes: purposes.iter().map(|p| p.to_string()).collect(),
+        basis: LawfulBasis::Contract,
+        source: None,
+        collected_at: Some(collected.into()),
+        verified_at: None,
+    }
+}
+
+fn anne() -> SubjectRef {
+    SubjectRef::Email("anne@example.org".into())
+}
+
+/// Anne, a customer since 15 January 2020 (10:00 UTC, 11:00 in Paris).
+fn with_anne(w: &mut World) -> String {
+    let t0 = "2020-01-15T10:00:00.000Z";
+    let fields = [
+        field("email", "anne@example.org", None, &["orders", "newsletter"], t0),
+        field("given-name", "Anne", None, &["orders", "accounting"], t0),
+        field("postal-code", "75002", None, &["orders", "accounting"], t0),
+        field("last-order", "2020-0001 39,90 EUR", Some(DataCategory::Order), &["orders", "accounting"], t0),
+        field("card-brand", "visa", Some(DataCategory::Payment), &["orders"], t0),
+        field("loyalty-tier", "gold", Some(DataCategory::Other), &["loyalty"], t0),
+    ];
+    w.f().create_customer(&admin(), &anne(), &fields).unwrap().subject
+}
+
+/// (field or "*", action, due) of a report, sorted.
+fn table(r: &SweepReport) -> Vec<(String, &'static str, String)> {
+    let mut t: Vec<_> = r
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                match (&e.field, &e.purpose) {
+                    (Some(f), Some(p)) => format!("{f}#{p}"),
+                    (Some(f), None) => f.clone(),
+                    (None, Some(p)) => format!("#{p}"),
+                    (None, None) => "*".into(),
+                },
+                e.action.as_str(),
+                e.due.map(|d| d.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    t.sort();
+    t
+}
+
+fn row(f: &str, a: &'static str, due: &str) -> (String, &'static str, String) {
+    (f.into(), a, due.into())
+}
+
+#[test]
+fn each_field_follows_its_rules_through_the_years() {
+    let mut w = World::new("2020-01-15T10:00:00.000Z");
+    with_anne(&mut w);
+    // At once: card data and the order are only kept as evidence (archive rules, the
+    // accounting hold); the loyalty tier's purpose is in no activity.
+    let r = w.sweep(false);
+    assert_eq!(
+        table(&r),
+        vec![
+            row("card-brand", "archive", "2021-02-15T10:00:00.000Z"),
+            row("last-order", "archive", "2030-01-15T10:00:00.000Z"),
+            row("loyalty-tier", "no-rule", ""),
+        ]
+    );
+    assert_eq!((r.scanned, r.changed, r.applied), (1, 0, false));
+    // A dry run writes nothing; the sweep then does it.
+    assert_eq!(w.sweep(false), r);
+    let applied = w.sweep(true);
+    assert_eq!((table(&applied), applied.changed, applied.applied), (table(&r), 1, true));
+
+    // 20 December 2022: the newsletter's 3 years end within 30 days: one re-permission.
+    let r = w.at("2022-12-20T09:00:00.000Z").sweep(false);
+    assert!(table(&r).contains(&row("#newsletter", "repermission", "2023-01-15T10:00:00.000Z")), "{r:?}");
+    // The card data's 13 months in the archive ended in February 2021.
+    assert!(table(&r).contains(&row("card-brand", "delete-archived", "2021-02-15T10:00:00.000Z")), "{r:?}");
+    let r = w.sweep(true);
+    assert_eq!(r.changed, 1);
+    assert!(table(&r).contains(&row("#newsletter", "repermission", "2023-01-15T10:00:00.000Z")));
+    // Asked once: not listed again.
+    assert!(!table(&w.sweep(false)).iter().any(|(_, a, _)| *a == "repermission"));
+
+    // 16 January 2023: 3 years after the end of the relationship (no order since).
+    let r = w.at("2023-01-16T09:00:00.000Z").sweep(true);
+    assert_eq!(
+        table(&r),
+        vec![
+            row("email", "delete", "2023-01-15T10:00:00.000Z"),
+            row("given-name", "archive", "2030-01-15T10:00:00.000Z"),
+            row("loyalty-tier", "no-rule", ""),
+            row("postal-code", "archive", "2030-01-15T10:00:00.000Z"),
+        ]
+    );
+    let sid = r.entries[0].subject.clone();
+    let subject = SubjectRef::Subject(sid.clone());
+    let c = w.f().get_customer(&admin(), &subject).unwrap();
+    let names: Vec<&str> = c.body.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["loyalty-tier"]);
+    // Deleted values are gone from the history too; the entries say why.
+    let history = w.f().customer_history(&admin(), &subject).unwrap();
+    assert!(history.iter().filter(|h| h.field == "email").all(|h| h.value.is_none() && h.previous.is_none()));
+    assert!(history.iter().any(|h| h.field == "email" && h.reason == ChangeReason::Expired));
+    assert!(history.iter().any(|h| h.field == "given-name" && h.reason == ChangeReason::Archived));
+    // The archive: the DPO reads it, support does not.
+    let archived = w.f().archived_fields(&Actor { id: "claire".into(), role: Role::Dpo }, &subject).unwrap();
+    let mut names: Vec<&str> = archived.iter().map(|a| a.field.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["given-name", "last-order", "postal-code"]);
+    let support = Actor { id: "sam".into(), role: Role::Support };
+    assert!(matches!(w.f().archived_fields(&support, &subject), Err(Error::Forbidden(_))));
+    // Re-running the same day finds nothing more to do.
+    let again = w.sweep(true);
+    assert_eq!((again.changed, table(&again)), (0, vec![row("loyalty-tier", "no-rule", "")]));
+
+    // 15 January 2030: the accounting hold ends; with the loyalty tier removed by the
+    // shop, nothing is left and the whole record goes.
+    w.f().rectify_customer(&admin(), &subject, &[], &["loyalty-tier".into()]).unwrap();
+    assert!(w.at("2030-01-15T09:59:00.000Z").sweep(false).entries.is_empty());
+    let r = w.at("2030-01-15T10:00:00.000Z").sweep(true);
+    assert_eq!(
+        table(&r),
+        vec![
+            row("*", "delete-record", ""),
+            row("given-name", "delete-archived", "2030-01-15T10:00:00.000Z"),
+            row("last-order", "delete-archived", "2030-01-15T10:00:00.000Z"),
+            row("postal-code", "delete-archived", "2030-01-15T10:00:00.000Z"),
+        ]
+    );
+    assert!(matches!(w.f().get_customer(&admin(), &subject), Err(Error::NotFound(_))));
+    assert_eq!(w.sweep(true).scanned, 0);
+}
+
+#[test]
+fn contacts_orders_and_consent_move_the_start() {
+    let mut w = World::new("2020-01-15T10:00:00.000Z");
+    let sid = with_anne(&mut w);
+    let subject = SubjectRef::Subject(sid);
+    // An order in 2022 keeps the customer relationship going; the newsletter still
+    // counts from the last contact the person initiated.
+    w.at("2022-01-31T12:00:00.000Z");
+    let order =
+        field("last-order", "2022-0042 12,00 EUR", Some(DataCategory::Order), &["orders"], "2022-01-31T12:00:00Z");
+    w.f().rectify_customer(&admin(), &subject, &[order], &[]).unwrap();
+    let r = w.at("2023-02-01T00:00:00.000Z").sweep(false);
+    let t = table(&r);
+    assert!(t.contains(&row("email#newsletter", "end-purpose", "2023-01-15T10:00:00.000Z")), "{t:?}");
+    assert!(!t.iter().any(|(f, a, _)| f == "email" && *a == "delete"), "{t:?}");
+    w.sweep(true);
+    let c = w.f().get_customer(&admin(), &subject).unwrap();
+    assert_eq!(c.body.field("email").unwrap().purposes, ["orders"]);
+
+    // A click from the person in 2024 (recorded by the shop), then the end of the
+    // relationship: both are starts. An older event changes nothing.
+    w.at("2024-05-01T08:00:00.000Z");
+    let c = w.f().record_customer_event(&admin(), &subject, CustomerEvent::Contact, None).unwrap();
+    assert_eq!(c.body.last_contact_at.unwrap().to_string(), "2024-05-01T08:00:00.000Z");
+    let before = c.revision;
+    let c =
+        w.f().record_customer_event(&admin(), &subject, CustomerEvent::Contact, Some("2023-01-01T00:00:00Z")).unwrap();
+    assert_eq!(c.revision, before);
+    // 3 years after the click (1 May 2027, Paris calendar) the contact data ends.
+    let r = w.at("2027-05-01T07:59:59.000Z").sweep(false);
+    assert!(!table(&r).iter().any(|(f, _, _)| f == "email"), "{r:?}");
+    let r = w.at("2027-05-01T08:00:00.000Z").sweep(false);
+    assert!(table(&r).contains(&row("email", "delete", "2027-05-01T08:00:00.000Z")), "{r:?}");
+
+    // Bad input: a future event, a malformed date.
+    let e =
+        w.f().record_customer_event(&admin(), &subject, CustomerEvent::RelationshipEnded, Some("2099-01-01T00:00:00Z"));
+    assert!(matches!(e, Err(Error::InvalidInput(f)) if f.field == "at" && f.rule == "not-future"));
+    let e = w.f().record_customer_event(&admin(), &subject, CustomerEvent::Contact, Some("yesterday"));
+    assert!(matches!(e, Err(Error::InvalidInput(f)) if f.field == "at"));
+}
+
+#[test]
+fn a_consent_given_again_restarts_prospecting() {
+    let mut w = World::new("2020-01-15T10:00:00.000Z");
+    with_anne(&mut w);
+    w.at("2022-12-24T10:00:00.000Z");
+    let notice = w
+        .f()
+        .register_notice(
+            &admin(),
+            NoticeInput { purposes: vec!["newsletter".into()], lang: "fr".into(), text: "Notre lettre.".into() },
+        )
+        .unwrap();
+    w.f()
+        .record_decision(
+            &admin(),
+            ReceiptInput {
+                subject: anne(),
+                purpose: "newsletter".into(),
+                decision: Decision::Grant,
+                given_by: GivenBy::Subject,
+                channel: Channel::WebForm,
+                notice: Some(notice.reference),
+                at: None,
+                receipt_id: None,
+                client_ip: None,
+                user_agent: None,
+                gpc: false,
+                age: None,
+            },
+        )
+        .unwrap();
+    // The re-permission worked: the newsletter now runs to 24 December 2025.
+    let t = table(&w.at("2023-01-16T09:00:00.000Z").sweep(false));
+    assert!(!t.iter().any(|(f, _, _)| f == "email"), "{t:?}");
+    let t = table(&w.at("2025-12-24T10:00:00.000Z").sweep(false));
+    assert!(t.contains(&row("email", "delete", "2025-12-24T10:00:00.000Z")), "{t:?}");
+}
+
+#[test]
+fn anonymise_keeps_a_coarse_form_and_month_ends_follow_the_calendar() {
+    let mut w = World::new("2021-01-31T12:00:00.000Z");
+    let l = |s: &str| Localized { fr: s.into(), en: None };
+    w.f()
+        .put_activity(
+            &admin(),
+            ActivityInput {
+                id: "loyalty-programme".into(),
+                name: l("Fidélité"),
+                joint_controller: None,
+                purposes: vec![ActivityPurpose {
+                    id: "loyalty".into(),
+                    description: l("Programme de fidélité"),
+                    basis: LawfulBasis::Contract,
+                    legitimate_interest: None,
+                    provision: None,
+                }],
+                subjects: vec![SubjectCategory::Customers],
+                data: vec![
+                    DataItem { category: DataCategory::PostalAddress, description: l("Code postal"), sensitive: false },
+                    DataItem { category: DataCategory::Identity, description: l("Naissance"), sensitive: false },
+                ],
+                recipients: vec![],
+                transfers: vec![],
+                retention: vec![
+                    RetentionRule {
+                        category: DataCategory::PostalAddress,
+                        months: 13,
+                        start: RetentionStart::Collection,
+                        action: RetentionAction::Anonymise,
+                        legal_hold: None,
+                    },
+                    RetentionRule {
+                        category: DataCategory::Identity,
+                        months: 1,
+                        start: RetentionStart::Collection,
+                        action: RetentionAction::Anonymise,
+                        legal_hold: None,
+                    },
+                ],
+                security: vec![SecurityMeasure::EncryptionAtRest],
+                automated_decisions: None,
+            },
+        )
+        .unwrap();
+    let t0 = "2021-01-31T12:00:00Z";
+    let fields = [
+        field("email", "bob@example.org", None, &["orders"], t0),
+        field("postal-code", "97411", None, &["loyalty"], t0),
+        field("birth-date", "1990-07-14", None, &["loyalty"], t0),
+    ];
+    let sid = w.f().create_customer(&admin(), &SubjectRef::Email("bob@example.org".into()), &fields).unwrap().subject;
+    // 31 January + 1 month = 28 February; + 13 months = 28 February of the next year.
+    let t = table(&w.at("2021-02-28T11:59:59.000Z").sweep(false));
+    assert!(t.is_empty(), "{t:?}");
+    let t = table(&w.at("2021-02-28T12:00:00.000Z").sweep(true));
+    assert_eq!(t, vec![row("birth-date", "anonymise", "2021-02-28T12:00:00.000Z")]);
+    let t = table(&w.at("2022-02-28T12:00:00.000Z").sweep(true));
+    assert_eq!(t, vec![row("postal-code", "anonymise", "2022-02-28T12:00:00.000Z")]);
+    let c = w.f().get_customer(&admin(), &SubjectRef::Subject(sid)).unwrap();
+    let kept: Vec<(&str, &str)> = c.body.anonymised.iter().map(|a| (a.name.as_str(), a.value.as_str())).collect();
+    assert_eq!(kept, [("birth-date", "1990"), ("postal-code", "974")]);
+    assert!(
+        c.body.history.iter().all(|h| h.value.as_deref() != Some("97411") && h.value.as_deref() != Some("1990-07-14"))
+    );
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_where_it_stopped() {
+    let mut w = World::new("2020-01-15T10:00:00.000Z");
+    with_anne(&mut w);
+    let fields = [field("email", "bob@example.org", None, &["orders"], "2020-01-15T10:00:00Z")];
+    w.f().create_customer(&admin(), &SubjectRef::Email("bob@example.org".into()), &fields).unwrap();
+    w.at("2023-06-01T00:00:00.000Z");
+    let all = w.sweep(false);
+    assert_eq!(all.scanned, 2);
+    // One page of one record, then "the process stops".
+    let first =
+        w.f().sweep(&system(), &SweepOptions { apply: true, cursor: None, limit: 1, repermission_days: 30 }).unwrap();
+    assert_eq!((first.scanned, first.changed), (1, 1));
+    assert!(first.next.is_some());
+    // A fresh run from the start plans only what was not done.
+    let rest = w.sweep(false);
+    let done: Vec<_> = first.entries.iter().filter(|e| e.action != SweepAction::NoRule).collect();
+    for e in &done {
+        assert!(!rest.entries.iter().any(|r| r.subject == e.subject && r.field == e.field && r.action == e.action));
+    }
+    let mut expected: Vec<_> = all.entries.iter().filter(|e| !done.contains(e)).cloned().collect();
+    let mut got = rest.entries.clone();
+    expected.sort_by(|a, b| (&a.subject, &a.field).cmp(&(&b.subject, &b.field)));
+    got.sort_by(|a, b| (&a.subject, &a.field).cmp(&(&b.subject, &b.field)));
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn bad_sweep_input_is_refused_by_name() {
+    let mut w = World::new("2020-01-15T10:00:00.000Z");
+    let cases: Vec<(Actor, SweepOptions, &str)> = vec![
+        (system(), SweepOptions { apply: false, cursor: None, limit: 0, repermission_days: 30 }, "limit:range-1-1000"),
+        (
+            system(),
+            SweepOptions { apply: false, cursor: None, limit: 10, repermission_days: 0 },
+            "options.repermission-days:range-1-365",
+        ),
+        (
+            system(),
+            SweepOptions { apply: false, cursor: None, limit: 10, repermission_days: 366 },
+            "options.repermission-days:range-1-365",
+        ),
+        (
+            system(),
+            SweepOptions { apply: false, cursor: Some("../x".into()), limit: 10, repermission_days: 30 },
+            "cursor:",
+        ),
+        (
+            Actor { id: "sam".into(), role: Role::Support },
+            SweepOptions { apply: false, cursor: None, limit: 10, repermission_days: 30 },
+            "actor.role:role-permitted",
+        ),
+    ];
+    for (actor, options, want) in cases {
+        let e = w.f().sweep(&actor, &options).unwrap_err();
+        let got = e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap();
+        assert!(got.starts_with(want), "{got} vs {want}");
+    }
+}
