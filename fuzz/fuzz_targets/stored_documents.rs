@@ -22,5 +22,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<AliasDoc>("k", data);
     let _ = decode::<RegistryDoc>("k", data);
     let _ = decode::<BreachRegister>("k", data);
+    let _ = decode::<fichier_domain::audit::AuditSegment>("k", data);
+    let _ = decode::<fichier_domain::audit::AuditHead>("k", data);
+    let _ = decode::<fichier_domain::audit::AuditCheckpoint>("k", data);
     let _ = fichier_domain::customers::decode_body(data);
 });

@@ -380,7 +380,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 actor("support"),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris"}),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365}),
             ],
             "forbidden",
             "actor.role",
@@ -390,7 +390,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 admin(),
-                json!({"country": "fr", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris"}),
+                json!({"country": "fr", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365}),
             ],
             "invalid-input",
             "input.country",
@@ -400,7 +400,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 admin(),
-                json!({"country": "FR", "minor-ages": [{"country": "FR", "age": 12}], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris"}),
+                json!({"country": "FR", "minor-ages": [{"country": "FR", "age": 12}], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365}),
             ],
             "invalid-input",
             "input.minor-ages[0].age",
@@ -410,7 +410,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "settings.set-policy",
             vec![
                 admin(),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris"}),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365}),
             ],
             "invalid-input",
             "input.validity",
@@ -425,11 +425,26 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
                     {"kind": "marketing", "grant-months": 36, "refusal-months": null},
                     {"kind": "cookie", "grant-months": 6, "refusal-months": 6},
                     {"kind": "advertising", "grant-months": 6, "refusal-months": 6}],
-                    "max-future-skew-seconds": 0, "reverify": [], "time-zone": "America/New_York"}),
+                    "max-future-skew-seconds": 0, "reverify": [], "time-zone": "America/New_York", "audit-retention-days": 365}),
             ],
             "invalid-input",
             "input.time-zone",
             "iana-zone",
+        ),
+        (
+            "settings.set-policy",
+            vec![
+                admin(),
+                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [
+                    {"kind": "service", "grant-months": null, "refusal-months": null},
+                    {"kind": "marketing", "grant-months": 36, "refusal-months": null},
+                    {"kind": "cookie", "grant-months": 6, "refusal-months": 6},
+                    {"kind": "advertising", "grant-months": 6, "refusal-months": 6}],
+                    "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 7}),
+            ],
+            "invalid-input",
+            "input.audit-retention-days",
+            "range-30-3650",
         ),
         // the register (Art. 30) and its notices
         (
@@ -625,6 +640,9 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "cursor",
             "subject-id-syntax",
         ),
+        ("audit.entries", vec![admin(), json!(null), json!(0)], "invalid-input", "limit", "range-1-1000"),
+        ("audit.verify", vec![actor("support")], "forbidden", "actor.role", "role-permitted"),
+        ("audit.prune", vec![actor("public")], "forbidden", "actor.role", "role-permitted"),
     ];
     let before = dump(&db);
     for (call, args, tag, field, rule) in &table {

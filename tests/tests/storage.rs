@@ -387,3 +387,94 @@ fn a_crash_at_any_point_of_a_write_leaves_the_store_consistent() {
     }
     assert!(traps > 10, "the sweep stopped the write at many points ({traps})");
 }
+
+#[test]
+fn an_interrupted_sweep_leaves_each_record_before_or_after_and_a_rerun_finishes() {
+    // The retention sweep stopped at every point in turn (fuel), on SQLite: after each
+    // stop every record is untouched or fully swept, every swept record has its audit
+    // entries, the audit log verifies; running the sweep again finishes the job.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let kv: Arc<dyn KvBackend> = Arc::new(SqliteKv::open(&db).expect("open"));
+    let rt = RuntimeBuilder::new(kv)
+        .config(vec![("master_key".into(), TEST_KEY.into())])
+        .clock(Clock::pinned("2020-01-15T10:00:00Z").expect("clock"))
+        .cache_dir(Some(cache_dir()))
+        .fuel(Some(u64::MAX))
+        .build()
+        .expect("runtime");
+    for id in ["orders", "accounting"] {
+        ok(
+            &rt,
+            "consent",
+            "declare-purpose",
+            &[admin(), json!({"id": id, "kind": "service", "title": id, "validity-months": null})],
+        );
+    }
+    ok(&rt, "registry", "load-shop-defaults", &[admin()]);
+    let field = |name: &str, value: &str, category: Value, purposes: &[&str]| {
+        json!({"name": name, "value": value, "category": category, "purposes": purposes, "basis": "contract",
+               "source": null, "collected-at": null, "verified-at": null})
+    };
+    let mut sids = Vec::new();
+    for i in 0..4 {
+        let email = format!("c{i}@example.org");
+        let fields = json!([
+            field("email", &email, json!(null), &["orders"]),
+            field("given-name", "Camille", json!(null), &["orders", "accounting"]),
+            field("card-brand", "visa", json!("payment"), &["orders"]),
+        ]);
+        let c = ok(&rt, "customers", "create", &[admin(), json!({"tag": "email", "val": email}), fields]);
+        sids.push(c["subject"].as_str().expect("sid").to_string());
+    }
+    rt.clock().set("2024-01-16T10:00:00Z").expect("clock");
+    let system = json!({"id": "cron", "role": "system"});
+    let dpo = json!({"id": "claire", "role": "dpo"});
+    let options = json!({"apply": true, "cursor": null, "limit": 1000, "repermission-days": 30});
+    let swept = |rt: &fichier_host::Runtime| -> usize {
+        let log = ok(rt, "audit", "entries", &[system.clone(), json!(null), json!(1000)]);
+        let mut done = 0;
+        for sid in &sids {
+            let who = json!({"tag": "subject", "val": sid});
+            let fields = ok(rt, "customers", "get", &[admin(), who.clone()])["fields"].as_array().map_or(0, Vec::len);
+            let archived = ok(rt, "customers", "archived", &[dpo.clone(), who]).as_array().map_or(0, Vec::len);
+            match (fields, archived) {
+                (3, 0) => {}
+                (0, 1) => {
+                    done += 1;
+                    let audited = log["entries"].as_array().expect("entries").iter().any(|e| {
+                        e["target"] == json!(sid)
+                            && e["action"] == "retention.delete"
+                            && e["detail"].as_str().is_some_and(|d| d.starts_with("field=email"))
+                    });
+                    assert!(audited, "{sid} was swept without its audit entry");
+                }
+                other => panic!("{sid} is half-swept: {other:?} (fields, archived)"),
+            }
+        }
+        assert_eq!(ok(rt, "audit", "verify", &[system.clone()])["ok"], true);
+        done
+    };
+    let mut fuel = 20_000u64;
+    let mut traps = 0;
+    loop {
+        rt.set_fuel(fuel);
+        let outcome = rt.invoke("retention", "sweep", &[system.clone(), options.clone()]);
+        rt.set_fuel(u64::MAX);
+        let done = swept(&rt);
+        match outcome {
+            Err(fichier_host::CallError::Trap(_)) => traps += 1,
+            Ok(v) => {
+                assert!(v.get("ok").is_some(), "{v}");
+                assert_eq!(done, 4);
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        }
+        fuel = fuel * 5 / 4 + 1000;
+    }
+    assert!(traps > 10, "the sweep was stopped at many points ({traps})");
+    // Nothing left to do.
+    let again = ok(&rt, "retention", "sweep", &[system.clone(), options.clone()]);
+    assert_eq!((again["changed"].as_u64(), again["entries"].as_array().map(Vec::len)), (Some(0), Some(0)));
+}

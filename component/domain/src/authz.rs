@@ -32,6 +32,8 @@ pub enum Operation<'a> {
     WriteBreaches,
     ReadArchive,
     Sweep,
+    ReadAudit,
+    PruneAudit,
 }
 
 impl Operation<'_> {
@@ -63,6 +65,8 @@ impl Operation<'_> {
             Operation::WriteBreaches => "change the breach register",
             Operation::ReadArchive => "read the intermediate archive",
             Operation::Sweep => "run the retention sweep",
+            Operation::ReadAudit => "read or verify the audit log",
+            Operation::PruneAudit => "prune the audit log",
         }
     }
 }
@@ -99,7 +103,7 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
             matches!(role, Admin | Dpo | System)
         }
         Operation::MergeCustomers | Operation::WriteBreaches | Operation::ReadArchive => matches!(role, Admin | Dpo),
-        Operation::Sweep => matches!(role, Admin | Dpo | System),
+        Operation::Sweep | Operation::ReadAudit | Operation::PruneAudit => matches!(role, Admin | Dpo | System),
         Operation::ReadBreaches => matches!(role, Admin | Dpo | System),
     }
 }
@@ -158,6 +162,8 @@ mod tests {
             (Operation::WriteBreaches, &[Admin, Dpo]),
             (Operation::ReadArchive, &[Admin, Dpo]),
             (Operation::Sweep, &[Admin, Dpo, System]),
+            (Operation::ReadAudit, &[Admin, Dpo, System]),
+            (Operation::PruneAudit, &[Admin, Dpo, System]),
         ];
         for (op, allowed) in table {
             for role in [Admin, Dpo, Support, System, Public] {

@@ -259,10 +259,17 @@ pub struct PolicyInput {
     /// existed read as Europe/Paris.
     #[serde(default = "default_zone_name")]
     pub time_zone: String,
+    /// How long audit log entries are kept (days); policies stored before it read as 365.
+    #[serde(default = "default_audit_days")]
+    pub audit_retention_days: u32,
 }
 
 fn default_zone_name() -> String {
     crate::time::DEFAULT_ZONE.name().into()
+}
+
+fn default_audit_days() -> u32 {
+    crate::settings::DEFAULT_AUDIT_RETENTION_DAYS
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,7 +18,8 @@
 //! contact* at the latest of the collection, the last contact the person initiated
 //! (`customers.record-event`) and the person's last consent given for one of the activity's
 //! purposes; *end of contract* at the latest of the recorded end of the relationship, the
-//! last contact, the last order or payment collected and the record's creation.
+//! last contact and the last value collected (an order, a payment, a rectification): an
+//! imported record counts from the dates it brought, not from the import.
 //!
 //! A person whose prospecting data (an activity about prospects, counted from the last
 //! contact) ends within the notice window is listed once for a re-permission request.
@@ -29,8 +30,9 @@
 //! still due.
 
 use crate::Fichier;
+use crate::audit::AuditDraft;
 use crate::authz::{Operation, authorize};
-use crate::customers::{AnonymisedField, ArchivedField, ChangeReason, CustomerBody, Field, FieldChange};
+use crate::customers::{AnonymisedField, ArchivedField, ChangeReason, CustomerBody, Field, FieldChange, Loaded};
 use crate::docs::{self, CustomerDoc, CustomerState};
 use crate::error::{Error, Result};
 use crate::maintenance::Directory;
@@ -97,7 +99,7 @@ pub struct SweepEntry {
 /// How to run the sweep.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SweepOptions {
-    /// `false`: a dry run, nothing is written.
+    /// `false`: a dry run: nothing changes (the audit log records the read).
     pub apply: bool,
     /// Start after this subject id (the previous page's `next`).
     pub cursor: Option<String>,
@@ -164,7 +166,7 @@ pub type Grants = Vec<(String, Stamp)>;
 /// What the sweep needs besides the record.
 pub struct Context<'a> {
     pub activities: &'a [Activity],
-    pub grants: &'a Grants,
+    pub grants: Grants,
     pub now: Instant,
     pub zone: Zone,
     pub repermission_days: u32,
@@ -202,17 +204,15 @@ impl Context<'_> {
                     .max(consented.unwrap_or(f.collected_at))
             }
             RetentionStart::EndOfContract => {
-                let trade = body
-                    .fields
-                    .iter()
-                    .chain(body.archive.iter().map(|a| &a.field))
-                    .filter(|f| matches!(f.category, DataCategory::Order | DataCategory::Payment))
-                    .map(|f| f.collected_at)
-                    .max();
-                [body.relationship_ended_at, body.last_contact_at, trade]
+                // The latest of the recorded end and the last signs of the relationship: a
+                // contact, a value collected (an order, a payment, a rectification).
+                let collected =
+                    body.fields.iter().chain(body.archive.iter().map(|a| &a.field)).map(|f| f.collected_at).max();
+                [body.relationship_ended_at, body.last_contact_at, collected]
                     .into_iter()
                     .flatten()
-                    .fold(body.created_at, Stamp::max)
+                    .max()
+                    .unwrap_or(body.created_at)
             }
         };
         at.instant()
@@ -340,6 +340,44 @@ pub fn plan(subject: &str, body: &CustomerBody, cx: &Context<'_>) -> Vec<SweepEn
     out
 }
 
+/// The audit entries of planned actions (what is only reported is not audited).
+fn drafts(entries: &[SweepEntry]) -> Vec<AuditDraft> {
+    entries
+        .iter()
+        .filter(|e| e.action != SweepAction::NoRule)
+        .map(|e| {
+            let mut detail = Vec::new();
+            if let Some(f) = &e.field {
+                detail.push(format!("field={f}"));
+            }
+            if let Some(p) = &e.purpose {
+                detail.push(format!("purpose={p}"));
+            }
+            if let Some(a) = &e.activity {
+                detail.push(format!("activity={a}"));
+            }
+            if let Some(r) = &e.rule {
+                let hold = if r.legal_hold.is_some() { " hold" } else { "" };
+                let start = match r.start {
+                    RetentionStart::Collection => "collection",
+                    RetentionStart::LastContact => "last-contact",
+                    RetentionStart::EndOfContract => "end-of-contract",
+                    RetentionStart::Transaction => "transaction",
+                };
+                detail.push(format!("rule={}:{}m:{start}{hold}", r.category.as_str(), r.months));
+            }
+            if let Some(d) = e.due {
+                detail.push(format!("due={d}"));
+            }
+            AuditDraft {
+                action: format!("retention.{}", e.action.as_str()),
+                target: e.subject.clone(),
+                detail: detail.join(" "),
+            }
+        })
+        .collect()
+}
+
 /// The coarse form a field keeps once anonymised, if it has one: a year of birth, a
 /// département, a country.
 pub fn coarse(name: &str, value: &str) -> Option<String> {
@@ -458,69 +496,71 @@ impl<S: Store> Fichier<'_, S> {
         let mut report =
             SweepReport { entries: Vec::new(), scanned: page.len() as u32, changed: 0, next, applied: options.apply };
         let now = Stamp::from_instant(self.now);
+        let (activities, instant, days) = (&register.activities[..], self.now, options.repermission_days);
+        let context = |grants| Context { activities, grants, now: instant, zone, repermission_days: days };
+        let mut planned = Vec::with_capacity(page.len());
         for loaded in page {
-            let sid = loaded.sid.clone();
-            let grants = self.grants(&sid)?;
-            let cx = Context {
-                activities: &register.activities,
-                grants: &grants,
-                now: self.now,
-                zone,
-                repermission_days: options.repermission_days,
-            };
-            if !options.apply {
-                report.entries.extend(plan(&sid, &loaded.body, &cx));
-                continue;
-            }
-            // Plan against what is stored at the moment of the swap; retry if it moved.
-            let mut current = Some(loaded);
-            let mut done = false;
-            for _ in 0..crate::service::CAS_ATTEMPTS {
-                let l = match current.take() {
-                    Some(l) => l,
-                    None => match self.load_active(&sid)? {
-                        Some(l) => l,
-                        None => {
-                            done = true;
-                            break;
-                        }
-                    },
-                };
-                let entries = plan(&sid, &l.body, &cx);
-                let mut body = l.body.clone();
-                let sweeper = actor.clone();
-                let touched = apply(&mut body, &entries, &sweeper, now);
-                if !touched {
-                    report.entries.extend(entries);
-                    done = true;
-                    break;
-                }
-                let outcome = if body.is_empty() {
-                    self.delete_swept(&sid, l.doc.revision)
-                } else {
-                    let dek = self.existing_data_key(&sid)?;
-                    self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek).map(|_| ())
-                };
-                match outcome {
-                    Err(Error::Conflict(e)) if e.rule == "revision" => continue,
-                    Err(e) => return Err(e),
-                    Ok(()) => {
-                        report.changed += 1;
-                        report.entries.extend(entries);
-                        done = true;
-                        break;
-                    }
-                }
-            }
-            if !done {
-                return Err(Error::conflict(
-                    "subject",
-                    "compare-and-swap",
-                    "a record keeps changing; run the sweep again",
-                ));
-            }
+            let cx = context(self.grants(&loaded.sid)?);
+            let entries = plan(&loaded.sid, &loaded.body, &cx);
+            planned.push((loaded, cx, entries));
+        }
+        if !options.apply {
+            let detail = format!(
+                "dry run: {} records from {}",
+                report.scanned,
+                options.cursor.as_deref().unwrap_or("the start")
+            );
+            self.audit(
+                actor,
+                vec![AuditDraft { action: "retention.dry-run".into(), target: "customers".into(), detail }],
+            )?;
+            report.entries = planned.into_iter().flat_map(|(_, _, e)| e).collect();
+            return Ok(report);
+        }
+        // Every action of the page is audited before any is made.
+        self.audit(actor, planned.iter().flat_map(|(_, _, e)| drafts(e)).collect())?;
+        for (loaded, cx, entries) in planned {
+            let (changed, entries) = self.sweep_one(actor, loaded, entries, &cx, now)?;
+            report.changed += u32::from(changed);
+            report.entries.extend(entries);
         }
         Ok(report)
+    }
+
+    /// Apply a subject's planned entries with one compare-and-swap; when the record moved
+    /// since it was read, plan again (and audit the new plan) from what is stored.
+    fn sweep_one(
+        &mut self,
+        actor: &Actor,
+        loaded: Loaded,
+        entries: Vec<SweepEntry>,
+        cx: &Context<'_>,
+        now: Stamp,
+    ) -> Result<(bool, Vec<SweepEntry>)> {
+        let sid = loaded.sid.clone();
+        let (mut l, mut entries) = (loaded, entries);
+        for _ in 0..crate::service::CAS_ATTEMPTS {
+            let mut body = l.body.clone();
+            if !apply(&mut body, &entries, actor, now) {
+                return Ok((false, entries));
+            }
+            let outcome = if body.is_empty() {
+                self.delete_swept(&sid, l.doc.revision)
+            } else {
+                let dek = self.existing_data_key(&sid)?;
+                self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek).map(|_| ())
+            };
+            match outcome {
+                Err(Error::Conflict(e)) if e.rule == "revision" => {}
+                Err(e) => return Err(e),
+                Ok(()) => return Ok((true, entries)),
+            }
+            let Some(fresh) = self.load_active(&sid)? else { return Ok((false, Vec::new())) };
+            l = fresh;
+            entries = plan(&sid, &l.body, cx);
+            self.audit(actor, drafts(&entries))?;
+        }
+        Err(Error::conflict("subject", "compare-and-swap", "a record keeps changing; run the sweep again"))
     }
 
     /// The consent a subject granted themselves, by purpose: the latest grant of each.

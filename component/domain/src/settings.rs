@@ -11,6 +11,9 @@ use crate::store::{Bucket, Store};
 use crate::time;
 use crate::validate;
 
+/// Audit log retention: CNIL délibération 2021-122 recommends 6 months to a year for logs.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
+
 /// The defaults a fresh store starts with (version 1).
 pub fn default_policy() -> Policy {
     Policy {
@@ -35,6 +38,7 @@ pub fn default_policy() -> Policy {
                 ReverifyPeriod { category: DataCategory::PostalAddress, months: 24 },
             ],
             time_zone: time::DEFAULT_ZONE.name().into(),
+            audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
         },
         changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
         changed_by: Actor { id: "system:defaults".into(), role: Role::System },
@@ -124,6 +128,9 @@ impl PolicyInput {
             }
         }
         time::zone("input.time-zone", &self.time_zone)?;
+        if !(30..=3650).contains(&self.audit_retention_days) {
+            return Err(Error::invalid("input.audit-retention-days", "range-30-3650", "30 to 3650 days"));
+        }
         if self.max_future_skew_seconds > 86_400 {
             return Err(Error::invalid("input.max-future-skew-seconds", "max-86400", "at most one day"));
         }

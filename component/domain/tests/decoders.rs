@@ -135,6 +135,27 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
     exercise(&mut rng, &registry, 4000);
     let breaches: BreachRegister = decode("k", &stored(BREACHES_KEY)).expect("breaches");
     exercise(&mut rng, &breaches, 2000);
+    // The audit log's documents (binary only).
+    let entry = fichier_domain::audit::AuditEntry {
+        seq: 7,
+        at: fichier_domain::time::Stamp::from_instant(now),
+        actor: admin.clone(),
+        action: "retention.delete".into(),
+        target: "s-abc".into(),
+        detail: "field=email".into(),
+        hash: "ab".repeat(32),
+    };
+    let segment =
+        fichier_domain::audit::AuditSegment { number: 2, prev: "cd".repeat(32), entries: vec![entry.clone(), entry] };
+    exercise(&mut rng, &segment, 3000);
+    let checkpoint = fichier_domain::audit::AuditCheckpoint {
+        segment: 1,
+        seq: 1024,
+        hash: "ef".repeat(32),
+        at: fichier_domain::time::Stamp::from_instant(now),
+        by: admin.clone(),
+    };
+    exercise(&mut rng, &checkpoint, 2000);
     // Binary-only kinds refuse JSON instead of carrying its decoder.
     let json = br#"{"kind":"registry","schema":1,"body":{}}"#;
     assert_eq!(

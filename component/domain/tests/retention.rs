@@ -188,6 +188,25 @@ fn each_field_follows_its_rules_through_the_years() {
     assert_eq!(names, ["given-name", "last-order", "postal-code"]);
     let support = Actor { id: "sam".into(), role: Role::Support };
     assert!(matches!(w.f().archived_fields(&support, &subject), Err(Error::Forbidden(_))));
+    // Each action was audited (before it was made), by subject id and field name, never
+    // a value; dry runs are audited as reads; the log verifies.
+    let (log, _) = w.f().audit_entries(&system(), None, 1000).unwrap();
+    let has = |action: &str, detail: &str| {
+        log.iter().any(|e| e.action == action && e.target == sid && e.detail.contains(detail))
+    };
+    assert!(has("retention.delete", "field=email activity=customer-management rule=contact:36m:end-of-contract"));
+    assert!(has(
+        "retention.archive",
+        "field=given-name activity=accounting rule=identity:120m:transaction hold due=2030-01-15"
+    ));
+    assert!(has("retention.repermission", "purpose=newsletter activity=prospecting"));
+    assert!(log.iter().any(|e| e.action == "retention.dry-run" && e.actor.id == "cron"));
+    for e in &log {
+        for secret in ["anne", "Anne", "75002", "visa", "39,90"] {
+            assert!(!e.detail.contains(secret) && !e.target.contains(secret), "{e:?}");
+        }
+    }
+    assert!(w.f().verify_audit(&system()).unwrap().ok);
     // Re-running the same day finds nothing more to do.
     let again = w.sweep(true);
     assert_eq!((again.changed, table(&again)), (0, vec![row("loyalty-tier", "no-rule", "")]));
@@ -416,4 +435,25 @@ fn bad_sweep_input_is_refused_by_name() {
         let got = e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap();
         assert!(got.starts_with(want), "{got} vs {want}");
     }
+}
+
+#[test]
+fn an_imported_record_counts_from_the_dates_it_brought() {
+    // Imported in 2026, last order in 2019: the relationship ended long ago.
+    let mut w = World::new("2026-11-29T10:00:00.000Z");
+    let t = "2019-05-01T10:00:00Z";
+    let fields = [
+        field("email", "old@example.org", None, &["orders"], t),
+        field("last-order", "2019-0007", Some(DataCategory::Order), &["orders"], t),
+    ];
+    w.f().create_customer(&admin(), &SubjectRef::Email("old@example.org".into()), &fields).unwrap();
+    let r = w.sweep(false);
+    assert_eq!(
+        table(&r),
+        vec![
+            row("*", "delete-record", ""),
+            row("email", "delete", "2022-05-01T10:00:00.000Z"),
+            row("last-order", "delete", "2024-05-01T10:00:00.000Z"),
+        ]
+    );
 }

@@ -285,6 +285,7 @@ pub fn policy_input(p: s::PolicyInput) -> d::PolicyInput {
             .map(|r| d::ReverifyPeriod { category: category(r.category), months: r.months })
             .collect(),
         time_zone: p.time_zone,
+        audit_retention_days: p.audit_retention_days,
     }
 }
 
@@ -312,6 +313,7 @@ pub fn policy(p: d::Policy) -> s::Policy {
                 .map(|r| s::ReverifyPeriod { category: category_out(r.category), months: r.months })
                 .collect(),
             time_zone: i.time_zone,
+            audit_retention_days: i.audit_retention_days,
         },
         changed_at: p.changed_at,
         changed_by: actor_out(p.changed_by),

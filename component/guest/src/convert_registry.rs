@@ -6,9 +6,10 @@ use fichier_domain::breach as dbr;
 use fichier_domain::registry as dr;
 use fichier_domain::registry_export as dx;
 
+use fichier_domain::audit as da;
 use fichier_domain::retention as dt;
 
-use crate::bindings::exports::fichier::client::{breaches as b, registry as r, retention as t};
+use crate::bindings::exports::fichier::client::{audit as au, breaches as b, registry as r, retention as t};
 use crate::convert::{actor_out, basis, basis_out, category, category_out, notice, severity_out};
 
 fn localized(l: r::Localized) -> dr::Localized {
@@ -463,5 +464,36 @@ pub fn sweep_report(x: dt::SweepReport) -> t::SweepReport {
         changed: x.changed,
         next: x.next,
         applied: x.applied,
+    }
+}
+
+// ---- audit ----
+
+pub fn audit_entry(e: da::AuditEntry) -> au::AuditEntry {
+    au::AuditEntry {
+        seq: e.seq,
+        at: e.at.to_string(),
+        actor: actor_out(e.actor),
+        action: e.action,
+        target: e.target,
+        detail: e.detail,
+        hash: e.hash,
+    }
+}
+
+pub fn audit_report(r: da::AuditReport) -> au::AuditReport {
+    au::AuditReport {
+        ok: r.ok,
+        segments: r.segments,
+        entries: r.entries,
+        first_seq: r.first_seq,
+        last_seq: r.last_seq,
+        last_hash: r.last_hash,
+        pruned_through: r.pruned_through,
+        failures: r
+            .failures
+            .into_iter()
+            .map(|f| au::AuditFailure { segment: f.segment, seq: f.seq, rule: f.rule, message: f.message })
+            .collect(),
     }
 }

@@ -23,7 +23,8 @@ mod bindings {
 
 use bindings::exports::fichier::client::types as wit;
 use bindings::exports::fichier::client::{
-    breaches, consent, customer_import, customers, ledger, maintenance, minimisation, registry, retention, settings,
+    audit, breaches, consent, customer_import, customers, ledger, maintenance, minimisation, registry, retention,
+    settings,
 };
 use bindings::wasi;
 
@@ -304,6 +305,26 @@ impl customers::Guest for Component {
             |f| f.archived_fields(&convert::actor(actor), &convert::subject_ref(subject)),
             |v| v.into_iter().map(convert::archived_field).collect(),
         )
+    }
+}
+
+impl audit::Guest for Component {
+    fn verify(actor: wit::Actor) -> Result<audit::AuditReport, wit::Error> {
+        run(|f| f.verify_audit(&convert::actor(actor)), convert_registry::audit_report)
+    }
+
+    fn entries(actor: wit::Actor, after: Option<u64>, limit: u32) -> Result<audit::AuditPage, wit::Error> {
+        run(
+            |f| f.audit_entries(&convert::actor(actor), after, limit),
+            |(entries, next)| audit::AuditPage {
+                entries: entries.into_iter().map(convert_registry::audit_entry).collect(),
+                next,
+            },
+        )
+    }
+
+    fn prune(actor: wit::Actor) -> Result<u64, wit::Error> {
+        run(|f| f.prune_audit(&convert::actor(actor)), |n| n)
     }
 }
 

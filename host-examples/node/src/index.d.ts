@@ -11,12 +11,13 @@ import type * as Minimisation from '../gen/interfaces/fichier-client-minimisatio
 import type * as CustomerImport from '../gen/interfaces/fichier-client-customer-import.js';
 import type * as Registry from '../gen/interfaces/fichier-client-registry.js';
 import type * as Retention from '../gen/interfaces/fichier-client-retention.js';
+import type * as Audit from '../gen/interfaces/fichier-client-audit.js';
 import type * as Breaches from '../gen/interfaces/fichier-client-breaches.js';
 import type { Root } from '../gen/fichier_guest.js';
 import type { Clock } from '../host/clock.js';
 import type { MemoryKv } from '../host/kv.js';
 
-export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Registry, Breaches, Retention, Root };
+export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Registry, Breaches, Retention, Audit, Root };
 export { Clock } from '../host/clock.js';
 export { MemoryKv } from '../host/kv.js';
 
@@ -38,6 +39,7 @@ export declare const INTERFACES: readonly [
   'registry',
   'breaches',
   'retention',
+  'audit',
 ];
 export type InterfaceName = (typeof INTERFACES)[number];
 
@@ -52,6 +54,7 @@ export type CustomerImportApi = Pick<typeof CustomerImport, 'begin' | 'feed' | '
 export type RegistryApi = Pick<typeof Registry, 'getOrganisation' | 'setOrganisation' | 'putActivity' | 'getActivity' | 'listActivities' | 'retireActivity' | 'history' | 'loadShopDefaults' | 'export' | 'check' | 'assistBasis' | 'generateNotice'>;
 export type BreachesApi = Pick<typeof Breaches, 'recordBreach' | 'updateBreach' | 'notifyCnil' | 'informPeople' | 'getBreach' | 'listBreaches'>;
 export type RetentionApi = Pick<typeof Retention, 'sweep'>;
+export type AuditApi = Pick<typeof Audit, 'verify' | 'entries' | 'prune'>;
 
 export interface FichierOptions {
   /** `'memory'` (default): a new empty store; or a `MemoryKv` shared with another instance. */
@@ -95,6 +98,7 @@ export interface Fichier {
   readonly registry: RegistryApi;
   readonly breaches: BreachesApi;
   readonly retention: RetentionApi;
+  readonly audit: AuditApi;
 }
 
 export declare function createFichier(options?: FichierOptions): Fichier;

@@ -62,6 +62,7 @@ export const INTERFACES = Object.freeze([
   'registry',
   'breaches',
   'retention',
+  'audit',
 ]);
 
 // Core modules are compiled once per process; instances are cheap after that.
@@ -347,6 +348,9 @@ export function createFichier(options = {}) {
     },
     get retention() {
       return typedInterface('retention');
+    },
+    get audit() {
+      return typedInterface('audit');
     },
   };
 }

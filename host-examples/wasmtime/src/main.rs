@@ -3,6 +3,7 @@
 //! Every command is one call (or a few) into the component; this file only parses
 //! arguments, builds the call's JSON and prints the answer. No rule lives here.
 
+mod audit;
 mod registers;
 mod sweep;
 
@@ -113,6 +114,9 @@ enum Command {
     /// Apply the register's retention rules to the customer file (--dry-run: only list
     /// what would happen to whom and why). Safe to interrupt and run again.
     Sweep(sweep::SweepArgs),
+    /// The audit log: verify its hash chain, export it, prune what is past its retention.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
     /// List subjects (opaque ids) by page.
@@ -522,6 +526,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Registry(c) => return registers::registry(c, || runtime(cli), actor, cli.json),
         Command::Breach(c) => return registers::breach(c, || runtime(cli), actor, cli.json),
         Command::Sweep(a) => return sweep::sweep(a, &runtime(cli)?, actor, cli.json),
+        Command::Audit(c) => return audit::audit(c, &runtime(cli)?, actor, cli.json),
         _ => {}
     }
     let rt = runtime(cli)?;
@@ -665,7 +670,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             Output::new(&r, human).print(cli.json);
             return Ok(if blocking { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
-        Command::Registry(_) | Command::Breach(_) | Command::Sweep(_) => {
+        Command::Registry(_) | Command::Breach(_) | Command::Sweep(_) | Command::Audit(_) => {
             unreachable!("handled above")
         }
         Command::Reindex => {

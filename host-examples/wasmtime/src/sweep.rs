@@ -13,7 +13,7 @@ use crate::{Failure, Output, call, s};
 
 #[derive(Args)]
 pub struct SweepArgs {
-    /// Only list what would happen to whom and why; write nothing.
+    /// Only list what would happen to whom and why; change nothing.
     #[arg(long)]
     dry_run: bool,
     /// Records per component call (1–1000).

@@ -486,4 +486,32 @@ fn the_sweep_lists_then_applies_and_reruns_cleanly() {
         .output()
         .expect("run");
     assert_eq!(refused.status.code(), Some(2));
+
+    // The sweep's actions are in the audit log, which verifies, exports and shows an edit.
+    let report = json(later, &["audit", "verify"]);
+    assert_eq!(report["ok"], true, "{report}");
+    let csv = run(later, &["audit", "export", "--format", "csv"]);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("seq,at,actor,role,action,target,detail,hash"));
+    assert!(csv.contains(&format!("retention.delete,{sid},field=email activity=customer-management")), "{csv}");
+    assert!(!csv.contains("anne@example.org") && !csv.contains("Anne"), "no value in the log: {csv}");
+    let conn = rusqlite::Connection::open(tmp.path().join("fichier.db")).expect("open");
+    let (key, mut blob): (String, Vec<u8>) = conn
+        .query_row("SELECT key, value FROM kv WHERE key LIKE 'audit/segment/%' ORDER BY key LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("a segment");
+    let at = blob.windows(11).position(|w| w == b"field=email").expect("the entry");
+    blob[at + 10] = b'L';
+    conn.execute("UPDATE kv SET value = ?1 WHERE key = ?2", rusqlite::params![blob, key]).expect("edit");
+    let out = Command::new(env!("CARGO_BIN_EXE_fichier"))
+        .current_dir(tmp.path())
+        .env("FICHIER_MASTER_KEY", KEY)
+        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
+        .args(["audit", "verify"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAILS VERIFICATION") && text.contains("[entry-hash]"), "{text}");
 }
