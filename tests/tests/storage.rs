@@ -452,7 +452,7 @@ fn an_interrupted_sweep_leaves_each_record_before_or_after_and_a_rerun_finishes(
                 other => panic!("{sid} is half-swept: {other:?} (fields, archived)"),
             }
         }
-        assert_eq!(ok(rt, "audit", "verify", &[system.clone()])["ok"], true);
+        assert_eq!(ok(rt, "audit", "verify", std::slice::from_ref(&system))["ok"], true);
         done
     };
     let mut fuel = 20_000u64;
