@@ -8,10 +8,14 @@
 //! 2. A minimisation check of one 9-field record: natively (the domain crate on an
 //!    in-memory store), through the component with one instance for every call, and
 //!    with a fresh instance per call (as served).
+//! 3. The retention sweep over the imported file (the e-shop defaults of the register),
+//!    pages of 500 as `fichier sweep` does: a dry run when nothing is due, a dry run ten
+//!    years later when every record is due, and the sweep that then deletes them all.
 //!
 //! `FICHIER_BENCH_ROWS` changes the number of rows (default 100 000), `FICHIER_CHUNK` the
 //! chunk size in bytes (default 256 KiB); `FICHIER_BENCH_PART=check` runs only the
-//! component's check on one instance, for a profiler. With `FICHIER_PERFMAP=1` wasmtime writes
+//! component's check on one instance, for a profiler; `FICHIER_BENCH_PART=sweep` only the
+//! imports and the sweep. With `FICHIER_PERFMAP=1` wasmtime writes
 //! `/tmp/perf-<pid>.map`, so `perf record` names the component's functions.
 
 use std::path::{Path, PathBuf};
@@ -22,7 +26,7 @@ use fichier_domain::crypto::{MasterKey, SeededEntropy};
 use fichier_domain::minimisation as dm;
 use fichier_domain::model as d;
 use fichier_domain::store::MemoryStore;
-use fichier_host::bindings::{consent as c, minimisation as m, types as t};
+use fichier_host::bindings::{consent as c, minimisation as m, retention as r, types as t};
 use fichier_host::import::{self, ImportRequest};
 use fichier_host::kv::{MemoryKv, SqliteKv};
 use fichier_host::{Clock, Runtime, RuntimeBuilder};
@@ -235,6 +239,45 @@ fn policy_reads() -> Duration {
     start.elapsed()
 }
 
+/// Sweep the whole file once, in pages of 500; returns the time, records read and
+/// entries reported.
+fn sweep_all(rt: &Runtime, apply: bool) -> (Duration, u64, u64) {
+    let (mut cursor, mut scanned, mut entries) = (None, 0u64, 0u64);
+    let start = Instant::now();
+    loop {
+        let options = r::SweepOptions { apply, cursor: cursor.take(), limit: 500, repermission_days: 30 };
+        let page = rt
+            .call(|lib, store| lib.fichier_client_retention().call_sweep(store, &actor(), &options))
+            .expect("call")
+            .expect("sweep");
+        scanned += u64::from(page.scanned);
+        entries += page.entries.len() as u64;
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    (start.elapsed(), scanned, entries)
+}
+
+/// The sweep over the file an import child left in `dir`.
+fn sweeps(dir: &Path) {
+    let kv = Arc::new(SqliteKv::open(&dir.join("bench.db")).expect("sqlite"));
+    let rt = runtime(kv);
+    rt.call(|lib, store| lib.fichier_client_registry().call_load_shop_defaults(store, &actor()))
+        .expect("call")
+        .expect("defaults");
+    let line = |what: &str, (d, n, e): (Duration, u64, u64)| {
+        let secs = d.as_secs_f64();
+        println!("  {what:<34}: {:>8.0} records/s ({secs:.2} s, {n} records, {e} entries)", n as f64 / secs);
+    };
+    println!("retention sweep of the imported file (pages of 500, SQLite):");
+    line("dry run, nothing due", sweep_all(&rt, false));
+    rt.clock().set("2036-12-01T10:00:00Z").expect("clock");
+    line("dry run ten years later, all due", sweep_all(&rt, false));
+    line("sweep: every record deleted", sweep_all(&rt, true));
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; the child is marked by an environment variable.
     if let (Ok(csv), Ok(dir)) = (std::env::var("FICHIER_BENCH_CSV"), std::env::var("FICHIER_BENCH_DIR")) {
@@ -275,6 +318,10 @@ fn main() {
         }
     }
     let (secs, hwm) = best.expect("a run");
+    if std::env::var("FICHIER_BENCH_PART").is_ok_and(|p| p == "sweep") {
+        sweeps(&tmp.path().join("run0"));
+        return;
+    }
     let raw = (0..3).map(|i| {
         let dir = tmp.path().join(format!("raw{i}"));
         std::fs::create_dir_all(&dir).expect("dir");
@@ -301,4 +348,5 @@ fn main() {
     println!("  component, instance per call   : {:>7.2} µs ({:.2}× native)", us(fresh), us(fresh) / us(native));
     let floor = best(&policy_reads);
     println!("  (settings.get-policy, instance per call: {:>7.2} µs)", us(floor));
+    sweeps(&tmp.path().join("run0"));
 }

@@ -21,7 +21,8 @@ mod generated {
 
 pub use generated::exports::fichier::client::types;
 pub use generated::exports::fichier::client::{
-    consent, customer_import, customers, ledger, maintenance, minimisation, settings,
+    audit, breaches, consent, customer_import, customers, ledger, maintenance, minimisation, registry, retention,
+    settings,
 };
 use generated::wasi::config::store as config;
 use generated::wasi::keyvalue::{atomics, batch, store};
