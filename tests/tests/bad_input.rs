@@ -643,6 +643,72 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
         ("audit.entries", vec![admin(), json!(null), json!(0)], "invalid-input", "limit", "range-1-1000"),
         ("audit.verify", vec![actor("support")], "forbidden", "actor.role", "role-permitted"),
         ("audit.prune", vec![actor("public")], "forbidden", "actor.role", "role-permitted"),
+        (
+            "rights.new-request",
+            vec![
+                admin(),
+                json!({"subject": {"tag": "external", "val": "visitor-9"}, "kind": "access", "channel": "web-form",
+                       "received-at": null, "lang": "fr", "details": null, "identity-verified": false, "doubtful": null}),
+            ],
+            "invalid-input",
+            "input.subject",
+            "contact-known",
+        ),
+        (
+            "rights.new-request",
+            vec![
+                actor("public"),
+                json!({"subject": {"tag": "email", "val": "a@example.org"}, "kind": "access", "channel": "web-form",
+                       "received-at": null, "lang": "fr", "details": null, "identity-verified": false, "doubtful": null}),
+            ],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
+        (
+            "rights.new-request",
+            vec![
+                admin(),
+                json!({"subject": {"tag": "email", "val": "a@example.org"}, "kind": "access", "channel": "web-form",
+                       "received-at": "2026-03-02T10:00:00Z", "lang": "fr", "details": null, "identity-verified": true,
+                       "doubtful": null}),
+            ],
+            "invalid-input",
+            "input.received-at",
+            "not-future",
+        ),
+        (
+            "rights.step",
+            vec![admin(), json!("R-000001"), json!({"tag": "verify-token", "val": ""})],
+            "invalid-input",
+            "token",
+            "token-syntax",
+        ),
+        (
+            "rights.step",
+            vec![admin(), json!("R-1"), json!({"tag": "resend-token"})],
+            "invalid-input",
+            "id",
+            "id-syntax",
+        ),
+        (
+            "rights.step",
+            vec![admin(), json!("R-000001"), json!({"tag": "complete", "val": "ok"})],
+            "not-found",
+            "id",
+            "request-exists",
+        ),
+        ("rights.get-request", vec![actor("public"), json!("R-000001")], "forbidden", "actor.role", "role-permitted"),
+        (
+            "rights.list-requests",
+            vec![admin(), json!({"tag": "due-within", "val": 400})],
+            "invalid-input",
+            "filter.due-within",
+            "range-1-366",
+        ),
+        ("outbox.pending", vec![admin(), json!(0)], "invalid-input", "limit", "range-1-1000"),
+        ("outbox.ack", vec![actor("support"), json!("M-000001")], "forbidden", "actor.role", "role-permitted"),
+        ("outbox.ack", vec![admin(), json!("X")], "invalid-input", "id", "id-syntax"),
     ];
     let before = dump(&db);
     for (call, args, tag, field, rule) in &table {

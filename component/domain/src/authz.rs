@@ -34,6 +34,12 @@ pub enum Operation<'a> {
     Sweep,
     ReadAudit,
     PruneAudit,
+    NewRequest,
+    VerifyToken,
+    ManageRequest,
+    DecideRequest,
+    ReadRequests,
+    DrainOutbox,
 }
 
 impl Operation<'_> {
@@ -67,6 +73,12 @@ impl Operation<'_> {
             Operation::Sweep => "run the retention sweep",
             Operation::ReadAudit => "read or verify the audit log",
             Operation::PruneAudit => "prune the audit log",
+            Operation::NewRequest => "record a rights request",
+            Operation::VerifyToken => "verify an identity token",
+            Operation::ManageRequest => "handle a request's identity check",
+            Operation::DecideRequest => "extend, complete or refuse a request",
+            Operation::ReadRequests => "read rights requests",
+            Operation::DrainOutbox => "read or acknowledge the outbox",
         }
     }
 }
@@ -104,6 +116,13 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         }
         Operation::MergeCustomers | Operation::WriteBreaches | Operation::ReadArchive => matches!(role, Admin | Dpo),
         Operation::Sweep | Operation::ReadAudit | Operation::PruneAudit => matches!(role, Admin | Dpo | System),
+        // The person proves who they are through the shop's public form.
+        Operation::VerifyToken => true,
+        Operation::NewRequest => matches!(role, Admin | Dpo | Support | System),
+        Operation::ManageRequest | Operation::ReadRequests => matches!(role, Admin | Dpo | Support),
+        // Only the DPO or an admin decides (extends, completes, refuses).
+        Operation::DecideRequest => matches!(role, Admin | Dpo),
+        Operation::DrainOutbox => matches!(role, Admin | System),
         Operation::ReadBreaches => matches!(role, Admin | Dpo | System),
     }
 }
@@ -164,6 +183,12 @@ mod tests {
             (Operation::Sweep, &[Admin, Dpo, System]),
             (Operation::ReadAudit, &[Admin, Dpo, System]),
             (Operation::PruneAudit, &[Admin, Dpo, System]),
+            (Operation::NewRequest, &[Admin, Dpo, Support, System]),
+            (Operation::VerifyToken, &[Admin, Dpo, Support, System, Public]),
+            (Operation::ManageRequest, &[Admin, Dpo, Support]),
+            (Operation::DecideRequest, &[Admin, Dpo]),
+            (Operation::ReadRequests, &[Admin, Dpo, Support]),
+            (Operation::DrainOutbox, &[Admin, System]),
         ];
         for (op, allowed) in table {
             for role in [Admin, Dpo, Support, System, Public] {

@@ -452,12 +452,18 @@ impl<'p> FieldRules<'p> {
 
 /// `YYYY-MM-DD`, a real date, not in the future.
 fn birth_date(field: &str, raw: &str, today: chrono::NaiveDate) -> Result<String> {
-    let d = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::invalid(field, "date-syntax", "a date of birth is YYYY-MM-DD"))?;
+    // chrono's ISO 8601 reader and writer (no strftime pattern: its interpreter is 10 KB
+    // of component).
+    let raw = raw.trim();
+    let d = raw
+        .parse::<chrono::NaiveDate>()
+        .ok()
+        .filter(|_| raw.len() == 10 && raw.as_bytes()[..4].iter().all(u8::is_ascii_digit))
+        .ok_or_else(|| Error::invalid(field, "date-syntax", "a date of birth is YYYY-MM-DD"))?;
     if d > today {
         return Err(Error::invalid(field, "not-in-future", "a date of birth is not in the future"));
     }
-    Ok(d.format("%Y-%m-%d").to_string())
+    Ok(d.to_string())
 }
 
 /// Apply `set` and `remove` to `body`, recording each change. Returns whether anything changed.
@@ -1398,6 +1404,26 @@ mod tests {
         assert!(decode_body(&longer).is_err());
         assert!(decode_body(&[]).is_err());
         assert!(decode_body(&[7, 1, 2]).is_err());
+    }
+
+    #[test]
+    fn birth_dates_are_strict_iso_dates() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).expect("date");
+        for (raw, want) in [
+            ("1990-07-14", Some("1990-07-14")),
+            (" 1990-07-14 ", Some("1990-07-14")),
+            ("2024-02-29", Some("2024-02-29")),
+            ("2023-02-29", None),
+            ("1990-7-14", None),
+            ("1990-07-4", None),
+            ("+990-07-14", None),
+            ("19900714", None),
+            ("14/07/1990", None),
+            ("1990-07-14T00:00", None),
+            ("2027-01-01", None),
+        ] {
+            assert_eq!(birth_date("f", raw, today).ok().as_deref(), want, "{raw:?}");
+        }
     }
 
     #[test]

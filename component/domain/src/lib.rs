@@ -29,6 +29,7 @@ mod registry_defaults;
 pub mod registry_export;
 pub mod registry_notice;
 pub mod retention;
+pub mod rights;
 pub mod service;
 pub mod settings;
 pub mod store;

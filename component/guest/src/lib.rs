@@ -5,6 +5,7 @@
 
 mod convert;
 mod convert_registry;
+mod convert_rights;
 mod kv;
 
 use fichier_domain::crypto::{Entropy, MasterKey};
@@ -23,8 +24,8 @@ mod bindings {
 
 use bindings::exports::fichier::client::types as wit;
 use bindings::exports::fichier::client::{
-    audit, breaches, consent, customer_import, customers, ledger, maintenance, minimisation, registry, retention,
-    settings,
+    audit, breaches, consent, customer_import, customers, ledger, maintenance, minimisation, outbox, registry,
+    retention, rights, settings,
 };
 use bindings::wasi;
 
@@ -325,6 +326,52 @@ impl audit::Guest for Component {
 
     fn prune(actor: wit::Actor) -> Result<u64, wit::Error> {
         run(|f| f.prune_audit(&convert::actor(actor)), |n| n)
+    }
+}
+
+impl rights::Guest for Component {
+    fn new_request(actor: wit::Actor, input: rights::RequestInput) -> Result<rights::Request, wit::Error> {
+        run(|f| f.new_request(&convert::actor(actor), convert_rights::input(input)), convert_rights::request)
+    }
+
+    fn step(actor: wit::Actor, id: String, step: rights::RequestStep) -> Result<rights::Request, wit::Error> {
+        use fichier_domain::rights::Closing;
+        let actor = convert::actor(actor);
+        run(
+            |f| match step {
+                rights::RequestStep::VerifyToken(token) => f.verify_token(&actor, &id, &token),
+                rights::RequestStep::ResendToken => f.resend_token(&actor, &id),
+                rights::RequestStep::ConfirmIdentity(method) => f.confirm_identity(&actor, &id, &method),
+                rights::RequestStep::Extend(reason) => f.extend_request(&actor, &id, &reason),
+                rights::RequestStep::Complete(note) => f.close_request(&actor, &id, Closing::Done, &note),
+                rights::RequestStep::Refuse(reasons) => f.close_request(&actor, &id, Closing::Refused, &reasons),
+            },
+            convert_rights::request,
+        )
+    }
+
+    fn get_request(actor: wit::Actor, id: String) -> Result<rights::Request, wit::Error> {
+        run(|f| f.get_request(&convert::actor(actor), &id), convert_rights::request)
+    }
+
+    fn list_requests(actor: wit::Actor, filter: rights::RequestFilter) -> Result<Vec<rights::Request>, wit::Error> {
+        run(
+            |f| f.list_requests(&convert::actor(actor), convert_rights::filter(filter)),
+            |v| v.into_iter().map(convert_rights::request).collect(),
+        )
+    }
+}
+
+impl outbox::Guest for Component {
+    fn pending(actor: wit::Actor, limit: u32) -> Result<Vec<outbox::Message>, wit::Error> {
+        run(
+            |f| f.outbox_pending(&convert::actor(actor), limit),
+            |v| v.into_iter().map(convert_rights::message).collect(),
+        )
+    }
+
+    fn ack(actor: wit::Actor, id: String) -> Result<bool, wit::Error> {
+        run(|f| f.outbox_ack(&convert::actor(actor), &id), |b| b)
     }
 }
 

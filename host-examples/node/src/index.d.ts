@@ -12,12 +12,14 @@ import type * as CustomerImport from '../gen/interfaces/fichier-client-customer-
 import type * as Registry from '../gen/interfaces/fichier-client-registry.js';
 import type * as Retention from '../gen/interfaces/fichier-client-retention.js';
 import type * as Audit from '../gen/interfaces/fichier-client-audit.js';
+import type * as Rights from '../gen/interfaces/fichier-client-rights.js';
+import type * as Outbox from '../gen/interfaces/fichier-client-outbox.js';
 import type * as Breaches from '../gen/interfaces/fichier-client-breaches.js';
 import type { Root } from '../gen/fichier_guest.js';
 import type { Clock } from '../host/clock.js';
 import type { MemoryKv } from '../host/kv.js';
 
-export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Registry, Breaches, Retention, Audit, Root };
+export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Registry, Breaches, Retention, Audit, Rights, Outbox, Root };
 export { Clock } from '../host/clock.js';
 export { MemoryKv } from '../host/kv.js';
 
@@ -40,6 +42,8 @@ export declare const INTERFACES: readonly [
   'breaches',
   'retention',
   'audit',
+  'rights',
+  'outbox',
 ];
 export type InterfaceName = (typeof INTERFACES)[number];
 
@@ -55,6 +59,8 @@ export type RegistryApi = Pick<typeof Registry, 'getOrganisation' | 'setOrganisa
 export type BreachesApi = Pick<typeof Breaches, 'recordBreach' | 'updateBreach' | 'notifyCnil' | 'informPeople' | 'getBreach' | 'listBreaches'>;
 export type RetentionApi = Pick<typeof Retention, 'sweep'>;
 export type AuditApi = Pick<typeof Audit, 'verify' | 'entries' | 'prune'>;
+export type RightsApi = Pick<typeof Rights, 'newRequest' | 'step' | 'getRequest' | 'listRequests'>;
+export type OutboxApi = Pick<typeof Outbox, 'pending' | 'ack'>;
 
 export interface FichierOptions {
   /** `'memory'` (default): a new empty store; or a `MemoryKv` shared with another instance. */
@@ -99,6 +105,8 @@ export interface Fichier {
   readonly breaches: BreachesApi;
   readonly retention: RetentionApi;
   readonly audit: AuditApi;
+  readonly rights: RightsApi;
+  readonly outbox: OutboxApi;
 }
 
 export declare function createFichier(options?: FichierOptions): Fichier;

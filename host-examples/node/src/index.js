@@ -63,6 +63,8 @@ export const INTERFACES = Object.freeze([
   'breaches',
   'retention',
   'audit',
+  'rights',
+  'outbox',
 ]);
 
 // Core modules are compiled once per process; instances are cheap after that.
@@ -351,6 +353,12 @@ export function createFichier(options = {}) {
     },
     get audit() {
       return typedInterface('audit');
+    },
+    get rights() {
+      return typedInterface('rights');
+    },
+    get outbox() {
+      return typedInterface('outbox');
     },
   };
 }

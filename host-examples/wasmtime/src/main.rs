@@ -5,6 +5,7 @@
 
 mod audit;
 mod registers;
+mod rights;
 mod sweep;
 
 use std::io::Write;
@@ -117,6 +118,12 @@ enum Command {
     /// The audit log: verify its hash chain, export it, prune what is past its retention.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// Data-subject requests: receive, verify identity, extend, complete, refuse, list.
+    #[command(subcommand)]
+    Request(rights::RequestCmd),
+    /// Messages to people waiting to be sent (identity tokens, answers, refusals).
+    #[command(subcommand)]
+    Outbox(rights::OutboxCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
     /// List subjects (opaque ids) by page.
@@ -317,7 +324,7 @@ enum NoticeCmd {
 
 #[derive(Args)]
 #[group(required = true, multiple = false)]
-struct SubjectArgs {
+pub(crate) struct SubjectArgs {
     /// The person's e-mail address.
     #[arg(long)]
     email: Option<String>,
@@ -330,7 +337,7 @@ struct SubjectArgs {
 }
 
 impl SubjectArgs {
-    fn json(&self) -> Result<Value, String> {
+    pub(crate) fn json(&self) -> Result<Value, String> {
         match (&self.email, &self.external, &self.subject) {
             (Some(e), None, None) => Ok(json!({"tag": "email", "val": e})),
             (None, Some(x), None) => Ok(json!({"tag": "external", "val": x})),
@@ -527,6 +534,8 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Breach(c) => return registers::breach(c, || runtime(cli), actor, cli.json),
         Command::Sweep(a) => return sweep::sweep(a, &runtime(cli)?, actor, cli.json),
         Command::Audit(c) => return audit::audit(c, &runtime(cli)?, actor, cli.json),
+        Command::Request(c) => return rights::request(c, &runtime(cli)?, actor, cli.json),
+        Command::Outbox(c) => return rights::outbox(c, &runtime(cli)?, actor, cli.json),
         _ => {}
     }
     let rt = runtime(cli)?;
@@ -670,7 +679,12 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             Output::new(&r, human).print(cli.json);
             return Ok(if blocking { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
-        Command::Registry(_) | Command::Breach(_) | Command::Sweep(_) | Command::Audit(_) => {
+        Command::Registry(_)
+        | Command::Breach(_)
+        | Command::Sweep(_)
+        | Command::Audit(_)
+        | Command::Request(_)
+        | Command::Outbox(_) => {
             unreachable!("handled above")
         }
         Command::Reindex => {

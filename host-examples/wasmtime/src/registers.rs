@@ -77,7 +77,7 @@ pub enum Lang {
 }
 
 impl Lang {
-    fn wit(self) -> &'static str {
+    pub fn wit(self) -> &'static str {
         match self {
             Lang::Fr => "fr",
             Lang::En => "en",

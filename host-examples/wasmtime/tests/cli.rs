@@ -515,3 +515,47 @@ fn the_sweep_lists_then_applies_and_reruns_cleanly() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("FAILS VERIFICATION") && text.contains("[entry-hash]"), "{text}");
 }
+
+/// A rights request on a real file: the token travels through the outbox, as a shop's
+/// backend would send it, and the person types it.
+#[test]
+fn a_rights_request_goes_through_token_outbox_and_answer() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let json = |args: &[&str]| ok_json(dir, &[&["--json"], args].concat());
+    let r = json(&["request", "new", "--email", "anne@example.org", "--kind", "access", "--details", "Mes données"]);
+    assert_eq!((r["id"].as_str(), r["state"].as_str()), (Some("R-000001"), Some("awaiting-identity")));
+    let pending = json(&["--role", "system", "outbox", "list"]);
+    let body = pending[0]["body"].as_str().expect("body");
+    let token = body
+        .split_whitespace()
+        .find(|w| w.len() == 24 && w.chars().all(|c| c.is_ascii_alphanumeric()))
+        .expect("a token in the message")
+        .to_string();
+    // The person types it (lower case works too); the clock runs again.
+    let r = json(&["--role", "public", "request", "verify", "R-000001", &token.to_lowercase()]);
+    assert_eq!(r["state"], "in-progress");
+    let again = fichier(dir, &["--role", "public", "request", "verify", "R-000001", &token]);
+    assert_eq!(again.status.code(), Some(2), "a used token is refused");
+    let shown = json(&["request", "show", "R-000001"]);
+    assert_eq!((shown["email"].as_str(), shown["details"].as_str()), (Some("anne@example.org"), Some("Mes données")));
+    let listed = json(&["request", "list", "--open"]);
+    assert!(listed[0]["email"].is_null(), "lists carry no address");
+    let done = json(&["--role", "dpo", "request", "complete", "R-000001", "--note", "Copie envoyée par e-mail."]);
+    assert_eq!(done["state"], "done");
+    let pending = json(&["--role", "system", "outbox", "list"]);
+    let ids: Vec<&str> = pending.as_array().expect("list").iter().filter_map(|m| m["id"].as_str()).collect();
+    assert_eq!(ids, ["M-000001", "M-000002"]);
+    for id in ids {
+        assert_eq!(json(&["--role", "system", "outbox", "ack", id])["acknowledged"], true);
+    }
+    assert_eq!(json(&["--role", "system", "outbox", "list"]), serde_json::json!([]));
+    // Nothing of the token or the address is left in clear in the file.
+    let mut bytes = Vec::new();
+    for name in ["fichier.db", "fichier.db-wal", "fichier.keys.db", "fichier.keys.db-wal"] {
+        bytes.extend(std::fs::read(dir.join(name)).unwrap_or_default());
+    }
+    assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "the token is stored only hashed");
+    assert!(!bytes.windows(16).any(|w| w == b"anne@example.org"), "the address is sealed");
+    assert_eq!(fichier(dir, &["request", "list", "--overdue"]).status.code(), Some(0));
+}

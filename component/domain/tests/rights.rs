@@ -1,0 +1,256 @@
+//! Rights requests on the in-memory store: lifecycle, deadlines on the Paris calendar
+//! (month ends, extension, the clock stopped while identity is checked), identity tokens
+//! (hashed, expiring, single use, limited tries), the outbox, roles and bad input. The
+//! component runs the same through wasmtime (conformance case `rights-01-requests`).
+
+#![allow(clippy::unwrap_used)]
+
+use fichier_domain::crypto::{MasterKey, SeededEntropy};
+use fichier_domain::model::*;
+use fichier_domain::registry::Lang;
+use fichier_domain::rights::*;
+use fichier_domain::store::MemoryStore;
+use fichier_domain::{Error, Fichier, time};
+
+fn actor(role: Role) -> Actor {
+    Actor { id: format!("{role:?}").to_lowercase(), role }
+}
+
+struct World {
+    store: MemoryStore,
+    master: MasterKey,
+    entropy: SeededEntropy,
+    now: String,
+}
+
+impl World {
+    fn new(now: &str) -> Self {
+        Self {
+            store: MemoryStore::new(),
+            master: MasterKey::from_bytes([5; 32]),
+            entropy: SeededEntropy::new(11),
+            now: now.into(),
+        }
+    }
+    fn f(&mut self) -> Fichier<'_, MemoryStore> {
+        let now = time::parse("now", &self.now).unwrap();
+        Fichier::new(&self.store, &self.master, now, &mut self.entropy)
+    }
+    fn at(&mut self, now: &str) -> &mut Self {
+        self.now = now.into();
+        self
+    }
+    /// The token in the newest identity message, and that message's id.
+    fn token(&mut self) -> (String, String) {
+        let pending = self.f().outbox_pending(&actor(Role::System), 1000).unwrap();
+        let m = pending.iter().rev().find(|m| m.kind == MessageKind::IdentityToken).expect("a token message");
+        let token = m.body.split_whitespace().find(|w| w.len() == 24 && w.chars().all(|c| c.is_ascii_alphanumeric()));
+        (token.expect("the token in the message").to_string(), m.id.clone())
+    }
+}
+
+fn input(email: &str) -> RequestInput {
+    RequestInput {
+        subject: SubjectRef::Email(email.into()),
+        kind: RequestKind::Access,
+        channel: RequestChannel::WebForm,
+        received_at: None,
+        lang: Lang::Fr,
+        details: Some("Je veux une copie de mes données.".into()),
+        identity_verified: false,
+        doubtful: None,
+    }
+}
+
+fn rule(e: Error) -> String {
+    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
+}
+
+#[test]
+fn a_request_goes_from_token_to_answer_with_the_clock_stopped_meanwhile() {
+    let mut w = World::new("2026-01-10T09:00:00Z");
+    let r = w.f().new_request(&actor(Role::Support), input("Anne@Example.org")).unwrap();
+    assert_eq!((r.record.id.as_str(), r.record.state), ("R-000001", RequestState::AwaitingIdentity));
+    assert_eq!(r.email.as_deref(), Some("anne@example.org"));
+    let (token, message) = w.token();
+    let pending = w.f().outbox_pending(&actor(Role::System), 10).unwrap();
+    assert_eq!(pending[0].to, "anne@example.org");
+    assert!(pending[0].title.contains("R-000001") && pending[0].body.contains("13/01/2026 10:00"), "{pending:?}");
+
+    // Two days later the person types the code (a wrong one first).
+    w.at("2026-01-12T09:00:00Z");
+    let e = w.f().verify_token(&actor(Role::Public), "R-000001", "AAAAAAAAAAAAAAAAAAAAAAAA").unwrap_err();
+    assert_eq!(rule(e), "token:token-matches");
+    let r = w.f().verify_token(&actor(Role::Public), "R-000001", &token.to_lowercase()).unwrap();
+    assert_eq!(r.record.state, RequestState::InProgress);
+    // One month from receipt, plus the two days spent waiting for the person.
+    assert_eq!(r.deadline.to_string(), "2026-02-12T09:00:00.000Z");
+    let e = w.f().verify_token(&actor(Role::Public), "R-000001", &token).unwrap_err();
+    assert_eq!(rule(e), "id:awaiting-identity");
+
+    // The token leaves the store with its message; only its hash stays.
+    assert!(w.f().outbox_ack(&actor(Role::System), &message).unwrap());
+    assert!(!w.f().outbox_ack(&actor(Role::System), &message).unwrap(), "a second ack says it was gone");
+    let raw: Vec<u8> = w.store.raw().into_iter().flat_map(|(_, k, v)| [k.into_bytes(), v].concat()).collect();
+    assert!(!raw.windows(token.len()).any(|x| x == token.as_bytes()), "the token is stored only hashed");
+    assert!(!raw.windows(16).any(|x| x == b"anne@example.org"), "the address is sealed");
+
+    // Support may not decide; the DPO answers; the person is told.
+    let e = w.f().close_request(&actor(Role::Support), "R-000001", Closing::Done, "Copie envoyée.").unwrap_err();
+    assert!(matches!(e, Error::Forbidden(_)));
+    let r = w.f().close_request(&actor(Role::Dpo), "R-000001", Closing::Done, "Copie envoyée.").unwrap();
+    assert_eq!(r.record.state, RequestState::Done);
+    let answer = w.f().outbox_pending(&actor(Role::Admin), 10).unwrap();
+    assert_eq!((answer.len(), answer[0].kind), (1, MessageKind::Answer));
+    let e = w.f().close_request(&actor(Role::Dpo), "R-000001", Closing::Refused, "Trop tard.").unwrap_err();
+    assert_eq!(rule(e), "id:request-open");
+
+    // Every step is in the audit log, by subject id only.
+    let (log, _) = w.f().audit_entries(&actor(Role::Dpo), None, 100).unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    for a in
+        ["rights.received", "rights.token-sent", "rights.token-verified", "rights.done", "outbox.read", "outbox.sent"]
+    {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    assert!(log.iter().all(|e| !e.detail.contains("anne") && !e.target.contains("anne")));
+    assert!(w.f().verify_audit(&actor(Role::Dpo)).unwrap().ok);
+}
+
+#[test]
+fn deadlines_follow_the_shop_calendar() {
+    // (received, extended, deadline)
+    let table = [
+        ("2026-01-31T10:00:00Z", false, "2026-02-28T10:00:00.000Z"),
+        ("2024-01-31T10:00:00Z", false, "2024-02-29T10:00:00.000Z"),
+        // 11:00 in Paris in winter → 11:00 in summer, three months on.
+        ("2026-01-31T10:00:00Z", true, "2026-04-30T09:00:00.000Z"),
+        // 29 March 00:30 in Paris (the night clocks go forward) → 29 April 00:30.
+        ("2026-03-28T23:30:00Z", false, "2026-04-28T22:30:00.000Z"),
+        // 1 January 00:30 in Paris → 1 February 00:30.
+        ("2026-12-31T23:30:00Z", false, "2027-01-31T23:30:00.000Z"),
+        // 31 October 2026, 12:00 in Paris, after clocks went back → 30 November.
+        ("2026-10-31T11:00:00Z", false, "2026-11-30T11:00:00.000Z"),
+    ];
+    for (received, extended, due) in table {
+        let mut w = World::new(received);
+        let mut i = input("bob@example.org");
+        i.identity_verified = true;
+        let r = w.f().new_request(&actor(Role::System), i).unwrap();
+        assert_eq!(r.record.state, RequestState::InProgress);
+        let r = if extended {
+            w.f().extend_request(&actor(Role::Dpo), &r.record.id, "Demande complexe.").unwrap()
+        } else {
+            r
+        };
+        assert_eq!(r.deadline.to_string(), due, "{received} extended {extended}");
+    }
+}
+
+#[test]
+fn extensions_are_once_within_the_first_month_and_lists_show_what_is_due() {
+    let mut w = World::new("2026-03-02T10:00:00Z");
+    let mut i = input("chloe@example.org");
+    i.identity_verified = true;
+    i.received_at = Some("2026-03-01T10:00:00Z".into());
+    w.f().new_request(&actor(Role::Support), i.clone()).unwrap();
+    i.subject = SubjectRef::Email("denis@example.org".into());
+    w.f().new_request(&actor(Role::Support), i).unwrap();
+    // 25 March: both due within 7 days, none overdue.
+    w.at("2026-03-25T10:00:00Z");
+    let due = w.f().list_requests(&actor(Role::Support), RequestFilter::DueWithin(7)).unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(due.iter().all(|r| r.email.is_none() && r.details.is_none()), "lists carry no personal data");
+    let e = w.f().extend_request(&actor(Role::Dpo), "R-000001", " ").unwrap_err();
+    assert_eq!(rule(e), "reason:non-empty");
+    let r = w.f().extend_request(&actor(Role::Dpo), "R-000001", "Plusieurs bases à interroger.").unwrap();
+    assert_eq!(r.deadline.to_string(), "2026-06-01T09:00:00.000Z");
+    let e = w.f().extend_request(&actor(Role::Dpo), "R-000001", "Encore.").unwrap_err();
+    assert_eq!(rule(e), "id:extend-once");
+    // 2 April: the second is overdue and can no longer be extended.
+    w.at("2026-04-02T10:00:00Z");
+    let overdue = w.f().list_requests(&actor(Role::Dpo), RequestFilter::Overdue).unwrap();
+    assert_eq!(overdue.iter().map(|r| r.record.id.as_str()).collect::<Vec<_>>(), ["R-000002"]);
+    let e = w.f().extend_request(&actor(Role::Dpo), "R-000002", "Trop tard.").unwrap_err();
+    assert_eq!(rule(e), "id:within-first-month");
+    let open = w.f().list_requests(&actor(Role::Dpo), RequestFilter::Open).unwrap();
+    assert_eq!(open.iter().map(|r| r.record.id.as_str()).collect::<Vec<_>>(), ["R-000002", "R-000001"]);
+    // A refusal needs its reasons, and tells the person they may complain to the CNIL.
+    let e = w.f().close_request(&actor(Role::Dpo), "R-000002", Closing::Refused, "").unwrap_err();
+    assert_eq!(rule(e), "reasons:non-empty");
+    w.f().close_request(&actor(Role::Dpo), "R-000002", Closing::Refused, "Demande manifestement excessive.").unwrap();
+    let m = w.f().outbox_pending(&actor(Role::System), 10).unwrap();
+    let refusal = m.iter().find(|m| m.kind == MessageKind::Refusal).unwrap();
+    assert!(refusal.body.contains("CNIL") && refusal.body.contains("manifestement excessive"));
+    assert_eq!(w.f().list_requests(&actor(Role::Dpo), RequestFilter::All).unwrap().len(), 2);
+}
+
+#[test]
+fn tokens_expire_wear_out_and_doubtful_requests_need_extra_proof() {
+    let mut w = World::new("2026-05-04T08:00:00Z");
+    w.f().new_request(&actor(Role::Support), input("emilie@example.org")).unwrap();
+    let (first, _) = w.token();
+    // 72 hours later the token is void; a new one is sent.
+    w.at("2026-05-07T08:00:00Z");
+    let e = w.f().verify_token(&actor(Role::Public), "R-000001", &first).unwrap_err();
+    assert_eq!(rule(e), "token:token-unexpired");
+    w.f().resend_token(&actor(Role::Support), "R-000001").unwrap();
+    let (second, _) = w.token();
+    assert_ne!(first, second);
+    for _ in 0..TOKEN_ATTEMPTS {
+        let e = w.f().verify_token(&actor(Role::Public), "R-000001", &first).unwrap_err();
+        assert_eq!(rule(e), "token:token-matches");
+    }
+    let e = w.f().verify_token(&actor(Role::Public), "R-000001", &second).unwrap_err();
+    assert_eq!(rule(e), "token:token-attempts", "five wrong tries void the token");
+
+    // A doubtful request: the token is not enough, someone confirms the extra proof.
+    let mut i = input("francois@example.org");
+    i.doubtful = Some("Adresse différente de celle du compte.".into());
+    w.f().new_request(&actor(Role::Support), i).unwrap();
+    let (token, _) = w.token();
+    let r = w.f().verify_token(&actor(Role::Public), "R-000002", &token).unwrap();
+    assert_eq!(r.record.state, RequestState::AwaitingIdentity);
+    let e = w.f().close_request(&actor(Role::Dpo), "R-000002", Closing::Done, "ok").unwrap_err();
+    assert_eq!(rule(e), "id:identity-checked");
+    let r =
+        w.f().confirm_identity(&actor(Role::Support), "R-000002", "pièce d'identité présentée en boutique").unwrap();
+    assert_eq!(r.record.state, RequestState::InProgress);
+    assert_eq!(r.record.identity_confirmed.as_deref(), Some("pièce d'identité présentée en boutique"));
+}
+
+#[test]
+fn bad_requests_are_refused_by_name() {
+    let mut w = World::new("2026-05-04T08:00:00Z");
+    let mut no_email = input("x@example.org");
+    no_email.subject = SubjectRef::External("visitor-42".into());
+    let mut future = input("x@example.org");
+    future.received_at = Some("2026-06-01T00:00:00Z".into());
+    let mut both = input("x@example.org");
+    both.identity_verified = true;
+    both.doubtful = Some("?".into());
+    let mut long = input("x@example.org");
+    long.details = Some("x".repeat(4001));
+    let cases: Vec<(RequestInput, &str)> = vec![
+        (no_email, "input.subject:contact-known"),
+        (future, "input.received-at:not-future"),
+        (both, "input.doubtful:doubt-or-verified"),
+        (long, "input.details:max-length"),
+        (input("not-an-email"), "input.subject.email:"),
+    ];
+    for (i, want) in cases {
+        let got = rule(w.f().new_request(&actor(Role::Support), i).unwrap_err());
+        assert!(got.starts_with(want), "{got} vs {want}");
+    }
+    assert!(matches!(w.f().new_request(&actor(Role::Public), input("x@example.org")), Err(Error::Forbidden(_))));
+    assert_eq!(rule(w.f().get_request(&actor(Role::Dpo), "R-1").unwrap_err()), "id:id-syntax");
+    assert_eq!(rule(w.f().get_request(&actor(Role::Dpo), "R-000009").unwrap_err()), "id:request-exists");
+    assert_eq!(rule(w.f().verify_token(&actor(Role::Public), "R-000001", "").unwrap_err()), "token:token-syntax");
+    assert_eq!(rule(w.f().outbox_ack(&actor(Role::System), "M-12").unwrap_err()), "id:id-syntax");
+    assert_eq!(rule(w.f().outbox_pending(&actor(Role::System), 0).unwrap_err()), "limit:range-1-1000");
+    assert!(matches!(w.f().outbox_pending(&actor(Role::Support), 10), Err(Error::Forbidden(_))));
+    let e = w.f().list_requests(&actor(Role::Dpo), RequestFilter::DueWithin(0)).unwrap_err();
+    assert_eq!(rule(e), "filter.due-within:range-1-366");
+    // Nothing was written by any of them.
+    assert!(w.store.raw().is_empty(), "{:?}", w.store.raw().iter().map(|(_, k, _)| k).collect::<Vec<_>>());
+}

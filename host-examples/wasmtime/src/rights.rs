@@ -1,0 +1,225 @@
+//! `fichier request …` and `fichier outbox …`: rights requests and the messages to
+//! people. No rule lives here.
+
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+use fichier_host::Runtime;
+use serde_json::{Value, json};
+
+use crate::{Failure, Output, SubjectArgs, call, rows, s};
+
+#[derive(Subcommand)]
+pub enum RequestCmd {
+    /// Receive a request (a token is queued to the person unless --identity-verified).
+    New {
+        #[command(flatten)]
+        who: SubjectArgs,
+        #[arg(long, value_enum)]
+        kind: Kind,
+        #[arg(long, value_enum, default_value_t = Channel::WebForm)]
+        channel: Channel,
+        /// When it arrived (RFC 3339), if not now.
+        #[arg(long)]
+        received_at: Option<String>,
+        #[arg(long, value_enum, default_value_t = crate::registers::Lang::Fr)]
+        lang: crate::registers::Lang,
+        /// What the person asks, in their words.
+        #[arg(long)]
+        details: Option<String>,
+        /// The shop already knows it is them (signed in to their account).
+        #[arg(long)]
+        identity_verified: bool,
+        /// Why the identity is in doubt (extra proof will be needed).
+        #[arg(long)]
+        doubtful: Option<String>,
+    },
+    /// The person's token (from the message they received).
+    Verify { id: String, token: String },
+    /// Send a new token.
+    ResendToken { id: String },
+    /// Record the kind of extra proof seen for a doubtful request (no copy is kept).
+    ConfirmIdentity {
+        id: String,
+        #[arg(long)]
+        method: String,
+    },
+    /// Requests by deadline (exit 1 with --overdue when any is overdue).
+    List {
+        /// Open requests only.
+        #[arg(long)]
+        open: bool,
+        /// Overdue requests only.
+        #[arg(long)]
+        overdue: bool,
+        /// Open requests due within this many days.
+        #[arg(long)]
+        due_within: Option<u32>,
+    },
+    /// One request, with the person's address and words.
+    Show { id: String },
+    /// Two more months (once, within the first month), with the reason.
+    Extend {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Done, with what was done.
+    Complete {
+        id: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// Refused, with the reasons (the person is told they may complain to the CNIL).
+    Refuse {
+        id: String,
+        #[arg(long)]
+        reasons: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OutboxCmd {
+    /// Messages to send, oldest first.
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// The message was sent: delete it.
+    Ack { id: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Kind {
+    Access,
+    Rectification,
+    Erasure,
+    Restriction,
+    Portability,
+    Objection,
+    Withdrawal,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Channel {
+    WebForm,
+    Email,
+    Letter,
+    Phone,
+    InPerson,
+}
+
+fn wit_name<T: ValueEnum>(v: T) -> String {
+    v.to_possible_value().map(|p| p.get_name().to_string()).unwrap_or_default()
+}
+
+fn line(r: &Value) -> String {
+    let mut flags = Vec::new();
+    if r["overdue"] == json!(true) {
+        flags.push("OVERDUE".to_string());
+    }
+    if r["paused"] == json!(true) {
+        flags.push("clock stopped: waiting for identity".into());
+    }
+    if let Some(reason) = r["extended"].as_str() {
+        flags.push(format!("extended: {reason}"));
+    }
+    format!(
+        "{} {:<13} {:<17} received {} deadline {} {}",
+        s(&r["id"]),
+        s(&r["kind"]),
+        s(&r["state"]),
+        s(&r["received-at"]),
+        s(&r["deadline"]),
+        flags.join("; ")
+    )
+}
+
+fn details(r: &Value) -> String {
+    let mut out = line(r);
+    for (label, key) in [("subject", "subject"), ("e-mail", "email"), ("asks", "details"), ("outcome", "outcome")] {
+        if let Some(v) = r[key].as_str() {
+            out.push_str(&format!("\n  {label}: {v}"));
+        }
+    }
+    for e in r["history"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\n  {} {} ({}): {}",
+            s(&e["at"]),
+            s(&e["by"]["id"]),
+            s(&e["by"]["role"]),
+            s(&e["what"])
+        ));
+    }
+    out
+}
+
+pub fn request(c: &RequestCmd, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    let step = |id: &str, step: Value| call(rt, "rights", "step", &[actor.clone(), json!(id), step]);
+    let r = match c {
+        RequestCmd::New { who, kind, channel, received_at, lang, details, identity_verified, doubtful } => {
+            let input = json!({
+                "subject": who.json().map_err(Failure::Host)?,
+                "kind": wit_name(*kind),
+                "channel": wit_name(*channel),
+                "received-at": received_at,
+                "lang": lang.wit(),
+                "details": details,
+                "identity-verified": identity_verified,
+                "doubtful": doubtful,
+            });
+            call(rt, "rights", "new-request", &[actor.clone(), input])?
+        }
+        RequestCmd::Verify { id, token } => step(id, json!({"tag": "verify-token", "val": token}))?,
+        RequestCmd::ResendToken { id } => step(id, json!({"tag": "resend-token"}))?,
+        RequestCmd::ConfirmIdentity { id, method } => step(id, json!({"tag": "confirm-identity", "val": method}))?,
+        RequestCmd::Extend { id, reason } => step(id, json!({"tag": "extend", "val": reason}))?,
+        RequestCmd::Complete { id, note } => step(id, json!({"tag": "complete", "val": note}))?,
+        RequestCmd::Refuse { id, reasons } => step(id, json!({"tag": "refuse", "val": reasons}))?,
+        RequestCmd::Show { id } => {
+            let r = call(rt, "rights", "get-request", &[actor.clone(), json!(id)])?;
+            Output::new(&r, details(&r)).print(as_json);
+            return Ok(ExitCode::SUCCESS);
+        }
+        RequestCmd::List { open, overdue, due_within } => {
+            let filter = match (open, overdue, due_within) {
+                (_, true, _) => json!({"tag": "overdue"}),
+                (_, _, Some(d)) => json!({"tag": "due-within", "val": d}),
+                (true, _, _) => json!({"tag": "open"}),
+                _ => json!({"tag": "all"}),
+            };
+            let list = call(rt, "rights", "list-requests", &[actor.clone(), filter])?;
+            let late = list.as_array().into_iter().flatten().any(|r| r["overdue"] == json!(true));
+            Output::new(&list, rows(&list, line)).print(as_json);
+            return Ok(if *overdue && late { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        }
+    };
+    Output::new(&r, line(&r)).print(as_json);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn outbox(c: &OutboxCmd, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    match c {
+        OutboxCmd::List { limit } => {
+            let list = call(rt, "outbox", "pending", &[actor, json!(limit)])?;
+            let human = rows(&list, |m| {
+                format!(
+                    "{} {} to {} — {}\n{}\n",
+                    s(&m["id"]),
+                    s(&m["kind"]),
+                    s(&m["to"]),
+                    s(&m["title"]),
+                    s(&m["body"])
+                )
+            });
+            Output::new(&list, human).print(as_json);
+        }
+        OutboxCmd::Ack { id } => {
+            let gone = call(rt, "outbox", "ack", &[actor, json!(id)])?;
+            let human =
+                if gone == json!(true) { format!("{id} acknowledged") } else { format!("{id} was already gone") };
+            Output::new(&json!({"acknowledged": gone}), human).print(as_json);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
