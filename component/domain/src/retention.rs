@@ -22,7 +22,8 @@
 //! imported record counts from the dates it brought, not from the import.
 //!
 //! A person whose prospecting data (an activity about prospects, counted from the last
-//! contact) ends within the notice window is listed once for a re-permission request.
+//! contact) ends within the notice window is listed once for a re-permission request,
+//! which the sweep queues to them in the outbox.
 //!
 //! The sweep walks the customer file by pages. Each subject changes with one
 //! compare-and-swap of its record (deleted whole when nothing is left), so an interrupted
@@ -517,8 +518,15 @@ impl<S: Store> Fichier<'_, S> {
             report.entries = planned.into_iter().flat_map(|(_, _, e)| e).collect();
             return Ok(report);
         }
-        // Every action of the page is audited before any is made.
+        // Every action of the page is audited before any is made; re-permission requests
+        // are queued before the record notes them (at least once: a crash in between
+        // sends the request again rather than never).
         self.audit(actor, planned.iter().flat_map(|(_, _, e)| drafts(e)).collect())?;
+        for (loaded, _, entries) in &planned {
+            for e in entries.iter().filter(|e| e.action == SweepAction::Repermission) {
+                self.ask_repermission(&register.activities, loaded, e, zone)?;
+            }
+        }
         for (loaded, cx, entries) in planned {
             let (changed, entries) = self.sweep_one(actor, loaded, entries, &cx, now)?;
             report.changed += u32::from(changed);
@@ -561,6 +569,34 @@ impl<S: Store> Fichier<'_, S> {
             self.audit(actor, drafts(&entries))?;
         }
         Err(Error::conflict("subject", "compare-and-swap", "a record keeps changing; run the sweep again"))
+    }
+
+    /// Queue the one re-permission request of `e` to the person (when an e-mail is known).
+    fn ask_repermission(&mut self, activities: &[Activity], loaded: &Loaded, e: &SweepEntry, zone: Zone) -> Result<()> {
+        let Some(to) = loaded.body.email() else { return Ok(()) };
+        let what = activities
+            .iter()
+            .flat_map(|a| a.definition.purposes.iter())
+            .find(|p| Some(&p.id) == e.purpose.as_ref())
+            .map_or_else(|| e.purpose.clone().unwrap_or_default(), |p| p.description.fr.clone());
+        let day = e.due.map_or_else(String::new, |d| {
+            use chrono::Datelike;
+            let n = time::date_in(d.instant(), zone);
+            format!("{:02}/{:02}/{}", n.day(), n.month(), n.year())
+        });
+        let body = format!(
+            "Bonjour,\n\nVous nous avez donné votre accord pour : {what}.\n\nSans nouvelle de votre part, nous \
+             cesserons le {day} et effacerons les données gardées à cette seule fin. Pour continuer, il suffit de \
+             nous le confirmer, depuis votre compte ou en répondant à ce message.\n"
+        );
+        let message = crate::rights::MessageBody {
+            to: to.to_string(),
+            title: "Souhaitez-vous continuer à recevoir nos offres ?".into(),
+            body,
+        };
+        let dek = self.existing_data_key(&loaded.sid)?;
+        self.queue(&loaded.sid, &dek, crate::rights::MessageKind::Repermission, None, message)?;
+        Ok(())
     }
 
     /// The consent a subject granted themselves, by purpose: the latest grant of each.

@@ -243,6 +243,8 @@ pub enum MessageKind {
     Extension,
     Answer,
     Refusal,
+    /// Before prospecting data ends: one request to renew consent (retention sweep).
+    Repermission,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,10 +260,10 @@ pub struct OutboxEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct MessageBody {
-    to: String,
-    title: String,
-    body: String,
+pub(crate) struct MessageBody {
+    pub to: String,
+    pub title: String,
+    pub body: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -345,7 +347,7 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     /// Queue a message to `sid` (sealed under their key).
-    fn queue(
+    pub(crate) fn queue(
         &mut self,
         sid: &str,
         dek: &DataKey,

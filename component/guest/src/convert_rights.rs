@@ -127,6 +127,7 @@ pub fn message(m: d::Message) -> o::Message {
             d::MessageKind::Extension => o::MessageKind::Extension,
             d::MessageKind::Answer => o::MessageKind::Answer,
             d::MessageKind::Refusal => o::MessageKind::Refusal,
+            d::MessageKind::Repermission => o::MessageKind::Repermission,
         },
         to: m.to,
         title: m.title,
