@@ -3,50 +3,23 @@
 
 #![allow(clippy::unwrap_used)]
 
-use fichier_domain::Fichier;
-use fichier_domain::crypto::{MasterKey, SeededEntropy};
+mod support;
+
+use support::{World, admin};
+
+use fichier_domain::Error;
 use fichier_domain::customers::{ChangeReason, FieldInput};
 use fichier_domain::import::{ImportOptions, TextEncoding};
 use fichier_domain::model::*;
-use fichier_domain::store::{Bucket, MemoryStore};
-use fichier_domain::{Error, time};
+use fichier_domain::store::Bucket;
 
 const NOW: &str = "2026-11-29T10:00:00.000Z";
 
-fn admin() -> Actor {
-    Actor { id: "alice".into(), role: Role::Admin }
-}
-
-struct World {
-    store: MemoryStore,
-    master: MasterKey,
-    entropy: SeededEntropy,
-    now: String,
-}
-
 impl World {
     fn new() -> Self {
-        let w = Self {
-            store: MemoryStore::new(),
-            master: MasterKey::from_bytes([7; 32]),
-            entropy: SeededEntropy::new(1),
-            now: NOW.into(),
-        };
-        let mut w = w;
-        for (id, kind) in [("orders", PurposeKind::Service), ("newsletter", PurposeKind::Marketing)] {
-            w.f()
-                .declare_purpose(
-                    &admin(),
-                    PurposeInput { id: id.into(), kind, title: id.into(), validity_months: None },
-                )
-                .unwrap();
-        }
+        let mut w = World::empty(NOW, 7, 1);
+        w.declare(&[("orders", PurposeKind::Service), ("newsletter", PurposeKind::Marketing)]);
         w
-    }
-
-    fn f(&mut self) -> Fichier<'_, MemoryStore> {
-        let now = time::parse("now", &self.now).unwrap();
-        Fichier::new(&self.store, &self.master, now, &mut self.entropy)
     }
 }
 

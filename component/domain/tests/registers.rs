@@ -5,53 +5,27 @@
 
 #![allow(clippy::unwrap_used)]
 
-use fichier_domain::Fichier;
+mod support;
+
+use support::{World, admin};
+
+use fichier_domain::Error;
 use fichier_domain::breach::{BreachInput, BreachNature, BreachRisk, PeopleInformed};
-use fichier_domain::crypto::{MasterKey, SeededEntropy};
 use fichier_domain::customers::FieldInput;
 use fichier_domain::minimisation::Severity;
 use fichier_domain::model::*;
 use fichier_domain::registry::*;
 use fichier_domain::registry_export::{ExportFormat, HEADINGS};
-use fichier_domain::store::MemoryStore;
-use fichier_domain::{Error, time};
 
 const NOW: &str = "2026-11-29T10:00:00.000Z";
-
-fn admin() -> Actor {
-    Actor { id: "alice".into(), role: Role::Admin }
-}
 
 fn dpo() -> Actor {
     Actor { id: "claire".into(), role: Role::Dpo }
 }
 
-struct World {
-    store: MemoryStore,
-    master: MasterKey,
-    entropy: SeededEntropy,
-    now: String,
-}
-
 impl World {
     fn new() -> Self {
-        Self {
-            store: MemoryStore::new(),
-            master: MasterKey::from_bytes([7; 32]),
-            entropy: SeededEntropy::new(1),
-            now: NOW.into(),
-        }
-    }
-
-    fn f(&mut self) -> Fichier<'_, MemoryStore> {
-        let now = time::parse("now", &self.now).unwrap();
-        Fichier::new(&self.store, &self.master, now, &mut self.entropy)
-    }
-
-    fn declare(&mut self, id: &str, kind: PurposeKind) {
-        self.f()
-            .declare_purpose(&admin(), PurposeInput { id: id.into(), kind, title: id.into(), validity_months: None })
-            .unwrap();
+        World::empty(NOW, 7, 1)
     }
 }
 
@@ -285,9 +259,9 @@ fn the_check_finds_purposes_and_stored_categories_the_register_does_not_declare(
     assert_eq!(empty.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(), ["activities-declared"]);
     w.f().load_shop_defaults(&admin()).unwrap();
     // A consent purpose no activity declares; a cookie purpose recorded on contract.
-    w.declare("ads", PurposeKind::Advertising);
-    w.declare("orders", PurposeKind::Service);
-    w.declare("loyalty", PurposeKind::Cookie);
+    w.declare(&[("ads", PurposeKind::Advertising)]);
+    w.declare(&[("orders", PurposeKind::Service)]);
+    w.declare(&[("loyalty", PurposeKind::Cookie)]);
     let mut club = activity("club");
     club.data.push(DataItem { category: DataCategory::Payment, description: l("Cartes"), sensitive: true });
     w.f().put_activity(&admin(), club).unwrap();
@@ -303,7 +277,7 @@ fn the_check_finds_purposes_and_stored_categories_the_register_does_not_declare(
         collected_at: None,
         verified_at: None,
     };
-    w.declare("contest", PurposeKind::Marketing);
+    w.declare(&[("contest", PurposeKind::Marketing)]);
     w.f()
         .create_customer(
             &admin(),
@@ -405,7 +379,7 @@ fn notices_carry_every_art_13_item_and_change_version_only_when_their_text_chang
     w.f().load_shop_defaults(&admin()).unwrap();
     w.f().set_organisation(&admin(), org()).unwrap();
     for (id, kind) in [("newsletter", PurposeKind::Marketing), ("prospecting", PurposeKind::Marketing)] {
-        w.declare(id, kind);
+        w.declare(&[(id, kind)]);
     }
     let purposes = vec!["newsletter".to_string(), "prospecting".to_string()];
     for lang in [Lang::Fr, Lang::En] {
@@ -449,7 +423,7 @@ fn notices_carry_every_art_13_item_and_change_version_only_when_their_text_chang
     assert!(v2.text.contains("2 ans"));
     // Refusals, each naming the field and rule.
     assert_eq!(rule(w.f().generate_notice(&admin(), &[], Lang::Fr).unwrap_err()), "purposes:count-1-32");
-    w.declare("orphan", PurposeKind::Cookie);
+    w.declare(&[("orphan", PurposeKind::Cookie)]);
     assert_eq!(
         rule(w.f().generate_notice(&admin(), &["newsletter".into(), "orphan".into()], Lang::Fr).unwrap_err()),
         "purposes[1]:purpose-in-activity"
@@ -462,7 +436,7 @@ fn notices_carry_every_art_13_item_and_change_version_only_when_their_text_chang
     assert_eq!(rule(w.f().generate_notice(&support, &purposes, Lang::Fr).unwrap_err()), "actor.role:role-permitted");
     let mut fresh = World::new();
     fresh.f().load_shop_defaults(&admin()).unwrap();
-    fresh.declare("newsletter", PurposeKind::Marketing);
+    fresh.declare(&[("newsletter", PurposeKind::Marketing)]);
     assert_eq!(
         rule(fresh.f().generate_notice(&admin(), &["newsletter".into()], Lang::Fr).unwrap_err()),
         "organisation:organisation-set"

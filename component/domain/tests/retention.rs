@@ -6,63 +6,31 @@
 
 #![allow(clippy::unwrap_used)]
 
-use fichier_domain::Fichier;
-use fichier_domain::crypto::{MasterKey, SeededEntropy};
+mod support;
+
+use support::{World, admin};
+
+use fichier_domain::Error;
 use fichier_domain::customers::{ChangeReason, CustomerEvent, FieldInput};
 use fichier_domain::model::*;
 use fichier_domain::registry::*;
 use fichier_domain::retention::{SweepAction, SweepOptions, SweepReport};
-use fichier_domain::store::MemoryStore;
-use fichier_domain::{Error, time};
-
-fn admin() -> Actor {
-    Actor { id: "alice".into(), role: Role::Admin }
-}
 
 fn system() -> Actor {
     Actor { id: "cron".into(), role: Role::System }
 }
 
-struct World {
-    store: MemoryStore,
-    master: MasterKey,
-    entropy: SeededEntropy,
-    now: String,
-}
-
 impl World {
     fn new(now: &str) -> Self {
-        let mut w = Self {
-            store: MemoryStore::new(),
-            master: MasterKey::from_bytes([9; 32]),
-            entropy: SeededEntropy::new(3),
-            now: now.into(),
-        };
-        for (id, kind) in [
+        let mut w = World::empty(now, 9, 3);
+        w.declare(&[
             ("orders", PurposeKind::Service),
             ("newsletter", PurposeKind::Marketing),
             ("accounting", PurposeKind::Service),
             ("loyalty", PurposeKind::Marketing),
-        ] {
-            w.f()
-                .declare_purpose(
-                    &admin(),
-                    PurposeInput { id: id.into(), kind, title: id.into(), validity_months: None },
-                )
-                .unwrap();
-        }
+        ]);
         w.f().load_shop_defaults(&admin()).unwrap();
         w
-    }
-
-    fn f(&mut self) -> Fichier<'_, MemoryStore> {
-        let now = time::parse("now", &self.now).unwrap();
-        Fichier::new(&self.store, &self.master, now, &mut self.entropy)
-    }
-
-    fn at(&mut self, now: &str) -> &mut Self {
-        self.now = now.into();
-        self
     }
 
     fn sweep(&mut self, apply: bool) -> SweepReport {

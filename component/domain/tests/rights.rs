@@ -5,41 +5,24 @@
 
 #![allow(clippy::unwrap_used)]
 
-use fichier_domain::crypto::{MasterKey, SeededEntropy};
+use fichier_domain::Error;
 use fichier_domain::model::*;
 use fichier_domain::registry::Lang;
 use fichier_domain::rights::*;
-use fichier_domain::store::MemoryStore;
-use fichier_domain::{Error, Fichier, time};
+
+mod support;
+
+use support::World;
 
 fn actor(role: Role) -> Actor {
     Actor { id: format!("{role:?}").to_lowercase(), role }
 }
 
-struct World {
-    store: MemoryStore,
-    master: MasterKey,
-    entropy: SeededEntropy,
-    now: String,
-}
-
 impl World {
     fn new(now: &str) -> Self {
-        Self {
-            store: MemoryStore::new(),
-            master: MasterKey::from_bytes([5; 32]),
-            entropy: SeededEntropy::new(11),
-            now: now.into(),
-        }
+        World::empty(now, 5, 11)
     }
-    fn f(&mut self) -> Fichier<'_, MemoryStore> {
-        let now = time::parse("now", &self.now).unwrap();
-        Fichier::new(&self.store, &self.master, now, &mut self.entropy)
-    }
-    fn at(&mut self, now: &str) -> &mut Self {
-        self.now = now.into();
-        self
-    }
+
     /// The token in the newest identity message, and that message's id.
     fn token(&mut self) -> (String, String) {
         let pending = self.f().outbox_pending(&actor(Role::System), 1000).unwrap();

@@ -1,0 +1,53 @@
+//! What the domain's integration tests share: an in-memory store, a fixed master key,
+//! seeded randomness and a clock the test sets.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use fichier_domain::crypto::{MasterKey, SeededEntropy};
+use fichier_domain::model::{Actor, PurposeInput, PurposeKind, Role};
+use fichier_domain::store::MemoryStore;
+use fichier_domain::{Fichier, time};
+
+pub struct World {
+    pub store: MemoryStore,
+    pub master: MasterKey,
+    pub entropy: SeededEntropy,
+    /// RFC 3339: what the next call sees as now.
+    pub now: String,
+}
+
+impl World {
+    /// An empty store at `now`, sealed under a master key of `key` bytes.
+    pub fn empty(now: &str, key: u8, seed: u64) -> Self {
+        Self {
+            store: MemoryStore::new(),
+            master: MasterKey::from_bytes([key; 32]),
+            entropy: SeededEntropy::new(seed),
+            now: now.into(),
+        }
+    }
+
+    /// The component's context for one call at the current time.
+    pub fn f(&mut self) -> Fichier<'_, MemoryStore> {
+        let now = time::parse("now", &self.now).unwrap();
+        Fichier::new(&self.store, &self.master, now, &mut self.entropy)
+    }
+
+    /// Move the clock.
+    pub fn at(&mut self, now: &str) -> &mut Self {
+        self.now = now.into();
+        self
+    }
+
+    /// Declare purposes (by an admin).
+    pub fn declare(&mut self, purposes: &[(&str, PurposeKind)]) {
+        for &(id, kind) in purposes {
+            let input = PurposeInput { id: id.into(), kind, title: id.into(), validity_months: None };
+            self.f().declare_purpose(&admin(), input).unwrap();
+        }
+    }
+}
+
+pub fn admin() -> Actor {
+    Actor { id: "alice".into(), role: Role::Admin }
+}
