@@ -9,7 +9,7 @@
 //!    in-memory store), through the component with one instance for every call, and
 //!    with a fresh instance per call (as served).
 //! 3. The retention sweep over the imported file (the e-shop defaults of the register),
-//!    pages of 500 as `fichier sweep` does: a dry run when nothing is due, a dry run ten
+//!    pages of 500, each one SQLite transaction, as `fichier sweep` does: a dry run when nothing is due, a dry run ten
 //!    years later when every record is due, and the sweep that then deletes them all.
 //!
 //! `FICHIER_BENCH_ROWS` changes the number of rows (default 100 000), `FICHIER_CHUNK` the
@@ -247,7 +247,7 @@ fn sweep_all(rt: &Runtime, apply: bool) -> (Duration, u64, u64) {
     loop {
         let options = r::SweepOptions { apply, cursor: cursor.take(), limit: 500, repermission_days: 30 };
         let page = rt
-            .call(|lib, store| lib.fichier_client_retention().call_sweep(store, &actor(), &options))
+            .call_batched(|lib, store| lib.fichier_client_retention().call_sweep(store, &actor(), &options))
             .expect("call")
             .expect("sweep");
         scanned += u64::from(page.scanned);

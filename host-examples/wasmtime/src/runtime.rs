@@ -347,6 +347,27 @@ impl Runtime {
         }
     }
 
+    /// Like [`Runtime::invoke`], with every write of the call in one batch: committed
+    /// when the function returns `{"ok": …}`, rolled back otherwise (an error or a trap
+    /// leaves the store as it was). For calls that write many records, such as a page of
+    /// the retention sweep: one durable commit instead of one per record.
+    pub fn invoke_batched(&self, interface: &str, function: &str, args: &[Value]) -> Result<Value, CallError> {
+        self.kv.begin().map_err(|e| CallError::BadCall(format!("opening a batch: {e}")))?;
+        match self.invoke(interface, function, args) {
+            Ok(v) if v.get("ok").is_some() => {
+                if let Err(e) = self.kv.commit() {
+                    self.kv.rollback();
+                    return Err(CallError::BadCall(format!("committing the batch: {e}")));
+                }
+                Ok(v)
+            }
+            other => {
+                self.kv.rollback();
+                other
+            }
+        }
+    }
+
     /// Call `<interface>.<function>` (e.g. `consent`, `status`) with JSON arguments in
     /// parameter order; returns the JSON of the function's result. A WIT `result`
     /// comes back as `{"ok": …}` or `{"err": …}`.
