@@ -450,20 +450,22 @@ impl<'p> FieldRules<'p> {
     }
 }
 
-/// `YYYY-MM-DD`, a real date, not in the future.
+/// `YYYY-MM-DD`, a real date, not in the future. Read by hand: chrono's pattern and ISO
+/// readers weigh kilobytes of component for ten bytes.
 fn birth_date(field: &str, raw: &str, today: chrono::NaiveDate) -> Result<String> {
-    // chrono's ISO 8601 reader and writer (no strftime pattern: its interpreter is 10 KB
-    // of component).
     let raw = raw.trim();
-    let d = raw
-        .parse::<chrono::NaiveDate>()
-        .ok()
-        .filter(|_| raw.len() == 10 && raw.as_bytes()[..4].iter().all(u8::is_ascii_digit))
+    let b = raw.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let number = |r: std::ops::Range<usize>| raw[r].parse::<u32>().unwrap_or(0);
+    let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && digits(0..4) && digits(5..7) && digits(8..10);
+    let d = shaped
+        .then(|| chrono::NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10)))
+        .flatten()
         .ok_or_else(|| Error::invalid(field, "date-syntax", "a date of birth is YYYY-MM-DD"))?;
     if d > today {
         return Err(Error::invalid(field, "not-in-future", "a date of birth is not in the future"));
     }
-    Ok(d.to_string())
+    Ok(raw.to_string())
 }
 
 /// Apply `set` and `remove` to `body`, recording each change. Returns whether anything changed.
@@ -611,6 +613,7 @@ impl<S: Store> Fichier<'_, S> {
 
     /// The customer a reference designates, if any (an e-mail also finds a record
     /// whose `email` field it became by rectification).
+    #[inline(never)]
     pub(crate) fn find_customer(&mut self, field: &str, r: &SubjectRef) -> Result<Option<Loaded>> {
         let sid = self.subject_id(field, r)?;
         let email = match r {
@@ -633,6 +636,7 @@ impl<S: Store> Fichier<'_, S> {
         Ok(self.load_at(&alias.subject)?.filter(|l| l.body.email() == Some(e.as_str())))
     }
 
+    #[inline(never)]
     fn require_customer(&mut self, field: &str, r: &SubjectRef) -> Result<Loaded> {
         self.check_master_key(false)?;
         self.find_customer(field, r)?
@@ -726,7 +730,12 @@ impl<S: Store> Fichier<'_, S> {
 
     // ------------------------------------------------------------ API
 
-    pub fn create_customer(&mut self, actor: &Actor, subject: &SubjectRef, inputs: &[FieldInput]) -> Result<Customer> {
+    fn create_customer_unaudited(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+        inputs: &[FieldInput],
+    ) -> Result<Customer> {
         authorize(actor, Operation::WriteCustomer)?;
         let sid = self.subject_id("subject", subject)?;
         if inputs.is_empty() {
@@ -778,13 +787,13 @@ impl<S: Store> Fichier<'_, S> {
         self.commit_customer(&sid, None, body, &dek)
     }
 
-    pub fn get_customer(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
+    fn get_customer_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
         authorize(actor, Operation::ReadCustomer)?;
         let l = self.require_customer("subject", subject)?;
         Ok(Customer { subject: l.sid, revision: l.doc.revision, body: l.body })
     }
 
-    pub fn customer_history(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<FieldChange>> {
+    fn customer_history_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<FieldChange>> {
         authorize(actor, Operation::ReadCustomer)?;
         Ok(self.require_customer("subject", subject)?.body.history)
     }
@@ -810,7 +819,7 @@ impl<S: Store> Fichier<'_, S> {
         Err(Error::conflict("subject", "compare-and-swap", "the record keeps changing; retry later"))
     }
 
-    pub fn rectify_customer(
+    fn rectify_customer_unaudited(
         &mut self,
         actor: &Actor,
         subject: &SubjectRef,
@@ -852,7 +861,7 @@ impl<S: Store> Fichier<'_, S> {
         })
     }
 
-    pub fn delete_customer(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<bool> {
+    fn delete_customer_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<bool> {
         authorize(actor, Operation::DeleteCustomer)?;
         self.check_master_key(false)?;
         let Some(l) = self.find_customer("subject", subject)? else { return Ok(false) };
@@ -925,7 +934,7 @@ impl<S: Store> Fichier<'_, S> {
         Ok((self.load_many(&ids)?, next))
     }
 
-    pub fn list_customers(
+    fn list_customers_unaudited(
         &mut self,
         actor: &Actor,
         cursor: Option<&str>,
@@ -957,7 +966,7 @@ impl<S: Store> Fichier<'_, S> {
         Ok(usage)
     }
 
-    pub fn find_duplicates(&mut self, actor: &Actor) -> Result<Vec<duplicates::Pair>> {
+    fn find_duplicates_unaudited(&mut self, actor: &Actor) -> Result<Vec<duplicates::Pair>> {
         authorize(actor, Operation::FindDuplicates)?;
         self.check_master_key(false)?;
         let ids = self.customer_ids()?;
@@ -978,7 +987,12 @@ impl<S: Store> Fichier<'_, S> {
         Ok(duplicates::find(&candidates))
     }
 
-    pub fn merge_customers(&mut self, actor: &Actor, kept: &SubjectRef, absorbed: &SubjectRef) -> Result<Customer> {
+    fn merge_customers_unaudited(
+        &mut self,
+        actor: &Actor,
+        kept: &SubjectRef,
+        absorbed: &SubjectRef,
+    ) -> Result<Customer> {
         authorize(actor, Operation::MergeCustomers)?;
         self.check_master_key(false)?;
         let absorbed_sid = self.subject_id("absorbed", absorbed)?;
@@ -1034,7 +1048,7 @@ impl<S: Store> Fichier<'_, S> {
         Ok(merged)
     }
 
-    pub fn review_customers(
+    fn review_customers_unaudited(
         &mut self,
         actor: &Actor,
         cursor: Option<&str>,
@@ -1059,7 +1073,7 @@ impl<S: Store> Fichier<'_, S> {
         Ok((entries, next, scanned))
     }
 
-    pub fn mark_bounced(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
+    fn mark_bounced_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
         authorize(actor, Operation::WriteCustomer)?;
         let now = Stamp::from_instant(self.now);
         self.change_customer(subject, |_, body| {
@@ -1083,9 +1097,7 @@ impl<S: Store> Fichier<'_, S> {
         })
     }
 
-    /// Record an event that starts a retention period: a contact the person initiated, or
-    /// the end of the relationship. `at` defaults to now; it may not be in the future.
-    pub fn record_customer_event(
+    fn record_customer_event_unaudited(
         &mut self,
         actor: &Actor,
         subject: &SubjectRef,
@@ -1119,13 +1131,17 @@ impl<S: Store> Fichier<'_, S> {
         })
     }
 
-    /// What the intermediate archive holds for a customer: restricted to the DPO and admins.
-    pub fn archived_fields(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<ArchivedField>> {
+    fn archived_fields_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<ArchivedField>> {
         authorize(actor, Operation::ReadArchive)?;
         Ok(self.require_customer("subject", subject)?.body.archive)
     }
 
-    pub fn reverify_customer(&mut self, actor: &Actor, subject: &SubjectRef, names: &[String]) -> Result<Customer> {
+    fn reverify_customer_unaudited(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+        names: &[String],
+    ) -> Result<Customer> {
         authorize(actor, Operation::WriteCustomer)?;
         for (i, n) in names.iter().enumerate() {
             field_name(&format!("fields[{i}]"), n)?;
@@ -1165,6 +1181,164 @@ impl<S: Store> Fichier<'_, S> {
             Ok(true)
         })
     }
+}
+
+/// Every operation on the customer file is audited (`customers.*`): a read by the subject
+/// id read, a change by the subject id and the names of the fields it touched, never a
+/// value. The entry follows the operation's success; on SQLite the CLI runs each call
+/// in one transaction, so the change and its entry commit together.
+impl<S: Store> Fichier<'_, S> {
+    /// One audit entry (not generic: each wrapper below shares this code).
+    #[inline(never)]
+    fn audit_one(&mut self, actor: &Actor, action: &str, target: String, detail: String) -> Result<()> {
+        self.audit(actor, vec![crate::audit::AuditDraft { action: action.into(), target, detail }])
+    }
+
+    pub fn create_customer(&mut self, actor: &Actor, subject: &SubjectRef, inputs: &[FieldInput]) -> Result<Customer> {
+        let c = self.create_customer_unaudited(actor, subject, inputs)?;
+        let (target, detail) = (c.subject.clone(), field_names(c.body.fields.iter().map(|f| &f.name)));
+        self.audit_one(actor, "customers.create", target, detail)?;
+        Ok(c)
+    }
+
+    pub fn get_customer(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
+        let c = self.get_customer_unaudited(actor, subject)?;
+        let (target, detail) = (c.subject.clone(), String::new());
+        self.audit_one(actor, "customers.read", target, detail)?;
+        Ok(c)
+    }
+
+    pub fn customer_history(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<FieldChange>> {
+        let target = self.subject_id("subject", subject).unwrap_or_default();
+        let v = self.customer_history_unaudited(actor, subject)?;
+        let (target, detail) = (target, String::new());
+        self.audit_one(actor, "customers.read-history", target, detail)?;
+        Ok(v)
+    }
+
+    pub fn rectify_customer(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+        set: &[FieldInput],
+        remove: &[String],
+    ) -> Result<Customer> {
+        let c = self.rectify_customer_unaudited(actor, subject, set, remove)?;
+        let (target, detail) = {
+            let detail =
+                format!("set={} remove={}", field_names(set.iter().map(|f| &f.name)), field_names(remove.iter()));
+            (c.subject.clone(), detail)
+        };
+        self.audit_one(actor, "customers.rectify", target, detail)?;
+        Ok(c)
+    }
+
+    pub fn delete_customer(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<bool> {
+        let target = self.subject_id("subject", subject).unwrap_or_default();
+        let deleted = self.delete_customer_unaudited(actor, subject)?;
+        let (target, detail) = (target, format!("deleted={deleted}"));
+        self.audit_one(actor, "customers.delete", target, detail)?;
+        Ok(deleted)
+    }
+
+    pub fn list_customers(
+        &mut self,
+        actor: &Actor,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<Customer>, Option<String>)> {
+        let v = self.list_customers_unaudited(actor, cursor, limit)?;
+        let (page, _) = &v;
+        let (target, detail) =
+            { ("customers".into(), format!("{} records after {}", page.len(), cursor.unwrap_or("the start"))) };
+        self.audit_one(actor, "customers.list", target, detail)?;
+        Ok(v)
+    }
+
+    pub fn find_duplicates(&mut self, actor: &Actor) -> Result<Vec<duplicates::Pair>> {
+        let pairs = self.find_duplicates_unaudited(actor)?;
+        let (target, detail) = ("customers".into(), format!("{} pairs", pairs.len()));
+        self.audit_one(actor, "customers.duplicates", target, detail)?;
+        Ok(pairs)
+    }
+
+    pub fn merge_customers(&mut self, actor: &Actor, kept: &SubjectRef, absorbed: &SubjectRef) -> Result<Customer> {
+        let gone = self.subject_id("absorbed", absorbed).unwrap_or_default();
+        let c = self.merge_customers_unaudited(actor, kept, absorbed)?;
+        let (target, detail) = (c.subject.clone(), format!("absorbed={gone}"));
+        self.audit_one(actor, "customers.merge", target, detail)?;
+        Ok(c)
+    }
+
+    pub fn review_customers(
+        &mut self,
+        actor: &Actor,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<ReviewEntry>, Option<String>, u32)> {
+        let v = self.review_customers_unaudited(actor, cursor, limit)?;
+        let (_, _, scanned) = &v;
+        let (target, detail) =
+            { ("customers".into(), format!("{scanned} records after {}", cursor.unwrap_or("the start"))) };
+        self.audit_one(actor, "customers.review", target, detail)?;
+        Ok(v)
+    }
+
+    pub fn mark_bounced(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
+        let c = self.mark_bounced_unaudited(actor, subject)?;
+        let (target, detail) = (c.subject.clone(), "field=email".into());
+        self.audit_one(actor, "customers.bounced", target, detail)?;
+        Ok(c)
+    }
+
+    /// Record an event that starts a retention period: a contact the person initiated, or
+    /// the end of the relationship. `at` defaults to now; it may not be in the future.
+    pub fn record_customer_event(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+        event: CustomerEvent,
+        at: Option<&str>,
+    ) -> Result<Customer> {
+        let r = self.record_customer_event_unaudited(actor, subject, event, at);
+        let kind = match event {
+            CustomerEvent::Contact => "contact",
+            CustomerEvent::RelationshipEnded => "relationship-ended",
+        };
+        let v = r?;
+        let c = &v;
+        let (target, detail) = (c.subject.clone(), format!("event={kind}"));
+        self.audit_one(actor, "customers.event", target, detail)?;
+        Ok(v)
+    }
+
+    /// What the intermediate archive holds for a customer: restricted to the DPO and admins.
+    pub fn archived_fields(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<ArchivedField>> {
+        let target = self.subject_id("subject", subject).unwrap_or_default();
+        let a = self.archived_fields_unaudited(actor, subject)?;
+        let (target, detail) = (target, field_names(a.iter().map(|a| &a.field.name)));
+        self.audit_one(actor, "customers.read-archive", target, detail)?;
+        Ok(a)
+    }
+
+    pub fn reverify_customer(&mut self, actor: &Actor, subject: &SubjectRef, names: &[String]) -> Result<Customer> {
+        let c = self.reverify_customer_unaudited(actor, subject, names)?;
+        let (target, detail) = (c.subject.clone(), field_names(names.iter()));
+        self.audit_one(actor, "customers.reverify", target, detail)?;
+        Ok(c)
+    }
+}
+
+/// `fields=a,b` (names only).
+fn field_names<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let mut out = String::from("fields=");
+    for (i, n) in names.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(n);
+    }
+    out
 }
 
 pub(crate) fn open_body(dek: &DataKey, sid: &str, key: &str, revision: u32, sealed: &[u8]) -> Result<CustomerBody> {

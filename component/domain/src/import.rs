@@ -546,7 +546,31 @@ impl<S: Store> Fichier<'_, S> {
         self.import_doc(session)
     }
 
+    /// Feed the next chunk; audited as one `import.chunk` entry (the rows it committed).
     pub fn import_feed(
+        &mut self,
+        actor: &Actor,
+        session: &str,
+        offset: u64,
+        data: &[u8],
+        last: bool,
+    ) -> Result<ChunkResult> {
+        let r = self.import_feed_unaudited(actor, session, offset, data, last)?;
+        if r.consumed > 0 {
+            let detail = format!("bytes {offset}..{} rows={} issues={}", r.offset, r.rows, r.issues.len());
+            self.audit(
+                actor,
+                vec![crate::audit::AuditDraft {
+                    action: "import.chunk".into(),
+                    target: format!("import/{session}"),
+                    detail,
+                }],
+            )?;
+        }
+        Ok(r)
+    }
+
+    fn import_feed_unaudited(
         &mut self,
         actor: &Actor,
         session: &str,

@@ -494,8 +494,10 @@ fn runtime(cli: &Cli) -> Result<Runtime, Failure> {
         .map_err(|e| host(&format!("loading the component: {e:#}")))
 }
 
+/// One component call, its writes in one SQLite transaction (a change and its audit
+/// entry commit together).
 pub(crate) fn call(rt: &Runtime, iface: &str, func: &str, args: &[Value]) -> Result<Value, Failure> {
-    let r = rt.invoke(iface, func, args).map_err(|e| Failure::Host(e.to_string()))?;
+    let r = rt.invoke_batched(iface, func, args).map_err(|e| Failure::Host(e.to_string()))?;
     match (r.get("ok"), r.get("err")) {
         (Some(v), _) => Ok(v.clone()),
         (_, Some(e)) => Err(Failure::Component(e.clone())),

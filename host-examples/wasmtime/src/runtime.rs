@@ -347,14 +347,16 @@ impl Runtime {
         }
     }
 
-    /// Like [`Runtime::invoke`], with every write of the call in one batch: committed
-    /// when the function returns `{"ok": …}`, rolled back otherwise (an error or a trap
-    /// leaves the store as it was). For calls that write many records, such as a page of
-    /// the retention sweep: one durable commit instead of one per record.
+    /// Like [`Runtime::invoke`], with every write of the call in one batch, committed
+    /// when the call returns and rolled back when it traps or the host fails. So a change
+    /// and its audit entry commit together, and a page of the retention sweep is one
+    /// durable commit instead of one per record. A call that returns an error commits
+    /// what it wrote: nothing, for a refused input, or what it chose to keep (a wrong
+    /// identity token counts a try).
     pub fn invoke_batched(&self, interface: &str, function: &str, args: &[Value]) -> Result<Value, CallError> {
         self.kv.begin().map_err(|e| CallError::BadCall(format!("opening a batch: {e}")))?;
         match self.invoke(interface, function, args) {
-            Ok(v) if v.get("ok").is_some() => {
+            Ok(v) => {
                 if let Err(e) = self.kv.commit() {
                     self.kv.rollback();
                     return Err(CallError::BadCall(format!("committing the batch: {e}")));

@@ -9,7 +9,7 @@ use clap::Args;
 use fichier_host::Runtime;
 use serde_json::{Value, json};
 
-use crate::{Failure, Output, s};
+use crate::{Failure, Output, call, s};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -67,14 +67,7 @@ pub fn sweep(a: &SweepArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result
             "limit": a.page,
             "repermission-days": a.repermission_days,
         });
-        let r = rt
-            .invoke_batched("retention", "sweep", &[actor.clone(), options])
-            .map_err(|e| Failure::Host(e.to_string()))?;
-        let r = match (r.get("ok"), r.get("err")) {
-            (Some(ok), _) => ok.clone(),
-            (_, Some(e)) => return Err(Failure::Component(e.clone())),
-            _ => r,
-        };
+        let r = call(rt, "retention", "sweep", &[actor.clone(), options])?;
         scanned += r["scanned"].as_u64().unwrap_or(0);
         changed += r["changed"].as_u64().unwrap_or(0);
         entries.extend(r["entries"].as_array().into_iter().flatten().cloned());
