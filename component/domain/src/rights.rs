@@ -305,6 +305,14 @@ fn paused(r: &RequestRecord, now: Instant) -> chrono::Duration {
     chrono::Duration::milliseconds(r.paused_ms) + open
 }
 
+/// A request as shown at `now`: its deadline and whether it is overdue.
+fn view_at(r: RequestRecord, personal: Option<Personal>, now: Instant, zone: time::Zone) -> Request {
+    let deadline = deadline(&r, now, zone);
+    let overdue = r.state.is_open() && r.paused_since.is_none() && deadline.instant() < now;
+    let (email, details) = personal.map_or((None, None), |p| (p.email, p.details));
+    Request { record: r, deadline, overdue, email, details }
+}
+
 fn check_id(field: &str, id: &str, prefix: char) -> Result<()> {
     let ok = id.len() == 8 && id.starts_with(prefix) && id[1..2] == *"-" && id[2..].bytes().all(|b| b.is_ascii_digit());
     if ok { Ok(()) } else { Err(Error::invalid(field, "id-syntax", format!("an id looks like {prefix}-000001"))) }
@@ -317,10 +325,7 @@ fn sha256_hex(s: &str) -> String {
 impl<S: Store> Fichier<'_, S> {
     fn view(&self, r: RequestRecord, personal: Option<Personal>) -> Result<Request> {
         let zone = self.current_policy()?.settings.zone();
-        let deadline = deadline(&r, self.now, zone);
-        let overdue = r.state.is_open() && r.paused_since.is_none() && deadline.instant() < self.now;
-        let (email, details) = personal.map_or((None, None), |p| (p.email, p.details));
-        Ok(Request { record: r, deadline, overdue, email, details })
+        Ok(view_at(r, personal, self.now, zone))
     }
 
     fn open_personal(&mut self, r: &RequestRecord) -> Result<Personal> {
@@ -787,9 +792,7 @@ impl<S: Store> Fichier<'_, S> {
                 }
                 _ => {}
             }
-            if let Some(since) = r.paused_since.take() {
-                r.paused_ms += (at.instant() - since.instant()).num_milliseconds().max(0);
-            }
+            end_pause(r, at);
             let (state, what, o) = match outcome {
                 Closing::Done => (RequestState::Done, "done", Outcome::Done { at, note: text.to_string() }),
                 Closing::Refused => {
@@ -876,9 +879,10 @@ impl<S: Store> Fichier<'_, S> {
             return Err(Error::invalid("filter.due-within", "range-1-366", "1 to 366 days"));
         }
         let reg: RequestRegister = self.get_doc(Bucket::Data, REQUESTS_KEY)?.unwrap_or_default();
+        let zone = self.current_policy()?.settings.zone();
         let mut out = Vec::new();
         for r in reg.requests {
-            let v = self.view(r, None)?;
+            let v = view_at(r, None, self.now, zone);
             let keep = match filter {
                 RequestFilter::All => true,
                 RequestFilter::Open => v.record.state.is_open(),
@@ -967,10 +971,15 @@ pub enum Closing {
     Refused,
 }
 
-/// Identity established: the clock runs again.
-fn resume(r: &mut RequestRecord, at: Stamp) {
+/// The clock runs again: the open pause, if any, joins the closed ones.
+fn end_pause(r: &mut RequestRecord, at: Stamp) {
     if let Some(since) = r.paused_since.take() {
         r.paused_ms += (at.instant() - since.instant()).num_milliseconds().max(0);
     }
+}
+
+/// Identity established: the clock runs again.
+fn resume(r: &mut RequestRecord, at: Stamp) {
+    end_pause(r, at);
     r.state = RequestState::InProgress;
 }
