@@ -166,7 +166,8 @@ impl<S: Store> Fichier<'_, S> {
             return Ok(());
         }
         let now = Stamp::from_instant(self.now);
-        let first = self.first_segment()?;
+        let checkpoint = self.audit_checkpoint()?;
+        let first = checkpoint.as_ref().map_or(1, |c| c.segment + 1);
         let hint = self.get_doc::<AuditHead>(Bucket::Data, HEAD_KEY)?.map_or(first, |h| h.segment.max(first));
         let mut n = hint;
         let mut rest = &drafts[..];
@@ -176,36 +177,28 @@ impl<S: Store> Fichier<'_, S> {
             while self.get_raw(Bucket::Data, &segment_key(n + 1))?.is_some() {
                 n += 1;
             }
-            let prev_of_new = |this: &mut Self| -> Result<String> {
-                if n == first {
-                    return Ok(this.audit_checkpoint()?.map_or_else(|| GENESIS.to_string(), |c| c.hash));
-                }
-                let before: AuditSegment = this.get_doc(Bucket::Data, &segment_key(n - 1))?.ok_or_else(|| {
-                    Error::corrupted(
-                        place(Bucket::Data, &segment_key(n - 1)),
-                        "segment-present",
-                        "a segment is missing",
-                    )
-                })?;
-                Ok(before.entries.last().map_or(before.prev, |e| e.hash.clone()))
-            };
             let batch = rest;
             let appended = self.update::<AuditSegment, usize>(
                 Bucket::Data,
                 &segment_key(n),
                 |this, current| {
-                    let mut seg = match current {
-                        Some(s) => s,
-                        None => AuditSegment { number: n, prev: prev_of_new(this)?, entries: Vec::new() },
+                    let (mut seg, (mut prev, mut seq)) = match current {
+                        Some(s) => {
+                            let last = match s.entries.last() {
+                                Some(e) => (e.hash.clone(), e.seq),
+                                None => (s.prev.clone(), this.chain_before(n, first, &checkpoint)?.1),
+                            };
+                            (s, last)
+                        }
+                        None => {
+                            let before = this.chain_before(n, first, &checkpoint)?;
+                            (AuditSegment { number: n, prev: before.0.clone(), entries: Vec::new() }, before)
+                        }
                     };
                     let room = SEGMENT_ENTRIES.saturating_sub(seg.entries.len());
                     if room == 0 {
                         return Ok(None);
                     }
-                    let (mut prev, mut seq) = match seg.entries.last() {
-                        Some(e) => (e.hash.clone(), e.seq),
-                        None => (seg.prev.clone(), this.seq_before(n)?),
-                    };
                     let take = room.min(batch.len());
                     for d in &batch[..take] {
                         seq += 1;
@@ -239,14 +232,16 @@ impl<S: Store> Fichier<'_, S> {
         Err(Error::conflict("audit", "compare-and-swap", "the audit log keeps changing; retry later"))
     }
 
-    /// The sequence number before segment `n`'s first entry.
-    fn seq_before(&self, n: u64) -> Result<u64> {
-        let first = self.first_segment()?;
+    /// Where the chain stands before segment `n`: the hash and sequence of the entry
+    /// before its first (the checkpoint's, or the genesis, for the first segment kept).
+    fn chain_before(&self, n: u64, first: u64, checkpoint: &Option<AuditCheckpoint>) -> Result<(String, u64)> {
         if n == first {
-            return Ok(self.audit_checkpoint()?.map_or(0, |c| c.seq));
+            return Ok(checkpoint.as_ref().map_or_else(|| (GENESIS.to_string(), 0), |c| (c.hash.clone(), c.seq)));
         }
-        let before: Option<AuditSegment> = self.get_doc(Bucket::Data, &segment_key(n - 1))?;
-        Ok(before.and_then(|s| s.entries.last().map(|e| e.seq)).unwrap_or(0))
+        let before: AuditSegment = self.get_doc(Bucket::Data, &segment_key(n - 1))?.ok_or_else(|| {
+            Error::corrupted(place(Bucket::Data, &segment_key(n - 1)), "segment-present", "a segment is missing")
+        })?;
+        Ok(before.entries.last().map_or((before.prev, 0), |e| (e.hash.clone(), e.seq)))
     }
 
     fn set_doc<T: Document>(&self, bucket: Bucket, key: &str, doc: &T) -> Result<()> {
@@ -281,7 +276,8 @@ impl<S: Store> Fichier<'_, S> {
             failures: Vec::new(),
         };
         let mut seq = checkpoint.as_ref().map_or(0, |c| c.seq);
-        for n in self.segments()? {
+        // Each stored segment is read once, in order, until the first missing one.
+        for n in checkpoint.as_ref().map_or(1, |c| c.segment + 1).. {
             let fail = |report: &mut AuditReport, seq: Option<u64>, rule: &str, message: String| {
                 report.ok = false;
                 report.failures.push(AuditFailure { segment: n, seq, rule: rule.into(), message });
@@ -335,7 +331,7 @@ impl<S: Store> Fichier<'_, S> {
         let after = after.unwrap_or(0);
         let mut out = Vec::new();
         let mut more = false;
-        for n in self.segments()? {
+        for n in self.first_segment()?.. {
             let Some(seg) = self.get_doc::<AuditSegment>(Bucket::Data, &segment_key(n))? else { break };
             if seg.entries.last().is_none_or(|e| e.seq <= after) {
                 continue;
