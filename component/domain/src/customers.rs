@@ -793,9 +793,15 @@ impl<S: Store> Fichier<'_, S> {
         Ok(Customer { subject: l.sid, revision: l.doc.revision, body: l.body })
     }
 
-    fn customer_history_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<FieldChange>> {
+    /// The record's subject id and history.
+    fn customer_history_unaudited(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+    ) -> Result<(String, Vec<FieldChange>)> {
         authorize(actor, Operation::ReadCustomer)?;
-        Ok(self.require_customer("subject", subject)?.body.history)
+        let l = self.require_customer("subject", subject)?;
+        Ok((l.sid, l.body.history))
     }
 
     /// Change a loaded customer with `change`; writes only if it reports a change.
@@ -861,10 +867,14 @@ impl<S: Store> Fichier<'_, S> {
         })
     }
 
-    fn delete_customer_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<bool> {
+    /// The record's subject id (the reference's own when there is none) and whether it
+    /// was deleted.
+    fn delete_customer_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<(String, bool)> {
         authorize(actor, Operation::DeleteCustomer)?;
         self.check_master_key(false)?;
-        let Some(l) = self.find_customer("subject", subject)? else { return Ok(false) };
+        let Some(l) = self.find_customer("subject", subject)? else {
+            return Ok((self.subject_id("subject", subject)?, false));
+        };
         let sid = l.sid.clone();
         let deleted = self.update::<CustomerDoc, bool>(
             Bucket::Data,
@@ -886,7 +896,7 @@ impl<S: Store> Fichier<'_, S> {
         if deleted {
             let _ = self.unindex_in(Directory::Customers, &sid);
         }
-        Ok(deleted)
+        Ok((sid, deleted))
     }
 
     /// Every active customer id in the directory, sorted.
@@ -992,7 +1002,7 @@ impl<S: Store> Fichier<'_, S> {
         actor: &Actor,
         kept: &SubjectRef,
         absorbed: &SubjectRef,
-    ) -> Result<Customer> {
+    ) -> Result<(Customer, String)> {
         authorize(actor, Operation::MergeCustomers)?;
         self.check_master_key(false)?;
         let absorbed_sid = self.subject_id("absorbed", absorbed)?;
@@ -1045,7 +1055,7 @@ impl<S: Store> Fichier<'_, S> {
         if pointed {
             let _ = self.unindex_in(Directory::Customers, &absorbed_sid);
         }
-        Ok(merged)
+        Ok((merged, absorbed_sid))
     }
 
     fn review_customers_unaudited(
@@ -1131,9 +1141,15 @@ impl<S: Store> Fichier<'_, S> {
         })
     }
 
-    fn archived_fields_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<ArchivedField>> {
+    /// The record's subject id and archive.
+    fn archived_fields_unaudited(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+    ) -> Result<(String, Vec<ArchivedField>)> {
         authorize(actor, Operation::ReadArchive)?;
-        Ok(self.require_customer("subject", subject)?.body.archive)
+        let l = self.require_customer("subject", subject)?;
+        Ok((l.sid, l.body.archive))
     }
 
     fn reverify_customer_unaudited(
@@ -1203,17 +1219,14 @@ impl<S: Store> Fichier<'_, S> {
 
     pub fn get_customer(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
         let c = self.get_customer_unaudited(actor, subject)?;
-        let (target, detail) = (c.subject.clone(), String::new());
-        self.audit_one(actor, "customers.read", target, detail)?;
+        self.audit_one(actor, "customers.read", c.subject.clone(), String::new())?;
         Ok(c)
     }
 
     pub fn customer_history(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<FieldChange>> {
-        let target = self.subject_id("subject", subject).unwrap_or_default();
-        let v = self.customer_history_unaudited(actor, subject)?;
-        let (target, detail) = (target, String::new());
-        self.audit_one(actor, "customers.read-history", target, detail)?;
-        Ok(v)
+        let (sid, history) = self.customer_history_unaudited(actor, subject)?;
+        self.audit_one(actor, "customers.read-history", sid, String::new())?;
+        Ok(history)
     }
 
     pub fn rectify_customer(
@@ -1234,10 +1247,8 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     pub fn delete_customer(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<bool> {
-        let target = self.subject_id("subject", subject).unwrap_or_default();
-        let deleted = self.delete_customer_unaudited(actor, subject)?;
-        let (target, detail) = (target, format!("deleted={deleted}"));
-        self.audit_one(actor, "customers.delete", target, detail)?;
+        let (sid, deleted) = self.delete_customer_unaudited(actor, subject)?;
+        self.audit_one(actor, "customers.delete", sid, format!("deleted={deleted}"))?;
         Ok(deleted)
     }
 
@@ -1263,10 +1274,8 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     pub fn merge_customers(&mut self, actor: &Actor, kept: &SubjectRef, absorbed: &SubjectRef) -> Result<Customer> {
-        let gone = self.subject_id("absorbed", absorbed).unwrap_or_default();
-        let c = self.merge_customers_unaudited(actor, kept, absorbed)?;
-        let (target, detail) = (c.subject.clone(), format!("absorbed={gone}"));
-        self.audit_one(actor, "customers.merge", target, detail)?;
+        let (c, gone) = self.merge_customers_unaudited(actor, kept, absorbed)?;
+        self.audit_one(actor, "customers.merge", c.subject.clone(), format!("absorbed={gone}"))?;
         Ok(c)
     }
 
@@ -1286,8 +1295,7 @@ impl<S: Store> Fichier<'_, S> {
 
     pub fn mark_bounced(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
         let c = self.mark_bounced_unaudited(actor, subject)?;
-        let (target, detail) = (c.subject.clone(), "field=email".into());
-        self.audit_one(actor, "customers.bounced", target, detail)?;
+        self.audit_one(actor, "customers.bounced", c.subject.clone(), "field=email".into())?;
         Ok(c)
     }
 
@@ -1314,11 +1322,10 @@ impl<S: Store> Fichier<'_, S> {
 
     /// What the intermediate archive holds for a customer: restricted to the DPO and admins.
     pub fn archived_fields(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<ArchivedField>> {
-        let target = self.subject_id("subject", subject).unwrap_or_default();
-        let a = self.archived_fields_unaudited(actor, subject)?;
-        let (target, detail) = (target, field_names(a.iter().map(|a| &a.field.name)));
-        self.audit_one(actor, "customers.read-archive", target, detail)?;
-        Ok(a)
+        let (sid, archive) = self.archived_fields_unaudited(actor, subject)?;
+        let detail = field_names(archive.iter().map(|a| &a.field.name));
+        self.audit_one(actor, "customers.read-archive", sid, detail)?;
+        Ok(archive)
     }
 
     pub fn reverify_customer(&mut self, actor: &Actor, subject: &SubjectRef, names: &[String]) -> Result<Customer> {

@@ -114,6 +114,10 @@ fn rectification_keeps_history_and_email_follows() {
     assert_eq!(h.len(), 2);
     assert_eq!(h[1].reason, ChangeReason::Rectified);
     assert_eq!(h[1].previous.as_deref(), Some("old@example.org"));
+    // That read is audited under the record's own subject id, not the new e-mail's.
+    let (log, _) = w.f().audit_entries(&admin(), None, 100).unwrap();
+    let read = log.iter().find(|e| e.action == "customers.read-history").unwrap();
+    assert_eq!(read.target, c.subject);
     // Setting the same value again changes nothing.
     let again =
         w.f().rectify_customer(&admin(), &email("new@example.org"), &[field("email", "new@example.org")], &[]).unwrap();
