@@ -324,39 +324,17 @@ impl Runtime {
         f(&lib, &mut store).map_err(CallError::Trap)
     }
 
-    /// Like [`Runtime::call`], with every write of the call in one batch of the key-value
-    /// backend ([`KvBackend::begin`]): committed when the call returns `Ok(Ok(_))`,
-    /// rolled back otherwise (an error or a trap leaves the store as it was).
-    pub fn call_batched<R, E>(
+    /// Run `call` with its writes in one batch of the key-value backend
+    /// ([`KvBackend::begin`]): committed when `keep` accepts its outcome, rolled back
+    /// otherwise and when the call traps or the host fails.
+    fn batched<T>(
         &self,
-        f: impl FnOnce(&Library, &mut Store<HostState>) -> wasmtime::Result<Result<R, E>>,
-    ) -> Result<Result<R, E>, CallError> {
+        call: impl FnOnce() -> Result<T, CallError>,
+        keep: impl FnOnce(&T) -> bool,
+    ) -> Result<T, CallError> {
         self.kv.begin().map_err(|e| CallError::BadCall(format!("opening a batch: {e}")))?;
-        match self.call(f) {
-            Ok(Ok(r)) => {
-                if let Err(e) = self.kv.commit() {
-                    self.kv.rollback();
-                    return Err(CallError::BadCall(format!("committing the batch: {e}")));
-                }
-                Ok(Ok(r))
-            }
-            other => {
-                self.kv.rollback();
-                other
-            }
-        }
-    }
-
-    /// Like [`Runtime::invoke`], with every write of the call in one batch, committed
-    /// when the call returns and rolled back when it traps or the host fails. So a change
-    /// and its audit entry commit together, and a page of the retention sweep is one
-    /// durable commit instead of one per record. A call that returns an error commits
-    /// what it wrote: nothing, for a refused input, or what it chose to keep (a wrong
-    /// identity token counts a try).
-    pub fn invoke_batched(&self, interface: &str, function: &str, args: &[Value]) -> Result<Value, CallError> {
-        self.kv.begin().map_err(|e| CallError::BadCall(format!("opening a batch: {e}")))?;
-        match self.invoke(interface, function, args) {
-            Ok(v) => {
+        match call() {
+            Ok(v) if keep(&v) => {
                 if let Err(e) = self.kv.commit() {
                     self.kv.rollback();
                     return Err(CallError::BadCall(format!("committing the batch: {e}")));
@@ -368,6 +346,26 @@ impl Runtime {
                 other
             }
         }
+    }
+
+    /// Like [`Runtime::call`], with every write of the call in one batch: committed when
+    /// the call returns `Ok(Ok(_))`, rolled back otherwise (an error or a trap leaves the
+    /// store as it was).
+    pub fn call_batched<R, E>(
+        &self,
+        f: impl FnOnce(&Library, &mut Store<HostState>) -> wasmtime::Result<Result<R, E>>,
+    ) -> Result<Result<R, E>, CallError> {
+        self.batched(|| self.call(f), |r| r.is_ok())
+    }
+
+    /// Like [`Runtime::invoke`], with every write of the call in one batch, committed
+    /// when the call returns and rolled back when it traps or the host fails. So a change
+    /// and its audit entry commit together, and a page of the retention sweep is one
+    /// durable commit instead of one per record. A call that returns an error commits
+    /// what it wrote: nothing, for a refused input, or what it chose to keep (a wrong
+    /// identity token counts a try).
+    pub fn invoke_batched(&self, interface: &str, function: &str, args: &[Value]) -> Result<Value, CallError> {
+        self.batched(|| self.invoke(interface, function, args), |_| true)
     }
 
     /// Call `<interface>.<function>` (e.g. `consent`, `status`) with JSON arguments in
