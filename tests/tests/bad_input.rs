@@ -7,11 +7,16 @@ use serde_json::{Value, json};
 const NOW: &str = "2026-03-01T10:00:00Z";
 
 fn decision(overrides: Value) -> Value {
-    let mut base = json!({
+    let base = json!({
         "subject": {"tag": "email", "val": "alice@example.org"}, "purpose": "newsletter", "decision": "grant",
         "given-by": "subject", "channel": "web-form", "notice": "newsletter:fr:v1", "at": null, "receipt-id": null,
         "client-ip": null, "user-agent": null, "gpc": false, "age": null
     });
+    with(base, overrides)
+}
+
+/// `base` with the fields of `overrides` replaced.
+fn with(mut base: Value, overrides: Value) -> Value {
     for (k, v) in overrides.as_object().expect("object") {
         base[k] = v.clone();
     }
@@ -21,7 +26,7 @@ fn decision(overrides: Value) -> Value {
 /// A valid activity with some fields replaced.
 fn activity(overrides: Value) -> Value {
     let l = |t: &str| json!({"fr": t, "en": null});
-    let mut base = json!({
+    let base = json!({
         "id": "club", "name": l("Club"), "joint-controller": null,
         "purposes": [{"id": "club", "description": l("Fidélité"), "basis": "contract",
             "legitimate-interest": null, "provision": null}],
@@ -32,23 +37,31 @@ fn activity(overrides: Value) -> Value {
             "legal-hold": null}],
         "security": [{"tag": "encryption-at-rest"}], "automated-decisions": null
     });
-    for (k, v) in overrides.as_object().expect("object") {
-        base[k] = v.clone();
-    }
-    base
+    with(base, overrides)
+}
+
+/// A valid policy with some fields replaced.
+fn policy(overrides: Value) -> Value {
+    let base = json!({
+        "country": "FR", "minor-ages": [], "default-minor-age": 16,
+        "validity": [
+            {"kind": "service", "grant-months": null, "refusal-months": null},
+            {"kind": "marketing", "grant-months": 36, "refusal-months": null},
+            {"kind": "cookie", "grant-months": 6, "refusal-months": 6},
+            {"kind": "advertising", "grant-months": 6, "refusal-months": 6}],
+        "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365
+    });
+    with(base, overrides)
 }
 
 /// A valid breach with some fields replaced.
 fn breach(overrides: Value) -> Value {
-    let mut base = json!({
+    let base = json!({
         "discovered-at": "2026-03-01T08:00:00Z", "occurred-at": null, "nature": ["availability"],
         "description": "Panne", "categories": ["order"], "subjects-approx": 1, "records-approx": 1,
         "consequences": "Retard", "measures": "Restauration", "risk": "unlikely"
     });
-    for (k, v) in overrides.as_object().expect("object") {
-        base[k] = v.clone();
-    }
-    base
+    with(base, overrides)
 }
 
 fn actor(role: &str) -> Value {
@@ -376,72 +389,38 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "subject-id-syntax",
         ),
         // policy
+        ("settings.set-policy", vec![actor("support"), policy(json!({}))], "forbidden", "actor.role", "role-permitted"),
         (
             "settings.set-policy",
-            vec![
-                actor("support"),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365}),
-            ],
-            "forbidden",
-            "actor.role",
-            "role-permitted",
-        ),
-        (
-            "settings.set-policy",
-            vec![
-                admin(),
-                json!({"country": "fr", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365}),
-            ],
+            vec![admin(), policy(json!({"country": "fr"}))],
             "invalid-input",
             "input.country",
             "iso-3166-alpha-2",
         ),
         (
             "settings.set-policy",
-            vec![
-                admin(),
-                json!({"country": "FR", "minor-ages": [{"country": "FR", "age": 12}], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365}),
-            ],
+            vec![admin(), policy(json!({"minor-ages": [{"country": "FR", "age": 12}]}))],
             "invalid-input",
             "input.minor-ages[0].age",
             "art-8-range",
         ),
         (
             "settings.set-policy",
-            vec![
-                admin(),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [], "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365}),
-            ],
+            vec![admin(), policy(json!({"validity": []}))],
             "invalid-input",
             "input.validity",
             "one-per-kind",
         ),
         (
             "settings.set-policy",
-            vec![
-                admin(),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [
-                    {"kind": "service", "grant-months": null, "refusal-months": null},
-                    {"kind": "marketing", "grant-months": 36, "refusal-months": null},
-                    {"kind": "cookie", "grant-months": 6, "refusal-months": 6},
-                    {"kind": "advertising", "grant-months": 6, "refusal-months": 6}],
-                    "max-future-skew-seconds": 0, "reverify": [], "time-zone": "America/New_York", "audit-retention-days": 365}),
-            ],
+            vec![admin(), policy(json!({"time-zone": "America/New_York"}))],
             "invalid-input",
             "input.time-zone",
             "iana-zone",
         ),
         (
             "settings.set-policy",
-            vec![
-                admin(),
-                json!({"country": "FR", "minor-ages": [], "default-minor-age": 16, "validity": [
-                    {"kind": "service", "grant-months": null, "refusal-months": null},
-                    {"kind": "marketing", "grant-months": 36, "refusal-months": null},
-                    {"kind": "cookie", "grant-months": 6, "refusal-months": 6},
-                    {"kind": "advertising", "grant-months": 6, "refusal-months": 6}],
-                    "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 7}),
-            ],
+            vec![admin(), policy(json!({"audit-retention-days": 7}))],
             "invalid-input",
             "input.audit-retention-days",
             "range-30-3650",
