@@ -1481,6 +1481,25 @@ pub fn stale_fields(body: &CustomerBody, policy: &Policy, now: Instant) -> Vec<S
     out
 }
 
+/// A record holding one phone number (contact data, for orders) collected at `at`: the
+/// unit tests' date tables.
+#[cfg(test)]
+pub(crate) fn phone_record(at: Stamp) -> CustomerBody {
+    let mut b = CustomerBody::new(at);
+    b.fields.push(Field {
+        name: "phone".into(),
+        value: "+33612345678".into(),
+        category: DataCategory::Contact,
+        purposes: vec!["orders".into()],
+        basis: LawfulBasis::Contract,
+        source: Source::Person,
+        collected_at: at,
+        verified_at: None,
+        updated_at: at,
+    });
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1504,18 +1523,7 @@ mod tests {
             ("2024-05-31T23:30:00Z", "2026-05-31T23:30:00.000Z"),
         ];
         for (collected, due) in table {
-            let mut b = CustomerBody::new(stamp(collected));
-            b.fields.push(Field {
-                name: "phone".into(),
-                value: "+33612345678".into(),
-                category: DataCategory::Contact,
-                purposes: vec!["orders".into()],
-                basis: LawfulBasis::Contract,
-                source: Source::Person,
-                collected_at: stamp(collected),
-                verified_at: None,
-                updated_at: stamp(collected),
-            });
+            let b = phone_record(stamp(collected));
             let now = time::parse("now", "2030-01-01T00:00:00Z").expect("now");
             let stale = stale_fields(&b, &policy, now);
             assert_eq!(stale.first().map(|f| f.due_at.as_str()), Some(due), "collected {collected}");

@@ -646,7 +646,7 @@ impl<S: Store> Fichier<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{LawfulBasis, Role, Source};
+    use crate::model::Role;
     use crate::registry::Activity;
 
     fn stamp(t: &str) -> Stamp {
@@ -671,23 +671,6 @@ mod tests {
             changed_at: "2020-01-01T00:00:00.000Z".into(),
             changed_by: Actor { id: "a".into(), role: Role::Admin },
         }
-    }
-
-    fn body(collected: &str) -> CustomerBody {
-        let at = stamp(collected);
-        let mut b = CustomerBody::new(at);
-        b.fields.push(Field {
-            name: "phone".into(),
-            value: "+33612345678".into(),
-            category: DataCategory::Contact,
-            purposes: vec!["orders".into()],
-            basis: LawfulBasis::Contract,
-            source: Source::Person,
-            collected_at: at,
-            verified_at: None,
-            updated_at: at,
-        });
-        b
     }
 
     /// Due dates on the Paris calendar: the same local date and wall time N months on, or
@@ -720,7 +703,7 @@ mod tests {
                 zone: time::DEFAULT_ZONE,
                 repermission_days: 30,
             };
-            let planned = plan("s-x", &body(collected), &cx);
+            let planned = plan("s-x", &crate::customers::phone_record(stamp(collected)), &cx);
             assert_eq!(planned[0].due.map(|d| d.to_string()).as_deref(), Some(due), "{collected} + {months}");
             assert_eq!(planned[0].action, SweepAction::Delete);
             assert_eq!(planned.last().map(|e| e.action), Some(SweepAction::DeleteRecord));
