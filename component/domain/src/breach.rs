@@ -143,14 +143,12 @@ impl BreachInput {
         if self.nature.is_empty() {
             return Err(Error::invalid("input.nature", "non-empty", "say what the breach affected"));
         }
-        self.nature.sort();
-        self.nature.dedup();
+        crate::sort::sort_dedup_by_key(&mut self.nature, |n| *n);
         validate::text("input.description", &self.description, 4000)?;
         if self.categories.is_empty() {
             return Err(Error::invalid("input.categories", "non-empty", "name the categories of data concerned"));
         }
-        self.categories.sort_by_key(|c| c.as_str());
-        self.categories.dedup();
+        crate::sort::sort_dedup_by_key(&mut self.categories, |c| c.as_str());
         if self.records_approx < self.subjects_approx {
             return Err(Error::invalid(
                 "input.records-approx",

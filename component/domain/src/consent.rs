@@ -89,7 +89,7 @@ impl<S: Store> Fichier<'_, S> {
                     Some(i) => cat.purposes[i] = purpose.clone(),
                     None => {
                         cat.purposes.push(purpose.clone());
-                        cat.purposes.sort_by(|a, b| a.id.cmp(&b.id));
+                        crate::sort::sort_by(&mut cat.purposes, |a, b| a.id.cmp(&b.id));
                     }
                 }
                 Ok(Some((cat, purpose)))
@@ -174,7 +174,9 @@ impl<S: Store> Fichier<'_, S> {
                     registered_at: at.clone(),
                 };
                 cat.notices.push(notice.clone());
-                cat.notices.sort_by(|a, b| (&a.purposes, &a.lang, a.version).cmp(&(&b.purposes, &b.lang, b.version)));
+                crate::sort::sort_by(&mut cat.notices, |a, b| {
+                    (&a.purposes, &a.lang, a.version).cmp(&(&b.purposes, &b.lang, b.version))
+                });
                 Ok(Some((cat, notice)))
             },
             || found.borrow_mut().take().unwrap_or_else(|| unreachable!("set when unchanged")),
@@ -211,7 +213,7 @@ impl<S: Store> Fichier<'_, S> {
     pub fn list_notices(&mut self, actor: &Actor) -> Result<Vec<Notice>> {
         authorize(actor, Operation::ReadCatalogue)?;
         let mut notices = self.get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?.unwrap_or_default().notices;
-        notices.sort_by(|a, b| a.reference.cmp(&b.reference));
+        crate::sort::sort_by(&mut notices, |a, b| a.reference.cmp(&b.reference));
         Ok(notices)
     }
 

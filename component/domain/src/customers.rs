@@ -532,7 +532,7 @@ pub(crate) fn apply(
         }
     }
     if changed {
-        body.fields.sort_by(|a, b| a.name.cmp(&b.name));
+        crate::sort::sort_by(&mut body.fields, |a, b| a.name.cmp(&b.name));
         body.updated_at = now;
     }
     changed
@@ -1458,7 +1458,7 @@ fn merge_into(body: &mut CustomerBody, other: &CustomerBody, from: &str, by: &Ac
             body.merged_from.push(m.clone());
         }
     }
-    body.fields.sort_by(|a, b| a.name.cmp(&b.name));
+    crate::sort::sort_by(&mut body.fields, |a, b| a.name.cmp(&b.name));
     body.updated_at = now;
 }
 

@@ -118,7 +118,7 @@ pub fn find(candidates: &[Candidate]) -> Vec<Pair> {
         }
     }
     similar_emails(candidates, &by_email, &mut out);
-    out.sort_by(|x, y| (x.reason, &x.a, &x.b, x.distance).cmp(&(y.reason, &y.a, &y.b, y.distance)));
+    crate::sort::sort_by(&mut out, |x, y| (x.reason, &x.a, &x.b, x.distance).cmp(&(y.reason, &y.a, &y.b, y.distance)));
     out.dedup_by(|x, y| x.reason == y.reason && x.a == y.a && x.b == y.b);
     out
 }

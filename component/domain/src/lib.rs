@@ -32,6 +32,7 @@ pub mod retention;
 pub mod rights;
 pub mod service;
 pub mod settings;
+mod sort;
 pub mod store;
 pub mod time;
 pub mod validate;

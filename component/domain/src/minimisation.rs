@@ -836,7 +836,7 @@ mod old {
                     None => anywhere.push(t),
                 }
             }
-            keyed.sort_by_key(|(k, _)| *k);
+            crate::sort::sort_by(&mut keyed, |a, b| a.0.cmp(&b.0));
             let mut starts = Vec::with_capacity(BUCKETS + 1);
             let mut n = 0;
             for k in 0..=BUCKETS {
@@ -1516,7 +1516,7 @@ impl<'a> CharPos<'a> {
 
 /// Sorts (severity, field, span start, rule, then the rest) and removes duplicates.
 fn finish(mut out: Vec<Finding>) -> Vec<Finding> {
-    out.sort_by(|a, b| {
+    crate::sort::sort_by(&mut out, |a, b| {
         (a.severity, &a.field, a.span.map(|s| s.start), &a.rule, &a.kind, a.span.map(|s| s.end), &a.message, &a.fix)
             .cmp(&(
                 b.severity,

@@ -727,7 +727,7 @@ fn put_into(doc: &mut RegistryDoc, input: &ActivityInput, at: &str, actor: &Acto
                 changed_by: actor.clone(),
             };
             doc.activities.push(a.clone());
-            doc.activities.sort_by(|x, y| x.definition.id.cmp(&y.definition.id));
+            crate::sort::sort_by(&mut doc.activities, |x, y| x.definition.id.cmp(&y.definition.id));
             (a, ChangeAction::Created, input.all())
         }
     };
@@ -920,7 +920,7 @@ pub fn check(doc: &RegistryDoc, catalogue: &[crate::model::Purpose], usage: &Usa
             }
         }
     }
-    out.sort_by(|x, y| (x.severity, &x.target, &x.rule).cmp(&(y.severity, &y.target, &y.rule)));
+    crate::sort::sort_by(&mut out, |x, y| (x.severity, &x.target, &x.rule).cmp(&(y.severity, &y.target, &y.rule)));
     out
 }
 

@@ -895,7 +895,7 @@ impl<S: Store> Fichier<'_, S> {
                 out.push(v);
             }
         }
-        out.sort_by(|a, b| (a.deadline, &a.record.id).cmp(&(b.deadline, &b.record.id)));
+        crate::sort::sort_by(&mut out, |a, b| (a.deadline, &a.record.id).cmp(&(b.deadline, &b.record.id)));
         Ok(out)
     }
 

@@ -163,8 +163,8 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::SetPolicy)?;
         input.validate()?;
         let mut input = input;
-        input.minor_ages.sort_by(|a, b| a.country.cmp(&b.country));
-        input.validity.sort_by_key(|v| v.kind);
+        crate::sort::sort_by(&mut input.minor_ages, |a, b| a.country.cmp(&b.country));
+        crate::sort::sort_by(&mut input.validity, |a, b| a.kind.cmp(&b.kind));
         let at = time::format(self.now);
         self.update::<PolicyDoc, Policy>(
             Bucket::Data,
