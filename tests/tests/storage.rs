@@ -534,3 +534,74 @@ fn a_batched_sweep_page_commits_whole_or_not_at_all() {
     assert!(traps > 10, "the page was stopped at many points ({traps})");
     assert_eq!(ok(&rt, "audit", "verify", &[system])["ok"], true);
 }
+
+/// A consistent copy of a store's data file (not its keys), as a backup would take it.
+fn backup_data(db: &std::path::Path, to: &std::path::Path) {
+    let conn = rusqlite::Connection::open(db).expect("open data file");
+    conn.execute("VACUUM INTO ?1", [to.to_string_lossy()]).expect("vacuum into");
+}
+
+#[test]
+fn an_erased_person_cannot_be_read_back_from_a_backup_taken_before() {
+    // Issue 5, point 5: copy the data file before the erasure, erase, then put the copy
+    // back beside the current keys: the erased person's fields do not open (and say why),
+    // another person's still do. The old data key is gone from the keys file.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("fichier.db");
+    let rt = sqlite_runtime(&db, NOW, TEST_KEY);
+    let notice = declare(&rt);
+    let field = |name: &str, value: &str| {
+        json!({"name": name, "value": value, "category": null, "purposes": ["newsletter"], "basis": "consent",
+               "source": null, "collected-at": null, "verified-at": null})
+    };
+    let person = |e: &str| json!({"tag": "email", "val": e});
+    for (email, name) in [("anne@example.org", "Anne-Sophie"), ("bob@example.org", "Robert")] {
+        ok(
+            &rt,
+            "customers",
+            "create",
+            &[admin(), person(email), json!([field("email", email), field("given-name", name)])],
+        );
+        ok(&rt, "consent", "record-decision", &[admin(), grant(email, &notice, None)]);
+    }
+    let anne = ok(&rt, "customers", "get", &[admin(), person("anne@example.org")])["subject"]
+        .as_str()
+        .expect("sid")
+        .to_string();
+    let keys = SqliteKv::open(&db).expect("open");
+    let old_key = keys.get("keys", &format!("dek/{anne}")).expect("read").expect("anne's key").1;
+    drop(keys);
+    let backup = dir.path().join("backup.db");
+    backup_data(&db, &backup);
+    let raw = raw_bytes(&db);
+    assert!(raw.windows(old_key.len()).any(|w| w == old_key.as_slice()), "the search sees the stored key");
+
+    let report =
+        ok(&rt, "rights", "erase", &[admin(), person("anne@example.org"), json!({"request": null, "claim": null})]);
+    assert_eq!(report["deleted"].as_array().map(Vec::len), Some(2), "{report}");
+    assert_eq!(report["consent-receipts"], 1);
+    let again =
+        ok(&rt, "rights", "erase", &[admin(), person("anne@example.org"), json!({"request": null, "claim": null})]);
+    assert_eq!(again["already-erased"], report["erased-at"], "a second erasure says when the first was");
+    assert_eq!(ok(&rt, "ledger", "verify", &[admin()])["ok"], true, "the consent chain still verifies");
+    drop(rt);
+
+    // The old key is nowhere in the keys file or its journal.
+    let raw = raw_bytes(&db);
+    assert!(!raw.windows(old_key.len()).any(|w| w == old_key.as_slice()), "the replaced data key lingers");
+
+    // The backup restored beside today's keys.
+    let restored = dir.path().join("restored.db");
+    std::fs::copy(&backup, &restored).expect("restore data");
+    let (_, keys_file) = fichier_host::kv::store_files(&db).remove(1);
+    let (_, restored_keys) = fichier_host::kv::store_files(&restored).remove(1);
+    std::fs::copy(&keys_file, &restored_keys).expect("current keys");
+    let rt = sqlite_runtime(&restored, NOW, TEST_KEY);
+    let e = err(&rt, "customers", "get", &[admin(), person("anne@example.org")]);
+    assert_eq!((e["val"]["field"].as_str(), e["val"]["rule"].as_str()), (Some("subject"), Some("not-erased")), "{e}");
+    let bob = ok(&rt, "customers", "get", &[admin(), person("bob@example.org")]);
+    assert!(bob["fields"].to_string().contains("Robert"), "{bob}");
+    // Her consent receipts in the backup do not open either: the head reads as erased.
+    assert_eq!(ok(&rt, "consent", "history", &[admin(), person("anne@example.org")]), json!([]));
+    assert_eq!(ok(&rt, "consent", "history", &[admin(), person("bob@example.org")]).as_array().map(Vec::len), Some(1));
+}

@@ -40,6 +40,7 @@ pub enum Operation<'a> {
     DecideRequest,
     ReadRequests,
     DrainOutbox,
+    Erase,
 }
 
 impl Operation<'_> {
@@ -79,6 +80,7 @@ impl Operation<'_> {
             Operation::DecideRequest => "extend, complete or refuse a request",
             Operation::ReadRequests => "read rights requests",
             Operation::DrainOutbox => "read or acknowledge the outbox",
+            Operation::Erase => "erase a person",
         }
     }
 }
@@ -123,6 +125,7 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         // Only the DPO or an admin decides (extends, completes, refuses).
         Operation::DecideRequest => matches!(role, Admin | Dpo),
         Operation::DrainOutbox => matches!(role, Admin | System),
+        Operation::Erase => matches!(role, Admin | Dpo),
         Operation::ReadBreaches => matches!(role, Admin | Dpo | System),
     }
 }
@@ -189,6 +192,7 @@ mod tests {
             (Operation::DecideRequest, &[Admin, Dpo]),
             (Operation::ReadRequests, &[Admin, Dpo, Support]),
             (Operation::DrainOutbox, &[Admin, System]),
+            (Operation::Erase, &[Admin, Dpo]),
         ];
         for (op, allowed) in table {
             for role in [Admin, Dpo, Support, System, Public] {

@@ -422,22 +422,27 @@ impl<S: Store> Fichier<'_, S> {
         let Some(head) = loaded.head else {
             return Ok(Vec::new());
         };
-        self.read_receipts(&sid, &head)
+        self.read_receipts(&sid, &head, loaded.body.shredded as usize)
     }
 
-    /// Every receipt of a stored chain, checked against its chain hash and opened.
-    pub(crate) fn read_receipts(&mut self, sid: &str, head: &SubjectHead) -> Result<Vec<Receipt>> {
+    /// Every receipt of a stored chain, checked against its chain hash, and opened but for
+    /// the first `shredded` (sealed under a key an erasure destroyed).
+    pub(crate) fn read_receipts(&mut self, sid: &str, head: &SubjectHead, shredded: usize) -> Result<Vec<Receipt>> {
         let dek = self.existing_data_key(sid)?;
         let keys: Vec<String> = head.chain.iter().map(|h| docs::receipt_key(sid, h)).collect();
         let values = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
         let mut prev = genesis(sid);
         let mut out = Vec::with_capacity(values.len());
-        for ((hash, key), value) in head.chain.iter().zip(&keys).zip(values) {
+        for (i, ((hash, key), value)) in head.chain.iter().zip(&keys).zip(values).enumerate() {
             let at = place(Bucket::Data, key);
             let stored =
                 value.ok_or_else(|| Error::corrupted(&at, "receipt-present", "a receipt of the chain is missing"))?;
             if &chain_hash(&prev, &stored) != hash {
                 return Err(Error::corrupted(&at, "receipt-hash", "the receipt does not match its chain hash"));
+            }
+            prev = hash.clone();
+            if i < shredded {
+                continue;
             }
             let entry: ReceiptEntry = store::decode(&at, &stored)?;
             let sealed =
@@ -448,7 +453,6 @@ impl<S: Store> Fichier<'_, S> {
             let mut receipt: Receipt =
                 serde_json::from_slice(&plain).map_err(|e| Error::corrupted(&at, "decodes", e.to_string()))?;
             receipt.hash = hash.clone();
-            prev = hash.clone();
             out.push(receipt);
         }
         Ok(out)

@@ -120,6 +120,10 @@ pub struct HeadBody {
     pub email: Option<String>,
     pub external: Option<String>,
     pub receipts: Vec<ReceiptSummary>,
+    /// How many receipts of the chain were sealed under a data key that an erasure
+    /// destroyed: their hashes still verify, they no longer open.
+    #[serde(default)]
+    pub shredded: u32,
 }
 
 /// What status needs of a receipt, kept in the head so status is one read.

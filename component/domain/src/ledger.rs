@@ -95,8 +95,8 @@ impl<S: Store> Fichier<'_, S> {
     /// Walk one chain; `Ok(Some(failure))` names the first receipt that does not match.
     fn verify_chain(&mut self, sid: &str, head: &SubjectHead, count: &mut u64) -> Result<Option<LedgerFailure>> {
         // Names come from the sealed head when it opens; positions otherwise.
-        let names: Vec<String> = match self.open_head(sid, head) {
-            Ok(body) => body.receipts.iter().map(|r| r.id.clone()).collect(),
+        let (names, shredded): (Vec<String>, usize) = match self.open_head(sid, head) {
+            Ok(body) => (body.receipts.iter().map(|r| r.id.clone()).collect(), body.shredded as usize),
             Err(e) => {
                 return Ok(Some(failure(
                     Some(sid),
@@ -113,7 +113,7 @@ impl<S: Store> Fichier<'_, S> {
         let mut prev = genesis(sid);
         for (i, (hash, value)) in head.chain.iter().zip(values).enumerate() {
             let seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            let name = names.get(i).cloned().unwrap_or_else(|| format!("#{seq}"));
+            let name = i.checked_sub(shredded).and_then(|j| names.get(j)).cloned().unwrap_or_else(|| format!("#{seq}"));
             *count += 1;
             let Some(stored) = value else {
                 return Ok(Some(failure(
@@ -139,7 +139,7 @@ impl<S: Store> Fichier<'_, S> {
         }
         // The receipts also open under the subject's key (altered ciphertext with a
         // recomputed chain would have been caught above; this catches a swapped key).
-        if let Err(e) = self.read_receipts(sid, head) {
+        if let Err(e) = self.read_receipts(sid, head, shredded) {
             return Ok(Some(failure(Some(sid), None, None, None, "receipt-authentic", e.to_string())));
         }
         Ok(None)

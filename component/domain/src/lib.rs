@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod customers;
 pub mod docs;
 pub mod duplicates;
+pub mod erasure;
 pub mod error;
 pub mod identifiers;
 pub mod import;

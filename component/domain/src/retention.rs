@@ -190,6 +190,16 @@ impl Context<'_> {
         out
     }
 
+    /// The legal hold that keeps `f` longest and still runs at `now`: its activity, the
+    /// text that imposes it, and when it ends.
+    pub(crate) fn legal_hold(&self, body: &CustomerBody, f: &Field) -> Option<(String, String, Instant)> {
+        let rulings = self.rulings(body, f);
+        let held = rulings.iter().filter(|r| r.rule.legal_hold.is_some() && r.end.is_some_and(|e| e > self.now));
+        let r = last(held)?;
+        let text = r.rule.legal_hold.as_ref().map(|h| h.fr.clone()).unwrap_or_default();
+        Some((r.activity.definition.id.clone(), text, r.end?))
+    }
+
     fn start(&self, body: &CustomerBody, f: &Field, a: &Activity, start: RetentionStart) -> Instant {
         let at = match start {
             RetentionStart::Collection | RetentionStart::Transaction => f.collected_at,
@@ -497,6 +507,28 @@ impl<S: Store> Fichier<'_, S> {
         let mut report =
             SweepReport { entries: Vec::new(), scanned: page.len() as u32, changed: 0, next, applied: options.apply };
         let now = Stamp::from_instant(self.now);
+        if options.cursor.is_none() {
+            // A run's first page also ends the holds that kept erased people's data.
+            let ended: Vec<SweepEntry> = self
+                .expire_holds(false)?
+                .into_iter()
+                .map(|h| SweepEntry {
+                    subject: h.subject,
+                    field: Some(h.field),
+                    category: Some(h.category),
+                    action: SweepAction::DeleteArchived,
+                    activity: Some(h.rule),
+                    purpose: None,
+                    rule: None,
+                    due: Some(h.until),
+                })
+                .collect();
+            if options.apply && !ended.is_empty() {
+                self.audit(actor, drafts(&ended))?;
+                self.expire_holds(true)?;
+            }
+            report.entries.extend(ended);
+        }
         let (activities, instant, days) = (&register.activities[..], self.now, options.repermission_days);
         let context = |grants| Context { activities, grants, now: instant, zone, repermission_days: days };
         let mut planned = Vec::with_capacity(page.len());
@@ -515,7 +547,7 @@ impl<S: Store> Fichier<'_, S> {
                 actor,
                 vec![AuditDraft { action: "retention.dry-run".into(), target: "customers".into(), detail }],
             )?;
-            report.entries = planned.into_iter().flat_map(|(_, _, e)| e).collect();
+            report.entries.extend(planned.into_iter().flat_map(|(_, _, e)| e));
             return Ok(report);
         }
         // Every action of the page is audited before any is made; re-permission requests
@@ -600,7 +632,7 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     /// The consent a subject granted themselves, by purpose: the latest grant of each.
-    fn grants(&mut self, sid: &str) -> Result<Grants> {
+    pub(crate) fn grants(&mut self, sid: &str) -> Result<Grants> {
         let head = self.load_subject(sid)?;
         let mut out: Grants = Vec::new();
         for r in head.body.receipts.iter().filter(|r| r.decision == Decision::Grant && r.given_by == GivenBy::Subject) {

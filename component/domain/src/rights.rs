@@ -42,8 +42,8 @@ pub const MAX_MESSAGES: usize = 2000;
 pub const TOKEN_HOURS: i64 = 72;
 /// Wrong tokens before the token is void (a new one is sent with `resend-token`).
 pub const TOKEN_ATTEMPTS: u32 = 5;
-const REQUESTS_KEY: &str = "requests";
-const OUTBOX_KEY: &str = "outbox";
+pub(crate) const REQUESTS_KEY: &str = "requests";
+pub(crate) const OUTBOX_KEY: &str = "outbox";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -198,9 +198,9 @@ pub struct RequestRecord {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Personal {
-    email: Option<String>,
-    details: Option<String>,
+pub(crate) struct Personal {
+    pub email: Option<String>,
+    pub details: Option<String>,
 }
 
 /// The request register.
@@ -313,7 +313,7 @@ fn view_at(r: RequestRecord, personal: Option<Personal>, now: Instant, zone: tim
     Request { record: r, deadline, overdue, email, details }
 }
 
-fn check_id(field: &str, id: &str, prefix: char) -> Result<()> {
+pub(crate) fn check_id(field: &str, id: &str, prefix: char) -> Result<()> {
     let ok = id.len() == 8 && id.starts_with(prefix) && id[1..2] == *"-" && id[2..].bytes().all(|b| b.is_ascii_digit());
     if ok { Ok(()) } else { Err(Error::invalid(field, "id-syntax", format!("an id looks like {prefix}-000001"))) }
 }
@@ -328,7 +328,11 @@ impl<S: Store> Fichier<'_, S> {
         Ok(view_at(r, personal, self.now, zone))
     }
 
-    fn open_personal(&mut self, r: &RequestRecord) -> Result<Personal> {
+    pub(crate) fn open_personal(&mut self, r: &RequestRecord) -> Result<Personal> {
+        // An erasure removed the person's address and words.
+        if r.sealed.is_empty() {
+            return Ok(Personal::default());
+        }
         let dek = self.existing_data_key(&r.subject)?;
         let plain = dek.open(&format!("request/{}", r.id), &r.subject, &r.sealed).ok_or_else(|| {
             Error::corrupted(place(Bucket::Data, REQUESTS_KEY), "aead-authentic", "a request fails authentication")
@@ -557,7 +561,7 @@ impl<S: Store> Fichier<'_, S> {
         Ok(r)
     }
 
-    fn request_record(&self, id: &str) -> Result<RequestRecord> {
+    pub(crate) fn request_record(&self, id: &str) -> Result<RequestRecord> {
         let reg: RequestRegister = self.get_doc(Bucket::Data, REQUESTS_KEY)?.unwrap_or_default();
         reg.requests
             .into_iter()
@@ -909,8 +913,16 @@ impl<S: Store> Fichier<'_, S> {
         let mut out = Vec::new();
         let mut drafts = Vec::new();
         for m in outbox.messages.into_iter().take(limit as usize) {
+            let context = format!("outbox/{}", m.id);
             let dek = self.existing_data_key(&m.subject)?;
-            let plain = dek.open(&format!("outbox/{}", m.id), &m.subject, &m.sealed).ok_or_else(|| {
+            // An erasure in progress sealed its answer under the key that replaces this one.
+            let plain = match dek.open(&context, &m.subject, &m.sealed) {
+                Some(p) => Some(p),
+                None => self
+                    .named_key(&format!("dek-next/{}", m.subject), &m.subject, false)?
+                    .and_then(|k| k.open(&context, &m.subject, &m.sealed)),
+            };
+            let plain = plain.ok_or_else(|| {
                 Error::corrupted(place(Bucket::Data, OUTBOX_KEY), "aead-authentic", "a message fails authentication")
             })?;
             let body: MessageBody = postcard::from_bytes(&plain)
@@ -969,6 +981,13 @@ impl<S: Store> Fichier<'_, S> {
 pub enum Closing {
     Done,
     Refused,
+}
+
+/// Done, with `note` (the erasure closes its request this way).
+pub(crate) fn close(r: &mut RequestRecord, at: Stamp, note: String) {
+    end_pause(r, at);
+    r.state = RequestState::Done;
+    r.outcome = Some(Outcome::Done { at, note });
 }
 
 /// The clock runs again: the open pause, if any, joins the closed ones.

@@ -146,36 +146,44 @@ impl<'a, S: Store> Fichier<'a, S> {
 
     /// The subject's data key, created (and wrapped into the `keys` bucket) if `create`.
     pub(crate) fn data_key(&mut self, sid: &str, create: bool) -> Result<Option<DataKey>> {
-        let key = docs::dek_key(sid);
-        if let Some(w) = self.get_doc::<WrappedKey>(Bucket::Keys, &key)? {
-            return self.unwrap_key(sid, &key, &w).map(Some);
+        self.named_key(&docs::dek_key(sid), sid, create)
+    }
+
+    /// A key stored wrapped at `key` in the `keys` bucket, bound to `owner` (a subject id
+    /// for data keys; `<sid>/hold` for an erasure's held data), created if `create`.
+    pub(crate) fn named_key(&mut self, key: &str, owner: &str, create: bool) -> Result<Option<DataKey>> {
+        if let Some(w) = self.get_doc::<WrappedKey>(Bucket::Keys, key)? {
+            return self.unwrap_key(owner, key, &w).map(Some);
         }
         if !create {
             return Ok(None);
         }
-        self.create_data_key(sid).map(Some)
+        self.create_named_key(key, owner).map(Some)
     }
 
     /// Create the subject's data key, or take the one a concurrent first writer created
     /// (insert-if-absent). For callers that have just seen it absent.
     pub(crate) fn create_data_key(&mut self, sid: &str) -> Result<DataKey> {
-        let key = docs::dek_key(sid);
+        self.create_named_key(&docs::dek_key(sid), sid)
+    }
+
+    fn create_named_key(&mut self, key: &str, owner: &str) -> Result<DataKey> {
         let fresh = DataKey::generate(self.entropy);
         let keys = self.keys.get_or_init(|| KeyRing::new(&self.master));
-        let wrapped = WrappedKey { wrapped: BASE64.encode(&keys.wrap(sid, &fresh, self.entropy)) };
+        let wrapped = WrappedKey { wrapped: BASE64.encode(&keys.wrap(owner, &fresh, self.entropy)) };
         // Insert-if-absent: two first writers agree on one key.
         let won = self.update::<WrappedKey, bool>(
             Bucket::Keys,
-            &key,
+            key,
             |_, current| Ok(if current.is_some() { None } else { Some((wrapped.clone(), true)) }),
             || false,
         )?;
         if won {
             return Ok(fresh);
         }
-        match self.get_doc::<WrappedKey>(Bucket::Keys, &key)? {
-            Some(w) => self.unwrap_key(sid, &key, &w),
-            None => Err(Error::conflict(place(Bucket::Keys, &key), "compare-and-swap", "the data key vanished")),
+        match self.get_doc::<WrappedKey>(Bucket::Keys, key)? {
+            Some(w) => self.unwrap_key(owner, key, &w),
+            None => Err(Error::conflict(place(Bucket::Keys, key), "compare-and-swap", "the data key vanished")),
         }
     }
 
@@ -189,11 +197,11 @@ impl<'a, S: Store> Fichier<'a, S> {
         self.unwrap_key(sid, &docs::dek_key(sid), w)
     }
 
-    fn unwrap_key(&self, sid: &str, key: &str, w: &WrappedKey) -> Result<DataKey> {
+    fn unwrap_key(&self, owner: &str, key: &str, w: &WrappedKey) -> Result<DataKey> {
         let bytes = BASE64
             .decode(w.wrapped.as_bytes())
             .map_err(|_| Error::corrupted(place(Bucket::Keys, key), "decodes", "the wrapped key is not base64"))?;
-        self.keys().unwrap(sid, &bytes).ok_or_else(|| {
+        self.keys().unwrap(owner, &bytes).ok_or_else(|| {
             Error::corrupted(place(Bucket::Keys, key), "aead-authentic", "the subject's data key does not unwrap")
         })
     }
@@ -225,9 +233,21 @@ impl<'a, S: Store> Fichier<'a, S> {
         let sealed = BASE64
             .decode(head.sealed.as_bytes())
             .map_err(|_| Error::corrupted(place(Bucket::Data, &key), "decodes", "the sealed head is not base64"))?;
-        let plain = dek.open(&head_context(head), sid, &sealed).ok_or_else(|| {
-            Error::corrupted(place(Bucket::Data, &key), "aead-authentic", "the subject's head fails authentication")
-        })?;
+        let Some(plain) = dek.open(&head_context(head), sid, &sealed) else {
+            // An erasure replaced the key and had not yet rewritten the head: everything
+            // in it was the person's, now unreadable (the erasure run again rewrites it).
+            if self.erased_at(sid)?.is_some() {
+                return Ok(HeadBody {
+                    shredded: u32::try_from(head.chain.len()).unwrap_or(u32::MAX),
+                    ..HeadBody::default()
+                });
+            }
+            return Err(Error::corrupted(
+                place(Bucket::Data, &key),
+                "aead-authentic",
+                "the subject's head fails authentication",
+            ));
+        };
         serde_json::from_slice(&plain)
             .map_err(|e| Error::corrupted(place(Bucket::Data, &key), "decodes", format!("sealed head: {e}")))
     }

@@ -136,3 +136,43 @@ pub fn message(m: d::Message) -> o::Message {
         request: m.request,
     }
 }
+
+pub fn erase_options(o: w::EraseOptions) -> fichier_domain::erasure::EraseOptions {
+    fichier_domain::erasure::EraseOptions {
+        request: o.request,
+        claim: o.claim.map(|c| fichier_domain::erasure::ClaimHold {
+            categories: c.categories.into_iter().map(crate::convert::category).collect(),
+            reason: c.reason,
+            until: c.until,
+        }),
+    }
+}
+
+pub fn erasure_report(r: fichier_domain::erasure::ErasureReport) -> w::ErasureReport {
+    use crate::convert::category_out;
+    w::ErasureReport {
+        subject: r.subject,
+        erased_at: r.erased_at.to_string(),
+        already_erased: r.already_erased.map(|t| t.to_string()),
+        deleted: r
+            .deleted
+            .into_iter()
+            .map(|d| w::ErasedField { field: d.field, category: category_out(d.category), archived: d.archived })
+            .collect(),
+        kept: r
+            .kept
+            .into_iter()
+            .map(|k| w::KeptField {
+                field: k.field,
+                category: category_out(k.category),
+                rule: k.rule,
+                basis: k.basis,
+                until: k.until.to_string(),
+            })
+            .collect(),
+        history_entries: r.history_entries,
+        consent_receipts: r.consent_receipts,
+        messages_dropped: r.messages_dropped,
+        request: r.request,
+    }
+}

@@ -360,6 +360,19 @@ impl rights::Guest for Component {
             |v| v.into_iter().map(convert_rights::request).collect(),
         )
     }
+
+    fn erase(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        options: rights::EraseOptions,
+    ) -> Result<rights::ErasureReport, wit::Error> {
+        run(
+            |f| {
+                f.erase(&convert::actor(actor), &convert::subject_ref(subject), &convert_rights::erase_options(options))
+            },
+            convert_rights::erasure_report,
+        )
+    }
 }
 
 impl outbox::Guest for Component {

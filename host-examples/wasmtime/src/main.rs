@@ -121,6 +121,10 @@ enum Command {
     /// Data-subject requests: receive, verify identity, extend, complete, refuse, list.
     #[command(subcommand)]
     Request(rights::RequestCmd),
+    /// Erase a person (Art. 17): what no legal hold covers is deleted, what a hold needs
+    /// is kept apart until it ends, and the person's key is replaced (backups no longer
+    /// open). Prints the erasure report; erasing twice says so.
+    Erase(rights::EraseArgs),
     /// Messages to people waiting to be sent (identity tokens, answers, refusals).
     #[command(subcommand)]
     Outbox(rights::OutboxCmd),
@@ -537,6 +541,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Sweep(a) => return sweep::sweep(a, &runtime(cli)?, actor, cli.json),
         Command::Audit(c) => return audit::audit(c, &runtime(cli)?, actor, cli.json),
         Command::Request(c) => return rights::request(c, &runtime(cli)?, actor, cli.json),
+        Command::Erase(a) => return rights::erase(a, &runtime(cli)?, actor, cli.json),
         Command::Outbox(c) => return rights::outbox(c, &runtime(cli)?, actor, cli.json),
         _ => {}
     }
@@ -686,6 +691,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         | Command::Sweep(_)
         | Command::Audit(_)
         | Command::Request(_)
+        | Command::Erase(_)
         | Command::Outbox(_) => {
             unreachable!("handled above")
         }

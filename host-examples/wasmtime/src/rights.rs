@@ -1,9 +1,9 @@
-//! `fichier request …` and `fichier outbox …`: rights requests and the messages to
-//! people. No rule lives here.
+//! `fichier request …`, `fichier erase` and `fichier outbox …`: rights requests, erasure
+//! and the messages to people. No rule lives here.
 
 use std::process::ExitCode;
 
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use fichier_host::Runtime;
 use serde_json::{Value, json};
 
@@ -76,6 +76,69 @@ pub enum RequestCmd {
         #[arg(long)]
         reasons: String,
     },
+}
+
+#[derive(Args)]
+pub struct EraseArgs {
+    #[command(flatten)]
+    who: SubjectArgs,
+    /// The erasure request this answers (it is completed and the person sent the report).
+    #[arg(long)]
+    request: Option<String>,
+    /// A category an open dispute or claim needs kept (repeat; with --claim-reason and
+    /// --claim-until): contact, identity, order, payment, …
+    #[arg(long = "claim-category")]
+    claim_categories: Vec<String>,
+    /// What the claim is (a dispute's reference).
+    #[arg(long)]
+    claim_reason: Option<String>,
+    /// When the claim's hold ends (RFC 3339).
+    #[arg(long)]
+    claim_until: Option<String>,
+}
+
+/// The erasure report, as staff read it.
+fn erasure(r: &Value) -> String {
+    if let Some(at) = r["already-erased"].as_str() {
+        return format!("{} was already erased on {at}: nothing left to delete", s(&r["subject"]));
+    }
+    let mut out = format!("erased {} at {}", s(&r["subject"]), s(&r["erased-at"]));
+    for d in r["deleted"].as_array().into_iter().flatten() {
+        let archived = if d["archived"] == json!(true) { " (from the archive)" } else { "" };
+        out.push_str(&format!("\n  deleted {} ({}){archived}", s(&d["field"]), s(&d["category"])));
+    }
+    for k in r["kept"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\n  kept    {} ({}) until {}: {} — {}",
+            s(&k["field"]),
+            s(&k["category"]),
+            s(&k["until"]),
+            s(&k["rule"]),
+            s(&k["basis"])
+        ));
+    }
+    out.push_str(&format!(
+        "\n  history entries deleted: {}; consent receipts shredded: {}; waiting messages dropped: {}",
+        r["history-entries"], r["consent-receipts"], r["messages-dropped"]
+    ));
+    out.push_str("\n  the person's data key was replaced: copies from before (backups) no longer open");
+    out
+}
+
+pub fn erase(a: &EraseArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    let claim = match (&a.claim_reason, &a.claim_until) {
+        (None, None) if a.claim_categories.is_empty() => Value::Null,
+        (Some(reason), Some(until)) => json!({"categories": a.claim_categories, "reason": reason, "until": until}),
+        _ => {
+            return Err(Failure::Host(
+                "a claim needs --claim-category (one or more), --claim-reason and --claim-until".into(),
+            ));
+        }
+    };
+    let options = json!({"request": a.request, "claim": claim});
+    let r = call(rt, "rights", "erase", &[actor, a.who.json().map_err(Failure::Host)?, options])?;
+    Output::new(&r, erasure(&r)).print(as_json);
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Subcommand)]

@@ -559,3 +559,32 @@ fn a_rights_request_goes_through_token_outbox_and_answer() {
     assert!(!bytes.windows(16).any(|w| w == b"anne@example.org"), "the address is sealed");
     assert_eq!(fichier(dir, &["request", "list", "--overdue"]).status.code(), Some(0));
 }
+
+/// An erasure request answered from the command line: the report, the answer in the
+/// outbox, and a second erasure that says it was done.
+#[test]
+fn an_erasure_request_is_answered_with_its_report() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let json = |args: &[&str]| ok_json(dir, &[&["--db", "shop.db", "--json"], args].concat());
+    let run = |args: &[&str]| fichier(dir, &[&["--db", "shop.db"], args].concat());
+    setup(dir);
+    let fields = ["--field", "email=anne@example.org", "--field", "given-name=Anne", "--purpose", "newsletter"];
+    json(&[&["customers", "create", "--email", "anne@example.org", "--basis", "consent"], &fields[..]].concat());
+    let r = json(&["request", "new", "--email", "anne@example.org", "--kind", "erasure", "--identity-verified"]);
+    let id = r["id"].as_str().expect("id").to_string();
+    let refused = run(&["--role", "support", "erase", "--email", "anne@example.org", "--request", &id]);
+    assert_eq!(refused.status.code(), Some(2), "support may not erase");
+    let out = run(&["--role", "dpo", "erase", "--email", "anne@example.org", "--request", &id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("deleted given-name (identity)") && text.contains("copies from before"), "{text}");
+    assert_eq!(json(&["request", "show", &id])["state"], "done");
+    let pending = json(&["--role", "system", "outbox", "list"]);
+    let answer = pending.as_array().expect("list").iter().find(|m| m["kind"] == "answer").expect("answer");
+    assert!(answer["body"].as_str().is_some_and(|b| b.contains("given-name (identity)")), "{answer}");
+    let again = run(&["erase", "--email", "anne@example.org"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("was already erased on 2026-03-01"), "{again:?}");
+    let bad = run(&["erase", "--email", "anne@example.org", "--claim-reason", "litige"]);
+    assert_eq!(bad.status.code(), Some(1), "a claim needs its three options");
+}

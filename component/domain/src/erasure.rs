@@ -1,0 +1,781 @@
+//! Erasure (GDPR Art. 17): everything no legal hold covers is deleted, and the subject's
+//! data key is destroyed, so no copy of the data store made before (a backup) can be read
+//! with the current keys either.
+//!
+//! - **What a hold keeps.** A field is kept when a legal hold of the register (a retention
+//!   rule with a `legal-hold` text, e.g. invoices and Code de commerce L123-22) still runs
+//!   for it, or when the erasure names a legal claim (Art. 17(3)(e): an open dispute) over
+//!   its category. Only the field's current value is kept (no history), re-sealed under a
+//!   key of its own (`keys: hold/<sid>`) in `held/<sid>`; the `holds` schedule lists when
+//!   each subject's held data ends, and the retention sweep deletes it then, with its key.
+//! - **Key destruction.** A new data key replaces the subject's (`dek/<sid>`): the
+//!   customer record, the consent receipts, the requests' sealed words and the messages
+//!   sealed before no longer open. The consent chain keeps its hashes (the ledger still
+//!   verifies); its head is rewritten empty under the new key and counts the receipts it
+//!   can no longer open (`shredded`). Subjects merged into the record lose their keys too.
+//! - **Order and resumption.** The audit entry is written first; then the held data, the
+//!   erasure mark (`keys: erased/<sid>`), the answer to the person (sealed under the new
+//!   key, staged at `keys: dek-next/<sid>` until it replaces the old one), the request, the
+//!   record; the key last but one and the head last. Every step is idempotent: an erasure
+//!   stopped anywhere is finished by running it again. A second erasure of an erased
+//!   person deletes nothing and says when the first took place.
+//! - **The mark lives with the keys**, so a data file restored from before the erasure
+//!   reads as erased (`not-erased`), not as damaged.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditDraft;
+use crate::authz::{Operation, authorize};
+use crate::crypto::DataKey;
+use crate::customers::{ArchivedField, Field};
+use crate::docs::{self, CustomerDoc, CustomerState, HeadBody, SubjectHead, WrappedKey};
+use crate::error::{Error, Result};
+use crate::maintenance::Directory;
+use crate::model::{Actor, DataCategory, SubjectRef};
+use crate::registry::Lang;
+use crate::rights::{MessageBody, MessageKind, Outbox, OutboxEntry, RequestEvent, RequestKind, RequestState};
+use crate::service::{Fichier, place};
+use crate::store::{Bucket, Document, Store};
+use crate::time::{self, Stamp};
+use crate::validate;
+
+const HOLDS_KEY: &str = "holds";
+/// Most subjects with held data at once (the schedule is one document).
+pub const MAX_HOLDS: usize = 10_000;
+
+fn held_key(sid: &str) -> String {
+    format!("held/{sid}")
+}
+fn hold_key(sid: &str) -> String {
+    format!("hold/{sid}")
+}
+fn hold_owner(sid: &str) -> String {
+    format!("{sid}/hold")
+}
+fn erased_key(sid: &str) -> String {
+    format!("erased/{sid}")
+}
+fn staged_key(sid: &str) -> String {
+    format!("dek-next/{sid}")
+}
+
+/// An open dispute or other legal claim (Art. 17(3)(e)) that keeps some categories.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimHold {
+    pub categories: Vec<DataCategory>,
+    /// What the claim is (a dispute's reference, the court): recorded in the report.
+    pub reason: String,
+    /// When the hold ends (RFC 3339, in the future).
+    pub until: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EraseOptions {
+    /// The erasure request this answers (kind erasure, identity checked): it is completed
+    /// with the report and the person is told.
+    pub request: Option<String>,
+    pub claim: Option<ClaimHold>,
+}
+
+/// A field that was deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErasedField {
+    pub field: String,
+    pub category: DataCategory,
+    /// It was in the intermediate archive.
+    pub archived: bool,
+}
+
+/// A field a hold keeps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptField {
+    pub field: String,
+    pub category: DataCategory,
+    /// The activity whose legal hold keeps it, or `legal-claim`.
+    pub rule: String,
+    /// The text that imposes the hold, or the claim's reason.
+    pub basis: String,
+    pub until: Stamp,
+}
+
+/// What an erasure did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErasureReport {
+    pub subject: String,
+    pub erased_at: Stamp,
+    /// The person had already been erased, then: nothing was left to delete.
+    pub already_erased: Option<Stamp>,
+    pub deleted: Vec<ErasedField>,
+    pub kept: Vec<KeptField>,
+    /// Entries of the record's history deleted with it (old values included).
+    pub history_entries: u32,
+    /// Consent receipts that no longer open (their hashes stay in the ledger).
+    pub consent_receipts: u32,
+    /// Messages to the person that were waiting in the outbox, dropped.
+    pub messages_dropped: u32,
+    pub request: Option<String>,
+}
+
+/// `keys: erased/<sid>`: when the person was erased (no personal data).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErasureMark {
+    pub first_at: Stamp,
+    pub last_at: Stamp,
+    pub times: u32,
+}
+impl Document for ErasureMark {
+    const KIND: &'static str = "erasure-mark";
+    const SCHEMA: u32 = 1;
+    const BINARY: bool = true;
+    const BINARY_ONLY: bool = true;
+}
+
+/// `held/<sid>`: what holds keep of an erased person, sealed under `hold/<sid>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HeldDoc {
+    pub subject: String,
+    #[serde(with = "serde_bytes")]
+    pub sealed: Vec<u8>,
+}
+impl Document for HeldDoc {
+    const KIND: &'static str = "held";
+    const SCHEMA: u32 = 1;
+    const BINARY: bool = true;
+    const BINARY_ONLY: bool = true;
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct HeldBody {
+    items: Vec<HeldItem>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct HeldItem {
+    field: Field,
+    kept: KeptField,
+    held_at: Stamp,
+}
+
+/// `holds`: when each subject's held data ends (the sweep deletes it then).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct HoldSchedule {
+    pub entries: Vec<(String, Stamp)>,
+}
+impl Document for HoldSchedule {
+    const KIND: &'static str = "hold-schedule";
+    const SCHEMA: u32 = 1;
+    const BINARY: bool = true;
+    const BINARY_ONLY: bool = true;
+}
+
+/// Held data the sweep deleted (or would delete).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldExpiry {
+    pub subject: String,
+    pub field: String,
+    pub category: DataCategory,
+    pub rule: String,
+    pub until: Stamp,
+}
+
+impl ClaimHold {
+    fn validate(&self, now: time::Instant) -> Result<Stamp> {
+        if self.categories.is_empty() {
+            return Err(Error::invalid("options.claim.categories", "non-empty", "name the categories the claim needs"));
+        }
+        validate::text("options.claim.reason", &self.reason, 1000)?;
+        let until = time::parse("options.claim.until", &self.until)?;
+        if until <= now {
+            return Err(Error::invalid("options.claim.until", "future", "a hold ends after today"));
+        }
+        if until > now + chrono::Duration::days(366 * 30) {
+            return Err(Error::invalid("options.claim.until", "within-30-years", "a claim hold ends within 30 years"));
+        }
+        Ok(Stamp::from_instant(until))
+    }
+}
+
+/// The report as the person and the staff read it.
+pub fn render(report: &ErasureReport, lang: Lang) -> String {
+    let mut out = String::new();
+    let day = |s: &Stamp| s.to_string().get(..10).unwrap_or_default().to_string();
+    match lang {
+        Lang::Fr => {
+            if let Some(at) = &report.already_erased {
+                out.push_str(&format!("Vos données ont déjà été effacées le {}.\n", day(at)));
+                return out;
+            }
+            out.push_str("Données effacées :");
+            for d in &report.deleted {
+                out.push_str(&format!("\n- {} ({})", d.field, d.category.as_str()));
+            }
+            out.push_str(&format!(
+                "\n- historique des modifications ({}), preuves de consentement ({})",
+                report.history_entries, report.consent_receipts
+            ));
+            if !report.kept.is_empty() {
+                out.push_str("\nDonnées conservées, car la loi l'impose :");
+                for k in &report.kept {
+                    out.push_str(&format!("\n- {} : {} ; jusqu'au {}", k.field, k.basis, day(&k.until)));
+                }
+            }
+        }
+        Lang::En => {
+            if let Some(at) = &report.already_erased {
+                out.push_str(&format!("Your data was already erased on {}.\n", day(at)));
+                return out;
+            }
+            out.push_str("Erased:");
+            for d in &report.deleted {
+                out.push_str(&format!("\n- {} ({})", d.field, d.category.as_str()));
+            }
+            out.push_str(&format!(
+                "\n- history of changes ({}), consent receipts ({})",
+                report.history_entries, report.consent_receipts
+            ));
+            if !report.kept.is_empty() {
+                out.push_str("\nKept, because the law requires it:");
+                for k in &report.kept {
+                    out.push_str(&format!("\n- {}: {}; until {}", k.field, k.basis, day(&k.until)));
+                }
+            }
+        }
+    }
+    out.push('\n');
+    out
+}
+
+impl<S: Store> Fichier<'_, S> {
+    /// When `sid` was last erased, if ever.
+    pub(crate) fn erased_at(&self, sid: &str) -> Result<Option<Stamp>> {
+        Ok(self.get_doc::<ErasureMark>(Bucket::Keys, &erased_key(sid))?.map(|m| m.last_at))
+    }
+
+    /// A record that does not open because its person was erased (a data file restored
+    /// from before): say so instead of reporting damage.
+    pub(crate) fn erased_instead(&self, sid: &str, e: Error) -> Error {
+        match self.erased_at(sid) {
+            Ok(Some(at)) => Error::not_found(
+                "subject",
+                "not-erased",
+                format!("this person was erased on {at}: data from before cannot be opened"),
+            ),
+            _ => e,
+        }
+    }
+
+    /// Erase a person: see the module documentation.
+    pub fn erase(&mut self, actor: &Actor, subject: &SubjectRef, options: &EraseOptions) -> Result<ErasureReport> {
+        authorize(actor, Operation::Erase)?;
+        let claim_until = options.claim.as_ref().map(|c| c.validate(self.now)).transpose()?;
+        if let Some(id) = &options.request {
+            crate::rights::check_id("options.request", id, 'R')?;
+        }
+        let sid = self.subject_id("subject", subject)?;
+        self.check_master_key(false)?;
+        let loaded = self.find_customer("subject", subject)?;
+        let target = loaded.as_ref().map_or(sid, |l| l.sid.clone());
+        let request = match &options.request {
+            Some(id) => Some(self.erasure_request(id, &target)?),
+            None => None,
+        };
+        let head: Option<SubjectHead> = self.get_doc(Bucket::Data, &docs::subject_key(&target))?;
+        let head_body = match &head {
+            Some(h) => Some(self.open_head(&target, h)?),
+            None => None,
+        };
+        let receipts_left = match (&head, &head_body) {
+            (Some(h), Some(b)) => h.chain.len().saturating_sub(b.shredded as usize),
+            _ => 0,
+        };
+        let mark = self.get_doc::<ErasureMark>(Bucket::Keys, &erased_key(&target))?;
+        let now = Stamp::from_instant(self.now);
+        let mut report = ErasureReport {
+            subject: target.clone(),
+            erased_at: now,
+            already_erased: None,
+            deleted: Vec::new(),
+            kept: Vec::new(),
+            history_entries: 0,
+            consent_receipts: u32::try_from(receipts_left).unwrap_or(u32::MAX),
+            messages_dropped: 0,
+            request: options.request.clone(),
+        };
+        let staged = self.get_doc::<WrappedKey>(Bucket::Keys, &staged_key(&target))?.is_some();
+        if loaded.is_none() && receipts_left == 0 && !staged {
+            let Some(mark) = mark else {
+                return Err(Error::not_found("subject", "known-subject", "nothing is stored for this person"));
+            };
+            report.already_erased = Some(mark.last_at);
+            self.audit(
+                actor,
+                vec![AuditDraft {
+                    action: "rights.erase".into(),
+                    target: target.clone(),
+                    detail: format!("already erased on {}", mark.last_at),
+                }],
+            )?;
+            if let Some((id, lang, email)) = request {
+                self.finish_request(actor, &target, &id, lang, email, &report)?;
+            }
+            return Ok(report);
+        }
+        // What goes and what stays.
+        let mut held = Vec::new();
+        let mut merged_from = Vec::new();
+        if let Some(l) = &loaded {
+            let register = self.registry()?;
+            let zone = self.current_policy()?.settings.zone();
+            let grants = self.grants(&target)?;
+            let cx = crate::retention::Context {
+                activities: &register.activities,
+                grants,
+                now: self.now,
+                zone,
+                repermission_days: 30,
+            };
+            let fields =
+                l.body.fields.iter().map(|f| (f, false)).chain(l.body.archive.iter().map(|a| (&a.field, true)));
+            for (f, archived) in fields {
+                let legal = cx.legal_hold(&l.body, f).map(|(rule, basis, end)| (rule, basis, Stamp::from_instant(end)));
+                let claim = match (&options.claim, claim_until) {
+                    (Some(c), Some(until)) if c.categories.contains(&f.category) => {
+                        Some(("legal-claim".to_string(), c.reason.clone(), until))
+                    }
+                    _ => None,
+                };
+                let keep = match (legal, claim) {
+                    (Some(a), Some(b)) => Some(if b.2 > a.2 { b } else { a }),
+                    (a, b) => a.or(b),
+                };
+                match keep {
+                    Some((rule, basis, until)) => {
+                        let kept = KeptField { field: f.name.clone(), category: f.category, rule, basis, until };
+                        report.kept.push(kept.clone());
+                        held.push(HeldItem { field: f.clone(), kept, held_at: now });
+                    }
+                    None => report.deleted.push(ErasedField { field: f.name.clone(), category: f.category, archived }),
+                }
+            }
+            for a in &l.body.anonymised {
+                report.deleted.push(ErasedField { field: a.name.clone(), category: a.category, archived: false });
+            }
+            report.history_entries = u32::try_from(l.body.history.len()).unwrap_or(u32::MAX);
+            merged_from.clone_from(&l.body.merged_from);
+        }
+        let detail = format!(
+            "request={} deleted={} kept={} receipts={}",
+            options.request.as_deref().unwrap_or("-"),
+            report.deleted.len(),
+            report.kept.len(),
+            report.consent_receipts
+        );
+        self.audit(actor, vec![AuditDraft { action: "rights.erase".into(), target: target.clone(), detail }])?;
+        if !held.is_empty() {
+            self.hold(&target, held)?;
+        }
+        self.mark_erased(&target, now)?;
+        // The new key, staged: the answer to the person is sealed under it.
+        let fresh =
+            self.named_key(&staged_key(&target), &target, true)?.ok_or_else(|| Error::Other("no key".into()))?;
+        let answer = match &request {
+            Some((id, lang, Some(to))) => Some((id.clone(), answer_message(id, *lang, to, &report))),
+            _ => None,
+        };
+        report.messages_dropped = self.rewrite_outbox(&target, &fresh, answer)?;
+        if let Some((id, _, _)) = &request {
+            self.complete_erasure_request(actor, &target, id, &report)?;
+        }
+        if let Some(l) = &loaded {
+            self.delete_erased(&l.sid)?;
+        }
+        // The old key goes: the staged one replaces it, in one write.
+        let fresh = self.replace_key(&target)?;
+        self.rewrite_head(&target, &fresh)?;
+        for absorbed in merged_from {
+            self.mark_erased(&absorbed, now)?;
+            if self.get_raw(Bucket::Keys, &docs::dek_key(&absorbed))?.is_some() {
+                let other = self.replace_key(&absorbed)?;
+                self.rewrite_head(&absorbed, &other)?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Replace `sid`'s data key by the staged one (created if none is staged): one write
+    /// over the old key, then the staged copy goes.
+    fn replace_key(&mut self, sid: &str) -> Result<DataKey> {
+        let fresh = self.named_key(&staged_key(sid), sid, true)?.ok_or_else(|| Error::Other("no key".into()))?;
+        if let Some(w) = self.get_doc::<WrappedKey>(Bucket::Keys, &staged_key(sid))? {
+            self.set_raw(Bucket::Keys, &docs::dek_key(sid), &crate::store::encode(&w))?;
+            self.store
+                .delete(Bucket::Keys, &staged_key(sid))
+                .map_err(|e| crate::store::storage_error(Bucket::Keys, e))?;
+        }
+        Ok(fresh)
+    }
+
+    /// The open, identity-checked erasure request `id` of `sid`: its language and the
+    /// person's address.
+    fn erasure_request(&mut self, id: &str, sid: &str) -> Result<(String, Lang, Option<String>)> {
+        let r = self.request_record(id).map_err(|e| e.at("options.request".to_string()))?;
+        if r.kind != RequestKind::Erasure {
+            return Err(Error::invalid("options.request", "erasure-request", "this request is not an erasure request"));
+        }
+        if r.subject != sid {
+            return Err(Error::invalid("options.request", "same-subject", "this request is another person's"));
+        }
+        match r.state {
+            RequestState::InProgress => {}
+            RequestState::AwaitingIdentity => {
+                return Err(Error::conflict(
+                    "options.request",
+                    "identity-checked",
+                    "the person's identity is not checked yet: verify the token or confirm it",
+                ));
+            }
+            RequestState::Done | RequestState::Refused => {
+                return Err(Error::conflict("options.request", "request-open", "this request is closed"));
+            }
+        }
+        let email = match self.open_personal(&r) {
+            Ok(p) => p.email,
+            Err(_) => None,
+        };
+        Ok((r.id, r.lang, email))
+    }
+
+    /// Close an erasure request that was erased earlier (nothing left to do).
+    fn finish_request(
+        &mut self,
+        actor: &Actor,
+        sid: &str,
+        id: &str,
+        lang: Lang,
+        email: Option<String>,
+        report: &ErasureReport,
+    ) -> Result<()> {
+        let dek = self.data_key(sid, true)?.ok_or_else(|| Error::Other("no key".into()))?;
+        if let Some(to) = email {
+            self.rewrite_outbox(sid, &dek, Some((id.to_string(), answer_message(id, lang, &to, report))))?;
+        }
+        self.complete_erasure_request(actor, sid, id, report)
+    }
+
+    /// Keep `items` under the subject's hold key; schedule their deletion.
+    fn hold(&mut self, sid: &str, items: Vec<HeldItem>) -> Result<()> {
+        let key =
+            self.named_key(&hold_key(sid), &hold_owner(sid), true)?.ok_or_else(|| Error::Other("no key".into()))?;
+        let sid_owned = sid.to_string();
+        let until = items.iter().map(|i| i.kept.until).max().unwrap_or(Stamp::from_instant(self.now));
+        let at = place(Bucket::Data, &held_key(sid));
+        self.update::<HeldDoc, ()>(
+            Bucket::Data,
+            &held_key(sid),
+            |this, current| {
+                let mut body = match &current {
+                    Some(d) => open_held(&key, &sid_owned, d, &at)?,
+                    None => HeldBody::default(),
+                };
+                // Resumed: an item already kept (same field, same hold) is not kept twice.
+                for item in &items {
+                    if !body.items.iter().any(|i| i.field.name == item.field.name && i.kept.rule == item.kept.rule) {
+                        body.items.push(item.clone());
+                    }
+                }
+                let plain = postcard::to_allocvec(&body).map_err(|e| Error::Other(e.to_string()))?;
+                let sealed = key.seal("held", &sid_owned, &plain, this.entropy);
+                Ok(Some((HeldDoc { subject: sid_owned.clone(), sealed }, ())))
+            },
+            || (),
+        )?;
+        self.schedule(sid, Some(until))
+    }
+
+    /// Set (or, with `None`, remove) when `sid`'s held data ends.
+    fn schedule(&mut self, sid: &str, until: Option<Stamp>) -> Result<()> {
+        let sid = sid.to_string();
+        self.update::<HoldSchedule, ()>(
+            Bucket::Data,
+            HOLDS_KEY,
+            |_, current| {
+                let mut s = current.unwrap_or_default();
+                let before = s.entries.clone();
+                s.entries.retain(|(x, _)| x != &sid);
+                if let Some(u) = until {
+                    let later = before.iter().find(|(x, _)| x == &sid).map_or(u, |(_, t)| (*t).max(u));
+                    if s.entries.len() >= MAX_HOLDS {
+                        return Err(Error::conflict(HOLDS_KEY, "max-holds", "the hold schedule is full"));
+                    }
+                    s.entries.push((sid.clone(), later));
+                }
+                Ok((s.entries != before).then_some((s, ())))
+            },
+            || (),
+        )
+    }
+
+    fn mark_erased(&mut self, sid: &str, now: Stamp) -> Result<()> {
+        self.update::<ErasureMark, ()>(
+            Bucket::Keys,
+            &erased_key(sid),
+            |_, current| {
+                let mark = match current {
+                    Some(m) if m.last_at == now => return Ok(None),
+                    Some(m) => ErasureMark { first_at: m.first_at, last_at: now, times: m.times.saturating_add(1) },
+                    None => ErasureMark { first_at: now, last_at: now, times: 1 },
+                };
+                Ok(Some((mark, ())))
+            },
+            || (),
+        )
+    }
+
+    /// Drop the person's waiting messages (sealed under the old key) and queue the answer
+    /// (sealed under the new one) in one swap; an answer already queued is kept.
+    fn rewrite_outbox(&mut self, sid: &str, fresh: &DataKey, answer: Option<(String, MessageBody)>) -> Result<u32> {
+        let sid = sid.to_string();
+        let plain = match &answer {
+            Some((_, body)) => Some(postcard::to_allocvec(body).map_err(|e| Error::Other(e.to_string()))?),
+            None => None,
+        };
+        let now = Stamp::from_instant(self.now);
+        self.update::<Outbox, u32>(
+            Bucket::Data,
+            crate::rights::OUTBOX_KEY,
+            |this, current| {
+                let mut outbox = current.unwrap_or_default();
+                let is_answer = |m: &OutboxEntry| {
+                    m.subject == sid
+                        && m.kind == MessageKind::Answer
+                        && answer.as_ref().is_some_and(|(id, _)| m.request.as_ref() == Some(id))
+                };
+                let queued = outbox.messages.iter().any(is_answer);
+                let before = outbox.messages.len();
+                outbox.messages.retain(|m| m.subject != sid || is_answer(m));
+                let dropped = u32::try_from(before - outbox.messages.len()).unwrap_or(u32::MAX);
+                if let (Some((id, _)), Some(plain), false) = (&answer, &plain, queued) {
+                    outbox.last += 1;
+                    let mid = format!("M-{:06}", outbox.last);
+                    let sealed = fresh.seal(&format!("outbox/{mid}"), &sid, plain, this.entropy);
+                    outbox.messages.push(OutboxEntry {
+                        id: mid,
+                        kind: MessageKind::Answer,
+                        subject: sid.clone(),
+                        request: Some(id.clone()),
+                        created_at: now,
+                        sealed,
+                    });
+                } else if dropped == 0 {
+                    return Ok(None);
+                }
+                Ok(Some((outbox, dropped)))
+            },
+            || 0,
+        )
+    }
+
+    /// Complete the erasure request with the report; erase the words of every request of
+    /// the person (the requests themselves stay, pseudonymous, as the record of handling).
+    fn complete_erasure_request(&mut self, actor: &Actor, sid: &str, id: &str, report: &ErasureReport) -> Result<()> {
+        let note = render(report, Lang::En);
+        let at = Stamp::from_instant(self.now);
+        let (sid_owned, id_owned) = (sid.to_string(), id.to_string());
+        self.update::<crate::rights::RequestRegister, ()>(
+            Bucket::Data,
+            crate::rights::REQUESTS_KEY,
+            |_, current| {
+                let mut reg = current.unwrap_or_default();
+                let mut changed = false;
+                for r in reg.requests.iter_mut().filter(|r| r.subject == sid_owned) {
+                    if !r.sealed.is_empty() {
+                        r.sealed.clear();
+                        changed = true;
+                    }
+                    if r.id == id_owned && r.state.is_open() {
+                        crate::rights::close(r, at, note.clone());
+                        r.history.push(RequestEvent { at, by: actor.clone(), what: "done: erased".into() });
+                        changed = true;
+                    }
+                }
+                Ok(changed.then_some((reg, ())))
+            },
+            || (),
+        )?;
+        self.audit(
+            actor,
+            vec![AuditDraft { action: "rights.done".into(), target: sid.to_string(), detail: format!("request={id}") }],
+        )
+    }
+
+    /// The record goes (state `deleted`, nothing sealed), with its directory entry.
+    fn delete_erased(&mut self, sid: &str) -> Result<()> {
+        self.update::<CustomerDoc, ()>(
+            Bucket::Data,
+            &docs::customer_key(sid),
+            |_, current| match current {
+                Some(d) if d.state == CustomerState::Active => Ok(Some((
+                    CustomerDoc {
+                        subject: d.subject,
+                        revision: d.revision + 1,
+                        state: CustomerState::Deleted,
+                        sealed: None,
+                    },
+                    (),
+                ))),
+                _ => Ok(None),
+            },
+            || (),
+        )?;
+        let _ = self.unindex_in(Directory::Customers, sid);
+        Ok(())
+    }
+
+    /// The consent head, rewritten empty under `key`: the chain stays, every receipt in it
+    /// is counted as shredded.
+    fn rewrite_head(&mut self, sid: &str, key: &DataKey) -> Result<()> {
+        let Some(head) = self.get_doc::<SubjectHead>(Bucket::Data, &docs::subject_key(sid))? else { return Ok(()) };
+        let n = u32::try_from(head.chain.len()).unwrap_or(u32::MAX);
+        let body = HeadBody { shredded: n, ..HeadBody::default() };
+        let sid_owned = sid.to_string();
+        self.update::<SubjectHead, ()>(
+            Bucket::Data,
+            &docs::subject_key(sid),
+            |this, current| match current {
+                Some(h) => {
+                    // A receipt recorded meanwhile (under the new key) is not shredded.
+                    let body = if h.chain.len() == n as usize { body.clone() } else { this.open_head(&sid_owned, &h)? };
+                    Ok(Some((this.seal_head(&sid_owned, h.chain, &body, key), ())))
+                }
+                None => Ok(None),
+            },
+            || (),
+        )
+    }
+
+    /// What a hold keeps of an erased person (DPO, admin: through `customers.archived`).
+    pub(crate) fn held_fields(&mut self, sid: &str) -> Result<Vec<ArchivedField>> {
+        let Some(doc) = self.get_doc::<HeldDoc>(Bucket::Data, &held_key(sid))? else { return Ok(Vec::new()) };
+        let Some(key) = self.named_key(&hold_key(sid), &hold_owner(sid), false)? else { return Ok(Vec::new()) };
+        let body = open_held(&key, sid, &doc, &place(Bucket::Data, &held_key(sid)))?;
+        Ok(body
+            .items
+            .into_iter()
+            .map(|i| ArchivedField {
+                field: i.field,
+                archived_at: i.held_at,
+                until: i.kept.until,
+                activity: i.kept.rule,
+            })
+            .collect())
+    }
+
+    /// Held data whose hold has ended: deleted (with the hold key once nothing is left)
+    /// when `apply`, listed otherwise.
+    pub(crate) fn expire_holds(&mut self, apply: bool) -> Result<Vec<HeldExpiry>> {
+        let schedule: HoldSchedule = self.get_doc(Bucket::Data, HOLDS_KEY)?.unwrap_or_default();
+        let now = Stamp::from_instant(self.now);
+        let mut out = Vec::new();
+        for (sid, _) in schedule.entries.iter().filter(|(_, until)| *until <= now) {
+            let at = place(Bucket::Data, &held_key(sid));
+            let key = self.named_key(&hold_key(sid), &hold_owner(sid), false)?;
+            let doc = self.get_doc::<HeldDoc>(Bucket::Data, &held_key(sid))?;
+            let mut body = match (&key, &doc) {
+                (Some(k), Some(d)) => open_held(k, sid, d, &at)?,
+                _ => HeldBody::default(),
+            };
+            let (due, left): (Vec<HeldItem>, Vec<HeldItem>) = body.items.drain(..).partition(|i| i.kept.until <= now);
+            out.extend(due.iter().map(|i| HeldExpiry {
+                subject: sid.clone(),
+                field: i.field.name.clone(),
+                category: i.field.category,
+                rule: i.kept.rule.clone(),
+                until: i.kept.until,
+            }));
+            if !apply {
+                continue;
+            }
+            if left.is_empty() {
+                self.store
+                    .delete(Bucket::Data, &held_key(sid))
+                    .map_err(|e| crate::store::storage_error(Bucket::Data, e))?;
+                self.store
+                    .delete(Bucket::Keys, &hold_key(sid))
+                    .map_err(|e| crate::store::storage_error(Bucket::Keys, e))?;
+                self.schedule(sid, None)?;
+            } else if let Some(k) = &key {
+                let until = left.iter().map(|i| i.kept.until).max();
+                let plain =
+                    postcard::to_allocvec(&HeldBody { items: left }).map_err(|e| Error::Other(e.to_string()))?;
+                let sealed = k.seal("held", sid, &plain, self.entropy);
+                self.set_raw(
+                    Bucket::Data,
+                    &held_key(sid),
+                    &crate::store::encode(&HeldDoc { subject: sid.clone(), sealed }),
+                )?;
+                self.schedule(sid, None)?;
+                self.schedule(sid, until)?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn open_held(key: &DataKey, sid: &str, doc: &HeldDoc, at: &str) -> Result<HeldBody> {
+    let plain = key
+        .open("held", sid, &doc.sealed)
+        .ok_or_else(|| Error::corrupted(at, "aead-authentic", "held data fails authentication"))?;
+    postcard::from_bytes(&plain).map_err(|e| Error::corrupted(at, "decodes", format!("held data: {e}")))
+}
+
+fn answer_message(id: &str, lang: Lang, to: &str, report: &ErasureReport) -> MessageBody {
+    let text = render(report, lang);
+    let (title, body) = match lang {
+        Lang::Fr => (
+            format!("Votre demande {id} a été traitée"),
+            format!("Bonjour,\n\nVotre demande d'effacement ({id}) a été traitée.\n\n{text}"),
+        ),
+        Lang::En => (
+            format!("Your request {id} has been handled"),
+            format!("Hello,\n\nYour request for erasure ({id}) has been handled.\n\n{text}"),
+        ),
+    };
+    MessageBody { to: to.to_string(), title, body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_names_what_went_and_what_stayed() {
+        let at = Stamp::from_instant(time::parse("t", "2026-01-01T00:00:00Z").expect("t"));
+        let until = Stamp::from_instant(time::parse("t", "2036-01-01T00:00:00Z").expect("t"));
+        let mut r = ErasureReport {
+            subject: "s-x".into(),
+            erased_at: at,
+            already_erased: None,
+            deleted: vec![ErasedField { field: "email".into(), category: DataCategory::Contact, archived: false }],
+            kept: vec![KeptField {
+                field: "invoice".into(),
+                category: DataCategory::Order,
+                rule: "sales".into(),
+                basis: "Code de commerce L123-22".into(),
+                until,
+            }],
+            history_entries: 3,
+            consent_receipts: 2,
+            messages_dropped: 0,
+            request: None,
+        };
+        let fr = render(&r, Lang::Fr);
+        assert!(
+            fr.contains("- email (contact)") && fr.contains("invoice : Code de commerce L123-22 ; jusqu'au 2036-01-01"),
+            "{fr}"
+        );
+        let en = render(&r, Lang::En);
+        assert!(en.contains("consent receipts (2)") && en.contains("until 2036-01-01"), "{en}");
+        r.already_erased = Some(at);
+        assert_eq!(render(&r, Lang::En), "Your data was already erased on 2026-01-01.\n");
+    }
+}

@@ -1,0 +1,276 @@
+//! Erasure on the in-memory store with the register's e-shop defaults: what goes, what a
+//! legal hold or a claim keeps (and the sweep deletes at the hold's end), key destruction
+//! against a copy of the data taken before, the consent ledger still verifying, the
+//! request answered, a second erasure, roles and bad input. The component runs the same
+//! through wasmtime and SQLite (`tests/tests/storage.rs`, the backup test).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::{World, admin};
+
+use fichier_domain::Error;
+use fichier_domain::customers::FieldInput;
+use fichier_domain::erasure::{ClaimHold, EraseOptions};
+use fichier_domain::model::*;
+use fichier_domain::registry::Lang;
+use fichier_domain::retention::{SweepAction, SweepOptions};
+use fichier_domain::rights::{MessageKind, RequestChannel, RequestInput, RequestKind, RequestState};
+use fichier_domain::store::Bucket;
+
+fn actor(role: Role) -> Actor {
+    Actor { id: format!("{role:?}").to_lowercase(), role }
+}
+
+fn rule(e: Error) -> String {
+    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn field(name: &str, value: &str, category: Option<DataCategory>, purposes: &[&str]) -> FieldInput {
+    FieldInput {
+        name: name.into(),
+        value: value.into(),
+        category,
+        purposes: purposes.iter().map(|p| p.to_string()).collect(),
+        basis: LawfulBasis::Contract,
+        source: None,
+        collected_at: Some("2025-03-01T10:00:00.000Z".into()),
+        verified_at: None,
+    }
+}
+
+fn email(e: &str) -> SubjectRef {
+    SubjectRef::Email(e.into())
+}
+
+impl World {
+    fn new() -> Self {
+        let mut w = World::empty("2026-03-01T10:00:00.000Z", 4, 8);
+        w.declare(&[
+            ("orders", PurposeKind::Service),
+            ("newsletter", PurposeKind::Marketing),
+            ("accounting", PurposeKind::Service),
+        ]);
+        w.f().load_shop_defaults(&admin()).unwrap();
+        let notice =
+            NoticeInput { purposes: vec!["newsletter".into()], lang: "fr".into(), text: "Notre lettre.".into() };
+        w.f().register_notice(&admin(), notice).unwrap();
+        w
+    }
+
+    fn customer(&mut self, who: &str) -> String {
+        let fields = [
+            field("email", who, None, &["orders", "newsletter"]),
+            field("given-name", "Anne", None, &["orders"]),
+            field("phone", "06 12 34 56 78", None, &["orders"]),
+            field("last-order", "2025-0042 59,00 EUR", Some(DataCategory::Order), &["orders", "accounting"]),
+        ];
+        let c = self.f().create_customer(&admin(), &email(who), &fields).unwrap();
+        self.f()
+            .rectify_customer(&admin(), &email(who), &[field("phone", "06 98 76 54 32", None, &["orders"])], &[])
+            .unwrap();
+        let receipt = ReceiptInput {
+            subject: email(who),
+            purpose: "newsletter".into(),
+            decision: Decision::Grant,
+            given_by: GivenBy::Subject,
+            channel: Channel::WebForm,
+            notice: Some("newsletter:fr:v1".into()),
+            at: None,
+            receipt_id: None,
+            client_ip: Some("192.0.2.7".into()),
+            user_agent: None,
+            gpc: false,
+            age: None,
+        };
+        self.f().record_decision(&admin(), receipt).unwrap();
+        c.subject
+    }
+
+    fn erasure_request(&mut self, who: &str) -> String {
+        let input = RequestInput {
+            subject: email(who),
+            kind: RequestKind::Erasure,
+            channel: RequestChannel::Email,
+            received_at: None,
+            lang: Lang::Fr,
+            details: Some("Effacez tout.".into()),
+            identity_verified: true,
+            doubtful: None,
+        };
+        self.f().new_request(&actor(Role::Support), input).unwrap().record.id
+    }
+}
+
+fn clear_text(w: &World, needle: &str) -> bool {
+    w.store.raw().iter().any(|(_, k, v)| k.contains(needle) || v.windows(needle.len()).any(|x| x == needle.as_bytes()))
+}
+
+#[test]
+fn erasure_keeps_what_a_hold_needs_destroys_the_key_and_answers_the_person() {
+    let mut w = World::new();
+    let anne = w.customer("anne@example.org");
+    w.customer("bob@example.org");
+    let id = w.erasure_request("anne@example.org");
+    let before = w.store.raw();
+
+    // Support may read a customer, not erase one.
+    let e = w.f().erase(&actor(Role::Support), &email("anne@example.org"), &EraseOptions::default()).unwrap_err();
+    assert_eq!(rule(e), "actor.role:role-permitted");
+
+    let options = EraseOptions { request: Some(id.clone()), claim: None };
+    let report = w.f().erase(&actor(Role::Dpo), &email("anne@example.org"), &options).unwrap();
+    let mut deleted: Vec<&str> = report.deleted.iter().map(|d| d.field.as_str()).collect();
+    deleted.sort();
+    assert_eq!(deleted, ["email", "given-name", "phone"]);
+    // The order is kept under the accounting activity's hold (Code de commerce, 10 years
+    // from the transaction).
+    assert_eq!(report.kept.len(), 1, "{report:?}");
+    let kept = &report.kept[0];
+    assert_eq!((kept.field.as_str(), kept.category), ("last-order", DataCategory::Order));
+    assert!(kept.basis.contains("L123-22"), "{kept:?}");
+    assert_eq!(kept.until.to_string(), "2035-03-01T10:00:00.000Z");
+    assert_eq!((report.history_entries, report.consent_receipts, report.already_erased), (5, 1, None));
+
+    // The customer is gone; the held order is readable by the DPO only, the ledger still
+    // verifies, status shows no consent, Bob is untouched.
+    let e = w.f().get_customer(&admin(), &email("anne@example.org")).unwrap_err();
+    assert_eq!(rule(e), "subject:customer-exists");
+    let held = w.f().archived_fields(&actor(Role::Dpo), &email("anne@example.org")).unwrap();
+    assert_eq!(
+        held.iter().map(|h| (h.field.name.as_str(), h.field.value.as_str())).collect::<Vec<_>>(),
+        [("last-order", "2025-0042 59,00 EUR")]
+    );
+    let e = w.f().archived_fields(&actor(Role::Support), &email("anne@example.org")).unwrap_err();
+    assert_eq!(rule(e), "actor.role:role-permitted");
+    let ledger = w.f().verify_ledger(&admin()).unwrap();
+    assert!(ledger.ok && ledger.receipts == 2, "{ledger:?}");
+    let status = w.f().status(&admin(), &email("anne@example.org")).unwrap();
+    assert!(status.purposes.iter().all(|p| p.receipt.is_none()), "{status:?}");
+    assert!(w.f().history(&admin(), &email("anne@example.org")).unwrap().is_empty());
+    assert_eq!(w.f().get_customer(&admin(), &email("bob@example.org")).unwrap().body.fields.len(), 4);
+
+    // The request is done with the report; the person's words are gone; the answer waits
+    // in the outbox, readable, with what was kept and why.
+    let r = w.f().get_request(&admin(), &id).unwrap();
+    assert_eq!((r.record.state, r.email, r.details), (RequestState::Done, None, None));
+    let pending = w.f().outbox_pending(&actor(Role::System), 100).unwrap();
+    let answer = pending.iter().find(|m| m.kind == MessageKind::Answer && m.request.as_deref() == Some(&id)).unwrap();
+    assert_eq!(answer.to, "anne@example.org");
+    assert!(
+        answer.body.contains("last-order : Code de commerce") && answer.body.contains("jusqu'au 2035-03-01"),
+        "{}",
+        answer.body
+    );
+    assert!(w.f().outbox_ack(&actor(Role::System), &answer.id).unwrap());
+
+    // Nothing of Anne's in clear anywhere, and a copy of the data taken before the erasure
+    // does not open with the current keys (Bob's still does).
+    for needle in ["anne@example.org", "Anne", "0612345678", "Effacez"] {
+        assert!(!clear_text(&w, needle), "{needle} in clear");
+    }
+    let restored = World::empty("2026-03-02T10:00:00.000Z", 4, 9);
+    for (bucket, key, value) in &before {
+        if *bucket == Bucket::Data {
+            restored.store.raw_set(Bucket::Data, key, value.clone());
+        }
+    }
+    for (bucket, key, value) in w.store.raw() {
+        if bucket == Bucket::Keys {
+            restored.store.raw_set(Bucket::Keys, &key, value);
+        }
+    }
+    let mut restored = restored;
+    let e = restored.f().get_customer(&admin(), &email("anne@example.org")).unwrap_err();
+    assert_eq!(rule(e), "subject:not-erased");
+    assert_eq!(restored.f().get_customer(&admin(), &email("bob@example.org")).unwrap().body.fields.len(), 4);
+
+    // Erasing again deletes nothing and says when it was done.
+    let again = w.f().erase(&admin(), &email("anne@example.org"), &EraseOptions::default()).unwrap();
+    assert_eq!(again.already_erased.map(|t| t.to_string()).as_deref(), Some("2026-03-01T10:00:00.000Z"));
+    assert!(again.deleted.is_empty() && again.kept.is_empty());
+    assert_eq!(again.subject, anne);
+
+    // Anne comes back: a new record, a new consent, under the new key.
+    w.customer("anne@example.org");
+    assert!(w.f().verify_ledger(&admin()).unwrap().ok);
+    assert_eq!(w.f().history(&admin(), &email("anne@example.org")).unwrap().len(), 1);
+
+    // The hold ends on 1 March 2035: the sweep deletes the held order and its key.
+    w.at("2035-03-01T10:00:01.000Z");
+    let dry =
+        w.f().sweep(&admin(), &SweepOptions { apply: false, cursor: None, limit: 10, repermission_days: 30 }).unwrap();
+    let ended: Vec<_> =
+        dry.entries.iter().filter(|e| e.subject == anne && e.action == SweepAction::DeleteArchived).collect();
+    assert_eq!(ended.len(), 1, "{dry:?}");
+    w.f().sweep(&admin(), &SweepOptions { apply: true, cursor: None, limit: 10, repermission_days: 30 }).unwrap();
+    assert!(!w.store.raw().iter().any(|(_, k, _)| k == &format!("held/{anne}") || k == &format!("hold/{anne}")));
+}
+
+#[test]
+fn a_claim_keeps_its_categories_and_bad_options_write_nothing() {
+    let mut w = World::new();
+    w.customer("carla@example.org");
+    let claim = |categories: Vec<DataCategory>, reason: &str, until: &str| EraseOptions {
+        request: None,
+        claim: Some(ClaimHold { categories, reason: reason.into(), until: until.into() }),
+    };
+    let cases = [
+        (claim(vec![], "x", "2027-01-01T00:00:00Z"), "options.claim.categories:non-empty"),
+        (claim(vec![DataCategory::Contact], "", "2027-01-01T00:00:00Z"), "options.claim.reason:non-empty"),
+        (claim(vec![DataCategory::Contact], "x", "2026-01-01T00:00:00Z"), "options.claim.until:future"),
+        (claim(vec![DataCategory::Contact], "x", "2099-01-01T00:00:00Z"), "options.claim.until:within-30-years"),
+        (EraseOptions { request: Some("R-1".into()), claim: None }, "options.request:id-syntax"),
+        (EraseOptions { request: Some("R-000009".into()), claim: None }, "options.request:request-exists"),
+    ];
+    let before = w.store.raw();
+    for (options, expected) in cases {
+        let e = w.f().erase(&admin(), &email("carla@example.org"), &options).unwrap_err();
+        assert_eq!(rule(e), expected);
+    }
+    assert_eq!(w.store.raw(), before, "refused erasures write nothing");
+    let e = w.f().erase(&admin(), &email("nobody@example.org"), &EraseOptions::default()).unwrap_err();
+    assert_eq!(rule(e), "subject:known-subject");
+
+    // A request not yet verified, or another kind, is refused.
+    let mut input = RequestInput {
+        subject: email("carla@example.org"),
+        kind: RequestKind::Access,
+        channel: RequestChannel::Email,
+        received_at: None,
+        lang: Lang::En,
+        details: None,
+        identity_verified: true,
+        doubtful: None,
+    };
+    let access = w.f().new_request(&admin(), input.clone()).unwrap().record.id;
+    input.kind = RequestKind::Erasure;
+    input.identity_verified = false;
+    let unverified = w.f().new_request(&admin(), input).unwrap().record.id;
+    for (id, expected) in
+        [(access, "options.request:erasure-request"), (unverified, "options.request:identity-checked")]
+    {
+        let e = w
+            .f()
+            .erase(&admin(), &email("carla@example.org"), &EraseOptions { request: Some(id), claim: None })
+            .unwrap_err();
+        assert_eq!(rule(e), expected);
+    }
+
+    // A dispute over contact data keeps the e-mail and phone until it ends.
+    let report = w
+        .f()
+        .erase(
+            &admin(),
+            &email("carla@example.org"),
+            &claim(vec![DataCategory::Contact], "litige 2026-17", "2028-06-30T00:00:00Z"),
+        )
+        .unwrap();
+    let mut kept: Vec<(&str, &str)> = report.kept.iter().map(|k| (k.field.as_str(), k.rule.as_str())).collect();
+    kept.sort();
+    assert_eq!(kept, [("email", "legal-claim"), ("last-order", "accounting"), ("phone", "legal-claim")]);
+    assert!(report.kept.iter().filter(|k| k.rule == "legal-claim").all(|k| k.basis == "litige 2026-17"));
+    // The identity token sent for the unverified request is dropped with the old key.
+    assert_eq!(report.messages_dropped, 1);
+}
