@@ -49,7 +49,8 @@ fn policy(overrides: Value) -> Value {
             {"kind": "marketing", "grant-months": 36, "refusal-months": null},
             {"kind": "cookie", "grant-months": 6, "refusal-months": 6},
             {"kind": "advertising", "grant-months": 6, "refusal-months": 6}],
-        "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365
+        "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365,
+        "opposition-months": 36
     });
     with(base, overrides)
 }
@@ -92,6 +93,14 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
         &[admin(), json!({"purposes": ["newsletter"], "lang": "fr", "text": "Texte."})],
     );
     ok(&rt, "consent", "record-decision", &[admin(), decision(json!({"receipt-id": "taken"}))]);
+    // Rita's processing is restricted (Art. 18).
+    let rita = json!({"tag": "email", "val": "rita@example.org"});
+    let rita_field = |name: &str, value: &str| {
+        json!({"name": name, "value": value, "category": null, "purposes": ["newsletter"], "basis": "consent",
+               "source": null, "collected-at": null, "verified-at": null})
+    };
+    ok(&rt, "customers", "create", &[admin(), rita.clone(), json!([rita_field("email", "rita@example.org")])]);
+    ok(&rt, "rights", "change-processing", &[admin(), rita.clone(), json!({"tag": "restrict", "val": "contestée"})]);
 
     let big = "x".repeat(64 * 1024 + 1);
     let long_actor = "a".repeat(129);
@@ -425,6 +434,13 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "input.audit-retention-days",
             "range-30-3650",
         ),
+        (
+            "settings.set-policy",
+            vec![admin(), policy(json!({"opposition-months": 12}))],
+            "invalid-input",
+            "input.opposition-months",
+            "range-36-120",
+        ),
         // the register (Art. 30) and its notices
         (
             "registry.put-activity",
@@ -728,6 +744,75 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "not-found",
             "options.request",
             "request-exists",
+        ),
+        // restriction, objection, rectification (the rights issue's bad inputs)
+        ("customers.get", vec![actor("support"), rita.clone()], "conflict", "subject", "not-restricted"),
+        (
+            "customers.rectify",
+            vec![actor("system"), rita.clone(), json!([rita_field("given-name", "Rita")]), json!([])],
+            "conflict",
+            "subject",
+            "not-restricted",
+        ),
+        (
+            "customers.rectify",
+            vec![admin(), rita.clone(), json!([rita_field("phone", "06 12")]), json!([])],
+            "invalid-input",
+            "set[0].value",
+            "phone-length",
+        ),
+        (
+            "customers.rectify",
+            vec![admin(), rita.clone(), json!([rita_field("email", "rita@")]), json!([])],
+            "invalid-input",
+            "set[0].value",
+            "email-syntax",
+        ),
+        (
+            "rights.change-processing",
+            vec![admin(), rita.clone(), json!({"tag": "restrict", "val": ""})],
+            "invalid-input",
+            "change.restrict",
+            "non-empty",
+        ),
+        (
+            "rights.change-processing",
+            vec![actor("support"), rita.clone(), json!({"tag": "lift-restriction"})],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
+        (
+            "rights.change-processing",
+            vec![admin(), json!({"tag": "email", "val": "nobody@example.org"}), json!({"tag": "lift-restriction"})],
+            "not-found",
+            "subject",
+            "customer-exists",
+        ),
+        (
+            "rights.change-processing",
+            vec![admin(), json!({"tag": "email", "val": "alice@example.org"}), json!({"tag": "lift-restriction"})],
+            "not-found",
+            "subject",
+            "customer-exists",
+        ),
+        (
+            "rights.change-processing",
+            vec![actor("public"), rita.clone(), json!({"tag": "object-to-marketing", "val": "web-form"})],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
+        ),
+        (
+            "rights.change-processing",
+            vec![
+                admin(),
+                json!({"tag": "external", "val": "visitor-9"}),
+                json!({"tag": "object-to-marketing", "val": "web-form"}),
+            ],
+            "invalid-input",
+            "subject",
+            "email-known",
         ),
         ("outbox.pending", vec![admin(), json!(0)], "invalid-input", "limit", "range-1-1000"),
         ("outbox.ack", vec![actor("support"), json!("M-000001")], "forbidden", "actor.role", "role-permitted"),

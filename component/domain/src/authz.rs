@@ -41,6 +41,9 @@ pub enum Operation<'a> {
     ReadRequests,
     DrainOutbox,
     Erase,
+    Restrict,
+    LiftRestriction,
+    Object,
 }
 
 impl Operation<'_> {
@@ -81,6 +84,9 @@ impl Operation<'_> {
             Operation::ReadRequests => "read rights requests",
             Operation::DrainOutbox => "read or acknowledge the outbox",
             Operation::Erase => "erase a person",
+            Operation::Restrict => "restrict a person's processing",
+            Operation::LiftRestriction => "lift a restriction of processing",
+            Operation::Object => "record an objection to direct marketing",
         }
     }
 }
@@ -125,7 +131,10 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         // Only the DPO or an admin decides (extends, completes, refuses).
         Operation::DecideRequest => matches!(role, Admin | Dpo),
         Operation::DrainOutbox => matches!(role, Admin | System),
-        Operation::Erase => matches!(role, Admin | Dpo),
+        Operation::Erase | Operation::LiftRestriction => matches!(role, Admin | Dpo),
+        Operation::Restrict => matches!(role, Admin | Dpo | Support),
+        // Objection stops marketing at once, also from the shop's unsubscribe handler.
+        Operation::Object => matches!(role, Admin | Dpo | Support | System),
         Operation::ReadBreaches => matches!(role, Admin | Dpo | System),
     }
 }
@@ -193,6 +202,9 @@ mod tests {
             (Operation::ReadRequests, &[Admin, Dpo, Support]),
             (Operation::DrainOutbox, &[Admin, System]),
             (Operation::Erase, &[Admin, Dpo]),
+            (Operation::Restrict, &[Admin, Dpo, Support]),
+            (Operation::LiftRestriction, &[Admin, Dpo]),
+            (Operation::Object, &[Admin, Dpo, Support, System]),
         ];
         for (op, allowed) in table {
             for role in [Admin, Dpo, Support, System, Public] {

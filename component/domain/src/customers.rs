@@ -148,6 +148,21 @@ pub struct CustomerBody {
     /// Values replaced by a coarser form at the end of their retention.
     #[serde(default)]
     pub anonymised: Vec<AnonymisedField>,
+    /// Art. 18: every processing but storage is stopped.
+    #[serde(default)]
+    pub restriction: Option<Restriction>,
+}
+
+/// A restriction of processing (Art. 18).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Restriction {
+    pub since: Stamp,
+    /// Why (contested accuracy, unlawful processing, legal claims, pending objection).
+    pub reason: String,
+    pub by: Actor,
+    /// The message telling the person it will be lifted: queued, not yet sent.
+    pub lift_notice: Option<String>,
 }
 
 /// A field moved to the intermediate archive by the retention sweep.
@@ -187,6 +202,7 @@ impl CustomerBody {
             repermission_asked_at: None,
             archive: Vec::new(),
             anonymised: Vec::new(),
+            restriction: None,
         }
     }
 
@@ -643,6 +659,15 @@ impl<S: Store> Fichier<'_, S> {
             .ok_or_else(|| Error::not_found(field, "customer-exists", "no customer record for this subject"))
     }
 
+    /// A customer whose processing `actor` may carry out: a restricted record (Art. 18)
+    /// is only stored; the DPO and admins still handle it (rectify it, lift the
+    /// restriction, answer the person), no one else processes it.
+    pub(crate) fn require_processable(&mut self, actor: &Actor, field: &str, r: &SubjectRef) -> Result<Loaded> {
+        let l = self.require_customer(field, r)?;
+        restriction_allows(actor, &l.body)?;
+        Ok(l)
+    }
+
     /// Which active customer holds `email` (normalised), if any.
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
         Ok(self.find_customer("email", &SubjectRef::Email(email.to_string()))?.map(|l| l.sid))
@@ -789,7 +814,7 @@ impl<S: Store> Fichier<'_, S> {
 
     fn get_customer_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
         authorize(actor, Operation::ReadCustomer)?;
-        let l = self.require_customer("subject", subject)?;
+        let l = self.require_processable(actor, "subject", subject)?;
         Ok(Customer { subject: l.sid, revision: l.doc.revision, body: l.body })
     }
 
@@ -800,18 +825,19 @@ impl<S: Store> Fichier<'_, S> {
         subject: &SubjectRef,
     ) -> Result<(String, Vec<FieldChange>)> {
         authorize(actor, Operation::ReadCustomer)?;
-        let l = self.require_customer("subject", subject)?;
+        let l = self.require_processable(actor, "subject", subject)?;
         Ok((l.sid, l.body.history))
     }
 
     /// Change a loaded customer with `change`; writes only if it reports a change.
     fn change_customer(
         &mut self,
+        actor: &Actor,
         subject: &SubjectRef,
         mut change: impl FnMut(&mut Self, &mut CustomerBody) -> Result<bool>,
     ) -> Result<Customer> {
         for _ in 0..crate::service::CAS_ATTEMPTS {
-            let l = self.require_customer("subject", subject)?;
+            let l = self.require_processable(actor, "subject", subject)?;
             let mut body = l.body.clone();
             if !change(self, &mut body)? {
                 return Ok(Customer { subject: l.sid, revision: l.doc.revision, body: l.body });
@@ -846,7 +872,7 @@ impl<S: Store> Fichier<'_, S> {
         let (purposes, policy) = self.rules()?;
         let rules = FieldRules::new(&purposes, self.now, &policy);
         let now = Stamp::from_instant(self.now);
-        self.change_customer(subject, |this, body| {
+        self.change_customer(actor, subject, |this, body| {
             let fields = rules.fields("set", set, &body.fields)?;
             for (i, name) in remove.iter().enumerate() {
                 if body.field(name).is_none() {
@@ -875,6 +901,7 @@ impl<S: Store> Fichier<'_, S> {
         let Some(l) = self.find_customer("subject", subject)? else {
             return Ok((self.subject_id("subject", subject)?, false));
         };
+        restriction_allows(actor, &l.body)?;
         let sid = l.sid.clone();
         let deleted = self.update::<CustomerDoc, bool>(
             Bucket::Data,
@@ -953,7 +980,11 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::ListCustomers)?;
         let (loaded, next) = self.page(cursor, limit)?;
         Ok((
-            loaded.into_iter().map(|l| Customer { subject: l.sid, revision: l.doc.revision, body: l.body }).collect(),
+            loaded
+                .into_iter()
+                .filter(|l| restriction_allows(actor, &l.body).is_ok())
+                .map(|l| Customer { subject: l.sid, revision: l.doc.revision, body: l.body })
+                .collect(),
             next,
         ))
     }
@@ -1024,7 +1055,7 @@ impl<S: Store> Fichier<'_, S> {
             Some(other) => {
                 let kept_ref = SubjectRef::Subject(keep.sid.clone());
                 let from = absorbed_sid.clone();
-                self.change_customer(&kept_ref, |_, body| {
+                self.change_customer(actor, &kept_ref, |_, body| {
                     if body.merged_from.contains(&from) {
                         return Ok(false);
                     }
@@ -1086,7 +1117,7 @@ impl<S: Store> Fichier<'_, S> {
     fn mark_bounced_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {
         authorize(actor, Operation::WriteCustomer)?;
         let now = Stamp::from_instant(self.now);
-        self.change_customer(subject, |_, body| {
+        self.change_customer(actor, subject, |_, body| {
             let Some(email) = body.email().map(str::to_string) else {
                 return Err(Error::invalid("subject", "has-email", "the record has no email field"));
             };
@@ -1127,7 +1158,7 @@ impl<S: Store> Fichier<'_, S> {
             }
         };
         let at = Stamp::from_instant(at);
-        self.change_customer(subject, |_, body| {
+        self.change_customer(actor, subject, |_, body| {
             let slot = match event {
                 CustomerEvent::Contact => &mut body.last_contact_at,
                 CustomerEvent::RelationshipEnded => &mut body.relationship_ended_at,
@@ -1174,7 +1205,7 @@ impl<S: Store> Fichier<'_, S> {
             field_name(&format!("fields[{i}]"), n)?;
         }
         let now = Stamp::from_instant(self.now);
-        self.change_customer(subject, |_, body| {
+        self.change_customer(actor, subject, |_, body| {
             for (i, n) in names.iter().enumerate() {
                 if body.field(n).is_none() {
                     return Err(Error::not_found(
@@ -1370,13 +1401,17 @@ pub(crate) fn open_body(dek: &DataKey, sid: &str, key: &str, revision: u32, seal
 /// The first byte of a sealed body in the binary encoding, version 1 (before retention):
 /// still read. Bodies sealed before it were JSON, which starts with `{`; also read.
 const BODY_POSTCARD_1: u8 = 1;
-/// Version 2: with contact dates, archive and anonymised values. Always written.
-const BODY_POSTCARD: u8 = 2;
+/// Version 2: with contact dates, archive and anonymised values. Still read.
+const BODY_POSTCARD_2: u8 = 2;
+/// Version 3: with the restriction of processing. Always written.
+const BODY_POSTCARD: u8 = 3;
 
-/// What format 2 added at the end of a body, all empty (three `None`s, two empty lists):
-/// a format-1 body followed by these bytes is the same body in format 2, so format 1 is
-/// read without a decoder of its own (postcard has no field names: the layout is the format).
+/// What format 2 added at the end of a body, all empty (three `None`s, two empty lists),
+/// and format 3 (one `None`): an older body followed by these bytes is the same body in
+/// format 3, so older formats are read without decoders of their own (postcard has no
+/// field names: the layout is the format).
 const FORMAT_2_TAIL: [u8; 5] = [0; 5];
+const FORMAT_3_TAIL: [u8; 1] = [0; 1];
 
 /// A customer body as sealed: a format byte, then postcard (timestamps as milliseconds).
 /// A 9-field imported record is ~0.8 KB this way against ~3.2 KB as JSON.
@@ -1427,9 +1462,22 @@ impl From<BodyJson> for CustomerBody {
 pub fn decode_body(plain: &[u8]) -> std::result::Result<CustomerBody, String> {
     match plain.split_first() {
         Some((&BODY_POSTCARD, rest)) => whole(rest),
-        Some((&BODY_POSTCARD_1, rest)) => whole(&[rest, &FORMAT_2_TAIL[..]].concat()),
+        Some((&BODY_POSTCARD_2, rest)) => whole(&[rest, &FORMAT_3_TAIL[..]].concat()),
+        Some((&BODY_POSTCARD_1, rest)) => whole(&[rest, &FORMAT_2_TAIL[..], &FORMAT_3_TAIL[..]].concat()),
         Some((b'{', _)) => serde_json::from_slice::<BodyJson>(plain).map(CustomerBody::from).map_err(|e| e.to_string()),
         _ => Err("unknown record encoding".into()),
+    }
+}
+
+/// Refuse `actor` the processing of a restricted record unless they handle restrictions.
+pub(crate) fn restriction_allows(actor: &Actor, body: &CustomerBody) -> Result<()> {
+    match &body.restriction {
+        Some(r) if !matches!(actor.role, crate::model::Role::Admin | crate::model::Role::Dpo) => Err(Error::conflict(
+            "subject",
+            "not-restricted",
+            format!("processing of this person is restricted since {} (Art. 18): only storage", r.since),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -1627,7 +1675,7 @@ mod tests {
     }
 
     #[test]
-    fn bodies_sealed_in_format_1_are_read() {
+    fn bodies_sealed_in_formats_1_and_2_are_read() {
         // Format 1 had no retention fields: the same layout up to `merged-from`.
         let b = body();
         let v1 = (b.created_at, b.updated_at, &b.fields, &b.history, b.email_bounced_at, &b.merged_from);
@@ -1636,10 +1684,19 @@ mod tests {
         let read = decode_body(&bin).expect("format 1");
         assert_eq!(read, b);
         assert!(read.archive.is_empty() && read.last_contact_at.is_none());
-        // A format-2 body is not a format-1 one.
-        let mut two = encode_body(&b);
-        two[0] = BODY_POSTCARD_1;
-        assert!(decode_body(&two).is_err());
+        // A format-3 body is not a format-1 one.
+        let mut three = encode_body(&b);
+        three[0] = BODY_POSTCARD_1;
+        assert!(decode_body(&three).is_err());
+        // Format 2 had no restriction: the same layout up to `anonymised`.
+        let v2 = (
+            (b.created_at, b.updated_at, &b.fields, &b.history, b.email_bounced_at, &b.merged_from),
+            (b.last_contact_at, b.relationship_ended_at, b.repermission_asked_at, &b.archive, &b.anonymised),
+        );
+        let mut bin = vec![BODY_POSTCARD_2];
+        bin.extend(postcard::to_allocvec(&v2).expect("v2"));
+        let read = decode_body(&bin).expect("format 2");
+        assert_eq!((read.restriction.is_none(), read), (true, b));
     }
 
     #[test]

@@ -387,7 +387,7 @@ impl<S: Store> Fichier<'_, S> {
             self.complete_erasure_request(actor, &target, id, &report)?;
         }
         if let Some(l) = &loaded {
-            self.delete_erased(&l.sid)?;
+            self.delete_record(&l.sid)?;
         }
         // The old key goes: the staged one replaces it, in one write.
         let fresh = self.replace_key(&target)?;
@@ -609,7 +609,7 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     /// The record goes (state `deleted`, nothing sealed), with its directory entry.
-    fn delete_erased(&mut self, sid: &str) -> Result<()> {
+    pub(crate) fn delete_record(&mut self, sid: &str) -> Result<()> {
         self.update::<CustomerDoc, ()>(
             Bucket::Data,
             &docs::customer_key(sid),

@@ -763,6 +763,24 @@ impl<S: Store> Fichier<'_, S> {
             deks.insert(sid.clone(), self.open_data_key(sid, &w)?);
         }
 
+        // The opposition list (Art. 21): who objected to direct marketing is not imported
+        // again. One batched read per chunk; only an entry still running counts.
+        let opposition: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| r.fields.iter().find(|f| f.name == "email").map(|f| self.opposition_key(&f.value)))
+            .collect();
+        let wanted: Vec<String> = opposition.iter().flatten().cloned().collect();
+        let listed = self.store.get_many(Bucket::Data, &wanted).map_err(|e| storage_error(Bucket::Data, e))?;
+        let mut opposed = std::collections::BTreeSet::new();
+        for (key, bytes) in wanted.into_iter().zip(listed) {
+            if let Some(b) = bytes {
+                let entry: crate::objection::OppositionEntry = crate::store::decode(&place(Bucket::Data, &key), &b)?;
+                if entry.until.instant() > self.now {
+                    opposed.insert(key);
+                }
+            }
+        }
+
         let now = time::Stamp::from_instant(self.now);
         let mut out = Vec::with_capacity(rows.len());
         let mut created = Vec::new();
@@ -771,7 +789,17 @@ impl<S: Store> Fichier<'_, S> {
         let mut seen_once = std::collections::BTreeSet::new();
         let repeated: std::collections::BTreeSet<String> =
             rows.iter().filter(|r| !seen_once.insert(r.sid.as_str())).map(|r| r.sid.clone()).collect();
-        for row in rows {
+        for (row, opposition) in rows.into_iter().zip(opposition) {
+            if opposition.is_some_and(|k| opposed.contains(&k)) {
+                let issue = RowIssue {
+                    line: row.line,
+                    column: "email".into(),
+                    rule: "opposed".into(),
+                    message: "this person objected to direct marketing (Art. 21): not imported again".into(),
+                };
+                out.push((row.line, Err(issue)));
+                continue;
+            }
             let current = match (fresh.remove(&row.sid), known.remove(&row.sid)) {
                 (Some((target, rev, body)), _) => Some((target, rev, body)),
                 (None, Some(Known::Stored(doc))) => {
@@ -799,6 +827,16 @@ impl<S: Store> Fichier<'_, S> {
                 Some((sid, rev, body)) => (sid, Some(rev), body),
                 None => (row.sid.clone(), None, CustomerBody::new(now)),
             };
+            if body.restriction.is_some() {
+                let issue = RowIssue {
+                    line: row.line,
+                    column: String::new(),
+                    rule: "restricted".into(),
+                    message: "this person's processing is restricted (Art. 18): the record is only stored".into(),
+                };
+                out.push((row.line, Err(issue)));
+                continue;
+            }
             // Re-importing must change nothing: keep the dates a record already has.
             let fields: Vec<Field> = row
                 .fields

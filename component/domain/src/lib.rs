@@ -24,6 +24,7 @@ pub mod maintenance;
 pub mod minimisation;
 pub mod model;
 pub mod normalize;
+pub mod objection;
 pub mod phone;
 pub mod registry;
 mod registry_defaults;

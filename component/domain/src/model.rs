@@ -262,6 +262,10 @@ pub struct PolicyInput {
     /// How long audit log entries are kept (days); policies stored before it read as 365.
     #[serde(default = "default_audit_days")]
     pub audit_retention_days: u32,
+    /// How long an entry stays on the opposition list (months); policies stored before it
+    /// read as 36.
+    #[serde(default = "default_opposition_months")]
+    pub opposition_months: u32,
 }
 
 fn default_zone_name() -> String {
@@ -270,6 +274,10 @@ fn default_zone_name() -> String {
 
 fn default_audit_days() -> u32 {
     crate::settings::DEFAULT_AUDIT_RETENTION_DAYS
+}
+
+fn default_opposition_months() -> u32 {
+    crate::settings::DEFAULT_OPPOSITION_MONTHS
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

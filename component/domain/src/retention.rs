@@ -62,6 +62,8 @@ pub enum SweepAction {
     Repermission,
     /// No rule covers the field: reported, not touched.
     NoRule,
+    /// The record's processing is restricted (Art. 18): only stored, not swept.
+    Restricted,
 }
 
 impl SweepAction {
@@ -75,6 +77,7 @@ impl SweepAction {
             SweepAction::DeleteRecord => "delete-record",
             SweepAction::Repermission => "repermission",
             SweepAction::NoRule => "no-rule",
+            SweepAction::Restricted => "restricted",
         }
     }
 }
@@ -245,6 +248,19 @@ where
 pub fn plan(subject: &str, body: &CustomerBody, cx: &Context<'_>) -> Vec<SweepEntry> {
     let now = cx.now;
     let mut out = Vec::new();
+    if body.restriction.is_some() {
+        out.push(SweepEntry {
+            subject: subject.into(),
+            field: None,
+            category: None,
+            action: SweepAction::Restricted,
+            activity: None,
+            purpose: None,
+            rule: None,
+            due: None,
+        });
+        return out;
+    }
     let mut repermission: Option<SweepEntry> = None;
     for f in &body.fields {
         let rulings = cx.rulings(body, f);
@@ -331,7 +347,9 @@ pub fn plan(subject: &str, body: &CustomerBody, cx: &Context<'_>) -> Vec<SweepEn
     }
     out.extend(repermission);
     let mut after = body.clone();
-    let touches = out.iter().any(|e| !matches!(e.action, SweepAction::NoRule | SweepAction::Repermission));
+    let touches = out
+        .iter()
+        .any(|e| !matches!(e.action, SweepAction::NoRule | SweepAction::Repermission | SweepAction::Restricted));
     if touches {
         let sweeper = Actor { id: "sweep".into(), role: crate::model::Role::System };
         apply(&mut after, &out, &sweeper, Stamp::from_instant(now));
@@ -355,7 +373,7 @@ pub fn plan(subject: &str, body: &CustomerBody, cx: &Context<'_>) -> Vec<SweepEn
 fn drafts(entries: &[SweepEntry]) -> Vec<AuditDraft> {
     entries
         .iter()
-        .filter(|e| e.action != SweepAction::NoRule)
+        .filter(|e| !matches!(e.action, SweepAction::NoRule | SweepAction::Restricted))
         .map(|e| {
             let mut detail = Vec::new();
             if let Some(f) = &e.field {
@@ -484,7 +502,7 @@ pub fn apply(body: &mut CustomerBody, entries: &[SweepEntry], by: &Actor, now: S
                     changed = true;
                 }
             }
-            SweepAction::DeleteRecord | SweepAction::Repermission | SweepAction::NoRule => {}
+            SweepAction::DeleteRecord | SweepAction::Repermission | SweepAction::NoRule | SweepAction::Restricted => {}
         }
     }
     if changed {

@@ -245,6 +245,8 @@ pub enum MessageKind {
     Refusal,
     /// Before prospecting data ends: one request to renew consent (retention sweep).
     Repermission,
+    /// A restriction of processing is about to be lifted (Art. 18(3)).
+    RestrictionLifted,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

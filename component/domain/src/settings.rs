@@ -14,6 +14,10 @@ use crate::validate;
 /// Audit log retention: CNIL délibération 2021-122 recommends 6 months to a year for logs.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 
+/// The opposition list (Art. 21): "at least 3 years" is the usual reading (unconfirmed in
+/// `GDPR.md`), so a setting of 36 to 120 months.
+pub const DEFAULT_OPPOSITION_MONTHS: u32 = 36;
+
 /// The defaults a fresh store starts with (version 1).
 pub fn default_policy() -> Policy {
     Policy {
@@ -39,6 +43,7 @@ pub fn default_policy() -> Policy {
             ],
             time_zone: time::DEFAULT_ZONE.name().into(),
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
+            opposition_months: DEFAULT_OPPOSITION_MONTHS,
         },
         changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
         changed_by: Actor { id: "system:defaults".into(), role: Role::System },
@@ -130,6 +135,9 @@ impl PolicyInput {
         time::zone("input.time-zone", &self.time_zone)?;
         if !(30..=3650).contains(&self.audit_retention_days) {
             return Err(Error::invalid("input.audit-retention-days", "range-30-3650", "30 to 3650 days"));
+        }
+        if !(36..=120).contains(&self.opposition_months) {
+            return Err(Error::invalid("input.opposition-months", "range-36-120", "36 to 120 months"));
         }
         if self.max_future_skew_seconds > 86_400 {
             return Err(Error::invalid("input.max-future-skew-seconds", "max-86400", "at most one day"));

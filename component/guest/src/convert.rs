@@ -140,7 +140,7 @@ fn given_by_out(x: d::GivenBy) -> c::GivenBy {
     }
 }
 
-fn channel(x: c::Channel) -> d::Channel {
+pub fn channel(x: c::Channel) -> d::Channel {
     match x {
         c::Channel::WebForm => d::Channel::WebForm,
         c::Channel::CookieBanner => d::Channel::CookieBanner,
@@ -286,6 +286,7 @@ pub fn policy_input(p: s::PolicyInput) -> d::PolicyInput {
             .collect(),
         time_zone: p.time_zone,
         audit_retention_days: p.audit_retention_days,
+        opposition_months: p.opposition_months,
     }
 }
 
@@ -314,6 +315,7 @@ pub fn policy(p: d::Policy) -> s::Policy {
                 .collect(),
             time_zone: i.time_zone,
             audit_retention_days: i.audit_retention_days,
+            opposition_months: i.opposition_months,
         },
         changed_at: p.changed_at,
         changed_by: actor_out(p.changed_by),

@@ -453,6 +453,7 @@ pub fn sweep_report(x: dt::SweepReport) -> t::SweepReport {
                     dt::SweepAction::DeleteRecord => t::SweepAction::DeleteRecord,
                     dt::SweepAction::Repermission => t::SweepAction::Repermission,
                     dt::SweepAction::NoRule => t::SweepAction::NoRule,
+                    dt::SweepAction::Restricted => t::SweepAction::Restricted,
                 },
                 activity: e.activity,
                 purpose: e.purpose,

@@ -128,6 +128,7 @@ pub fn message(m: d::Message) -> o::Message {
             d::MessageKind::Answer => o::MessageKind::Answer,
             d::MessageKind::Refusal => o::MessageKind::Refusal,
             d::MessageKind::Repermission => o::MessageKind::Repermission,
+            d::MessageKind::RestrictionLifted => o::MessageKind::RestrictionLifted,
         },
         to: m.to,
         title: m.title,
@@ -174,5 +175,30 @@ pub fn erasure_report(r: fichier_domain::erasure::ErasureReport) -> w::ErasureRe
         consent_receipts: r.consent_receipts,
         messages_dropped: r.messages_dropped,
         request: r.request,
+    }
+}
+
+pub fn processing_change(c: w::ProcessingChange) -> fichier_domain::objection::ProcessingChange {
+    use fichier_domain::objection::ProcessingChange as P;
+    match c {
+        w::ProcessingChange::Restrict(reason) => P::Restrict(reason),
+        w::ProcessingChange::LiftRestriction => P::LiftRestriction,
+        w::ProcessingChange::ObjectToMarketing(channel) => P::ObjectToMarketing(crate::convert::channel(channel)),
+    }
+}
+
+pub fn processing_state(s: fichier_domain::objection::ProcessingState) -> w::ProcessingState {
+    w::ProcessingState {
+        subject: s.subject,
+        restriction: s.restriction.map(|r| w::Restriction {
+            since: r.since.to_string(),
+            reason: r.reason,
+            by: actor_out(r.by),
+            lift_notice: r.lift_notice,
+        }),
+        lifted: s.lifted,
+        opposed_until: s.opposed_until.map(|t| t.to_string()),
+        purposes_stopped: s.purposes_stopped,
+        fields_removed: s.fields_removed,
     }
 }

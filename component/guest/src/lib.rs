@@ -373,6 +373,20 @@ impl rights::Guest for Component {
             convert_rights::erasure_report,
         )
     }
+
+    fn change_processing(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        change: rights::ProcessingChange,
+    ) -> Result<rights::ProcessingState, wit::Error> {
+        run(
+            |f| {
+                let change = convert_rights::processing_change(change);
+                f.change_processing(&convert::actor(actor), &convert::subject_ref(subject), &change)
+            },
+            convert_rights::processing_state,
+        )
+    }
 }
 
 impl outbox::Guest for Component {

@@ -125,6 +125,26 @@ enum Command {
     /// is kept apart until it ends, and the person's key is replaced (backups no longer
     /// open). Prints the erasure report; erasing twice says so.
     Erase(rights::EraseArgs),
+    /// Restrict a person's processing (Art. 18): the record is only stored until lifted.
+    Restrict {
+        #[command(flatten)]
+        who: SubjectArgs,
+        /// Why: contested accuracy, unlawful processing, legal claims, pending objection.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a restriction: the first run queues the notice to the person; once it is sent
+    /// (outbox ack), the next run lifts.
+    LiftRestriction(SubjectArgs),
+    /// The person objects to direct marketing (Art. 21): it stops at once and the person
+    /// goes on the opposition list, which imports consult.
+    Object {
+        #[command(flatten)]
+        who: SubjectArgs,
+        /// Where the person expressed it.
+        #[arg(long, value_enum, default_value_t = Channel::WebForm)]
+        channel: Channel,
+    },
     /// Messages to people waiting to be sent (identity tokens, answers, refusals).
     #[command(subcommand)]
     Outbox(rights::OutboxCmd),
@@ -389,7 +409,7 @@ struct DecisionArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Channel {
+pub(crate) enum Channel {
     WebForm,
     CookieBanner,
     Checkout,
@@ -399,7 +419,7 @@ enum Channel {
 }
 
 impl Channel {
-    fn wit(self) -> &'static str {
+    pub(crate) fn wit(self) -> &'static str {
         match self {
             Channel::WebForm => "web-form",
             Channel::CookieBanner => "cookie-banner",
@@ -542,6 +562,17 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Audit(c) => return audit::audit(c, &runtime(cli)?, actor, cli.json),
         Command::Request(c) => return rights::request(c, &runtime(cli)?, actor, cli.json),
         Command::Erase(a) => return rights::erase(a, &runtime(cli)?, actor, cli.json),
+        Command::Restrict { who, reason } => {
+            let change = json!({"tag": "restrict", "val": reason});
+            return rights::processing(who, change, &runtime(cli)?, actor, cli.json);
+        }
+        Command::LiftRestriction(who) => {
+            return rights::processing(who, json!({"tag": "lift-restriction"}), &runtime(cli)?, actor, cli.json);
+        }
+        Command::Object { who, channel } => {
+            let change = json!({"tag": "object-to-marketing", "val": channel.wit()});
+            return rights::processing(who, change, &runtime(cli)?, actor, cli.json);
+        }
         Command::Outbox(c) => return rights::outbox(c, &runtime(cli)?, actor, cli.json),
         _ => {}
     }
@@ -692,6 +723,9 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         | Command::Audit(_)
         | Command::Request(_)
         | Command::Erase(_)
+        | Command::Restrict { .. }
+        | Command::LiftRestriction(_)
+        | Command::Object { .. }
         | Command::Outbox(_) => {
             unreachable!("handled above")
         }

@@ -141,6 +141,40 @@ pub fn erase(a: &EraseArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
+/// `restrict`, `lift-restriction`, `object`: one call, the person's state after it.
+pub fn processing(
+    who: &SubjectArgs,
+    change: Value,
+    rt: &Runtime,
+    actor: Value,
+    as_json: bool,
+) -> Result<ExitCode, Failure> {
+    let r = call(rt, "rights", "change-processing", &[actor, who.json().map_err(Failure::Host)?, change])?;
+    let mut out = s(&r["subject"]);
+    match (&r["restriction"], r["lifted"] == json!(true)) {
+        (_, true) => out.push_str(": restriction lifted"),
+        (Value::Null, _) => {}
+        (x, _) => match x["lift-notice"].as_str() {
+            Some(m) => out.push_str(&format!(
+                ": restricted since {}; the person is told in {m} — lift again once it is sent",
+                s(&x["since"])
+            )),
+            None => out.push_str(&format!(": restricted since {} ({})", s(&x["since"]), s(&x["reason"]))),
+        },
+    }
+    if let Some(until) = r["opposed-until"].as_str() {
+        let list =
+            |k: &str| r[k].as_array().map(|a| a.iter().map(s).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+        out.push_str(&format!(
+            ": on the opposition list until {until}; purposes stopped: {}; fields removed: {}",
+            list("purposes-stopped"),
+            list("fields-removed")
+        ));
+    }
+    Output::new(&r, out).print(as_json);
+    Ok(ExitCode::SUCCESS)
+}
+
 #[derive(Subcommand)]
 pub enum OutboxCmd {
     /// Messages to send, oldest first.

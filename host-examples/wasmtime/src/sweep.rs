@@ -31,6 +31,7 @@ fn why(e: &Value) -> String {
         return match s(&e["action"]).as_str() {
             "no-rule" => "no activity of the register covers this field's purposes and category".into(),
             "delete-record" => "nothing in use nor archived is left".into(),
+            "restricted" => "processing is restricted (Art. 18): the record is only stored".into(),
             _ => format!("archive term of {}", s(&e["activity"])),
         };
     }
@@ -79,7 +80,7 @@ pub fn sweep(a: &SweepArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result
     let count = |action: &str| entries.iter().filter(|e| e["action"] == json!(action)).count();
     let summary = format!(
         "{} {scanned} records{}: {} deleted, {} anonymised, {} archived, {} deleted from the archive, {} purposes ended, \
-         {} records deleted, {} re-permission requests to send, {} fields no rule covers",
+         {} records deleted, {} re-permission requests to send, {} fields no rule covers, {} restricted records left alone",
         if apply { "swept" } else { "dry run over" },
         if apply { format!(" ({changed} changed)") } else { String::new() },
         count("delete"),
@@ -90,6 +91,7 @@ pub fn sweep(a: &SweepArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result
         count("delete-record"),
         count("repermission"),
         count("no-rule"),
+        count("restricted"),
     );
     let mut human: Vec<String> = entries.iter().map(line).collect();
     human.push(summary);
