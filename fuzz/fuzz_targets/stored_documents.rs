@@ -25,5 +25,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<fichier_domain::audit::AuditSegment>("k", data);
     let _ = decode::<fichier_domain::audit::AuditHead>("k", data);
     let _ = decode::<fichier_domain::audit::AuditCheckpoint>("k", data);
+    let _ = decode::<fichier_domain::rights::RequestRegister>("k", data);
+    let _ = decode::<fichier_domain::rights::Outbox>("k", data);
+    let _ = decode::<fichier_domain::erasure::ErasureMark>("k", data);
+    let _ = decode::<fichier_domain::erasure::HeldDoc>("k", data);
+    let _ = decode::<fichier_domain::erasure::HoldSchedule>("k", data);
+    let _ = decode::<fichier_domain::objection::OppositionEntry>("k", data);
     let _ = fichier_domain::customers::decode_body(data);
 });

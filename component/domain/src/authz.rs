@@ -44,6 +44,7 @@ pub enum Operation<'a> {
     Restrict,
     LiftRestriction,
     Object,
+    ExportData,
 }
 
 impl Operation<'_> {
@@ -87,6 +88,7 @@ impl Operation<'_> {
             Operation::Restrict => "restrict a person's processing",
             Operation::LiftRestriction => "lift a restriction of processing",
             Operation::Object => "record an objection to direct marketing",
+            Operation::ExportData => "export a person's data",
         }
     }
 }
@@ -131,7 +133,8 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         // Only the DPO or an admin decides (extends, completes, refuses).
         Operation::DecideRequest => matches!(role, Admin | Dpo),
         Operation::DrainOutbox => matches!(role, Admin | System),
-        Operation::Erase | Operation::LiftRestriction => matches!(role, Admin | Dpo),
+        // Support may read a customer, not export one nor erase it.
+        Operation::Erase | Operation::LiftRestriction | Operation::ExportData => matches!(role, Admin | Dpo),
         Operation::Restrict => matches!(role, Admin | Dpo | Support),
         // Objection stops marketing at once, also from the shop's unsubscribe handler.
         Operation::Object => matches!(role, Admin | Dpo | Support | System),
@@ -205,6 +208,7 @@ mod tests {
             (Operation::Restrict, &[Admin, Dpo, Support]),
             (Operation::LiftRestriction, &[Admin, Dpo]),
             (Operation::Object, &[Admin, Dpo, Support, System]),
+            (Operation::ExportData, &[Admin, Dpo]),
         ];
         for (op, allowed) in table {
             for role in [Admin, Dpo, Support, System, Public] {

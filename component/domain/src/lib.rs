@@ -5,6 +5,7 @@
 //! is the [`store::Store`] port, which the guest implements over `wasi:keyvalue` and
 //! tests implement in memory.
 
+pub mod access;
 pub mod audit;
 pub mod authz;
 pub mod basis;

@@ -322,7 +322,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font:11pt/1.4 system-ui,sans-serif;color:#111;margin:2em}h1,h2{color:#1a3a6b}\
+pub(crate) const STYLE: &str = "body{font:11pt/1.4 system-ui,sans-serif;color:#111;margin:2em}h1,h2{color:#1a3a6b}\
 table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border:1px solid #999;padding:.4em;vertical-align:top;text-align:left}\
 th{background:#e8eef7;width:30%}td p{margin:0 0 .3em}.sheet{margin-top:3em}\
 @media print{body{margin:0}.sheet{break-before:page;margin-top:0}}";

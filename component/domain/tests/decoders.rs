@@ -156,6 +156,15 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
         by: admin.clone(),
     };
     exercise(&mut rng, &checkpoint, 2000);
+    // The rights issue's documents: erasure marks, held data, the hold schedule, the
+    // opposition list (binary only).
+    let stamp = fichier_domain::time::Stamp::from_instant(now);
+    exercise(&mut rng, &fichier_domain::erasure::ErasureMark { first_at: stamp, last_at: stamp, times: 2 }, 1000);
+    exercise(&mut rng, &fichier_domain::erasure::HeldDoc { subject: "s-abc".into(), sealed: vec![7; 80] }, 1000);
+    let schedule =
+        fichier_domain::erasure::HoldSchedule { entries: vec![("s-abc".into(), stamp), ("s-def".into(), stamp)] };
+    exercise(&mut rng, &schedule, 1000);
+    exercise(&mut rng, &fichier_domain::objection::OppositionEntry { at: stamp, until: stamp }, 1000);
     // Binary-only kinds refuse JSON instead of carrying its decoder.
     let json = br#"{"kind":"registry","schema":1,"body":{}}"#;
     assert_eq!(

@@ -202,3 +202,14 @@ pub fn processing_state(s: fichier_domain::objection::ProcessingState) -> w::Pro
         fields_removed: s.fields_removed,
     }
 }
+
+pub fn export_scope(s: w::ExportScope) -> fichier_domain::access::ExportScope {
+    match s {
+        w::ExportScope::Access => fichier_domain::access::ExportScope::Access,
+        w::ExportScope::Portability => fichier_domain::access::ExportScope::Portability,
+    }
+}
+
+pub fn subject_export(e: fichier_domain::access::SubjectExport) -> w::SubjectExport {
+    w::SubjectExport { media_type: e.media_type, file_name: e.file_name, content: e.content }
+}

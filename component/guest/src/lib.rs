@@ -387,6 +387,28 @@ impl rights::Guest for Component {
             convert_rights::processing_state,
         )
     }
+
+    fn export_data(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        scope: rights::ExportScope,
+        format: registry::ExportFormat,
+        lang: registry::Lang,
+    ) -> Result<rights::SubjectExport, wit::Error> {
+        run(
+            |f| {
+                let scope = convert_rights::export_scope(scope);
+                f.export_subject(
+                    &convert::actor(actor),
+                    &convert::subject_ref(subject),
+                    scope,
+                    cr::format(format),
+                    cr::lang(lang),
+                )
+            },
+            convert_rights::subject_export,
+        )
+    }
 }
 
 impl outbox::Guest for Component {

@@ -11,11 +11,14 @@
 //! 3. The retention sweep over the imported file (the e-shop defaults of the register),
 //!    pages of 500, each one SQLite transaction, as `fichier sweep` does: a dry run when nothing is due, a dry run ten
 //!    years later when every record is due, and the sweep that then deletes them all.
+//! 4. The access export (Art. 15, JSON) of one customer among the imported ones, a fresh
+//!    instance per call as served, audit entry included: p50 and p99 over 500 customers
+//!    (goal p50 ≤ 5 ms).
 //!
 //! `FICHIER_BENCH_ROWS` changes the number of rows (default 100 000), `FICHIER_CHUNK` the
 //! chunk size in bytes (default 256 KiB); `FICHIER_BENCH_PART=check` runs only the
 //! component's check on one instance, for a profiler; `FICHIER_BENCH_PART=sweep` only the
-//! imports and the sweep. With `FICHIER_PERFMAP=1` wasmtime writes
+//! imports and the sweep; `FICHIER_BENCH_PART=export` only the imports and the exports. With `FICHIER_PERFMAP=1` wasmtime writes
 //! `/tmp/perf-<pid>.map`, so `perf record` names the component's functions.
 
 use std::path::{Path, PathBuf};
@@ -26,7 +29,9 @@ use fichier_domain::crypto::{MasterKey, SeededEntropy};
 use fichier_domain::minimisation as dm;
 use fichier_domain::model as d;
 use fichier_domain::store::MemoryStore;
-use fichier_host::bindings::{consent as c, minimisation as m, retention as r, types as t};
+use fichier_host::bindings::{
+    consent as c, minimisation as m, registry as rg, retention as r, rights as rx, types as t,
+};
 use fichier_host::import::{self, ImportRequest};
 use fichier_host::kv::{MemoryKv, SqliteKv};
 use fichier_host::{Clock, Runtime, RuntimeBuilder};
@@ -278,6 +283,48 @@ fn sweeps(dir: &Path) {
     line("sweep: every record deleted", sweep_all(&rt, true));
 }
 
+/// Access exports of 500 customers spread over the `n` imported into `dir`, one fresh
+/// instance per call; prints p50 and p99.
+fn exports(dir: &Path, n: usize) {
+    let kv = Arc::new(SqliteKv::open(&dir.join("bench.db")).expect("sqlite"));
+    let rt = runtime(kv);
+    rt.call(|lib, store| lib.fichier_client_registry().call_load_shop_defaults(store, &actor()))
+        .expect("call")
+        .expect("defaults");
+    let mut times = Vec::with_capacity(500);
+    let mut bytes = 0usize;
+    for k in 0..500usize {
+        let i = (k * 7919 + 13) % n;
+        let who = t::SubjectRef::Email(format!("client{i}@example.org"));
+        let start = Instant::now();
+        let e = rt
+            .call(|lib, store| {
+                lib.fichier_client_rights().call_export_data(
+                    store,
+                    &actor(),
+                    &who,
+                    rx::ExportScope::Access,
+                    rg::ExportFormat::Json,
+                    rg::Lang::Fr,
+                )
+            })
+            .expect("call")
+            .expect("export");
+        times.push(start.elapsed());
+        bytes += e.content.len();
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!("access export (JSON) of one customer among {n}, instance per call, audited (500 customers):");
+    println!(
+        "  p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (goal p50 ≤ 5 ms); {} bytes per export on average",
+        ms(times[times.len() / 2]),
+        ms(times[times.len() * 99 / 100]),
+        ms(times[times.len() - 1]),
+        bytes / times.len()
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; the child is marked by an environment variable.
     if let (Ok(csv), Ok(dir)) = (std::env::var("FICHIER_BENCH_CSV"), std::env::var("FICHIER_BENCH_DIR")) {
@@ -322,6 +369,10 @@ fn main() {
         sweeps(&tmp.path().join("run0"));
         return;
     }
+    if std::env::var("FICHIER_BENCH_PART").is_ok_and(|p| p == "export") {
+        exports(&tmp.path().join("run1"), n);
+        return;
+    }
     let raw = (0..3).map(|i| {
         let dir = tmp.path().join(format!("raw{i}"));
         std::fs::create_dir_all(&dir).expect("dir");
@@ -348,5 +399,6 @@ fn main() {
     println!("  component, instance per call   : {:>7.2} µs ({:.2}× native)", us(fresh), us(fresh) / us(native));
     let floor = best(&policy_reads);
     println!("  (settings.get-policy, instance per call: {:>7.2} µs)", us(floor));
+    exports(&tmp.path().join("run1"), n);
     sweeps(&tmp.path().join("run0"));
 }

@@ -21,8 +21,8 @@ mod generated {
 
 pub use generated::exports::fichier::client::types;
 pub use generated::exports::fichier::client::{
-    audit, breaches, consent, customer_import, customers, ledger, maintenance, minimisation, registry, retention,
-    settings,
+    audit, breaches, consent, customer_import, customers, ledger, maintenance, minimisation, outbox, registry,
+    retention, rights, settings,
 };
 use generated::wasi::config::store as config;
 use generated::wasi::keyvalue::{atomics, batch, store};

@@ -125,6 +125,9 @@ enum Command {
     /// is kept apart until it ends, and the person's key is replaced (backups no longer
     /// open). Prints the erasure report; erasing twice says so.
     Erase(rights::EraseArgs),
+    /// A person's data for an access (Art. 15) or portability (Art. 20) request: JSON,
+    /// CSV or HTML (French or English).
+    Export(rights::ExportArgs),
     /// Restrict a person's processing (Art. 18): the record is only stored until lifted.
     Restrict {
         #[command(flatten)]
@@ -562,6 +565,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Audit(c) => return audit::audit(c, &runtime(cli)?, actor, cli.json),
         Command::Request(c) => return rights::request(c, &runtime(cli)?, actor, cli.json),
         Command::Erase(a) => return rights::erase(a, &runtime(cli)?, actor, cli.json),
+        Command::Export(a) => return rights::export(a, &runtime(cli)?, actor),
         Command::Restrict { who, reason } => {
             let change = json!({"tag": "restrict", "val": reason});
             return rights::processing(who, change, &runtime(cli)?, actor, cli.json);
@@ -723,6 +727,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         | Command::Audit(_)
         | Command::Request(_)
         | Command::Erase(_)
+        | Command::Export(_)
         | Command::Restrict { .. }
         | Command::LiftRestriction(_)
         | Command::Object { .. }

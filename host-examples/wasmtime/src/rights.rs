@@ -175,6 +175,48 @@ pub fn processing(
     Ok(ExitCode::SUCCESS)
 }
 
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    who: SubjectArgs,
+    #[arg(long, value_enum, default_value_t = crate::registers::Format::Json)]
+    format: crate::registers::Format,
+    /// Only what the person provided, on consent or a contract (Art. 20): JSON or CSV.
+    #[arg(long)]
+    portability: bool,
+    /// The language of the HTML version.
+    #[arg(long, value_enum, default_value_t = crate::registers::Lang::Fr)]
+    lang: crate::registers::Lang,
+    /// Write the file there instead of standard output.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+}
+
+/// `fichier export`: the file as the component wrote it (to stdout or --out).
+pub fn export(a: &ExportArgs, rt: &Runtime, actor: Value) -> Result<ExitCode, Failure> {
+    use crate::registers::Format;
+    let format = match a.format {
+        Format::Json => "json",
+        Format::Csv => "csv",
+        Format::Html => "html",
+    };
+    let scope = if a.portability { "portability" } else { "access" };
+    let who = a.who.json().map_err(Failure::Host)?;
+    let r = call(rt, "rights", "export-data", &[actor, who, json!(scope), json!(format), json!(a.lang.wit())])?;
+    let content = r["content"].as_str().unwrap_or_default();
+    match &a.out {
+        Some(path) => {
+            std::fs::write(path, content).map_err(|e| Failure::Host(format!("writing {}: {e}", path.display())))?;
+            eprintln!("{} written ({}, {} bytes)", path.display(), s(&r["media-type"]), content.len());
+        }
+        None => {
+            use std::io::Write as _;
+            let _ = std::io::stdout().lock().write_all(content.as_bytes());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 #[derive(Subcommand)]
 pub enum OutboxCmd {
     /// Messages to send, oldest first.

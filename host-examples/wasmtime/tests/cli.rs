@@ -588,3 +588,41 @@ fn an_erasure_request_is_answered_with_its_report() {
     let bad = run(&["erase", "--email", "anne@example.org", "--claim-reason", "litige"]);
     assert_eq!(bad.status.code(), Some(1), "a claim needs its three options");
 }
+
+/// `fichier export`: the access export written to a file, the HTML on standard output,
+/// portability refused in HTML, and support refused.
+#[test]
+fn an_access_export_is_written_as_json_csv_or_html() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let run = |args: &[&str]| fichier(dir, &[&["--db", "shop.db"], args].concat());
+    setup(dir);
+    let fields = ["--field", "email=nina@example.org", "--field", "given-name=Nina", "--purpose", "newsletter"];
+    ok_json(
+        dir,
+        &[
+            &["--db", "shop.db", "--json", "customers", "create", "--email", "nina@example.org", "--basis", "consent"],
+            &fields[..],
+        ]
+        .concat(),
+    );
+    let out =
+        run(&["--role", "dpo", "export", "--email", "nina@example.org", "--format", "json", "--out", "nina.json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&std::fs::read(dir.join("nina.json")).expect("file")).expect("json");
+    assert_eq!(json["format"], "fichier-access/1");
+    assert_eq!(json["sections"][0]["rows"][1]["value"], "Nina");
+    let html = run(&["export", "--email", "nina@example.org", "--format", "html", "--lang", "en"]);
+    let text = String::from_utf8_lossy(&html.stdout);
+    assert!(
+        text.starts_with("<!DOCTYPE html>") && text.contains("Your personal data") && text.contains("Nina"),
+        "{text}"
+    );
+    let csv = run(&["export", "--email", "nina@example.org", "--format", "csv", "--portability"]);
+    assert!(String::from_utf8_lossy(&csv.stdout).contains("fields,given-name,Nina"), "{csv:?}");
+    assert_eq!(
+        run(&["export", "--email", "nina@example.org", "--format", "html", "--portability"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(run(&["--role", "support", "export", "--email", "nina@example.org"]).status.code(), Some(2));
+}

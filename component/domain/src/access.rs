@@ -1,0 +1,475 @@
+//! Access (Art. 15) and portability (Art. 20) exports of one person's data.
+//!
+//! - **Access**: every stored field (opened), the intermediate archive, anonymised values,
+//!   the record's history, every consent receipt, every request, and the Art. 15(1) a–h
+//!   information drawn from the register (purposes and bases, categories, recipients and
+//!   transfers, retention, rights, the right to complain, the source of each field,
+//!   automated decisions) — the same sections as the generated Art. 13 notice, for the
+//!   activities whose purposes the person's data serves.
+//! - **Portability**: only the fields the person provided themselves, held on consent or
+//!   a contract, in a machine-readable format (JSON or CSV).
+//! - **Deterministic**: sections, rows and columns in a fixed order; the same store and
+//!   clock give the same bytes. JSON (sections of rows keyed by column), CSV (one row per
+//!   value, a `section` column first), HTML (French or English, printable).
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::audit::AuditDraft;
+use crate::authz::{Operation, authorize};
+use crate::customers::{ChangeReason, CustomerBody, Field};
+use crate::error::{Error, Result};
+use crate::model::{Actor, Decision, GivenBy, LawfulBasis, Source, SubjectRef};
+use crate::registry::{Activity, ActivityPurpose, Lang};
+use crate::registry_export::{ExportFormat, basis_label, category_label, escape};
+use crate::rights::RequestState;
+use crate::service::Fichier;
+use crate::store::{Bucket, Store};
+use crate::time::{self, Stamp};
+
+/// Which right the export answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportScope {
+    /// Art. 15: everything.
+    Access,
+    /// Art. 20: what the person provided, on consent or a contract.
+    Portability,
+}
+
+/// An export file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubjectExport {
+    pub media_type: String,
+    pub file_name: String,
+    pub content: String,
+}
+
+/// (key, French heading, English heading)
+type Column = (&'static str, &'static str, &'static str);
+
+struct Table {
+    id: &'static str,
+    title: (&'static str, &'static str),
+    columns: &'static [Column],
+    rows: Vec<Vec<String>>,
+}
+
+const FIELDS: &[Column] = &[
+    ("name", "Donnée", "Field"),
+    ("value", "Valeur", "Value"),
+    ("category", "Catégorie", "Category"),
+    ("purposes", "Finalités", "Purposes"),
+    ("basis", "Base légale", "Lawful basis"),
+    ("source", "Source", "Source"),
+    ("collected-at", "Collectée le", "Collected on"),
+    ("verified-at", "Vérifiée le", "Verified on"),
+];
+const ARCHIVE: &[Column] = &[
+    ("name", "Donnée", "Field"),
+    ("value", "Valeur", "Value"),
+    ("category", "Catégorie", "Category"),
+    ("archived-at", "Archivée le", "Archived on"),
+    ("until", "Jusqu'au", "Until"),
+    ("activity", "Traitement", "Activity"),
+];
+const ANONYMISED: &[Column] = &[
+    ("name", "Donnée", "Field"),
+    ("value", "Forme conservée", "Form kept"),
+    ("category", "Catégorie", "Category"),
+    ("at", "Le", "On"),
+];
+const HISTORY: &[Column] = &[
+    ("field", "Donnée", "Field"),
+    ("previous", "Avant", "Before"),
+    ("value", "Après", "After"),
+    ("reason", "Motif", "Reason"),
+    ("at", "Le", "On"),
+    ("by", "Par", "By"),
+];
+const CONSENT: &[Column] = &[
+    ("receipt", "Preuve", "Receipt"),
+    ("purpose", "Finalité", "Purpose"),
+    ("decision", "Choix", "Choice"),
+    ("given-by", "Exprimé par", "Given by"),
+    ("channel", "Canal", "Channel"),
+    ("at", "Le", "On"),
+    ("notice", "Information présentée", "Notice shown"),
+];
+const REQUESTS: &[Column] = &[
+    ("id", "Demande", "Request"),
+    ("kind", "Droit", "Right"),
+    ("state", "État", "State"),
+    ("received-at", "Reçue le", "Received on"),
+    ("outcome", "Réponse", "Answer"),
+];
+const INFORMATION: &[Column] = &[("heading", "Rubrique", "Heading"), ("text", "Information", "Information")];
+
+fn l(lang: Lang, (fr, en): (&'static str, &'static str)) -> &'static str {
+    match lang {
+        Lang::Fr => fr,
+        Lang::En => en,
+    }
+}
+
+fn reason(r: ChangeReason) -> &'static str {
+    match r {
+        ChangeReason::Created => "created",
+        ChangeReason::Rectified => "rectified",
+        ChangeReason::Removed => "removed",
+        ChangeReason::Merged => "merged",
+        ChangeReason::Imported => "imported",
+        ChangeReason::Reverified => "reverified",
+        ChangeReason::Bounced => "bounced",
+        ChangeReason::Expired => "expired",
+        ChangeReason::Anonymised => "anonymised",
+        ChangeReason::Archived => "archived",
+    }
+}
+
+fn state(s: RequestState) -> &'static str {
+    match s {
+        RequestState::AwaitingIdentity => "awaiting-identity",
+        RequestState::InProgress => "in-progress",
+        RequestState::Done => "done",
+        RequestState::Refused => "refused",
+    }
+}
+
+fn source(s: &Source) -> String {
+    match s {
+        Source::Person => "person".into(),
+        Source::ThirdParty(name) => format!("third-party: {name}"),
+    }
+}
+
+fn field_row(f: &Field, lang: Lang) -> Vec<String> {
+    vec![
+        f.name.clone(),
+        f.value.clone(),
+        category_label(f.category, lang).into(),
+        f.purposes.join("; "),
+        basis_label(f.basis, lang).into(),
+        source(&f.source),
+        f.collected_at.to_string(),
+        f.verified_at.map(|t| t.to_string()).unwrap_or_default(),
+    ]
+}
+
+/// What the person provided, on consent or a contract (Art. 20(1)).
+fn portable(f: &Field) -> bool {
+    f.source == Source::Person && matches!(f.basis, LawfulBasis::Consent | LawfulBasis::Contract)
+}
+
+/// One row of a JSON section: its columns' keys and values, in order.
+struct Row<'a>(&'a [Column], &'a [String]);
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for ((key, _, _), value) in self.0.iter().zip(self.1) {
+            m.serialize_entry(key, value)?;
+        }
+        m.end()
+    }
+}
+
+struct Section<'a>(&'a Table);
+
+impl Serialize for Section<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("section", self.0.id)?;
+        let rows: Vec<Row<'_>> = self.0.rows.iter().map(|r| Row(self.0.columns, r)).collect();
+        m.serialize_entry("rows", &rows)?;
+        m.end()
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct JsonOut<'a> {
+    format: &'static str,
+    subject: &'a str,
+    exported_at: &'a str,
+    sections: Vec<Section<'a>>,
+}
+
+fn render_csv(tables: &[Table]) -> Result<String> {
+    let failed = |e: ::csv::Error| Error::Other(format!("writing the CSV export: {e}"));
+    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).flexible(true).from_writer(Vec::new());
+    for t in tables {
+        w.write_record(std::iter::once("section").chain(t.columns.iter().map(|c| c.0))).map_err(failed)?;
+        for r in &t.rows {
+            w.write_record(std::iter::once(t.id).chain(r.iter().map(String::as_str))).map_err(failed)?;
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| Error::Other(format!("writing the CSV export: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Other(format!("writing the CSV export: {e}")))
+}
+
+fn render_html(tables: &[Table], subject: &str, at: &str, lang: Lang, info: &str) -> String {
+    let title = l(lang, ("Vos données personnelles", "Your personal data"));
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{}</style>\n\
+         </head>\n<body>\n<h1>{title}</h1>\n<p>{} <code>{}</code> — {} {}</p>\n",
+        lang.as_str(),
+        crate::registry_export::STYLE,
+        l(lang, ("Personne :", "Person:")),
+        escape(subject),
+        l(lang, ("exporté le", "exported on")),
+        escape(at),
+    );
+    for t in tables {
+        out.push_str(&format!("<h2>{}</h2>\n", l(lang, t.title)));
+        if t.rows.is_empty() {
+            out.push_str(&format!("<p>{}</p>\n", l(lang, ("Aucune.", "None."))));
+            continue;
+        }
+        out.push_str("<table>\n<tr>");
+        for (_, fr, en) in t.columns {
+            out.push_str(&format!("<th>{}</th>", l(lang, (fr, en))));
+        }
+        out.push_str("</tr>\n");
+        for r in &t.rows {
+            out.push_str("<tr>");
+            for v in r {
+                out.push_str(&format!("<td>{}</td>", escape(v)));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table>\n");
+    }
+    out.push_str(info);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+impl<S: Store> Fichier<'_, S> {
+    /// Export a person's data for an access (Art. 15) or portability (Art. 20) request.
+    pub fn export_subject(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+        scope: ExportScope,
+        format: ExportFormat,
+        lang: Lang,
+    ) -> Result<SubjectExport> {
+        authorize(actor, Operation::ExportData)?;
+        if scope == ExportScope::Portability && format == ExportFormat::Html {
+            return Err(Error::invalid(
+                "format",
+                "machine-readable",
+                "portability is for machines (Art. 20(1)): JSON or CSV",
+            ));
+        }
+        let sid = self.subject_id("subject", subject)?;
+        self.check_master_key(false)?;
+        let loaded = self.find_customer("subject", subject)?;
+        let target = loaded.as_ref().map_or(sid, |c| c.sid.clone());
+        let body = loaded.map(|c| c.body);
+        let head = self.load_subject(&target)?;
+        let receipts = match &head.head {
+            Some(h) => self.read_receipts(&target, h, head.body.shredded as usize)?,
+            None => Vec::new(),
+        };
+        let register: crate::rights::RequestRegister =
+            self.get_doc(Bucket::Data, crate::rights::REQUESTS_KEY)?.unwrap_or_default();
+        let requests: Vec<_> = register.requests.into_iter().filter(|r| r.subject == target).collect();
+        if body.is_none() && receipts.is_empty() && requests.is_empty() {
+            return Err(Error::not_found("subject", "known-subject", "nothing is stored for this person"));
+        }
+        let empty = CustomerBody::new(Stamp::from_instant(self.now));
+        let body = body.as_ref().unwrap_or(&empty);
+        let at = time::format(self.now);
+
+        let mut tables = Vec::new();
+        let fields = body.fields.iter().filter(|f| scope == ExportScope::Access || portable(f));
+        tables.push(Table {
+            id: "fields",
+            title: ("Données enregistrées", "Stored data"),
+            columns: FIELDS,
+            rows: fields.map(|f| field_row(f, lang)).collect(),
+        });
+        let mut info_html = String::new();
+        if scope == ExportScope::Access {
+            tables.push(Table {
+                id: "archive",
+                title: ("Archive intermédiaire", "Intermediate archive"),
+                columns: ARCHIVE,
+                rows: body
+                    .archive
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            a.field.name.clone(),
+                            a.field.value.clone(),
+                            category_label(a.field.category, lang).into(),
+                            a.archived_at.to_string(),
+                            a.until.to_string(),
+                            a.activity.clone(),
+                        ]
+                    })
+                    .collect(),
+            });
+            tables.push(Table {
+                id: "anonymised",
+                title: ("Données anonymisées", "Anonymised data"),
+                columns: ANONYMISED,
+                rows: body
+                    .anonymised
+                    .iter()
+                    .map(|a| {
+                        vec![a.name.clone(), a.value.clone(), category_label(a.category, lang).into(), a.at.to_string()]
+                    })
+                    .collect(),
+            });
+            tables.push(Table {
+                id: "history",
+                title: ("Historique des modifications", "History of changes"),
+                columns: HISTORY,
+                rows: body
+                    .history
+                    .iter()
+                    .map(|h| {
+                        vec![
+                            h.field.clone(),
+                            h.previous.clone().unwrap_or_default(),
+                            h.value.clone().unwrap_or_default(),
+                            reason(h.reason).into(),
+                            h.at.to_string(),
+                            h.by.role.as_str().into(),
+                        ]
+                    })
+                    .collect(),
+            });
+            tables.push(Table {
+                id: "consent",
+                title: ("Consentements et refus", "Consents and refusals"),
+                columns: CONSENT,
+                rows: receipts
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.id.clone(),
+                            r.purpose.clone(),
+                            match r.decision {
+                                Decision::Grant => "grant",
+                                Decision::Refuse => "refuse",
+                                Decision::Withdraw => "withdraw",
+                            }
+                            .into(),
+                            match r.given_by {
+                                GivenBy::Subject => "subject",
+                                GivenBy::Parent => "parent",
+                            }
+                            .into(),
+                            r.channel.as_str().into(),
+                            r.at.clone(),
+                            r.notice.as_ref().map(|n| n.reference.clone()).unwrap_or_default(),
+                        ]
+                    })
+                    .collect(),
+            });
+            tables.push(Table {
+                id: "requests",
+                title: ("Vos demandes", "Your requests"),
+                columns: REQUESTS,
+                rows: requests
+                    .iter()
+                    .map(|r| {
+                        let outcome = match &r.outcome {
+                            Some(crate::rights::Outcome::Done { note, .. }) => note.clone(),
+                            Some(crate::rights::Outcome::Refused { reasons, .. }) => reasons.clone(),
+                            None => String::new(),
+                        };
+                        vec![
+                            r.id.clone(),
+                            r.kind.as_str().into(),
+                            state(r.state).into(),
+                            r.received_at.to_string(),
+                            outcome,
+                        ]
+                    })
+                    .collect(),
+            });
+            // Art. 15(1) a–h: the register's information on the activities the data serves.
+            let mut purposes: Vec<&str> = body
+                .fields
+                .iter()
+                .chain(body.archive.iter().map(|a| &a.field))
+                .flat_map(|f| f.purposes.iter().map(String::as_str))
+                .chain(receipts.iter().map(|r| r.purpose.as_str()))
+                .collect();
+            purposes.sort_unstable();
+            purposes.dedup();
+            let doc = self.registry()?;
+            let mut rows = Vec::new();
+            match &doc.organisation {
+                Some(org) => {
+                    let mut chosen: Vec<(&Activity, &ActivityPurpose)> = Vec::new();
+                    for id in &purposes {
+                        for a in doc.active() {
+                            if let Some(p) = a.definition.purposes.iter().find(|p| p.id == *id) {
+                                chosen.push((a, p));
+                            }
+                        }
+                    }
+                    let (title, sections) = crate::registry_notice::sections(org, &chosen, lang);
+                    for (heading, lines) in &sections {
+                        for line in lines {
+                            rows.push(vec![heading.clone(), line.clone()]);
+                        }
+                    }
+                    info_html = crate::registry_notice::render_html(&title, &sections, lang);
+                }
+                None => rows.push(vec![
+                    l(lang, ("Responsable du traitement", "Controller")).into(),
+                    l(
+                        lang,
+                        (
+                            "Le registre ne nomme pas encore le responsable du traitement.",
+                            "The register does not name the controller yet.",
+                        ),
+                    )
+                    .into(),
+                ]),
+            }
+            tables.push(Table {
+                id: "information",
+                title: ("Informations sur le traitement (art. 15)", "About the processing (Art. 15)"),
+                columns: INFORMATION,
+                rows,
+            });
+        }
+        let (kind, format_name) = match scope {
+            ExportScope::Access => ("access", "fichier-access/1"),
+            ExportScope::Portability => ("portability", "fichier-portability/1"),
+        };
+        let (media_type, ext, content) = match format {
+            ExportFormat::Json => {
+                let out = JsonOut {
+                    format: format_name,
+                    subject: &target,
+                    exported_at: &at,
+                    sections: tables.iter().map(Section).collect(),
+                };
+                let text = serde_json::to_string_pretty(&out).map_err(|e| Error::Other(format!("JSON export: {e}")))?;
+                ("application/json", "json", text + "\n")
+            }
+            ExportFormat::Csv => ("text/csv; charset=utf-8", "csv", render_csv(&tables)?),
+            ExportFormat::Html => {
+                // The information sections render as the notice does; the table is for JSON and CSV.
+                tables.retain(|t| t.id != "information");
+                ("text/html; charset=utf-8", "html", render_html(&tables, &target, &at, lang, &info_html))
+            }
+        };
+        self.audit(
+            actor,
+            vec![AuditDraft {
+                action: "rights.export".into(),
+                target: target.clone(),
+                detail: format!("scope={kind} format={ext}"),
+            }],
+        )?;
+        Ok(SubjectExport { media_type: media_type.into(), file_name: format!("{kind}-{target}.{ext}"), content })
+    }
+}
