@@ -19,14 +19,20 @@ fn admin() -> d::Actor {
     d::Actor { id: "bench".into(), role: d::Role::Admin }
 }
 
+/// The cookie banner's caller: a visitor recording and reading its own choice (the path
+/// every page view takes; staff reads of a status are audited, this one is not).
+fn visitor() -> d::Actor {
+    d::Actor { id: "banner".into(), role: d::Role::Public }
+}
+
 /// The receipt every operation records (the component bench records the same).
-pub fn receipt(email: &str, notice: &str) -> d::ReceiptInput {
+pub fn receipt(visitor: &str, notice: &str) -> d::ReceiptInput {
     d::ReceiptInput {
-        subject: d::SubjectRef::Email(email.into()),
+        subject: d::SubjectRef::External(visitor.into()),
         purpose: "newsletter".into(),
         decision: d::Decision::Grant,
         given_by: d::GivenBy::Subject,
-        channel: d::Channel::WebForm,
+        channel: d::Channel::CookieBanner,
         notice: Some(notice.into()),
         at: None,
         receipt_id: None,
@@ -60,11 +66,11 @@ pub fn sequence() -> Duration {
     let Ok(notice) = setup else { unreachable!("the bench setup is valid") };
     let start = Instant::now();
     for i in 0..OPS {
-        let email = format!("client{}@example.org", i % SUBJECTS);
+        let id = format!("visitor-{}", i % SUBJECTS);
         let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
         let done = f
-            .record_decision(&admin(), receipt(&email, &notice))
-            .and_then(|_| f.status(&admin(), &d::SubjectRef::Email(email)));
+            .record_decision(&visitor(), receipt(&id, &notice))
+            .and_then(|_| f.status(&visitor(), &d::SubjectRef::External(id)));
         assert!(matches!(done, Ok(st) if st.purposes[0].state == d::ConsentState::Given));
     }
     start.elapsed()

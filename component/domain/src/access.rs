@@ -399,8 +399,7 @@ impl<S: Store> Fichier<'_, S> {
                 .flat_map(|f| f.purposes.iter().map(String::as_str))
                 .chain(receipts.iter().map(|r| r.purpose.as_str()))
                 .collect();
-            purposes.sort_unstable();
-            purposes.dedup();
+            crate::sort::sort_dedup_by_key(&mut purposes, |p| *p);
             let doc = self.registry()?;
             let mut rows = Vec::new();
             match &doc.organisation {

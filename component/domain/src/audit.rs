@@ -29,8 +29,10 @@ use crate::service::place;
 use crate::store::{Bucket, Document, Store, storage_error};
 use crate::time::Stamp;
 
-/// Entries per segment (~200 bytes each: a segment stays far below the 1 MiB value limit).
-pub const SEGMENT_ENTRIES: usize = 1024;
+/// Entries per segment (~200 bytes each). An append rewrites the open segment, so this
+/// bounds its cost (~25 KB), small enough to audit every staff read of a consent status.
+/// Segments written when it was 1024 stay valid: only new segments are smaller.
+pub const SEGMENT_ENTRIES: usize = 128;
 /// The hash before the first entry ever written.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HEAD_KEY: &str = "audit/head";
@@ -442,7 +444,7 @@ mod tests {
         let total = SEGMENT_ENTRIES * 2 + 5;
         // Batches that straddle segment ends.
         let mut done = 0;
-        for size in [1, 700, 600, 300, 449].into_iter().cycle() {
+        for size in [1, 70, 60, 30, 44].into_iter().cycle() {
             let n = size.min(total - done);
             w.f("2026-01-01T00:00:00Z").audit(&dpo(), drafts(done, n)).expect("append");
             done += n;
@@ -455,9 +457,10 @@ mod tests {
         assert_eq!((r.segments, r.entries, r.first_seq, r.last_seq), (3, total as u64, Some(1), Some(total as u64)));
         assert_eq!(w.segment(2).prev, w.segment(1).entries.last().expect("full").hash);
         // Pages of entries, in order, with the cursor to go on.
-        let (page, next) = w.f("2026-01-01T00:00:00Z").audit_entries(&dpo(), Some(1020), 10).expect("page");
-        assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), (1021..=1030).collect::<Vec<_>>());
-        assert_eq!(next, Some(1030));
+        let edge = SEGMENT_ENTRIES as u64 - 4;
+        let (page, next) = w.f("2026-01-01T00:00:00Z").audit_entries(&dpo(), Some(edge), 10).expect("page");
+        assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), (edge + 1..=edge + 10).collect::<Vec<_>>());
+        assert_eq!(next, Some(edge + 10));
         let (tail, next) = w.f("2026-01-01T00:00:00Z").audit_entries(&dpo(), Some(total as u64 - 2), 10).expect("tail");
         assert_eq!((tail.len(), next), (2, None));
         // Support may not read the log; a page is 1–1000.
@@ -502,7 +505,10 @@ mod tests {
         assert!(w.store.get(Bucket::Data, &segment_key(1)).expect("get").is_none());
         let r = w.f("2026-02-01T00:00:00Z").verify_audit(&dpo()).expect("verify");
         assert!(r.ok, "{r:?}");
-        assert_eq!((r.pruned_through, r.first_seq, r.segments), (Some(SEGMENT_ENTRIES as u64), Some(1025), 2));
+        assert_eq!(
+            (r.pruned_through, r.first_seq, r.segments),
+            (Some(SEGMENT_ENTRIES as u64), Some(SEGMENT_ENTRIES as u64 + 1), 2)
+        );
         // Pruning again the same day finds nothing more; appends go on from the chain.
         assert_eq!(w.f("2026-02-01T00:00:00Z").prune_audit(&dpo()).expect("again"), 0);
         w.f("2026-02-01T00:00:00Z").audit(&dpo(), drafts(0, 3)).expect("append");

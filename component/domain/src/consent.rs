@@ -411,6 +411,18 @@ impl<S: Store> Fichier<'_, S> {
             .iter()
             .map(|p| purpose_status(p, &policy.settings, &loaded.body.receipts, self.now))
             .collect::<Result<Vec<_>>>()?;
+        // Staff and automation reads are audited; a visitor reading the status of its own
+        // banner id (every page view) is the person, not the shop, reading.
+        if actor.role != crate::model::Role::Public && loaded.head.is_some() {
+            self.audit(
+                actor,
+                vec![crate::audit::AuditDraft {
+                    action: "consent.status".into(),
+                    target: sid.clone(),
+                    detail: String::new(),
+                }],
+            )?;
+        }
         Ok(SubjectStatus { subject: sid, purposes })
     }
 
@@ -422,7 +434,16 @@ impl<S: Store> Fichier<'_, S> {
         let Some(head) = loaded.head else {
             return Ok(Vec::new());
         };
-        self.read_receipts(&sid, &head, loaded.body.shredded as usize)
+        let receipts = self.read_receipts(&sid, &head, loaded.body.shredded as usize)?;
+        self.audit(
+            actor,
+            vec![crate::audit::AuditDraft {
+                action: "consent.history".into(),
+                target: sid,
+                detail: format!("{} receipts", receipts.len()),
+            }],
+        )?;
+        Ok(receipts)
     }
 
     /// Every receipt of a stored chain, checked against its chain hash, and opened but for

@@ -902,28 +902,8 @@ impl<S: Store> Fichier<'_, S> {
             return Ok((self.subject_id("subject", subject)?, false));
         };
         restriction_allows(actor, &l.body)?;
-        let sid = l.sid.clone();
-        let deleted = self.update::<CustomerDoc, bool>(
-            Bucket::Data,
-            &docs::customer_key(&sid),
-            |_, current| match current {
-                Some(d) if d.state == CustomerState::Active => Ok(Some((
-                    CustomerDoc {
-                        subject: d.subject,
-                        revision: d.revision + 1,
-                        state: CustomerState::Deleted,
-                        sealed: None,
-                    },
-                    true,
-                ))),
-                _ => Ok(None),
-            },
-            || false,
-        )?;
-        if deleted {
-            let _ = self.unindex_in(Directory::Customers, &sid);
-        }
-        Ok((sid, deleted))
+        let deleted = self.delete_record(&l.sid)?;
+        Ok((l.sid, deleted))
     }
 
     /// Every active customer id in the directory, sorted.

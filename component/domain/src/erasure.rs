@@ -608,9 +608,10 @@ impl<S: Store> Fichier<'_, S> {
         )
     }
 
-    /// The record goes (state `deleted`, nothing sealed), with its directory entry.
-    pub(crate) fn delete_record(&mut self, sid: &str) -> Result<()> {
-        self.update::<CustomerDoc, ()>(
+    /// The active record at `sid` goes (state `deleted`, nothing sealed), with its
+    /// directory entry; `false` when there was none.
+    pub(crate) fn delete_record(&mut self, sid: &str) -> Result<bool> {
+        let deleted = self.update::<CustomerDoc, bool>(
             Bucket::Data,
             &docs::customer_key(sid),
             |_, current| match current {
@@ -621,14 +622,16 @@ impl<S: Store> Fichier<'_, S> {
                         state: CustomerState::Deleted,
                         sealed: None,
                     },
-                    (),
+                    true,
                 ))),
                 _ => Ok(None),
             },
-            || (),
+            || false,
         )?;
-        let _ = self.unindex_in(Directory::Customers, sid);
-        Ok(())
+        if deleted {
+            let _ = self.unindex_in(Directory::Customers, sid);
+        }
+        Ok(deleted)
     }
 
     /// The consent head, rewritten empty under `key`: the chain stays, every receipt in it

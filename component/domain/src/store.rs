@@ -90,6 +90,8 @@ pub trait Document: Serialize + DeserializeOwned {
 /// A JSON document starts with `{`.
 pub const BINARY_DOCUMENT: u8 = 0xF1;
 
+/// The envelope as one value: what [`encode`] writes, byte for byte (checked by a test).
+#[cfg(test)]
 #[derive(Serialize)]
 struct EnvelopeOut<'a, T> {
     kind: &'a str,
@@ -107,67 +109,114 @@ struct EnvelopeIn<'a> {
 
 /// Encode a document in its versioned envelope.
 pub fn encode<T: Document>(doc: &T) -> Vec<u8> {
-    let env = EnvelopeOut { kind: T::KIND, schema: T::SCHEMA, body: doc };
+    // The envelope's head is written by one function for every kind; only the body's
+    // serialisation is the type's own. The bytes are those of serialising
+    // `{kind, schema, body}` whole (postcard concatenates fields; kinds need no escaping).
+    let mut out = envelope_head(T::KIND, T::SCHEMA, T::BINARY);
     let out = if T::BINARY {
-        let mut out = Vec::with_capacity(512);
-        out.push(BINARY_DOCUMENT);
-        postcard::to_extend(&env, out).ok()
+        postcard::to_extend(doc, out).ok()
     } else {
-        serde_json::to_vec(&env).ok()
+        serde_json::to_writer(&mut out, doc).ok().map(|()| {
+            out.push(b'}');
+            out
+        })
     };
     out.unwrap_or_else(|| unreachable!("fichier documents always serialise"))
 }
 
+#[inline(never)]
+fn envelope_head(kind: &str, schema: u32, binary: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    if binary {
+        out.push(BINARY_DOCUMENT);
+        out = postcard::to_extend(&(kind, schema), out).unwrap_or_else(|_| unreachable!("a kind serialises"));
+    } else {
+        out.extend_from_slice(format!("{{\"kind\":\"{kind}\",\"schema\":{schema},\"body\":").as_bytes());
+    }
+    out
+}
+
+/// A stored value's body, once its envelope was checked.
+enum Body<'a> {
+    /// postcard of the body, at the current schema.
+    Binary(&'a [u8]),
+    /// JSON of the body, and the schema it was written with.
+    Json(&'a str, u32),
+}
+
 /// Decode a document, migrating an older schema; `place` names it in errors.
 pub fn decode<T: Document>(place: &str, bytes: &[u8]) -> Result<T> {
-    if let Some((&BINARY_DOCUMENT, rest)) = bytes.split_first() {
-        return decode_binary(place, rest);
+    // Everything but the body's own decoding is one function for every kind: each kind
+    // instantiated the envelope checks and their messages again (~4 KB of component each).
+    match envelope(place, bytes, T::KIND, T::SCHEMA, T::BINARY_ONLY)? {
+        Body::Binary(body) => match postcard::take_from_bytes::<T>(body) {
+            Ok((doc, [])) => Ok(doc),
+            Ok(_) => Err(trailing(place)),
+            Err(e) => Err(invalid(place, T::KIND, &e)),
+        },
+        Body::Json(body, schema) => {
+            // `envelope` refused JSON for a binary-only kind; the branch is gone for it, and
+            // with it serde_json's reader for the type.
+            if T::BINARY_ONLY {
+                return Err(Error::corrupted(place, "decodes", "a binary document stored as JSON"));
+            }
+            // A kind still at schema 1 has nothing to migrate (`envelope` refused any other
+            // schema): the migration path, and serde_json's `Value` reader for it, is
+            // compiled only for kinds that have one.
+            if schema == T::SCHEMA || T::SCHEMA == 1 {
+                return serde_json::from_str(body).map_err(|e| invalid(place, T::KIND, &e));
+            }
+            let mut value: serde_json::Value = serde_json::from_str(body).map_err(|e| invalid(place, T::KIND, &e))?;
+            for from in schema..T::SCHEMA {
+                value = T::migrate(from, value).map_err(|m| Error::corrupted(place, "migrates", m))?;
+            }
+            serde_json::from_value(value).map_err(|e| invalid(place, T::KIND, &e))
+        }
     }
-    if T::BINARY_ONLY {
-        return Err(Error::corrupted(place, "decodes", format!("a {} document is stored in binary", T::KIND)));
+}
+
+#[inline(never)]
+fn invalid(place: &str, kind: &str, e: &dyn std::fmt::Display) -> Error {
+    Error::corrupted(place, "decodes", format!("{kind} document: {e}"))
+}
+
+#[inline(never)]
+fn trailing(place: &str) -> Error {
+    Error::corrupted(place, "decodes", "trailing bytes after the document")
+}
+
+/// Check a stored value's envelope against the kind and schema expected; its body.
+#[inline(never)]
+fn envelope<'a>(place: &str, bytes: &'a [u8], want: &str, current: u32, binary_only: bool) -> Result<Body<'a>> {
+    let check = |kind: &str, schema: u32| -> Result<()> {
+        if kind != want {
+            return Err(Error::corrupted(place, "kind", format!("expected a {want} document, found {kind}")));
+        }
+        if schema == 0 || schema > current {
+            return Err(Error::corrupted(
+                place,
+                "schema-supported",
+                format!("schema {schema} of {want} is not supported by this version (up to {current})"),
+            ));
+        }
+        Ok(())
+    };
+    if let Some((&BINARY_DOCUMENT, rest)) = bytes.split_first() {
+        let ((kind, schema), body) = postcard::take_from_bytes::<(&str, u32)>(rest)
+            .map_err(|e| Error::corrupted(place, "decodes", format!("the stored value: {e}")))?;
+        check(kind, schema)?;
+        if schema != current {
+            return Err(Error::corrupted(place, "migrates", format!("no migration of binary {kind} schema {schema}")));
+        }
+        return Ok(Body::Binary(body));
+    }
+    if binary_only {
+        return Err(Error::corrupted(place, "decodes", format!("a {want} document is stored in binary")));
     }
     let env: EnvelopeIn = serde_json::from_slice(bytes)
         .map_err(|e| Error::corrupted(place, "decodes", format!("the stored value is not a fichier document: {e}")))?;
-    check_envelope::<T>(place, &env.kind, env.schema)?;
-    let invalid = |e: serde_json::Error| Error::corrupted(place, "decodes", format!("{} document: {e}", T::KIND));
-    // A kind still at schema 1 has nothing to migrate (`check_envelope` refused any other
-    // schema): the migration path, and serde_json's `Value` reader for it, is compiled only
-    // for kinds that have one.
-    if env.schema == T::SCHEMA || T::SCHEMA == 1 {
-        return serde_json::from_str(env.body.get()).map_err(invalid);
-    }
-    let mut body: serde_json::Value = serde_json::from_str(env.body.get()).map_err(invalid)?;
-    for from in env.schema..T::SCHEMA {
-        body = T::migrate(from, body).map_err(|m| Error::corrupted(place, "migrates", m))?;
-    }
-    serde_json::from_value(body).map_err(invalid)
-}
-
-fn decode_binary<T: Document>(place: &str, bytes: &[u8]) -> Result<T> {
-    let invalid = |e: postcard::Error| Error::corrupted(place, "decodes", format!("the stored value: {e}"));
-    let ((kind, schema), body) = postcard::take_from_bytes::<(&str, u32)>(bytes).map_err(invalid)?;
-    check_envelope::<T>(place, kind, schema)?;
-    if schema != T::SCHEMA {
-        return Err(Error::corrupted(place, "migrates", format!("no migration of binary {kind} schema {schema}")));
-    }
-    match postcard::take_from_bytes::<T>(body).map_err(invalid)? {
-        (doc, []) => Ok(doc),
-        _ => Err(Error::corrupted(place, "decodes", "trailing bytes after the document")),
-    }
-}
-
-fn check_envelope<T: Document>(place: &str, kind: &str, schema: u32) -> Result<()> {
-    if kind != T::KIND {
-        return Err(Error::corrupted(place, "kind", format!("expected a {} document, found {kind}", T::KIND)));
-    }
-    if schema == 0 || schema > T::SCHEMA {
-        return Err(Error::corrupted(
-            place,
-            "schema-supported",
-            format!("schema {schema} of {} is not supported by this version (up to {})", T::KIND, T::SCHEMA),
-        ));
-    }
-    Ok(())
+    check(&env.kind, env.schema)?;
+    Ok(Body::Json(env.body.get(), env.schema))
 }
 
 /// (bucket, key) → (version, value).
@@ -340,6 +389,20 @@ mod tests {
         assert!(
             matches!(decode::<Bin>("k", &bytes[..bytes.len() - 1]), Err(Error::Corrupted(e)) if e.rule == "decodes")
         );
+    }
+
+    #[test]
+    fn the_envelope_is_written_as_serialising_it_whole_would() {
+        let v = V2 { name: "a \"b\" é".into(), tags: vec!["x".into()] };
+        let whole =
+            serde_json::to_vec(&EnvelopeOut { kind: V2::KIND, schema: V2::SCHEMA, body: &v }).unwrap_or_default();
+        assert_eq!(encode(&v), whole);
+        let b = Bin { name: "é".into(), n: 300 };
+        let mut whole = vec![BINARY_DOCUMENT];
+        whole.extend(
+            postcard::to_allocvec(&EnvelopeOut { kind: Bin::KIND, schema: Bin::SCHEMA, body: &b }).unwrap_or_default(),
+        );
+        assert_eq!(encode(&b), whole);
     }
 
     #[test]

@@ -212,3 +212,40 @@ fn an_objection_stops_marketing_at_once_and_keeps_the_person_out_of_imports() {
         w.change(Role::Public, "gael@example.org", ProcessingChange::ObjectToMarketing(Channel::WebForm)).unwrap_err();
     assert_eq!(rule(e), "actor.role:role-permitted");
 }
+
+#[test]
+fn staff_reads_of_consent_are_audited_a_visitor_reading_its_own_is_not() {
+    let mut w = World::new();
+    w.customer("ivy@example.org");
+    let visitor = SubjectRef::External("banner-visitor-1".into());
+    let grant = ReceiptInput {
+        subject: visitor.clone(),
+        purpose: "newsletter".into(),
+        decision: Decision::Refuse,
+        given_by: GivenBy::Subject,
+        channel: Channel::CookieBanner,
+        notice: None,
+        at: None,
+        receipt_id: None,
+        client_ip: None,
+        user_agent: None,
+        gpc: false,
+        age: None,
+    };
+    w.f().record_decision(&actor(Role::Public), grant).unwrap();
+    let count = |w: &mut World, action: &str| {
+        let (entries, _) = w.f().audit_entries(&admin(), None, 1000).unwrap();
+        entries.iter().filter(|e| e.action == action).count()
+    };
+    w.f().status(&actor(Role::Public), &visitor).unwrap();
+    assert_eq!(count(&mut w, "consent.status"), 0, "the person reading their own status");
+    w.f().status(&actor(Role::System), &email("ivy@example.org")).unwrap();
+    w.f().history(&actor(Role::Support), &email("ivy@example.org")).unwrap();
+    assert_eq!((count(&mut w, "consent.status"), count(&mut w, "consent.history")), (1, 1));
+    let (entries, _) = w.f().audit_entries(&admin(), None, 1000).unwrap();
+    let read = entries.iter().find(|e| e.action == "consent.history").unwrap();
+    assert_eq!(
+        (read.actor.role, read.target.starts_with("s-"), read.detail.as_str()),
+        (Role::Support, true, "1 receipts")
+    );
+}

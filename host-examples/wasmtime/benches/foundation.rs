@@ -53,13 +53,18 @@ fn actor() -> t::Actor {
     t::Actor { id: "bench".into(), role: t::Role::Admin }
 }
 
-fn input(email: &str, notice: &str) -> c::ReceiptInput {
+/// The cookie banner's caller (the per-page-view path; not audited, unlike staff reads).
+fn visitor() -> t::Actor {
+    t::Actor { id: "banner".into(), role: t::Role::Public }
+}
+
+fn input(visitor: &str, notice: &str) -> c::ReceiptInput {
     c::ReceiptInput {
-        subject: t::SubjectRef::Email(email.into()),
+        subject: t::SubjectRef::External(visitor.into()),
         purpose: "newsletter".into(),
         decision: c::Decision::Grant,
         given_by: c::GivenBy::Subject,
-        channel: c::Channel::WebForm,
+        channel: c::Channel::CookieBanner,
         notice: Some(notice.into()),
         at: None,
         receipt_id: None,
@@ -102,13 +107,13 @@ fn component_sequence(per_call_instance: bool) -> Duration {
     let notice = setup(&rt);
     let step =
         |lib: &fichier_host::bindings::Library, store: &mut wasmtime::Store<_>, i: usize| -> wasmtime::Result<()> {
-            let email = format!("client{}@example.org", i % SUBJECTS);
+            let id = format!("visitor-{}", i % SUBJECTS);
             let consent = lib.fichier_client_consent();
             consent
-                .call_record_decision(&mut *store, &actor(), &input(&email, &notice))?
+                .call_record_decision(&mut *store, &visitor(), &input(&id, &notice))?
                 .map_err(|e| wasmtime::format_err!("{e:?}"))?;
             let st = consent
-                .call_status(&mut *store, &actor(), &t::SubjectRef::Email(email))?
+                .call_status(&mut *store, &visitor(), &t::SubjectRef::External(id))?
                 .map_err(|e| wasmtime::format_err!("{e:?}"))?;
             assert!(matches!(st.purposes[0].state, c::ConsentState::Given));
             Ok(())
