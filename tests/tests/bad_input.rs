@@ -814,6 +814,13 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "subject",
             "email-known",
         ),
+        (
+            "breaches.notify-people",
+            vec![admin(), json!("B-0001"), json!([]), json!("fr")],
+            "invalid-input",
+            "subjects",
+            "count-1-500",
+        ),
         ("outbox.pending", vec![admin(), json!(0)], "invalid-input", "limit", "range-1-1000"),
         ("outbox.ack", vec![actor("support"), json!("M-000001")], "forbidden", "actor.role", "role-permitted"),
         ("outbox.ack", vec![admin(), json!("X")], "invalid-input", "id", "id-syntax"),

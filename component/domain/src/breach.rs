@@ -18,6 +18,17 @@ use crate::validate;
 /// Hours the controller has to notify the CNIL (Art. 33(1)).
 pub const NOTIFY_HOURS: i64 = 72;
 const MAX_BREACHES: usize = 2000;
+/// People told per `notify-people` call.
+pub const MAX_NOTICES: usize = 500;
+
+/// What `notify-people` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BreachNotices {
+    /// The messages queued, one per person.
+    pub queued: Vec<String>,
+    /// Subject ids with no known e-mail (to reach another way, or erased).
+    pub unreachable: Vec<String>,
+}
 
 /// What the breach affected (the three kinds the CNIL's form asks about).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -311,6 +322,102 @@ impl<S: Store> Fichier<'_, S> {
             b.history.push(BreachChange { at: now.clone(), actor: actor.clone(), what: what.into() });
             Ok(true)
         })
+    }
+
+    /// Tell the people (Art. 34): one message per person in the outbox with what Art.
+    /// 34(2) requires (the breach's nature, a contact point, its likely consequences, the
+    /// measures), sealed under their key, queued in one swap; records that the people were
+    /// told. People with no known e-mail are returned as unreachable.
+    pub fn notify_people(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        subjects: &[crate::model::SubjectRef],
+        lang: crate::registry::Lang,
+    ) -> Result<BreachNotices> {
+        use crate::registry::Lang;
+        authorize(actor, Operation::WriteBreaches)?;
+        check_id(id)?;
+        if subjects.is_empty() || subjects.len() > MAX_NOTICES {
+            return Err(Error::invalid("subjects", "count-1-500", "1 to 500 people per call"));
+        }
+        let mut sids = Vec::with_capacity(subjects.len());
+        for (i, r) in subjects.iter().enumerate() {
+            sids.push(self.subject_id(&format!("subjects[{i}]"), r)?);
+        }
+        let breach = find(&mut self.breaches()?, id)?.clone();
+        self.check_master_key(false)?;
+        let register = self.registry()?;
+        let contact = register
+            .organisation
+            .as_ref()
+            .map(|o| crate::registry_export::contact_label(o.dpo.as_ref().unwrap_or(&o.controller)))
+            .ok_or_else(|| {
+                Error::not_found(
+                    "organisation",
+                    "organisation-set",
+                    "the register names no controller: Art. 34(2) requires a contact point in the notice",
+                )
+            })?;
+        let f = &breach.facts;
+        let (title, body) = match lang {
+            Lang::Fr => (
+                "Information sur une violation de vos données personnelles".to_string(),
+                format!(
+                    "Bonjour,\n\nNous vous informons d'une violation de données personnelles vous concernant                      (article 34 du RGPD).\n\nCe qui s'est passé : {}\n\nConséquences probables : {}\n\nMesures                      prises ou proposées : {}\n\nPour toute question : {contact}\n",
+                    f.description, f.consequences, f.measures
+                ),
+            ),
+            Lang::En => (
+                "About a breach of your personal data".to_string(),
+                format!(
+                    "Hello,\n\nWe are informing you of a personal data breach that concerns you (GDPR Art. 34).\n\n\
+                     What happened: {}\n\nLikely consequences: {}\n\nMeasures taken or proposed: {}\n\nFor any \
+                     question: {contact}\n",
+                    f.description, f.consequences, f.measures
+                ),
+            ),
+        };
+        let mut out = BreachNotices { queued: Vec::new(), unreachable: Vec::new() };
+        let mut messages = Vec::new();
+        for (sid, r) in sids.iter().zip(subjects) {
+            let email = match self.find_customer("subject", r)? {
+                Some(l) => l.body.email().map(str::to_string),
+                None => self.load_subject(sid)?.body.email,
+            };
+            let (Some(to), Some(dek)) = (email, self.data_key(sid, false)?) else {
+                out.unreachable.push(sid.clone());
+                continue;
+            };
+            let body = crate::rights::MessageBody { to, title: title.clone(), body: body.clone() };
+            messages.push((sid.clone(), dek, body));
+        }
+        let messages = messages.iter().map(|(sid, dek, body)| (sid.clone(), dek, None, body.clone())).collect();
+        out.queued = self.queue_many(crate::rights::MessageKind::BreachNotice, messages)?;
+        if !out.queued.is_empty() {
+            let now = time::format(self.now);
+            let n = out.queued.len();
+            self.change_breach(id, |b| {
+                if !matches!(b.people, Some(PeopleInformed::Told(_))) {
+                    b.people = Some(PeopleInformed::Told(now.clone()));
+                }
+                b.history.push(BreachChange {
+                    at: now.clone(),
+                    actor: actor.clone(),
+                    what: format!("{n} people told through the outbox"),
+                });
+                Ok(true)
+            })?;
+        }
+        self.audit(
+            actor,
+            vec![crate::audit::AuditDraft {
+                action: "breaches.notify-people".into(),
+                target: id.to_string(),
+                detail: format!("queued={} unreachable={}", out.queued.len(), out.unreachable.len()),
+            }],
+        )?;
+        Ok(out)
     }
 
     fn change_breach(&mut self, id: &str, mut f: impl FnMut(&mut Breach) -> Result<bool>) -> Result<BreachView> {

@@ -247,6 +247,8 @@ pub enum MessageKind {
     Repermission,
     /// A restriction of processing is about to be lifted (Art. 18(3)).
     RestrictionLifted,
+    /// A breach that concerns the person (Art. 34).
+    BreachNotice,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -366,34 +368,53 @@ impl<S: Store> Fichier<'_, S> {
         request: Option<&str>,
         body: MessageBody,
     ) -> Result<String> {
+        let one = (sid.to_string(), dek, request.map(str::to_string), body);
+        self.queue_many(kind, vec![one])?.pop().ok_or_else(|| Error::Other("no message queued".into()))
+    }
+
+    /// Queue messages (to, key, request, body), each sealed under its person's key, in
+    /// one swap of the outbox.
+    pub(crate) fn queue_many(
+        &mut self,
+        kind: MessageKind,
+        messages: Vec<(String, &DataKey, Option<String>, MessageBody)>,
+    ) -> Result<Vec<String>> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = Stamp::from_instant(self.now);
-        let plain = postcard::to_allocvec(&body).map_err(|e| Error::Other(e.to_string()))?;
-        let sid = sid.to_string();
-        let request = request.map(str::to_string);
-        self.update::<Outbox, String>(
+        let mut plains = Vec::with_capacity(messages.len());
+        for (_, _, _, body) in &messages {
+            plains.push(postcard::to_allocvec(body).map_err(|e| Error::Other(e.to_string()))?);
+        }
+        self.update::<Outbox, Vec<String>>(
             Bucket::Data,
             OUTBOX_KEY,
             |this, current| {
                 let mut outbox = current.unwrap_or_default();
-                if outbox.messages.len() >= MAX_MESSAGES {
+                if outbox.messages.len() + messages.len() > MAX_MESSAGES {
                     return Err(Error::conflict(
                         "outbox",
                         "outbox-full",
                         "the outbox is full: send and acknowledge its messages",
                     ));
                 }
-                outbox.last += 1;
-                let id = format!("M-{:06}", outbox.last);
-                let sealed = dek.seal(&format!("outbox/{id}"), &sid, &plain, this.entropy);
-                outbox.messages.push(OutboxEntry {
-                    id: id.clone(),
-                    kind,
-                    subject: sid.clone(),
-                    request: request.clone(),
-                    created_at: now,
-                    sealed,
-                });
-                Ok(Some((outbox, id)))
+                let mut ids = Vec::with_capacity(messages.len());
+                for ((sid, dek, request, _), plain) in messages.iter().zip(&plains) {
+                    outbox.last += 1;
+                    let id = format!("M-{:06}", outbox.last);
+                    let sealed = dek.seal(&format!("outbox/{id}"), sid, plain, this.entropy);
+                    outbox.messages.push(OutboxEntry {
+                        id: id.clone(),
+                        kind,
+                        subject: sid.clone(),
+                        request: request.clone(),
+                        created_at: now,
+                        sealed,
+                    });
+                    ids.push(id);
+                }
+                Ok(Some((outbox, ids)))
             },
             || unreachable!("queueing always writes"),
         )

@@ -538,3 +538,44 @@ fn bad_breaches_are_refused_with_the_field_and_rule() {
         "informed.told:not-in-future"
     );
 }
+
+#[test]
+fn the_people_a_breach_concerns_are_told_through_the_outbox() {
+    let mut w = World::new();
+    w.declare(&[("orders", PurposeKind::Service)]);
+    let b = w.f().record_breach(&dpo(), breach("2026-11-29T08:00:00Z", BreachRisk::High)).unwrap();
+    let id = b.breach.id.clone();
+    let people = [SubjectRef::Email("Zoe@Example.org".into()), SubjectRef::External("shop-customer-9".into())];
+    // The notice needs a contact point (Art. 34(2)): the register's DPO.
+    let e = w.f().notify_people(&dpo(), &id, &people, Lang::Fr).unwrap_err();
+    assert_eq!(rule(e), "organisation:organisation-set");
+    w.f().set_organisation(&admin(), org()).unwrap();
+    let field = FieldInput {
+        name: "email".into(),
+        value: "zoe@example.org".into(),
+        category: None,
+        purposes: vec!["orders".into()],
+        basis: LawfulBasis::Contract,
+        source: None,
+        collected_at: None,
+        verified_at: None,
+    };
+    w.f().create_customer(&admin(), &people[0], &[field]).unwrap();
+    let support = Actor { id: "sam".into(), role: Role::Support };
+    assert!(matches!(w.f().notify_people(&support, &id, &people, Lang::Fr), Err(Error::Forbidden(_))));
+    assert_eq!(rule(w.f().notify_people(&dpo(), &id, &[], Lang::Fr).unwrap_err()), "subjects:count-1-500");
+
+    let n = w.f().notify_people(&dpo(), &id, &people, Lang::En).unwrap();
+    assert_eq!(n.queued.len(), 1);
+    assert_eq!(n.unreachable.len(), 1, "no e-mail is known for the external id");
+    let system = Actor { id: "cron".into(), role: Role::System };
+    let m = w.f().outbox_pending(&system, 10).unwrap().remove(0);
+    assert_eq!((m.kind, m.to.as_str()), (fichier_domain::rights::MessageKind::BreachNotice, "zoe@example.org"));
+    for part in ["Export CSV envoyé", "Courriels indésirables", "Demande de suppression", "Claire Martin", "Art. 34"]
+    {
+        assert!(m.body.contains(part), "{part} missing: {}", m.body);
+    }
+    let b = w.f().get_breach(&dpo(), &id).unwrap();
+    assert!(matches!(b.breach.people, Some(PeopleInformed::Told(_))) && !b.people_due, "{b:?}");
+    assert!(b.breach.history.last().unwrap().what.contains("1 people told"));
+}

@@ -129,6 +129,7 @@ pub fn message(m: d::Message) -> o::Message {
             d::MessageKind::Refusal => o::MessageKind::Refusal,
             d::MessageKind::Repermission => o::MessageKind::Repermission,
             d::MessageKind::RestrictionLifted => o::MessageKind::RestrictionLifted,
+            d::MessageKind::BreachNotice => o::MessageKind::BreachNotice,
         },
         to: m.to,
         title: m.title,

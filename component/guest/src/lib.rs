@@ -593,6 +593,21 @@ impl breaches::Guest for Component {
         run(|f| f.inform_people(&convert::actor(actor), &id, cr::informed(informed)), cr::breach)
     }
 
+    fn notify_people(
+        actor: wit::Actor,
+        id: String,
+        subjects: Vec<wit::SubjectRef>,
+        lang: registry::Lang,
+    ) -> Result<breaches::BreachNotices, wit::Error> {
+        run(
+            |f| {
+                let subjects: Vec<_> = subjects.into_iter().map(convert::subject_ref).collect();
+                f.notify_people(&convert::actor(actor), &id, &subjects, cr::lang(lang))
+            },
+            |n| breaches::BreachNotices { queued: n.queued, unreachable: n.unreachable },
+        )
+    }
+
     fn get_breach(actor: wit::Actor, id: String) -> Result<breaches::Breach, wit::Error> {
         run(|f| f.get_breach(&convert::actor(actor), &id), cr::breach)
     }

@@ -144,6 +144,14 @@ pub enum BreachCmd {
         #[arg(long, group = "informed", required = true)]
         not_told: Option<String>,
     },
+    /// Tell the people (Art. 34): a message per person in the outbox (--email, repeat).
+    NotifyPeople {
+        id: String,
+        #[arg(long = "email", required = true)]
+        emails: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Lang::Fr)]
+        lang: Lang,
+    },
     /// List breaches (exit 1 when a notification is overdue).
     List {
         /// Only those whose notification is overdue.
@@ -359,6 +367,20 @@ pub fn breach(
                 (None, None) => return Err(Failure::Host("give --told-at or --not-told".into())),
             };
             call(&rt, "breaches", "inform-people", &[actor, json!(id), informed])?
+        }
+        BreachCmd::NotifyPeople { id, emails, lang } => {
+            let subjects: Vec<Value> = emails.iter().map(|e| json!({"tag": "email", "val": e})).collect();
+            let r = call(&rt, "breaches", "notify-people", &[actor, json!(id), json!(subjects), json!(lang.wit())])?;
+            let count = |k: &str| r[k].as_array().map_or(0, Vec::len);
+            let mut human = format!("{} messages queued in the outbox", count("queued"));
+            for s in r["unreachable"].as_array().into_iter().flatten() {
+                human.push_str(&format!(
+                    "\n  no e-mail known for {}: reach them another way",
+                    s.as_str().unwrap_or_default()
+                ));
+            }
+            Output::new(&r, human).print(as_json);
+            return Ok(ExitCode::SUCCESS);
         }
         BreachCmd::List { overdue } => {
             let list = call(&rt, "breaches", "list-breaches", &[actor, json!(overdue)])?;
