@@ -70,20 +70,9 @@ impl World {
         self.f()
             .rectify_customer(&admin(), &email(who), &[field("phone", "06 98 76 54 32", None, &["orders"])], &[])
             .unwrap();
-        let receipt = ReceiptInput {
-            subject: email(who),
-            purpose: "newsletter".into(),
-            decision: Decision::Grant,
-            given_by: GivenBy::Subject,
-            channel: Channel::WebForm,
-            notice: Some("newsletter:fr:v1".into()),
-            at: None,
-            receipt_id: None,
-            client_ip: Some("192.0.2.7".into()),
-            user_agent: None,
-            gpc: false,
-            age: None,
-        };
+        let grant =
+            support::decision(email(who), "newsletter", Decision::Grant, Channel::WebForm, Some("newsletter:fr:v1"));
+        let receipt = ReceiptInput { client_ip: Some("192.0.2.7".into()), ..grant };
         self.f().record_decision(&admin(), receipt).unwrap();
         c.subject
     }

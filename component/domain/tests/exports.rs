@@ -95,18 +95,9 @@ fn world() -> World {
     let rectified = field("given-name", "Léa-Rose", &["orders"], LawfulBasis::Contract, None);
     w.f().rectify_customer(&admin(), &lea(), &[rectified], &[]).unwrap();
     let grant = ReceiptInput {
-        subject: lea(),
-        purpose: "newsletter".into(),
-        decision: Decision::Grant,
-        given_by: GivenBy::Subject,
-        channel: Channel::Checkout,
-        notice: Some("newsletter:fr:v1".into()),
-        at: None,
         receipt_id: Some("checkout-2026-0042".into()),
         client_ip: Some("192.0.2.10".into()),
-        user_agent: None,
-        gpc: false,
-        age: None,
+        ..support::decision(lea(), "newsletter", Decision::Grant, Channel::Checkout, Some("newsletter:fr:v1"))
     };
     w.f().record_decision(&admin(), grant).unwrap();
     let request = RequestInput {

@@ -58,20 +58,8 @@ impl World {
             field("customer-number", "C-77", &["newsletter"]),
         ];
         self.f().create_customer(&admin(), &email(who), &fields).unwrap();
-        let grant = ReceiptInput {
-            subject: email(who),
-            purpose: "newsletter".into(),
-            decision: Decision::Grant,
-            given_by: GivenBy::Subject,
-            channel: Channel::WebForm,
-            notice: Some("newsletter:fr:v1".into()),
-            at: None,
-            receipt_id: None,
-            client_ip: None,
-            user_agent: None,
-            gpc: false,
-            age: None,
-        };
+        let grant =
+            support::decision(email(who), "newsletter", Decision::Grant, Channel::WebForm, Some("newsletter:fr:v1"));
         self.f().record_decision(&admin(), grant).unwrap();
     }
 
@@ -218,21 +206,8 @@ fn staff_reads_of_consent_are_audited_a_visitor_reading_its_own_is_not() {
     let mut w = World::new();
     w.customer("ivy@example.org");
     let visitor = SubjectRef::External("banner-visitor-1".into());
-    let grant = ReceiptInput {
-        subject: visitor.clone(),
-        purpose: "newsletter".into(),
-        decision: Decision::Refuse,
-        given_by: GivenBy::Subject,
-        channel: Channel::CookieBanner,
-        notice: None,
-        at: None,
-        receipt_id: None,
-        client_ip: None,
-        user_agent: None,
-        gpc: false,
-        age: None,
-    };
-    w.f().record_decision(&actor(Role::Public), grant).unwrap();
+    let refusal = support::decision(visitor.clone(), "newsletter", Decision::Refuse, Channel::CookieBanner, None);
+    w.f().record_decision(&actor(Role::Public), refusal).unwrap();
     let count = |w: &mut World, action: &str| {
         let (entries, _) = w.f().audit_entries(&admin(), None, 1000).unwrap();
         entries.iter().filter(|e| e.action == action).count()

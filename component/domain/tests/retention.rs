@@ -256,25 +256,9 @@ fn a_consent_given_again_restarts_prospecting() {
             NoticeInput { purposes: vec!["newsletter".into()], lang: "fr".into(), text: "Notre lettre.".into() },
         )
         .unwrap();
-    w.f()
-        .record_decision(
-            &admin(),
-            ReceiptInput {
-                subject: anne(),
-                purpose: "newsletter".into(),
-                decision: Decision::Grant,
-                given_by: GivenBy::Subject,
-                channel: Channel::WebForm,
-                notice: Some(notice.reference),
-                at: None,
-                receipt_id: None,
-                client_ip: None,
-                user_agent: None,
-                gpc: false,
-                age: None,
-            },
-        )
-        .unwrap();
+    let grant =
+        support::decision(anne(), "newsletter", Decision::Grant, Channel::WebForm, Some(notice.reference.as_str()));
+    w.f().record_decision(&admin(), grant).unwrap();
     // The re-permission worked: the newsletter now runs to 24 December 2025.
     let t = table(&w.at("2023-01-16T09:00:00.000Z").sweep(false));
     assert!(!t.iter().any(|(f, _, _)| f == "email"), "{t:?}");

@@ -4,7 +4,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use fichier_domain::crypto::{MasterKey, SeededEntropy};
-use fichier_domain::model::{Actor, PurposeInput, PurposeKind, Role};
+use fichier_domain::model::{
+    Actor, Channel, Decision, GivenBy, PurposeInput, PurposeKind, ReceiptInput, Role, SubjectRef,
+};
 use fichier_domain::store::MemoryStore;
 use fichier_domain::{Fichier, time};
 
@@ -50,4 +52,29 @@ impl World {
 
 pub fn admin() -> Actor {
     Actor { id: "alice".into(), role: Role::Admin }
+}
+
+/// The person's own decision on `purpose` through `channel`, citing `notice` (a grant
+/// must cite one), with nothing else recorded.
+pub fn decision(
+    subject: SubjectRef,
+    purpose: &str,
+    decision: Decision,
+    channel: Channel,
+    notice: Option<&str>,
+) -> ReceiptInput {
+    ReceiptInput {
+        subject,
+        purpose: purpose.into(),
+        decision,
+        given_by: GivenBy::Subject,
+        channel,
+        notice: notice.map(str::to_string),
+        at: None,
+        receipt_id: None,
+        client_ip: None,
+        user_agent: None,
+        gpc: false,
+        age: None,
+    }
 }
