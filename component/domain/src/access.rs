@@ -14,14 +14,12 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::audit::AuditDraft;
 use crate::authz::{Operation, authorize};
-use crate::customers::{ChangeReason, CustomerBody, Field};
+use crate::customers::{CustomerBody, Field};
 use crate::error::{Error, Result};
 use crate::model::{Actor, Decision, GivenBy, LawfulBasis, Source, SubjectRef};
 use crate::registry::{Activity, ActivityPurpose, Lang};
-use crate::registry_export::{ExportFormat, basis_label, category_label, escape};
-use crate::rights::RequestState;
+use crate::registry_export::{ExportFormat, basis_label, category_label, escape, t};
 use crate::service::Fichier;
 use crate::store::{Bucket, Store};
 use crate::time::{self, Stamp};
@@ -103,37 +101,6 @@ const REQUESTS: &[Column] = &[
 ];
 const INFORMATION: &[Column] = &[("heading", "Rubrique", "Heading"), ("text", "Information", "Information")];
 
-fn l(lang: Lang, (fr, en): (&'static str, &'static str)) -> &'static str {
-    match lang {
-        Lang::Fr => fr,
-        Lang::En => en,
-    }
-}
-
-fn reason(r: ChangeReason) -> &'static str {
-    match r {
-        ChangeReason::Created => "created",
-        ChangeReason::Rectified => "rectified",
-        ChangeReason::Removed => "removed",
-        ChangeReason::Merged => "merged",
-        ChangeReason::Imported => "imported",
-        ChangeReason::Reverified => "reverified",
-        ChangeReason::Bounced => "bounced",
-        ChangeReason::Expired => "expired",
-        ChangeReason::Anonymised => "anonymised",
-        ChangeReason::Archived => "archived",
-    }
-}
-
-fn state(s: RequestState) -> &'static str {
-    match s {
-        RequestState::AwaitingIdentity => "awaiting-identity",
-        RequestState::InProgress => "in-progress",
-        RequestState::Done => "done",
-        RequestState::Refused => "refused",
-    }
-}
-
 fn source(s: &Source) -> String {
     match s {
         Source::Person => "person".into(),
@@ -196,10 +163,10 @@ struct JsonOut<'a> {
 fn render_csv(tables: &[Table]) -> Result<String> {
     let failed = |e: ::csv::Error| Error::Other(format!("writing the CSV export: {e}"));
     let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).flexible(true).from_writer(Vec::new());
-    for t in tables {
-        w.write_record(std::iter::once("section").chain(t.columns.iter().map(|c| c.0))).map_err(failed)?;
-        for r in &t.rows {
-            w.write_record(std::iter::once(t.id).chain(r.iter().map(String::as_str))).map_err(failed)?;
+    for table in tables {
+        w.write_record(std::iter::once("section").chain(table.columns.iter().map(|c| c.0))).map_err(failed)?;
+        for r in &table.rows {
+            w.write_record(std::iter::once(table.id).chain(r.iter().map(String::as_str))).map_err(failed)?;
         }
     }
     let bytes = w.into_inner().map_err(|e| Error::Other(format!("writing the CSV export: {e}")))?;
@@ -207,29 +174,29 @@ fn render_csv(tables: &[Table]) -> Result<String> {
 }
 
 fn render_html(tables: &[Table], subject: &str, at: &str, lang: Lang, info: &str) -> String {
-    let title = l(lang, ("Vos données personnelles", "Your personal data"));
+    let title = t(lang, "Vos données personnelles", "Your personal data");
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{}</style>\n\
          </head>\n<body>\n<h1>{title}</h1>\n<p>{} <code>{}</code> — {} {}</p>\n",
         lang.as_str(),
         crate::registry_export::STYLE,
-        l(lang, ("Personne :", "Person:")),
+        t(lang, "Personne :", "Person:"),
         escape(subject),
-        l(lang, ("exporté le", "exported on")),
+        t(lang, "exporté le", "exported on"),
         escape(at),
     );
-    for t in tables {
-        out.push_str(&format!("<h2>{}</h2>\n", l(lang, t.title)));
-        if t.rows.is_empty() {
-            out.push_str(&format!("<p>{}</p>\n", l(lang, ("Aucune.", "None."))));
+    for table in tables {
+        out.push_str(&format!("<h2>{}</h2>\n", t(lang, table.title.0, table.title.1)));
+        if table.rows.is_empty() {
+            out.push_str(&format!("<p>{}</p>\n", t(lang, "Aucune.", "None.")));
             continue;
         }
         out.push_str("<table>\n<tr>");
-        for (_, fr, en) in t.columns {
-            out.push_str(&format!("<th>{}</th>", l(lang, (fr, en))));
+        for (_, fr, en) in table.columns {
+            out.push_str(&format!("<th>{}</th>", t(lang, fr, en)));
         }
         out.push_str("</tr>\n");
-        for r in &t.rows {
+        for r in &table.rows {
             out.push_str("<tr>");
             for v in r {
                 out.push_str(&format!("<td>{}</td>", escape(v)));
@@ -334,7 +301,7 @@ impl<S: Store> Fichier<'_, S> {
                             h.field.clone(),
                             h.previous.clone().unwrap_or_default(),
                             h.value.clone().unwrap_or_default(),
-                            reason(h.reason).into(),
+                            h.reason.as_str().into(),
                             h.at.to_string(),
                             h.by.role.as_str().into(),
                         ]
@@ -384,7 +351,7 @@ impl<S: Store> Fichier<'_, S> {
                         vec![
                             r.id.clone(),
                             r.kind.as_str().into(),
-                            state(r.state).into(),
+                            r.state.as_str().into(),
                             r.received_at.to_string(),
                             outcome,
                         ]
@@ -421,13 +388,11 @@ impl<S: Store> Fichier<'_, S> {
                     info_html = crate::registry_notice::render_html(&title, &sections, lang);
                 }
                 None => rows.push(vec![
-                    l(lang, ("Responsable du traitement", "Controller")).into(),
-                    l(
+                    t(lang, "Responsable du traitement", "Controller").into(),
+                    t(
                         lang,
-                        (
-                            "Le registre ne nomme pas encore le responsable du traitement.",
-                            "The register does not name the controller yet.",
-                        ),
+                        "Le registre ne nomme pas encore le responsable du traitement.",
+                        "The register does not name the controller yet.",
                     )
                     .into(),
                 ]),
@@ -461,14 +426,7 @@ impl<S: Store> Fichier<'_, S> {
                 ("text/html; charset=utf-8", "html", render_html(&tables, &target, &at, lang, &info_html))
             }
         };
-        self.audit(
-            actor,
-            vec![AuditDraft {
-                action: "rights.export".into(),
-                target: target.clone(),
-                detail: format!("scope={kind} format={ext}"),
-            }],
-        )?;
+        self.audit_one(actor, "rights.export", target.clone(), format!("scope={kind} format={ext}"))?;
         Ok(SubjectExport { media_type: media_type.into(), file_name: format!("{kind}-{target}.{ext}"), content })
     }
 }

@@ -163,6 +163,11 @@ impl<S: Store> Fichier<'_, S> {
     /// Append entries by `actor`, in order, now. Callers audit before they act, so no
     /// change lacks its entry (an interrupted caller may leave an entry whose change the
     /// next run makes, and audits again).
+    /// Append one entry.
+    pub(crate) fn audit_one(&mut self, actor: &Actor, action: &str, target: String, detail: String) -> Result<()> {
+        self.audit(actor, vec![AuditDraft { action: action.into(), target, detail }])
+    }
+
     pub(crate) fn audit(&mut self, actor: &Actor, drafts: Vec<AuditDraft>) -> Result<()> {
         if drafts.is_empty() {
             return Ok(());

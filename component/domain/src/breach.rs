@@ -409,13 +409,11 @@ impl<S: Store> Fichier<'_, S> {
                 Ok(true)
             })?;
         }
-        self.audit(
+        self.audit_one(
             actor,
-            vec![crate::audit::AuditDraft {
-                action: "breaches.notify-people".into(),
-                target: id.to_string(),
-                detail: format!("queued={} unreachable={}", out.queued.len(), out.unreachable.len()),
-            }],
+            "breaches.notify-people",
+            id.to_string(),
+            format!("queued={} unreachable={}", out.queued.len(), out.unreachable.len()),
         )?;
         Ok(out)
     }

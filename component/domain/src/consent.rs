@@ -414,14 +414,7 @@ impl<S: Store> Fichier<'_, S> {
         // Staff and automation reads are audited; a visitor reading the status of its own
         // banner id (every page view) is the person, not the shop, reading.
         if actor.role != crate::model::Role::Public && loaded.head.is_some() {
-            self.audit(
-                actor,
-                vec![crate::audit::AuditDraft {
-                    action: "consent.status".into(),
-                    target: sid.clone(),
-                    detail: String::new(),
-                }],
-            )?;
+            self.audit_one(actor, "consent.status", sid.clone(), String::new())?;
         }
         Ok(SubjectStatus { subject: sid, purposes })
     }
@@ -435,14 +428,7 @@ impl<S: Store> Fichier<'_, S> {
             return Ok(Vec::new());
         };
         let receipts = self.read_receipts(&sid, &head, loaded.body.shredded as usize)?;
-        self.audit(
-            actor,
-            vec![crate::audit::AuditDraft {
-                action: "consent.history".into(),
-                target: sid,
-                detail: format!("{} receipts", receipts.len()),
-            }],
-        )?;
+        self.audit_one(actor, "consent.history", sid, format!("{} receipts", receipts.len()))?;
         Ok(receipts)
     }
 

@@ -90,6 +90,23 @@ pub enum ChangeReason {
     Archived,
 }
 
+impl ChangeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeReason::Created => "created",
+            ChangeReason::Rectified => "rectified",
+            ChangeReason::Removed => "removed",
+            ChangeReason::Merged => "merged",
+            ChangeReason::Imported => "imported",
+            ChangeReason::Reverified => "reverified",
+            ChangeReason::Bounced => "bounced",
+            ChangeReason::Expired => "expired",
+            ChangeReason::Anonymised => "anonymised",
+            ChangeReason::Archived => "archived",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct FieldChange {
@@ -1228,10 +1245,6 @@ impl<S: Store> Fichier<'_, S> {
 impl<S: Store> Fichier<'_, S> {
     /// One audit entry (not generic: each wrapper below shares this code).
     #[inline(never)]
-    fn audit_one(&mut self, actor: &Actor, action: &str, target: String, detail: String) -> Result<()> {
-        self.audit(actor, vec![crate::audit::AuditDraft { action: action.into(), target, detail }])
-    }
-
     pub fn create_customer(&mut self, actor: &Actor, subject: &SubjectRef, inputs: &[FieldInput]) -> Result<Customer> {
         let c = self.create_customer_unaudited(actor, subject, inputs)?;
         let (target, detail) = (c.subject.clone(), field_names(c.body.fields.iter().map(|f| &f.name)));

@@ -24,7 +24,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditDraft;
 use crate::authz::{Operation, authorize};
 use crate::crypto::DataKey;
 use crate::customers::{ArchivedField, Field};
@@ -55,7 +54,7 @@ fn hold_owner(sid: &str) -> String {
 fn erased_key(sid: &str) -> String {
     format!("erased/{sid}")
 }
-fn staged_key(sid: &str) -> String {
+pub(crate) fn staged_key(sid: &str) -> String {
     format!("dek-next/{sid}")
 }
 
@@ -307,14 +306,7 @@ impl<S: Store> Fichier<'_, S> {
                 return Err(Error::not_found("subject", "known-subject", "nothing is stored for this person"));
             };
             report.already_erased = Some(mark.last_at);
-            self.audit(
-                actor,
-                vec![AuditDraft {
-                    action: "rights.erase".into(),
-                    target: target.clone(),
-                    detail: format!("already erased on {}", mark.last_at),
-                }],
-            )?;
+            self.audit_one(actor, "rights.erase", target.clone(), format!("already erased on {}", mark.last_at))?;
             if let Some((id, lang, email)) = request {
                 self.finish_request(actor, &target, &id, lang, email, &report)?;
             }
@@ -370,7 +362,7 @@ impl<S: Store> Fichier<'_, S> {
             report.kept.len(),
             report.consent_receipts
         );
-        self.audit(actor, vec![AuditDraft { action: "rights.erase".into(), target: target.clone(), detail }])?;
+        self.audit_one(actor, "rights.erase", target.clone(), detail)?;
         if !held.is_empty() {
             self.hold(&target, held)?;
         }
@@ -555,17 +547,7 @@ impl<S: Store> Fichier<'_, S> {
                 outbox.messages.retain(|m| m.subject != sid || is_answer(m));
                 let dropped = u32::try_from(before - outbox.messages.len()).unwrap_or(u32::MAX);
                 if let (Some((id, _)), Some(plain), false) = (&answer, &plain, queued) {
-                    outbox.last += 1;
-                    let mid = format!("M-{:06}", outbox.last);
-                    let sealed = fresh.seal(&format!("outbox/{mid}"), &sid, plain, this.entropy);
-                    outbox.messages.push(OutboxEntry {
-                        id: mid,
-                        kind: MessageKind::Answer,
-                        subject: sid.clone(),
-                        request: Some(id.clone()),
-                        created_at: now,
-                        sealed,
-                    });
+                    outbox.push(MessageKind::Answer, &sid, fresh, Some(id.clone()), plain, now, this.entropy);
                 } else if dropped == 0 {
                     return Ok(None);
                 }
@@ -602,10 +584,7 @@ impl<S: Store> Fichier<'_, S> {
             },
             || (),
         )?;
-        self.audit(
-            actor,
-            vec![AuditDraft { action: "rights.done".into(), target: sid.to_string(), detail: format!("request={id}") }],
-        )
+        self.audit_one(actor, "rights.done", sid.to_string(), format!("request={id}"))
     }
 
     /// The active record at `sid` goes (state `deleted`, nothing sealed), with its

@@ -15,7 +15,6 @@
 use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditDraft;
 use crate::authz::{Operation, authorize};
 use crate::customers::{ChangeReason, FieldChange, Restriction};
 use crate::error::{Error, Result};
@@ -109,10 +108,7 @@ impl<S: Store> Fichier<'_, S> {
         let restriction = Restriction { since: now, reason: reason.to_string(), by: actor.clone(), lift_notice: None };
         body.restriction = Some(restriction.clone());
         body.updated_at = now;
-        self.audit(
-            actor,
-            vec![AuditDraft { action: "rights.restrict".into(), target: sid.clone(), detail: String::new() }],
-        )?;
+        self.audit_one(actor, "rights.restrict", sid.clone(), String::new())?;
         let dek = self.existing_data_key(&sid)?;
         self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek)?;
         state.restriction = Some(restriction);
@@ -149,14 +145,7 @@ impl<S: Store> Fichier<'_, S> {
                 };
                 let id = self.queue(&sid, &dek, MessageKind::RestrictionLifted, None, message)?;
                 body.restriction = Some(Restriction { lift_notice: Some(id), ..restriction });
-                self.audit(
-                    actor,
-                    vec![AuditDraft {
-                        action: "rights.lift-notice".into(),
-                        target: sid.clone(),
-                        detail: String::new(),
-                    }],
-                )?;
+                self.audit_one(actor, "rights.lift-notice", sid.clone(), String::new())?;
                 let c = self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek)?;
                 Ok(state(&sid, c.body.restriction))
             }
@@ -172,14 +161,7 @@ impl<S: Store> Fichier<'_, S> {
                 }
                 body.restriction = None;
                 body.updated_at = now;
-                self.audit(
-                    actor,
-                    vec![AuditDraft {
-                        action: "rights.lift".into(),
-                        target: sid.clone(),
-                        detail: format!("notice={id}"),
-                    }],
-                )?;
+                self.audit_one(actor, "rights.lift", sid.clone(), format!("notice={id}"))?;
                 self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek)?;
                 Ok(ProcessingState { lifted: true, ..state(&sid, None) })
             }
@@ -212,14 +194,7 @@ impl<S: Store> Fichier<'_, S> {
         let until = time::add_months(self.now, policy.settings.opposition_months, policy.settings.zone())
             .map_or(now, Stamp::from_instant);
         let target = loaded.as_ref().map_or(sid.clone(), |l| l.sid.clone());
-        self.audit(
-            actor,
-            vec![AuditDraft {
-                action: "rights.object".into(),
-                target: target.clone(),
-                detail: "direct marketing".into(),
-            }],
-        )?;
+        self.audit_one(actor, "rights.object", target.clone(), "direct marketing".into())?;
         // The list first: whatever happens next, the person is not imported again.
         self.check_master_key(true)?;
         let key = self.opposition_key(&email);

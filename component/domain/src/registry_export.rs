@@ -25,7 +25,7 @@ pub enum ExportFormat {
 }
 
 /// A label in both languages.
-fn t(lang: Lang, fr: &'static str, en: &'static str) -> &'static str {
+pub(crate) fn t(lang: Lang, fr: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Fr => fr,
         Lang::En => en,

@@ -119,6 +119,15 @@ pub enum RequestState {
 }
 
 impl RequestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::AwaitingIdentity => "awaiting-identity",
+            RequestState::InProgress => "in-progress",
+            RequestState::Done => "done",
+            RequestState::Refused => "refused",
+        }
+    }
+
     pub fn is_open(self) -> bool {
         matches!(self, RequestState::AwaitingIdentity | RequestState::InProgress)
     }
@@ -283,6 +292,34 @@ impl Document for Outbox {
     const BINARY_ONLY: bool = true;
 }
 
+impl Outbox {
+    /// Append a message: the next id, the body sealed under `dek` for `sid`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push(
+        &mut self,
+        kind: MessageKind,
+        sid: &str,
+        dek: &DataKey,
+        request: Option<String>,
+        plain: &[u8],
+        at: Stamp,
+        entropy: &mut dyn crate::crypto::Entropy,
+    ) -> String {
+        self.last += 1;
+        let id = format!("M-{:06}", self.last);
+        let sealed = dek.seal(&format!("outbox/{id}"), sid, plain, entropy);
+        self.messages.push(OutboxEntry {
+            id: id.clone(),
+            kind,
+            subject: sid.to_string(),
+            request,
+            created_at: at,
+            sealed,
+        });
+        id
+    }
+}
+
 /// A message to send, opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
@@ -401,18 +438,7 @@ impl<S: Store> Fichier<'_, S> {
                 }
                 let mut ids = Vec::with_capacity(messages.len());
                 for ((sid, dek, request, _), plain) in messages.iter().zip(&plains) {
-                    outbox.last += 1;
-                    let id = format!("M-{:06}", outbox.last);
-                    let sealed = dek.seal(&format!("outbox/{id}"), sid, plain, this.entropy);
-                    outbox.messages.push(OutboxEntry {
-                        id: id.clone(),
-                        kind,
-                        subject: sid.clone(),
-                        request: request.clone(),
-                        created_at: now,
-                        sealed,
-                    });
-                    ids.push(id);
+                    ids.push(outbox.push(kind, sid, dek, request.clone(), plain, now, this.entropy));
                 }
                 Ok(Some((outbox, ids)))
             },
@@ -942,7 +968,7 @@ impl<S: Store> Fichier<'_, S> {
             let plain = match dek.open(&context, &m.subject, &m.sealed) {
                 Some(p) => Some(p),
                 None => self
-                    .named_key(&format!("dek-next/{}", m.subject), &m.subject, false)?
+                    .named_key(&crate::erasure::staged_key(&m.subject), &m.subject, false)?
                     .and_then(|k| k.open(&context, &m.subject, &m.sealed)),
             };
             let plain = plain.ok_or_else(|| {
