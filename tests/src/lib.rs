@@ -70,3 +70,5 @@ pub fn dump(db: &std::path::Path) -> Vec<(String, String, Vec<u8>)> {
     }
     rows
 }
+pub mod http;
+pub mod openapi;

@@ -1,11 +1,15 @@
 //! The component reaches nothing but what the allowlist names: key-value storage,
-//! read-only configuration, clocks, randomness, I/O streams and CLI basics.
-//! No filesystem, no sockets.
+//! read-only configuration, clocks, randomness, I/O streams, CLI basics and the
+//! `wasi:http` types its handler works with. No filesystem, no sockets, no outgoing
+//! HTTP. The allowlist is what Spin provides to a component (Spin 3.x: `wasi:http`
+//! 0.2, `wasi:keyvalue` draft2, `wasi:config` draft-2024-09-27, `wasi:clocks`,
+//! `wasi:random`, `wasi:io`, `wasi:cli`), so Spin can run the very same `.wasm`.
 
 use fichier_host::runtime::component_interfaces;
 use fichier_tests::memory_runtime;
 
-const ALLOWED_PREFIXES: [&str; 7] = [
+const ALLOWED_PREFIXES: [&str; 8] = [
+    "wasi:http/types@0.2.",
     "wasi:keyvalue/store@0.2.0-draft2",
     "wasi:keyvalue/atomics@0.2.0-draft2",
     "wasi:keyvalue/batch@0.2.0-draft2",
@@ -27,6 +31,13 @@ fn imports_are_on_the_allowlist() {
     let forbidden: Vec<&String> = imports.iter().filter(|i| !allowed(i)).collect();
     assert!(forbidden.is_empty(), "imports outside the allowlist: {forbidden:?}");
     assert!(!imports.iter().any(|i| i.starts_with("wasi:filesystem") || i.starts_with("wasi:sockets")));
+    assert!(!imports.iter().any(|i| i.starts_with("wasi:http/outgoing-handler")), "no outgoing HTTP");
+    // The service world: the REST face is a wasi:http 0.2 incoming handler, as Spin's
+    // HTTP trigger calls it.
+    assert!(
+        exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@0.2.")),
+        "wasi:http/incoming-handler@0.2.x not exported"
+    );
     for needed in [
         "wasi:keyvalue/store@0.2.0-draft2",
         "wasi:keyvalue/atomics@0.2.0-draft2",

@@ -166,7 +166,9 @@ fn render_csv(tables: &[Table]) -> Result<String> {
     for table in tables {
         w.write_record(std::iter::once("section").chain(table.columns.iter().map(|c| c.0))).map_err(failed)?;
         for r in &table.rows {
-            w.write_record(std::iter::once(table.id).chain(r.iter().map(String::as_str))).map_err(failed)?;
+            let cells = r.iter().map(|c| crate::registry_export::csv_cell(c));
+            w.write_record(std::iter::once(std::borrow::Cow::Borrowed(table.id)).chain(cells).map(|c| c.into_owned()))
+                .map_err(failed)?;
         }
     }
     let bytes = w.into_inner().map_err(|e| Error::Other(format!("writing the CSV export: {e}")))?;

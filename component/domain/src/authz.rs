@@ -30,6 +30,7 @@ pub enum Operation<'a> {
     WriteRegistry,
     ReadBreaches,
     WriteBreaches,
+    ManageApiKeys,
     ReadArchive,
     Sweep,
     ReadAudit,
@@ -74,6 +75,7 @@ impl Operation<'_> {
             Operation::WriteRegistry => "change the record of processing activities",
             Operation::ReadBreaches => "read the breach register",
             Operation::WriteBreaches => "change the breach register",
+            Operation::ManageApiKeys => "manage API keys",
             Operation::ReadArchive => "read the intermediate archive",
             Operation::Sweep => "run the retention sweep",
             Operation::ReadAudit => "read or verify the audit log",
@@ -125,6 +127,7 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
             matches!(role, Admin | Dpo | System)
         }
         Operation::MergeCustomers | Operation::WriteBreaches | Operation::ReadArchive => matches!(role, Admin | Dpo),
+        Operation::ManageApiKeys => role == Admin,
         Operation::Sweep | Operation::ReadAudit | Operation::PruneAudit => matches!(role, Admin | Dpo | System),
         // The person proves who they are through the shop's public form.
         Operation::VerifyToken => true,
@@ -194,6 +197,7 @@ mod tests {
             (Operation::WriteRegistry, &[Admin, Dpo]),
             (Operation::ReadBreaches, &[Admin, Dpo, System]),
             (Operation::WriteBreaches, &[Admin, Dpo]),
+            (Operation::ManageApiKeys, &[Admin]),
             (Operation::ReadArchive, &[Admin, Dpo]),
             (Operation::Sweep, &[Admin, Dpo, System]),
             (Operation::ReadAudit, &[Admin, Dpo, System]),

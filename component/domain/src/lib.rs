@@ -6,6 +6,7 @@
 //! tests implement in memory.
 
 pub mod access;
+pub mod apikeys;
 pub mod audit;
 pub mod authz;
 pub mod basis;

@@ -300,10 +300,28 @@ fn csv(doc: &RegistryDoc, lang: Lang, zone: time::Zone) -> Result<String> {
     let org = doc.organisation.as_ref();
     w.write_record(HEADINGS.iter().map(|&(fr, en)| t(lang, fr, en))).map_err(failed)?;
     for a in doc.active() {
-        w.write_record(sheet(a, org, lang, zone).iter().map(|(_, v)| v.join("\n"))).map_err(failed)?;
+        let cells: Vec<String> =
+            sheet(a, org, lang, zone).iter().map(|(_, v)| csv_cell(&v.join("\n")).into_owned()).collect();
+        w.write_record(&cells).map_err(failed)?;
     }
     let bytes = w.into_inner().map_err(|e| Error::Other(format!("writing the CSV export: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::Other(format!("writing the CSV export: {e}")))
+}
+
+/// A CSV cell a spreadsheet will not run as a formula (CSV injection, OWASP): a cell
+/// starting with `=`, `@`, a tab or a carriage return gets a leading `'`; one starting
+/// with `+` or `-` too, unless it is only a number (`+33612345678`, `-12.5`), which a
+/// spreadsheet reads as a value and which must stay intact in a portability export.
+pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = match s.as_bytes().first() {
+        Some(b'=' | b'@' | b'\t' | b'\r') => true,
+        Some(b'+' | b'-') => {
+            let rest = &s[1..];
+            rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'.' | b','))
+        }
+        _ => false,
+    };
+    if risky { std::borrow::Cow::Owned(format!("'{s}")) } else { std::borrow::Cow::Borrowed(s) }
 }
 
 /// Escape text for HTML element content and attribute values.

@@ -356,6 +356,33 @@ fn exports_follow_the_cnil_template_in_both_languages() {
     w.f().put_activity(&admin(), evil).unwrap();
     let html = w.f().export_registry(&admin(), ExportFormat::Html, Lang::Fr).unwrap();
     assert!(!html.contains("<script>") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
+    // A formula in a cell is not run by a spreadsheet opening the CSV.
+    let mut formula = activity("formula");
+    formula.name.fr = "=HYPERLINK(\"http://evil.example\",\"x\")".into();
+    w.f().put_activity(&admin(), formula).unwrap();
+    let csv = w.f().export_registry(&admin(), ExportFormat::Csv, Lang::Fr).unwrap();
+    assert!(csv.contains("\r\nformula,\"'=HYPERLINK("), "{csv}");
+}
+
+#[test]
+fn csv_cells_never_start_a_formula() {
+    use fichier_domain::registry_export::csv_cell;
+    for (cell, out) in [
+        ("=1+1", "'=1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("+", "'+"),
+        ("+33612345678", "+33612345678"),
+        ("-12.5", "-12.5"),
+        ("Dupont", "Dupont"),
+        ("", ""),
+        ("a=b", "a=b"),
+    ] {
+        assert_eq!(csv_cell(cell), out, "{cell:?}");
+    }
 }
 
 /// The Art. 13 items a notice must carry, as the headings that hold them.

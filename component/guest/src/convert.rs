@@ -25,7 +25,7 @@ pub fn error(e: Error) -> wit::Error {
     }
 }
 
-fn role(r: wit::Role) -> d::Role {
+pub fn role(r: wit::Role) -> d::Role {
     match r {
         wit::Role::Admin => d::Role::Admin,
         wit::Role::Dpo => d::Role::Dpo,
@@ -35,7 +35,7 @@ fn role(r: wit::Role) -> d::Role {
     }
 }
 
-fn role_out(r: d::Role) -> wit::Role {
+pub fn role_out(r: d::Role) -> wit::Role {
     match r {
         d::Role::Admin => wit::Role::Admin,
         d::Role::Dpo => wit::Role::Dpo,

@@ -6,6 +6,8 @@
 mod convert;
 mod convert_registry;
 mod convert_rights;
+mod http;
+mod json;
 mod kv;
 
 use fichier_domain::crypto::{Entropy, MasterKey};
@@ -15,8 +17,13 @@ use fichier_domain::{Error, Fichier};
 mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
-        world: "library",
+        world: "service",
         generate_all,
+        // One JSON mapping for every WIT value the HTTP face reads or writes (json.rs).
+        additional_derives: [fichier_json_derive::Json],
+        additional_derives_ignore: ["stream-error", "error-code", "dns-error-payload", "tls-alert-received-payload",
+            "field-size-payload", "header-error", "request-options-error", "method", "scheme",
+            "error", "cas-error", "key-response"],
     });
     use super::Component;
     export!(Component with_types_in self);
@@ -154,7 +161,34 @@ impl ledger::Guest for Component {
     }
 }
 
+fn api_key(k: fichier_domain::apikeys::ApiKey) -> settings::ApiKey {
+    settings::ApiKey {
+        id: k.id,
+        name: k.name,
+        role: convert::role_out(k.role),
+        created_at: k.created_at,
+        created_by: k.created_by,
+        revoked_at: k.revoked_at,
+    }
+}
+
 impl settings::Guest for Component {
+    fn create_api_key(
+        actor: wit::Actor,
+        name: String,
+        role: wit::Role,
+    ) -> Result<(settings::ApiKey, String), wit::Error> {
+        run(|f| f.create_api_key(&convert::actor(actor), &name, convert::role(role)), |(k, t)| (api_key(k), t))
+    }
+
+    fn list_api_keys(actor: wit::Actor) -> Result<Vec<settings::ApiKey>, wit::Error> {
+        run(|f| f.list_api_keys(&convert::actor(actor)), |v| v.into_iter().map(api_key).collect())
+    }
+
+    fn revoke_api_key(actor: wit::Actor, id: String) -> Result<settings::ApiKey, wit::Error> {
+        run(|f| f.revoke_api_key(&convert::actor(actor), &id), api_key)
+    }
+
     fn get_policy(actor: wit::Actor) -> Result<settings::Policy, wit::Error> {
         run(|f| f.get_policy(&convert::actor(actor)), convert::policy)
     }

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Transpiles the fichier component into ./gen with jco.
 //
-//   npm run transpile                       # ../../target/guest/wasm32-wasip2/component/fichier_guest.wasm
-//   FICHIER_WASM=/path/to/fichier_guest.wasm npm run transpile
+//   npm run transpile                       # ../../target/guest/fichier.wasm
+//   FICHIER_WASM=/path/to/fichier.wasm npm run transpile
 //   FICHIER_SCHEMA=/path/to/wit-schema.json npm run transpile   # the schema of that .wasm
 //
 // - `--instantiation sync`: gen/fichier_guest.js exports `instantiate(getCoreModule,
@@ -26,7 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const wasm = resolve(process.env.FICHIER_WASM ?? join(pkg, '../../target/guest/wasm32-wasip2/component/fichier_guest.wasm'));
+const wasm = resolve(process.env.FICHIER_WASM ?? join(pkg, '../../target/guest/fichier.wasm'));
 const schemaFile = resolve(process.env.FICHIER_SCHEMA ?? join(pkg, 'wit-schema.json'));
 const out = join(pkg, 'gen');
 

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 import * as shimCli from '@bytecodealliance/preview2-shim/cli';
 import * as shimClocks from '@bytecodealliance/preview2-shim/clocks';
+import * as shimHttp from '@bytecodealliance/preview2-shim/http';
 import * as shimIo from '@bytecodealliance/preview2-shim/io';
 import * as shimRandom from '@bytecodealliance/preview2-shim/random';
 
@@ -127,6 +128,9 @@ const WASI = Object.freeze({
   'wasi:cli/terminal-stdout': shimCli.terminalStdout,
   'wasi:cli/terminal-stderr': shimCli.terminalStderr,
   'wasi:clocks/monotonic-clock': shimClocks.monotonicClock,
+  // The types of the component's HTTP face (wasi:http/incoming-handler); the library
+  // calls never use them.
+  'wasi:http/types': shimHttp.types,
   'wasi:io/error': shimIo.error,
   'wasi:io/poll': shimIo.poll,
   'wasi:io/streams': shimIo.streams,

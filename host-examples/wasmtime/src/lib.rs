@@ -12,6 +12,7 @@ pub mod import;
 pub mod kv;
 pub mod master;
 pub mod runtime;
+pub mod serve;
 
 pub use clock::Clock;
 pub use runtime::{CallError, Runtime, RuntimeBuilder};

@@ -81,6 +81,22 @@ impl Role {
 }
 
 #[derive(Subcommand)]
+enum ApiKeyCmd {
+    /// Create a key bound to a role; prints its token once.
+    Create {
+        /// Who or what uses it.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+    /// Every key (never a secret), revoked ones included.
+    List,
+    /// Revoke a key: calls made with it are refused from now on.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Declare and list processing purposes.
     #[command(subcommand)]
@@ -153,6 +169,23 @@ enum Command {
     Outbox(rights::OutboxCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
+    /// Serve the REST API (and, as later work lands, the banner and pages) over HTTP: one
+    /// instance of the component per request, as on Spin. Stops on SIGINT/SIGTERM after
+    /// finishing the requests in flight.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// The largest request body accepted, in bytes.
+        #[arg(long, default_value_t = 4 << 20)]
+        max_body: usize,
+        /// Seconds a request may take before it is answered 503 and interrupted.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// API keys for the HTTP face, each bound to a role.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCmd),
     /// List subjects (opaque ids) by page.
     Subjects {
         #[arg(long)]
@@ -502,6 +535,35 @@ fn main() -> ExitCode {
 }
 
 fn runtime(cli: &Cli) -> Result<Runtime, Failure> {
+    runtime_builder(cli)?.pooling(false).build().map_err(|e| Failure::Host(format!("loading the component: {e:#}")))
+}
+
+fn serve(cli: &Cli, addr: std::net::SocketAddr, max_body: usize, timeout: u64) -> Result<ExitCode, Failure> {
+    let host = |e: &dyn std::fmt::Display| Failure::Host(e.to_string());
+    let timeout = std::time::Duration::from_secs(timeout.max(1));
+    let rt = runtime_builder(cli)?
+        .pooling(true)
+        .deadline(Some(timeout))
+        .build()
+        .map_err(|e| host(&format!("loading the component: {e:#}")))?;
+    let opts = fichier_host::serve::ServeOptions { addr, max_body, timeout, ..Default::default() };
+    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| host(&e))?;
+    tokio
+        .block_on(fichier_host::serve::serve(
+            Arc::new(rt),
+            opts,
+            |a| {
+                let _ =
+                    writeln!(std::io::stdout().lock(), "fichier serving http://{a}/v1/ (data: {})", cli.db.display());
+            },
+            fichier_host::serve::signal(),
+        ))
+        .map_err(|e| host(&format!("serving on {addr}: {e}")))?;
+    let _ = writeln!(std::io::stdout().lock(), "fichier stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runtime_builder(cli: &Cli) -> Result<RuntimeBuilder, Failure> {
     let host = |e: &dyn std::fmt::Display| Failure::Host(e.to_string());
     let key_file = cli.key_file.clone().unwrap_or_else(|| default_key_file(&cli.db));
     let master = resolve_master_key(&key_file).map_err(|e| host(&format!("{e:#}")))?;
@@ -513,12 +575,7 @@ fn runtime(cli: &Cli) -> Result<Runtime, Failure> {
         Ok(t) => Clock::pinned(&t).map_err(|e| host(&format!("FICHIER_PINNED_CLOCK: {e}")))?,
         Err(_) => Clock::System,
     };
-    RuntimeBuilder::new(Arc::new(kv))
-        .config(config)
-        .clock(clock)
-        .pooling(false)
-        .build()
-        .map_err(|e| host(&format!("loading the component: {e:#}")))
+    Ok(RuntimeBuilder::new(Arc::new(kv)).config(config).clock(clock))
 }
 
 /// One component call, its writes in one SQLite transaction (a change and its audit
@@ -578,6 +635,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             return rights::processing(who, change, &runtime(cli)?, actor, cli.json);
         }
         Command::Outbox(c) => return rights::outbox(c, &runtime(cli)?, actor, cli.json),
+        Command::Serve { addr, max_body, timeout } => return serve(cli, *addr, *max_body, *timeout),
         _ => {}
     }
     let rt = runtime(cli)?;
@@ -731,7 +789,8 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         | Command::Restrict { .. }
         | Command::LiftRestriction(_)
         | Command::Object { .. }
-        | Command::Outbox(_) => {
+        | Command::Outbox(_)
+        | Command::Serve { .. } => {
             unreachable!("handled above")
         }
         Command::Reindex => {
@@ -743,6 +802,40 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                     r["subjects"], r["customers"], r["added"], r["removed"]
                 ),
             )
+        }
+        Command::ApiKey(ApiKeyCmd::Create { name, role }) => {
+            let r = call(&rt, "settings", "create-api-key", &[actor, json!(name), json!(role.wit())])?;
+            Output::new(
+                &r,
+                format!(
+                    "API key {} ({}, role {}):\n{}\nShown once: keep it in the shop's secrets.",
+                    s(&r[0]["id"]),
+                    s(&r[0]["name"]),
+                    s(&r[0]["role"]),
+                    s(&r[1])
+                ),
+            )
+        }
+        Command::ApiKey(ApiKeyCmd::List) => {
+            let r = call(&rt, "settings", "list-api-keys", &[actor])?;
+            let human = r
+                .as_array()
+                .map(|keys| {
+                    keys.iter()
+                        .map(|k| {
+                            let state =
+                                k["revoked-at"].as_str().map_or("active".to_owned(), |t| format!("revoked {t}"));
+                            format!("{}  {:<8} {}  ({state})", s(&k["id"]), s(&k["role"]), s(&k["name"]))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default();
+            Output::new(&r, human)
+        }
+        Command::ApiKey(ApiKeyCmd::Revoke { id }) => {
+            let r = call(&rt, "settings", "revoke-api-key", &[actor, json!(id)])?;
+            Output::new(&r, format!("API key {} revoked at {}", s(&r["id"]), s(&r["revoked-at"])))
         }
         Command::Subjects { cursor, limit } => {
             let r = call(&rt, "maintenance", "list-subjects", &[actor, json!(cursor), json!(limit)])?;

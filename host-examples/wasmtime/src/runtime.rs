@@ -14,6 +14,10 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Instance, InstancePre, Linker, ResourceTable, Val};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::bindings::sync::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::{Imports, Library, LibraryPre};
 use crate::clock::Clock;
@@ -29,7 +33,31 @@ pub const LABELS: [&str; 2] = ["default", "keys"];
 /// What one call's `Store` holds.
 pub struct HostState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: NoOutgoing,
     imports: Imports,
+}
+
+/// `wasi:http`'s defaults, and no outgoing requests: the component makes none (its
+/// world does not import `wasi:http/outgoing-handler`), and this host could not send one.
+struct NoOutgoing;
+
+type OutgoingFuture = Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>;
+type OutgoingBody = http_body_util::combinators::UnsyncBoxBody<hyper::body::Bytes, wasmtime_wasi_http::Error>;
+
+impl wasmtime_wasi_http::WasiHttpHooks for NoOutgoing {
+    fn send_request(
+        &mut self,
+        _request: hyper::Request<OutgoingBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: OutgoingFuture,
+    ) -> Box<
+        dyn std::future::Future<
+                Output = Result<(hyper::Response<OutgoingBody>, OutgoingFuture), wasmtime_wasi_http::Error>,
+            > + Send,
+    > {
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
 }
 
 impl WasiView for HostState {
@@ -37,6 +65,17 @@ impl WasiView for HostState {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.imports.table }
     }
 }
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.imports.table, hooks: &mut self.hooks }
+    }
+}
+
+/// What the component's HTTP handler answers with (the body streams from the guest).
+pub type HttpResponse = hyper::Response<HyperOutgoingBody>;
+/// Where the component's HTTP handler puts its response.
+pub type ResponseSender = tokio::sync::oneshot::Sender<Result<HttpResponse, ErrorCode>>;
 
 /// Why a call did not produce the component's answer.
 #[derive(Debug, thiserror::Error)]
@@ -62,8 +101,12 @@ pub struct RuntimeBuilder {
     cache_dir: Option<PathBuf>,
     pooling: bool,
     fuel: Option<u64>,
+    deadline: Option<std::time::Duration>,
     component: Option<Vec<u8>>,
 }
+
+/// How often the epoch advances on a runtime with a deadline.
+const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl RuntimeBuilder {
     pub fn new(kv: Arc<dyn KvBackend>) -> Self {
@@ -75,6 +118,7 @@ impl RuntimeBuilder {
             cache_dir: default_cache_dir(),
             pooling: true,
             fuel: None,
+            deadline: None,
             component: None,
         }
     }
@@ -116,6 +160,14 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Bound the run time of every call (epoch interruption, checked every 10 ms): a call
+    /// still running after `limit` traps, its writes rolled back. `None` (default): no
+    /// bound and no checks compiled in.
+    pub fn deadline(mut self, limit: Option<std::time::Duration>) -> Self {
+        self.deadline = limit;
+        self
+    }
+
     /// Run another component than the built-in one (tests of the host itself).
     pub fn component(mut self, bytes: Vec<u8>) -> Self {
         self.component = Some(bytes);
@@ -123,19 +175,35 @@ impl RuntimeBuilder {
     }
 
     pub fn build(self) -> wasmtime::Result<Runtime> {
-        let engine = engine(self.pooling, self.fuel.is_some())?;
+        let engine = engine(self.pooling, self.fuel.is_some(), self.deadline.is_some())?;
         let bytes = self.component.as_deref().unwrap_or(COMPONENT);
         let component = load_component(&engine, bytes, self.cache_dir.as_deref())?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
         crate::bindings::add_to_linker(&mut linker, |s: &mut HostState| &mut s.imports)?;
         let pre = linker.instantiate_pre(&component)?;
         let typed = LibraryPre::new(pre.clone()).ok();
+        let proxy = ProxyPre::new(pre.clone()).ok();
+        if self.deadline.is_some() {
+            // Epoch interruption bounds a call's run time: a ticker advances the epoch
+            // every `EPOCH_TICK` while the engine lives.
+            let weak = engine.weak();
+            std::thread::Builder::new().name("fichier-epoch".into()).spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })?;
+        }
         Ok(Runtime {
             engine,
             component,
             pre,
             typed,
+            proxy,
+            deadline_ticks: self.deadline.map(|d| (d.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64),
             kv: self.kv,
             labels: Arc::new(self.labels),
             config: Arc::new(self.config),
@@ -147,9 +215,10 @@ impl RuntimeBuilder {
 }
 
 /// The engine configuration every `fichier` binary uses (and caches against).
-fn engine(pooling: bool, fuel: bool) -> wasmtime::Result<Engine> {
+fn engine(pooling: bool, fuel: bool, epochs: bool) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.consume_fuel(fuel);
+    config.epoch_interruption(epochs);
     // For profiling: wasmtime writes /tmp/perf-<pid>.map so `perf` can name JIT frames.
     if std::env::var_os("FICHIER_PERFMAP").is_some() {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
@@ -258,6 +327,9 @@ pub struct Runtime {
     component: Component,
     pre: InstancePre<HostState>,
     typed: Option<LibraryPre<HostState>>,
+    proxy: Option<ProxyPre<HostState>>,
+    /// Epoch ticks a call may run (with [`RuntimeBuilder::deadline`]).
+    deadline_ticks: Option<u64>,
     kv: Arc<dyn KvBackend>,
     labels: Arc<Vec<String>>,
     config: Arc<Vec<(String, String)>>,
@@ -297,7 +369,12 @@ impl Runtime {
             config: self.config.clone(),
             table: ResourceTable::new(),
         };
-        let mut store = Store::new(&self.engine, HostState { wasi, imports });
+        let mut store =
+            Store::new(&self.engine, HostState { wasi, http: WasiHttpCtx::new(), hooks: NoOutgoing, imports });
+        if let Some(ticks) = self.deadline_ticks {
+            store.set_epoch_deadline(ticks);
+            store.epoch_deadline_trap();
+        }
         if self.metered {
             // Only fails on an engine without fuel, which `metered` rules out.
             let _ = store.set_fuel(self.fuel.load(std::sync::atomic::Ordering::SeqCst));
@@ -366,6 +443,40 @@ impl Runtime {
     /// identity token counts a try).
     pub fn invoke_batched(&self, interface: &str, function: &str, args: &[Value]) -> Result<Value, CallError> {
         self.batched(|| self.invoke(interface, function, args), |_| true)
+    }
+
+    /// Serve one HTTP request with a fresh instance's `wasi:http/incoming-handler`, its
+    /// writes in one batch (committed when the handler returns, rolled back when it
+    /// traps). The response goes to `respond` as soon as the component sets it; its body
+    /// streams while the handler writes it. Must run inside a Tokio runtime (the request
+    /// body is read from it).
+    pub fn handle_http<B>(&self, request: hyper::Request<B>, respond: ResponseSender) -> Result<(), CallError>
+    where
+        B: hyper::body::Body<Data = hyper::body::Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let proxy = self
+            .proxy
+            .as_ref()
+            .ok_or_else(|| CallError::BadCall("the component does not export wasi:http/incoming-handler".into()))?;
+        self.batched(
+            || {
+                let mut store = self.new_store();
+                let req = store
+                    .data_mut()
+                    .http()
+                    .new_incoming_request(Scheme::Http, request)
+                    .map_err(|e| CallError::BadCall(format!("{e:#}")))?;
+                let out = store
+                    .data_mut()
+                    .http()
+                    .new_response_outparam(respond)
+                    .map_err(|e| CallError::BadCall(format!("{e:#}")))?;
+                let instance = proxy.instantiate(&mut store).map_err(CallError::Instantiate)?;
+                instance.wasi_http_incoming_handler().call_handle(&mut store, req, out).map_err(CallError::Trap)
+            },
+            |_| true,
+        )
     }
 
     /// Call `<interface>.<function>` (e.g. `consent`, `status`) with JSON arguments in

@@ -626,3 +626,68 @@ fn an_access_export_is_written_as_json_csv_or_html() {
     );
     assert_eq!(run(&["--role", "support", "export", "--email", "nina@example.org"]).status.code(), Some(2));
 }
+
+/// `fichier serve`: an API key made with `fichier api-key create` works over HTTP, and
+/// SIGTERM stops the server only after the request in flight is answered; new
+/// connections are refused meanwhile.
+#[test]
+fn serve_answers_with_keys_and_finishes_requests_in_flight_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let key = ok_json(dir, &["--db", "shop.db", "--json", "api-key", "create", "--name", "ops", "--role", "admin"]);
+    let token = key[1].as_str().expect("token").to_owned();
+    let listed = fichier(dir, &["--db", "shop.db", "api-key", "list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("admin") && listed.contains("ops") && !listed.contains(&token[12..]), "{listed}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fichier"))
+        .current_dir(dir)
+        .env("FICHIER_MASTER_KEY", KEY)
+        .env("FICHIER_PINNED_CLOCK", "2026-03-01T10:00:00Z")
+        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
+        .args(["--db", "shop.db", "serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn fichier serve");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("first line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+
+    // A request whose body is still on its way when SIGTERM arrives.
+    let body = br#"{"id":"newsletter","kind":"marketing","title":"Lettre"}"#;
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        s,
+        "POST /v1/purposes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("write");
+    s.write_all(&body[..10]).expect("write");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(term.success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(std::net::TcpStream::connect(&addr).is_err(), "the listener closes at once");
+    s.write_all(&body[10..]).expect("finish the body");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("\"id\":\"newsletter\"") && resp.contains("\"role\":\"admin\""), "{resp}");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).expect("stdout");
+    assert!(rest.contains("fichier stopped"), "{rest}");
+
+    // The purpose was committed.
+    let purposes = ok_json(dir, &["--db", "shop.db", "--json", "purpose", "list"]);
+    assert_eq!(purposes[0]["id"], "newsletter");
+}

@@ -1,0 +1,91 @@
+//! API keys of the HTTP face: created bound to a role, listed without their secret,
+//! authenticated in constant time, revoked for good. Only admins manage them.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::{World, admin};
+
+use fichier_domain::Error;
+use fichier_domain::model::{Actor, Role};
+use fichier_domain::store::Bucket;
+
+const NOW: &str = "2026-11-29T10:00:00.000Z";
+
+fn rule(e: Error) -> String {
+    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
+}
+
+#[test]
+fn a_key_authenticates_as_its_role_until_revoked() {
+    let mut w = World::empty(NOW, 7, 1);
+    let (key, token) = w.f().create_api_key(&admin(), "  back office ", Role::Support).unwrap();
+    assert_eq!(key.name, "back office");
+    assert_eq!(key.role, Role::Support);
+    assert_eq!(key.created_at, NOW);
+    assert!(token.starts_with(&format!("fk_{}_", key.id)), "{token}");
+    assert_eq!(token.len(), 3 + 8 + 1 + 64);
+
+    let actor = w.f().authenticate(&token).unwrap();
+    assert_eq!(actor, Actor { id: format!("key:{}", key.id), role: Role::Support });
+
+    // Only the SHA-256 of the secret is stored.
+    let secret = token.rsplit('_').next().unwrap();
+    for (_, _, bytes) in w.store.raw() {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(secret), "secret stored in clear");
+        assert!(!bytes.windows(32).any(|win| hex::encode(win) == secret), "secret stored as bytes");
+    }
+
+    w.at("2026-11-30T10:00:00.000Z");
+    let revoked = w.f().revoke_api_key(&admin(), &key.id).unwrap();
+    assert_eq!(revoked.revoked_at.as_deref(), Some("2026-11-30T10:00:00.000Z"));
+    assert_eq!(rule(w.f().authenticate(&token).unwrap_err()), "authorization:api-key");
+    // Revoking again keeps the first time.
+    w.at("2026-12-01T10:00:00.000Z");
+    let again = w.f().revoke_api_key(&admin(), &key.id).unwrap();
+    assert_eq!(again.revoked_at.as_deref(), Some("2026-11-30T10:00:00.000Z"));
+    let listed = w.f().list_api_keys(&admin()).unwrap();
+    assert_eq!(listed, vec![again]);
+}
+
+#[test]
+fn wrong_or_malformed_tokens_are_all_the_same_refusal() {
+    let mut w = World::empty(NOW, 7, 2);
+    let (key, token) = w.f().create_api_key(&admin(), "ops", Role::Admin).unwrap();
+    let mut flipped = token.clone();
+    let last = flipped.pop().unwrap();
+    flipped.push(if last == '0' { '1' } else { '0' });
+    let other_id = token.replacen(&key.id, "00000000", 1);
+    for bad in [
+        "",
+        "fk_",
+        "Bearer x",
+        &flipped,
+        &other_id,
+        &token[..token.len() - 2],
+        &format!("{token}00"),
+        &token.replace("fk_", "fx_"),
+        "fk_zzzzzzzz_zz",
+    ] {
+        assert_eq!(rule(w.f().authenticate(bad).unwrap_err()), "authorization:api-key", "{bad:?}");
+    }
+}
+
+#[test]
+fn only_admins_manage_keys_and_no_key_is_public() {
+    let mut w = World::empty(NOW, 7, 3);
+    for role in [Role::Dpo, Role::Support, Role::System, Role::Public] {
+        let who = Actor { id: "x".into(), role };
+        assert!(matches!(w.f().create_api_key(&who, "k", Role::Support), Err(Error::Forbidden(_))), "{role:?}");
+        assert!(matches!(w.f().list_api_keys(&who), Err(Error::Forbidden(_))), "{role:?}");
+        assert!(matches!(w.f().revoke_api_key(&who, "00000000"), Err(Error::Forbidden(_))), "{role:?}");
+    }
+    assert_eq!(rule(w.f().create_api_key(&admin(), "k", Role::Public).unwrap_err()), "role:not-public");
+    assert_eq!(rule(w.f().create_api_key(&admin(), "", Role::Dpo).unwrap_err()), "name:non-empty");
+    assert_eq!(rule(w.f().create_api_key(&admin(), &"n".repeat(101), Role::Dpo).unwrap_err()), "name:max-length");
+    assert_eq!(rule(w.f().revoke_api_key(&admin(), "00000000").unwrap_err()), "id:known-api-key");
+    // Refused inputs wrote nothing.
+    assert!(w.store.raw().iter().all(|(b, k, _)| !(*b == Bucket::Keys && k == "api-keys")));
+}

@@ -1,0 +1,221 @@
+//! `fichier serve`: the component's REST face over HTTP/1.1 (hyper on Tokio), one
+//! fresh instance per request from the runtime's `InstancePre`, as Spin serves it.
+//!
+//! What the host adds around the component, and nothing more:
+//! - **The client address**, in `spin-client-addr` as Spin sets it; a client's own
+//!   `spin-client-addr` header is removed first, so it cannot choose its address.
+//! - **Limits**: a body over [`ServeOptions::max_body`] is `413` before the component
+//!   runs (declared length) or a read error inside it (streamed); request headers must
+//!   arrive within [`ServeOptions::header_timeout`]; a request not answered within
+//!   [`ServeOptions::timeout`] is `503` and its instance is interrupted (epoch
+//!   deadline), its writes rolled back.
+//! - **Graceful shutdown**: when `shutdown` resolves (SIGINT or SIGTERM for the CLI),
+//!   the listener closes, idle connections close, and requests in flight finish (up to
+//!   [`ServeOptions::grace`]).
+//! - **One writer at a time**: each request's writes are one batch of the SQLite
+//!   backend, which is one transaction on shared connections, so requests run the
+//!   component one at a time (`gate`). Grouping concurrent commits is later work.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::runtime::{CallError, HttpResponse, Runtime};
+
+/// The header Spin uses for the client's address (`ip:port`).
+pub const CLIENT_ADDR: &str = "spin-client-addr";
+
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// The largest request body accepted (bytes).
+    pub max_body: usize,
+    /// A request not answered by then is `503`.
+    pub timeout: Duration,
+    /// Headers must be read by then, or the connection closes.
+    pub header_timeout: Duration,
+    /// How long requests in flight may run on after shutdown starts.
+    pub grace: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body: 4 << 20,
+            timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A problem response made by the host itself (the component never ran).
+fn problem(status: StatusCode, kind: &str, field: &str, rule: &str, detail: &str) -> HttpResponse {
+    let body = serde_json::json!({
+        "type": format!("urn:fichier:problem:{kind}"),
+        "title": status.canonical_reason().unwrap_or(""),
+        "status": status.as_u16(),
+        "detail": detail,
+        "field": field,
+        "rule": rule,
+    });
+    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+    let mut r = Response::new(Full::new(bytes).map_err(|never: Infallible| match never {}).boxed_unsync());
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    r
+}
+
+fn too_large(max: usize) -> HttpResponse {
+    problem(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-large",
+        "body",
+        "max-bytes",
+        &format!("a request body is at most {max} bytes"),
+    )
+}
+
+struct Shared {
+    rt: Arc<Runtime>,
+    gate: Mutex<()>,
+    opts: ServeOptions,
+}
+
+async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -> Result<HttpResponse, Infallible> {
+    let opts = &shared.opts;
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > opts.max_body as u64) {
+        return Ok(too_large(opts.max_body));
+    }
+    let (mut parts, body) = req.into_parts();
+    parts.headers.remove(CLIENT_ADDR);
+    if let Ok(v) = HeaderValue::from_str(&peer.to_string()) {
+        parts.headers.insert(CLIENT_ADDR, v);
+    }
+    // A streamed body over the limit ends in an error the component sees as a failed
+    // read; the host knows why and answers 413 itself.
+    let over = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = over.clone();
+    let body = Limited::new(body, opts.max_body).map_err(move |e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            wasmtime_wasi_http::Error::HttpRequestBodySize(None)
+        } else {
+            wasmtime_wasi_http::Error::ConnectionTerminated
+        }
+    });
+    let request = Request::from_parts(parts, body);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let worker = shared.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let _one_at_a_time = worker.gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        worker.rt.handle_http(request, tx)
+    });
+    match tokio::time::timeout(opts.timeout, rx).await {
+        Ok(Ok(Ok(_))) if over.load(std::sync::atomic::Ordering::SeqCst) => Ok(too_large(opts.max_body)),
+        Ok(Ok(Ok(resp))) => Ok(resp),
+        Ok(Ok(Err(code))) => Ok(problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "other",
+            "",
+            "",
+            &format!("the component answered with an error: {code:?}"),
+        )),
+        Ok(Err(_no_response)) => {
+            // The handler returned (or trapped) without setting a response.
+            let why = match task.await {
+                Ok(Err(CallError::Trap(e))) => format!("the component trapped: {e:#}"),
+                Ok(Err(e)) => e.to_string(),
+                Ok(Ok(())) => "the component set no response".into(),
+                Err(e) => format!("the request's worker failed: {e}"),
+            };
+            eprintln!("fichier serve: {why}");
+            Ok(problem(StatusCode::INTERNAL_SERVER_ERROR, "other", "", "", "the request could not be served"))
+        }
+        Err(_elapsed) => Ok(problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "",
+            "deadline",
+            &format!("no answer within {} s", opts.timeout.as_secs()),
+        )),
+    }
+}
+
+/// Serve until `shutdown` resolves, then finish requests in flight (up to the grace
+/// period). `ready` gets the bound address (port 0 picks a free one).
+pub async fn serve(
+    rt: Arc<Runtime>,
+    opts: ServeOptions,
+    ready: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(opts.addr).await?;
+    ready(listener.local_addr()?);
+    let grace = opts.grace;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(opts.header_timeout).max_buf_size(64 * 1024);
+    let shared = Arc::new(Shared { rt, gate: Mutex::new(()), opts });
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        eprintln!("fichier serve: accept: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let shared = shared.clone();
+                let svc = hyper::service::service_fn(move |req| handle(shared.clone(), peer, req));
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), svc));
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        eprintln!("fichier serve: requests still running after {} s; stopping", grace.as_secs());
+    }
+    Ok(())
+}
+
+/// SIGINT or SIGTERM.
+pub async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

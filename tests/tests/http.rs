@@ -1,0 +1,285 @@
+//! The REST face through `fichier serve`'s server (hyper, wasmtime-wasi-http, one
+//! instance per request) on loopback, spoken to by a raw HTTP/1.1 client, so every
+//! byte of the request is the test's. Memory storage, pinned clock.
+
+#![allow(clippy::unwrap_used)]
+
+use fichier_tests::http::{Server, get, post, problem, raw, request};
+use serde_json::json;
+
+const NOW: &str = "2026-03-01T10:00:00Z";
+
+fn setup_consent(s: &Server, token: &str) -> String {
+    let r =
+        post(s.addr, "/v1/purposes", Some(token), &json!({"id": "analytics", "kind": "cookie", "title": "Audience"}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["declared-by"], json!({"id": format!("key:{}", &token[3..11]), "role": "admin"}));
+    let r = post(
+        s.addr,
+        "/v1/notices",
+        Some(token),
+        &json!({"purposes": ["analytics"], "lang": "fr", "text": "Nous mesurons l'audience."}),
+    );
+    assert_eq!(r.status, 200);
+    r.json()["reference"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_banner_receipt_takes_the_address_and_agent_from_the_request() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let notice = setup_consent(&s, &token);
+    let receipt = json!({
+        "subject": {"tag": "external", "val": "banner-7f3a"}, "purpose": "analytics", "decision": "grant",
+        "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false,
+        "client-ip": "8.8.8.8", "user-agent": "forged"
+    });
+    // A client's own spin-client-addr is replaced by the host's view of the peer.
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/consent/receipts",
+        &[
+            ("Content-Type", "application/json"),
+            ("User-Agent", "Mozilla/5.0 (test)"),
+            ("spin-client-addr", "9.9.9.9:1"),
+        ],
+        receipt.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let got = r.json();
+    assert_eq!(got["ip-truncated"], "127.0.0.0");
+    assert_eq!(got["recorded-by"]["role"], "public");
+    use sha2::Digest;
+    assert_eq!(got["user-agent-sha256"], hex::encode(sha2::Sha256::digest(b"Mozilla/5.0 (test)")));
+
+    // The visitor reads its own banner id's status; not an e-mail's.
+    let st = post(s.addr, "/v1/consent/status", None, &json!({"subject": {"tag": "external", "val": "banner-7f3a"}}));
+    assert_eq!(st.status, 200);
+    assert_eq!(st.json()["purposes"][0]["state"], "given");
+    let r = post(s.addr, "/v1/consent/status", None, &json!({"subject": {"tag": "email", "val": "a@example.org"}}));
+    assert_eq!(problem(&r), (401, "actor.role".into(), "role-permitted".into()));
+    assert!(r.header("www-authenticate").is_some_and(|v| v.starts_with("Bearer")));
+
+    // A keyed caller (the shop's back end relaying a checkout) gives the address itself.
+    let mut relayed = receipt.clone();
+    relayed["subject"] = json!({"tag": "email", "val": "a@example.org"});
+    relayed["channel"] = json!("checkout");
+    let r = post(s.addr, "/v1/consent/receipts", Some(&token), &relayed);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["ip-truncated"], "8.8.8.0");
+    let h = post(
+        s.addr,
+        "/v1/consent/history",
+        Some(&token),
+        &json!({"subject": {"tag": "email", "val": "a@example.org"}}),
+    );
+    assert_eq!(h.status, 200);
+    assert_eq!(h.json().as_array().unwrap().len(), 1);
+    let v = get(s.addr, "/v1/ledger/verify", Some(&token));
+    assert_eq!(v.json()["ok"], true);
+    assert_eq!(v.json()["receipts"], 2);
+}
+
+#[test]
+fn keys_roles_and_revocation() {
+    let s = Server::start(NOW);
+    let admin_key = s.key("admin");
+    let support = s.key("support");
+    // No key, a malformed one, an unknown one: 401.
+    assert_eq!(problem(&get(s.addr, "/v1/api-keys", None)).0, 401);
+    for bad in ["fk_nope", "Basic abc", &format!("{}0", &admin_key[..admin_key.len() - 1])] {
+        let r = request(s.addr, "GET", "/v1/policy", &[("Authorization", bad)], b"");
+        assert_eq!(problem(&r), (401, "authorization".into(), "api-key".into()), "{bad}");
+    }
+    // A support key reads the policy but may not manage keys.
+    assert_eq!(get(s.addr, "/v1/policy", Some(&support)).status, 200);
+    assert_eq!(problem(&get(s.addr, "/v1/api-keys", Some(&support))).0, 403);
+    // Keys are created and revoked over HTTP by an admin; the secret is never listed.
+    let r = post(s.addr, "/v1/api-keys", Some(&admin_key), &json!({"name": "crm sync", "role": "system"}));
+    assert_eq!(r.status, 200);
+    let (made, token) = (r.json()[0].clone(), r.json()[1].as_str().unwrap().to_owned());
+    assert_eq!(get(s.addr, "/v1/subjects?limit=5", Some(&token)).status, 200);
+    let listed = get(s.addr, "/v1/api-keys", Some(&admin_key));
+    assert!(!String::from_utf8_lossy(&listed.body).contains(&token[12..]));
+    let id = made["id"].as_str().unwrap();
+    let r = request(
+        s.addr,
+        "POST",
+        &format!("/v1/api-keys/{id}/revoke"),
+        &[("Authorization", &format!("Bearer {admin_key}"))],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(problem(&get(s.addr, "/v1/subjects", Some(&token))), (401, "authorization".into(), "api-key".into()));
+}
+
+/// Method, path, headers, body, and the expected (status, field, rule).
+type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>, (u16, &'a str, &'a str));
+
+#[test]
+fn bad_requests_are_problems_naming_the_field_and_rule() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let auth = format!("Bearer {token}");
+    let json_h: [(&str, &str); 2] = [("Content-Type", "application/json"), ("Authorization", &auth)];
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let cases: Vec<Case> = vec![
+        ("POST", "/v1/purposes", json_h.to_vec(), b"{\"id\":".to_vec(), (400, "body", "json")),
+        (
+            "POST",
+            "/v1/purposes",
+            vec![("Content-Type", "text/plain"), ("Authorization", &auth)],
+            b"{}".to_vec(),
+            (415, "content-type", "application/json"),
+        ),
+        (
+            "POST",
+            "/v1/purposes",
+            json_h.to_vec(),
+            br#"{"id":"a","kind":"cookie","title":"t","extra":1}"#.to_vec(),
+            (422, "extra", "unknown-field"),
+        ),
+        (
+            "POST",
+            "/v1/purposes",
+            json_h.to_vec(),
+            br#"{"id":"a","kind":"nope","title":"t"}"#.to_vec(),
+            (422, "kind", "one-of:service|marketing|cookie|advertising"),
+        ),
+        (
+            "POST",
+            "/v1/purposes",
+            json_h.to_vec(),
+            br#"{"id":"a","kind":"cookie"}"#.to_vec(),
+            (422, "title", "required"),
+        ),
+        (
+            "POST",
+            "/v1/purposes",
+            json_h.to_vec(),
+            br#"{"id":"Bad Id!","kind":"cookie","title":"t"}"#.to_vec(),
+            (422, "input.id", "purpose-id-syntax"),
+        ),
+        (
+            "POST",
+            "/v1/consent/status",
+            json_h.to_vec(),
+            br#"{"subject":{"tag":"email","val":5}}"#.to_vec(),
+            (422, "subject.val", "type:string"),
+        ),
+        (
+            "POST",
+            "/v1/consent/status",
+            json_h.to_vec(),
+            br#"{"subject":{"tag":"phone","val":"x"}}"#.to_vec(),
+            (422, "subject.tag", "one-of:email|external|subject"),
+        ),
+        ("POST", "/v1/consent/status", json_h.to_vec(), deep.into_bytes(), (400, "body", "max-depth")),
+        ("POST", "/v1/minimisation/text", json_h.to_vec(), br#"[1,2]"#.to_vec(), (422, "", "type:object")),
+        ("GET", "/v1/subjects?limit=abc", vec![("Authorization", &auth)], vec![], (400, "limit", "type:integer")),
+        ("GET", "/v1/subjects?limit=99999999999", vec![("Authorization", &auth)], vec![], (400, "limit", "range:u32")),
+        ("GET", "/v1/nothing-here", vec![], vec![], (404, "path", "known-route")),
+        ("GET", "/etc/passwd", vec![], vec![], (404, "path", "known-route")),
+        ("DELETE", "/v1/purposes", vec![], vec![], (405, "method", "allowed-method")),
+        ("POST", "/v1/ledger/anchors", json_h.to_vec(), b"{}".to_vec(), (400, "body", "empty")),
+        (
+            "GET",
+            "/v1/notices/..%2F..%2Fkeys",
+            vec![("Authorization", &auth)],
+            vec![],
+            (422, "reference", "notice-reference-syntax"),
+        ),
+        (
+            "GET",
+            "/v1/imports/..%2F..%2Fetc%2Fpasswd",
+            vec![("Authorization", &auth)],
+            vec![],
+            (422, "session", "session-id-syntax"),
+        ),
+    ];
+    for (method, path, headers, body, want) in cases {
+        let r = request(s.addr, method, path, &headers, &body);
+        let (status, field, rule) = problem(&r);
+        assert_eq!(
+            (status, field.as_str(), rule.as_str()),
+            want,
+            "{method} {path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    // Nothing was written by any of them.
+    assert_eq!(get(s.addr, "/v1/purposes", Some(&token)).json(), json!([]));
+}
+
+#[test]
+fn large_bodies_are_refused_before_or_while_reading() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let auth = format!("Bearer {token}");
+    let big = vec![b' '; 10 << 20];
+    // Declared: the host answers before the component runs.
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/purposes",
+        &[("Content-Type", "application/json"), ("Authorization", &auth)],
+        &big,
+    );
+    assert_eq!(problem(&r), (413, "body".into(), "max-bytes".into()));
+    // Streamed without a length: the component stops reading at its limit.
+    let mut req = format!(
+        "POST /v1/purposes HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Authorization: {auth}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    for chunk in big.chunks(1 << 20) {
+        req.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        req.extend_from_slice(chunk);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    let r = raw(s.addr, &req);
+    assert_eq!(problem(&r), (413, "body".into(), "max-bytes".into()));
+}
+
+#[test]
+fn malformed_requests_and_header_tricks() {
+    let s = Server::start(NOW);
+    // A NUL in a header value: refused by the HTTP layer, the component never runs.
+    let r = raw(s.addr, b"GET /v1/health HTTP/1.1\r\nHost: localhost\r\nX-A: a\x00b\r\nConnection: close\r\n\r\n");
+    assert_eq!(r.status, 400);
+    // A CRLF smuggled into a value cannot add a header to the response: the response's
+    // headers are the component's own, never built from request text.
+    let r = request(s.addr, "GET", "/v1/health", &[("X-Name", "a\r\nSet-Cookie: evil=1")], b"");
+    assert!(r.header("set-cookie").is_none(), "{r:?}");
+    // Responses say what they are and are not cached or sniffed.
+    let r = get(s.addr, "/v1/health", None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}
+
+#[test]
+fn csv_exports_over_http_neutralise_formulas() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let r = post(s.addr, "/v1/registry/shop-defaults", Some(&token), &json!(null));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let mut a = get(s.addr, "/v1/registry/activities/newsletter", Some(&token)).json()["definition"].clone();
+    if a.is_null() {
+        // The defaults name their activities differently: take the first one.
+        a = get(s.addr, "/v1/registry/activities", Some(&token)).json()[0]["definition"].clone();
+    }
+    a["name"]["fr"] = json!("=cmd|' /C calc'!A0");
+    let r = post(s.addr, "/v1/registry/activities", Some(&token), &a);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = get(s.addr, "/v1/registry/export?format=csv&lang=fr", Some(&token));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    let csv = String::from_utf8(r.body).unwrap();
+    assert!(csv.contains("'=cmd|' /C calc'!A0") && !csv.contains(",=cmd") && !csv.contains("\"=cmd"), "{csv}");
+    let r = get(s.addr, "/v1/registry/export?format=pdf&lang=fr", Some(&token));
+    assert_eq!(problem(&r), (400, "format".into(), "one-of:json|csv|html".into()));
+}

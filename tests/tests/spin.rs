@@ -1,0 +1,72 @@
+//! The Spin deployment (`host-examples/spin/`): the manifest runs the very component this
+//! build makes, with the stores and the variable the component uses. The Spin CLI cannot
+//! be installed here; `imports.rs` checks the component's imports against what Spin
+//! provides, and `fichier serve` applies Spin's store rules (`runtime.rs`).
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use fichier_host::runtime::{COMPONENT, LABELS};
+use toml::Value;
+
+fn spin_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../host-examples/spin")
+}
+
+fn read(name: &str) -> Value {
+    let text = std::fs::read_to_string(spin_dir().join(name)).unwrap();
+    text.parse::<toml::Table>().map(Value::Table).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn the_manifest_runs_this_build_of_the_component() {
+    let m = read("spin.toml");
+    assert_eq!(m["spin_manifest_version"].as_integer(), Some(2));
+    let triggers = m["trigger"]["http"].as_array().unwrap();
+    assert_eq!(triggers.len(), 1);
+    assert_eq!(triggers[0]["route"].as_str(), Some("/..."));
+    assert_eq!(triggers[0]["component"].as_str(), Some("fichier"));
+
+    let c = &m["component"]["fichier"];
+    // The source is the file the host's build script writes, byte for byte what it embeds.
+    let source = spin_dir().join(c["source"].as_str().unwrap());
+    let built = std::fs::read(&source).unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+    assert!(built == COMPONENT, "{} is not the component this build embeds", source.display());
+    // The build command makes it.
+    let build = &c["build"];
+    assert!(build["command"].as_str().unwrap().contains("-p fichier-host"));
+    assert_eq!(
+        spin_dir().join(build["workdir"].as_str().unwrap()).canonicalize().unwrap(),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+    );
+
+    // The stores are the labels the component opens; nothing else is declared.
+    let stores: Vec<&str> = c["key_value_stores"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(stores, LABELS);
+    assert_eq!(c["allowed_outbound_hosts"].as_array().map(Vec::len), Some(0));
+
+    // The master key: an application variable, required and secret, given to the
+    // component under the wasi:config key the component reads.
+    let var = &m["variables"]["master_key"];
+    assert_eq!(var["required"].as_bool(), Some(true));
+    assert_eq!(var["secret"].as_bool(), Some(true));
+    assert_eq!(c["variables"]["master_key"].as_str(), Some("{{ master_key }}"));
+}
+
+#[test]
+fn both_runtime_configs_back_every_store() {
+    for (file, kind) in [("runtime-config.sqlite.toml", "spin"), ("runtime-config.redis.toml", "redis")] {
+        let rc = read(file);
+        let stores = rc["key_value_store"].as_table().unwrap();
+        let mut labels: Vec<&str> = stores.keys().map(String::as_str).collect();
+        labels.sort_unstable();
+        assert_eq!(labels, LABELS, "{file}");
+        for (label, s) in stores {
+            assert_eq!(s["type"].as_str(), Some(kind), "{file} {label}");
+        }
+        // The keys never share a file or a database with the data they open.
+        let place = |l: &str| stores[l].get("path").or_else(|| stores[l].get("url")).and_then(Value::as_str).unwrap();
+        assert_ne!(place("default"), place("keys"), "{file}");
+    }
+}
