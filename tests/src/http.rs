@@ -26,9 +26,16 @@ pub struct Server {
 impl Server {
     /// A server on a free loopback port over memory storage, the clock pinned at `now`.
     pub fn start(now: &str) -> Server {
+        Server::start_with(now, &[])
+    }
+
+    /// The same with more `wasi:config` settings (e.g. `shop_origins`).
+    pub fn start_with(now: &str, settings: &[(&str, &str)]) -> Server {
+        let mut config = vec![("master_key".to_owned(), TEST_KEY.to_owned())];
+        config.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let rt = Arc::new(
             RuntimeBuilder::new(Arc::new(MemoryKv::new(&["default", "keys"])))
-                .config(vec![("master_key".into(), TEST_KEY.into())])
+                .config(config)
                 .clock(Clock::pinned(now).unwrap())
                 .cache_dir(Some(cache_dir()))
                 .deadline(Some(Duration::from_secs(30)))

@@ -159,7 +159,7 @@ fn bad_requests_are_problems_naming_the_field_and_rule() {
             "/v1/purposes",
             json_h.to_vec(),
             br#"{"id":"Bad Id!","kind":"cookie","title":"t"}"#.to_vec(),
-            (422, "input.id", "purpose-id-syntax"),
+            (422, "id", "purpose-id-syntax"),
         ),
         (
             "POST",
@@ -282,4 +282,104 @@ fn csv_exports_over_http_neutralise_formulas() {
     assert!(csv.contains("'=cmd|' /C calc'!A0") && !csv.contains(",=cmd") && !csv.contains("\"=cmd"), "{csv}");
     let r = get(s.addr, "/v1/registry/export?format=pdf&lang=fr", Some(&token));
     assert_eq!(problem(&r), (400, "format".into(), "one-of:json|csv|html".into()));
+}
+
+#[test]
+fn public_routes_answer_the_shops_origins_only() {
+    let s = Server::start_with(NOW, &[("shop_origins", "https://boutique.example, https://www.boutique.example/")]);
+    let token = s.key("admin");
+    let notice = setup_consent(&s, &token);
+    let receipt = json!({
+        "subject": {"tag": "external", "val": "banner-1"}, "purpose": "analytics", "decision": "refuse",
+        "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": true
+    })
+    .to_string();
+    let send = |origin: &str| {
+        request(
+            s.addr,
+            "POST",
+            "/v1/consent/receipts",
+            &[("Content-Type", "application/json"), ("Origin", origin)],
+            receipt.as_bytes(),
+        )
+    };
+    // The shop's origin: answered, with the CORS headers for it.
+    let r = send("https://www.boutique.example");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://www.boutique.example"));
+    assert_eq!(r.header("vary"), Some("origin"));
+    // Another site's page: refused, nothing recorded.
+    let r = send("https://evil.example");
+    assert_eq!(problem(&r), (403, "origin".into(), "shop-origin".into()));
+    assert!(r.header("access-control-allow-origin").is_none());
+    // The server's own pages (same origin as the Host) are the shop's too.
+    assert_eq!(send("http://localhost").status, 200);
+    // The preflight: the public methods of the path, for the shop's origins only.
+    let pre = |origin: &str| {
+        request(
+            s.addr,
+            "OPTIONS",
+            "/v1/consent/receipts",
+            &[
+                ("Origin", origin),
+                ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "content-type"),
+            ],
+            b"",
+        )
+    };
+    let ok = pre("https://boutique.example");
+    assert_eq!(ok.status, 204);
+    assert_eq!(ok.header("access-control-allow-methods"), Some("POST"));
+    assert_eq!(ok.header("access-control-allow-headers"), Some("content-type"));
+    assert_eq!(pre("https://evil.example").status, 403);
+    // Admin routes get no CORS headers, whatever the origin.
+    let r = request(
+        s.addr,
+        "GET",
+        "/v1/policy",
+        &[("Origin", "https://boutique.example"), ("Authorization", &format!("Bearer {token}"))],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.header("access-control-allow-origin").is_none());
+    // The ledger holds the two receipts that were answered 200.
+    let v = get(s.addr, "/v1/ledger/verify", Some(&token)).json();
+    assert_eq!(v["receipts"], 2);
+}
+
+#[test]
+fn the_public_is_rate_limited_per_address_without_keeping_it() {
+    let s = Server::start_with(NOW, &[("public_rate_per_minute", "3")]);
+    let token = s.key("admin");
+    let status = || post(s.addr, "/v1/consent/status", None, &json!({"subject": {"tag": "external", "val": "b-9"}}));
+    for _ in 0..3 {
+        assert_eq!(status().status, 200);
+    }
+    let r = status();
+    assert_eq!(problem(&r), (429, "client".into(), "rate-limit".into()));
+    // The window ends at the next minute: 10:00:00 + 60 s.
+    assert_eq!(r.header("retry-after"), Some("60"));
+    // Keyed callers are not counted; the health check is not either.
+    for _ in 0..5 {
+        assert_eq!(get(s.addr, "/v1/policy", Some(&token)).status, 200);
+        assert_eq!(get(s.addr, "/v1/health", None).status, 200);
+    }
+    // The next window starts afresh.
+    s.rt.clock().set("2026-03-01T10:01:00Z").unwrap();
+    assert_eq!(status().status, 200);
+    // The address is never stored in clear.
+    let kv = s.rt.kv();
+    for label in ["default", "keys"] {
+        let mut cursor: Option<String> = None;
+        loop {
+            let keys = kv.list_after(label, cursor.as_deref()).unwrap();
+            let Some(last) = keys.last().cloned() else { break };
+            for k in &keys {
+                let v = kv.get(label, k).unwrap().map(|(_, v)| v).unwrap_or_default();
+                assert!(!String::from_utf8_lossy(&v).contains("127.0.0.1") && !k.contains("127.0.0.1"), "{label}/{k}");
+            }
+            cursor = Some(last);
+        }
+    }
 }

@@ -28,6 +28,7 @@ pub mod model;
 pub mod normalize;
 pub mod objection;
 pub mod phone;
+pub mod ratelimit;
 pub mod registry;
 mod registry_defaults;
 pub mod registry_export;

@@ -31,6 +31,9 @@ use crate::wit;
 /// WIT), minified and gzip-compressed by `build.rs`.
 const OPENAPI_GZ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openapi.json.gz"));
 
+/// The header Spin (and `fichier serve`) put the client's address in.
+const CLIENT_ADDR: &str = "spin-client-addr";
+
 /// The largest request body read (an import chunk of 256 KiB fits many times).
 pub const MAX_BODY: usize = 4 << 20;
 /// The deepest JSON nesting accepted (serde_json's own limit is 128).
@@ -57,8 +60,8 @@ impl Reply {
 
 /// An RFC 9457 problem: `type` names the kind, `field` and `rule` what failed.
 struct Problem {
-    /// For `405`: the methods this path has.
-    allow: String,
+    /// A header the problem carries: `allow` for `405`, `retry-after` for `429`.
+    header: Option<Box<(&'static str, String)>>,
     status: u16,
     kind: &'static str,
     field: String,
@@ -68,12 +71,12 @@ struct Problem {
 
 impl Problem {
     fn new(status: u16, kind: &'static str, field: &str, rule: &str, detail: impl Into<String>) -> Self {
-        Problem { allow: String::new(), status, kind, field: field.into(), rule: rule.into(), detail: detail.into() }
+        Problem { header: None, status, kind, field: field.into(), rule: rule.into(), detail: detail.into() }
     }
 
     fn body(e: JsonError) -> Self {
         let detail = format!("the request body does not fit its type at `{}` ({})", e.field, e.rule);
-        Problem { allow: String::new(), status: 422, kind: "invalid-input", field: e.field, rule: e.rule, detail }
+        Problem { header: None, status: 422, kind: "invalid-input", field: e.field, rule: e.rule, detail }
     }
 
     fn query(name: &str, e: JsonError) -> Self {
@@ -86,6 +89,17 @@ impl Problem {
             wit::Error::NotFound(f) => (404, "not-found", f),
             wit::Error::Forbidden(f) if !authenticated => (401, "unauthenticated", f),
             wit::Error::Forbidden(f) => (403, "forbidden", f),
+            wit::Error::Conflict(f) if f.rule == fichier_domain::ratelimit::RULE => {
+                let mut p = Problem::new(
+                    429,
+                    "too-many-requests",
+                    &f.field,
+                    &f.rule,
+                    "too many requests from this address; retry later",
+                );
+                p.header = Some(Box::new(("retry-after", f.message)));
+                return p;
+            }
             wit::Error::Conflict(f) => (409, "conflict", f),
             wit::Error::Corrupted(f) => (500, "corrupted", f),
             wit::Error::Config(f) => (500, "config", f),
@@ -94,7 +108,7 @@ impl Problem {
                 return Problem::new(500, "other", "", "", m);
             }
         };
-        Problem { allow: String::new(), status, kind, field: fe.field, rule: fe.rule, detail: fe.message }
+        Problem { header: None, status, kind, field: fe.field, rule: fe.rule, detail: fe.message }
     }
 
     fn reply(self) -> Reply {
@@ -110,8 +124,8 @@ impl Problem {
         if self.status == 401 {
             r.headers.push(("www-authenticate", "Bearer realm=\"fichier\"".into()));
         }
-        if !self.allow.is_empty() {
-            r.headers.push(("allow", self.allow));
+        if let Some(h) = self.header {
+            r.headers.push(*h);
         }
         r
     }
@@ -129,6 +143,7 @@ fn title(status: u16) -> &'static str {
         413 => "Content Too Large",
         415 => "Unsupported Media Type",
         422 => "Unprocessable Content",
+        429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
     }
@@ -137,6 +152,8 @@ fn title(status: u16) -> &'static str {
 /// What the router sees of a request.
 struct Request {
     method: &'static str,
+    /// `host[:port]` the request was sent to (the `Host` header, which wasi:http keeps apart).
+    authority: Option<String>,
     path: String,
     query: Vec<(String, String)>,
     headers: Vec<(String, Vec<u8>)>,
@@ -210,7 +227,14 @@ fn read(request: IncomingRequest) -> Result<Request, Problem> {
         }
         let _ = IncomingBody::finish(incoming);
     }
-    Ok(Request { method, path: path.to_owned(), query: parse_query(query)?, headers, body })
+    Ok(Request {
+        method,
+        authority: request.authority(),
+        path: path.to_owned(),
+        query: parse_query(query)?,
+        headers,
+        body,
+    })
 }
 
 fn too_large() -> Problem {
@@ -325,14 +349,67 @@ fn respond(req: &Request) -> Reply {
     let Some(("v1", rest)) = segments.split_first().map(|(a, b)| (*a, b)) else {
         return Problem::new(404, "not-found", "path", "known-route", "no such route; the API is under /v1").reply();
     };
-    match route(req, rest, actor) {
+    // Browsers: a public route answers the shop's own origins (CORS), and refuses others.
+    let cors = match (req.header("origin"), public_methods(rest)) {
+        (Some(origin), methods) if !methods.is_empty() => {
+            if !origin_allowed(origin, req) {
+                return Problem::new(
+                    403,
+                    "forbidden",
+                    "origin",
+                    "shop-origin",
+                    "this origin is not one of the shop's (setting shop_origins)",
+                )
+                .reply();
+            }
+            if req.method == "OPTIONS" && req.header("access-control-request-method").is_some() {
+                let mut r = Reply { status: 204, content_type: "text/plain", body: Vec::new(), headers: Vec::new() };
+                r.headers = cors_headers(origin);
+                r.headers.push(("access-control-allow-methods", methods.join(", ")));
+                r.headers.push(("access-control-allow-headers", "content-type".into()));
+                r.headers.push(("access-control-max-age", "600".into()));
+                return r;
+            }
+            cors_headers(origin)
+        }
+        _ => Vec::new(),
+    };
+    // The public is counted per address (the store keeps a keyed hash of it): 429 past
+    // the deployment's `public_rate_per_minute` (default 120).
+    if !authenticated && rest != ["health"] {
+        let client = req.header(CLIENT_ADDR).map_or_else(|| "unknown".to_owned(), strip_port);
+        let limit = crate::setting("public_rate_per_minute").and_then(|v| v.trim().parse().ok()).unwrap_or(120);
+        if let Err(e) = crate::run(|f| f.count_public_request(&client, limit), |_| ()) {
+            let mut reply = Problem::from_wit(e, false).reply();
+            reply.headers.extend(cors);
+            return reply;
+        }
+    }
+    let mut reply = match route(req, rest, actor) {
         Ok(Out::Json(v)) => Reply::json(200, &v),
         Ok(Out::Text(content_type, body)) => {
             Reply { status: 200, content_type, body: body.into_bytes(), headers: Vec::new() }
         }
         Err(Failure::Problem(p)) => p.reply(),
         Err(Failure::Wit(e)) => Problem::from_wit(e, authenticated).reply(),
-    }
+    };
+    reply.headers.extend(cors);
+    reply
+}
+
+fn cors_headers(origin: &str) -> Vec<(&'static str, String)> {
+    vec![("access-control-allow-origin", origin.to_owned()), ("vary", "origin".into())]
+}
+
+/// The shop's origins (`shop_origins`: comma-separated, e.g.
+/// `https://boutique.example,https://www.boutique.example`), or the request's own.
+fn origin_allowed(origin: &str, req: &Request) -> bool {
+    let origin = origin.trim().trim_end_matches('/');
+    let same = origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| req.authority.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(authority)));
+    same || crate::setting("shop_origins")
+        .is_some_and(|list| list.split(',').any(|o| o.trim().trim_end_matches('/').eq_ignore_ascii_case(origin)))
 }
 
 enum Out {
@@ -355,6 +432,29 @@ type Routed = Result<Out, Failure>;
 
 fn out<T: Json>(r: Result<T, wit::Error>) -> Routed {
     r.map(|v| Out::Json(v.to_json())).map_err(Failure::Wit)
+}
+
+/// A whole-body route: the component's errors name fields from the body's top, as the
+/// body's own JSON errors do (the function's `input.notice` is the body's `notice`).
+fn body_out<T: Json>(param: &str, r: Result<T, wit::Error>) -> Routed {
+    out(r.map_err(|mut e| {
+        let f = match &mut e {
+            wit::Error::InvalidInput(f)
+            | wit::Error::NotFound(f)
+            | wit::Error::Forbidden(f)
+            | wit::Error::Conflict(f)
+            | wit::Error::Corrupted(f)
+            | wit::Error::Config(f)
+            | wit::Error::Storage(f) => f,
+            wit::Error::Other(_) => return e,
+        };
+        if f.field == param {
+            f.field.clear();
+        } else if let Some(rest) = f.field.strip_prefix(param).and_then(|r| r.strip_prefix('.')) {
+            f.field = rest.to_owned();
+        }
+        e
+    }))
 }
 
 /// The body as JSON: `application/json`, at most [`MAX_DEPTH`] deep.
@@ -471,9 +571,19 @@ fn no_body(req: &Request) -> Result<(), Problem> {
 
 /// The methods that serve `path` (for `405` and its `Allow` header); empty: no route.
 fn allowed_methods(path: &[&str]) -> Vec<&'static str> {
+    methods_of(path, false)
+}
+
+/// The methods that serve `path` to the public (for CORS).
+fn public_methods(path: &[&str]) -> Vec<&'static str> {
+    methods_of(path, true)
+}
+
+fn methods_of(path: &[&str], public_only: bool) -> Vec<&'static str> {
     let candidates: Vec<(&'static str, &'static str)> = ROUTES
         .lines()
         .filter(|l| !l.starts_with('#'))
+        .filter(|l| !public_only || l.split_whitespace().nth(4) == Some("public"))
         .filter_map(|l| {
             let mut cols = l.split_whitespace();
             Some((cols.next()?, cols.next()?))
@@ -492,7 +602,7 @@ fn allowed_methods(path: &[&str]) -> Vec<&'static str> {
 /// A public receipt's address and user agent are the request's, not the body's.
 fn public_receipt(req: &Request, mut input: consent::ReceiptInput, actor: &wit::Actor) -> consent::ReceiptInput {
     if actor.role == wit::Role::Public {
-        input.client_ip = req.header("spin-client-addr").map(strip_port);
+        input.client_ip = req.header(CLIENT_ADDR).map(strip_port);
         input.user_agent = req.header("user-agent").map(str::to_owned);
     }
     input
@@ -529,13 +639,13 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
 
         // consent
         ("GET", ["purposes"]) => out(C::list_purposes(a)),
-        ("POST", ["purposes"]) => out(C::declare_purpose(a, whole(req)?)),
+        ("POST", ["purposes"]) => body_out("input", C::declare_purpose(a, whole(req)?)),
         ("GET", ["notices"]) => out(C::list_notices(a)),
-        ("POST", ["notices"]) => out(C::register_notice(a, whole(req)?)),
+        ("POST", ["notices"]) => body_out("input", C::register_notice(a, whole(req)?)),
         ("GET", ["notices", r]) => out(C::get_notice(a, s(r))),
         ("POST", ["consent", "receipts"]) => {
             let input = public_receipt(req, whole(req)?, &a);
-            out(C::record_decision(a, input))
+            body_out("input", C::record_decision(a, input))
         }
         ("POST", ["consent", "status"]) => out(C::status(a, args(req, &["subject"])?.get("subject")?)),
         ("POST", ["consent", "history"]) => out(<C as Consent>::history(a, args(req, &["subject"])?.get("subject")?)),
@@ -550,7 +660,7 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
 
         // settings and keys
         ("GET", ["policy"]) => out(C::get_policy(a)),
-        ("PUT", ["policy"]) => out(C::set_policy(a, whole(req)?)),
+        ("PUT", ["policy"]) => body_out("input", C::set_policy(a, whole(req)?)),
         ("GET", ["policy", "history"]) => out(C::policy_history(a)),
         ("GET", ["api-keys"]) => out(C::list_api_keys(a)),
         ("POST", ["api-keys"]) => {
@@ -604,7 +714,7 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
         }
 
         // import: the chunk is the raw body (bytes of the CSV file from `offset`)
-        ("POST", ["imports"]) => out(C::begin(a, whole(req)?)),
+        ("POST", ["imports"]) => body_out("options", C::begin(a, whole(req)?)),
         ("POST", ["imports", session, "chunks"]) => {
             let offset = query(req, "offset")?;
             let last = query(req, "last")?;
@@ -614,11 +724,11 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
 
         // the register (Art. 30) and its notices
         ("GET", ["registry", "organisation"]) => out(C::get_organisation(a)),
-        ("PUT", ["registry", "organisation"]) => out(C::set_organisation(a, whole(req)?)),
+        ("PUT", ["registry", "organisation"]) => body_out("input", C::set_organisation(a, whole(req)?)),
         ("GET", ["registry", "activities"]) => {
             out(C::list_activities(a, query::<Option<bool>>(req, "include-retired")?.unwrap_or(false)))
         }
-        ("POST", ["registry", "activities"]) => out(C::put_activity(a, whole(req)?)),
+        ("POST", ["registry", "activities"]) => body_out("input", C::put_activity(a, whole(req)?)),
         ("GET", ["registry", "activities", id]) => out(C::get_activity(a, s(id))),
         ("POST", ["registry", "activities", id, "retire"]) => {
             out(C::retire_activity(a, s(id), args(req, &["reason"])?.get("reason")?))
@@ -642,9 +752,9 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
 
         // the breach register
         ("GET", ["breaches"]) => out(C::list_breaches(a, query::<Option<bool>>(req, "overdue-only")?.unwrap_or(false))),
-        ("POST", ["breaches"]) => out(C::record_breach(a, whole(req)?)),
+        ("POST", ["breaches"]) => body_out("input", C::record_breach(a, whole(req)?)),
         ("GET", ["breaches", id]) => out(C::get_breach(a, s(id))),
-        ("PUT", ["breaches", id]) => out(C::update_breach(a, s(id), whole(req)?)),
+        ("PUT", ["breaches", id]) => body_out("input", C::update_breach(a, s(id), whole(req)?)),
         ("POST", ["breaches", id, "cnil"]) => {
             let x = args(req, &["at", "reference", "delay-reason"])?;
             out(C::notify_cnil(a, s(id), x.get("at")?, x.get("reference")?, x.get("delay-reason")?))
@@ -658,13 +768,13 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
         }
 
         // retention
-        ("POST", ["retention", "sweep"]) => out(C::sweep(a, whole(req)?)),
+        ("POST", ["retention", "sweep"]) => body_out("options", C::sweep(a, whole(req)?)),
 
         // rights requests (the identity-token step is open to the public)
-        ("POST", ["requests"]) => out(C::new_request(a, whole(req)?)),
-        ("POST", ["requests", "search"]) => out(C::list_requests(a, whole(req)?)),
+        ("POST", ["requests"]) => body_out("input", C::new_request(a, whole(req)?)),
+        ("POST", ["requests", "search"]) => body_out("filter", C::list_requests(a, whole(req)?)),
         ("GET", ["requests", id]) if *id != "search" => out(C::get_request(a, s(id))),
-        ("POST", ["requests", id, "steps"]) => out(C::step(a, s(id), whole(req)?)),
+        ("POST", ["requests", id, "steps"]) => body_out("step", C::step(a, s(id), whole(req)?)),
         ("POST", ["subjects", "erase"]) => {
             let x = args(req, &["subject", "options"])?;
             out(C::erase(a, x.get("subject")?, x.get("options")?))
@@ -697,7 +807,7 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
                     "allowed-method",
                     format!("{} is not allowed here", m),
                 );
-                p.allow = allowed.join(", ");
+                p.header = Some(Box::new(("allow", allowed.join(", "))));
                 Err(p.into())
             }
         }

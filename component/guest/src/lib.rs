@@ -75,6 +75,11 @@ fn master_key() -> Result<MasterKey, Error> {
     })
 }
 
+/// A deployment setting from `wasi:config` (a Spin variable, `fichier serve --settings`).
+fn setting(key: &str) -> Option<String> {
+    wasi::config::store::get(key).ok().flatten()
+}
+
 fn read_master_key() -> Result<MasterKey, Error> {
     match wasi::config::store::get("master_key") {
         Ok(Some(v)) => MasterKey::from_hex(&v),

@@ -1,0 +1,92 @@
+//! Per-client counters for the public routes of the HTTP face (the banner's receipts and
+//! status, the rights form, token checks), kept in the store so that every instance of
+//! the component — one per request, several hosts behind Spin — counts the same.
+//!
+//! - A client is its address, kept only as a keyed hash (8 bytes of an HMAC under its
+//!   own domain), never in clear.
+//! - Fixed windows of a minute. A window's counters live in 64 shard documents
+//!   (`rate/<window>/<shard>`), so concurrent clients rarely race for one document and a
+//!   client costs one compare-and-swap per request.
+//! - The first request of a shard in a new window deletes that shard's two previous
+//!   windows: at most three windows of counters exist at any time.
+//! - A refused request writes nothing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Fichier;
+use crate::error::{Error, FieldError, Result};
+use crate::store::{Bucket, Document, Store};
+
+/// The length of a window, in seconds.
+pub const WINDOW_SECONDS: i64 = 60;
+const SHARDS: u64 = 64;
+/// The largest per-minute limit accepted.
+pub const MAX_PER_MINUTE: u32 = 100_000;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RateShard {
+    /// (keyed hash of the client, requests in this window)
+    counts: Vec<([u8; 8], u32)>,
+}
+
+impl Document for RateShard {
+    const KIND: &'static str = "rate";
+    const SCHEMA: u32 = 1;
+    const BINARY: bool = true;
+    const BINARY_ONLY: bool = true;
+}
+
+/// The rule a client over its limit breaks; `retry-after` seconds are in the message.
+pub const RULE: &str = "rate-limit";
+
+impl<S: Store> Fichier<'_, S> {
+    /// Count one public request from `client` (its address). Over `per_minute` in the
+    /// current window: `conflict` on `client` with the rule [`RULE`], and the seconds
+    /// until the window ends as the message. Returns the requests left in the window.
+    pub fn count_public_request(&mut self, client: &str, per_minute: u32) -> Result<u32> {
+        if per_minute == 0 || per_minute > MAX_PER_MINUTE {
+            return Err(Error::config(
+                "config:public_rate_per_minute",
+                "range",
+                format!("1 to {MAX_PER_MINUTE} requests a minute"),
+            ));
+        }
+        let hash = self.keys().lookup_hash("rate-limit", client);
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(&hash[..8]);
+        let shard = u64::from_be_bytes(tag) % SHARDS;
+        let seconds = self.now.timestamp();
+        let window = seconds.div_euclid(WINDOW_SECONDS);
+        let retry_after = WINDOW_SECONDS - seconds.rem_euclid(WINDOW_SECONDS);
+        let key = format!("rate/{window}/{shard:02}");
+        let (left, fresh) = self.update::<RateShard, (u32, bool)>(
+            Bucket::Data,
+            &key,
+            |_, current| {
+                let fresh = current.is_none();
+                let mut doc = current.unwrap_or_default();
+                let count = match doc.counts.iter_mut().find(|(t, _)| *t == tag) {
+                    Some((_, n)) => n,
+                    None => {
+                        doc.counts.push((tag, 0));
+                        let last = doc.counts.len() - 1;
+                        &mut doc.counts[last].1
+                    }
+                };
+                if *count >= per_minute {
+                    return Err(Error::Conflict(FieldError::new("client", RULE, retry_after.to_string())));
+                }
+                *count += 1;
+                let left = per_minute - *count;
+                Ok(Some((doc, (left, fresh))))
+            },
+            || (per_minute, false),
+        )?;
+        if fresh {
+            for old in [window - 1, window - 2] {
+                let _ = self.store.delete(Bucket::Data, &format!("rate/{old}/{shard:02}"));
+            }
+        }
+        Ok(left)
+    }
+}
