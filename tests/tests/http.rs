@@ -365,6 +365,9 @@ fn the_public_is_rate_limited_per_address_without_keeping_it() {
         assert_eq!(get(s.addr, "/v1/policy", Some(&token)).status, 200);
         assert_eq!(get(s.addr, "/v1/health", None).status, 200);
     }
+    // Guessing keys counts too: over the limit, a wrong key is 429 before any check.
+    let r = request(s.addr, "GET", "/v1/policy", &[("Authorization", "Bearer fk_00000000_00")], b"");
+    assert_eq!(problem(&r).0, 429);
     // The next window starts afresh.
     s.rt.clock().set("2026-03-01T10:01:00Z").unwrap();
     assert_eq!(status().status, 200);

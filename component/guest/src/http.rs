@@ -343,7 +343,8 @@ fn respond(req: &Request) -> Reply {
     }
     let (actor, authenticated) = match caller(req) {
         Ok(c) => c,
-        Err(p) => return p.reply(),
+        // A wrong key counts against the address like any caller without one.
+        Err(p) => return count_public(req).err().unwrap_or_else(|| p.reply()),
     };
     let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
     let Some(("v1", rest)) = segments.split_first().map(|(a, b)| (*a, b)) else {
@@ -376,14 +377,12 @@ fn respond(req: &Request) -> Reply {
     };
     // The public is counted per address (the store keeps a keyed hash of it): 429 past
     // the deployment's `public_rate_per_minute` (default 120).
-    if !authenticated && rest != ["health"] {
-        let client = req.header(CLIENT_ADDR).map_or_else(|| "unknown".to_owned(), strip_port);
-        let limit = crate::setting("public_rate_per_minute").and_then(|v| v.trim().parse().ok()).unwrap_or(120);
-        if let Err(e) = crate::run(|f| f.count_public_request(&client, limit), |_| ()) {
-            let mut reply = Problem::from_wit(e, false).reply();
-            reply.headers.extend(cors);
-            return reply;
-        }
+    if !authenticated
+        && rest != ["health"]
+        && let Err(mut reply) = count_public(req)
+    {
+        reply.headers.extend(cors);
+        return reply;
     }
     let mut reply = match route(req, rest, actor) {
         Ok(Out::Json(v)) => Reply::json(200, &v),
@@ -395,6 +394,14 @@ fn respond(req: &Request) -> Reply {
     };
     reply.headers.extend(cors);
     reply
+}
+
+/// Count a request without a valid key against its address; the `429` (or a store
+/// failure) when it is over the limit.
+fn count_public(req: &Request) -> Result<(), Reply> {
+    let client = req.header(CLIENT_ADDR).map_or_else(|| "unknown".to_owned(), strip_port);
+    let limit = crate::setting("public_rate_per_minute").and_then(|v| v.trim().parse().ok()).unwrap_or(120);
+    crate::run(|f| f.count_public_request(&client, limit), |_| ()).map_err(|e| Problem::from_wit(e, false).reply())
 }
 
 fn cors_headers(origin: &str) -> Vec<(&'static str, String)> {
