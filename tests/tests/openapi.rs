@@ -61,6 +61,13 @@ fn the_component_serves_the_document_and_every_route() {
     // A client that refuses gzip is told so.
     let refused = request(s.addr, "GET", "/openapi.json", &[("Accept-Encoding", "identity")], b"");
     assert_eq!(refused.status, 406);
+    for (accept, status) in [("gzip;q=0", 406), ("gzip; q=0.0, identity", 406), ("gzip;q=0.5", 200), ("*", 200)] {
+        assert_eq!(
+            request(s.addr, "GET", "/openapi.json", &[("Accept-Encoding", accept)], b"").status,
+            status,
+            "{accept}"
+        );
+    }
 
     // Every route of the table reaches its function: whatever the answer (the arguments
     // here are empty), it is not the router's 404 or 405.

@@ -303,7 +303,7 @@ fn openapi(req: &Request) -> Reply {
         v.split(',').any(|e| {
             let mut parts = e.split(';').map(str::trim);
             let name = parts.next().unwrap_or("");
-            let refused = parts.any(|p| p.replace(' ', "").starts_with("q=0") && !p.contains("q=0."));
+            let refused = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()) == Some(0.0));
             (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
         })
     });
@@ -351,9 +351,12 @@ fn respond(req: &Request) -> Reply {
         return Problem::new(404, "not-found", "path", "known-route", "no such route; the API is under /v1").reply();
     };
     // Browsers: a public route answers the shop's own origins (CORS), and refuses others.
-    let cors = match (req.header("origin"), public_methods(rest)) {
-        (Some(origin), methods) if !methods.is_empty() => {
-            if !origin_allowed(origin, req) {
+    let cors = match req.header("origin") {
+        Some(origin) => {
+            let methods = public_methods(rest);
+            if methods.is_empty() {
+                Vec::new()
+            } else if !origin_allowed(origin, req) {
                 return Problem::new(
                     403,
                     "forbidden",
@@ -362,18 +365,17 @@ fn respond(req: &Request) -> Reply {
                     "this origin is not one of the shop's (setting shop_origins)",
                 )
                 .reply();
+            } else if req.method == "OPTIONS" && req.header("access-control-request-method").is_some() {
+                let mut headers = cors_headers(origin);
+                headers.push(("access-control-allow-methods", methods.join(", ")));
+                headers.push(("access-control-allow-headers", "content-type".into()));
+                headers.push(("access-control-max-age", "600".into()));
+                return Reply { status: 204, content_type: "text/plain", body: Vec::new(), headers };
+            } else {
+                cors_headers(origin)
             }
-            if req.method == "OPTIONS" && req.header("access-control-request-method").is_some() {
-                let mut r = Reply { status: 204, content_type: "text/plain", body: Vec::new(), headers: Vec::new() };
-                r.headers = cors_headers(origin);
-                r.headers.push(("access-control-allow-methods", methods.join(", ")));
-                r.headers.push(("access-control-allow-headers", "content-type".into()));
-                r.headers.push(("access-control-max-age", "600".into()));
-                return r;
-            }
-            cors_headers(origin)
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     // The public is counted per address (the store keeps a keyed hash of it): 429 past
     // the deployment's `public_rate_per_minute` (default 120).

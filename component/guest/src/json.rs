@@ -53,11 +53,16 @@ pub fn object<'a>(v: &'a Value, keys: &[&str]) -> Result<&'a Map<String, Value>,
 
 /// One field of a record.
 pub fn field<T: Json>(o: &Map<String, Value>, key: &str) -> Result<T, JsonError> {
-    match o.get(key) {
+    member(o.get(key), key)
+}
+
+/// A value that may be absent (a record's field, a variant's payload), named `at`.
+fn member<T: Json>(v: Option<&Value>, at: &str) -> Result<T, JsonError> {
+    match v {
         Some(v) => T::from_json(v),
         None => T::absent(),
     }
-    .map_err(|e| e.within(key))
+    .map_err(|e| e.within(at))
 }
 
 pub fn string(v: &Value) -> Result<&str, JsonError> {
@@ -72,11 +77,7 @@ pub fn variant(v: &Value) -> Result<(&str, Option<&Value>), JsonError> {
 }
 
 pub fn payload<T: Json>(val: Option<&Value>) -> Result<T, JsonError> {
-    match val {
-        Some(v) => T::from_json(v),
-        None => T::absent(),
-    }
-    .map_err(|e| e.within("val"))
+    member(val, "val")
 }
 
 pub fn no_payload(val: Option<&Value>) -> Result<(), JsonError> {
