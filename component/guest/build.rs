@@ -1,20 +1,77 @@
-//! Packs `docs/openapi.json` for the component to serve at `/openapi.json`: minified and
-//! gzip-compressed (≈23 KB instead of ≈250 KB in the component), served with
-//! `Content-Encoding: gzip`.
+//! Packs what the component serves besides the API:
+//! - `docs/openapi.json`, minified and gzip-compressed (≈23 KB instead of ≈250 KB in the
+//!   component), served at `/openapi.json` with `Content-Encoding: gzip`;
+//! - the files of `assets/` (the cookie banner, the admin page, the demo shop), each
+//!   kept as is and gzip-compressed, with a strong ETag (SHA-256 of the bytes), as the
+//!   generated table `ASSETS` of `assets.rs`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).expect("compress");
+    gz.finish().expect("compress")
+}
+
+fn content_type(name: &str) -> &'static str {
+    match Path::new(name).extension().and_then(|e| e.to_str()) {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("txt") => "text/plain; charset=utf-8",
+        other => panic!("assets/{name}: no content type for {other:?}; add it to build.rs"),
+    }
+}
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+
     let source = manifest.join("../../docs/openapi.json");
     println!("cargo:rerun-if-changed={}", source.display());
     let text = std::fs::read_to_string(&source).expect("read docs/openapi.json");
     let doc: serde_json::Value = serde_json::from_str(&text).expect("docs/openapi.json is JSON");
     let minified = serde_json::to_vec(&doc).expect("serialise");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&minified).expect("compress");
-    let packed = gz.finish().expect("compress");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    std::fs::write(out.join("openapi.json.gz"), packed).expect("write");
+    std::fs::write(out.join("openapi.json.gz"), gzip(&minified)).expect("write");
+
+    let dir = manifest.join("assets");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut names: Vec<String> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .map(|e| e.expect("read assets/").file_name().into_string().expect("asset names are UTF-8"))
+            .filter(|n| !n.starts_with('.'))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    let mut table = String::from("/// Every file of `assets/`, by name.\npub const ASSETS: &[Asset] = &[\n");
+    for name in &names {
+        assert!(
+            name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+            "assets/{name}: names are [A-Za-z0-9._-]"
+        );
+        let path = dir.join(name);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let bytes = std::fs::read(&path).expect("read an asset");
+        let packed = gzip(&bytes);
+        let gz_name = format!("asset-{name}.gz");
+        std::fs::write(out.join(&gz_name), packed).expect("write");
+        let etag = format!("\"{}\"", hex(&Sha256::digest(&bytes)[..12]));
+        table.push_str(&format!(
+            "    Asset {{ name: {name:?}, content_type: {:?}, raw: include_bytes!({:?}), \
+             packed: include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{gz_name}\")), etag: {etag:?} }},\n",
+            content_type(name),
+            path.display().to_string(),
+        ));
+    }
+    table.push_str("];\n");
+    std::fs::write(out.join("assets.rs"), table).expect("write");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

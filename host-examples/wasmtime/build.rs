@@ -64,7 +64,14 @@ fn main() {
             println!("cargo:rerun-if-changed={}", f.replace("\\ ", " "));
         }
     }
-    for p in ["wit", "component/guest/Cargo.toml", "component/domain/Cargo.toml", "Cargo.lock", "Cargo.toml"] {
+    for p in [
+        "wit",
+        "component/guest/assets",
+        "component/guest/Cargo.toml",
+        "component/domain/Cargo.toml",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
 }

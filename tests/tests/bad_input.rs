@@ -654,7 +654,7 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             vec![
                 actor("public"),
                 json!({"subject": {"tag": "email", "val": "a@example.org"}, "kind": "access", "channel": "web-form",
-                       "received-at": null, "lang": "fr", "details": null, "identity-verified": false, "doubtful": null}),
+                       "received-at": null, "lang": "fr", "details": null, "identity-verified": true, "doubtful": null}),
             ],
             "forbidden",
             "actor.role",

@@ -9,9 +9,14 @@ pub enum Operation<'a> {
     DeclarePurpose,
     ReadCatalogue,
     RegisterNotice,
-    RecordDecision { channel: Channel },
-    ReadStatus { subject: &'a SubjectRef },
+    RecordDecision {
+        channel: Channel,
+    },
+    ReadStatus {
+        subject: &'a SubjectRef,
+    },
     ReadHistory,
+    ReadStatistics,
     VerifyLedger,
     TakeAnchor,
     ReadPolicy,
@@ -35,7 +40,11 @@ pub enum Operation<'a> {
     Sweep,
     ReadAudit,
     PruneAudit,
-    NewRequest,
+    /// `form`: the request comes as the shop's public form sends it (named by e-mail,
+    /// web-form channel, identity to be proved by token, no date, no doubt).
+    NewRequest {
+        form: bool,
+    },
     VerifyToken,
     ManageRequest,
     DecideRequest,
@@ -57,6 +66,7 @@ impl Operation<'_> {
             Operation::RecordDecision { .. } => "record a decision",
             Operation::ReadStatus { .. } => "read a consent status",
             Operation::ReadHistory => "read a consent history",
+            Operation::ReadStatistics => "read consent statistics",
             Operation::VerifyLedger => "verify the ledger",
             Operation::TakeAnchor => "take an anchor",
             Operation::ReadPolicy => "read the policy",
@@ -80,7 +90,10 @@ impl Operation<'_> {
             Operation::Sweep => "run the retention sweep",
             Operation::ReadAudit => "read or verify the audit log",
             Operation::PruneAudit => "prune the audit log",
-            Operation::NewRequest => "record a rights request",
+            Operation::NewRequest { form: true } => "record a rights request",
+            Operation::NewRequest { form: false } => {
+                "record a rights request other than by the public form (e-mail, web form, token, no date)"
+            }
             Operation::VerifyToken => "verify an identity token",
             Operation::ManageRequest => "handle a request's identity check",
             Operation::DecideRequest => "extend, complete or refuse a request",
@@ -115,6 +128,7 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
             Public => matches!(subject, SubjectRef::External(_)),
         },
         Operation::ReadHistory => matches!(role, Admin | Dpo | Support | System),
+        Operation::ReadStatistics => matches!(role, Admin | Dpo),
         Operation::ReadPolicy => matches!(role, Admin | Dpo | Support | System),
         Operation::VerifyLedger | Operation::TakeAnchor | Operation::Reindex | Operation::ListSubjects => {
             matches!(role, Admin | Dpo | System)
@@ -131,7 +145,11 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         Operation::Sweep | Operation::ReadAudit | Operation::PruneAudit => matches!(role, Admin | Dpo | System),
         // The person proves who they are through the shop's public form.
         Operation::VerifyToken => true,
-        Operation::NewRequest => matches!(role, Admin | Dpo | Support | System),
+        // A visitor asks through the shop's form, by e-mail; the token proves it is them.
+        Operation::NewRequest { form } => match role {
+            Admin | Dpo | Support | System => true,
+            Public => form,
+        },
         Operation::ManageRequest | Operation::ReadRequests => matches!(role, Admin | Dpo | Support),
         // Only the DPO or an admin decides (extends, completes, refuses).
         Operation::DecideRequest => matches!(role, Admin | Dpo),
@@ -202,7 +220,9 @@ mod tests {
             (Operation::Sweep, &[Admin, Dpo, System]),
             (Operation::ReadAudit, &[Admin, Dpo, System]),
             (Operation::PruneAudit, &[Admin, Dpo, System]),
-            (Operation::NewRequest, &[Admin, Dpo, Support, System]),
+            (Operation::ReadStatistics, &[Admin, Dpo]),
+            (Operation::NewRequest { form: false }, &[Admin, Dpo, Support, System]),
+            (Operation::NewRequest { form: true }, &[Admin, Dpo, Support, System, Public]),
             (Operation::VerifyToken, &[Admin, Dpo, Support, System, Public]),
             (Operation::ManageRequest, &[Admin, Dpo, Support]),
             (Operation::DecideRequest, &[Admin, Dpo]),

@@ -397,6 +397,8 @@ impl<S: Store> Fichier<'_, S> {
             // Derived index; a failure here is repaired by `reindex`.
             let _ = self.index_subject(&sid);
         }
+        // Derived statistics (see `banner`): best effort after the commit point.
+        let _ = self.count_decision(&sid, &receipt.purpose, receipt.decision, &receipt.at);
         Ok(receipt)
     }
 

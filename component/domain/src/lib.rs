@@ -9,6 +9,7 @@ pub mod access;
 pub mod apikeys;
 pub mod audit;
 pub mod authz;
+pub mod banner;
 pub mod basis;
 pub mod breach;
 pub mod checks;

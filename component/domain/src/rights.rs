@@ -27,7 +27,7 @@ use crate::audit::AuditDraft;
 use crate::authz::{Operation, authorize};
 use crate::crypto::DataKey;
 use crate::error::{Error, Result};
-use crate::model::{Actor, SubjectRef};
+use crate::model::{Actor, Role, SubjectRef};
 use crate::registry::Lang;
 use crate::service::place;
 use crate::store::{Bucket, Document, Store};
@@ -496,7 +496,12 @@ impl<S: Store> Fichier<'_, S> {
 
     /// Receive a request.
     pub fn new_request(&mut self, actor: &Actor, input: RequestInput) -> Result<Request> {
-        authorize(actor, Operation::NewRequest)?;
+        let form = matches!(input.subject, SubjectRef::Email(_))
+            && input.channel == RequestChannel::WebForm
+            && !input.identity_verified
+            && input.doubtful.is_none()
+            && input.received_at.is_none();
+        authorize(actor, Operation::NewRequest { form })?;
         let received = match &input.received_at {
             None => self.now,
             Some(t) => {
@@ -586,6 +591,13 @@ impl<S: Store> Fichier<'_, S> {
             (Some(e), true) => self.issue_token(actor, &record.id, e)?,
             _ => record,
         };
+        if actor.role == Role::Public {
+            // A visitor learns the request's number and deadline, not fichier's id for
+            // the address it typed (which would link it to other data).
+            let mut view = self.view(record, None)?;
+            view.record.subject = String::new();
+            return Ok(view);
+        }
         self.view(record, Some(personal))
     }
 

@@ -225,7 +225,15 @@ fn bad_requests_are_refused_by_name() {
         let got = rule(w.f().new_request(&actor(Role::Support), i).unwrap_err());
         assert!(got.starts_with(want), "{got} vs {want}");
     }
-    assert!(matches!(w.f().new_request(&actor(Role::Public), input("x@example.org")), Err(Error::Forbidden(_))));
+    // The public may ask only as the shop's form does: by e-mail, web form, token to come.
+    let by_phone = RequestInput { channel: RequestChannel::Phone, ..input("x@example.org") };
+    let verified = RequestInput { identity_verified: true, ..input("x@example.org") };
+    let doubted = RequestInput { doubtful: Some("odd".into()), ..input("x@example.org") };
+    let dated = RequestInput { received_at: Some("2026-01-09T09:00:00Z".into()), ..input("x@example.org") };
+    let by_id = RequestInput { subject: SubjectRef::External("c-1".into()), ..input("x@example.org") };
+    for i in [by_phone, verified, doubted, dated, by_id] {
+        assert!(matches!(w.f().new_request(&actor(Role::Public), i), Err(Error::Forbidden(_))));
+    }
     assert_eq!(rule(w.f().get_request(&actor(Role::Dpo), "R-1").unwrap_err()), "id:id-syntax");
     assert_eq!(rule(w.f().get_request(&actor(Role::Dpo), "R-000009").unwrap_err()), "id:request-exists");
     assert_eq!(rule(w.f().verify_token(&actor(Role::Public), "R-000001", "").unwrap_err()), "token:token-syntax");
@@ -236,4 +244,23 @@ fn bad_requests_are_refused_by_name() {
     assert_eq!(rule(e), "filter.due-within:range-1-366");
     // Nothing was written by any of them.
     assert!(w.store.raw().is_empty(), "{:?}", w.store.raw().iter().map(|(_, k, _)| k).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_visitor_asks_through_the_form_and_learns_no_subject_id() {
+    let mut w = World::new("2026-01-10T09:00:00Z");
+    let r = w.f().new_request(&actor(Role::Public), input("Visitor@Example.org")).unwrap();
+    assert_eq!((r.record.id.as_str(), r.record.state), ("R-000001", RequestState::AwaitingIdentity));
+    // Neither fichier's id for the address nor the person's words come back.
+    assert_eq!((r.record.subject.as_str(), r.email.as_deref(), r.details.as_deref()), ("", None, None));
+    // The token went to the address typed, which proves the request is theirs.
+    let (token, _) = w.token();
+    let pending = w.f().outbox_pending(&actor(Role::System), 10).unwrap();
+    assert_eq!(pending[0].to, "visitor@example.org");
+    let done = w.f().verify_token(&actor(Role::Public), "R-000001", &token).unwrap();
+    assert_eq!(done.record.state, RequestState::InProgress);
+    // Staff see the whole request.
+    let seen = w.f().get_request(&actor(Role::Dpo), "R-000001").unwrap();
+    assert!(!seen.record.subject.is_empty());
+    assert_eq!(seen.details.as_deref(), Some("Je veux une copie de mes données."));
 }

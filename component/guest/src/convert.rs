@@ -110,6 +110,28 @@ pub fn notice(n: d::Notice) -> c::Notice {
     }
 }
 
+pub fn banner_config(b: fichier_domain::banner::BannerConfig) -> c::BannerConfig {
+    c::BannerConfig {
+        lang: b.lang,
+        purposes: b
+            .purposes
+            .into_iter()
+            .map(|p| c::BannerPurpose {
+                id: p.id,
+                kind: kind_out(p.kind),
+                title: p.title,
+                grant_months: p.grant_months,
+                refusal_months: p.refusal_months,
+            })
+            .collect(),
+        notice: b.notice.map(|n| c::BannerNotice { reference: n.reference, sha256: n.sha256, text: n.text }),
+    }
+}
+
+pub fn day_rates(r: fichier_domain::banner::DayRates) -> c::DayRates {
+    c::DayRates { day: r.day, purpose: r.purpose, grants: r.grants, refusals: r.refusals, withdrawals: r.withdrawals }
+}
+
 fn decision(x: c::Decision) -> d::Decision {
     match x {
         c::Decision::Grant => d::Decision::Grant,

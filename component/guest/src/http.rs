@@ -31,6 +31,28 @@ use crate::wit;
 /// WIT), minified and gzip-compressed by `build.rs`.
 const OPENAPI_GZ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openapi.json.gz"));
 
+/// The files of `assets/` (see `build.rs`).
+mod assets {
+    /// A file as served: as is, gzip-compressed, and its ETag.
+    pub struct Asset {
+        pub name: &'static str,
+        pub content_type: &'static str,
+        pub raw: &'static [u8],
+        pub packed: &'static [u8],
+        pub etag: &'static str,
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+}
+
+/// The pages' Content-Security-Policy: their own scripts and styles only, nothing
+/// inline, no framing. The demo shop may also show the stand-in analytics pixel.
+const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+     connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const DEMO_CSP: &str = "default-src 'self'; img-src 'self' data: https://analytics.example; style-src 'self'; \
+     script-src 'self'; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
 /// The header Spin (and `fichier serve`) put the client's address in.
 const CLIENT_ADDR: &str = "spin-client-addr";
 
@@ -253,6 +275,11 @@ fn parse_query(q: &str) -> Result<Vec<(String, String)>, Problem> {
     Ok(out)
 }
 
+/// A path segment, percent-decoded; unlike a query, `+` is not a space.
+fn decode_segment(s: &str) -> Option<String> {
+    if s.contains('%') { decode(&s.replace('+', "%2B")) } else { Some(s.to_owned()) }
+}
+
 fn decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -275,10 +302,14 @@ fn decode(s: &str) -> Option<String> {
 fn send(out: ResponseOutparam, r: Reply) {
     let mut entries: Vec<(String, Vec<u8>)> = vec![
         ("content-type".into(), r.content_type.as_bytes().to_vec()),
-        ("content-length".into(), r.body.len().to_string().into_bytes()),
         ("x-content-type-options".into(), b"nosniff".to_vec()),
-        ("cache-control".into(), b"no-store".to_vec()),
     ];
+    if r.status != 304 {
+        entries.push(("content-length".into(), r.body.len().to_string().into_bytes()));
+    }
+    if !r.headers.iter().any(|(k, _)| *k == "cache-control") {
+        entries.push(("cache-control".into(), b"no-store".to_vec()));
+    }
     entries.extend(r.headers.into_iter().map(|(k, v)| (k.to_owned(), v.into_bytes())));
     let Ok(headers) = Fields::from_list(&entries) else { return };
     let resp = OutgoingResponse::new(headers);
@@ -296,18 +327,70 @@ fn send(out: ResponseOutparam, r: Reply) {
     let _ = OutgoingBody::finish(body, None);
 }
 
-/// The document as stored: gzip, which every HTTP client and tool accepts; one that
-/// says it does not (`Accept-Encoding` without gzip, or `gzip;q=0`) is answered 406.
-fn openapi(req: &Request) -> Reply {
-    let accepts = req.header("accept-encoding").is_none_or(|v| {
+/// Whether the client takes gzip: `Accept-Encoding` names `gzip` or `*` without `q=0`;
+/// `absent` when it sends no such header.
+fn gzip_accepted(req: &Request, absent: bool) -> bool {
+    req.header("accept-encoding").map_or(absent, |v| {
         v.split(',').any(|e| {
             let mut parts = e.split(';').map(str::trim);
             let name = parts.next().unwrap_or("");
             let refused = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()) == Some(0.0));
             (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
         })
-    });
-    if !accepts {
+    })
+}
+
+/// Files only the demo serves (setting `demo` = `true`, which `fichier serve --demo`
+/// sets): the shop page at `/` and what it loads.
+fn demo_only(name: &str) -> bool {
+    name.starts_with("shop.") || name.starts_with("demo-")
+}
+
+/// A file of `assets/`: `/` is the demo shop, `/admin` the admin page, `/<name>` the
+/// others. Revalidated by ETag, gzip when the client takes it; pages carry a strict
+/// Content-Security-Policy. `None`: not a file.
+fn asset(req: &Request) -> Option<Reply> {
+    let name = match req.path.as_str() {
+        "/" => "shop.html",
+        "/admin" => "admin.html",
+        p => p.strip_prefix('/').filter(|n| !n.contains('/'))?,
+    };
+    let file = assets::ASSETS.iter().find(|a| a.name == name)?;
+    let (name, content_type, etag) = (file.name, file.content_type, file.etag);
+    if demo_only(name) && crate::setting("demo").as_deref() != Some("true") {
+        return None;
+    }
+    if req.method != "GET" {
+        let mut p = Problem::new(405, "method-not-allowed", "method", "allowed-method", "a file is read with GET");
+        p.header = Some(Box::new(("allow", "GET".into())));
+        return Some(p.reply());
+    }
+    let mut headers = vec![
+        ("etag", etag.to_owned()),
+        ("cache-control", "no-cache".to_owned()),
+        ("vary", "accept-encoding".to_owned()),
+    ];
+    if content_type.starts_with("text/html") {
+        headers.push(("content-security-policy", if demo_only(name) { DEMO_CSP } else { PAGE_CSP }.to_owned()));
+        headers.push(("x-frame-options", "DENY".to_owned()));
+        headers.push(("referrer-policy", "same-origin".to_owned()));
+    }
+    if req.header("if-none-match").is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
+        return Some(Reply { status: 304, content_type, body: Vec::new(), headers });
+    }
+    let body = if gzip_accepted(req, false) {
+        headers.push(("content-encoding", "gzip".to_owned()));
+        file.packed
+    } else {
+        file.raw
+    };
+    Some(Reply { status: 200, content_type, body: body.to_vec(), headers })
+}
+
+/// The document as stored: gzip, which every HTTP client and tool accepts; one that
+/// says it does not (`Accept-Encoding` without gzip, or `gzip;q=0`) is answered 406.
+fn openapi(req: &Request) -> Reply {
+    if !gzip_accepted(req, true) {
         return Problem::new(
             406,
             "not-acceptable",
@@ -341,12 +424,20 @@ fn respond(req: &Request) -> Reply {
     if req.path == "/openapi.json" {
         return openapi(req);
     }
+    if let Some(file) = asset(req) {
+        return file;
+    }
     let (actor, authenticated) = match caller(req) {
         Ok(c) => c,
         // A wrong key counts against the address like any caller without one.
         Err(p) => return count_public(req).err().unwrap_or_else(|| p.reply()),
     };
-    let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    // Path segments are percent-decoded (`%3A` is `:`), `+` stays itself.
+    let Some(decoded) = req.path.trim_start_matches('/').split('/').map(decode_segment).collect::<Option<Vec<_>>>()
+    else {
+        return Problem::new(400, "invalid-input", "path", "percent-encoding", "the path is not valid UTF-8").reply();
+    };
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let Some(("v1", rest)) = segments.split_first().map(|(a, b)| (*a, b)) else {
         return Problem::new(404, "not-found", "path", "known-route", "no such route; the API is under /v1").reply();
     };
@@ -658,6 +749,8 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
         }
         ("POST", ["consent", "status"]) => out(C::status(a, args(req, &["subject"])?.get("subject")?)),
         ("POST", ["consent", "history"]) => out(<C as Consent>::history(a, args(req, &["subject"])?.get("subject")?)),
+        ("GET", ["consent", "rates"]) => out(C::rates(a, query(req, "from")?, query(req, "to")?)),
+        ("GET", ["banner"]) => out(C::banner(a, query(req, "lang")?)),
 
         // ledger
         ("GET", ["ledger", "verify"]) => out(<C as ledger::Guest>::verify(a)),

@@ -150,6 +150,16 @@ impl consent::Guest for Component {
             |v| v.into_iter().map(convert::receipt).collect(),
         )
     }
+    fn banner(actor: wit::Actor, lang: String) -> Result<consent::BannerConfig, wit::Error> {
+        run(|f| f.banner(&convert::actor(actor), &lang), convert::banner_config)
+    }
+
+    fn rates(actor: wit::Actor, from: String, to: String) -> Result<Vec<consent::DayRates>, wit::Error> {
+        run(
+            |f| f.consent_rates(&convert::actor(actor), &from, &to),
+            |v| v.into_iter().map(convert::day_rates).collect(),
+        )
+    }
 }
 
 impl ledger::Guest for Component {

@@ -63,6 +63,24 @@ pub trait KvBackend: Send + Sync {
     }
     /// Abandon the open batch.
     fn rollback(&self) {}
+    /// Whether this backend commits concurrent callers' writes in groups (see
+    /// [`SqliteKv::open_grouped`]); then callers use [`KvBackend::durable`], not batches.
+    fn grouped(&self) -> bool {
+        false
+    }
+    /// Group commit: a caller about to write takes a ticket, and hands it to
+    /// [`KvBackend::durable`] when done.
+    fn enter(&self) -> u64 {
+        0
+    }
+    /// Group commit: return once every write this caller made since `enter` gave it
+    /// `ticket` is durable — one commit for all the callers waiting at that moment; an
+    /// error if a commit holding any of them failed. Without groups, every write is
+    /// already durable when it returns.
+    fn durable(&self, ticket: u64) -> Result<(), KvError> {
+        let _ = ticket;
+        Ok(())
+    }
 }
 
 // ------------------------------------------------------------------ SQLite
@@ -70,6 +88,37 @@ pub trait KvBackend: Send + Sync {
 /// One SQLite file per label.
 pub struct SqliteKv {
     files: BTreeMap<String, (PathBuf, Mutex<File>)>,
+    /// Group commit, when opened with [`SqliteKv::open_grouped`].
+    group: Option<Group>,
+}
+
+/// Leader-based group commit. Writes join one open transaction per file. A caller done
+/// writing takes the epoch then open; the first caller to find no commit running
+/// commits every file (keys first) for all epochs up to its own and wakes the others,
+/// who return if that covered them. So N callers finishing during one fsync share the
+/// next one.
+#[derive(Default)]
+struct Group {
+    state: Mutex<GroupState>,
+    turn: std::sync::Condvar,
+}
+
+impl Group {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GroupState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[derive(Default)]
+struct GroupState {
+    /// The epoch writes made now belong to (from 1).
+    epoch: u64,
+    /// Every epoch up to this one is committed (or failed).
+    durable: u64,
+    /// A caller is committing.
+    leading: bool,
+    /// Recent failed commits: (first epoch, last epoch, why).
+    failures: std::collections::VecDeque<(u64, u64, String)>,
 }
 
 /// An open file, and the version counter of its open batch: inside a batch the counter
@@ -93,9 +142,19 @@ impl File {
     }
 
     /// Run `f` in a transaction of its own (committed when it returns `Some`), or inside
-    /// the open batch.
-    fn with_tx<T>(&mut self, f: impl FnOnce(&mut File) -> Result<Option<T>, KvError>) -> Result<Option<T>, KvError> {
+    /// the open batch. Grouped: inside the group's open transaction, opened if needed and
+    /// left open for [`KvBackend::durable`] to commit (a failed statement undoes only
+    /// itself: the transaction holds other callers' writes).
+    fn with_tx<T>(
+        &mut self,
+        grouped: bool,
+        f: impl FnOnce(&mut File) -> Result<Option<T>, KvError>,
+    ) -> Result<Option<T>, KvError> {
         if !self.db.is_autocommit() {
+            return f(self);
+        }
+        if grouped {
+            self.db.execute_batch("BEGIN IMMEDIATE")?;
             return f(self);
         }
         self.db.execute_batch("BEGIN IMMEDIATE")?;
@@ -209,7 +268,32 @@ impl SqliteKv {
             let db = open_sqlite(&path)?;
             files.insert(label, (path, Mutex::new(File { db, batch_version: None })));
         }
-        Ok(Self { files })
+        Ok(Self { files, group: None })
+    }
+
+    /// The same, committing concurrent callers' writes in groups (`fichier serve`): a
+    /// write is not durable when it returns, but when [`KvBackend::durable`] does; a
+    /// caller acknowledges its work only then. There are no batches in this mode.
+    pub fn open_grouped(db: &Path) -> Result<Self, KvError> {
+        let mut kv = Self::open(db)?;
+        kv.group =
+            Some(Group { state: Mutex::new(GroupState { epoch: 1, ..GroupState::default() }), ..Group::default() });
+        Ok(kv)
+    }
+
+    /// Commit every file's open transaction, keys first; a file that fails is rolled back.
+    fn commit_open(&self) -> Result<(), KvError> {
+        let mut failed = None;
+        for label in ["keys", "default"].into_iter().chain(self.files.keys().map(String::as_str)) {
+            let Ok(f) = self.file(label) else { continue };
+            if !f.db.is_autocommit()
+                && let Err(e) = f.db.execute_batch("COMMIT")
+            {
+                let _ = f.db.execute_batch("ROLLBACK");
+                failed.get_or_insert(KvError::from(e));
+            }
+        }
+        failed.map_or(Ok(()), Err)
     }
 
     /// The file behind a label.
@@ -238,12 +322,15 @@ impl KvBackend for SqliteKv {
     }
 
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.file(label)?.with_tx(|f| f.write_row(key, value).map(Some))?;
+        self.file(label)?.with_tx(self.group.is_some(), |f| f.write_row(key, value).map(Some))?;
         Ok(())
     }
 
     fn delete(&self, label: &str, key: &str) -> Result<(), KvError> {
-        self.file(label)?.db.prepare_cached("DELETE FROM kv WHERE key = ?1")?.execute(params![key])?;
+        self.file(label)?.with_tx(self.group.is_some(), |f| {
+            f.db.prepare_cached("DELETE FROM kv WHERE key = ?1")?.execute(params![key])?;
+            Ok(Some(()))
+        })?;
         Ok(())
     }
 
@@ -257,7 +344,7 @@ impl KvBackend for SqliteKv {
     /// One statement: an insert that does nothing when the key exists, or an update of
     /// the row at the version seen.
     fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError> {
-        let won = self.file(label)?.with_tx(|f| {
+        let won = self.file(label)?.with_tx(self.group.is_some(), |f| {
             let v = f.next_version()? as i64;
             let changed = match seen {
                 None => {
@@ -277,7 +364,7 @@ impl KvBackend for SqliteKv {
     }
 
     fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, KvError> {
-        let next = self.file(label)?.with_tx(|f| {
+        let next = self.file(label)?.with_tx(self.group.is_some(), |f| {
             let current: Option<Vec<u8>> =
                 f.db.query_row("SELECT value FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
             let n = match current {
@@ -334,6 +421,48 @@ impl KvBackend for SqliteKv {
                     let _ = f.db.execute_batch("ROLLBACK");
                 }
             }
+        }
+    }
+
+    fn grouped(&self) -> bool {
+        self.group.is_some()
+    }
+
+    fn enter(&self) -> u64 {
+        self.group.as_ref().map_or(0, |g| g.lock().epoch)
+    }
+
+    fn durable(&self, ticket: u64) -> Result<(), KvError> {
+        let Some(g) = &self.group else { return Ok(()) };
+        let mut st = g.lock();
+        let mine = st.epoch;
+        loop {
+            if st.durable >= mine {
+                // Any commit since the ticket that failed may have held some of the writes.
+                return match st.failures.iter().find(|(from, to, _)| *to >= ticket && *from <= mine) {
+                    Some((_, _, why)) => Err(KvError::Other(format!("committing: {why}"))),
+                    None => Ok(()),
+                };
+            }
+            if st.leading {
+                st = g.turn.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
+                continue;
+            }
+            st.leading = true;
+            let (from, to) = (st.durable + 1, st.epoch);
+            st.epoch += 1;
+            drop(st);
+            let outcome = self.commit_open();
+            st = g.lock();
+            st.leading = false;
+            st.durable = to;
+            if let Err(e) = outcome {
+                st.failures.push_back((from, to, e.to_string()));
+                if st.failures.len() > 64 {
+                    st.failures.pop_front();
+                }
+            }
+            g.turn.notify_all();
         }
     }
 }
@@ -438,6 +567,46 @@ mod tests {
 
     fn open(dir: &Path) -> SqliteKv {
         SqliteKv::open(&dir.join("t.db")).unwrap()
+    }
+
+    #[test]
+    fn grouped_writes_are_durable_for_every_caller_once_durable_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = std::sync::Arc::new(SqliteKv::open_grouped(&dir.path().join("t.db")).unwrap());
+        assert!(kv.grouped());
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let kv = kv.clone();
+                std::thread::spawn(move || {
+                    for i in 0..40 {
+                        let ticket = kv.enter();
+                        let key = format!("k/{t}/{i}");
+                        assert!(kv.swap_if("default", &key, None, b"v").unwrap());
+                        kv.set("keys", &key, b"w").unwrap();
+                        kv.durable(ticket).unwrap();
+                        // Committed: another connection (another process) reads it.
+                        let other = SqliteKv::open(&dir_of(&kv)).unwrap();
+                        assert_eq!(other.get("default", &key).unwrap().map(|v| v.1), Some(b"v".to_vec()));
+                        assert_eq!(other.get("keys", &key).unwrap().map(|v| v.1), Some(b"w".to_vec()));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        // Nothing is left in an open transaction, and a swap at a stale version loses.
+        let other = SqliteKv::open(&dir.path().join("t.db")).unwrap();
+        let (v, _) = other.get("default", "k/0/0").unwrap().unwrap();
+        other.set("default", "k/0/0", b"x").unwrap();
+        let ticket = kv.enter();
+        assert!(!kv.swap_if("default", "k/0/0", Some(v), b"y").unwrap());
+        kv.durable(ticket).unwrap();
+        assert_eq!(other.get("default", "k/0/0").unwrap().unwrap().1, b"x".to_vec());
+    }
+
+    fn dir_of(kv: &SqliteKv) -> PathBuf {
+        kv.path("default").unwrap().to_path_buf()
     }
 
     #[test]

@@ -169,7 +169,7 @@ enum Command {
     Outbox(rights::OutboxCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
-    /// Serve the REST API (and, as later work lands, the banner and pages) over HTTP: one
+    /// Serve the REST API, the cookie banner and the admin page over HTTP: one
     /// instance of the component per request, as on Spin. Stops on SIGINT/SIGTERM after
     /// finishing the requests in flight.
     Serve {
@@ -182,6 +182,10 @@ enum Command {
         /// Seconds a request may take before it is answered 503 and interrupted.
         #[arg(long, default_value_t = 30)]
         timeout: u64,
+        /// Also serve the demo shop at `/`, and declare its purposes (`analytics`, `ads`,
+        /// `newsletter`) and notices (French and English) when they are missing.
+        #[arg(long)]
+        demo: bool,
     },
     /// API keys for the HTTP face, each bound to a role.
     #[command(subcommand)]
@@ -538,14 +542,24 @@ fn runtime(cli: &Cli) -> Result<Runtime, Failure> {
     runtime_builder(cli)?.pooling(false).build().map_err(|e| Failure::Host(format!("loading the component: {e:#}")))
 }
 
-fn serve(cli: &Cli, addr: std::net::SocketAddr, max_body: usize, timeout: u64) -> Result<ExitCode, Failure> {
+fn serve(
+    cli: &Cli,
+    addr: std::net::SocketAddr,
+    max_body: usize,
+    timeout: u64,
+    demo: bool,
+) -> Result<ExitCode, Failure> {
     let host = |e: &dyn std::fmt::Display| Failure::Host(e.to_string());
     let timeout = std::time::Duration::from_secs(timeout.max(1));
-    let rt = runtime_builder(cli)?
+    let extra = if demo { vec![("demo".to_owned(), "true".to_owned())] } else { Vec::new() };
+    let rt = runtime_builder_with(cli, extra, true)?
         .pooling(true)
         .deadline(Some(timeout))
         .build()
         .map_err(|e| host(&format!("loading the component: {e:#}")))?;
+    if demo {
+        seed_demo(&rt)?;
+    }
     let opts = fichier_host::serve::ServeOptions { addr, max_body, timeout, ..Default::default() };
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| host(&e))?;
     tokio
@@ -553,8 +567,12 @@ fn serve(cli: &Cli, addr: std::net::SocketAddr, max_body: usize, timeout: u64) -
             Arc::new(rt),
             opts,
             |a| {
-                let _ =
-                    writeln!(std::io::stdout().lock(), "fichier serving http://{a}/v1/ (data: {})", cli.db.display());
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "fichier serving http://{a}/v1/ (data: {})", cli.db.display());
+                let _ = writeln!(out, "  admin page: http://{a}/admin   cookie banner: http://{a}/banner.js");
+                if demo {
+                    let _ = writeln!(out, "  demo shop:  http://{a}/");
+                }
             },
             fichier_host::serve::signal(),
         ))
@@ -563,13 +581,49 @@ fn serve(cli: &Cli, addr: std::net::SocketAddr, max_body: usize, timeout: u64) -
     Ok(ExitCode::SUCCESS)
 }
 
+/// The demo shop's purposes and notices (`serve --demo`): declared when missing; a
+/// notice registered again with the same text keeps its version.
+fn seed_demo(rt: &Runtime) -> Result<(), Failure> {
+    let actor = json!({"id": "demo", "role": "admin"});
+    let declared = call(rt, "consent", "list-purposes", std::slice::from_ref(&actor))?;
+    let have = |id: &str| declared.as_array().is_some_and(|l| l.iter().any(|p| p["id"] == json!(id)));
+    for (id, kind, title) in [
+        ("analytics", "cookie", "Mesure d'audience / Audience measurement"),
+        ("ads", "advertising", "Publicité personnalisée / Personalised advertising"),
+        ("newsletter", "marketing", "Lettre d'information / Newsletter"),
+    ] {
+        if !have(id) {
+            let input = json!({"id": id, "kind": kind, "title": title});
+            call(rt, "consent", "declare-purpose", &[actor.clone(), input])?;
+        }
+    }
+    for (purposes, lang, text) in [
+        (&["ads", "analytics"][..], "fr", include_str!("../../../examples/demo/banner.fr.txt")),
+        (&["ads", "analytics"][..], "en", include_str!("../../../examples/demo/banner.en.txt")),
+        (&["newsletter"][..], "fr", include_str!("../../../examples/demo/newsletter.fr.txt")),
+        (&["newsletter"][..], "en", include_str!("../../../examples/demo/newsletter.en.txt")),
+    ] {
+        let input = json!({"purposes": purposes, "lang": lang, "text": text});
+        call(rt, "consent", "register-notice", &[actor.clone(), input])?;
+    }
+    Ok(())
+}
+
 fn runtime_builder(cli: &Cli) -> Result<RuntimeBuilder, Failure> {
+    runtime_builder_with(cli, Vec::new(), false)
+}
+
+/// The runtime for `cli`, with `extra` settings after the file's; `grouped`: the store
+/// commits concurrent calls in groups (`serve`) instead of by batches.
+fn runtime_builder_with(cli: &Cli, extra: Vec<(String, String)>, grouped: bool) -> Result<RuntimeBuilder, Failure> {
     let host = |e: &dyn std::fmt::Display| Failure::Host(e.to_string());
     let key_file = cli.key_file.clone().unwrap_or_else(|| default_key_file(&cli.db));
     let master = resolve_master_key(&key_file).map_err(|e| host(&format!("{e:#}")))?;
     let mut config = load_settings(cli.settings.as_deref()).map_err(|e| host(&format!("{e:#}")))?;
+    config.extend(extra);
     config.push(("master_key".into(), master));
-    let kv = SqliteKv::open(&cli.db).map_err(|e| host(&format!("opening {}: {e}", cli.db.display())))?;
+    let kv = if grouped { SqliteKv::open_grouped(&cli.db) } else { SqliteKv::open(&cli.db) }
+        .map_err(|e| host(&format!("opening {}: {e}", cli.db.display())))?;
     // FICHIER_PINNED_CLOCK (RFC 3339) pins the clock, for demos and tests only.
     let clock = match std::env::var("FICHIER_PINNED_CLOCK") {
         Ok(t) => Clock::pinned(&t).map_err(|e| host(&format!("FICHIER_PINNED_CLOCK: {e}")))?,
@@ -635,7 +689,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             return rights::processing(who, change, &runtime(cli)?, actor, cli.json);
         }
         Command::Outbox(c) => return rights::outbox(c, &runtime(cli)?, actor, cli.json),
-        Command::Serve { addr, max_body, timeout } => return serve(cli, *addr, *max_body, *timeout),
+        Command::Serve { addr, max_body, timeout, demo } => return serve(cli, *addr, *max_body, *timeout, *demo),
         _ => {}
     }
     let rt = runtime(cli)?;

@@ -401,14 +401,33 @@ impl Runtime {
         f(&lib, &mut store).map_err(CallError::Trap)
     }
 
+    /// Whether the store commits concurrent calls in groups ([`KvBackend::grouped`]):
+    /// then calls may run concurrently.
+    pub fn grouped(&self) -> bool {
+        self.kv.grouped()
+    }
+
     /// Run `call` with its writes in one batch of the key-value backend
     /// ([`KvBackend::begin`]): committed when `keep` accepts its outcome, rolled back
-    /// otherwise and when the call traps or the host fails.
+    /// otherwise and when the call traps or the host fails. On a grouped backend
+    /// ([`KvBackend::grouped`]): returns once the call's writes are durable.
     fn batched<T>(
         &self,
         call: impl FnOnce() -> Result<T, CallError>,
         keep: impl FnOnce(&T) -> bool,
     ) -> Result<T, CallError> {
+        if self.kv.grouped() {
+            // Group commit: no batch; the call's writes are durable (with those of the
+            // calls finishing meanwhile) before it returns. A call that traps keeps what
+            // it wrote, as after a crash: the component's commit points keep the store
+            // consistent.
+            let ticket = self.kv.enter();
+            let out = call();
+            return match self.kv.durable(ticket) {
+                Ok(()) => out,
+                Err(e) => Err(CallError::BadCall(format!("committing: {e}"))),
+            };
+        }
         self.kv.begin().map_err(|e| CallError::BadCall(format!("opening a batch: {e}")))?;
         match call() {
             Ok(v) if keep(&v) => {
@@ -447,7 +466,7 @@ impl Runtime {
 
     /// Serve one HTTP request with a fresh instance's `wasi:http/incoming-handler`, its
     /// writes in one batch (committed when the handler returns, rolled back when it
-    /// traps). The response goes to `respond` as soon as the component sets it; its body
+    /// traps), or on a grouped backend durable when this returns. The response goes to `respond` as soon as the component sets it; its body
     /// streams while the handler writes it. Must run inside a Tokio runtime (the request
     /// body is read from it).
     pub fn handle_http<B>(&self, request: hyper::Request<B>, respond: ResponseSender) -> Result<(), CallError>

@@ -12,9 +12,14 @@
 //! - **Graceful shutdown**: when `shutdown` resolves (SIGINT or SIGTERM for the CLI),
 //!   the listener closes, idle connections close, and requests in flight finish (up to
 //!   [`ServeOptions::grace`]).
-//! - **One writer at a time**: each request's writes are one batch of the SQLite
-//!   backend, which is one transaction on shared connections, so requests run the
-//!   component one at a time (`gate`). Grouping concurrent commits is later work.
+//! - **Acknowledged once durable**: an answer is sent only after the request's writes
+//!   are committed (its body is read while the component writes it, then the commit
+//!   awaited).
+//! - **Group commit** on a grouped store ([`crate::kv::SqliteKv::open_grouped`], what
+//!   `fichier serve` opens): requests run concurrently and the writes of those finishing
+//!   during one commit share the next (one fsync for many). On a store with batches,
+//!   each request's writes are one transaction on shared connections, so requests run
+//!   one at a time (`gate`).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -118,28 +123,45 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -
     let request = Request::from_parts(parts, body);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let worker = shared.clone();
-    let task = tokio::task::spawn_blocking(move || {
-        let _one_at_a_time = worker.gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut task = tokio::task::spawn_blocking(move || {
+        // A batch is one transaction on shared connections: one request at a time. A
+        // grouped store takes concurrent requests and commits them together.
+        let _gate =
+            (!worker.rt.grouped()).then(|| worker.gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         worker.rt.handle_http(request, tx)
     });
-    match tokio::time::timeout(opts.timeout, rx).await {
-        Ok(Ok(Ok(_))) if over.load(std::sync::atomic::Ordering::SeqCst) => Ok(too_large(opts.max_body)),
-        Ok(Ok(Ok(resp))) => Ok(resp),
-        Ok(Ok(Err(code))) => Ok(problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "other",
-            "",
-            "",
-            &format!("the component answered with an error: {code:?}"),
-        )),
-        Ok(Err(_no_response)) => {
-            // The handler returned (or trapped) without setting a response.
-            let why = match task.await {
-                Ok(Err(CallError::Trap(e))) => format!("the component trapped: {e:#}"),
-                Ok(Err(e)) => e.to_string(),
-                Ok(Ok(())) => "the component set no response".into(),
-                Err(e) => format!("the request's worker failed: {e}"),
-            };
+    // The answer goes out only once the request's writes are durable: its body is read
+    // while the component writes it, then the worker's commit is awaited.
+    let answer = async {
+        let resp = match rx.await {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(code)) => {
+                return Err(format!("the component answered with an error: {code:?}"));
+            }
+            Err(_no_response) => {
+                // The handler returned (or trapped) without setting a response.
+                return Err(match (&mut task).await {
+                    Ok(Err(CallError::Trap(e))) => format!("the component trapped: {e:#}"),
+                    Ok(Err(e)) => e.to_string(),
+                    Ok(Ok(())) => "the component set no response".into(),
+                    Err(e) => format!("the request's worker failed: {e}"),
+                });
+            }
+        };
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await.map_err(|e| format!("the component's answer broke off: {e:?}"))?.to_bytes();
+        match (&mut task).await {
+            Ok(Ok(())) => {
+                Ok(Response::from_parts(parts, Full::new(bytes).map_err(|never| match never {}).boxed_unsync()))
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("the request's worker failed: {e}")),
+        }
+    };
+    match tokio::time::timeout(opts.timeout, answer).await {
+        Ok(_) if over.load(std::sync::atomic::Ordering::SeqCst) => Ok(too_large(opts.max_body)),
+        Ok(Ok(resp)) => Ok(resp),
+        Ok(Err(why)) => {
             eprintln!("fichier serve: {why}");
             Ok(problem(StatusCode::INTERNAL_SERVER_ERROR, "other", "", "", "the request could not be served"))
         }

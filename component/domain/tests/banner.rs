@@ -1,0 +1,133 @@
+//! The cookie banner's configuration (its purposes and their validity under the policy,
+//! the notice it shows) and the consent statistics the admin page draws.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use fichier_domain::Error;
+use fichier_domain::banner::DayRates;
+use fichier_domain::model::*;
+use support::{World, admin, decision};
+
+fn visitor() -> Actor {
+    Actor { id: "web".into(), role: Role::Public }
+}
+
+fn rule(e: Error) -> String {
+    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn notice(w: &mut World, purposes: &[&str], lang: &str, text: &str) -> String {
+    let input = NoticeInput {
+        purposes: purposes.iter().map(|p| p.to_string()).collect(),
+        lang: lang.into(),
+        text: text.into(),
+    };
+    w.f().register_notice(&admin(), input).unwrap().reference
+}
+
+#[test]
+fn the_banner_asks_about_cookie_and_advertising_purposes_with_the_closest_notice() {
+    let mut w = World::empty("2026-03-01T10:00:00Z", 3, 1);
+    // Nothing declared: nothing to ask, no notice needed.
+    let empty = w.f().banner(&visitor(), "fr").unwrap();
+    assert!(empty.purposes.is_empty() && empty.notice.is_none());
+
+    w.declare(&[("stats", PurposeKind::Cookie), ("ads", PurposeKind::Advertising), ("news", PurposeKind::Marketing)]);
+    let longer =
+        PurposeInput { id: "stats".into(), kind: PurposeKind::Cookie, title: "Stats".into(), validity_months: Some(3) };
+    w.f().declare_purpose(&admin(), longer).unwrap();
+    // No notice covers both banner purposes yet.
+    notice(&mut w, &["stats"], "fr", "stats only");
+    assert_eq!(rule(w.f().banner(&visitor(), "fr").unwrap_err()), "lang:banner-notice");
+
+    let wide = notice(&mut w, &["ads", "news", "stats"], "fr", "everything");
+    assert_eq!(w.f().banner(&visitor(), "fr").unwrap().notice.unwrap().reference, wide);
+    // The exact set beats a wider one, and its latest version wins.
+    notice(&mut w, &["ads", "stats"], "fr", "banner v1");
+    let v2 = notice(&mut w, &["stats", "ads"], "fr", "banner v2");
+    notice(&mut w, &["ads", "stats"], "en", "banner in English");
+    let b = w.f().banner(&visitor(), "fr").unwrap();
+    let n = b.notice.unwrap();
+    assert_eq!((n.reference.as_str(), n.text.as_str()), (v2.as_str(), "banner v2"));
+    assert_eq!(n.reference, "ads+stats:fr:v2");
+    // Sorted by id; marketing is not the banner's; validity from the policy's defaults
+    // (6 months, CNIL) unless the purpose declares its own grant validity.
+    let got: Vec<(&str, PurposeKind, Option<u32>, Option<u32>)> =
+        b.purposes.iter().map(|p| (p.id.as_str(), p.kind, p.grant_months, p.refusal_months)).collect();
+    assert_eq!(
+        got,
+        vec![("ads", PurposeKind::Advertising, Some(6), Some(6)), ("stats", PurposeKind::Cookie, Some(3), Some(6))]
+    );
+    assert_eq!(w.f().banner(&visitor(), "en").unwrap().notice.unwrap().text, "banner in English");
+    // A language nobody wrote a notice in, and a malformed one.
+    assert_eq!(rule(w.f().banner(&visitor(), "de").unwrap_err()), "lang:banner-notice");
+    assert!(rule(w.f().banner(&visitor(), "FR").unwrap_err()).starts_with("lang:"));
+}
+
+#[test]
+fn decisions_are_counted_per_day_and_purpose_without_people() {
+    let mut w = World::empty("2026-03-01T10:00:00Z", 3, 2);
+    w.declare(&[("stats", PurposeKind::Cookie), ("ads", PurposeKind::Advertising)]);
+    let n = notice(&mut w, &["ads", "stats"], "fr", "banner");
+    let record = |w: &mut World, who: &str, purpose: &str, d: Decision, at: &str| {
+        let mut i = decision(SubjectRef::External(who.into()), purpose, d, Channel::CookieBanner, Some(&n));
+        i.at = Some(at.into());
+        w.f().record_decision(&visitor(), i).unwrap();
+    };
+    // Thirty visitors over three days, spread over the shards.
+    for v in 0..20 {
+        let d = if v % 4 == 0 { Decision::Refuse } else { Decision::Grant };
+        record(&mut w, &format!("v-{v}"), "stats", d, "2026-02-27T23:59:59Z");
+        record(&mut w, &format!("v-{v}"), "ads", Decision::Refuse, "2026-02-27T12:00:00+01:00");
+    }
+    for v in 20..30 {
+        record(&mut w, &format!("v-{v}"), "stats", Decision::Grant, "2026-02-28T00:00:00Z");
+    }
+    record(&mut w, "v-1", "stats", Decision::Withdraw, "2026-03-01T09:00:00Z");
+
+    let rates = w.f().consent_rates(&admin(), "2026-02-01", "2026-03-01").unwrap();
+    let row = |day: &str, purpose: &str, g, r, wd| DayRates {
+        day: day.into(),
+        purpose: purpose.into(),
+        grants: g,
+        refusals: r,
+        withdrawals: wd,
+    };
+    assert_eq!(
+        rates,
+        vec![
+            row("2026-02-27", "ads", 0, 20, 0),
+            row("2026-02-27", "stats", 15, 5, 0),
+            row("2026-02-28", "stats", 10, 0, 0),
+            row("2026-03-01", "stats", 0, 0, 1),
+        ]
+    );
+    // A narrower range; no visitor id is kept in the counters.
+    assert_eq!(w.f().consent_rates(&admin(), "2026-02-28", "2026-02-28").unwrap().len(), 1);
+    for (_, k, v) in w.store.raw().into_iter().filter(|(_, k, _)| k.starts_with("stats/")) {
+        assert!(k.len() <= "stats/consent/2026-02-27/7".len(), "{k}");
+        assert!(!String::from_utf8_lossy(&v).contains("v-1"), "{k}");
+    }
+}
+
+#[test]
+fn rates_check_their_range_and_role() {
+    let mut w = World::empty("2026-03-01T10:00:00Z", 3, 3);
+    let cases = [
+        ("2026-02-30", "2026-03-01", "from:date"),
+        ("2026-3-01", "2026-03-01", "from:date"),
+        ("2026-03-01", "", "to:date"),
+        ("2026-03-02", "2026-03-01", "to:not-before-from"),
+        ("2025-01-01", "2026-01-02", "to:max-366-days"),
+    ];
+    for (from, to, want) in cases {
+        assert_eq!(rule(w.f().consent_rates(&admin(), from, to).unwrap_err()), want, "{from} {to}");
+    }
+    assert!(w.f().consent_rates(&admin(), "2025-01-01", "2026-01-01").unwrap().is_empty());
+    for role in [Role::Support, Role::System, Role::Public] {
+        let a = Actor { id: "x".into(), role };
+        assert!(matches!(w.f().consent_rates(&a, "2026-01-01", "2026-01-02"), Err(Error::Forbidden(_))), "{role:?}");
+    }
+}

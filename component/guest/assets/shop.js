@@ -1,0 +1,131 @@
+/* Boutique Démo (demo): the newsletter form (consent receipt citing the registered
+   notice) and the "Mes données" form (rights request, then the code sent by e-mail).
+   Everything from the server is shown with textContent. */
+(function () {
+  'use strict';
+  var $ = function (id) { return document.getElementById(id); };
+  var gpc = navigator.globalPrivacyControl === true;
+  var STATES = {
+    'awaiting-identity': 'en attente de la confirmation de votre identité',
+    'in-progress': 'en cours de traitement',
+    done: 'traitée',
+    refused: 'refusée'
+  };
+
+  // fetch JSON; a problem+json answer becomes an Error carrying its detail.
+  function call(method, path, body) {
+    var init = { method: method, headers: {} };
+    if (body !== undefined) {
+      init.headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (res) {
+      return res.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
+        if (!res.ok) {
+          var err = new Error((data && data.detail) || 'erreur ' + res.status);
+          err.problem = data;
+          throw err;
+        }
+        return data;
+      });
+    });
+  }
+  function show(el, text, ok) {
+    el.textContent = text;
+    el.className = 'result ' + (ok ? 'ok' : 'ko');
+  }
+  function date(ts) {
+    var d = new Date(ts);
+    return isNaN(d) ? ts : d.toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Paris' });
+  }
+  function emailOk(v) { return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v); }
+
+  // The newsletter: the latest French notice covering exactly ["newsletter"].
+  var notice = null;
+  var noticeBox = $('newsletter-notice');
+  call('GET', '/v1/notices').then(function (list) {
+    var best = null;
+    (list || []).forEach(function (n) {
+      if (n.lang == 'fr' && n.purposes.length == 1 && n.purposes[0] == 'newsletter' && (!best || n.version > best.version)) best = n;
+    });
+    if (!best) throw new Error('aucune information enregistrée pour la lettre');
+    // A reference is [a-z0-9+:.-]: it goes into the path as it is.
+    return call('GET', '/v1/notices/' + best.reference.replace(/[^A-Za-z0-9+:._-]/g, encodeURIComponent));
+  }).then(function (pair) {
+    notice = pair[0];
+    noticeBox.textContent = pair[1];
+    noticeBox.setAttribute('data-reference', notice.reference);
+  }).catch(function (e) {
+    noticeBox.textContent = 'L’information sur ce traitement n’a pas pu être chargée (' + e.message + ') : l’inscription est impossible pour l’instant.';
+  });
+
+  $('newsletter-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var out = $('newsletter-result'), email = $('newsletter-email').value.trim();
+    if (!emailOk(email)) return show(out, 'Saisissez une adresse e-mail valide.', false);
+    if (!$('newsletter-consent').checked) {
+      return show(out, 'Case non cochée : rien n’a été enregistré et vous n’êtes pas inscrit(e) à la lettre.', false);
+    }
+    if (!notice) return show(out, 'L’information n’est pas chargée : rien n’a été enregistré.', false);
+    show(out, 'Envoi…', true);
+    call('POST', '/v1/consent/receipts', {
+      subject: { tag: 'email', val: email },
+      purpose: 'newsletter',
+      decision: 'grant',
+      'given-by': 'subject',
+      channel: 'web-form',
+      notice: notice.reference,
+      gpc: gpc
+    }).then(function (r) {
+      show(out, 'Merci, c’est noté : votre accord est enregistré (reçu ' + r.id + ', information ' + notice.reference +
+        '). Vous pouvez le retirer à tout moment par le lien de désinscription de chaque lettre ou par le formulaire « Mes données ».', true);
+      $('newsletter-form').reset();
+    }).catch(function (err) {
+      show(out, 'Rien n’a été enregistré : ' + err.message, false);
+    });
+  });
+
+  // Rights: the request, then the code received by e-mail.
+  var request = null;
+  $('rights-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var out = $('rights-result'), email = $('rights-email').value.trim(), details = $('rights-details').value.trim();
+    if (!emailOk(email)) return show(out, 'Saisissez une adresse e-mail valide.', false);
+    var body = {
+      subject: { tag: 'email', val: email },
+      kind: $('rights-kind').value,
+      channel: 'web-form',
+      lang: 'fr',
+      'identity-verified': false
+    };
+    if (details) body.details = details;
+    show(out, 'Envoi…', true);
+    call('POST', '/v1/requests', body).then(function (r) {
+      request = r;
+      show(out, 'Demande ' + r.id + ' reçue (' + (STATES[r.state] || r.state) + '). Nous vous répondrons au plus tard le ' +
+        date(r.deadline) + ', une fois votre identité confirmée : saisissez ci-dessous le code envoyé à votre adresse.', true);
+      $('token-form').hidden = false;
+      $('token-result').textContent = '';
+      $('token-code').focus();
+    }).catch(function (err) {
+      show(out, 'La demande n’a pas été enregistrée : ' + err.message, false);
+    });
+  });
+
+  $('token-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var out = $('token-result'), code = $('token-code').value.replace(/\s+/g, '').toUpperCase();
+    if (!request) return;
+    if (!code) return show(out, 'Saisissez le code reçu par e-mail.', false);
+    call('POST', '/v1/requests/' + encodeURIComponent(request.id) + '/steps', { tag: 'verify-token', val: code }).then(function (r) {
+      request = r;
+      show(out, 'Identité confirmée. Votre demande ' + r.id + ' est ' + (STATES[r.state] || r.state) + ' (' + r.state +
+        ') ; réponse au plus tard le ' + date(r.deadline) + '.', true);
+      $('token-form').reset();
+    }).catch(function (err) {
+      show(out, 'Code refusé : ' + err.message, false);
+    });
+  });
+})();

@@ -1,0 +1,109 @@
+// The demo shop's forms (`/`): the newsletter consent (an unticked box records nothing) and
+// the "Mes données" rights request confirmed with the code sent by e-mail (read from the
+// outbox through the admin API).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { launchBrowser, openContext, settle, startServer, until } from './helpers.js';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+function history(email) {
+  return server.api('POST', '/v1/consent/history', { subject: { tag: 'email', val: email } });
+}
+
+async function openShop() {
+  const ctx = await openContext(browser, server);
+  await ctx.page.goto(`${server.base}/`);
+  // The banner answered first (it would cover the bottom of the page).
+  await ctx.page.locator('#fichier-banner [data-fichier="refuse"]').click();
+  await ctx.page.locator('#fichier-banner').waitFor({ state: 'hidden' });
+  return ctx;
+}
+
+describe('demo shop forms', () => {
+  test('10a. newsletter: unticked records nothing, ticked records a web-form grant citing the notice', async () => {
+    const { context, page, problems } = await openShop();
+    const notice = page.locator('#newsletter-notice');
+    await until(async () => (await notice.getAttribute('data-reference')) !== null, 'the newsletter notice');
+    const reference = await notice.getAttribute('data-reference');
+    assert.match(reference, /^newsletter:fr:v\d+$/);
+    const [, text] = await server.api('GET', `/v1/notices/${reference}`);
+    assert.equal(await notice.textContent(), text, 'the notice text is shown next to the box');
+    assert.equal(await page.locator('#newsletter-consent').isChecked(), false, 'the box starts unticked');
+
+    await page.locator('#newsletter-email').fill('lea@example.org');
+    await page.locator('#newsletter-form button[type="submit"]').click();
+    const result = page.locator('#newsletter-result');
+    await until(async () => /rien n’a été enregistré/i.test(await result.textContent()), 'the "nothing recorded" message');
+    await settle();
+    assert.deepEqual(await history('lea@example.org'), [], 'no receipt without the box');
+
+    await page.locator('#newsletter-consent').check();
+    await page.locator('#newsletter-form button[type="submit"]').click();
+    await until(async () => /enregistré \(reçu/.test(await result.textContent()), 'the confirmation');
+    const list = await history('lea@example.org');
+    assert.equal(list.length, 1);
+    assert.equal(list[0].purpose, 'newsletter');
+    assert.equal(list[0].decision, 'grant');
+    assert.equal(list[0].channel, 'web-form');
+    assert.equal(list[0]['given-by'], 'subject');
+    assert.equal(list[0].gpc, false);
+    assert.equal(list[0].notice.reference, reference);
+    assert.ok((await result.textContent()).includes(list[0].id), 'the receipt id is shown');
+    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to/i.test(p)), []);
+    await context.close();
+  });
+
+  test('10b. rights: a request, then the code from the e-mail confirms the identity', async () => {
+    const { context, page, problems } = await openShop();
+    await page.locator('#rights-email').fill('Marc@Example.org');
+    await page.locator('#rights-kind').selectOption('access');
+    assert.deepEqual(
+      await page.locator('#rights-kind option').evaluateAll((os) => os.map((o) => o.value)),
+      ['access', 'rectification', 'erasure', 'restriction', 'portability', 'objection', 'withdrawal'],
+    );
+    await page.locator('#rights-details').fill('Je voudrais une copie de mes commandes.');
+    await page.locator('#rights-form button[type="submit"]').click();
+    const result = page.locator('#rights-result');
+    const id = await until(async () => (await result.textContent()).match(/R-\d{6}/)?.[0], 'the request id');
+    await page.locator('#token-form').waitFor({ state: 'visible' });
+
+    const request = await server.api('GET', `/v1/requests/${id}`);
+    assert.equal(request.kind, 'access');
+    assert.equal(request.channel, 'web-form');
+    assert.equal(request.state, 'awaiting-identity');
+    assert.equal(request.details, 'Je voudrais une copie de mes commandes.');
+
+    const messages = await server.api('GET', '/v1/outbox?limit=10');
+    const mail = messages.find((m) => m.request === id && m.kind === 'identity-token');
+    assert.ok(mail, 'the identity-token message is queued');
+    assert.equal(mail.to, 'marc@example.org');
+    const code = mail.body.match(/\b[A-Z2-7]{24}\b/)?.[0];
+    assert.ok(code, `a code in: ${mail.body}`);
+
+    // A wrong code: the problem's detail is shown.
+    const out = page.locator('#token-result');
+    await page.locator('#token-code').fill('AAAAAAAAAAAAAAAAAAAAAAAA');
+    await page.locator('#token-form button[type="submit"]').click();
+    await until(async () => /^Code refusé : .+/.test(await out.textContent()), 'the refusal');
+
+    await page.locator('#token-code').fill(code.toLowerCase());
+    await page.locator('#token-form button[type="submit"]').click();
+    await until(async () => (await out.textContent()).includes('in-progress'), 'the confirmation');
+    assert.ok((await out.textContent()).includes(id));
+    assert.equal((await server.api('GET', `/v1/requests/${id}`)).state, 'in-progress');
+    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to/i.test(p)), []);
+    await context.close();
+  });
+});
