@@ -42,6 +42,11 @@ impl Server {
                 .build()
                 .unwrap(),
         );
+        Server::serving(rt)
+    }
+
+    /// `fichier serve`'s server for `rt` (any component) on a free loopback port.
+    pub fn serving(rt: Arc<Runtime>) -> Server {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = rt.clone();

@@ -25,9 +25,8 @@ use std::time::Duration;
 
 use fichier_host::kv::MemoryKv;
 use fichier_host::runtime::COMPONENT;
-use fichier_host::serve::{ServeOptions, serve};
 use fichier_host::{Clock, RuntimeBuilder};
-use fichier_tests::http::{Resp, get, post, request};
+use fichier_tests::http::{Resp, Server, get, post, request};
 use fichier_tests::{TEST_KEY, admin, cache_dir, ok, runtime_with};
 use serde_json::{Value, json};
 use wac_graph::types::Package;
@@ -264,25 +263,6 @@ fn the_shop_app_manifest_runs_the_composition() {
     assert!(joined.iter().any(|c| c.starts_with("wac plug")), "{joined:?}");
 }
 
-/// A server on a free loopback port running the composition over memory stores, the
-/// clock pinned; stopped when dropped.
-struct Shop {
-    addr: std::net::SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Shop {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 #[test]
 fn the_composition_serves_the_shop_through_fichier() {
     let now = "2026-11-29T10:00:00Z";
@@ -311,19 +291,8 @@ fn the_composition_serves_the_shop_through_fichier() {
             .build()
             .unwrap(),
     );
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let opts = ServeOptions { addr: "127.0.0.1:0".parse().unwrap(), ..ServeOptions::default() };
-    let thread = std::thread::spawn(move || {
-        let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        tokio
-            .block_on(serve(rt, opts, |a| addr_tx.send(a).unwrap(), async {
-                let _ = stopped.await;
-            }))
-            .unwrap();
-    });
-    let addr = addr_rx.recv_timeout(Duration::from_secs(120)).unwrap();
-    let shop = Shop { addr, stop: Some(stop), thread: Some(thread) };
+    // Served as `fichier serve` serves fichier alone; stopped when dropped.
+    let shop = Server::serving(rt);
 
     let json = |r: &Resp| -> Value { r.json() };
 

@@ -114,11 +114,10 @@ impl<S: Store> Fichier<'_, S> {
         if purposes.is_empty() {
             return Ok(BannerConfig { lang: lang.to_string(), purposes, notice: None });
         }
-        let notices = self.list_notices(actor)?;
-        let covers = |n: &&crate::model::Notice| purposes.iter().all(|p| n.purposes.contains(&p.id));
-        let best = notices.iter().filter(|n| n.lang == lang).filter(covers).max_by(|a, b| {
+        let covers = |n: &crate::model::Notice| purposes.iter().all(|p| n.purposes.contains(&p.id));
+        let best = self.notices()?.into_iter().filter(|n| n.lang == lang && covers(n)).max_by(|a, b| {
             // Fewer purposes first (the exact set wins), then the latest version.
-            b.purposes.len().cmp(&a.purposes.len()).then(a.version.cmp(&b.version))
+            b.purposes.len().cmp(&a.purposes.len()).then(a.version.cmp(&b.version)).then(a.reference.cmp(&b.reference))
         });
         let Some(best) = best else {
             let ids: Vec<&str> = purposes.iter().map(|p| p.id.as_str()).collect();
@@ -128,7 +127,8 @@ impl<S: Store> Fichier<'_, S> {
                 format!("no notice in {lang} informs about every banner purpose ({}): register one", ids.join(", ")),
             ));
         };
-        let (notice, text) = self.get_notice(actor, &best.reference)?;
+        let text = self.notice_text(&best)?;
+        let notice = best;
         Ok(BannerConfig {
             lang: lang.to_string(),
             purposes,
@@ -137,8 +137,13 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     /// Count a recorded decision in the day's statistics (best effort, see the module).
-    pub(crate) fn count_decision(&mut self, sid: &str, purpose: &str, decision: Decision, at: &str) -> Result<()> {
-        let day = crate::time::parse("at", at)?.date_naive();
+    pub(crate) fn count_decision(
+        &mut self,
+        sid: &str,
+        purpose: &str,
+        decision: Decision,
+        day: NaiveDate,
+    ) -> Result<()> {
         let shard = sid.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % SHARDS;
         let slot = match decision {
             Decision::Grant => 0,

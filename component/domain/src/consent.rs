@@ -184,18 +184,21 @@ impl<S: Store> Fichier<'_, S> {
         Ok(notice)
     }
 
+    /// Every registered notice version, in stored order.
+    pub(crate) fn notices(&self) -> Result<Vec<Notice>> {
+        Ok(self.get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?.unwrap_or_default().notices)
+    }
+
     fn notice(&self, field: &str, reference: &str) -> Result<Notice> {
         let (purposes, lang, version) = parse_reference(field, reference)?;
-        let cat = self.get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?.unwrap_or_default();
-        cat.notices
+        self.notices()?
             .into_iter()
             .find(|n| n.purposes == purposes && n.lang == lang && n.version == version)
             .ok_or_else(|| Error::not_found(field, "registered-notice", format!("no notice {reference} is registered")))
     }
 
-    pub fn get_notice(&mut self, actor: &Actor, reference: &str) -> Result<(Notice, String)> {
-        authorize(actor, Operation::ReadCatalogue)?;
-        let notice = self.notice("reference", reference)?;
+    /// The text of a registered notice, checked against its SHA-256.
+    pub(crate) fn notice_text(&self, notice: &Notice) -> Result<String> {
         let key = docs::notice_text_key(&notice.sha256);
         let text: NoticeText = self.get_doc(Bucket::Data, &key)?.ok_or_else(|| {
             Error::corrupted(place(Bucket::Data, &key), "text-present", "the notice's text is missing from the store")
@@ -207,12 +210,19 @@ impl<S: Store> Fichier<'_, S> {
                 "the stored text does not match its SHA-256",
             ));
         }
-        Ok((notice, text.text))
+        Ok(text.text)
+    }
+
+    pub fn get_notice(&mut self, actor: &Actor, reference: &str) -> Result<(Notice, String)> {
+        authorize(actor, Operation::ReadCatalogue)?;
+        let notice = self.notice("reference", reference)?;
+        let text = self.notice_text(&notice)?;
+        Ok((notice, text))
     }
 
     pub fn list_notices(&mut self, actor: &Actor) -> Result<Vec<Notice>> {
         authorize(actor, Operation::ReadCatalogue)?;
-        let mut notices = self.get_doc::<NoticeCatalogue>(Bucket::Data, docs::NOTICES_KEY)?.unwrap_or_default().notices;
+        let mut notices = self.notices()?;
         crate::sort::sort_by(&mut notices, |a, b| a.reference.cmp(&b.reference));
         Ok(notices)
     }
@@ -309,6 +319,7 @@ impl<S: Store> Fichier<'_, S> {
         self.check_master_key(true)?;
         let dek = self.data_key(&sid, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
         let recorded_at = time::format(self.now);
+        let day = at.date_naive();
         let at = time::format(at);
         let mut is_new = false;
         let mut written: Option<String> = None;
@@ -398,7 +409,7 @@ impl<S: Store> Fichier<'_, S> {
             let _ = self.index_subject(&sid);
         }
         // Derived statistics (see `banner`): best effort after the commit point.
-        let _ = self.count_decision(&sid, &receipt.purpose, receipt.decision, &receipt.at);
+        let _ = self.count_decision(&sid, &receipt.purpose, receipt.decision, day);
         Ok(receipt)
     }
 

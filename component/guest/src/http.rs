@@ -276,8 +276,8 @@ fn parse_query(q: &str) -> Result<Vec<(String, String)>, Problem> {
 }
 
 /// A path segment, percent-decoded; unlike a query, `+` is not a space.
-fn decode_segment(s: &str) -> Option<String> {
-    if s.contains('%') { decode(&s.replace('+', "%2B")) } else { Some(s.to_owned()) }
+fn decode_segment(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if s.contains('%') { decode(&s.replace('+', "%2B")).map(Into::into) } else { Some(s.into()) }
 }
 
 fn decode(s: &str) -> Option<String> {
@@ -437,7 +437,7 @@ fn respond(req: &Request) -> Reply {
     else {
         return Problem::new(400, "invalid-input", "path", "percent-encoding", "the path is not valid UTF-8").reply();
     };
-    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
     let Some(("v1", rest)) = segments.split_first().map(|(a, b)| (*a, b)) else {
         return Problem::new(404, "not-found", "path", "known-route", "no such route; the API is under /v1").reply();
     };
