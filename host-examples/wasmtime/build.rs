@@ -54,6 +54,13 @@ fn main() {
         panic!("making the component from {}: {e}", core.display());
     }
     println!("cargo:rustc-env=FICHIER_COMPONENT={}", wasm.display());
+    // Its digest, so the host names its precompiled cache entry without hashing 2 MB at
+    // every start (a PHP request opens the component each time).
+    let built = std::fs::read(&wasm).expect("read the component");
+    println!(
+        "cargo:rustc-env=FICHIER_COMPONENT_SHA256={}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&built))
+    );
 
     // Rebuild when anything the guest was built from changes.
     let depinfo = guest_target.join("wasm32-wasip2/component/fichier_guest.d");

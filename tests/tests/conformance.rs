@@ -128,3 +128,34 @@ fn the_matcher_rejects_what_it_should() {
     assert!(matches("r", &json!({"a": "$hex64"}), Some(&json!({"a": "abc"}))).is_err());
     assert!(matches("r", &json!({"ok": {}}), Some(&json!({"err": {}}))).is_err());
 }
+
+/// Every function the component exports is called by at least one case, so every host's
+/// runner (Rust, Node, PHP) exercises every capability.
+#[test]
+fn every_exported_function_has_a_case() {
+    let rt = memory_runtime("2026-03-01T10:00:00Z");
+    let schema = fichier_host::dynamic::export_schema(rt.engine(), rt.component());
+    let mut called = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(cases_dir()).expect("tests/conformance") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON");
+        for step in case["steps"].as_array().into_iter().flatten() {
+            if let Some(call) = step.get("call").and_then(Value::as_str) {
+                called.insert(call.to_string());
+            }
+        }
+    }
+    let interfaces = schema["interfaces"].as_object().expect("interfaces");
+    let exported: Vec<String> = interfaces
+        .iter()
+        .flat_map(|(i, v)| v["funcs"].as_object().into_iter().flatten().map(move |(f, _)| format!("{i}.{f}")))
+        .collect();
+    assert!(exported.len() >= 60, "expected the library's functions, found {}", exported.len());
+    let missing: Vec<&String> = exported.iter().filter(|f| !called.contains(*f)).collect();
+    assert!(missing.is_empty(), "exported functions no conformance case calls: {missing:?}");
+    let unknown: Vec<&String> = called.iter().filter(|c| !exported.contains(c)).collect();
+    assert!(unknown.is_empty(), "cases call functions the component does not export: {unknown:?}");
+}

@@ -17,6 +17,15 @@ fn cached_files(dir: &std::path::Path) -> Vec<String> {
     v
 }
 
+/// Put `bytes` in place of a cache entry the way anything that writes the cache must: a
+/// new file renamed over it. Entries are mapped by the runtimes that loaded them, so an
+/// entry changed in place (truncated, rewritten) would fault in every process using it.
+fn replace(path: &std::path::Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
 fn build(cache: &std::path::Path, fuel: bool, component: Option<Vec<u8>>) -> fichier_host::Runtime {
     let mut b = RuntimeBuilder::new(Arc::new(MemoryKv::new(&["default", "keys"])))
         .config(vec![("master_key".into(), TEST_KEY.into())])
@@ -62,14 +71,14 @@ fn the_compiled_component_is_cached_and_invalidated_by_engine_or_component_chang
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-        std::fs::write(cache.join(&first[0]), b"planted").expect("plant");
+        replace(&cache.join(&first[0]), b"planted");
         let rt5 = build(&cache, false, None);
         ok(&rt5, "consent", "list-purposes", &[admin()]);
         assert_eq!(std::fs::read(cache.join(&first[0])).expect("artifact"), b"planted", "left alone, not loaded");
         std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     }
     // A damaged artifact is recompiled, not trusted.
-    std::fs::write(cache.join(&first[0]), b"garbage").expect("damage");
+    replace(&cache.join(&first[0]), b"garbage");
     let rt4 = build(&cache, false, None);
     ok(&rt4, "consent", "list-purposes", &[admin()]);
     assert!(std::fs::metadata(cache.join(&first[0])).expect("artifact").len() > 1000, "rewritten");

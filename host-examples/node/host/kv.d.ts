@@ -6,9 +6,8 @@ export declare const LABELS: readonly string[];
 /** The WIT `wasi:keyvalue/store.error`, thrown as a plain object. */
 export type KvError = { tag: 'no-such-store' } | { tag: 'access-denied' } | { tag: 'other'; val: string };
 
-/** Labelled in-memory buckets with versioned rows, shared by the instances that use it. */
-export declare class MemoryKv {
-  constructor(labels?: readonly string[]);
+/** What `createKeyValue` needs of a store: `MemoryKv` here, `SqliteKv` in ./sqlite.js. */
+export interface KvStore {
   labels(): string[];
   read(label: string, key: string): { version: number; value: Uint8Array } | undefined;
   write(label: string, key: string, value: Uint8Array): void;
@@ -16,6 +15,12 @@ export declare class MemoryKv {
   keysAfter(label: string, cursor: string | undefined): string[];
   swapIf(label: string, key: string, seen: number | undefined, value: Uint8Array): boolean;
   increment(label: string, key: string, delta: bigint): bigint;
+}
+
+/** Labelled in-memory buckets with versioned rows, shared by the instances that use it. */
+export interface MemoryKv extends KvStore {}
+export declare class MemoryKv {
+  constructor(labels?: readonly string[]);
   /** Every row: `{label: {key: value}}`. */
   dump(): Record<string, Record<string, Uint8Array>>;
 }
@@ -37,7 +42,7 @@ export declare class Cas {
 
 /** The `wasi:keyvalue` imports of one component instance over `kv`. */
 export declare function createKeyValue(
-  kv: MemoryKv,
+  kv: KvStore,
   options?: { labels?: readonly string[] },
 ): {
   store: { Bucket: typeof Bucket; open(identifier: string): Bucket };

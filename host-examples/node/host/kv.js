@@ -2,9 +2,10 @@
 // `store`, `atomics` (with compare-and-swap) and `batch`.
 //
 // The data lives in a `MemoryKv` (labelled buckets whose rows carry a version drawn
-// from one counter that only grows). `createKeyValue(kv)` builds the three interface
-// objects one component instance imports; many instances — one per call — share one
-// `MemoryKv`, as many Spin instances share one store.
+// from one counter that only grows), or in a `SqliteKv` (./sqlite.js: the Rust host's
+// SQLite files), which has the same methods. `createKeyValue(kv)` builds the three
+// interface objects one component instance imports; many instances — one per call —
+// share one store, as many Spin instances share one store.
 //
 // Semantics (the same as the Rust host's MemoryKv in host-examples/wasmtime/src/kv.rs):
 // - `open(label)`: the labels the deployment declares (`default`, `keys`); any other
@@ -185,7 +186,7 @@ function deleteMany(bucket, keys) {
 
 /**
  * The `wasi:keyvalue` imports of one component instance over `kv`.
- * @param {MemoryKv} kv
+ * @param {MemoryKv | import("./sqlite.js").SqliteKv} kv the store (any object with MemoryKv's methods)
  * @param {{labels?: readonly string[]}} [options] labels the deployment declares
  */
 export function createKeyValue(kv, { labels = LABELS } = {}) {

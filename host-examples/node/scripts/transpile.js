@@ -13,14 +13,18 @@
 //   relative to gen/). src/index.js fills them with per-instance objects built by those
 //   modules; every other WASI import comes from @bytecodealliance/preview2-shim.
 // - TypeScript declarations are emitted next to the JS (gen/fichier_guest.d.ts,
-//   gen/interfaces/*.d.ts); src/index.d.ts re-exports the fichier ones.
+//   gen/interfaces/*.d.ts); src/index.d.ts re-exports the fichier ones. jco 1.15.4
+//   declares a function named by a JS keyword (`delete`, `export`) as a bare
+//   `function _delete(…);` followed by `export { _delete as delete }`, which TypeScript
+//   rejects in a .d.ts (TS1046) unless `skipLibCheck`: such lines get `declare` here
+//   (nothing else in gen/ is changed).
 // - gen/schema.json: the fichier interfaces' types, as the Rust host reads them from the
 //   component itself (../wit-schema.json, kept in sync by tests/tests/wit_schema.rs), so
 //   that `invoke` checks and converts JSON by type like the Rust host; src/index.js
 //   checks at load that it describes the transpiled component.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +75,18 @@ if (r.status !== 0) {
   process.exit(r.status ?? 1);
 }
 
+// A bare top-level `function` in a .d.ts is an error (TS1046): make it a declaration.
+let fixed = 0;
+for (const file of readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith('.d.ts'))) {
+  const path = join(out, String(file));
+  const text = readFileSync(path, 'utf8');
+  const next = text.replace(/^function (?=[A-Za-z_$][\w$]*\()/gm, () => {
+    fixed++;
+    return 'declare function ';
+  });
+  if (next !== text) writeFileSync(path, next);
+}
+
 // gen/ is ES modules like the rest of the package.
 writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n');
 writeFileSync(join(out, 'schema.json'), JSON.stringify(schema, null, 1) + '\n');
@@ -78,4 +94,4 @@ writeFileSync(
   join(out, 'build.json'),
   JSON.stringify({ component: wasm, schema: schemaFile, jco: jcoVersion, transpiledAt: new Date().toISOString() }, null, 2) + '\n',
 );
-console.log(`transpiled ${wasm}\n  with jco ${jcoVersion} into ${out}`);
+console.log(`transpiled ${wasm}\n  with jco ${jcoVersion} into ${out}${fixed ? ` (${fixed} .d.ts declaration(s) given \`declare\`)` : ''}`);

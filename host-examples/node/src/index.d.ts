@@ -18,10 +18,15 @@ import type * as Breaches from '../gen/interfaces/fichier-client-breaches.js';
 import type { Root } from '../gen/fichier_guest.js';
 import type { Clock } from '../host/clock.js';
 import type { MemoryKv } from '../host/kv.js';
+import type { SqliteKv as SqliteKvClass } from '../host/sqlite.js';
 
 export type { Types, Consent, Ledger, Settings, Maintenance, Customers, Minimisation, CustomerImport, Registry, Breaches, Retention, Audit, Rights, Outbox, Root };
 export { Clock } from '../host/clock.js';
 export { MemoryKv } from '../host/kv.js';
+export { MasterKeyError, defaultKeyFile, resolveMasterKey } from '../host/master.js';
+
+/** The SQLite store (`@fichier/node/host/sqlite.js`); `undefined` when better-sqlite3 cannot load. */
+export declare const SqliteKv: typeof SqliteKvClass | undefined;
 
 /** A JSON value, as the conformance cases and the Rust host's `invoke` write WIT values. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -47,26 +52,48 @@ export declare const INTERFACES: readonly [
 ];
 export type InterfaceName = (typeof INTERFACES)[number];
 
-/** The component's functions with jco's values; every call runs on a fresh instance. */
-export type ConsentApi = Pick<typeof Consent, 'declarePurpose' | 'listPurposes' | 'registerNotice' | 'getNotice' | 'listNotices' | 'recordDecision' | 'status' | 'history'>;
-export type LedgerApi = Pick<typeof Ledger, 'verify' | 'takeAnchor' | 'listAnchors'>;
-export type SettingsApi = Pick<typeof Settings, 'getPolicy' | 'setPolicy' | 'policyHistory'>;
-export type MaintenanceApi = Pick<typeof Maintenance, 'reindex' | 'listSubjects'>;
-export type CustomersApi = Pick<typeof Customers, 'create' | 'get' | 'rectify' | 'history' | 'delete' | 'listCustomers' | 'findDuplicates' | 'merge' | 'review' | 'markBounced' | 'reverify' | 'recordEvent' | 'archived'>;
-export type MinimisationApi = Pick<typeof Minimisation, 'checkForm' | 'checkRecord' | 'scanText'>;
-export type CustomerImportApi = Pick<typeof CustomerImport, 'begin' | 'feed' | 'report'>;
-export type RegistryApi = Pick<typeof Registry, 'getOrganisation' | 'setOrganisation' | 'putActivity' | 'getActivity' | 'listActivities' | 'retireActivity' | 'history' | 'loadShopDefaults' | 'export' | 'check' | 'assistBasis' | 'generateNotice'>;
-export type BreachesApi = Pick<typeof Breaches, 'recordBreach' | 'updateBreach' | 'notifyCnil' | 'informPeople' | 'getBreach' | 'listBreaches'>;
-export type RetentionApi = Pick<typeof Retention, 'sweep'>;
-export type AuditApi = Pick<typeof Audit, 'verify' | 'entries' | 'prune'>;
-export type RightsApi = Pick<typeof Rights, 'newRequest' | 'step' | 'getRequest' | 'listRequests'>;
-export type OutboxApi = Pick<typeof Outbox, 'pending' | 'ack'>;
+/**
+ * The component's functions with jco's values (camelCase fields, `undefined` for none,
+ * BigInt for 64-bit integers; a WIT error thrown as `ComponentError`): every function
+ * of each exported interface, typed by the declarations jco generates from the WIT.
+ * Each call runs on a fresh instance (or the kept one, `reuseInstance`).
+ */
+export type ConsentApi = typeof Consent;
+export type LedgerApi = typeof Ledger;
+export type SettingsApi = typeof Settings;
+export type MaintenanceApi = typeof Maintenance;
+export type CustomersApi = typeof Customers;
+export type MinimisationApi = typeof Minimisation;
+export type CustomerImportApi = typeof CustomerImport;
+export type RegistryApi = typeof Registry;
+export type BreachesApi = typeof Breaches;
+export type RetentionApi = typeof Retention;
+export type AuditApi = typeof Audit;
+export type RightsApi = typeof Rights;
+export type OutboxApi = typeof Outbox;
+
+/** A store: in memory, or SQLite files shared with the Rust host. */
+export type FichierStore =
+  /** a new empty in-memory store */
+  | 'memory'
+  /** an in-memory store shared with another `createFichier` */
+  | MemoryKv
+  /** the SQLite files of the Rust CLI's `--db PATH` (`<db>` and `<stem>.keys.<ext>`), or `':memory:'`; `close()` closes them */
+  | { sqlite: string }
+  /** an open SQLite store, shared; its owner closes it */
+  | SqliteKvClass;
 
 export interface FichierOptions {
-  /** `'memory'` (default): a new empty store; or a `MemoryKv` shared with another instance. */
-  store?: 'memory' | MemoryKv;
-  /** 64 hex characters, read by the component as the `wasi:config` key `master_key`. */
+  /** `'memory'` (default), a `MemoryKv`, `{sqlite: '/path/fichier.db'}` or a `SqliteKv`. */
+  store?: FichierStore;
+  /**
+   * 64 hex characters, read by the component as the `wasi:config` key `master_key`.
+   * Without it, on a SQLite file: `FICHIER_MASTER_KEY`, else the key file (`keyFile`,
+   * default `<db>.master.key`, created with 32 random bytes, mode 0600), as the Rust CLI.
+   */
   masterKey?: string;
+  /** The master key file of a SQLite store (the Rust CLI's `--key-file`). */
+  keyFile?: string;
   /** The wall clock: pinned (RFC 3339, Date, epoch ms), a `Clock` to move, or `'system'` (default). */
   clock?: string | Date | number | Clock | 'system';
   /** Further `wasi:config` entries. */
@@ -85,15 +112,26 @@ export interface Fichier {
    * Call `<interface>.<function>` (kebab-case, e.g. `'consent', 'record-decision'`) with
    * JSON arguments in parameter order. Returns `{ok}` or `{err}` (the WIT `error` as
    * `{tag, val}`); throws `FichierCallError` when the call could not run (bad arguments,
-   * a trap).
+   * a trap). On SQLite the call's writes are one transaction, committed when it returns
+   * (`ok` or `err`) and rolled back when it traps; the typed functions do the same.
    */
-  invoke(iface: InterfaceName | string, fn: string, args?: Json[]): JsonResult;
-  /** A new instance of the component over this store, configuration and clock. */
+  // (`args` is `unknown[]`, not `Json[]`: a value of jco's interface types, such as
+  // `Types.Actor`, is JSON too when its fields are; invoke checks every argument against
+  // the WIT types at run time.)
+  invoke(iface: InterfaceName | string, fn: string, args?: readonly unknown[]): JsonResult;
+  /**
+   * A new instance of the component over this store, configuration and clock. Its calls
+   * run outside batches: on SQLite each write commits on its own.
+   */
   instantiate(): Root;
   /** The wall clock the component reads (move it with `clock.set(…)`). */
   readonly clock: Clock;
   /** The store. */
-  readonly kv: MemoryKv;
+  readonly kv: MemoryKv | SqliteKvClass;
+  /** Close the store if `createFichier` opened it; later calls throw `FichierCallError`. */
+  close(): void;
+  /** Whether `close()` was called. */
+  readonly closed: boolean;
   readonly consent: ConsentApi;
   readonly ledger: LedgerApi;
   readonly settings: SettingsApi;

@@ -10,6 +10,11 @@
 // Every call runs in a fresh instance of the component (as the Rust host does): a trap
 // cannot leave a poisoned instance behind, and instances share only the store
 // (`reuseInstance: true` keeps one instance, replaced after a trap).
+//
+// Stores: in memory (`store: 'memory'`, the default) or SQLite files shared with the Rust
+// host (`store: {sqlite: '/path/fichier.db'}`, ../host/sqlite.js). On SQLite each call's
+// writes are one transaction per file, committed when the call returns (an answer or a
+// WIT error) and rolled back when it traps, as the Rust host's `invoke_batched`.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,13 +28,28 @@ import * as shimRandom from '@bytecodealliance/preview2-shim/random';
 import { Clock } from '../host/clock.js';
 import { createConfig } from '../host/config.js';
 import { LABELS, MemoryKv, createKeyValue } from '../host/kv.js';
+import { defaultKeyFile, isHexKey, resolveMasterKey } from '../host/master.js';
 import { fromJs, kebabToCamel, toJs } from './json.js';
 import { ShapeError, WitTypes } from './wit.js';
 
 export { Clock } from '../host/clock.js';
 export { MemoryKv } from '../host/kv.js';
+export { MasterKeyError, defaultKeyFile, resolveMasterKey } from '../host/master.js';
 export { camelToKebab, fromJs, kebabToCamel, toJs } from './json.js';
 export { ShapeError } from './wit.js';
+
+// The SQLite store needs better-sqlite3's native addon: loaded here, so that a missing
+// or broken addon only disables `store: {sqlite}` (the error says why), not the package.
+let sqlite;
+let sqliteFailure;
+try {
+  sqlite = await import('../host/sqlite.js');
+} catch (e) {
+  sqliteFailure = e;
+}
+
+/** The SQLite store class (`../host/sqlite.js`), `undefined` when better-sqlite3 cannot load. */
+export const SqliteKv = sqlite?.SqliteKv;
 
 const GEN = new URL('../gen/', import.meta.url);
 
@@ -179,14 +199,44 @@ function toClock(clock) {
   return Clock.pinned(clock);
 }
 
+/** The store of `options.store`, and whether createFichier opened it. */
+function openStore(store) {
+  if (store === 'memory') return { kv: new MemoryKv(), owned: true };
+  if (store instanceof MemoryKv) return { kv: store, owned: false };
+  if (sqlite && store instanceof sqlite.SqliteKv) {
+    if (!store.open) throw new TypeError('createFichier: that SqliteKv is closed');
+    return { kv: store, owned: false };
+  }
+  if (store !== null && typeof store === 'object' && Object.hasOwn(store, 'sqlite')) {
+    const extra = Object.keys(store).filter((k) => k !== 'sqlite');
+    if (extra.length) throw new TypeError(`createFichier: store.${extra[0]} is not an option (store: {sqlite: path})`);
+    if (typeof store.sqlite !== 'string' || store.sqlite === '') {
+      throw new TypeError('createFichier: store.sqlite is the path of the database file (or \':memory:\')');
+    }
+    if (!sqlite) {
+      throw new Error(`createFichier: the SQLite store needs better-sqlite3, which did not load: ${sqliteFailure?.message}`, {
+        cause: sqliteFailure,
+      });
+    }
+    return { kv: new sqlite.SqliteKv(store.sqlite), owned: true };
+  }
+  throw new TypeError(`createFichier: store is 'memory', a MemoryKv, {sqlite: path} or a SqliteKv, not ${String(store)}`);
+}
+
 /**
- * Load fichier over an in-memory store.
+ * Load fichier over a store: in memory, or SQLite files shared with the Rust host.
  *
  * @param {object} [options]
- * @param {'memory' | MemoryKv} [options.store] `'memory'` (default): a new empty store; or a
- *   `MemoryKv` to share with another `createFichier`.
+ * @param {'memory' | MemoryKv | {sqlite: string} | SqliteKv} [options.store] `'memory'`
+ *   (default): a new empty store; a `MemoryKv` to share with another `createFichier`;
+ *   `{sqlite: '/path/fichier.db'}`: the SQLite files of the Rust CLI's `--db` (opened,
+ *   created if needed; `fichier.close()` closes them), or `{sqlite: ':memory:'}`; or an
+ *   open `SqliteKv` (its owner closes it).
  * @param {string} [options.masterKey] 64 hex characters, given to the component as the
- *   `wasi:config` key `master_key`. Without it, calls that need it fail with a `config` error.
+ *   `wasi:config` key `master_key`. Without it, on a SQLite file: `FICHIER_MASTER_KEY`, else
+ *   the key file (`keyFile`, default `<db>.master.key`, created if absent), as the Rust CLI;
+ *   on other stores calls that need it fail with a `config` error.
+ * @param {string} [options.keyFile] the master key file of a SQLite store (the CLI's `--key-file`).
  * @param {string | Date | number | Clock} [options.clock] the wall clock: pinned at an
  *   instant (RFC 3339, Date, epoch ms), a `Clock` to move between calls, or the system's
  *   (default).
@@ -195,26 +245,50 @@ function toClock(clock) {
  *   (default `default`, `keys`); opening any other is `access-denied`.
  */
 export function createFichier(options = {}) {
-  const { store = 'memory', masterKey, clock, config = {}, labels = LABELS, reuseInstance = false } = options;
-  let kv;
-  if (store === 'memory') kv = new MemoryKv();
-  else if (store instanceof MemoryKv) kv = store;
-  else throw new TypeError(`createFichier: store must be 'memory' or a MemoryKv, not ${String(store)}`);
+  const { store = 'memory', clock, config = {}, labels = LABELS, reuseInstance = false, keyFile } = options;
+  let { masterKey } = options;
   if (masterKey !== undefined && typeof masterKey !== 'string') {
     throw new TypeError('createFichier: masterKey is a string of 64 hex characters');
   }
+  if (keyFile !== undefined && (typeof keyFile !== 'string' || keyFile === '')) {
+    throw new TypeError('createFichier: keyFile is the path of the master key file');
+  }
+  if (config !== null && typeof config === 'object' && Object.hasOwn(config, 'master_key')) {
+    throw new TypeError('createFichier: the master key is a secret: give it as masterKey, not in config');
+  }
+  if (masterKey !== undefined && !isHexKey(masterKey.trim())) {
+    throw new TypeError('createFichier: masterKey must be 64 hexadecimal characters (256 bits)');
+  }
   const theClock = toClock(clock);
-  const entries = { ...config, ...(masterKey === undefined ? {} : { master_key: masterKey }) };
-
+  createConfig(config); // checks the entries before any file is opened
+  // On a SQLite file without masterKey: as the Rust CLI (FICHIER_MASTER_KEY, else the key
+  // file), found before the database is opened (or created), as the CLI does.
+  const dbPath =
+    store !== null && typeof store === 'object' && typeof store.sqlite === 'string' && store.sqlite !== ''
+      ? store.sqlite
+      : sqlite && store instanceof sqlite.SqliteKv
+        ? store.location
+        : undefined;
+  if (masterKey === undefined && dbPath !== undefined && dbPath !== ':memory:') {
+    masterKey = resolveMasterKey(keyFile ?? defaultKeyFile(dbPath));
+  } else if (masterKey === undefined && keyFile !== undefined) {
+    masterKey = resolveMasterKey(keyFile);
+  }
+  const entries = { ...config, ...(masterKey === undefined ? {} : { master_key: masterKey.trim() }) };
+  const { kv, owned } = openStore(store);
   const imports = {
     ...WASI,
     '../host/kv.js': createKeyValue(kv, { labels }),
     '../host/config.js': createConfig(entries),
     '../host/clock.js': { wallClock: theClock.wallClock() },
   };
+  // Batches: a store with transactions (SQLite) runs each call's writes in one.
+  const batched = typeof kv.begin === 'function';
+  let closed = false;
 
   /** A fresh instance of the component over this store, configuration and clock. */
   function instantiate() {
+    if (closed) throw new FichierCallError('bad-call', 'this fichier is closed');
     try {
       return generated.instantiate(getCoreModule, imports);
     } catch (e) {
@@ -224,7 +298,7 @@ export function createFichier(options = {}) {
 
   // The instance a call runs on: a fresh one, or (reuseInstance) the kept one.
   let kept;
-  function callOn(f) {
+  function run(f) {
     const root = reuseInstance ? (kept ??= instantiate()) : instantiate();
     try {
       return f(root);
@@ -234,6 +308,39 @@ export function createFichier(options = {}) {
       if (root === kept && !isComponentError(e)) kept = undefined;
       throw e;
     }
+  }
+
+  function commit() {
+    try {
+      kv.commit();
+    } catch (e) {
+      kv.rollback();
+      throw new FichierCallError('bad-call', `committing the batch: ${e?.message ?? e}`, e);
+    }
+  }
+
+  // One call: on a store with transactions, its writes in one batch, committed when the
+  // call returns (an answer or a WIT error: what a refused call chose to keep, such as a
+  // counted identity try, stays) and rolled back when it traps or the host fails — the
+  // Rust host's `invoke_batched`. A batch already open (the caller's) is joined.
+  function callOn(f) {
+    if (closed) throw new FichierCallError('bad-call', 'this fichier is closed');
+    if (!batched || kv.inBatch) return run(f);
+    try {
+      kv.begin();
+    } catch (e) {
+      throw new FichierCallError('bad-call', `opening a batch: ${e?.message ?? e}`, e);
+    }
+    let out;
+    try {
+      out = run(f);
+    } catch (e) {
+      if (isComponentError(e)) commit();
+      else kv.rollback();
+      throw e;
+    }
+    commit();
+    return out;
   }
 
   function lookup(root, iface, fn) {
@@ -320,11 +427,23 @@ export function createFichier(options = {}) {
     return typed[iface];
   }
 
+  /** Close the store if createFichier opened it (a store given to it stays open). */
+  function close() {
+    if (closed) return;
+    closed = true;
+    kept = undefined;
+    if (owned && typeof kv.close === 'function') kv.close();
+  }
+
   return {
     invoke,
     instantiate,
+    close,
     clock: theClock,
     kv,
+    get closed() {
+      return closed;
+    },
     get consent() {
       return typedInterface('consent');
     },

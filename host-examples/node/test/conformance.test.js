@@ -1,11 +1,14 @@
 // Runs every case of tests/conformance/ (the files the Rust host runs too) against the
 // transpiled component, one test per case, with the semantics of
 // tests/tests/conformance.rs: an empty in-memory store, the fixed test master key, the
-// wall clock pinned to the case's clock.
+// wall clock pinned to the case's clock. Each case runs on the in-memory store (fresh and
+// reused instances) and on a fresh SQLite file (../host/sqlite.js, the Rust host's
+// layout), each call's writes committed as one batch.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 
@@ -40,6 +43,25 @@ describe('conformance cases, instance reused across calls', () => {
   for (const file of files) {
     test(basename(file), () => {
       runCaseFile(file, { create: (clock) => createFichier({ masterKey: TEST_KEY, clock, reuseInstance: true }) });
+    });
+  }
+});
+
+// The same cases on a SQLite file, fresh per case.
+describe('conformance cases, SQLite store', () => {
+  for (const file of files) {
+    test(basename(file), () => {
+      const dir = mkdtempSync(join(tmpdir(), 'fichier-conformance-'));
+      let fichier;
+      try {
+        runCaseFile(file, {
+          create: (clock) => (fichier = createFichier({ store: { sqlite: join(dir, 'case.db') }, masterKey: TEST_KEY, clock })),
+        });
+        assert.equal(fichier.kv.inBatch, false, 'no batch is left open');
+      } finally {
+        fichier?.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 });

@@ -1,12 +1,16 @@
 // The JS hosts the component imports: wasi:keyvalue (store, atomics, batch),
-// wasi:config and the pinnable wall clock.
+// wasi:config and the pinnable wall clock. The key-value tests run on both stores.
 
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 
 import { Clock } from '../host/clock.js';
 import { createConfig } from '../host/config.js';
 import { Bucket, Cas, LIST_PAGE, MemoryKv, createKeyValue } from '../host/kv.js';
+import { SqliteKv } from '../host/sqlite.js';
 
 const bytes = (s) => new TextEncoder().encode(s);
 const text = (b) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -22,9 +26,27 @@ function thrown(f) {
   assert.fail('expected a throw');
 }
 
-describe('wasi:keyvalue', () => {
+// The same tests on the in-memory store and on the SQLite store (a temp file).
+const STORES = [
+  ['memory', () => new MemoryKv()],
+  ['SQLite', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fichier-kv-'));
+    const kv = new SqliteKv(join(dir, 't.db'));
+    opened.push([kv, dir]);
+    return kv;
+  }],
+];
+const opened = [];
+after(() => {
+  for (const [kv, dir] of opened) {
+    kv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+for (const [storeName, make] of STORES) describe(`wasi:keyvalue (${storeName})`, () => {
   test('open: default and keys, anything else is access-denied', () => {
-    const { store } = createKeyValue(new MemoryKv());
+    const { store } = createKeyValue(make());
     assert.ok(store.open('default') instanceof store.Bucket);
     assert.ok(store.open('keys') instanceof Bucket);
     assert.deepEqual(thrown(() => store.open('other')), { tag: 'access-denied' });
@@ -32,7 +54,7 @@ describe('wasi:keyvalue', () => {
   });
 
   test('labels are separate buckets; values are copied in and out', () => {
-    const { store } = createKeyValue(new MemoryKv());
+    const { store } = createKeyValue(make());
     const a = store.open('default');
     const b = store.open('keys');
     const v = bytes('one');
@@ -50,7 +72,7 @@ describe('wasi:keyvalue', () => {
   });
 
   test('list-keys pages in key order with a cursor', () => {
-    const { store } = createKeyValue(new MemoryKv());
+    const { store } = createKeyValue(make());
     const bucket = store.open('default');
     const n = LIST_PAGE + 5;
     for (let i = n - 1; i >= 0; i--) bucket.set(`k${String(i).padStart(5, '0')}`, bytes('x'));
@@ -65,7 +87,7 @@ describe('wasi:keyvalue', () => {
   });
 
   test('compare-and-swap: a swap wins only at the version its handle saw', () => {
-    const { store, atomics } = createKeyValue(new MemoryKv());
+    const { store, atomics } = createKeyValue(make());
     const bucket = store.open('default');
     const absent = atomics.Cas.new(bucket, 'head');
     assert.equal(absent.current(), undefined);
@@ -99,7 +121,7 @@ describe('wasi:keyvalue', () => {
   });
 
   test('increment counts in decimal text', () => {
-    const { store, atomics } = createKeyValue(new MemoryKv());
+    const { store, atomics } = createKeyValue(make());
     const bucket = store.open('default');
     assert.equal(atomics.increment(bucket, 'n', 5n), 5n);
     assert.equal(atomics.increment(bucket, 'n', -7n), -2n);
@@ -109,7 +131,7 @@ describe('wasi:keyvalue', () => {
   });
 
   test('batch', () => {
-    const { store, batch } = createKeyValue(new MemoryKv());
+    const { store, batch } = createKeyValue(make());
     const bucket = store.open('keys');
     batch.setMany(bucket, [['a', bytes('1')], ['b', bytes('2')]]);
     const got = batch.getMany(bucket, ['a', 'z', 'b']);
@@ -118,11 +140,11 @@ describe('wasi:keyvalue', () => {
     assert.deepEqual(bucket.listKeys(undefined).keys, ['b']);
   });
 
-  test('instances over one MemoryKv share it', () => {
-    const kv = new MemoryKv();
+  test('instances over one store share it', () => {
+    const kv = make();
     createKeyValue(kv).store.open('default').set('k', bytes('v'));
     assert.equal(text(createKeyValue(kv).store.open('default').get('k')), 'v');
-    assert.equal(createKeyValue(new MemoryKv()).store.open('default').get('k'), undefined);
+    assert.equal(createKeyValue(make()).store.open('default').get('k'), undefined);
   });
 });
 

@@ -27,6 +27,9 @@ use crate::kv::KvBackend;
 /// The component this host was built with (built by `build.rs` from `component/guest`).
 pub const COMPONENT: &[u8] = include_bytes!(env!("FICHIER_COMPONENT"));
 
+/// The SHA-256 of [`COMPONENT`] (hex), computed when it was built.
+pub const COMPONENT_SHA256: &str = env!("FICHIER_COMPONENT_SHA256");
+
 /// The labels Spin's `key_value_stores` declares for fichier.
 pub const LABELS: [&str; 2] = ["default", "keys"];
 
@@ -176,8 +179,10 @@ impl RuntimeBuilder {
 
     pub fn build(self) -> wasmtime::Result<Runtime> {
         let engine = engine(self.pooling, self.fuel.is_some(), self.deadline.is_some())?;
-        let bytes = self.component.as_deref().unwrap_or(COMPONENT);
-        let component = load_component(&engine, bytes, self.cache_dir.as_deref())?;
+        let component = match self.component.as_deref() {
+            Some(bytes) => load_component(&engine, bytes, None, self.cache_dir.as_deref())?,
+            None => load_component(&engine, COMPONENT, Some(COMPONENT_SHA256), self.cache_dir.as_deref())?,
+        };
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
@@ -250,9 +255,15 @@ fn default_cache_dir() -> Option<PathBuf> {
 }
 
 /// Compile the component, or load it precompiled from the cache. The cache key covers
-/// the component's bytes and the engine's compatibility hash, so a new component or a
-/// different engine configuration never loads a stale artifact.
-fn load_component(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> wasmtime::Result<Component> {
+/// the component's bytes (`sha256`, when known, is their digest) and the engine's
+/// compatibility hash, so a new component or a different engine configuration never
+/// loads a stale artifact.
+fn load_component(
+    engine: &Engine,
+    bytes: &[u8],
+    sha256: Option<&str>,
+    cache_dir: Option<&Path>,
+) -> wasmtime::Result<Component> {
     let Some(dir) = cache_dir else {
         return Component::new(engine, bytes);
     };
@@ -262,16 +273,20 @@ fn load_component(engine: &Engine, bytes: &[u8], cache_dir: Option<&Path>) -> wa
     }
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
-    let key = format!("{}-{:016x}", hex::encode(&Sha256::digest(bytes)[..16]), h.finish());
+    let digest = match sha256 {
+        Some(d) => d[..32.min(d.len())].to_owned(),
+        None => hex::encode(&Sha256::digest(bytes)[..16]),
+    };
+    let key = format!("{digest}-{:016x}", h.finish());
     let path = dir.join(format!("fichier-{key}.cwasm"));
-    // Read into memory rather than mmap the file: a file truncated or rewritten in place
-    // under a live mapping would fault (SIGBUS), a copy cannot.
-    if let Ok(bytes) = std::fs::read(&path) {
+    if path.exists() {
         // SAFETY: the file is one this host wrote (below) into its own private cache
         // directory under a name that commits to the component and the engine
-        // configuration; `deserialize` also checks the engine compatibility header.
+        // configuration; `deserialize_file` also checks the engine compatibility header.
+        // It is mapped, not copied: entries are written whole under a temporary name and
+        // renamed, never rewritten in place, so a mapping never sees its file change.
         #[allow(unsafe_code)]
-        match unsafe { Component::deserialize(engine, &bytes) } {
+        match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(c) => return Ok(c),
             Err(_) => {
                 let _ = std::fs::remove_file(&path);

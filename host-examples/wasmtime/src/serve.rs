@@ -64,8 +64,9 @@ impl Default for ServeOptions {
     }
 }
 
-/// A problem response made by the host itself (the component never ran).
-fn problem(status: StatusCode, kind: &str, field: &str, rule: &str, detail: &str) -> HttpResponse {
+/// The body of a problem answer (`application/problem+json`, RFC 9457) made by a host
+/// itself, when the component never ran: the same shape as the component's own.
+pub fn problem_body(status: StatusCode, kind: &str, field: &str, rule: &str, detail: &str) -> Vec<u8> {
     let body = serde_json::json!({
         "type": format!("urn:fichier:problem:{kind}"),
         "title": status.canonical_reason().unwrap_or(""),
@@ -74,7 +75,17 @@ fn problem(status: StatusCode, kind: &str, field: &str, rule: &str, detail: &str
         "field": field,
         "rule": rule,
     });
-    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// The detail of the answer to a body over `max` bytes.
+pub fn too_large_detail(max: usize) -> String {
+    format!("a request body is at most {max} bytes")
+}
+
+/// A problem response made by the host itself (the component never ran).
+fn problem(status: StatusCode, kind: &str, field: &str, rule: &str, detail: &str) -> HttpResponse {
+    let bytes = Bytes::from(problem_body(status, kind, field, rule, detail));
     let mut r = Response::new(Full::new(bytes).map_err(|never: Infallible| match never {}).boxed_unsync());
     *r.status_mut() = status;
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
@@ -82,13 +93,7 @@ fn problem(status: StatusCode, kind: &str, field: &str, rule: &str, detail: &str
 }
 
 fn too_large(max: usize) -> HttpResponse {
-    problem(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too-large",
-        "body",
-        "max-bytes",
-        &format!("a request body is at most {max} bytes"),
-    )
+    problem(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "body", "max-bytes", &too_large_detail(max))
 }
 
 struct Shared {

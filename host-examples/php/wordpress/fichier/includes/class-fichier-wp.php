@@ -1,0 +1,210 @@
+<?php
+/**
+ * The plugin's settings and its one connection to fichier.
+ *
+ * @package fichier
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Settings (one option, `fichier_settings`) and the fichier client they describe.
+ *
+ * The transport is configuration alone: `in-process` loads the component into this PHP
+ * process through FFI (libfichier_php, the PHP client's InProcessTransport) on a SQLite
+ * file; `http` talks to a remote `fichier serve` or Spin deployment. Every call goes through
+ * the same REST requests either way.
+ */
+final class Fichier_WP {
+
+	const OPTION = 'fichier_settings';
+
+	/**
+	 * The settings, with defaults for what was never saved.
+	 *
+	 * @return array{transport: string, db_path: string, library: string, url: string, api_key: string, purposes: list<string>, banner: bool, lang: string}
+	 */
+	public static function settings() {
+		$stored = get_option( self::OPTION, array() );
+		$stored = is_array( $stored ) ? $stored : array();
+		$defaults = array(
+			'transport' => 'in-process',
+			'db_path'   => '',
+			'library'   => '',
+			'url'       => '',
+			'api_key'   => '',
+			'purposes'  => array(),
+			'banner'    => false,
+			'lang'      => 'fr',
+		);
+		$s = array_merge( $defaults, array_intersect_key( $stored, $defaults ) );
+		$s['purposes'] = is_array( $s['purposes'] ) ? array_values( array_filter( $s['purposes'], 'is_string' ) ) : array();
+		$s['banner']   = (bool) $s['banner'];
+		return $s;
+	}
+
+	/**
+	 * Where the PHP client is: the constant FICHIER_CLIENT_AUTOLOAD (wp-config.php), else a copy
+	 * bundled in the plugin (`lib/fichier-client/autoload.php`), else the repository's
+	 * `host-examples/php/src/autoload.php` next to this plugin.
+	 *
+	 * @return string|null
+	 */
+	private static function client_autoload() {
+		$candidates = array();
+		if ( defined( 'FICHIER_CLIENT_AUTOLOAD' ) ) {
+			$candidates[] = (string) FICHIER_CLIENT_AUTOLOAD;
+		}
+		$candidates[] = FICHIER_WP_DIR . '/lib/fichier-client/autoload.php';
+		$candidates[] = dirname( FICHIER_WP_DIR, 2 ) . '/src/autoload.php';
+		foreach ( $candidates as $c ) {
+			if ( is_file( $c ) ) {
+				return $c;
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * The client configuration the settings describe (without secrets of the API).
+	 *
+	 * @param array $s Settings.
+	 * @return array
+	 */
+	public static function client_config( array $s ) {
+		if ( 'http' === $s['transport'] ) {
+			return array(
+				'transport' => 'http',
+				'url'       => $s['url'],
+				'timeout'   => 15.0,
+			);
+		}
+		$config = array(
+			'transport' => 'in-process',
+			'db'        => $s['db_path'],
+			// The banner's requests come from the shop's own pages (CORS).
+			'settings'  => array( 'shop_origins' => self::home_origin() ),
+		);
+		if ( '' !== $s['library'] ) {
+			$config['library'] = $s['library'];
+		} elseif ( defined( 'FICHIER_PHP_LIB' ) ) {
+			$config['library'] = (string) FICHIER_PHP_LIB;
+		}
+		// The master key never goes in the database: wp-config.php, the environment, or the key
+		// file next to the data file (the client's default, as the CLI does).
+		if ( defined( 'FICHIER_MASTER_KEY' ) ) {
+			$config['master_key'] = (string) FICHIER_MASTER_KEY;
+		}
+		// Where the compiled component is cached (default: as the CLI, FICHIER_CACHE_DIR, else
+		// the web server user's $XDG_CACHE_HOME/fichier or $HOME/.cache/fichier).
+		if ( defined( 'FICHIER_CACHE_DIR' ) ) {
+			$config['cache_dir'] = (string) FICHIER_CACHE_DIR;
+		}
+		// Tests only: a pinned clock.
+		if ( defined( 'FICHIER_PINNED_CLOCK' ) ) {
+			$config['clock'] = (string) FICHIER_PINNED_CLOCK;
+		}
+		if ( defined( 'FICHIER_COMPONENT_SETTINGS' ) && is_array( FICHIER_COMPONENT_SETTINGS ) ) {
+			$config['settings'] = array_merge( $config['settings'], array_map( 'strval', FICHIER_COMPONENT_SETTINGS ) );
+		}
+		return $config;
+	}
+
+	/**
+	 * The shop's origin (scheme, host, port) from the home URL.
+	 *
+	 * @return string
+	 */
+	public static function home_origin() {
+		$p = wp_parse_url( home_url( '/' ) );
+		$origin = ( $p['scheme'] ?? 'http' ) . '://' . ( $p['host'] ?? 'localhost' );
+		if ( isset( $p['port'] ) ) {
+			$origin .= ':' . $p['port'];
+		}
+		return $origin;
+	}
+
+	/**
+	 * A client for the given settings. Throws \Fichier\FichierException (or RuntimeException
+	 * when the client cannot be found).
+	 *
+	 * @param array|null $s Settings; null: the saved ones (and the client is kept for the request).
+	 * @return \Fichier\Client
+	 */
+	public static function client( $s = null ) {
+		static $cached = null;
+		if ( null === $s && null !== $cached ) {
+			return $cached;
+		}
+		$autoload = self::client_autoload();
+		if ( null === $autoload ) {
+			throw new RuntimeException( 'the fichier PHP client is not installed (define FICHIER_CLIENT_AUTOLOAD)' );
+		}
+		require_once $autoload;
+		$client = \Fichier\Client::fromConfig( self::client_config( $s ?? self::settings() ) );
+		if ( null === $s ) {
+			$cached = $client;
+		}
+		return $client;
+	}
+
+	/**
+	 * One authenticated REST call with the plugin's API key.
+	 *
+	 * @param string      $method      HTTP method.
+	 * @param string      $path        Path and query.
+	 * @param mixed       $body        Data to send as JSON, or null for none.
+	 * @param string|null $client_addr The visitor's address (in-process only).
+	 * @return \Fichier\Response|WP_Error
+	 */
+	public static function api( $method, $path, $body = null, $client_addr = null ) {
+		$s = self::settings();
+		if ( '' === $s['api_key'] ) {
+			return new WP_Error( 'fichier_no_key', __( 'fichier: no API key is configured (Settings → fichier).', 'fichier' ) );
+		}
+		$headers = array( 'authorization' => 'Bearer ' . $s['api_key'] );
+		$payload = null;
+		if ( null !== $body ) {
+			$headers['content-type'] = 'application/json';
+			$payload                 = wp_json_encode( $body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE );
+		}
+		try {
+			return self::client()->request( $method, $path, $headers, $payload, $client_addr );
+		} catch ( Throwable $e ) {
+			return new WP_Error( 'fichier_unreachable', 'fichier: ' . $e->getMessage() );
+		}
+	}
+
+	/**
+	 * The problem a failed answer carries, as a WP_Error (`detail`, `field`, `rule`, status).
+	 *
+	 * @param \Fichier\Response $r Response.
+	 * @return WP_Error
+	 */
+	public static function problem( $r ) {
+		$p = json_decode( $r->body, true );
+		$p = is_array( $p ) ? $p : array();
+		return new WP_Error(
+			'fichier_' . $r->status,
+			sprintf( 'fichier: %s', $p['detail'] ?? ( 'HTTP ' . $r->status ) ),
+			array(
+				'status' => $r->status,
+				'field'  => $p['field'] ?? null,
+				'rule'   => $p['rule'] ?? null,
+			)
+		);
+	}
+
+	/**
+	 * A subject reference for an e-mail address (fichier normalises and hashes it).
+	 *
+	 * @param string $email Address.
+	 * @return array
+	 */
+	public static function by_email( $email ) {
+		return array(
+			'tag' => 'email',
+			'val' => (string) $email,
+		);
+	}
+}
