@@ -1,5 +1,5 @@
 //! Runs every case of `tests/conformance/` against the component in the Rust host.
-//! The same files run in Node (host-examples/node) and, later, PHP.
+//! The same files run in Node (host-examples/node) and PHP (host-examples/php).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
