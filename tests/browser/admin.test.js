@@ -2,26 +2,17 @@
 // consent-rate chart, the registers, and nothing from the server ever taken as markup.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { launchBrowser, openContext, startServer } from './helpers.js';
+import { openContext, serverAndBrowser } from './helpers.js';
 
 const EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** Decisions on several days of February, for the chart. */
 async function seedDecisions() {
-  const [notice] = (await server.api('GET', '/v1/notices')).filter(
+  const [notice] = (await env.server.api('GET', '/v1/notices')).filter(
     (n) => n.lang === 'fr' && n.purposes.join('+') === 'ads+analytics',
   );
   assert.ok(notice, 'the demo banner notice');
@@ -38,7 +29,7 @@ async function seedDecisions() {
     ['2026-02-26', 's5', 'ads', 'grant'],
   ];
   for (const [day, subject, purpose, decision] of seed) {
-    await server.api('POST', '/v1/consent/receipts', {
+    await env.server.api('POST', '/v1/consent/receipts', {
       subject: { tag: 'external', val: `seed-${subject}` },
       purpose,
       decision,
@@ -53,7 +44,7 @@ async function seedDecisions() {
 
 /** A rights request, as the shop's public form makes it. */
 async function publicRequest(email) {
-  const res = await fetch(`${server.base}/v1/requests`, {
+  const res = await fetch(`${env.server.base}/v1/requests`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -73,7 +64,7 @@ describe('admin page', () => {
     await seedDecisions();
     const request = await publicRequest('zoe@example.org');
     // Something the page shows, named to be taken as markup if it ever were.
-    await server.api('POST', '/v1/registry/activities', {
+    await env.server.api('POST', '/v1/registry/activities', {
       id: 'xss-check',
       name: { fr: EVIL, en: EVIL },
       purposes: [{ id: 'xss-check', description: { fr: EVIL }, basis: 'consent' }],
@@ -84,7 +75,7 @@ describe('admin page', () => {
       retention: [{ category: 'contact', months: 12, start: 'collection', action: 'delete' }],
       security: [{ tag: 'access-control' }],
     });
-    await server.api('POST', '/v1/breaches', {
+    await env.server.api('POST', '/v1/breaches', {
       'discovered-at': '2026-02-28T09:00:00Z',
       nature: ['confidentiality'],
       description: EVIL,
@@ -96,8 +87,8 @@ describe('admin page', () => {
       risk: 'risk',
     });
 
-    const { context, page, problems } = await openContext(browser, server);
-    await page.goto(`${server.base}/admin`);
+    const { context, page, problems } = await openContext(env.browser, env.server);
+    await page.goto(`${env.server.base}/admin`);
     await page.locator('#login-key').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#login-key').getAttribute('type'), 'password');
 
@@ -109,7 +100,7 @@ describe('admin page', () => {
     assert.ok((await page.locator('#login-error').textContent()).length > 5);
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
 
-    await page.locator('#login-key').fill(server.token);
+    await page.locator('#login-key').fill(env.server.token);
     await page.locator('#login-form button[type="submit"]').click();
     await page.locator('body[data-loaded="true"]').waitFor();
     assert.ok(await page.locator('#dashboard').isVisible());

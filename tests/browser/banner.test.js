@@ -3,27 +3,18 @@
 // own browser context, so its own visitor; the receipts are read back through the admin API.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { NOW, launchBrowser, openContext, settle, startServer, until } from './helpers.js';
+import { NOW, openContext, settle, serverAndBrowser, until } from './helpers.js';
 
 const BANNER = '#fichier-banner';
 const btn = (name) => `${BANNER} [data-fichier="${name}"]`;
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** The notice the banner cites (from the public configuration). */
 async function bannerNotice() {
-  const res = await fetch(`${server.base}/v1/banner?lang=fr`);
+  const res = await fetch(`${env.server.base}/v1/banner?lang=fr`);
   assert.equal(res.status, 200);
   const cfg = await res.json();
   assert.match(cfg.notice.reference, /^ads\+analytics:fr:v\d+$/);
@@ -40,7 +31,7 @@ async function visitorOf(page) {
 async function receipts(page, n) {
   const visitor = await visitorOf(page);
   return until(async () => {
-    const list = await server.api('POST', '/v1/consent/history', { subject: { tag: 'external', val: visitor } });
+    const list = await env.server.api('POST', '/v1/consent/history', { subject: { tag: 'external', val: visitor } });
     return list.length >= n && list;
   }, `${n} receipts`);
 }
@@ -60,8 +51,8 @@ function dataLayer(page) {
 }
 
 async function openShop(opts) {
-  const ctx = await openContext(browser, server, opts);
-  await ctx.page.goto(`${server.base}/`);
+  const ctx = await openContext(env.browser, env.server, opts);
+  await ctx.page.goto(`${env.server.base}/`);
   await ctx.page.locator(BANNER).waitFor({ state: 'visible' });
   return ctx;
 }
@@ -170,7 +161,7 @@ describe('cookie banner', () => {
     const switches = page.locator(`${BANNER} input[data-purpose]`);
     assert.equal(await switches.count(), 2);
     for (const s of await switches.all()) assert.equal(await s.isChecked(), false, 'every switch starts off');
-    const cfg = await (await fetch(`${server.base}/v1/banner?lang=fr`)).json();
+    const cfg = await (await fetch(`${env.server.base}/v1/banner?lang=fr`)).json();
     for (const p of cfg.purposes) {
       assert.equal((await page.locator(`${BANNER} label:has(input[data-purpose="${p.id}"])`).textContent()).trim(), p.title);
     }

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 
 import { chromium } from 'playwright-core';
@@ -113,6 +114,24 @@ export async function startServer({ shopOrigins = [] } = {}) {
     };
   }
   return { base, token, api, stop, stderr: () => stderr };
+}
+
+/**
+ * For a test file: a real `fichier serve --demo` (`startServer(options)`) and a headless
+ * Chromium, started before its tests and stopped after them; read them as `env.server`
+ * and `env.browser` once the tests run.
+ */
+export function serverAndBrowser(options) {
+  const env = { server: undefined, browser: undefined };
+  before(async () => {
+    env.server = await startServer(options);
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }
 
 export function launchBrowser() {

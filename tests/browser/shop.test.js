@@ -3,28 +3,19 @@
 // outbox through the admin API).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { launchBrowser, openContext, settle, startServer, until } from './helpers.js';
+import { openContext, settle, serverAndBrowser, until } from './helpers.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 function history(email) {
-  return server.api('POST', '/v1/consent/history', { subject: { tag: 'email', val: email } });
+  return env.server.api('POST', '/v1/consent/history', { subject: { tag: 'email', val: email } });
 }
 
 async function openShop() {
-  const ctx = await openContext(browser, server);
-  await ctx.page.goto(`${server.base}/`);
+  const ctx = await openContext(env.browser, env.server);
+  await ctx.page.goto(`${env.server.base}/`);
   // The banner answered first (it would cover the bottom of the page).
   await ctx.page.locator('#fichier-banner [data-fichier="refuse"]').click();
   await ctx.page.locator('#fichier-banner').waitFor({ state: 'hidden' });
@@ -38,7 +29,7 @@ describe('demo shop forms', () => {
     await until(async () => (await notice.getAttribute('data-reference')) !== null, 'the newsletter notice');
     const reference = await notice.getAttribute('data-reference');
     assert.match(reference, /^newsletter:fr:v\d+$/);
-    const [, text] = await server.api('GET', `/v1/notices/${reference}`);
+    const [, text] = await env.server.api('GET', `/v1/notices/${reference}`);
     assert.equal(await notice.textContent(), text, 'the notice text is shown next to the box');
     assert.equal(await page.locator('#newsletter-consent').isChecked(), false, 'the box starts unticked');
 
@@ -79,13 +70,13 @@ describe('demo shop forms', () => {
     const id = await until(async () => (await result.textContent()).match(/R-\d{6}/)?.[0], 'the request id');
     await page.locator('#token-form').waitFor({ state: 'visible' });
 
-    const request = await server.api('GET', `/v1/requests/${id}`);
+    const request = await env.server.api('GET', `/v1/requests/${id}`);
     assert.equal(request.kind, 'access');
     assert.equal(request.channel, 'web-form');
     assert.equal(request.state, 'awaiting-identity');
     assert.equal(request.details, 'Je voudrais une copie de mes commandes.');
 
-    const messages = await server.api('GET', '/v1/outbox?limit=10');
+    const messages = await env.server.api('GET', '/v1/outbox?limit=10');
     const mail = messages.find((m) => m.request === id && m.kind === 'identity-token');
     assert.ok(mail, 'the identity-token message is queued');
     assert.equal(mail.to, 'marc@example.org');
@@ -102,7 +93,7 @@ describe('demo shop forms', () => {
     await page.locator('#token-form button[type="submit"]').click();
     await until(async () => (await out.textContent()).includes('in-progress'), 'the confirmation');
     assert.ok((await out.textContent()).includes(id));
-    assert.equal((await server.api('GET', `/v1/requests/${id}`)).state, 'in-progress');
+    assert.equal((await env.server.api('GET', `/v1/requests/${id}`)).state, 'in-progress');
     assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to/i.test(p)), []);
     await context.close();
   });
