@@ -18,17 +18,23 @@ pub fn default_key_file(db: &Path) -> PathBuf {
     db.with_file_name(format!("{name}.master.key"))
 }
 
-fn valid_hex_key(s: &str) -> bool {
+/// Whether `s` is a master key as the component takes it: 64 hexadecimal characters.
+pub fn valid_hex_key(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The master key from `FICHIER_MASTER_KEY`, if set (an error if it is not a valid key).
+pub fn master_key_from_env() -> anyhow::Result<Option<String>> {
+    match std::env::var("FICHIER_MASTER_KEY") {
+        Ok(k) if valid_hex_key(k.trim()) => Ok(Some(k.trim().to_string())),
+        Ok(_) => bail!("FICHIER_MASTER_KEY must be 64 hexadecimal characters (256 bits)"),
+        Err(_) => Ok(None),
+    }
 }
 
 /// The master key (hex): from the environment, else the key file (created if absent).
 pub fn resolve_master_key(key_file: &Path) -> anyhow::Result<String> {
-    if let Ok(k) = std::env::var("FICHIER_MASTER_KEY") {
-        let k = k.trim().to_string();
-        if !valid_hex_key(&k) {
-            bail!("FICHIER_MASTER_KEY must be 64 hexadecimal characters (256 bits)");
-        }
+    if let Some(k) = master_key_from_env()? {
         return Ok(k);
     }
     match std::fs::read_to_string(key_file) {

@@ -127,10 +127,6 @@ unsafe fn opt_text<'a>(p: *const c_char, field: &str) -> Result<Option<&'a str>,
     if p.is_null() { Ok(None) } else { unsafe { text(p, field) }.map(Some) }
 }
 
-fn valid_hex_key(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 const CONFIG_KEYS: [&str; 8] =
     ["db", "master_key", "key_file", "settings", "clock", "cache_dir", "pooling", "max_body"];
 
@@ -160,7 +156,7 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
     let memory = db == ":memory:";
 
     let master_key = match config_str(&cfg, "master_key")? {
-        Some(k) if valid_hex_key(k) => k.to_owned(),
+        Some(k) if master::valid_hex_key(k) => k.to_owned(),
         Some(_) => {
             return Err(fail("master_key", "hex-256", "master_key must be 64 hexadecimal characters (256 bits)"));
         }
@@ -175,16 +171,10 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
                 Some(f) => {
                     master::resolve_master_key(&f).map_err(|e| fail("master_key", "resolvable", format!("{e:#}")))?
                 }
-                None => match std::env::var("FICHIER_MASTER_KEY") {
-                    Ok(k) if valid_hex_key(k.trim()) => k.trim().to_owned(),
-                    Ok(_) => {
-                        return Err(fail(
-                            "master_key",
-                            "hex-256",
-                            "FICHIER_MASTER_KEY must be 64 hexadecimal characters (256 bits)",
-                        ));
-                    }
-                    Err(_) => {
+                None => match master::master_key_from_env() {
+                    Ok(Some(k)) => k,
+                    Err(e) => return Err(fail("master_key", "hex-256", format!("{e:#}"))),
+                    Ok(None) => {
                         return Err(fail(
                             "master_key",
                             "required",
