@@ -111,7 +111,7 @@ pub struct SubjectHead {
     /// [`HeadBody`], sealed under the subject's data key (base64).
     pub sealed: String,
 }
-document!(SubjectHead, "subject-head", 1);
+document!(SubjectHead, "subject-head", 1, binary);
 
 /// The sealed part of a subject's head.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -144,7 +144,7 @@ pub struct ReceiptSummary {
 pub struct ReceiptEntry {
     pub sealed: String,
 }
-document!(ReceiptEntry, "receipt", 1);
+document!(ReceiptEntry, "receipt", 1, binary);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AnchorHead {

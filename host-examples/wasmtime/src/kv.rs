@@ -68,17 +68,14 @@ pub trait KvBackend: Send + Sync {
     fn grouped(&self) -> bool {
         false
     }
-    /// Group commit: a caller about to write takes a ticket, and hands it to
-    /// [`KvBackend::durable`] when done.
-    fn enter(&self) -> u64 {
-        0
-    }
-    /// Group commit: return once every write this caller made since `enter` gave it
-    /// `ticket` is durable — one commit for all the callers waiting at that moment; an
-    /// error if a commit holding any of them failed. Without groups, every write is
-    /// already durable when it returns.
-    fn durable(&self, ticket: u64) -> Result<(), KvError> {
-        let _ = ticket;
+    /// Group commit: a caller starts. A caller is a thread: the writes this thread makes
+    /// until [`KvBackend::durable`] are the caller's.
+    fn enter(&self) {}
+    /// Group commit: return once every write this caller made since [`KvBackend::enter`]
+    /// is durable — one commit and sync per file for all the callers waiting at that
+    /// moment; an error if a commit holding any of them failed. Without groups, every
+    /// write is already durable when it returns.
+    fn durable(&self) -> Result<(), KvError> {
         Ok(())
     }
 }
@@ -90,35 +87,70 @@ pub struct SqliteKv {
     files: BTreeMap<String, (PathBuf, Mutex<File>)>,
     /// Group commit, when opened with [`SqliteKv::open_grouped`].
     group: Option<Group>,
+    /// Tells this store's entries in a thread's [`PENDING`] from another store's.
+    id: u64,
 }
 
-/// Leader-based group commit. Writes join one open transaction per file. A caller done
-/// writing takes the epoch then open; the first caller to find no commit running
-/// commits every file (keys first) for all epochs up to its own and wakes the others,
-/// who return if that covered them. So N callers finishing during one fsync share the
-/// next one.
-#[derive(Default)]
+/// Group commit, per file. Writes join the file's open transaction; a caller that needs
+/// them durable asks for the transaction's number (its epoch) to be. The first caller to
+/// find no commit running on that file commits the transaction (a WAL append: the file
+/// is opened with `synchronous = NORMAL`), releases the file, then makes the WAL durable
+/// with `fdatasync` — outside the file's lock, so other callers read and write the next
+/// transaction meanwhile — and wakes the callers waiting. Those who finished during one
+/// sync share the next.
+///
+/// Order across files: a caller's write to one file first waits until its earlier
+/// writes to the other files are durable (see [`SqliteKv::before_write`]), so whatever
+/// a crash keeps of one caller's writes is a prefix of them, as when every write
+/// committed on its own: a subject's data never outlives the key it is sealed under.
 struct Group {
+    files: BTreeMap<String, FileGroup>,
+}
+
+#[derive(Default)]
+struct FileGroup {
     state: Mutex<GroupState>,
     turn: std::sync::Condvar,
+    /// The file's write-ahead log, opened at the first sync.
+    wal: Mutex<Option<std::fs::File>>,
+    wal_path: PathBuf,
 }
 
-impl Group {
+impl FileGroup {
     fn lock(&self) -> std::sync::MutexGuard<'_, GroupState> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `fdatasync` of the write-ahead log: every transaction committed to it so far is durable.
+    fn sync_wal(&self) -> Result<(), KvError> {
+        let mut wal = self.wal.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if wal.is_none() {
+            let f = std::fs::File::open(&self.wal_path)
+                .map_err(|e| KvError::Other(format!("opening {}: {e}", self.wal_path.display())))?;
+            *wal = Some(f);
+        }
+        let f = wal.as_ref().ok_or_else(|| KvError::Other("write-ahead log not open".into()))?;
+        f.sync_data().map_err(|e| KvError::Other(format!("syncing {}: {e}", self.wal_path.display())))
     }
 }
 
 #[derive(Default)]
 struct GroupState {
-    /// The epoch writes made now belong to (from 1).
-    epoch: u64,
-    /// Every epoch up to this one is committed (or failed).
+    /// Every transaction up to this one is committed and synced (or failed).
     durable: u64,
-    /// A caller is committing.
+    /// A caller is committing this file.
     leading: bool,
-    /// Recent failed commits: (first epoch, last epoch, why).
-    failures: std::collections::VecDeque<(u64, u64, String)>,
+    /// Recent failed transactions: (epoch, why).
+    failures: std::collections::VecDeque<(u64, String)>,
+}
+
+/// How many stores were opened (each gets its own id).
+static STORES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's writes not yet known durable, on grouped stores: (store id, label,
+    /// the epoch of the transaction they joined — the latest, per file).
+    static PENDING: std::cell::RefCell<Vec<(u64, String, u64)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// An open file, and the version counter of its open batch: inside a batch the counter
@@ -126,6 +158,8 @@ struct GroupState {
 struct File {
     db: Connection,
     batch_version: Option<u64>,
+    /// Grouped: the number of the transaction writes join now (from 1).
+    epoch: u64,
 }
 
 impl File {
@@ -154,7 +188,16 @@ impl File {
             return f(self);
         }
         if grouped {
+            // The version counter is kept here while the transaction is open and written
+            // back once, at its commit.
             self.db.execute_batch("BEGIN IMMEDIATE")?;
+            match self.db.query_row("SELECT n FROM meta WHERE name = 'version'", [], |r| r.get::<_, i64>(0)) {
+                Ok(n) => self.batch_version = Some(u64::try_from(n).unwrap_or(0)),
+                Err(e) => {
+                    let _ = self.db.execute_batch("ROLLBACK");
+                    return Err(e.into());
+                }
+            }
             return f(self);
         }
         self.db.execute_batch("BEGIN IMMEDIATE")?;
@@ -266,34 +309,150 @@ impl SqliteKv {
         let mut files = BTreeMap::new();
         for (label, path) in store_files(db) {
             let db = open_sqlite(&path)?;
-            files.insert(label, (path, Mutex::new(File { db, batch_version: None })));
+            files.insert(label, (path, Mutex::new(File { db, batch_version: None, epoch: 1 })));
         }
-        Ok(Self { files, group: None })
+        Ok(Self { files, group: None, id: STORES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) })
     }
 
     /// The same, committing concurrent callers' writes in groups (`fichier serve`): a
     /// write is not durable when it returns, but when [`KvBackend::durable`] does; a
     /// caller acknowledges its work only then. There are no batches in this mode.
+    ///
+    /// Commits append to the write-ahead log without syncing it (`synchronous = NORMAL`;
+    /// SQLite still syncs before each checkpoint) and the group syncs it itself, after
+    /// releasing the file: nothing is acknowledged before that sync.
     pub fn open_grouped(db: &Path) -> Result<Self, KvError> {
         let mut kv = Self::open(db)?;
-        kv.group =
-            Some(Group { state: Mutex::new(GroupState { epoch: 1, ..GroupState::default() }), ..Group::default() });
+        let mut files = BTreeMap::new();
+        for (label, (path, file)) in &kv.files {
+            file.lock().map_err(|_| KvError::Other("store lock poisoned".into()))?.db.pragma_update(
+                None,
+                "synchronous",
+                "NORMAL",
+            )?;
+            let mut wal = path.clone().into_os_string();
+            wal.push("-wal");
+            files.insert(label.clone(), FileGroup { wal_path: wal.into(), ..FileGroup::default() });
+        }
+        kv.group = Some(Group { files });
         Ok(kv)
     }
 
-    /// Commit every file's open transaction, keys first; a file that fails is rolled back.
-    fn commit_open(&self) -> Result<(), KvError> {
-        let mut failed = None;
-        for label in ["keys", "default"].into_iter().chain(self.files.keys().map(String::as_str)) {
-            let Ok(f) = self.file(label) else { continue };
-            if !f.db.is_autocommit()
-                && let Err(e) = f.db.execute_batch("COMMIT")
-            {
-                let _ = f.db.execute_batch("ROLLBACK");
-                failed.get_or_insert(KvError::from(e));
-            }
+    /// A write to `label` is about to join its file's transaction: first make this
+    /// caller's earlier writes to the other files durable (their order across files).
+    fn before_write(&self, label: &str) -> Result<(), KvError> {
+        if self.group.is_none() {
+            return Ok(());
         }
-        failed.map_or(Ok(()), Err)
+        let others: Vec<(String, u64)> = PENDING.with(|p| {
+            p.borrow()
+                .iter()
+                .filter(|(id, l, _)| *id == self.id && l != label)
+                .map(|(_, l, e)| (l.clone(), *e))
+                .collect()
+        });
+        for (other, epoch) in others {
+            self.make_durable(&other, epoch)?;
+        }
+        Ok(())
+    }
+
+    /// A write to `label` joined its transaction `epoch`: this caller depends on it.
+    fn wrote(&self, label: &str, epoch: u64) {
+        if self.group.is_none() {
+            return;
+        }
+        PENDING.with(|p| {
+            let mut p = p.borrow_mut();
+            match p.iter_mut().find(|(id, l, _)| *id == self.id && l == label) {
+                Some(entry) => entry.2 = entry.2.max(epoch),
+                None => p.push((self.id, label.to_string(), epoch)),
+            }
+        });
+    }
+
+    /// Run a write on `label`'s file: in its own transaction, a batch, or (grouped) the
+    /// file's open transaction, with the order across files kept.
+    fn write<T>(
+        &self,
+        label: &str,
+        f: impl FnOnce(&mut File) -> Result<Option<T>, KvError>,
+    ) -> Result<Option<T>, KvError> {
+        self.before_write(label)?;
+        let mut file = self.file(label)?;
+        let out = file.with_tx(self.group.is_some(), f);
+        let epoch = file.epoch;
+        drop(file);
+        // Even a failed statement may follow others of this caller in the transaction.
+        self.wrote(label, epoch);
+        out
+    }
+
+    /// Return once `label`'s transaction `epoch` is committed and its log synced; an
+    /// error if that transaction failed.
+    fn make_durable(&self, label: &str, epoch: u64) -> Result<(), KvError> {
+        let Some(fg) = self.group.as_ref().and_then(|g| g.files.get(label)) else { return Ok(()) };
+        let mut st = fg.lock();
+        loop {
+            if st.durable >= epoch {
+                // Removed from the caller's list: done with, whatever the outcome.
+                PENDING.with(|p| p.borrow_mut().retain(|(id, l, e)| !(*id == self.id && l == label && *e <= epoch)));
+                return match st.failures.iter().find(|(e, _)| *e == epoch) {
+                    Some((_, why)) => Err(KvError::Other(format!("committing: {why}"))),
+                    None => Ok(()),
+                };
+            }
+            if st.leading {
+                st = fg.turn.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
+                continue;
+            }
+            st.leading = true;
+            drop(st);
+            let (committed, outcome) = self.commit_file(label);
+            let outcome = outcome.and_then(|()| fg.sync_wal());
+            st = fg.lock();
+            st.leading = false;
+            if committed == 0 {
+                // The file itself could not be had: nothing was committed.
+                fg.turn.notify_all();
+                return outcome;
+            }
+            st.durable = st.durable.max(committed);
+            if let Err(e) = outcome {
+                st.failures.push_back((committed, e.to_string()));
+                if st.failures.len() > 64 {
+                    st.failures.pop_front();
+                }
+            }
+            fg.turn.notify_all();
+        }
+    }
+
+    /// Commit `label`'s open transaction (its version counter written back) and start
+    /// the next epoch; the epoch committed. A transaction that fails to commit is rolled
+    /// back.
+    fn commit_file(&self, label: &str) -> (u64, Result<(), KvError>) {
+        let mut f = match self.file(label) {
+            Ok(f) => f,
+            Err(e) => return (0, Err(e)),
+        };
+        let committed = f.epoch;
+        f.epoch += 1;
+        let version = f.batch_version.take();
+        if f.db.is_autocommit() {
+            return (committed, Ok(()));
+        }
+        let outcome = (|| -> Result<(), KvError> {
+            if let Some(v) = version {
+                f.db.prepare_cached("UPDATE meta SET n = ?1 WHERE name = 'version'")?.execute(params![v as i64])?;
+            }
+            f.db.execute_batch("COMMIT")?;
+            Ok(())
+        })();
+        if outcome.is_err() {
+            let _ = f.db.execute_batch("ROLLBACK");
+        }
+        (committed, outcome)
     }
 
     /// The file behind a label.
@@ -322,12 +481,12 @@ impl KvBackend for SqliteKv {
     }
 
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.file(label)?.with_tx(self.group.is_some(), |f| f.write_row(key, value).map(Some))?;
+        self.write(label, |f| f.write_row(key, value).map(Some))?;
         Ok(())
     }
 
     fn delete(&self, label: &str, key: &str) -> Result<(), KvError> {
-        self.file(label)?.with_tx(self.group.is_some(), |f| {
+        self.write(label, |f| {
             f.db.prepare_cached("DELETE FROM kv WHERE key = ?1")?.execute(params![key])?;
             Ok(Some(()))
         })?;
@@ -344,7 +503,7 @@ impl KvBackend for SqliteKv {
     /// One statement: an insert that does nothing when the key exists, or an update of
     /// the row at the version seen.
     fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError> {
-        let won = self.file(label)?.with_tx(self.group.is_some(), |f| {
+        let won = self.write(label, |f| {
             let v = f.next_version()? as i64;
             let changed = match seen {
                 None => {
@@ -364,7 +523,7 @@ impl KvBackend for SqliteKv {
     }
 
     fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, KvError> {
-        let next = self.file(label)?.with_tx(self.group.is_some(), |f| {
+        let next = self.write(label, |f| {
             let current: Option<Vec<u8>> =
                 f.db.query_row("SELECT value FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
             let n = match current {
@@ -428,42 +587,24 @@ impl KvBackend for SqliteKv {
         self.group.is_some()
     }
 
-    fn enter(&self) -> u64 {
-        self.group.as_ref().map_or(0, |g| g.lock().epoch)
+    fn enter(&self) {
+        // A caller starts: nothing of an earlier call on this thread is its concern.
+        PENDING.with(|p| p.borrow_mut().retain(|(id, _, _)| *id != self.id));
     }
 
-    fn durable(&self, ticket: u64) -> Result<(), KvError> {
-        let Some(g) = &self.group else { return Ok(()) };
-        let mut st = g.lock();
-        let mine = st.epoch;
-        loop {
-            if st.durable >= mine {
-                // Any commit since the ticket that failed may have held some of the writes.
-                return match st.failures.iter().find(|(from, to, _)| *to >= ticket && *from <= mine) {
-                    Some((_, _, why)) => Err(KvError::Other(format!("committing: {why}"))),
-                    None => Ok(()),
-                };
-            }
-            if st.leading {
-                st = g.turn.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
-                continue;
-            }
-            st.leading = true;
-            let (from, to) = (st.durable + 1, st.epoch);
-            st.epoch += 1;
-            drop(st);
-            let outcome = self.commit_open();
-            st = g.lock();
-            st.leading = false;
-            st.durable = to;
-            if let Err(e) = outcome {
-                st.failures.push_back((from, to, e.to_string()));
-                if st.failures.len() > 64 {
-                    st.failures.pop_front();
-                }
-            }
-            g.turn.notify_all();
+    fn durable(&self) -> Result<(), KvError> {
+        if self.group.is_none() {
+            return Ok(());
         }
+        let pending: Vec<(String, u64)> = PENDING
+            .with(|p| p.borrow().iter().filter(|(id, _, _)| *id == self.id).map(|(_, l, e)| (l.clone(), *e)).collect());
+        let mut failed = None;
+        for (label, epoch) in pending {
+            if let Err(e) = self.make_durable(&label, epoch) {
+                failed.get_or_insert(e);
+            }
+        }
+        failed.map_or(Ok(()), Err)
     }
 }
 
@@ -579,11 +720,11 @@ mod tests {
                 let kv = kv.clone();
                 std::thread::spawn(move || {
                     for i in 0..40 {
-                        let ticket = kv.enter();
+                        kv.enter();
                         let key = format!("k/{t}/{i}");
                         assert!(kv.swap_if("default", &key, None, b"v").unwrap());
                         kv.set("keys", &key, b"w").unwrap();
-                        kv.durable(ticket).unwrap();
+                        kv.durable().unwrap();
                         // Committed: another connection (another process) reads it.
                         let other = SqliteKv::open(&dir_of(&kv)).unwrap();
                         assert_eq!(other.get("default", &key).unwrap().map(|v| v.1), Some(b"v".to_vec()));
@@ -599,10 +740,41 @@ mod tests {
         let other = SqliteKv::open(&dir.path().join("t.db")).unwrap();
         let (v, _) = other.get("default", "k/0/0").unwrap().unwrap();
         other.set("default", "k/0/0", b"x").unwrap();
-        let ticket = kv.enter();
+        kv.enter();
         assert!(!kv.swap_if("default", "k/0/0", Some(v), b"y").unwrap());
-        kv.durable(ticket).unwrap();
+        kv.durable().unwrap();
         assert_eq!(other.get("default", "k/0/0").unwrap().unwrap().1, b"x".to_vec());
+    }
+
+    /// What another process would read of `label`'s `key` now (committed rows only).
+    fn committed(kv: &SqliteKv, label: &str, key: &str) -> Option<Vec<u8>> {
+        let conn = Connection::open(kv.path(label).unwrap()).unwrap();
+        conn.query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0)).optional().unwrap()
+    }
+
+    #[test]
+    fn a_grouped_write_to_one_file_first_makes_the_callers_writes_to_the_other_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = SqliteKv::open_grouped(&dir.path().join("t.db")).unwrap();
+        kv.enter();
+        assert!(kv.swap_if("keys", "dek/a", None, b"key").unwrap());
+        assert_eq!(committed(&kv, "keys", "dek/a"), None, "grouped: not committed when the write returns");
+        // Data sealed under that key: the key is committed before the data joins its file.
+        kv.set("default", "subject/a", b"sealed").unwrap();
+        assert_eq!(committed(&kv, "keys", "dek/a"), Some(b"key".to_vec()));
+        assert_eq!(committed(&kv, "default", "subject/a"), None);
+        // And the other way round.
+        kv.set("keys", "dek/b", b"key b").unwrap();
+        assert_eq!(committed(&kv, "default", "subject/a"), Some(b"sealed".to_vec()));
+        assert_eq!(committed(&kv, "keys", "dek/b"), None);
+        kv.durable().unwrap();
+        assert_eq!(committed(&kv, "keys", "dek/b"), Some(b"key b".to_vec()));
+        let (v, _) = kv.get("default", "subject/a").unwrap().unwrap();
+        drop(kv);
+        // The version counter kept in memory during the transactions was written back.
+        let kv = SqliteKv::open(&dir.path().join("t.db")).unwrap();
+        kv.set("default", "subject/c", b"c").unwrap();
+        assert!(kv.get("default", "subject/c").unwrap().unwrap().0 > v);
     }
 
     fn dir_of(kv: &SqliteKv) -> PathBuf {

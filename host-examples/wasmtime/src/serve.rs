@@ -4,17 +4,17 @@
 //! What the host adds around the component, and nothing more:
 //! - **The client address**, in `spin-client-addr` as Spin sets it; a client's own
 //!   `spin-client-addr` header is removed first, so it cannot choose its address.
-//! - **Limits**: a body over [`ServeOptions::max_body`] is `413` before the component
-//!   runs (declared length) or a read error inside it (streamed); request headers must
-//!   arrive within [`ServeOptions::header_timeout`]; a request not answered within
-//!   [`ServeOptions::timeout`] is `503` and its instance is interrupted (epoch
-//!   deadline), its writes rolled back.
+//! - **Limits**: the body is read whole before the component runs, and one over
+//!   [`ServeOptions::max_body`] is `413` without running it (declared or streamed);
+//!   request headers must arrive within [`ServeOptions::header_timeout`]; a request
+//!   not read and answered within [`ServeOptions::timeout`] is `503` and its instance
+//!   is interrupted (epoch deadline).
 //! - **Graceful shutdown**: when `shutdown` resolves (SIGINT or SIGTERM for the CLI),
 //!   the listener closes, idle connections close, and requests in flight finish (up to
 //!   [`ServeOptions::grace`]).
 //! - **Acknowledged once durable**: an answer is sent only after the request's writes
-//!   are committed (its body is read while the component writes it, then the commit
-//!   awaited).
+//!   are committed and synced (the response body is read while the component writes
+//!   it, then the commit awaited).
 //! - **Group commit** on a grouped store ([`crate::kv::SqliteKv::open_grouped`], what
 //!   `fichier serve` opens): requests run concurrently and the writes of those finishing
 //!   during one commit share the next (one fsync for many). On a store with batches,
@@ -113,18 +113,24 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -
     if let Ok(v) = HeaderValue::from_str(&peer.to_string()) {
         parts.headers.insert(CLIENT_ADDR, v);
     }
-    // A streamed body over the limit ends in an error the component sees as a failed
-    // read; the host knows why and answers 413 itself.
-    let over = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = over.clone();
-    let body = Limited::new(body, opts.max_body).map_err(move |e| {
-        if e.is::<http_body_util::LengthLimitError>() {
-            flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            wasmtime_wasi_http::Error::HttpRequestBodySize(None)
-        } else {
-            wasmtime_wasi_http::Error::ConnectionTerminated
+    // The body is read here, on the connection's task, before the component runs: a
+    // request in the component never waits on the network (the deadline covers the
+    // read), and a streamed body over the limit is 413 without running it.
+    let body = match tokio::time::timeout(opts.timeout, Limited::new(body, opts.max_body).collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Ok(too_large(opts.max_body)),
+        Ok(Err(_broken)) => {
+            return Ok(problem(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "body",
+                "readable",
+                "the request body broke off",
+            ));
         }
-    });
+        Err(_elapsed) => return Ok(timed_out(opts.timeout)),
+    };
+    let body = Full::new(body).map_err(|never: Infallible| -> wasmtime_wasi_http::Error { match never {} });
     let request = Request::from_parts(parts, body);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let worker = shared.clone();
@@ -164,20 +170,23 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -
         }
     };
     match tokio::time::timeout(opts.timeout, answer).await {
-        Ok(_) if over.load(std::sync::atomic::Ordering::SeqCst) => Ok(too_large(opts.max_body)),
         Ok(Ok(resp)) => Ok(resp),
         Ok(Err(why)) => {
             eprintln!("fichier serve: {why}");
             Ok(problem(StatusCode::INTERNAL_SERVER_ERROR, "other", "", "", "the request could not be served"))
         }
-        Err(_elapsed) => Ok(problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            "",
-            "deadline",
-            &format!("no answer within {} s", opts.timeout.as_secs()),
-        )),
+        Err(_elapsed) => Ok(timed_out(opts.timeout)),
     }
+}
+
+fn timed_out(limit: Duration) -> HttpResponse {
+    problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "timeout",
+        "",
+        "deadline",
+        &format!("no answer within {} s", limit.as_secs()),
+    )
 }
 
 /// Serve until `shutdown` resolves, then finish requests in flight (up to the grace

@@ -175,9 +175,13 @@ fn verify_exits_nonzero_naming_an_edited_receipt() {
     let history = ok_json(d, &["--db", "shop.db", "consent", "history", "--email", "a@example.org", "--json"]);
     let key =
         format!("receipt/{}/{}", history[1]["subject"].as_str().expect("s"), history[1]["hash"].as_str().expect("h"));
+    // Flip one base64 character of the sealed receipt (the entry's last field).
     let conn = rusqlite::Connection::open(d.join("shop.db")).expect("open");
-    conn.execute("UPDATE kv SET value = CAST(replace(CAST(value AS TEXT), '\"sealed\":\"', '\"sealed\":\"AA') AS BLOB) WHERE key = ?1", [&key])
-        .expect("tamper");
+    let mut value: Vec<u8> = conn.query_row("SELECT value FROM kv WHERE key = ?1", [&key], |r| r.get(0)).expect("row");
+    let pos = value.len() - 12;
+    assert!(value[pos].is_ascii_alphanumeric(), "a base64 character of the sealed receipt");
+    value[pos] = if value[pos] == b'A' { b'B' } else { b'A' };
+    conn.execute("UPDATE kv SET value = ?1 WHERE key = ?2", rusqlite::params![value, key]).expect("tamper");
     drop(conn);
     let out = fichier(d, &["--db", "shop.db", "ledger", "verify", "--json"]);
     assert_eq!(out.status.code(), Some(1));
