@@ -99,10 +99,13 @@ pub struct SqliteKv {
 /// transaction meanwhile — and wakes the callers waiting. Those who finished during one
 /// sync share the next.
 ///
-/// Order across files: a caller's write to one file first waits until its earlier
-/// writes to the other files are durable (see [`SqliteKv::before_write`]), so whatever
-/// a crash keeps of one caller's writes is a prefix of them, as when every write
-/// committed on its own: a subject's data never outlives the key it is sealed under.
+/// Order: a caller's write to one file first waits until its earlier writes to the other
+/// files are durable (see [`SqliteKv::before_write`]), and a write to a file whose
+/// transaction holding the caller's earlier writes was committed meanwhile first waits
+/// for that transaction's outcome. So whatever a crash or a failed commit keeps of one
+/// caller's writes is a prefix of them, as when every write committed on its own: a
+/// subject's data never outlives the key it is sealed under, and a head never lands
+/// without the receipt entry written before it.
 struct Group {
     files: BTreeMap<String, FileGroup>,
 }
@@ -357,6 +360,12 @@ impl SqliteKv {
         Ok(())
     }
 
+    /// The transaction of `label` holding this caller's writes not yet known durable.
+    fn pending(&self, label: &str) -> Option<u64> {
+        self.group.as_ref()?;
+        PENDING.with(|p| p.borrow().iter().find(|(id, l, _)| *id == self.id && l == label).map(|(_, _, e)| *e))
+    }
+
     /// A write to `label` joined its transaction `epoch`: this caller depends on it.
     fn wrote(&self, label: &str, epoch: u64) {
         if self.group.is_none() {
@@ -380,6 +389,16 @@ impl SqliteKv {
     ) -> Result<Option<T>, KvError> {
         self.before_write(label)?;
         let mut file = self.file(label)?;
+        if let Some(mine) = self.pending(label)
+            && mine < file.epoch
+        {
+            // This caller's earlier writes to this file were in a transaction already
+            // committed (its sync may still run): their outcome first, so a later write
+            // never lands after an earlier one that failed.
+            drop(file);
+            self.make_durable(label, mine)?;
+            file = self.file(label)?;
+        }
         let out = file.with_tx(self.group.is_some(), f);
         let epoch = file.epoch;
         drop(file);
@@ -775,6 +794,41 @@ mod tests {
         let kv = SqliteKv::open(&dir.path().join("t.db")).unwrap();
         kv.set("default", "subject/c", b"c").unwrap();
         assert!(kv.get("default", "subject/c").unwrap().unwrap().0 > v);
+    }
+
+    #[test]
+    fn a_failed_group_commit_fails_its_callers_and_any_later_write_of_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = SqliteKv::open_grouped(&dir.path().join("t.db")).unwrap();
+        let refuse = |on: bool| kv.file("default").unwrap().db.pragma_update(None, "query_only", on).unwrap();
+        kv.enter();
+        kv.set("default", "a", b"1").unwrap();
+        // The commit fails (the connection refuses the version counter's write-back).
+        refuse(true);
+        assert!(kv.durable().is_err(), "the caller is told");
+        refuse(false);
+        assert_eq!(committed(&kv, "default", "a"), None, "rolled back");
+        // A caller's write lands in a transaction that another caller commits, and that
+        // commit fails: the caller's next write to the file fails instead of landing
+        // after the lost one.
+        kv.enter();
+        kv.set("default", "b", b"2").unwrap();
+        let epoch = kv.pending("default").unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                refuse(true);
+                assert!(kv.make_durable("default", epoch).is_err());
+                refuse(false);
+            });
+        });
+        assert!(kv.set("default", "c", b"3").is_err());
+        kv.durable().unwrap();
+        assert_eq!((committed(&kv, "default", "b"), committed(&kv, "default", "c")), (None, None));
+        // The store goes on.
+        kv.enter();
+        kv.set("default", "d", b"4").unwrap();
+        kv.durable().unwrap();
+        assert_eq!(committed(&kv, "default", "d"), Some(b"4".to_vec()));
     }
 
     fn dir_of(kv: &SqliteKv) -> PathBuf {
