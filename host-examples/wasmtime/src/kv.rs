@@ -127,12 +127,13 @@ impl FileGroup {
     /// `fdatasync` of the write-ahead log: every transaction committed to it so far is durable.
     fn sync_wal(&self) -> Result<(), KvError> {
         let mut wal = self.wal.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if wal.is_none() {
-            let f = std::fs::File::open(&self.wal_path)
-                .map_err(|e| KvError::Other(format!("opening {}: {e}", self.wal_path.display())))?;
-            *wal = Some(f);
-        }
-        let f = wal.as_ref().ok_or_else(|| KvError::Other("write-ahead log not open".into()))?;
+        let f = match &mut *wal {
+            Some(f) => f,
+            None => wal.insert(
+                std::fs::File::open(&self.wal_path)
+                    .map_err(|e| KvError::Other(format!("opening {}: {e}", self.wal_path.display())))?,
+            ),
+        };
         f.sync_data().map_err(|e| KvError::Other(format!("syncing {}: {e}", self.wal_path.display())))
     }
 }
@@ -166,6 +167,36 @@ struct File {
 }
 
 impl File {
+    /// Open a transaction whose version counter is kept here and written back once, by
+    /// [`File::commit_counted`] (a batch, or a group's transaction).
+    fn begin_counted(&mut self) -> Result<(), KvError> {
+        self.db.execute_batch("BEGIN IMMEDIATE")?;
+        let n = self
+            .db
+            .query_row("SELECT n FROM meta WHERE name = 'version'", [], |r| r.get::<_, i64>(0))
+            .map_err(KvError::from)
+            .and_then(|n| u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into())));
+        match n {
+            Ok(n) => {
+                self.batch_version = Some(n);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.db.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Write the version counter back and commit the open transaction.
+    fn commit_counted(&mut self) -> Result<(), KvError> {
+        if let Some(v) = self.batch_version.take() {
+            self.db.prepare_cached("UPDATE meta SET n = ?1 WHERE name = 'version'")?.execute(params![v as i64])?;
+        }
+        self.db.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
     fn next_version(&mut self) -> Result<u64, KvError> {
         if let Some(v) = self.batch_version.as_mut() {
             *v += 1;
@@ -191,16 +222,7 @@ impl File {
             return f(self);
         }
         if grouped {
-            // The version counter is kept here while the transaction is open and written
-            // back once, at its commit.
-            self.db.execute_batch("BEGIN IMMEDIATE")?;
-            match self.db.query_row("SELECT n FROM meta WHERE name = 'version'", [], |r| r.get::<_, i64>(0)) {
-                Ok(n) => self.batch_version = Some(u64::try_from(n).unwrap_or(0)),
-                Err(e) => {
-                    let _ = self.db.execute_batch("ROLLBACK");
-                    return Err(e.into());
-                }
-            }
+            self.begin_counted()?;
             return f(self);
         }
         self.db.execute_batch("BEGIN IMMEDIATE")?;
@@ -457,17 +479,10 @@ impl SqliteKv {
         };
         let committed = f.epoch;
         f.epoch += 1;
-        let version = f.batch_version.take();
         if f.db.is_autocommit() {
             return (committed, Ok(()));
         }
-        let outcome = (|| -> Result<(), KvError> {
-            if let Some(v) = version {
-                f.db.prepare_cached("UPDATE meta SET n = ?1 WHERE name = 'version'")?.execute(params![v as i64])?;
-            }
-            f.db.execute_batch("COMMIT")?;
-            Ok(())
-        })();
+        let outcome = f.commit_counted();
         if outcome.is_err() {
             let _ = f.db.execute_batch("ROLLBACK");
         }
@@ -564,10 +579,7 @@ impl KvBackend for SqliteKv {
             for label in self.files.keys() {
                 let mut f = self.file(label)?;
                 if f.db.is_autocommit() {
-                    f.db.execute_batch("BEGIN IMMEDIATE")?;
-                    let n: i64 = f.db.query_row("SELECT n FROM meta WHERE name = 'version'", [], |r| r.get(0))?;
-                    f.batch_version =
-                        Some(u64::try_from(n).map_err(|_| KvError::Other("version counter out of range".into()))?);
+                    f.begin_counted()?;
                 }
             }
             Ok(())
@@ -582,10 +594,7 @@ impl KvBackend for SqliteKv {
             if let Ok(mut f) = self.file(label)
                 && !f.db.is_autocommit()
             {
-                if let Some(v) = f.batch_version.take() {
-                    f.db.prepare_cached("UPDATE meta SET n = ?1 WHERE name = 'version'")?.execute(params![v as i64])?;
-                }
-                f.db.execute_batch("COMMIT")?;
+                f.commit_counted()?;
             }
         }
         Ok(())

@@ -116,16 +116,19 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -
     // The body is read here, on the connection's task, before the component runs: a
     // request in the component never waits on the network (the deadline covers the
     // read), and a streamed body over the limit is 413 without running it.
-    let body = match tokio::time::timeout(opts.timeout, Limited::new(body, opts.max_body).collect()).await {
+    // One deadline for reading the request and answering it.
+    let deadline = tokio::time::Instant::now() + opts.timeout;
+    let body = match tokio::time::timeout_at(deadline, Limited::new(body, opts.max_body).collect()).await {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Ok(too_large(opts.max_body)),
         Ok(Err(_broken)) => {
+            // The component's own answer to a body it cannot read.
             return Ok(problem(
                 StatusCode::BAD_REQUEST,
-                "bad-request",
+                "invalid-input",
                 "body",
                 "readable",
-                "the request body broke off",
+                "the body could not be read",
             ));
         }
         Err(_elapsed) => return Ok(timed_out(opts.timeout)),
@@ -169,7 +172,7 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -
             Err(e) => Err(format!("the request's worker failed: {e}")),
         }
     };
-    match tokio::time::timeout(opts.timeout, answer).await {
+    match tokio::time::timeout_at(deadline, answer).await {
         Ok(Ok(resp)) => Ok(resp),
         Ok(Err(why)) => {
             eprintln!("fichier serve: {why}");
