@@ -50,8 +50,8 @@ fn main() {
     let bytes = data.as_bytes();
     let mut offset = 0usize;
     loop {
-        // The host's default chunk: 256 KiB.
-        let end = (offset + (256 << 10)).min(bytes.len());
+        // The host's default chunk: 1 MiB.
+        let end = (offset + (1 << 20)).min(bytes.len());
         let r = f.import_feed(&admin, &session.id, offset as u64, &bytes[offset..end], end == bytes.len()).unwrap();
         offset += r.consumed as usize;
         if r.done {

@@ -726,24 +726,27 @@ impl<S: Store> Fichier<'_, S> {
     /// Write a new revision of `sid` holding `body`, if the record is still at `seen`,
     /// then its derived entries. Returns the committed customer.
     fn commit_customer(&mut self, sid: &str, seen: Option<u32>, body: CustomerBody, dek: &DataKey) -> Result<Customer> {
-        let result = self.commit_customer_only(sid, seen, body, dek)?;
+        let result = self.commit_customer_only(sid, seen, body, dek, None)?;
         self.after_commit(sid, &result.body);
         Ok(result)
     }
 
-    /// The commit alone (the caller writes the derived entries, e.g. once per batch).
+    /// The commit alone (the caller writes the derived entries, e.g. once per batch),
+    /// from a compare-and-swap on the record the caller has begun, if any.
     pub(crate) fn commit_customer_only(
         &mut self,
         sid: &str,
         seen: Option<u32>,
         body: CustomerBody,
         dek: &DataKey,
+        begun: Option<(S::Cas, Option<Vec<u8>>)>,
     ) -> Result<Customer> {
         let key = docs::customer_key(sid);
         let sid_owned = sid.to_string();
-        let revision = self.update::<CustomerDoc, u32>(
+        let revision = self.update_from::<CustomerDoc, u32>(
             Bucket::Data,
             &key,
+            begun,
             |this, current| {
                 let current_rev = current.as_ref().map(|d| d.revision);
                 let active = current.as_ref().is_some_and(|d| d.state == CustomerState::Active);

@@ -191,7 +191,7 @@ document!(KeyCheck, "key-check", 1);
 pub struct WrappedKey {
     pub wrapped: String,
 }
-document!(WrappedKey, "wrapped-key", 1);
+document!(WrappedKey, "wrapped-key", 1, binary);
 
 /// Where a customer record stands.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,4 +283,21 @@ pub fn anchor_key(root: &str) -> String {
 }
 pub fn anchor_leaves_key(sha: &str) -> String {
     format!("anchor-leaves/{sha}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{BINARY_DOCUMENT, decode, encode};
+
+    #[test]
+    fn a_wrapped_key_is_written_binary_and_its_json_form_still_read() {
+        let w = WrappedKey { wrapped: "AAECAw==".into() };
+        let bytes = encode(&w);
+        assert_eq!(bytes[0], BINARY_DOCUMENT);
+        assert_eq!(decode::<WrappedKey>("k", &bytes).map(|d| d.wrapped), Ok(w.wrapped.clone()));
+        // As every version before this one wrote it.
+        let json = br#"{"kind":"wrapped-key","schema":1,"body":{"wrapped":"AAECAw=="}}"#;
+        assert_eq!(decode::<WrappedKey>("k", json).map(|d| d.wrapped), Ok(w.wrapped));
+    }
 }

@@ -10,6 +10,11 @@
 
 use std::collections::BTreeMap;
 
+/// Maps and sets over subject ids, which are keyed hashes already: a fixed-seed fast
+/// hash (no randomness in the domain, and no way for a file to choose colliding ids).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Fichier;
@@ -633,11 +638,12 @@ impl<S: Store> Fichier<'_, S> {
         let mut rows = 0u32;
         let mut last_line = doc.lines;
         let mut prepared = Vec::new();
+        let mut checker = minimisation::RecordChecker::default();
         for record in records {
             rows += 1;
             last_line = record.line;
             doc.rows += 1;
-            match prepare_row(record, &plan, &doc.options, &rules, &ctx, &mut issues, &mut counts) {
+            match prepare_row(record, &plan, &doc.options, &rules, &ctx, &mut checker, &mut issues, &mut counts) {
                 Ok((draft, redacted)) => {
                     doc.redacted += redacted;
                     match self.subject_id("subject", &draft.subject) {
@@ -720,22 +726,33 @@ impl<S: Store> Fichier<'_, S> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let sids: Vec<String> = rows.iter().map(|r| r.sid.clone()).collect();
-        let customer_keys: Vec<String> = sids.iter().map(|s| docs::customer_key(s)).collect();
-        let found = self.store.get_many(Bucket::Data, &customer_keys).map_err(|e| storage_error(Bucket::Data, e))?;
-        let mut known: BTreeMap<String, Known> = BTreeMap::new();
-        for ((sid, key), bytes) in sids.iter().zip(&customer_keys).zip(found) {
-            let k = match bytes {
+        // Each record's compare-and-swap is begun here: the value it saw decides what
+        // the row does, and the same handle writes it (one read per record).
+        // Hash maps: a chunk holds thousands of subjects, and ordered maps spent more in
+        // comparing ids than the rest of the bookkeeping. `distinct` keeps the file order.
+        let mut known: HashMap<String, Known> = HashMap::with_capacity_and_hasher(rows.len(), Default::default());
+        let mut begun: HashMap<String, (S::Cas, Option<Vec<u8>>)> =
+            HashMap::with_capacity_and_hasher(rows.len(), Default::default());
+        let mut distinct: Vec<&str> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if known.contains_key(&row.sid) {
+                continue;
+            }
+            distinct.push(&row.sid);
+            let key = docs::customer_key(&row.sid);
+            let (cas, bytes) = self.store.cas_begin(Bucket::Data, &key).map_err(|e| storage_error(Bucket::Data, e))?;
+            let k = match &bytes {
                 None => Known::Absent,
                 Some(b) => {
-                    let doc: docs::CustomerDoc = crate::store::decode(&place(Bucket::Data, key), &b)?;
+                    let doc: docs::CustomerDoc = crate::store::decode(&place(Bucket::Data, &key), b)?;
                     match doc.state {
                         docs::CustomerState::Active => Known::Stored(doc),
                         _ => Known::Elsewhere,
                     }
                 }
             };
-            known.insert(sid.clone(), k);
+            known.insert(row.sid.clone(), k);
+            begun.insert(row.sid.clone(), (cas, bytes));
         }
         // E-mail aliases of the absent ones (a rectified e-mail lives elsewhere).
         let absent_email: Vec<String> = rows
@@ -752,15 +769,16 @@ impl<S: Store> Fichier<'_, S> {
             }
         }
         // Data keys of the records that exist.
-        let stored: Vec<String> =
-            known.iter().filter(|(_, k)| matches!(k, Known::Stored(_))).map(|(s, _)| s.clone()).collect();
+        let stored: Vec<&str> =
+            distinct.into_iter().filter(|s| matches!(known.get(*s), Some(Known::Stored(_)))).collect();
         let dek_keys: Vec<String> = stored.iter().map(|s| docs::dek_key(s)).collect();
         let wrapped = self.store.get_many(Bucket::Keys, &dek_keys).map_err(|e| storage_error(Bucket::Keys, e))?;
-        let mut deks: BTreeMap<String, crate::crypto::DataKey> = BTreeMap::new();
+        let mut deks: HashMap<String, crate::crypto::DataKey> =
+            HashMap::with_capacity_and_hasher(rows.len(), Default::default());
         for ((sid, key), bytes) in stored.iter().zip(&dek_keys).zip(wrapped) {
             let Some(b) = bytes else { return Err(crate::service::missing_key(sid)) };
             let w: docs::WrappedKey = crate::store::decode(&place(Bucket::Keys, key), &b)?;
-            deks.insert(sid.clone(), self.open_data_key(sid, &w)?);
+            deks.insert((*sid).to_string(), self.open_data_key(sid, &w)?);
         }
 
         // The opposition list (Art. 21): who objected to direct marketing is not imported
@@ -771,7 +789,7 @@ impl<S: Store> Fichier<'_, S> {
             .collect();
         let wanted: Vec<String> = opposition.iter().flatten().cloned().collect();
         let listed = self.store.get_many(Bucket::Data, &wanted).map_err(|e| storage_error(Bucket::Data, e))?;
-        let mut opposed = std::collections::BTreeSet::new();
+        let mut opposed = HashSet::default();
         for (key, bytes) in wanted.into_iter().zip(listed) {
             if let Some(b) = bytes {
                 let entry: crate::objection::OppositionEntry = crate::store::decode(&place(Bucket::Data, &key), &b)?;
@@ -785,9 +803,9 @@ impl<S: Store> Fichier<'_, S> {
         let mut out = Vec::with_capacity(rows.len());
         let mut created = Vec::new();
         // Records committed in this chunk, kept for a later row of the same person only.
-        let mut fresh: BTreeMap<String, (String, u32, CustomerBody)> = BTreeMap::new();
-        let mut seen_once = std::collections::BTreeSet::new();
-        let repeated: std::collections::BTreeSet<String> =
+        let mut fresh: HashMap<String, (String, u32, CustomerBody)> = HashMap::default();
+        let mut seen_once = HashSet::with_capacity_and_hasher(rows.len(), Default::default());
+        let repeated: HashSet<String> =
             rows.iter().filter(|r| !seen_once.insert(r.sid.as_str())).map(|r| r.sid.clone()).collect();
         for (row, opposition) in rows.into_iter().zip(opposition) {
             if opposition.is_some_and(|k| opposed.contains(&k)) {
@@ -865,7 +883,10 @@ impl<S: Store> Fichier<'_, S> {
                 deks.insert(target.clone(), d);
             }
             let Some(dek) = deks.get(&target) else { return Err(Error::Other("data key not created".into())) };
-            match self.commit_customer_only(&target, seen, body, dek) {
+            // A handle begun on the target above: it saw what `seen` says, or the swap
+            // fails and the commit reads again.
+            let first = begun.remove(&target);
+            match self.commit_customer_only(&target, seen, body, dek, first) {
                 Ok(c) => {
                     if seen.is_none() {
                         created.push(target.clone());
@@ -924,6 +945,7 @@ fn prepare_row(
     options: &ImportOptions,
     rules: &FieldRules<'_>,
     ctx: &minimisation::Context<'_>,
+    checker: &mut minimisation::RecordChecker,
     issues: &mut Vec<RowIssue>,
     counts: &mut BTreeMap<String, (Severity, u64)>,
 ) -> std::result::Result<(PreparedRowDraft, u64), RowIssue> {
@@ -979,7 +1001,7 @@ fn prepare_row(
             verified_at: None,
         });
     }
-    for finding in minimisation::check_record(&inputs, ctx) {
+    for finding in checker.check(&inputs, ctx) {
         let e = counts.entry(finding.rule).or_insert((finding.severity, 0));
         e.1 += 1;
     }

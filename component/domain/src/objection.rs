@@ -110,7 +110,7 @@ impl<S: Store> Fichier<'_, S> {
         body.updated_at = now;
         self.audit_one(actor, "rights.restrict", sid.clone(), String::new())?;
         let dek = self.existing_data_key(&sid)?;
-        self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek)?;
+        self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek, None)?;
         state.restriction = Some(restriction);
         Ok(state)
     }
@@ -146,7 +146,7 @@ impl<S: Store> Fichier<'_, S> {
                 let id = self.queue(&sid, &dek, MessageKind::RestrictionLifted, None, message)?;
                 body.restriction = Some(Restriction { lift_notice: Some(id), ..restriction });
                 self.audit_one(actor, "rights.lift-notice", sid.clone(), String::new())?;
-                let c = self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek)?;
+                let c = self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek, None)?;
                 Ok(state(&sid, c.body.restriction))
             }
             Some(id) => {
@@ -162,7 +162,7 @@ impl<S: Store> Fichier<'_, S> {
                 body.restriction = None;
                 body.updated_at = now;
                 self.audit_one(actor, "rights.lift", sid.clone(), format!("notice={id}"))?;
-                self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek)?;
+                self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek, None)?;
                 Ok(ProcessingState { lifted: true, ..state(&sid, None) })
             }
         }
@@ -238,7 +238,7 @@ impl<S: Store> Fichier<'_, S> {
                     self.delete_record(&l.sid)?;
                 } else {
                     let dek = self.existing_data_key(&l.sid)?;
-                    self.commit_customer_only(&l.sid, Some(l.doc.revision), body, &dek)?;
+                    self.commit_customer_only(&l.sid, Some(l.doc.revision), body, &dek, None)?;
                 }
             }
         }

@@ -606,7 +606,7 @@ impl<S: Store> Fichier<'_, S> {
                 self.delete_swept(&sid, l.doc.revision)
             } else {
                 let dek = self.existing_data_key(&sid)?;
-                self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek).map(|_| ())
+                self.commit_customer_only(&sid, Some(l.doc.revision), body, &dek, None).map(|_| ())
             };
             match outcome {
                 Err(Error::Conflict(e)) if e.rule == "revision" => {}

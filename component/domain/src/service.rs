@@ -72,11 +72,28 @@ impl<'a, S: Store> Fichier<'a, S> {
         &mut self,
         bucket: Bucket,
         key: &str,
+        change: impl FnMut(&mut Self, Option<T>) -> Result<Option<(T, R)>>,
+        unchanged: impl FnOnce() -> R,
+    ) -> Result<R> {
+        self.update_from(bucket, key, None, change, unchanged)
+    }
+
+    /// [`Self::update`] whose first attempt uses a compare-and-swap the caller has
+    /// already begun on `key` (and the value it saw): a batch that begins one per record
+    /// reads each record once, not once to decide and again to write.
+    pub(crate) fn update_from<T: Document, R>(
+        &mut self,
+        bucket: Bucket,
+        key: &str,
+        mut begun: Option<(S::Cas, Option<Vec<u8>>)>,
         mut change: impl FnMut(&mut Self, Option<T>) -> Result<Option<(T, R)>>,
         unchanged: impl FnOnce() -> R,
     ) -> Result<R> {
         for _ in 0..CAS_ATTEMPTS {
-            let (cas, current) = self.store.cas_begin(bucket, key).map_err(|e| storage_error(bucket, e))?;
+            let (cas, current) = match begun.take() {
+                Some(b) => b,
+                None => self.store.cas_begin(bucket, key).map_err(|e| storage_error(bucket, e))?,
+            };
             let current = match current {
                 None => None,
                 Some(bytes) => Some(store::decode::<T>(&place(bucket, key), &bytes)?),

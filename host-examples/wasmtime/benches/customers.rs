@@ -1,7 +1,7 @@
 //! Customer-file benchmarks (run by hand: `cargo bench -p fichier-host --bench customers`).
 //!
 //! 1. Import of 100 000 generated rows through the component into SQLite files, as
-//!    `fichier import` does it (256 KiB chunks, one transaction per chunk): rows per
+//!    `fichier import` does it (1 MiB chunks, one transaction per chunk): rows per
 //!    second and the peak RSS of a process that does only that (the bench re-runs itself
 //!    as a child, so the figure is not the parent's). Beside it, the raw cost of
 //!    inserting the same rows into SQLite in one transaction, and the ratio.
@@ -16,7 +16,7 @@
 //!    (goal p50 ≤ 5 ms).
 //!
 //! `FICHIER_BENCH_ROWS` changes the number of rows (default 100 000), `FICHIER_CHUNK` the
-//! chunk size in bytes (default 256 KiB); `FICHIER_BENCH_PART=check` runs only the
+//! chunk size in bytes (default 1 MiB); `FICHIER_BENCH_PART=check` runs only the
 //! component's check on one instance, for a profiler; `FICHIER_BENCH_PART=sweep` only the
 //! imports and the sweep; `FICHIER_BENCH_PART=export` only the imports and the exports. With `FICHIER_PERFMAP=1` wasmtime writes
 //! `/tmp/perf-<pid>.map`, so `perf record` names the component's functions.
@@ -45,6 +45,11 @@ const CHECKS: usize = 2_000;
 
 fn rows() -> usize {
     std::env::var("FICHIER_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+}
+
+/// The chunk size in bytes: `FICHIER_CHUNK`, or the CLI's default.
+fn chunk() -> usize {
+    std::env::var("FICHIER_CHUNK").ok().and_then(|v| v.parse().ok()).unwrap_or(import::DEFAULT_CHUNK)
 }
 
 fn cache() -> PathBuf {
@@ -108,7 +113,7 @@ fn child_import(csv: &Path, dir: &Path) {
         purposes: vec!["orders".into()],
         basis: None,
         source: None,
-        chunk: std::env::var("FICHIER_CHUNK").ok().and_then(|v| v.parse().ok()).unwrap_or(import::DEFAULT_CHUNK),
+        chunk: chunk(),
     };
     let start = Instant::now();
     let report = import::run(&rt, &actor(), &req, &mut |_| {}).expect("import");
@@ -342,7 +347,11 @@ fn main() {
     let csv = tmp.path().join("customers.csv");
     write_csv(&csv, n);
     let size = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
-    println!("import of {n} generated rows ({:.1} MB CSV), 256 KiB chunks, SQLite files:", size as f64 / 1e6);
+    println!(
+        "import of {n} generated rows ({:.1} MB CSV), {} KiB chunks, SQLite files:",
+        size as f64 / 1e6,
+        chunk() / 1024
+    );
     let exe = std::env::current_exe().expect("exe");
     let mut best: Option<(f64, u64)> = None;
     for round in 0..2 {

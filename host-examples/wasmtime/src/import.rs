@@ -15,8 +15,11 @@ use crate::bindings::customer_import as ci;
 use crate::bindings::types;
 use crate::runtime::{CallError, Runtime};
 
-/// Default chunk: 256 KiB (the component takes up to 4 MiB).
-pub const DEFAULT_CHUNK: usize = 256 * 1024;
+/// Default chunk: 1 MiB (the component takes up to 4 MiB). A chunk is one transaction,
+/// and each rewrites the directory shards it touches: on 100 000 generated rows, 1 MiB
+/// chunks wrote 0.1 shard per row against 0.36 with 256 KiB, 1.12-1.18x faster overall;
+/// 2 and 4 MiB were no faster.
+pub const DEFAULT_CHUNK: usize = 1024 * 1024;
 const MAX_CHUNK: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]

@@ -164,13 +164,21 @@ struct File {
     batch_version: Option<u64>,
     /// Grouped: the number of the transaction writes join now (from 1).
     epoch: u64,
+    /// In a batch: the open transaction holds a write, and one that replaced or deleted
+    /// a value (not only inserted one).
+    dirty: bool,
+    replaced: bool,
 }
+
+/// The label whose file a batch commits first (keys before the data sealed under them).
+const KEYS: &str = "keys";
 
 impl File {
     /// Open a transaction whose version counter is kept here and written back once, by
     /// [`File::commit_counted`] (a batch, or a group's transaction).
     fn begin_counted(&mut self) -> Result<(), KvError> {
         self.db.execute_batch("BEGIN IMMEDIATE")?;
+        (self.dirty, self.replaced) = (false, false);
         let n = self
             .db
             .query_row("SELECT n FROM meta WHERE name = 'version'", [], |r| r.get::<_, i64>(0))
@@ -194,6 +202,7 @@ impl File {
             self.db.prepare_cached("UPDATE meta SET n = ?1 WHERE name = 'version'")?.execute(params![v as i64])?;
         }
         self.db.execute_batch("COMMIT")?;
+        (self.dirty, self.replaced) = (false, false);
         Ok(())
     }
 
@@ -334,7 +343,8 @@ impl SqliteKv {
         let mut files = BTreeMap::new();
         for (label, path) in store_files(db) {
             let db = open_sqlite(&path)?;
-            files.insert(label, (path, Mutex::new(File { db, batch_version: None, epoch: 1 })));
+            let file = File { db, batch_version: None, epoch: 1, dirty: false, replaced: false };
+            files.insert(label, (path, Mutex::new(file)));
         }
         Ok(Self { files, group: None, id: STORES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) })
     }
@@ -402,14 +412,59 @@ impl SqliteKv {
         });
     }
 
+    /// In a batch, which commits the keys file and then the others when the call ends, a
+    /// write that would make that order unsafe first commits what the batch holds, so
+    /// that a crash leaves a prefix of the call's writes (as the grouped mode does), give
+    /// or take keys inserted early, which nothing references yet:
+    /// - a write that replaces or deletes a key (an erasure replacing a subject's data
+    ///   key) first commits the keys, then the data written before it;
+    /// - a data write after such a key write first commits the keys.
+    ///
+    /// A batch that only inserts keys (an import chunk) stays one transaction per file.
+    fn batch_order(&self, label: &str, replaces: bool) -> Result<(), KvError> {
+        if self.group.is_some() {
+            return Ok(());
+        }
+        let others_dirty = || -> Result<bool, KvError> {
+            for other in self.files.keys().filter(|l| *l != KEYS) {
+                if self.file(other)?.dirty {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        };
+        let commit = |label: &str| -> Result<(), KvError> {
+            let mut f = self.file(label)?;
+            if f.dirty && !f.db.is_autocommit() {
+                f.commit_counted()?;
+                f.begin_counted()?;
+            }
+            Ok(())
+        };
+        if label == KEYS {
+            if replaces && others_dirty()? {
+                commit(KEYS)?;
+                for other in self.files.keys().filter(|l| *l != KEYS) {
+                    commit(other)?;
+                }
+            }
+        } else if self.files.contains_key(KEYS) && self.file(KEYS)?.replaced {
+            commit(KEYS)?;
+        }
+        Ok(())
+    }
+
     /// Run a write on `label`'s file: in its own transaction, a batch, or (grouped) the
-    /// file's open transaction, with the order across files kept.
+    /// file's open transaction, with the order across files kept. `replaces`: the write
+    /// may overwrite or delete a value (see [`SqliteKv::batch_order`]).
     fn write<T>(
         &self,
         label: &str,
+        replaces: bool,
         f: impl FnOnce(&mut File) -> Result<Option<T>, KvError>,
     ) -> Result<Option<T>, KvError> {
         self.before_write(label)?;
+        self.batch_order(label, replaces)?;
         let mut file = self.file(label)?;
         if let Some(mine) = self.pending(label)
             && mine < file.epoch
@@ -421,7 +476,13 @@ impl SqliteKv {
             self.make_durable(label, mine)?;
             file = self.file(label)?;
         }
+        let in_batch = self.group.is_none() && !file.db.is_autocommit();
         let out = file.with_tx(self.group.is_some(), f);
+        if in_batch {
+            // Even a failed statement may have been a write.
+            file.dirty = true;
+            file.replaced |= replaces;
+        }
         let epoch = file.epoch;
         drop(file);
         // Even a failed statement may follow others of this caller in the transaction.
@@ -515,12 +576,12 @@ impl KvBackend for SqliteKv {
     }
 
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.write(label, |f| f.write_row(key, value).map(Some))?;
+        self.write(label, true, |f| f.write_row(key, value).map(Some))?;
         Ok(())
     }
 
     fn delete(&self, label: &str, key: &str) -> Result<(), KvError> {
-        self.write(label, |f| {
+        self.write(label, true, |f| {
             f.db.prepare_cached("DELETE FROM kv WHERE key = ?1")?.execute(params![key])?;
             Ok(Some(()))
         })?;
@@ -537,7 +598,7 @@ impl KvBackend for SqliteKv {
     /// One statement: an insert that does nothing when the key exists, or an update of
     /// the row at the version seen.
     fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError> {
-        let won = self.write(label, |f| {
+        let won = self.write(label, seen.is_some(), |f| {
             let v = f.next_version()? as i64;
             let changed = match seen {
                 None => {
@@ -557,7 +618,7 @@ impl KvBackend for SqliteKv {
     }
 
     fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, KvError> {
-        let next = self.write(label, |f| {
+        let next = self.write(label, true, |f| {
             let current: Option<Vec<u8>> =
                 f.db.query_row("SELECT value FROM kv WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
             let n = match current {
@@ -604,6 +665,7 @@ impl KvBackend for SqliteKv {
         for label in self.files.keys() {
             if let Ok(mut f) = self.file(label) {
                 f.batch_version = None;
+                (f.dirty, f.replaced) = (false, false);
                 if !f.db.is_autocommit() {
                     let _ = f.db.execute_batch("ROLLBACK");
                 }
@@ -778,6 +840,58 @@ mod tests {
     fn committed(kv: &SqliteKv, label: &str, key: &str) -> Option<Vec<u8>> {
         let conn = Connection::open(kv.path(label).unwrap()).unwrap();
         conn.query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0)).optional().unwrap()
+    }
+
+    #[test]
+    fn a_batch_commits_early_only_where_its_keys_first_order_would_break_a_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = SqliteKv::open(&dir.path().join("t.db")).unwrap();
+        // Inserting keys and writing data (an import chunk): one transaction per file.
+        kv.begin().unwrap();
+        assert!(kv.swap_if("keys", "dek/a", None, b"key a").unwrap());
+        kv.set("default", "customer/a", b"sealed a").unwrap();
+        assert!(kv.swap_if("keys", "dek/b", None, b"key b").unwrap());
+        kv.set("default", "customer/b", b"sealed b").unwrap();
+        assert_eq!(committed(&kv, "keys", "dek/a"), None);
+        assert_eq!(committed(&kv, "default", "customer/a"), None);
+        kv.commit().unwrap();
+        assert_eq!(committed(&kv, "default", "customer/b"), Some(b"sealed b".to_vec()));
+
+        // An erasure: data written, then a data key replaced, then data sealed under the new one.
+        kv.begin().unwrap();
+        assert!(kv.swap_if("keys", "staged/a", None, b"new key").unwrap());
+        kv.set("default", "hold/a", b"held copy").unwrap();
+        let (v, _) = kv.get("keys", "dek/a").unwrap().unwrap();
+        // Replacing the key first commits the keys, then the data written before it.
+        assert!(kv.swap_if("keys", "dek/a", Some(v), b"new key").unwrap());
+        assert_eq!(committed(&kv, "keys", "staged/a"), Some(b"new key".to_vec()));
+        assert_eq!(committed(&kv, "default", "hold/a"), Some(b"held copy".to_vec()));
+        assert_eq!(committed(&kv, "keys", "dek/a"), Some(b"key a".to_vec()), "the replacement waits");
+        kv.delete("keys", "staged/a").unwrap();
+        // Data after the replacement: the keys go first.
+        kv.set("default", "subject/a", b"under the new key").unwrap();
+        assert_eq!(committed(&kv, "keys", "dek/a"), Some(b"new key".to_vec()));
+        assert_eq!(committed(&kv, "keys", "staged/a"), None);
+        assert_eq!(committed(&kv, "default", "subject/a"), None);
+        kv.set("default", "audit/1", b"entry").unwrap();
+        kv.commit().unwrap();
+        assert_eq!(committed(&kv, "default", "subject/a"), Some(b"under the new key".to_vec()));
+        assert_eq!(committed(&kv, "default", "audit/1"), Some(b"entry".to_vec()));
+
+        // A rolled-back batch keeps what it committed early, and nothing after.
+        kv.begin().unwrap();
+        kv.set("default", "x", b"1").unwrap();
+        kv.set("keys", "dek/b", b"replaced").unwrap();
+        kv.set("default", "y", b"2").unwrap();
+        kv.set("default", "z", b"3").unwrap();
+        kv.rollback();
+        assert_eq!(committed(&kv, "default", "x"), Some(b"1".to_vec()));
+        assert_eq!(committed(&kv, "keys", "dek/b"), Some(b"replaced".to_vec()));
+        assert_eq!(committed(&kv, "default", "y"), None);
+        // The version counter kept counting across the early commits.
+        let before = kv.get("default", "x").unwrap().unwrap().0;
+        kv.set("default", "x", b"4").unwrap();
+        assert!(kv.get("default", "x").unwrap().unwrap().0 > before);
     }
 
     #[test]

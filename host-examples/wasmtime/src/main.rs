@@ -312,8 +312,8 @@ struct ImportArgs {
     /// The third party the data came from, if it is not the people themselves.
     #[arg(long)]
     source: Option<String>,
-    /// Bytes per chunk, in KiB.
-    #[arg(long, default_value_t = 256)]
+    /// Bytes per chunk, in KiB (each chunk is one transaction).
+    #[arg(long, default_value_t = fichier_host::import::DEFAULT_CHUNK / 1024)]
     chunk_kib: usize,
     /// Write the full report (every rejected row and redaction) as JSON here.
     #[arg(long)]
