@@ -63,6 +63,18 @@ pub trait Store {
     fn cas_swap(&self, cas: Self::Cas, value: &[u8]) -> Result<Swap, StoreError>;
 }
 
+/// The values of `keys`, in their order, from what `wasi:keyvalue/batch.get-many`
+/// returned: pairs in the order asked are taken as they come (the hosts of this
+/// repository); a host may also answer in another order or leave absent keys out (Spin's
+/// SQLite store), and repeated keys each get their value.
+pub fn values_in_order(keys: &[String], found: Vec<(String, Option<Vec<u8>>)>) -> Vec<Option<Vec<u8>>> {
+    if found.len() == keys.len() && found.iter().zip(keys).all(|((k, _), want)| k == want) {
+        return found.into_iter().map(|(_, v)| v).collect();
+    }
+    let map: std::collections::HashMap<String, Option<Vec<u8>>> = found.into_iter().collect();
+    keys.iter().map(|k| map.get(k).cloned().flatten()).collect()
+}
+
 pub(crate) fn storage_error(bucket: Bucket, e: StoreError) -> Error {
     Error::Storage(FieldError::new(format!("store:{}", bucket.label()), "available", e.0))
 }
@@ -403,6 +415,21 @@ mod tests {
             postcard::to_allocvec(&EnvelopeOut { kind: Bin::KIND, schema: Bin::SCHEMA, body: &b }).unwrap_or_default(),
         );
         assert_eq!(encode(&b), whole);
+    }
+
+    #[test]
+    fn batched_values_come_back_in_the_order_asked_whatever_the_host_did() {
+        let keys: Vec<String> = ["a", "b", "a", "c"].map(String::from).to_vec();
+        let v = |s: &str| Some(s.as_bytes().to_vec());
+        let pair = |k: &str, val: Option<Vec<u8>>| (k.to_string(), val);
+        let want = vec![v("1"), None, v("1"), v("3")];
+        // In order, absent keys as `None`.
+        let in_order = vec![pair("a", v("1")), pair("b", None), pair("a", v("1")), pair("c", v("3"))];
+        assert_eq!(values_in_order(&keys, in_order), want);
+        // Another order, absent and repeated keys left out.
+        let shuffled = vec![pair("c", v("3")), pair("a", v("1"))];
+        assert_eq!(values_in_order(&keys, shuffled), want);
+        assert_eq!(values_in_order(&[], Vec::new()), Vec::<Option<Vec<u8>>>::new());
     }
 
     #[test]

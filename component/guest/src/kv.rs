@@ -53,9 +53,7 @@ impl Store for KvStore {
             return Ok(Vec::new());
         }
         let found = batch::get_many(self.bucket(bucket), keys).map_err(err)?;
-        // Hosts may return pairs in any order and omit nothing; index by key.
-        let mut map: std::collections::HashMap<String, Option<Vec<u8>>> = found.into_iter().collect();
-        Ok(keys.iter().map(|k| map.remove(k).flatten()).collect())
+        Ok(fichier_domain::store::values_in_order(keys, found))
     }
 
     fn set(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<(), StoreError> {

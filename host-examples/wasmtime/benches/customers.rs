@@ -25,10 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fichier_domain::crypto::{MasterKey, SeededEntropy};
-use fichier_domain::minimisation as dm;
 use fichier_domain::model as d;
-use fichier_domain::store::MemoryStore;
 use fichier_host::bindings::{
     consent as c, minimisation as m, registry as rg, retention as r, rights as rx, types as t,
 };
@@ -141,53 +138,8 @@ fn raw_sqlite(csv: &Path, dir: &Path) -> Duration {
     start.elapsed()
 }
 
-fn record() -> Vec<(&'static str, &'static str, Option<d::DataCategory>)> {
-    use d::DataCategory::*;
-    vec![
-        ("customer-number", "123", Some(Account)),
-        ("given-name", "Émilie", Some(Identity)),
-        ("family-name", "Noir", Some(Identity)),
-        ("email", "client123@example.org", Some(Contact)),
-        ("phone", "+33612345678", Some(Contact)),
-        ("address-line1", "12 rue de la République", Some(PostalAddress)),
-        ("postal-code", "75011", Some(PostalAddress)),
-        ("city", "PARIS", Some(PostalAddress)),
-        ("country", "FR", Some(PostalAddress)),
-    ]
-}
-
 fn native_checks() -> Duration {
-    let store = MemoryStore::new();
-    let master = MasterKey::from_hex(KEY).expect("key");
-    let mut entropy = SeededEntropy::new(1);
-    let now = fichier_domain::time::parse("now", NOW).expect("now");
-    let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
-    let admin = d::Actor { id: "bench".into(), role: d::Role::Admin };
-    f.declare_purpose(
-        &admin,
-        d::PurposeInput {
-            id: "orders".into(),
-            kind: d::PurposeKind::Service,
-            title: "Commandes".into(),
-            validity_months: None,
-        },
-    )
-    .expect("declare");
-    let fields: Vec<dm::RecordField> = record()
-        .into_iter()
-        .map(|(n, v, c)| dm::RecordField {
-            name: n.into(),
-            value: v.into(),
-            category: c,
-            purposes: vec!["orders".into()],
-        })
-        .collect();
-    let start = Instant::now();
-    for _ in 0..CHECKS {
-        let r = f.check_record(&admin, std::hint::black_box(&fields)).expect("check");
-        assert!(r.is_empty(), "{r:?}");
-    }
-    start.elapsed()
+    fichier_bench_guest::check(CHECKS)
 }
 
 fn wit_category(c: d::DataCategory) -> t::DataCategory {
@@ -203,7 +155,7 @@ fn wit_category(c: d::DataCategory) -> t::DataCategory {
 fn component_checks(per_call_instance: bool, calls: usize) -> Duration {
     let rt = runtime(Arc::new(MemoryKv::new(&["default", "keys"])));
     declare(&rt);
-    let fields: Vec<m::RecordField> = record()
+    let fields: Vec<m::RecordField> = fichier_bench_guest::check_fields()
         .into_iter()
         .map(|(n, v, c)| m::RecordField {
             name: n.into(),

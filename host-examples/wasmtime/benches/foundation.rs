@@ -7,7 +7,8 @@
 //!    the host's in-memory store, with one instance for the whole sequence (adds the
 //!    component boundary) and with one instance per call (as served).
 //! 2. The cryptography of one operation alone, natively and in wasm (wasm has no
-//!    SHA/AES/AVX instructions, so it weighs more there), to separate it from the logic.
+//!    SHA/AES/AVX instructions, so it weighs more there), to separate it from the logic;
+//!    and the customers bench's minimisation check, natively and in wasm (no boundary).
 //! 3. Instantiation from `InstancePre`, pooling and on demand.
 //! 4. The release component's size.
 
@@ -180,8 +181,8 @@ impl WasmWorkload {
         Self { engine, pre }
     }
 
-    /// One round in wasm: (sequence µs/op, crypto µs/op).
-    fn run(&self) -> (f64, f64) {
+    /// One round in wasm: (sequence, crypto, minimisation check), µs/op.
+    fn run(&self) -> (f64, f64, f64) {
         let out = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(4096);
         let wasi = wasmtime_wasi::WasiCtxBuilder::new().stdout(out.clone()).env("FICHIER_BENCH_ROUNDS", "1").build();
         let mut store =
@@ -190,7 +191,7 @@ impl WasmWorkload {
         command.wasi_cli_run().call_run(&mut store).expect("run").expect("exit 0");
         let text = String::from_utf8_lossy(&out.contents()).to_string();
         let mut it = text.split_whitespace().map(|x| x.parse::<f64>().expect("number"));
-        (it.next().expect("sequence"), it.next().expect("crypto"))
+        (it.next().expect("sequence"), it.next().expect("crypto"), it.next().expect("check"))
     }
 }
 
@@ -262,12 +263,15 @@ fn main() {
     let wasm_workload = WasmWorkload::build();
     let (mut native, mut native_crypto, mut wasm, mut wasm_crypto, mut one, mut per) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut native_check, mut wasm_check) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         native.push(per_op(fichier_bench_guest::sequence(), OPS));
         native_crypto.push(per_op(fichier_bench_guest::crypto(2000), 2000));
-        let (w, wc) = wasm_workload.run();
+        native_check.push(per_op(fichier_bench_guest::check(2000), 2000));
+        let (w, wc, wk) = wasm_workload.run();
         wasm.push(w);
         wasm_crypto.push(wc);
+        wasm_check.push(wk);
         one.push(per_op(component_sequence(false), OPS));
         per.push(per_op(component_sequence(true), OPS));
     }
@@ -287,6 +291,12 @@ fn main() {
         "without the cryptography: wasm codegen {:.2}× (b vs a), component {:.2}× (c vs a)",
         (wasm - wasm_crypto) / (native - native_crypto),
         (one - wasm_crypto) / (native - native_crypto)
+    );
+    let (native_check, wasm_check) = (min(native_check), min(wasm_check));
+    println!(
+        "minimisation check of one 9-field record (Fichier::check_record, in-memory store): native {native_check:.2} µs, \
+         in wasm {wasm_check:.2} µs ({:.2}×; the component adds its boundary: `--bench customers`)",
+        wasm_check / native_check
     );
     let (fresh, reused) = small_call();
     println!(

@@ -44,6 +44,10 @@ pub trait KvBackend: Send + Sync {
     /// The labels this backend serves.
     fn labels(&self) -> Vec<String>;
     fn get(&self, label: &str, key: &str) -> Result<Option<Versioned>, KvError>;
+    /// The values of many keys, in order (`wasi:keyvalue/batch.get-many`).
+    fn get_many(&self, label: &str, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        keys.iter().map(|k| self.get(label, k).map(|v| v.map(|(_, b)| b))).collect()
+    }
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError>;
     fn delete(&self, label: &str, key: &str) -> Result<(), KvError>;
     /// Keys after `cursor`, in key order, at most [`LIST_PAGE`].
@@ -575,6 +579,14 @@ impl KvBackend for SqliteKv {
         Ok(row.map(|(v, b)| (u64::try_from(v).unwrap_or(0), b)))
     }
 
+    /// One lock of the file and one statement for all the keys (an import chunk reads
+    /// thousands at a time).
+    fn get_many(&self, label: &str, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        let f = self.file(label)?;
+        let mut stmt = f.db.prepare_cached("SELECT value FROM kv WHERE key = ?1")?;
+        keys.iter().map(|k| Ok(stmt.query_row(params![k], |r| r.get::<_, Vec<u8>>(0)).optional()?)).collect()
+    }
+
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
         self.write(label, true, |f| f.write_row(key, value).map(Some))?;
         Ok(())
@@ -974,6 +986,10 @@ mod tests {
         assert!(!kv.swap_if("default", "a", Some(v1), b"5").unwrap(), "the version seen is gone");
         assert!(!kv.swap_if("default", "gone", Some(v1), b"6").unwrap(), "absent: an update loses");
         assert_eq!(kv.get("default", "gone").unwrap(), None);
+        // A batched read answers as single reads would, in the order asked, repeats included.
+        let keys = ["gone", "a", "a"].map(String::from);
+        assert_eq!(kv.get_many("default", &keys).unwrap(), vec![None, Some(b"4".to_vec()), Some(b"4".to_vec())]);
+        assert!(matches!(kv.get_many("nope", &keys), Err(KvError::NoSuchStore)));
     }
 
     #[test]
