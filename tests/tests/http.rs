@@ -87,7 +87,13 @@ fn keys_roles_and_revocation() {
     let admin_key = s.key("admin");
     let support = s.key("support");
     // No key, a malformed one, an unknown one: 401.
-    assert_eq!(problem(&get(s.addr, "/v1/api-keys", None)).0, 401);
+    assert_eq!(problem(&get(s.addr, "/v1/api-keys", None)), (401, "authorization".into(), "api-key".into()));
+    // Without a key, a key holder's route says so before it reads the body (a broken body
+    // would otherwise tell a stranger what the route expects).
+    for body in [&b"{\"id\":"[..], br#"{"id":"a","kind":"cookie","title":"t","extra":1}"#] {
+        let r = request(s.addr, "POST", "/v1/purposes", &[("Content-Type", "application/json")], body);
+        assert_eq!(problem(&r), (401, "authorization".into(), "api-key".into()));
+    }
     for bad in ["fk_nope", "Basic abc", &format!("{}0", &admin_key[..admin_key.len() - 1])] {
         let r = request(s.addr, "GET", "/v1/policy", &[("Authorization", bad)], b"");
         assert_eq!(problem(&r), (401, "authorization".into(), "api-key".into()), "{bad}");

@@ -477,6 +477,20 @@ fn respond(req: &Request) -> Reply {
         reply.headers.extend(cors);
         return reply;
     }
+    // A route for key holders only answers a caller without a key before it reads the
+    // body: such a caller learns nothing of what the body should hold.
+    if !authenticated && !public_methods(rest).contains(&req.method) && methods_of(rest, false).contains(&req.method) {
+        let mut reply = Problem::new(
+            401,
+            "unauthenticated",
+            "authorization",
+            "api-key",
+            "this route needs an API key (Authorization: Bearer fk_…)",
+        )
+        .reply();
+        reply.headers.extend(cors);
+        return reply;
+    }
     let mut reply = match route(req, rest, actor) {
         Ok(Out::Json(v)) => Reply::json(200, &v),
         Ok(Out::Text(content_type, body)) => {
