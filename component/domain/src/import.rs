@@ -715,9 +715,9 @@ impl<S: Store> Fichier<'_, S> {
         Ok(ChunkResult { consumed: consumed as u64, offset: doc.offset, rows, done: doc.done, issues })
     }
 
-    /// Write prepared rows: the records they touch and their keys are read in three
-    /// batched reads, each customer is committed with its own compare-and-swap, and the
-    /// directory is updated once per shard. Returns each row's line and outcome.
+    /// Write prepared rows: each record they touch is read by the compare-and-swap that
+    /// will commit it, the aliases, data keys and opposition entries in batched reads,
+    /// and the directory is updated once per shard. Returns each row's line and outcome.
     fn import_rows(
         &mut self,
         actor: &Actor,

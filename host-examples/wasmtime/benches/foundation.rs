@@ -314,5 +314,9 @@ fn main() {
         p50.as_secs_f64() * 1e6,
         p99.as_secs_f64() * 1e6
     );
-    println!("component size: {} bytes ({:.0} KiB; goal ≤ 1024 KiB)", COMPONENT.len(), COMPONENT.len() as f64 / 1024.0);
+    println!(
+        "component size: {} bytes ({:.0} KiB; goal ≤ 2 MiB since the customer file, 1 MiB before)",
+        COMPONENT.len(),
+        COMPONENT.len() as f64 / 1024.0
+    );
 }
