@@ -1,10 +1,11 @@
 //! Customer-file benchmarks (run by hand: `cargo bench -p fichier-host --bench customers`).
 //!
 //! 1. Import of 100 000 generated rows through the component into SQLite files, as
-//!    `fichier import` does it (1 MiB chunks, one transaction per chunk): rows per
-//!    second and the peak RSS of a process that does only that (the bench re-runs itself
-//!    as a child, so the figure is not the parent's). Beside it, the raw cost of
-//!    inserting the same rows into SQLite in one transaction, and the ratio.
+//!    `fichier import` does it (1 MiB chunks, one transaction per chunk, each chunk's
+//!    instance allocated on demand): rows per second and the peak RSS of a process that
+//!    does only that (the bench re-runs itself as a child, so the figure is not the
+//!    parent's). Beside it, the raw cost of inserting the same rows into SQLite in one
+//!    transaction, and the ratio.
 //! 2. A minimisation check of one 9-field record: natively (the domain crate on an
 //!    in-memory store), through the component with one instance for every call, and
 //!    with a fresh instance per call (as served).
@@ -53,12 +54,14 @@ fn cache() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm")
 }
 
-fn runtime(kv: Arc<dyn fichier_host::kv::KvBackend>) -> Runtime {
+/// A runtime over `kv`: with the pooling allocator as `fichier serve` has it, or
+/// allocating each instance on demand as the CLI does (`import`, `sweep`).
+fn runtime(kv: Arc<dyn fichier_host::kv::KvBackend>, pooling: bool) -> Runtime {
     RuntimeBuilder::new(kv)
         .config(vec![("master_key".into(), KEY.into())])
         .clock(Clock::pinned(NOW).expect("clock"))
         .cache_dir(Some(cache()))
-        .pooling(true)
+        .pooling(pooling)
         .build()
         .expect("runtime")
 }
@@ -100,7 +103,7 @@ fn vm_hwm_kib() -> u64 {
 /// The child: import `csv` into a fresh store in `dir`; prints seconds and peak RSS.
 fn child_import(csv: &Path, dir: &Path) {
     let kv = Arc::new(SqliteKv::open(&dir.join("bench.db")).expect("sqlite"));
-    let rt = runtime(kv);
+    let rt = runtime(kv, false);
     declare(&rt);
     let req = ImportRequest {
         file: csv.to_path_buf(),
@@ -153,7 +156,7 @@ fn wit_category(c: d::DataCategory) -> t::DataCategory {
 }
 
 fn component_checks(per_call_instance: bool, calls: usize) -> Duration {
-    let rt = runtime(Arc::new(MemoryKv::new(&["default", "keys"])));
+    let rt = runtime(Arc::new(MemoryKv::new(&["default", "keys"])), true);
     declare(&rt);
     let fields: Vec<m::RecordField> = fichier_bench_guest::check_fields()
         .into_iter()
@@ -188,7 +191,7 @@ fn component_checks(per_call_instance: bool, calls: usize) -> Duration {
 /// A call that never touches the minimisation tables, fresh instance per call: the
 /// as-served floor, to tell the tables' first-use cost from instantiation.
 fn policy_reads() -> Duration {
-    let rt = runtime(Arc::new(MemoryKv::new(&["default", "keys"])));
+    let rt = runtime(Arc::new(MemoryKv::new(&["default", "keys"])), true);
     let read = |lib: &fichier_host::bindings::Library, store: &mut wasmtime::Store<_>| -> wasmtime::Result<()> {
         lib.fichier_client_settings().call_get_policy(store, &actor())?.map_err(|e| wasmtime::format_err!("{e:?}"))?;
         Ok(())
@@ -225,7 +228,7 @@ fn sweep_all(rt: &Runtime, apply: bool) -> (Duration, u64, u64) {
 /// The sweep over the file an import child left in `dir`.
 fn sweeps(dir: &Path) {
     let kv = Arc::new(SqliteKv::open(&dir.join("bench.db")).expect("sqlite"));
-    let rt = runtime(kv);
+    let rt = runtime(kv, false);
     rt.call(|lib, store| lib.fichier_client_registry().call_load_shop_defaults(store, &actor()))
         .expect("call")
         .expect("defaults");
@@ -244,7 +247,7 @@ fn sweeps(dir: &Path) {
 /// instance per call; prints p50 and p99.
 fn exports(dir: &Path, n: usize) {
     let kv = Arc::new(SqliteKv::open(&dir.join("bench.db")).expect("sqlite"));
-    let rt = runtime(kv);
+    let rt = runtime(kv, true);
     rt.call(|lib, store| lib.fichier_client_registry().call_load_shop_defaults(store, &actor()))
         .expect("call")
         .expect("defaults");

@@ -1224,7 +1224,8 @@ fn import(cli: &Cli, rt: &Runtime, a: &ImportArgs) -> Result<ExitCode, Failure> 
         Err(ImportError::Component(e)) => {
             eprintln!("fichier: import stopped: {}", import::describe(&e));
             eprintln!(
-                "fichier: every row before the failing chunk is committed; fix the file and run the same command again                  (rows already imported are recognised and left unchanged)"
+                "fichier: every row before the failing chunk is committed; fix the file and run the same command again \
+                 (rows already imported are recognised and left unchanged)"
             );
             return Ok(ExitCode::from(if import::is_input_error(&e) { 2 } else { 3 }));
         }

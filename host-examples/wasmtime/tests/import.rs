@@ -415,6 +415,11 @@ fn import_bytes(dir: &Path, name: &str, bytes: &[u8], extra: &[&str]) -> Output 
 fn refused(dir: &Path, out: &Output, rule: &str) {
     assert_eq!(out.status.code(), Some(2), "{rule}: {}", stderr(out));
     assert!(stderr(out).contains(&format!("[{rule}]")), "{rule}: {}", stderr(out));
+    assert!(
+        stderr(out).contains("run the same command again (rows already imported are recognised"),
+        "{rule}: says how to go on: {}",
+        stderr(out)
+    );
     assert_eq!(customer_count(dir), 0, "{rule}: no customer written");
 }
 
