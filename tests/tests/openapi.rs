@@ -69,6 +69,12 @@ fn the_component_serves_the_document_and_every_route() {
         );
     }
 
+    // Read with GET only, as the document says (schemathesis' undeclared-method check).
+    for method in ["POST", "PUT", "DELETE", "TRACE"] {
+        let r = request(s.addr, method, "/openapi.json", &[("Accept-Encoding", "gzip")], b"");
+        assert_eq!((r.status, r.header("allow")), (405, Some("GET")), "{method}");
+    }
+
     // Every route of the table reaches its function: whatever the answer (the arguments
     // here are empty), it is not the router's 404 or 405.
     for r in routes(&route_table()) {

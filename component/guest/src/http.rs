@@ -390,6 +390,12 @@ fn asset(req: &Request) -> Option<Reply> {
 /// The document as stored: gzip, which every HTTP client and tool accepts; one that
 /// says it does not (`Accept-Encoding` without gzip, or `gzip;q=0`) is answered 406.
 fn openapi(req: &Request) -> Reply {
+    if req.method != "GET" {
+        let mut p =
+            Problem::new(405, "method-not-allowed", "method", "allowed-method", "the document is read with GET");
+        p.header = Some(Box::new(("allow", "GET".into())));
+        return p.reply();
+    }
     if !gzip_accepted(req, true) {
         return Problem::new(
             406,
