@@ -96,6 +96,13 @@ impl Problem {
         Problem { header: None, status, kind, field: field.into(), rule: rule.into(), detail: detail.into() }
     }
 
+    /// `405`, with the methods that are allowed in `Allow`.
+    fn not_allowed(allow: String, detail: impl Into<String>) -> Self {
+        let mut p = Problem::new(405, "method-not-allowed", "method", "allowed-method", detail);
+        p.header = Some(Box::new(("allow", allow)));
+        p
+    }
+
     fn body(e: JsonError) -> Self {
         let detail = format!("the request body does not fit its type at `{}` ({})", e.field, e.rule);
         Problem { header: None, status: 422, kind: "invalid-input", field: e.field, rule: e.rule, detail }
@@ -361,9 +368,7 @@ fn asset(req: &Request) -> Option<Reply> {
         return None;
     }
     if req.method != "GET" {
-        let mut p = Problem::new(405, "method-not-allowed", "method", "allowed-method", "a file is read with GET");
-        p.header = Some(Box::new(("allow", "GET".into())));
-        return Some(p.reply());
+        return Some(Problem::not_allowed("GET".into(), "a file is read with GET").reply());
     }
     let mut headers = vec![
         ("etag", etag.to_owned()),
@@ -391,10 +396,7 @@ fn asset(req: &Request) -> Option<Reply> {
 /// says it does not (`Accept-Encoding` without gzip, or `gzip;q=0`) is answered 406.
 fn openapi(req: &Request) -> Reply {
     if req.method != "GET" {
-        let mut p =
-            Problem::new(405, "method-not-allowed", "method", "allowed-method", "the document is read with GET");
-        p.header = Some(Box::new(("allow", "GET".into())));
-        return p.reply();
+        return Problem::not_allowed("GET".into(), "the document is read with GET").reply();
     }
     if !gzip_accepted(req, true) {
         return Problem::new(
@@ -447,11 +449,11 @@ fn respond(req: &Request) -> Reply {
     let Some(("v1", rest)) = segments.split_first().map(|(a, b)| (*a, b)) else {
         return Problem::new(404, "not-found", "path", "known-route", "no such route; the API is under /v1").reply();
     };
+    let public = public_methods(rest);
     // Browsers: a public route answers the shop's own origins (CORS), and refuses others.
     let cors = match req.header("origin") {
         Some(origin) => {
-            let methods = public_methods(rest);
-            if methods.is_empty() {
+            if public.is_empty() {
                 Vec::new()
             } else if !origin_allowed(origin, req) {
                 return Problem::new(
@@ -464,7 +466,7 @@ fn respond(req: &Request) -> Reply {
                 .reply();
             } else if req.method == "OPTIONS" && req.header("access-control-request-method").is_some() {
                 let mut headers = cors_headers(origin);
-                headers.push(("access-control-allow-methods", methods.join(", ")));
+                headers.push(("access-control-allow-methods", public.join(", ")));
                 headers.push(("access-control-allow-headers", "content-type".into()));
                 headers.push(("access-control-max-age", "600".into()));
                 return Reply { status: 204, content_type: "text/plain", body: Vec::new(), headers };
@@ -485,7 +487,7 @@ fn respond(req: &Request) -> Reply {
     }
     // A route for key holders only answers a caller without a key before it reads the
     // body: such a caller learns nothing of what the body should hold.
-    if !authenticated && !public_methods(rest).contains(&req.method) && methods_of(rest, false).contains(&req.method) {
+    if !authenticated && !public.contains(&req.method) && allowed_methods(rest).contains(&req.method) {
         let mut reply = Problem::new(
             401,
             "unauthenticated",
@@ -922,15 +924,7 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
             if allowed.is_empty() {
                 Err(Problem::new(404, "not-found", "path", "known-route", "no such route").into())
             } else {
-                let mut p = Problem::new(
-                    405,
-                    "method-not-allowed",
-                    "method",
-                    "allowed-method",
-                    format!("{} is not allowed here", m),
-                );
-                p.header = Some(Box::new(("allow", allowed.join(", "))));
-                Err(p.into())
+                Err(Problem::not_allowed(allowed.join(", "), format!("{m} is not allowed here")).into())
             }
         }
     }

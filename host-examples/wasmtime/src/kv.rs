@@ -663,7 +663,7 @@ impl KvBackend for SqliteKv {
 
     fn commit(&self) -> Result<(), KvError> {
         // Keys first: a committed customer always finds its data key.
-        for label in ["keys", "default"].into_iter().chain(self.files.keys().map(String::as_str)) {
+        for label in [KEYS, "default"].into_iter().chain(self.files.keys().map(String::as_str)) {
             if let Ok(mut f) = self.file(label)
                 && !f.db.is_autocommit()
             {
