@@ -702,21 +702,11 @@ fn public_methods(path: &[&str]) -> Vec<&'static str> {
 }
 
 fn methods_of(path: &[&str], public_only: bool) -> Vec<&'static str> {
-    let candidates: Vec<(&'static str, &'static str)> = ROUTES
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter(|l| !public_only || l.split_whitespace().nth(4) == Some("public"))
-        .filter_map(|l| {
-            let mut cols = l.split_whitespace();
-            Some((cols.next()?, cols.next()?))
-        })
-        .filter(|(_, p)| matches(p, path))
-        .collect();
+    let candidates = || ROUTE_TABLE.iter().filter(|r| (!public_only || r.public) && matches(r.segments, path));
     // A literal segment beats a placeholder: `requests/search` is not `requests/{id}`.
-    let literals = |p: &str| p.split('/').filter(|s| !s.starts_with('{')).count();
-    let best = candidates.iter().map(|(_, p)| literals(p)).max().unwrap_or(0);
-    let mut methods: Vec<&'static str> =
-        candidates.iter().filter(|(_, p)| literals(p) == best).map(|(m, _)| *m).collect();
+    let literals = |r: &Route| r.segments.iter().filter(|s| !s.starts_with('{')).count();
+    let best = candidates().map(literals).max().unwrap_or(0);
+    let mut methods: Vec<&'static str> = candidates().filter(|r| literals(r) == best).map(|r| r.method).collect();
     methods.dedup();
     methods
 }
@@ -938,13 +928,19 @@ fn media(f: registry::ExportFormat) -> &'static str {
     }
 }
 
-/// The route table (`routes.txt`): what the router serves, which tests turn into the
-/// OpenAPI document. Used here only to answer `405` rather than `404` when a path is
-/// served with another method.
-const ROUTES: &str = include_str!("routes.txt");
+/// A line of the route table (`routes.txt`): what the router serves, which tests turn
+/// into the OpenAPI document. Used here only to answer `405` rather than `404` when a
+/// path is served with another method, and for CORS.
+struct Route {
+    method: &'static str,
+    /// The path after `/v1/`, split at `/`; `{name}` matches any segment.
+    segments: &'static [&'static str],
+    public: bool,
+}
 
-/// `/v1/notices/{reference}` matches `["notices", "x"]` (the path after `/v1/`).
-fn matches(pattern: &str, path: &[&str]) -> bool {
-    let p: Vec<&str> = pattern.trim_start_matches("/v1/").split('/').collect();
-    p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a.starts_with('{') || a == b)
+include!(concat!(env!("OUT_DIR"), "/routes.rs"));
+
+/// `["notices", "{reference}"]` matches `["notices", "x"]` (the path after `/v1/`).
+fn matches(pattern: &[&str], path: &[&str]) -> bool {
+    pattern.len() == path.len() && pattern.iter().zip(path).all(|(a, b)| a.starts_with('{') || a == b)
 }
