@@ -392,3 +392,34 @@ fn the_public_is_rate_limited_per_address_without_keeping_it() {
         }
     }
 }
+
+/// `405` names the methods that serve the path (`Allow`), from the route table built into
+/// the component: a literal segment beats a placeholder, and CORS offers only the public ones.
+#[test]
+fn a_wrong_method_is_told_the_methods_of_its_path() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let auth = format!("Bearer {token}");
+    for (path, allow) in [
+        ("/v1/purposes", "GET, POST"),
+        // `requests/search` is its own route, not `requests/{id}` (GET).
+        ("/v1/requests/search", "POST"),
+        ("/v1/requests/q-1", "GET"),
+        ("/v1/requests/q-1/steps", "POST"),
+        ("/v1/notices/n-1", "GET"),
+    ] {
+        let r = request(s.addr, "DELETE", path, &[("Authorization", &auth)], b"");
+        assert_eq!(problem(&r), (405, "method".into(), "allowed-method".into()), "{path}");
+        assert_eq!(r.header("allow"), Some(allow), "{path}");
+    }
+    // The preflight offers the public methods only: GET /v1/purposes is public, POST is not.
+    let r = request(
+        s.addr,
+        "OPTIONS",
+        "/v1/purposes",
+        &[("Origin", "http://localhost"), ("Access-Control-Request-Method", "GET")],
+        b"",
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("access-control-allow-methods"), Some("GET"));
+}
