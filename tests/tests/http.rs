@@ -423,3 +423,46 @@ fn a_wrong_method_is_told_the_methods_of_its_path() {
     assert_eq!(r.status, 204);
     assert_eq!(r.header("access-control-allow-methods"), Some("GET"));
 }
+
+#[path = "../../component/domain/benches/support/sample_rows.rs"]
+mod sample_rows;
+
+/// A request whose instance runs past the runtime's deadline is interrupted (epoch) and
+/// answered `503` (`timeout`, `deadline`), as one past the server's own timeout; its
+/// writes are not kept.
+#[test]
+fn a_request_past_the_deadline_is_interrupted_and_answered_503() {
+    let rt = std::sync::Arc::new(
+        fichier_host::RuntimeBuilder::new(std::sync::Arc::new(fichier_host::kv::MemoryKv::new(&["default", "keys"])))
+            .config(vec![("master_key".into(), fichier_tests::TEST_KEY.into())])
+            .clock(fichier_host::Clock::pinned(NOW).unwrap())
+            .cache_dir(Some(fichier_tests::cache_dir()))
+            .deadline(Some(std::time::Duration::from_millis(50)))
+            .build()
+            .unwrap(),
+    );
+    let s = Server::serving(rt);
+    let token = s.key("admin");
+    let purpose = json!({"id": "orders", "kind": "service", "title": "Commandes"});
+    assert_eq!(post(s.addr, "/v1/purposes", Some(&token), &purpose).status, 200);
+    let options = json!({
+        "name": "t.csv", "file-sha256": "0".repeat(64), "mapping": [], "encoding": "utf8", "delimiter": ",",
+        "default-purposes": ["orders"], "default-basis": "contract"
+    });
+    let r = post(s.addr, "/v1/imports", Some(&token), &options);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    // 6 000 customers take ~300 ms in the component: past the 50–60 ms the deadline gives.
+    let csv = sample_rows::woocommerce_csv(6000);
+    let auth = format!("Bearer {token}");
+    let r = request(
+        s.addr,
+        "POST",
+        &format!("/v1/imports/{id}/chunks?offset=0&last=true"),
+        &[("Authorization", &auth), ("Content-Type", "text/csv")],
+        csv.as_bytes(),
+    );
+    assert_eq!(problem(&r), (503, String::new(), "deadline".into()));
+    let r = get(s.addr, "/v1/customers?limit=10", Some(&token));
+    assert_eq!(r.json()["customers"], json!([]), "{}", String::from_utf8_lossy(&r.body));
+}

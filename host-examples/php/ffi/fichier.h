@@ -47,6 +47,9 @@ uint32_t fichier_abi_version(void);
  *                (FICHIER_CACHE_DIR, else $XDG_CACHE_HOME/fichier, else $HOME/.cache/fichier)
  *   "pooling"    true: wasmtime's pooling allocator (faster calls, slower open); default false
  *   "max_body"   the largest request body accepted by fichier_http, bytes (default 4 MiB)
+ *   "timeout_ms" a call still running after this many milliseconds (1 to 3600000; up to 10 ms
+ *                more) is stopped and writes nothing: fichier_invoke fails with rule "deadline",
+ *                fichier_http answers 503 (rule "deadline"); default 30000; null: no bound
  * Unknown keys are refused (rule "unknown-key").
  */
 fichier_handle *fichier_open(const char *config_json, char **error);

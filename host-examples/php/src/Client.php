@@ -10,7 +10,7 @@ namespace Fichier;
  */
 final class Client
 {
-    private const IN_PROCESS_KEYS = ['transport', 'db', 'library', 'master_key', 'key_file', 'settings', 'clock', 'cache_dir', 'pooling', 'max_body', 'ffi_scope'];
+    private const IN_PROCESS_KEYS = ['transport', 'db', 'library', 'master_key', 'key_file', 'settings', 'clock', 'cache_dir', 'pooling', 'max_body', 'timeout_ms', 'ffi_scope'];
     private const HTTP_KEYS = ['transport', 'url', 'timeout'];
 
     private Transport $transport;
@@ -28,6 +28,8 @@ final class Client
      *   'key_file' => another key file, 'settings' => [name => string] (wasi:config entries),
      *   'clock' => RFC 3339 (pinned), 'cache_dir' => path | false (no cache), 'pooling' => bool,
      *   'max_body' => bytes (default 4 MiB),
+     *   'timeout_ms' => a call's bound, 1 to 3600000 ms (default 30000; null: none; a call past it is
+     *      stopped, writes nothing, and is answered 503 / rule "deadline"),
      *   'ffi_scope' => 'fichier' (instead of 'library': the binding Preload::load made in opcache.preload)]
      *  or ['transport' => 'http', 'url' => 'http://127.0.0.1:8080', 'timeout' => 10.0]
      */
@@ -102,6 +104,13 @@ final class Client
                 throw FichierException::input('max_body', 'type', 'max_body must be a number of bytes (an integer >= 0)');
             }
             $open['max_body'] = $config['max_body'];
+        }
+        if (array_key_exists('timeout_ms', $config)) {
+            $t = $config['timeout_ms'];
+            if ($t !== null && (!is_int($t) || $t < 1 || $t > 3600000)) {
+                throw FichierException::input('timeout_ms', 'range', 'timeout_ms must be 1 to 3600000 milliseconds, or null');
+            }
+            $open['timeout_ms'] = $t;
         }
         $library = $config['library'] ?? null;
         if (array_key_exists('ffi_scope', $config)) {

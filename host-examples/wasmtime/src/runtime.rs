@@ -95,6 +95,14 @@ pub enum CallError {
     BadCall(String),
 }
 
+impl CallError {
+    /// The call ran past the runtime's deadline ([`RuntimeBuilder::deadline`]) and was
+    /// interrupted.
+    pub fn is_deadline(&self) -> bool {
+        matches!(self, CallError::Trap(e) if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt))
+    }
+}
+
 /// How to build a [`Runtime`].
 pub struct RuntimeBuilder {
     kv: Arc<dyn KvBackend>,
@@ -164,7 +172,8 @@ impl RuntimeBuilder {
     }
 
     /// Bound the run time of every call (epoch interruption, checked every 10 ms): a call
-    /// still running after `limit` traps, its writes rolled back. `None` (default): no
+    /// still running after `limit` (give or take a tick: between `limit` and `limit` +
+    /// 10 ms) traps, its writes rolled back. `None` (default): no
     /// bound and no checks compiled in.
     pub fn deadline(mut self, limit: Option<std::time::Duration>) -> Self {
         self.deadline = limit;
@@ -208,7 +217,12 @@ impl RuntimeBuilder {
             pre,
             typed,
             proxy,
-            deadline_ticks: self.deadline.map(|d| (d.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64),
+            // The store counts ticks from when it is made, and the first may come at once:
+            // one tick more than the limit holds, so a call always gets at least `limit`
+            // (and at most a tick more).
+            deadline_ticks: self
+                .deadline
+                .map(|d| u64::try_from(d.as_millis().div_ceil(EPOCH_TICK.as_millis())).unwrap_or(u64::MAX / 2) + 1),
             kv: self.kv,
             labels: Arc::new(self.labels),
             config: Arc::new(self.config),

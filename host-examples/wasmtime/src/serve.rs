@@ -154,7 +154,11 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -
             }
             Err(_no_response) => {
                 // The handler returned (or trapped) without setting a response.
-                return Err(match (&mut task).await {
+                let done = (&mut task).await;
+                if matches!(&done, Ok(Err(e)) if e.is_deadline()) {
+                    return Ok(timed_out(opts.timeout));
+                }
+                return Err(match done {
                     Ok(Err(CallError::Trap(e))) => format!("the component trapped: {e:#}"),
                     Ok(Err(e)) => e.to_string(),
                     Ok(Ok(())) => "the component set no response".into(),

@@ -48,6 +48,8 @@ pub struct Handle {
     // a current-thread runtime runs no task while the handler blocks.
     tokio: tokio::runtime::Runtime,
     max_body: usize,
+    /// A call's bound (`timeout_ms`); `None`: none.
+    timeout: Option<u64>,
 }
 
 /// A response as `fichier.h` declares it.
@@ -127,8 +129,12 @@ unsafe fn opt_text<'a>(p: *const c_char, field: &str) -> Result<Option<&'a str>,
     if p.is_null() { Ok(None) } else { unsafe { text(p, field) }.map(Some) }
 }
 
-const CONFIG_KEYS: [&str; 8] =
-    ["db", "master_key", "key_file", "settings", "clock", "cache_dir", "pooling", "max_body"];
+const CONFIG_KEYS: [&str; 9] =
+    ["db", "master_key", "key_file", "settings", "clock", "cache_dir", "pooling", "max_body", "timeout_ms"];
+
+/// A call's run time unless the configuration says otherwise (`timeout_ms`), as
+/// `fichier serve`'s default `--timeout`: a PHP worker is never held by a runaway call.
+pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 
 fn config_str<'a>(cfg: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, AbiError> {
     match cfg.get(key) {
@@ -232,12 +238,25 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
             .ok_or_else(|| fail("max_body", "type", "max_body must be a number of bytes (an integer >= 0)"))?,
     };
 
+    // Absent: the default; null: no bound; else 1 ms to 1 hour (a call is stopped between
+    // that and 10 ms more: the epoch ticks every 10 ms).
+    let timeout = match cfg.get("timeout_ms") {
+        None => Some(DEFAULT_TIMEOUT_MS),
+        Some(Value::Null) => None,
+        Some(v) => Some(v.as_u64().filter(|n| (1..=3_600_000).contains(n)).ok_or_else(|| {
+            fail("timeout_ms", "range", "timeout_ms must be a number of milliseconds from 1 to 3600000, or null")
+        })?),
+    };
     let kv: Arc<dyn KvBackend> = if memory {
         Arc::new(MemoryKv::new(&LABELS))
     } else {
         Arc::new(SqliteKv::open(Path::new(db)).map_err(|e| fail("db", "openable", format!("opening {db}: {e}")))?)
     };
-    let mut builder = RuntimeBuilder::new(kv).config(settings).clock(clock).pooling(pooling);
+    let mut builder = RuntimeBuilder::new(kv)
+        .config(settings)
+        .clock(clock)
+        .pooling(pooling)
+        .deadline(timeout.map(std::time::Duration::from_millis));
     match cfg.get("cache_dir") {
         // Absent: the CLI's cache (RuntimeBuilder's default).
         None => {}
@@ -251,7 +270,7 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
         .thread_name("fichier-php-io")
         .build()
         .map_err(|e| fail("", "tokio", format!("starting the I/O runtime: {e}")))?;
-    Ok(Handle { rt, tokio, max_body })
+    Ok(Handle { rt, tokio, max_body, timeout })
 }
 
 /// A response built by the library itself (the component never ran), as `fichier serve`'s.
@@ -350,6 +369,17 @@ impl Handle {
         let collected = self.tokio.block_on(collector);
         let served = match (handled, collected) {
             (Ok(()), Ok(Ok(r))) => Ok(r),
+            // As `fichier serve` answers a request past its deadline.
+            (Err(e), _) if e.is_deadline() => {
+                let ms = self.timeout.unwrap_or_default();
+                return Ok(problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    "",
+                    "deadline",
+                    &format!("no answer within {ms} ms"),
+                ));
+            }
             (Err(CallError::Trap(e)), _) => Err(format!("the component trapped: {e:#}")),
             (Err(e), _) => Err(e.to_string()),
             (Ok(()), Ok(Err(why))) => Err(why),
@@ -379,6 +409,11 @@ impl Handle {
             return Err(fail("args", "json-array", "args must be a JSON array of the arguments, in order"));
         };
         let out = self.rt.invoke_batched(interface, function, &args).map_err(|e| match e {
+            e if e.is_deadline() => fail(
+                "",
+                "deadline",
+                format!("the call ran past {} ms and was stopped; it wrote nothing", self.timeout.unwrap_or_default()),
+            ),
             CallError::BadCall(m) => fail("args", "bad-call", m),
             CallError::Trap(e) => fail("", "trap", format!("the component trapped: {e:#}")),
             CallError::Instantiate(e) => fail("", "instantiate", format!("instantiation failed: {e:#}")),

@@ -434,3 +434,58 @@ fn rust_side_per_call_cost() {
     });
     unsafe { fichier_close(h) };
 }
+
+#[path = "../../../../component/domain/benches/support/sample_rows.rs"]
+mod sample_rows;
+
+#[test]
+fn a_call_past_timeout_ms_is_stopped_writes_nothing_and_is_answered_503() {
+    for (timeout, rule) in
+        [(json!(0), "range"), (json!(3_600_001), "range"), (json!("10"), "range"), (json!(1.5), "range")]
+    {
+        let cfg = json!({"db": ":memory:", "master_key": KEY, "timeout_ms": timeout});
+        let e = open_err(&c(&cfg.to_string()));
+        assert_eq!((e["field"].as_str(), e["rule"].as_str()), (Some("timeout_ms"), Some(rule)), "{timeout}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let cfg =
+        json!({"db": db, "master_key": KEY, "clock": "2026-03-01T10:00:00Z", "cache_dir": cache(), "timeout_ms": 50});
+    let mut err = std::ptr::null_mut();
+    let h = unsafe { fichier_open(c(&cfg.to_string()).as_ptr(), &mut err) };
+    assert!(err.is_null(), "{}", take(err));
+    // SAFETY: a live handle, closed at the end.
+    let handle = unsafe { &*h };
+    let admin = json!({"id": "t", "role": "admin"});
+    let call = |iface: &str, func: &str, args: Value| handle.invoke(iface, func, &args.to_string());
+    let purpose = json!({"id": "orders", "kind": "service", "title": "Commandes", "validity-months": null});
+    call("consent", "declare-purpose", json!([admin, purpose])).unwrap();
+    let key: Value =
+        serde_json::from_str(&call("settings", "create-api-key", json!([admin, "t", "admin"])).unwrap()).unwrap();
+    let token = key["ok"][1].as_str().unwrap().to_owned();
+    // A chunk of 6 000 customers takes ~300 ms in the component: far past 50 ms (and the
+    // 60 ms at most that a 50 ms bound gives, the epoch ticking every 10 ms).
+    let csv = sample_rows::woocommerce_csv(6000).into_bytes();
+    let options = json!({
+        "name": "t.csv", "file-sha256": "0".repeat(64), "mapping": [], "encoding": "utf8", "delimiter": ",",
+        "default-purposes": ["orders"], "default-basis": "contract", "source": null
+    });
+    let session: Value =
+        serde_json::from_str(&call("customer-import", "begin", json!([admin, options])).unwrap()).unwrap();
+    let id = session["ok"]["id"].as_str().unwrap().to_owned();
+
+    let e = call("customer-import", "feed", json!([admin, id, 0, csv, true])).unwrap_err();
+    assert_eq!((e.field.as_str(), e.rule), ("", "deadline"), "{}", e.message);
+    let auth = json!([["authorization", format!("Bearer {token}")]]).to_string();
+    let path = format!("/v1/imports/{id}/chunks?offset=0&last=true");
+    let (status, _, body) = handle.http("POST", &path, Some(&auth), None, &csv).unwrap();
+    let problem: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, problem["rule"].as_str()), (503, Some("deadline")), "{problem}");
+    // Neither wrote anything: the session is where it began, and there is no customer.
+    let report: Value = serde_json::from_str(&call("customer-import", "report", json!([admin, id])).unwrap()).unwrap();
+    assert_eq!((report["ok"]["rows"].as_u64(), report["ok"]["done"].as_bool()), (Some(0), Some(false)), "{report}");
+    let page: Value =
+        serde_json::from_str(&call("customers", "list-customers", json!([admin, null, 10])).unwrap()).unwrap();
+    assert_eq!(page["ok"]["customers"], json!([]), "{page}");
+    unsafe { fichier_close(h) };
+}
