@@ -81,6 +81,25 @@ fn a_banner_receipt_takes_the_address_and_agent_from_the_request() {
     assert_eq!(v.json()["receipts"], 2);
 }
 
+/// A shop's form or checkout asks fichier which notice to show (and cite) for its
+/// purposes, without a key: the component's rule, not the shop's.
+#[test]
+fn the_notice_for_some_purposes_is_public() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let notice = setup_consent(&s, &token);
+    let r = post(s.addr, "/v1/notices/for", None, &json!({"purposes": ["analytics"], "lang": "fr"}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        (r.json()[0]["reference"].as_str(), r.json()[1].as_str()),
+        (Some(notice.as_str()), Some("Nous mesurons l'audience."))
+    );
+    let r = post(s.addr, "/v1/notices/for", None, &json!({"purposes": ["analytics"], "lang": "en"}));
+    assert_eq!(problem(&r), (404, "lang".into(), "notice-for".into()));
+    let r = post(s.addr, "/v1/notices/for", None, &json!({"purposes": [], "lang": "fr"}));
+    assert_eq!(problem(&r), (422, "purposes".into(), "non-empty".into()));
+}
+
 #[test]
 fn keys_roles_and_revocation() {
     let s = Server::start(NOW);
@@ -407,6 +426,7 @@ fn a_wrong_method_is_told_the_methods_of_its_path() {
         ("/v1/requests/q-1", "GET"),
         ("/v1/requests/q-1/steps", "POST"),
         ("/v1/notices/n-1", "GET"),
+        ("/v1/notices/for", "POST"),
     ] {
         let r = request(s.addr, "DELETE", path, &[("Authorization", &auth)], b"");
         assert_eq!(problem(&r), (405, "method".into(), "allowed-method".into()), "{path}");

@@ -114,13 +114,8 @@ impl<S: Store> Fichier<'_, S> {
         if purposes.is_empty() {
             return Ok(BannerConfig { lang: lang.to_string(), purposes, notice: None });
         }
-        let covers = |n: &crate::model::Notice| purposes.iter().all(|p| n.purposes.contains(&p.id));
-        let best = self.notices()?.into_iter().filter(|n| n.lang == lang && covers(n)).max_by(|a, b| {
-            // Fewer purposes first (the exact set wins), then the latest version.
-            b.purposes.len().cmp(&a.purposes.len()).then(a.version.cmp(&b.version)).then(a.reference.cmp(&b.reference))
-        });
-        let Some(best) = best else {
-            let ids: Vec<&str> = purposes.iter().map(|p| p.id.as_str()).collect();
+        let ids: Vec<&str> = purposes.iter().map(|p| p.id.as_str()).collect();
+        let Some(best) = self.closest_notice(&ids, lang)? else {
             return Err(Error::not_found(
                 "lang",
                 "banner-notice",

@@ -220,6 +220,38 @@ impl<S: Store> Fichier<'_, S> {
         Ok((notice, text))
     }
 
+    /// The notice to show when asking about `purposes` in `lang` (a checkout box, a form,
+    /// the banner), and its text: see [`Fichier::closest_notice`].
+    pub fn notice_for(&mut self, actor: &Actor, purposes: &[String], lang: &str) -> Result<(Notice, String)> {
+        authorize(actor, Operation::ReadCatalogue)?;
+        validate::lang("lang", lang)?;
+        if purposes.is_empty() {
+            return Err(Error::invalid("purposes", "non-empty", "name at least one purpose"));
+        }
+        for (i, p) in purposes.iter().enumerate() {
+            self.purpose(p, &format!("purposes.{i}"))?;
+        }
+        let ids: Vec<&str> = purposes.iter().map(String::as_str).collect();
+        let best = self.closest_notice(&ids, lang)?.ok_or_else(|| {
+            Error::not_found(
+                "lang",
+                "notice-for",
+                format!("no notice in {lang} informs about {}: register one", ids.join(", ")),
+            )
+        })?;
+        let text = self.notice_text(&best)?;
+        Ok((best, text))
+    }
+
+    /// Among the notices in `lang` that inform about every one of `purposes`, the one
+    /// naming the fewest purposes (the exact set first), then the latest version.
+    pub(crate) fn closest_notice(&self, purposes: &[&str], lang: &str) -> Result<Option<Notice>> {
+        let covers = |n: &Notice| purposes.iter().all(|p| n.purposes.iter().any(|q| q == p));
+        Ok(self.notices()?.into_iter().filter(|n| n.lang == lang && covers(n)).max_by(|a, b| {
+            b.purposes.len().cmp(&a.purposes.len()).then(a.version.cmp(&b.version)).then(a.reference.cmp(&b.reference))
+        }))
+    }
+
     pub fn list_notices(&mut self, actor: &Actor) -> Result<Vec<Notice>> {
         authorize(actor, Operation::ReadCatalogue)?;
         let mut notices = self.notices()?;

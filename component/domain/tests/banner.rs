@@ -66,6 +66,35 @@ fn the_banner_asks_about_cookie_and_advertising_purposes_with_the_closest_notice
     assert!(rule(w.f().banner(&visitor(), "FR").unwrap_err()).starts_with("lang:"));
 }
 
+/// What a checkout box or a form cites: the banner's rule for any purposes, so no host
+/// picks a notice itself.
+#[test]
+fn the_notice_for_some_purposes_is_the_closest_in_their_language() {
+    let mut w = World::empty("2026-03-01T10:00:00Z", 3, 4);
+    w.declare(&[("news", PurposeKind::Marketing), ("partners", PurposeKind::Marketing)]);
+    let p = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(rule(w.f().notice_for(&visitor(), &p(&["news"]), "fr").unwrap_err()), "lang:notice-for");
+    let both = notice(&mut w, &["news", "partners"], "fr", "lettre et partenaires");
+    // A wider notice serves until one of the purpose alone exists; then the latest of those.
+    let (n, text) = w.f().notice_for(&visitor(), &p(&["news"]), "fr").unwrap();
+    assert_eq!((n.reference.as_str(), text.as_str()), (both.as_str(), "lettre et partenaires"));
+    notice(&mut w, &["news"], "fr", "lettre v1");
+    let v2 = notice(&mut w, &["news"], "fr", "lettre v2");
+    notice(&mut w, &["news"], "en", "newsletter");
+    let (n, text) = w.f().notice_for(&visitor(), &p(&["news"]), "fr").unwrap();
+    assert_eq!((n.reference.as_str(), text.as_str()), (v2.as_str(), "lettre v2"));
+    assert_eq!(w.f().notice_for(&visitor(), &p(&["news", "partners"]), "fr").unwrap().0.reference, both);
+    assert_eq!(w.f().notice_for(&visitor(), &p(&["news"]), "en").unwrap().1, "newsletter");
+    // Bad input names the field and the rule.
+    assert_eq!(rule(w.f().notice_for(&visitor(), &p(&[]), "fr").unwrap_err()), "purposes:non-empty");
+    assert_eq!(
+        rule(w.f().notice_for(&visitor(), &p(&["news", "nope"]), "fr").unwrap_err()),
+        "purposes.1:declared-purpose"
+    );
+    assert!(rule(w.f().notice_for(&visitor(), &p(&["news"]), "FR").unwrap_err()).starts_with("lang:"));
+    assert_eq!(rule(w.f().notice_for(&visitor(), &p(&["partners"]), "en").unwrap_err()), "lang:notice-for");
+}
+
 #[test]
 fn decisions_are_counted_per_day_and_purpose_without_people() {
     let mut w = World::empty("2026-03-01T10:00:00Z", 3, 2);

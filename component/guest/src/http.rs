@@ -755,6 +755,10 @@ fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
         ("GET", ["notices"]) => out(C::list_notices(a)),
         ("POST", ["notices"]) => body_out("input", C::register_notice(a, whole(req)?)),
         ("GET", ["notices", r]) => out(C::get_notice(a, s(r))),
+        ("POST", ["notices", "for"]) => {
+            let x = args(req, &["purposes", "lang"])?;
+            out(C::notice_for(a, x.get("purposes")?, x.get("lang")?))
+        }
         ("POST", ["consent", "receipts"]) => {
             let input = public_receipt(req, whole(req)?, &a);
             body_out("input", C::record_decision(a, input))

@@ -132,6 +132,14 @@ impl consent::Guest for Component {
         run(|f| f.get_notice(&convert::actor(actor), &reference), |(n, t)| (convert::notice(n), t))
     }
 
+    fn notice_for(
+        actor: wit::Actor,
+        purposes: Vec<String>,
+        lang: String,
+    ) -> Result<(consent::Notice, String), wit::Error> {
+        run(|f| f.notice_for(&convert::actor(actor), &purposes, &lang), |(n, t)| (convert::notice(n), t))
+    }
+
     fn list_notices(actor: wit::Actor) -> Result<Vec<consent::Notice>, wit::Error> {
         run(|f| f.list_notices(&convert::actor(actor)), |v| v.into_iter().map(convert::notice).collect())
     }

@@ -46,15 +46,8 @@ final class Fichier_WP_Checkout {
 		if ( is_wp_error( $purposes ) ) {
 			return $purposes;
 		}
-		$notices = Fichier_WP::api( 'GET', '/v1/notices' );
-		if ( is_wp_error( $notices ) ) {
-			return $notices;
-		}
 		if ( ! $purposes->isOk() ) {
 			return Fichier_WP::problem( $purposes );
-		}
-		if ( ! $notices->isOk() ) {
-			return Fichier_WP::problem( $notices );
 		}
 		$titles = array();
 		foreach ( (array) $purposes->json() as $p ) {
@@ -65,51 +58,35 @@ final class Fichier_WP_Checkout {
 			if ( ! isset( $titles[ $purpose ] ) ) {
 				continue;
 			}
-			$best = self::notice_for( (array) $notices->json(), $purpose, $s['lang'] );
-			if ( null === $best ) {
+			// Which notice to show and cite is fichier's rule (the one its banner follows),
+			// not the plugin's.
+			$found = Fichier_WP::api(
+				'POST',
+				'/v1/notices/for',
+				array(
+					'purposes' => array( $purpose ),
+					'lang'     => $s['lang'],
+				)
+			);
+			if ( is_wp_error( $found ) ) {
+				return $found;
+			}
+			if ( 404 === $found->status ) {
+				// No notice in this language informs about the purpose yet: no box.
 				continue;
 			}
-			$text = Fichier_WP::api( 'GET', '/v1/notices/' . rawurlencode( $best ) );
-			if ( is_wp_error( $text ) ) {
-				return $text;
+			if ( ! $found->isOk() ) {
+				return Fichier_WP::problem( $found );
 			}
-			if ( ! $text->isOk() ) {
-				return Fichier_WP::problem( $text );
-			}
-			$pair  = (array) $text->json();
+			$pair  = (array) $found->json();
 			$out[] = array(
 				'purpose' => $purpose,
 				'title'   => $titles[ $purpose ],
-				'notice'  => $best,
+				'notice'  => (string) ( $pair[0]['reference'] ?? '' ),
 				'text'    => (string) ( $pair[1] ?? '' ),
 			);
 		}
 		return $out;
-	}
-
-	/**
-	 * The latest notice in `lang` covering `purpose`, a notice of that purpose alone first.
-	 *
-	 * @param array  $notices  fichier's notices.
-	 * @param string $purpose  Purpose id.
-	 * @param string $lang     Language.
-	 * @return string|null The reference.
-	 */
-	public static function notice_for( array $notices, $purpose, $lang ) {
-		$best     = null;
-		$best_key = null;
-		foreach ( $notices as $n ) {
-			$ps = (array) ( $n['purposes'] ?? array() );
-			if ( ( $n['lang'] ?? '' ) !== $lang || ! in_array( $purpose, $ps, true ) ) {
-				continue;
-			}
-			$key = array( count( $ps ) === 1 ? 1 : 0, (int) ( $n['version'] ?? 0 ) );
-			if ( null === $best_key || $key > $best_key ) {
-				$best_key = $key;
-				$best     = (string) $n['reference'];
-			}
-		}
-		return $best;
 	}
 
 	/** Render the boxes before the "Place order" button (unticked). */
