@@ -47,10 +47,15 @@ impl Server {
 
     /// `fichier serve`'s server for `rt` (any component) on a free loopback port.
     pub fn serving(rt: Arc<Runtime>) -> Server {
+        Server::serving_with(rt, ServeOptions::default())
+    }
+
+    /// The same with other limits (`opts.addr` is replaced by a free loopback port).
+    pub fn serving_with(rt: Arc<Runtime>, opts: ServeOptions) -> Server {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = rt.clone();
-        let opts = ServeOptions { addr: "127.0.0.1:0".parse().unwrap(), ..ServeOptions::default() };
+        let opts = ServeOptions { addr: "127.0.0.1:0".parse().unwrap(), ..opts };
         let thread = std::thread::spawn(move || {
             let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             tokio

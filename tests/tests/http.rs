@@ -486,3 +486,42 @@ fn a_request_past_the_deadline_is_interrupted_and_answered_503() {
     let r = get(s.addr, "/v1/customers?limit=10", Some(&token));
     assert_eq!(r.json()["customers"], json!([]), "{}", String::from_utf8_lossy(&r.body));
 }
+
+/// A client that stops sending is not waited for: headers not finished within
+/// `header_timeout` close the connection; a body not finished within `timeout` is
+/// answered `503` (`deadline`) without running the component.
+#[test]
+fn a_stalled_client_is_cut_off_at_the_limits() {
+    use std::io::{Read, Write};
+    let rt = Server::start(NOW).rt.clone();
+    let opts = fichier_host::serve::ServeOptions {
+        timeout: std::time::Duration::from_millis(300),
+        header_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let s = Server::serving_with(rt, opts);
+    let open = || {
+        let c = std::net::TcpStream::connect(s.addr).unwrap();
+        c.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        c
+    };
+    // Half a request line and nothing more: closed, no answer to a request never made.
+    let mut c = open();
+    c.write_all(b"POST /v1/purposes HTTP/1.1\r\nHost: loc").unwrap();
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "not cut off");
+    assert!(!got.starts_with(b"HTTP/1.1 2"), "{}", String::from_utf8_lossy(&got));
+    // Headers, then 10 of the 100 bytes promised.
+    let mut c = open();
+    c.write_all(b"POST /v1/purposes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\": \"a\"")
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    let r = fichier_tests::http::parse(&got);
+    assert_eq!(problem(&r), (503, String::new(), "deadline".into()));
+    // Nothing was declared.
+    let token = s.key("admin");
+    assert_eq!(get(s.addr, "/v1/purposes", Some(&token)).json(), json!([]));
+}
