@@ -719,11 +719,26 @@ type MemoryRows = (u64, BTreeMap<(String, String), Versioned>);
 pub struct MemoryKv {
     labels: Vec<String>,
     inner: Mutex<MemoryRows>,
+    /// The open batch: each key's value before the batch first wrote it (`None`: absent),
+    /// put back by [`KvBackend::rollback`].
+    batch: Mutex<Option<BTreeMap<(String, String), Option<Versioned>>>>,
 }
 
 impl MemoryKv {
     pub fn new(labels: &[&str]) -> Self {
-        Self { labels: labels.iter().map(|s| s.to_string()).collect(), inner: Mutex::new((0, BTreeMap::new())) }
+        Self {
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            inner: Mutex::new((0, BTreeMap::new())),
+            batch: Mutex::new(None),
+        }
+    }
+
+    /// About to change `key`: an open batch keeps its value from before the batch.
+    fn before_change(&self, rows: &MemoryRows, key: &(String, String)) {
+        let mut batch = self.batch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(undo) = batch.as_mut() {
+            undo.entry(key.clone()).or_insert_with(|| rows.1.get(key).cloned());
+        }
     }
 
     fn check(&self, label: &str) -> Result<(), KvError> {
@@ -754,13 +769,19 @@ impl KvBackend for MemoryKv {
 
     fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
         self.check(label)?;
-        write_memory_row(&mut *self.lock()?, (label.to_string(), key.to_string()), value.to_vec());
+        let mut g = self.lock()?;
+        let k = (label.to_string(), key.to_string());
+        self.before_change(&g, &k);
+        write_memory_row(&mut g, k, value.to_vec());
         Ok(())
     }
 
     fn delete(&self, label: &str, key: &str) -> Result<(), KvError> {
         self.check(label)?;
-        self.lock()?.1.remove(&(label.to_string(), key.to_string()));
+        let mut g = self.lock()?;
+        let k = (label.to_string(), key.to_string());
+        self.before_change(&g, &k);
+        g.1.remove(&k);
         Ok(())
     }
 
@@ -782,6 +803,7 @@ impl KvBackend for MemoryKv {
         if g.1.get(&k).map(|(v, _)| *v) != seen {
             return Ok(false);
         }
+        self.before_change(&g, &k);
         write_memory_row(&mut g, k, value.to_vec());
         Ok(true)
     }
@@ -798,8 +820,32 @@ impl KvBackend for MemoryKv {
                 .ok_or_else(|| KvError::Other(format!("value of {key} is not an integer")))?,
         };
         let next = n.checked_add(delta).ok_or_else(|| KvError::Other("increment overflows".into()))?;
+        self.before_change(&g, &k);
         write_memory_row(&mut g, k, next.to_string().into_bytes());
         Ok(next)
+    }
+
+    /// A batch in memory: the writes stay in place, and a rollback puts back what each
+    /// key held before the batch (a call that traps or fails writes nothing, as on SQLite).
+    fn begin(&self) -> Result<(), KvError> {
+        *self.batch.lock().map_err(|_| KvError::Other("store lock poisoned".into()))? = Some(BTreeMap::new());
+        Ok(())
+    }
+
+    fn commit(&self) -> Result<(), KvError> {
+        *self.batch.lock().map_err(|_| KvError::Other("store lock poisoned".into()))? = None;
+        Ok(())
+    }
+
+    fn rollback(&self) {
+        let Ok(mut g) = self.lock() else { return };
+        let undo = self.batch.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        for (k, before) in undo.into_iter().flatten() {
+            match before {
+                Some(v) => g.1.insert(k, v),
+                None => g.1.remove(&k),
+            };
+        }
     }
 }
 
@@ -852,6 +898,30 @@ mod tests {
     fn committed(kv: &SqliteKv, label: &str, key: &str) -> Option<Vec<u8>> {
         let conn = Connection::open(kv.path(label).unwrap()).unwrap();
         conn.query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0)).optional().unwrap()
+    }
+
+    #[test]
+    fn a_memory_batch_rolled_back_leaves_every_key_as_before() {
+        let kv = MemoryKv::new(&["default", "keys"]);
+        kv.set("default", "kept", b"1").unwrap();
+        kv.set("default", "gone", b"2").unwrap();
+        let before = kv.get("default", "kept").unwrap();
+        kv.begin().unwrap();
+        kv.set("default", "kept", b"changed").unwrap();
+        kv.set("default", "kept", b"twice").unwrap();
+        kv.delete("default", "gone").unwrap();
+        assert!(kv.swap_if("keys", "new", None, b"k").unwrap());
+        kv.increment("default", "n", 5).unwrap();
+        kv.rollback();
+        assert_eq!(kv.get("default", "kept").unwrap(), before);
+        assert_eq!(kv.get("default", "gone").unwrap().map(|v| v.1), Some(b"2".to_vec()));
+        assert_eq!((kv.get("keys", "new").unwrap(), kv.get("default", "n").unwrap()), (None, None));
+        // A committed batch keeps its writes; outside a batch, a rollback changes nothing.
+        kv.begin().unwrap();
+        kv.set("default", "kept", b"3").unwrap();
+        kv.commit().unwrap();
+        kv.rollback();
+        assert_eq!(kv.get("default", "kept").unwrap().map(|v| v.1), Some(b"3".to_vec()));
     }
 
     #[test]
