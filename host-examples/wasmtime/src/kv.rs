@@ -721,8 +721,11 @@ pub struct MemoryKv {
     inner: Mutex<MemoryRows>,
     /// The open batch: each key's value before the batch first wrote it (`None`: absent),
     /// put back by [`KvBackend::rollback`].
-    batch: Mutex<Option<BTreeMap<(String, String), Option<Versioned>>>>,
+    batch: Mutex<Option<MemoryUndo>>,
 }
+
+/// (label, key) → the value before the open batch first changed it.
+type MemoryUndo = BTreeMap<(String, String), Option<Versioned>>;
 
 impl MemoryKv {
     pub fn new(labels: &[&str]) -> Self {
