@@ -119,23 +119,8 @@ impl<S: Store> Fichier<'_, S> {
 
     pub fn register_notice(&mut self, actor: &Actor, input: NoticeInput) -> Result<Notice> {
         authorize(actor, Operation::RegisterNotice)?;
-        if input.purposes.is_empty() {
-            return Err(Error::invalid("input.purposes", "non-empty", "a notice informs about at least one purpose"));
-        }
-        if input.purposes.len() > 32 {
-            return Err(Error::invalid("input.purposes", "max-items", "a notice covers at most 32 purposes"));
-        }
-        let declared = self.purposes()?;
-        let mut purposes = BTreeSet::new();
-        for (i, p) in input.purposes.iter().enumerate() {
-            let field = format!("input.purposes[{i}]");
-            validate::purpose_id(&field, p)?;
-            if !declared.iter().any(|d| &d.id == p) {
-                return Err(Error::not_found(field, "declared-purpose", format!("no purpose {p} is declared")));
-            }
-            purposes.insert(p.clone());
-        }
-        let purposes: Vec<String> = purposes.into_iter().collect();
+        self.notice_purposes("input.purposes", &input.purposes)?;
+        let purposes: Vec<String> = input.purposes.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
         validate::lang("input.lang", &input.lang)?;
         if input.text.trim().is_empty() {
             return Err(Error::invalid("input.text", "non-empty", "a notice text must not be empty"));
@@ -225,12 +210,7 @@ impl<S: Store> Fichier<'_, S> {
     pub fn notice_for(&mut self, actor: &Actor, purposes: &[String], lang: &str) -> Result<(Notice, String)> {
         authorize(actor, Operation::ReadCatalogue)?;
         validate::lang("lang", lang)?;
-        if purposes.is_empty() {
-            return Err(Error::invalid("purposes", "non-empty", "name at least one purpose"));
-        }
-        for (i, p) in purposes.iter().enumerate() {
-            self.purpose(p, &format!("purposes.{i}"))?;
-        }
+        self.notice_purposes("purposes", purposes)?;
         let ids: Vec<&str> = purposes.iter().map(String::as_str).collect();
         let best = self.closest_notice(&ids, lang)?.ok_or_else(|| {
             Error::not_found(
@@ -241,6 +221,26 @@ impl<S: Store> Fichier<'_, S> {
         })?;
         let text = self.notice_text(&best)?;
         Ok((best, text))
+    }
+
+    /// The purposes a notice informs about (`field`): 1 to 32 well-formed ids of declared
+    /// purposes, the catalogue read once.
+    fn notice_purposes(&self, field: &str, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Err(Error::invalid(field, "non-empty", "a notice informs about at least one purpose"));
+        }
+        if ids.len() > 32 {
+            return Err(Error::invalid(field, "max-items", "a notice covers at most 32 purposes"));
+        }
+        let declared = self.purposes()?;
+        for (i, p) in ids.iter().enumerate() {
+            let item = format!("{field}[{i}]");
+            validate::purpose_id(&item, p)?;
+            if !declared.iter().any(|d| &d.id == p) {
+                return Err(Error::not_found(item, "declared-purpose", format!("no purpose {p} is declared")));
+            }
+        }
+        Ok(())
     }
 
     /// Among the notices in `lang` that inform about every one of `purposes`, the one

@@ -87,9 +87,11 @@ fn the_notice_for_some_purposes_is_the_closest_in_their_language() {
     assert_eq!(w.f().notice_for(&visitor(), &p(&["news"]), "en").unwrap().1, "newsletter");
     // Bad input names the field and the rule.
     assert_eq!(rule(w.f().notice_for(&visitor(), &p(&[]), "fr").unwrap_err()), "purposes:non-empty");
+    let many: Vec<String> = (0..33).map(|i| format!("p{i}")).collect();
+    assert_eq!(rule(w.f().notice_for(&visitor(), &many, "fr").unwrap_err()), "purposes:max-items");
     assert_eq!(
         rule(w.f().notice_for(&visitor(), &p(&["news", "nope"]), "fr").unwrap_err()),
-        "purposes.1:declared-purpose"
+        "purposes[1]:declared-purpose"
     );
     assert!(rule(w.f().notice_for(&visitor(), &p(&["news"]), "FR").unwrap_err()).starts_with("lang:"));
     assert_eq!(rule(w.f().notice_for(&visitor(), &p(&["partners"]), "en").unwrap_err()), "lang:notice-for");
