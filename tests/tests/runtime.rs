@@ -134,3 +134,43 @@ fn the_host_keeps_serving_after_a_trap() {
     rt.set_fuel(u64::MAX);
     assert_eq!(ok(&rt, "consent", "list-purposes", &[admin()]), json!([]));
 }
+
+/// `RuntimeBuilder::shared`: runtimes of one engine configuration take the engine and the
+/// compiled component the first one loaded (a PHP-FPM worker's handle per request);
+/// another configuration, another component or an unshared build gets its own.
+#[test]
+fn shared_runtimes_take_one_engine_per_configuration() {
+    let make = |shared: bool, deadline: Option<u64>, component: Option<Vec<u8>>| {
+        let mut b = RuntimeBuilder::new(Arc::new(MemoryKv::new(&["default", "keys"])))
+            .config(vec![("master_key".into(), TEST_KEY.into())])
+            .clock(Clock::pinned("2026-01-01T00:00:00Z").expect("clock"))
+            .cache_dir(Some(cache_dir()))
+            .pooling(false)
+            .shared(shared)
+            .deadline(deadline.map(std::time::Duration::from_millis));
+        if let Some(c) = component {
+            b = b.component(c);
+        }
+        b.build().expect("runtime")
+    };
+    let a = make(true, Some(1_000), None);
+    let b = make(true, Some(5_000), None);
+    assert!(wasmtime::Engine::same(a.engine(), b.engine()), "one configuration, one engine");
+    assert_eq!(b.deadline(), Some(std::time::Duration::from_secs(5)), "the bound stays the runtime's own");
+    for (why, other) in [
+        ("no deadline: compiled without epoch checks", make(true, None, None)),
+        ("not shared", make(false, Some(1_000), None)),
+        ("another component", make(true, Some(1_000), Some(fichier_host::runtime::COMPONENT.to_vec()))),
+    ] {
+        assert!(!wasmtime::Engine::same(a.engine(), other.engine()), "{why}");
+    }
+    // Each keeps its own store and settings.
+    let admin = json!({"id": "t", "role": "admin"});
+    let purpose = json!({"id": "orders", "kind": "service", "title": "Commandes", "validity-months": null});
+    let declared = a.invoke_batched("consent", "declare-purpose", &[admin.clone(), purpose]).expect("call");
+    assert!(declared.get("ok").is_some(), "{declared}");
+    let listed =
+        |rt: &fichier_host::Runtime| rt.invoke("consent", "list-purposes", std::slice::from_ref(&admin)).expect("call");
+    assert_eq!(listed(&a)["ok"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed(&b)["ok"], json!([]));
+}

@@ -39,6 +39,8 @@ pub struct HostState {
     http: WasiHttpCtx,
     hooks: NoOutgoing,
     imports: Imports,
+    /// With a deadline: keeps the epoch advancing while the store lives.
+    _ticking: Option<Ticking>,
 }
 
 /// `wasi:http`'s defaults, and no outgoing requests: the component makes none (its
@@ -114,6 +116,7 @@ pub struct RuntimeBuilder {
     fuel: Option<u64>,
     deadline: Option<std::time::Duration>,
     component: Option<Vec<u8>>,
+    shared: bool,
 }
 
 /// How often the epoch advances on a runtime with a deadline.
@@ -131,6 +134,7 @@ impl RuntimeBuilder {
             fuel: None,
             deadline: None,
             component: None,
+            shared: false,
         }
     }
 
@@ -186,11 +190,72 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Share the engine, the compiled component and its `InstancePre` with every other
+    /// runtime of this process built with `shared` and the same engine settings (pooling,
+    /// fuel or not, a deadline or not) and cache directory. The first such build loads
+    /// them; the later ones take them as they are, in microseconds instead of ~1 ms, and
+    /// their calls find the pooling allocator's slots warm. For a process that opens a
+    /// runtime per unit of work, as a PHP-FPM worker opens a handle per request. What is
+    /// shared lives until the process ends; a child forked after it was loaded loads its
+    /// own (a fork keeps no thread). Only for the built-in component: with
+    /// [`RuntimeBuilder::component`] nothing is shared.
+    pub fn shared(mut self, on: bool) -> Self {
+        self.shared = on;
+        self
+    }
+
     pub fn build(self) -> wasmtime::Result<Runtime> {
-        let engine = engine(self.pooling, self.fuel.is_some(), self.deadline.is_some())?;
-        let component = match self.component.as_deref() {
-            Some(bytes) => load_component(&engine, bytes, None, self.cache_dir.as_deref())?,
-            None => load_component(&engine, COMPONENT, Some(COMPONENT_SHA256), self.cache_dir.as_deref())?,
+        let settings =
+            EngineSettings { pooling: self.pooling, fuel: self.fuel.is_some(), epochs: self.deadline.is_some() };
+        let loaded = match (&self.component, self.shared) {
+            (None, true) => shared_loaded(settings, self.cache_dir.as_deref())?,
+            (component, _) => Arc::new(Loaded::load(settings, component.as_deref(), self.cache_dir.as_deref())?),
+        };
+        Ok(Runtime {
+            loaded,
+            // The store counts ticks from when it is made, and the first may come at once:
+            // one tick more than the limit holds, so a call always gets at least `limit`
+            // (and at most a tick more).
+            deadline_ticks: self
+                .deadline
+                .map(|d| u64::try_from(d.as_millis().div_ceil(EPOCH_TICK.as_millis())).unwrap_or(u64::MAX / 2) + 1),
+            deadline: self.deadline,
+            kv: self.kv,
+            labels: Arc::new(self.labels),
+            config: Arc::new(self.config),
+            clock: self.clock,
+            fuel: std::sync::atomic::AtomicU64::new(self.fuel.unwrap_or(0)),
+            metered: self.fuel.is_some(),
+        })
+    }
+}
+
+/// What makes two engines different: what the compiled code was compiled for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct EngineSettings {
+    pooling: bool,
+    fuel: bool,
+    epochs: bool,
+}
+
+/// An engine and the component compiled for it, ready to instantiate: what runtimes can
+/// share ([`RuntimeBuilder::shared`]).
+struct Loaded {
+    engine: Engine,
+    component: Component,
+    pre: InstancePre<HostState>,
+    typed: Option<LibraryPre<HostState>>,
+    proxy: Option<ProxyPre<HostState>>,
+    /// With epoch interruption: what advances the epoch while calls run.
+    ticker: Option<Ticker>,
+}
+
+impl Loaded {
+    fn load(settings: EngineSettings, bytes: Option<&[u8]>, cache_dir: Option<&Path>) -> wasmtime::Result<Loaded> {
+        let engine = engine(settings.pooling, settings.fuel, settings.epochs)?;
+        let component = match bytes {
+            Some(bytes) => load_component(&engine, bytes, None, cache_dir)?,
+            None => load_component(&engine, COMPONENT, Some(COMPONENT_SHA256), cache_dir)?,
         };
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -199,37 +264,99 @@ impl RuntimeBuilder {
         let pre = linker.instantiate_pre(&component)?;
         let typed = LibraryPre::new(pre.clone()).ok();
         let proxy = ProxyPre::new(pre.clone()).ok();
-        if self.deadline.is_some() {
-            // Epoch interruption bounds a call's run time: a ticker advances the epoch
-            // every `EPOCH_TICK` while the engine lives.
-            let weak = engine.weak();
-            std::thread::Builder::new().name("fichier-epoch".into()).spawn(move || {
-                while let Some(engine) = weak.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
-                    std::thread::sleep(EPOCH_TICK);
+        let ticker = if settings.epochs { Some(Ticker::start(&engine)?) } else { None };
+        Ok(Loaded { engine, component, pre, typed, proxy, ticker })
+    }
+}
+
+/// The process's shared engines ([`RuntimeBuilder::shared`]), with the process that
+/// loaded them.
+type SharedEntry = (u32, EngineSettings, Option<PathBuf>, Arc<Loaded>);
+static SHARED: std::sync::Mutex<Vec<SharedEntry>> = std::sync::Mutex::new(Vec::new());
+
+fn shared_loaded(settings: EngineSettings, cache_dir: Option<&Path>) -> wasmtime::Result<Arc<Loaded>> {
+    let pid = std::process::id();
+    let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Loaded by the parent of a fork: its ticker thread did not come along, and dropping
+    // it could wait on threads that are not there. Leave it be.
+    for stale in shared.extract_if(.., |(p, ..)| *p != pid) {
+        std::mem::forget(stale);
+    }
+    if let Some((.., loaded)) = shared.iter().find(|(_, s, dir, _)| *s == settings && dir.as_deref() == cache_dir) {
+        return Ok(loaded.clone());
+    }
+    let loaded = Arc::new(Loaded::load(settings, None, cache_dir)?);
+    shared.push((pid, settings, cache_dir.map(Path::to_path_buf), loaded.clone()));
+    Ok(loaded)
+}
+
+/// Advances an engine's epoch every [`EPOCH_TICK`] while at least one store with a
+/// deadline lives (each holds a [`Ticking`]), and sleeps otherwise: an idle process
+/// (a PHP-FPM worker between requests, an idle server) is not woken 100 times a second.
+struct Ticker {
+    shared: Arc<TickerShared>,
+}
+
+struct TickerShared {
+    /// Stores alive that need the epoch to advance.
+    active: std::sync::atomic::AtomicUsize,
+    /// Set when the engine is dropped: the thread ends.
+    stop: std::sync::atomic::AtomicBool,
+    thread: std::sync::OnceLock<std::thread::Thread>,
+}
+
+/// Held by a store with a deadline: the epoch advances while it lives.
+struct Ticking(Arc<TickerShared>);
+
+impl Ticker {
+    fn start(engine: &Engine) -> std::io::Result<Ticker> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let shared =
+            Arc::new(TickerShared { active: 0.into(), stop: false.into(), thread: std::sync::OnceLock::new() });
+        let weak = engine.weak();
+        let theirs = shared.clone();
+        let handle = std::thread::Builder::new().name("fichier-epoch".into()).spawn(move || {
+            loop {
+                // Parked until a store needs ticks (an `unpark` before the `park` is kept,
+                // so a store made meanwhile is not missed).
+                while theirs.active.load(SeqCst) == 0 && !theirs.stop.load(SeqCst) {
+                    std::thread::park();
                 }
-            })?;
+                if theirs.stop.load(SeqCst) {
+                    return;
+                }
+                let Some(engine) = weak.upgrade() else { return };
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })?;
+        let _ = shared.thread.set(handle.thread().clone());
+        Ok(Ticker { shared })
+    }
+
+    fn ticking(&self) -> Ticking {
+        if self.shared.active.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0
+            && let Some(t) = self.shared.thread.get()
+        {
+            t.unpark();
         }
-        Ok(Runtime {
-            engine,
-            component,
-            pre,
-            typed,
-            proxy,
-            // The store counts ticks from when it is made, and the first may come at once:
-            // one tick more than the limit holds, so a call always gets at least `limit`
-            // (and at most a tick more).
-            deadline_ticks: self
-                .deadline
-                .map(|d| u64::try_from(d.as_millis().div_ceil(EPOCH_TICK.as_millis())).unwrap_or(u64::MAX / 2) + 1),
-            kv: self.kv,
-            labels: Arc::new(self.labels),
-            config: Arc::new(self.config),
-            clock: self.clock,
-            fuel: std::sync::atomic::AtomicU64::new(self.fuel.unwrap_or(0)),
-            metered: self.fuel.is_some(),
-        })
+        Ticking(self.shared.clone())
+    }
+}
+
+impl Drop for Ticking {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.shared.thread.get() {
+            t.unpark();
+        }
     }
 }
 
@@ -358,13 +485,10 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// A loaded component, ready to serve calls.
 pub struct Runtime {
-    engine: Engine,
-    component: Component,
-    pre: InstancePre<HostState>,
-    typed: Option<LibraryPre<HostState>>,
-    proxy: Option<ProxyPre<HostState>>,
+    loaded: Arc<Loaded>,
     /// Epoch ticks a call may run (with [`RuntimeBuilder::deadline`]).
     deadline_ticks: Option<u64>,
+    deadline: Option<std::time::Duration>,
     kv: Arc<dyn KvBackend>,
     labels: Arc<Vec<String>>,
     config: Arc<Vec<(String, String)>>,
@@ -380,11 +504,16 @@ impl Runtime {
     }
 
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        &self.loaded.engine
     }
 
     pub fn component(&self) -> &Component {
-        &self.component
+        &self.loaded.component
+    }
+
+    /// The bound on a call's run time ([`RuntimeBuilder::deadline`]).
+    pub fn deadline(&self) -> Option<std::time::Duration> {
+        self.deadline
     }
 
     pub fn clock(&self) -> &Clock {
@@ -404,8 +533,11 @@ impl Runtime {
             config: self.config.clone(),
             table: ResourceTable::new(),
         };
-        let mut store =
-            Store::new(&self.engine, HostState { wasi, http: WasiHttpCtx::new(), hooks: NoOutgoing, imports });
+        let ticking = self.loaded.ticker.as_ref().map(Ticker::ticking);
+        let mut store = Store::new(
+            &self.loaded.engine,
+            HostState { wasi, http: WasiHttpCtx::new(), hooks: NoOutgoing, imports, _ticking: ticking },
+        );
         if let Some(ticks) = self.deadline_ticks {
             store.set_epoch_deadline(ticks);
             store.epoch_deadline_trap();
@@ -420,7 +552,7 @@ impl Runtime {
     /// Instantiate only (for measuring instantiation).
     pub fn instantiate(&self) -> wasmtime::Result<(Store<HostState>, Instance)> {
         let mut store = self.new_store();
-        let instance = self.pre.instantiate(&mut store)?;
+        let instance = self.loaded.pre.instantiate(&mut store)?;
         Ok((store, instance))
     }
 
@@ -429,8 +561,11 @@ impl Runtime {
         &self,
         f: impl FnOnce(&Library, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
-        let typed =
-            self.typed.as_ref().ok_or_else(|| CallError::BadCall("the component is not a fichier library".into()))?;
+        let typed = self
+            .loaded
+            .typed
+            .as_ref()
+            .ok_or_else(|| CallError::BadCall("the component is not a fichier library".into()))?;
         let mut store = self.new_store();
         let lib = typed.instantiate(&mut store).map_err(CallError::Instantiate)?;
         f(&lib, &mut store).map_err(CallError::Trap)
@@ -510,6 +645,7 @@ impl Runtime {
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let proxy = self
+            .loaded
             .proxy
             .as_ref()
             .ok_or_else(|| CallError::BadCall("the component does not export wasi:http/incoming-handler".into()))?;
@@ -538,7 +674,7 @@ impl Runtime {
     /// comes back as `{"ok": …}` or `{"err": …}`.
     pub fn invoke(&self, interface: &str, function: &str, args: &[Value]) -> Result<Value, CallError> {
         let mut store = self.new_store();
-        let instance = self.pre.instantiate(&mut store).map_err(CallError::Instantiate)?;
+        let instance = self.loaded.pre.instantiate(&mut store).map_err(CallError::Instantiate)?;
         let iface_name = format!("fichier:client/{interface}@0.1.0");
         let iface = instance
             .get_export_index(&mut store, None, &iface_name)

@@ -21,7 +21,7 @@
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use fichier_host::kv::{KvBackend, MemoryKv, SqliteKv};
 use fichier_host::runtime::{CallError, LABELS, ResponseSender};
@@ -46,10 +46,9 @@ pub struct Handle {
     // the caller's thread (wasmtime's sync bindings block on this runtime's handle), while
     // the response body it streams must be drained concurrently, by a task on the worker;
     // a current-thread runtime runs no task while the handler blocks.
-    tokio: tokio::runtime::Runtime,
+    // One per process, shared by its handles (`io_runtime`).
+    tokio: Arc<tokio::runtime::Runtime>,
     max_body: usize,
-    /// A call's bound (`timeout_ms`); `None`: none.
-    timeout: Option<u64>,
 }
 
 /// A response as `fichier.h` declares it.
@@ -252,10 +251,14 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
     } else {
         Arc::new(SqliteKv::open(Path::new(db)).map_err(|e| fail("db", "openable", format!("opening {db}: {e}")))?)
     };
+    // The engine and the compiled component are the process's: a PHP-FPM worker loads them
+    // at its first request and every later handle takes them as they are (the library is
+    // linked `-z nodelete`, so PHP's FFI unloading it at the end of a request keeps them).
     let mut builder = RuntimeBuilder::new(kv)
         .config(settings)
         .clock(clock)
         .pooling(pooling)
+        .shared(true)
         .deadline(timeout.map(std::time::Duration::from_millis));
     match cfg.get("cache_dir") {
         // Absent: the CLI's cache (RuntimeBuilder's default).
@@ -265,12 +268,42 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
         Some(_) => return Err(fail("cache_dir", "type", "cache_dir must be a directory path or null")),
     }
     let rt = builder.build().map_err(|e| fail("", "load", format!("loading the component: {e:#}")))?;
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("fichier-php-io")
-        .build()
-        .map_err(|e| fail("", "tokio", format!("starting the I/O runtime: {e}")))?;
-    Ok(Handle { rt, tokio, max_body, timeout })
+    Ok(Handle { rt, tokio: io_runtime()?, max_body })
+}
+
+/// The I/O runtime of this process's handles, and the process that started it.
+static IO: Mutex<Option<(u32, Arc<tokio::runtime::Runtime>)>> = Mutex::new(None);
+
+/// The process's I/O runtime, started by its first handle. A child forked after that
+/// starts its own: the parent's worker thread did not come along (and dropping that
+/// runtime would wait for it).
+fn io_runtime() -> Result<Arc<tokio::runtime::Runtime>, AbiError> {
+    let pid = std::process::id();
+    let mut io = IO.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((p, rt)) = io.as_ref()
+        && *p == pid
+    {
+        return Ok(rt.clone());
+    }
+    if let Some(stale) = io.take() {
+        std::mem::forget(stale);
+    }
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("fichier-php-io")
+            .build()
+            .map_err(|e| fail("", "tokio", format!("starting the I/O runtime: {e}")))?,
+    );
+    *io = Some((pid, rt.clone()));
+    Ok(rt)
+}
+
+impl Handle {
+    /// The call's bound in milliseconds, for messages.
+    fn bound_ms(&self) -> u128 {
+        self.rt.deadline().map_or(0, |d| d.as_millis())
+    }
 }
 
 /// A response built by the library itself (the component never ran), as `fichier serve`'s.
@@ -371,7 +404,7 @@ impl Handle {
             (Ok(()), Ok(Ok(r))) => Ok(r),
             // As `fichier serve` answers a request past its deadline.
             (Err(e), _) if e.is_deadline() => {
-                let ms = self.timeout.unwrap_or_default();
+                let ms = self.bound_ms();
                 return Ok(problem(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "timeout",
@@ -412,7 +445,7 @@ impl Handle {
             e if e.is_deadline() => fail(
                 "",
                 "deadline",
-                format!("the call ran past {} ms and was stopped; it wrote nothing", self.timeout.unwrap_or_default()),
+                format!("the call ran past {} ms and was stopped; it wrote nothing", self.bound_ms()),
             ),
             CallError::BadCall(m) => fail("args", "bad-call", m),
             CallError::Trap(e) => fail("", "trap", format!("the component trapped: {e:#}")),
