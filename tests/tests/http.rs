@@ -373,6 +373,27 @@ fn public_routes_answer_the_shops_origins_only() {
     assert_eq!(v["receipts"], 2);
 }
 
+/// The rate limit's settings are checked, not silently replaced by their defaults: a
+/// deployment that gives one wrong hears of it on the first public request.
+#[test]
+fn a_rate_setting_that_is_wrong_is_named() {
+    for (setting, value) in [
+        ("public_rate_per_minute", "lots"),
+        ("public_rate_per_minute", "0"),
+        ("public_rate_ipv6_prefix", "sixty-four"),
+        ("public_rate_ipv6_prefix", "16"),
+    ] {
+        let s = Server::start_with(NOW, &[(setting, value)]);
+        let r = get(s.addr, "/v1/purposes", None);
+        assert_eq!(problem(&r), (500, format!("config:{setting}"), "range".into()), "{setting}={value}");
+        // A keyed caller is not counted, so not stopped.
+        let token = s.key("admin");
+        assert_eq!(get(s.addr, "/v1/purposes", Some(&token)).status, 200);
+    }
+    let s = Server::start_with(NOW, &[("public_rate_ipv6_prefix", "48")]);
+    assert_eq!(get(s.addr, "/v1/purposes", None).status, 200);
+}
+
 #[test]
 fn the_public_is_rate_limited_per_address_without_keeping_it() {
     let s = Server::start_with(NOW, &[("public_rate_per_minute", "3")]);

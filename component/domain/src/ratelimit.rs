@@ -3,7 +3,10 @@
 //! the component — one per request, several hosts behind Spin — counts the same.
 //!
 //! - A client is its address, kept only as a keyed hash (8 bytes of an HMAC under its
-//!   own domain), never in clear.
+//!   own domain), never in clear. An IPv6 client is its network prefix (a /64 unless the
+//!   deployment says otherwise): one subscriber is given a whole /64 or more and may send
+//!   each request from another address of it. An IPv4 address mapped into IPv6 is that
+//!   IPv4 address.
 //! - Fixed windows of a minute. A window's counters live in 64 shard documents
 //!   (`rate/<window>/<shard>`), so concurrent clients rarely race for one document and a
 //!   client costs one compare-and-swap per request.
@@ -22,6 +25,43 @@ pub const WINDOW_SECONDS: i64 = 60;
 const SHARDS: u64 = 64;
 /// The largest per-minute limit accepted.
 pub const MAX_PER_MINUTE: u32 = 100_000;
+/// The IPv6 prefix lengths accepted (a /32 is a whole provider; a /128 one address).
+pub const IPV6_PREFIXES: std::ops::RangeInclusive<u8> = 32..=128;
+
+/// How public requests are limited (the settings `public_rate_per_minute` and
+/// `public_rate_ipv6_prefix`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicLimit {
+    /// Requests a client may make in a minute.
+    pub per_minute: u32,
+    /// How many leading bits of an IPv6 address make one client.
+    pub ipv6_prefix: u8,
+}
+
+impl Default for PublicLimit {
+    fn default() -> Self {
+        PublicLimit { per_minute: 120, ipv6_prefix: 64 }
+    }
+}
+
+/// The client a request from `addr` counts against: an IPv4 address as it is, an IPv6
+/// one as its first `prefix` bits (`2001:db8:0:1::/64`), an IPv4 address mapped into
+/// IPv6 as that IPv4 address, and anything else (no address: `unknown`) as it is.
+pub fn client_of(addr: &str, prefix: u8) -> String {
+    use std::net::{IpAddr, Ipv6Addr};
+    match addr.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = prefix.min(128);
+                let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+                format!("{}/{prefix}", Ipv6Addr::from(u128::from(v6) & mask))
+            }
+        },
+        Err(_) => addr.to_owned(),
+    }
+}
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RateShard {
@@ -40,10 +80,12 @@ impl Document for RateShard {
 pub const RULE: &str = "rate-limit";
 
 impl<S: Store> Fichier<'_, S> {
-    /// Count one public request from `client` (its address). Over `per_minute` in the
-    /// current window: `conflict` on `client` with the rule [`RULE`], and the seconds
-    /// until the window ends as the message. Returns the requests left in the window.
-    pub fn count_public_request(&mut self, client: &str, per_minute: u32) -> Result<u32> {
+    /// Count one public request from `addr` (the client's address) against its client
+    /// ([`client_of`]). Over the limit in the current window: `conflict` on `client` with
+    /// the rule [`RULE`], and the seconds until the window ends as the message. Returns
+    /// the requests left in the window.
+    pub fn count_public_request(&mut self, addr: &str, limit: PublicLimit) -> Result<u32> {
+        let PublicLimit { per_minute, ipv6_prefix } = limit;
         if per_minute == 0 || per_minute > MAX_PER_MINUTE {
             return Err(Error::config(
                 "config:public_rate_per_minute",
@@ -51,7 +93,15 @@ impl<S: Store> Fichier<'_, S> {
                 format!("1 to {MAX_PER_MINUTE} requests a minute"),
             ));
         }
-        let hash = self.keys().lookup_hash("rate-limit", client);
+        if !IPV6_PREFIXES.contains(&ipv6_prefix) {
+            return Err(Error::config(
+                "config:public_rate_ipv6_prefix",
+                "range",
+                format!("an IPv6 prefix length from {} to {}", IPV6_PREFIXES.start(), IPV6_PREFIXES.end()),
+            ));
+        }
+        let client = client_of(addr, ipv6_prefix);
+        let hash = self.keys().lookup_hash("rate-limit", &client);
         let mut tag = [0u8; 8];
         tag.copy_from_slice(&hash[..8]);
         let shard = u64::from_be_bytes(tag) % SHARDS;

@@ -477,7 +477,8 @@ fn respond(req: &Request) -> Reply {
         None => Vec::new(),
     };
     // The public is counted per address (the store keeps a keyed hash of it): 429 past
-    // the deployment's `public_rate_per_minute` (default 120).
+    // the deployment's `public_rate_per_minute` (default 120; IPv6 clients per /64, or
+    // `public_rate_ipv6_prefix`).
     if !authenticated
         && rest != ["health"]
         && let Err(mut reply) = count_public(req)
@@ -514,8 +515,16 @@ fn respond(req: &Request) -> Reply {
 /// Count a request without a valid key against its address; the `429` (or a store
 /// failure) when it is over the limit.
 fn count_public(req: &Request) -> Result<(), Reply> {
+    use fichier_domain::ratelimit::PublicLimit;
     let client = req.header(CLIENT_ADDR).map_or_else(|| "unknown".to_owned(), strip_port);
-    let limit = crate::setting("public_rate_per_minute").and_then(|v| v.trim().parse().ok()).unwrap_or(120);
+    // A setting given but not a number is out of range (0), so the error names it.
+    let defaults = PublicLimit::default();
+    let limit = PublicLimit {
+        per_minute: crate::setting("public_rate_per_minute")
+            .map_or(defaults.per_minute, |v| v.trim().parse().unwrap_or(0)),
+        ipv6_prefix: crate::setting("public_rate_ipv6_prefix")
+            .map_or(defaults.ipv6_prefix, |v| v.trim().parse().unwrap_or(0)),
+    };
     crate::run(|f| f.count_public_request(&client, limit), |_| ()).map_err(|e| Problem::from_wit(e, false).reply())
 }
 
