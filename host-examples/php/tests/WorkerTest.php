@@ -66,6 +66,37 @@ final class WorkerTest extends TestCase
         }
     }
 
+    /**
+     * The thread that bounds calls (`timeout_ms`) lives as long as the process, so it must
+     * not wake a worker that is waiting for its next request: it sleeps while no call runs.
+     */
+    public function testTheCallBoundSleepsWhileNoCallRuns(): void
+    {
+        $c = Support::memory();
+        $this->assertSame(200, $c->get('/v1/purposes')->status);
+        $c->close();
+        usleep(50_000); // the tick that was due when the call ended
+        $before = self::epochWakeUps();
+        $this->assertNotEmpty($before, 'no fichier-epoch thread in this process');
+        usleep(300_000); // 30 ticks, were it ticking
+        foreach (self::epochWakeUps() as $tid => $n) {
+            $this->assertLessThanOrEqual(1, $n - ($before[$tid] ?? 0), "thread $tid woke while no call ran");
+        }
+    }
+
+    /** @return array<string, int> voluntary context switches of each fichier-epoch thread */
+    private static function epochWakeUps(): array
+    {
+        $out = [];
+        foreach (glob('/proc/self/task/*') ?: [] as $task) {
+            if (trim((string) @file_get_contents("$task/comm")) === 'fichier-epoch'
+                && preg_match('/^voluntary_ctxt_switches:\s+(\d+)/m', (string) @file_get_contents("$task/status"), $m)) {
+                $out[basename($task)] = (int) $m[1];
+            }
+        }
+        return $out;
+    }
+
     private static function phpCgi(): string
     {
         $cgi = dirname(PHP_BINARY) . '/php-cgi' . (preg_match('/php(\d+\.\d+)$/', PHP_BINARY, $m) ? $m[1] : '');
