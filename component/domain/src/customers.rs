@@ -330,7 +330,26 @@ pub(crate) struct FieldRules<'p> {
     pub now_stamp: Stamp,
     /// Today's date in the shop's zone (dates of birth are not after it).
     pub today: chrono::NaiveDate,
+    /// Under this age a person needs a parent's consent (the policy's setting).
+    pub minor_age: u8,
 }
+
+/// The record check's blocking rules that keep a value out of the customer file written
+/// through `create` and `rectify` (GDPR.md: a NIR, a CVV, a card number, a password, an
+/// Art. 9/10 category named by the field, an IBAN no payment purpose needs, and the same
+/// identifiers hidden in free text). The import drops such columns and redacts such
+/// values instead, and reports each; a caller of the API is told and fixes its input.
+/// (A minor's date of birth without a parent's consent stays a finding of the checks:
+/// whether the record may be kept depends on the consent given, not on the field.)
+const REFUSED_IN_RECORDS: [&str; 7] = [
+    crate::minimisation::rules::SPECIAL_CATEGORY,
+    crate::minimisation::rules::NIR,
+    crate::minimisation::rules::CARD_NUMBER,
+    crate::minimisation::rules::CVV_FIELD,
+    crate::minimisation::rules::PLAIN_PASSWORD,
+    crate::minimisation::rules::IBAN_WITHOUT_PAYMENT,
+    crate::minimisation::rules::PERSONAL_DATA_IN_FREE_TEXT,
+];
 
 impl<'p> FieldRules<'p> {
     pub fn new(purposes: &'p [Purpose], now: Instant, policy: &Policy) -> Self {
@@ -340,7 +359,24 @@ impl<'p> FieldRules<'p> {
             skew_seconds: policy.settings.max_future_skew_seconds,
             now_stamp: Stamp::from_instant(now),
             today: time::date_in(now, policy.settings.zone()),
+            minor_age: policy.settings.minor_age(),
         }
+    }
+
+    /// Refuse what the customer file must never hold ([`REFUSED_IN_RECORDS`]): the first
+    /// blocking finding of the record check, at `{path}[i].value` when the value holds it
+    /// and `{path}[i].name` when the field's name says it; the message is the finding's,
+    /// which never repeats the value.
+    pub fn refuse_forbidden(&self, path: &str, inputs: &[FieldInput]) -> Result<()> {
+        use crate::minimisation::{Context, Severity, check_record};
+        let ctx = Context { purposes: self.purposes, minor_age: self.minor_age, today: self.today };
+        let refused = check_record(inputs, &ctx)
+            .into_iter()
+            .find(|f| f.severity == Severity::Block && REFUSED_IN_RECORDS.contains(&f.rule.as_str()));
+        let Some(f) = refused else { return Ok(()) };
+        let i = inputs.iter().position(|input| input.name == f.field).unwrap_or(0);
+        let part = if f.span.is_some() { "value" } else { "name" };
+        Err(Error::invalid(format!("{path}[{i}].{part}"), f.rule, format!("{}: {}", f.message, f.fix)))
     }
 
     fn timestamp(&self, field: &str, value: &Option<String>) -> Result<Option<Instant>> {
@@ -789,6 +825,7 @@ impl<S: Store> Fichier<'_, S> {
         let (purposes, policy) = self.rules()?;
         let rules = FieldRules::new(&purposes, self.now, &policy);
         let fields = rules.fields("fields", inputs, &[])?;
+        rules.refuse_forbidden("fields", inputs)?;
         let email = fields.iter().find(|f| f.name == "email").map(|f| f.value.clone());
         if let SubjectRef::Email(e) = subject {
             let e = normalize::email("subject.email", e)?;
@@ -894,6 +931,7 @@ impl<S: Store> Fichier<'_, S> {
         let now = Stamp::from_instant(self.now);
         self.change_customer(actor, subject, |this, body| {
             let fields = rules.fields("set", set, &body.fields)?;
+            rules.refuse_forbidden("set", set)?;
             for (i, name) in remove.iter().enumerate() {
                 if body.field(name).is_none() {
                     return Err(Error::not_found(

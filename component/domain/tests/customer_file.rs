@@ -99,6 +99,76 @@ fn fields_are_normalised_or_refused_with_the_rule() {
     assert_eq!(c.body.field("country").unwrap().value, "BE");
 }
 
+/// What the customer file must never hold (a NIR, a CVV, a card number, a password, an
+/// Art. 9 category, an IBAN no payment purpose needs, or those hidden in a note) is refused
+/// by create and rectify, naming the field, the part and the rule, never repeating the
+/// value, and writing nothing.
+#[test]
+fn forbidden_data_is_refused_by_create_and_rectify() {
+    let mut w = World::new();
+    w.declare(&[("sepa-payments", PurposeKind::Service)]);
+    let typed =
+        |name: &str, value: &str, category: DataCategory| FieldInput { category: Some(category), ..field(name, value) };
+    let secrets = ["253072B07300470", "4111 1111 1111 1111", "FR7630006000011234567890189", "123", "hunter2-Secret!"];
+    let before = w.store.raw();
+    for (f, want) in [
+        (typed("nir", "253072B07300470", DataCategory::Identity), "fields[1].value:nir"),
+        (typed("numero-securite-sociale", "n/a", DataCategory::Identity), "fields[1].name:nir"),
+        (typed("cvv", "123", DataCategory::Payment), "fields[1].name:cvv-field"),
+        (typed("card", "4111 1111 1111 1111", DataCategory::Payment), "fields[1].value:card-number"),
+        (typed("password", "hunter2-Secret!", DataCategory::Account), "fields[1].name:plain-password"),
+        (typed("religion", "catholique", DataCategory::Other), "fields[1].name:special-category"),
+        (typed("iban", "FR7630006000011234567890189", DataCategory::Payment), "fields[1].value:iban-without-payment"),
+        (
+            typed("notes", "NIR 253072B07300470, livrer le matin", DataCategory::FreeText),
+            "fields[1].value:personal-data-in-free-text",
+        ),
+        (
+            typed("notes", "payer avec 4111 1111 1111 1111", DataCategory::FreeText),
+            "fields[1].value:personal-data-in-free-text",
+        ),
+    ] {
+        let e = w
+            .f()
+            .create_customer(&admin(), &email("d@example.org"), &[field("email", "d@example.org"), f])
+            .unwrap_err();
+        let text = format!("{e:?}");
+        assert_eq!(rule(e), want);
+        for secret in secrets {
+            assert!(!text.contains(secret), "the error repeats the value: {text}");
+        }
+    }
+    assert_eq!(w.store.raw(), before, "a refused create writes nothing");
+    // What the shop may keep passes: an IBAN for a declared payment purpose, a note that
+    // only mentions a health word (a warning of the checks, not a refusal).
+    let iban = FieldInput {
+        purposes: vec!["sepa-payments".into()],
+        ..typed("iban", "FR7630006000011234567890189", DataCategory::Payment)
+    };
+    let c = w
+        .f()
+        .create_customer(
+            &admin(),
+            &email("d@example.org"),
+            &[
+                field("email", "d@example.org"),
+                iban,
+                typed("notes", "diabétique, sonner deux fois", DataCategory::FreeText),
+            ],
+        )
+        .unwrap();
+    assert_eq!(c.revision, 1);
+    // Rectify is held to the same: a NIR slipped into the note is refused, the record unchanged.
+    let note = typed("notes", "son NIR : 253072B07300470", DataCategory::FreeText);
+    let e = w.f().rectify_customer(&admin(), &email("d@example.org"), &[note], &[]).unwrap_err();
+    assert_eq!(rule(e), "set[0].value:personal-data-in-free-text");
+    let after = w.f().get_customer(&admin(), &email("d@example.org")).unwrap();
+    assert_eq!(
+        (after.revision, after.body.field("notes").unwrap().value.as_str()),
+        (1, "diabétique, sonner deux fois")
+    );
+}
+
 #[test]
 fn rectification_keeps_history_and_email_follows() {
     let mut w = World::new();
