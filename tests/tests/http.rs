@@ -53,6 +53,19 @@ fn a_banner_receipt_takes_the_address_and_agent_from_the_request() {
     use sha2::Digest;
     assert_eq!(got["user-agent-sha256"], hex::encode(sha2::Sha256::digest(b"Mozilla/5.0 (test)")));
 
+    assert_eq!(got["gpc"], false);
+    // The browser's Global Privacy Control header counts, whatever the body says.
+    let mut second = receipt.clone();
+    second["subject"] = json!({"tag": "external", "val": "banner-gpc"});
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/consent/receipts",
+        &[("Content-Type", "application/json"), ("Sec-GPC", "1")],
+        second.to_string().as_bytes(),
+    );
+    assert_eq!((r.status, &r.json()["gpc"]), (200, &json!(true)), "{}", String::from_utf8_lossy(&r.body));
+
     // The visitor reads its own banner id's status; not an e-mail's.
     let st = post(s.addr, "/v1/consent/status", None, &json!({"subject": {"tag": "external", "val": "banner-7f3a"}}));
     assert_eq!(st.status, 200);
@@ -65,9 +78,17 @@ fn a_banner_receipt_takes_the_address_and_agent_from_the_request() {
     let mut relayed = receipt.clone();
     relayed["subject"] = json!({"tag": "email", "val": "a@example.org"});
     relayed["channel"] = json!("checkout");
-    let r = post(s.addr, "/v1/consent/receipts", Some(&token), &relayed);
+    let auth = format!("Bearer {token}");
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/consent/receipts",
+        // A back end's own headers are not the person's browser: its Sec-GPC is not theirs.
+        &[("Content-Type", "application/json"), ("Authorization", &auth), ("Sec-GPC", "1")],
+        relayed.to_string().as_bytes(),
+    );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.json()["ip-truncated"], "8.8.8.0");
+    assert_eq!((&r.json()["ip-truncated"], &r.json()["gpc"]), (&json!("8.8.8.0"), &json!(false)));
     let h = post(
         s.addr,
         "/v1/consent/history",
@@ -78,7 +99,7 @@ fn a_banner_receipt_takes_the_address_and_agent_from_the_request() {
     assert_eq!(h.json().as_array().unwrap().len(), 1);
     let v = get(s.addr, "/v1/ledger/verify", Some(&token));
     assert_eq!(v.json()["ok"], true);
-    assert_eq!(v.json()["receipts"], 2);
+    assert_eq!(v.json()["receipts"], 3);
 }
 
 /// A shop's form or checkout asks fichier which notice to show (and cite) for its
@@ -371,6 +392,18 @@ fn public_routes_answer_the_shops_origins_only() {
     // The ledger holds the two receipts that were answered 200.
     let v = get(s.addr, "/v1/ledger/verify", Some(&token)).json();
     assert_eq!(v["receipts"], 2);
+}
+
+/// Global Privacy Control's well-known resource says the site honours the signal.
+#[test]
+fn the_site_says_it_honours_global_privacy_control() {
+    let s = Server::start(NOW);
+    let r = get(s.addr, "/.well-known/gpc.json", None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.json(), json!({"gpc": true}));
+    let r = request(s.addr, "POST", "/.well-known/gpc.json", &[], b"");
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET")));
 }
 
 /// The rate limit's settings are checked, not silently replaced by their defaults: a

@@ -432,6 +432,9 @@ fn respond(req: &Request) -> Reply {
     if req.path == "/openapi.json" {
         return openapi(req);
     }
+    if req.path == "/.well-known/gpc.json" {
+        return gpc_support(req);
+    }
     if let Some(file) = asset(req) {
         return file;
     }
@@ -720,13 +723,31 @@ fn methods_of(path: &[&str], public_only: bool) -> Vec<&'static str> {
     methods
 }
 
-/// A public receipt's address and user agent are the request's, not the body's.
+/// A public receipt's address and user agent are the request's, not the body's; so is
+/// its Global Privacy Control signal when the browser sends `Sec-GPC: 1` (the body's
+/// `gpc` can add the signal, not take the header's away).
 fn public_receipt(req: &Request, mut input: consent::ReceiptInput, actor: &wit::Actor) -> consent::ReceiptInput {
     if actor.role == wit::Role::Public {
         input.client_ip = req.header(CLIENT_ADDR).map(strip_port);
         input.user_agent = req.header("user-agent").map(str::to_owned);
+        input.gpc |= req.header("sec-gpc").is_some_and(|v| v.trim() == "1");
     }
     input
+}
+
+/// `/.well-known/gpc.json` (Global Privacy Control, section 4.2 of the specification):
+/// this site honours the signal (the banner leaves advertising refused under it, and
+/// every receipt records it).
+fn gpc_support(req: &Request) -> Reply {
+    if req.method != "GET" {
+        return Problem::not_allowed("GET".into(), "the resource is read with GET").reply();
+    }
+    Reply {
+        status: 200,
+        content_type: "application/json",
+        body: br#"{"gpc":true}"#.to_vec(),
+        headers: vec![("cache-control", "max-age=86400".into()), ("access-control-allow-origin", "*".into())],
+    }
 }
 
 /// `192.0.2.1:5000` → `192.0.2.1`; `[2001:db8::1]:5000` → `2001:db8::1`.
