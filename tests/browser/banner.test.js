@@ -73,7 +73,16 @@ describe('cookie banner', () => {
     assert.deepEqual(layer[0], [
       'consent',
       'default',
-      { ad_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied', analytics_storage: 'denied', wait_for_update: 500 },
+      {
+        ad_storage: 'denied',
+        ad_user_data: 'denied',
+        ad_personalization: 'denied',
+        analytics_storage: 'denied',
+        personalization_storage: 'denied',
+        functionality_storage: 'granted',
+        security_storage: 'granted',
+        wait_for_update: 500,
+      },
     ]);
     assert.ok(
       !layer.some((e) => e[0] === 'consent' && e[1] === 'update' && Object.values(e[2]).includes('granted')),
@@ -183,6 +192,7 @@ describe('cookie banner', () => {
       ad_user_data: 'denied',
       ad_personalization: 'denied',
       analytics_storage: 'granted',
+      personalization_storage: 'granted',
     });
     assertClean(problems);
     await context.close();

@@ -10,7 +10,10 @@
   var dl = (w.dataLayer = w.dataLayer || []);
   if (typeof w.gtag != 'function') w.gtag = function () { w.dataLayer.push(arguments); };
   var D = 'denied';
-  w.gtag('consent', 'default', { ad_storage: D, ad_user_data: D, ad_personalization: D, analytics_storage: D, wait_for_update: 500 });
+  // Functionality (language, preferences) and security (authentication, fraud) storage are
+  // exempt from consent (CNIL 2020-091); the rest waits for the choice.
+  w.gtag('consent', 'default', { ad_storage: D, ad_user_data: D, ad_personalization: D, analytics_storage: D,
+    personalization_storage: D, functionality_storage: 'granted', security_storage: 'granted', wait_for_update: 500 });
 
   var me = d.currentScript || d.querySelector('script[src*="banner.js"]');
   var BASE = new URL(me.src, location.href).origin;
@@ -83,8 +86,8 @@
       var ps = cfg.purposes.filter(function (p) { return p.kind == kind; });
       return ps.length && ps.every(function (p) { return granted(p.id); }) ? 'granted' : D;
     }
-    var a = all('advertising');
-    w.gtag('consent', 'update', { ad_storage: a, ad_user_data: a, ad_personalization: a, analytics_storage: all('cookie') });
+    var a = all('advertising'), c = all('cookie');
+    w.gtag('consent', 'update', { ad_storage: a, ad_user_data: a, ad_personalization: a, analytics_storage: c, personalization_storage: c });
   }
 
   // Held elements: run them once their purpose is granted.
