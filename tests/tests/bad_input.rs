@@ -429,10 +429,17 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
         ),
         (
             "settings.set-policy",
-            vec![admin(), policy(json!({"audit-retention-days": 7}))],
+            vec![admin(), policy(json!({"audit-retention-days": 179}))],
             "invalid-input",
             "input.audit-retention-days",
-            "range-30-3650",
+            "range-180-366",
+        ),
+        (
+            "settings.set-policy",
+            vec![admin(), policy(json!({"audit-retention-days": 3650}))],
+            "invalid-input",
+            "input.audit-retention-days",
+            "range-180-366",
         ),
         (
             "settings.set-policy",

@@ -133,8 +133,13 @@ impl PolicyInput {
             }
         }
         time::zone("input.time-zone", &self.time_zone)?;
-        if !(30..=3650).contains(&self.audit_retention_days) {
-            return Err(Error::invalid("input.audit-retention-days", "range-30-3650", "30 to 3650 days"));
+        // CNIL délibération 2021-122: logs are kept 6 months to a year.
+        if !(180..=366).contains(&self.audit_retention_days) {
+            return Err(Error::invalid(
+                "input.audit-retention-days",
+                "range-180-366",
+                "6 months to a year (CNIL délibération 2021-122): 180 to 366 days",
+            ));
         }
         if !(36..=120).contains(&self.opposition_months) {
             return Err(Error::invalid("input.opposition-months", "range-36-120", "36 to 120 months"));
