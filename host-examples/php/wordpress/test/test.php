@@ -356,6 +356,13 @@ $again = $shopper->post('/?fichier-wc-standin=checkout', ['woocommerce-process-c
 same($again['status'], 200, 'a second checkout with the other box goes through');
 [$st, $hist] = api($KEY, 'POST', '/v1/consent/history', ['subject' => ['tag' => 'email', 'val' => $buyer]]);
 same(array_column($hist ?? [], 'purpose'), ['partners', 'newsletter'], 'the second checkout added exactly its one receipt');
+// An order of a customer fichier's file holds is their last contact (retention counts from it).
+[$st, $before] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $EMAIL]]);
+same([$st, $before['last-contact-at'] ?? null], [200, null], 'the seeded customer has no contact yet');
+$r = $shopper->post('/?fichier-wc-standin=checkout', ['woocommerce-process-checkout-nonce' => $coNonce, 'billing_email' => $EMAIL, 'fichier_notice' => $NOTICES]);
+same([$r['status'], json_decode($r['body'], true)['notes'] ?? null], [200, []], 'the customer\'s checkout goes through with no note');
+[$st, $after] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $EMAIL]]);
+same($after['last-contact-at'] ?? null, '2026-03-01T10:00:00.000Z', 'the order is the customer\'s last contact');
 
 // --- 1. Export: Tools → Export Personal Data, the admin-ajax action WordPress' page uses.
 section('export (admin-ajax wp-privacy-export-personal-data)');

@@ -154,7 +154,37 @@ final class Fichier_WP_Checkout {
 	}
 
 	/**
-	 * `woocommerce_checkout_order_processed`: one `grant` receipt per ticked box.
+	 * An order is a contact the customer initiated: their record's retention counts from it
+	 * (an account's inactivity, the marketing use of a customer's data: GDPR.md, CNIL
+	 * délibération 2021-131). Without it, fichier's sweep would take an ordering customer for
+	 * an inactive one. A buyer fichier's file does not hold (`404`) is no failure.
+	 *
+	 * @param string       $email The order's billing e-mail.
+	 * @param WC_Order|obj $order The order (for a note when fichier fails).
+	 */
+	private static function contact( $email, $order ) {
+		$r = Fichier_WP::api(
+			'POST',
+			'/v1/customers/events',
+			array(
+				'subject' => Fichier_WP::by_email( $email ),
+				'event'   => 'contact',
+				'at'      => null,
+			)
+		);
+		if ( ! is_wp_error( $r ) && ( $r->isOk() || 404 === $r->status ) ) {
+			return;
+		}
+		$why = is_wp_error( $r ) ? $r->get_error_message() : Fichier_WP::problem( $r )->get_error_message();
+		if ( method_exists( $order, 'add_order_note' ) ) {
+			/* translators: %s: error */
+			$order->add_order_note( sprintf( __( 'fichier could not record this order as the customer\'s last contact: %s', 'fichier' ), $why ) );
+		}
+	}
+
+	/**
+	 * `woocommerce_checkout_order_processed`: the order as the customer's last contact, and
+	 * one `grant` receipt per ticked box.
 	 *
 	 * @param int          $order_id    Order id.
 	 * @param array        $posted_data WooCommerce's posted checkout data.
@@ -162,12 +192,13 @@ final class Fichier_WP_Checkout {
 	 */
 	public static function record( $order_id, $posted_data, $order ) {
 		unset( $posted_data );
-		$ticked = self::ticked();
-		if ( is_wp_error( $ticked ) || array() === $ticked ) {
-			return;
-		}
 		$email = is_object( $order ) && method_exists( $order, 'get_billing_email' ) ? (string) $order->get_billing_email() : '';
 		if ( '' === $email ) {
+			return;
+		}
+		self::contact( $email, $order );
+		$ticked = self::ticked();
+		if ( is_wp_error( $ticked ) || array() === $ticked ) {
 			return;
 		}
 		$ip  = isset( $_SERVER['REMOTE_ADDR'] ) ? sanitize_text_field( wp_unslash( $_SERVER['REMOTE_ADDR'] ) ) : null;
