@@ -12,8 +12,10 @@ defined( 'ABSPATH' ) || exit;
  * from (`/banner.css`, `/v1/banner`, `/v1/consent/receipts`): with the http transport that is
  * the remote fichier; in-process there is no fichier server, so these four paths of the shop's
  * own origin are answered here by the component's HTTP handler, in this PHP process, with the
- * visitor's address — status, headers and body as the component gives them. Nothing else is
- * passed on: the admin routes are never reachable through the shop.
+ * visitor's address — status, headers and body as the component gives them. Global Privacy
+ * Control's `/.well-known/gpc.json` belongs to the shop's origin whatever the transport: it is
+ * answered by the component too (in-process or the remote fichier). Nothing else is passed
+ * on: the admin routes are never reachable through the shop.
  */
 final class Fichier_WP_Banner {
 
@@ -23,7 +25,11 @@ final class Fichier_WP_Banner {
 		'/banner.css'           => array( 'GET', 'HEAD' ),
 		'/v1/banner'            => array( 'GET', 'HEAD' ),
 		'/v1/consent/receipts'  => array( 'POST', 'OPTIONS' ),
+		'/.well-known/gpc.json' => array( 'GET', 'HEAD' ),
 	);
+
+	/** The path answered at the shop's origin with the http transport too. */
+	const GPC = '/.well-known/gpc.json';
 
 	/** Request headers passed on to the component (never cookies nor authorization). */
 	const PASS = array( 'content-type', 'origin', 'user-agent', 'accept', 'accept-language', 'sec-gpc', 'access-control-request-method', 'access-control-request-headers' );
@@ -80,12 +86,12 @@ final class Fichier_WP_Banner {
 	/** In-process: answer the banner's requests with the component, then stop. */
 	public static function route() {
 		$s = Fichier_WP::settings();
-		if ( 'in-process' !== $s['transport'] || ! $s['banner'] || ! isset( $_SERVER['REQUEST_URI'] ) ) {
+		if ( ! $s['banner'] || ! isset( $_SERVER['REQUEST_URI'] ) ) {
 			return;
 		}
 		$uri  = (string) $_SERVER['REQUEST_URI']; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- matched against a fixed list, then validated by the client.
 		$path = (string) wp_parse_url( $uri, PHP_URL_PATH );
-		if ( ! isset( self::ROUTES[ $path ] ) ) {
+		if ( ! isset( self::ROUTES[ $path ] ) || ( 'in-process' !== $s['transport'] && self::GPC !== $path ) ) {
 			return;
 		}
 		$method = isset( $_SERVER['REQUEST_METHOD'] ) ? strtoupper( sanitize_key( wp_unslash( $_SERVER['REQUEST_METHOD'] ) ) ) : 'GET';
