@@ -362,7 +362,10 @@ impl<S: Store> Fichier<'_, S> {
     /// open segment is never removed. Returns how many entries went.
     pub fn prune_audit(&mut self, actor: &Actor) -> Result<u64> {
         authorize(actor, Operation::PruneAudit)?;
-        let days = self.current_policy()?.settings.audit_retention_days;
+        // A policy stored when fewer days were accepted still keeps the least CNIL
+        // délibération 2021-122 asks (6 months); one that asked for more keeps its value
+        // until the policy is set again, within the range.
+        let days = self.current_policy()?.settings.audit_retention_days.max(crate::settings::MIN_AUDIT_RETENTION_DAYS);
         let cutoff = self.now - chrono::Duration::days(i64::from(days));
         let segments = self.segments()?;
         let Some((_, closed)) = segments.split_last() else { return Ok(0) };
@@ -522,6 +525,21 @@ mod tests {
         assert_eq!(w.f("2040-01-01T00:00:00Z").prune_audit(&dpo()).expect("late"), SEGMENT_ENTRIES as u64);
         let r = w.f("2040-01-01T00:00:00Z").verify_audit(&dpo()).expect("verify");
         assert!(r.ok && r.segments == 1 && r.entries == 13, "{r:?}");
+    }
+
+    /// A policy stored when fewer days were accepted still keeps six months of log.
+    #[test]
+    fn a_stored_retention_under_six_months_prunes_at_six_months() {
+        let mut w = world();
+        let mut policy = crate::settings::default_policy();
+        policy.settings.audit_retention_days = 30;
+        let doc = crate::docs::PolicyDoc { versions: vec![policy] };
+        w.store.raw_set(Bucket::Data, crate::docs::POLICY_KEY, encode(&doc));
+        w.f("2026-01-01T00:00:00Z").audit(&dpo(), drafts(0, SEGMENT_ENTRIES)).expect("append");
+        w.f("2026-01-01T00:00:00Z").audit(&dpo(), drafts(0, 1)).expect("open");
+        // 100 days on: past the stored 30, within the 180 kept.
+        assert_eq!(w.f("2026-04-11T00:00:00Z").prune_audit(&dpo()).expect("prune"), 0);
+        assert_eq!(w.f("2026-06-30T00:00:00Z").prune_audit(&dpo()).expect("prune"), SEGMENT_ENTRIES as u64);
     }
 
     #[test]

@@ -335,19 +335,20 @@ pub(crate) struct FieldRules<'p> {
 }
 
 /// The record check's blocking rules that keep a value out of the customer file written
-/// through `create` and `rectify` (GDPR.md: a NIR, a CVV, a card number, a password, an
-/// Art. 9/10 category named by the field, an IBAN no payment purpose needs, and the same
-/// identifiers hidden in free text). The import drops such columns and redacts such
-/// values instead, and reports each; a caller of the API is told and fixes its input.
-/// (A minor's date of birth without a parent's consent stays a finding of the checks:
-/// whether the record may be kept depends on the consent given, not on the field.)
-const REFUSED_IN_RECORDS: [&str; 7] = [
+/// through `create` and `rectify`: what an e-shop may never hold whatever it declares
+/// (GDPR.md: a NIR, a CVV, a password in clear, an Art. 9/10 category named by the field)
+/// and a NIR, card number or IBAN hidden in free text. The import drops such columns and
+/// redacts such values instead, and reports each; a caller of the API is told and fixes
+/// its input. Left to the checks, as findings: a card number or an IBAN in a field of its
+/// own (a card may be kept with the person's explicit consent, CNIL délibération 2018-303;
+/// whether an IBAN's purpose is a payment is read from the purpose's wording, a guess not
+/// to refuse on), and a minor's date of birth without a parent's consent (it depends on
+/// the consent given, not on the field).
+const REFUSED_IN_RECORDS: [&str; 5] = [
     crate::minimisation::rules::SPECIAL_CATEGORY,
     crate::minimisation::rules::NIR,
-    crate::minimisation::rules::CARD_NUMBER,
     crate::minimisation::rules::CVV_FIELD,
     crate::minimisation::rules::PLAIN_PASSWORD,
-    crate::minimisation::rules::IBAN_WITHOUT_PAYMENT,
     crate::minimisation::rules::PERSONAL_DATA_IN_FREE_TEXT,
 ];
 

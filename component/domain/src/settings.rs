@@ -13,6 +13,9 @@ use crate::validate;
 
 /// Audit log retention: CNIL délibération 2021-122 recommends 6 months to a year for logs.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
+/// The audit log's retention bounds (CNIL délibération 2021-122: logs 6 months to a year).
+pub const MIN_AUDIT_RETENTION_DAYS: u32 = 180;
+pub const MAX_AUDIT_RETENTION_DAYS: u32 = 366;
 
 /// The opposition list (Art. 21): "at least 3 years" is the usual reading (unconfirmed in
 /// `GDPR.md`), so a setting of 36 to 120 months.
@@ -134,7 +137,7 @@ impl PolicyInput {
         }
         time::zone("input.time-zone", &self.time_zone)?;
         // CNIL délibération 2021-122: logs are kept 6 months to a year.
-        if !(180..=366).contains(&self.audit_retention_days) {
+        if !(MIN_AUDIT_RETENTION_DAYS..=MAX_AUDIT_RETENTION_DAYS).contains(&self.audit_retention_days) {
             return Err(Error::invalid(
                 "input.audit-retention-days",
                 "range-180-366",

@@ -2,8 +2,10 @@
  * fichier.h — the C ABI of libfichier_php (host-examples/php/ffi), what PHP's FFI::cdef reads.
  *
  * The library runs the fichier component in-process with the Rust host (fichier-host): one
- * compiled component per handle, a fresh instance per call, a call's writes committed in one
- * transaction when it returns.
+ * engine and compiled component per process, shared by its handles, a fresh instance per call,
+ * a call's writes committed in one transaction when it returns. The library is never unloaded
+ * once loaded (-z nodelete): after replacing the file, restart the processes that loaded it
+ * (reload PHP-FPM), as for a PHP extension.
  *
  * Conventions:
  * - Strings passed in are UTF-8 and NUL-terminated, except bodies, which are bytes with a length.

@@ -196,8 +196,9 @@ impl RuntimeBuilder {
     /// them; the later ones take them as they are, in microseconds instead of ~1 ms, and
     /// their calls find the pooling allocator's slots warm. For a process that opens a
     /// runtime per unit of work, as a PHP-FPM worker opens a handle per request. What is
-    /// shared lives until the process ends; a child forked after it was loaded loads its
-    /// own (a fork keeps no thread). Only for the built-in component: with
+    /// shared lives until the process ends (one engine per configuration and cache
+    /// directory: a process that uses many cache directories keeps one for each); a child
+    /// forked after it was loaded loads its own (a fork keeps no thread). Only for the built-in component: with
     /// [`RuntimeBuilder::component`] nothing is shared.
     pub fn shared(mut self, on: bool) -> Self {
         self.shared = on;
@@ -300,7 +301,7 @@ struct Ticker {
 struct TickerShared {
     /// Stores alive that need the epoch to advance.
     active: std::sync::atomic::AtomicUsize,
-    /// Set when the engine is dropped: the thread ends.
+    /// Set when the engine's runtimes are gone: the thread ends once no store needs it.
     stop: std::sync::atomic::AtomicBool,
     thread: std::sync::OnceLock<std::thread::Thread>,
 }
@@ -322,7 +323,9 @@ impl Ticker {
                 while theirs.active.load(SeqCst) == 0 && !theirs.stop.load(SeqCst) {
                     std::thread::park();
                 }
-                if theirs.stop.load(SeqCst) {
+                // Stopped, it still ticks for the stores that outlive their runtime, and
+                // ends with the last of them.
+                if theirs.stop.load(SeqCst) && theirs.active.load(SeqCst) == 0 {
                     return;
                 }
                 let Some(engine) = weak.upgrade() else { return };

@@ -4,8 +4,10 @@
 //! host library (`fichier-host`), declared in `../fichier.h`, loaded by PHP's `FFI::cdef`.
 //!
 //! - `fichier_open` builds a [`Runtime`] from a JSON configuration (the store, the master
-//!   key, `wasi:config` settings, the clock, the compiled-component cache) and a one-worker
-//!   Tokio runtime for the HTTP handler.
+//!   key, `wasi:config` settings, the clock, the compiled-component cache), on the engine and
+//!   compiled component this process shares between its handles
+//!   ([`RuntimeBuilder::shared`]), with the process's one-worker Tokio runtime for the HTTP
+//!   handler.
 //! - `fichier_http` gives one request to the component's own `wasi:http/incoming-handler`
 //!   ([`Runtime::handle_http`], a fresh instance, its writes committed when it returns):
 //!   bytes in, bytes out, with the client address and body limit `fichier serve` applies.

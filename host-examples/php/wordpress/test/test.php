@@ -216,6 +216,8 @@ seed($KEY, '/v1/customers', ['subject' => ['tag' => 'email', 'val' => $EMAIL], '
     $field('city', 'Lyon', 'accounting', 'legal-obligation'),
     $field('phone', '+33 6 12 34 56 78', 'newsletter', 'consent'),
 ]]);
+$BLOCK_BUYER = 'block-buyer@example.org';
+seed($KEY, '/v1/customers', ['subject' => ['tag' => 'email', 'val' => $BLOCK_BUYER], 'fields' => [$field('email', $BLOCK_BUYER, 'accounting', 'legal-obligation')]]);
 seed($KEY, '/v1/consent/receipts', ['subject' => ['tag' => 'email', 'val' => $EMAIL], 'purpose' => 'newsletter', 'decision' => 'grant', 'given-by' => 'subject', 'channel' => 'web-form', 'notice' => $NOTICES['newsletter'], 'at' => null, 'receipt-id' => 'seed-1', 'client-ip' => null, 'user-agent' => null, 'gpc' => false, 'age' => null]);
 
 // --- 5. Settings: bad settings refused with a message; then the good ones; the page; a non-admin refused.
@@ -366,6 +368,13 @@ $r = $shopper->post('/?fichier-wc-standin=checkout', ['woocommerce-process-check
 same([$r['status'], json_decode($r['body'], true)['notes'] ?? null], [200, []], 'the customer\'s checkout goes through with no note');
 [$st, $after] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $EMAIL]]);
 same($after['last-contact-at'] ?? null, '2026-03-01T10:00:00.000Z', 'the order is the customer\'s last contact');
+// The block-based checkout's orders are contacts too.
+[$st, $before] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $BLOCK_BUYER]]);
+same([$st, $before['last-contact-at'] ?? null], [200, null], 'the block checkout\'s buyer has no contact yet');
+$r = $shopper->post('/?fichier-wc-standin=block-checkout', ['billing_email' => $BLOCK_BUYER]);
+same([$r['status'], json_decode($r['body'], true)['notes'] ?? null], [200, []], 'the block checkout goes through with no note');
+[$st, $after] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $BLOCK_BUYER]]);
+same($after['last-contact-at'] ?? null, '2026-03-01T10:00:00.000Z', 'a block checkout\'s order is the customer\'s last contact');
 
 // --- 1. Export: Tools → Export Personal Data, the admin-ajax action WordPress' page uses.
 section('export (admin-ajax wp-privacy-export-personal-data)');

@@ -25,7 +25,7 @@ final class Fichier_WP_Banner {
 		'/banner.css'           => array( 'GET', 'HEAD' ),
 		'/v1/banner'            => array( 'GET', 'HEAD' ),
 		'/v1/consent/receipts'  => array( 'POST', 'OPTIONS' ),
-		'/.well-known/gpc.json' => array( 'GET', 'HEAD' ),
+		'/.well-known/gpc.json' => array( 'GET' ),
 	);
 
 	/** The path answered at the shop's origin with the http transport too. */

@@ -29,6 +29,21 @@ final class Fichier_WP_Checkout {
 		add_action( 'woocommerce_review_order_before_submit', array( __CLASS__, 'render' ) );
 		add_action( 'woocommerce_checkout_process', array( __CLASS__, 'validate' ) );
 		add_action( 'woocommerce_checkout_order_processed', array( __CLASS__, 'record' ), 10, 3 );
+		// The block-based checkout (WooCommerce's default since 8.3) fires this instead: it
+		// shows no boxes, but its orders are contacts all the same.
+		add_action( 'woocommerce_store_api_checkout_order_processed', array( __CLASS__, 'record_block' ) );
+	}
+
+	/**
+	 * `woocommerce_store_api_checkout_order_processed`: the order as the customer's last contact.
+	 *
+	 * @param WC_Order|obj $order The order.
+	 */
+	public static function record_block( $order ) {
+		$email = is_object( $order ) && method_exists( $order, 'get_billing_email' ) ? (string) $order->get_billing_email() : '';
+		if ( '' !== $email ) {
+			self::contact( $email, $order );
+		}
 	}
 
 	/**
@@ -174,6 +189,9 @@ final class Fichier_WP_Checkout {
 		);
 		if ( ! is_wp_error( $r ) && ( $r->isOk() || 404 === $r->status ) ) {
 			return;
+		}
+		if ( is_wp_error( $r ) && 'fichier_no_key' === $r->get_error_code() ) {
+			return; // Not set up yet: nothing to note on every order.
 		}
 		$why = is_wp_error( $r ) ? $r->get_error_message() : Fichier_WP::problem( $r )->get_error_message();
 		if ( method_exists( $order, 'add_order_note' ) ) {

@@ -12,6 +12,9 @@
  *        if any (as WooCommerce does), else makes a fake order and fires
  *        `woocommerce_checkout_order_processed( $order_id, $posted_data, $order )`; answers
  *        JSON (the order's id, its meta, the notices).
+ *   POST /?fichier-wc-standin=block-checkout  makes a fake order and fires what the block-based
+ *        checkout (the Store API) fires, `woocommerce_store_api_checkout_order_processed( $order )`;
+ *        answers the same JSON.
  *
  * @package fichier-test
  */
@@ -95,6 +98,21 @@ add_action(
 			exit;
 		}
 		header( 'content-type: application/json' );
+		if ( 'block-checkout' === $_GET['fichier-wc-standin'] ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			$order_id = (int) get_option( 'fichier_wc_standin_next_order', 1000 ) + 1;
+			update_option( 'fichier_wc_standin_next_order', $order_id );
+			$email = isset( $_POST['billing_email'] ) ? sanitize_email( wp_unslash( $_POST['billing_email'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Missing
+			$order = new Fichier_WC_Standin_Order( $order_id, $email );
+			do_action( 'woocommerce_store_api_checkout_order_processed', $order );
+			echo wp_json_encode(
+				array(
+					'order' => $order_id,
+					'meta'  => $order->meta,
+					'notes' => $order->notes,
+				)
+			);
+			exit;
+		}
 		$nonce = isset( $_POST['woocommerce-process-checkout-nonce'] ) ? sanitize_text_field( wp_unslash( $_POST['woocommerce-process-checkout-nonce'] ) ) : '';
 		if ( ! wp_verify_nonce( $nonce, 'woocommerce-process_checkout' ) ) {
 			http_response_code( 403 );
