@@ -50,6 +50,18 @@ fn series(purposes: &[String], lang: &str) -> String {
     format!("{}:{}", purposes.join("+"), lang)
 }
 
+/// Each of `ids` is a well-formed purpose id of one of the `declared` purposes; `item(i)`
+/// names the i-th in an error (formatted only then: the import checks every row's fields).
+pub(crate) fn check_declared(ids: &[String], declared: &[Purpose], item: impl Fn(usize) -> String) -> Result<()> {
+    for (i, p) in ids.iter().enumerate() {
+        validate::purpose_id("purpose", p).map_err(|e| e.at(item(i)))?;
+        if !declared.iter().any(|d| &d.id == p) {
+            return Err(Error::not_found(item(i), "declared-purpose", format!("no purpose {p} is declared")));
+        }
+    }
+    Ok(())
+}
+
 impl<S: Store> Fichier<'_, S> {
     // ---------------------------------------------------------------- purposes
 
@@ -232,15 +244,7 @@ impl<S: Store> Fichier<'_, S> {
         if ids.len() > 32 {
             return Err(Error::invalid(field, "max-items", "a notice covers at most 32 purposes"));
         }
-        let declared = self.purposes()?;
-        for (i, p) in ids.iter().enumerate() {
-            let item = format!("{field}[{i}]");
-            validate::purpose_id(&item, p)?;
-            if !declared.iter().any(|d| &d.id == p) {
-                return Err(Error::not_found(item, "declared-purpose", format!("no purpose {p} is declared")));
-            }
-        }
-        Ok(())
+        check_declared(ids, &self.purposes()?, |i| format!("{field}[{i}]"))
     }
 
     /// Among the notices in `lang` that inform about every one of `purposes`, the one

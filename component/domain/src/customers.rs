@@ -447,13 +447,7 @@ impl<'p> FieldRules<'p> {
                 "a field serves 1 to 16 declared purposes (minimisation: no purpose, no field)",
             ));
         }
-        for (j, p) in input.purposes.iter().enumerate() {
-            let ppath = || at(&format!(".purposes[{j}]"));
-            validate::purpose_id("purpose", p).map_err(|e| e.at(ppath()))?;
-            if !self.purposes.iter().any(|d| &d.id == p) {
-                return Err(Error::not_found(ppath(), "declared-purpose", format!("no purpose {p} is declared")));
-            }
-        }
+        crate::consent::check_declared(&input.purposes, self.purposes, |j| at(&format!(".purposes[{j}]")))?;
         let mut purposes = input.purposes;
         purposes.sort();
         purposes.dedup();

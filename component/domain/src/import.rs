@@ -184,14 +184,7 @@ fn check_purposes(field: &str, ids: &[String], declared: &[Purpose], min: usize)
     if ids.len() < min || ids.len() > customers::MAX_PURPOSES {
         return Err(Error::invalid(field, "range-1-16", "1 to 16 declared purposes"));
     }
-    for (i, p) in ids.iter().enumerate() {
-        let f = format!("{field}[{i}]");
-        validate::purpose_id(&f, p)?;
-        if !declared.iter().any(|d| &d.id == p) {
-            return Err(Error::not_found(f, "declared-purpose", format!("no purpose {p} is declared")));
-        }
-    }
-    Ok(())
+    crate::consent::check_declared(ids, declared, |i| format!("{field}[{i}]"))
 }
 
 impl ImportOptions {
