@@ -40,10 +40,20 @@ final class Fichier_WP_Checkout {
 	 * @param WC_Order|obj $order The order.
 	 */
 	public static function record_block( $order ) {
-		$email = is_object( $order ) && method_exists( $order, 'get_billing_email' ) ? (string) $order->get_billing_email() : '';
+		$email = self::billing_email( $order );
 		if ( '' !== $email ) {
 			self::contact( $email, $order );
 		}
+	}
+
+	/**
+	 * An order's billing e-mail ('' when it has none).
+	 *
+	 * @param WC_Order|obj $order The order.
+	 * @return string
+	 */
+	private static function billing_email( $order ) {
+		return is_object( $order ) && method_exists( $order, 'get_billing_email' ) ? (string) $order->get_billing_email() : '';
 	}
 
 	/**
@@ -210,7 +220,7 @@ final class Fichier_WP_Checkout {
 	 */
 	public static function record( $order_id, $posted_data, $order ) {
 		unset( $posted_data );
-		$email = is_object( $order ) && method_exists( $order, 'get_billing_email' ) ? (string) $order->get_billing_email() : '';
+		$email = self::billing_email( $order );
 		if ( '' === $email ) {
 			return;
 		}

@@ -98,20 +98,29 @@ add_action(
 			exit;
 		}
 		header( 'content-type: application/json' );
-		if ( 'block-checkout' === $_GET['fichier-wc-standin'] ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		// A fake order for the posted billing e-mail; its id, meta and notes as the answer.
+		$place_order = static function ( callable $fire ) {
 			$order_id = (int) get_option( 'fichier_wc_standin_next_order', 1000 ) + 1;
 			update_option( 'fichier_wc_standin_next_order', $order_id );
-			$email = isset( $_POST['billing_email'] ) ? sanitize_email( wp_unslash( $_POST['billing_email'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Missing
+			$email = isset( $_POST['billing_email'] ) ? sanitize_email( wp_unslash( $_POST['billing_email'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Missing -- checked by the caller where WooCommerce checks it.
 			$order = new Fichier_WC_Standin_Order( $order_id, $email );
-			do_action( 'woocommerce_store_api_checkout_order_processed', $order );
+			$fire( $order_id, $email, $order );
 			echo wp_json_encode(
 				array(
 					'order' => $order_id,
 					'meta'  => $order->meta,
 					'notes' => $order->notes,
+					'saved' => $order->saved,
 				)
 			);
 			exit;
+		};
+		if ( 'block-checkout' === $_GET['fichier-wc-standin'] ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			$place_order(
+				static function ( $order_id, $email, $order ) {
+					do_action( 'woocommerce_store_api_checkout_order_processed', $order );
+				}
+			);
 		}
 		$nonce = isset( $_POST['woocommerce-process-checkout-nonce'] ) ? sanitize_text_field( wp_unslash( $_POST['woocommerce-process-checkout-nonce'] ) ) : '';
 		if ( ! wp_verify_nonce( $nonce, 'woocommerce-process_checkout' ) ) {
@@ -133,19 +142,10 @@ add_action(
 			echo wp_json_encode( array( 'notices' => $errors ) );
 			exit;
 		}
-		$order_id = (int) get_option( 'fichier_wc_standin_next_order', 1000 ) + 1;
-		update_option( 'fichier_wc_standin_next_order', $order_id );
-		$email = isset( $_POST['billing_email'] ) ? sanitize_email( wp_unslash( $_POST['billing_email'] ) ) : '';
-		$order = new Fichier_WC_Standin_Order( $order_id, $email );
-		do_action( 'woocommerce_checkout_order_processed', $order_id, array( 'billing_email' => $email ), $order );
-		echo wp_json_encode(
-			array(
-				'order' => $order_id,
-				'meta'  => $order->meta,
-				'notes' => $order->notes,
-				'saved' => $order->saved,
-			)
+		$place_order(
+			static function ( $order_id, $email, $order ) {
+				do_action( 'woocommerce_checkout_order_processed', $order_id, array( 'billing_email' => $email ), $order );
+			}
 		);
-		exit;
 	}
 );
