@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Datelike, LocalResult, Months, NaiveDate, NaiveDateTime, Offset, SecondsFormat, TimeZone, Utc};
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
 
 /// A UTC instant.
 pub type Instant = DateTime<Utc>;

@@ -1,15 +1,18 @@
-//! Policy settings: versioned documents, defaults from `GDPR.md`, changed through the API.
+//! The policy: settings every context reads (consent validity per purpose kind, the
+//! minor-consent age per country, clock skew, the shop's time zone, re-verification
+//! periods, audit and opposition-list retention). Versioned documents with defaults from
+//! `GDPR.md`, changed through the API (the WIT `settings` interface's policy functions).
+//!
+//! Stored: `policy` — [`PolicyDoc`], every version, the commit point of policy changes.
 
-use crate::Fichier;
-use crate::authz::{Operation, authorize};
-use crate::docs::{self, PolicyDoc};
-use crate::error::{Error, Result};
-use crate::model::{
-    Actor, DataCategory, KindValidity, MinorAge, Policy, PolicyInput, PurposeKind, ReverifyPeriod, Role,
-};
-use crate::store::{Bucket, Store};
-use crate::time;
-use crate::validate;
+use serde::{Deserialize, Serialize};
+
+use super::authz::{Operation, authorize};
+use super::context::Fichier;
+use super::error::{Error, Result};
+use super::store::{Bucket, Store, document};
+use super::types::{Actor, DataCategory, PurposeKind, Role};
+use super::{time, validate};
 
 /// Audit log retention: CNIL délibération 2021-122 recommends 6 months to a year for logs.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
@@ -20,6 +23,84 @@ pub const MAX_AUDIT_RETENTION_DAYS: u32 = 366;
 /// The opposition list (Art. 21): "at least 3 years" is the usual reading (unconfirmed in
 /// `GDPR.md`), so a setting of 36 to 120 months.
 pub const DEFAULT_OPPOSITION_MONTHS: u32 = 36;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct MinorAge {
+    pub country: String,
+    pub age: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct KindValidity {
+    pub kind: PurposeKind,
+    pub grant_months: Option<u32>,
+    pub refusal_months: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PolicyInput {
+    pub country: String,
+    pub minor_ages: Vec<MinorAge>,
+    pub default_minor_age: u8,
+    pub validity: Vec<KindValidity>,
+    pub max_future_skew_seconds: u32,
+    /// Policies stored before re-verification existed read as "never due".
+    #[serde(default)]
+    pub reverify: Vec<ReverifyPeriod>,
+    /// The IANA zone month-based periods are computed in; policies stored before it
+    /// existed read as Europe/Paris.
+    #[serde(default = "default_zone_name")]
+    pub time_zone: String,
+    /// How long audit log entries are kept (days); policies stored before it read as 365.
+    #[serde(default = "default_audit_days")]
+    pub audit_retention_days: u32,
+    /// How long an entry stays on the opposition list (months); policies stored before it
+    /// read as 36.
+    #[serde(default = "default_opposition_months")]
+    pub opposition_months: u32,
+}
+
+fn default_zone_name() -> String {
+    time::DEFAULT_ZONE.name().into()
+}
+
+fn default_audit_days() -> u32 {
+    DEFAULT_AUDIT_RETENTION_DAYS
+}
+
+fn default_opposition_months() -> u32 {
+    DEFAULT_OPPOSITION_MONTHS
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ReverifyPeriod {
+    pub category: DataCategory,
+    pub months: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Policy {
+    pub version: u32,
+    pub settings: PolicyInput,
+    pub changed_at: String,
+    pub changed_by: Actor,
+}
+
+/// Every version of the policy, oldest first; the last is current.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PolicyDoc {
+    /// Every version, oldest first; the last is current.
+    pub versions: Vec<Policy>,
+}
+document!(PolicyDoc, "policy", 1);
+
+/// The key of [`PolicyDoc`] in the data bucket.
+pub const POLICY_KEY: &str = "policy";
 
 /// The defaults a fresh store starts with (version 1).
 pub fn default_policy() -> Policy {
@@ -158,7 +239,7 @@ impl<S: Store> Fichier<'_, S> {
     /// The policy in force (the defaults on a fresh store).
     pub(crate) fn current_policy(&self) -> Result<Policy> {
         Ok(self
-            .get_doc::<PolicyDoc>(Bucket::Data, docs::POLICY_KEY)?
+            .get_doc::<PolicyDoc>(Bucket::Data, POLICY_KEY)?
             .and_then(|d| d.versions.last().cloned())
             .unwrap_or_else(default_policy))
     }
@@ -170,21 +251,19 @@ impl<S: Store> Fichier<'_, S> {
 
     pub fn policy_history(&mut self, actor: &Actor) -> Result<Vec<Policy>> {
         authorize(actor, Operation::ReadPolicy)?;
-        Ok(self
-            .get_doc::<PolicyDoc>(Bucket::Data, docs::POLICY_KEY)?
-            .map_or_else(|| vec![default_policy()], |d| d.versions))
+        Ok(self.get_doc::<PolicyDoc>(Bucket::Data, POLICY_KEY)?.map_or_else(|| vec![default_policy()], |d| d.versions))
     }
 
     pub fn set_policy(&mut self, actor: &Actor, input: PolicyInput) -> Result<Policy> {
         authorize(actor, Operation::SetPolicy)?;
         input.validate()?;
         let mut input = input;
-        crate::sort::sort_by(&mut input.minor_ages, |a, b| a.country.cmp(&b.country));
-        crate::sort::sort_by(&mut input.validity, |a, b| a.kind.cmp(&b.kind));
+        crate::kernel::sort::sort_by(&mut input.minor_ages, |a, b| a.country.cmp(&b.country));
+        crate::kernel::sort::sort_by(&mut input.validity, |a, b| a.kind.cmp(&b.kind));
         let at = time::format(self.now);
         self.update::<PolicyDoc, Policy>(
             Bucket::Data,
-            docs::POLICY_KEY,
+            POLICY_KEY,
             |_, current| {
                 let mut doc = current.unwrap_or_else(|| PolicyDoc { versions: vec![default_policy()] });
                 let version = doc.versions.last().map_or(1, |p| p.version + 1);

@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
 
 /// Where randomness comes from: the host's (`wasi:random`) in the component, a seeded
 /// generator in tests. The domain never creates randomness itself.

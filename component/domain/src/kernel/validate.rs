@@ -2,8 +2,8 @@
 
 use std::net::IpAddr;
 
-use crate::error::{Error, Result};
-use crate::model::Actor;
+use super::error::{Error, Result};
+use super::types::Actor;
 
 /// Largest free text accepted (a notice, a user agent): 64 KiB.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;

@@ -1,7 +1,7 @@
 //! Which role may do what. The component checks every call here; hosts check nothing.
 
-use crate::error::{Error, FieldError, Result};
-use crate::model::{Actor, Channel, Role, SubjectRef};
+use super::error::{Error, FieldError, Result};
+use super::types::{Actor, Channel, Role, SubjectRef};
 
 /// Every operation the component exposes, with what the decision depends on.
 #[derive(Clone, Copy, Debug)]
@@ -165,7 +165,7 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
 
 /// Check the actor's identity and role for `op`.
 pub fn authorize(actor: &Actor, op: Operation<'_>) -> Result<()> {
-    crate::validate::actor(actor)?;
+    crate::kernel::validate::actor(actor)?;
     if permits(actor.role, op) {
         Ok(())
     } else {

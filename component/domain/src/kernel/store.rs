@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, FieldError, Result};
+use super::error::{Error, FieldError, Result};
 
 /// The two buckets fichier opens (Spin `key_value_stores` labels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,6 +97,34 @@ pub trait Document: Serialize + DeserializeOwned {
         Err(format!("no migration from schema {from}"))
     }
 }
+
+/// `document!(Type, "kind", schema)` implements [`Document`] for a type that needs no
+/// migration; `binary` stores it in the binary envelope, `binary_only` also leaves its
+/// JSON reader out.
+macro_rules! document {
+    ($t:ty, $kind:literal, $schema:literal) => {
+        impl $crate::kernel::store::Document for $t {
+            const KIND: &'static str = $kind;
+            const SCHEMA: u32 = $schema;
+        }
+    };
+    ($t:ty, $kind:literal, $schema:literal, binary) => {
+        impl $crate::kernel::store::Document for $t {
+            const KIND: &'static str = $kind;
+            const SCHEMA: u32 = $schema;
+            const BINARY: bool = true;
+        }
+    };
+    ($t:ty, $kind:literal, $schema:literal, binary_only) => {
+        impl $crate::kernel::store::Document for $t {
+            const KIND: &'static str = $kind;
+            const SCHEMA: u32 = $schema;
+            const BINARY: bool = true;
+            const BINARY_ONLY: bool = true;
+        }
+    };
+}
+pub(crate) use document;
 
 /// The first byte of a document in the binary envelope: postcard of (kind, schema, body).
 /// A JSON document starts with `{`.

@@ -1,0 +1,148 @@
+//! [`Fichier`]: one operation's context (store, clock, randomness, master key) and the
+//! storage mechanics every capability shares: raw reads and writes with their errors
+//! named, typed documents, and the compare-and-swap retry loop.
+
+use super::crypto::{Entropy, KeyRing, MasterKey};
+use super::error::{Error, Result};
+use super::store::{self, Bucket, Document, Store, Swap, storage_error};
+use super::time::Instant;
+
+/// How many times a lost compare-and-swap is retried from a fresh read.
+pub const CAS_ATTEMPTS: usize = 64;
+
+/// One call's context. Hosts (through the guest) build one per call: the store they
+/// lend, the time their clock says, their randomness and the master key.
+pub struct Fichier<'a, S: Store> {
+    pub(crate) store: &'a S,
+    pub(crate) now: Instant,
+    pub(crate) entropy: &'a mut dyn Entropy,
+    pub(super) master: MasterKey,
+    /// Derived from `master` on first use: most reads and every check need no key, and
+    /// the derivation (HKDF, cipher set-up) costs more than a minimisation check.
+    pub(super) keys: std::cell::OnceCell<KeyRing>,
+}
+
+impl<'a, S: Store> Fichier<'a, S> {
+    pub fn new(store: &'a S, master: &MasterKey, now: Instant, entropy: &'a mut dyn Entropy) -> Self {
+        Self { store, now, entropy, master: master.clone(), keys: std::cell::OnceCell::new() }
+    }
+
+    pub(crate) fn keys(&self) -> &KeyRing {
+        self.keys.get_or_init(|| KeyRing::new(&self.master))
+    }
+
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    // ---- raw storage, with errors named ----
+
+    pub(crate) fn get_raw(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>> {
+        self.store.get(bucket, key).map_err(|e| storage_error(bucket, e))
+    }
+
+    pub(crate) fn set_raw(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<()> {
+        check_size(bucket, key, value)?;
+        self.store.set(bucket, key, value).map_err(|e| storage_error(bucket, e))
+    }
+
+    pub(crate) fn get_doc<T: Document>(&self, bucket: Bucket, key: &str) -> Result<Option<T>> {
+        match self.get_raw(bucket, key)? {
+            None => Ok(None),
+            Some(bytes) => store::decode(&place(bucket, key), &bytes).map(Some),
+        }
+    }
+
+    /// Read-modify-write `key` with one compare-and-swap, retried from a fresh read
+    /// when another writer got there first. `change` sees the current document (or
+    /// `None`) and returns the new one and a result, or `Ok(None)` to write nothing.
+    pub(crate) fn update<T: Document, R>(
+        &mut self,
+        bucket: Bucket,
+        key: &str,
+        change: impl FnMut(&mut Self, Option<T>) -> Result<Option<(T, R)>>,
+        unchanged: impl FnOnce() -> R,
+    ) -> Result<R> {
+        self.update_from(bucket, key, None, change, unchanged)
+    }
+
+    /// [`Self::update`] whose first attempt uses a compare-and-swap the caller has
+    /// already begun on `key` (and the value it saw): a batch that begins one per record
+    /// reads each record once, not once to decide and again to write.
+    pub(crate) fn update_from<T: Document, R>(
+        &mut self,
+        bucket: Bucket,
+        key: &str,
+        mut begun: Option<(S::Cas, Option<Vec<u8>>)>,
+        mut change: impl FnMut(&mut Self, Option<T>) -> Result<Option<(T, R)>>,
+        unchanged: impl FnOnce() -> R,
+    ) -> Result<R> {
+        for _ in 0..CAS_ATTEMPTS {
+            let (cas, current) = match begun.take() {
+                Some(b) => b,
+                None => self.store.cas_begin(bucket, key).map_err(|e| storage_error(bucket, e))?,
+            };
+            let current = match current {
+                None => None,
+                Some(bytes) => Some(store::decode::<T>(&place(bucket, key), &bytes)?),
+            };
+            let Some((next, result)) = change(self, current)? else {
+                return Ok(unchanged());
+            };
+            let bytes = store::encode(&next);
+            check_size(bucket, key, &bytes)?;
+            match self.store.cas_swap(cas, &bytes).map_err(|e| storage_error(bucket, e))? {
+                Swap::Committed => return Ok(result),
+                Swap::Lost => continue,
+            }
+        }
+        Err(Error::conflict(
+            place(bucket, key),
+            "compare-and-swap",
+            format!("still losing to concurrent writers after {CAS_ATTEMPTS} attempts; retry later"),
+        ))
+    }
+}
+
+/// `store:<label>/<key>`: how errors name a stored value.
+pub(crate) fn place(bucket: Bucket, key: &str) -> String {
+    format!("store:{}/{}", bucket.label(), key)
+}
+
+impl<S: Store> Fichier<'_, S> {
+    /// Whether `value` fits the store's value limit (checked before writing anything).
+    pub(crate) fn check_fits(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<()> {
+        check_size(bucket, key, value)
+    }
+}
+
+fn check_size(bucket: Bucket, key: &str, value: &[u8]) -> Result<()> {
+    if value.len() > store::MAX_VALUE_BYTES {
+        return Err(Error::conflict(
+            place(bucket, key),
+            "max-value-size",
+            format!("the value would be {} bytes, over the store's 1 MiB limit", value.len()),
+        ));
+    }
+    Ok(())
+}
+
+impl<S: Store> Fichier<'_, S> {
+    /// Every key of a bucket that starts with `prefix`, without it, sorted: a full scan
+    /// through `list-keys` pages (which have no prefix filter), keeping only matches.
+    pub(crate) fn scan_prefix(&self, bucket: Bucket, prefix: &str) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let (page, next) = self.store.list_keys(bucket, cursor.as_deref()).map_err(|e| storage_error(bucket, e))?;
+            keys.extend(page.into_iter().filter_map(|k| k.strip_prefix(prefix).map(str::to_string)));
+            match next {
+                Some(c) if Some(&c) != cursor.as_ref() => cursor = Some(c),
+                _ => break,
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(keys)
+    }
+}
