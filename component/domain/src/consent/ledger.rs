@@ -1,15 +1,95 @@
-//! Proof: walking every chain, and anchors over all chain heads.
+//! Proof (the WIT `ledger` interface): walking every chain of receipts against its
+//! hashes, and anchors — a root over every subject's chain head, each anchor chained to
+//! the previous one, to publish elsewhere.
+//!
+//! Stored: `anchor/head` — [`AnchorHead`], the commit point of anchors; `anchor/<root>` —
+//! [`AnchorDoc`], immutable; `anchor-leaves/<sha256>` — [`AnchorLeaves`], its leaves.
 
-use crate::Fichier;
-use crate::authz::{Operation, authorize};
-use crate::consent::{chain_hash, genesis};
-use crate::crypto::sha256_parts;
-use crate::docs::{self, AnchorDoc, AnchorHead, AnchorLeaf, AnchorLeaves, SubjectHead};
-use crate::error::{Error, Result};
-use crate::model::{Actor, Anchor, LedgerFailure, LedgerReport};
-use crate::service::place;
-use crate::store::{self, Bucket, Store, storage_error};
-use crate::time;
+use serde::{Deserialize, Serialize};
+
+use super::receipts::{SubjectHead, receipt_key, subject_key};
+use super::{chain_hash, genesis};
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::context::{Fichier, place};
+use crate::kernel::crypto::sha256_parts;
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::{self, Bucket, Store, document, storage_error};
+use crate::kernel::time;
+use crate::kernel::types::Actor;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LedgerFailure {
+    pub subject: Option<String>,
+    pub receipt: Option<String>,
+    pub seq: Option<u32>,
+    pub anchor: Option<u64>,
+    pub rule: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LedgerReport {
+    pub ok: bool,
+    pub subjects: u64,
+    pub receipts: u64,
+    pub anchors: u64,
+    pub failure: Option<LedgerFailure>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Anchor {
+    pub seq: u64,
+    pub at: String,
+    pub subjects: u64,
+    pub receipts: u64,
+    pub root: String,
+    pub prev: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AnchorHead {
+    pub seq: u64,
+    pub root: String,
+}
+document!(AnchorHead, "anchor-head", 1);
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AnchorDoc {
+    pub anchor: Anchor,
+    pub taken_by: Actor,
+    /// Keys (`anchor-leaves/<sha256>`) of the leaf chunks, in order.
+    pub chunks: Vec<String>,
+}
+document!(AnchorDoc, "anchor", 1);
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AnchorLeaf {
+    pub subject: String,
+    pub len: u32,
+    pub head: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AnchorLeaves {
+    pub leaves: Vec<AnchorLeaf>,
+}
+document!(AnchorLeaves, "anchor-leaves", 1);
+
+/// The key of [`AnchorHead`] in the data bucket.
+pub const ANCHOR_HEAD_KEY: &str = "anchor/head";
+
+/// The key of an anchor in the data bucket.
+pub fn anchor_key(root: &str) -> String {
+    format!("anchor/{root}")
+}
+
+/// The key of an anchor's leaves in the data bucket.
+pub fn anchor_leaves_key(sha: &str) -> String {
+    format!("anchor-leaves/{sha}")
+}
 
 /// Leaves per stored chunk (~110 bytes each: well under the 1 MiB value limit).
 const LEAVES_PER_CHUNK: usize = 4096;
@@ -39,29 +119,6 @@ fn failure(
 }
 
 impl<S: Store> Fichier<'_, S> {
-    /// Every key of a bucket that starts with `prefix`, without it, sorted: a full scan
-    /// through `list-keys` pages (which have no prefix filter), keeping only matches.
-    pub(crate) fn scan_prefix(&self, bucket: Bucket, prefix: &str) -> Result<Vec<String>> {
-        let mut keys = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let (page, next) = self.store.list_keys(bucket, cursor.as_deref()).map_err(|e| storage_error(bucket, e))?;
-            keys.extend(page.into_iter().filter_map(|k| k.strip_prefix(prefix).map(str::to_string)));
-            match next {
-                Some(c) if Some(&c) != cursor.as_ref() => cursor = Some(c),
-                _ => break,
-            }
-        }
-        keys.sort();
-        keys.dedup();
-        Ok(keys)
-    }
-
-    /// Subject ids that have a head, from a full scan (authoritative, not the index).
-    pub(crate) fn scanned_subjects(&self) -> Result<Vec<String>> {
-        self.scan_prefix(Bucket::Data, "subject/")
-    }
-
     pub fn verify_ledger(&mut self, actor: &Actor) -> Result<LedgerReport> {
         authorize(actor, Operation::VerifyLedger)?;
         self.check_master_key(false)?;
@@ -70,7 +127,7 @@ impl<S: Store> Fichier<'_, S> {
         let mut heads = std::collections::BTreeMap::new();
         for sid in &subjects {
             report.subjects += 1;
-            let key = docs::subject_key(sid);
+            let key = subject_key(sid);
             let head: SubjectHead = match self.get_doc(Bucket::Data, &key) {
                 Ok(Some(h)) => h,
                 Ok(None) => continue,
@@ -108,7 +165,7 @@ impl<S: Store> Fichier<'_, S> {
                 )));
             }
         };
-        let keys: Vec<String> = head.chain.iter().map(|h| docs::receipt_key(sid, h)).collect();
+        let keys: Vec<String> = head.chain.iter().map(|h| receipt_key(sid, h)).collect();
         let values = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
         let mut prev = genesis(sid);
         for (i, (hash, value)) in head.chain.iter().zip(values).enumerate() {
@@ -147,18 +204,18 @@ impl<S: Store> Fichier<'_, S> {
 
     fn anchor_chain(&self) -> Result<Vec<(AnchorDoc, Vec<AnchorLeaf>)>> {
         let mut out = Vec::new();
-        let Some(head) = self.get_doc::<AnchorHead>(Bucket::Data, docs::ANCHOR_HEAD_KEY)? else {
+        let Some(head) = self.get_doc::<AnchorHead>(Bucket::Data, ANCHOR_HEAD_KEY)? else {
             return Ok(out);
         };
         let mut root = head.root;
         while root != NO_ANCHOR {
-            let key = docs::anchor_key(&root);
+            let key = anchor_key(&root);
             let doc: AnchorDoc = self.get_doc(Bucket::Data, &key)?.ok_or_else(|| {
                 Error::corrupted(place(Bucket::Data, &key), "anchor-present", "an anchor of the chain is missing")
             })?;
             let mut leaves = Vec::new();
             for chunk in &doc.chunks {
-                let ck = docs::anchor_leaves_key(chunk);
+                let ck = anchor_leaves_key(chunk);
                 let part: AnchorLeaves = self.get_doc(Bucket::Data, &ck)?.ok_or_else(|| {
                     Error::corrupted(place(Bucket::Data, &ck), "anchor-present", "a chunk of an anchor is missing")
                 })?;
@@ -230,7 +287,7 @@ impl<S: Store> Fichier<'_, S> {
         // Every subject with a head, from a full scan: an anchor must not depend on the
         // (derived, repairable) index, or a subject missing from it would go unanchored.
         for sid in self.scanned_subjects()? {
-            if let Some(head) = self.get_doc::<SubjectHead>(Bucket::Data, &docs::subject_key(&sid))?
+            if let Some(head) = self.get_doc::<SubjectHead>(Bucket::Data, &subject_key(&sid))?
                 && let Some(last) = head.chain.last()
             {
                 leaves.push(AnchorLeaf {
@@ -244,8 +301,8 @@ impl<S: Store> Fichier<'_, S> {
         let mut chunks = Vec::new();
         for part in leaves.chunks(LEAVES_PER_CHUNK) {
             let bytes = store::encode(&AnchorLeaves { leaves: part.to_vec() });
-            let sha = crate::crypto::sha256_hex(&bytes);
-            self.set_raw(Bucket::Data, &docs::anchor_leaves_key(&sha), &bytes)?;
+            let sha = crate::kernel::crypto::sha256_hex(&bytes);
+            self.set_raw(Bucket::Data, &anchor_leaves_key(&sha), &bytes)?;
             chunks.push(sha);
         }
         let at = time::format(self.now);
@@ -253,13 +310,13 @@ impl<S: Store> Fichier<'_, S> {
         let subjects = leaves.len() as u64;
         self.update::<AnchorHead, Anchor>(
             Bucket::Data,
-            docs::ANCHOR_HEAD_KEY,
+            ANCHOR_HEAD_KEY,
             |this, current| {
                 let (seq, prev) = current.map_or((1, NO_ANCHOR.to_string()), |h| (h.seq + 1, h.root));
                 let root = anchor_root(&prev, &at, &leaves);
                 let anchor = Anchor { seq, at: at.clone(), subjects, receipts, root: root.clone(), prev };
                 let doc = AnchorDoc { anchor: anchor.clone(), taken_by: actor.clone(), chunks: chunks.clone() };
-                this.set_raw(Bucket::Data, &docs::anchor_key(&root), &store::encode(&doc))?;
+                this.set_raw(Bucket::Data, &anchor_key(&root), &store::encode(&doc))?;
                 Ok(Some((AnchorHead { seq, root }, anchor)))
             },
             || unreachable!("anchoring always writes"),

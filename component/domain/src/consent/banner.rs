@@ -11,12 +11,13 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::Decision;
 use crate::Fichier;
-use crate::authz::{Operation, authorize};
-use crate::error::{Error, Result};
-use crate::model::{Actor, Decision, PurposeKind};
-use crate::store::{Bucket, Document, Store};
-use crate::validate;
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::{Bucket, Document, Store};
+use crate::kernel::types::{Actor, PurposeKind};
+use crate::kernel::validate;
 
 /// A purpose the banner asks about (kind `cookie` or `advertising`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +111,7 @@ impl<S: Store> Fichier<'_, S> {
                 }
             })
             .collect();
-        crate::sort::sort_by(&mut purposes, |a, b| a.id.cmp(&b.id));
+        crate::kernel::sort::sort_by(&mut purposes, |a, b| a.id.cmp(&b.id));
         if purposes.is_empty() {
             return Ok(BannerConfig { lang: lang.to_string(), purposes, notice: None });
         }
@@ -179,15 +180,19 @@ impl<S: Store> Fichier<'_, S> {
         }
         let days: Vec<NaiveDate> = first.iter_days().take(span as usize).collect();
         let keys: Vec<String> = days.iter().flat_map(|d| (0..SHARDS).map(move |s| stats_key(*d, s))).collect();
-        let values =
-            self.store.get_many(Bucket::Data, &keys).map_err(|e| crate::store::storage_error(Bucket::Data, e))?;
+        let values = self
+            .store
+            .get_many(Bucket::Data, &keys)
+            .map_err(|e| crate::kernel::store::storage_error(Bucket::Data, e))?;
         let mut out = Vec::new();
         for (i, day) in days.iter().enumerate() {
             let mut merged: Vec<(String, [u32; 3])> = Vec::new();
             for (s, value) in values[i * SHARDS as usize..(i + 1) * SHARDS as usize].iter().enumerate() {
                 let Some(bytes) = value else { continue };
-                let shard: StatsShard =
-                    crate::store::decode(&crate::service::place(Bucket::Data, &stats_key(*day, s as u32)), bytes)?;
+                let shard: StatsShard = crate::kernel::store::decode(
+                    &crate::kernel::context::place(Bucket::Data, &stats_key(*day, s as u32)),
+                    bytes,
+                )?;
                 for (p, c) in shard.counts {
                     match merged.iter_mut().find(|(q, _)| *q == p) {
                         Some((_, m)) => (0..3).for_each(|k| m[k] = m[k].saturating_add(c[k])),
@@ -195,7 +200,7 @@ impl<S: Store> Fichier<'_, S> {
                     }
                 }
             }
-            crate::sort::sort_by(&mut merged, |a, b| a.0.cmp(&b.0));
+            crate::kernel::sort::sort_by(&mut merged, |a, b| a.0.cmp(&b.0));
             let label = format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day());
             out.extend(merged.into_iter().map(|(purpose, c)| DayRates {
                 day: label.clone(),

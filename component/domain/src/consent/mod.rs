@@ -1,0 +1,183 @@
+//! Consent (the WIT `consent` and `ledger` interfaces): declared purposes, versioned
+//! notices, hash-chained receipts and the status they give, the ledger's verification
+//! and anchors, the cookie banner's configuration and the consent statistics.
+//!
+//! - [`purposes`] — the purpose catalogue (`declare-purpose`, `list-purposes`).
+//! - [`notices`] — notices versioned by content (`register-notice`, `get-notice`,
+//!   `notice-for`, `list-notices`).
+//! - [`receipts`] — subjects' heads and their hash-chained receipts (`record-decision`,
+//!   `status`, `history`).
+//! - [`status`] — the pure rule from a subject's receipts to a purpose's state.
+//! - [`ledger`] — chain verification and anchors (the WIT `ledger` interface).
+//! - [`banner`] — the cookie banner's configuration and the counters behind the consent
+//!   rates.
+//!
+//! **Architecture invariant:** receipts are append-only: a subject's head (`subject/<sid>`)
+//! is the one commit point of a decision, each receipt an immutable entry whose key is
+//! its chain hash; an erasure shreds them (their key goes), the hashes stay and verify.
+
+use serde::{Deserialize, Serialize};
+
+use crate::kernel::types::{Actor, Channel, PurposeKind, SubjectRef};
+
+pub mod banner;
+pub mod ledger;
+pub mod notices;
+pub mod purposes;
+pub mod receipts;
+pub mod status;
+#[cfg(test)]
+mod tests;
+
+pub use notices::parse_reference;
+pub(crate) use purposes::check_declared;
+pub use receipts::{chain_hash, genesis, subject_key};
+pub use status::purpose_status;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PurposeInput {
+    pub id: String,
+    pub kind: PurposeKind,
+    pub title: String,
+    pub validity_months: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Purpose {
+    pub id: String,
+    pub kind: PurposeKind,
+    pub title: String,
+    pub validity_months: Option<u32>,
+    pub revision: u32,
+    pub declared_at: String,
+    pub declared_by: Actor,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeInput {
+    pub purposes: Vec<String>,
+    pub lang: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Notice {
+    pub reference: String,
+    pub purposes: Vec<String>,
+    pub lang: String,
+    pub version: u32,
+    pub sha256: String,
+    pub registered_at: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    Grant,
+    Refuse,
+    Withdraw,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GivenBy {
+    Subject,
+    Parent,
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AgeDeclaration {
+    Age(u8),
+    BirthYear(u16),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptInput {
+    pub subject: SubjectRef,
+    pub purpose: String,
+    pub decision: Decision,
+    pub given_by: GivenBy,
+    pub channel: Channel,
+    pub notice: Option<String>,
+    pub at: Option<String>,
+    pub receipt_id: Option<String>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub gpc: bool,
+    pub age: Option<AgeDeclaration>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct NoticeCitation {
+    pub reference: String,
+    pub sha256: String,
+}
+
+/// A recorded decision. Stored sealed, one immutable entry per receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Receipt {
+    pub id: String,
+    pub subject: String,
+    pub seq: u32,
+    pub purpose: String,
+    pub decision: Decision,
+    pub given_by: GivenBy,
+    pub channel: Channel,
+    pub notice: Option<NoticeCitation>,
+    pub at: String,
+    pub recorded_at: String,
+    pub recorded_by: Actor,
+    pub ip_truncated: Option<String>,
+    pub user_agent_sha256: Option<String>,
+    pub gpc: bool,
+    pub age: Option<AgeDeclaration>,
+    /// Filled from the chain when read back (not part of the sealed bytes).
+    #[serde(default, skip_serializing)]
+    pub hash: String,
+    pub prev: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentState {
+    Given,
+    Refused,
+    Withdrawn,
+    Expired,
+    PendingParentalConsent,
+    NeverAsked,
+}
+
+impl ConsentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentState::Given => "given",
+            ConsentState::Refused => "refused",
+            ConsentState::Withdrawn => "withdrawn",
+            ConsentState::Expired => "expired",
+            ConsentState::PendingParentalConsent => "pending-parental-consent",
+            ConsentState::NeverAsked => "never-asked",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PurposeStatus {
+    pub purpose: String,
+    pub state: ConsentState,
+    pub reason: String,
+    pub receipt: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SubjectStatus {
+    pub subject: String,
+    pub purposes: Vec<PurposeStatus>,
+}

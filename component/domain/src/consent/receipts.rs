@@ -1,0 +1,407 @@
+//! Receipts: every decision (grant, refuse, withdraw) a subject makes for a purpose,
+//! with its proof (channel, time, actor, the notice cited and its hash, a truncated IP,
+//! the SHA-256 of the User-Agent, the GPC signal, an age declaration). Each receipt is an
+//! immutable entry sealed under the subject's data key and chained by hash; the subject's
+//! head holds the chain (hashes in clear) and, sealed, the summaries status needs.
+//!
+//! Stored: `subject/<sid>` — [`SubjectHead`], the commit point of every decision;
+//! `receipt/<sid>/<chain hash>` — [`ReceiptEntry`], immutable, content-addressed.
+
+use data_encoding::{BASE32_NOPAD, BASE64};
+use serde::{Deserialize, Serialize};
+
+use super::{AgeDeclaration, Decision, GivenBy, NoticeCitation, Receipt, ReceiptInput, SubjectStatus, purpose_status};
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::context::{Fichier, place};
+use crate::kernel::crypto::{DataKey, sha256_hex, sha256_parts};
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::{self, Bucket, Store, document, storage_error};
+use crate::kernel::types::{Actor, Role, SubjectRef};
+use crate::kernel::{time, validate};
+
+/// The hash every subject's chain starts from.
+pub fn genesis(sid: &str) -> String {
+    hex::encode(sha256_parts(&[b"fichier/genesis/v1", sid.as_bytes()]))
+}
+
+/// `hash(n) = SHA-256("fichier/receipt/v1" ‖ hash(n−1) ‖ stored bytes of receipt n)`.
+pub fn chain_hash(prev: &str, stored: &[u8]) -> String {
+    hex::encode(sha256_parts(&[b"fichier/receipt/v1", prev.as_bytes(), stored]))
+}
+
+/// A subject's head: the chain in clear (hashes only), everything else sealed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SubjectHead {
+    pub subject: String,
+    /// Chain hashes, lower-case hex, receipt 1 first.
+    pub chain: Vec<String>,
+    /// [`HeadBody`], sealed under the subject's data key (base64).
+    pub sealed: String,
+}
+document!(SubjectHead, "subject-head", 1, binary);
+
+/// The sealed part of a subject's head.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct HeadBody {
+    pub email: Option<String>,
+    pub external: Option<String>,
+    pub receipts: Vec<ReceiptSummary>,
+    /// How many receipts of the chain were sealed under a data key that an erasure
+    /// destroyed: their hashes still verify, they no longer open.
+    #[serde(default)]
+    pub shredded: u32,
+}
+
+/// What status needs of a receipt, kept in the head so status is one read.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub struct ReceiptSummary {
+    pub id: String,
+    pub seq: u32,
+    pub purpose: String,
+    pub decision: Decision,
+    pub given_by: GivenBy,
+    pub at: String,
+    pub age: Option<AgeDeclaration>,
+}
+
+/// One receipt, sealed under the subject's data key (base64).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReceiptEntry {
+    pub sealed: String,
+}
+document!(ReceiptEntry, "receipt", 1, binary);
+
+/// The key of a subject's head in the data bucket.
+pub fn subject_key(sid: &str) -> String {
+    format!("subject/{sid}")
+}
+
+/// The key of a receipt in the data bucket.
+pub fn receipt_key(sid: &str, hash: &str) -> String {
+    format!("receipt/{sid}/{hash}")
+}
+
+/// A subject as loaded for a change or a read.
+pub(crate) struct LoadedSubject {
+    /// `None` for a subject never seen.
+    pub head: Option<SubjectHead>,
+    pub body: HeadBody,
+}
+
+impl<S: Store> Fichier<'_, S> {
+    /// Subject ids that have a head, from a full scan (authoritative, not the index).
+    pub(crate) fn scanned_subjects(&self) -> Result<Vec<String>> {
+        self.scan_prefix(Bucket::Data, "subject/")
+    }
+
+    /// Open a stored head's sealed body with the subject's data key.
+    pub(crate) fn open_head(&mut self, sid: &str, head: &SubjectHead) -> Result<HeadBody> {
+        let key = subject_key(sid);
+        let dek = self.existing_data_key(sid)?;
+        let sealed = BASE64
+            .decode(head.sealed.as_bytes())
+            .map_err(|_| Error::corrupted(place(Bucket::Data, &key), "decodes", "the sealed head is not base64"))?;
+        let Some(plain) = dek.open(&head_context(head), sid, &sealed) else {
+            // An erasure replaced the key and had not yet rewritten the head: everything
+            // in it was the person's, now unreadable (the erasure run again rewrites it).
+            if self.erased_at(sid)?.is_some() {
+                return Ok(HeadBody {
+                    shredded: u32::try_from(head.chain.len()).unwrap_or(u32::MAX),
+                    ..HeadBody::default()
+                });
+            }
+            return Err(Error::corrupted(
+                place(Bucket::Data, &key),
+                "aead-authentic",
+                "the subject's head fails authentication",
+            ));
+        };
+        serde_json::from_slice(&plain)
+            .map_err(|e| Error::corrupted(place(Bucket::Data, &key), "decodes", format!("sealed head: {e}")))
+    }
+
+    /// Load a subject for reading.
+    pub(crate) fn load_subject(&mut self, sid: &str) -> Result<LoadedSubject> {
+        let head: Option<SubjectHead> = self.get_doc(Bucket::Data, &subject_key(sid))?;
+        let body = match &head {
+            Some(h) => {
+                if h.subject != sid {
+                    return Err(Error::corrupted(
+                        place(Bucket::Data, &subject_key(sid)),
+                        "subject-matches",
+                        "the head belongs to another subject",
+                    ));
+                }
+                self.open_head(sid, h)?
+            }
+            None => HeadBody::default(),
+        };
+        Ok(LoadedSubject { head, body })
+    }
+
+    /// Seal a head body for storage.
+    pub(crate) fn seal_head(&mut self, sid: &str, chain: Vec<String>, body: &HeadBody, dek: &DataKey) -> SubjectHead {
+        let mut head = SubjectHead { subject: sid.to_string(), chain, sealed: String::new() };
+        let plain = serde_json::to_vec(body).unwrap_or_else(|_| unreachable!("head bodies serialise"));
+        head.sealed = BASE64.encode(&dek.seal(&head_context(&head), sid, &plain, self.entropy));
+        head
+    }
+}
+
+/// The sealed body is bound to the chain it was written with: a sealed body copied
+/// from an older head fails to open.
+pub(super) fn head_context(head: &SubjectHead) -> String {
+    format!("head/{}/{}", head.chain.len(), head.chain.last().map(String::as_str).unwrap_or("-"))
+}
+
+impl<S: Store> Fichier<'_, S> {
+    pub fn record_decision(&mut self, actor: &Actor, input: ReceiptInput) -> Result<Receipt> {
+        authorize(actor, Operation::RecordDecision { channel: input.channel })?;
+        // Validate everything before touching the store.
+        let sid = self.subject_id("input.subject", &input.subject)?;
+        let purpose = self.purpose(&input.purpose, "input.purpose")?;
+        let policy = self.current_policy()?;
+        let notice = match &input.notice {
+            Some(r) => {
+                let n = self.notice("input.notice", r)?;
+                if !n.purposes.contains(&purpose.id) {
+                    return Err(Error::invalid(
+                        "input.notice",
+                        "notice-covers-purpose",
+                        format!("notice {r} does not inform about {}", purpose.id),
+                    ));
+                }
+                Some(NoticeCitation { reference: n.reference, sha256: n.sha256 })
+            }
+            None if input.decision == Decision::Grant => {
+                return Err(Error::invalid(
+                    "input.notice",
+                    "grant-cites-notice",
+                    "a grant must cite the notice that was shown (Art. 7(1))",
+                ));
+            }
+            None => None,
+        };
+        let at = match &input.at {
+            Some(a) => {
+                let t = time::parse("input.at", a)?;
+                let skew = chrono::Duration::seconds(i64::from(policy.settings.max_future_skew_seconds));
+                if t > self.now + skew {
+                    return Err(Error::invalid(
+                        "input.at",
+                        "not-in-future",
+                        "a decision cannot be dated in the future",
+                    ));
+                }
+                t
+            }
+            None => self.now,
+        };
+        if let Some(id) = &input.receipt_id {
+            validate::receipt_id("input.receipt-id", id)?;
+        }
+        let ip_truncated =
+            input.client_ip.as_deref().map(|ip| validate::truncate_ip("input.client-ip", ip)).transpose()?;
+        let user_agent_sha256 = match &input.user_agent {
+            Some(ua) if ua.len() > 8 * 1024 => {
+                return Err(Error::invalid("input.user-agent", "max-bytes", "a User-Agent is at most 8 KiB"));
+            }
+            Some(ua) => Some(sha256_hex(ua.as_bytes())),
+            None => None,
+        };
+        match input.age {
+            Some(AgeDeclaration::Age(a)) if a > 130 => {
+                return Err(Error::invalid("input.age.age", "range-0-130", "an age is 0 to 130 years"));
+            }
+            Some(AgeDeclaration::BirthYear(y))
+                if i32::from(y) < 1890 || i32::from(y) > chrono::Datelike::year(&self.now) =>
+            {
+                return Err(Error::invalid(
+                    "input.age.birth-year",
+                    "plausible-year",
+                    "a birth year is from 1890 to this year",
+                ));
+            }
+            _ => {}
+        }
+        let receipt_id = match &input.receipt_id {
+            Some(id) => id.clone(),
+            None => {
+                let mut r = [0u8; 16];
+                self.entropy.fill(&mut r);
+                format!("r-{}", BASE32_NOPAD.encode(&r).to_lowercase())
+            }
+        };
+
+        if matches!(input.subject, SubjectRef::Subject(_)) && self.get_raw(Bucket::Data, &subject_key(&sid))?.is_none()
+        {
+            return Err(Error::not_found(
+                "input.subject.subject",
+                "known-subject",
+                "no subject has this id; name a new subject by e-mail or external id",
+            ));
+        }
+        self.check_master_key(true)?;
+        let dek = self.data_key(&sid, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
+        let recorded_at = time::format(self.now);
+        let day = at.date_naive();
+        let at = time::format(at);
+        let mut is_new = false;
+        let mut written: Option<String> = None;
+        let receipt = self.update::<SubjectHead, Receipt>(
+            Bucket::Data,
+            &subject_key(&sid),
+            |this, head| {
+                let mut body = match &head {
+                    Some(h) => this.open_head(&sid, h)?,
+                    None => HeadBody::default(),
+                };
+                is_new = head.is_none();
+                if body.receipts.iter().any(|r| r.id == receipt_id) {
+                    return Err(Error::conflict(
+                        "input.receipt-id",
+                        "unique-per-subject",
+                        format!("receipt {receipt_id} is already recorded for this subject"),
+                    ));
+                }
+                match &input.subject {
+                    SubjectRef::Email(e) => body.email = Some(validate::email("input.subject.email", e)?),
+                    SubjectRef::External(x) => body.external = Some(x.clone()),
+                    SubjectRef::Subject(_) if head.is_none() => {
+                        return Err(Error::not_found(
+                            "input.subject.subject",
+                            "known-subject",
+                            "no subject has this id; name a new subject by e-mail or external id",
+                        ));
+                    }
+                    SubjectRef::Subject(_) => {}
+                }
+                let mut chain = head.map(|h| h.chain).unwrap_or_default();
+                let prev = chain.last().cloned().unwrap_or_else(|| genesis(&sid));
+                let seq = u32::try_from(chain.len() + 1).map_err(|_| Error::Other("chain too long".into()))?;
+                let mut receipt = Receipt {
+                    id: receipt_id.clone(),
+                    subject: sid.clone(),
+                    seq,
+                    purpose: purpose.id.clone(),
+                    decision: input.decision,
+                    given_by: input.given_by,
+                    channel: input.channel,
+                    notice: notice.clone(),
+                    at: at.clone(),
+                    recorded_at: recorded_at.clone(),
+                    recorded_by: actor.clone(),
+                    ip_truncated: ip_truncated.clone(),
+                    user_agent_sha256: user_agent_sha256.clone(),
+                    gpc: input.gpc,
+                    age: input.age,
+                    hash: String::new(),
+                    prev: prev.clone(),
+                };
+                let plain = serde_json::to_vec(&receipt).unwrap_or_else(|_| unreachable!("receipts serialise"));
+                let sealed = dek.seal("receipt", &sid, &plain, this.entropy);
+                let stored = store::encode(&ReceiptEntry { sealed: BASE64.encode(&sealed) });
+                let hash = chain_hash(&prev, &stored);
+                receipt.hash = hash.clone();
+                chain.push(hash.clone());
+                body.receipts.push(ReceiptSummary {
+                    id: receipt.id.clone(),
+                    seq,
+                    purpose: receipt.purpose.clone(),
+                    decision: receipt.decision,
+                    given_by: receipt.given_by,
+                    at: receipt.at.clone(),
+                    age: receipt.age,
+                });
+                let head = this.seal_head(&sid, chain, &body, &dek);
+                // Refuse a head that would not fit before writing anything.
+                this.check_fits(Bucket::Data, &subject_key(&sid), &store::encode(&head))?;
+                // The entry of an attempt that lost its swap is unreferenced: remove it
+                // (best effort; `verify` ignores unreferenced entries anyway).
+                if let Some(orphan) = written.take() {
+                    let _ = this.store.delete(Bucket::Data, &orphan);
+                }
+                // Immutable entry first; the head swap is the commit point.
+                let key = receipt_key(&sid, &hash);
+                this.set_raw(Bucket::Data, &key, &stored)?;
+                written = Some(key);
+                Ok(Some((head, receipt)))
+            },
+            || unreachable!("recording always writes"),
+        )?;
+        if is_new {
+            // Derived index; a failure here is repaired by `reindex`.
+            let _ = self.index_subject(&sid);
+        }
+        // Derived statistics (see `banner`): best effort after the commit point.
+        let _ = self.count_decision(&sid, &receipt.purpose, receipt.decision, day);
+        Ok(receipt)
+    }
+
+    pub fn status(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<SubjectStatus> {
+        authorize(actor, Operation::ReadStatus { subject })?;
+        let sid = self.subject_id("subject", subject)?;
+        let policy = self.current_policy()?;
+        let purposes = self.purposes()?;
+        self.check_master_key(false)?;
+        let loaded = self.load_subject(&sid)?;
+        let purposes = purposes
+            .iter()
+            .map(|p| purpose_status(p, &policy.settings, &loaded.body.receipts, self.now))
+            .collect::<Result<Vec<_>>>()?;
+        // Staff and automation reads are audited; a visitor reading the status of its own
+        // banner id (every page view) is the person, not the shop, reading.
+        if actor.role != Role::Public && loaded.head.is_some() {
+            self.audit_one(actor, "consent.status", sid.clone(), String::new())?;
+        }
+        Ok(SubjectStatus { subject: sid, purposes })
+    }
+
+    pub fn history(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<Receipt>> {
+        authorize(actor, Operation::ReadHistory)?;
+        let sid = self.subject_id("subject", subject)?;
+        self.check_master_key(false)?;
+        let loaded = self.load_subject(&sid)?;
+        let Some(head) = loaded.head else {
+            return Ok(Vec::new());
+        };
+        let receipts = self.read_receipts(&sid, &head, loaded.body.shredded as usize)?;
+        self.audit_one(actor, "consent.history", sid, format!("{} receipts", receipts.len()))?;
+        Ok(receipts)
+    }
+
+    /// Every receipt of a stored chain, checked against its chain hash, and opened but for
+    /// the first `shredded` (sealed under a key an erasure destroyed).
+    pub(crate) fn read_receipts(&mut self, sid: &str, head: &SubjectHead, shredded: usize) -> Result<Vec<Receipt>> {
+        let dek = self.existing_data_key(sid)?;
+        let keys: Vec<String> = head.chain.iter().map(|h| receipt_key(sid, h)).collect();
+        let values = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
+        let mut prev = genesis(sid);
+        let mut out = Vec::with_capacity(values.len());
+        for (i, ((hash, key), value)) in head.chain.iter().zip(&keys).zip(values).enumerate() {
+            let at = place(Bucket::Data, key);
+            let stored =
+                value.ok_or_else(|| Error::corrupted(&at, "receipt-present", "a receipt of the chain is missing"))?;
+            if &chain_hash(&prev, &stored) != hash {
+                return Err(Error::corrupted(&at, "receipt-hash", "the receipt does not match its chain hash"));
+            }
+            prev = hash.clone();
+            if i < shredded {
+                continue;
+            }
+            let entry: ReceiptEntry = store::decode(&at, &stored)?;
+            let sealed =
+                BASE64.decode(entry.sealed.as_bytes()).map_err(|_| Error::corrupted(&at, "decodes", "not base64"))?;
+            let plain = dek
+                .open("receipt", sid, &sealed)
+                .ok_or_else(|| Error::corrupted(&at, "aead-authentic", "the receipt fails authentication"))?;
+            let mut receipt: Receipt =
+                serde_json::from_slice(&plain).map_err(|e| Error::corrupted(&at, "decodes", e.to_string()))?;
+            receipt.hash = hash.clone();
+            out.push(receipt);
+        }
+        Ok(out)
+    }
+}
