@@ -6,7 +6,7 @@
 //! * [`Reason::SameEmail`], [`Reason::SamePhone`]: the same (already normalised) e-mail
 //!   address or E.164 number, compared exactly.
 //! * [`Reason::SameNamePostalCode`]: the same given name and the same family name once
-//!   [folded](crate::normalize::fold) (case, accents, hyphens, apostrophes), and the same postal
+//!   [folded](crate::customers::normalize::fold) (case, accents, hyphens, apostrophes), and the same postal
 //!   code. Both names and the postal code must be present.
 //! * [`Reason::SimilarEmail`] (see [`email_similarity`]), between two different addresses:
 //!   1. the same mailbox but for a `+tag` (`jean+shop@x.fr`, `jean@x.fr`): flagged whatever
@@ -60,7 +60,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::ops::RangeInclusive;
 
-use crate::normalize;
+use super::normalize;
 
 /// One record as the detector sees it (decrypted, already normalised).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,7 +118,9 @@ pub fn find(candidates: &[Candidate]) -> Vec<Pair> {
         }
     }
     similar_emails(candidates, &by_email, &mut out);
-    crate::sort::sort_by(&mut out, |x, y| (x.reason, &x.a, &x.b, x.distance).cmp(&(y.reason, &y.a, &y.b, y.distance)));
+    crate::kernel::sort::sort_by(&mut out, |x, y| {
+        (x.reason, &x.a, &x.b, x.distance).cmp(&(y.reason, &y.a, &y.b, y.distance))
+    });
     out.dedup_by(|x, y| x.reason == y.reason && x.a == y.a && x.b == y.b);
     out
 }

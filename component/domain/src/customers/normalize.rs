@@ -4,8 +4,9 @@
 //!
 //! [`fold`] is not a normaliser but the key under which names are compared (duplicates).
 
-use crate::error::{Error, Result};
-use crate::{phone, validate};
+use super::phone;
+use crate::kernel::error::{Error, Result};
+use crate::kernel::validate;
 
 /// An e-mail address: trimmed, lower-cased, syntax checked ([`validate::email`]).
 pub fn email(field: &str, raw: &str) -> Result<String> {

@@ -8,7 +8,7 @@
 //! natively and 436 ms in wasm (jco/V8), then 1.25 µs / 31 µs per number — a first-use
 //! cost every fresh instance would pay. These rules cost nothing to load.
 
-use crate::error::{Error, Result};
+use crate::kernel::error::{Error, Result};
 
 /// The French national prefixes (after the trunk `0`) that belong to an overseas
 /// department, and the country code their numbers take in E.164 (ARCEP numbering plan).
@@ -48,7 +48,7 @@ fn overseas_code(national: &str) -> Option<&'static str> {
 /// The country code that the French number with these national digits (the 9 after the trunk
 /// `0`) takes in E.164: an overseas department's for its prefixes, else 33. `None` unless
 /// `national` is 9 ASCII digits, the first not `0`. The one rule set for French numbers: the
-/// free-text finder ([`crate::identifiers::find_in_text`]) uses it too.
+/// free-text finder ([`crate::minimisation::identifiers::find_in_text`]) uses it too.
 pub(crate) fn french_country_code(national: &str) -> Option<&'static str> {
     let ok = national.len() == 9 && national.bytes().all(|b| b.is_ascii_digit()) && !national.starts_with('0');
     ok.then(|| overseas_code(national).unwrap_or("33"))

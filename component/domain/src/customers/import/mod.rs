@@ -1,0 +1,220 @@
+//! Import of a shop's customer export (CSV), fed in chunks by the host.
+//!
+//! The host sends consecutive byte ranges of the file; each `feed` parses the whole
+//! records it holds (never the last, possibly cut one, unless the host says the range
+//! reaches the end of the file), validates them all first (encoding, size, syntax:
+//! a failure writes nothing), then imports row by row: redaction of forbidden values,
+//! minimisation findings, normalisation, and one compare-and-swap per customer. The
+//! session document (`import/<id>`) records the offset reached and the counts; it is
+//! swapped last, so a crash mid-chunk re-feeds rows that are then found unchanged.
+//!
+//! - [`parse`] — whole CSV records out of a byte range (UTF-8 or Latin-1).
+//! - [`columns`] — the header's plan: where each column goes, forbidden columns dropped,
+//!   forbidden values redacted.
+//! - [`feed`] — the session's operations (`begin`, `feed`, `report`) and the rows'
+//!   validation and writes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::Purpose;
+use crate::customers;
+use crate::kernel::crypto::sha256_parts;
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::Document;
+use crate::kernel::types::{DataCategory, LawfulBasis, Source};
+use crate::kernel::validate;
+use crate::minimisation::Severity;
+
+mod columns;
+mod feed;
+mod parse;
+#[cfg(test)]
+mod tests;
+
+pub use columns::builtin_field;
+pub use parse::decode_latin1;
+
+/// Maps and sets over subject ids, which are keyed hashes already: a fixed-seed fast
+/// hash (no randomness in the domain, and no way for a file to choose colliding ids).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
+
+/// Largest record (one CSV row): 1 MiB.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Largest chunk a host may feed: 4 MiB.
+pub const MAX_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+/// Most columns a file may have.
+pub const MAX_COLUMNS: usize = 256;
+/// Row issues kept in the session (the chunk results carry them all).
+pub const KEPT_ISSUES: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextEncoding {
+    Utf8,
+    Latin1,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ColumnMapping {
+    pub column: String,
+    pub field: Option<String>,
+    pub category: Option<DataCategory>,
+    pub purposes: Vec<String>,
+    pub basis: Option<LawfulBasis>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ImportOptions {
+    pub name: String,
+    pub file_sha256: String,
+    pub mapping: Vec<ColumnMapping>,
+    pub encoding: TextEncoding,
+    pub delimiter: String,
+    pub default_purposes: Vec<String>,
+    pub default_basis: LawfulBasis,
+    pub source: Option<Source>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RowIssue {
+    pub line: u64,
+    pub column: String,
+    pub rule: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RuleCount {
+    pub rule: String,
+    pub severity: Severity,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub offset: u64,
+    pub done: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkResult {
+    pub consumed: u64,
+    pub offset: u64,
+    pub rows: u32,
+    pub done: bool,
+    pub issues: Vec<RowIssue>,
+}
+
+/// Where a column goes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ColumnPlan {
+    pub column: String,
+    pub field: Option<String>,
+    pub category: Option<DataCategory>,
+    pub purposes: Vec<String>,
+    pub basis: LawfulBasis,
+}
+
+/// The session: options, plan, position and counts. No personal data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ImportDoc {
+    pub id: String,
+    pub options: ImportOptions,
+    pub started_at: String,
+    pub updated_at: String,
+    pub offset: u64,
+    /// Lines consumed (the header is line 1).
+    pub lines: u64,
+    pub done: bool,
+    pub plan: Option<Vec<ColumnPlan>>,
+    pub dropped: Vec<RowIssue>,
+    pub rows: u64,
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub redacted: u64,
+    pub findings: Vec<RuleCount>,
+    pub issues: Vec<RowIssue>,
+}
+
+impl Document for ImportDoc {
+    const KIND: &'static str = "import";
+    const SCHEMA: u32 = 1;
+}
+
+/// The report is the session document.
+pub type ImportReport = ImportDoc;
+
+/// The key of an import session in the data bucket.
+pub fn import_key(id: &str) -> String {
+    format!("import/{id}")
+}
+
+fn hex64(field: &str, s: &str) -> Result<()> {
+    if s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, "sha256-hex", "64 lower-case hexadecimal characters"))
+    }
+}
+
+fn check_purposes(field: &str, ids: &[String], declared: &[Purpose], min: usize) -> Result<()> {
+    if ids.len() < min || ids.len() > customers::MAX_PURPOSES {
+        return Err(Error::invalid(field, "range-1-16", "1 to 16 declared purposes"));
+    }
+    crate::consent::check_declared(ids, declared, |i| format!("{field}[{i}]"))
+}
+
+impl ImportOptions {
+    fn validate(&self, declared: &[Purpose]) -> Result<u8> {
+        validate::printable("options.name", &self.name, 200)?;
+        hex64("options.file-sha256", &self.file_sha256)?;
+        let delimiter = match self.delimiter.as_str() {
+            "," => b',',
+            ";" => b';',
+            "\t" => b'\t',
+            _ => {
+                return Err(Error::invalid("options.delimiter", "delimiter", "the separator is ',', ';' or a tab"));
+            }
+        };
+        check_purposes("options.default-purposes", &self.default_purposes, declared, 1)?;
+        if let Some(Source::ThirdParty(n)) = &self.source {
+            validate::printable("options.source", n, 200)?;
+        }
+        if self.mapping.len() > MAX_COLUMNS {
+            return Err(Error::invalid("options.mapping", "max-items", format!("at most {MAX_COLUMNS} columns")));
+        }
+        for (i, m) in self.mapping.iter().enumerate() {
+            let p = format!("options.mapping[{i}]");
+            validate::printable(&format!("{p}.column"), &m.column, 200)?;
+            if self.mapping[..i].iter().any(|o| o.column == m.column) {
+                return Err(Error::invalid(format!("{p}.column"), "unique", "a column is mapped once"));
+            }
+            if let Some(f) = &m.field {
+                customers::field_name(&format!("{p}.field"), f)?;
+                if self.mapping[..i].iter().any(|o| o.field.as_ref() == Some(f)) {
+                    return Err(Error::invalid(format!("{p}.field"), "unique", "two columns cannot fill one field"));
+                }
+            }
+            if !m.purposes.is_empty() {
+                check_purposes(&format!("{p}.purposes"), &m.purposes, declared, 1)?;
+            }
+        }
+        Ok(delimiter)
+    }
+
+    /// The session id: the file and every option that changes what is imported.
+    fn session_id(&self) -> String {
+        let options = serde_json::to_vec(self).unwrap_or_default();
+        format!("imp-{}", &hex::encode(sha256_parts(&[b"fichier/import/v1", &options]))[..32])
+    }
+}
