@@ -1,14 +1,14 @@
-//! Generates the tables of `src/minimisation.rs` that need Unicode data (lower-casing,
+//! Generates the tables of `src/minimisation/lexicon.rs` that need Unicode data (lower-casing,
 //! `char::is_alphanumeric`), which `const fn`s cannot compute: `OUT_DIR/latin.rs`.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-include!("src/fold_rules.rs");
+include!("src/minimisation/fold_rules.rs");
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-changed=src/fold_rules.rs");
+    println!("cargo::rerun-if-changed=src/minimisation/fold_rules.rs");
     let (first, last) = ('\u{c0}', '\u{17f}');
     let mut latin = String::new();
     for c in first..=last {

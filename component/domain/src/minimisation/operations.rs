@@ -2,12 +2,12 @@
 //! shop's declared purposes and policy as context for [`crate::minimisation`].
 
 use crate::Fichier;
-use crate::authz::{Operation, authorize};
-use crate::error::{Error, Result};
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::Store;
+use crate::kernel::types::Actor;
+use crate::kernel::validate::{self, MAX_TEXT_BYTES};
 use crate::minimisation::{self, Context, Finding, FormField, RecordField};
-use crate::model::Actor;
-use crate::store::Store;
-use crate::validate::{self, MAX_TEXT_BYTES};
 
 /// Most fields a checked form or record may have.
 pub const MAX_CHECKED_FIELDS: usize = 200;
@@ -43,7 +43,7 @@ impl<S: Store> Fichier<'_, S> {
         let ctx = Context {
             purposes: &declared,
             minor_age: policy.settings.minor_age(),
-            today: crate::time::date_in(self.now, policy.settings.zone()),
+            today: crate::kernel::time::date_in(self.now, policy.settings.zone()),
         };
         Ok(f(&ctx))
     }

@@ -8,7 +8,7 @@ fn is_combining(c: char) -> bool {
 }
 
 /// Appends `c` (not ASCII) lower-cased, without accents (`É` → `e`, `œ` → `oe`).
-fn fold_non_ascii(c: char, out: &mut String) {
+pub(crate) fn fold_non_ascii(c: char, out: &mut String) {
     for l in c.to_lowercase() {
         match l {
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => out.push('a'),
