@@ -5,17 +5,16 @@
 
 use serde::Serialize;
 
-use crate::Fichier;
-use crate::authz::{Operation, authorize};
-use crate::docs::RegistryDoc;
-use crate::error::{Error, Result};
-use crate::model::{Actor, DataCategory, LawfulBasis};
-use crate::registry::{
-    Activity, Contact, DataItem, Lang, Organisation, RetentionAction, RetentionRule, RetentionStart, Safeguard,
+use super::{
+    Activity, Contact, DataItem, Organisation, RegistryDoc, RetentionAction, RetentionRule, RetentionStart, Safeguard,
     SecurityMeasure, SubjectCategory,
 };
-use crate::store::Store;
-use crate::time;
+use crate::Fichier;
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::Store;
+use crate::kernel::time;
+use crate::kernel::types::{Actor, DataCategory, Lang, LawfulBasis};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportFormat {

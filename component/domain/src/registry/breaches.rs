@@ -2,22 +2,35 @@
 //! facts, effects and remedial action — whether or not it is notified. The CNIL is told
 //! within 72 hours of the controller becoming aware of it unless it is unlikely to result
 //! in a risk (Art. 33(1)); the people are told when the risk is high, unless Art. 34(3)
-//! applies (Art. 34). One document (`breaches`) is the commit point of every change.
+//! applies (Art. 34).
+//!
+//! Stored: `breaches` — [`BreachRegister`], the commit point of every change (binary only).
 
 use serde::{Deserialize, Serialize};
 
-use crate::Fichier;
-use crate::authz::{Operation, authorize};
-use crate::docs::{self, BreachRegister};
-use crate::error::{Error, Result};
-use crate::model::{Actor, DataCategory};
-use crate::store::{Bucket, Store};
-use crate::time::{self, Instant};
-use crate::validate;
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::context::Fichier;
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::{Bucket, Store, document};
+use crate::kernel::time::{self, Instant};
+use crate::kernel::types::{Actor, DataCategory, Lang, SubjectRef};
+use crate::kernel::validate;
 
 /// Hours the controller has to notify the CNIL (Art. 33(1)).
 pub const NOTIFY_HOURS: i64 = 72;
 const MAX_BREACHES: usize = 2000;
+
+/// The breach register (Art. 33(5)).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BreachRegister {
+    /// Oldest first; ids are their position.
+    #[serde(default)]
+    pub breaches: Vec<Breach>,
+}
+document!(BreachRegister, "breaches", 1, binary_only);
+
+/// The key of [`BreachRegister`] in the data bucket.
+pub const BREACHES_KEY: &str = "breaches";
 /// People told per `notify-people` call.
 pub const MAX_NOTICES: usize = 500;
 
@@ -154,12 +167,12 @@ impl BreachInput {
         if self.nature.is_empty() {
             return Err(Error::invalid("input.nature", "non-empty", "say what the breach affected"));
         }
-        crate::sort::sort_dedup_by_key(&mut self.nature, |n| *n);
+        crate::kernel::sort::sort_dedup_by_key(&mut self.nature, |n| *n);
         validate::text("input.description", &self.description, 4000)?;
         if self.categories.is_empty() {
             return Err(Error::invalid("input.categories", "non-empty", "name the categories of data concerned"));
         }
-        crate::sort::sort_dedup_by_key(&mut self.categories, |c| c.as_str());
+        crate::kernel::sort::sort_dedup_by_key(&mut self.categories, |c| c.as_str());
         if self.records_approx < self.subjects_approx {
             return Err(Error::invalid(
                 "input.records-approx",
@@ -202,7 +215,7 @@ fn check_id(id: &str) -> Result<()> {
 
 impl<S: Store> Fichier<'_, S> {
     fn breaches(&self) -> Result<BreachRegister> {
-        Ok(self.get_doc::<BreachRegister>(Bucket::Data, docs::BREACHES_KEY)?.unwrap_or_default())
+        Ok(self.get_doc::<BreachRegister>(Bucket::Data, BREACHES_KEY)?.unwrap_or_default())
     }
 
     /// Document a breach; returns it with its 72-hour deadline.
@@ -213,7 +226,7 @@ impl<S: Store> Fichier<'_, S> {
         let at = time::format(self.now);
         let b = self.update::<BreachRegister, Breach>(
             Bucket::Data,
-            docs::BREACHES_KEY,
+            BREACHES_KEY,
             |_, current| {
                 let mut reg = current.unwrap_or_default();
                 if reg.breaches.len() >= MAX_BREACHES {
@@ -332,10 +345,9 @@ impl<S: Store> Fichier<'_, S> {
         &mut self,
         actor: &Actor,
         id: &str,
-        subjects: &[crate::model::SubjectRef],
-        lang: crate::registry::Lang,
+        subjects: &[SubjectRef],
+        lang: Lang,
     ) -> Result<BreachNotices> {
-        use crate::registry::Lang;
         authorize(actor, Operation::WriteBreaches)?;
         check_id(id)?;
         if subjects.is_empty() || subjects.len() > MAX_NOTICES {
@@ -351,7 +363,7 @@ impl<S: Store> Fichier<'_, S> {
         let contact = register
             .organisation
             .as_ref()
-            .map(|o| crate::registry_export::contact_label(o.dpo.as_ref().unwrap_or(&o.controller)))
+            .map(|o| crate::registry::export::contact_label(o.dpo.as_ref().unwrap_or(&o.controller)))
             .ok_or_else(|| {
                 Error::not_found(
                     "organisation",
@@ -389,11 +401,11 @@ impl<S: Store> Fichier<'_, S> {
                 out.unreachable.push(sid.clone());
                 continue;
             };
-            let body = crate::rights::MessageBody { to, title: title.clone(), body: body.clone() };
+            let body = crate::outbox::MessageBody { to, title: title.clone(), body: body.clone() };
             messages.push((sid.clone(), dek, body));
         }
         let messages = messages.iter().map(|(sid, dek, body)| (sid.clone(), dek, None, body.clone())).collect();
-        out.queued = self.queue_many(crate::rights::MessageKind::BreachNotice, messages)?;
+        out.queued = self.queue_many(crate::outbox::MessageKind::BreachNotice, messages)?;
         if !out.queued.is_empty() {
             let now = time::format(self.now);
             let n = out.queued.len();
@@ -421,7 +433,7 @@ impl<S: Store> Fichier<'_, S> {
     fn change_breach(&mut self, id: &str, mut f: impl FnMut(&mut Breach) -> Result<bool>) -> Result<BreachView> {
         let out = self.update::<BreachRegister, Option<Breach>>(
             Bucket::Data,
-            docs::BREACHES_KEY,
+            BREACHES_KEY,
             |_, current| {
                 let mut reg = current.unwrap_or_default();
                 let b = find(&mut reg, id)?;

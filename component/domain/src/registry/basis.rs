@@ -6,8 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::LawfulBasis;
-use crate::registry::Lang;
+use crate::kernel::types::{Lang, LawfulBasis};
 
 /// The questions, answered by yes or no.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,15 +242,15 @@ pub fn obligations(basis: LawfulBasis, a: BasisAnswers, lang: Lang) -> Vec<Strin
     o
 }
 
-impl<S: crate::store::Store> crate::Fichier<'_, S> {
+impl<S: crate::kernel::store::Store> crate::Fichier<'_, S> {
     /// The assistant as an operation (any role; it reads and writes nothing).
     pub fn assist_basis(
         &mut self,
-        actor: &crate::model::Actor,
+        actor: &crate::kernel::types::Actor,
         answers: BasisAnswers,
         lang: Lang,
     ) -> crate::Result<BasisAdvice> {
-        crate::authz::authorize(actor, crate::authz::Operation::ReadCatalogue)?;
+        crate::kernel::authz::authorize(actor, crate::kernel::authz::Operation::ReadCatalogue)?;
         Ok(advise(answers, lang))
     }
 }

@@ -7,13 +7,14 @@
 
 use std::collections::BTreeSet;
 
+use super::export::{basis_label, contact_label, data_line, escape, retention_line};
+use super::{Activity, ActivityPurpose, Organisation};
 use crate::Fichier;
-use crate::authz::{Operation, authorize};
-use crate::error::{Error, Result};
-use crate::model::{Actor, LawfulBasis, Notice, NoticeInput};
-use crate::registry::{Activity, ActivityPurpose, Lang, Organisation};
-use crate::registry_export::{basis_label, contact_label, data_line, escape, retention_line};
-use crate::store::Store;
+use crate::consent::{Notice, NoticeInput};
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::Store;
+use crate::kernel::types::{Actor, Lang, LawfulBasis};
 
 /// A generated notice: the registered version, its text and its HTML rendering.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,7 +94,8 @@ pub fn sections(
     ));
     // The data concerned (Art. 13 does not require it at collection; people expect it).
     // In the categories' order, not the labels' alphabetical one.
-    let rank = |c: crate::model::DataCategory| crate::model::DataCategory::ALL.iter().position(|x| *x == c);
+    let rank =
+        |c: crate::kernel::types::DataCategory| crate::kernel::types::DataCategory::ALL.iter().position(|x| *x == c);
     let mut data = BTreeSet::new();
     for a in &activities {
         for d in &a.definition.data {
@@ -278,7 +280,7 @@ impl<S: Store> Fichier<'_, S> {
             ));
         };
         for (i, id) in purposes.iter().enumerate() {
-            crate::validate::purpose_id(&format!("purposes[{i}]"), id)?;
+            crate::kernel::validate::purpose_id(&format!("purposes[{i}]"), id)?;
             if !doc.active().any(|a| a.definition.purposes.iter().any(|p| &p.id == id)) {
                 return Err(Error::not_found(
                     format!("purposes[{i}]"),

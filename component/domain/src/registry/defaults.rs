@@ -2,11 +2,11 @@
 //! commerciales » (délibération 2021-131) and the texts `GDPR.md` cites. Every figure is a
 //! starting point the shop edits (`registry.put-activity`).
 
-use crate::model::{DataCategory as C, LawfulBasis as B};
-use crate::registry::{
-    ActivityInput, ActivityPurpose, DataItem, Localized as L, Recipient, RetentionAction as A, RetentionRule,
-    RetentionStart as S, SecurityMeasure as M, SubjectCategory,
+use super::{
+    ActivityInput, ActivityPurpose, DataItem, Recipient, RetentionAction as A, RetentionRule, RetentionStart as S,
+    SecurityMeasure as M, SubjectCategory,
 };
+use crate::kernel::types::{DataCategory as C, LawfulBasis as B, Localized as L};
 
 fn purpose(id: &str, fr: &str, en: &str, basis: B) -> ActivityPurpose {
     ActivityPurpose { id: id.into(), description: L::new(fr, en), basis, legitimate_interest: None, provision: None }
