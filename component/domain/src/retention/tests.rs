@@ -1,0 +1,67 @@
+//! The retention plan's unit tests: due dates on the shop's calendar.
+
+use super::*;
+use crate::kernel::time;
+use crate::kernel::types::{Actor, Role};
+use crate::registry::{Activity, RetentionAction, RetentionStart};
+
+fn stamp(t: &str) -> Stamp {
+    Stamp::from_instant(time::parse("t", t).expect("valid"))
+}
+
+/// One activity keeping contact data `months` from collection, then deleting it.
+fn activity(months: u32) -> Activity {
+    let mut a = crate::registry::defaults::shop().remove(0);
+    a.retention = vec![RetentionRule {
+        category: DataCategory::Contact,
+        months,
+        start: RetentionStart::Collection,
+        action: RetentionAction::Delete,
+        legal_hold: None,
+    }];
+    Activity {
+        definition: a,
+        revision: 1,
+        retired: None,
+        created_at: "2020-01-01T00:00:00.000Z".into(),
+        changed_at: "2020-01-01T00:00:00.000Z".into(),
+        changed_by: Actor { id: "a".into(), role: Role::Admin },
+    }
+}
+
+/// Due dates on the Paris calendar: the same local date and wall time N months on, or
+/// that month's last day; across clock changes the wall time is kept.
+#[test]
+fn due_dates_follow_the_shop_calendar() {
+    let table = [
+        // (collected, months, due)
+        ("2024-02-29T09:00:00Z", 12, "2025-02-28T09:00:00.000Z"),
+        ("2024-02-29T09:00:00Z", 48, "2028-02-29T09:00:00.000Z"),
+        ("2023-01-31T11:00:00Z", 1, "2023-02-28T11:00:00.000Z"),
+        ("2023-03-31T10:00:00Z", 1, "2023-04-30T10:00:00.000Z"),
+        // 31 May 23:30 UTC is 1 June 01:30 in Paris: one month on is 1 July.
+        ("2023-05-31T23:30:00Z", 1, "2023-06-30T23:30:00.000Z"),
+        // 10:00 in Paris in winter (09:00 UTC) is 10:00 in summer (08:00 UTC).
+        ("2023-01-15T09:00:00Z", 6, "2023-07-15T08:00:00.000Z"),
+        // 02:30 summer time, 26 October 2024; one year on, 26 October 2025 is the day
+        // clocks go back and 02:30 happens twice: the first (summer time) counts.
+        ("2024-10-26T00:30:00Z", 12, "2025-10-26T00:30:00.000Z"),
+        // 02:30 winter time, 30 March 2024; on 30 March 2025 clocks go forward and
+        // 02:30 does not exist: read with the offset before the change (03:30 summer).
+        ("2024-03-30T01:30:00Z", 12, "2025-03-30T01:30:00.000Z"),
+    ];
+    for (collected, months, due) in table {
+        let activities = [activity(months)];
+        let cx = Context {
+            activities: &activities,
+            grants: Vec::new(),
+            now: time::parse("now", "2040-01-01T00:00:00Z").expect("now"),
+            zone: time::DEFAULT_ZONE,
+            repermission_days: 30,
+        };
+        let planned = plan("s-x", &crate::customers::tests::phone_record(stamp(collected)), &cx);
+        assert_eq!(planned[0].due.map(|d| d.to_string()).as_deref(), Some(due), "{collected} + {months}");
+        assert_eq!(planned[0].action, SweepAction::Delete);
+        assert_eq!(planned.last().map(|e| e.action), Some(SweepAction::DeleteRecord));
+    }
+}
