@@ -1,336 +1,24 @@
-//! Data-subject requests (Art. 12 and 15–22): their lifecycle and deadlines, identity
-//! verification by one-time token, and the outbox that carries messages to people.
-//!
-//! - **Deadline**: received + 1 month on the shop's calendar (+ 2 more when extended, an
-//!   extension recorded within the first month with its reason, Art. 12(3)); the clock
-//!   stops while the request waits for the person's identity.
-//! - **Identity**: a one-time token (120 random bits) goes to the person through the
-//!   outbox; the request keeps only its SHA-256, its expiry (72 hours) and the attempts
-//!   (5); the token is compared in constant time and works once. A request flagged as
-//!   doubtful (Art. 12(6), the reason recorded) also needs someone to confirm the extra
-//!   proof they saw — its kind only: no copy of an identity document is kept.
-//! - **Outbox**: the component has no network. It queues messages (tokens, extensions,
-//!   answers, refusals with the right to complain) sealed under the person's key; the
-//!   host or the shop's backend reads them (`pending`) and acknowledges each once sent
-//!   (`ack`), which deletes it. Until then the token exists only inside that sealed
-//!   message.
-//! - **One document each**: `requests` and `outbox` are the commit points of their
-//!   changes. A new request is written first, then its token message: if the second write
-//!   fails, `resend-token` issues a new token.
-//! - Every transition is audited (`rights.*`), as is every read of the outbox.
+//! Data-subject requests: received, identity checked (a one-time token through the
+//! outbox, and extra proof when doubtful), in progress, extended once, done or refused;
+//! their deadlines on the shop's calendar with the clock stopped while identity is
+//! awaited; every transition audited.
 
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::Fichier;
+use super::{
+    Extension, MAX_REQUESTS, Outcome, Personal, REQUESTS_KEY, Request, RequestChannel, RequestEvent, RequestFilter,
+    RequestInput, RequestRecord, RequestRegister, RequestState, TOKEN_ATTEMPTS, TOKEN_HOURS, Token, check_id,
+    sha256_hex,
+};
 use crate::audit::AuditDraft;
-use crate::authz::{Operation, authorize};
-use crate::crypto::DataKey;
-use crate::error::{Error, Result};
-use crate::model::{Actor, Role, SubjectRef};
-use crate::registry::Lang;
-use crate::service::place;
-use crate::store::{Bucket, Document, Store};
-use crate::time::{self, Instant, Stamp};
-use crate::validate;
-
-/// Requests the register holds before it must be archived (~1 KB each).
-pub const MAX_REQUESTS: usize = 800;
-/// Messages the outbox holds unsent.
-pub const MAX_MESSAGES: usize = 2000;
-/// How long an identity token is valid.
-pub const TOKEN_HOURS: i64 = 72;
-/// Wrong tokens before the token is void (a new one is sent with `resend-token`).
-pub const TOKEN_ATTEMPTS: u32 = 5;
-pub(crate) const REQUESTS_KEY: &str = "requests";
-pub(crate) const OUTBOX_KEY: &str = "outbox";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RequestKind {
-    /// Art. 15.
-    Access,
-    /// Art. 16.
-    Rectification,
-    /// Art. 17.
-    Erasure,
-    /// Art. 18.
-    Restriction,
-    /// Art. 20.
-    Portability,
-    /// Art. 21 (direct marketing: absolute).
-    Objection,
-    /// Art. 7(3).
-    Withdrawal,
-}
-
-impl RequestKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestKind::Access => "access",
-            RequestKind::Rectification => "rectification",
-            RequestKind::Erasure => "erasure",
-            RequestKind::Restriction => "restriction",
-            RequestKind::Portability => "portability",
-            RequestKind::Objection => "objection",
-            RequestKind::Withdrawal => "withdrawal",
-        }
-    }
-
-    fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (RequestKind::Access, Lang::Fr) => "d'accès à vos données",
-            (RequestKind::Rectification, Lang::Fr) => "de rectification",
-            (RequestKind::Erasure, Lang::Fr) => "d'effacement",
-            (RequestKind::Restriction, Lang::Fr) => "de limitation du traitement",
-            (RequestKind::Portability, Lang::Fr) => "de portabilité",
-            (RequestKind::Objection, Lang::Fr) => "d'opposition",
-            (RequestKind::Withdrawal, Lang::Fr) => "de retrait de votre consentement",
-            (RequestKind::Access, Lang::En) => "to access your data",
-            (RequestKind::Rectification, Lang::En) => "for rectification",
-            (RequestKind::Erasure, Lang::En) => "for erasure",
-            (RequestKind::Restriction, Lang::En) => "to restrict processing",
-            (RequestKind::Portability, Lang::En) => "for data portability",
-            (RequestKind::Objection, Lang::En) => "to object",
-            (RequestKind::Withdrawal, Lang::En) => "to withdraw your consent",
-        }
-    }
-}
-
-/// How the request arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RequestChannel {
-    WebForm,
-    Email,
-    Letter,
-    Phone,
-    InPerson,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RequestState {
-    /// Waiting for the person's identity (the deadline's clock is stopped).
-    AwaitingIdentity,
-    InProgress,
-    Done,
-    Refused,
-}
-
-impl RequestState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestState::AwaitingIdentity => "awaiting-identity",
-            RequestState::InProgress => "in-progress",
-            RequestState::Done => "done",
-            RequestState::Refused => "refused",
-        }
-    }
-
-    pub fn is_open(self) -> bool {
-        matches!(self, RequestState::AwaitingIdentity | RequestState::InProgress)
-    }
-}
-
-/// A request as received.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestInput {
-    pub subject: SubjectRef,
-    pub kind: RequestKind,
-    pub channel: RequestChannel,
-    /// When it was received (default now; not in the future).
-    pub received_at: Option<String>,
-    /// The language of the messages to the person.
-    pub lang: Lang,
-    /// What the person asks, in their words (sealed).
-    pub details: Option<String>,
-    /// The shop already knows it is them (e.g. signed in to their account): no token.
-    pub identity_verified: bool,
-    /// Why the identity is in reasonable doubt (Art. 12(6)): extra proof will be needed.
-    pub doubtful: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Token {
-    /// SHA-256 of the token, hex.
-    pub hash: String,
-    pub issued_at: Stamp,
-    pub expires_at: Stamp,
-    pub attempts: u32,
-    pub used_at: Option<Stamp>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Extension {
-    pub reason: String,
-    pub at: Stamp,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
-    Done { at: Stamp, note: String },
-    Refused { at: Stamp, reasons: String },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequestEvent {
-    pub at: Stamp,
-    pub by: Actor,
-    pub what: String,
-}
-
-/// A stored request: everything in clear is pseudonymous; the person's address and words
-/// are sealed under their key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequestRecord {
-    pub id: String,
-    pub subject: String,
-    pub kind: RequestKind,
-    pub channel: RequestChannel,
-    pub lang: Lang,
-    pub state: RequestState,
-    pub received_at: Stamp,
-    /// Time spent waiting for identity, closed pauses.
-    pub paused_ms: i64,
-    /// The open pause, if waiting now.
-    pub paused_since: Option<Stamp>,
-    pub extension: Option<Extension>,
-    pub doubtful: Option<String>,
-    pub identity_confirmed: Option<String>,
-    pub token: Option<Token>,
-    pub outcome: Option<Outcome>,
-    pub history: Vec<RequestEvent>,
-    /// [`Personal`], sealed under the subject's key.
-    #[serde(with = "serde_bytes")]
-    pub sealed: Vec<u8>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Personal {
-    pub email: Option<String>,
-    pub details: Option<String>,
-}
-
-/// The request register.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct RequestRegister {
-    pub requests: Vec<RequestRecord>,
-}
-impl Document for RequestRegister {
-    const KIND: &'static str = "requests";
-    const SCHEMA: u32 = 1;
-    const BINARY: bool = true;
-    const BINARY_ONLY: bool = true;
-}
-
-/// A request as the API shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
-    pub record: RequestRecord,
-    pub deadline: Stamp,
-    pub overdue: bool,
-    /// The person's address and words (`get-request` only).
-    pub email: Option<String>,
-    pub details: Option<String>,
-}
-
-/// Which requests to list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RequestFilter {
-    All,
-    Open,
-    Overdue,
-    /// Open and due within this many days (overdue ones included).
-    DueWithin(u32),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MessageKind {
-    IdentityToken,
-    Extension,
-    Answer,
-    Refusal,
-    /// Before prospecting data ends: one request to renew consent (retention sweep).
-    Repermission,
-    /// A restriction of processing is about to be lifted (Art. 18(3)).
-    RestrictionLifted,
-    /// A breach that concerns the person (Art. 34).
-    BreachNotice,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxEntry {
-    pub id: String,
-    pub kind: MessageKind,
-    pub subject: String,
-    pub request: Option<String>,
-    pub created_at: Stamp,
-    /// [`MessageBody`], sealed under the subject's key.
-    #[serde(with = "serde_bytes")]
-    pub sealed: Vec<u8>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct MessageBody {
-    pub to: String,
-    pub title: String,
-    pub body: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Outbox {
-    /// The last message number given.
-    pub last: u64,
-    pub messages: Vec<OutboxEntry>,
-}
-impl Document for Outbox {
-    const KIND: &'static str = "outbox";
-    const SCHEMA: u32 = 1;
-    const BINARY: bool = true;
-    const BINARY_ONLY: bool = true;
-}
-
-impl Outbox {
-    /// Append a message: the next id, the body sealed under `dek` for `sid`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn push(
-        &mut self,
-        kind: MessageKind,
-        sid: &str,
-        dek: &DataKey,
-        request: Option<String>,
-        plain: &[u8],
-        at: Stamp,
-        entropy: &mut dyn crate::crypto::Entropy,
-    ) -> String {
-        self.last += 1;
-        let id = format!("M-{:06}", self.last);
-        let sealed = dek.seal(&format!("outbox/{id}"), sid, plain, entropy);
-        self.messages.push(OutboxEntry {
-            id: id.clone(),
-            kind,
-            subject: sid.to_string(),
-            request,
-            created_at: at,
-            sealed,
-        });
-        id
-    }
-}
-
-/// A message to send, opened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Message {
-    pub id: String,
-    pub kind: MessageKind,
-    pub to: String,
-    pub title: String,
-    pub body: String,
-    pub created_at: Stamp,
-    pub request: Option<String>,
-}
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::context::{Fichier, place};
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::{Bucket, Store};
+use crate::kernel::time::{self, Instant, Stamp};
+use crate::kernel::types::{Actor, Lang, Role, SubjectRef};
+use crate::kernel::validate;
+use crate::outbox::{MessageBody, MessageKind};
 
 /// The deadline of a request at `now`: received + 1 month (3 when extended) in `zone`,
 /// plus the time spent waiting for identity.
@@ -341,26 +29,17 @@ pub fn deadline(r: &RequestRecord, now: Instant, zone: time::Zone) -> Stamp {
 }
 
 /// Time spent waiting for identity up to `now`.
-fn paused(r: &RequestRecord, now: Instant) -> chrono::Duration {
+pub(super) fn paused(r: &RequestRecord, now: Instant) -> chrono::Duration {
     let open = r.paused_since.map_or(chrono::Duration::zero(), |s| (now - s.instant()).max(chrono::Duration::zero()));
     chrono::Duration::milliseconds(r.paused_ms) + open
 }
 
 /// A request as shown at `now`: its deadline and whether it is overdue.
-fn view_at(r: RequestRecord, personal: Option<Personal>, now: Instant, zone: time::Zone) -> Request {
+pub(super) fn view_at(r: RequestRecord, personal: Option<Personal>, now: Instant, zone: time::Zone) -> Request {
     let deadline = deadline(&r, now, zone);
     let overdue = r.state.is_open() && r.paused_since.is_none() && deadline.instant() < now;
     let (email, details) = personal.map_or((None, None), |p| (p.email, p.details));
     Request { record: r, deadline, overdue, email, details }
-}
-
-pub(crate) fn check_id(field: &str, id: &str, prefix: char) -> Result<()> {
-    let ok = id.len() == 8 && id.starts_with(prefix) && id[1..2] == *"-" && id[2..].bytes().all(|b| b.is_ascii_digit());
-    if ok { Ok(()) } else { Err(Error::invalid(field, "id-syntax", format!("an id looks like {prefix}-000001"))) }
-}
-
-fn sha256_hex(s: &str) -> String {
-    hex::encode(crate::crypto::sha256_parts(&[b"fichier/token/v1", s.as_bytes()]))
 }
 
 impl<S: Store> Fichier<'_, S> {
@@ -395,57 +74,6 @@ impl<S: Store> Fichier<'_, S> {
         }
         Ok(self.load_subject(sid)?.body.email)
     }
-
-    /// Queue a message to `sid` (sealed under their key).
-    pub(crate) fn queue(
-        &mut self,
-        sid: &str,
-        dek: &DataKey,
-        kind: MessageKind,
-        request: Option<&str>,
-        body: MessageBody,
-    ) -> Result<String> {
-        let one = (sid.to_string(), dek, request.map(str::to_string), body);
-        self.queue_many(kind, vec![one])?.pop().ok_or_else(|| Error::Other("no message queued".into()))
-    }
-
-    /// Queue messages (to, key, request, body), each sealed under its person's key, in
-    /// one swap of the outbox.
-    pub(crate) fn queue_many(
-        &mut self,
-        kind: MessageKind,
-        messages: Vec<(String, &DataKey, Option<String>, MessageBody)>,
-    ) -> Result<Vec<String>> {
-        if messages.is_empty() {
-            return Ok(Vec::new());
-        }
-        let now = Stamp::from_instant(self.now);
-        let mut plains = Vec::with_capacity(messages.len());
-        for (_, _, _, body) in &messages {
-            plains.push(postcard::to_allocvec(body).map_err(|e| Error::Other(e.to_string()))?);
-        }
-        self.update::<Outbox, Vec<String>>(
-            Bucket::Data,
-            OUTBOX_KEY,
-            |this, current| {
-                let mut outbox = current.unwrap_or_default();
-                if outbox.messages.len() + messages.len() > MAX_MESSAGES {
-                    return Err(Error::conflict(
-                        "outbox",
-                        "outbox-full",
-                        "the outbox is full: send and acknowledge its messages",
-                    ));
-                }
-                let mut ids = Vec::with_capacity(messages.len());
-                for ((sid, dek, request, _), plain) in messages.iter().zip(&plains) {
-                    ids.push(outbox.push(kind, sid, dek, request.clone(), plain, now, this.entropy));
-                }
-                Ok(Some((outbox, ids)))
-            },
-            || unreachable!("queueing always writes"),
-        )
-    }
-
     /// Issue a token for `r` and queue it to the person.
     fn send_token(&mut self, r: &RequestRecord, email: &str) -> Result<Token> {
         let mut raw = [0u8; 15];
@@ -527,7 +155,7 @@ impl<S: Store> Fichier<'_, S> {
         }
         let sid = self.subject_id("input.subject", &input.subject)?;
         let given = match &input.subject {
-            SubjectRef::Email(e) => Some(crate::normalize::email("input.subject.email", e)?),
+            SubjectRef::Email(e) => Some(crate::customers::normalize::email("input.subject.email", e)?),
             _ => None,
         };
         self.check_master_key(false)?;
@@ -960,80 +588,8 @@ impl<S: Store> Fichier<'_, S> {
                 out.push(v);
             }
         }
-        crate::sort::sort_by(&mut out, |a, b| (a.deadline, &a.record.id).cmp(&(b.deadline, &b.record.id)));
+        crate::kernel::sort::sort_by(&mut out, |a, b| (a.deadline, &a.record.id).cmp(&(b.deadline, &b.record.id)));
         Ok(out)
-    }
-
-    /// Messages to send, oldest first, opened (the host sends them, then acknowledges).
-    pub fn outbox_pending(&mut self, actor: &Actor, limit: u32) -> Result<Vec<Message>> {
-        authorize(actor, Operation::DrainOutbox)?;
-        if !(1..=1000).contains(&limit) {
-            return Err(Error::invalid("limit", "range-1-1000", "1 to 1000 messages"));
-        }
-        let outbox: Outbox = self.get_doc(Bucket::Data, OUTBOX_KEY)?.unwrap_or_default();
-        let mut out = Vec::new();
-        let mut drafts = Vec::new();
-        for m in outbox.messages.into_iter().take(limit as usize) {
-            let context = format!("outbox/{}", m.id);
-            let dek = self.existing_data_key(&m.subject)?;
-            // An erasure in progress sealed its answer under the key that replaces this one.
-            let plain = match dek.open(&context, &m.subject, &m.sealed) {
-                Some(p) => Some(p),
-                None => self
-                    .named_key(&crate::erasure::staged_key(&m.subject), &m.subject, false)?
-                    .and_then(|k| k.open(&context, &m.subject, &m.sealed)),
-            };
-            let plain = plain.ok_or_else(|| {
-                Error::corrupted(place(Bucket::Data, OUTBOX_KEY), "aead-authentic", "a message fails authentication")
-            })?;
-            let body: MessageBody = postcard::from_bytes(&plain)
-                .map_err(|e| Error::corrupted(place(Bucket::Data, OUTBOX_KEY), "decodes", format!("a message: {e}")))?;
-            drafts.push(AuditDraft {
-                action: "outbox.read".into(),
-                target: m.subject.clone(),
-                detail: format!("message={}", m.id),
-            });
-            out.push(Message {
-                id: m.id,
-                kind: m.kind,
-                to: body.to,
-                title: body.title,
-                body: body.body,
-                created_at: m.created_at,
-                request: m.request,
-            });
-        }
-        self.audit(actor, drafts)?;
-        Ok(out)
-    }
-
-    /// The message was sent: it leaves the outbox (with the token it carried). `false`
-    /// when it was already acknowledged.
-    pub fn outbox_ack(&mut self, actor: &Actor, id: &str) -> Result<bool> {
-        authorize(actor, Operation::DrainOutbox)?;
-        check_id("id", id, 'M')?;
-        let id_owned = id.to_string();
-        let gone = self.update::<Outbox, Option<String>>(
-            Bucket::Data,
-            OUTBOX_KEY,
-            |_, current| {
-                let mut outbox = current.unwrap_or_default();
-                let Some(i) = outbox.messages.iter().position(|m| m.id == id_owned) else { return Ok(None) };
-                let m = outbox.messages.remove(i);
-                Ok(Some((outbox, Some(m.subject))))
-            },
-            || None,
-        )?;
-        match gone {
-            Some(subject) => {
-                self.audit(
-                    actor,
-                    vec![AuditDraft { action: "outbox.sent".into(), target: subject, detail: format!("message={id}") }],
-                )?;
-                Ok(true)
-            }
-            None => Ok(false),
-        }
     }
 }
 
@@ -1052,14 +608,14 @@ pub(crate) fn close(r: &mut RequestRecord, at: Stamp, note: String) {
 }
 
 /// The clock runs again: the open pause, if any, joins the closed ones.
-fn end_pause(r: &mut RequestRecord, at: Stamp) {
+pub(super) fn end_pause(r: &mut RequestRecord, at: Stamp) {
     if let Some(since) = r.paused_since.take() {
         r.paused_ms += (at.instant() - since.instant()).num_milliseconds().max(0);
     }
 }
 
 /// Identity established: the clock runs again.
-fn resume(r: &mut RequestRecord, at: Stamp) {
+pub(super) fn resume(r: &mut RequestRecord, at: Stamp) {
     end_pause(r, at);
     r.state = RequestState::InProgress;
 }

@@ -14,15 +14,16 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::authz::{Operation, authorize};
+use crate::consent::{Decision, GivenBy};
 use crate::customers::{CustomerBody, Field};
-use crate::error::{Error, Result};
-use crate::model::{Actor, Decision, GivenBy, LawfulBasis, Source, SubjectRef};
-use crate::registry::{Activity, ActivityPurpose, Lang};
-use crate::registry_export::{ExportFormat, basis_label, category_label, escape, t};
-use crate::service::Fichier;
-use crate::store::{Bucket, Store};
-use crate::time::{self, Stamp};
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::context::Fichier;
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::{Bucket, Store};
+use crate::kernel::time::{self, Stamp};
+use crate::kernel::types::{Actor, Lang, LawfulBasis, Source, SubjectRef};
+use crate::registry::export::{ExportFormat, basis_label, category_label, escape, t};
+use crate::registry::{Activity, ActivityPurpose};
 
 /// Which right the export answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,7 +167,7 @@ fn render_csv(tables: &[Table]) -> Result<String> {
     for table in tables {
         w.write_record(std::iter::once("section").chain(table.columns.iter().map(|c| c.0))).map_err(failed)?;
         for r in &table.rows {
-            let cells = r.iter().map(|c| crate::registry_export::csv_cell(c));
+            let cells = r.iter().map(|c| crate::registry::export::csv_cell(c));
             w.write_record(std::iter::once(std::borrow::Cow::Borrowed(table.id)).chain(cells).map(|c| c.into_owned()))
                 .map_err(failed)?;
         }
@@ -181,7 +182,7 @@ fn render_html(tables: &[Table], subject: &str, at: &str, lang: Lang, info: &str
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{}</style>\n\
          </head>\n<body>\n<h1>{title}</h1>\n<p>{} <code>{}</code> — {} {}</p>\n",
         lang.as_str(),
-        crate::registry_export::STYLE,
+        crate::registry::export::STYLE,
         t(lang, "Personne :", "Person:"),
         escape(subject),
         t(lang, "exporté le", "exported on"),
@@ -368,7 +369,7 @@ impl<S: Store> Fichier<'_, S> {
                 .flat_map(|f| f.purposes.iter().map(String::as_str))
                 .chain(receipts.iter().map(|r| r.purpose.as_str()))
                 .collect();
-            crate::sort::sort_dedup_by_key(&mut purposes, |p| *p);
+            crate::kernel::sort::sort_dedup_by_key(&mut purposes, |p| *p);
             let doc = self.registry()?;
             let mut rows = Vec::new();
             match &doc.organisation {
@@ -381,13 +382,13 @@ impl<S: Store> Fichier<'_, S> {
                             }
                         }
                     }
-                    let (title, sections) = crate::registry_notice::sections(org, &chosen, lang);
+                    let (title, sections) = crate::registry::notice::sections(org, &chosen, lang);
                     for (heading, lines) in &sections {
                         for line in lines {
                             rows.push(vec![heading.clone(), line.clone()]);
                         }
                     }
-                    info_html = crate::registry_notice::render_html(&title, &sections, lang);
+                    info_html = crate::registry::notice::render_html(&title, &sections, lang);
                 }
                 None => rows.push(vec![
                     t(lang, "Responsable du traitement", "Controller").into(),

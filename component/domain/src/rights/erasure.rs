@@ -24,19 +24,20 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::{Operation, authorize};
-use crate::crypto::DataKey;
-use crate::customers::{ArchivedField, Field};
-use crate::docs::{self, CustomerDoc, CustomerState, HeadBody, SubjectHead, WrappedKey};
-use crate::error::{Error, Result};
-use crate::maintenance::Directory;
-use crate::model::{Actor, DataCategory, SubjectRef};
-use crate::registry::Lang;
-use crate::rights::{MessageBody, MessageKind, Outbox, OutboxEntry, RequestEvent, RequestKind, RequestState};
-use crate::service::{Fichier, place};
-use crate::store::{Bucket, Document, Store};
-use crate::time::{self, Stamp};
-use crate::validate;
+use super::{RequestEvent, RequestKind, RequestState};
+use crate::consent::receipts::{HeadBody, SubjectHead, subject_key};
+use crate::customers::{ArchivedField, CustomerDoc, CustomerState, Field, customer_key};
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::context::{Fichier, place};
+use crate::kernel::crypto::DataKey;
+use crate::kernel::directory::Directory;
+use crate::kernel::error::{Error, Result};
+use crate::kernel::keys::{WrappedKey, dek_key};
+use crate::kernel::store::{Bucket, Document, Store};
+use crate::kernel::time::{self, Stamp};
+use crate::kernel::types::{Actor, DataCategory, Lang, SubjectRef};
+use crate::kernel::validate;
+use crate::outbox::{MessageBody, MessageKind, Outbox, OutboxEntry};
 
 const HOLDS_KEY: &str = "holds";
 /// Most subjects with held data at once (the schedule is one document).
@@ -278,7 +279,7 @@ impl<S: Store> Fichier<'_, S> {
             Some(id) => Some(self.erasure_request(id, &target)?),
             None => None,
         };
-        let head: Option<SubjectHead> = self.get_doc(Bucket::Data, &docs::subject_key(&target))?;
+        let head: Option<SubjectHead> = self.get_doc(Bucket::Data, &subject_key(&target))?;
         let head_body = match &head {
             Some(h) => Some(self.open_head(&target, h)?),
             None => None,
@@ -386,7 +387,7 @@ impl<S: Store> Fichier<'_, S> {
         self.rewrite_head(&target, &fresh)?;
         for absorbed in merged_from {
             self.mark_erased(&absorbed, now)?;
-            if self.get_raw(Bucket::Keys, &docs::dek_key(&absorbed))?.is_some() {
+            if self.get_raw(Bucket::Keys, &dek_key(&absorbed))?.is_some() {
                 let other = self.replace_key(&absorbed)?;
                 self.rewrite_head(&absorbed, &other)?;
             }
@@ -399,10 +400,10 @@ impl<S: Store> Fichier<'_, S> {
     fn replace_key(&mut self, sid: &str) -> Result<DataKey> {
         let fresh = self.named_key(&staged_key(sid), sid, true)?.ok_or_else(|| Error::Other("no key".into()))?;
         if let Some(w) = self.get_doc::<WrappedKey>(Bucket::Keys, &staged_key(sid))? {
-            self.set_raw(Bucket::Keys, &docs::dek_key(sid), &crate::store::encode(&w))?;
+            self.set_raw(Bucket::Keys, &dek_key(sid), &crate::kernel::store::encode(&w))?;
             self.store
                 .delete(Bucket::Keys, &staged_key(sid))
-                .map_err(|e| crate::store::storage_error(Bucket::Keys, e))?;
+                .map_err(|e| crate::kernel::store::storage_error(Bucket::Keys, e))?;
         }
         Ok(fresh)
     }
@@ -534,7 +535,7 @@ impl<S: Store> Fichier<'_, S> {
         let now = Stamp::from_instant(self.now);
         self.update::<Outbox, u32>(
             Bucket::Data,
-            crate::rights::OUTBOX_KEY,
+            crate::outbox::OUTBOX_KEY,
             |this, current| {
                 let mut outbox = current.unwrap_or_default();
                 let is_answer = |m: &OutboxEntry| {
@@ -575,7 +576,7 @@ impl<S: Store> Fichier<'_, S> {
                         changed = true;
                     }
                     if r.id == id_owned && r.state.is_open() {
-                        crate::rights::close(r, at, note.clone());
+                        crate::rights::requests::close(r, at, note.clone());
                         r.history.push(RequestEvent { at, by: actor.clone(), what: "done: erased".into() });
                         changed = true;
                     }
@@ -592,7 +593,7 @@ impl<S: Store> Fichier<'_, S> {
     pub(crate) fn delete_record(&mut self, sid: &str) -> Result<bool> {
         let deleted = self.update::<CustomerDoc, bool>(
             Bucket::Data,
-            &docs::customer_key(sid),
+            &customer_key(sid),
             |_, current| match current {
                 Some(d) if d.state == CustomerState::Active => Ok(Some((
                     CustomerDoc {
@@ -616,13 +617,13 @@ impl<S: Store> Fichier<'_, S> {
     /// The consent head, rewritten empty under `key`: the chain stays, every receipt in it
     /// is counted as shredded.
     fn rewrite_head(&mut self, sid: &str, key: &DataKey) -> Result<()> {
-        let Some(head) = self.get_doc::<SubjectHead>(Bucket::Data, &docs::subject_key(sid))? else { return Ok(()) };
+        let Some(head) = self.get_doc::<SubjectHead>(Bucket::Data, &subject_key(sid))? else { return Ok(()) };
         let n = u32::try_from(head.chain.len()).unwrap_or(u32::MAX);
         let body = HeadBody { shredded: n, ..HeadBody::default() };
         let sid_owned = sid.to_string();
         self.update::<SubjectHead, ()>(
             Bucket::Data,
-            &docs::subject_key(sid),
+            &subject_key(sid),
             |this, current| match current {
                 Some(h) => {
                     // A receipt recorded meanwhile (under the new key) is not shredded.
@@ -680,10 +681,10 @@ impl<S: Store> Fichier<'_, S> {
             if left.is_empty() {
                 self.store
                     .delete(Bucket::Data, &held_key(sid))
-                    .map_err(|e| crate::store::storage_error(Bucket::Data, e))?;
+                    .map_err(|e| crate::kernel::store::storage_error(Bucket::Data, e))?;
                 self.store
                     .delete(Bucket::Keys, &hold_key(sid))
-                    .map_err(|e| crate::store::storage_error(Bucket::Keys, e))?;
+                    .map_err(|e| crate::kernel::store::storage_error(Bucket::Keys, e))?;
                 self.schedule(sid, None)?;
             } else if let Some(k) = &key {
                 let until = left.iter().map(|i| i.kept.until).max();
@@ -693,7 +694,7 @@ impl<S: Store> Fichier<'_, S> {
                 self.set_raw(
                     Bucket::Data,
                     &held_key(sid),
-                    &crate::store::encode(&HeldDoc { subject: sid.clone(), sealed }),
+                    &crate::kernel::store::encode(&HeldDoc { subject: sid.clone(), sealed }),
                 )?;
                 self.schedule(sid, None)?;
                 self.schedule(sid, until)?;

@@ -15,15 +15,16 @@
 use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Serialize};
 
-use crate::authz::{Operation, authorize};
+use crate::consent::{ConsentState, Decision, GivenBy, ReceiptInput};
 use crate::customers::{ChangeReason, FieldChange, Restriction};
-use crate::error::{Error, Result};
-use crate::model::{Actor, Channel, ConsentState, Decision, GivenBy, PurposeKind, ReceiptInput, SubjectRef};
-use crate::rights::{MessageBody, MessageKind};
-use crate::service::Fichier;
-use crate::store::{Bucket, Document, Store};
-use crate::time::{self, Stamp};
-use crate::validate;
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::context::Fichier;
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::{Bucket, Document, Store};
+use crate::kernel::time::{self, Stamp};
+use crate::kernel::types::{Actor, Channel, PurposeKind, SubjectRef};
+use crate::kernel::validate;
+use crate::outbox::{MessageBody, MessageKind};
 
 /// A change to what may be done with a person's data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,8 +151,8 @@ impl<S: Store> Fichier<'_, S> {
                 Ok(state(&sid, c.body.restriction))
             }
             Some(id) => {
-                let outbox: crate::rights::Outbox =
-                    self.get_doc(Bucket::Data, crate::rights::OUTBOX_KEY)?.unwrap_or_default();
+                let outbox: crate::outbox::Outbox =
+                    self.get_doc(Bucket::Data, crate::outbox::OUTBOX_KEY)?.unwrap_or_default();
                 if outbox.messages.iter().any(|m| &m.id == id) {
                     return Err(Error::conflict(
                         "subject",
@@ -172,7 +173,7 @@ impl<S: Store> Fichier<'_, S> {
         let sid = self.subject_id("subject", subject)?;
         let loaded = self.find_customer("subject", subject)?;
         let email = match (subject, &loaded) {
-            (SubjectRef::Email(e), _) => Some(crate::normalize::email("subject.email", e)?),
+            (SubjectRef::Email(e), _) => Some(crate::customers::normalize::email("subject.email", e)?),
             (_, Some(l)) => l.body.email().map(str::to_string),
             _ => None,
         };
@@ -199,7 +200,7 @@ impl<S: Store> Fichier<'_, S> {
         self.check_master_key(true)?;
         let key = self.opposition_key(&email);
         let entry = OppositionEntry { at: now, until };
-        self.set_raw(Bucket::Data, &key, &crate::store::encode(&entry))?;
+        self.set_raw(Bucket::Data, &key, &crate::kernel::store::encode(&entry))?;
         let mut out = ProcessingState { opposed_until: Some(until), ..state(&target, None) };
         if let Some(l) = loaded {
             out.restriction = l.body.restriction.clone();
