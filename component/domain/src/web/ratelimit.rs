@@ -17,8 +17,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Fichier;
-use crate::error::{Error, FieldError, Result};
-use crate::store::{Bucket, Document, Store};
+use crate::kernel::error::{Error, FieldError, Result};
+use crate::kernel::store::{Bucket, Document, Store};
 
 /// The length of a window, in seconds.
 pub const WINDOW_SECONDS: i64 = 60;

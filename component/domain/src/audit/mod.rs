@@ -21,13 +21,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Fichier;
-use crate::authz::{Operation, authorize};
-use crate::crypto::sha256_parts;
-use crate::error::{Error, Result};
-use crate::model::Actor;
-use crate::service::place;
-use crate::store::{Bucket, Document, Store, storage_error};
-use crate::time::Stamp;
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::context::place;
+use crate::kernel::crypto::sha256_parts;
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::{Bucket, Document, Store, storage_error};
+use crate::kernel::time::Stamp;
+use crate::kernel::types::Actor;
 
 /// Entries per segment (~200 bytes each). An append rewrites the open segment, so this
 /// bounds its cost (~25 KB), small enough to audit every staff read of a consent status.
@@ -252,7 +252,7 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     fn set_doc<T: Document>(&self, bucket: Bucket, key: &str, doc: &T) -> Result<()> {
-        let bytes = crate::store::encode(doc);
+        let bytes = crate::kernel::store::encode(doc);
         self.store.set(bucket, key, &bytes).map_err(|e| storage_error(bucket, e))
     }
 
@@ -365,7 +365,8 @@ impl<S: Store> Fichier<'_, S> {
         // A policy stored when fewer days were accepted still keeps the least CNIL
         // délibération 2021-122 asks (6 months); one that asked for more keeps its value
         // until the policy is set again, within the range.
-        let days = self.current_policy()?.settings.audit_retention_days.max(crate::settings::MIN_AUDIT_RETENTION_DAYS);
+        let days =
+            self.current_policy()?.settings.audit_retention_days.max(crate::kernel::policy::MIN_AUDIT_RETENTION_DAYS);
         let cutoff = self.now - chrono::Duration::days(i64::from(days));
         let segments = self.segments()?;
         let Some((_, closed)) = segments.split_last() else { return Ok(0) };
@@ -410,11 +411,10 @@ impl<S: Store> Fichier<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::{MasterKey, SeededEntropy};
-    use crate::model::Role;
-    use crate::store::{MemoryStore, decode, encode};
-    use crate::time;
-
+    use crate::kernel::crypto::{MasterKey, SeededEntropy};
+    use crate::kernel::store::{MemoryStore, decode, encode};
+    use crate::kernel::time;
+    use crate::kernel::types::Role;
     fn dpo() -> Actor {
         Actor { id: "claire".into(), role: Role::Dpo }
     }
@@ -531,10 +531,10 @@ mod tests {
     #[test]
     fn a_stored_retention_under_six_months_prunes_at_six_months() {
         let mut w = world();
-        let mut policy = crate::settings::default_policy();
+        let mut policy = crate::kernel::policy::default_policy();
         policy.settings.audit_retention_days = 30;
-        let doc = crate::docs::PolicyDoc { versions: vec![policy] };
-        w.store.raw_set(Bucket::Data, crate::docs::POLICY_KEY, encode(&doc));
+        let doc = crate::kernel::policy::PolicyDoc { versions: vec![policy] };
+        w.store.raw_set(Bucket::Data, crate::kernel::policy::POLICY_KEY, encode(&doc));
         w.f("2026-01-01T00:00:00Z").audit(&dpo(), drafts(0, SEGMENT_ENTRIES)).expect("append");
         w.f("2026-01-01T00:00:00Z").audit(&dpo(), drafts(0, 1)).expect("open");
         // 100 days on: past the stored 30, within the 180 kept.

@@ -1,7 +1,7 @@
 //! API keys for the HTTP face. A key is `fk_<id>_<secret>`: the id (8 hex digits) finds
 //! its entry, the secret (256 random bits, 64 hex digits) proves it. Only the SHA-256 of
 //! the secret is stored (a random 256-bit secret needs no slow hash), compared in
-//! constant time. Each key is bound to one role of [`crate::authz`]; the component
+//! constant time. Each key is bound to one role of [`crate::kernel::authz`]; the component
 //! checks the role of every call as it does for library calls. One document
 //! (`api-keys`) holds every key; revoked keys stay listed with their revocation time.
 
@@ -9,12 +9,11 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::Fichier;
-use crate::authz::{Operation, authorize};
-use crate::error::{Error, Result};
-use crate::model::{Actor, Role};
-use crate::store::{Bucket, Store};
-use crate::time;
-use crate::validate;
+use crate::kernel::authz::{Operation, authorize};
+use crate::kernel::error::{Error, Result};
+use crate::kernel::store::{Bucket, Store};
+use crate::kernel::types::{Actor, Role};
+use crate::kernel::{time, validate};
 
 const KEY: &str = "api-keys";
 const MAX_KEYS: usize = 200;
@@ -42,7 +41,7 @@ struct Entry {
 pub struct ApiKeyDoc {
     entries: Vec<Entry>,
 }
-impl crate::store::Document for ApiKeyDoc {
+impl crate::kernel::store::Document for ApiKeyDoc {
     const KIND: &'static str = "api-keys";
     const SCHEMA: u32 = 1;
     const BINARY: bool = true;
@@ -50,7 +49,7 @@ impl crate::store::Document for ApiKeyDoc {
 }
 
 fn unauthenticated() -> Error {
-    Error::Forbidden(crate::error::FieldError::new(
+    Error::Forbidden(crate::kernel::error::FieldError::new(
         "authorization",
         "api-key",
         "a valid, unrevoked API key is required",
@@ -82,7 +81,7 @@ impl<S: Store> Fichier<'_, S> {
             created_by: actor.id.clone(),
             revoked_at: None,
         };
-        let hash = crate::crypto::sha256_parts(&[secret]).to_vec();
+        let hash = crate::kernel::crypto::sha256_parts(&[secret]).to_vec();
         let entry = Entry { key: key.clone(), secret_sha256: hash };
         self.update::<ApiKeyDoc, ()>(
             Bucket::Keys,
@@ -148,7 +147,7 @@ impl<S: Store> Fichier<'_, S> {
         }
         let doc = self.api_keys()?;
         let e = doc.entries.iter().find(|e| e.key.id == id).ok_or_else(unauthenticated)?;
-        let hash = crate::crypto::sha256_parts(&[&secret]);
+        let hash = crate::kernel::crypto::sha256_parts(&[&secret]);
         if !bool::from(hash.as_slice().ct_eq(&e.secret_sha256)) || e.key.revoked_at.is_some() {
             return Err(unauthenticated());
         }
