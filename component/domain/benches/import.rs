@@ -7,11 +7,12 @@
 use std::time::Instant;
 
 use fichier_domain::Fichier;
-use fichier_domain::crypto::{MasterKey, SeededEntropy};
-use fichier_domain::import::{ImportOptions, TextEncoding};
-use fichier_domain::model::{Actor, LawfulBasis, PurposeInput, PurposeKind, Role};
-use fichier_domain::store::MemoryStore;
-use fichier_domain::time;
+use fichier_domain::consent::PurposeInput;
+use fichier_domain::customers::import::{ImportOptions, TextEncoding};
+use fichier_domain::kernel::crypto::{MasterKey, SeededEntropy};
+use fichier_domain::kernel::store::MemoryStore;
+use fichier_domain::kernel::time;
+use fichier_domain::kernel::types::{Actor, LawfulBasis, PurposeKind, Role};
 
 #[path = "support/sample_rows.rs"]
 mod sample_rows;

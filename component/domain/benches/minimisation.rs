@@ -7,8 +7,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use chrono::NaiveDate;
+use fichier_domain::consent::Purpose;
+use fichier_domain::kernel::types::{Actor, DataCategory, PurposeKind, Role};
 use fichier_domain::minimisation::{self, Context, FieldType, FormField, RecordField};
-use fichier_domain::model::{Actor, DataCategory, Purpose, PurposeKind, Role};
 
 fn purposes() -> Vec<Purpose> {
     vec![Purpose {
@@ -135,6 +136,6 @@ fn main() {
     time("check_form (10 fields)", 11, 20_000, || minimisation::check_form(black_box(&form), &ctx).len());
     time("scan_text (2 KiB French text)", 11, 2_000, || minimisation::scan_text("comment", black_box(&text)).len());
     time("  of which identifiers::find_in_text", 11, 2_000, || {
-        fichier_domain::identifiers::find_in_text(black_box(&text)).len()
+        fichier_domain::minimisation::identifiers::find_in_text(black_box(&text)).len()
     });
 }

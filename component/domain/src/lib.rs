@@ -2,46 +2,44 @@
 //!
 //! Every rule of fichier, in plain Rust: no IO, no clock, no randomness, no WIT.
 //! Time, randomness and the master key arrive as arguments ([`Fichier::new`]); storage
-//! is the [`store::Store`] port, which the guest implements over `wasi:keyvalue` and
-//! tests implement in memory.
+//! is the [`Store`](kernel::store::Store) port, which the guest implements over
+//! `wasi:keyvalue` and tests implement in memory.
+//!
+//! The modules mirror the WIT package `fichier:client`: one context per interface (or
+//! pair of interfaces), on a [`kernel`] they all share.
+//!
+//! | module | WIT interface(s) |
+//! |---|---|
+//! | [`kernel`] | `types`, `settings` (the policy) |
+//! | [`consent`] | `consent`, `ledger` |
+//! | [`customers`] | `customers`, `customer-import` |
+//! | [`minimisation`] | `minimisation` |
+//! | [`registry`] | `registry`, `breaches` |
+//! | [`retention`] | `retention` |
+//! | [`rights`] | `rights` |
+//! | [`outbox`] | `outbox` |
+//! | [`audit`] | `audit` |
+//! | [`reindex`] | `maintenance` |
+//! | [`web`] | `settings` (API keys), and what only the REST face calls |
+//!
+//! **Architecture invariant:** a context uses the kernel and may use other contexts; the
+//! kernel uses no context.
+//!
+//! **Architecture invariant:** every public operation takes the acting [`Actor`]
+//! (kernel::types::Actor), checks its role ([`kernel::authz`]) and validates its input
+//! before it reads or writes, and returns a typed [`Error`] naming the field and the rule.
 
-pub mod access;
-pub mod apikeys;
 pub mod audit;
-pub mod authz;
-pub mod banner;
-pub mod basis;
-pub mod breach;
-pub mod checks;
 pub mod consent;
-pub mod crypto;
 pub mod customers;
-pub mod docs;
-pub mod duplicates;
-pub mod erasure;
-pub mod error;
-pub mod identifiers;
-pub mod import;
-pub mod ledger;
-pub mod maintenance;
+pub mod kernel;
 pub mod minimisation;
-pub mod model;
-pub mod normalize;
-pub mod objection;
-pub mod phone;
-pub mod ratelimit;
+pub mod outbox;
 pub mod registry;
-mod registry_defaults;
-pub mod registry_export;
-pub mod registry_notice;
+pub mod reindex;
 pub mod retention;
 pub mod rights;
-pub mod service;
-pub mod settings;
-mod sort;
-pub mod store;
-pub mod time;
-pub mod validate;
+pub mod web;
 
-pub use error::{Error, FieldError, Result};
-pub use service::Fichier;
+pub use kernel::context::Fichier;
+pub use kernel::error::{Error, FieldError, Result};

@@ -5,11 +5,10 @@
 
 mod support;
 
-use support::{World, admin};
-
 use fichier_domain::Error;
-use fichier_domain::model::{Actor, Role};
-use fichier_domain::store::Bucket;
+use fichier_domain::kernel::store::Bucket;
+use fichier_domain::kernel::types::{Actor, Role};
+use support::{World, admin};
 
 const NOW: &str = "2026-11-29T10:00:00.000Z";
 

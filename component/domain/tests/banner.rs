@@ -6,8 +6,9 @@
 mod support;
 
 use fichier_domain::Error;
-use fichier_domain::banner::DayRates;
-use fichier_domain::model::*;
+use fichier_domain::consent::banner::DayRates;
+use fichier_domain::consent::*;
+use fichier_domain::kernel::types::*;
 use support::{World, admin, decision};
 
 fn visitor() -> Actor {

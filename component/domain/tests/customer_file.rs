@@ -5,13 +5,12 @@
 
 mod support;
 
-use support::{World, admin};
-
 use fichier_domain::Error;
+use fichier_domain::customers::import::{ImportOptions, TextEncoding};
 use fichier_domain::customers::{ChangeReason, FieldInput};
-use fichier_domain::import::{ImportOptions, TextEncoding};
-use fichier_domain::model::*;
-use fichier_domain::store::Bucket;
+use fichier_domain::kernel::store::Bucket;
+use fichier_domain::kernel::types::*;
+use support::{World, admin};
 
 const NOW: &str = "2026-11-29T10:00:00.000Z";
 
@@ -24,16 +23,7 @@ impl World {
 }
 
 fn field(name: &str, value: &str) -> FieldInput {
-    FieldInput {
-        name: name.into(),
-        value: value.into(),
-        category: None,
-        purposes: vec!["orders".into()],
-        basis: LawfulBasis::Contract,
-        source: None,
-        collected_at: None,
-        verified_at: None,
-    }
+    support::field(name, value, None, &["orders"], None)
 }
 
 fn email(e: &str) -> SubjectRef {

@@ -2,10 +2,19 @@
 //! takes random and mutated input without panicking, and returns a typed error for
 //! what it refuses. (Deeper coverage-guided runs: `fuzz/`, with cargo-fuzz.)
 
-use fichier_domain::crypto::{Entropy, SeededEntropy};
-use fichier_domain::docs::*;
-use fichier_domain::store::{Document, decode, encode};
-use fichier_domain::{Error, time, validate};
+use fichier_domain::Error;
+use fichier_domain::consent::ledger::*;
+use fichier_domain::consent::notices::*;
+use fichier_domain::consent::receipts::*;
+use fichier_domain::customers::*;
+use fichier_domain::kernel::crypto::{Entropy, SeededEntropy};
+use fichier_domain::kernel::directory::*;
+use fichier_domain::kernel::keys::*;
+use fichier_domain::kernel::policy::*;
+use fichier_domain::kernel::store::{Document, decode, encode};
+use fichier_domain::kernel::{time, validate};
+use fichier_domain::registry::breaches::*;
+use fichier_domain::registry::*;
 
 struct Rng(SeededEntropy);
 
@@ -83,7 +92,7 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
         SubjectHead { subject: "s-abc".into(), chain: vec!["00".repeat(32), "11".repeat(32)], sealed: "AAAA".into() };
     exercise(&mut rng, &head, 4000);
     exercise(&mut rng, &ReceiptEntry { sealed: "c2VhbGVk".into() }, 2000);
-    exercise(&mut rng, &PolicyDoc { versions: vec![fichier_domain::settings::default_policy()] }, 4000);
+    exercise(&mut rng, &PolicyDoc { versions: vec![fichier_domain::kernel::policy::default_policy()] }, 4000);
     exercise(&mut rng, &SubjectShard { subjects: vec!["s-a".into(), "s-b".into()] }, 2000);
     exercise(&mut rng, &AnchorHead { seq: 3, root: "ab".repeat(32) }, 2000);
     exercise(&mut rng, &WrappedKey { wrapped: "d3JhcHBlZA==".into() }, 2000);
@@ -97,12 +106,13 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
     };
     exercise(&mut rng, &customer, 4000);
     // The registers (binary only): the e-shop defaults with an organisation, and a breach.
-    let store = fichier_domain::store::MemoryStore::new();
-    let master = fichier_domain::crypto::MasterKey::from_bytes([7; 32]);
+    let store = fichier_domain::kernel::store::MemoryStore::new();
+    let master = fichier_domain::kernel::crypto::MasterKey::from_bytes([7; 32]);
     let mut entropy = SeededEntropy::new(3);
     let now = time::parse("now", "2026-11-29T10:00:00Z").expect("now");
     let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
-    let admin = fichier_domain::model::Actor { id: "a".into(), role: fichier_domain::model::Role::Admin };
+    let admin =
+        fichier_domain::kernel::types::Actor { id: "a".into(), role: fichier_domain::kernel::types::Role::Admin };
     f.load_shop_defaults(&admin).expect("defaults");
     let c = fichier_domain::registry::Contact {
         name: "Boutique".into(),
@@ -114,21 +124,21 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
     f.set_organisation(&admin, org).expect("organisation");
     f.record_breach(
         &admin,
-        fichier_domain::breach::BreachInput {
+        fichier_domain::registry::breaches::BreachInput {
             discovered_at: "2026-11-28T10:00:00Z".into(),
             occurred_at: None,
-            nature: vec![fichier_domain::breach::BreachNature::Availability],
+            nature: vec![fichier_domain::registry::breaches::BreachNature::Availability],
             description: "panne".into(),
-            categories: vec![fichier_domain::model::DataCategory::Order],
+            categories: vec![fichier_domain::kernel::types::DataCategory::Order],
             subjects_approx: 1,
             records_approx: 2,
             consequences: "retard".into(),
             measures: "restauration".into(),
-            risk: fichier_domain::breach::BreachRisk::Unlikely,
+            risk: fichier_domain::registry::breaches::BreachRisk::Unlikely,
         },
     )
     .expect("breach");
-    use fichier_domain::store::{Bucket, Store};
+    use fichier_domain::kernel::store::{Bucket, Store};
     let stored = |key: &str| store.get(Bucket::Data, key).expect("get").expect("stored");
     let registry: RegistryDoc = decode("k", &stored(REGISTRY_KEY)).expect("registry");
     assert_eq!(registry.activities.len(), 7);
@@ -138,7 +148,7 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
     // The audit log's documents (binary only).
     let entry = fichier_domain::audit::AuditEntry {
         seq: 7,
-        at: fichier_domain::time::Stamp::from_instant(now),
+        at: fichier_domain::kernel::time::Stamp::from_instant(now),
         actor: admin.clone(),
         action: "retention.delete".into(),
         target: "s-abc".into(),
@@ -152,19 +162,28 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
         segment: 1,
         seq: 1024,
         hash: "ef".repeat(32),
-        at: fichier_domain::time::Stamp::from_instant(now),
+        at: fichier_domain::kernel::time::Stamp::from_instant(now),
         by: admin.clone(),
     };
     exercise(&mut rng, &checkpoint, 2000);
     // The rights issue's documents: erasure marks, held data, the hold schedule, the
     // opposition list (binary only).
-    let stamp = fichier_domain::time::Stamp::from_instant(now);
-    exercise(&mut rng, &fichier_domain::erasure::ErasureMark { first_at: stamp, last_at: stamp, times: 2 }, 1000);
-    exercise(&mut rng, &fichier_domain::erasure::HeldDoc { subject: "s-abc".into(), sealed: vec![7; 80] }, 1000);
-    let schedule =
-        fichier_domain::erasure::HoldSchedule { entries: vec![("s-abc".into(), stamp), ("s-def".into(), stamp)] };
+    let stamp = fichier_domain::kernel::time::Stamp::from_instant(now);
+    exercise(
+        &mut rng,
+        &fichier_domain::rights::erasure::ErasureMark { first_at: stamp, last_at: stamp, times: 2 },
+        1000,
+    );
+    exercise(
+        &mut rng,
+        &fichier_domain::rights::erasure::HeldDoc { subject: "s-abc".into(), sealed: vec![7; 80] },
+        1000,
+    );
+    let schedule = fichier_domain::rights::erasure::HoldSchedule {
+        entries: vec![("s-abc".into(), stamp), ("s-def".into(), stamp)],
+    };
     exercise(&mut rng, &schedule, 1000);
-    exercise(&mut rng, &fichier_domain::objection::OppositionEntry { at: stamp, until: stamp }, 1000);
+    exercise(&mut rng, &fichier_domain::rights::restriction::OppositionEntry { at: stamp, until: stamp }, 1000);
     // Binary-only kinds refuse JSON instead of carrying its decoder.
     let json = br#"{"kind":"registry","schema":1,"body":{}}"#;
     assert_eq!(
@@ -200,11 +219,11 @@ fn caller_input_parsers_survive_random_input() {
         must_not_panic("ip", &raw, validate::truncate_ip("ip", &s));
         must_not_panic("purpose id", &raw, validate::purpose_id("p", &s));
         must_not_panic("receipt id", &raw, validate::receipt_id("r", &s));
-        must_not_panic("master key", &raw, fichier_domain::crypto::MasterKey::from_hex(&s));
-        must_not_panic("subject id", &raw, fichier_domain::service::check_subject_id("s", &s));
-        must_not_panic("phone", &raw, fichier_domain::phone::to_e164("p", &s));
-        must_not_panic("iban", &raw, fichier_domain::identifiers::parse_iban("i", &s));
-        let _ = fichier_domain::identifiers::find_in_text(&s);
+        must_not_panic("master key", &raw, fichier_domain::kernel::crypto::MasterKey::from_hex(&s));
+        must_not_panic("subject id", &raw, fichier_domain::kernel::keys::check_subject_id("s", &s));
+        must_not_panic("phone", &raw, fichier_domain::customers::phone::to_e164("p", &s));
+        must_not_panic("iban", &raw, fichier_domain::minimisation::identifiers::parse_iban("i", &s));
+        let _ = fichier_domain::minimisation::identifiers::find_in_text(&s);
     }
 }
 
@@ -214,11 +233,11 @@ fn caller_input_parsers_survive_random_input() {
 #[allow(clippy::unwrap_used)]
 fn csv_import_survives_random_and_mutated_files() {
     use fichier_domain::Fichier;
-    use fichier_domain::crypto::MasterKey;
-    use fichier_domain::import::{ImportOptions, TextEncoding};
-    use fichier_domain::model::*;
-    use fichier_domain::store::MemoryStore;
-
+    use fichier_domain::consent::*;
+    use fichier_domain::customers::import::{ImportOptions, TextEncoding};
+    use fichier_domain::kernel::crypto::MasterKey;
+    use fichier_domain::kernel::store::MemoryStore;
+    use fichier_domain::kernel::types::*;
     let mut rng = Rng(SeededEntropy::new(11));
     let seeds: [&[u8]; 4] = [
         b"email,first_name,billing_phone,billing_postcode\na@example.org,Anne,0612345678,75011\nb@example.org,\"B, \"\"Bob\"\"\",+33 7 12 34 56 78,69001\n",

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use fichier_domain::duplicates::{Candidate, Pair, Reason, email_similarity, find};
+use fichier_domain::customers::duplicates::{Candidate, Pair, Reason, email_similarity, find};
 
 /// A deterministic generator (tests only).
 struct Lcg(u64);
@@ -45,7 +45,7 @@ const DOMAINS: [&str; 12] = [
 ];
 
 fn ascii_lower(s: &str) -> String {
-    fichier_domain::normalize::fold(s).replace(' ', "")
+    fichier_domain::customers::normalize::fold(s).replace(' ', "")
 }
 
 /// A random, plausible record.
@@ -131,7 +131,7 @@ fn generate(n: usize, planted: usize) -> (Vec<Candidate>, Vec<(String, String, R
                 Reason::SamePhone => c.phone = src.phone.clone(),
                 Reason::SameNamePostalCode => {
                     c.given_name = src.given_name.as_deref().map(str::to_uppercase);
-                    c.family_name = src.family_name.as_deref().map(fichier_domain::normalize::fold);
+                    c.family_name = src.family_name.as_deref().map(fichier_domain::customers::normalize::fold);
                     c.postal_code = src.postal_code.clone();
                 }
                 Reason::SimilarEmail => {

@@ -8,16 +8,16 @@
 
 mod support;
 
-use support::{World, admin};
-
 use fichier_domain::Error;
+use fichier_domain::consent::*;
 use fichier_domain::customers::FieldInput;
-use fichier_domain::erasure::{ClaimHold, EraseOptions};
-use fichier_domain::model::*;
-use fichier_domain::registry::Lang;
+use fichier_domain::kernel::store::Bucket;
+use fichier_domain::kernel::types::{Lang, *};
+use fichier_domain::outbox::MessageKind;
 use fichier_domain::retention::{SweepAction, SweepOptions};
-use fichier_domain::rights::{MessageKind, RequestChannel, RequestInput, RequestKind, RequestState};
-use fichier_domain::store::Bucket;
+use fichier_domain::rights::erasure::{ClaimHold, EraseOptions};
+use fichier_domain::rights::{RequestChannel, RequestInput, RequestKind, RequestState};
+use support::{World, admin};
 
 fn actor(role: Role) -> Actor {
     Actor { id: format!("{role:?}").to_lowercase(), role }
@@ -28,16 +28,7 @@ fn rule(e: Error) -> String {
 }
 
 fn field(name: &str, value: &str, category: Option<DataCategory>, purposes: &[&str]) -> FieldInput {
-    FieldInput {
-        name: name.into(),
-        value: value.into(),
-        category,
-        purposes: purposes.iter().map(|p| p.to_string()).collect(),
-        basis: LawfulBasis::Contract,
-        source: None,
-        collected_at: Some("2025-03-01T10:00:00.000Z".into()),
-        verified_at: None,
-    }
+    support::field(name, value, category, purposes, Some("2025-03-01T10:00:00.000Z"))
 }
 
 fn email(e: &str) -> SubjectRef {

@@ -7,15 +7,15 @@
 
 mod support;
 
-use support::{World, admin};
-
 use fichier_domain::Error;
-use fichier_domain::access::ExportScope;
+use fichier_domain::consent::*;
 use fichier_domain::customers::FieldInput;
-use fichier_domain::model::*;
-use fichier_domain::registry::{Contact, Lang, Organisation};
-use fichier_domain::registry_export::ExportFormat;
+use fichier_domain::kernel::types::{Lang, *};
+use fichier_domain::registry::export::ExportFormat;
+use fichier_domain::registry::{Contact, Organisation};
+use fichier_domain::rights::access::ExportScope;
 use fichier_domain::rights::{RequestChannel, RequestInput, RequestKind};
+use support::{World, admin};
 
 fn actor(role: Role) -> Actor {
     Actor { id: format!("{role:?}").to_lowercase(), role }

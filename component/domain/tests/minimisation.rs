@@ -6,9 +6,11 @@
 
 use std::collections::BTreeSet;
 
+use Severity::{Block, Info, Warn};
 use chrono::NaiveDate;
+use fichier_domain::consent::Purpose;
+use fichier_domain::kernel::types::{Actor, DataCategory, PurposeKind, Role};
 use fichier_domain::minimisation::*;
-use fichier_domain::model::{Actor, DataCategory, Purpose, PurposeKind, Role};
 
 fn purpose(id: &str, kind: PurposeKind, title: &str) -> Purpose {
     Purpose {
@@ -79,8 +81,6 @@ fn assert_well_formed(findings: &[Finding]) {
         }
     }
 }
-
-use Severity::{Block, Info, Warn};
 
 #[test]
 fn minimisation_form_table() {
@@ -421,7 +421,7 @@ impl Lcg {
 }
 
 fn luhn_complete(prefix: &str) -> String {
-    (0..10).map(|d| format!("{prefix}{d}")).find(|s| fichier_domain::identifiers::luhn_valid(s)).unwrap()
+    (0..10).map(|d| format!("{prefix}{d}")).find(|s| fichier_domain::minimisation::identifiers::luhn_valid(s)).unwrap()
 }
 
 fn random_nir(rng: &mut Lcg) -> String {

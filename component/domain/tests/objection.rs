@@ -7,15 +7,15 @@
 
 mod support;
 
-use support::{World, admin};
-
 use fichier_domain::Error;
+use fichier_domain::consent::*;
 use fichier_domain::customers::FieldInput;
-use fichier_domain::import::{ImportOptions, TextEncoding};
-use fichier_domain::model::*;
-use fichier_domain::objection::ProcessingChange;
+use fichier_domain::customers::import::{ImportOptions, TextEncoding};
+use fichier_domain::kernel::types::*;
+use fichier_domain::outbox::MessageKind;
 use fichier_domain::retention::{SweepAction, SweepOptions};
-use fichier_domain::rights::MessageKind;
+use fichier_domain::rights::restriction::ProcessingChange;
+use support::{World, admin};
 
 fn actor(role: Role) -> Actor {
     Actor { id: format!("{role:?}").to_lowercase(), role }
@@ -68,11 +68,11 @@ impl World {
         role: Role,
         who: &str,
         change: ProcessingChange,
-    ) -> Result<fichier_domain::objection::ProcessingState, Error> {
+    ) -> Result<fichier_domain::rights::restriction::ProcessingState, Error> {
         self.f().change_processing(&actor(role), &email(who), &change)
     }
 
-    fn import(&mut self, csv: &str, seed: u8) -> fichier_domain::import::ImportReport {
+    fn import(&mut self, csv: &str, seed: u8) -> fichier_domain::customers::import::ImportReport {
         let options = ImportOptions {
             name: "clients.csv".into(),
             file_sha256: format!("{seed:02x}").repeat(32),

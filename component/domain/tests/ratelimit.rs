@@ -5,11 +5,10 @@
 
 mod support;
 
-use support::World;
-
 use fichier_domain::Error;
-use fichier_domain::ratelimit::{PublicLimit, client_of};
-use fichier_domain::store::Bucket;
+use fichier_domain::kernel::store::Bucket;
+use fichier_domain::web::ratelimit::{PublicLimit, client_of};
+use support::World;
 
 fn per_minute(n: u32) -> PublicLimit {
     PublicLimit { per_minute: n, ..PublicLimit::default() }
@@ -42,7 +41,7 @@ fn a_client_gets_its_limit_per_minute_and_no_more() {
         .filter(|(b, k, _)| *b == Bucket::Data && k.starts_with("rate/"))
         .map(|(_, k, _)| k.split('/').nth(1).unwrap().to_owned())
         .collect();
-    let window = |t: &str| (fichier_domain::time::parse("t", t).unwrap().timestamp() / 60).to_string();
+    let window = |t: &str| (fichier_domain::kernel::time::parse("t", t).unwrap().timestamp() / 60).to_string();
     // 10:01 was deleted by the first request of 10:02 in that shard; 10:00 remains only
     // if 2001:db8::1 counts in another shard, until that shard's next request.
     assert!(windows.contains(&window("2026-11-29T10:02:30Z")), "{windows:?}");

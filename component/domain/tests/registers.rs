@@ -7,15 +7,14 @@
 
 mod support;
 
-use support::{World, admin};
-
 use fichier_domain::Error;
-use fichier_domain::breach::{BreachInput, BreachNature, BreachRisk, PeopleInformed};
 use fichier_domain::customers::FieldInput;
+use fichier_domain::kernel::types::*;
 use fichier_domain::minimisation::Severity;
-use fichier_domain::model::*;
+use fichier_domain::registry::breaches::{BreachInput, BreachNature, BreachRisk, PeopleInformed};
+use fichier_domain::registry::export::{ExportFormat, HEADINGS};
 use fichier_domain::registry::*;
-use fichier_domain::registry_export::{ExportFormat, HEADINGS};
+use support::{World, admin};
 
 const NOW: &str = "2026-11-29T10:00:00.000Z";
 
@@ -336,7 +335,7 @@ fn exports_follow_the_cnil_template_in_both_languages() {
         assert!(html.contains("break-before:page"), "one sheet per printed page");
         for (fr, en) in HEADINGS {
             let h = if lang == Lang::Fr { fr } else { en };
-            assert!(html.contains(&fichier_domain::registry_export::escape(h)), "{h}");
+            assert!(html.contains(&fichier_domain::registry::export::escape(h)), "{h}");
         }
     }
     // JSON carries both languages and parses.
@@ -366,7 +365,7 @@ fn exports_follow_the_cnil_template_in_both_languages() {
 
 #[test]
 fn csv_cells_never_start_a_formula() {
-    use fichier_domain::registry_export::csv_cell;
+    use fichier_domain::registry::export::csv_cell;
     for (cell, out) in [
         ("=1+1", "'=1+1"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -416,7 +415,7 @@ fn notices_carry_every_art_13_item_and_change_version_only_when_their_text_chang
         for (fr, en) in ART_13 {
             let h = if lang == Lang::Fr { fr } else { en };
             assert!(g.text.contains(&format!("\n{h}\n")), "{h} missing:\n{}", g.text);
-            assert!(g.html.contains(&format!("<h3>{}</h3>", fichier_domain::registry_export::escape(h))), "{h}");
+            assert!(g.html.contains(&format!("<h3>{}</h3>", fichier_domain::registry::export::escape(h))), "{h}");
         }
         // Consent-based: withdrawal; legitimate interests: the interest itself; the DPO; the CNIL.
         let (withdraw, interest, cnil) = match lang {
@@ -577,16 +576,7 @@ fn the_people_a_breach_concerns_are_told_through_the_outbox() {
     let e = w.f().notify_people(&dpo(), &id, &people, Lang::Fr).unwrap_err();
     assert_eq!(rule(e), "organisation:organisation-set");
     w.f().set_organisation(&admin(), org()).unwrap();
-    let field = FieldInput {
-        name: "email".into(),
-        value: "zoe@example.org".into(),
-        category: None,
-        purposes: vec!["orders".into()],
-        basis: LawfulBasis::Contract,
-        source: None,
-        collected_at: None,
-        verified_at: None,
-    };
+    let field = support::field("email", "zoe@example.org", None, &["orders"], None);
     w.f().create_customer(&admin(), &people[0], &[field]).unwrap();
     let support = Actor { id: "sam".into(), role: Role::Support };
     assert!(matches!(w.f().notify_people(&support, &id, &people, Lang::Fr), Err(Error::Forbidden(_))));
@@ -597,7 +587,7 @@ fn the_people_a_breach_concerns_are_told_through_the_outbox() {
     assert_eq!(n.unreachable.len(), 1, "no e-mail is known for the external id");
     let system = Actor { id: "cron".into(), role: Role::System };
     let m = w.f().outbox_pending(&system, 10).unwrap().remove(0);
-    assert_eq!((m.kind, m.to.as_str()), (fichier_domain::rights::MessageKind::BreachNotice, "zoe@example.org"));
+    assert_eq!((m.kind, m.to.as_str()), (fichier_domain::outbox::MessageKind::BreachNotice, "zoe@example.org"));
     for part in ["Export CSV envoyé", "Courriels indésirables", "Demande de suppression", "Claire Martin", "Art. 34"]
     {
         assert!(m.body.contains(part), "{part} missing: {}", m.body);

@@ -8,13 +8,13 @@
 
 mod support;
 
-use support::{World, admin};
-
 use fichier_domain::Error;
+use fichier_domain::consent::*;
 use fichier_domain::customers::{ChangeReason, CustomerEvent, FieldInput};
-use fichier_domain::model::*;
+use fichier_domain::kernel::types::*;
 use fichier_domain::registry::*;
 use fichier_domain::retention::{SweepAction, SweepOptions, SweepReport};
+use support::{World, admin};
 
 fn system() -> Actor {
     Actor { id: "cron".into(), role: Role::System }
@@ -40,16 +40,7 @@ impl World {
 }
 
 fn field(name: &str, value: &str, category: Option<DataCategory>, purposes: &[&str], collected: &str) -> FieldInput {
-    FieldInput {
-        name: name.into(),
-        value: value.into(),
-        category,
-        purposes: purposes.iter().map(|p| p.to_string()).collect(),
-        basis: LawfulBasis::Contract,
-        source: None,
-        collected_at: Some(collected.into()),
-        verified_at: None,
-    }
+    support::field(name, value, category, purposes, Some(collected))
 }
 
 fn anne() -> SubjectRef {
@@ -128,7 +119,7 @@ fn each_field_follows_its_rules_through_the_years() {
     // The request is in the outbox, in the shop's words, with the date it ends.
     let m = w.f().outbox_pending(&system(), 10).unwrap();
     assert_eq!(m.len(), 1);
-    assert_eq!((m[0].kind, m[0].to.as_str()), (fichier_domain::rights::MessageKind::Repermission, "anne@example.org"));
+    assert_eq!((m[0].kind, m[0].to.as_str()), (fichier_domain::outbox::MessageKind::Repermission, "anne@example.org"));
     assert!(m[0].body.contains("lettre d'information") && m[0].body.contains("15/01/2023"), "{}", m[0].body);
     // Asked once: not listed again.
     assert!(!table(&w.sweep(false)).iter().any(|(_, a, _)| *a == "repermission"));

@@ -6,13 +6,12 @@
 #![allow(clippy::unwrap_used)]
 
 use fichier_domain::Error;
-use fichier_domain::model::*;
-use fichier_domain::registry::Lang;
+use fichier_domain::kernel::types::{Lang, *};
+use fichier_domain::outbox::*;
 use fichier_domain::rights::*;
+use support::World;
 
 mod support;
-
-use support::World;
 
 fn actor(role: Role) -> Actor {
     Actor { id: format!("{role:?}").to_lowercase(), role }

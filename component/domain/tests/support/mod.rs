@@ -3,12 +3,13 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use fichier_domain::crypto::{MasterKey, SeededEntropy};
-use fichier_domain::model::{
-    Actor, Channel, Decision, GivenBy, PurposeInput, PurposeKind, ReceiptInput, Role, SubjectRef,
-};
-use fichier_domain::store::MemoryStore;
-use fichier_domain::{Fichier, time};
+use fichier_domain::Fichier;
+use fichier_domain::consent::{Decision, GivenBy, PurposeInput, ReceiptInput};
+use fichier_domain::customers::FieldInput;
+use fichier_domain::kernel::crypto::{MasterKey, SeededEntropy};
+use fichier_domain::kernel::store::MemoryStore;
+use fichier_domain::kernel::time;
+use fichier_domain::kernel::types::{Actor, Channel, DataCategory, LawfulBasis, PurposeKind, Role, SubjectRef};
 
 pub struct World {
     pub store: MemoryStore,
@@ -76,5 +77,26 @@ pub fn decision(
         user_agent: None,
         gpc: false,
         age: None,
+    }
+}
+
+/// A customer field held under a contract for `purposes`, collected at `collected` (the
+/// call's time when `None`).
+pub fn field(
+    name: &str,
+    value: &str,
+    category: Option<DataCategory>,
+    purposes: &[&str],
+    collected: Option<&str>,
+) -> FieldInput {
+    FieldInput {
+        name: name.into(),
+        value: value.into(),
+        category,
+        purposes: purposes.iter().map(|p| p.to_string()).collect(),
+        basis: LawfulBasis::Contract,
+        source: None,
+        collected_at: collected.map(str::to_string),
+        verified_at: None,
     }
 }
