@@ -1,7 +1,10 @@
 //! Every parser of caller-given strings: typed error or value, never a panic.
 #![no_main]
 
-use fichier_domain::{consent, crypto, identifiers, phone, service, time, validate};
+use fichier_domain::consent;
+use fichier_domain::customers::phone;
+use fichier_domain::kernel::{crypto, keys, time, validate};
+use fichier_domain::minimisation::identifiers;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = time::parse("t", &s);
     let _ = consent::parse_reference("n", &s);
     let _ = crypto::MasterKey::from_hex(&s);
-    let _ = service::check_subject_id("s", &s);
+    let _ = keys::check_subject_id("s", &s);
     let _ = phone::to_e164("p", &s);
     let _ = identifiers::nir_valid(&s);
     let _ = identifiers::parse_iban("i", &s);

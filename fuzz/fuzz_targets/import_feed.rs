@@ -3,11 +3,12 @@
 #![no_main]
 
 use fichier_domain::Fichier;
-use fichier_domain::crypto::{MasterKey, SeededEntropy};
-use fichier_domain::import::{ImportOptions, TextEncoding};
-use fichier_domain::model::*;
-use fichier_domain::store::MemoryStore;
-use fichier_domain::time;
+use fichier_domain::consent::*;
+use fichier_domain::customers::import::{ImportOptions, TextEncoding};
+use fichier_domain::kernel::crypto::{MasterKey, SeededEntropy};
+use fichier_domain::kernel::store::MemoryStore;
+use fichier_domain::kernel::time;
+use fichier_domain::kernel::types::*;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,7 +18,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(now) = time::parse("now", "2026-11-29T10:00:00Z") else { return };
     let admin = Actor { id: "fuzz".into(), role: Role::Admin };
     let mut f = Fichier::new(&store, &master, now, &mut entropy);
-    let purpose = PurposeInput { id: "orders".into(), kind: PurposeKind::Service, title: "x".into(), validity_months: None };
+    let purpose =
+        PurposeInput { id: "orders".into(), kind: PurposeKind::Service, title: "x".into(), validity_months: None };
     if f.declare_purpose(&admin, purpose).is_err() {
         return;
     }

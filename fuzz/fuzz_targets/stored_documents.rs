@@ -1,8 +1,17 @@
 //! Every stored document decoder (and the sealed customer body's) on arbitrary bytes: typed error or value, never a panic.
 #![no_main]
 
-use fichier_domain::docs::*;
-use fichier_domain::store::decode;
+use fichier_domain::consent::ledger::*;
+use fichier_domain::consent::notices::*;
+use fichier_domain::consent::purposes::*;
+use fichier_domain::consent::receipts::*;
+use fichier_domain::customers::*;
+use fichier_domain::kernel::directory::*;
+use fichier_domain::kernel::keys::*;
+use fichier_domain::kernel::policy::*;
+use fichier_domain::kernel::store::decode;
+use fichier_domain::registry::breaches::*;
+use fichier_domain::registry::*;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -26,10 +35,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<fichier_domain::audit::AuditHead>("k", data);
     let _ = decode::<fichier_domain::audit::AuditCheckpoint>("k", data);
     let _ = decode::<fichier_domain::rights::RequestRegister>("k", data);
-    let _ = decode::<fichier_domain::rights::Outbox>("k", data);
-    let _ = decode::<fichier_domain::erasure::ErasureMark>("k", data);
-    let _ = decode::<fichier_domain::erasure::HeldDoc>("k", data);
-    let _ = decode::<fichier_domain::erasure::HoldSchedule>("k", data);
-    let _ = decode::<fichier_domain::objection::OppositionEntry>("k", data);
+    let _ = decode::<fichier_domain::outbox::Outbox>("k", data);
+    let _ = decode::<fichier_domain::rights::erasure::ErasureMark>("k", data);
+    let _ = decode::<fichier_domain::rights::erasure::HeldDoc>("k", data);
+    let _ = decode::<fichier_domain::rights::erasure::HoldSchedule>("k", data);
+    let _ = decode::<fichier_domain::rights::restriction::OppositionEntry>("k", data);
     let _ = fichier_domain::customers::decode_body(data);
 });

@@ -5,9 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use fichier_domain::crypto::{DataKey, MasterKey, SeededEntropy, sha256_hex};
-use fichier_domain::model as d;
-use fichier_domain::store::MemoryStore;
+use fichier_domain::consent::{ConsentState, Decision, GivenBy, NoticeInput, PurposeInput, ReceiptInput};
+use fichier_domain::kernel::crypto::{DataKey, MasterKey, SeededEntropy, sha256_hex};
+use fichier_domain::kernel::store::MemoryStore;
+use fichier_domain::kernel::types::{Actor, Channel, DataCategory, PurposeKind, Role, SubjectRef};
 
 pub const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 pub const NOW: &str = "2026-03-01T10:00:00Z";
@@ -15,24 +16,24 @@ pub const NOW: &str = "2026-03-01T10:00:00Z";
 pub const OPS: usize = 2000;
 pub const SUBJECTS: usize = 200;
 
-fn admin() -> d::Actor {
-    d::Actor { id: "bench".into(), role: d::Role::Admin }
+fn admin() -> Actor {
+    Actor { id: "bench".into(), role: Role::Admin }
 }
 
 /// The cookie banner's caller: a visitor recording and reading its own choice (the path
 /// every page view takes; staff reads of a status are audited, this one is not).
-fn visitor() -> d::Actor {
-    d::Actor { id: "banner".into(), role: d::Role::Public }
+fn visitor() -> Actor {
+    Actor { id: "banner".into(), role: Role::Public }
 }
 
 /// The receipt every operation records (the component bench records the same).
-pub fn receipt(visitor: &str, notice: &str) -> d::ReceiptInput {
-    d::ReceiptInput {
-        subject: d::SubjectRef::External(visitor.into()),
+pub fn receipt(visitor: &str, notice: &str) -> ReceiptInput {
+    ReceiptInput {
+        subject: SubjectRef::External(visitor.into()),
         purpose: "newsletter".into(),
-        decision: d::Decision::Grant,
-        given_by: d::GivenBy::Subject,
-        channel: d::Channel::CookieBanner,
+        decision: Decision::Grant,
+        given_by: GivenBy::Subject,
+        channel: Channel::CookieBanner,
         notice: Some(notice.into()),
         at: None,
         receipt_id: None,
@@ -47,20 +48,21 @@ pub fn receipt(visitor: &str, notice: &str) -> d::ReceiptInput {
 pub fn sequence() -> Duration {
     let store = MemoryStore::new();
     let master = MasterKey::from_hex(KEY).unwrap_or_else(|_| unreachable!("the bench key is valid"));
-    let now = fichier_domain::time::parse("now", NOW).unwrap_or_else(|_| unreachable!("the bench time is valid"));
+    let now =
+        fichier_domain::kernel::time::parse("now", NOW).unwrap_or_else(|_| unreachable!("the bench time is valid"));
     let mut entropy = SeededEntropy::new(7);
     let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
     let setup = (|| {
         f.declare_purpose(
             &admin(),
-            d::PurposeInput {
+            PurposeInput {
                 id: "newsletter".into(),
-                kind: d::PurposeKind::Marketing,
+                kind: PurposeKind::Marketing,
                 title: "Lettre".into(),
                 validity_months: None,
             },
         )?;
-        let n = d::NoticeInput { purposes: vec!["newsletter".into()], lang: "fr".into(), text: "Texte.".into() };
+        let n = NoticeInput { purposes: vec!["newsletter".into()], lang: "fr".into(), text: "Texte.".into() };
         f.register_notice(&admin(), n).map(|n| n.reference)
     })();
     let Ok(notice) = setup else { unreachable!("the bench setup is valid") };
@@ -70,16 +72,16 @@ pub fn sequence() -> Duration {
         let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
         let done = f
             .record_decision(&visitor(), receipt(&id, &notice))
-            .and_then(|_| f.status(&visitor(), &d::SubjectRef::External(id)));
-        assert!(matches!(done, Ok(st) if st.purposes[0].state == d::ConsentState::Given));
+            .and_then(|_| f.status(&visitor(), &SubjectRef::External(id)));
+        assert!(matches!(done, Ok(st) if st.purposes[0].state == ConsentState::Given));
     }
     start.elapsed()
 }
 
 /// The record every minimisation-check bench checks: nine fields of an imported
 /// customer, all clean (no finding).
-pub fn check_fields() -> Vec<(&'static str, &'static str, Option<d::DataCategory>)> {
-    use d::DataCategory::*;
+pub fn check_fields() -> Vec<(&'static str, &'static str, Option<DataCategory>)> {
+    use DataCategory::*;
     vec![
         ("customer-number", "123", Some(Account)),
         ("given-name", "Émilie", Some(Identity)),
@@ -99,12 +101,13 @@ pub fn check_fields() -> Vec<(&'static str, &'static str, Option<d::DataCategory
 pub fn check(n: usize) -> Duration {
     let store = MemoryStore::new();
     let master = MasterKey::from_hex(KEY).unwrap_or_else(|_| unreachable!("the bench key is valid"));
-    let now = fichier_domain::time::parse("now", NOW).unwrap_or_else(|_| unreachable!("the bench time is valid"));
+    let now =
+        fichier_domain::kernel::time::parse("now", NOW).unwrap_or_else(|_| unreachable!("the bench time is valid"));
     let mut entropy = SeededEntropy::new(1);
     let mut f = fichier_domain::Fichier::new(&store, &master, now, &mut entropy);
-    let orders = d::PurposeInput {
+    let orders = PurposeInput {
         id: "orders".into(),
-        kind: d::PurposeKind::Service,
+        kind: PurposeKind::Service,
         title: "Commandes".into(),
         validity_months: None,
     };
