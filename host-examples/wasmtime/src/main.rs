@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use fichier_host::kv::SqliteKv;
+use fichier_host::kv::{GroupedKv, KvBackend, SqliteKv};
 use fichier_host::master::{default_key_file, load_settings, resolve_master_key};
 use fichier_host::runtime::describe_error;
 use fichier_host::{Clock, Runtime, RuntimeBuilder};
@@ -622,14 +622,18 @@ fn runtime_builder_with(cli: &Cli, extra: Vec<(String, String)>, grouped: bool) 
     let mut config = load_settings(cli.settings.as_deref()).map_err(|e| host(&format!("{e:#}")))?;
     config.extend(extra);
     config.push(("master_key".into(), master));
-    let kv = if grouped { SqliteKv::open_grouped(&cli.db) } else { SqliteKv::open(&cli.db) }
-        .map_err(|e| host(&format!("opening {}: {e}", cli.db.display())))?;
+    let opening = |e: fichier_host::kv::KvError| host(&format!("opening {}: {e}", cli.db.display()));
+    let kv: Arc<dyn KvBackend> = if grouped {
+        Arc::new(GroupedKv::open(&cli.db).map_err(opening)?)
+    } else {
+        Arc::new(SqliteKv::open(&cli.db).map_err(opening)?)
+    };
     // FICHIER_PINNED_CLOCK (RFC 3339) pins the clock, for demos and tests only.
     let clock = match std::env::var("FICHIER_PINNED_CLOCK") {
         Ok(t) => Clock::pinned(&t).map_err(|e| host(&format!("FICHIER_PINNED_CLOCK: {e}")))?,
         Err(_) => Clock::System,
     };
-    Ok(RuntimeBuilder::new(Arc::new(kv)).config(config).clock(clock))
+    Ok(RuntimeBuilder::new(kv).config(config).clock(clock))
 }
 
 /// One component call, its writes in one SQLite transaction (a change and its audit

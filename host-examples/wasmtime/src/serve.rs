@@ -15,7 +15,7 @@
 //! - **Acknowledged once durable**: an answer is sent only after the request's writes
 //!   are committed and synced (the response body is read while the component writes
 //!   it, then the commit awaited).
-//! - **Group commit** on a grouped store ([`crate::kv::SqliteKv::open_grouped`], what
+//! - **Group commit** on a grouped store ([`crate::kv::GroupedKv`], what
 //!   `fichier serve` opens): requests run concurrently and the writes of those finishing
 //!   during one commit share the next (one fsync for many). On a store with batches,
 //!   each request's writes are one transaction on shared connections, so requests run
