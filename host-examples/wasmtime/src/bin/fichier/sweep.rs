@@ -9,7 +9,7 @@ use clap::Args;
 use fichier_host::Runtime;
 use serde_json::{Value, json};
 
-use crate::{Failure, Output, call, s};
+use crate::call::{Failure, Output, call, s};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -96,6 +96,5 @@ pub fn sweep(a: &SweepArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result
     let mut human: Vec<String> = entries.iter().map(line).collect();
     human.push(summary);
     let out = json!({"applied": apply, "scanned": scanned, "changed": changed, "entries": entries});
-    Output::new(&out, human.join("\n")).print(as_json);
-    Ok(ExitCode::SUCCESS)
+    Output::new(&out, human.join("\n")).done(as_json)
 }

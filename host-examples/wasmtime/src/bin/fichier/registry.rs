@@ -2,14 +2,15 @@
 //! commands. Input files are read and parsed before the store is opened, so a typo
 //! leaves nothing behind. No rule lives here.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use fichier_host::Runtime;
 use serde_json::{Value, json};
 
-use crate::{Failure, Output, call, rows, s};
+use crate::call::{Failure, Output, call, findings, read_json, rows, s, write_file, write_stdout};
+use crate::wit::WitName;
 
 #[derive(Subcommand)]
 pub enum RegistryCmd {
@@ -63,26 +64,21 @@ pub enum RegistryCmd {
     Basis(BasisArgs),
 }
 
+// WIT `registry.export-format`.
 #[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "kebab-case")]
 pub enum Format {
     Json,
     Csv,
     Html,
 }
 
+// WIT `registry.lang`.
 #[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "kebab-case")]
 pub enum Lang {
     Fr,
     En,
-}
-
-impl Lang {
-    pub fn wit(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::En => "en",
-        }
-    }
 }
 
 #[derive(Args)]
@@ -162,11 +158,6 @@ pub enum BreachCmd {
     Show { id: String },
 }
 
-fn read_json(file: &Path) -> Result<Value, Failure> {
-    let text = std::fs::read_to_string(file).map_err(|e| Failure::Host(format!("reading {}: {e}", file.display())))?;
-    serde_json::from_str(&text).map_err(|e| Failure::Host(format!("{}: not JSON: {e}", file.display())))
-}
-
 fn activity_line(a: &Value) -> String {
     let d = &a["definition"];
     let retired = if a["retired"].is_null() { "" } else { " (retired)" };
@@ -243,25 +234,18 @@ pub fn registry(
             )
         }
         RegistryCmd::Export { format, lang, out } => {
-            let f = match format {
-                Format::Json => "json",
-                Format::Csv => "csv",
-                Format::Html => "html",
-            };
-            let text = call(&rt, "registry", "export", &[actor, json!(f), json!(lang.wit())])?;
+            let text = call(&rt, "registry", "export", &[actor, json!(format.wit()), json!(lang.wit())])?;
             let text = text.as_str().unwrap_or_default();
-            if let Some(path) = out {
-                std::fs::write(path, text).map_err(|e| Failure::Host(format!("writing {}: {e}", path.display())))?;
-                return Ok(ExitCode::SUCCESS);
+            match out {
+                Some(path) => write_file(path, text.as_bytes())?,
+                // The export is the output, in both modes.
+                None => write_stdout(text.as_bytes()),
             }
-            // The export is the output, in both modes.
-            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             return Ok(ExitCode::SUCCESS);
         }
         RegistryCmd::Check => {
             let r = call(&rt, "registry", "check", &[actor])?;
-            let blocking = r.as_array().into_iter().flatten().any(|f| f["severity"] == json!("block"));
-            let human = rows(&r, |f| {
+            let block = |f: &Value| {
                 format!(
                     "{:<5} {:<28} {:<28} {}\n      {}\n      fix: {}",
                     s(&f["severity"]),
@@ -271,9 +255,8 @@ pub fn registry(
                     s(&f["message"]),
                     s(&f["fix"])
                 )
-            });
-            Output::new(&r, human).print(as_json);
-            return Ok(if blocking { ExitCode::from(1) } else { ExitCode::SUCCESS });
+            };
+            return findings(&r, block, as_json);
         }
         RegistryCmd::Basis(b) => {
             let answers = json!({
@@ -301,8 +284,7 @@ pub fn registry(
             )
         }
     };
-    out.print(as_json);
-    Ok(ExitCode::SUCCESS)
+    out.done(as_json)
 }
 
 /// `fichier notice generate`: the Art. 13 notice for some purposes, registered.
@@ -317,8 +299,7 @@ pub fn generate_notice(
     let g = call(rt, "registry", "generate-notice", &[actor, json!(purposes), json!(lang.wit())])?;
     let body = if html { s(&g["html"]) } else { s(&g["text"]) };
     let human = format!("{} (sha256 {})\n\n{body}", s(&g["notice"]["reference"]), s(&g["notice"]["sha256"]));
-    Output::new(&g, human).print(as_json);
-    Ok(ExitCode::SUCCESS)
+    Output::new(&g, human).done(as_json)
 }
 
 fn breach_line(b: &Value) -> String {
@@ -379,8 +360,7 @@ pub fn breach(
                     s.as_str().unwrap_or_default()
                 ));
             }
-            Output::new(&r, human).print(as_json);
-            return Ok(ExitCode::SUCCESS);
+            return Output::new(&r, human).done(as_json);
         }
         BreachCmd::List { overdue } => {
             let list = call(&rt, "breaches", "list-breaches", &[actor, json!(overdue)])?;
@@ -390,10 +370,8 @@ pub fn breach(
         }
         BreachCmd::Show { id } => {
             let b = call(&rt, "breaches", "get-breach", &[actor, json!(id)])?;
-            Output::new(&b, serde_json::to_string_pretty(&b).unwrap_or_default()).print(as_json);
-            return Ok(ExitCode::SUCCESS);
+            return Output::new(&b, serde_json::to_string_pretty(&b).unwrap_or_default()).done(as_json);
         }
     };
-    Output::new(&b, breach_line(&b)).print(as_json);
-    Ok(ExitCode::SUCCESS)
+    Output::new(&b, breach_line(&b)).done(as_json)
 }

@@ -7,7 +7,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use fichier_host::Runtime;
 use serde_json::{Value, json};
 
-use crate::{Failure, Output, SubjectArgs, call, rows, s};
+use crate::call::{Failure, Output, SubjectArgs, call, rows, s, write_file, write_stdout};
+use crate::consent;
+use crate::registry::{Format, Lang};
+use crate::wit::WitName;
 
 #[derive(Subcommand)]
 pub enum RequestCmd {
@@ -22,8 +25,8 @@ pub enum RequestCmd {
         /// When it arrived (RFC 3339), if not now.
         #[arg(long)]
         received_at: Option<String>,
-        #[arg(long, value_enum, default_value_t = crate::registers::Lang::Fr)]
-        lang: crate::registers::Lang,
+        #[arg(long, value_enum, default_value_t = Lang::Fr)]
+        lang: Lang,
         /// What the person asks, in their words.
         #[arg(long)]
         details: Option<String>,
@@ -136,20 +139,49 @@ pub fn erase(a: &EraseArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result
         }
     };
     let options = json!({"request": a.request, "claim": claim});
-    let r = call(rt, "rights", "erase", &[actor, a.who.json().map_err(Failure::Host)?, options])?;
-    Output::new(&r, erasure(&r)).print(as_json);
-    Ok(ExitCode::SUCCESS)
+    let r = call(rt, "rights", "erase", &[actor, a.who.json()?, options])?;
+    Output::new(&r, erasure(&r)).done(as_json)
+}
+
+#[derive(Args)]
+pub struct RestrictArgs {
+    #[command(flatten)]
+    who: SubjectArgs,
+    /// Why: contested accuracy, unlawful processing, legal claims, pending objection.
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(Args)]
+pub struct ObjectArgs {
+    #[command(flatten)]
+    who: SubjectArgs,
+    /// Where the person expressed it.
+    #[arg(long, value_enum, default_value_t = consent::Channel::WebForm)]
+    channel: consent::Channel,
+}
+
+pub fn restrict(a: &RestrictArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    processing(&a.who, json!({"tag": "restrict", "val": a.reason}), rt, actor, as_json)
+}
+
+pub fn lift_restriction(who: &SubjectArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    processing(who, json!({"tag": "lift-restriction"}), rt, actor, as_json)
+}
+
+pub fn object(a: &ObjectArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    processing(&a.who, json!({"tag": "object-to-marketing", "val": a.channel.wit()}), rt, actor, as_json)
 }
 
 /// `restrict`, `lift-restriction`, `object`: one call, the person's state after it.
-pub fn processing(
+fn processing(
     who: &SubjectArgs,
     change: Value,
     rt: &Runtime,
     actor: Value,
     as_json: bool,
 ) -> Result<ExitCode, Failure> {
-    let r = call(rt, "rights", "change-processing", &[actor, who.json().map_err(Failure::Host)?, change])?;
+    let r = call(rt, "rights", "change-processing", &[actor, who.json()?, change])?;
     let mut out = s(&r["subject"]);
     match (&r["restriction"], r["lifted"] == json!(true)) {
         (_, true) => out.push_str(": restriction lifted"),
@@ -171,22 +203,21 @@ pub fn processing(
             list("fields-removed")
         ));
     }
-    Output::new(&r, out).print(as_json);
-    Ok(ExitCode::SUCCESS)
+    Output::new(&r, out).done(as_json)
 }
 
 #[derive(Args)]
 pub struct ExportArgs {
     #[command(flatten)]
     who: SubjectArgs,
-    #[arg(long, value_enum, default_value_t = crate::registers::Format::Json)]
-    format: crate::registers::Format,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
     /// Only what the person provided, on consent or a contract (Art. 20): JSON or CSV.
     #[arg(long)]
     portability: bool,
     /// The language of the HTML version.
-    #[arg(long, value_enum, default_value_t = crate::registers::Lang::Fr)]
-    lang: crate::registers::Lang,
+    #[arg(long, value_enum, default_value_t = Lang::Fr)]
+    lang: Lang,
     /// Write the file there instead of standard output.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
@@ -194,25 +225,16 @@ pub struct ExportArgs {
 
 /// `fichier export`: the file as the component wrote it (to stdout or --out).
 pub fn export(a: &ExportArgs, rt: &Runtime, actor: Value) -> Result<ExitCode, Failure> {
-    use crate::registers::Format;
-    let format = match a.format {
-        Format::Json => "json",
-        Format::Csv => "csv",
-        Format::Html => "html",
-    };
     let scope = if a.portability { "portability" } else { "access" };
-    let who = a.who.json().map_err(Failure::Host)?;
-    let r = call(rt, "rights", "export-data", &[actor, who, json!(scope), json!(format), json!(a.lang.wit())])?;
+    let who = a.who.json()?;
+    let r = call(rt, "rights", "export-data", &[actor, who, json!(scope), json!(a.format.wit()), json!(a.lang.wit())])?;
     let content = r["content"].as_str().unwrap_or_default();
     match &a.out {
         Some(path) => {
-            std::fs::write(path, content).map_err(|e| Failure::Host(format!("writing {}: {e}", path.display())))?;
+            write_file(path, content.as_bytes())?;
             eprintln!("{} written ({}, {} bytes)", path.display(), s(&r["media-type"]), content.len());
         }
-        None => {
-            use std::io::Write as _;
-            let _ = std::io::stdout().lock().write_all(content.as_bytes());
-        }
+        None => write_stdout(content.as_bytes()),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -228,7 +250,9 @@ pub enum OutboxCmd {
     Ack { id: String },
 }
 
+// WIT `rights.request-kind`.
 #[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "kebab-case")]
 pub enum Kind {
     Access,
     Rectification,
@@ -239,17 +263,15 @@ pub enum Kind {
     Withdrawal,
 }
 
+// WIT `rights.request-channel`.
 #[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "kebab-case")]
 pub enum Channel {
     WebForm,
     Email,
     Letter,
     Phone,
     InPerson,
-}
-
-fn wit_name<T: ValueEnum>(v: T) -> String {
-    v.to_possible_value().map(|p| p.get_name().to_string()).unwrap_or_default()
 }
 
 fn line(r: &Value) -> String {
@@ -298,9 +320,9 @@ pub fn request(c: &RequestCmd, rt: &Runtime, actor: Value, as_json: bool) -> Res
     let r = match c {
         RequestCmd::New { who, kind, channel, received_at, lang, details, identity_verified, doubtful } => {
             let input = json!({
-                "subject": who.json().map_err(Failure::Host)?,
-                "kind": wit_name(*kind),
-                "channel": wit_name(*channel),
+                "subject": who.json()?,
+                "kind": kind.wit(),
+                "channel": channel.wit(),
                 "received-at": received_at,
                 "lang": lang.wit(),
                 "details": details,
@@ -317,8 +339,7 @@ pub fn request(c: &RequestCmd, rt: &Runtime, actor: Value, as_json: bool) -> Res
         RequestCmd::Refuse { id, reasons } => step(id, json!({"tag": "refuse", "val": reasons}))?,
         RequestCmd::Show { id } => {
             let r = call(rt, "rights", "get-request", &[actor.clone(), json!(id)])?;
-            Output::new(&r, details(&r)).print(as_json);
-            return Ok(ExitCode::SUCCESS);
+            return Output::new(&r, details(&r)).done(as_json);
         }
         RequestCmd::List { open, overdue, due_within } => {
             let filter = match (open, overdue, due_within) {
@@ -333,8 +354,7 @@ pub fn request(c: &RequestCmd, rt: &Runtime, actor: Value, as_json: bool) -> Res
             return Ok(if *overdue && late { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
     };
-    Output::new(&r, line(&r)).print(as_json);
-    Ok(ExitCode::SUCCESS)
+    Output::new(&r, line(&r)).done(as_json)
 }
 
 pub fn outbox(c: &OutboxCmd, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {

@@ -1,6 +1,5 @@
 //! `fichier audit verify|export|prune`: the audit log's commands. No rule lives here.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,7 +7,7 @@ use clap::{Subcommand, ValueEnum};
 use fichier_host::Runtime;
 use serde_json::{Value, json};
 
-use crate::{Failure, Output, call, s};
+use crate::call::{Failure, Output, call, s, write_stdout};
 
 #[derive(Subcommand)]
 pub enum AuditCmd {
@@ -26,7 +25,9 @@ pub enum AuditCmd {
     Prune,
 }
 
+// The host's own formats for the audit export (no WIT type: the host writes it).
 #[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "kebab-case")]
 pub enum Format {
     Json,
     Csv,
@@ -107,16 +108,13 @@ pub fn audit(c: &AuditCmd, rt: &Runtime, actor: Value, as_json: bool) -> Result<
                     std::fs::write(path, &bytes).map_err(|e| Failure::Host(format!("{}: {e}", path.display())))?;
                     eprintln!("{} entries written to {}", entries.len(), path.display());
                 }
-                None => {
-                    let _ = std::io::stdout().lock().write_all(&bytes);
-                }
+                None => write_stdout(&bytes),
             }
             Ok(ExitCode::SUCCESS)
         }
         AuditCmd::Prune => {
             let n = call(rt, "audit", "prune", &[actor])?;
-            Output::new(&json!({"pruned": n}), format!("{n} entries pruned")).print(as_json);
-            Ok(ExitCode::SUCCESS)
+            Output::new(&json!({"pruned": n}), format!("{n} entries pruned")).done(as_json)
         }
     }
 }

@@ -1,0 +1,351 @@
+//! `fichier customers …`, `check …`, `subjects` and `reindex`: the customer file, the
+//! minimisation checks, and the subjects and indexes behind them. No rule lives here.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use fichier_host::Runtime;
+use serde_json::{Value, json};
+
+use crate::call::{Failure, Output, SubjectArgs, call, findings, paged, read_json, read_text, rows, s};
+use crate::wit::WitName;
+
+#[derive(Subcommand)]
+pub enum CustomersCmd {
+    /// Create a customer: --field name=value (repeat), each serving --purpose on --basis.
+    Create {
+        #[command(flatten)]
+        who: SubjectArgs,
+        /// A field, as name=value (well-known names: email, phone, given-name, family-name,
+        /// birth-date, address-line1, address-line2, postal-code, city, country, company,
+        /// customer-number).
+        #[arg(long = "field", required = true)]
+        fields: Vec<String>,
+        /// The declared purposes the fields serve.
+        #[arg(long = "purpose", required = true)]
+        purposes: Vec<String>,
+        #[arg(long, default_value = "contract")]
+        basis: String,
+    },
+    /// Show a customer record.
+    Get(SubjectArgs),
+    /// Rectify fields (the previous values stay in the history).
+    Rectify {
+        #[command(flatten)]
+        who: SubjectArgs,
+        #[arg(long = "field")]
+        fields: Vec<String>,
+        /// A field to remove.
+        #[arg(long = "remove")]
+        remove: Vec<String>,
+        #[arg(long = "purpose")]
+        purposes: Vec<String>,
+        #[arg(long, default_value = "contract")]
+        basis: String,
+    },
+    /// A record's history.
+    History(SubjectArgs),
+    /// Delete a record (consent receipts stay).
+    Delete(SubjectArgs),
+    /// Customers by page.
+    List {
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Pairs of records that may be one person, for review (nothing is merged).
+    Duplicates,
+    /// Merge one record into another (e-mail, s-… subject id or customer number).
+    Merge {
+        #[arg(long)]
+        keep: String,
+        #[arg(long)]
+        absorb: String,
+    },
+    /// Records to re-verify: stale fields and bounced e-mails.
+    Review {
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Record that mail to the customer bounced.
+    Bounced(SubjectArgs),
+    /// Record that the person confirmed fields now (all without --field).
+    Reverify {
+        #[command(flatten)]
+        who: SubjectArgs,
+        #[arg(long = "field")]
+        fields: Vec<String>,
+    },
+    /// Record an event that starts a retention period: a contact the person initiated, or
+    /// the end of the relationship.
+    Event {
+        #[command(flatten)]
+        who: SubjectArgs,
+        #[arg(long, value_enum)]
+        kind: EventKind,
+        /// When (RFC 3339), if not now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// What the intermediate archive holds for a customer (DPO and admin only).
+    Archived(SubjectArgs),
+}
+
+// WIT `customers.customer-event`.
+#[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// An order, a reply, a click (an opened e-mail does not count).
+    Contact,
+    RelationshipEnded,
+}
+
+#[derive(Subcommand)]
+pub enum CheckCmd {
+    /// Check a form: a JSON list of {name, label, field-type, required, purposes}.
+    Form { file: PathBuf },
+    /// Check a record: a JSON list of {name, value, category, purposes}.
+    Record { file: PathBuf },
+    /// Find personal data hidden in a text file.
+    Text { file: PathBuf },
+}
+
+#[derive(Args)]
+pub struct SubjectsArgs {
+    #[arg(long)]
+    cursor: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+}
+
+/// A subject named on the command line: an e-mail, an `s-…` id, or a customer number.
+fn subject_value(v: &str) -> Value {
+    if v.contains('@') {
+        json!({"tag": "email", "val": v})
+    } else if v.starts_with("s-") && v.len() == 28 {
+        json!({"tag": "subject", "val": v})
+    } else {
+        json!({"tag": "external", "val": v})
+    }
+}
+
+/// `name=value` pairs as field inputs.
+fn field_inputs(pairs: &[String], purposes: &[String], basis: &str) -> Result<Vec<Value>, Failure> {
+    pairs
+        .iter()
+        .map(|p| {
+            let (name, value) =
+                p.split_once('=').ok_or_else(|| Failure::Host(format!("--field {p}: expected name=value")))?;
+            Ok(json!({
+                "name": name, "value": value, "category": null, "purposes": purposes, "basis": basis,
+                "source": null, "collected-at": null, "verified-at": null,
+            }))
+        })
+        .collect()
+}
+
+fn customer_text(c: &Value) -> String {
+    let mut out =
+        format!("customer {} (revision {}, created {})", s(&c["subject"]), c["revision"], s(&c["created-at"]));
+    if let Some(b) = c["email-bounced-at"].as_str() {
+        out.push_str(&format!("\n  e-mail bounced at {b}"));
+    }
+    for f in c["fields"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\n  {:<16} {:<32} [{}; {}; {}; verified {}]",
+            s(&f["name"]),
+            s(&f["value"]),
+            s(&f["category"]),
+            f["purposes"].as_array().map(|p| p.iter().map(s).collect::<Vec<_>>().join(",")).unwrap_or_default(),
+            s(&f["basis"]),
+            s(&f["verified-at"])
+        ));
+    }
+    for (label, key) in [("last contact", "last-contact-at"), ("relationship ended", "relationship-ended-at")] {
+        if let Some(t) = c[key].as_str() {
+            out.push_str(&format!("\n  {label} {t}"));
+        }
+    }
+    if let Some(m) = c["merged-from"].as_array().filter(|m| !m.is_empty()) {
+        out.push_str(&format!("\n  merged from {}", m.iter().map(s).collect::<Vec<_>>().join(", ")));
+    }
+    out
+}
+
+pub fn customers(c: &CustomersCmd, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    let who = SubjectArgs::json;
+    match c {
+        CustomersCmd::Create { who: w, fields, purposes, basis } => {
+            let r = call(rt, "customers", "create", &[actor, who(w)?, json!(field_inputs(fields, purposes, basis)?)])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Get(w) => {
+            let r = call(rt, "customers", "get", &[actor, who(w)?])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Rectify { who: w, fields, remove, purposes, basis } => {
+            if !fields.is_empty() && purposes.is_empty() {
+                return Err(Failure::Host("name the purposes the new values serve with --purpose".into()));
+            }
+            let set = json!(field_inputs(fields, purposes, basis)?);
+            let r = call(rt, "customers", "rectify", &[actor, who(w)?, set, json!(remove)])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::History(w) => {
+            let h = call(rt, "customers", "history", &[actor, who(w)?])?;
+            Output::new(
+                &h,
+                rows(&h, |e| {
+                    format!(
+                        "{} {:<10} {:<16} {} -> {} by {}{}",
+                        s(&e["at"]),
+                        s(&e["reason"]),
+                        s(&e["field"]),
+                        s(&e["previous"]),
+                        s(&e["value"]),
+                        s(&e["by"]["id"]),
+                        e["from-subject"].as_str().map(|f| format!(" (from {f})")).unwrap_or_default()
+                    )
+                }),
+            )
+        }
+        CustomersCmd::Delete(w) => {
+            let r = call(rt, "customers", "delete", &[actor, who(w)?])?;
+            Output::new(&r, if r == json!(true) { "deleted" } else { "no such record (nothing to delete)" })
+        }
+        CustomersCmd::List { cursor, limit } => {
+            let r = call(rt, "customers", "list-customers", &[actor, json!(cursor), json!(limit)])?;
+            Output::new(&r, paged(rows(&r["customers"], customer_text), &r["next"]))
+        }
+        CustomersCmd::Duplicates => {
+            let r = call(rt, "customers", "find-duplicates", &[actor])?;
+            Output::new(
+                &r,
+                rows(&r, |p| {
+                    format!(
+                        "{:<22} {} {}{}",
+                        s(&p["reason"]),
+                        s(&p["a"]),
+                        s(&p["b"]),
+                        p["distance"].as_u64().map(|d| format!(" (distance {d})")).unwrap_or_default()
+                    )
+                }),
+            )
+        }
+        CustomersCmd::Merge { keep, absorb } => {
+            let r = call(rt, "customers", "merge", &[actor, subject_value(keep), subject_value(absorb)])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Review { cursor, limit } => {
+            let r = call(rt, "customers", "review", &[actor, json!(cursor), json!(limit)])?;
+            let human = rows(&r["entries"], |e| {
+                let fields: Vec<String> = e["stale"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|f| format!("{} (due {})", s(&f["field"]), s(&f["due-at"])))
+                    .collect();
+                let bounced =
+                    e["email-bounced-at"].as_str().map(|b| format!(" e-mail bounced {b};")).unwrap_or_default();
+                format!("{}{} {}", s(&e["subject"]), bounced, fields.join(", "))
+            });
+            Output::new(&r, paged(human, &r["next"]))
+        }
+        CustomersCmd::Bounced(w) => {
+            let r = call(rt, "customers", "mark-bounced", &[actor, who(w)?])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Reverify { who: w, fields } => {
+            let r = call(rt, "customers", "reverify", &[actor, who(w)?, json!(fields)])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Event { who: w, kind, at } => {
+            let r = call(rt, "customers", "record-event", &[actor, who(w)?, json!(kind.wit()), json!(at)])?;
+            Output::new(&r, customer_text(&r))
+        }
+        CustomersCmd::Archived(w) => {
+            let r = call(rt, "customers", "archived", &[actor, who(w)?])?;
+            let human = rows(&r, |a| {
+                format!(
+                    "{:<16} {:<32} [{}] archived {} until {} ({})",
+                    s(&a["field"]["name"]),
+                    s(&a["field"]["value"]),
+                    s(&a["field"]["category"]),
+                    s(&a["archived-at"]),
+                    s(&a["until"]),
+                    s(&a["activity"])
+                )
+            });
+            Output::new(&r, human)
+        }
+    }
+    .done(as_json)
+}
+
+/// `check …`: the file is read (and, for JSON, parsed) before the store is opened; exit 1
+/// when a finding blocks.
+pub fn check(
+    c: &CheckCmd,
+    runtime: impl FnOnce() -> Result<Runtime, Failure>,
+    actor: Value,
+    as_json: bool,
+) -> Result<ExitCode, Failure> {
+    let args = match c {
+        CheckCmd::Form { file } | CheckCmd::Record { file } => vec![actor, read_json(file)?],
+        CheckCmd::Text { file } => {
+            let text = read_text(file)?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            vec![actor, json!(name), json!(text)]
+        }
+    };
+    let rt = runtime()?;
+    let func = match c {
+        CheckCmd::Form { .. } => "check-form",
+        CheckCmd::Record { .. } => "check-record",
+        CheckCmd::Text { .. } => "scan-text",
+    };
+    let r = call(&rt, "minimisation", func, &args)?;
+    findings(
+        &r,
+        |f| {
+            let span = match &f["span"] {
+                Value::Object(sp) => format!(" @{}..{}", sp["start"], sp["end"]),
+                _ => String::new(),
+            };
+            format!(
+                "{:<5} {:<20} {:<32}{} {}\n      {}\n      fix: {}",
+                s(&f["severity"]),
+                s(&f["field"]),
+                s(&f["rule"]),
+                span,
+                s(&f["source"]),
+                s(&f["message"]),
+                s(&f["fix"])
+            )
+        },
+        as_json,
+    )
+}
+
+/// `subjects`: every subject (opaque ids), by page.
+pub fn subjects(a: &SubjectsArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    let r = call(rt, "maintenance", "list-subjects", &[actor, json!(a.cursor), json!(a.limit)])?;
+    Output::new(&r, paged(rows(&r[0], s), &r[1])).done(as_json)
+}
+
+/// `reindex`: every derived index rebuilt from the stored aggregates.
+pub fn reindex(rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    let r = call(rt, "maintenance", "reindex", &[actor])?;
+    Output::new(
+        &r,
+        format!(
+            "{} subjects, {} customers; {} index entries added, {} removed",
+            r["subjects"], r["customers"], r["added"], r["removed"]
+        ),
+    )
+    .done(as_json)
+}

@@ -1,0 +1,154 @@
+//! `fichier serve` and `fichier api-key …`: the HTTP face (`fichier_host::serve`) on a
+//! store that commits concurrent requests in groups, and the API keys its callers present.
+//! No rule lives here.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use fichier_host::Runtime;
+use fichier_host::kv::{GroupedKv, KvBackend, KvError};
+use serde_json::{Value, json};
+
+use crate::call::{Failure, Output, call, runtime_builder, s};
+use crate::wit::WitName;
+use crate::{Cli, Role};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 4 << 20)]
+    max_body: usize,
+    /// Seconds a request may take before it is answered 503 and interrupted.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Also serve the demo shop at `/`, and declare its purposes (`analytics`, `ads`,
+    /// `newsletter`) and notices (French and English) when they are missing.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ApiKeyCmd {
+    /// Create a key bound to a role; prints its token once.
+    Create {
+        /// Who or what uses it.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+    /// Every key (never a secret), revoked ones included.
+    List,
+    /// Revoke a key: calls made with it are refused from now on.
+    Revoke { id: String },
+}
+
+pub fn serve(a: &ServeArgs, cli: &Cli) -> Result<ExitCode, Failure> {
+    let &ServeArgs { addr, max_body, timeout, demo } = a;
+    let host = |e: &dyn std::fmt::Display| Failure::Host(e.to_string());
+    let timeout = std::time::Duration::from_secs(timeout.max(1));
+    let extra = if demo { vec![("demo".to_owned(), "true".to_owned())] } else { Vec::new() };
+    // Requests run concurrently and share commits (see `GroupedKv`).
+    let store = |db: &Path| -> Result<Arc<dyn KvBackend>, KvError> { Ok(Arc::new(GroupedKv::open(db)?)) };
+    let rt = runtime_builder(cli, extra, store)?
+        .pooling(true)
+        .deadline(Some(timeout))
+        .build()
+        .map_err(|e| host(&format!("loading the component: {e:#}")))?;
+    if demo {
+        seed_demo(&rt)?;
+    }
+    let opts = fichier_host::serve::ServeOptions { addr, max_body, timeout, ..Default::default() };
+    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| host(&e))?;
+    tokio
+        .block_on(fichier_host::serve::serve(
+            Arc::new(rt),
+            opts,
+            |a| {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "fichier serving http://{a}/v1/ (data: {})", cli.db.display());
+                let _ = writeln!(out, "  admin page: http://{a}/admin   cookie banner: http://{a}/banner.js");
+                if demo {
+                    let _ = writeln!(out, "  demo shop:  http://{a}/");
+                }
+            },
+            fichier_host::serve::signal(),
+        ))
+        .map_err(|e| host(&format!("serving on {addr}: {e}")))?;
+    let _ = writeln!(std::io::stdout().lock(), "fichier stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo shop's purposes and notices (`serve --demo`): declared when missing; a
+/// notice registered again with the same text keeps its version.
+fn seed_demo(rt: &Runtime) -> Result<(), Failure> {
+    let actor = json!({"id": "demo", "role": "admin"});
+    let declared = call(rt, "consent", "list-purposes", std::slice::from_ref(&actor))?;
+    let have = |id: &str| declared.as_array().is_some_and(|l| l.iter().any(|p| p["id"] == json!(id)));
+    for (id, kind, title) in [
+        ("analytics", "cookie", "Mesure d'audience / Audience measurement"),
+        ("ads", "advertising", "Publicité personnalisée / Personalised advertising"),
+        ("newsletter", "marketing", "Lettre d'information / Newsletter"),
+    ] {
+        if !have(id) {
+            let input = json!({"id": id, "kind": kind, "title": title});
+            call(rt, "consent", "declare-purpose", &[actor.clone(), input])?;
+        }
+    }
+    for (purposes, lang, text) in [
+        (&["ads", "analytics"][..], "fr", include_str!("../../../../../examples/demo/banner.fr.txt")),
+        (&["ads", "analytics"][..], "en", include_str!("../../../../../examples/demo/banner.en.txt")),
+        (&["newsletter"][..], "fr", include_str!("../../../../../examples/demo/newsletter.fr.txt")),
+        (&["newsletter"][..], "en", include_str!("../../../../../examples/demo/newsletter.en.txt")),
+    ] {
+        let input = json!({"purposes": purposes, "lang": lang, "text": text});
+        call(rt, "consent", "register-notice", &[actor.clone(), input])?;
+    }
+    Ok(())
+}
+
+pub fn api_key(c: &ApiKeyCmd, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    match c {
+        ApiKeyCmd::Create { name, role } => {
+            let r = call(rt, "settings", "create-api-key", &[actor, json!(name), json!(role.wit())])?;
+            Output::new(
+                &r,
+                format!(
+                    "API key {} ({}, role {}):\n{}\nShown once: keep it in the shop's secrets.",
+                    s(&r[0]["id"]),
+                    s(&r[0]["name"]),
+                    s(&r[0]["role"]),
+                    s(&r[1])
+                ),
+            )
+        }
+        ApiKeyCmd::List => {
+            let r = call(rt, "settings", "list-api-keys", &[actor])?;
+            let human = r
+                .as_array()
+                .map(|keys| {
+                    keys.iter()
+                        .map(|k| {
+                            let state =
+                                k["revoked-at"].as_str().map_or("active".to_owned(), |t| format!("revoked {t}"));
+                            format!("{}  {:<8} {}  ({state})", s(&k["id"]), s(&k["role"]), s(&k["name"]))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default();
+            Output::new(&r, human)
+        }
+        ApiKeyCmd::Revoke { id } => {
+            let r = call(rt, "settings", "revoke-api-key", &[actor, json!(id)])?;
+            Output::new(&r, format!("API key {} revoked at {}", s(&r["id"]), s(&r["revoked-at"])))
+        }
+    }
+    .done(as_json)
+}
