@@ -5,25 +5,14 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+mod support;
 
 fn fichier(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fichier"))
-        .current_dir(dir)
-        .env("FICHIER_MASTER_KEY", KEY)
-        .env("FICHIER_PINNED_CLOCK", "2026-03-01T10:00:00Z")
-        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
-        .env_remove("FICHIER_DB")
-        .args(args)
-        .output()
-        .expect("run fichier")
+    support::pinned(dir, "2026-03-01T10:00:00Z").args(args).output().expect("run fichier")
 }
 
 fn ok_json(dir: &Path, args: &[&str]) -> Value {
-    let out = fichier(dir, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+    support::success_json(args, &fichier(dir, args))
 }
 
 /// `consent grant` of the newsletter for `email` in shop.db, with extra arguments.
@@ -224,10 +213,8 @@ fn reindex_rebuilds_a_lost_index() {
 fn a_key_file_is_created_owner_only_and_never_printed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let out = Command::new(env!("CARGO_BIN_EXE_fichier"))
-        .current_dir(d)
+    let out = support::keyed(d)
         .env_remove("FICHIER_MASTER_KEY")
-        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
         .args(["purpose", "add", "--id", "newsletter", "--kind", "marketing", "--title", "Lettre"])
         .output()
         .expect("run");
@@ -361,15 +348,7 @@ fn the_readme_register_session_works_with_the_example_files() {
     let tmp = tempfile::tempdir().expect("tmp");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/registry");
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_fichier"))
-            .current_dir(tmp.path())
-            .env("FICHIER_MASTER_KEY", KEY)
-            .env("FICHIER_PINNED_CLOCK", "2026-11-29T10:00:00Z")
-            .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
-            .env_remove("FICHIER_DB")
-            .args(args)
-            .output()
-            .expect("run fichier");
+        let out = support::pinned(tmp.path(), "2026-11-29T10:00:00Z").args(args).output().expect("run fichier");
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -405,15 +384,7 @@ fn the_readme_register_session_works_with_the_example_files() {
 fn the_sweep_lists_then_applies_and_reruns_cleanly() {
     let tmp = tempfile::tempdir().expect("tmp");
     let run = |clock: &str, args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_fichier"))
-            .current_dir(tmp.path())
-            .env("FICHIER_MASTER_KEY", KEY)
-            .env("FICHIER_PINNED_CLOCK", clock)
-            .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
-            .env_remove("FICHIER_DB")
-            .args(args)
-            .output()
-            .expect("run fichier");
+        let out = support::pinned(tmp.path(), clock).args(args).output().expect("run fichier");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         text
@@ -482,10 +453,7 @@ fn the_sweep_lists_then_applies_and_reruns_cleanly() {
     let archived = json(later, &["--role", "dpo", "customers", "archived", "--subject", &sid]);
     assert_eq!(archived[0]["field"]["name"], "given-name");
     assert_eq!(archived[0]["until"], "2030-01-15T10:00:00.000Z");
-    let refused = Command::new(env!("CARGO_BIN_EXE_fichier"))
-        .current_dir(tmp.path())
-        .env("FICHIER_MASTER_KEY", KEY)
-        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
+    let refused = support::keyed(tmp.path())
         .args(["--role", "support", "customers", "archived", "--subject", &sid])
         .output()
         .expect("run");
@@ -508,13 +476,7 @@ fn the_sweep_lists_then_applies_and_reruns_cleanly() {
     let at = blob.windows(11).position(|w| w == b"field=email").expect("the entry");
     blob[at + 10] = b'L';
     conn.execute("UPDATE kv SET value = ?1 WHERE key = ?2", rusqlite::params![blob, key]).expect("edit");
-    let out = Command::new(env!("CARGO_BIN_EXE_fichier"))
-        .current_dir(tmp.path())
-        .env("FICHIER_MASTER_KEY", KEY)
-        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
-        .args(["audit", "verify"])
-        .output()
-        .expect("run");
+    let out = support::keyed(tmp.path()).args(["audit", "verify"]).output().expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("FAILS VERIFICATION") && text.contains("[entry-hash]"), "{text}");
@@ -645,11 +607,8 @@ fn serve_answers_with_keys_and_finishes_requests_in_flight_on_sigterm() {
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains("admin") && listed.contains("ops") && !listed.contains(&token[12..]), "{listed}");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fichier"))
-        .current_dir(dir)
-        .env("FICHIER_MASTER_KEY", KEY)
+    let mut child = support::keyed(dir)
         .env("FICHIER_PINNED_CLOCK", "2026-03-01T10:00:00Z")
-        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
         .args(["--db", "shop.db", "serve", "--addr", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
-const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+mod support;
+
 const DB: &str = "shop.db";
 
 fn examples() -> PathBuf {
@@ -25,13 +26,7 @@ fn sample_mapping() -> PathBuf {
 
 /// The binary, run in `dir` with a pinned clock and the master key in the environment.
 fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_fichier"));
-    c.current_dir(dir)
-        .env("FICHIER_MASTER_KEY", KEY)
-        .env("FICHIER_PINNED_CLOCK", "2026-11-29T10:00:00Z")
-        .env("FICHIER_CACHE_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fichier-cwasm"))
-        .env_remove("FICHIER_DB");
-    c
+    support::pinned(dir, "2026-11-29T10:00:00Z")
 }
 
 /// `fichier --db shop.db ARGS` in `dir`.
@@ -48,9 +43,7 @@ fn stdout(o: &Output) -> String {
 }
 
 fn ok_json(dir: &Path, args: &[&str]) -> Value {
-    let out = fichier(dir, args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stdout(&out)))
+    support::success_json(args, &fichier(dir, args))
 }
 
 /// A shop with the purpose `orders` declared.
