@@ -13,6 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+include!("nested_cargo.rs");
+
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest.join("../..").canonicalize().expect("workspace root");
@@ -28,17 +30,7 @@ fn main() {
         .arg("--target-dir")
         .arg(&guest_target);
     // Nothing of the outer build's flags or wrappers (clippy, coverage) applies to the guest.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_PROFILE_RELEASE_DEBUG",
-        "CARGO_MAKEFLAGS",
-        "CARGO_PRIMARY_PACKAGE",
-    ] {
+    for var in NESTED_CARGO_CLEARS {
         cmd.env_remove(var);
     }
     // Start with 4 MiB of linear memory (the 1 MiB stack and the heap a call uses), so a

@@ -32,6 +32,8 @@ use serde_json::{Value, json};
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions};
 
+include!("../../host-examples/wasmtime/nested_cargo.rs");
+
 /// What Spin 3.x provides to a component, as `(package/interface, versions)`: the
 /// `platform` world of `spin:up@3.6.0` (the WIT spin-sdk 5.2.0 ships, which Spin 3.6
 /// implements) and the earlier worlds Spin keeps serving (`fermyon:spin@2.0.0`, the
@@ -125,16 +127,7 @@ fn build_shop_app() -> Vec<u8> {
         .arg("--target-dir")
         .arg(shop_target());
     // Nothing of the outer build's flags or wrappers applies to the shop-app.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_MAKEFLAGS",
-        "CARGO_PRIMARY_PACKAGE",
-    ] {
+    for var in NESTED_CARGO_CLEARS {
         cmd.env_remove(var);
     }
     let started = std::time::Instant::now();
