@@ -29,13 +29,14 @@ fn the_manifest_runs_this_build_of_the_component() {
     assert_eq!(triggers[0]["component"].as_str(), Some("fichier"));
 
     let c = &m["component"]["fichier"];
-    // The source is the file the host's build script writes, byte for byte what it embeds.
+    // The source is the file fichier-artifact's build script writes, byte for byte what
+    // the host embeds.
     let source = spin_dir().join(c["source"].as_str().unwrap());
     let built = std::fs::read(&source).unwrap_or_else(|e| panic!("{}: {e}", source.display()));
     assert!(built == COMPONENT, "{} is not the component this build embeds", source.display());
     // The build command makes it.
     let build = &c["build"];
-    assert!(build["command"].as_str().unwrap().contains("-p fichier-host"));
+    assert!(build["command"].as_str().unwrap().contains("-p fichier-artifact"));
     assert_eq!(
         spin_dir().join(build["workdir"].as_str().unwrap()).canonicalize().unwrap(),
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()

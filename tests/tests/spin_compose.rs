@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions};
 
-include!("../../host-examples/wasmtime/nested_cargo.rs");
+include!("../../component/artifact/nested_cargo.rs");
 
 /// What Spin 3.x provides to a component, as `(package/interface, versions)`: the
 /// `platform` world of `spin:up@3.6.0` (the WIT spin-sdk 5.2.0 ships, which Spin 3.6

@@ -24,11 +24,12 @@ use crate::clock::Clock;
 use crate::dynamic;
 use crate::kv::KvBackend;
 
-/// The component this host was built with (built by `build.rs` from `component/guest`).
-pub const COMPONENT: &[u8] = include_bytes!(env!("FICHIER_COMPONENT"));
+/// The component this host was built with (built by `fichier-artifact` from
+/// `component/guest`).
+pub const COMPONENT: &[u8] = fichier_artifact::COMPONENT;
 
 /// The SHA-256 of [`COMPONENT`] (hex), computed when it was built.
-pub const COMPONENT_SHA256: &str = env!("FICHIER_COMPONENT_SHA256");
+pub const COMPONENT_SHA256: &str = fichier_artifact::COMPONENT_SHA256;
 
 /// The labels Spin's `key_value_stores` declares for fichier.
 pub const LABELS: [&str; 2] = ["default", "keys"];

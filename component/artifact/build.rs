@@ -1,6 +1,6 @@
 //! Builds the fichier component (`component/guest`) for wasm32-wasip2 so that
-//! `cargo build` and `cargo test` need no manual step, and exposes its path as
-//! `FICHIER_COMPONENT`. Like wasmtime's test-programs artifacts: a nested cargo into
+//! `cargo build` and `cargo test` need no manual step, and gives `src/lib.rs` its path
+//! (`FICHIER_COMPONENT`) and digest (`FICHIER_COMPONENT_SHA256`). Like wasmtime's test-programs artifacts: a nested cargo into
 //! its own target directory (no lock contention), `rerun-if-changed` from dep-info.
 //! A failed guest build fails this build.
 //!
