@@ -422,7 +422,7 @@ fn caller(req: &Request) -> Result<(wit::Actor, bool), Problem> {
         return Ok((wit::Actor { id: "web".into(), role: wit::Role::Public }, false));
     };
     let token = auth.strip_prefix("Bearer ").unwrap_or("").trim();
-    match crate::run(|f| f.authenticate(token), crate::convert::actor_out) {
+    match crate::run(|f| f.authenticate(token), crate::exports::types::actor_out) {
         Ok(a) => Ok((a, true)),
         Err(e) => Err(Problem::from_wit(e, false)),
     }

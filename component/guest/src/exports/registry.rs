@@ -1,16 +1,69 @@
-//! WIT ↔ domain mapping for the register, the notices it generates, the lawful-basis
-//! assistant and the breach register. Exhaustive `match`es, no rules.
+//! `registry`: the register of processing activities (Art. 30), the notices it
+//! generates and the lawful-basis assistant.
 
 use fichier_domain::basis as db;
-use fichier_domain::breach as dbr;
 use fichier_domain::registry as dr;
 use fichier_domain::registry_export as dx;
 
-use fichier_domain::audit as da;
-use fichier_domain::retention as dt;
+use super::consent::notice;
+use super::minimisation::severity_out;
+use super::types::{self, actor_out, basis, basis_out, category, category_out};
+use crate::bindings::exports::fichier::client::registry as r;
+use crate::{Component, run, wit};
 
-use crate::bindings::exports::fichier::client::{audit as au, breaches as b, registry as r, retention as t};
-use crate::convert::{actor_out, basis, basis_out, category, category_out, notice, severity_out};
+impl r::Guest for Component {
+    fn get_organisation(actor: wit::Actor) -> Result<Option<r::Organisation>, wit::Error> {
+        run(|f| f.get_organisation(&types::actor(actor)), |o| o.map(organisation_out))
+    }
+
+    fn set_organisation(actor: wit::Actor, input: r::Organisation) -> Result<r::Organisation, wit::Error> {
+        run(|f| f.set_organisation(&types::actor(actor), organisation(input)), organisation_out)
+    }
+
+    fn put_activity(actor: wit::Actor, input: r::ActivityInput) -> Result<r::Activity, wit::Error> {
+        run(|f| f.put_activity(&types::actor(actor), activity_input(input)), activity)
+    }
+
+    fn get_activity(actor: wit::Actor, id: String) -> Result<r::Activity, wit::Error> {
+        run(|f| f.get_activity(&types::actor(actor), &id), activity)
+    }
+
+    fn list_activities(actor: wit::Actor, include_retired: bool) -> Result<Vec<r::Activity>, wit::Error> {
+        run(|f| f.list_activities(&types::actor(actor), include_retired), |v| v.into_iter().map(activity).collect())
+    }
+
+    fn retire_activity(actor: wit::Actor, id: String, reason: String) -> Result<r::Activity, wit::Error> {
+        run(|f| f.retire_activity(&types::actor(actor), &id, &reason), activity)
+    }
+
+    fn history(actor: wit::Actor, target: Option<String>) -> Result<Vec<r::RegistryChange>, wit::Error> {
+        run(|f| f.registry_history(&types::actor(actor), target.as_deref()), |v| v.into_iter().map(change).collect())
+    }
+
+    fn load_shop_defaults(actor: wit::Actor) -> Result<Vec<String>, wit::Error> {
+        run(|f| f.load_shop_defaults(&types::actor(actor)), |v| v)
+    }
+
+    fn export(actor: wit::Actor, format: r::ExportFormat, lang: r::Lang) -> Result<String, wit::Error> {
+        run(|f| f.export_registry(&types::actor(actor), self::format(format), self::lang(lang)), |s| s)
+    }
+
+    fn check(actor: wit::Actor) -> Result<Vec<r::RegistryFinding>, wit::Error> {
+        run(|f| f.check_registry(&types::actor(actor)), |v| v.into_iter().map(finding).collect())
+    }
+
+    fn assist_basis(actor: wit::Actor, answers: r::BasisAnswers, lang: r::Lang) -> Result<r::BasisAdvice, wit::Error> {
+        run(|f| f.assist_basis(&types::actor(actor), basis_answers(answers), self::lang(lang)), advice)
+    }
+
+    fn generate_notice(
+        actor: wit::Actor,
+        purposes: Vec<String>,
+        lang: r::Lang,
+    ) -> Result<r::GeneratedNotice, wit::Error> {
+        run(|f| f.generate_notice(&types::actor(actor), &purposes, self::lang(lang)), generated)
+    }
+}
 
 fn localized(l: r::Localized) -> dr::Localized {
     dr::Localized { fr: l.fr, en: l.en }
@@ -309,7 +362,7 @@ pub fn finding(f: dr::RegistryFinding) -> r::RegistryFinding {
     }
 }
 
-pub fn answers(a: r::BasisAnswers) -> db::BasisAnswers {
+pub fn basis_answers(a: r::BasisAnswers) -> db::BasisAnswers {
     db::BasisAnswers {
         special_categories: a.special_categories,
         device_access: a.device_access,
@@ -336,165 +389,9 @@ pub fn generated(g: fichier_domain::registry_notice::GeneratedNotice) -> r::Gene
     r::GeneratedNotice { notice: notice(g.notice), text: g.text, html: g.html }
 }
 
-// ---- breaches ----
-
-fn nature(n: b::BreachNature) -> dbr::BreachNature {
-    match n {
-        b::BreachNature::Confidentiality => dbr::BreachNature::Confidentiality,
-        b::BreachNature::Integrity => dbr::BreachNature::Integrity,
-        b::BreachNature::Availability => dbr::BreachNature::Availability,
-    }
-}
-
-fn nature_out(n: dbr::BreachNature) -> b::BreachNature {
-    match n {
-        dbr::BreachNature::Confidentiality => b::BreachNature::Confidentiality,
-        dbr::BreachNature::Integrity => b::BreachNature::Integrity,
-        dbr::BreachNature::Availability => b::BreachNature::Availability,
-    }
-}
-
-fn risk(x: b::BreachRisk) -> dbr::BreachRisk {
-    match x {
-        b::BreachRisk::Unlikely => dbr::BreachRisk::Unlikely,
-        b::BreachRisk::Risk => dbr::BreachRisk::Risk,
-        b::BreachRisk::High => dbr::BreachRisk::High,
-    }
-}
-
-fn risk_out(x: dbr::BreachRisk) -> b::BreachRisk {
-    match x {
-        dbr::BreachRisk::Unlikely => b::BreachRisk::Unlikely,
-        dbr::BreachRisk::Risk => b::BreachRisk::Risk,
-        dbr::BreachRisk::High => b::BreachRisk::High,
-    }
-}
-
-pub fn breach_input(i: b::BreachInput) -> dbr::BreachInput {
-    dbr::BreachInput {
-        discovered_at: i.discovered_at,
-        occurred_at: i.occurred_at,
-        nature: i.nature.into_iter().map(nature).collect(),
-        description: i.description,
-        categories: i.categories.into_iter().map(category).collect(),
-        subjects_approx: i.subjects_approx,
-        records_approx: i.records_approx,
-        consequences: i.consequences,
-        measures: i.measures,
-        risk: risk(i.risk),
-    }
-}
-
-fn breach_input_out(i: dbr::BreachInput) -> b::BreachInput {
-    b::BreachInput {
-        discovered_at: i.discovered_at,
-        occurred_at: i.occurred_at,
-        nature: i.nature.into_iter().map(nature_out).collect(),
-        description: i.description,
-        categories: i.categories.into_iter().map(category_out).collect(),
-        subjects_approx: i.subjects_approx,
-        records_approx: i.records_approx,
-        consequences: i.consequences,
-        measures: i.measures,
-        risk: risk_out(i.risk),
-    }
-}
-
-pub fn informed(i: b::PeopleInformed) -> dbr::PeopleInformed {
-    match i {
-        b::PeopleInformed::Told(at) => dbr::PeopleInformed::Told(at),
-        b::PeopleInformed::NotTold(why) => dbr::PeopleInformed::NotTold(why),
-    }
-}
-
-fn informed_out(i: dbr::PeopleInformed) -> b::PeopleInformed {
-    match i {
-        dbr::PeopleInformed::Told(at) => b::PeopleInformed::Told(at),
-        dbr::PeopleInformed::NotTold(why) => b::PeopleInformed::NotTold(why),
-    }
-}
-
-pub fn breach(v: dbr::BreachView) -> b::Breach {
-    let x = v.breach;
-    b::Breach {
-        id: x.id,
-        facts: breach_input_out(x.facts),
-        deadline: x.deadline,
-        cnil: x.cnil.map(|n| b::CnilNotification { at: n.at, reference: n.reference, delay_reason: n.delay_reason }),
-        people: x.people.map(informed_out),
-        history: x
-            .history
-            .into_iter()
-            .map(|h| b::BreachChange { at: h.at, actor: actor_out(h.actor), what: h.what })
-            .collect(),
-        notification_due: v.notification_due,
-        overdue: v.overdue,
-        people_due: v.people_due,
-    }
-}
-
-// ---- retention ----
-
-pub fn sweep_report(x: dt::SweepReport) -> t::SweepReport {
-    t::SweepReport {
-        entries: x
-            .entries
-            .into_iter()
-            .map(|e| t::SweepEntry {
-                subject: e.subject,
-                field: e.field,
-                category: e.category.map(category_out),
-                action: match e.action {
-                    dt::SweepAction::Delete => t::SweepAction::Delete,
-                    dt::SweepAction::Anonymise => t::SweepAction::Anonymise,
-                    dt::SweepAction::Archive => t::SweepAction::Archive,
-                    dt::SweepAction::DeleteArchived => t::SweepAction::DeleteArchived,
-                    dt::SweepAction::EndPurpose => t::SweepAction::EndPurpose,
-                    dt::SweepAction::DeleteRecord => t::SweepAction::DeleteRecord,
-                    dt::SweepAction::Repermission => t::SweepAction::Repermission,
-                    dt::SweepAction::NoRule => t::SweepAction::NoRule,
-                    dt::SweepAction::Restricted => t::SweepAction::Restricted,
-                },
-                activity: e.activity,
-                purpose: e.purpose,
-                rule: e.rule.map(retention_rule_out),
-                due: e.due.map(|d| d.to_string()),
-            })
-            .collect(),
-        scanned: x.scanned,
-        changed: x.changed,
-        next: x.next,
-        applied: x.applied,
-    }
-}
-
-// ---- audit ----
-
-pub fn audit_entry(e: da::AuditEntry) -> au::AuditEntry {
-    au::AuditEntry {
-        seq: e.seq,
-        at: e.at.to_string(),
-        actor: actor_out(e.actor),
-        action: e.action,
-        target: e.target,
-        detail: e.detail,
-        hash: e.hash,
-    }
-}
-
-pub fn audit_report(r: da::AuditReport) -> au::AuditReport {
-    au::AuditReport {
-        ok: r.ok,
-        segments: r.segments,
-        entries: r.entries,
-        first_seq: r.first_seq,
-        last_seq: r.last_seq,
-        last_hash: r.last_hash,
-        pruned_through: r.pruned_through,
-        failures: r
-            .failures
-            .into_iter()
-            .map(|f| au::AuditFailure { segment: f.segment, seq: f.seq, rule: f.rule, message: f.message })
-            .collect(),
+pub fn lang_out(l: dr::Lang) -> r::Lang {
+    match l {
+        dr::Lang::Fr => r::Lang::Fr,
+        dr::Lang::En => r::Lang::En,
     }
 }

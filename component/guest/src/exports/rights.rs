@@ -1,16 +1,84 @@
-//! WIT ↔ domain mapping for rights requests and the outbox. Exhaustive `match`es, no rules.
+//! `rights`: the data subjects' requests, erasure, restriction and objection, and
+//! access and portability exports.
 
-use fichier_domain::registry as dr;
 use fichier_domain::rights as d;
 
-use crate::bindings::exports::fichier::client::{outbox as o, registry as r, rights as w};
-use crate::convert::{actor_out, subject_ref};
-use crate::convert_registry::lang;
+use super::registry::{lang, lang_out};
+use super::types::{self, actor_out, category, category_out, subject_ref};
+use crate::bindings::exports::fichier::client::rights as w;
+use crate::{Component, run, wit};
 
-fn lang_out(l: dr::Lang) -> r::Lang {
-    match l {
-        dr::Lang::Fr => r::Lang::Fr,
-        dr::Lang::En => r::Lang::En,
+impl w::Guest for Component {
+    fn new_request(actor: wit::Actor, input: w::RequestInput) -> Result<w::Request, wit::Error> {
+        run(|f| f.new_request(&types::actor(actor), request_input(input)), request)
+    }
+
+    fn step(actor: wit::Actor, id: String, step: w::RequestStep) -> Result<w::Request, wit::Error> {
+        use fichier_domain::rights::Closing;
+        let actor = types::actor(actor);
+        run(
+            |f| match step {
+                w::RequestStep::VerifyToken(token) => f.verify_token(&actor, &id, &token),
+                w::RequestStep::ResendToken => f.resend_token(&actor, &id),
+                w::RequestStep::ConfirmIdentity(method) => f.confirm_identity(&actor, &id, &method),
+                w::RequestStep::Extend(reason) => f.extend_request(&actor, &id, &reason),
+                w::RequestStep::Complete(note) => f.close_request(&actor, &id, Closing::Done, &note),
+                w::RequestStep::Refuse(reasons) => f.close_request(&actor, &id, Closing::Refused, &reasons),
+            },
+            request,
+        )
+    }
+
+    fn get_request(actor: wit::Actor, id: String) -> Result<w::Request, wit::Error> {
+        run(|f| f.get_request(&types::actor(actor), &id), request)
+    }
+
+    fn list_requests(actor: wit::Actor, filter: w::RequestFilter) -> Result<Vec<w::Request>, wit::Error> {
+        run(|f| f.list_requests(&types::actor(actor), request_filter(filter)), |v| v.into_iter().map(request).collect())
+    }
+
+    fn erase(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        options: w::EraseOptions,
+    ) -> Result<w::ErasureReport, wit::Error> {
+        run(|f| f.erase(&types::actor(actor), &types::subject_ref(subject), &erase_options(options)), erasure_report)
+    }
+
+    fn change_processing(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        change: w::ProcessingChange,
+    ) -> Result<w::ProcessingState, wit::Error> {
+        run(
+            |f| {
+                let change = processing_change(change);
+                f.change_processing(&types::actor(actor), &types::subject_ref(subject), &change)
+            },
+            processing_state,
+        )
+    }
+
+    fn export_data(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        scope: w::ExportScope,
+        format: w::ExportFormat,
+        lang: w::Lang,
+    ) -> Result<w::SubjectExport, wit::Error> {
+        run(
+            |f| {
+                let scope = export_scope(scope);
+                f.export_subject(
+                    &types::actor(actor),
+                    &types::subject_ref(subject),
+                    scope,
+                    super::registry::format(format),
+                    super::registry::lang(lang),
+                )
+            },
+            subject_export,
+        )
     }
 }
 
@@ -58,7 +126,7 @@ fn channel_out(c: d::RequestChannel) -> w::RequestChannel {
     }
 }
 
-pub fn input(i: w::RequestInput) -> d::RequestInput {
+pub fn request_input(i: w::RequestInput) -> d::RequestInput {
     d::RequestInput {
         subject: subject_ref(i.subject),
         kind: kind(i.kind),
@@ -71,7 +139,7 @@ pub fn input(i: w::RequestInput) -> d::RequestInput {
     }
 }
 
-pub fn filter(f: w::RequestFilter) -> d::RequestFilter {
+pub fn request_filter(f: w::RequestFilter) -> d::RequestFilter {
     match f {
         w::RequestFilter::All => d::RequestFilter::All,
         w::RequestFilter::Open => d::RequestFilter::Open,
@@ -119,31 +187,11 @@ pub fn request(v: d::Request) -> w::Request {
     }
 }
 
-pub fn message(m: d::Message) -> o::Message {
-    o::Message {
-        id: m.id,
-        kind: match m.kind {
-            d::MessageKind::IdentityToken => o::MessageKind::IdentityToken,
-            d::MessageKind::Extension => o::MessageKind::Extension,
-            d::MessageKind::Answer => o::MessageKind::Answer,
-            d::MessageKind::Refusal => o::MessageKind::Refusal,
-            d::MessageKind::Repermission => o::MessageKind::Repermission,
-            d::MessageKind::RestrictionLifted => o::MessageKind::RestrictionLifted,
-            d::MessageKind::BreachNotice => o::MessageKind::BreachNotice,
-        },
-        to: m.to,
-        title: m.title,
-        body: m.body,
-        created_at: m.created_at.to_string(),
-        request: m.request,
-    }
-}
-
 pub fn erase_options(o: w::EraseOptions) -> fichier_domain::erasure::EraseOptions {
     fichier_domain::erasure::EraseOptions {
         request: o.request,
         claim: o.claim.map(|c| fichier_domain::erasure::ClaimHold {
-            categories: c.categories.into_iter().map(crate::convert::category).collect(),
+            categories: c.categories.into_iter().map(category).collect(),
             reason: c.reason,
             until: c.until,
         }),
@@ -151,7 +199,6 @@ pub fn erase_options(o: w::EraseOptions) -> fichier_domain::erasure::EraseOption
 }
 
 pub fn erasure_report(r: fichier_domain::erasure::ErasureReport) -> w::ErasureReport {
-    use crate::convert::category_out;
     w::ErasureReport {
         subject: r.subject,
         erased_at: r.erased_at.to_string(),
@@ -184,7 +231,7 @@ pub fn processing_change(c: w::ProcessingChange) -> fichier_domain::objection::P
     match c {
         w::ProcessingChange::Restrict(reason) => P::Restrict(reason),
         w::ProcessingChange::LiftRestriction => P::LiftRestriction,
-        w::ProcessingChange::ObjectToMarketing(channel) => P::ObjectToMarketing(crate::convert::channel(channel)),
+        w::ProcessingChange::ObjectToMarketing(channel) => P::ObjectToMarketing(super::consent::channel(channel)),
     }
 }
 

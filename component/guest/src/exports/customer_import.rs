@@ -1,0 +1,95 @@
+//! `customer-import`: importing a customer file in chunks.
+
+use fichier_domain::import as di;
+
+use super::minimisation::severity_out;
+use super::types::{self, basis, category, source};
+use crate::bindings::exports::fichier::client::customer_import as ci;
+use crate::{Component, run, wit};
+
+impl ci::Guest for Component {
+    fn begin(actor: wit::Actor, options: ci::ImportOptions) -> Result<ci::ImportSession, wit::Error> {
+        run(
+            |f| f.import_begin(&types::actor(actor), import_options(options)),
+            |s| ci::ImportSession { id: s.id, offset: s.offset, done: s.done },
+        )
+    }
+
+    fn feed(
+        actor: wit::Actor,
+        session: String,
+        offset: u64,
+        data: Vec<u8>,
+        last: bool,
+    ) -> Result<ci::ChunkResult, wit::Error> {
+        run(|f| f.import_feed(&types::actor(actor), &session, offset, &data, last), chunk_result)
+    }
+
+    fn report(actor: wit::Actor, session: String) -> Result<ci::ImportReport, wit::Error> {
+        run(|f| f.import_report(&types::actor(actor), &session), import_report)
+    }
+}
+
+pub fn import_options(o: ci::ImportOptions) -> di::ImportOptions {
+    di::ImportOptions {
+        name: o.name,
+        file_sha256: o.file_sha256,
+        mapping: o
+            .mapping
+            .into_iter()
+            .map(|m| di::ColumnMapping {
+                column: m.column,
+                field: m.field,
+                category: m.category.map(category),
+                purposes: m.purposes,
+                basis: m.basis.map(basis),
+            })
+            .collect(),
+        encoding: match o.encoding {
+            ci::TextEncoding::Utf8 => di::TextEncoding::Utf8,
+            ci::TextEncoding::Latin1 => di::TextEncoding::Latin1,
+        },
+        delimiter: o.delimiter,
+        default_purposes: o.default_purposes,
+        default_basis: basis(o.default_basis),
+        source: o.source.map(source),
+    }
+}
+
+fn row_issue(i: di::RowIssue) -> ci::RowIssue {
+    ci::RowIssue { line: i.line, column: i.column, rule: i.rule, message: i.message }
+}
+
+pub fn chunk_result(r: di::ChunkResult) -> ci::ChunkResult {
+    ci::ChunkResult {
+        consumed: r.consumed,
+        offset: r.offset,
+        rows: r.rows,
+        done: r.done,
+        issues: r.issues.into_iter().map(row_issue).collect(),
+    }
+}
+
+pub fn import_report(r: di::ImportReport) -> ci::ImportReport {
+    ci::ImportReport {
+        id: r.id,
+        name: r.options.name,
+        columns: r.plan.unwrap_or_default().into_iter().map(|p| (p.column, p.field)).collect(),
+        dropped: r.dropped.into_iter().map(row_issue).collect(),
+        rows: r.rows,
+        imported: r.imported,
+        updated: r.updated,
+        unchanged: r.unchanged,
+        rejected: r.rejected,
+        redacted: r.redacted,
+        findings: r
+            .findings
+            .into_iter()
+            .map(|f| ci::RuleCount { rule: f.rule, severity: severity_out(f.severity), count: f.count })
+            .collect(),
+        issues: r.issues.into_iter().map(row_issue).collect(),
+        done: r.done,
+        started_at: r.started_at,
+        updated_at: r.updated_at,
+    }
+}

@@ -1,0 +1,27 @@
+//! `maintenance`: rebuilding the indexes and listing subjects.
+
+use super::types;
+use crate::bindings::exports::fichier::client::maintenance;
+use crate::{Component, run, wit};
+
+impl maintenance::Guest for Component {
+    fn reindex(actor: wit::Actor) -> Result<maintenance::ReindexReport, wit::Error> {
+        run(
+            |f| f.reindex(&types::actor(actor)),
+            |r| maintenance::ReindexReport {
+                subjects: r.subjects,
+                customers: r.customers,
+                added: r.added,
+                removed: r.removed,
+            },
+        )
+    }
+
+    fn list_subjects(
+        actor: wit::Actor,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<(Vec<String>, Option<String>), wit::Error> {
+        run(|f| f.list_subjects(&types::actor(actor), cursor.as_deref(), limit), |p| p)
+    }
+}
