@@ -422,7 +422,7 @@ fn caller(req: &Request) -> Result<(wit::Actor, bool), Problem> {
         return Ok((wit::Actor { id: "web".into(), role: wit::Role::Public }, false));
     };
     let token = auth.strip_prefix("Bearer ").unwrap_or("").trim();
-    match crate::run(|f| f.authenticate(token), crate::exports::types::actor_out) {
+    match crate::run(|f| f.authenticate(token), wit::Actor::from) {
         Ok(a) => Ok((a, true)),
         Err(e) => Err(Problem::from_wit(e, false)),
     }
@@ -572,20 +572,12 @@ fn out<T: Json>(r: Result<T, wit::Error>) -> Routed {
 /// body's own JSON errors do (the function's `input.notice` is the body's `notice`).
 fn body_out<T: Json>(param: &str, r: Result<T, wit::Error>) -> Routed {
     out(r.map_err(|mut e| {
-        let f = match &mut e {
-            wit::Error::InvalidInput(f)
-            | wit::Error::NotFound(f)
-            | wit::Error::Forbidden(f)
-            | wit::Error::Conflict(f)
-            | wit::Error::Corrupted(f)
-            | wit::Error::Config(f)
-            | wit::Error::Storage(f) => f,
-            wit::Error::Other(_) => return e,
-        };
-        if f.field == param {
-            f.field.clear();
-        } else if let Some(rest) = f.field.strip_prefix(param).and_then(|r| r.strip_prefix('.')) {
-            f.field = rest.to_owned();
+        if let Some(f) = e.field_error_mut() {
+            if f.field == param {
+                f.field.clear();
+            } else if let Some(rest) = f.field.strip_prefix(param).and_then(|r| r.strip_prefix('.')) {
+                f.field = rest.to_owned();
+            }
         }
         e
     }))

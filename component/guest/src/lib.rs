@@ -106,5 +106,5 @@ fn run<T, U>(
             op(&mut fichier)
         })
     })();
-    result.map(map).map_err(exports::types::error)
+    result.map(map).map_err(wit::Error::from)
 }

@@ -2,32 +2,31 @@
 
 use fichier_domain::audit as da;
 
-use super::types::{self, actor_out};
 use crate::bindings::exports::fichier::client::audit as au;
 use crate::{Component, run, wit};
 
 impl au::Guest for Component {
     fn verify(actor: wit::Actor) -> Result<au::AuditReport, wit::Error> {
-        run(|f| f.verify_audit(&types::actor(actor)), audit_report)
+        run(|f| f.verify_audit(&actor.into()), audit_report)
     }
 
     fn entries(actor: wit::Actor, after: Option<u64>, limit: u32) -> Result<au::AuditPage, wit::Error> {
         run(
-            |f| f.audit_entries(&types::actor(actor), after, limit),
+            |f| f.audit_entries(&actor.into(), after, limit),
             |(entries, next)| au::AuditPage { entries: entries.into_iter().map(audit_entry).collect(), next },
         )
     }
 
     fn prune(actor: wit::Actor) -> Result<u64, wit::Error> {
-        run(|f| f.prune_audit(&types::actor(actor)), |n| n)
+        run(|f| f.prune_audit(&actor.into()), |n| n)
     }
 }
 
-pub fn audit_entry(e: da::AuditEntry) -> au::AuditEntry {
+fn audit_entry(e: da::AuditEntry) -> au::AuditEntry {
     au::AuditEntry {
         seq: e.seq,
         at: e.at.to_string(),
-        actor: actor_out(e.actor),
+        actor: e.actor.into(),
         action: e.action,
         target: e.target,
         detail: e.detail,
@@ -35,7 +34,7 @@ pub fn audit_entry(e: da::AuditEntry) -> au::AuditEntry {
     }
 }
 
-pub fn audit_report(r: da::AuditReport) -> au::AuditReport {
+fn audit_report(r: da::AuditReport) -> au::AuditReport {
     au::AuditReport {
         ok: r.ok,
         segments: r.segments,

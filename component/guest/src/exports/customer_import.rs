@@ -2,15 +2,13 @@
 
 use fichier_domain::import as di;
 
-use super::minimisation::severity_out;
-use super::types::{self, basis, category, source};
 use crate::bindings::exports::fichier::client::customer_import as ci;
 use crate::{Component, run, wit};
 
 impl ci::Guest for Component {
     fn begin(actor: wit::Actor, options: ci::ImportOptions) -> Result<ci::ImportSession, wit::Error> {
         run(
-            |f| f.import_begin(&types::actor(actor), import_options(options)),
+            |f| f.import_begin(&actor.into(), import_options(options)),
             |s| ci::ImportSession { id: s.id, offset: s.offset, done: s.done },
         )
     }
@@ -22,15 +20,19 @@ impl ci::Guest for Component {
         data: Vec<u8>,
         last: bool,
     ) -> Result<ci::ChunkResult, wit::Error> {
-        run(|f| f.import_feed(&types::actor(actor), &session, offset, &data, last), chunk_result)
+        run(|f| f.import_feed(&actor.into(), &session, offset, &data, last), chunk_result)
     }
 
     fn report(actor: wit::Actor, session: String) -> Result<ci::ImportReport, wit::Error> {
-        run(|f| f.import_report(&types::actor(actor), &session), import_report)
+        run(|f| f.import_report(&actor.into(), &session), import_report)
     }
 }
 
-pub fn import_options(o: ci::ImportOptions) -> di::ImportOptions {
+enum_pairs! {
+    ci::TextEncoding = di::TextEncoding { Utf8, Latin1 }
+}
+
+fn import_options(o: ci::ImportOptions) -> di::ImportOptions {
     di::ImportOptions {
         name: o.name,
         file_sha256: o.file_sha256,
@@ -40,19 +42,16 @@ pub fn import_options(o: ci::ImportOptions) -> di::ImportOptions {
             .map(|m| di::ColumnMapping {
                 column: m.column,
                 field: m.field,
-                category: m.category.map(category),
+                category: m.category.map(Into::into),
                 purposes: m.purposes,
-                basis: m.basis.map(basis),
+                basis: m.basis.map(Into::into),
             })
             .collect(),
-        encoding: match o.encoding {
-            ci::TextEncoding::Utf8 => di::TextEncoding::Utf8,
-            ci::TextEncoding::Latin1 => di::TextEncoding::Latin1,
-        },
+        encoding: o.encoding.into(),
         delimiter: o.delimiter,
         default_purposes: o.default_purposes,
-        default_basis: basis(o.default_basis),
-        source: o.source.map(source),
+        default_basis: o.default_basis.into(),
+        source: o.source.map(Into::into),
     }
 }
 
@@ -60,7 +59,7 @@ fn row_issue(i: di::RowIssue) -> ci::RowIssue {
     ci::RowIssue { line: i.line, column: i.column, rule: i.rule, message: i.message }
 }
 
-pub fn chunk_result(r: di::ChunkResult) -> ci::ChunkResult {
+fn chunk_result(r: di::ChunkResult) -> ci::ChunkResult {
     ci::ChunkResult {
         consumed: r.consumed,
         offset: r.offset,
@@ -70,7 +69,7 @@ pub fn chunk_result(r: di::ChunkResult) -> ci::ChunkResult {
     }
 }
 
-pub fn import_report(r: di::ImportReport) -> ci::ImportReport {
+fn import_report(r: di::ImportReport) -> ci::ImportReport {
     ci::ImportReport {
         id: r.id,
         name: r.options.name,
@@ -85,7 +84,7 @@ pub fn import_report(r: di::ImportReport) -> ci::ImportReport {
         findings: r
             .findings
             .into_iter()
-            .map(|f| ci::RuleCount { rule: f.rule, severity: severity_out(f.severity), count: f.count })
+            .map(|f| ci::RuleCount { rule: f.rule, severity: f.severity.into(), count: f.count })
             .collect(),
         issues: r.issues.into_iter().map(row_issue).collect(),
         done: r.done,

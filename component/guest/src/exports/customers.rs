@@ -2,7 +2,6 @@
 
 use fichier_domain::customers as dc;
 
-use super::types::{self, actor_out, basis, basis_out, category, category_out, source, source_out};
 use crate::bindings::exports::fichier::client::customers as cu;
 use crate::{Component, run, wit};
 
@@ -16,11 +15,11 @@ impl cu::Guest for Component {
         subject: wit::SubjectRef,
         fields: Vec<cu::FieldInput>,
     ) -> Result<cu::Customer, wit::Error> {
-        run(|f| f.create_customer(&types::actor(actor), &types::subject_ref(subject), &field_inputs(fields)), customer)
+        run(|f| f.create_customer(&actor.into(), &subject.into(), &field_inputs(fields)), customer)
     }
 
     fn get(actor: wit::Actor, subject: wit::SubjectRef) -> Result<cu::Customer, wit::Error> {
-        run(|f| f.get_customer(&types::actor(actor), &types::subject_ref(subject)), customer)
+        run(|f| f.get_customer(&actor.into(), &subject.into()), customer)
     }
 
     fn rectify(
@@ -29,44 +28,35 @@ impl cu::Guest for Component {
         set: Vec<cu::FieldInput>,
         remove: Vec<String>,
     ) -> Result<cu::Customer, wit::Error> {
-        run(
-            |f| f.rectify_customer(&types::actor(actor), &types::subject_ref(subject), &field_inputs(set), &remove),
-            customer,
-        )
+        run(|f| f.rectify_customer(&actor.into(), &subject.into(), &field_inputs(set), &remove), customer)
     }
 
     fn history(actor: wit::Actor, subject: wit::SubjectRef) -> Result<Vec<cu::FieldChange>, wit::Error> {
-        run(
-            |f| f.customer_history(&types::actor(actor), &types::subject_ref(subject)),
-            |v| v.into_iter().map(field_change).collect(),
-        )
+        run(|f| f.customer_history(&actor.into(), &subject.into()), |v| v.into_iter().map(field_change).collect())
     }
 
     fn delete(actor: wit::Actor, subject: wit::SubjectRef) -> Result<bool, wit::Error> {
-        run(|f| f.delete_customer(&types::actor(actor), &types::subject_ref(subject)), |b| b)
+        run(|f| f.delete_customer(&actor.into(), &subject.into()), |b| b)
     }
 
     fn list_customers(actor: wit::Actor, cursor: Option<String>, limit: u32) -> Result<cu::CustomerPage, wit::Error> {
         run(
-            |f| f.list_customers(&types::actor(actor), cursor.as_deref(), limit),
+            |f| f.list_customers(&actor.into(), cursor.as_deref(), limit),
             |(v, next)| cu::CustomerPage { customers: v.into_iter().map(customer).collect(), next },
         )
     }
 
     fn find_duplicates(actor: wit::Actor) -> Result<Vec<cu::DuplicatePair>, wit::Error> {
-        run(|f| f.find_duplicates(&types::actor(actor)), |v| v.into_iter().map(duplicate_pair).collect())
+        run(|f| f.find_duplicates(&actor.into()), |v| v.into_iter().map(duplicate_pair).collect())
     }
 
     fn merge(actor: wit::Actor, kept: wit::SubjectRef, absorbed: wit::SubjectRef) -> Result<cu::Customer, wit::Error> {
-        run(
-            |f| f.merge_customers(&types::actor(actor), &types::subject_ref(kept), &types::subject_ref(absorbed)),
-            customer,
-        )
+        run(|f| f.merge_customers(&actor.into(), &kept.into(), &absorbed.into()), customer)
     }
 
     fn review(actor: wit::Actor, cursor: Option<String>, limit: u32) -> Result<cu::ReviewPage, wit::Error> {
         run(
-            |f| f.review_customers(&types::actor(actor), cursor.as_deref(), limit),
+            |f| f.review_customers(&actor.into(), cursor.as_deref(), limit),
             |(entries, next, scanned)| cu::ReviewPage {
                 entries: entries.into_iter().map(review_entry).collect(),
                 next,
@@ -76,11 +66,11 @@ impl cu::Guest for Component {
     }
 
     fn mark_bounced(actor: wit::Actor, subject: wit::SubjectRef) -> Result<cu::Customer, wit::Error> {
-        run(|f| f.mark_bounced(&types::actor(actor), &types::subject_ref(subject)), customer)
+        run(|f| f.mark_bounced(&actor.into(), &subject.into()), customer)
     }
 
     fn reverify(actor: wit::Actor, subject: wit::SubjectRef, fields: Vec<String>) -> Result<cu::Customer, wit::Error> {
-        run(|f| f.reverify_customer(&types::actor(actor), &types::subject_ref(subject), &fields), customer)
+        run(|f| f.reverify_customer(&actor.into(), &subject.into(), &fields), customer)
     }
 
     fn record_event(
@@ -89,41 +79,45 @@ impl cu::Guest for Component {
         event: cu::CustomerEvent,
         at: Option<String>,
     ) -> Result<cu::Customer, wit::Error> {
-        run(
-            |f| {
-                f.record_customer_event(
-                    &types::actor(actor),
-                    &types::subject_ref(subject),
-                    customer_event(event),
-                    at.as_deref(),
-                )
-            },
-            customer,
-        )
+        run(|f| f.record_customer_event(&actor.into(), &subject.into(), event.into(), at.as_deref()), customer)
     }
 
     fn archived(actor: wit::Actor, subject: wit::SubjectRef) -> Result<Vec<cu::ArchivedField>, wit::Error> {
-        run(
-            |f| f.archived_fields(&types::actor(actor), &types::subject_ref(subject)),
-            |v| v.into_iter().map(archived_field).collect(),
-        )
+        run(|f| f.archived_fields(&actor.into(), &subject.into()), |v| v.into_iter().map(archived_field).collect())
     }
 }
 
-pub fn field_input(f: cu::FieldInput) -> dc::FieldInput {
+enum_pairs! {
+    cu::CustomerEvent = dc::CustomerEvent { Contact, RelationshipEnded }
+    cu::ChangeReason = dc::ChangeReason {
+        Created,
+        Rectified,
+        Removed,
+        Merged,
+        Imported,
+        Reverified,
+        Bounced,
+        Expired,
+        Anonymised,
+        Archived,
+    }
+    cu::DuplicateReason = fichier_domain::duplicates::Reason { SameEmail, SamePhone, SameNamePostalCode, SimilarEmail }
+}
+
+fn field_input(f: cu::FieldInput) -> dc::FieldInput {
     dc::FieldInput {
         name: f.name,
         value: f.value,
-        category: f.category.map(category),
+        category: f.category.map(Into::into),
         purposes: f.purposes,
-        basis: basis(f.basis),
-        source: f.source.map(source),
+        basis: f.basis.into(),
+        source: f.source.map(Into::into),
         collected_at: f.collected_at,
         verified_at: f.verified_at,
     }
 }
 
-pub fn customer(c: dc::Customer) -> cu::Customer {
+fn customer(c: dc::Customer) -> cu::Customer {
     let b = c.body;
     cu::Customer {
         subject: c.subject,
@@ -142,17 +136,17 @@ fn field_out(f: dc::Field) -> cu::Field {
     cu::Field {
         name: f.name,
         value: f.value,
-        category: category_out(f.category),
+        category: f.category.into(),
         purposes: f.purposes,
-        basis: basis_out(f.basis),
-        source: source_out(f.source),
+        basis: f.basis.into(),
+        source: f.source.into(),
         collected_at: f.collected_at.to_string(),
         verified_at: f.verified_at.map(|t| t.to_string()),
         updated_at: f.updated_at.to_string(),
     }
 }
 
-pub fn archived_field(a: dc::ArchivedField) -> cu::ArchivedField {
+fn archived_field(a: dc::ArchivedField) -> cu::ArchivedField {
     cu::ArchivedField {
         field: field_out(a.field),
         archived_at: a.archived_at.to_string(),
@@ -161,63 +155,29 @@ pub fn archived_field(a: dc::ArchivedField) -> cu::ArchivedField {
     }
 }
 
-pub fn customer_event(e: cu::CustomerEvent) -> dc::CustomerEvent {
-    match e {
-        cu::CustomerEvent::Contact => dc::CustomerEvent::Contact,
-        cu::CustomerEvent::RelationshipEnded => dc::CustomerEvent::RelationshipEnded,
-    }
-}
-
-pub fn field_change(c: dc::FieldChange) -> cu::FieldChange {
+fn field_change(c: dc::FieldChange) -> cu::FieldChange {
     cu::FieldChange {
         field: c.field,
         previous: c.previous,
         value: c.value,
-        reason: match c.reason {
-            dc::ChangeReason::Created => cu::ChangeReason::Created,
-            dc::ChangeReason::Rectified => cu::ChangeReason::Rectified,
-            dc::ChangeReason::Removed => cu::ChangeReason::Removed,
-            dc::ChangeReason::Merged => cu::ChangeReason::Merged,
-            dc::ChangeReason::Imported => cu::ChangeReason::Imported,
-            dc::ChangeReason::Reverified => cu::ChangeReason::Reverified,
-            dc::ChangeReason::Bounced => cu::ChangeReason::Bounced,
-            dc::ChangeReason::Expired => cu::ChangeReason::Expired,
-            dc::ChangeReason::Anonymised => cu::ChangeReason::Anonymised,
-            dc::ChangeReason::Archived => cu::ChangeReason::Archived,
-        },
+        reason: c.reason.into(),
         at: c.at.to_string(),
-        by: actor_out(c.by),
+        by: c.by.into(),
         from_subject: c.from_subject,
     }
 }
 
-pub fn duplicate_pair(p: fichier_domain::duplicates::Pair) -> cu::DuplicatePair {
-    use fichier_domain::duplicates::Reason;
-    cu::DuplicatePair {
-        a: p.a,
-        b: p.b,
-        reason: match p.reason {
-            Reason::SameEmail => cu::DuplicateReason::SameEmail,
-            Reason::SamePhone => cu::DuplicateReason::SamePhone,
-            Reason::SameNamePostalCode => cu::DuplicateReason::SameNamePostalCode,
-            Reason::SimilarEmail => cu::DuplicateReason::SimilarEmail,
-        },
-        distance: p.distance,
-    }
+fn duplicate_pair(p: fichier_domain::duplicates::Pair) -> cu::DuplicatePair {
+    cu::DuplicatePair { a: p.a, b: p.b, reason: p.reason.into(), distance: p.distance }
 }
 
-pub fn review_entry(e: dc::ReviewEntry) -> cu::ReviewEntry {
+fn review_entry(e: dc::ReviewEntry) -> cu::ReviewEntry {
     cu::ReviewEntry {
         subject: e.subject,
         stale: e
             .stale
             .into_iter()
-            .map(|f| cu::StaleField {
-                field: f.field,
-                category: category_out(f.category),
-                since: f.since,
-                due_at: f.due_at,
-            })
+            .map(|f| cu::StaleField { field: f.field, category: f.category.into(), since: f.since, due_at: f.due_at })
             .collect(),
         email_bounced_at: e.email_bounced_at.map(|t| t.to_string()),
     }

@@ -2,25 +2,24 @@
 
 use fichier_domain::model as d;
 
-use super::types;
 use crate::bindings::exports::fichier::client::ledger as l;
 use crate::{Component, run, wit};
 
 impl l::Guest for Component {
     fn verify(actor: wit::Actor) -> Result<l::LedgerReport, wit::Error> {
-        run(|f| f.verify_ledger(&types::actor(actor)), ledger_report)
+        run(|f| f.verify_ledger(&actor.into()), ledger_report)
     }
 
     fn take_anchor(actor: wit::Actor) -> Result<l::Anchor, wit::Error> {
-        run(|f| f.take_anchor(&types::actor(actor)), anchor)
+        run(|f| f.take_anchor(&actor.into()), anchor)
     }
 
     fn list_anchors(actor: wit::Actor) -> Result<Vec<l::Anchor>, wit::Error> {
-        run(|f| f.list_anchors(&types::actor(actor)), |v| v.into_iter().map(anchor).collect())
+        run(|f| f.list_anchors(&actor.into()), |v| v.into_iter().map(anchor).collect())
     }
 }
 
-pub fn ledger_report(r: d::LedgerReport) -> l::LedgerReport {
+fn ledger_report(r: d::LedgerReport) -> l::LedgerReport {
     l::LedgerReport {
         ok: r.ok,
         subjects: r.subjects,
@@ -37,6 +36,6 @@ pub fn ledger_report(r: d::LedgerReport) -> l::LedgerReport {
     }
 }
 
-pub fn anchor(a: d::Anchor) -> l::Anchor {
+fn anchor(a: d::Anchor) -> l::Anchor {
     l::Anchor { seq: a.seq, at: a.at, subjects: a.subjects, receipts: a.receipts, root: a.root, prev: a.prev }
 }

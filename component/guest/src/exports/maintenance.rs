@@ -1,13 +1,12 @@
 //! `maintenance`: rebuilding the indexes and listing subjects.
 
-use super::types;
 use crate::bindings::exports::fichier::client::maintenance;
 use crate::{Component, run, wit};
 
 impl maintenance::Guest for Component {
     fn reindex(actor: wit::Actor) -> Result<maintenance::ReindexReport, wit::Error> {
         run(
-            |f| f.reindex(&types::actor(actor)),
+            |f| f.reindex(&actor.into()),
             |r| maintenance::ReindexReport {
                 subjects: r.subjects,
                 customers: r.customers,
@@ -22,6 +21,6 @@ impl maintenance::Guest for Component {
         cursor: Option<String>,
         limit: u32,
     ) -> Result<(Vec<String>, Option<String>), wit::Error> {
-        run(|f| f.list_subjects(&types::actor(actor), cursor.as_deref(), limit), |p| p)
+        run(|f| f.list_subjects(&actor.into(), cursor.as_deref(), limit), |p| p)
     }
 }

@@ -2,8 +2,6 @@
 
 use fichier_domain::retention as dt;
 
-use super::registry::retention_rule_out;
-use super::types::{self, category_out};
 use crate::bindings::exports::fichier::client::retention as t;
 use crate::{Component, run, wit};
 
@@ -15,11 +13,25 @@ impl t::Guest for Component {
             limit: options.limit,
             repermission_days: options.repermission_days,
         };
-        run(|f| f.sweep(&types::actor(actor), &options), sweep_report)
+        run(|f| f.sweep(&actor.into(), &options), sweep_report)
     }
 }
 
-pub fn sweep_report(x: dt::SweepReport) -> t::SweepReport {
+enum_pairs! {
+    t::SweepAction = dt::SweepAction {
+        Delete,
+        Anonymise,
+        Archive,
+        DeleteArchived,
+        EndPurpose,
+        DeleteRecord,
+        Repermission,
+        NoRule,
+        Restricted,
+    }
+}
+
+fn sweep_report(x: dt::SweepReport) -> t::SweepReport {
     t::SweepReport {
         entries: x
             .entries
@@ -27,21 +39,11 @@ pub fn sweep_report(x: dt::SweepReport) -> t::SweepReport {
             .map(|e| t::SweepEntry {
                 subject: e.subject,
                 field: e.field,
-                category: e.category.map(category_out),
-                action: match e.action {
-                    dt::SweepAction::Delete => t::SweepAction::Delete,
-                    dt::SweepAction::Anonymise => t::SweepAction::Anonymise,
-                    dt::SweepAction::Archive => t::SweepAction::Archive,
-                    dt::SweepAction::DeleteArchived => t::SweepAction::DeleteArchived,
-                    dt::SweepAction::EndPurpose => t::SweepAction::EndPurpose,
-                    dt::SweepAction::DeleteRecord => t::SweepAction::DeleteRecord,
-                    dt::SweepAction::Repermission => t::SweepAction::Repermission,
-                    dt::SweepAction::NoRule => t::SweepAction::NoRule,
-                    dt::SweepAction::Restricted => t::SweepAction::Restricted,
-                },
+                category: e.category.map(Into::into),
+                action: e.action.into(),
                 activity: e.activity,
                 purpose: e.purpose,
-                rule: e.rule.map(retention_rule_out),
+                rule: e.rule.map(Into::into),
                 due: e.due.map(|d| d.to_string()),
             })
             .collect(),

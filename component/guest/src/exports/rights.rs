@@ -1,40 +1,39 @@
 //! `rights`: the data subjects' requests, erasure, restriction and objection, and
 //! access and portability exports.
 
+use fichier_domain::access as dac;
+use fichier_domain::objection as dob;
 use fichier_domain::rights as d;
 
-use super::registry::{lang, lang_out};
-use super::types::{self, actor_out, category, category_out, subject_ref};
 use crate::bindings::exports::fichier::client::rights as w;
 use crate::{Component, run, wit};
 
 impl w::Guest for Component {
     fn new_request(actor: wit::Actor, input: w::RequestInput) -> Result<w::Request, wit::Error> {
-        run(|f| f.new_request(&types::actor(actor), request_input(input)), request)
+        run(|f| f.new_request(&actor.into(), request_input(input)), request)
     }
 
     fn step(actor: wit::Actor, id: String, step: w::RequestStep) -> Result<w::Request, wit::Error> {
-        use fichier_domain::rights::Closing;
-        let actor = types::actor(actor);
+        let actor = actor.into();
         run(
             |f| match step {
                 w::RequestStep::VerifyToken(token) => f.verify_token(&actor, &id, &token),
                 w::RequestStep::ResendToken => f.resend_token(&actor, &id),
                 w::RequestStep::ConfirmIdentity(method) => f.confirm_identity(&actor, &id, &method),
                 w::RequestStep::Extend(reason) => f.extend_request(&actor, &id, &reason),
-                w::RequestStep::Complete(note) => f.close_request(&actor, &id, Closing::Done, &note),
-                w::RequestStep::Refuse(reasons) => f.close_request(&actor, &id, Closing::Refused, &reasons),
+                w::RequestStep::Complete(note) => f.close_request(&actor, &id, d::Closing::Done, &note),
+                w::RequestStep::Refuse(reasons) => f.close_request(&actor, &id, d::Closing::Refused, &reasons),
             },
             request,
         )
     }
 
     fn get_request(actor: wit::Actor, id: String) -> Result<w::Request, wit::Error> {
-        run(|f| f.get_request(&types::actor(actor), &id), request)
+        run(|f| f.get_request(&actor.into(), &id), request)
     }
 
     fn list_requests(actor: wit::Actor, filter: w::RequestFilter) -> Result<Vec<w::Request>, wit::Error> {
-        run(|f| f.list_requests(&types::actor(actor), request_filter(filter)), |v| v.into_iter().map(request).collect())
+        run(|f| f.list_requests(&actor.into(), filter.into()), |v| v.into_iter().map(request).collect())
     }
 
     fn erase(
@@ -42,7 +41,7 @@ impl w::Guest for Component {
         subject: wit::SubjectRef,
         options: w::EraseOptions,
     ) -> Result<w::ErasureReport, wit::Error> {
-        run(|f| f.erase(&types::actor(actor), &types::subject_ref(subject), &erase_options(options)), erasure_report)
+        run(|f| f.erase(&actor.into(), &subject.into(), &erase_options(options)), erasure_report)
     }
 
     fn change_processing(
@@ -50,13 +49,7 @@ impl w::Guest for Component {
         subject: wit::SubjectRef,
         change: w::ProcessingChange,
     ) -> Result<w::ProcessingState, wit::Error> {
-        run(
-            |f| {
-                let change = processing_change(change);
-                f.change_processing(&types::actor(actor), &types::subject_ref(subject), &change)
-            },
-            processing_state,
-        )
+        run(|f| f.change_processing(&actor.into(), &subject.into(), &change.into()), processing_state)
     }
 
     fn export_data(
@@ -67,88 +60,43 @@ impl w::Guest for Component {
         lang: w::Lang,
     ) -> Result<w::SubjectExport, wit::Error> {
         run(
-            |f| {
-                let scope = export_scope(scope);
-                f.export_subject(
-                    &types::actor(actor),
-                    &types::subject_ref(subject),
-                    scope,
-                    super::registry::format(format),
-                    super::registry::lang(lang),
-                )
-            },
+            |f| f.export_subject(&actor.into(), &subject.into(), scope.into(), format.into(), lang.into()),
             subject_export,
         )
     }
 }
 
-fn kind(k: w::RequestKind) -> d::RequestKind {
-    match k {
-        w::RequestKind::Access => d::RequestKind::Access,
-        w::RequestKind::Rectification => d::RequestKind::Rectification,
-        w::RequestKind::Erasure => d::RequestKind::Erasure,
-        w::RequestKind::Restriction => d::RequestKind::Restriction,
-        w::RequestKind::Portability => d::RequestKind::Portability,
-        w::RequestKind::Objection => d::RequestKind::Objection,
-        w::RequestKind::Withdrawal => d::RequestKind::Withdrawal,
+enum_pairs! {
+    w::RequestKind = d::RequestKind {
+        Access,
+        Rectification,
+        Erasure,
+        Restriction,
+        Portability,
+        Objection,
+        Withdrawal,
     }
+    w::RequestChannel = d::RequestChannel { WebForm, Email, Letter, Phone, InPerson }
+    w::RequestFilter = d::RequestFilter { All, Open, Overdue, DueWithin(days) }
+    w::RequestState = d::RequestState { AwaitingIdentity, InProgress, Done, Refused }
+    w::ProcessingChange = dob::ProcessingChange { Restrict(reason), LiftRestriction, ObjectToMarketing(channel: into) }
+    w::ExportScope = dac::ExportScope { Access, Portability }
 }
 
-fn kind_out(k: d::RequestKind) -> w::RequestKind {
-    match k {
-        d::RequestKind::Access => w::RequestKind::Access,
-        d::RequestKind::Rectification => w::RequestKind::Rectification,
-        d::RequestKind::Erasure => w::RequestKind::Erasure,
-        d::RequestKind::Restriction => w::RequestKind::Restriction,
-        d::RequestKind::Portability => w::RequestKind::Portability,
-        d::RequestKind::Objection => w::RequestKind::Objection,
-        d::RequestKind::Withdrawal => w::RequestKind::Withdrawal,
-    }
-}
-
-fn channel(c: w::RequestChannel) -> d::RequestChannel {
-    match c {
-        w::RequestChannel::WebForm => d::RequestChannel::WebForm,
-        w::RequestChannel::Email => d::RequestChannel::Email,
-        w::RequestChannel::Letter => d::RequestChannel::Letter,
-        w::RequestChannel::Phone => d::RequestChannel::Phone,
-        w::RequestChannel::InPerson => d::RequestChannel::InPerson,
-    }
-}
-
-fn channel_out(c: d::RequestChannel) -> w::RequestChannel {
-    match c {
-        d::RequestChannel::WebForm => w::RequestChannel::WebForm,
-        d::RequestChannel::Email => w::RequestChannel::Email,
-        d::RequestChannel::Letter => w::RequestChannel::Letter,
-        d::RequestChannel::Phone => w::RequestChannel::Phone,
-        d::RequestChannel::InPerson => w::RequestChannel::InPerson,
-    }
-}
-
-pub fn request_input(i: w::RequestInput) -> d::RequestInput {
+fn request_input(i: w::RequestInput) -> d::RequestInput {
     d::RequestInput {
-        subject: subject_ref(i.subject),
-        kind: kind(i.kind),
-        channel: channel(i.channel),
+        subject: i.subject.into(),
+        kind: i.kind.into(),
+        channel: i.channel.into(),
         received_at: i.received_at,
-        lang: lang(i.lang),
+        lang: i.lang.into(),
         details: i.details,
         identity_verified: i.identity_verified,
         doubtful: i.doubtful,
     }
 }
 
-pub fn request_filter(f: w::RequestFilter) -> d::RequestFilter {
-    match f {
-        w::RequestFilter::All => d::RequestFilter::All,
-        w::RequestFilter::Open => d::RequestFilter::Open,
-        w::RequestFilter::Overdue => d::RequestFilter::Overdue,
-        w::RequestFilter::DueWithin(n) => d::RequestFilter::DueWithin(n),
-    }
-}
-
-pub fn request(v: d::Request) -> w::Request {
+fn request(v: d::Request) -> w::Request {
     let r = v.record;
     let (closed_at, outcome) = match r.outcome {
         Some(d::Outcome::Done { at, note }) => (Some(at.to_string()), Some(note)),
@@ -158,15 +106,10 @@ pub fn request(v: d::Request) -> w::Request {
     w::Request {
         id: r.id,
         subject: r.subject,
-        kind: kind_out(r.kind),
-        channel: channel_out(r.channel),
-        lang: lang_out(r.lang),
-        state: match r.state {
-            d::RequestState::AwaitingIdentity => w::RequestState::AwaitingIdentity,
-            d::RequestState::InProgress => w::RequestState::InProgress,
-            d::RequestState::Done => w::RequestState::Done,
-            d::RequestState::Refused => w::RequestState::Refused,
-        },
+        kind: r.kind.into(),
+        channel: r.channel.into(),
+        lang: r.lang.into(),
+        state: r.state.into(),
         received_at: r.received_at.to_string(),
         deadline: v.deadline.to_string(),
         overdue: v.overdue,
@@ -182,23 +125,23 @@ pub fn request(v: d::Request) -> w::Request {
         history: r
             .history
             .into_iter()
-            .map(|e| w::RequestEvent { at: e.at.to_string(), by: actor_out(e.by), what: e.what })
+            .map(|e| w::RequestEvent { at: e.at.to_string(), by: e.by.into(), what: e.what })
             .collect(),
     }
 }
 
-pub fn erase_options(o: w::EraseOptions) -> fichier_domain::erasure::EraseOptions {
+fn erase_options(o: w::EraseOptions) -> fichier_domain::erasure::EraseOptions {
     fichier_domain::erasure::EraseOptions {
         request: o.request,
         claim: o.claim.map(|c| fichier_domain::erasure::ClaimHold {
-            categories: c.categories.into_iter().map(category).collect(),
+            categories: c.categories.into_iter().map(Into::into).collect(),
             reason: c.reason,
             until: c.until,
         }),
     }
 }
 
-pub fn erasure_report(r: fichier_domain::erasure::ErasureReport) -> w::ErasureReport {
+fn erasure_report(r: fichier_domain::erasure::ErasureReport) -> w::ErasureReport {
     w::ErasureReport {
         subject: r.subject,
         erased_at: r.erased_at.to_string(),
@@ -206,14 +149,14 @@ pub fn erasure_report(r: fichier_domain::erasure::ErasureReport) -> w::ErasureRe
         deleted: r
             .deleted
             .into_iter()
-            .map(|d| w::ErasedField { field: d.field, category: category_out(d.category), archived: d.archived })
+            .map(|d| w::ErasedField { field: d.field, category: d.category.into(), archived: d.archived })
             .collect(),
         kept: r
             .kept
             .into_iter()
             .map(|k| w::KeptField {
                 field: k.field,
-                category: category_out(k.category),
+                category: k.category.into(),
                 rule: k.rule,
                 basis: k.basis,
                 until: k.until.to_string(),
@@ -226,22 +169,13 @@ pub fn erasure_report(r: fichier_domain::erasure::ErasureReport) -> w::ErasureRe
     }
 }
 
-pub fn processing_change(c: w::ProcessingChange) -> fichier_domain::objection::ProcessingChange {
-    use fichier_domain::objection::ProcessingChange as P;
-    match c {
-        w::ProcessingChange::Restrict(reason) => P::Restrict(reason),
-        w::ProcessingChange::LiftRestriction => P::LiftRestriction,
-        w::ProcessingChange::ObjectToMarketing(channel) => P::ObjectToMarketing(super::consent::channel(channel)),
-    }
-}
-
-pub fn processing_state(s: fichier_domain::objection::ProcessingState) -> w::ProcessingState {
+fn processing_state(s: dob::ProcessingState) -> w::ProcessingState {
     w::ProcessingState {
         subject: s.subject,
         restriction: s.restriction.map(|r| w::Restriction {
             since: r.since.to_string(),
             reason: r.reason,
-            by: actor_out(r.by),
+            by: r.by.into(),
             lift_notice: r.lift_notice,
         }),
         lifted: s.lifted,
@@ -251,13 +185,6 @@ pub fn processing_state(s: fichier_domain::objection::ProcessingState) -> w::Pro
     }
 }
 
-pub fn export_scope(s: w::ExportScope) -> fichier_domain::access::ExportScope {
-    match s {
-        w::ExportScope::Access => fichier_domain::access::ExportScope::Access,
-        w::ExportScope::Portability => fichier_domain::access::ExportScope::Portability,
-    }
-}
-
-pub fn subject_export(e: fichier_domain::access::SubjectExport) -> w::SubjectExport {
+fn subject_export(e: dac::SubjectExport) -> w::SubjectExport {
     w::SubjectExport { media_type: e.media_type, file_name: e.file_name, content: e.content }
 }
