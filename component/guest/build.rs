@@ -52,7 +52,7 @@ fn main() {
         Err(_) => Vec::new(),
     };
     names.sort();
-    let mut table = String::from("/// Every file of `assets/`, by name.\npub const ASSETS: &[Asset] = &[\n");
+    let mut table = String::from("/// Every file of `assets/`, by name.\nconst ASSETS: &[Asset] = &[\n");
     for name in &names {
         assert!(
             name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),

@@ -2,6 +2,11 @@
 //! domain crate's and back, and lends the domain the component's imports:
 //! `wasi:keyvalue` buckets as its store, `wasi:clocks` as its clock, `wasi:random` as
 //! its entropy, `wasi:config` for the master key. No rule lives here.
+//!
+//! - `exports/`: one module per exported interface, its `Guest` impl and conversions;
+//! - `http/`: the REST face (`wasi:http/incoming-handler`), calling the same functions;
+//! - `json.rs`: the one JSON mapping of WIT values; `kv.rs`: the store over `wasi:keyvalue`;
+//! - here: the bindings, the clock, randomness and configuration, and [`run`].
 
 mod exports;
 mod http;

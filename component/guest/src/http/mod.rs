@@ -1,0 +1,166 @@
+//! The REST face: `wasi:http/incoming-handler`. Every route calls the same exported
+//! function a library host calls, with its arguments read from the request by the one
+//! JSON mapping of WIT values (`json.rs`, derived from the WIT), so the HTTP face and
+//! the library cannot drift apart. Errors are `application/problem+json` (RFC 9457)
+//! naming the field and the rule.
+//!
+//! - The caller is an API key's actor (`Authorization: Bearer fk_…`), or the public:
+//!   the component's role checks then decide, and a public call refused for its role is
+//!   `401` (a key is needed) rather than `403`.
+//! - A public receipt's client address and user agent come from the request
+//!   (`spin-client-addr`, which Spin and `fichier serve` set, and `user-agent`), never
+//!   from its body.
+//! - Personal data never goes in a URL: lookups by subject are `POST`s with the subject
+//!   in the body (URLs end up in access logs).
+//!
+//! A request goes through:
+//! 1. [`request::read`]: method, path, query, headers and the whole body (at most
+//!    [`request::MAX_BODY`], else `413`);
+//! 2. [`respond`]: the OpenAPI document, `/.well-known/gpc.json` and the files of
+//!    `assets/` first ([`assets`]); then who calls, a browser's origin and CORS, and the
+//!    public's rate limit ([`caller`]); then the route ([`routes`]), which reads its
+//!    arguments from the body or the query ([`request`]) and calls the `Guest` function;
+//! 3. [`send`]: JSON, a file, or an RFC 9457 problem ([`problem`]).
+
+mod assets;
+mod caller;
+mod problem;
+mod request;
+mod routes;
+
+use crate::Component;
+use crate::bindings::exports::wasi::http::incoming_handler;
+use crate::bindings::wasi::http::types::{Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam};
+use crate::json::Value;
+
+use problem::Problem;
+use request::Request;
+use routes::{Failure, Out};
+
+/// A response before it is written.
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: Vec<u8>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    fn json(status: u16, v: &Value) -> Reply {
+        Reply {
+            status,
+            content_type: "application/json",
+            body: serde_json::to_vec(v).unwrap_or_default(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl incoming_handler::Guest for Component {
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let reply = match request::read(request) {
+            Ok(req) => respond(&req),
+            Err(p) => p.reply(),
+        };
+        send(out, reply);
+    }
+}
+
+/// The answer to a request read whole (step 2 above).
+fn respond(req: &Request) -> Reply {
+    if req.path == "/openapi.json" {
+        return assets::openapi(req);
+    }
+    if req.path == "/.well-known/gpc.json" {
+        return assets::gpc_support(req);
+    }
+    if let Some(file) = assets::asset(req) {
+        return file;
+    }
+    let (actor, authenticated) = match caller::resolve(req) {
+        Ok(c) => c,
+        // A wrong key counts against the address like any caller without one.
+        Err(p) => return caller::count_public(req).err().unwrap_or_else(|| p.reply()),
+    };
+    // Path segments are percent-decoded (`%3A` is `:`), `+` stays itself.
+    let Some(decoded) =
+        req.path.trim_start_matches('/').split('/').map(request::decode_segment).collect::<Option<Vec<_>>>()
+    else {
+        return Problem::new(400, "invalid-input", "path", "percent-encoding", "the path is not valid UTF-8").reply();
+    };
+    let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
+    let Some(("v1", rest)) = segments.split_first().map(|(a, b)| (*a, b)) else {
+        return Problem::new(404, "not-found", "path", "known-route", "no such route; the API is under /v1").reply();
+    };
+    let public = routes::public_methods(rest);
+    // Browsers: a public route answers the shop's own origins (CORS), and refuses others.
+    let cors = match caller::cors(req, &public) {
+        Ok(headers) => headers,
+        Err(reply) => return reply,
+    };
+    // The public is counted per address (the store keeps a keyed hash of it): 429 past
+    // the deployment's `public_rate_per_minute` (default 120; IPv6 clients per /64, or
+    // `public_rate_ipv6_prefix`).
+    if !authenticated
+        && rest != ["health"]
+        && let Err(mut reply) = caller::count_public(req)
+    {
+        reply.headers.extend(cors);
+        return reply;
+    }
+    // A route for key holders only answers a caller without a key before it reads the
+    // body: such a caller learns nothing of what the body should hold.
+    if !authenticated && !public.contains(&req.method) && routes::allowed_methods(rest).contains(&req.method) {
+        let mut reply = Problem::new(
+            401,
+            "unauthenticated",
+            "authorization",
+            "api-key",
+            "this route needs an API key (Authorization: Bearer fk_…)",
+        )
+        .reply();
+        reply.headers.extend(cors);
+        return reply;
+    }
+    let mut reply = match routes::route(req, rest, actor) {
+        Ok(Out::Json(v)) => Reply::json(200, &v),
+        Ok(Out::Text(content_type, body)) => {
+            Reply { status: 200, content_type, body: body.into_bytes(), headers: Vec::new() }
+        }
+        Err(Failure::Problem(p)) => p.reply(),
+        Err(Failure::Wit(e)) => Problem::from_wit(e, authenticated).reply(),
+    };
+    reply.headers.extend(cors);
+    reply
+}
+
+/// Write the reply: `content-type`, `nosniff`, `content-length` (not on `304`),
+/// `cache-control: no-store` unless the reply sets its own, the reply's headers, then
+/// the body in 4 KiB writes.
+fn send(out: ResponseOutparam, r: Reply) {
+    let mut entries: Vec<(String, Vec<u8>)> = vec![
+        ("content-type".into(), r.content_type.as_bytes().to_vec()),
+        ("x-content-type-options".into(), b"nosniff".to_vec()),
+    ];
+    if r.status != 304 {
+        entries.push(("content-length".into(), r.body.len().to_string().into_bytes()));
+    }
+    if !r.headers.iter().any(|(k, _)| *k == "cache-control") {
+        entries.push(("cache-control".into(), b"no-store".to_vec()));
+    }
+    entries.extend(r.headers.into_iter().map(|(k, v)| (k.to_owned(), v.into_bytes())));
+    let Ok(headers) = Fields::from_list(&entries) else { return };
+    let resp = OutgoingResponse::new(headers);
+    let _ = resp.set_status_code(r.status);
+    let Ok(body) = resp.body() else { return };
+    ResponseOutparam::set(out, Ok(resp));
+    if let Ok(stream) = body.write() {
+        for chunk in r.body.chunks(4096) {
+            if stream.blocking_write_and_flush(chunk).is_err() {
+                return;
+            }
+        }
+        drop(stream);
+    }
+    let _ = OutgoingBody::finish(body, None);
+}
