@@ -1,7 +1,7 @@
 //! The domain's store port over `wasi:keyvalue@0.2.0-draft2`.
 
 use fichier_domain::Error;
-use fichier_domain::store::{Bucket, Store, StoreError, Swap};
+use fichier_domain::kernel::store::{Bucket, Store, StoreError, Swap};
 
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
 
@@ -53,7 +53,7 @@ impl Store for KvStore {
             return Ok(Vec::new());
         }
         let found = batch::get_many(self.bucket(bucket), keys).map_err(err)?;
-        Ok(fichier_domain::store::values_in_order(keys, found))
+        Ok(fichier_domain::kernel::store::values_in_order(keys, found))
     }
 
     fn set(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<(), StoreError> {

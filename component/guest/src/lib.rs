@@ -13,7 +13,9 @@ mod http;
 mod json;
 mod kv;
 
-use fichier_domain::crypto::{Entropy, MasterKey};
+use bindings::exports::fichier::client::types as wit;
+use bindings::wasi;
+use fichier_domain::kernel::crypto::{Entropy, MasterKey};
 use fichier_domain::{Error, Fichier};
 
 #[allow(unsafe_code)] // the generated ABI glue is the only unsafe code of the component
@@ -32,9 +34,6 @@ mod bindings {
     export!(Component with_types_in self);
 }
 
-use bindings::exports::fichier::client::types as wit;
-use bindings::wasi;
-
 struct Component;
 
 /// Randomness from the host (`wasi:random/random.get-random-bytes` through getrandom).
@@ -50,10 +49,10 @@ impl Entropy for HostEntropy {
     }
 }
 
-fn now() -> fichier_domain::time::Instant {
+fn now() -> fichier_domain::kernel::time::Instant {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let ms = i64::try_from(since.as_millis()).unwrap_or(i64::MAX);
-    fichier_domain::time::from_unix_millis(ms).unwrap_or_default()
+    fichier_domain::kernel::time::from_unix_millis(ms).unwrap_or_default()
 }
 
 thread_local! {

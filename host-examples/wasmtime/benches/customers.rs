@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fichier_domain::model as d;
+use fichier_domain::kernel::types as d;
 use fichier_host::bindings::{
     consent as c, minimisation as m, registry as rg, retention as r, rights as rx, types as t,
 };

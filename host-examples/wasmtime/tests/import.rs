@@ -385,7 +385,7 @@ fn a_killed_import_resumes_where_it_stopped() {
     let customers = rows(d, "customer/");
     assert_eq!(customers.len(), valid);
     for (key, value) in &customers {
-        let doc = fichier_domain::store::decode::<fichier_domain::docs::CustomerDoc>(key, value)
+        let doc = fichier_domain::kernel::store::decode::<fichier_domain::customers::CustomerDoc>(key, value)
             .unwrap_or_else(|e| panic!("{key}: {e}"));
         assert!(doc.sealed.is_some_and(|s| !s.is_empty()), "{key}");
     }

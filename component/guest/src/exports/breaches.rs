@@ -1,6 +1,6 @@
 //! `breaches`: the breach register, its deadlines and the notices to the people concerned.
 
-use fichier_domain::breach as dbr;
+use fichier_domain::registry::breaches as dbr;
 
 use crate::bindings::exports::fichier::client::breaches as b;
 use crate::{Component, run, wit};

@@ -1,6 +1,7 @@
 //! `consent`: purposes, notices, receipts, the banner and its rates.
 
-use fichier_domain::model as d;
+use fichier_domain::consent as d;
+use fichier_domain::kernel::types as dk;
 
 use crate::bindings::exports::fichier::client::consent as c;
 use crate::{Component, run, wit};
@@ -51,10 +52,10 @@ impl c::Guest for Component {
 }
 
 enum_pairs! {
-    c::PurposeKind = d::PurposeKind { Service, Marketing, Cookie, Advertising }
+    c::PurposeKind = dk::PurposeKind { Service, Marketing, Cookie, Advertising }
     c::Decision = d::Decision { Grant, Refuse, Withdraw }
     c::GivenBy = d::GivenBy { Subject, Parent }
-    c::Channel = d::Channel { WebForm, CookieBanner, Checkout, Phone, Paper, Import }
+    c::Channel = dk::Channel { WebForm, CookieBanner, Checkout, Phone, Paper, Import }
     c::AgeDeclaration = d::AgeDeclaration { Age(age), BirthYear(year) }
     c::ConsentState = d::ConsentState { Given, Refused, Withdrawn, Expired, PendingParentalConsent, NeverAsked }
 }
@@ -90,7 +91,7 @@ pub fn notice(n: d::Notice) -> c::Notice {
     }
 }
 
-fn banner_config(b: fichier_domain::banner::BannerConfig) -> c::BannerConfig {
+fn banner_config(b: fichier_domain::consent::banner::BannerConfig) -> c::BannerConfig {
     c::BannerConfig {
         lang: b.lang,
         purposes: b
@@ -108,7 +109,7 @@ fn banner_config(b: fichier_domain::banner::BannerConfig) -> c::BannerConfig {
     }
 }
 
-fn day_rates(r: fichier_domain::banner::DayRates) -> c::DayRates {
+fn day_rates(r: fichier_domain::consent::banner::DayRates) -> c::DayRates {
     c::DayRates { day: r.day, purpose: r.purpose, grants: r.grants, refusals: r.refusals, withdrawals: r.withdrawals }
 }
 

@@ -1,6 +1,6 @@
 //! `customer-import`: importing a customer file in chunks.
 
-use fichier_domain::import as di;
+use fichier_domain::customers::import as di;
 
 use crate::bindings::exports::fichier::client::customer_import as ci;
 use crate::{Component, run, wit};

@@ -101,7 +101,7 @@ enum_pairs! {
         Anonymised,
         Archived,
     }
-    cu::DuplicateReason = fichier_domain::duplicates::Reason { SameEmail, SamePhone, SameNamePostalCode, SimilarEmail }
+    cu::DuplicateReason = fichier_domain::customers::duplicates::Reason { SameEmail, SamePhone, SameNamePostalCode, SimilarEmail }
 }
 
 fn field_input(f: cu::FieldInput) -> dc::FieldInput {
@@ -167,7 +167,7 @@ fn field_change(c: dc::FieldChange) -> cu::FieldChange {
     }
 }
 
-fn duplicate_pair(p: fichier_domain::duplicates::Pair) -> cu::DuplicatePair {
+fn duplicate_pair(p: fichier_domain::customers::duplicates::Pair) -> cu::DuplicatePair {
     cu::DuplicatePair { a: p.a, b: p.b, reason: p.reason.into(), distance: p.distance }
 }
 

@@ -1,6 +1,6 @@
 //! `ledger`: verifying the receipts' hash chains and their anchors.
 
-use fichier_domain::model as d;
+use fichier_domain::consent::ledger as d;
 
 use crate::bindings::exports::fichier::client::ledger as l;
 use crate::{Component, run, wit};

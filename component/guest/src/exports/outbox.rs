@@ -1,6 +1,6 @@
 //! `outbox`: the messages the host sends on the component's behalf.
 
-use fichier_domain::rights as d;
+use fichier_domain::outbox as d;
 
 use crate::bindings::exports::fichier::client::outbox as o;
 use crate::{Component, run, wit};

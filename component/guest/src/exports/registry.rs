@@ -1,9 +1,9 @@
 //! `registry`: the register of processing activities (Art. 30), the notices it
 //! generates and the lawful-basis assistant.
 
-use fichier_domain::basis as db;
+use fichier_domain::kernel::types as dk;
 use fichier_domain::registry as dr;
-use fichier_domain::registry_export as dx;
+use fichier_domain::registry::{basis as db, export as dx};
 
 use super::consent::notice;
 use crate::bindings::exports::fichier::client::registry as r;
@@ -64,7 +64,7 @@ impl r::Guest for Component {
 }
 
 enum_pairs! {
-    r::Lang = dr::Lang { Fr, En }
+    r::Lang = dk::Lang { Fr, En }
     r::ExportFormat = dx::ExportFormat { Json, Csv, Html }
     r::SubjectCategory = dr::SubjectCategory {
         Customers,
@@ -95,7 +95,7 @@ enum_pairs! {
 }
 
 record_pairs! {
-    r::Localized = dr::Localized { fr, en }
+    r::Localized = dk::Localized { fr, en }
     r::Contact = dr::Contact { name, address, email, phone }
     r::Organisation = dr::Organisation { controller: into, representative: opt, dpo: opt }
     r::ActivityInput = dr::ActivityInput {
@@ -175,6 +175,6 @@ fn advice(a: db::BasisAdvice) -> r::BasisAdvice {
     r::BasisAdvice { basis: a.basis.into(), reasoning: a.reasoning, obligations: a.obligations, warnings: a.warnings }
 }
 
-fn generated(g: fichier_domain::registry_notice::GeneratedNotice) -> r::GeneratedNotice {
+fn generated(g: fichier_domain::registry::notice::GeneratedNotice) -> r::GeneratedNotice {
     r::GeneratedNotice { notice: notice(g.notice), text: g.text, html: g.html }
 }

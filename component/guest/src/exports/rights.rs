@@ -1,9 +1,8 @@
 //! `rights`: the data subjects' requests, erasure, restriction and objection, and
 //! access and portability exports.
 
-use fichier_domain::access as dac;
-use fichier_domain::objection as dob;
 use fichier_domain::rights as d;
+use fichier_domain::rights::{access as dac, restriction as dob};
 
 use crate::bindings::exports::fichier::client::rights as w;
 use crate::{Component, run, wit};
@@ -130,10 +129,10 @@ fn request(v: d::Request) -> w::Request {
     }
 }
 
-fn erase_options(o: w::EraseOptions) -> fichier_domain::erasure::EraseOptions {
-    fichier_domain::erasure::EraseOptions {
+fn erase_options(o: w::EraseOptions) -> fichier_domain::rights::erasure::EraseOptions {
+    fichier_domain::rights::erasure::EraseOptions {
         request: o.request,
-        claim: o.claim.map(|c| fichier_domain::erasure::ClaimHold {
+        claim: o.claim.map(|c| fichier_domain::rights::erasure::ClaimHold {
             categories: c.categories.into_iter().map(Into::into).collect(),
             reason: c.reason,
             until: c.until,
@@ -141,7 +140,7 @@ fn erase_options(o: w::EraseOptions) -> fichier_domain::erasure::EraseOptions {
     }
 }
 
-fn erasure_report(r: fichier_domain::erasure::ErasureReport) -> w::ErasureReport {
+fn erasure_report(r: fichier_domain::rights::erasure::ErasureReport) -> w::ErasureReport {
     w::ErasureReport {
         subject: r.subject,
         erased_at: r.erased_at.to_string(),

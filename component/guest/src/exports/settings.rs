@@ -1,6 +1,6 @@
 //! `settings`: API keys and the policy.
 
-use fichier_domain::model as d;
+use fichier_domain::kernel::policy as d;
 
 use crate::bindings::exports::fichier::client::settings as s;
 use crate::{Component, run, wit};
@@ -48,7 +48,7 @@ record_pairs! {
     s::ReverifyPeriod = d::ReverifyPeriod { category: into, months }
 }
 
-fn api_key(k: fichier_domain::apikeys::ApiKey) -> s::ApiKey {
+fn api_key(k: fichier_domain::web::apikeys::ApiKey) -> s::ApiKey {
     s::ApiKey {
         id: k.id,
         name: k.name,

@@ -2,7 +2,7 @@
 //! its role, the subject reference, the error variant, data categories, lawful bases
 //! and sources), mapped to the domain's.
 
-use fichier_domain::model as d;
+use fichier_domain::kernel::types as d;
 use fichier_domain::{Error, FieldError};
 
 use crate::wit;

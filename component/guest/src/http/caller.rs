@@ -26,7 +26,7 @@ pub(super) fn resolve(req: &Request) -> Result<(wit::Actor, bool), Problem> {
 /// Count a request without a valid key against its address; the `429` (or a store
 /// failure) when it is over the limit.
 pub(super) fn count_public(req: &Request) -> Result<(), Reply> {
-    use fichier_domain::ratelimit::PublicLimit;
+    use fichier_domain::web::ratelimit::PublicLimit;
     let client = req.header(CLIENT_ADDR).map_or_else(|| "unknown".to_owned(), strip_port);
     // A setting given but not a number is out of range (0), so the error names it.
     let defaults = PublicLimit::default();

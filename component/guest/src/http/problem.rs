@@ -43,7 +43,7 @@ impl Problem {
             wit::Error::NotFound(f) => (404, "not-found", f),
             wit::Error::Forbidden(f) if !authenticated => (401, "unauthenticated", f),
             wit::Error::Forbidden(f) => (403, "forbidden", f),
-            wit::Error::Conflict(f) if f.rule == fichier_domain::ratelimit::RULE => {
+            wit::Error::Conflict(f) if f.rule == fichier_domain::web::ratelimit::RULE => {
                 let mut p = Problem::new(
                     429,
                     "too-many-requests",
