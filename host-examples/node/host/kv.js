@@ -7,7 +7,7 @@
 // interface objects one component instance imports; many instances — one per call —
 // share one store, as many Spin instances share one store.
 //
-// Semantics (the same as the Rust host's MemoryKv in host-examples/wasmtime/src/kv.rs):
+// Semantics (the same as the Rust host's MemoryKv in host-examples/wasmtime/src/kv/memory.rs):
 // - `open(label)`: the labels the deployment declares (`default`, `keys`); any other
 //   label is `access-denied`, as on Spin.
 // - `Cas.new(bucket, key)` remembers the version (and value) of the key it saw;

@@ -1,6 +1,6 @@
 // A SQLite `wasi:keyvalue@0.2.0-draft2` store for the fichier component, on
 // better-sqlite3: the same files, layout and semantics as the Rust host's `SqliteKv`
-// (host-examples/wasmtime/src/kv.rs), so that one database is used by the Rust CLI and
+// (host-examples/wasmtime/src/kv/file.rs), so that one database is used by the Rust CLI and
 // by Node in turn (with the same master key).
 //
 // - One file per label: `<db>` for `default`, `<stem>.keys.<ext>` for `keys`

@@ -36,7 +36,7 @@ const out = join(pkg, 'gen');
 
 if (!existsSync(wasm)) {
   console.error(`transpile: no component at ${wasm}
-  build it at the repository root with \`cargo build -p fichier-host\`, or set FICHIER_WASM.`);
+  build it at the repository root with \`cargo build -p fichier-artifact\`, or set FICHIER_WASM.`);
   process.exit(1);
 }
 let schema;
