@@ -46,6 +46,23 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// `with_field_error!(error, e => with, without)`: `with` when the error carries a field
+/// error (`e`, every case but `Other`), `without` otherwise — the one list of those cases.
+macro_rules! with_field_error {
+    ($error:expr, $e:ident => $with:expr, $without:expr) => {
+        match $error {
+            Error::InvalidInput($e)
+            | Error::NotFound($e)
+            | Error::Forbidden($e)
+            | Error::Conflict($e)
+            | Error::Corrupted($e)
+            | Error::Config($e)
+            | Error::Storage($e) => $with,
+            Error::Other(_) => $without,
+        }
+    };
+}
+
 impl Error {
     pub fn invalid(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
         Self::InvalidInput(FieldError::new(field, rule, message))
@@ -66,16 +83,7 @@ impl Error {
     /// The same error naming `field` (rules are run under a short name and the caller's
     /// path is only formatted when something fails).
     pub fn at(mut self, field: String) -> Self {
-        match &mut self {
-            Error::InvalidInput(e)
-            | Error::NotFound(e)
-            | Error::Forbidden(e)
-            | Error::Conflict(e)
-            | Error::Corrupted(e)
-            | Error::Config(e)
-            | Error::Storage(e) => e.field = field,
-            Error::Other(_) => {}
-        }
+        with_field_error!(&mut self, e => e.field = field, {});
         self
     }
 
@@ -95,16 +103,7 @@ impl Error {
 
     /// The field error, for every case but `Other`.
     pub fn field_error(&self) -> Option<&FieldError> {
-        match self {
-            Error::InvalidInput(e)
-            | Error::NotFound(e)
-            | Error::Forbidden(e)
-            | Error::Conflict(e)
-            | Error::Corrupted(e)
-            | Error::Config(e)
-            | Error::Storage(e) => Some(e),
-            Error::Other(_) => None,
-        }
+        with_field_error!(self, e => Some(e), None)
     }
 }
 
