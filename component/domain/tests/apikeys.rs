@@ -26,7 +26,7 @@ fn a_key_authenticates_as_its_role_until_revoked() {
     assert!(token.starts_with(&format!("fk_{}_", key.id)), "{token}");
     assert_eq!(token.len(), 3 + 8 + 1 + 64);
 
-    let actor = w.f().authenticate(&token).unwrap();
+    let actor = w.f().authenticate(&token, None).unwrap();
     assert_eq!(actor, Actor { id: format!("key:{}", key.id), role: Role::Support });
 
     // Only the SHA-256 of the secret is stored.
@@ -40,7 +40,7 @@ fn a_key_authenticates_as_its_role_until_revoked() {
     w.at("2026-11-30T10:00:00.000Z");
     let revoked = w.f().revoke_api_key(&admin(), &key.id).unwrap();
     assert_eq!(revoked.revoked_at.as_deref(), Some("2026-11-30T10:00:00.000Z"));
-    assert_eq!(rule(w.f().authenticate(&token).unwrap_err()), "authorization:api-key");
+    assert_eq!(rule(w.f().authenticate(&token, None).unwrap_err()), "authorization:api-key");
     // Revoking again keeps the first time.
     w.at("2026-12-01T10:00:00.000Z");
     let again = w.f().revoke_api_key(&admin(), &key.id).unwrap();
@@ -68,7 +68,7 @@ fn wrong_or_malformed_tokens_are_all_the_same_refusal() {
         &token.replace("fk_", "fx_"),
         "fk_zzzzzzzz_zz",
     ] {
-        assert_eq!(rule(w.f().authenticate(bad).unwrap_err()), "authorization:api-key", "{bad:?}");
+        assert_eq!(rule(w.f().authenticate(bad, None).unwrap_err()), "authorization:api-key", "{bad:?}");
     }
 }
 
@@ -87,4 +87,48 @@ fn only_admins_manage_keys_and_no_key_is_public() {
     assert_eq!(rule(w.f().revoke_api_key(&admin(), "00000000").unwrap_err()), "id:known-api-key");
     // Refused inputs wrote nothing.
     assert!(w.store.raw().iter().all(|(b, k, _)| !(*b == Bucket::Keys && k == "api-keys")));
+}
+
+/// The first admin of a deployment with no command line into its store (Spin): the
+/// setting holds the SHA-256 of a token minted offline; the token is an admin until the
+/// store holds an admin key, then refused for good.
+#[test]
+fn a_bootstrap_token_is_an_admin_until_an_admin_key_exists() {
+    use sha2::Digest;
+    let mut w = World::empty(NOW, 7, 4);
+    let token = format!("fk_0a1b2c3d_{}", "5e".repeat(32));
+    let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    let setting = Some(hash.as_str());
+
+    // Without the setting, or with another token's hash, it is nobody.
+    assert_eq!(rule(w.f().authenticate(&token, None).unwrap_err()), "authorization:api-key");
+    let other = hex::encode(sha2::Sha256::digest(b"fk_0a1b2c3d_other"));
+    assert_eq!(rule(w.f().authenticate(&token, Some(&other)).unwrap_err()), "authorization:api-key");
+    let near = format!("fk_0a1b2c3d_{}", "5f".repeat(32));
+    assert_eq!(rule(w.f().authenticate(&near, setting).unwrap_err()), "authorization:api-key");
+    // A setting that is not a SHA-256 names itself.
+    for bad in ["", "abc", &hash[..63], &format!("{}zz", &hash[..62])] {
+        assert_eq!(
+            rule(w.f().authenticate(&token, Some(bad)).unwrap_err()),
+            "config:bootstrap_admin_sha256:sha256-hex",
+            "{bad:?}"
+        );
+    }
+    // Upper-case digits and surrounding blanks (a pasted secret) are the same hash.
+    let pasted = format!(" {} \n", hash.to_uppercase());
+    assert_eq!(w.f().authenticate(&token, Some(&pasted)).unwrap().role, Role::Admin);
+
+    let bootstrap = w.f().authenticate(&token, setting).unwrap();
+    assert_eq!(bootstrap, Actor { id: "bootstrap:0a1b2c3d".into(), role: Role::Admin });
+    // Keys of other roles leave it working; the first admin key ends it.
+    w.f().create_api_key(&bootstrap, "front", Role::Public).unwrap_err();
+    w.f().create_api_key(&bootstrap, "support desk", Role::Support).unwrap();
+    assert_eq!(w.f().authenticate(&token, setting).unwrap().role, Role::Admin);
+    let (key, admin_token) = w.f().create_api_key(&bootstrap, "back office", Role::Admin).unwrap();
+    assert_eq!(key.created_by, "bootstrap:0a1b2c3d");
+    assert_eq!(rule(w.f().authenticate(&token, setting).unwrap_err()), "authorization:api-key");
+    // Even once that key is revoked: the bootstrap is for a store that never had an admin.
+    let keeper = w.f().authenticate(&admin_token, None).unwrap();
+    w.f().revoke_api_key(&keeper, &key.id).unwrap();
+    assert_eq!(rule(w.f().authenticate(&token, setting).unwrap_err()), "authorization:api-key");
 }

@@ -3,7 +3,7 @@
 //! named, typed documents, and the compare-and-swap retry loop.
 
 use super::crypto::{Entropy, KeyRing, MasterKey};
-use super::error::{Error, Result};
+use super::error::{Error, FieldError, Result};
 use super::store::{self, Bucket, Document, Store, Swap, storage_error};
 use super::time::Instant;
 
@@ -77,14 +77,15 @@ impl<'a, S: Store> Fichier<'a, S> {
         mut change: impl FnMut(&mut Self, Option<T>) -> Result<Option<(T, R)>>,
         unchanged: impl FnOnce() -> R,
     ) -> Result<R> {
+        let mut unchanged_losses = 0;
         for _ in 0..CAS_ATTEMPTS {
-            let (cas, current) = match begun.take() {
+            let (cas, seen) = match begun.take() {
                 Some(b) => b,
                 None => self.store.cas_begin(bucket, key).map_err(|e| storage_error(bucket, e))?,
             };
-            let current = match current {
+            let current = match &seen {
                 None => None,
-                Some(bytes) => Some(store::decode::<T>(&place(bucket, key), &bytes)?),
+                Some(bytes) => Some(store::decode::<T>(&place(bucket, key), bytes)?),
             };
             let Some((next, result)) = change(self, current)? else {
                 return Ok(unchanged());
@@ -93,7 +94,7 @@ impl<'a, S: Store> Fichier<'a, S> {
             check_size(bucket, key, &bytes)?;
             match self.store.cas_swap(cas, &bytes).map_err(|e| storage_error(bucket, e))? {
                 Swap::Committed => return Ok(result),
-                Swap::Lost => continue,
+                Swap::Lost => self.check_lost(bucket, key, seen.as_deref(), &bytes, &mut unchanged_losses)?,
             }
         }
         Err(Error::conflict(
@@ -101,6 +102,37 @@ impl<'a, S: Store> Fichier<'a, S> {
             "compare-and-swap",
             format!("still losing to concurrent writers after {CAS_ATTEMPTS} attempts; retry later"),
         ))
+    }
+}
+
+impl<S: Store> Fichier<'_, S> {
+    /// A swap the store reported lost is retried when another writer changed the value.
+    /// If the value is the one the swap tried to write, or is still the one it saw after a
+    /// second try, the store failed for another reason (Spin's Redis store reports every
+    /// swap as failed after its write committed): retrying would spin, or apply the
+    /// change twice, so it is a `storage` error naming the store. (One unchanged loss is
+    /// retried: another writer may have changed the value and changed it back.)
+    fn check_lost(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        seen: Option<&[u8]>,
+        wrote: &[u8],
+        unchanged_losses: &mut u32,
+    ) -> Result<()> {
+        let now = self.store.get(bucket, key).map_err(|e| storage_error(bucket, e))?;
+        let message = match now.as_deref() {
+            Some(n) if n == wrote => "the store reported the compare-and-swap as lost, but it wrote the value",
+            n if n == seen => {
+                *unchanged_losses += 1;
+                if *unchanged_losses < 2 {
+                    return Ok(());
+                }
+                "the store reported the compare-and-swap as lost twice, but the value did not change"
+            }
+            _ => return Ok(()),
+        };
+        Err(Error::Storage(FieldError::new(format!("store:{}", bucket.label()), "compare-and-swap", message)))
     }
 }
 

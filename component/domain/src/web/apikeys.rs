@@ -48,6 +48,20 @@ impl crate::kernel::store::Document for ApiKeyDoc {
     const BINARY_ONLY: bool = true;
 }
 
+/// The setting `bootstrap_admin_sha256`: the SHA-256 of the first admin token.
+fn bootstrap_hash(hex_digest: &str) -> Result<[u8; 32]> {
+    let digest = hex_digest.trim();
+    let mut out = [0u8; 32];
+    if digest.len() != 64 || hex::decode_to_slice(digest, &mut out).is_err() {
+        return Err(Error::config(
+            "config:bootstrap_admin_sha256",
+            "sha256-hex",
+            "the bootstrap admin setting is the SHA-256 of a token, 64 hexadecimal digits (`fichier api-key mint` prints it)",
+        ));
+    }
+    Ok(out)
+}
+
 fn unauthenticated() -> Error {
     Error::Forbidden(crate::kernel::error::FieldError::new(
         "authorization",
@@ -138,7 +152,15 @@ impl<S: Store> Fichier<'_, S> {
 
     /// The actor a token stands for: `key:<id>` with the key's role. Any malformed,
     /// unknown or revoked token is the same `forbidden` error.
-    pub fn authenticate(&self, token: &str) -> Result<Actor> {
+    ///
+    /// `bootstrap_sha256` is the deployment's first admin token, as the SHA-256 (64 hex
+    /// digits) of the whole token (the setting `bootstrap_admin_sha256`, a secret variable
+    /// on Spin): a token that no stored key has and whose hash it is stands for the admin
+    /// `bootstrap:<id>` while the store has never held an admin key. Once one is created
+    /// (with that token, over `POST /v1/api-keys`), the setting is ignored. A setting that
+    /// is not a SHA-256 is a `config` error naming it.
+    pub fn authenticate(&self, token: &str, bootstrap_sha256: Option<&str>) -> Result<Actor> {
+        let bootstrap = bootstrap_sha256.map(bootstrap_hash).transpose()?;
         let rest = token.strip_prefix("fk_").ok_or_else(unauthenticated)?;
         let (id, secret) = rest.split_once('_').ok_or_else(unauthenticated)?;
         let secret = hex::decode(secret).map_err(|_| unauthenticated())?;
@@ -146,11 +168,23 @@ impl<S: Store> Fichier<'_, S> {
             return Err(unauthenticated());
         }
         let doc = self.api_keys()?;
-        let e = doc.entries.iter().find(|e| e.key.id == id).ok_or_else(unauthenticated)?;
-        let hash = crate::kernel::crypto::sha256_parts(&[&secret]);
-        if !bool::from(hash.as_slice().ct_eq(&e.secret_sha256)) || e.key.revoked_at.is_some() {
-            return Err(unauthenticated());
+        if let Some(e) = doc.entries.iter().find(|e| e.key.id == id) {
+            let hash = crate::kernel::crypto::sha256_parts(&[&secret]);
+            if !bool::from(hash.as_slice().ct_eq(&e.secret_sha256)) || e.key.revoked_at.is_some() {
+                return Err(unauthenticated());
+            }
+            return Ok(Actor { id: format!("key:{id}"), role: e.key.role });
         }
-        Ok(Actor { id: format!("key:{id}"), role: e.key.role })
+        match bootstrap {
+            Some(expected) if !doc.entries.iter().any(|e| e.key.role == Role::Admin) => {
+                // Plain SHA-256 of the token as printed, so `sha256sum` gives it too.
+                let hash = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes());
+                if bool::from(hash.as_slice().ct_eq(&expected)) {
+                    return Ok(Actor { id: format!("bootstrap:{id}"), role: Role::Admin });
+                }
+                Err(unauthenticated())
+            }
+            _ => Err(unauthenticated()),
+        }
     }
 }
