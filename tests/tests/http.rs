@@ -579,3 +579,52 @@ fn a_stalled_client_is_cut_off_at_the_limits() {
     let token = s.key("admin");
     assert_eq!(get(s.addr, "/v1/purposes", Some(&token)).json(), json!([]));
 }
+
+/// Spin appends its `spin-client-addr` after the headers the client sent (so does
+/// `fichier serve`): a client that sends its own first chooses neither its rate-limit
+/// bucket nor the address its receipt records.
+#[test]
+fn a_client_cannot_choose_its_address() {
+    let s = Server::start_with(NOW, &[("public_rate_per_minute", "120")]);
+    let status = |n: u32| {
+        let body = json!({"subject": {"tag": "external", "val": "b-9"}}).to_string();
+        let made_up = format!("203.0.{}.{}:4444", n / 250, n % 250);
+        request(
+            s.addr,
+            "POST",
+            "/v1/consent/status",
+            &[("spin-client-addr", made_up.as_str()), ("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+    };
+    let answers: Vec<u16> = (0..130).map(|n| status(n).status).collect();
+    assert_eq!(answers.iter().filter(|s| **s == 200).count(), 120, "{answers:?}");
+    assert!(answers[120..].iter().all(|s| *s == 429), "{answers:?}");
+}
+
+/// A deployment with no command line into its store (Spin) gets its first admin key with
+/// a token minted offline (`fichier api-key mint`), whose SHA-256 is a secret setting:
+/// the token is an admin until the store holds an admin key, then refused.
+#[test]
+fn the_bootstrap_token_makes_the_first_admin_key_then_stops() {
+    use sha2::Digest;
+    let token = format!("fk_c0ffee00_{}", "ab".repeat(32));
+    let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    let s = Server::start_with(NOW, &[("bootstrap_admin_sha256", hash.as_str())]);
+    assert_eq!(get(s.addr, "/v1/api-keys", Some("fk_c0ffee00_00")).status, 401);
+    assert_eq!(get(s.addr, "/v1/api-keys", Some(&token)).status, 200);
+    let r = post(s.addr, "/v1/api-keys", Some(&token), &json!({"name": "back office", "role": "admin"}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()[0]["created-by"], "bootstrap:c0ffee00");
+    let admin_token = r.json()[1].as_str().unwrap().to_owned();
+    assert_eq!(get(s.addr, "/v1/api-keys", Some(&admin_token)).status, 200);
+    assert_eq!(problem(&get(s.addr, "/v1/api-keys", Some(&token))).0, 401);
+
+    // An empty setting (Spin's default for an unset variable) is no bootstrap; a malformed
+    // one is a 500 naming it.
+    let s = Server::start_with(NOW, &[("bootstrap_admin_sha256", "")]);
+    assert_eq!(get(s.addr, "/v1/api-keys", Some(&token)).status, 401);
+    let s = Server::start_with(NOW, &[("bootstrap_admin_sha256", "not-a-hash")]);
+    let r = get(s.addr, "/v1/api-keys", Some(&token));
+    assert_eq!(problem(&r), (500, "config:bootstrap_admin_sha256".into(), "sha256-hex".into()));
+}

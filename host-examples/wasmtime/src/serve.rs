@@ -2,8 +2,9 @@
 //! fresh instance per request from the runtime's `InstancePre`, as Spin serves it.
 //!
 //! What the host adds around the component, and nothing more:
-//! - **The client address**, in `spin-client-addr` as Spin sets it; a client's own
-//!   `spin-client-addr` header is removed first, so it cannot choose its address.
+//! - **The client address**, in `spin-client-addr` as Spin sets it: appended after any
+//!   `spin-client-addr` the client sent, as Spin does, so only the last value is the
+//!   platform's (the component takes that one, never a client's).
 //! - **Limits**: the body is read whole before the component runs, and one over
 //!   [`ServeOptions::max_body`] is `413` without running it (declared or streamed);
 //!   request headers must arrive within [`ServeOptions::header_timeout`]; a request
@@ -109,9 +110,11 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -
         return Ok(too_large(opts.max_body));
     }
     let (mut parts, body) = req.into_parts();
-    parts.headers.remove(CLIENT_ADDR);
+    // As Spin does: the peer's address is appended after any `spin-client-addr` the
+    // client sent (the component takes the last one), so a test against this server
+    // catches a component that would believe the client.
     if let Ok(v) = HeaderValue::from_str(&peer.to_string()) {
-        parts.headers.insert(CLIENT_ADDR, v);
+        parts.headers.append(CLIENT_ADDR, v);
     }
     // The body is read here, on the connection's task, before the component runs: a
     // request in the component never waits on the network (the deadline covers the

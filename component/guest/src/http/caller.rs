@@ -8,7 +8,8 @@ use super::request::Request;
 use crate::bindings::exports::fichier::client::consent;
 use crate::wit;
 
-/// The header Spin (and `fichier serve`) put the client's address in.
+/// The header Spin (and `fichier serve`) put the client's address in, after any the
+/// client sent: only its last value is the platform's ([`Request::platform_header`]).
 const CLIENT_ADDR: &str = "spin-client-addr";
 
 /// The caller: the actor of a valid API key (and `true`), or the public.
@@ -17,7 +18,10 @@ pub(super) fn resolve(req: &Request) -> Result<(wit::Actor, bool), Problem> {
         return Ok((wit::Actor { id: "web".into(), role: wit::Role::Public }, false));
     };
     let token = auth.strip_prefix("Bearer ").unwrap_or("").trim();
-    match crate::run(|f| f.authenticate(token), wit::Actor::from) {
+    // The first admin token of a deployment with no command line into its store (Spin):
+    // its SHA-256, a secret setting, empty when unused.
+    let bootstrap = crate::setting("bootstrap_admin_sha256").filter(|v| !v.trim().is_empty());
+    match crate::run(|f| f.authenticate(token, bootstrap.as_deref()), wit::Actor::from) {
         Ok(a) => Ok((a, true)),
         Err(e) => Err(Problem::from_wit(e, false)),
     }
@@ -27,7 +31,7 @@ pub(super) fn resolve(req: &Request) -> Result<(wit::Actor, bool), Problem> {
 /// failure) when it is over the limit.
 pub(super) fn count_public(req: &Request) -> Result<(), Reply> {
     use fichier_domain::web::ratelimit::PublicLimit;
-    let client = req.header(CLIENT_ADDR).map_or_else(|| "unknown".to_owned(), strip_port);
+    let client = req.platform_header(CLIENT_ADDR).map_or_else(|| "unknown".to_owned(), strip_port);
     // A setting given but not a number is out of range (0), so the error names it.
     let defaults = PublicLimit::default();
     let limit = PublicLimit {
@@ -94,7 +98,7 @@ pub(super) fn public_receipt(
     actor: &wit::Actor,
 ) -> consent::ReceiptInput {
     if actor.role == wit::Role::Public {
-        input.client_ip = req.header(CLIENT_ADDR).map(strip_port);
+        input.client_ip = req.platform_header(CLIENT_ADDR).map(strip_port);
         input.user_agent = req.header("user-agent").map(str::to_owned);
         input.gpc |= req.header("sec-gpc").is_some_and(|v| v.trim() == "1");
     }

@@ -28,6 +28,16 @@ impl Request {
     pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| std::str::from_utf8(v).ok())
     }
+
+    /// The last value of a header a platform adds after the client's own: Spin appends
+    /// its `spin-client-addr` to the headers the client sent (and a value joined by a
+    /// proxy, `a, b`, ends with the one added last), so only the last one is the
+    /// platform's.
+    pub(super) fn platform_header(&self, name: &str) -> Option<&str> {
+        let (_, v) = self.headers.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name))?;
+        let v = std::str::from_utf8(v).ok()?;
+        Some(v.rsplit(',').next().unwrap_or(v).trim())
+    }
 }
 
 pub(super) fn read(request: IncomingRequest) -> Result<Request, Problem> {
