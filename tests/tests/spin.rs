@@ -53,6 +53,37 @@ fn the_manifest_runs_this_build_of_the_component() {
     assert_eq!(var["required"].as_bool(), Some(true));
     assert_eq!(var["secret"].as_bool(), Some(true));
     assert_eq!(c["variables"]["master_key"].as_str(), Some("{{ master_key }}"));
+    // The first admin's token, as its SHA-256: optional (empty: none), secret.
+    let var = &m["variables"]["bootstrap_admin_sha256"];
+    assert_eq!((var["default"].as_str(), var["secret"].as_bool()), (Some(""), Some(true)));
+    assert_eq!(c["variables"]["bootstrap_admin_sha256"].as_str(), Some("{{ bootstrap_admin_sha256 }}"));
+}
+
+/// The shop-app's manifest has Spin compose it with this build of fichier when it loads
+/// them (`[component.shop.dependencies]`), fichier inheriting the shop component's stores
+/// and master key; no `wac` step is needed.
+#[test]
+fn the_shop_app_manifest_composes_with_this_build_of_fichier() {
+    let dir = spin_dir().join("shop-app");
+    let m = read("shop-app/spin.toml");
+    let c = &m["component"]["shop"];
+    assert!(
+        c["source"].as_str().unwrap().ends_with("target/shop-app/wasm32-wasip2/release/fichier_shop_app.wasm"),
+        "the shop-app's own build: {}",
+        c["source"]
+    );
+    assert_eq!(c["dependencies_inherit_configuration"].as_bool(), Some(true));
+    let deps = c["dependencies"].as_table().unwrap();
+    assert_eq!(deps.keys().collect::<Vec<_>>(), ["fichier:client@0.1.0"]);
+    let fichier = dir.join(deps["fichier:client@0.1.0"]["path"].as_str().unwrap());
+    let built = std::fs::read(&fichier).unwrap_or_else(|e| panic!("{}: {e}", fichier.display()));
+    assert!(built == COMPONENT, "{} is not the component this build embeds", fichier.display());
+    let stores: Vec<&str> = c["key_value_stores"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(stores, LABELS);
+    assert_eq!(c["variables"]["master_key"].as_str(), Some("{{ master_key }}"));
+    let build: Vec<&str> = c["build"]["command"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(build[0].contains("-p fichier-artifact") && build[1].contains("--target wasm32-wasip2"), "{build:?}");
+    assert!(!build.iter().any(|b| b.contains("wac ")), "{build:?}");
 }
 
 #[test]

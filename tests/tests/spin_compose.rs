@@ -12,9 +12,10 @@
 //!   routes record receipts and read statuses through the fichier inside it.
 //!
 //! The shop-app is built by a nested `cargo build --locked --release --target
-//! wasm32-wasip2` into `target/shop-app` (a no-op when nothing changed), and the
-//! composition is written to `target/shop-app/shop-composed.wasm`, the file the
-//! shop-app's `spin.toml` runs.
+//! wasm32-wasip2` into `target/shop-app` (a no-op when nothing changed), the file the
+//! shop-app's `spin.toml` runs with fichier as its component dependency (Spin composes
+//! them at load time, as this test does); the composition is also written to
+//! `target/shop-app/shop-composed.wasm`, what `wac plug` would make ahead of time.
 
 #![allow(clippy::unwrap_used)]
 
@@ -182,7 +183,7 @@ struct Built {
 }
 
 /// The shop-app built and composed once per test binary; the composition is written
-/// where the shop-app's `spin.toml` takes it.
+/// where `wac plug` would (README.md's alternative to Spin's own composition).
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {

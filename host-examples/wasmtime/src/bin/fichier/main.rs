@@ -178,7 +178,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Outbox(c) => rights::outbox(c, &rt()?, actor, json),
         Command::Reindex => customers::reindex(&rt()?, actor, json),
         Command::Serve(a) => serve::serve(a, cli),
-        Command::ApiKey(c) => serve::api_key(c, &rt()?, actor, json),
+        Command::ApiKey(c) => serve::api_key(c, rt, actor, json),
         Command::Subjects(a) => customers::subjects(a, &rt()?, actor, json),
     }
 }

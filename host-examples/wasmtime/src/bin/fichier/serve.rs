@@ -47,6 +47,12 @@ pub enum ApiKeyCmd {
     List,
     /// Revoke a key: calls made with it are refused from now on.
     Revoke { id: String },
+    /// Mint a first admin token offline, for a deployment with no command line into its
+    /// store (Spin): prints the token and its SHA-256. Give the SHA-256 as the setting
+    /// `bootstrap_admin_sha256` (a secret variable on Spin); the token is then an admin
+    /// until the store holds an admin key: create one with it (`POST /v1/api-keys`).
+    /// Opens no store.
+    Mint,
 }
 
 pub fn serve(a: &ServeArgs, cli: &Cli) -> Result<ExitCode, Failure> {
@@ -113,10 +119,16 @@ fn seed_demo(rt: &Runtime) -> Result<(), Failure> {
     Ok(())
 }
 
-pub fn api_key(c: &ApiKeyCmd, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+pub fn api_key(
+    c: &ApiKeyCmd,
+    rt: impl FnOnce() -> Result<Runtime, Failure>,
+    actor: Value,
+    as_json: bool,
+) -> Result<ExitCode, Failure> {
     match c {
+        ApiKeyCmd::Mint => mint()?,
         ApiKeyCmd::Create { name, role } => {
-            let r = call(rt, "settings", "create-api-key", &[actor, json!(name), json!(role.wit())])?;
+            let r = call(&rt()?, "settings", "create-api-key", &[actor, json!(name), json!(role.wit())])?;
             Output::new(
                 &r,
                 format!(
@@ -129,7 +141,7 @@ pub fn api_key(c: &ApiKeyCmd, rt: &Runtime, actor: Value, as_json: bool) -> Resu
             )
         }
         ApiKeyCmd::List => {
-            let r = call(rt, "settings", "list-api-keys", &[actor])?;
+            let r = call(&rt()?, "settings", "list-api-keys", &[actor])?;
             let human = r
                 .as_array()
                 .map(|keys| {
@@ -146,9 +158,23 @@ pub fn api_key(c: &ApiKeyCmd, rt: &Runtime, actor: Value, as_json: bool) -> Resu
             Output::new(&r, human)
         }
         ApiKeyCmd::Revoke { id } => {
-            let r = call(rt, "settings", "revoke-api-key", &[actor, json!(id)])?;
+            let r = call(&rt()?, "settings", "revoke-api-key", &[actor, json!(id)])?;
             Output::new(&r, format!("API key {} revoked at {}", s(&r["id"]), s(&r["revoked-at"])))
         }
     }
     .done(as_json)
+}
+
+/// A token in the form API keys have (`fk_<8 hex>_<64 hex>`), from the system's
+/// randomness, and the plain SHA-256 of it (what `sha256sum` prints for the token).
+fn mint() -> Result<Output, Failure> {
+    let mut raw = [0u8; 36];
+    getrandom::fill(&mut raw).map_err(|e| Failure::Host(format!("no system randomness: {e}")))?;
+    let token = format!("fk_{}_{}", hex::encode(&raw[..4]), hex::encode(&raw[4..]));
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+    let human = format!(
+        "Bootstrap admin token (shown once; it is an admin until the store holds an admin key):\n{token}\n\
+         Its SHA-256, the setting bootstrap_admin_sha256 (on Spin: the variable bootstrap_admin_sha256):\n{sha256}"
+    );
+    Ok(Output::new(&json!({"token": token, "sha256": sha256}), human))
 }
