@@ -7,7 +7,14 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use fichier_host::Clock;
+use fichier_host::kv::{KvBackend, KvError, MemoryKv, Versioned};
 use fichier_host::runtime::{COMPONENT, LABELS};
+use fichier_tests::http::{Server, problem, request};
+use fichier_tests::{TEST_KEY, admin, err, runtime_with};
 use toml::Value;
 
 fn spin_dir() -> PathBuf {
@@ -101,4 +108,62 @@ fn both_runtime_configs_back_every_store() {
         let place = |l: &str| stores[l].get("path").or_else(|| stores[l].get("url")).and_then(Value::as_str).unwrap();
         assert_ne!(place("default"), place("keys"), "{file}");
     }
+}
+
+/// A store that does what Spin's Redis store does (v3.0.0 to v4.0.2,
+/// `host-examples/spin/upstream/README.md`): every compare-and-swap writes its value, then
+/// reports that it failed.
+struct RedisLike {
+    inner: MemoryKv,
+    swaps: AtomicU32,
+}
+
+impl KvBackend for RedisLike {
+    fn labels(&self) -> Vec<String> {
+        self.inner.labels()
+    }
+    fn get(&self, label: &str, key: &str) -> Result<Option<Versioned>, KvError> {
+        self.inner.get(label, key)
+    }
+    fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.inner.set(label, key, value)
+    }
+    fn delete(&self, label: &str, key: &str) -> Result<(), KvError> {
+        self.inner.delete(label, key)
+    }
+    fn list_after(&self, label: &str, cursor: Option<&str>) -> Result<Vec<String>, KvError> {
+        self.inner.list_after(label, cursor)
+    }
+    fn swap_if(&self, label: &str, key: &str, seen: Option<u64>, value: &[u8]) -> Result<bool, KvError> {
+        self.swaps.fetch_add(1, Ordering::SeqCst);
+        self.inner.swap_if(label, key, seen, value)?;
+        Ok(false)
+    }
+    fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, KvError> {
+        self.inner.increment(label, key, delta)
+    }
+}
+
+/// On such a store a call is a 503 naming the store at its first swap, not 64 retries
+/// answered 409, nor a change applied again.
+#[test]
+fn a_store_whose_swaps_fail_after_writing_is_a_503_naming_it() {
+    let kv = Arc::new(RedisLike { inner: MemoryKv::new(&LABELS), swaps: AtomicU32::new(0) });
+    let rt = runtime_with(kv.clone(), Clock::pinned("2026-12-01T09:00:00Z").unwrap(), TEST_KEY);
+    let purpose = serde_json::json!({"id": "newsletter", "kind": "marketing", "title": "Lettre"});
+    let e = err(&rt, "consent", "declare-purpose", &[admin(), purpose]);
+    assert_eq!(e["tag"], "storage", "{e}");
+    assert_eq!(
+        (e["val"]["field"].as_str(), e["val"]["rule"].as_str()),
+        (Some("store:default"), Some("compare-and-swap"))
+    );
+    assert_eq!(kv.swaps.load(Ordering::SeqCst), 1);
+
+    // Over HTTP, the public's first swap (its rate-limit counter) is already refused.
+    let s = Server::serving(Arc::new(rt));
+    let before = kv.swaps.load(Ordering::SeqCst);
+    let body = br#"{"subject":{"tag":"external","val":"b-1"}}"#;
+    let r = request(s.addr, "POST", "/v1/consent/status", &[("Content-Type", "application/json")], body);
+    assert_eq!(problem(&r), (503, "store:default".into(), "compare-and-swap".into()));
+    assert_eq!(kv.swaps.load(Ordering::SeqCst) - before, 1);
 }
