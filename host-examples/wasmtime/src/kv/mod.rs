@@ -16,15 +16,19 @@
 //!   (`fichier serve`);
 //! - both on the same file layer (`file.rs`: opening, pragmas, the layout and its
 //!   migration, the statements, the version counter), so one database moves between them;
-//! - [`MemoryKv`] (`memory.rs`): buckets in memory.
+//! - [`MemoryKv`] (`memory.rs`): buckets in memory;
+//! - [`CountingKv`] (`counting.rs`): counts the reads and writes through it, and can
+//!   make every write its own transaction, as on Spin.
 
 use std::path::{Path, PathBuf};
 
+mod counting;
 mod file;
 mod grouped;
 mod memory;
 mod sqlite;
 
+pub use counting::{CountingKv, KvCalls};
 pub use grouped::GroupedKv;
 pub use memory::MemoryKv;
 pub use sqlite::SqliteKv;
