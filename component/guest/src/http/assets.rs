@@ -127,3 +127,17 @@ pub(super) fn gpc_support(req: &Request) -> Reply {
         headers: vec![("cache-control", "max-age=86400".into()), ("access-control-allow-origin", "*".into())],
     }
 }
+
+/// A public answer that browsers and proxies may keep `max_age` seconds: its strong ETag
+/// (from the body's SHA-256), and `304` with no body when the request already has it.
+pub(super) fn cacheable(req: &Request, mut reply: Reply, max_age: u32) -> Reply {
+    let digest = fichier_domain::kernel::crypto::sha256_hex(&reply.body);
+    let etag = format!("\"{}\"", &digest[..32]);
+    reply.headers.push(("etag", etag.clone()));
+    reply.headers.push(("cache-control", format!("public, max-age={max_age}")));
+    if req.header("if-none-match").is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
+        reply.status = 304;
+        reply.body = Vec::new();
+    }
+    reply
+}

@@ -100,9 +100,12 @@ fn respond(req: &Request) -> Reply {
     };
     // The public is counted per address (the store keeps a keyed hash of it): 429 past
     // the deployment's `public_rate_per_minute` (default 120; IPv6 clients per /64, or
-    // `public_rate_ipv6_prefix`).
+    // `public_rate_ipv6_prefix`). Not the health check, nor the banner's configuration,
+    // which every page view reads: public, cacheable, and a read of it writes nothing.
+    let banner = req.method == "GET" && rest == ["banner"];
     if !authenticated
         && rest != ["health"]
+        && !banner
         && let Err(mut reply) = caller::count_public(req)
     {
         reply.headers.extend(cors);
@@ -130,9 +133,16 @@ fn respond(req: &Request) -> Reply {
         Err(Failure::Problem(p)) => p.reply(),
         Err(Failure::Wit(e)) => Problem::from_wit(e, authenticated).reply(),
     };
+    if banner && reply.status == 200 {
+        reply = assets::cacheable(req, reply, BANNER_MAX_AGE);
+    }
     reply.headers.extend(cors);
     reply
 }
+
+/// How long a browser or a proxy may keep the banner's configuration before asking again
+/// (a new notice or purpose reaches visitors within this time).
+const BANNER_MAX_AGE: u32 = 60;
 
 /// Write the reply: `content-type`, `nosniff`, `content-length` (not on `304`),
 /// `cache-control: no-store` unless the reply sets its own, the reply's headers, then
