@@ -234,18 +234,22 @@ fn the_composition_imports_only_what_spin_provides() {
 }
 
 #[test]
-fn the_shop_app_manifest_runs_the_composition() {
-    built(); // writes the composition the manifest names
+fn the_shop_app_manifest_runs_the_app_this_test_builds_with_fichier_as_its_dependency() {
+    built(); // builds the app the manifest names
     let text = std::fs::read_to_string(shop_dir().join("spin.toml")).unwrap();
     let m: toml::Table = text.parse().unwrap();
     assert_eq!(m["spin_manifest_version"].as_integer(), Some(2));
     let c = &m["component"]["shop"];
     let source = shop_dir().join(c["source"].as_str().unwrap());
-    // The path this test writes the composition to.
+    // The app this test builds; Spin composes it with fichier when it loads it.
     assert_eq!(
         source.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", source.display())),
-        shop_target().join("shop-composed.wasm").canonicalize().unwrap()
+        shop_target().join("wasm32-wasip2/release/fichier_shop_app.wasm").canonicalize().unwrap()
     );
+    assert_eq!(std::fs::read(&source).unwrap(), built().shop);
+    let dependency = shop_dir().join(c["dependencies"]["fichier:client@0.1.0"]["path"].as_str().unwrap());
+    assert!(std::fs::read(&dependency).unwrap() == COMPONENT, "{} is not this build of fichier", dependency.display());
+    assert_eq!(c["dependencies_inherit_configuration"].as_bool(), Some(true));
     let stores: Vec<&str> = c["key_value_stores"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert_eq!(stores, fichier_host::runtime::LABELS);
     assert_eq!(c["allowed_outbound_hosts"].as_array().map(Vec::len), Some(0));
@@ -254,7 +258,7 @@ fn the_shop_app_manifest_runs_the_composition() {
     let build = c["build"]["command"].as_array().unwrap();
     let joined: Vec<&str> = build.iter().map(|v| v.as_str().unwrap()).collect();
     assert!(joined.iter().any(|c| c.contains("--target wasm32-wasip2")), "{joined:?}");
-    assert!(joined.iter().any(|c| c.starts_with("wac plug")), "{joined:?}");
+    assert!(!joined.iter().any(|c| c.starts_with("wac plug")), "Spin composes it: {joined:?}");
 }
 
 #[test]
