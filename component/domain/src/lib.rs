@@ -19,7 +19,7 @@
 //! | [`rights`] | `rights` |
 //! | [`outbox`] | `outbox` |
 //! | [`audit`] | `audit` |
-//! | [`reindex`] | `maintenance` |
+//! | [`maintenance`] | `maintenance` (`reindex`, `verify-store`) |
 //! | [`web`] | `settings` (API keys), and what only the REST face calls |
 //!
 //! **Architecture invariant:** a context uses the kernel and may use other contexts; the
@@ -33,10 +33,10 @@ pub mod audit;
 pub mod consent;
 pub mod customers;
 pub mod kernel;
+pub mod maintenance;
 pub mod minimisation;
 pub mod outbox;
 pub mod registry;
-pub mod reindex;
 pub mod retention;
 pub mod rights;
 pub mod web;

@@ -6,8 +6,18 @@
 
 use std::path::{Path, PathBuf};
 
-const CONTEXTS: [&str; 10] =
-    ["audit", "consent", "customers", "minimisation", "outbox", "registry", "reindex", "retention", "rights", "web"];
+const CONTEXTS: [&str; 10] = [
+    "audit",
+    "consent",
+    "customers",
+    "minimisation",
+    "maintenance",
+    "outbox",
+    "registry",
+    "retention",
+    "rights",
+    "web",
+];
 
 fn sources(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

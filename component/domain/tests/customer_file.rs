@@ -226,12 +226,12 @@ fn same_email_is_one_customer_and_merge_keeps_everything() {
             &[field("email", "jean@exemple.org"), field("phone", "0612345678"), field("city", "Lyon")],
         )
         .unwrap();
-    let pairs = w.f().find_duplicates(&admin()).unwrap();
+    let pairs = w.f().find_duplicates(&admin()).unwrap().pairs;
     let reasons: Vec<_> = pairs.iter().map(|p| format!("{:?}", p.reason)).collect();
     assert!(reasons.contains(&"SamePhone".to_string()), "{reasons:?}");
     assert!(reasons.contains(&"SimilarEmail".to_string()), "{reasons:?}");
     // Nothing was merged by finding duplicates.
-    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().0.len(), 2);
+    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().customers.len(), 2);
 
     let merged = w.f().merge_customers(&admin(), &email("jean@example.org"), &email("jean@exemple.org")).unwrap();
     assert_eq!(merged.body.field("city").unwrap().value, "LYON");
@@ -245,7 +245,7 @@ fn same_email_is_one_customer_and_merge_keeps_everything() {
         .merge_customers(&admin(), &email("jean@example.org"), &SubjectRef::Subject(merged.body.merged_from[0].clone()))
         .unwrap();
     assert_eq!(again.revision, merged.revision);
-    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().0.len(), 1);
+    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().customers.len(), 1);
 }
 
 #[test]
@@ -253,7 +253,8 @@ fn stale_fields_and_bounces_are_listed_and_reverification_clears_them() {
     let mut w = World::new();
     let old = FieldInput { collected_at: Some("2023-01-15T00:00:00Z".into()), ..field("phone", "0612345678") };
     w.f().create_customer(&admin(), &email("a@example.org"), &[field("email", "a@example.org"), old]).unwrap();
-    let (entries, _, scanned) = w.f().review_customers(&admin(), None, 100).unwrap();
+    let page = w.f().review_customers(&admin(), None, 100).unwrap();
+    let (entries, scanned) = (page.entries, page.scanned);
     assert_eq!(scanned, 1);
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].stale.len(), 1);
@@ -261,12 +262,12 @@ fn stale_fields_and_bounces_are_listed_and_reverification_clears_them() {
     assert_eq!(entries[0].stale[0].due_at, "2025-01-15T00:00:00.000Z");
     w.f().mark_bounced(&admin(), &email("a@example.org")).unwrap();
     w.f().reverify_customer(&admin(), &email("a@example.org"), &["phone".into()]).unwrap();
-    let (entries, _, _) = w.f().review_customers(&admin(), None, 100).unwrap();
+    let entries = w.f().review_customers(&admin(), None, 100).unwrap().entries;
     assert_eq!(entries.len(), 1);
     assert!(entries[0].stale.is_empty());
     assert!(entries[0].email_bounced_at.is_some());
     w.f().reverify_customer(&admin(), &email("a@example.org"), &[]).unwrap();
-    assert!(w.f().review_customers(&admin(), None, 100).unwrap().0.is_empty());
+    assert!(w.f().review_customers(&admin(), None, 100).unwrap().entries.is_empty());
 }
 
 #[test]
@@ -279,7 +280,7 @@ fn delete_and_roles() {
     assert!(matches!(w.f().delete_customer(&support, &email("a@example.org")), Err(Error::Forbidden(_))));
     assert!(w.f().delete_customer(&admin(), &email("a@example.org")).unwrap());
     assert!(!w.f().delete_customer(&admin(), &email("a@example.org")).unwrap());
-    assert!(w.f().list_customers(&admin(), None, 10).unwrap().0.is_empty());
+    assert!(w.f().list_customers(&admin(), None, 10).unwrap().customers.is_empty());
     // A deleted customer may come back as new.
     let c = w.f().create_customer(&admin(), &email("a@example.org"), &[field("email", "a@example.org")]).unwrap();
     assert_eq!(c.revision, 3);
@@ -429,5 +430,5 @@ fn the_same_person_twice_in_one_chunk_is_one_customer() {
     let n = w.f().get_customer(&admin(), &email("new@example.org")).unwrap();
     assert_eq!(n.subject, before.subject);
     assert_eq!(n.body.field("city").unwrap().value, "NICE");
-    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().0.len(), 2);
+    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().customers.len(), 2);
 }

@@ -118,9 +118,9 @@ fn a_restricted_record_is_only_stored_until_the_person_is_told() {
     ] {
         assert_eq!(rule(e), "subject:not-restricted");
     }
-    let listed = w.f().list_customers(&support, None, 10).unwrap().0;
+    let listed = w.f().list_customers(&support, None, 10).unwrap().customers;
     assert_eq!(listed.len(), 1, "the restricted record is not listed for support");
-    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().0.len(), 2);
+    assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().customers.len(), 2);
     w.f()
         .rectify_customer(&actor(Role::Dpo), &email("eva@example.org"), &[field("given-name", "Ève", &["orders"])], &[])
         .unwrap();

@@ -2,7 +2,9 @@
 //! for the rules), and the merge of two records on request, keeping every value and its
 //! history; the absorbed record points to the kept one.
 
-use super::{ChangeReason, Customer, CustomerBody, CustomerDoc, CustomerState, FieldChange, duplicates};
+use super::{
+    ChangeReason, Customer, CustomerBody, CustomerDoc, CustomerState, DuplicatesReport, FieldChange, duplicates,
+};
 use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::Fichier;
 use crate::kernel::directory::Directory;
@@ -12,13 +14,16 @@ use crate::kernel::time::Stamp;
 use crate::kernel::types::{Actor, SubjectRef};
 
 impl<S: Store> Fichier<'_, S> {
-    pub(crate) fn find_duplicates_unaudited(&mut self, actor: &Actor) -> Result<Vec<duplicates::Pair>> {
+    pub(crate) fn find_duplicates_unaudited(&mut self, actor: &Actor) -> Result<DuplicatesReport> {
         authorize(actor, Operation::FindDuplicates)?;
         self.check_master_key(false)?;
         let ids = self.customer_ids()?;
         let mut candidates = Vec::with_capacity(ids.len());
+        let mut damaged = Vec::new();
         for chunk in ids.chunks(256) {
-            for l in self.load_many(chunk)? {
+            let (loaded, bad) = self.load_many(chunk)?;
+            damaged.extend(bad);
+            for l in loaded {
                 let get = |n: &str| l.body.field(n).map(|f| f.value.clone());
                 candidates.push(duplicates::Candidate {
                     subject: l.sid.clone(),
@@ -30,7 +35,7 @@ impl<S: Store> Fichier<'_, S> {
                 });
             }
         }
-        Ok(duplicates::find(&candidates))
+        Ok(DuplicatesReport { pairs: duplicates::find(&candidates), damaged })
     }
 
     pub(crate) fn merge_customers_unaudited(

@@ -24,7 +24,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::time::Stamp;
-use crate::kernel::types::{Actor, DataCategory, LawfulBasis, Source};
+use crate::kernel::types::{Actor, DamagedRecord, DataCategory, LawfulBasis, Source};
 
 pub mod body;
 pub mod duplicates;
@@ -157,6 +157,34 @@ impl FieldChange {
     ) -> Self {
         Self { field, previous, value, reason, at, by: by.clone(), from_subject: None }
     }
+}
+
+/// One page of the customer file (`customers.list-customers`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerPage {
+    pub customers: Vec<Customer>,
+    pub next: Option<String>,
+    /// Records of this page that did not open, left out and named.
+    pub damaged: Vec<DamagedRecord>,
+}
+
+/// One page of the re-verification list (`customers.review-customers`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewPage {
+    pub entries: Vec<ReviewEntry>,
+    pub next: Option<String>,
+    /// Records read on this page.
+    pub scanned: u32,
+    /// Records of this page that did not open, left out and named.
+    pub damaged: Vec<DamagedRecord>,
+}
+
+/// The likely duplicates (`customers.find-duplicates`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicatesReport {
+    pub pairs: Vec<duplicates::Pair>,
+    /// Records that did not open, left out of the comparison and named.
+    pub damaged: Vec<DamagedRecord>,
 }
 
 /// An event that starts a retention period.

@@ -3,7 +3,9 @@
 //! subject id and the names of the fields it touched, never a value. On SQLite the CLI
 //! runs each call in one transaction, so the change and its entry commit together.
 
-use super::{ArchivedField, Customer, CustomerEvent, FieldChange, FieldInput, ReviewEntry, duplicates};
+use super::{
+    ArchivedField, Customer, CustomerEvent, CustomerPage, DuplicatesReport, FieldChange, FieldInput, ReviewPage,
+};
 use crate::kernel::context::Fichier;
 use crate::kernel::error::Result;
 use crate::kernel::store::Store;
@@ -54,25 +56,19 @@ impl<S: Store> Fichier<'_, S> {
         Ok(deleted)
     }
 
-    pub fn list_customers(
-        &mut self,
-        actor: &Actor,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<(Vec<Customer>, Option<String>)> {
-        let v = self.list_customers_unaudited(actor, cursor, limit)?;
-        let (page, _) = &v;
+    pub fn list_customers(&mut self, actor: &Actor, cursor: Option<&str>, limit: u32) -> Result<CustomerPage> {
+        let page = self.list_customers_unaudited(actor, cursor, limit)?;
         let (target, detail) =
-            { ("customers".into(), format!("{} records after {}", page.len(), cursor.unwrap_or("the start"))) };
+            ("customers".into(), format!("{} records after {}", page.customers.len(), cursor.unwrap_or("the start")));
         self.audit_one(actor, "customers.list", target, detail)?;
-        Ok(v)
+        Ok(page)
     }
 
-    pub fn find_duplicates(&mut self, actor: &Actor) -> Result<Vec<duplicates::Pair>> {
-        let pairs = self.find_duplicates_unaudited(actor)?;
-        let (target, detail) = ("customers".into(), format!("{} pairs", pairs.len()));
+    pub fn find_duplicates(&mut self, actor: &Actor) -> Result<DuplicatesReport> {
+        let report = self.find_duplicates_unaudited(actor)?;
+        let (target, detail) = ("customers".into(), format!("{} pairs", report.pairs.len()));
         self.audit_one(actor, "customers.duplicates", target, detail)?;
-        Ok(pairs)
+        Ok(report)
     }
 
     pub fn merge_customers(&mut self, actor: &Actor, kept: &SubjectRef, absorbed: &SubjectRef) -> Result<Customer> {
@@ -81,18 +77,12 @@ impl<S: Store> Fichier<'_, S> {
         Ok(c)
     }
 
-    pub fn review_customers(
-        &mut self,
-        actor: &Actor,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<(Vec<ReviewEntry>, Option<String>, u32)> {
-        let v = self.review_customers_unaudited(actor, cursor, limit)?;
-        let (_, _, scanned) = &v;
+    pub fn review_customers(&mut self, actor: &Actor, cursor: Option<&str>, limit: u32) -> Result<ReviewPage> {
+        let page = self.review_customers_unaudited(actor, cursor, limit)?;
         let (target, detail) =
-            { ("customers".into(), format!("{scanned} records after {}", cursor.unwrap_or("the start"))) };
+            ("customers".into(), format!("{} records after {}", page.scanned, cursor.unwrap_or("the start")));
         self.audit_one(actor, "customers.review", target, detail)?;
-        Ok(v)
+        Ok(page)
     }
 
     pub fn mark_bounced(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {

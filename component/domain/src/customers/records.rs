@@ -5,8 +5,8 @@
 use super::body::{encode_body, open_body, restriction_allows, sealed_context};
 use super::fields::{FieldRules, apply};
 use super::{
-    AliasDoc, ChangeReason, Customer, CustomerBody, CustomerDoc, CustomerState, FieldChange, FieldInput, MAX_HOPS,
-    alias_key, customer_key, field_name, normalize,
+    AliasDoc, ChangeReason, Customer, CustomerBody, CustomerDoc, CustomerPage, CustomerState, FieldChange, FieldInput,
+    MAX_HOPS, alias_key, customer_key, field_name, normalize,
 };
 use crate::consent::Purpose;
 use crate::kernel::authz::{Operation, authorize};
@@ -17,7 +17,7 @@ use crate::kernel::error::{Error, Result};
 use crate::kernel::policy::Policy;
 use crate::kernel::store::{Bucket, Store};
 use crate::kernel::time::Stamp;
-use crate::kernel::types::{Actor, SubjectRef};
+use crate::kernel::types::{Actor, DamagedRecord, SubjectRef};
 
 /// A customer as loaded: where it is and what it holds.
 pub(crate) struct Loaded {
@@ -385,20 +385,38 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     /// Load several customers (skipping any no longer active).
-    pub(crate) fn load_many(&mut self, sids: &[String]) -> Result<Vec<Loaded>> {
+    /// The active records of `sids`, and those that did not open (named, left out): one
+    /// damaged record does not hide the others. A store that fails still fails the call.
+    pub(crate) fn load_many(&mut self, sids: &[String]) -> Result<(Vec<Loaded>, Vec<DamagedRecord>)> {
         let mut out = Vec::with_capacity(sids.len());
+        let mut damaged = Vec::new();
         for sid in sids {
-            if let Some(doc) = self.customer_doc(sid)?
-                && doc.state == CustomerState::Active
-            {
-                let body = self.open_customer(sid, &doc)?;
-                out.push(Loaded { sid: sid.clone(), doc, body });
+            match self.load_active_doc(sid) {
+                Ok(Some(l)) => out.push(l),
+                Ok(None) => {}
+                Err(e) => damaged.push(DamagedRecord::of(sid, &e).ok_or(e)?),
             }
         }
-        Ok(out)
+        Ok((out, damaged))
     }
 
-    pub(crate) fn page(&mut self, cursor: Option<&str>, limit: u32) -> Result<(Vec<Loaded>, Option<String>)> {
+    fn load_active_doc(&mut self, sid: &str) -> Result<Option<Loaded>> {
+        let Some(doc) = self.customer_doc(sid)? else { return Ok(None) };
+        if doc.state != CustomerState::Active {
+            return Ok(None);
+        }
+        let body = self.open_customer(sid, &doc)?;
+        Ok(Some(Loaded { sid: sid.to_owned(), doc, body }))
+    }
+
+    /// A page of active records from `cursor`: the records, those that did not open, and
+    /// the next cursor.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn page(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<Loaded>, Vec<DamagedRecord>, Option<String>)> {
         if !(1..=1000).contains(&limit) {
             return Err(Error::invalid("limit", "range-1-1000", "a page holds 1 to 1000 records"));
         }
@@ -410,7 +428,8 @@ impl<S: Store> Fichier<'_, S> {
         let start = cursor.map_or(0, |c| all.partition_point(|s| s.as_str() <= c));
         let ids: Vec<String> = all[start..].iter().take(limit as usize).cloned().collect();
         let next = if start + ids.len() < all.len() { ids.last().cloned() } else { None };
-        Ok((self.load_many(&ids)?, next))
+        let (loaded, damaged) = self.load_many(&ids)?;
+        Ok((loaded, damaged, next))
     }
 
     pub(crate) fn list_customers_unaudited(
@@ -418,27 +437,32 @@ impl<S: Store> Fichier<'_, S> {
         actor: &Actor,
         cursor: Option<&str>,
         limit: u32,
-    ) -> Result<(Vec<Customer>, Option<String>)> {
+    ) -> Result<CustomerPage> {
         authorize(actor, Operation::ListCustomers)?;
-        let (loaded, next) = self.page(cursor, limit)?;
-        Ok((
-            loaded
+        let (loaded, damaged, next) = self.page(cursor, limit)?;
+        Ok(CustomerPage {
+            customers: loaded
                 .into_iter()
                 .filter(|l| restriction_allows(actor, &l.body).is_ok())
                 .map(|l| Customer { subject: l.sid, revision: l.doc.revision, body: l.body })
                 .collect(),
             next,
-        ))
+            damaged,
+        })
     }
 
     /// What the customer file holds, per (data category, purpose): how many fields. Reads
     /// every active record (for the register's consistency check).
-    pub(crate) fn customer_usage(&mut self) -> Result<crate::registry::Usage> {
+    /// Records that did not open are left out of the counts and returned, named.
+    pub(crate) fn customer_usage(&mut self) -> Result<(crate::registry::Usage, Vec<DamagedRecord>)> {
         self.check_master_key(false)?;
         let ids = self.customer_ids()?;
         let mut usage = crate::registry::Usage::new();
+        let mut damaged = Vec::new();
         for chunk in ids.chunks(256) {
-            for l in self.load_many(chunk)? {
+            let (loaded, bad) = self.load_many(chunk)?;
+            damaged.extend(bad);
+            for l in loaded {
                 for f in l.body.fields.iter().chain(l.body.archive.iter().map(|a| &a.field)) {
                     for p in &f.purposes {
                         *usage.entry((f.category, p.clone())).or_default() += 1;
@@ -446,6 +470,6 @@ impl<S: Store> Fichier<'_, S> {
                 }
             }
         }
-        Ok(usage)
+        Ok((usage, damaged))
     }
 }

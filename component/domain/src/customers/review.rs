@@ -4,8 +4,8 @@
 //! relationship), and what the retention sweep archived for a record.
 
 use super::{
-    ArchivedField, ChangeReason, Customer, CustomerBody, CustomerEvent, FieldChange, ReviewEntry, StaleField,
-    field_name,
+    ArchivedField, ChangeReason, Customer, CustomerBody, CustomerEvent, FieldChange, ReviewEntry, ReviewPage,
+    StaleField, field_name,
 };
 use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::Fichier;
@@ -21,11 +21,11 @@ impl<S: Store> Fichier<'_, S> {
         actor: &Actor,
         cursor: Option<&str>,
         limit: u32,
-    ) -> Result<(Vec<ReviewEntry>, Option<String>, u32)> {
+    ) -> Result<ReviewPage> {
         authorize(actor, Operation::ReadCustomer)?;
         let policy = self.current_policy()?;
-        let (loaded, next) = self.page(cursor, limit)?;
-        let scanned = loaded.len() as u32;
+        let (loaded, damaged, next) = self.page(cursor, limit)?;
+        let scanned = (loaded.len() + damaged.len()) as u32;
         let now = self.now;
         let entries = loaded
             .into_iter()
@@ -38,7 +38,7 @@ impl<S: Store> Fichier<'_, S> {
                 })
             })
             .collect();
-        Ok((entries, next, scanned))
+        Ok(ReviewPage { entries, next, scanned, damaged })
     }
 
     pub(crate) fn mark_bounced_unaudited(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Customer> {

@@ -22,6 +22,7 @@ pub enum Operation<'a> {
     ReadPolicy,
     SetPolicy,
     Reindex,
+    VerifyStore,
     ListSubjects,
     WriteCustomer,
     ReadCustomer,
@@ -72,6 +73,7 @@ impl Operation<'_> {
             Operation::ReadPolicy => "read the policy",
             Operation::SetPolicy => "change the policy",
             Operation::Reindex => "rebuild indexes",
+            Operation::VerifyStore => "check every sealed record",
             Operation::ListSubjects => "list subjects",
             Operation::WriteCustomer => "change a customer record",
             Operation::ReadCustomer => "read a customer record",
@@ -130,7 +132,11 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         Operation::ReadHistory => matches!(role, Admin | Dpo | Support | System),
         Operation::ReadStatistics => matches!(role, Admin | Dpo),
         Operation::ReadPolicy => matches!(role, Admin | Dpo | Support | System),
-        Operation::VerifyLedger | Operation::TakeAnchor | Operation::Reindex | Operation::ListSubjects => {
+        Operation::VerifyLedger
+        | Operation::TakeAnchor
+        | Operation::Reindex
+        | Operation::VerifyStore
+        | Operation::ListSubjects => {
             matches!(role, Admin | Dpo | System)
         }
         Operation::WriteCustomer
@@ -202,6 +208,7 @@ mod tests {
             (Operation::VerifyLedger, &[Admin, Dpo, System]),
             (Operation::TakeAnchor, &[Admin, Dpo, System]),
             (Operation::Reindex, &[Admin, Dpo, System]),
+            (Operation::VerifyStore, &[Admin, Dpo, System]),
             (Operation::ListSubjects, &[Admin, Dpo, System]),
             (Operation::WriteCustomer, &[Admin, Dpo, Support, System]),
             (Operation::ReadCustomer, &[Admin, Dpo, Support, System]),

@@ -137,7 +137,7 @@ impl<S: Store> Fichier<'_, S> {
         self.unwrap_key(sid, &dek_key(sid), w)
     }
 
-    fn unwrap_key(&self, owner: &str, key: &str, w: &WrappedKey) -> Result<DataKey> {
+    pub(crate) fn unwrap_key(&self, owner: &str, key: &str, w: &WrappedKey) -> Result<DataKey> {
         let bytes = BASE64
             .decode(w.wrapped.as_bytes())
             .map_err(|_| Error::corrupted(place(Bucket::Keys, key), "decodes", "the wrapped key is not base64"))?;

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::error::Result;
+use super::error::{Error, Result};
 use super::validate;
 
 /// Who may do what (checked by [`crate::kernel::authz`]).
@@ -219,6 +219,33 @@ impl Lang {
         match self {
             Lang::Fr => "fr",
             Lang::En => "en",
+        }
+    }
+}
+
+/// A stored record that did not open — its sealed bytes altered, its key gone, its
+/// document unreadable — named so that a walk over the file goes on without it
+/// (Art. 32(1)(b): one damaged record must not make the others unavailable).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct DamagedRecord {
+    /// The subject id the record belongs to.
+    pub subject: String,
+    /// Where it is stored (`store:<label>/<key>`).
+    pub place: String,
+    /// The rule it failed (`aead-authentic`, `key-present`, `decodes`, …).
+    pub rule: String,
+}
+
+impl DamagedRecord {
+    /// The record of `subject` named by a `corrupted` error; `None` for any other error
+    /// (a store that fails, a refusal), which a walk must not pass over.
+    pub fn of(subject: &str, e: &Error) -> Option<DamagedRecord> {
+        match e {
+            Error::Corrupted(f) => {
+                Some(DamagedRecord { subject: subject.to_owned(), place: f.field.clone(), rule: f.rule.clone() })
+            }
+            _ => None,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The WIT `maintenance` interface's rebuild: `reindex` makes every derived index (the
+//! `reindex`: makes every derived index (the
 //! subject and customer directories of [`crate::kernel::directory`], the e-mail aliases
 //! of renamed customers) agree with the committed aggregates, from a full scan. It may
 //! run at any time, any number of times, alongside other calls.

@@ -208,7 +208,20 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::ReadRegistry)?;
         let doc = self.registry()?;
         let catalogue = self.purposes()?;
-        let usage = self.customer_usage()?;
-        Ok(check(&doc, &catalogue, &usage))
+        let (usage, damaged) = self.customer_usage()?;
+        let mut findings = check(&doc, &catalogue, &usage);
+        // A record that does not open is not counted: the check says so rather than
+        // failing for every other record.
+        findings.extend(damaged.into_iter().map(|d| {
+            finding(
+                crate::minimisation::Severity::Warn,
+                format!("customer:{}", d.subject),
+                "record-opens",
+                "GDPR Art. 32(1)(b)",
+                format!("the customer record at {} does not open ({}): it is not counted here", d.place, d.rule),
+                "run `fichier verify-store`, then restore the record from a backup or erase it".into(),
+            )
+        }));
+        Ok(findings)
     }
 }

@@ -36,7 +36,7 @@
 //!   compare-and-swap per subject, re-planned when a record moved.
 
 use crate::kernel::time::Stamp;
-use crate::kernel::types::DataCategory;
+use crate::kernel::types::{DamagedRecord, DataCategory};
 use crate::registry::RetentionRule;
 
 pub mod plan;
@@ -127,4 +127,6 @@ pub struct SweepReport {
     /// The cursor of the next page (`none`: done).
     pub next: Option<String>,
     pub applied: bool,
+    /// Records of this page that did not open: named, left alone, the others swept.
+    pub damaged: Vec<DamagedRecord>,
 }

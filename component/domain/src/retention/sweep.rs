@@ -64,10 +64,16 @@ impl<S: Store> Fichier<'_, S> {
         }
         let register = self.registry()?;
         let policy = self.current_policy()?;
-        let (page, next) = self.page(options.cursor.as_deref(), options.limit)?;
+        let (page, damaged, next) = self.page(options.cursor.as_deref(), options.limit)?;
         let zone = policy.settings.zone();
-        let mut report =
-            SweepReport { entries: Vec::new(), scanned: page.len() as u32, changed: 0, next, applied: options.apply };
+        let mut report = SweepReport {
+            entries: Vec::new(),
+            scanned: (page.len() + damaged.len()) as u32,
+            changed: 0,
+            next,
+            applied: options.apply,
+            damaged,
+        };
         let now = Stamp::from_instant(self.now);
         if options.cursor.is_none() {
             // A run's first page also ends the holds that kept erased people's data.

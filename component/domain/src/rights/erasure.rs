@@ -49,7 +49,7 @@ fn held_key(sid: &str) -> String {
 fn hold_key(sid: &str) -> String {
     format!("hold/{sid}")
 }
-fn hold_owner(sid: &str) -> String {
+pub(crate) fn hold_owner(sid: &str) -> String {
     format!("{sid}/hold")
 }
 fn erased_key(sid: &str) -> String {

@@ -1,5 +1,6 @@
 //! `customers`: the customer file (records, history, duplicates, review, events).
 
+use crate::exports::types::damaged;
 use fichier_domain::customers as dc;
 
 use crate::bindings::exports::fichier::client::customers as cu;
@@ -42,12 +43,22 @@ impl cu::Guest for Component {
     fn list_customers(actor: wit::Actor, cursor: Option<String>, limit: u32) -> Result<cu::CustomerPage, wit::Error> {
         run(
             |f| f.list_customers(&actor.into(), cursor.as_deref(), limit),
-            |(v, next)| cu::CustomerPage { customers: v.into_iter().map(customer).collect(), next },
+            |p| cu::CustomerPage {
+                customers: p.customers.into_iter().map(customer).collect(),
+                next: p.next,
+                damaged: damaged(p.damaged),
+            },
         )
     }
 
-    fn find_duplicates(actor: wit::Actor) -> Result<Vec<cu::DuplicatePair>, wit::Error> {
-        run(|f| f.find_duplicates(&actor.into()), |v| v.into_iter().map(duplicate_pair).collect())
+    fn find_duplicates(actor: wit::Actor) -> Result<cu::DuplicatesReport, wit::Error> {
+        run(
+            |f| f.find_duplicates(&actor.into()),
+            |r| cu::DuplicatesReport {
+                pairs: r.pairs.into_iter().map(duplicate_pair).collect(),
+                damaged: damaged(r.damaged),
+            },
+        )
     }
 
     fn merge(actor: wit::Actor, kept: wit::SubjectRef, absorbed: wit::SubjectRef) -> Result<cu::Customer, wit::Error> {
@@ -57,10 +68,11 @@ impl cu::Guest for Component {
     fn review(actor: wit::Actor, cursor: Option<String>, limit: u32) -> Result<cu::ReviewPage, wit::Error> {
         run(
             |f| f.review_customers(&actor.into(), cursor.as_deref(), limit),
-            |(entries, next, scanned)| cu::ReviewPage {
-                entries: entries.into_iter().map(review_entry).collect(),
-                next,
-                scanned,
+            |p| cu::ReviewPage {
+                entries: p.entries.into_iter().map(review_entry).collect(),
+                next: p.next,
+                scanned: p.scanned,
+                damaged: damaged(p.damaged),
             },
         )
     }

@@ -1,4 +1,4 @@
-//! `maintenance`: rebuilding the indexes and listing subjects.
+//! `maintenance`: rebuilding the indexes, checking every sealed record, listing subjects.
 
 use crate::bindings::exports::fichier::client::maintenance;
 use crate::{Component, run, wit};
@@ -12,6 +12,19 @@ impl maintenance::Guest for Component {
                 customers: r.customers,
                 added: r.added,
                 removed: r.removed,
+            },
+        )
+    }
+
+    fn verify_store(actor: wit::Actor) -> Result<maintenance::StoreReport, wit::Error> {
+        run(
+            |f| f.verify_store(&actor.into()),
+            |r| maintenance::StoreReport {
+                keys: r.keys,
+                customers: r.customers,
+                subjects: r.subjects,
+                receipts: r.receipts,
+                damaged: crate::exports::types::damaged(r.damaged),
             },
         )
     }

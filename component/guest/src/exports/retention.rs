@@ -51,5 +51,6 @@ fn sweep_report(x: dt::SweepReport) -> t::SweepReport {
         changed: x.changed,
         next: x.next,
         applied: x.applied,
+        damaged: crate::exports::types::damaged(x.damaged),
     }
 }

@@ -45,6 +45,12 @@ enum_pairs! {
 record_pairs! {
     wit::FieldError = FieldError { field, rule, message }
     wit::Actor = d::Actor { id, role: into }
+    wit::DamagedRecord = d::DamagedRecord { subject, place, rule }
+}
+
+/// Damaged records, as the WIT lists them.
+pub fn damaged(v: Vec<d::DamagedRecord>) -> Vec<wit::DamagedRecord> {
+    v.into_iter().map(Into::into).collect()
 }
 
 impl wit::Error {

@@ -109,6 +109,7 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
 
         // maintenance
         ("POST", ["maintenance", "reindex"]) => out(C::reindex(a)),
+        ("GET", ["maintenance", "verify-store"]) => out(C::verify_store(a)),
         ("GET", ["subjects"]) => out(C::list_subjects(a, query(req, "cursor")?, query(req, "limit")?)),
 
         // customers

@@ -165,6 +165,18 @@ impl Output {
     }
 }
 
+/// `human`, then one line per record that did not open (a walk over the file names them
+/// and goes on); `fichier verify-store` checks every sealed record.
+pub fn with_damaged(mut human: String, damaged: &Value) -> String {
+    for d in damaged.as_array().into_iter().flatten() {
+        if !human.is_empty() {
+            human.push('\n');
+        }
+        human.push_str(&format!("damaged: {} at {} ({}), left out", s(&d["subject"]), s(&d["place"]), s(&d["rule"])));
+    }
+    human
+}
+
 /// Print findings (a check's answer), one block each; exit 1 when one blocks.
 pub fn findings(r: &Value, block: impl Fn(&Value) -> String, as_json: bool) -> Result<ExitCode, Failure> {
     let blocking = r.as_array().into_iter().flatten().any(|f| f["severity"] == json!("block"));

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use fichier_host::Runtime;
 use serde_json::{Value, json};
 
-use crate::call::{Failure, Output, SubjectArgs, call, findings, paged, read_json, read_text, rows, s};
+use crate::call::{Failure, Output, SubjectArgs, call, findings, paged, read_json, read_text, rows, s, with_damaged};
 use crate::wit::WitName;
 
 #[derive(Subcommand)]
@@ -219,22 +219,20 @@ pub fn customers(c: &CustomersCmd, rt: &Runtime, actor: Value, as_json: bool) ->
         }
         CustomersCmd::List { cursor, limit } => {
             let r = call(rt, "customers", "list-customers", &[actor, json!(cursor), json!(limit)])?;
-            Output::new(&r, paged(rows(&r["customers"], customer_text), &r["next"]))
+            Output::new(&r, with_damaged(paged(rows(&r["customers"], customer_text), &r["next"]), &r["damaged"]))
         }
         CustomersCmd::Duplicates => {
             let r = call(rt, "customers", "find-duplicates", &[actor])?;
-            Output::new(
-                &r,
-                rows(&r, |p| {
-                    format!(
-                        "{:<22} {} {}{}",
-                        s(&p["reason"]),
-                        s(&p["a"]),
-                        s(&p["b"]),
-                        p["distance"].as_u64().map(|d| format!(" (distance {d})")).unwrap_or_default()
-                    )
-                }),
-            )
+            let pairs = rows(&r["pairs"], |p| {
+                format!(
+                    "{:<22} {} {}{}",
+                    s(&p["reason"]),
+                    s(&p["a"]),
+                    s(&p["b"]),
+                    p["distance"].as_u64().map(|d| format!(" (distance {d})")).unwrap_or_default()
+                )
+            });
+            Output::new(&r, with_damaged(pairs, &r["damaged"]))
         }
         CustomersCmd::Merge { keep, absorb } => {
             let r = call(rt, "customers", "merge", &[actor, subject_value(keep), subject_value(absorb)])?;
@@ -253,7 +251,7 @@ pub fn customers(c: &CustomersCmd, rt: &Runtime, actor: Value, as_json: bool) ->
                     e["email-bounced-at"].as_str().map(|b| format!(" e-mail bounced {b};")).unwrap_or_default();
                 format!("{}{} {}", s(&e["subject"]), bounced, fields.join(", "))
             });
-            Output::new(&r, paged(human, &r["next"]))
+            Output::new(&r, with_damaged(paged(human, &r["next"]), &r["damaged"]))
         }
         CustomersCmd::Bounced(w) => {
             let r = call(rt, "customers", "mark-bounced", &[actor, who(w)?])?;
@@ -335,6 +333,22 @@ pub fn check(
 pub fn subjects(a: &SubjectsArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
     let r = call(rt, "maintenance", "list-subjects", &[actor, json!(a.cursor), json!(a.limit)])?;
     Output::new(&r, paged(rows(&r[0], s), &r[1])).done(as_json)
+}
+
+/// `verify-store`: every sealed record opened once; exit 1 when one does not.
+pub fn verify_store(rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
+    let r = call(rt, "maintenance", "verify-store", &[actor])?;
+    let damaged = r["damaged"].as_array().map_or(0, Vec::len);
+    let summary = format!(
+        "{} keys, {} customer records, {} consent heads, {} receipts checked: {}",
+        r["keys"],
+        r["customers"],
+        r["subjects"],
+        r["receipts"],
+        if damaged == 0 { "every one opens".to_owned() } else { format!("{damaged} did not open") }
+    );
+    Output::new(&r, with_damaged(summary, &r["damaged"])).print(as_json);
+    Ok(if damaged == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// `reindex`: every derived index rebuilt from the stored aggregates.

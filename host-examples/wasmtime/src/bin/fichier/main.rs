@@ -135,6 +135,9 @@ enum Command {
     Outbox(rights::OutboxCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
+    /// Open every sealed record once (keys, customer records, consent heads, receipts)
+    /// and name each that does not open; exit 1 when one does not.
+    VerifyStore,
     /// Serve the REST API, the cookie banner and the admin page over HTTP: one
     /// instance of the component per request, as on Spin. Stops on SIGINT/SIGTERM after
     /// finishing the requests in flight.
@@ -177,6 +180,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Object(a) => rights::object(a, &rt()?, actor, json),
         Command::Outbox(c) => rights::outbox(c, &rt()?, actor, json),
         Command::Reindex => customers::reindex(&rt()?, actor, json),
+        Command::VerifyStore => customers::verify_store(&rt()?, actor, json),
         Command::Serve(a) => serve::serve(a, cli),
         Command::ApiKey(c) => serve::api_key(c, rt, actor, json),
         Command::Subjects(a) => customers::subjects(a, &rt()?, actor, json),

@@ -9,7 +9,7 @@ use clap::Args;
 use fichier_host::Runtime;
 use serde_json::{Value, json};
 
-use crate::call::{Failure, Output, call, s};
+use crate::call::{Failure, Output, call, s, with_damaged};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -60,7 +60,7 @@ fn line(e: &Value) -> String {
 pub fn sweep(a: &SweepArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
     let apply = !a.dry_run;
     let mut cursor: Option<String> = None;
-    let (mut entries, mut scanned, mut changed) = (Vec::new(), 0u64, 0u64);
+    let (mut entries, mut damaged, mut scanned, mut changed) = (Vec::new(), Vec::new(), 0u64, 0u64);
     loop {
         let options = json!({
             "apply": apply,
@@ -72,6 +72,7 @@ pub fn sweep(a: &SweepArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result
         scanned += r["scanned"].as_u64().unwrap_or(0);
         changed += r["changed"].as_u64().unwrap_or(0);
         entries.extend(r["entries"].as_array().into_iter().flatten().cloned());
+        damaged.extend(r["damaged"].as_array().into_iter().flatten().cloned());
         match r["next"].as_str() {
             Some(next) => cursor = Some(next.to_string()),
             None => break,
@@ -95,6 +96,7 @@ pub fn sweep(a: &SweepArgs, rt: &Runtime, actor: Value, as_json: bool) -> Result
     );
     let mut human: Vec<String> = entries.iter().map(line).collect();
     human.push(summary);
-    let out = json!({"applied": apply, "scanned": scanned, "changed": changed, "entries": entries});
-    Output::new(&out, human.join("\n")).done(as_json)
+    let human = with_damaged(human.join("\n"), &json!(damaged));
+    let out = json!({"applied": apply, "scanned": scanned, "changed": changed, "entries": entries, "damaged": damaged});
+    Output::new(&out, human).done(as_json)
 }
