@@ -78,6 +78,19 @@ impl<S: Store> Fichier<'_, S> {
         if input.text.len() > MAX_TEXT_BYTES {
             return Err(Error::invalid("input.text", "max-bytes", "a notice text is at most 64 KiB"));
         }
+        // People read the notice and its SHA-256 proves what they read: nothing in it may
+        // display otherwise than it is stored (line ends, tabs and carriage returns stay).
+        if input
+            .text
+            .chars()
+            .any(|c| (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || validate::is_bidi_control(c))
+        {
+            return Err(Error::invalid(
+                "input.text",
+                "printable",
+                "a notice must not contain control characters other than line breaks, nor bidirectional controls",
+            ));
+        }
         let sha = sha256_hex(input.text.as_bytes());
         // The text is immutable and content-addressed: write it before the commit point.
         let text_key = notice_text_key(&sha);

@@ -173,8 +173,16 @@ impl<'p> FieldRules<'p> {
             Kind::City if france => normalize::commune("value", &input.value).map_err(in_value)?,
             Kind::Country => normalize::country("value", &input.value).map_err(in_value)?,
             Kind::PostalCode | Kind::City | Kind::Plain => {
-                if input.value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                    return Err(Error::invalid(at(".value"), "printable", "must not contain control characters"));
+                if input
+                    .value
+                    .chars()
+                    .any(|c| (c.is_control() && c != '\n' && c != '\t') || validate::is_bidi_control(c))
+                {
+                    return Err(Error::invalid(
+                        at(".value"),
+                        "printable",
+                        "must not contain control characters nor bidirectional controls",
+                    ));
                 }
                 input.value.trim().to_string()
             }

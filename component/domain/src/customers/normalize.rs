@@ -166,7 +166,7 @@ pub fn name(field: &str, raw: &str) -> Result<String> {
             '\''
         } else if matches!(c, '-' | '.') {
             c
-        } else if c.is_whitespace() && !c.is_control() {
+        } else if c.is_whitespace() && !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}') {
             if prev == Some(' ') {
                 continue;
             }

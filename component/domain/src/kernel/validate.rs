@@ -18,20 +18,68 @@ pub fn non_empty_max(field: &str, value: &str, max_chars: usize) -> Result<()> {
     Ok(())
 }
 
-/// 1–`max` printable characters, no control characters.
+/// Characters that change how text around them is displayed without showing
+/// themselves: the bidirectional controls (an override makes `txt.exe` read `exe.txt`).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Unicode's format characters (general category Cf: bidirectional controls, zero-width
+/// spaces and joiners, soft hyphen, invisible operators, tags…) and the line and
+/// paragraph separators (Zl, Zp): nothing a single-line value shows.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// 1–`max` printable characters on one line: no control character (NUL, line breaks…),
+/// no format character (bidirectional overrides, zero-width characters) nor line or
+/// paragraph separator — what is printed is what was stored.
 pub fn printable(field: &str, value: &str, max_chars: usize) -> Result<()> {
     non_empty_max(field, value, max_chars)?;
-    if value.chars().any(char::is_control) {
-        return Err(Error::invalid(field, "printable", "must not contain control characters"));
+    if value.chars().any(|c| c.is_control() || is_invisible(c)) {
+        return Err(Error::invalid(
+            field,
+            "printable",
+            "must not contain control or invisible formatting characters (line breaks, bidirectional overrides, zero-width characters)",
+        ));
     }
     Ok(())
 }
 
-/// 1–`max` characters of free text: line breaks and tabs allowed, no other control character.
+/// 1–`max` characters of free text: line breaks and tabs allowed, no other control
+/// character and no bidirectional control (which would make a notice read otherwise than
+/// it is stored).
 pub fn text(field: &str, value: &str, max_chars: usize) -> Result<()> {
     non_empty_max(field, value, max_chars)?;
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Error::invalid(field, "printable", "must not contain control characters other than line breaks"));
+    if value.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)) {
+        return Err(Error::invalid(
+            field,
+            "printable",
+            "must not contain control characters other than line breaks, nor bidirectional controls",
+        ));
     }
     Ok(())
 }
@@ -143,6 +191,25 @@ pub fn truncate_ip(field: &str, raw: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value printed back must read as it was stored (the issue on hardening: NUL,
+    /// bidirectional overrides, separators, zero-width characters).
+    #[test]
+    fn what_is_printed_is_what_is_stored() {
+        for bad in ["a\u{0}b", "txt\u{202E}exe", "a\u{2066}b", "a\u{200B}b", "a\u{2028}b", "a\u{FEFF}", "a\nb"] {
+            let rule = printable("f", bad, 100).err().and_then(|e| e.field_error().map(|f| f.rule.clone()));
+            assert_eq!(rule.as_deref(), Some("printable"), "{bad:?}");
+        }
+        for good in ["Émilie d'Aubigné", "Lettre d’information", "東京", "a\u{00A0}b"] {
+            assert!(printable("f", good, 100).is_ok(), "{good:?}");
+        }
+        assert!(text("f", "deux lignes\net une tabulation\t", 100).is_ok());
+        for bad in ["a\u{0}b", "notice \u{202E}txt.exe", "\u{200F}x"] {
+            assert!(text("f", bad, 100).is_err(), "{bad:?}");
+        }
+        // Joiners are text (emoji sequences), not controls.
+        assert!(text("f", "famille \u{1F468}\u{200D}\u{1F469}", 100).is_ok());
+    }
 
     #[test]
     fn emails() {
