@@ -628,3 +628,43 @@ fn the_bootstrap_token_makes_the_first_admin_key_then_stops() {
     let r = get(s.addr, "/v1/api-keys", Some(&token));
     assert_eq!(problem(&r), (500, "config:bootstrap_admin_sha256".into(), "sha256-hex".into()));
 }
+
+/// Concurrent public requests from one client (the banner sends one receipt per purpose
+/// at once) write the same rate-limit counter, often the very same bytes: each is a
+/// concurrent write to retry, not a store fault. Under `fichier serve`'s grouped store,
+/// which runs requests concurrently, every one is answered 200.
+#[test]
+fn concurrent_public_receipts_from_one_client_all_land() {
+    use fichier_host::kv::GroupedKv;
+    let dir = tempfile::tempdir().unwrap();
+    let kv = std::sync::Arc::new(GroupedKv::open(&dir.path().join("shop.db")).unwrap());
+    let rt = fichier_tests::runtime_with(kv, fichier_host::Clock::pinned(NOW).unwrap(), fichier_tests::TEST_KEY);
+    let s = Server::serving(std::sync::Arc::new(rt));
+    let token = s.key("admin");
+    let notice = setup_consent(&s, &token);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let notice = notice.clone();
+                let addr = s.addr;
+                scope.spawn(move || {
+                    (0..6)
+                        .map(|n| {
+                            let body = json!({
+                                "subject": {"tag": "external", "val": format!("visitor-{n}")},
+                                "purpose": "analytics", "receipt-id": format!("r-{t}-{n}"),
+                                "decision": "grant", "given-by": "subject", "channel": "cookie-banner",
+                                "notice": notice, "gpc": false
+                            });
+                            let r = post(addr, "/v1/consent/receipts", None, &body);
+                            assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+                            r.status
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.len(), 48);
+}

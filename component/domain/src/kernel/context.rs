@@ -77,7 +77,7 @@ impl<'a, S: Store> Fichier<'a, S> {
         mut change: impl FnMut(&mut Self, Option<T>) -> Result<Option<(T, R)>>,
         unchanged: impl FnOnce() -> R,
     ) -> Result<R> {
-        let mut unchanged_losses = 0;
+        let mut suspect = SuspectLosses::default();
         for _ in 0..CAS_ATTEMPTS {
             let (cas, seen) = match begun.take() {
                 Some(b) => b,
@@ -94,7 +94,7 @@ impl<'a, S: Store> Fichier<'a, S> {
             check_size(bucket, key, &bytes)?;
             match self.store.cas_swap(cas, &bytes).map_err(|e| storage_error(bucket, e))? {
                 Swap::Committed => return Ok(result),
-                Swap::Lost => self.check_lost(bucket, key, seen.as_deref(), &bytes, &mut unchanged_losses)?,
+                Swap::Lost => self.check_lost(bucket, key, seen.as_deref(), &bytes, &mut suspect)?,
             }
         }
         Err(Error::conflict(
@@ -107,33 +107,52 @@ impl<'a, S: Store> Fichier<'a, S> {
 
 impl<S: Store> Fichier<'_, S> {
     /// A swap the store reported lost is retried when another writer changed the value.
-    /// If the value is the one the swap tried to write, or is still the one it saw after a
-    /// second try, the store failed for another reason (Spin's Redis store reports every
-    /// swap as failed after its write committed): retrying would spin, or apply the
-    /// change twice, so it is a `storage` error naming the store. (One unchanged loss is
-    /// retried: another writer may have changed the value and changed it back.)
+    /// When the value is still the one the swap saw, or is the very one it tried to write,
+    /// the loss is suspect; suspect losses that go on mean the store failed for another
+    /// reason (Spin's Redis store reports every swap as failed after its write committed),
+    /// and retrying would spin or apply the change again: a `storage` error naming the
+    /// store. Some are retried: a value may be changed and changed back once, and writers
+    /// may legitimately write the same bytes (requests counting one client from the same
+    /// count), even twice in a row under contention.
     fn check_lost(
         &self,
         bucket: Bucket,
         key: &str,
         seen: Option<&[u8]>,
         wrote: &[u8],
-        unchanged_losses: &mut u32,
+        suspect: &mut SuspectLosses,
     ) -> Result<()> {
         let now = self.store.get(bucket, key).map_err(|e| storage_error(bucket, e))?;
-        let message = match now.as_deref() {
-            Some(n) if n == wrote => "the store reported the compare-and-swap as lost, but it wrote the value",
-            n if n == seen => {
-                *unchanged_losses += 1;
-                if *unchanged_losses < 2 {
+        let why = match now.as_deref() {
+            Some(n) if n == wrote => {
+                suspect.same_bytes += 1;
+                if suspect.same_bytes < 3 {
                     return Ok(());
                 }
-                "the store reported the compare-and-swap as lost twice, but the value did not change"
+                "it holds the value the swap wrote"
+            }
+            n if n == seen => {
+                suspect.unchanged += 1;
+                if suspect.unchanged < 2 {
+                    return Ok(());
+                }
+                "the value did not change"
             }
             _ => return Ok(()),
         };
-        Err(Error::Storage(FieldError::new(format!("store:{}", bucket.label()), "compare-and-swap", message)))
+        Err(Error::Storage(FieldError::new(
+            format!("store:{}", bucket.label()),
+            "compare-and-swap",
+            format!("the store keeps reporting the compare-and-swap as lost, but {why}"),
+        )))
     }
+}
+
+/// Swaps reported lost that no other writer explains (see [`Fichier::check_lost`]).
+#[derive(Default)]
+struct SuspectLosses {
+    unchanged: u32,
+    same_bytes: u32,
 }
 
 /// `store:<label>/<key>`: how errors name a stored value.
