@@ -66,7 +66,7 @@ fn start_server(bin: &Path, dir: &Path) -> (Child, SocketAddr, String) {
     let db = dir.join("bench.db");
     let db = db.to_str().expect("a UTF-8 path");
     let out = Command::new(bin)
-        .args(["--db", db, "--json", "api-key", "create", "--name", "bench", "--role", "admin"])
+        .args(["--db", db, "--json", "api-key", "create", "--name", "bench", "--key-role", "admin"])
         .env("FICHIER_MASTER_KEY", KEY)
         .output()
         .expect("api-key create");

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 mod support;
 
@@ -595,6 +595,64 @@ fn an_access_export_is_written_as_json_csv_or_html() {
     assert_eq!(run(&["--role", "support", "export", "--email", "nina@example.org"]).status.code(), Some(2));
 }
 
+/// `api-key create` names the key's role `--key-role`, apart from the acting role
+/// (`--role`, global): a key of every role is made either way; the old spelling (`--role`
+/// once, after `create`) still works; where the two cannot be told apart the command is
+/// refused before anything is written, naming `--key-role`.
+#[test]
+fn api_keys_are_made_for_every_role_with_their_own_flag() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let roles = ["admin", "dpo", "support", "system"];
+    for role in roles {
+        let name = format!("new-{role}");
+        let args = ["--db", "shop.db", "--json", "api-key", "create", "--name", &name, "--key-role", role];
+        assert_eq!(ok_json(dir, &args)[0]["role"], role, "{args:?}");
+        // The old spelling, `--role` after the command and nothing else: the key's role.
+        let name = format!("old-{role}");
+        let args = ["--db", "shop.db", "--json", "api-key", "create", "--name", &name, "--role", role];
+        // (Made at all: the acting role stayed the default, admin, the one role that may.)
+        assert_eq!(ok_json(dir, &args)[0]["role"], role, "{args:?}");
+    }
+    // The public needs no key: the component says so, whichever spelling reached it.
+    for flag in ["--key-role", "--role"] {
+        let out = fichier(dir, &["--db", "shop.db", "--json", "api-key", "create", "--name", "p", flag, "public"]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(
+            (&err["error"]["val"]["field"], &err["error"]["val"]["rule"]),
+            (&json!("role"), &json!("not-public"))
+        );
+    }
+    // The acting role is the acting role: a support operator may not make keys.
+    let out = fichier(
+        dir,
+        &["--db", "shop.db", "--role", "support", "api-key", "create", "--name", "x", "--key-role", "admin"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("role-permitted"), "{out:?}");
+    let before = ok_json(dir, &["--db", "shop.db", "--json", "api-key", "list"]);
+    assert_eq!(before.as_array().map(Vec::len), Some(2 * roles.len()));
+    for args in [
+        // Two --role: which is the key's is a guess.
+        &["--db", "shop.db", "--role", "support", "api-key", "create", "--name", "x", "--role", "admin"][..],
+        &["--db", "shop.db", "api-key", "--role", "dpo", "create", "--name", "x", "--role=admin", "--key-role", "dpo"],
+        // --role before the command acts; the key has no role.
+        &["--db", "shop.db", "--role", "admin", "api-key", "create", "--name", "x"],
+        &["--db", "shop.db", "api-key", "create", "--name", "x"],
+    ] {
+        let out = fichier(dir, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--key-role"), "{args:?}: {err}");
+    }
+    assert_eq!(ok_json(dir, &["--db", "shop.db", "--json", "api-key", "list"]), before);
+    let listed = String::from_utf8_lossy(&fichier(dir, &["--db", "shop.db", "api-key", "list"]).stdout).into_owned();
+    for role in roles {
+        assert!(listed.contains(&format!("new-{role}")) && listed.contains(&format!("old-{role}")), "{listed}");
+    }
+}
+
 /// `fichier serve`: an API key made with `fichier api-key create` works over HTTP, and
 /// SIGTERM stops the server only after the request in flight is answered; new
 /// connections are refused meanwhile.
@@ -603,7 +661,7 @@ fn serve_answers_with_keys_and_finishes_requests_in_flight_on_sigterm() {
     use std::io::{BufRead, BufReader, Read, Write};
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    let key = ok_json(dir, &["--db", "shop.db", "--json", "api-key", "create", "--name", "ops", "--role", "admin"]);
+    let key = ok_json(dir, &["--db", "shop.db", "--json", "api-key", "create", "--name", "ops", "--key-role", "admin"]);
     let token = key[1].as_str().expect("token").to_owned();
     let listed = fichier(dir, &["--db", "shop.db", "api-key", "list"]);
     let listed = String::from_utf8_lossy(&listed.stdout);

@@ -204,7 +204,7 @@ final class Fichier_WP_Settings {
 						<p class="description">
 						<?php
 						if ( '' === $s['api_key'] ) {
-							esc_html_e( 'None saved. Create one with: fichier api-key create --name wordpress --role admin', 'fichier' );
+							esc_html_e( 'None saved. Create one with: fichier api-key create --name wordpress --key-role admin', 'fichier' );
 						} else {
 							/* translators: %s: the key's public id */
 							echo esc_html( sprintf( __( 'Saved: key %s (leave empty to keep it).', 'fichier' ), substr( $s['api_key'], 0, 11 ) . '…' ) );

@@ -64,7 +64,7 @@ struct Cli {
 }
 
 /// WIT `types.role`.
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 #[value(rename_all = "kebab-case")]
 enum Role {
     Admin,
@@ -150,7 +150,21 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // `api-key create` has two roles, the acting one and the key's: tell them apart
+    // before anything runs (a usage error, as clap's own).
+    if let Command::ApiKey(serve::ApiKeyCmd::Create { key_role, .. }) = &mut cli.command {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        match serve::key_roles(cli.role, *key_role, serve::role_positions(&args)) {
+            Ok((acting, key)) => {
+                cli.role = acting;
+                *key_role = Some(key);
+            }
+            Err(why) => {
+                <Cli as clap::CommandFactory>::command().error(clap::error::ErrorKind::ArgumentConflict, why).exit()
+            }
+        }
+    }
     run(&cli).unwrap_or_else(|failure| failure.report(cli.json))
 }
 

@@ -40,8 +40,11 @@ pub enum ApiKeyCmd {
         /// Who or what uses it.
         #[arg(long)]
         name: String,
+        /// The key's role: what callers presenting it may do. (`--role`, the acting
+        /// role of every command, is still read as the key's role when it is written
+        /// once, after `create`, and `--key-role` is not given.)
         #[arg(long, value_enum)]
-        role: Role,
+        key_role: Option<Role>,
     },
     /// Every key (never a secret), revoked ones included.
     List,
@@ -127,7 +130,11 @@ pub fn api_key(
 ) -> Result<ExitCode, Failure> {
     match c {
         ApiKeyCmd::Mint => mint()?,
-        ApiKeyCmd::Create { name, role } => {
+        ApiKeyCmd::Create { name, key_role } => {
+            // `main` resolved the key's role (`KeyRoles`) before any command ran.
+            let Some(role) = key_role else {
+                return Err(Failure::Host("api-key create: the key's role is missing (--key-role)".into()));
+            };
             let r = call(&rt()?, "settings", "create-api-key", &[actor, json!(name), json!(role.wit())])?;
             Output::new(
                 &r,
@@ -177,4 +184,122 @@ fn mint() -> Result<Output, Failure> {
          Its SHA-256, the setting bootstrap_admin_sha256 (on Spin: the variable bootstrap_admin_sha256):\n{sha256}"
     );
     Ok(Output::new(&json!({"token": token, "sha256": sha256}), human))
+}
+
+/// How `api-key create` was given its two roles: the acting role (`--role`, as for every
+/// command; default admin) and the key's (`--key-role`). clap keeps one value of a global
+/// argument wherever it is written, so where `--role` stands is read from the command
+/// line itself ([`role_positions`]): `before` and `after` the words `api-key create`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoleFlags {
+    pub before: usize,
+    pub after: usize,
+}
+
+/// The acting role and the key's role of `api-key create`, or why they cannot be told
+/// apart. `parsed` is clap's value of `--role` (the last one written, or the default).
+///
+/// - `--key-role` given: it is the key's role, `--role` the acting one (written once).
+/// - No `--key-role` and one `--role` after `create` (the old spelling, `api-key create
+///   --name … --role support`): that is the key's role, and the acting role the default.
+/// - Anything else is refused, naming `--key-role`: `--role` written twice (the two
+///   values cannot be told apart once parsed), or no role for the key at all.
+pub fn key_roles(parsed: Role, key_role: Option<Role>, flags: RoleFlags) -> Result<(Role, Role), String> {
+    let RoleFlags { before, after } = flags;
+    if before + after > 1 {
+        return Err("--role is given twice: write the acting role as --role before `api-key create` and the \
+                    key's role as --key-role"
+            .into());
+    }
+    match key_role {
+        Some(key) => Ok((parsed, key)),
+        None if after == 1 => Ok((Role::Admin, parsed)),
+        None if before == 1 => Err("--role before `api-key create` is the acting role; name the key's role with \
+                                    --key-role <admin|dpo|support|system|public>"
+            .into()),
+        None => Err("the key's role is missing: --key-role <admin|dpo|support|system|public>".into()),
+    }
+}
+
+/// Where `--role` (or `--role=…`) is written in `args` (the program's arguments, its
+/// name first): before the subcommand words `api-key create`, or after them. Options
+/// that take a value skip it, as clap reads them (`Cli`'s own definition says which).
+pub fn role_positions(args: &[std::ffi::OsString]) -> RoleFlags {
+    use clap::CommandFactory;
+    let cli = crate::Cli::command();
+    let create = cli.find_subcommand("api-key").and_then(|c| c.find_subcommand("create"));
+    let takes_value = |long: &str| {
+        cli.get_arguments()
+            .chain(create.into_iter().flat_map(clap::Command::get_arguments))
+            .any(|a| a.get_long() == Some(long) && a.get_action().takes_values())
+    };
+    let mut flags = RoleFlags { before: 0, after: 0 };
+    let mut words = 0;
+    let mut tokens = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(token) = tokens.next() {
+        if token == "--" {
+            break;
+        }
+        if let Some(long) = token.strip_prefix("--") {
+            let (name, inline) = long.split_once('=').map_or((long, false), |(n, _)| (n, true));
+            if name == "role" {
+                if words >= 2 {
+                    flags.after += 1;
+                } else {
+                    flags.before += 1;
+                }
+            }
+            if !inline && takes_value(name) {
+                tokens.next();
+            }
+        } else if !token.starts_with('-') {
+            words += 1;
+        }
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<std::ffi::OsString> {
+        std::iter::once("fichier").chain(line.split_whitespace()).map(Into::into).collect()
+    }
+
+    #[test]
+    fn where_role_is_written() {
+        let at = |line: &str| {
+            let RoleFlags { before, after } = role_positions(&args(line));
+            (before, after)
+        };
+        assert_eq!(at("api-key create --name a --role support"), (0, 1));
+        assert_eq!(at("--role dpo api-key create --name a"), (1, 0));
+        assert_eq!(at("--db x.db api-key --role=dpo create --name a --role admin"), (1, 1));
+        // A value that spells `--role`'s name is a value, not the flag.
+        assert_eq!(at("--actor role api-key create --name --role"), (0, 0));
+        assert_eq!(at("api-key create --name a --key-role support --json"), (0, 0));
+    }
+
+    #[test]
+    fn the_roles_of_a_new_key() {
+        let flags = |before, after| RoleFlags { before, after };
+        for key in [Role::Admin, Role::Dpo, Role::Support, Role::System, Role::Public] {
+            // --key-role, with or without an acting role.
+            assert_eq!(key_roles(Role::Admin, Some(key), flags(0, 0)), Ok((Role::Admin, key)));
+            assert_eq!(key_roles(Role::Dpo, Some(key), flags(1, 0)), Ok((Role::Dpo, key)));
+            // The old spelling: one --role after `create`, the acting role the default.
+            assert_eq!(key_roles(key, None, flags(0, 1)), Ok((Role::Admin, key)));
+        }
+        // Ambiguous or missing: refused, naming --key-role.
+        for (parsed, key, f) in [
+            (Role::Support, None, flags(1, 1)),
+            (Role::Support, Some(Role::Dpo), flags(1, 1)),
+            (Role::Dpo, None, flags(1, 0)),
+            (Role::Admin, None, flags(0, 0)),
+        ] {
+            let e = key_roles(parsed, key, f).expect_err("refused");
+            assert!(e.contains("--key-role"), "{e}");
+        }
+    }
 }
