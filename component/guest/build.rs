@@ -5,7 +5,7 @@
 //!   kept as is and gzip-compressed, with a strong ETag (SHA-256 of the bytes), as the
 //!   generated table `ASSETS` of `assets.rs`;
 //! - the route table `src/routes.txt` as the constant `ROUTE_TABLE` of `routes.rs`
-//!   (method, path segments after `/v1/`, public), so a request does not parse the
+//!   (method, path segments after `/v1/`, the function called, public), so a request does not parse the
 //!   text: it did, twice, on every request (~25% of an HTTP receipt's time in the
 //!   component, `split_whitespace` in wasm).
 
@@ -82,20 +82,21 @@ fn main() {
 }
 
 /// `GET /v1/notices/{reference} consent.get-notice query public` →
-/// `Route { method: "GET", segments: &["notices", "{reference}"], public: true }`.
+/// `Route { method: "GET", segments: &["notices", "{reference}"], function: "consent.get-notice", public: true }`
+/// (`function` is empty for a route that calls none, `-`).
 fn route_table(text: &str) -> String {
     let mut table = String::from("/// `routes.txt`, parsed at build time.\nconst ROUTE_TABLE: &[Route] = &[\n");
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty()) {
         let cols: Vec<&str> = line.split_whitespace().collect();
-        let (method, path) = match cols.as_slice() {
-            [m, p, _, _] | [m, p, _, _, "public"] => (*m, *p),
+        let (method, path, function) = match cols.as_slice() {
+            [m, p, f, _] | [m, p, f, _, "public"] => (*m, *p, if *f == "-" { "" } else { *f }),
             _ => panic!("routes.txt:{}: method, path, function, source and maybe `public`", n + 1),
         };
         assert!(["GET", "POST", "PUT", "DELETE", "PATCH"].contains(&method), "routes.txt:{}: method {method}", n + 1);
         let rest = path.strip_prefix("/v1/").unwrap_or_else(|| panic!("routes.txt:{}: paths start /v1/", n + 1));
         let segments: Vec<&str> = rest.split('/').collect();
         table.push_str(&format!(
-            "    Route {{ method: {method:?}, segments: &{segments:?}, public: {} }},\n",
+            "    Route {{ method: {method:?}, segments: &{segments:?}, function: {function:?}, public: {} }},\n",
             cols.len() == 5
         ));
     }

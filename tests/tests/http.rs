@@ -160,6 +160,76 @@ fn keys_roles_and_revocation() {
     assert_eq!(problem(&get(s.addr, "/v1/subjects", Some(&token))), (401, "authorization".into(), "api-key".into()));
 }
 
+/// A key's role is checked before the request's body or query is read, for every route
+/// (from the component's role table): a key whose role may never call the route is told
+/// so (`403`, the function's own refusal) and learns nothing of what the route takes,
+/// where it was told `400`/`422` naming the field and the rule.
+#[test]
+fn a_role_is_refused_before_the_input_is_read() {
+    let s = Server::start(NOW);
+    let admin = s.key("admin");
+    let keys = [("dpo", s.key("dpo")), ("support", s.key("support")), ("system", s.key("system"))];
+    let key = |role: &str| keys.iter().find(|(r, _)| *r == role).map(|(_, k)| k.clone()).unwrap();
+    let send = |method: &str, path: &str, token: &str, body: &[u8]| {
+        let auth = format!("Bearer {token}");
+        let mut h = vec![("Authorization", auth.as_str())];
+        if !body.is_empty() {
+            h.push(("Content-Type", "application/json"));
+        }
+        request(s.addr, method, path, &h, body)
+    };
+    // (role, method, path, what the role may not do); each with two bad inputs.
+    let refused = [
+        ("support", "POST", "/v1/api-keys", "manage API keys"),
+        ("dpo", "POST", "/v1/api-keys", "manage API keys"),
+        ("support", "PUT", "/v1/policy", "change the policy"),
+        ("support", "POST", "/v1/purposes", "declare a purpose"),
+        ("support", "POST", "/v1/retention/sweep", "run the retention sweep"),
+        ("support", "POST", "/v1/subjects/erase", "erase a person"),
+        ("support", "POST", "/v1/breaches", "change the breach register"),
+        ("support", "POST", "/v1/customers/merge", "merge customer records"),
+        ("support", "POST", "/v1/imports", "import customers"),
+        ("system", "POST", "/v1/requests/search", "read rights requests"),
+        ("system", "POST", "/v1/registry/activities", "change the record of processing activities"),
+        ("system", "POST", "/v1/subjects/export", "export a person's data"),
+        ("support", "GET", "/v1/audit/entries?limit=lots", "read or verify the audit log"),
+        ("support", "GET", "/v1/subjects?limit=lots", "list subjects"),
+        ("support", "GET", "/v1/consent/rates?from=yesterday", "read consent statistics"),
+        ("dpo", "GET", "/v1/outbox?limit=lots", "read or acknowledge the outbox"),
+    ];
+    for (role, method, path, what) in refused {
+        let bodies: [&[u8]; 2] =
+            if method == "GET" { [b"", b""] } else { [b"{\"name\":", br#"{"zzz-not-a-field": 1}"#] };
+        for body in bodies {
+            // An admin is told what is wrong with the input: it is wrong.
+            let r = send(method, path, &admin, body);
+            assert!(matches!(r.status, 400 | 422), "{method} {path} by admin: {r:?}");
+            // The role that may never call the route is told only that.
+            let r = send(method, path, &key(role), body);
+            assert_eq!(problem(&r), (403, "actor.role".into(), "role-permitted".into()), "{role} {method} {path}");
+            assert_eq!(r.json()["detail"], format!("the {role} role may not {what}"), "{method} {path}");
+        }
+    }
+    // Every route, every key: a refusal is the role's, never the input's; nothing is 5xx.
+    let routes =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../component/guest/src/routes.txt")).unwrap();
+    let mut refusals = 0;
+    for line in routes.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let path = cols[1].split('/').map(|seg| if seg.starts_with('{') { "x" } else { seg }).collect::<Vec<_>>();
+        let path = format!("{}?limit=lots&cursor=%00&from=x&to=x&after=x&format=x&lang=x&target=x", path.join("/"));
+        for (role, token) in &keys {
+            let r = send(cols[0], &path, token, if cols[0] == "GET" { b"" } else { b"{\"a\":" });
+            assert!(r.status < 500, "{} {path} by {role}: {r:?}", cols[0]);
+            if r.status == 403 {
+                assert_eq!(problem(&r), (403, "actor.role".into(), "role-permitted".into()), "{line} by {role}");
+                refusals += 1;
+            }
+        }
+    }
+    assert!(refusals > 40, "only {refusals} refusals");
+}
+
 /// Method, path, headers, body, and the expected (status, field, rule).
 type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>, (u16, &'a str, &'a str));
 

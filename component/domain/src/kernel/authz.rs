@@ -169,18 +169,116 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
     }
 }
 
+/// A subject of each kind, for [`operations_of`]: a status read depends on the kind only.
+const BY_EMAIL: &SubjectRef = &SubjectRef::Email(String::new());
+const BY_EXTERNAL: &SubjectRef = &SubjectRef::External(String::new());
+const BY_SUBJECT: &SubjectRef = &SubjectRef::Subject(String::new());
+
+/// The operations an exported function checks (`interface.function`, as the WIT names
+/// it), with every input that changes the decision: a role permitted none of them is
+/// refused whatever the input. `None`: not a function of this table (it checks its own
+/// role as every function does, only not ahead of its input).
+pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
+    use Channel as C;
+    use Operation as O;
+    Some(match function {
+        "consent.list-purposes"
+        | "consent.list-notices"
+        | "consent.get-notice"
+        | "consent.notice-for"
+        | "consent.banner"
+        | "registry.assist-basis" => &[O::ReadCatalogue],
+        "consent.declare-purpose" => &[O::DeclarePurpose],
+        "consent.register-notice" | "registry.generate-notice" => &[O::RegisterNotice],
+        "consent.record-decision" => &[
+            O::RecordDecision { channel: C::WebForm },
+            O::RecordDecision { channel: C::CookieBanner },
+            O::RecordDecision { channel: C::Checkout },
+            O::RecordDecision { channel: C::Phone },
+            O::RecordDecision { channel: C::Paper },
+            O::RecordDecision { channel: C::Import },
+        ],
+        "consent.status" => &[
+            O::ReadStatus { subject: BY_EMAIL },
+            O::ReadStatus { subject: BY_EXTERNAL },
+            O::ReadStatus { subject: BY_SUBJECT },
+        ],
+        "consent.history" => &[O::ReadHistory],
+        "consent.rates" => &[O::ReadStatistics],
+        "ledger.verify" | "ledger.list-anchors" => &[O::VerifyLedger],
+        "ledger.take-anchor" => &[O::TakeAnchor],
+        "settings.get-policy" | "settings.policy-history" => &[O::ReadPolicy],
+        "settings.set-policy" => &[O::SetPolicy],
+        "settings.list-api-keys" | "settings.create-api-key" | "settings.revoke-api-key" => &[O::ManageApiKeys],
+        "maintenance.reindex" => &[O::Reindex],
+        "maintenance.list-subjects" => &[O::ListSubjects],
+        "customers.list-customers" => &[O::ListCustomers],
+        "customers.create"
+        | "customers.rectify"
+        | "customers.mark-bounced"
+        | "customers.reverify"
+        | "customers.record-event" => &[O::WriteCustomer],
+        "customers.get" | "customers.history" | "customers.review" => &[O::ReadCustomer],
+        "customers.delete" => &[O::DeleteCustomer],
+        "customers.find-duplicates" => &[O::FindDuplicates],
+        "customers.merge" => &[O::MergeCustomers],
+        "customers.archived" => &[O::ReadArchive],
+        "minimisation.check-form" | "minimisation.check-record" | "minimisation.scan-text" => &[O::CheckMinimisation],
+        "customer-import.begin" | "customer-import.feed" | "customer-import.report" => &[O::Import],
+        "registry.get-organisation"
+        | "registry.list-activities"
+        | "registry.get-activity"
+        | "registry.history"
+        | "registry.export"
+        | "registry.check" => &[O::ReadRegistry],
+        "registry.set-organisation"
+        | "registry.put-activity"
+        | "registry.retire-activity"
+        | "registry.load-shop-defaults" => &[O::WriteRegistry],
+        "breaches.list-breaches" | "breaches.get-breach" => &[O::ReadBreaches],
+        "breaches.record-breach"
+        | "breaches.update-breach"
+        | "breaches.notify-cnil"
+        | "breaches.inform-people"
+        | "breaches.notify-people" => &[O::WriteBreaches],
+        "retention.sweep" => &[O::Sweep],
+        "rights.new-request" => &[O::NewRequest { form: true }, O::NewRequest { form: false }],
+        "rights.list-requests" | "rights.get-request" => &[O::ReadRequests],
+        "rights.step" => &[O::VerifyToken, O::ManageRequest, O::DecideRequest],
+        "rights.erase" => &[O::Erase],
+        "rights.change-processing" => &[O::Restrict, O::LiftRestriction, O::Object],
+        "rights.export-data" => &[O::ExportData],
+        "outbox.pending" | "outbox.ack" => &[O::DrainOutbox],
+        "audit.verify" | "audit.entries" => &[O::ReadAudit],
+        "audit.prune" => &[O::PruneAudit],
+        _ => return None,
+    })
+}
+
+/// The check a call to `function` meets before its input is read: `forbidden` (the
+/// function's own error, naming its first operation) when `role` may perform none of the
+/// operations the function checks, whatever the input ([`operations_of`]). A caller
+/// refused for its role thus learns nothing of what the input should be. A function
+/// this table does not know passes (its own check still runs).
+pub fn authorize_call(role: Role, function: &str) -> Result<()> {
+    match operations_of(function) {
+        Some(ops) if !ops.iter().any(|op| permits(role, *op)) => Err(refusal(role, ops[0])),
+        _ => Ok(()),
+    }
+}
+
+fn refusal(role: Role, op: Operation<'_>) -> Error {
+    Error::Forbidden(FieldError::new(
+        "actor.role",
+        "role-permitted",
+        format!("the {} role may not {}", role.as_str(), op.name()),
+    ))
+}
+
 /// Check the actor's identity and role for `op`.
 pub fn authorize(actor: &Actor, op: Operation<'_>) -> Result<()> {
     crate::kernel::validate::actor(actor)?;
-    if permits(actor.role, op) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(FieldError::new(
-            "actor.role",
-            "role-permitted",
-            format!("the {} role may not {}", actor.role.as_str(), op.name()),
-        )))
-    }
+    if permits(actor.role, op) { Ok(()) } else { Err(refusal(actor.role, op)) }
 }
 
 #[cfg(test)]

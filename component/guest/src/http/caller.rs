@@ -27,6 +27,35 @@ pub(super) fn resolve(req: &Request) -> Result<(wit::Actor, bool), Problem> {
     }
 }
 
+/// Whether the caller may call `method` on `path` at all, decided before the request's
+/// body or query is read, so that a caller refused for who it is learns nothing of what
+/// they should hold: without a key, a route for key holders is `401`; with any caller, a
+/// role the route's function permits for no input is that function's own refusal
+/// (`403`, `401` for the public), from the component's role table
+/// (`authz::authorize_call`).
+pub(super) fn admit(
+    req: &Request,
+    path: &[&str],
+    public: &[&str],
+    actor: &wit::Actor,
+    authenticated: bool,
+) -> Result<(), Problem> {
+    if !authenticated && !public.contains(&req.method) && super::routes::allowed_methods(path).contains(&req.method) {
+        return Err(Problem::new(
+            401,
+            "unauthenticated",
+            "authorization",
+            "api-key",
+            "this route needs an API key (Authorization: Bearer fk_…)",
+        ));
+    }
+    match super::routes::function_of(req.method, path) {
+        Some(function) => fichier_domain::kernel::authz::authorize_call(actor.role.into(), function)
+            .map_err(|e| Problem::from_wit(e.into(), authenticated)),
+        None => Ok(()),
+    }
+}
+
 /// Count a request without a valid key against its address; the `429` (or a store
 /// failure) when it is over the limit.
 pub(super) fn count_public(req: &Request) -> Result<(), Reply> {

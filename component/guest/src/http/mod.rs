@@ -17,9 +17,10 @@
 //! 1. [`request::read`]: method, path, query, headers and the whole body (at most
 //!    [`request::MAX_BODY`], else `413`);
 //! 2. [`respond`]: the OpenAPI document, `/.well-known/gpc.json` and the files of
-//!    `assets/` first ([`assets`]); then who calls, a browser's origin and CORS, and the
-//!    public's rate limit ([`caller`]); then the route ([`routes`]), which reads its
-//!    arguments from the body or the query ([`request`]) and calls the `Guest` function;
+//!    `assets/` first ([`assets`]); then who calls, a browser's origin and CORS, the
+//!    public's rate limit, and whether the caller's key and role may call the route at
+//!    all ([`caller`]); then the route ([`routes`]), which reads its arguments from the
+//!    body or the query ([`request`]) and calls the `Guest` function;
 //! 3. [`send`]: JSON, a file, or an RFC 9457 problem ([`problem`]).
 
 mod assets;
@@ -111,17 +112,10 @@ fn respond(req: &Request) -> Reply {
         reply.headers.extend(cors);
         return reply;
     }
-    // A route for key holders only answers a caller without a key before it reads the
-    // body: such a caller learns nothing of what the body should hold.
-    if !authenticated && !public.contains(&req.method) && routes::allowed_methods(rest).contains(&req.method) {
-        let mut reply = Problem::new(
-            401,
-            "unauthenticated",
-            "authorization",
-            "api-key",
-            "this route needs an API key (Authorization: Bearer fk_…)",
-        )
-        .reply();
+    // Who may call the route is decided before its body is read: a caller refused for
+    // its key or its role learns nothing of what the body should hold.
+    if let Err(p) = caller::admit(req, rest, &public, &actor, authenticated) {
+        let mut reply = p.reply();
         reply.headers.extend(cors);
         return reply;
     }

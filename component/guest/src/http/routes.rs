@@ -254,12 +254,15 @@ fn media(f: registry::ExportFormat) -> &'static str {
 }
 
 /// A line of the route table (`routes.txt`): what the router serves, which tests turn
-/// into the OpenAPI document. Used here only to answer `405` rather than `404` when a
-/// path is served with another method, and for CORS.
+/// into the OpenAPI document. Used here to answer `405` rather than `404` when a path is
+/// served with another method, for CORS, and to check a caller's role before its input
+/// is read ([`function_of`]).
 struct Route {
     method: &'static str,
     /// The path after `/v1/`, split at `/`; `{name}` matches any segment.
     segments: &'static [&'static str],
+    /// The exported function it calls, `interface.function`; empty for none.
+    function: &'static str,
     public: bool,
 }
 
@@ -280,12 +283,23 @@ pub(super) fn public_methods(path: &[&str]) -> Vec<&'static str> {
     methods_of(path, true)
 }
 
-fn methods_of(path: &[&str], public_only: bool) -> Vec<&'static str> {
-    let candidates = || ROUTE_TABLE.iter().filter(|r| (!public_only || r.public) && matches(r.segments, path));
-    // A literal segment beats a placeholder: `requests/search` is not `requests/{id}`.
+/// The routes that serve `path`, the most literal ones only: a literal segment beats a
+/// placeholder (`requests/search` is not `requests/{id}`).
+fn routes_of(path: &[&str], public_only: bool) -> impl Iterator<Item = &'static Route> {
+    let candidates =
+        move || ROUTE_TABLE.iter().filter(move |r| (!public_only || r.public) && matches(r.segments, path));
     let literals = |r: &Route| r.segments.iter().filter(|s| !s.starts_with('{')).count();
     let best = candidates().map(literals).max().unwrap_or(0);
-    let mut methods: Vec<&'static str> = candidates().filter(|r| literals(r) == best).map(|r| r.method).collect();
+    candidates().filter(move |r| literals(r) == best)
+}
+
+fn methods_of(path: &[&str], public_only: bool) -> Vec<&'static str> {
+    let mut methods: Vec<&'static str> = routes_of(path, public_only).map(|r| r.method).collect();
     methods.dedup();
     methods
+}
+
+/// The exported function `method` on `path` calls (`interface.function`), if it calls one.
+pub(super) fn function_of(method: &str, path: &[&str]) -> Option<&'static str> {
+    routes_of(path, false).find(|r| r.method == method).map(|r| r.function).filter(|f| !f.is_empty())
 }
