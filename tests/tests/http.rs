@@ -230,6 +230,48 @@ fn a_role_is_refused_before_the_input_is_read() {
     assert!(refusals > 40, "only {refusals} refusals");
 }
 
+/// An error quotes at most 64 characters of what the caller sent, wherever it quotes it
+/// (a JSON key the type does not have, at any depth; a notice reference in the path): a
+/// megabyte key used to come back twice, in `field` and in `detail`.
+#[test]
+fn an_error_quotes_at_most_64_characters_of_the_input() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let key = "k".repeat(1 << 20);
+    let cut = format!("{}…", "k".repeat(63));
+    let with_key = |mut v: serde_json::Value, at: &[&str]| {
+        let mut o = &mut v;
+        for k in at {
+            o = &mut o[*k];
+        }
+        o[key.as_str()] = json!(1);
+        v
+    };
+    let purpose = json!({"id": "a", "kind": "cookie", "title": "t"});
+    let status = json!({"subject": {"tag": "email", "val": "a@example.org"}});
+    let policy = json!({"country": "FR", "minor-ages": [], "default-minor-age": 15, "validity": [],
+        "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365,
+        "opposition-months": 36});
+    for (method, path, body, field) in [
+        ("POST", "/v1/purposes", with_key(purpose, &[]), cut.clone()),
+        ("POST", "/v1/consent/status", with_key(status.clone(), &["subject"]), format!("subject.{cut}")),
+        ("POST", "/v1/consent/status", with_key(status, &[]), cut.clone()),
+        ("PUT", "/v1/policy", with_key(policy, &[]), cut.clone()),
+    ] {
+        let auth = format!("Bearer {token}");
+        let headers = [("Content-Type", "application/json"), ("Authorization", auth.as_str())];
+        let r = request(s.addr, method, path, &headers, body.to_string().as_bytes());
+        assert_eq!(problem(&r), (422, field, "unknown-field".into()), "{method} {path}");
+        assert!(r.body.len() < 1024, "{method} {path}: {} bytes", r.body.len());
+    }
+    // A reference of 2 000 characters that names no notice: the detail quotes 64.
+    let reference = format!("{}:fr:v1", vec!["a"; 997].join("+"));
+    let r = get(s.addr, &format!("/v1/notices/{reference}"), Some(&token));
+    assert_eq!(problem(&r), (404, "reference".into(), "registered-notice".into()));
+    let detail = r.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains(&format!("{}…", &reference[..63])) && detail.len() < 200, "{detail}");
+}
+
 /// Method, path, headers, body, and the expected (status, field, rule).
 type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>, (u16, &'a str, &'a str));
 

@@ -20,10 +20,13 @@ impl JsonError {
         JsonError { field: String::new(), rule: rule.into() }
     }
 
-    /// The error as seen from the enclosing field or index.
+    /// The error as seen from the enclosing field or index. `outer` may be a key the
+    /// caller chose (an unknown field): it is quoted as every error quotes a caller's
+    /// string, at most 64 characters (`fichier_domain::kernel::error::echo`).
     #[must_use]
     pub fn within(mut self, outer: &str) -> Self {
-        self.field = if self.field.is_empty() { outer.to_owned() } else { format!("{outer}.{}", self.field) };
+        let outer = fichier_domain::kernel::error::echo(outer);
+        self.field = if self.field.is_empty() { outer.into_owned() } else { format!("{outer}.{}", self.field) };
         self
     }
 

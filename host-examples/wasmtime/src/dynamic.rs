@@ -18,6 +18,24 @@ pub struct ShapeError {
     pub expected: String,
 }
 
+/// A key the caller chose, as a shape error quotes it: the component's rule for what an
+/// error quotes of a caller's input (`fichier_domain::kernel::error::echo`: at most 64
+/// characters, a longer key cut and ending with `…`, control and bidirectional-formatting
+/// characters shown as `�`), so a megabyte key is not sent back in a message.
+pub fn echo(s: &str) -> String {
+    const ECHO_CHARS: usize = 64;
+    let unsafe_char = |c: char| {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    let long = s.char_indices().nth(ECHO_CHARS).is_some();
+    let keep = if long { ECHO_CHARS - 1 } else { ECHO_CHARS };
+    let mut out: String = s.chars().take(keep).map(|c| if unsafe_char(c) { '\u{fffd}' } else { c }).collect();
+    if long {
+        out.push('…');
+    }
+    out
+}
+
 fn shape(path: &str, expected: impl Into<String>) -> ShapeError {
     ShapeError { path: path.to_string(), expected: expected.into() }
 }
@@ -70,7 +88,7 @@ pub fn to_val(path: &str, ty: &Type, v: &Value) -> Result<Val, ShapeError> {
             let obj = v.as_object().ok_or_else(|| shape(path, "an object"))?;
             for k in obj.keys() {
                 if !r.fields().any(|f| f.name == k) {
-                    return Err(shape(&format!("{path}.{k}"), "no such field"));
+                    return Err(shape(&format!("{path}.{}", echo(k)), "no such field"));
                 }
             }
             let mut fields = Vec::new();
@@ -259,5 +277,20 @@ fn type_schema(ty: &Type) -> Value {
         Type::Enum(e) => json!({"enum": e.names().collect::<Vec<_>>()}),
         Type::Flags(f) => json!({"flags": f.names().collect::<Vec<_>>()}),
         other => json!({"handle": format!("{other:?}")}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The host quotes a caller's key by the component's own rule.
+    #[test]
+    fn a_key_is_quoted_as_the_component_quotes_input() {
+        let long = "k".repeat(1 << 20);
+        let accented = "é".repeat(65);
+        let exact = "x".repeat(64);
+        for s in ["newsletter", "a\u{202e}b\nc\0", exact.as_str(), accented.as_str(), long.as_str()] {
+            assert_eq!(super::echo(s), fichier_domain::kernel::error::echo(s), "{}", s.len());
+        }
+        assert_eq!(super::echo(&long).chars().count(), 64);
     }
 }

@@ -142,7 +142,10 @@ impl<S: Store> Fichier<'_, S> {
         self.notices()?
             .into_iter()
             .find(|n| n.purposes == purposes && n.lang == lang && n.version == version)
-            .ok_or_else(|| Error::not_found(field, "registered-notice", format!("no notice {reference} is registered")))
+            .ok_or_else(|| {
+                let quoted = crate::kernel::error::echo(reference);
+                Error::not_found(field, "registered-notice", format!("no notice {quoted} is registered"))
+            })
     }
 
     /// The text of a registered notice, checked against its SHA-256.

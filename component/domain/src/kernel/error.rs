@@ -19,6 +19,32 @@ impl FieldError {
     }
 }
 
+/// The most characters of what a caller sent that an error quotes (a JSON key, a
+/// reference, an id): enough to recognise it, never a caller's megabyte sent back.
+pub const ECHO_CHARS: usize = 64;
+
+/// A caller's string as an error quotes it, the one place that bounds it: at most
+/// [`ECHO_CHARS`] characters (a longer one is cut and ends with `…`), control and
+/// bidirectional-formatting characters shown as `�` (so a quoted string cannot reorder
+/// or break the sentence around it). Every error that names or quotes what a caller
+/// sent goes through here; validated values (a purpose id is at most 64 characters of
+/// `a-z0-9-_.`) need not.
+pub fn echo(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    let long = s.char_indices().nth(ECHO_CHARS).is_some();
+    if !long && !s.chars().any(unsafe_char) {
+        return s.into();
+    }
+    let keep = if long { ECHO_CHARS - 1 } else { ECHO_CHARS };
+    let mut out: String = s.chars().take(keep).map(|c| if unsafe_char(c) { '\u{fffd}' } else { c }).collect();
+    if long {
+        out.push('…');
+    }
+    out.into()
+}
+
 /// Every way an operation can fail. Each case but `Other` names a field and a rule.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -108,3 +134,20 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_echo_is_bounded_and_cannot_reorder_its_sentence() {
+        assert_eq!(echo("newsletter"), "newsletter");
+        let exact = "é".repeat(ECHO_CHARS);
+        assert_eq!(echo(&exact), exact, "64 characters (128 bytes) are kept whole");
+        let long = "é".repeat(1 << 20);
+        let cut = echo(&long);
+        assert_eq!(cut.chars().count(), ECHO_CHARS);
+        assert_eq!(cut, format!("{}…", "é".repeat(ECHO_CHARS - 1)));
+        assert_eq!(echo("a\u{202e}b\nc\0"), "a\u{fffd}b\u{fffd}c\u{fffd}");
+    }
+}
