@@ -206,6 +206,30 @@ fn problem_schema() -> Value {
     })
 }
 
+/// The `HEAD` operation beside a `GET` one: the same parameters and security, the same
+/// answers' headers and no body (RFC 9110 §9.3.2).
+fn head_of(get: &Map<String, Value>) -> Value {
+    let mut head = Map::new();
+    let id = get["operationId"].as_str().unwrap_or_default();
+    head.insert("operationId".into(), json!(format!("{id}.head")));
+    head.insert("summary".into(), json!(format!("The headers `{id}` answers with, without its body.")));
+    if let Some(tags) = get.get("tags") {
+        head.insert("tags".into(), tags.clone());
+    }
+    if let Some(parameters) = get.get("parameters") {
+        head.insert("parameters".into(), parameters.clone());
+    }
+    head.insert(
+        "responses".into(),
+        json!({
+            "200": {"description": "The headers of the GET answer; no body."},
+            "default": {"description": "The headers of the problem GET answers with; no body."}
+        }),
+    );
+    head.insert("security".into(), get["security"].clone());
+    Value::Object(head)
+}
+
 /// The OpenAPI document for the WIT in `wit_dir` and the route table `routes_txt`.
 pub fn generate(wit_dir: &Path, routes_txt: &str) -> anyhow::Result<Value> {
     let mut resolve = Resolve::default();
@@ -317,13 +341,17 @@ pub fn generate(wit_dir: &Path, routes_txt: &str) -> anyhow::Result<Value> {
         );
         let security = if r.public { json!([{}, {"apiKey": []}]) } else { json!([{"apiKey": []}]) };
         op.insert("security".into(), security);
-        paths.entry(r.path.clone()).or_default().insert(r.method.to_ascii_lowercase(), Value::Object(op));
+        let path = paths.entry(r.path.clone()).or_default();
+        if r.method == "GET" {
+            path.insert("head".into(), head_of(&op));
+        }
+        path.insert(r.method.to_ascii_lowercase(), Value::Object(op));
     }
-    paths.entry("/openapi.json".into()).or_default().insert(
-        "get".into(),
-        json!({"operationId": "openapi", "summary": "This document.", "security": [{}],
-            "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}),
-    );
+    let openapi = json!({"operationId": "openapi", "summary": "This document.", "security": [{}],
+        "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}});
+    let path = paths.entry("/openapi.json".into()).or_default();
+    path.insert("head".into(), head_of(openapi.as_object().expect("an object")));
+    path.insert("get".into(), openapi);
     let mut schemas: Map<String, Value> = g.schemas.into_iter().collect();
     schemas.insert("problem".into(), problem_schema());
     Ok(json!({

@@ -272,6 +272,46 @@ fn an_error_quotes_at_most_64_characters_of_the_input() {
     assert!(detail.contains(&format!("{}…", &reference[..63])) && detail.len() < 200, "{detail}");
 }
 
+/// `HEAD` answers wherever `GET` does, with the same status and headers and no body:
+/// every `GET` route of the table, the files, the OpenAPI document, GPC's resource.
+/// `405` lists it beside `GET`, and not where there is no `GET`.
+#[test]
+fn head_answers_every_get_route_with_its_headers_and_no_body() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let auth = format!("Bearer {token}");
+    let routes =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../component/guest/src/routes.txt")).unwrap();
+    let mut paths: Vec<String> = routes
+        .lines()
+        .filter(|l| l.starts_with("GET "))
+        .map(|l| {
+            let path = l.split_whitespace().nth(1).unwrap();
+            path.split('/').map(|seg| if seg.starts_with('{') { "x" } else { seg }).collect::<Vec<_>>().join("/")
+        })
+        .collect();
+    paths.extend(
+        ["/admin", "/banner.js", "/openapi.json", "/.well-known/gpc.json", "/v1/banner?lang=fr"].map(String::from),
+    );
+    for path in &paths {
+        for accept in ["gzip", "identity"] {
+            let headers = [("Authorization", auth.as_str()), ("Accept-Encoding", accept)];
+            let get = request(s.addr, "GET", path, &headers, b"");
+            let head = request(s.addr, "HEAD", path, &headers, b"");
+            assert_eq!(head.status, get.status, "HEAD {path}: {head:?}");
+            assert!(head.body.is_empty(), "HEAD {path}: {} bytes of body", head.body.len());
+            let without_date = |r: &fichier_tests::http::Resp| {
+                r.headers.iter().filter(|(k, _)| k != "date").cloned().collect::<Vec<_>>()
+            };
+            assert_eq!(without_date(&head), without_date(&get), "HEAD {path} ({accept})");
+            assert_eq!(head.header("content-length"), Some(get.body.len().to_string().as_str()), "HEAD {path}");
+        }
+    }
+    // Where there is no GET, HEAD is not allowed either, and is not offered.
+    let r = request(s.addr, "HEAD", "/v1/consent/receipts", &[], b"");
+    assert_eq!((r.status, r.header("allow"), r.body.len()), (405, Some("POST"), 0));
+}
+
 /// Method, path, headers, body, and the expected (status, field, rule).
 type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>, (u16, &'a str, &'a str));
 
@@ -515,7 +555,7 @@ fn the_site_says_it_honours_global_privacy_control() {
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.json(), json!({"gpc": true}));
     let r = request(s.addr, "POST", "/.well-known/gpc.json", &[], b"");
-    assert_eq!((r.status, r.header("allow")), (405, Some("GET")));
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
 }
 
 /// The rate limit's settings are checked, not silently replaced by their defaults: a
@@ -586,12 +626,12 @@ fn a_wrong_method_is_told_the_methods_of_its_path() {
     let token = s.key("admin");
     let auth = format!("Bearer {token}");
     for (path, allow) in [
-        ("/v1/purposes", "GET, POST"),
+        ("/v1/purposes", "GET, HEAD, POST"),
         // `requests/search` is its own route, not `requests/{id}` (GET).
         ("/v1/requests/search", "POST"),
-        ("/v1/requests/q-1", "GET"),
+        ("/v1/requests/q-1", "GET, HEAD"),
         ("/v1/requests/q-1/steps", "POST"),
-        ("/v1/notices/n-1", "GET"),
+        ("/v1/notices/n-1", "GET, HEAD"),
         ("/v1/notices/for", "POST"),
     ] {
         let r = request(s.addr, "DELETE", path, &[("Authorization", &auth)], b"");

@@ -34,9 +34,12 @@ fn the_openapi_document_is_current() {
         "{} is stale: run FICHIER_UPDATE_OPENAPI=1 cargo test -p fichier-tests --test openapi",
         path.display()
     );
-    // Every operation of the table is there, with its function's id.
+    // Every operation of the table is there, with its function's id, and HEAD beside
+    // every GET.
     let n: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(n, routes(&route_table()).len() + 1, "the routes and /openapi.json");
+    let gets = routes(&route_table()).iter().filter(|r| r.method == "GET").count();
+    assert_eq!(n, routes(&route_table()).len() + gets + 2, "the routes, HEAD, and /openapi.json (GET, HEAD)");
+    assert_eq!(doc["paths"]["/v1/purposes"]["head"]["operationId"], "consent.list-purposes.head");
     assert_eq!(doc["paths"]["/v1/consent/receipts"]["post"]["operationId"], "consent.record-decision");
     let receipt = &doc["components"]["schemas"]["consent.receipt-input"];
     assert_eq!(receipt["additionalProperties"], false);
@@ -69,10 +72,10 @@ fn the_component_serves_the_document_and_every_route() {
         );
     }
 
-    // Read with GET only, as the document says (schemathesis' undeclared-method check).
+    // Read with GET or HEAD only, as the document says (schemathesis' undeclared-method check).
     for method in ["POST", "PUT", "DELETE", "TRACE"] {
         let r = request(s.addr, method, "/openapi.json", &[("Accept-Encoding", "gzip")], b"");
-        assert_eq!((r.status, r.header("allow")), (405, Some("GET")), "{method}");
+        assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")), "{method}");
     }
 
     // Every route of the table reaches its function: whatever the answer (the arguments

@@ -91,7 +91,7 @@ fn pages_carry_a_strict_policy_and_the_demo_shop_is_served_only_when_turned_on()
     }
     let r = request(s.addr, "POST", "/banner.js", &[("Content-Type", "application/json")], b"{}");
     assert_eq!(problem(&r).0, 405);
-    assert_eq!(r.header("allow"), Some("GET"));
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
 
     let demo = Server::start_with(NOW, &[("demo", "true")]);
     let shop = fetch(&demo, "/", &[]);

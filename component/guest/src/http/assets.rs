@@ -65,7 +65,7 @@ pub(super) fn asset(req: &Request) -> Option<Reply> {
         return None;
     }
     if req.method != "GET" {
-        return Some(Problem::not_allowed("GET".into(), "a file is read with GET").reply());
+        return Some(Problem::not_allowed("GET, HEAD".into(), "a file is read with GET or HEAD").reply());
     }
     let mut headers = vec![
         ("etag", etag.to_owned()),
@@ -93,7 +93,7 @@ pub(super) fn asset(req: &Request) -> Option<Reply> {
 /// says it does not (`Accept-Encoding` without gzip, or `gzip;q=0`) is answered 406.
 pub(super) fn openapi(req: &Request) -> Reply {
     if req.method != "GET" {
-        return Problem::not_allowed("GET".into(), "the document is read with GET").reply();
+        return Problem::not_allowed("GET, HEAD".into(), "the document is read with GET or HEAD").reply();
     }
     if !gzip_accepted(req, true) {
         return Problem::new(
@@ -118,7 +118,7 @@ pub(super) fn openapi(req: &Request) -> Reply {
 /// every receipt records it).
 pub(super) fn gpc_support(req: &Request) -> Reply {
     if req.method != "GET" {
-        return Problem::not_allowed("GET".into(), "the resource is read with GET").reply();
+        return Problem::not_allowed("GET, HEAD".into(), "the resource is read with GET or HEAD").reply();
     }
     Reply {
         status: 200,

@@ -14,8 +14,9 @@
 //!   in the body (URLs end up in access logs).
 //!
 //! A request goes through:
-//! 1. [`request::read`]: method, path, query, headers and the whole body (at most
-//!    [`request::MAX_BODY`], else `413`);
+//! 1. [`request::read`]: method (`HEAD` is answered as `GET`, and the host sends no
+//!    body), path, query, headers and the whole body (at most [`request::MAX_BODY`],
+//!    else `413`);
 //! 2. [`respond`]: the OpenAPI document, `/.well-known/gpc.json` and the files of
 //!    `assets/` first ([`assets`]); then who calls, a browser's origin and CORS, the
 //!    public's rate limit, and whether the caller's key and role may call the route at

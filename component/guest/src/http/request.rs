@@ -15,7 +15,10 @@ const MAX_DEPTH: usize = 32;
 
 /// What the router sees of a request.
 pub(super) struct Request {
+    /// `GET` for a `HEAD` request, which is answered as `GET` ([`Request::head`]).
     pub(super) method: &'static str,
+    /// The request is a `HEAD`: the host sends no body.
+    pub(super) head: bool,
     /// `host[:port]` the request was sent to (the `Host` header, which wasi:http keeps apart).
     pub(super) authority: Option<String>,
     pub(super) path: String,
@@ -91,8 +94,14 @@ pub(super) fn read(request: IncomingRequest) -> Result<Request, Problem> {
         }
         let _ = IncomingBody::finish(incoming);
     }
+    // HEAD is GET without the body (RFC 9110 §9.3.2): the same route and the same
+    // headers. The body is written as for GET — wasi:http holds a response to its
+    // `content-length` — and the host's HTTP layer sends none (hyper under `fichier
+    // serve` and Spin; the PHP library drops it).
+    let head = method == "HEAD";
     Ok(Request {
-        method,
+        method: if head { "GET" } else { method },
+        head,
         authority: request.authority(),
         path: path.to_owned(),
         query: parse_query(query)?,

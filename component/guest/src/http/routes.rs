@@ -239,6 +239,7 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
             if allowed.is_empty() {
                 Err(Problem::new(404, "not-found", "path", "known-route", "no such route").into())
             } else {
+                let m = if req.head { "HEAD" } else { m };
                 Err(Problem::not_allowed(allowed.join(", "), format!("{m} is not allowed here")).into())
             }
         }
@@ -273,9 +274,14 @@ fn matches(pattern: &[&str], path: &[&str]) -> bool {
     pattern.len() == path.len() && pattern.iter().zip(path).all(|(a, b)| a.starts_with('{') || a == b)
 }
 
-/// The methods that serve `path` (for `405` and its `Allow` header); empty: no route.
+/// The methods that serve `path` (for `405` and its `Allow` header), `HEAD` wherever
+/// `GET` is; empty: no route.
 pub(super) fn allowed_methods(path: &[&str]) -> Vec<&'static str> {
-    methods_of(path, false)
+    let mut methods = methods_of(path, false);
+    if let Some(get) = methods.iter().position(|m| *m == "GET") {
+        methods.insert(get + 1, "HEAD");
+    }
+    methods
 }
 
 /// The methods that serve `path` to the public (for CORS).

@@ -334,6 +334,10 @@ impl Handle {
             .parse()
             .map_err(|e| fail("path", "request-target", format!("path is not a valid request target: {e}")))?;
         let sized = !body.is_empty() || matches!(method, Method::POST | Method::PUT | Method::PATCH);
+        // The answer to HEAD has GET's headers and no body: the component writes the body
+        // (wasi:http holds a response to its `content-length`), the transport sends none,
+        // as hyper does under `fichier serve` (RFC 9110 §9.3.2).
+        let head = method == Method::HEAD;
         let mut req = Request::builder().method(method).uri(uri);
         let pairs: Vec<(String, String)> = match headers_json {
             None => Vec::new(),
@@ -427,7 +431,7 @@ impl Handle {
                     .iter()
                     .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                     .collect();
-                Ok((parts.status.as_u16(), headers, bytes.to_vec()))
+                Ok((parts.status.as_u16(), headers, if head { Vec::new() } else { bytes.to_vec() }))
             }
             // As `fichier serve`: the reason is the operator's (stderr), not the client's.
             Err(why) => {

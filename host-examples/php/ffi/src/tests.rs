@@ -152,18 +152,28 @@ fn a_memory_handle_serves_calls_and_requests_and_reports_bad_input() {
             return Err(take(err));
         }
         let resp = unsafe { &*r };
-        let out = (resp.status, unsafe { std::slice::from_raw_parts(resp.body.cast::<u8>(), resp.body_len) }.to_vec());
+        let headers: Value =
+            serde_json::from_str(&unsafe { std::ffi::CStr::from_ptr(resp.headers_json) }.to_string_lossy()).unwrap();
+        // An empty body is a null pointer (the ABI's contract).
+        let body = if resp.body_len == 0 {
+            Vec::new()
+        } else {
+            unsafe { std::slice::from_raw_parts(resp.body.cast::<u8>(), resp.body_len) }.to_vec()
+        };
+        let out = (resp.status, headers, body);
         unsafe { fichier_response_free(r) };
         Ok(out)
     };
-    let (status, body) = http("GET", "/v1/purposes", None, b"").unwrap();
+    let (status, get_headers, body) = http("GET", "/v1/purposes", None, b"").unwrap();
     assert_eq!((status, body.as_slice()), (200, b"[]".as_slice()));
+    // HEAD: GET's status and headers (its content-length too), no body.
+    assert_eq!(http("HEAD", "/v1/purposes", None, b"").unwrap(), (200, get_headers, Vec::new()));
     assert_eq!(http("GET", "v1/purposes", None, b"").unwrap_err()["rule"], "request-target");
     assert_eq!(http("G T", "/v1/purposes", None, b"").unwrap_err()["field"], "method");
     assert_eq!(http("GET", "/", Some("{"), b"").unwrap_err()["rule"], "json-pairs");
     assert_eq!(http("GET", "/", Some(r#"[["a b", "c"]]"#), b"").unwrap_err()["rule"], "token");
     let big = vec![b'x'; DEFAULT_MAX_BODY + 1];
-    let (status, body) = http("POST", "/v1/purposes", None, &big).unwrap();
+    let (status, _, body) = http("POST", "/v1/purposes", None, &big).unwrap();
     assert_eq!(status, 413);
     assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["rule"], "max-bytes");
 
