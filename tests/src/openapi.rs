@@ -347,7 +347,7 @@ pub fn generate(wit_dir: &Path, routes_txt: &str) -> anyhow::Result<Value> {
         }
         path.insert(r.method.to_ascii_lowercase(), Value::Object(op));
     }
-    let openapi = json!({"operationId": "openapi", "summary": "This document.", "security": [{}],
+    let openapi = json!({"operationId": "openapi", "summary": "This document (gzip-compressed when Accept-Encoding takes gzip).", "security": [{}],
         "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}});
     let path = paths.entry("/openapi.json".into()).or_default();
     path.insert("head".into(), head_of(openapi.as_object().expect("an object")));

@@ -39,17 +39,30 @@ fn the_banner_is_served_compressed_within_its_8_kb_goal_and_revalidated_by_etag(
         assert_eq!(plain.status, 200);
         assert!(plain.body == asset_file(name), "{name} is served as committed");
         assert_eq!(plain.header("content-encoding"), None);
+        assert_eq!(plain.header("vary"), Some("accept-encoding"));
         let gz = fetch(&s, &path, &[("Accept-Encoding", "gzip, br")]);
         assert_eq!(gz.header("content-encoding"), Some("gzip"));
         assert!(gunzip(&gz.body) == plain.body, "{name}: gzip decodes to the file");
         assert_eq!(gz.header("vary"), Some("accept-encoding"));
         assert_eq!(gz.header("cache-control"), Some("no-cache"));
         total += gz.body.len();
-        // Revalidation: the same ETag is 304 without a body; another is the file.
-        let etag = gz.header("etag").unwrap().to_owned();
-        assert!(etag.starts_with('"') && etag.len() == 26, "{etag}");
-        let again = fetch(&s, &path, &[("If-None-Match", &etag)]);
+        // gzip only where Accept-Encoding takes it.
+        for accept in ["identity", "gzip;q=0, *", "br", "*;q=0"] {
+            let r = fetch(&s, &path, &[("Accept-Encoding", accept)]);
+            assert!(r.header("content-encoding").is_none() && r.body == plain.body, "{name}, {accept}");
+        }
+        // Revalidation: the same ETag is 304 without a body; another is the file. Each
+        // representation has its own strong ETag (the bytes differ).
+        let (etag, plain_etag) = (gz.header("etag").unwrap().to_owned(), plain.header("etag").unwrap().to_owned());
+        assert!(plain_etag.starts_with('"') && plain_etag.len() == 26, "{plain_etag}");
+        assert_eq!(etag, format!("{}-gz\"", &plain_etag[..25]));
+        let again = fetch(&s, &path, &[("If-None-Match", &etag), ("Accept-Encoding", "gzip")]);
+        assert_eq!((again.status, again.body.len(), again.header("etag")), (304, 0, Some(etag.as_str())));
+        let again = fetch(&s, &path, &[("If-None-Match", &plain_etag)]);
         assert_eq!((again.status, again.body.len()), (304, 0));
+        // The gzip bytes' ETag does not validate the file's, nor the other way round.
+        assert_eq!(fetch(&s, &path, &[("If-None-Match", &etag)]).status, 200);
+        assert_eq!(fetch(&s, &path, &[("If-None-Match", &plain_etag), ("Accept-Encoding", "gzip")]).status, 200);
         assert_eq!(fetch(&s, &path, &[("If-None-Match", "\"other\"")]).status, 200);
     }
     assert_eq!(fetch(&s, "/banner.js", &[]).header("content-type"), Some("text/javascript; charset=utf-8"));

@@ -1,7 +1,8 @@
 //! What the component serves besides the API: the OpenAPI document, Global Privacy
 //! Control's `/.well-known/gpc.json`, and the files of `assets/` (the cookie banner, the
-//! admin page, the demo shop), revalidated by ETag, gzip-compressed when the client
-//! takes it, pages with a strict Content-Security-Policy.
+//! admin page, the demo shop), revalidated by ETag, gzip-compressed only when the
+//! client's `Accept-Encoding` takes it (`Vary: Accept-Encoding`), pages with a strict
+//! Content-Security-Policy.
 
 use super::Reply;
 use super::problem::Problem;
@@ -11,13 +12,14 @@ use super::request::Request;
 /// WIT), minified and gzip-compressed by `build.rs`.
 const OPENAPI_GZ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openapi.json.gz"));
 
-/// A file of `assets/` as served: as is, gzip-compressed, and its ETag.
+/// A file of `assets/` as served: as is, gzip-compressed, and the ETag of each.
 struct Asset {
     name: &'static str,
     content_type: &'static str,
     raw: &'static [u8],
     packed: &'static [u8],
     etag: &'static str,
+    etag_gz: &'static str,
 }
 
 // `ASSETS`, every file of `assets/` as `build.rs` packs it.
@@ -31,17 +33,27 @@ const DEMO_CSP: &str = "default-src 'self'; img-src 'self' data: https://analyti
      script-src 'self'; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
 
-/// Whether the client takes gzip: `Accept-Encoding` names `gzip` or `*` without `q=0`;
-/// `absent` when it sends no such header.
-fn gzip_accepted(req: &Request, absent: bool) -> bool {
-    req.header("accept-encoding").map_or(absent, |v| {
-        v.split(',').any(|e| {
-            let mut parts = e.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let refused = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()) == Some(0.0));
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
-    })
+/// Whether the client takes gzip (RFC 9110 §12.5.3): its `Accept-Encoding` lists `gzip`
+/// (or `x-gzip`) with a weight above 0, or does not list it and lists `*` above 0. A
+/// client that sends no `Accept-Encoding` (curl without `--compressed`) says nothing of
+/// gzip, so it gets the bytes themselves.
+fn gzip_accepted(req: &Request) -> bool {
+    let Some(header) = req.header("accept-encoding") else { return false };
+    let (mut gzip, mut any) = (None, None);
+    for coding in header.split(',') {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("");
+        // A weight is `q=0`…`q=1` with at most three decimals: above 0 when a digit is not 0.
+        let weighted = parts
+            .find_map(|p| p.split_once('=').filter(|(k, _)| k.trim().eq_ignore_ascii_case("q")))
+            .is_none_or(|(_, q)| q.bytes().any(|b| (b'1'..=b'9').contains(&b)));
+        if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            gzip = Some(weighted);
+        } else if name == "*" {
+            any = Some(weighted);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// Files only the demo serves (setting `demo` = `true`, which `fichier serve --demo`
@@ -60,7 +72,9 @@ pub(super) fn asset(req: &Request) -> Option<Reply> {
         p => p.strip_prefix('/').filter(|n| !n.contains('/'))?,
     };
     let file = ASSETS.iter().find(|a| a.name == name)?;
-    let (name, content_type, etag) = (file.name, file.content_type, file.etag);
+    let gzip = gzip_accepted(req);
+    let (name, content_type) = (file.name, file.content_type);
+    let etag = if gzip { file.etag_gz } else { file.etag };
     if demo_only(name) && crate::setting("demo").as_deref() != Some("true") {
         return None;
     }
@@ -80,7 +94,7 @@ pub(super) fn asset(req: &Request) -> Option<Reply> {
     if req.header("if-none-match").is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
         return Some(Reply { status: 304, content_type, body: Vec::new(), headers });
     }
-    let body = if gzip_accepted(req, false) {
+    let body = if gzip {
         headers.push(("content-encoding", "gzip".to_owned()));
         file.packed
     } else {
@@ -89,28 +103,27 @@ pub(super) fn asset(req: &Request) -> Option<Reply> {
     Some(Reply { status: 200, content_type, body: body.to_vec(), headers })
 }
 
-/// The document as stored: gzip, which every HTTP client and tool accepts; one that
-/// says it does not (`Accept-Encoding` without gzip, or `gzip;q=0`) is answered 406.
+/// The document: as stored (gzip) for a client that takes gzip, else inflated, the JSON
+/// itself (the component keeps ≈30 KB of gzip rather than ≈250 KB of JSON).
 pub(super) fn openapi(req: &Request) -> Reply {
     if req.method != "GET" {
         return Problem::not_allowed("GET, HEAD".into(), "the document is read with GET or HEAD").reply();
     }
-    if !gzip_accepted(req, true) {
-        return Problem::new(
-            406,
-            "not-acceptable",
-            "accept-encoding",
-            "gzip",
-            "the document is served gzip-compressed",
-        )
-        .reply();
-    }
-    Reply {
-        status: 200,
-        content_type: "application/json",
-        body: OPENAPI_GZ.to_vec(),
-        headers: vec![("content-encoding", "gzip".into()), ("vary", "accept-encoding".into())],
-    }
+    let mut headers = vec![("vary", "accept-encoding".to_owned())];
+    let body = if gzip_accepted(req) {
+        headers.push(("content-encoding", "gzip".to_owned()));
+        OPENAPI_GZ.to_vec()
+    } else {
+        // The gzip member's deflate stream: after its 10-byte header (`build.rs` writes
+        // no optional field), before its trailer (CRC-32, then the length, checked here).
+        let (deflate, trailer) = OPENAPI_GZ.split_at(OPENAPI_GZ.len().saturating_sub(8));
+        let size = trailer.get(4..8).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
+        match super::inflate::inflate(deflate.get(10..).unwrap_or_default()) {
+            Some(json) if u32::try_from(json.len()).ok() == size => json,
+            _ => return Problem::new(500, "other", "", "", "the OpenAPI document does not inflate").reply(),
+        }
+    };
+    Reply { status: 200, content_type: "application/json", body, headers }
 }
 
 /// `/.well-known/gpc.json` (Global Privacy Control, section 4.2 of the specification):

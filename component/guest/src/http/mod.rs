@@ -26,6 +26,7 @@
 
 mod assets;
 mod caller;
+mod inflate;
 mod problem;
 mod request;
 mod routes;
