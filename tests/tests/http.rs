@@ -589,8 +589,9 @@ fn the_public_is_rate_limited_per_address_without_keeping_it() {
     }
     let r = status();
     assert_eq!(problem(&r), (429, "client".into(), "rate-limit".into()));
-    // The window ends at the next minute: 10:00:00 + 60 s.
-    assert_eq!(r.header("retry-after"), Some("60"));
+    // A sliding minute: at 10:01:00 the three of 10:00 still count whole; from 10:01:20
+    // they weigh 40/60 × 3 = 2, and one more passes.
+    assert_eq!(r.header("retry-after"), Some("80"));
     // Keyed callers are not counted; the health check is not either.
     for _ in 0..5 {
         assert_eq!(get(s.addr, "/v1/policy", Some(&token)).status, 200);
@@ -599,8 +600,10 @@ fn the_public_is_rate_limited_per_address_without_keeping_it() {
     // Guessing keys counts too: over the limit, a wrong key is 429 before any check.
     let r = request(s.addr, "GET", "/v1/policy", &[("Authorization", "Bearer fk_00000000_00")], b"");
     assert_eq!(problem(&r).0, 429);
-    // The next window starts afresh.
-    s.rt.clock().set("2026-03-01T10:01:00Z").unwrap();
+    // Not at the next minute's start, as fixed windows let it; when Retry-After said.
+    s.rt.clock().set("2026-03-01T10:01:19Z").unwrap();
+    assert_eq!(problem(&status()).0, 429);
+    s.rt.clock().set("2026-03-01T10:01:20Z").unwrap();
     assert_eq!(status().status, 200);
     // The address is never stored in clear.
     let kv = s.rt.kv();
