@@ -823,3 +823,35 @@ fn concurrent_public_receipts_from_one_client_all_land() {
     });
     assert_eq!(statuses.len(), 48);
 }
+
+/// A request head over the limits is answered with a problem naming the limit, whatever
+/// its size up to what the parser reads (a bare 431 from the parser before).
+#[test]
+fn an_oversized_target_or_header_section_is_a_problem() {
+    use fichier_host::serve::{MAX_FIELDS, MAX_HEAD, MAX_TARGET};
+    let s = Server::start(NOW);
+    // At the limit, the request is served; one byte over, 414; far over, still 414.
+    let at = format!("/v1/purposes?{}", "a".repeat(MAX_TARGET - "/v1/purposes?".len()));
+    assert_eq!(get(s.addr, &at, None).status, 200);
+    for extra in [1, 100_000] {
+        let over = format!("{at}{}", "a".repeat(extra));
+        let r = get(s.addr, &over, None);
+        assert_eq!(problem(&r), (414, "target".into(), "max-bytes".into()));
+        assert!(r.body.len() < 512, "the target is not echoed: {} bytes", r.body.len());
+    }
+    // One header over the section's limit, small or large.
+    for size in [MAX_HEAD + 1, 200_000, 900_000] {
+        let big = "b".repeat(size);
+        let r = request(s.addr, "GET", "/v1/purposes", &[("X-Big", &big)], b"");
+        assert_eq!(problem(&r), (431, "headers".into(), "max-bytes".into()), "{size}");
+        assert!(r.body.len() < 512);
+    }
+    // Too many fields.
+    let names: Vec<String> = (0..MAX_FIELDS).map(|i| format!("X-F{i}")).collect();
+    let fields: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    let r = request(s.addr, "GET", "/v1/purposes", &fields, b"");
+    assert_eq!(problem(&r), (431, "headers".into(), "max-fields".into()));
+    // Within the limits, a request with many fields is served.
+    let r = request(s.addr, "GET", "/v1/purposes", &fields[..MAX_FIELDS - 5], b"");
+    assert_eq!(r.status, 200);
+}

@@ -5,7 +5,11 @@
 //! - **The client address**, in `spin-client-addr` as Spin sets it: appended after any
 //!   `spin-client-addr` the client sent, as Spin does, so only the last value is the
 //!   platform's (the component takes that one, never a client's).
-//! - **Limits**: the body is read whole before the component runs, and one over
+//! - **Limits**: a request target over [`MAX_TARGET`] bytes is `414`, a header section
+//!   over [`MAX_HEAD`] bytes or [`MAX_FIELDS`] fields is `431`, each a problem+json answer
+//!   naming the limit (the connection's parser takes up to [`PARSER_BUFFER`] bytes of
+//!   request head; past that it closes the connection with a bare `431`); the body is
+//!   read whole before the component runs, and one over
 //!   [`ServeOptions::max_body`] is `413` without running it (declared or streamed);
 //!   request headers must arrive within [`ServeOptions::header_timeout`]; a request
 //!   not read and answered within [`ServeOptions::timeout`] is `503` and its instance
@@ -39,6 +43,17 @@ use crate::runtime::{CallError, HttpResponse, Runtime};
 
 /// The header Spin uses for the client's address (`ip:port`).
 pub const CLIENT_ADDR: &str = "spin-client-addr";
+/// The longest request target (path and query) answered: 8 KiB, what common servers take.
+pub const MAX_TARGET: usize = 8 * 1024;
+/// The largest header section answered (names and values): 32 KiB.
+pub const MAX_HEAD: usize = 32 * 1024;
+/// The most header fields answered.
+pub const MAX_FIELDS: usize = 100;
+/// What the connection's parser reads of a request head at most: past [`MAX_TARGET`] and
+/// [`MAX_HEAD`], so that an oversized request is read and answered with a problem.
+pub const PARSER_BUFFER: usize = 1 << 20;
+/// Fields the connection's parser takes, past [`MAX_FIELDS`] for the same reason.
+const PARSER_FIELDS: usize = 1000;
 
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
@@ -97,6 +112,42 @@ fn too_large(max: usize) -> HttpResponse {
     problem(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "body", "max-bytes", &too_large_detail(max))
 }
 
+/// The answer to a request head over the limits, if it is: `414` for the target, `431`
+/// for the header section or its fields (the component never runs).
+fn head_over_limits<B>(req: &Request<B>) -> Option<HttpResponse> {
+    let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target > MAX_TARGET {
+        return Some(problem(
+            StatusCode::URI_TOO_LONG,
+            "too-large",
+            "target",
+            "max-bytes",
+            &format!("a request target is at most {MAX_TARGET} bytes"),
+        ));
+    }
+    let fields = req.headers().len();
+    if fields > MAX_FIELDS {
+        return Some(problem(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "too-large",
+            "headers",
+            "max-fields",
+            &format!("a request has at most {MAX_FIELDS} header fields"),
+        ));
+    }
+    let size: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+    if size > MAX_HEAD {
+        return Some(problem(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "too-large",
+            "headers",
+            "max-bytes",
+            &format!("a request's header fields are at most {MAX_HEAD} bytes"),
+        ));
+    }
+    None
+}
+
 struct Shared {
     rt: Arc<Runtime>,
     gate: Mutex<()>,
@@ -105,6 +156,9 @@ struct Shared {
 
 async fn handle(shared: Arc<Shared>, peer: SocketAddr, req: Request<Incoming>) -> Result<HttpResponse, Infallible> {
     let opts = &shared.opts;
+    if let Some(over) = head_over_limits(&req) {
+        return Ok(over);
+    }
     let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > opts.max_body as u64) {
         return Ok(too_large(opts.max_body));
@@ -211,7 +265,10 @@ pub async fn serve(
     ready(listener.local_addr()?);
     let grace = opts.grace;
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(opts.header_timeout).max_buf_size(64 * 1024);
+    http.timer(TokioTimer::new())
+        .header_read_timeout(opts.header_timeout)
+        .max_buf_size(PARSER_BUFFER)
+        .max_headers(PARSER_FIELDS);
     let shared = Arc::new(Shared { rt, gate: Mutex::new(()), opts });
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
