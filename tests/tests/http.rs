@@ -825,7 +825,7 @@ fn concurrent_public_receipts_from_one_client_all_land() {
 }
 
 /// A request head over the limits is answered with a problem naming the limit, whatever
-/// its size up to what the parser reads (a bare 431 from the parser before).
+/// its size (a bare 431 from the parser before), and a request that is not HTTP too.
 #[test]
 fn an_oversized_target_or_header_section_is_a_problem() {
     use fichier_host::serve::{MAX_FIELDS, MAX_HEAD, MAX_TARGET};
@@ -840,7 +840,8 @@ fn an_oversized_target_or_header_section_is_a_problem() {
         assert!(r.body.len() < 512, "the target is not echoed: {} bytes", r.body.len());
     }
     // One header over the section's limit, small or large.
-    for size in [MAX_HEAD + 1, 200_000, 900_000] {
+    // Past the parser's buffer (1 MiB) the parser answers: its empty 431 is replaced.
+    for size in [MAX_HEAD + 1, 200_000, 900_000, 1_500_000] {
         let big = "b".repeat(size);
         let r = request(s.addr, "GET", "/v1/purposes", &[("X-Big", &big)], b"");
         assert_eq!(problem(&r), (431, "headers".into(), "max-bytes".into()), "{size}");
@@ -854,4 +855,7 @@ fn an_oversized_target_or_header_section_is_a_problem() {
     // Within the limits, a request with many fields is served.
     let r = request(s.addr, "GET", "/v1/purposes", &fields[..MAX_FIELDS - 5], b"");
     assert_eq!(r.status, 200);
+    // Not HTTP: the parser's empty 400 becomes a problem.
+    let r = raw(s.addr, b"GET /v1/purposes HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n");
+    assert_eq!(problem(&r), (400, "request".into(), "http-syntax".into()));
 }

@@ -7,8 +7,9 @@
 //!   platform's (the component takes that one, never a client's).
 //! - **Limits**: a request target over [`MAX_TARGET`] bytes is `414`, a header section
 //!   over [`MAX_HEAD`] bytes or [`MAX_FIELDS`] fields is `431`, each a problem+json answer
-//!   naming the limit (the connection's parser takes up to [`PARSER_BUFFER`] bytes of
-//!   request head; past that it closes the connection with a bare `431`); the body is
+//!   naming the limit (past what the connection's parser takes, [`PARSER_BUFFER`] bytes of
+//!   head or a 64 KiB target, the parser's own empty answer is replaced by the same
+//!   problem, as is its `400` for a request it cannot parse: [`ProblemOnParseError`]); the body is
 //!   read whole before the component runs, and one over
 //!   [`ServeOptions::max_body`] is `413` without running it (declared or streamed);
 //!   request headers must arrive within [`ServeOptions::header_timeout`]; a request
@@ -37,6 +38,7 @@ use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::AsyncWrite;
 use tokio::net::TcpListener;
 
 use crate::runtime::{CallError, HttpResponse, Runtime};
@@ -50,7 +52,8 @@ pub const MAX_HEAD: usize = 32 * 1024;
 /// The most header fields answered.
 pub const MAX_FIELDS: usize = 100;
 /// What the connection's parser reads of a request head at most: past [`MAX_TARGET`] and
-/// [`MAX_HEAD`], so that an oversized request is read and answered with a problem.
+/// [`MAX_HEAD`], so that an oversized request is usually read and answered by
+/// [`head_over_limits`].
 pub const PARSER_BUFFER: usize = 1 << 20;
 /// Fields the connection's parser takes, past [`MAX_FIELDS`] for the same reason.
 const PARSER_FIELDS: usize = 1000;
@@ -112,18 +115,152 @@ fn too_large(max: usize) -> HttpResponse {
     problem(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "body", "max-bytes", &too_large_detail(max))
 }
 
+/// The answer to a head over [`MAX_TARGET`] (`target`) or [`MAX_HEAD`] (`headers`).
+fn limit_problem(status: StatusCode) -> (&'static str, &'static str, String) {
+    if status == StatusCode::URI_TOO_LONG {
+        ("target", "max-bytes", format!("a request target is at most {MAX_TARGET} bytes"))
+    } else {
+        ("headers", "max-bytes", format!("a request's header fields are at most {MAX_HEAD} bytes"))
+    }
+}
+
+/// The connection as hyper sees it, with one change: the parser answers a request it
+/// cannot take itself (a target over its 64 KiB, a head over [`PARSER_BUFFER`], bad
+/// syntax) with an empty `400`, `414` or `431` and closes; in its place this writes the
+/// problem+json answer of the same status, so no answer lacks a body saying why. Such an
+/// answer is recognised as the only one with one of these statuses and `content-length: 0`
+/// (the component's and this server's problems always have a body).
+struct ProblemOnParseError {
+    inner: tokio::net::TcpStream,
+    /// The answer being written in place of the parser's, and how much of it is written.
+    replacing: Option<(Vec<u8>, usize)>,
+}
+
+/// The status of the parser's own empty answer, if `buf` is one.
+fn parser_answer(buf: &[u8]) -> Option<StatusCode> {
+    let rest = buf.strip_prefix(b"HTTP/1.1 ").or_else(|| buf.strip_prefix(b"HTTP/1.0 "))?;
+    let status = match rest.get(..4)? {
+        b"400 " => StatusCode::BAD_REQUEST,
+        b"414 " => StatusCode::URI_TOO_LONG,
+        b"431 " => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        _ => return None,
+    };
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let empty = buf[..end].windows(21).any(|w| w.eq_ignore_ascii_case(b"\r\ncontent-length: 0\r\n"));
+    (end == buf.len() && empty).then_some(status)
+}
+
+/// The whole answer written in place of the parser's.
+fn parse_error_answer(status: StatusCode) -> Vec<u8> {
+    let body = if status == StatusCode::BAD_REQUEST {
+        problem_body(status, "invalid-input", "request", "http-syntax", "the request is not valid HTTP/1.1")
+    } else {
+        let (field, rule, detail) = limit_problem(status);
+        problem_body(status, "too-large", field, rule, &detail)
+    };
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(&body);
+    out
+}
+
+impl ProblemOnParseError {
+    /// Write what replaces the parser's answer; `len` is how much hyper asked to write.
+    fn poll_replacing(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        len: usize,
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        while let Some((bytes, done)) = self.replacing.as_mut() {
+            if *done == bytes.len() {
+                self.replacing = None;
+                break;
+            }
+            match std::pin::Pin::new(&mut self.inner).poll_write(cx, &bytes[*done..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => *done += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(len))
+    }
+}
+
+impl tokio::io::AsyncRead for ProblemOnParseError {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for ProblemOnParseError {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.replacing.is_none() {
+            match parser_answer(buf) {
+                Some(status) => self.replacing = Some((parse_error_answer(status), 0)),
+                None => return std::pin::Pin::new(&mut self.inner).poll_write(cx, buf),
+            }
+        }
+        self.poll_replacing(cx, buf.len())
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        // The parser's answer is a head alone, in one slice.
+        let len = bufs.iter().map(|b| b.len()).sum();
+        if self.replacing.is_none() {
+            let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &b[..]);
+            match parser_answer(first).filter(|_| first.len() == len) {
+                Some(status) => self.replacing = Some((parse_error_answer(status), 0)),
+                None => return std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs),
+            }
+        }
+        self.poll_replacing(cx, len)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// The answer to a request head over the limits, if it is: `414` for the target, `431`
 /// for the header section or its fields (the component never runs).
 fn head_over_limits<B>(req: &Request<B>) -> Option<HttpResponse> {
     let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if target > MAX_TARGET {
-        return Some(problem(
-            StatusCode::URI_TOO_LONG,
-            "too-large",
-            "target",
-            "max-bytes",
-            &format!("a request target is at most {MAX_TARGET} bytes"),
-        ));
+        let (field, rule, detail) = limit_problem(StatusCode::URI_TOO_LONG);
+        return Some(problem(StatusCode::URI_TOO_LONG, "too-large", field, rule, &detail));
     }
     let fields = req.headers().len();
     if fields > MAX_FIELDS {
@@ -137,13 +274,8 @@ fn head_over_limits<B>(req: &Request<B>) -> Option<HttpResponse> {
     }
     let size: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
     if size > MAX_HEAD {
-        return Some(problem(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "too-large",
-            "headers",
-            "max-bytes",
-            &format!("a request's header fields are at most {MAX_HEAD} bytes"),
-        ));
+        let (field, rule, detail) = limit_problem(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        return Some(problem(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "too-large", field, rule, &detail));
     }
     None
 }
@@ -285,7 +417,7 @@ pub async fn serve(
                 };
                 let shared = shared.clone();
                 let svc = hyper::service::service_fn(move |req| handle(shared.clone(), peer, req));
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), svc));
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(ProblemOnParseError { inner: stream, replacing: None }), svc));
                 tokio::spawn(async move {
                     let _ = conn.await;
                 });

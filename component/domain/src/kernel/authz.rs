@@ -212,6 +212,7 @@ pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
         "settings.list-api-keys" | "settings.create-api-key" | "settings.revoke-api-key" => &[O::ManageApiKeys],
         "maintenance.reindex" => &[O::Reindex],
         "maintenance.list-subjects" => &[O::ListSubjects],
+        "maintenance.verify-store" => &[O::VerifyStore],
         "customers.list-customers" => &[O::ListCustomers],
         "customers.create"
         | "customers.rectify"
