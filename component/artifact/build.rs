@@ -104,10 +104,51 @@ fn component(core: &Path, wasm: &Path) -> Result<(), String> {
         .module(&module)
         .and_then(|e| e.validate(true).encode())
         .map_err(|e| format!("wit-component: {e:#}"))?;
+    let encoded = without_custom_section(&encoded, b"component-name")?;
     let tmp = wasm.with_extension("wasm.tmp");
     std::fs::write(&tmp, &encoded).map_err(|e| format!("writing the component: {e}"))?;
     std::fs::rename(&tmp, wasm).map_err(|e| format!("writing the component: {e}"))?;
     std::fs::write(&stamp, source).map_err(|e| format!("writing the component's stamp: {e}"))?;
     let _ = std::fs::remove_file(&optimised);
     Ok(())
+}
+
+/// `component` without its top-level custom sections called `name`: the component-level
+/// debug names (20 KB) no host reads (wasmtime names frames from the core modules, whose
+/// names are stripped already; jco and the Spin runtime go by import and export names).
+fn without_custom_section(component: &[u8], name: &[u8]) -> Result<Vec<u8>, String> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Result<usize, String> {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let byte = *bytes.get(*at).ok_or("a section runs past the component's end")?;
+            *at += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(value);
+            }
+            shift += 7;
+            if shift > 28 {
+                return Err("a section size is not a 32-bit LEB128".into());
+            }
+        }
+    }
+    let mut out = component.get(..8).ok_or("not a component")?.to_vec();
+    let mut at = 8;
+    while at < component.len() {
+        let start = at;
+        let id = component[at];
+        at += 1;
+        let size = leb(component, &mut at)?;
+        let end = at.checked_add(size).filter(|&e| e <= component.len()).ok_or("a section runs past the end")?;
+        let drop = id == 0 && {
+            let mut n = at;
+            let len = leb(component, &mut n)?;
+            component.get(n..n + len) == Some(name)
+        };
+        if !drop {
+            out.extend_from_slice(&component[start..end]);
+        }
+        at = end;
+    }
+    Ok(out)
 }

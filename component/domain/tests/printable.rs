@@ -50,3 +50,30 @@ fn invisible_characters_are_refused_where_values_are_printed() {
     let c = w.f().create_customer(&admin(), &who, &fields).unwrap();
     assert_eq!(c.body.field("given-name").unwrap().value, "Émilie d'Aubigné");
 }
+
+/// Text is NFC before any rule reads it: a commune or a name typed in decomposed form
+/// (`E` + U+0301, as some keyboards and exporters send it) is accepted and stored composed,
+/// and reads the same as the composed one (the hardening issue, point 5).
+#[test]
+fn decomposed_text_is_composed_before_the_rules() {
+    let mut w = World::empty(NOW, 7, 2);
+    w.declare(&[("orders", PurposeKind::Service)]);
+    let create = |w: &mut World, mail: &str, city: &str, name: &str, note: &str| {
+        let who = SubjectRef::Email(mail.into());
+        let fields = [
+            field("email", mail, None, &["orders"], None),
+            field("postal-code", "42000", None, &["orders"], None),
+            field("city", city, None, &["orders"], None),
+            field("given-name", name, None, &["orders"], None),
+            field("note", note, Some(DataCategory::Order), &["orders"], None),
+        ];
+        w.f().create_customer(&admin(), &who, &fields).unwrap()
+    };
+    let decomposed = create(&mut w, "a@example.org", "Saint-E\u{301}tienne", "Ame\u{301}lie", "de\u{301}po\u{302}t");
+    let composed = create(&mut w, "b@example.org", "Saint-Étienne", "Amélie", "dépôt");
+    for name in ["city", "given-name", "note"] {
+        let (d, c) = (&decomposed.body.field(name).unwrap().value, &composed.body.field(name).unwrap().value);
+        assert_eq!(d, c, "{name}");
+        assert!(!d.contains('\u{301}') && !d.contains('\u{302}'), "{name}: {d:?}");
+    }
+}

@@ -7,12 +7,12 @@
 use super::{ChangeReason, CustomerBody, Field, FieldChange, FieldInput, MAX_FIELDS, MAX_PURPOSES, normalize};
 use crate::consent::Purpose;
 use crate::kernel::error::{Error, Result};
+use crate::kernel::nfc::nfc_owned;
 use crate::kernel::policy::Policy;
 use crate::kernel::time::{self, Instant, Stamp};
 use crate::kernel::types::{Actor, DataCategory, Source};
 use crate::kernel::validate::{self, MAX_TEXT_BYTES};
 
-/// How a well-known field is normalised.
 /// How a well-known field is normalised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -163,6 +163,8 @@ impl<'p> FieldRules<'p> {
                 "a value must not be empty (remove the field instead)",
             ));
         }
+        // NFC first: `E` + U+0301 is `É` for every rule below and in what is stored.
+        let input = FieldInput { value: nfc_owned(input.value), ..input };
         let france = country.is_none_or(|c| c == "FR");
         let value = match known.map_or(Kind::Plain, |(_, k)| k) {
             Kind::Email => normalize::email("value", &input.value).map_err(in_value)?,

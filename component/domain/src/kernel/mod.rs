@@ -30,6 +30,7 @@ pub mod crypto;
 pub mod directory;
 pub mod error;
 pub mod keys;
+pub mod nfc;
 pub mod policy;
 pub(crate) mod sort;
 pub mod store;
