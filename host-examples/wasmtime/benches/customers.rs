@@ -15,6 +15,11 @@
 //! 4. The access export (Art. 15, JSON) of one customer among the imported ones, a fresh
 //!    instance per call as served, audit entry included: p50 and p99 over 500 customers
 //!    (goal p50 ≤ 5 ms).
+//! 5. `FICHIER_BENCH_PART=refused`: the `fichier import` command itself, as a shop runs it
+//!    (`--report FILE`), on a WooCommerce-like file of 1 000 000 rows (`FICHIER_BENCH_ROWS`)
+//!    whose every other row has a malformed e-mail and is refused: rows per second and the
+//!    peak RSS of the command's process (goal ≤ 256 MB), as GNU time (`/usr/bin/time`,
+//!    which this part needs) reads it from the kernel when the process ends.
 //!
 //! `FICHIER_BENCH_ROWS` changes the number of rows (default 100 000), `FICHIER_CHUNK` the
 //! chunk size in bytes (default 1 MiB); `FICHIER_BENCH_PART=check` runs only the
@@ -285,7 +290,74 @@ fn exports(dir: &Path, n: usize) {
     );
 }
 
+/// A WooCommerce-like export of `n` rows whose odd rows have an e-mail without `@`.
+fn half_refused_csv(n: usize) -> String {
+    let all = sample_rows::woocommerce_csv(n);
+    let mut out = String::with_capacity(all.len() + n);
+    for (i, line) in all.lines().enumerate() {
+        // Line 0 is the header; row r is line r + 1.
+        if i > 0 && i % 2 == 0 {
+            out.push_str(&line.replacen("@example.org", "-at-example.org", 1));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Part 5: `fichier import` of a file half of whose rows are refused, the process's
+/// peak RSS and rows per second.
+fn refused_import(n: usize) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let csv = tmp.path().join("half-refused.csv");
+    std::fs::write(&csv, half_refused_csv(n)).expect("csv");
+    let size = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
+    let fichier = |args: &[&str]| {
+        let mut c = std::process::Command::new("/usr/bin/time");
+        c.args(["-f", "RESULT %M %e"])
+            .arg(env!("CARGO_BIN_EXE_fichier"))
+            .arg("--db")
+            .arg(tmp.path().join("bench.db"))
+            .args(args)
+            .env("FICHIER_MASTER_KEY", KEY)
+            .env("FICHIER_PINNED_CLOCK", NOW)
+            .env("FICHIER_CACHE_DIR", cache())
+            .env_remove("FICHIER_DB")
+            .stdout(std::process::Stdio::null());
+        let out = c.output().expect("/usr/bin/time (GNU time) runs the command");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let line = stderr.lines().rev().find(|l| l.starts_with("RESULT ")).unwrap_or_else(|| panic!("{stderr}"));
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let kib: u64 = parts[1].parse().expect("kib");
+        let secs: f64 = parts[2].parse().expect("secs");
+        (out.status.code(), kib, secs, stderr)
+    };
+    // Declaring the purpose also compiles and caches the component.
+    let (code, ..) = fichier(&["purpose", "add", "--id", "orders", "--kind", "service", "--title", "Commandes"]);
+    assert_eq!(code, Some(0), "purpose add");
+    let report = tmp.path().join("report.json");
+    let csv_arg = csv.to_str().expect("utf-8 path");
+    let report_arg = report.to_str().expect("utf-8 path");
+    let (code, kib, secs, stderr) = fichier(&["import", csv_arg, "--purpose", "orders", "--report", report_arg]);
+    let written = std::fs::metadata(&report).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "`fichier import --report` of {n} rows, every other one refused ({:.1} MB CSV, default chunks):",
+        size as f64 / 1e6
+    );
+    println!("  exit {code:?}; report {:.1} MB", written as f64 / 1e6);
+    if code != Some(0) && code != Some(2) {
+        println!("  {}", stderr.lines().filter(|l| !l.starts_with("RESULT ")).collect::<Vec<_>>().join("\n  "));
+    }
+    println!("  {:>9.0} rows/s ({secs:.2} s)", n as f64 / secs);
+    println!("  peak RSS of the process: {:.1} MiB (goal ≤ 256 MB)", kib as f64 / 1024.0);
+}
+
 fn main() {
+    if std::env::var("FICHIER_BENCH_PART").is_ok_and(|p| p == "refused") {
+        refused_import(std::env::var("FICHIER_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000));
+        return;
+    }
     // `cargo bench` passes `--bench`; the child is marked by an environment variable.
     if let (Ok(csv), Ok(dir)) = (std::env::var("FICHIER_BENCH_CSV"), std::env::var("FICHIER_BENCH_DIR")) {
         child_import(Path::new(&csv), Path::new(&dir));
