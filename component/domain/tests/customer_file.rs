@@ -432,3 +432,75 @@ fn the_same_person_twice_in_one_chunk_is_one_customer() {
     assert_eq!(n.body.field("city").unwrap().value, "NICE");
     assert_eq!(w.f().list_customers(&admin(), None, 10).unwrap().customers.len(), 2);
 }
+
+/// Options for a session of its own (`n` names it: another file hash).
+fn session_options(n: usize) -> ImportOptions {
+    ImportOptions { file_sha256: format!("{n:064x}"), ..options(0) }
+}
+
+/// Every way a file ends its lines (LF, CRLF, CR alone, trailing blank lines, no final
+/// line end, a byte-order mark), fed as a host does with the first chunk ending at every
+/// byte: every row is read on its own line, the session consumes the whole file and is
+/// done, and the report says so.
+#[test]
+fn every_line_end_imports_every_row_at_every_chunk_boundary() {
+    let rows = ["email,first_name", "a@example.org,Anne", "not-an-email,Bad", "c@example.org,Carla"];
+    let join = |sep: &str, tail: &str| rows.join(sep) + tail;
+    let cases: Vec<(&str, Vec<u8>, u64)> = vec![
+        ("LF", join("\n", "\n").into_bytes(), 3),
+        ("CRLF", join("\r\n", "\r\n").into_bytes(), 3),
+        ("CR", join("\r", "\r").into_bytes(), 3),
+        ("no final line end", join("\n", "").into_bytes(), 3),
+        ("CRLF, no final line end", join("\r\n", "").into_bytes(), 3),
+        ("LF, trailing blank lines", join("\n", "\n\n\n").into_bytes(), 3),
+        ("CRLF, trailing blank lines", join("\r\n", "\r\n\r\n\r\n").into_bytes(), 3),
+        ("CR, trailing blank line", join("\r", "\r\r").into_bytes(), 3),
+        (
+            "CRLF, blank lines inside",
+            rows[..2]
+                .join("\r\n")
+                .into_bytes()
+                .into_iter()
+                .chain(b"\r\n\r\n".iter().copied())
+                .chain(rows[2..].join("\r\n").into_bytes())
+                .chain(b"\r\n".iter().copied())
+                .collect(),
+            4,
+        ),
+        ("BOM, CRLF", [&b"\xef\xbb\xbf"[..], join("\r\n", "\r\n").as_bytes()].concat(), 3),
+        ("BOM, LF, no final line end", [&b"\xef\xbb\xbf"[..], join("\n", "").as_bytes()].concat(), 3),
+    ];
+    let mut w = World::new();
+    let mut n = 0;
+    for (name, data, bad_line) in cases {
+        for first in 1..=data.len() {
+            n += 1;
+            let s = w.f().import_begin(&admin(), session_options(n)).unwrap();
+            let (mut offset, mut want) = (0usize, first);
+            let mut issues = Vec::new();
+            loop {
+                let end = (offset + want).min(data.len());
+                let last = end == data.len();
+                let r = w.f().import_feed(&admin(), &s.id, offset as u64, &data[offset..end], last).unwrap();
+                issues.extend(r.issues);
+                offset += r.consumed as usize;
+                assert_eq!(r.offset, offset as u64, "{name}, first chunk {first}");
+                if r.done {
+                    break;
+                }
+                assert!(!last, "{name}, first chunk {first}: the last chunk left the session open at {offset}");
+                want = if r.consumed == 0 { want * 2 } else { data.len() };
+            }
+            let report = w.f().import_report(&admin(), &s.id).unwrap();
+            assert!(report.done && report.offset == data.len() as u64, "{name}, first chunk {first}: {report:?}");
+            assert_eq!((report.rows, report.rejected), (3, 1), "{name}, first chunk {first}: {report:?}");
+            assert_eq!(report.imported + report.unchanged, 2, "{name}, first chunk {first}: {report:?}");
+            let plan = report.plan.unwrap();
+            assert_eq!(plan[0].field.as_deref(), Some("email"), "{name}: the header's first column is read whole");
+            let lines: Vec<_> = issues.iter().map(|i| (i.line, i.rule.as_str())).collect();
+            assert_eq!(lines, [(bad_line, "email-syntax")], "{name}, first chunk {first}");
+        }
+    }
+    let c = w.f().get_customer(&admin(), &email("c@example.org")).unwrap();
+    assert_eq!(c.body.field("given-name").unwrap().value, "Carla", "no line end is kept in a value");
+}

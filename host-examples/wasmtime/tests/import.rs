@@ -591,3 +591,197 @@ fn check_form_blocks_a_cvv_field() {
     let out = fichier(d, &["--json", "check", "form", "clean.json"]);
     assert_eq!(serde_json::from_slice::<Value>(&out.stdout).expect("json"), serde_json::json!([]));
 }
+
+/// A file of `n` customers of one length (every 10th with a malformed e-mail, refused),
+/// lines ended by `end`, `tail` after the last row's end (`final_end`: whether it has
+/// one), a byte-order mark when asked, and `pad` bytes in the name of a header column
+/// the built-in mapping drops: moving `pad` moves every row against the chunk boundaries.
+struct LineFile {
+    end: &'static str,
+    bom: bool,
+    n: usize,
+    pad: usize,
+    final_end: bool,
+    tail: usize,
+}
+
+impl LineFile {
+    fn bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if self.bom {
+            out.extend_from_slice(b"\xef\xbb\xbf");
+        }
+        out.extend_from_slice(format!("email,first_name,pad{}", "x".repeat(self.pad)).as_bytes());
+        for i in 0..self.n {
+            out.extend_from_slice(self.end.as_bytes());
+            let at = if i % 10 == 9 { '-' } else { '@' };
+            out.extend_from_slice(format!("c{i:04}{at}example.org,Anne,z").as_bytes());
+        }
+        if self.final_end {
+            out.extend_from_slice(self.end.as_bytes());
+        }
+        out.extend_from_slice(self.end.repeat(self.tail).as_bytes());
+        out
+    }
+
+    fn refused(&self) -> usize {
+        self.n / 10
+    }
+}
+
+/// The first file (by `pad`, then `n`) whose bytes satisfy `fits`.
+fn line_file(end: &'static str, bom: bool, final_end: bool, tail: usize, fits: &dyn Fn(&[u8]) -> bool) -> LineFile {
+    for n in 40..140 {
+        for pad in 0..40 {
+            let f = LineFile { end, bom, n, pad, final_end, tail };
+            if fits(&f.bytes()) {
+                return f;
+            }
+        }
+    }
+    panic!("no file with {end:?} fits");
+}
+
+fn is_break(b: u8) -> bool {
+    b == b'\r' || b == b'\n'
+}
+
+/// CRLF, LF and CR line ends, with and without a byte-order mark, trailing blank lines
+/// and no final line end, with a 1 KiB chunk ending inside a `\r\n`, right after a line
+/// end, right before one, inside a row, inside the trailing blank lines and at the end of
+/// the file, and in one chunk: every row is imported or refused on its own line, the
+/// import exits 0 with its report written, and running it again finds it done.
+#[test]
+fn every_line_end_imports_at_and_off_chunk_boundaries() {
+    const B: usize = 2048; // the second 1 KiB chunk's end
+    type Fits = dyn Fn(&[u8]) -> bool;
+    let between_cr_lf: &Fits = &|d| d.len() > B + 100 && d[B - 1] == b'\r' && d[B] == b'\n';
+    let after_end: &Fits = &|d| d.len() > B + 100 && is_break(d[B - 1]) && !is_break(d[B]);
+    let before_end: &Fits = &|d| d.len() > B + 100 && !is_break(d[B - 1]) && is_break(d[B]);
+    let in_row: &Fits = &|d| d.len() > B + 100 && !is_break(d[B - 1]) && !is_break(d[B]);
+    let in_tail: &Fits = &|d| d.len() > B + 2 && d[B - 3..B + 2].iter().all(|b| is_break(*b));
+    let at_end: &Fits = &|d| d.len() == B;
+    let dir = shop();
+    let d = dir.path();
+    let (mut runs, mut most) = (0, 0);
+    for end in ["\r\n", "\n", "\r"] {
+        for bom in [false, true] {
+            let mut files = vec![
+                ("inside a row, final line end", line_file(end, bom, true, 0, in_row), true),
+                ("after a line end, no final line end", line_file(end, bom, false, 0, after_end), true),
+                ("before a line end, 3 blank lines at the end", line_file(end, bom, true, 3, before_end), true),
+                ("inside trailing blank lines", line_file(end, bom, true, 6, in_tail), true),
+                ("at the end of the file, no final line end", line_file(end, bom, false, 0, at_end), true),
+                ("at the end of the file, after 2 blank lines", line_file(end, bom, true, 2, at_end), true),
+                ("one chunk, 2 blank lines at the end", line_file(end, bom, true, 2, in_row), false),
+            ];
+            if end == "\r\n" {
+                files.push(("between CR and LF", line_file(end, bom, true, 0, between_cr_lf), true));
+                files.push((
+                    "between CR and LF, no final line end",
+                    line_file(end, bom, false, 0, between_cr_lf),
+                    true,
+                ));
+            }
+            for (case, file, small) in files {
+                runs += 1;
+                most = most.max(file.n);
+                let what = format!("{end:?}, BOM {bom}, {case}");
+                let name = format!("lines{runs}.csv");
+                let report = d.join(format!("lines{runs}.json"));
+                let chunk: &[&str] = if small { &["--chunk-kib", "1"] } else { &[] };
+                let args = [&["--report", path_str(&report)][..], chunk].concat();
+                let out = import_bytes(d, &name, &file.bytes(), &args);
+                assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
+                let r: Value = serde_json::from_slice(&std::fs::read(&report).expect("report written")).expect("json");
+                assert_eq!(r["done"], true, "{what}: {r:#}");
+                assert_eq!(r["rows"].as_u64(), Some(file.n as u64), "{what}: {r:#}");
+                assert_eq!(r["rejected"].as_u64(), Some(file.refused() as u64), "{what}: {r:#}");
+                let written = r["imported"].as_u64().unwrap() + r["unchanged"].as_u64().unwrap();
+                assert_eq!(written, (file.n - file.refused()) as u64, "{what}: {r:#}");
+                // Row i is on line i + 2 (the header is line 1): every 10th is refused.
+                for i in (9..file.n).step_by(10) {
+                    assert!(has_issue(&r["issues"], i as u64 + 2, Some("email"), "email-syntax"), "{what}: {r:#}");
+                }
+                let again = import_bytes(d, &name, &file.bytes(), chunk);
+                assert_eq!(again.status.code(), Some(0), "{what}, again: {}", stderr(&again));
+                assert!(stderr(&again).contains("already imported"), "{what}, again: {}", stderr(&again));
+            }
+        }
+    }
+    // The files share their first rows: c0000 up to the longest file's last, but the refused.
+    assert_eq!(customer_count(d), (0..most).filter(|i| i % 10 != 9).count());
+}
+
+/// The Rust host's runtime over the shop's files in `dir`, as the CLI opens them.
+fn host_runtime(dir: &Path) -> fichier_host::Runtime {
+    let kv = std::sync::Arc::new(fichier_host::kv::SqliteKv::open(&dir.join(DB)).expect("sqlite"));
+    fichier_host::RuntimeBuilder::new(kv)
+        .config(vec![("master_key".into(), support::KEY.into())])
+        .clock(fichier_host::Clock::pinned("2026-11-29T10:00:00Z").expect("clock"))
+        .cache_dir(Some(support::cache_dir()))
+        .pooling(false)
+        .build()
+        .expect("runtime")
+}
+
+fn host_actor() -> fichier_host::bindings::types::Actor {
+    fichier_host::bindings::types::Actor { id: "cli".into(), role: fichier_host::bindings::types::Role::Admin }
+}
+
+/// A CRLF file with a UTF-8 byte-order mark and blank lines at its end, its session begun
+/// with the options the CLI makes and fed by hand up to a chunk ending between a `\r` and
+/// its `\n` (the record before it is left for the next chunk), then stopped: the same
+/// command resumes at that offset and imports the rest.
+#[test]
+fn an_import_stopped_inside_a_crlf_resumes() {
+    let dir = shop();
+    let d = dir.path();
+    let file = LineFile { end: "\r\n", bom: true, n: 60, pad: 0, final_end: true, tail: 2 };
+    let bytes = file.bytes();
+    let csv = d.join("stopped.csv");
+    std::fs::write(&csv, &bytes).expect("write");
+    let cut = bytes.iter().position(|b| *b == b'\n').expect("a line end") + 40;
+    let cut = cut + bytes[cut..].iter().position(|b| *b == b'\r').expect("a \\r") + 1;
+    assert_eq!(bytes[cut], b'\n');
+    let req = fichier_host::import::ImportRequest {
+        file: csv.clone(),
+        mapping: None,
+        encoding: None,
+        delimiter: None,
+        purposes: vec!["orders".into()],
+        basis: None,
+        source: None,
+        chunk: fichier_host::import::DEFAULT_CHUNK,
+    };
+    let (sha, _, head) = fichier_host::import::file_sha256(&csv).expect("sha");
+    let opts = fichier_host::import::options(&req, &sha, &head).expect("options");
+    let rt = host_runtime(d);
+    let session = rt
+        .call(|lib, store| lib.fichier_client_customer_import().call_begin(store, &host_actor(), &opts))
+        .expect("call")
+        .expect("begin");
+    let r = rt
+        .call_batched(|lib, store| {
+            lib.fichier_client_customer_import().call_feed(store, &host_actor(), &session.id, 0, &bytes[..cut], false)
+        })
+        .expect("call")
+        .expect("feed");
+    assert!(r.consumed > 0 && (r.consumed as usize) < cut && !r.done, "{r:?}");
+    assert_eq!(bytes[r.consumed as usize - 1], b'\n', "the chunk stops after a whole line end");
+    drop(rt);
+
+    let out = import_bytes(d, "stopped.csv", &bytes, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("resuming import {} at byte {}", session.id, r.consumed)),
+        "{}",
+        stderr(&out)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["done"], true);
+    assert_eq!(report["rows"].as_u64(), Some(60), "{report:#}");
+    assert_eq!(report["rejected"].as_u64(), Some(6), "{report:#}");
+    assert_eq!(report["imported"].as_u64(), Some(54), "{report:#}");
+    assert_eq!(customer_count(d), 54);
+}

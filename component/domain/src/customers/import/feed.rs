@@ -133,30 +133,36 @@ impl<S: Store> Fichier<'_, S> {
         let (purposes, policy) = self.rules()?;
         let delimiter = doc.options.validate(&purposes)?;
         let first_line = doc.lines + 1;
-        let (records, consumed) = parse_chunk(data, delimiter, doc.options.encoding, first_line, last)?;
+        let parsed = parse_chunk(data, delimiter, doc.options.encoding, first_line, offset == 0, last)?;
+        let consumed = parsed.consumed;
         let ctx = minimisation::Context {
             purposes: &purposes,
             minor_age: policy.settings.minor_age(),
             today: time::date_in(self.now, policy.settings.zone()),
         };
-        let mut records = records.into_iter().peekable();
+        let mut records = parsed.records.into_iter().peekable();
         let mut plan_dropped = None;
         if doc.plan.is_none() {
-            let Some(header) = records.next() else {
-                if last {
-                    return Err(Error::invalid("data", "empty-file", "the file has no header"));
+            match records.next() {
+                Some(header) => {
+                    if last && records.peek().is_none() {
+                        return Err(Error::invalid("data", "no-rows", "the file has a header and no rows"));
+                    }
+                    plan_dropped = Some(plan_columns(&header.fields, &doc.options, &ctx)?);
                 }
-                return Ok(ChunkResult { consumed: 0, offset, rows: 0, done: false, issues: Vec::new() });
-            };
-            if last && records.peek().is_none() {
-                return Err(Error::invalid("data", "no-rows", "the file has a header and no rows"));
+                None if last => return Err(Error::invalid("data", "empty-file", "the file has no header")),
+                // Nothing but blank lines yet (or not even one whole line): nothing to write.
+                None if consumed == 0 => {
+                    return Ok(ChunkResult { consumed: 0, offset, rows: 0, done: false, issues: Vec::new() });
+                }
+                None => {}
             }
-            plan_dropped = Some(plan_columns(&header.fields, &doc.options, &ctx)?);
         }
         let plan = match (&plan_dropped, &doc.plan) {
             (Some((p, _)), _) => p.clone(),
             (None, Some(p)) => p.clone(),
-            (None, None) => unreachable!("a plan exists once the header is read"),
+            // Blank lines before the header: consumed, no rows.
+            (None, None) => Vec::new(),
         };
         let rules = FieldRules::new(&purposes, self.now, &policy);
         let mut issues = Vec::new();
@@ -165,12 +171,10 @@ impl<S: Store> Fichier<'_, S> {
             counts.insert(f.rule.clone(), (f.severity, f.count));
         }
         let mut rows = 0u32;
-        let mut last_line = doc.lines;
         let mut prepared = Vec::new();
         let mut checker = minimisation::RecordChecker::default();
         for record in records {
             rows += 1;
-            last_line = record.line;
             doc.rows += 1;
             match prepare_row(record, &plan, &doc.options, &rules, &ctx, &mut checker, &mut issues, &mut counts) {
                 Ok((draft, redacted)) => {
@@ -213,9 +217,7 @@ impl<S: Store> Fichier<'_, S> {
             }
         }
         // The lines consumed: up to the end of the last whole record (blank lines included).
-        let consumed_lines = data[..consumed].iter().filter(|b| **b == b'\n').count() as u64;
-        let tail_line = u64::from(consumed > 0 && !data[..consumed].ends_with(b"\n"));
-        doc.lines = (doc.lines + consumed_lines + tail_line).max(last_line);
+        doc.lines += parsed.lines;
         if let Some((p, dropped)) = plan_dropped {
             doc.plan = Some(p);
             doc.dropped = dropped;
