@@ -785,3 +785,31 @@ fn an_import_stopped_inside_a_crlf_resumes() {
     assert_eq!(report["imported"].as_u64(), Some(54), "{report:#}");
     assert_eq!(customer_count(d), 54);
 }
+
+/// 250 000 short rows (3.1 MB) in one 4 MiB chunk, through the component in the Rust
+/// host: the chunk used to begin one compare-and-swap per customer and hold them all,
+/// and wasmtime trapped at its 100 000 live handles per store ("store handle limit
+/// exceeded"). Now every row is imported in the one chunk.
+#[test]
+fn a_chunk_of_250_000_short_rows_imports() {
+    const ROWS: usize = 250_000;
+    let dir = shop();
+    let d = dir.path();
+    let mut csv = String::from("email\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!("u{i}@x.fr\n"));
+    }
+    assert!(csv.len() <= 4 * 1024 * 1024, "{} bytes: one chunk", csv.len());
+    let path = d.join("short.json");
+    let out = import_bytes(d, "short.csv", csv.as_bytes(), &["--chunk-kib", "4096", "--report", path_str(&path)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&std::fs::read(&path).expect("report written")).expect("json");
+    assert_eq!(report["done"], true);
+    assert_eq!(report["rows"].as_u64(), Some(ROWS as u64), "{report:#}");
+    assert_eq!(report["imported"].as_u64(), Some(ROWS as u64), "{report:#}");
+    // One chunk: the progress line after the first chunk already counts every row.
+    let progress = stderr(&out).lines().find(|l| l.starts_with("import: ")).map(String::from);
+    assert_eq!(progress, Some(format!("import: {0}/{0} bytes, {ROWS} rows", csv.len())), "{}", stderr(&out));
+    assert_eq!(customer_count(d), ROWS);
+    assert_eq!(field(&get(d, "u249999@x.fr"), "email"), Some("u249999@x.fr"));
+}

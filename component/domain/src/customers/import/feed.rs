@@ -9,7 +9,7 @@ use super::columns::{column_of, plan_columns, redact};
 use super::parse::{Record, parse_chunk};
 use super::{
     ChunkResult, ColumnPlan, HashMap, HashSet, ImportDoc, ImportOptions, ImportReport, KEPT_ISSUES, MAX_CHUNK_BYTES,
-    RowIssue, RuleCount, Session, import_key,
+    ROWS_PER_BATCH, RowIssue, RuleCount, Session, import_key,
 };
 use crate::customers::fields::FieldRules;
 use crate::customers::{self, ChangeReason, CustomerBody, CustomerDoc, CustomerState, Field, FieldInput, Outcome};
@@ -246,17 +246,35 @@ impl<S: Store> Fichier<'_, S> {
         Ok(ChunkResult { consumed: consumed as u64, offset: doc.offset, rows, done: doc.done, issues })
     }
 
-    /// Write prepared rows: each record they touch is read by the compare-and-swap that
-    /// will commit it, the aliases, data keys and opposition entries in batched reads,
-    /// and the directory is updated once per shard. Returns each row's line and outcome.
-    fn import_rows(
+    /// Write prepared rows, [`ROWS_PER_BATCH`] at a time, and then update the directory
+    /// once per shard for the whole chunk. Returns each row's line and outcome.
+    fn import_rows(&mut self, actor: &Actor, rows: Vec<PreparedRow>) -> Result<Vec<RowOutcome>> {
+        let mut out = Vec::with_capacity(rows.len());
+        let mut created = Vec::new();
+        let mut rows = rows.into_iter();
+        loop {
+            let batch: Vec<PreparedRow> = rows.by_ref().take(ROWS_PER_BATCH).collect();
+            if batch.is_empty() {
+                break;
+            }
+            self.import_batch(actor, batch, &mut out, &mut created)?;
+        }
+        let _ = self.index_many(Directory::Customers, &created);
+        Ok(out)
+    }
+
+    /// Write one batch of rows: each record they touch is read by the compare-and-swap
+    /// that will commit it, the aliases, data keys and opposition entries in batched
+    /// reads. Every handle begun here is swapped or dropped before it returns: a host
+    /// bounds the handles a call holds at once (wasmtime: 100 000 per store), so they
+    /// are never begun for a whole chunk. A later batch reads what an earlier one wrote.
+    fn import_batch(
         &mut self,
         actor: &Actor,
         rows: Vec<PreparedRow>,
-    ) -> Result<Vec<(u64, std::result::Result<Outcome, RowIssue>)>> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
+        out: &mut Vec<RowOutcome>,
+        created: &mut Vec<String>,
+    ) -> Result<()> {
         // Each record's compare-and-swap is begun here: the value it saw decides what
         // the row does, and the same handle writes it (one read per record).
         // Hash maps: a chunk holds thousands of subjects, and ordered maps spent more in
@@ -332,8 +350,6 @@ impl<S: Store> Fichier<'_, S> {
         }
 
         let now = time::Stamp::from_instant(self.now);
-        let mut out = Vec::with_capacity(rows.len());
-        let mut created = Vec::new();
         // Records committed in this chunk, kept for a later row of the same person only.
         let mut fresh: HashMap<String, (String, u32, CustomerBody)> = HashMap::default();
         let mut seen_once = HashSet::with_capacity_and_hasher(rows.len(), Default::default());
@@ -451,10 +467,12 @@ impl<S: Store> Fichier<'_, S> {
                 Err(e) => return Err(e),
             }
         }
-        let _ = self.index_many(Directory::Customers, &created);
-        Ok(out)
+        Ok(())
     }
 }
+
+/// A row's line and what became of it.
+type RowOutcome = (u64, std::result::Result<Outcome, RowIssue>);
 
 /// What the batch knows of a subject before writing.
 pub(super) enum Known {

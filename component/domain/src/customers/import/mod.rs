@@ -45,6 +45,10 @@ pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 pub const MAX_CHUNK_BYTES: usize = 4 * 1024 * 1024;
 /// Most columns a file may have.
 pub const MAX_COLUMNS: usize = 256;
+/// Rows whose records are read and written together: the compare-and-swap handles a
+/// call holds at once (one per distinct customer of a batch) stay this few whatever the
+/// chunk holds.
+pub const ROWS_PER_BATCH: usize = 1000;
 /// Row issues kept in the session (the chunk results carry them all).
 pub const KEPT_ISSUES: usize = 200;
 
