@@ -36,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
         default_purposes: vec!["orders".into()],
         default_basis: LawfulBasis::Contract,
         source: None,
+        examples_per_rule: None,
     };
     let Ok(session) = f.import_begin(&admin, options) else { return };
     let cut = split.min(body.len());

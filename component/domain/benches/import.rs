@@ -45,6 +45,7 @@ fn main() {
         default_purposes: vec!["orders".into()],
         default_basis: LawfulBasis::Contract,
         source: None,
+        examples_per_rule: None,
     };
     let start = Instant::now();
     let session = f.import_begin(&admin, options).unwrap();

@@ -6,7 +6,7 @@
 mod support;
 
 use fichier_domain::Error;
-use fichier_domain::customers::import::{ImportOptions, TextEncoding};
+use fichier_domain::customers::import::{ImportOptions, RowIssue, TextEncoding};
 use fichier_domain::customers::{ChangeReason, FieldInput};
 use fichier_domain::kernel::store::Bucket;
 use fichier_domain::kernel::types::*;
@@ -297,6 +297,7 @@ fn options(sha_seed: u8) -> ImportOptions {
         default_purposes: vec!["orders".into()],
         default_basis: LawfulBasis::Contract,
         source: None,
+        examples_per_rule: None,
     }
 }
 
@@ -503,4 +504,138 @@ fn every_line_end_imports_every_row_at_every_chunk_boundary() {
     }
     let c = w.f().get_customer(&admin(), &email("c@example.org")).unwrap();
     assert_eq!(c.body.field("given-name").unwrap().value, "Carla", "no line end is kept in a value");
+}
+
+/// A file of `n` rows: every 4th imported, the others refused in turn for a malformed
+/// e-mail, a ragged row and a phone too short.
+fn mostly_refused(n: usize) -> Vec<u8> {
+    let mut s = String::from("email,first_name,phone\n");
+    for i in 0..n {
+        s.push_str(&match i % 4 {
+            0 => format!("ok{i}@example.org,Anne,0612345678\n"),
+            1 => format!("bad{i}-example.org,Anne,0612345678\n"),
+            2 => format!("ragged{i}@example.org,Anne\n"),
+            _ => format!("short{i}@example.org,Anne,06 99\n"),
+        });
+    }
+    s.into_bytes()
+}
+
+/// Feed `data` in chunks of about `chunk` bytes; every chunk's examples.
+fn feed_all(w: &mut World, id: &str, data: &[u8], chunk: usize) -> Vec<Vec<RowIssue>> {
+    let (mut offset, mut out) = (0usize, Vec::new());
+    loop {
+        let end = (offset + chunk).min(data.len());
+        let r = w.f().import_feed(&admin(), id, offset as u64, &data[offset..end], end == data.len()).unwrap();
+        offset += r.consumed as usize;
+        out.push(r.issues);
+        if r.done {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn the_report_counts_every_issue_and_keeps_the_first_examples_of_each_rule() {
+    const ROWS: usize = 4_000;
+    let data = mostly_refused(ROWS);
+    let mut w = World::new();
+    // Three examples per rule, the file fed in ~24 chunks.
+    let s = w.f().import_begin(&admin(), ImportOptions { examples_per_rule: Some(3), ..session_options(1) }).unwrap();
+    let chunks = feed_all(&mut w, &s.id, &data, 4096);
+    assert!(chunks.len() > 20, "{} chunks", chunks.len());
+    let report = w.f().import_report(&admin(), &s.id).unwrap();
+    assert_eq!((report.rows, report.imported, report.rejected), (4_000, 1_000, 3_000));
+    let counts: Vec<(&str, u64)> = report.issue_counts.iter().map(|c| (c.rule.as_str(), c.count)).collect();
+    assert_eq!(counts, [("email-syntax", 1_000), ("phone-length", 1_000), ("ragged-row", 1_000)]);
+    // The first three of each rule (row i is on line i + 2), in line order.
+    let examples: Vec<(u64, &str)> = report.issues.iter().map(|i| (i.line, i.rule.as_str())).collect();
+    assert_eq!(
+        examples,
+        [
+            (3, "email-syntax"),
+            (4, "ragged-row"),
+            (5, "phone-length"),
+            (7, "email-syntax"),
+            (8, "ragged-row"),
+            (9, "phone-length"),
+            (11, "email-syntax"),
+            (12, "ragged-row"),
+            (13, "phone-length")
+        ]
+    );
+    // The chunks returned those examples and no others.
+    assert_eq!(chunks.concat(), report.issues);
+    assert!(chunks[1..].iter().all(Vec::is_empty));
+
+    // The default keeps 20 of each; a chunk answers with the examples only, whatever it holds.
+    let s = w.f().import_begin(&admin(), session_options(2)).unwrap();
+    let r = w.f().import_feed(&admin(), &s.id, 0, &data, true).unwrap();
+    assert_eq!((r.rows, r.rejected, r.issues.len()), (4_000, 3_000, 60));
+    let report = w.f().import_report(&admin(), &s.id).unwrap();
+    assert_eq!(report.issues, r.issues);
+    assert_eq!(report.issue_counts.iter().map(|c| c.count).sum::<u64>(), 3_000);
+
+    // None at all: the counts still.
+    let s = w.f().import_begin(&admin(), ImportOptions { examples_per_rule: Some(0), ..session_options(3) }).unwrap();
+    let r = w.f().import_feed(&admin(), &s.id, 0, &data, true).unwrap();
+    assert!(r.issues.is_empty());
+    let report = w.f().import_report(&admin(), &s.id).unwrap();
+    assert!(report.issues.is_empty());
+    assert_eq!(report.issue_counts.iter().map(|c| c.count).sum::<u64>(), 3_000);
+}
+
+#[test]
+fn the_session_document_does_not_grow_with_refused_rows() {
+    let mut w = World::new();
+    let s = w.f().import_begin(&admin(), session_options(4)).unwrap();
+    let key = format!("import/{}", s.id);
+    let size = |w: &World| w.store.raw().into_iter().find(|(_, k, _)| *k == key).map(|(_, _, v)| v.len());
+    // 40 000 rows (30 000 refused) in 1 MiB chunks: the stored report weighs the same
+    // after the first chunk and after the last.
+    let data = mostly_refused(40_000);
+    let (mut offset, mut sizes) = (0usize, Vec::new());
+    while offset < data.len() {
+        let end = (offset + 256 * 1024).min(data.len());
+        let r = w.f().import_feed(&admin(), &s.id, offset as u64, &data[offset..end], end == data.len()).unwrap();
+        offset += r.consumed as usize;
+        sizes.push(size(&w).unwrap());
+    }
+    assert!(sizes.len() > 3, "{sizes:?}");
+    let first = sizes[0];
+    // The counts' digits may grow by a few bytes; the examples are full after the first chunk.
+    assert!(sizes.iter().all(|s| s.abs_diff(first) < 64), "{sizes:?}");
+    assert!(first < 16 * 1024, "{first} bytes");
+}
+
+#[test]
+fn examples_per_rule_is_checked_and_not_part_of_the_session() {
+    let mut w = World::new();
+    let e = w.f().import_begin(&admin(), ImportOptions { examples_per_rule: Some(101), ..session_options(5) });
+    assert_eq!(rule(e.unwrap_err()), "options.examples-per-rule:range-0-100");
+    let a = w.f().import_begin(&admin(), ImportOptions { examples_per_rule: Some(100), ..session_options(5) }).unwrap();
+    let b = w.f().import_begin(&admin(), session_options(5)).unwrap();
+    assert_eq!(a.id, b.id, "the same file and options: the same session, whatever the examples kept");
+    // Sessions begun before the setting existed keep their ids: the SHA-256 of the options
+    // as they were serialised then (`{"name":"clients.csv",…,"source":null}`).
+    let c = w.f().import_begin(&admin(), options(1)).unwrap();
+    assert_eq!(c.id, "imp-ac0c610fc41f332d71dcf4d92b6d6ed9");
+}
+
+#[test]
+fn a_session_of_an_earlier_version_counts_its_examples() {
+    use fichier_domain::kernel::store::Store;
+    let mut w = World::new();
+    let s = w.f().import_begin(&admin(), session_options(6)).unwrap();
+    w.f().import_feed(&admin(), &s.id, 0, &mostly_refused(40), true).unwrap();
+    // As an earlier version stored it: its first issues, no counts.
+    let key = format!("import/{}", s.id);
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&w.store.get(Bucket::Data, &key).unwrap().unwrap()).unwrap();
+    assert!(doc["body"].as_object_mut().unwrap().remove("issue-counts").is_some(), "{doc}");
+    w.store.set(Bucket::Data, &key, &serde_json::to_vec(&doc).unwrap()).unwrap();
+    let report = w.f().import_report(&admin(), &s.id).unwrap();
+    let counts: Vec<(&str, u64)> = report.issue_counts.iter().map(|c| (c.rule.as_str(), c.count)).collect();
+    assert_eq!(counts, [("email-syntax", 10), ("phone-length", 10), ("ragged-row", 10)]);
+    assert_eq!(report.issues.len(), 30);
 }

@@ -273,6 +273,7 @@ fn csv_import_survives_random_and_mutated_files() {
             default_purposes: vec!["orders".into()],
             default_basis: LawfulBasis::Contract,
             source: None,
+            examples_per_rule: None,
         };
         let session = f.import_begin(&admin, options).unwrap();
         let cut = rng.below(file.len() + 1);

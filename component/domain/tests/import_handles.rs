@@ -107,6 +107,7 @@ fn an_import_holds_one_batch_of_handles_at_most() {
             default_purposes: vec!["orders".into()],
             default_basis: LawfulBasis::Contract,
             source: None,
+            examples_per_rule: None,
         };
         let s = f.import_begin(&admin, options).unwrap();
         store.live.peak.set(0);

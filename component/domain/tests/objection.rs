@@ -82,6 +82,7 @@ impl World {
             default_purposes: vec!["orders".into(), "newsletter".into()],
             default_basis: LawfulBasis::Contract,
             source: None,
+            examples_per_rule: None,
         };
         let s = self.f().import_begin(&admin(), options).unwrap();
         let r = self.f().import_feed(&admin(), &s.id, 0, csv.as_bytes(), true).unwrap();

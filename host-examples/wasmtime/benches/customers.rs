@@ -119,6 +119,7 @@ fn child_import(csv: &Path, dir: &Path) {
         basis: None,
         source: None,
         chunk: chunk(),
+        examples_per_rule: None,
     };
     let start = Instant::now();
     let report = import::run(&rt, &actor(), &req, &mut |_| {}).expect("import");

@@ -24,8 +24,18 @@ const MAX_CHUNK: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    /// The request cannot start an import as it stands (no purpose named, an unknown
+    /// encoding, basis or category): nothing was read into the store or written.
+    #[error("{0}")]
+    Usage(String),
+    /// The host could not go on (a file it could not read, the component not answering):
+    /// what was committed stays, and running the import again resumes it.
     #[error("{0}")]
     Host(String),
+    /// The component refused the options (`begin`): the import did not start.
+    #[error("{}", describe(.0))]
+    Options(types::Error),
+    /// The component refused a chunk (`feed`): the chunks before it are committed.
     #[error("{}", describe(.0))]
     Component(types::Error),
     #[error("{0}")]
@@ -118,6 +128,8 @@ pub struct ImportRequest {
     pub basis: Option<String>,
     pub source: Option<String>,
     pub chunk: usize,
+    /// Examples of each rule the report keeps (`None`: the component's default).
+    pub examples_per_rule: Option<u32>,
 }
 
 fn category(s: &str) -> Result<types::DataCategory, ImportError> {
@@ -132,7 +144,7 @@ fn category(s: &str) -> Result<types::DataCategory, ImportError> {
         "account" => C::Account,
         "free-text" => C::FreeText,
         "other" => C::Other,
-        _ => return Err(ImportError::Host(format!("unknown data category {s}"))),
+        _ => return Err(ImportError::Usage(format!("unknown data category {s}"))),
     })
 }
 
@@ -145,7 +157,7 @@ pub fn basis(s: &str) -> Result<types::LawfulBasis, ImportError> {
         "vital-interests" => B::VitalInterests,
         "public-task" => B::PublicTask,
         "legitimate-interests" => B::LegitimateInterests,
-        _ => return Err(ImportError::Host(format!("unknown lawful basis {s}"))),
+        _ => return Err(ImportError::Usage(format!("unknown lawful basis {s}"))),
     })
 }
 
@@ -167,6 +179,13 @@ pub fn guess_delimiter(head: &[u8]) -> String {
     [",", ";", "\t"][best].to_string()
 }
 
+/// Check what the request and its mapping file say, as [`options`] reads them, without
+/// the CSV file: the CLI calls it before opening the store, so a usage error creates
+/// nothing.
+pub fn check(req: &ImportRequest) -> Result<(), ImportError> {
+    options(req, &"0".repeat(64), b"").map(|_| ())
+}
+
 /// Build the component's options from the request, the mapping file and the file itself.
 pub fn options(req: &ImportRequest, sha: &str, head: &[u8]) -> Result<ci::ImportOptions, ImportError> {
     let map = match &req.mapping {
@@ -175,14 +194,14 @@ pub fn options(req: &ImportRequest, sha: &str, head: &[u8]) -> Result<ci::Import
     };
     let purposes = if req.purposes.is_empty() { map.purposes.clone() } else { req.purposes.clone() };
     if purposes.is_empty() {
-        return Err(ImportError::Host(
+        return Err(ImportError::Usage(
             "name the purposes the imported data serves (--purpose, or purposes = [..] in the mapping)".into(),
         ));
     }
     let encoding = match req.encoding.clone().or(map.encoding.clone()).as_deref() {
         None | Some("utf8" | "utf-8") => ci::TextEncoding::Utf8,
         Some("latin1" | "latin-1" | "iso-8859-1" | "windows-1252" | "cp1252") => ci::TextEncoding::Latin1,
-        Some(other) => return Err(ImportError::Host(format!("unknown encoding {other} (utf8 or latin1)"))),
+        Some(other) => return Err(ImportError::Usage(format!("unknown encoding {other} (utf8 or latin1)"))),
     };
     let delimiter = match req.delimiter.clone().or(map.delimiter.clone()).as_deref() {
         None => guess_delimiter(head),
@@ -207,7 +226,7 @@ pub fn options(req: &ImportRequest, sha: &str, head: &[u8]) -> Result<ci::Import
                 basis: None,
             },
             ColumnSpec::Keep(true) => {
-                return Err(ImportError::Host(format!(
+                return Err(ImportError::Usage(format!(
                     "columns.{column}: name the field it fills (a string), or false to drop it"
                 )));
             }
@@ -231,6 +250,7 @@ pub fn options(req: &ImportRequest, sha: &str, head: &[u8]) -> Result<ci::Import
         default_purposes: purposes,
         default_basis: basis(req.basis.as_deref().or(map.basis.as_deref()).unwrap_or("contract"))?,
         source: req.source.clone().or(map.source).map(types::Source::ThirdParty),
+        examples_per_rule: req.examples_per_rule,
     })
 }
 
@@ -260,8 +280,9 @@ pub fn file_sha256(path: &Path) -> Result<(String, u64, Vec<u8>), ImportError> {
 pub enum Progress<'a> {
     /// The session, and whether it resumes (offset > 0).
     Started { session: &'a str, offset: u64, total: u64, done: bool },
-    /// A chunk was committed.
-    Chunk { offset: u64, total: u64, rows: u32, issues: &'a [ci::RowIssue] },
+    /// A chunk was committed: its rows, those not imported, and the examples of its
+    /// issues the report keeps.
+    Chunk { offset: u64, total: u64, rows: u32, rejected: u32, issues: &'a [ci::RowIssue] },
 }
 
 /// Import `req.file` through `rt`. Returns the component's final report.
@@ -275,7 +296,7 @@ pub fn run(
     let opts = options(req, &sha, &head)?;
     let session = rt
         .call(|lib, store| lib.fichier_client_customer_import().call_begin(store, actor, &opts))?
-        .map_err(ImportError::Component)?;
+        .map_err(ImportError::Options)?;
     progress(Progress::Started { session: &session.id, offset: session.offset, total, done: session.done });
     let mut offset = session.offset;
     let mut done = session.done;
@@ -307,7 +328,7 @@ pub fn run(
         buf.drain(..consumed);
         offset = r.offset;
         done = r.done;
-        progress(Progress::Chunk { offset, total, rows: r.rows, issues: &r.issues });
+        progress(Progress::Chunk { offset, total, rows: r.rows, rejected: r.rejected, issues: &r.issues });
         if consumed == 0 && !done {
             if last || want >= MAX_CHUNK {
                 return Err(ImportError::Host(format!(

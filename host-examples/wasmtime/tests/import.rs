@@ -552,14 +552,136 @@ fn a_broken_mapping_or_a_missing_file_exits_1_and_creates_nothing() {
     }
 }
 
+/// Exit 2, `says` on stderr, no suggestion to resume (nothing started), nothing written.
+fn not_started(dir: &Path, out: &Output, says: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{says}: {err}");
+    assert!(err.contains("import not started") && err.contains(says), "{says}: {err}");
+    assert!(!err.contains("resume") && !err.contains("same command"), "{says}: nothing to resume: {err}");
+    assert_eq!(customer_count(dir), 0, "{says}: no customer written");
+    assert!(sessions(dir).is_empty(), "{says}: no session");
+}
+
 #[test]
 fn an_undeclared_purpose_is_refused() {
     let dir = shop();
     let d = dir.path();
     std::fs::write(d.join("file.csv"), "email,first_name\na@example.org,Anne\n").expect("write");
     let out = fichier(d, &["import", "file.csv", "--purpose", "ghost"]);
-    refused(d, &out, "declared-purpose");
+    not_started(d, &out, "[declared-purpose]");
     assert!(stderr(&out).contains("ghost"), "{}", stderr(&out));
+}
+
+/// A usage error (no purpose named, an unknown encoding) exits 2 and says the import did
+/// not start, without suggesting to resume it; nothing is created, not even the store.
+#[test]
+fn a_usage_error_says_so_without_suggesting_a_resume() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("file.csv"), "email,first_name\na@example.org,Anne\n").expect("write");
+    let before = listing(d);
+    for (args, says) in [
+        (&["import", "file.csv"][..], "name the purposes"),
+        (&["import", "file.csv", "--purpose", "orders", "--encoding", "ebcdic"][..], "unknown encoding ebcdic"),
+        (&["import", "file.csv", "--purpose", "orders", "--basis", "whim"][..], "unknown lawful basis whim"),
+    ] {
+        let out = fichier(d, args);
+        not_started(d, &out, says);
+        assert_eq!(listing(d), before, "{args:?} created a file");
+    }
+}
+
+#[test]
+fn examples_per_rule_is_checked_by_the_component() {
+    let dir = shop();
+    let d = dir.path();
+    std::fs::write(d.join("file.csv"), "email,first_name\na@example.org,Anne\n").expect("write");
+    let out = fichier(d, &["import", "file.csv", "--purpose", "orders", "--examples-per-rule", "101"]);
+    not_started(d, &out, "options.examples-per-rule [range-0-100]");
+}
+
+/// `rows` rows of which every 4th is imported and the others refused in turn for a
+/// malformed e-mail, a ragged row and a phone too short.
+fn mostly_refused(rows: usize) -> String {
+    let mut s = String::from("email,first_name,billing_phone\n");
+    for i in 0..rows {
+        s.push_str(&match i % 4 {
+            0 => format!("ok{i}@example.org,Anne,0612345678\n"),
+            1 => format!("bad{i}-example.org,Anne,0612345678\n"),
+            2 => format!("ragged{i}@example.org,Anne\n"),
+            _ => format!("short{i}@example.org,Anne,06 99\n"),
+        });
+    }
+    s
+}
+
+/// 12 000 rows, 9 000 refused, in 16 KiB chunks: the report counts every refused row per
+/// rule and keeps the first examples of each (20, or `--examples-per-rule`), so neither
+/// the report nor the command's memory grows with the refused rows (the bench measures
+/// the memory: `FICHIER_BENCH_PART=refused`).
+#[test]
+fn the_report_counts_every_refused_row_and_keeps_the_first_of_each_rule() {
+    const ROWS: usize = 12_000;
+    let dir = shop();
+    let d = dir.path();
+    let csv = mostly_refused(ROWS);
+    let path = d.join("report.json");
+    let out = import_bytes(d, "refused.csv", csv.as_bytes(), &["--chunk-kib", "16", "--report", path_str(&path)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&std::fs::read(&path).expect("report")).expect("json");
+    assert_eq!((report["rows"].as_u64(), report["rejected"].as_u64()), (Some(12_000), Some(9_000)));
+    assert_eq!(
+        report["issue-counts"],
+        serde_json::json!([
+            {"rule": "email-syntax", "count": 3_000},
+            {"rule": "phone-length", "count": 3_000},
+            {"rule": "ragged-row", "count": 3_000}
+        ])
+    );
+    let issues = report["issues"].as_array().expect("issues");
+    assert_eq!(issues.len(), 60, "20 of each rule");
+    // The first of each: row i is on line i + 2.
+    assert!(has_issue(&report["issues"], 3, Some("email"), "email-syntax"), "{report:#}");
+    assert!(has_issue(&report["issues"], 4, None, "ragged-row"), "{report:#}");
+    assert!(has_issue(&report["issues"], 5, Some("billing_phone"), "phone-length"), "{report:#}");
+    // The 20th ragged row (lines 4, 8, …) is kept, the 21st only counted.
+    assert!(has_issue(&report["issues"], 80, None, "ragged-row"), "{report:#}");
+    assert!(!has_issue(&report["issues"], 84, None, "ragged-row"), "{report:#}");
+    let human = stdout(&out);
+    assert!(human.contains("issue   email-syntax") && human.contains("x3000"), "{human}");
+    assert!(human.contains("… 40 more examples"), "{human}");
+    // Fewer examples, asked for (another session: the options name the same file, but
+    // the count of examples is not part of a session, so a new file name).
+    let out = import_bytes(d, "again.csv", csv.as_bytes(), &["--examples-per-rule", "2", "--report", path_str(&path)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&std::fs::read(&path).expect("report")).expect("json");
+    assert_eq!(report["issues"].as_array().map(Vec::len), Some(6));
+    assert_eq!(report["rejected"].as_u64(), Some(9_000));
+    assert_eq!(report["unchanged"].as_u64(), Some(3_000));
+}
+
+/// A file none of whose rows can be imported exits 2 (the input was refused) once its
+/// report is written, and so does running it again.
+#[test]
+fn an_import_whose_every_row_is_refused_exits_2() {
+    let dir = shop();
+    let d = dir.path();
+    let csv = "email,first_name\nanne-at-example.org,Anne\nbruno@example,Bruno\n";
+    let path = d.join("report.json");
+    for run in ["first", "again"] {
+        let out = import_bytes(d, "refused.csv", csv.as_bytes(), &["--report", path_str(&path)]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{run}: {err}");
+        assert!(err.contains("every row of the file was refused (2 rows)"), "{run}: {err}");
+        assert!(stdout(&out).contains("2 rows — 0 imported") && stdout(&out).contains("x2"), "{run}: {}", stdout(&out));
+        let report: Value = serde_json::from_slice(&std::fs::read(&path).expect("report")).expect("json");
+        assert_eq!((report["rows"].as_u64(), report["rejected"].as_u64()), (Some(2), Some(2)), "{run}");
+        assert_eq!(report["done"], true);
+    }
+    assert_eq!(customer_count(d), 0);
+    // One row imported is an import: exit 0.
+    let out = import_bytes(d, "one.csv", format!("{csv}chloe@example.org,Chloé\n").as_bytes(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]
@@ -753,6 +875,7 @@ fn an_import_stopped_inside_a_crlf_resumes() {
         basis: None,
         source: None,
         chunk: fichier_host::import::DEFAULT_CHUNK,
+        examples_per_rule: None,
     };
     let (sha, _, head) = fichier_host::import::file_sha256(&csv).expect("sha");
     let opts = fichier_host::import::options(&req, &sha, &head).expect("options");

@@ -52,6 +52,7 @@ fn import_options(o: ci::ImportOptions) -> di::ImportOptions {
         default_purposes: o.default_purposes,
         default_basis: o.default_basis.into(),
         source: o.source.map(Into::into),
+        examples_per_rule: o.examples_per_rule,
     }
 }
 
@@ -64,6 +65,7 @@ fn chunk_result(r: di::ChunkResult) -> ci::ChunkResult {
         consumed: r.consumed,
         offset: r.offset,
         rows: r.rows,
+        rejected: r.rejected,
         done: r.done,
         issues: r.issues.into_iter().map(row_issue).collect(),
     }
@@ -87,6 +89,7 @@ fn import_report(r: di::ImportReport) -> ci::ImportReport {
             .map(|f| ci::RuleCount { rule: f.rule, severity: f.severity.into(), count: f.count })
             .collect(),
         issues: r.issues.into_iter().map(row_issue).collect(),
+        issue_counts: r.issue_counts.into_iter().map(|c| ci::IssueCount { rule: c.rule, count: c.count }).collect(),
         done: r.done,
         started_at: r.started_at,
         updated_at: r.updated_at,

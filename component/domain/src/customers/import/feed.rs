@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use super::columns::{column_of, plan_columns, redact};
 use super::parse::{Record, parse_chunk};
 use super::{
-    ChunkResult, ColumnPlan, HashMap, HashSet, ImportDoc, ImportOptions, ImportReport, KEPT_ISSUES, MAX_CHUNK_BYTES,
-    ROWS_PER_BATCH, RowIssue, RuleCount, Session, import_key,
+    ChunkResult, ColumnPlan, HashMap, HashSet, ImportDoc, ImportOptions, ImportReport, IssueCount, MAX_CHUNK_BYTES,
+    MAX_EXAMPLES, ROWS_PER_BATCH, RowIssue, RuleCount, Session, import_key,
 };
 use crate::customers::fields::FieldRules;
 use crate::customers::{self, ChangeReason, CustomerBody, CustomerDoc, CustomerState, Field, FieldInput, Outcome};
@@ -49,6 +49,7 @@ impl<S: Store> Fichier<'_, S> {
             redacted: 0,
             findings: Vec::new(),
             issues: Vec::new(),
+            issue_counts: Vec::new(),
         };
         let key = import_key(&id);
         // An existing session (same file, same options) is resumed where it stands.
@@ -71,8 +72,20 @@ impl<S: Store> Fichier<'_, S> {
         if !session.starts_with("imp-") || session.len() != 36 || !session[4..].chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(Error::invalid("session", "session-id-syntax", "a session id is imp- and 32 hex digits"));
         }
-        self.get_doc::<ImportDoc>(Bucket::Data, &import_key(session))?
-            .ok_or_else(|| Error::not_found("session", "session-exists", "no import session has this id"))
+        let mut doc = self
+            .get_doc::<ImportDoc>(Bucket::Data, &import_key(session))?
+            .ok_or_else(|| Error::not_found("session", "session-exists", "no import session has this id"))?;
+        if doc.issue_counts.is_empty() && !doc.issues.is_empty() {
+            // A session of an earlier version counted nothing per rule: its first 200
+            // issues are all it knows (its totals, `rejected` and `redacted`, are whole).
+            let mut tally = Tally::new(&doc);
+            for issue in std::mem::take(&mut doc.issues) {
+                tally.count(&issue.rule);
+                doc.issues.push(issue);
+            }
+            doc.issue_counts = tally.counts();
+        }
+        Ok(doc)
     }
 
     pub fn import_report(&mut self, actor: &Actor, session: &str) -> Result<ImportReport> {
@@ -91,7 +104,7 @@ impl<S: Store> Fichier<'_, S> {
     ) -> Result<ChunkResult> {
         let r = self.import_feed_unaudited(actor, session, offset, data, last)?;
         if r.consumed > 0 {
-            let detail = format!("bytes {offset}..{} rows={} issues={}", r.offset, r.rows, r.issues.len());
+            let detail = format!("bytes {offset}..{} rows={} rejected={}", r.offset, r.rows, r.rejected);
             self.audit(
                 actor,
                 vec![crate::audit::AuditDraft {
@@ -122,7 +135,7 @@ impl<S: Store> Fichier<'_, S> {
             ));
         }
         if doc.done {
-            return Ok(ChunkResult { consumed: 0, offset, rows: 0, done: true, issues: Vec::new() });
+            return Ok(ChunkResult { consumed: 0, offset, rows: 0, rejected: 0, done: true, issues: Vec::new() });
         }
         if data.len() > MAX_CHUNK_BYTES {
             return Err(Error::invalid("data", "max-chunk-size", "feed at most 4 MiB at a time"));
@@ -153,7 +166,14 @@ impl<S: Store> Fichier<'_, S> {
                 None if last => return Err(Error::invalid("data", "empty-file", "the file has no header")),
                 // Nothing but blank lines yet (or not even one whole line): nothing to write.
                 None if consumed == 0 => {
-                    return Ok(ChunkResult { consumed: 0, offset, rows: 0, done: false, issues: Vec::new() });
+                    return Ok(ChunkResult {
+                        consumed: 0,
+                        offset,
+                        rows: 0,
+                        rejected: 0,
+                        done: false,
+                        issues: Vec::new(),
+                    });
                 }
                 None => {}
             }
@@ -165,7 +185,8 @@ impl<S: Store> Fichier<'_, S> {
             (None, None) => Vec::new(),
         };
         let rules = FieldRules::new(&purposes, self.now, &policy);
-        let mut issues = Vec::new();
+        let mut tally = Tally::new(&doc);
+        let rejected_before = doc.rejected;
         let mut counts = BTreeMap::<String, (Severity, u64)>::new();
         for f in &doc.findings {
             counts.insert(f.rule.clone(), (f.severity, f.count));
@@ -176,7 +197,7 @@ impl<S: Store> Fichier<'_, S> {
         for record in records {
             rows += 1;
             doc.rows += 1;
-            match prepare_row(record, &plan, &doc.options, &rules, &ctx, &mut checker, &mut issues, &mut counts) {
+            match prepare_row(record, &plan, &doc.options, &rules, &ctx, &mut checker, &mut tally, &mut counts) {
                 Ok((draft, redacted)) => {
                     doc.redacted += redacted;
                     match self.subject_id("subject", &draft.subject) {
@@ -190,7 +211,7 @@ impl<S: Store> Fichier<'_, S> {
                         Err(e) => {
                             doc.rejected += 1;
                             let fe = e.field_error().cloned();
-                            issues.push(RowIssue {
+                            tally.note(RowIssue {
                                 line: draft.line,
                                 column: "customer-number".into(),
                                 rule: fe.as_ref().map_or_else(|| "invalid".into(), |f| f.rule.clone()),
@@ -201,7 +222,7 @@ impl<S: Store> Fichier<'_, S> {
                 }
                 Err(issue) => {
                     doc.rejected += 1;
-                    issues.push(issue);
+                    tally.note(issue);
                 }
             }
         }
@@ -212,7 +233,7 @@ impl<S: Store> Fichier<'_, S> {
                 Ok(Outcome::Unchanged) => doc.unchanged += 1,
                 Err(issue) => {
                     doc.rejected += 1;
-                    issues.push(RowIssue { line: row, ..issue });
+                    tally.note(RowIssue { line: row, ..issue });
                 }
             }
         }
@@ -227,11 +248,9 @@ impl<S: Store> Fichier<'_, S> {
         doc.updated_at = time::format(self.now);
         doc.findings =
             counts.into_iter().map(|(rule, (severity, count))| RuleCount { rule, severity, count }).collect();
-        for i in &issues {
-            if doc.issues.len() < KEPT_ISSUES {
-                doc.issues.push(i.clone());
-            }
-        }
+        doc.issue_counts = tally.counts();
+        let issues = tally.examples();
+        doc.issues.extend(issues.iter().cloned());
         let key = import_key(session);
         let next = doc.clone();
         self.update::<ImportDoc, ()>(
@@ -243,7 +262,8 @@ impl<S: Store> Fichier<'_, S> {
             },
             || (),
         )?;
-        Ok(ChunkResult { consumed: consumed as u64, offset: doc.offset, rows, done: doc.done, issues })
+        let rejected = u32::try_from(doc.rejected - rejected_before).unwrap_or(u32::MAX);
+        Ok(ChunkResult { consumed: consumed as u64, offset: doc.offset, rows, rejected, done: doc.done, issues })
     }
 
     /// Write prepared rows, [`ROWS_PER_BATCH`] at a time, and then update the directory
@@ -501,7 +521,7 @@ pub(super) fn prepare_row(
     rules: &FieldRules<'_>,
     ctx: &minimisation::Context<'_>,
     checker: &mut minimisation::RecordChecker,
-    issues: &mut Vec<RowIssue>,
+    tally: &mut Tally,
     counts: &mut BTreeMap<String, (Severity, u64)>,
 ) -> std::result::Result<(PreparedRowDraft, u64), RowIssue> {
     let line = record.line;
@@ -535,7 +555,7 @@ pub(super) fn prepare_row(
             let (clean, kinds) = redact(value);
             for k in kinds {
                 redacted += 1;
-                issues.push(RowIssue {
+                tally.note(RowIssue {
                     line,
                     column: p.column.clone(),
                     rule: "redacted".into(),
@@ -581,4 +601,59 @@ pub(super) struct PreparedRowDraft {
     line: u64,
     subject: SubjectRef,
     fields: Vec<Field>,
+}
+
+/// A session's issues (rejected rows and redactions): every one counted per rule, and
+/// the first of each rule kept as examples, so the report stays the same size whatever
+/// the file holds.
+pub(super) struct Tally {
+    counts: BTreeMap<String, u64>,
+    per_rule: u64,
+    /// Examples the session kept before this chunk.
+    earlier: usize,
+    /// This chunk's examples.
+    kept: Vec<RowIssue>,
+}
+
+impl Tally {
+    pub(super) fn new(doc: &ImportDoc) -> Self {
+        Self {
+            counts: doc.issue_counts.iter().map(|c| (c.rule.clone(), c.count)).collect(),
+            per_rule: doc.options.examples_per_rule(),
+            earlier: doc.issues.len(),
+            kept: Vec::new(),
+        }
+    }
+
+    /// Count one issue of `rule`; how many there were before it.
+    fn count(&mut self, rule: &str) -> u64 {
+        match self.counts.get_mut(rule) {
+            Some(n) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                self.counts.insert(rule.to_string(), 1);
+                0
+            }
+        }
+    }
+
+    /// Count an issue, and keep it if its rule has fewer examples than asked.
+    pub(super) fn note(&mut self, issue: RowIssue) {
+        let before = self.count(&issue.rule);
+        if before < self.per_rule && self.earlier + self.kept.len() < MAX_EXAMPLES {
+            self.kept.push(issue);
+        }
+    }
+
+    fn counts(&self) -> Vec<IssueCount> {
+        self.counts.iter().map(|(rule, count)| IssueCount { rule: rule.clone(), count: *count }).collect()
+    }
+
+    /// This chunk's examples, in line order.
+    fn examples(mut self) -> Vec<RowIssue> {
+        self.kept.sort_by_key(|i| i.line);
+        self.kept
+    }
 }

@@ -49,8 +49,14 @@ pub const MAX_COLUMNS: usize = 256;
 /// call holds at once (one per distinct customer of a batch) stay this few whatever the
 /// chunk holds.
 pub const ROWS_PER_BATCH: usize = 1000;
-/// Row issues kept in the session (the chunk results carry them all).
-pub const KEPT_ISSUES: usize = 200;
+/// Rejected rows and redactions the report keeps per rule as examples, unless the
+/// options say otherwise; the counts per rule are always complete.
+pub const DEFAULT_EXAMPLES_PER_RULE: u32 = 20;
+/// Most examples per rule the options may ask for.
+pub const MAX_EXAMPLES_PER_RULE: u32 = 100;
+/// Most examples the report keeps in all, whatever the rules: the session document is
+/// rewritten with every chunk and a stored value is at most 1 MiB.
+pub const MAX_EXAMPLES: usize = 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -80,6 +86,11 @@ pub struct ImportOptions {
     pub default_purposes: Vec<String>,
     pub default_basis: LawfulBasis,
     pub source: Option<Source>,
+    /// Examples the report keeps per rule (`None`: [`DEFAULT_EXAMPLES_PER_RULE`]). Not
+    /// part of the session's identity; absent from the stored options when `None`, so
+    /// the sessions of earlier versions keep their ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub examples_per_rule: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,12 +117,23 @@ pub struct Session {
     pub done: bool,
 }
 
+/// How many issues (rejected rows and redactions) one rule had.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct IssueCount {
+    pub rule: String,
+    pub count: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChunkResult {
     pub consumed: u64,
     pub offset: u64,
     pub rows: u32,
+    /// Rows of this chunk not imported.
+    pub rejected: u32,
     pub done: bool,
+    /// The issues of this chunk the report keeps as examples.
     pub issues: Vec<RowIssue>,
 }
 
@@ -147,7 +169,13 @@ pub struct ImportDoc {
     pub rejected: u64,
     pub redacted: u64,
     pub findings: Vec<RuleCount>,
+    /// Examples: the first issues of each rule (see [`ImportOptions::examples_per_rule`],
+    /// [`MAX_EXAMPLES`]), in line order. (Before `issue-counts`: the first 200 issues.)
     pub issues: Vec<RowIssue>,
+    /// Every issue counted per rule, sorted by rule. Absent from the sessions of earlier
+    /// versions: read from their examples then.
+    #[serde(default)]
+    pub issue_counts: Vec<IssueCount>,
 }
 
 impl Document for ImportDoc {
@@ -194,6 +222,13 @@ impl ImportOptions {
         if let Some(Source::ThirdParty(n)) = &self.source {
             validate::printable("options.source", n, 200)?;
         }
+        if self.examples_per_rule.is_some_and(|n| n > MAX_EXAMPLES_PER_RULE) {
+            return Err(Error::invalid(
+                "options.examples-per-rule",
+                "range-0-100",
+                format!("0 to {MAX_EXAMPLES_PER_RULE} examples per rule"),
+            ));
+        }
         if self.mapping.len() > MAX_COLUMNS {
             return Err(Error::invalid("options.mapping", "max-items", format!("at most {MAX_COLUMNS} columns")));
         }
@@ -216,9 +251,16 @@ impl ImportOptions {
         Ok(delimiter)
     }
 
-    /// The session id: the file and every option that changes what is imported.
+    /// The examples the report keeps per rule.
+    fn examples_per_rule(&self) -> u64 {
+        u64::from(self.examples_per_rule.unwrap_or(DEFAULT_EXAMPLES_PER_RULE))
+    }
+
+    /// The session id: the file and every option that changes what is imported (not how
+    /// many examples the report keeps).
     fn session_id(&self) -> String {
-        let options = serde_json::to_vec(self).unwrap_or_default();
+        let identity = ImportOptions { examples_per_rule: None, ..self.clone() };
+        let options = serde_json::to_vec(&identity).unwrap_or_default();
         format!("imp-{}", &hex::encode(sha256_parts(&[b"fichier/import/v1", &options]))[..32])
     }
 }

@@ -1,6 +1,12 @@
 //! `fichier import FILE`: a shop's CSV export into the customer file, chunk by chunk
 //! (`fichier_host::import`), with progress on stderr and the report on stdout. The file
-//! and the mapping are checked before the store is opened. No rule lives here.
+//! and the mapping are checked before the store is opened. No rule lives here, and
+//! nothing is kept per row: the report is the component's (counts per rule, examples).
+//!
+//! Exit codes: 0 the import is done (some rows may be refused); 1 the host failed (run
+//! the same command again to resume); 2 the input was refused — the command or the
+//! mapping (nothing started), the options or a chunk (the component named the field and
+//! the rule), or every row of the file; 3 stored data, the store or the configuration.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -8,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use fichier_host::Runtime;
-use fichier_host::bindings::{minimisation, types};
+use fichier_host::bindings::{customer_import, minimisation, types};
 use fichier_host::import::{self, ImportError, ImportRequest, Progress};
 use serde_json::{Value, json};
 
@@ -40,9 +46,14 @@ pub struct ImportArgs {
     /// Bytes per chunk, in KiB (each chunk is one transaction).
     #[arg(long, default_value_t = fichier_host::import::DEFAULT_CHUNK / 1024)]
     chunk_kib: usize,
-    /// Write the full report (every rejected row and redaction) as JSON here.
+    /// Write the report as JSON here: the counts, every issue counted per rule, and the
+    /// first rejected rows and redactions of each rule with their line and column.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// How many rejected rows and redactions of each rule the report keeps as examples
+    /// (0–100; default 20). Every one is counted whatever this is.
+    #[arg(long)]
+    examples_per_rule: Option<u32>,
 }
 
 impl From<Role> for types::Role {
@@ -66,8 +77,6 @@ pub fn import(
     if let Some(m) = &a.mapping {
         import::MappingFile::read(m).map_err(|e| Failure::Host(e.to_string()))?;
     }
-    let rt = runtime()?;
-    let actor = types::Actor { id: cli.actor.clone(), role: cli.role.into() };
     let req = ImportRequest {
         file: a.file.clone(),
         mapping: a.mapping.clone(),
@@ -77,10 +86,21 @@ pub fn import(
         basis: a.basis.clone(),
         source: a.source.clone(),
         chunk: a.chunk_kib.saturating_mul(1024),
+        examples_per_rule: a.examples_per_rule,
     };
+    // A usage error (no purpose named, an unknown encoding…) stops here: nothing is created.
+    match import::check(&req) {
+        Ok(()) => {}
+        Err(ImportError::Usage(m)) => {
+            eprintln!("fichier: import not started: {m}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(Failure::Host(e.to_string())),
+    }
+    let rt = runtime()?;
+    let actor = types::Actor { id: cli.actor.clone(), role: cli.role.into() };
     let terminal = std::io::stderr().is_terminal() && !cli.json;
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let mut issues: Vec<Value> = Vec::new();
     let mut rows_seen = 0u64;
     let mut next_line_at = 0u64;
     let result = import::run(&rt, &actor, &req, &mut |p| match p {
@@ -108,11 +128,8 @@ pub fn import(
                 bar = Some(b);
             }
         }
-        Progress::Chunk { offset, total, rows, issues: chunk_issues } => {
+        Progress::Chunk { offset, total, rows, .. } => {
             rows_seen += u64::from(rows);
-            for i in chunk_issues {
-                issues.push(json!({"line": i.line, "column": i.column, "rule": i.rule, "message": i.message}));
-            }
             match &bar {
                 Some(b) => {
                     b.set_position(offset);
@@ -131,6 +148,15 @@ pub fn import(
     }
     let report = match result {
         Ok(r) => r,
+        Err(ImportError::Usage(m)) => {
+            eprintln!("fichier: import not started: {m}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(ImportError::Options(e)) => {
+            eprintln!("fichier: import not started: {}", import::describe(&e));
+            eprintln!("fichier: nothing was written; correct the options or the mapping and run the command again");
+            return Ok(ExitCode::from(if import::is_input_error(&e) { 2 } else { 3 }));
+        }
         Err(ImportError::Component(e)) => {
             eprintln!("fichier: import stopped: {}", import::describe(&e));
             eprintln!(
@@ -145,19 +171,10 @@ pub fn import(
             )));
         }
     };
-    // The session keeps the first issues of every run (a resumed or repeated import
-    // reports them too); this run's chunks gave all of its own.
-    let seen: std::collections::BTreeSet<(u64, String, String)> =
-        issues.iter().map(|i| (i["line"].as_u64().unwrap_or(0), s(&i["column"]), s(&i["rule"]))).collect();
-    let mut earlier: Vec<Value> = report
-        .issues
-        .iter()
-        .filter(|i| !seen.contains(&(i.line, i.column.clone(), i.rule.clone())))
-        .map(|i| json!({"line": i.line, "column": i.column, "rule": i.rule, "message": i.message}))
-        .collect();
-    earlier.append(&mut issues);
-    let mut issues = earlier;
-    issues.sort_by_key(|i| i["line"].as_u64().unwrap_or(0));
+    let issue = |i: &customer_import::RowIssue| json!({"line": i.line, "column": i.column, "rule": i.rule, "message": i.message});
+    let issues: Vec<Value> = report.issues.iter().map(issue).collect();
+    let issue_counts: Vec<Value> =
+        report.issue_counts.iter().map(|c| json!({"rule": c.rule, "count": c.count})).collect();
     let findings: Vec<Value> = report
         .findings
         .iter()
@@ -175,7 +192,8 @@ pub fn import(
         "session": report.id, "name": report.name, "rows": report.rows, "imported": report.imported,
         "updated": report.updated, "unchanged": report.unchanged, "rejected": report.rejected,
         "redacted": report.redacted, "done": report.done, "dropped": dropped, "findings": findings,
-        "issues": issues, "started-at": report.started_at, "updated-at": report.updated_at,
+        "issue-counts": issue_counts, "issues": issues, "started-at": report.started_at,
+        "updated-at": report.updated_at,
     });
     if let Some(path) = &a.report {
         write_file(path, &serde_json::to_vec_pretty(&full).unwrap_or_default())?;
@@ -190,6 +208,9 @@ pub fn import(
     for f in &findings {
         human.push_str(&format!("\n  finding {:<32} {:<5} x{}", s(&f["rule"]), s(&f["severity"]), f["count"]));
     }
+    for c in &report.issue_counts {
+        human.push_str(&format!("\n  issue   {:<32} x{}", c.rule, c.count));
+    }
     for i in issues.iter().take(20) {
         human.push_str(&format!(
             "\n  line {:<6} {:<20} [{}] {}",
@@ -200,7 +221,19 @@ pub fn import(
         ));
     }
     if issues.len() > 20 {
-        human.push_str(&format!("\n  … {} more (--report FILE writes them all)", issues.len() - 20));
+        human.push_str(&format!(
+            "\n  … {} more examples (--report FILE writes them; --examples-per-rule sets how many)",
+            issues.len() - 20
+        ));
     }
-    Output::new(&full, human).done(cli.json)
+    let every_row_refused = report.rows > 0 && report.rejected == report.rows;
+    let code = Output::new(&full, human).done(cli.json)?;
+    if every_row_refused {
+        eprintln!(
+            "fichier: every row of the file was refused ({} rows): nothing was imported; the report counts them per rule",
+            report.rows
+        );
+        return Ok(ExitCode::from(2));
+    }
+    Ok(code)
 }
