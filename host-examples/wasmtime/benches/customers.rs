@@ -346,7 +346,7 @@ fn refused_import(n: usize) {
         "`fichier import --report` of {n} rows, every other one refused ({:.1} MB CSV, default chunks):",
         size as f64 / 1e6
     );
-    println!("  exit {code:?}; report {:.1} MB", written as f64 / 1e6);
+    println!("  exit {code:?}; report {:.1} KB", written as f64 / 1e3);
     if code != Some(0) && code != Some(2) {
         println!("  {}", stderr.lines().filter(|l| !l.starts_with("RESULT ")).collect::<Vec<_>>().join("\n  "));
     }
