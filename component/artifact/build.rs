@@ -5,7 +5,7 @@
 //! A failed guest build fails this build.
 //!
 //! The guest is linked as a core module (`--skip-wit-component`), optimised with
-//! Binaryen's `wasm-opt -Os` (about a fifth smaller than LLVM's output alone), then
+//! Binaryen's `wasm-opt -Oz` (about a fifth smaller than LLVM's output alone), then
 //! encoded as a component by `wit-component` from the WIT the module carries. The
 //! result is `<target>/guest/fichier.wasm`, the one artifact every host loads; it is
 //! redone only when the core module's bytes change.
@@ -86,7 +86,7 @@ fn component(core: &Path, wasm: &Path) -> Result<(), String> {
         return Ok(());
     }
     let optimised = wasm.with_extension("opt.core.wasm");
-    let mut opts = wasm_opt::OptimizationOptions::new_optimize_for_size();
+    let mut opts = wasm_opt::OptimizationOptions::new_optimize_for_size_aggressively();
     // The features rustc enables for wasm32-wasip2 (Rust 1.95).
     for f in [
         wasm_opt::Feature::BulkMemory,
