@@ -76,7 +76,7 @@ describe('demo shop forms', () => {
     assert.equal(request.state, 'awaiting-identity');
     assert.equal(request.details, 'Je voudrais une copie de mes commandes.');
 
-    const messages = await env.server.api('GET', '/v1/outbox?limit=10');
+    const { messages } = await env.server.api('GET', '/v1/outbox?limit=10');
     const mail = messages.find((m) => m.request === id && m.kind === 'identity-token');
     assert.ok(mail, 'the identity-token message is queued');
     assert.equal(mail.to, 'marc@example.org');

@@ -828,7 +828,8 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "subjects",
             "count-1-500",
         ),
-        ("outbox.pending", vec![admin(), json!(0)], "invalid-input", "limit", "range-1-1000"),
+        ("outbox.pending", vec![admin(), json!(null), json!(0)], "invalid-input", "limit", "range-1-1000"),
+        ("outbox.pending", vec![admin(), json!("M-1"), json!(10)], "invalid-input", "after", "id-syntax"),
         ("outbox.ack", vec![actor("support"), json!("M-000001")], "forbidden", "actor.role", "role-permitted"),
         ("outbox.ack", vec![admin(), json!("X")], "invalid-input", "id", "id-syntax"),
     ];

@@ -135,7 +135,7 @@ fn erasure_keeps_what_a_hold_needs_destroys_the_key_and_answers_the_person() {
     // in the outbox, readable, with what was kept and why.
     let r = w.f().get_request(&admin(), &id).unwrap();
     assert_eq!((r.record.state, r.email, r.details), (RequestState::Done, None, None));
-    let pending = w.f().outbox_pending(&actor(Role::System), 100).unwrap();
+    let pending = w.f().outbox_pending(&actor(Role::System), None, 100).unwrap().messages;
     let answer = pending.iter().find(|m| m.kind == MessageKind::Answer && m.request.as_deref() == Some(&id)).unwrap();
     assert_eq!(answer.to, "anne@example.org");
     assert!(

@@ -142,7 +142,7 @@ fn a_restricted_record_is_only_stored_until_the_person_is_told() {
     assert!(!s.lifted);
     let e = w.change(Role::Dpo, "eva@example.org", ProcessingChange::LiftRestriction).unwrap_err();
     assert_eq!(rule(e), "subject:person-told");
-    let pending = w.f().outbox_pending(&actor(Role::System), 10).unwrap();
+    let pending = w.f().outbox_pending(&actor(Role::System), None, 10).unwrap().messages;
     let m = pending.iter().find(|m| m.id == notice).unwrap();
     assert_eq!((m.kind, m.to.as_str()), (MessageKind::RestrictionLifted, "eva@example.org"));
     assert!(m.body.contains("2026-04-01") && m.body.contains("article 18"), "{}", m.body);

@@ -586,7 +586,7 @@ fn the_people_a_breach_concerns_are_told_through_the_outbox() {
     assert_eq!(n.queued.len(), 1);
     assert_eq!(n.unreachable.len(), 1, "no e-mail is known for the external id");
     let system = Actor { id: "cron".into(), role: Role::System };
-    let m = w.f().outbox_pending(&system, 10).unwrap().remove(0);
+    let m = w.f().outbox_pending(&system, None, 10).unwrap().messages.remove(0);
     assert_eq!((m.kind, m.to.as_str()), (fichier_domain::outbox::MessageKind::BreachNotice, "zoe@example.org"));
     for part in ["Export CSV envoyé", "Courriels indésirables", "Demande de suppression", "Claire Martin", "Art. 34"]
     {

@@ -117,7 +117,7 @@ fn each_field_follows_its_rules_through_the_years() {
     assert_eq!(r.changed, 1);
     assert!(table(&r).contains(&row("#newsletter", "repermission", "2023-01-15T10:00:00.000Z")));
     // The request is in the outbox, in the shop's words, with the date it ends.
-    let m = w.f().outbox_pending(&system(), 10).unwrap();
+    let m = w.f().outbox_pending(&system(), None, 10).unwrap().messages;
     assert_eq!(m.len(), 1);
     assert_eq!((m[0].kind, m[0].to.as_str()), (fichier_domain::outbox::MessageKind::Repermission, "anne@example.org"));
     assert!(m[0].body.contains("lettre d'information") && m[0].body.contains("15/01/2023"), "{}", m[0].body);

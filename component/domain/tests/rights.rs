@@ -24,7 +24,7 @@ impl World {
 
     /// The token in the newest identity message, and that message's id.
     fn token(&mut self) -> (String, String) {
-        let pending = self.f().outbox_pending(&actor(Role::System), 1000).unwrap();
+        let pending = self.f().outbox_pending(&actor(Role::System), None, 1000).unwrap().messages;
         let m = pending.iter().rev().find(|m| m.kind == MessageKind::IdentityToken).expect("a token message");
         let token = m.body.split_whitespace().find(|w| w.len() == 24 && w.chars().all(|c| c.is_ascii_alphanumeric()));
         (token.expect("the token in the message").to_string(), m.id.clone())
@@ -55,7 +55,7 @@ fn a_request_goes_from_token_to_answer_with_the_clock_stopped_meanwhile() {
     assert_eq!((r.record.id.as_str(), r.record.state), ("R-000001", RequestState::AwaitingIdentity));
     assert_eq!(r.email.as_deref(), Some("anne@example.org"));
     let (token, message) = w.token();
-    let pending = w.f().outbox_pending(&actor(Role::System), 10).unwrap();
+    let pending = w.f().outbox_pending(&actor(Role::System), None, 10).unwrap().messages;
     assert_eq!(pending[0].to, "anne@example.org");
     assert!(pending[0].title.contains("R-000001") && pending[0].body.contains("13/01/2026 10:00"), "{pending:?}");
 
@@ -82,7 +82,7 @@ fn a_request_goes_from_token_to_answer_with_the_clock_stopped_meanwhile() {
     assert!(matches!(e, Error::Forbidden(_)));
     let r = w.f().close_request(&actor(Role::Dpo), "R-000001", Closing::Done, "Copie envoyée.").unwrap();
     assert_eq!(r.record.state, RequestState::Done);
-    let answer = w.f().outbox_pending(&actor(Role::Admin), 10).unwrap();
+    let answer = w.f().outbox_pending(&actor(Role::Admin), None, 10).unwrap().messages;
     assert_eq!((answer.len(), answer[0].kind), (1, MessageKind::Answer));
     let e = w.f().close_request(&actor(Role::Dpo), "R-000001", Closing::Refused, "Trop tard.").unwrap_err();
     assert_eq!(rule(e), "id:request-open");
@@ -161,7 +161,7 @@ fn extensions_are_once_within_the_first_month_and_lists_show_what_is_due() {
     let e = w.f().close_request(&actor(Role::Dpo), "R-000002", Closing::Refused, "").unwrap_err();
     assert_eq!(rule(e), "reasons:non-empty");
     w.f().close_request(&actor(Role::Dpo), "R-000002", Closing::Refused, "Demande manifestement excessive.").unwrap();
-    let m = w.f().outbox_pending(&actor(Role::System), 10).unwrap();
+    let m = w.f().outbox_pending(&actor(Role::System), None, 10).unwrap().messages;
     let refusal = m.iter().find(|m| m.kind == MessageKind::Refusal).unwrap();
     assert!(refusal.body.contains("CNIL") && refusal.body.contains("manifestement excessive"));
     assert_eq!(w.f().list_requests(&actor(Role::Dpo), RequestFilter::All).unwrap().len(), 2);
@@ -237,8 +237,8 @@ fn bad_requests_are_refused_by_name() {
     assert_eq!(rule(w.f().get_request(&actor(Role::Dpo), "R-000009").unwrap_err()), "id:request-exists");
     assert_eq!(rule(w.f().verify_token(&actor(Role::Public), "R-000001", "").unwrap_err()), "token:token-syntax");
     assert_eq!(rule(w.f().outbox_ack(&actor(Role::System), "M-12").unwrap_err()), "id:id-syntax");
-    assert_eq!(rule(w.f().outbox_pending(&actor(Role::System), 0).unwrap_err()), "limit:range-1-1000");
-    assert!(matches!(w.f().outbox_pending(&actor(Role::Support), 10), Err(Error::Forbidden(_))));
+    assert_eq!(rule(w.f().outbox_pending(&actor(Role::System), None, 0).unwrap_err()), "limit:range-1-1000");
+    assert!(matches!(w.f().outbox_pending(&actor(Role::Support), None, 10), Err(Error::Forbidden(_))));
     let e = w.f().list_requests(&actor(Role::Dpo), RequestFilter::DueWithin(0)).unwrap_err();
     assert_eq!(rule(e), "filter.due-within:range-1-366");
     // Nothing was written by any of them.
@@ -254,7 +254,7 @@ fn a_visitor_asks_through_the_form_and_learns_no_subject_id() {
     assert_eq!((r.record.subject.as_str(), r.email.as_deref(), r.details.as_deref()), ("", None, None));
     // The token went to the address typed, which proves the request is theirs.
     let (token, _) = w.token();
-    let pending = w.f().outbox_pending(&actor(Role::System), 10).unwrap();
+    let pending = w.f().outbox_pending(&actor(Role::System), None, 10).unwrap().messages;
     assert_eq!(pending[0].to, "visitor@example.org");
     let done = w.f().verify_token(&actor(Role::Public), "R-000001", &token).unwrap();
     assert_eq!(done.record.state, RequestState::InProgress);

@@ -494,7 +494,7 @@ fn a_rights_request_goes_through_token_outbox_and_answer() {
     let r = json(&["request", "new", "--email", "anne@example.org", "--kind", "access", "--details", "Mes données"]);
     assert_eq!((r["id"].as_str(), r["state"].as_str()), (Some("R-000001"), Some("awaiting-identity")));
     let pending = json(&["--role", "system", "outbox", "list"]);
-    let body = pending[0]["body"].as_str().expect("body");
+    let body = pending["messages"][0]["body"].as_str().expect("body");
     let token = body
         .split_whitespace()
         .find(|w| w.len() == 24 && w.chars().all(|c| c.is_ascii_alphanumeric()))
@@ -512,12 +512,13 @@ fn a_rights_request_goes_through_token_outbox_and_answer() {
     let done = json(&["--role", "dpo", "request", "complete", "R-000001", "--note", "Copie envoyée par e-mail."]);
     assert_eq!(done["state"], "done");
     let pending = json(&["--role", "system", "outbox", "list"]);
-    let ids: Vec<&str> = pending.as_array().expect("list").iter().filter_map(|m| m["id"].as_str()).collect();
+    let ids: Vec<&str> =
+        pending["messages"].as_array().expect("list").iter().filter_map(|m| m["id"].as_str()).collect();
     assert_eq!(ids, ["M-000001", "M-000002"]);
     for id in ids {
         assert_eq!(json(&["--role", "system", "outbox", "ack", id])["acknowledged"], true);
     }
-    assert_eq!(json(&["--role", "system", "outbox", "list"]), serde_json::json!([]));
+    assert_eq!(json(&["--role", "system", "outbox", "list"]), serde_json::json!({"messages": [], "next": null}));
     // Nothing of the token or the address is left in clear in the file.
     let mut bytes = Vec::new();
     for name in ["fichier.db", "fichier.db-wal", "fichier.keys.db", "fichier.keys.db-wal"] {
@@ -549,7 +550,7 @@ fn an_erasure_request_is_answered_with_its_report() {
     assert!(text.contains("deleted given-name (identity)") && text.contains("copies from before"), "{text}");
     assert_eq!(json(&["request", "show", &id])["state"], "done");
     let pending = json(&["--role", "system", "outbox", "list"]);
-    let answer = pending.as_array().expect("list").iter().find(|m| m["kind"] == "answer").expect("answer");
+    let answer = pending["messages"].as_array().expect("list").iter().find(|m| m["kind"] == "answer").expect("answer");
     assert!(answer["body"].as_str().is_some_and(|b| b.contains("given-name (identity)")), "{answer}");
     let again = run(&["erase", "--email", "anne@example.org"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("was already erased on 2026-03-01"), "{again:?}");

@@ -37,7 +37,7 @@ use crate::kernel::store::{Bucket, Document, Store};
 use crate::kernel::time::{self, Stamp};
 use crate::kernel::types::{Actor, DataCategory, Lang, SubjectRef};
 use crate::kernel::validate;
-use crate::outbox::{MessageBody, MessageKind, Outbox, OutboxEntry};
+use crate::outbox::{MessageBody, MessageKind, OutboxEntry};
 
 const HOLDS_KEY: &str = "holds";
 /// Most subjects with held data at once (the schedule is one document).
@@ -524,38 +524,31 @@ impl<S: Store> Fichier<'_, S> {
         )
     }
 
-    /// Drop the person's waiting messages (sealed under the old key) and queue the answer
-    /// (sealed under the new one) in one swap; an answer already queued is kept.
+    /// Drop the person's waiting messages (sealed under the old key), then queue the answer
+    /// (sealed under the new one); an answer already queued is kept. Each step can be done
+    /// again: a message dropped is gone, an answer queued is found.
     fn rewrite_outbox(&mut self, sid: &str, fresh: &DataKey, answer: Option<(String, MessageBody)>) -> Result<u32> {
-        let sid = sid.to_string();
-        let plain = match &answer {
-            Some((_, body)) => Some(postcard::to_allocvec(body).map_err(|e| Error::Other(e.to_string()))?),
-            None => None,
+        let is_answer = |m: &OutboxEntry| {
+            m.subject == sid
+                && m.kind == MessageKind::Answer
+                && answer.as_ref().is_some_and(|(id, _)| m.request.as_ref() == Some(id))
         };
-        let now = Stamp::from_instant(self.now);
-        self.update::<Outbox, u32>(
-            Bucket::Data,
-            crate::outbox::OUTBOX_KEY,
-            |this, current| {
-                let mut outbox = current.unwrap_or_default();
-                let is_answer = |m: &OutboxEntry| {
-                    m.subject == sid
-                        && m.kind == MessageKind::Answer
-                        && answer.as_ref().is_some_and(|(id, _)| m.request.as_ref() == Some(id))
-                };
-                let queued = outbox.messages.iter().any(is_answer);
-                let before = outbox.messages.len();
-                outbox.messages.retain(|m| m.subject != sid || is_answer(m));
-                let dropped = u32::try_from(before - outbox.messages.len()).unwrap_or(u32::MAX);
-                if let (Some((id, _)), Some(plain), false) = (&answer, &plain, queued) {
-                    outbox.push(MessageKind::Answer, &sid, fresh, Some(id.clone()), plain, now, this.entropy);
-                } else if dropped == 0 {
-                    return Ok(None);
-                }
-                Ok(Some((outbox, dropped)))
-            },
-            || 0,
-        )
+        let mut queued = false;
+        let mut dropped = 0u32;
+        for (n, m) in self.outbox_entries()? {
+            if m.subject != sid {
+                continue;
+            }
+            if is_answer(&m) {
+                queued = true;
+            } else if self.remove_message(n)?.is_some() {
+                dropped = dropped.saturating_add(1);
+            }
+        }
+        if let (Some((id, body)), false) = (&answer, queued) {
+            self.queue(sid, fresh, MessageKind::Answer, Some(id), body.clone())?;
+        }
+        Ok(dropped)
     }
 
     /// Complete the erasure request with the report; erase the words of every request of

@@ -151,9 +151,7 @@ impl<S: Store> Fichier<'_, S> {
                 Ok(state(&sid, c.body.restriction))
             }
             Some(id) => {
-                let outbox: crate::outbox::Outbox =
-                    self.get_doc(Bucket::Data, crate::outbox::OUTBOX_KEY)?.unwrap_or_default();
-                if outbox.messages.iter().any(|m| &m.id == id) {
+                if self.outbox_holds(id)? {
                     return Err(Error::conflict(
                         "subject",
                         "person-told",

@@ -6,8 +6,11 @@ use crate::bindings::exports::fichier::client::outbox as o;
 use crate::{Component, run, wit};
 
 impl o::Guest for Component {
-    fn pending(actor: wit::Actor, limit: u32) -> Result<Vec<o::Message>, wit::Error> {
-        run(|f| f.outbox_pending(&actor.into(), limit), |v| v.into_iter().map(message).collect())
+    fn pending(actor: wit::Actor, after: Option<String>, limit: u32) -> Result<o::MessagePage, wit::Error> {
+        run(
+            |f| f.outbox_pending(&actor.into(), after.as_deref(), limit),
+            |p| o::MessagePage { messages: p.messages.into_iter().map(message).collect(), next: p.next },
+        )
     }
 
     fn ack(actor: wit::Actor, id: String) -> Result<bool, wit::Error> {

@@ -226,7 +226,7 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
             let x = args(req, &["subject", "scope", "format", "lang"])?;
             out(<C as Rights>::export_data(a, x.get("subject")?, x.get("scope")?, x.get("format")?, x.get("lang")?))
         }
-        ("GET", ["outbox"]) => out(C::pending(a, query(req, "limit")?)),
+        ("GET", ["outbox"]) => out(C::pending(a, query(req, "after")?, query(req, "limit")?)),
         ("POST", ["outbox", id, "ack"]) => out(C::ack(a, s(id))),
 
         // the audit log

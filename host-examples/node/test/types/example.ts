@@ -71,7 +71,7 @@ const report = fichier.ledger.verify(admin);
 const ok: boolean = report.ok;
 fichier.rights.exportData(admin, { tag: 'subject', val: receipt.subject }, 'access', 'json', 'fr');
 fichier.customers.get(admin, { tag: 'email', val: 'alice@example.org' });
-fichier.outbox.pending(admin, 10);
+fichier.outbox.pending(admin, undefined, 10);
 
 try {
   fichier.consent.getNotice(admin, 'nope');

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use fichier_host::Runtime;
 use serde_json::{Value, json};
 
-use crate::call::{Failure, Output, SubjectArgs, call, rows, s, write_file, write_stdout};
+use crate::call::{Failure, Output, SubjectArgs, call, paged, rows, s, write_file, write_stdout};
 use crate::consent;
 use crate::registry::{Format, Lang};
 use crate::wit::WitName;
@@ -241,8 +241,11 @@ pub fn export(a: &ExportArgs, rt: &Runtime, actor: Value) -> Result<ExitCode, Fa
 
 #[derive(Subcommand)]
 pub enum OutboxCmd {
-    /// Messages to send, oldest first.
+    /// Messages to send, oldest first, by page.
     List {
+        /// Start after this message (the previous page's cursor).
+        #[arg(long)]
+        cursor: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
@@ -359,9 +362,9 @@ pub fn request(c: &RequestCmd, rt: &Runtime, actor: Value, as_json: bool) -> Res
 
 pub fn outbox(c: &OutboxCmd, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
     match c {
-        OutboxCmd::List { limit } => {
-            let list = call(rt, "outbox", "pending", &[actor, json!(limit)])?;
-            let human = rows(&list, |m| {
+        OutboxCmd::List { cursor, limit } => {
+            let page = call(rt, "outbox", "pending", &[actor, json!(cursor), json!(limit)])?;
+            let human = rows(&page["messages"], |m| {
                 format!(
                     "{} {} to {} — {}\n{}\n",
                     s(&m["id"]),
@@ -371,7 +374,7 @@ pub fn outbox(c: &OutboxCmd, rt: &Runtime, actor: Value, as_json: bool) -> Resul
                     s(&m["body"])
                 )
             });
-            Output::new(&list, human).print(as_json);
+            Output::new(&page, paged(human, &page["next"])).print(as_json);
         }
         OutboxCmd::Ack { id } => {
             let gone = call(rt, "outbox", "ack", &[actor, json!(id)])?;
