@@ -23,7 +23,7 @@ async function openShop() {
 }
 
 describe('demo shop forms', () => {
-  test('10a. newsletter: unticked records nothing, ticked records a web-form grant citing the notice', async () => {
+  test('10a. newsletter: unticked records nothing; ticked signs up, the mail\'s link confirms it (double opt-in)', async () => {
     const { context, page, problems } = await openShop();
     const notice = page.locator('#newsletter-notice');
     await until(async () => (await notice.getAttribute('data-reference')) !== null, 'the newsletter notice');
@@ -42,7 +42,22 @@ describe('demo shop forms', () => {
 
     await page.locator('#newsletter-consent').check();
     await page.locator('#newsletter-form button[type="submit"]').click();
-    await until(async () => /enregistré \(reçu/.test(await result.textContent()), 'the confirmation');
+    await until(async () => /e-mail de confirmation/.test(await result.textContent()), 'the "confirm by mail" message');
+    assert.deepEqual(await history('lea@example.org'), [], 'nothing counts before the confirmation');
+    const { messages } = await env.server.api('GET', '/v1/outbox?limit=100');
+    const mail = messages.find((m) => m.to === 'lea@example.org' && m.kind === 'consent-confirmation');
+    assert.ok(mail?.token, 'the confirmation mail and its token are queued');
+    await context.close();
+
+    // The mail's link opens the shop's page; the button confirms.
+    const second = await openContext(env.browser, env.server);
+    await second.page.goto(`${env.server.base}/?confirmer=${encodeURIComponent(mail.token)}`);
+    const confirm = second.page.locator('#confirm-form');
+    await confirm.waitFor({ state: 'visible' });
+    await settle();
+    assert.deepEqual(await history('lea@example.org'), [], 'opening the link alone confirms nothing');
+    await confirm.locator('button').click();
+    await until(async () => /Inscription confirmée/.test(await confirm.locator('.result').textContent()), 'the confirmation');
     const list = await history('lea@example.org');
     assert.equal(list.length, 1);
     assert.equal(list[0].purpose, 'newsletter');
@@ -51,9 +66,30 @@ describe('demo shop forms', () => {
     assert.equal(list[0]['given-by'], 'subject');
     assert.equal(list[0].gpc, false);
     assert.equal(list[0].notice.reference, reference);
-    assert.ok((await result.textContent()).includes(list[0].id), 'the receipt id is shown');
-    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to/i.test(p)), []);
+    assert.deepEqual([...problems, ...second.problems].filter((p) => /Content Security Policy|Refused to/i.test(p)), []);
+    await second.context.close();
+  });
+
+  test('10c. unsubscribe: the link the shop mints withdraws in one click, from the page or the mail client (RFC 8058)', async () => {
+    const token = await env.server.api('POST', '/v1/consent/unsubscribe-links', {
+      subject: { tag: 'email', val: 'lea@example.org' }, purpose: 'newsletter',
+    });
+    const { context, page } = await openContext(env.browser, env.server);
+    await page.goto(`${env.server.base}/?desinscription=${encodeURIComponent(token)}`);
+    const form = page.locator('#unsubscribe-form');
+    await form.waitFor({ state: 'visible' });
+    await form.locator('button').click();
+    await until(async () => /désinscrit/.test(await form.locator('.result').textContent()), 'the withdrawal');
+    const list = await history('lea@example.org');
+    assert.equal(list.at(-1).decision, 'withdraw');
+    assert.equal(list.at(-1).channel, 'email-link');
     await context.close();
+    // The mail client's one-click POST: no key, a form body, 202 whatever the address.
+    const res = await fetch(`${env.server.base}/v1/unsubscribe/${token}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click',
+    });
+    assert.equal(res.status, 202);
+    assert.deepEqual(await res.json(), { outcome: 'withdrawn' });
   });
 
   test('10b. rights: a request, then the code from the e-mail confirms the identity', async () => {

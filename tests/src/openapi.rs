@@ -331,10 +331,20 @@ pub fn generate(wit_dir: &Path, routes_txt: &str) -> anyhow::Result<Value> {
         } else {
             json!({"application/json": {"schema": ok}})
         };
+        // A public answer about an e-mail (issue 24) is `202 Accepted`, the same whatever the address.
+        let accepted = r
+            .function
+            .as_ref()
+            .is_some_and(|(i, f)| i == "consent" && matches!(f.as_str(), "sign-up" | "confirm" | "unsubscribe"));
+        let (status, description) = if accepted {
+            ("202", "Accepted: the same answer whether the address is known or not.")
+        } else {
+            ("200", "The function's result.")
+        };
         op.insert(
             "responses".into(),
             json!({
-                "200": {"description": "The function's result.", "content": ok_content},
+                status: {"description": description, "content": ok_content},
                 "default": {"description": "A problem: the field and the rule.",
                     "content": {"application/problem+json": {"schema": {"$ref": PROBLEM}}}}
             }),

@@ -50,7 +50,7 @@ fn policy(overrides: Value) -> Value {
             {"kind": "cookie", "grant-months": 6, "refusal-months": 6},
             {"kind": "advertising", "grant-months": 6, "refusal-months": 6}],
         "max-future-skew-seconds": 0, "reverify": [], "time-zone": "Europe/Paris", "audit-retention-days": 365,
-        "opposition-months": 36
+        "opposition-months": 36, "confirm-within-days": 7
     });
     with(base, overrides)
 }
@@ -447,6 +447,37 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "invalid-input",
             "input.opposition-months",
             "range-36-120",
+        ),
+        (
+            "settings.set-policy",
+            vec![admin(), policy(json!({"confirm-within-days": 0}))],
+            "invalid-input",
+            "input.confirm-within-days",
+            "range-1-30",
+        ),
+        // consent by e-mail from the public (issue 24)
+        ("consent.confirm", vec![actor("public"), json!("1-short")], "invalid-input", "token", "token-syntax"),
+        (
+            "consent.confirm",
+            vec![actor("public"), json!("1-aaaaaaaaaaaaaaaaaaaaaaaaaa")],
+            "invalid-input",
+            "token",
+            "token-matches",
+        ),
+        ("consent.unsubscribe", vec![actor("public"), json!("not base64!")], "invalid-input", "token", "token-syntax"),
+        (
+            "consent.unsubscribe",
+            vec![actor("public"), json!("AQAAAAAAAAAAAAAAAAAAAABuZXdzbGV0dGVyAAAAAAAAAAAAAAAAAAAAAAA")],
+            "invalid-input",
+            "token",
+            "token-matches",
+        ),
+        (
+            "consent.unsubscribe-link",
+            vec![actor("support"), json!({"tag": "email", "val": "a@example.org"}), json!("newsletter")],
+            "forbidden",
+            "actor.role",
+            "role-permitted",
         ),
         // the register (Art. 30) and its notices
         (

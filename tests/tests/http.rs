@@ -859,3 +859,98 @@ fn an_oversized_target_or_header_section_is_a_problem() {
     let r = raw(s.addr, b"GET /v1/purposes HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n");
     assert_eq!(problem(&r), (400, "request".into(), "http-syntax".into()));
 }
+
+/// Issue 24: a visitor naming an e-mail neither writes in that person's history nor learns
+/// whether the address is known. A sign-up waits for the code its mail carries (double
+/// opt-in); a withdrawal takes the mail's one-click unsubscribe token (RFC 8058); every
+/// answer is the same `202`.
+#[test]
+fn consent_by_e_mail_goes_through_the_mail_and_answers_the_same_for_every_address() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let r = post(
+        s.addr,
+        "/v1/purposes",
+        Some(&token),
+        &json!({"id": "newsletter", "kind": "marketing", "title": "Lettre"}),
+    );
+    assert_eq!(r.status, 200);
+    let r = post(
+        s.addr,
+        "/v1/notices",
+        Some(&token),
+        &json!({"purposes": ["newsletter"], "lang": "fr", "text": "Lettre."}),
+    );
+    let notice = r.json()["reference"].as_str().unwrap().to_owned();
+    let grant = |email: &str| {
+        json!({"subject": {"tag": "email", "val": email}, "purpose": "newsletter", "decision": "grant",
+            "given-by": "subject", "channel": "web-form", "notice": notice, "gpc": false})
+    };
+    // The shop's back end knew Anne (checkout); the form's visitor does not know that.
+    let mut checkout = grant("anne@example.org");
+    checkout["channel"] = json!("checkout");
+    let r = post(s.addr, "/v1/consent/receipts", Some(&token), &checkout);
+    assert_eq!(r.status, 200);
+    // The direct public path refuses an e-mail, whatever the decision.
+    let mut withdraw = grant("anne@example.org");
+    withdraw["decision"] = json!("withdraw");
+    for body in [grant("anne@example.org"), withdraw] {
+        let r = post(s.addr, "/v1/consent/receipts", None, &body);
+        assert_eq!(problem(&r), (422, "subject".into(), "email-confirmed-by-mail".into()));
+    }
+    // A sign-up answers the same for a known and an unknown address.
+    let known = post(s.addr, "/v1/consent/sign-ups", None, &grant("anne@example.org"));
+    let unknown = post(s.addr, "/v1/consent/sign-ups", None, &grant("zoe@example.org"));
+    assert_eq!((known.status, unknown.status), (202, 202), "{}", String::from_utf8_lossy(&known.body));
+    assert_eq!(known.body, unknown.body);
+    assert_eq!(known.json(), json!({"outcome": "confirmation-sent"}));
+    // Zoé's code is in the outbox; confirming records her grant, once.
+    let page = get(s.addr, "/v1/outbox?limit=10", Some(&token)).json();
+    let mail = page["messages"].as_array().unwrap().iter().find(|m| m["to"] == "zoe@example.org").unwrap().clone();
+    assert_eq!(mail["kind"], "consent-confirmation");
+    let code = mail["body"].as_str().unwrap().split_whitespace().find(|w| w.len() > 26 && w.contains('-')).unwrap();
+    let r = request(s.addr, "POST", &format!("/v1/consent/confirm/{code}"), &[], b"");
+    assert_eq!((r.status, r.json()), (202, json!({"outcome": "confirmed"})));
+    let r = request(s.addr, "POST", &format!("/v1/consent/confirm/{code}"), &[], b"");
+    assert_eq!(problem(&r), (422, "token".into(), "token-matches".into()));
+    let h = post(
+        s.addr,
+        "/v1/consent/history",
+        Some(&token),
+        &json!({"subject": {"tag": "email", "val": "zoe@example.org"}}),
+    );
+    let h = h.json();
+    assert_eq!(
+        (h[0]["decision"].as_str(), h[0]["notice"]["reference"].as_str()),
+        (Some("grant"), Some(notice.as_str()))
+    );
+    // The shop mints the unsubscribe link of its mails; the visitor may not.
+    let body = json!({"subject": {"tag": "email", "val": "anne@example.org"}, "purpose": "newsletter"});
+    assert_eq!(post(s.addr, "/v1/consent/unsubscribe-links", None, &body).status, 401);
+    let link = post(s.addr, "/v1/consent/unsubscribe-links", Some(&token), &body);
+    assert_eq!(link.status, 200);
+    let unsubscribe = link.json().as_str().unwrap().to_owned();
+    // The mail client's one-click POST (RFC 8058): a form body, no key.
+    let one_click = |t: &str| {
+        request(
+            s.addr,
+            "POST",
+            &format!("/v1/unsubscribe/{t}"),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"List-Unsubscribe=One-Click",
+        )
+    };
+    let r = one_click(&unsubscribe);
+    assert_eq!((r.status, r.json()), (202, json!({"outcome": "withdrawn"})));
+    let h = post(
+        s.addr,
+        "/v1/consent/history",
+        Some(&token),
+        &json!({"subject": {"tag": "email", "val": "anne@example.org"}}),
+    );
+    let last = h.json().as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["decision"].as_str(), last["channel"].as_str()), (Some("withdraw"), Some("email-link")));
+    let forged = format!("{}A", &unsubscribe[..unsubscribe.len() - 1]);
+    let forged = if forged == unsubscribe { format!("{}B", &unsubscribe[..unsubscribe.len() - 1]) } else { forged };
+    assert_eq!(problem(&one_click(&forged)).2, "token-matches");
+}

@@ -1,6 +1,8 @@
-/* Boutique Démo (demo): the newsletter form (consent receipt citing the registered
-   notice) and the "Mes données" form (rights request, then the code sent by e-mail).
-   Everything from the server is shown with textContent. */
+/* Boutique Démo (demo): the newsletter form (a sign-up citing the registered notice,
+   confirmed from the link of the mail it sends: double opt-in), the pages the mails link
+   to (?confirmer=<token>, ?desinscription=<token>: a button posts the token, so a mail
+   scanner opening the link confirms nothing), and the "Mes données" form (rights request,
+   then the code sent by e-mail). Everything from the server is shown with textContent. */
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
@@ -70,7 +72,7 @@
     }
     if (!notice) return show(out, 'L’information n’est pas chargée : rien n’a été enregistré.', false);
     show(out, 'Envoi…', true);
-    call('POST', '/v1/consent/receipts', {
+    call('POST', '/v1/consent/sign-ups', {
       subject: { tag: 'email', val: email },
       purpose: 'newsletter',
       decision: 'grant',
@@ -78,14 +80,39 @@
       channel: 'web-form',
       notice: notice.reference,
       gpc: gpc
-    }).then(function (r) {
-      show(out, 'Merci, c’est noté : votre accord est enregistré (reçu ' + r.id + ', information ' + notice.reference +
-        '). Vous pouvez le retirer à tout moment par le lien de désinscription de chaque lettre ou par le formulaire « Mes données ».', true);
+    }).then(function () {
+      // The same answer whatever the address: the mail decides.
+      show(out, 'Presque fini : un e-mail de confirmation part vers cette adresse. Votre inscription ne compte qu’une fois ' +
+        'confirmée par le lien de cet e-mail (information ' + notice.reference + '). Vous pourrez la retirer à tout moment ' +
+        'par le lien de désinscription de chaque lettre ou par le formulaire « Mes données ».', true);
       $('newsletter-form').reset();
     }).catch(function (err) {
       show(out, 'Rien n’a été enregistré : ' + err.message, false);
     });
   });
+
+  // The pages the mails link to: the token is posted only when the person clicks.
+  var params = new URLSearchParams(location.search);
+  function landing(param, formId, path, done) {
+    var token = params.get(param);
+    if (!token) return;
+    var form = $(formId);
+    form.hidden = false;
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var out = form.querySelector('.result');
+      call('POST', path + encodeURIComponent(token)).then(function () {
+        show(out, done, true);
+        form.querySelector('button').disabled = true;
+      }).catch(function (err) {
+        show(out, 'Rien n’a été enregistré : ' + err.message, false);
+      });
+    });
+  }
+  landing('confirmer', 'confirm-form', '/v1/consent/confirm/',
+    'Inscription confirmée : vous recevrez la lettre d’information. Merci !');
+  landing('desinscription', 'unsubscribe-form', '/v1/unsubscribe/',
+    'Vous êtes désinscrit(e) : vous ne recevrez plus la lettre d’information.');
 
   // Rights: the request, then the code received by e-mail.
   var request = null;

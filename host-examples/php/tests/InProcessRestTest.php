@@ -134,13 +134,44 @@ final class InProcessRestTest extends TestCase
         $auth = ['authorization' => 'Bearer ' . Support::apiKey($c)];
         $this->assertTrue($c->postJson('/v1/purposes', self::PURPOSE, $auth)->isOk());
         $n = $c->postJson('/v1/notices', ['purposes' => ['newsletter'], 'lang' => 'fr', 'text' => 'Lettre : votre e-mail.'], $auth)->json();
-        $receipt = ['subject' => ['tag' => 'email', 'val' => 'alice@example.org'], 'purpose' => 'newsletter', 'decision' => 'grant',
+        $receipt = ['subject' => ['tag' => 'external', 'val' => 'v-banner-1'], 'purpose' => 'newsletter', 'decision' => 'grant',
             'given-by' => 'subject', 'channel' => 'web-form', 'notice' => $n['reference'], 'at' => null, 'receipt-id' => null,
             'client-ip' => '10.9.9.9', 'user-agent' => null, 'gpc' => false, 'age' => null];
         $r = $c->request('POST', '/v1/consent/receipts', ['content-type' => 'application/json', 'spin-client-addr' => '10.1.1.1:5'],
             json_encode($receipt), '192.0.2.77:5555');
         $this->assertTrue($r->isOk(), $r->body);
         $this->assertSame('192.0.2.0', $r->json()['ip-truncated']);
+    }
+
+    /** Issue 24: a visitor naming an e-mail goes through the mail, and learns nothing of the address. */
+    public function testConsentByEmailIsConfirmedByMailAndWithdrawnByTheMailsLink(): void
+    {
+        $c = Support::memory();
+        $auth = ['authorization' => 'Bearer ' . Support::apiKey($c)];
+        $this->assertTrue($c->postJson('/v1/purposes', self::PURPOSE, $auth)->isOk());
+        $n = $c->postJson('/v1/notices', ['purposes' => ['newsletter'], 'lang' => 'fr', 'text' => 'Lettre : votre e-mail.'], $auth)->json();
+        $grant = fn (string $email) => ['subject' => ['tag' => 'email', 'val' => $email], 'purpose' => 'newsletter', 'decision' => 'grant',
+            'given-by' => 'subject', 'channel' => 'web-form', 'notice' => $n['reference'], 'at' => null, 'receipt-id' => null,
+            'client-ip' => null, 'user-agent' => null, 'gpc' => false, 'age' => null];
+        // The direct path refuses an e-mail from the public.
+        $r = $c->postJson('/v1/consent/receipts', $grant('alice@example.org'));
+        $this->assertSame([422, 'email-confirmed-by-mail'], [$r->status, $r->json()['rule']]);
+        // A sign-up answers 202, the same for every address; the code is in the outbox.
+        $r = $c->postJson('/v1/consent/sign-ups', $grant('alice@example.org'));
+        $this->assertSame([202, ['outcome' => 'confirmation-sent']], [$r->status, $r->json()]);
+        $this->assertSame([], $c->postJson('/v1/consent/history', ['subject' => ['tag' => 'email', 'val' => 'alice@example.org']], $auth)->json());
+        $mail = $c->get('/v1/outbox?limit=10', $auth)->json()['messages'][0];
+        $this->assertSame(['consent-confirmation', 'alice@example.org'], [$mail['kind'], $mail['to']]);
+        $r = $c->request('POST', '/v1/consent/confirm/' . $mail['token']);
+        $this->assertSame([202, ['outcome' => 'confirmed']], [$r->status, $r->json()]);
+        $r = $c->request('POST', '/v1/consent/confirm/' . $mail['token']);
+        $this->assertSame([422, 'token-matches'], [$r->status, $r->json()['rule']]);
+        // The shop mints the one-click link of its mails (RFC 8058); following it withdraws.
+        $token = $c->postJson('/v1/consent/unsubscribe-links', ['subject' => ['tag' => 'email', 'val' => 'alice@example.org'], 'purpose' => 'newsletter'], $auth)->json();
+        $r = $c->request('POST', '/v1/unsubscribe/' . $token, ['content-type' => 'application/x-www-form-urlencoded'], 'List-Unsubscribe=One-Click');
+        $this->assertSame([202, ['outcome' => 'withdrawn']], [$r->status, $r->json()]);
+        $history = $c->postJson('/v1/consent/history', ['subject' => ['tag' => 'email', 'val' => 'alice@example.org']], $auth)->json();
+        $this->assertSame([['grant', 'web-form'], ['withdraw', 'email-link']], array_map(fn ($h) => [$h['decision'], $h['channel']], $history));
     }
 
     public function testBadRequestsThrowTypedExceptions(): void

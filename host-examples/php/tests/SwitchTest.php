@@ -37,7 +37,7 @@ final class SwitchTest extends TestCase
             ['GET', '/v1/purposes', [], null, false],
             ['GET', '/v1/notices', [], null, false],
             ['GET', '/v1/notices/newsletter:fr:v1', [], null, false],
-            ['POST', '/v1/consent/receipts', $json + ['user-agent' => 'php-test'], $enc(['subject' => ['tag' => 'email', 'val' => 'alice@example.org'],
+            ['POST', '/v1/consent/sign-ups', $json + ['user-agent' => 'php-test'], $enc(['subject' => ['tag' => 'email', 'val' => 'alice@example.org'],
                 'purpose' => 'newsletter', 'decision' => 'grant', 'given-by' => 'subject', 'channel' => 'web-form', 'notice' => 'newsletter:fr:v1',
                 'at' => null, 'receipt-id' => 'form-1', 'client-ip' => null, 'user-agent' => null, 'gpc' => false, 'age' => null]), false],
             ['POST', '/v1/consent/status', $json, $enc(['subject' => ['tag' => 'email', 'val' => 'alice@example.org']]), false],

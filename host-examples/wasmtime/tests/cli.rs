@@ -779,3 +779,29 @@ fn a_damaged_record_is_named_and_the_others_still_listed() {
     assert!(text.contains(&format!("damaged: {} at store:default/{key} (aead-authentic)", sids[1])), "{text}");
     assert!(!text.contains("bruno") && !text.contains("06 12"), "no value printed: {text}");
 }
+
+/// `fichier consent unsubscribe-link`: the one-click link of a mail (RFC 8058) and its two
+/// headers; following it withdraws in one step, through the e-mail link channel.
+#[test]
+fn an_unsubscribe_link_is_minted_for_a_mail_and_followed_in_one_step() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    setup(dir);
+    let json = |args: &[&str]| ok_json(dir, &[&["--db", "shop.db", "--json"], args].concat());
+    let mint = ["consent", "unsubscribe-link", "--email", "anne@example.org", "--purpose", "newsletter"];
+    let link = json(&[&["--role", "system"], &mint[..], &["--base-url", "https://shop.example/"]].concat());
+    let token = link["token"].as_str().expect("token").to_string();
+    assert_eq!(link["url"], format!("https://shop.example/v1/unsubscribe/{token}"));
+    let human = fichier(dir, &[&["--db", "shop.db", "--role", "system"], &mint[..]].concat());
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{text}");
+    assert!(text.contains(&format!("/v1/unsubscribe/{token}>")), "{text}");
+    let refused = fichier(dir, &[&["--db", "shop.db", "--role", "support"], &mint[..]].concat());
+    assert_eq!(refused.status.code(), Some(2), "support does not mint links");
+    assert_eq!(json(&["--role", "public", "consent", "unsubscribe", &token])["outcome"], "withdrawn");
+    let history = json(&["consent", "history", "--email", "anne@example.org"]);
+    assert_eq!(
+        (history[0]["decision"].as_str(), history[0]["channel"].as_str()),
+        (Some("withdraw"), Some("email-link"))
+    );
+}

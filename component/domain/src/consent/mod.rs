@@ -23,6 +23,7 @@ use crate::kernel::types::{Actor, Channel, PurposeKind, SubjectRef};
 pub mod banner;
 pub mod ledger;
 pub mod notices;
+pub mod optin;
 pub mod purposes;
 pub mod receipts;
 pub mod status;

@@ -16,7 +16,7 @@ use crate::kernel::context::{Fichier, place};
 use crate::kernel::crypto::{DataKey, sha256_hex, sha256_parts};
 use crate::kernel::error::{Error, Result};
 use crate::kernel::store::{self, Bucket, Store, document, storage_error};
-use crate::kernel::types::{Actor, Role, SubjectRef};
+use crate::kernel::types::{Actor, Channel, Role, SubjectRef};
 use crate::kernel::{time, validate};
 
 /// The hash every subject's chain starts from.
@@ -159,6 +159,31 @@ pub(super) fn head_context(head: &SubjectHead) -> String {
 impl<S: Store> Fichier<'_, S> {
     pub fn record_decision(&mut self, actor: &Actor, input: ReceiptInput) -> Result<Receipt> {
         authorize(actor, Operation::RecordDecision { channel: input.channel })?;
+        // A visitor names a person by e-mail only through the mail itself: a grant waits
+        // for its confirmation (`sign-up`), a withdrawal carries the mail's unsubscribe
+        // token; otherwise anyone could write in anyone's history, and the answer would
+        // tell whether the address is known.
+        if actor.role == Role::Public && matches!(input.subject, SubjectRef::Email(_)) {
+            return Err(Error::invalid(
+                "input.subject",
+                "email-confirmed-by-mail",
+                "a public decision by e-mail goes through the mail: sign up (a confirmation link is sent) or follow \
+                 the unsubscribe link",
+            ));
+        }
+        if input.channel == Channel::EmailLink {
+            return Err(Error::invalid(
+                "input.channel",
+                "email-link-by-token",
+                "the email-link channel is recorded by a confirmation or an unsubscribe token",
+            ));
+        }
+        self.record(actor, input, false)
+    }
+
+    /// Record a validated, authorised decision. `new_by_id`: a subject named by its id may
+    /// be new (an unsubscribe token names the person by id, whether fichier knew them or not).
+    pub(crate) fn record(&mut self, actor: &Actor, input: ReceiptInput, new_by_id: bool) -> Result<Receipt> {
         // Validate everything before touching the store.
         let sid = self.subject_id("input.subject", &input.subject)?;
         let purpose = self.purpose(&input.purpose, "input.purpose")?;
@@ -235,7 +260,9 @@ impl<S: Store> Fichier<'_, S> {
             }
         };
 
-        if matches!(input.subject, SubjectRef::Subject(_)) && self.get_raw(Bucket::Data, &subject_key(&sid))?.is_none()
+        if !new_by_id
+            && matches!(input.subject, SubjectRef::Subject(_))
+            && self.get_raw(Bucket::Data, &subject_key(&sid))?.is_none()
         {
             return Err(Error::not_found(
                 "input.subject.subject",
@@ -269,7 +296,7 @@ impl<S: Store> Fichier<'_, S> {
                 match &input.subject {
                     SubjectRef::Email(e) => body.email = Some(validate::email("input.subject.email", e)?),
                     SubjectRef::External(x) => body.external = Some(x.clone()),
-                    SubjectRef::Subject(_) if head.is_none() => {
+                    SubjectRef::Subject(_) if head.is_none() && !new_by_id => {
                         return Err(Error::not_found(
                             "input.subject.subject",
                             "known-subject",

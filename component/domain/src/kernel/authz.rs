@@ -51,6 +51,11 @@ pub enum Operation<'a> {
     DecideRequest,
     ReadRequests,
     DrainOutbox,
+    /// Mint the unsubscribe link of a person and purpose for a mail.
+    MintUnsubscribeLink,
+    /// A public e-mail consent step: ask to subscribe (a confirmation mail follows),
+    /// confirm with its token, unsubscribe with the mail's token.
+    ConsentByEmail,
     Erase,
     Restrict,
     LiftRestriction,
@@ -101,6 +106,8 @@ impl Operation<'_> {
             Operation::DecideRequest => "extend, complete or refuse a request",
             Operation::ReadRequests => "read rights requests",
             Operation::DrainOutbox => "read or acknowledge the outbox",
+            Operation::MintUnsubscribeLink => "mint an unsubscribe link",
+            Operation::ConsentByEmail => "sign up, confirm or unsubscribe by e-mail",
             Operation::Erase => "erase a person",
             Operation::Restrict => "restrict a person's processing",
             Operation::LiftRestriction => "lift a restriction of processing",
@@ -160,6 +167,9 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         // Only the DPO or an admin decides (extends, completes, refuses).
         Operation::DecideRequest => matches!(role, Admin | Dpo),
         Operation::DrainOutbox => matches!(role, Admin | System),
+        // The shop mints the links it puts in its mails; the person follows them.
+        Operation::MintUnsubscribeLink => matches!(role, Admin | System),
+        Operation::ConsentByEmail => true,
         // Support may read a customer, not export one nor erase it.
         Operation::Erase | Operation::LiftRestriction | Operation::ExportData => matches!(role, Admin | Dpo),
         Operation::Restrict => matches!(role, Admin | Dpo | Support),
@@ -334,6 +344,8 @@ mod tests {
             (Operation::DecideRequest, &[Admin, Dpo]),
             (Operation::ReadRequests, &[Admin, Dpo, Support]),
             (Operation::DrainOutbox, &[Admin, System]),
+            (Operation::MintUnsubscribeLink, &[Admin, System]),
+            (Operation::ConsentByEmail, &[Admin, Dpo, Support, System, Public]),
             (Operation::Erase, &[Admin, Dpo]),
             (Operation::Restrict, &[Admin, Dpo, Support]),
             (Operation::LiftRestriction, &[Admin, Dpo]),

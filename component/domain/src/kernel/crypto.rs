@@ -87,6 +87,8 @@ pub struct KeyRing {
     lookup: Hmac<Sha256>,
     wrap: XChaCha20Poly1305,
     check: [u8; 32],
+    /// The key of unsubscribe tokens' MAC.
+    unsubscribe: [u8; 32],
 }
 
 impl KeyRing {
@@ -102,7 +104,12 @@ impl KeyRing {
         };
         let wrap = derive(b"wrap");
         let lookup = <Hmac<Sha256> as Mac>::new_from_slice(&derive(b"lookup")).unwrap_or_else(|_| unreachable!());
-        Self { lookup, wrap: XChaCha20Poly1305::new((&wrap).into()), check: derive(b"check") }
+        Self {
+            lookup,
+            wrap: XChaCha20Poly1305::new((&wrap).into()),
+            check: derive(b"check"),
+            unsubscribe: derive(b"unsubscribe"),
+        }
     }
 
     /// Keyed hash of a lookup value (`email\0…`, `external\0…`), truncated to 128 bits.
@@ -111,6 +118,18 @@ impl KeyRing {
         mac.update(domain.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&full[..16]);
+        out
+    }
+
+    /// The MAC of an unsubscribe token's payload (HMAC-SHA-256 under its own derived key,
+    /// truncated to 128 bits): checked with no store look-up.
+    pub fn unsubscribe_mac(&self, payload: &[u8]) -> [u8; 16] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.unsubscribe).unwrap_or_else(|_| unreachable!());
+        mac.update(b"fichier/unsubscribe/v1\0");
+        mac.update(payload);
         let full = mac.finalize().into_bytes();
         let mut out = [0u8; 16];
         out.copy_from_slice(&full[..16]);

@@ -61,7 +61,18 @@ pub struct PolicyInput {
     /// read as 36.
     #[serde(default = "default_opposition_months")]
     pub opposition_months: u32,
+    /// How long a public sign-up by e-mail waits for its confirmation (days, 1–30) before
+    /// it expires and is deleted; policies stored before it read as 7.
+    #[serde(default = "default_confirm_within_days")]
+    pub confirm_within_days: u32,
 }
+
+fn default_confirm_within_days() -> u32 {
+    DEFAULT_CONFIRM_WITHIN_DAYS
+}
+
+/// How long a double opt-in waits for its confirmation by default (days).
+pub const DEFAULT_CONFIRM_WITHIN_DAYS: u32 = 7;
 
 fn default_zone_name() -> String {
     time::DEFAULT_ZONE.name().into()
@@ -128,6 +139,7 @@ pub fn default_policy() -> Policy {
             time_zone: time::DEFAULT_ZONE.name().into(),
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             opposition_months: DEFAULT_OPPOSITION_MONTHS,
+            confirm_within_days: DEFAULT_CONFIRM_WITHIN_DAYS,
         },
         changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
         changed_by: Actor { id: "system:defaults".into(), role: Role::System },
@@ -227,6 +239,9 @@ impl PolicyInput {
         }
         if !(36..=120).contains(&self.opposition_months) {
             return Err(Error::invalid("input.opposition-months", "range-36-120", "36 to 120 months"));
+        }
+        if !(1..=30).contains(&self.confirm_within_days) {
+            return Err(Error::invalid("input.confirm-within-days", "range-1-30", "1 to 30 days"));
         }
         if self.max_future_skew_seconds > 86_400 {
             return Err(Error::invalid("input.max-future-skew-seconds", "max-86400", "at most one day"));

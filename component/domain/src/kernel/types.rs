@@ -73,6 +73,9 @@ pub enum Channel {
     Phone,
     Paper,
     Import,
+    /// A link in a mail the shop sent: the double opt-in's confirmation, the one-click
+    /// unsubscribe.
+    EmailLink,
 }
 
 impl Channel {
@@ -84,6 +87,7 @@ impl Channel {
             Channel::Phone => "phone",
             Channel::Paper => "paper",
             Channel::Import => "import",
+            Channel::EmailLink => "email-link",
         }
     }
 }

@@ -109,6 +109,8 @@ pub enum MessageKind {
     RestrictionLifted,
     /// A breach that concerns the person (Art. 34).
     BreachNotice,
+    /// A public sign-up by e-mail: the link that confirms it (double opt-in).
+    ConsentConfirmation,
 }
 
 /// A queued message: to whom, about what, and its body sealed.
@@ -171,6 +173,8 @@ pub struct Message {
     pub body: String,
     pub created_at: Stamp,
     pub request: Option<String>,
+    /// A `consent-confirmation`'s token, for the shop's confirmation link.
+    pub token: Option<String>,
 }
 
 /// A page of messages to send.
@@ -402,7 +406,12 @@ impl<S: Store> Fichier<'_, S> {
                 target: m.subject.clone(),
                 detail: format!("message={}", m.id),
             });
+            let token = (m.kind == MessageKind::ConsentConfirmation)
+                .then(|| body.body.split_whitespace().find(|w| crate::consent::optin::is_signup_token(w)))
+                .flatten()
+                .map(str::to_string);
             out.push(Message {
+                token,
                 id: m.id,
                 kind: m.kind,
                 to: body.to,

@@ -96,6 +96,11 @@ impl<S: Store> Fichier<'_, S> {
                 self.expire_holds(true)?;
             }
             report.entries.extend(ended);
+            // And deletes the public sign-ups past their confirmation delay (nothing
+            // personal is reported: they were never the shop's data).
+            if options.apply {
+                while self.purge_signups(256)? > 0 {}
+            }
         }
         let (activities, instant, days) = (&register.activities[..], self.now, options.repermission_days);
         let context = |grants| Context { activities, grants, now: instant, zone, repermission_days: days };

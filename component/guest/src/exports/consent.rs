@@ -42,6 +42,22 @@ impl c::Guest for Component {
     fn history(actor: wit::Actor, subject: wit::SubjectRef) -> Result<Vec<c::Receipt>, wit::Error> {
         run(|f| f.history(&actor.into(), &subject.into()), |v| v.into_iter().map(receipt).collect())
     }
+    fn sign_up(actor: wit::Actor, input: c::ReceiptInput) -> Result<c::PublicAnswer, wit::Error> {
+        run(|f| f.sign_up(&actor.into(), receipt_input(input)), public_answer)
+    }
+
+    fn confirm(actor: wit::Actor, token: String) -> Result<c::PublicAnswer, wit::Error> {
+        run(|f| f.confirm_sign_up(&actor.into(), &token), public_answer)
+    }
+
+    fn unsubscribe_link(actor: wit::Actor, subject: wit::SubjectRef, purpose: String) -> Result<String, wit::Error> {
+        run(|f| f.unsubscribe_link(&actor.into(), &subject.into(), &purpose), |t| t)
+    }
+
+    fn unsubscribe(actor: wit::Actor, token: String) -> Result<c::PublicAnswer, wit::Error> {
+        run(|f| f.unsubscribe(&actor.into(), &token), public_answer)
+    }
+
     fn banner(actor: wit::Actor, lang: String) -> Result<c::BannerConfig, wit::Error> {
         run(|f| f.banner(&actor.into(), &lang), banner_config)
     }
@@ -55,9 +71,14 @@ enum_pairs! {
     c::PurposeKind = dk::PurposeKind { Service, Marketing, Cookie, Advertising }
     c::Decision = d::Decision { Grant, Refuse, Withdraw }
     c::GivenBy = d::GivenBy { Subject, Parent }
-    c::Channel = dk::Channel { WebForm, CookieBanner, Checkout, Phone, Paper, Import }
+    c::Channel = dk::Channel { WebForm, CookieBanner, Checkout, Phone, Paper, Import, EmailLink }
+    c::PublicOutcome = d::optin::PublicOutcome { ConfirmationSent, Confirmed, Withdrawn }
     c::AgeDeclaration = d::AgeDeclaration { Age(age), BirthYear(year) }
     c::ConsentState = d::ConsentState { Given, Refused, Withdrawn, Expired, PendingParentalConsent, NeverAsked }
+}
+
+fn public_answer(o: d::optin::PublicOutcome) -> c::PublicAnswer {
+    c::PublicAnswer { outcome: o.into() }
 }
 
 fn purpose_input(p: c::PurposeInput) -> d::PurposeInput {

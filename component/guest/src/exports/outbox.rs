@@ -27,6 +27,7 @@ enum_pairs! {
         Repermission,
         RestrictionLifted,
         BreachNotice,
+        ConsentConfirmation,
     }
 }
 
@@ -39,5 +40,6 @@ fn message(m: d::Message) -> o::Message {
         body: m.body,
         created_at: m.created_at.to_string(),
         request: m.request,
+        token: m.token,
     }
 }

@@ -42,6 +42,7 @@ record_pairs! {
         time_zone,
         audit_retention_days,
         opposition_months,
+        confirm_within_days,
     }
     s::MinorAge = d::MinorAge { country, age }
     s::KindValidity = d::KindValidity { kind: into, grant_months, refusal_months }

@@ -123,6 +123,7 @@ fn respond(req: &Request) -> Reply {
     }
     let mut reply = match routes::route(req, rest, actor) {
         Ok(Out::Json(v)) => Reply::json(200, &v),
+        Ok(Out::Accepted(v)) => Reply::json(202, &v),
         Ok(Out::Text(content_type, body)) => {
             Reply { status: 200, content_type, body: body.into_bytes(), headers: Vec::new() }
         }

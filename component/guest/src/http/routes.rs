@@ -16,6 +16,8 @@ use crate::wit;
 /// What a route answers: a WIT value as JSON, or a text of its media type.
 pub(super) enum Out {
     Json(Value),
+    /// `202 Accepted`: a public answer about an e-mail, the same whatever the address.
+    Accepted(Value),
     Text(&'static str, String),
 }
 
@@ -35,6 +37,10 @@ type Routed = Result<Out, Failure>;
 
 fn out<T: Json>(r: Result<T, wit::Error>) -> Routed {
     r.map(|v| Out::Json(v.to_json())).map_err(Failure::Wit)
+}
+
+fn accepted<T: Json>(r: Result<T, wit::Error>) -> Routed {
+    r.map(|v| Out::Accepted(v.to_json())).map_err(Failure::Wit)
 }
 
 /// A whole-body route: the component's errors name fields from the body's top, as the
@@ -83,6 +89,20 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
             let input = public_receipt(req, whole(req)?, &a);
             body_out("input", C::record_decision(a, input))
         }
+        ("POST", ["consent", "sign-ups"]) => {
+            let input = public_receipt(req, whole(req)?, &a);
+            match body_out("input", C::sign_up(a, input))? {
+                Out::Json(v) => Ok(Out::Accepted(v)),
+                other => Ok(other),
+            }
+        }
+        ("POST", ["consent", "confirm", token]) => accepted(C::confirm(a, s(token))),
+        ("POST", ["consent", "unsubscribe-links"]) => {
+            let x = args(req, &["subject", "purpose"])?;
+            out(C::unsubscribe_link(a, x.get("subject")?, x.get("purpose")?))
+        }
+        // RFC 8058: the mail client's one-click POST (`List-Unsubscribe=One-Click`) or none.
+        ("POST", ["unsubscribe", token]) => accepted(C::unsubscribe(a, s(token))),
         ("POST", ["consent", "status"]) => out(C::status(a, args(req, &["subject"])?.get("subject")?)),
         ("POST", ["consent", "history"]) => out(<C as Consent>::history(a, args(req, &["subject"])?.get("subject")?)),
         ("GET", ["consent", "rates"]) => out(C::rates(a, query(req, "from")?, query(req, "to")?)),

@@ -132,6 +132,21 @@ pub enum ConsentCmd {
     Status(SubjectArgs),
     /// Every receipt of the person, in chain order.
     History(SubjectArgs),
+    /// The one-click unsubscribe link of a person and purpose, for a mail (RFC 8058): its
+    /// token, the URL and the two headers to put in the mail.
+    UnsubscribeLink {
+        #[command(flatten)]
+        who: SubjectArgs,
+        #[arg(long)]
+        purpose: String,
+        /// Where the shop serves fichier's REST face, e.g. https://shop.example
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
+    /// Follow an unsubscribe token (as the mail client's one-click POST does).
+    Unsubscribe { token: String },
+    /// Confirm a sign-up with the token of its confirmation message (double opt-in).
+    Confirm { token: String },
 }
 
 #[derive(Subcommand)]
@@ -226,6 +241,17 @@ pub fn consent(c: &ConsentCmd, rt: &Runtime, actor: Value, as_json: bool) -> Res
                 ));
             }
             return Output::new(&st, lines).done(as_json);
+        }
+        ConsentCmd::UnsubscribeLink { who, purpose, base_url } => {
+            let token = call(rt, "consent", "unsubscribe-link", &[actor, who.json()?, json!(purpose)])?;
+            let url = format!("{}/v1/unsubscribe/{}", base_url.trim_end_matches('/'), s(&token));
+            let human = format!("List-Unsubscribe: <{url}>\nList-Unsubscribe-Post: List-Unsubscribe=One-Click");
+            return Output::new(&json!({"token": token, "url": url}), human).done(as_json);
+        }
+        ConsentCmd::Unsubscribe { token } | ConsentCmd::Confirm { token } => {
+            let f = if matches!(c, ConsentCmd::Confirm { .. }) { "confirm" } else { "unsubscribe" };
+            let a = call(rt, "consent", f, &[actor, json!(token)])?;
+            return Output::new(&a, s(&a["outcome"])).done(as_json);
         }
         ConsentCmd::History(who) => {
             let h = call(rt, "consent", "history", &[actor, who.json()?])?;

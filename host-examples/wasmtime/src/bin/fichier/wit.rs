@@ -44,7 +44,7 @@ mod tests {
         vec![
             ("main::Role", names::<crate::Role>(), Stands::For("types", "role", &[])),
             ("consent::Kind", names::<consent::Kind>(), Stands::For("consent", "purpose-kind", &[])),
-            ("consent::Channel", names::<consent::Channel>(), Stands::For("consent", "channel", &[])),
+            ("consent::Channel", names::<consent::Channel>(), Stands::For("consent", "channel", &["email-link"])),
             ("customers::EventKind", names::<customers::EventKind>(), Stands::For("customers", "customer-event", &[])),
             ("registry::Format", names::<registry::Format>(), Stands::For("registry", "export-format", &[])),
             ("registry::Lang", names::<registry::Lang>(), Stands::For("registry", "lang", &[])),
