@@ -312,6 +312,38 @@ same([$st, array_column($hist ?? [], 'id')], [200, ['banner-1']], 'the banner re
 $r = $visitor->request('POST', ($MODE === 'http' ? getenv('FICHIER_TEST_URL') : '') . '/v1/consent/receipts', null, ['Content-Type: application/json', 'Origin: https://elsewhere.example'], json_encode(['receipt-id' => 'banner-2'] + $receipt));
 same([$r['status'], json_decode($r['body'], true)['rule'] ?? null], [403, 'shop-origin'], 'a receipt from another origin is refused by the component');
 
+// Consent by e-mail from a visitor goes through the mail (issue 24): a newsletter sign-up waits
+// for the code its mail carries (double opt-in); the shop's mails carry a one-click unsubscribe
+// link (RFC 8058) the plugin mints; each answer is the same 202 whatever the address.
+section('double opt-in and one-click unsubscribe');
+$at = $MODE === 'http' ? getenv('FICHIER_TEST_URL') : '';
+$json = ['Content-Type: application/json', "Origin: $BASE"];
+$optin = 'optin-' . $MODE . '@example.org';
+$signUp = fn (string $email) => json_encode(['subject' => ['tag' => 'email', 'val' => $email], 'purpose' => 'newsletter', 'decision' => 'grant', 'given-by' => 'subject', 'channel' => 'web-form', 'notice' => $NOTICES['newsletter'], 'at' => null, 'receipt-id' => null, 'client-ip' => null, 'user-agent' => null, 'gpc' => false, 'age' => null]);
+$r = $visitor->request('POST', $at . '/v1/consent/receipts', null, $json, $signUp($optin));
+same([$r['status'], json_decode($r['body'], true)['rule'] ?? null], [422, 'email-confirmed-by-mail'], 'a visitor cannot record a decision by e-mail directly');
+$r = $visitor->request('POST', $at . '/v1/consent/sign-ups', null, $json, $signUp($optin));
+$known = $visitor->request('POST', $at . '/v1/consent/sign-ups', null, $json, $signUp($EMAIL));
+same([$r['status'], json_decode($r['body'], true)], [202, ['outcome' => 'confirmation-sent']], 'a sign-up through the shop\'s origin waits for its confirmation');
+same($known['body'], $r['body'], 'a known address gets the very same answer');
+[$st, $hist] = api($KEY, 'POST', '/v1/consent/history', ['subject' => ['tag' => 'email', 'val' => $optin]]);
+same([$st, $hist], [200, []], 'nothing is recorded before the confirmation');
+[$st, $page] = api($KEY, 'GET', '/v1/outbox?limit=1000');
+$mail = array_values(array_filter($page['messages'] ?? [], fn ($m) => $m['to'] === $optin && $m['kind'] === 'consent-confirmation'))[0] ?? null;
+check(is_string($mail['token'] ?? null), 'the confirmation mail and its token are in the outbox', $mail, 'a consent-confirmation message');
+$r = $visitor->request('POST', $at . '/v1/consent/confirm/' . ($mail['token'] ?? 'none'), null, ["Origin: $BASE"], '');
+same([$r['status'], json_decode($r['body'], true)], [202, ['outcome' => 'confirmed']], 'the mail\'s token confirms the sign-up');
+[$st, $hist] = api($KEY, 'POST', '/v1/consent/history', ['subject' => ['tag' => 'email', 'val' => $optin]]);
+same([$st, array_column($hist ?? [], 'decision'), $hist[0]['notice']['reference'] ?? null], [200, ['grant'], $NOTICES['newsletter']], 'the grant is recorded, citing the notice the form showed');
+$headers = json_decode($visitor->get('/?fichier-test=unsubscribe-headers&email=' . rawurlencode($optin) . '&purpose=newsletter')['body'], true);
+same($headers['List-Unsubscribe-Post'] ?? null, 'List-Unsubscribe=One-Click', 'the plugin mints the one-click headers of a mail');
+$link = preg_match('#^<(.+)>$#', $headers['List-Unsubscribe'] ?? '', $m) ? $m[1] : '';
+check(str_starts_with($link, ($MODE === 'http' ? getenv('FICHIER_TEST_URL') : $BASE) . '/v1/unsubscribe/'), 'the link is the shop\'s origin in-process, fichier\'s over http', $link, '…/v1/unsubscribe/<token>');
+$r = $visitor->request('POST', $link, null, ['Content-Type: application/x-www-form-urlencoded'], 'List-Unsubscribe=One-Click');
+same([$r['status'], json_decode($r['body'], true)], [202, ['outcome' => 'withdrawn']], 'the mail client\'s one-click POST withdraws');
+[$st, $hist] = api($KEY, 'POST', '/v1/consent/history', ['subject' => ['tag' => 'email', 'val' => $optin]]);
+same(array_map(fn ($h) => [$h['decision'], $h['channel']], $hist ?? []), [['grant', 'web-form'], ['withdraw', 'email-link']], 'the withdrawal is in fichier, through the mail\'s link');
+
 // The banner off: no tag, and (in-process) its paths are WordPress' again.
 $admin->follow($admin->post('/wp-admin/options.php', $form(array_merge($good, ['banner' => '', 'api_key' => '']))));
 $front = (new Browser($BASE))->get('/');

@@ -10,9 +10,13 @@ defined( 'ABSPATH' ) || exit;
 /**
  * Enqueues the banner in the page head. The banner calls its API at the origin it was loaded
  * from (`/banner.css`, `/v1/banner`, `/v1/consent/receipts`): with the http transport that is
- * the remote fichier; in-process there is no fichier server, so these four paths of the shop's
+ * the remote fichier; in-process there is no fichier server, so these paths of the shop's
  * own origin are answered here by the component's HTTP handler, in this PHP process, with the
- * visitor's address — status, headers and body as the component gives them. Global Privacy
+ * visitor's address — status, headers and body as the component gives them. So are the
+ * public paths of consent by e-mail (issue 24): a newsletter form's sign-up
+ * (`/v1/consent/sign-ups`), the confirmation its mail leads to (`/v1/consent/confirm/<token>`)
+ * and the one-click unsubscribe target of the shop's mails (`/v1/unsubscribe/<token>`, RFC 8058;
+ * `Fichier_WP::unsubscribe_headers()` mints it). Global Privacy
  * Control's `/.well-known/gpc.json` belongs to the shop's origin whatever the transport: it is
  * answered by the component too (in-process or the remote fichier). Nothing else is passed
  * on: the admin routes are never reachable through the shop.
@@ -25,8 +29,33 @@ final class Fichier_WP_Banner {
 		'/banner.css'           => array( 'GET', 'HEAD' ),
 		'/v1/banner'            => array( 'GET', 'HEAD' ),
 		'/v1/consent/receipts'  => array( 'POST', 'OPTIONS' ),
+		'/v1/consent/sign-ups'  => array( 'POST', 'OPTIONS' ),
 		'/.well-known/gpc.json' => array( 'GET' ),
 	);
+
+	/** The public paths that end with a mail's token: prefix => allowed methods. */
+	const TOKEN_ROUTES = array(
+		'/v1/consent/confirm/' => array( 'POST' ),
+		'/v1/unsubscribe/'     => array( 'POST' ),
+	);
+
+	/**
+	 * The allowed methods of a public path, or null when it is not one.
+	 *
+	 * @param string $path The request's path.
+	 * @return list<string>|null
+	 */
+	private static function methods( $path ) {
+		if ( isset( self::ROUTES[ $path ] ) ) {
+			return self::ROUTES[ $path ];
+		}
+		foreach ( self::TOKEN_ROUTES as $prefix => $methods ) {
+			if ( str_starts_with( $path, $prefix ) && preg_match( '/^[A-Za-z0-9_-]{1,200}$/', substr( $path, strlen( $prefix ) ) ) ) {
+				return $methods;
+			}
+		}
+		return null;
+	}
 
 	/** The path answered at the shop's origin with the http transport too. */
 	const GPC = '/.well-known/gpc.json';
@@ -91,12 +120,13 @@ final class Fichier_WP_Banner {
 		}
 		$uri  = (string) $_SERVER['REQUEST_URI']; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- matched against a fixed list, then validated by the client.
 		$path = (string) wp_parse_url( $uri, PHP_URL_PATH );
-		if ( ! isset( self::ROUTES[ $path ] ) || ( 'in-process' !== $s['transport'] && self::GPC !== $path ) ) {
+		$allowed = self::methods( $path );
+		if ( null === $allowed || ( 'in-process' !== $s['transport'] && self::GPC !== $path ) ) {
 			return;
 		}
 		$method = isset( $_SERVER['REQUEST_METHOD'] ) ? strtoupper( sanitize_key( wp_unslash( $_SERVER['REQUEST_METHOD'] ) ) ) : 'GET';
-		if ( ! in_array( $method, self::ROUTES[ $path ], true ) ) {
-			self::send( 405, array( 'allow' => implode( ', ', self::ROUTES[ $path ] ) ), '' );
+		if ( ! in_array( $method, $allowed, true ) ) {
+			self::send( 405, array( 'allow' => implode( ', ', $allowed ) ), '' );
 		}
 		$query   = (string) wp_parse_url( $uri, PHP_URL_QUERY );
 		$headers = array();

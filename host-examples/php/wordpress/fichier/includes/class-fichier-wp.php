@@ -196,6 +196,38 @@ final class Fichier_WP {
 	}
 
 	/**
+	 * The two headers of a mail to `$email` about `$purpose` (RFC 8058 one-click unsubscribe):
+	 * the token is minted by fichier with the plugin's key (admin or system); the link is the
+	 * shop's origin in-process (answered by the banner's route), fichier's URL over http.
+	 *
+	 * @param string $email   The recipient.
+	 * @param string $purpose The purpose the mail is sent for (e.g. newsletter).
+	 * @return array<string, string>|WP_Error
+	 */
+	public static function unsubscribe_headers( $email, $purpose ) {
+		$r = self::api(
+			'POST',
+			'/v1/consent/unsubscribe-links',
+			array(
+				'subject' => self::by_email( $email ),
+				'purpose' => (string) $purpose,
+			)
+		);
+		if ( is_wp_error( $r ) ) {
+			return $r;
+		}
+		if ( ! $r->isOk() ) {
+			return self::problem( $r );
+		}
+		$s    = self::settings();
+		$base = 'http' === $s['transport'] ? rtrim( $s['url'], '/' ) : self::home_origin();
+		return array(
+			'List-Unsubscribe'      => '<' . $base . '/v1/unsubscribe/' . rawurlencode( (string) json_decode( $r->body ) ) . '>',
+			'List-Unsubscribe-Post' => 'List-Unsubscribe=One-Click',
+		);
+	}
+
+	/**
 	 * A subject reference for an e-mail address (fichier normalises and hashes it).
 	 *
 	 * @param string $email Address.

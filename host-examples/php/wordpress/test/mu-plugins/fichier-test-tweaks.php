@@ -23,3 +23,20 @@ add_action(
 	}
 );
 add_filter( 'pre_wp_mail', '__return_false' );
+
+// Test only: the headers the plugin puts in a mail to ?email=… about ?purpose=… (the shop's
+// mailer would add them to wp_mail's headers), as JSON.
+add_action(
+	'init',
+	static function () {
+		if ( ! isset( $_GET['fichier-test'] ) || 'unsubscribe-headers' !== $_GET['fichier-test'] ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			return;
+		}
+		$email   = isset( $_GET['email'] ) ? sanitize_email( wp_unslash( $_GET['email'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		$purpose = isset( $_GET['purpose'] ) ? sanitize_key( wp_unslash( $_GET['purpose'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		$h       = Fichier_WP::unsubscribe_headers( $email, $purpose );
+		header( 'content-type: application/json' );
+		echo wp_json_encode( is_wp_error( $h ) ? array( 'error' => $h->get_error_message() ) : $h );
+		exit;
+	}
+);
