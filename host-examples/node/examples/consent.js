@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // fichier from Node over a SQLite database — the same files as the Rust CLI's `--db`:
-// declare a purpose, register the notice people are shown, record a grant from the
-// sign-up form, print the person's consent status, then keep their customer record
-// and read it back.
+// declare a purpose, register the notice people are shown, take a sign-up from the
+// newsletter form and its confirmation from the mail (double opt-in: the grant counts once
+// the person confirms), mint the one-click unsubscribe link of the shop's mails, print the
+// person's consent status, then keep their customer record and read it back.
 //
 //   npm run example                       # a new database in a temporary directory
 //   npm run example -- /path/to/shop.db   # that database (created if absent; run it twice)
@@ -58,12 +59,25 @@ try {
   });
   console.log(`notice ${notice.reference} (sha256 ${notice.sha256.slice(0, 16)}…)`);
 
-  const receipt = call('consent', 'record-decision', signupForm, {
+  // A visitor signs up: the answer is the same whether the address is known or not, and
+  // nothing counts until the person confirms from the mail.
+  const answer = call('consent', 'sign-up', signupForm, {
     subject: alice, purpose: 'newsletter', decision: 'grant', 'given-by': 'subject',
     channel: 'web-form', notice: notice.reference, at: null, 'receipt-id': null,
     'client-ip': '203.0.113.42', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64)', gpc: false, age: null,
   });
-  console.log(`recorded ${receipt.decision} ${receipt.id} at ${receipt['recorded-at']} (seq ${receipt.seq})`);
+  console.log(`sign-up: ${answer.outcome}`);
+  // The shop's mailer sends what the outbox holds (by page), then acknowledges each message.
+  const mailer = { id: 'mailer', role: 'system' };
+  const page = call('outbox', 'pending', mailer, null, 100);
+  const mail = page.messages.find((m) => m.kind === 'consent-confirmation');
+  call('outbox', 'ack', mailer, mail.id);
+  // The mail links to the shop's page, which posts the token when the person clicks.
+  const confirmed = call('consent', 'confirm', signupForm, mail.token);
+  console.log(`confirmation: ${confirmed.outcome}`);
+  // Every newsletter carries a one-click unsubscribe link (RFC 8058) minted for its recipient.
+  const unsubscribe = call('consent', 'unsubscribe-link', mailer, alice, 'newsletter');
+  console.log(`List-Unsubscribe: <https://shop.example/v1/unsubscribe/${unsubscribe.slice(0, 8)}…>`);
 
   const status = call('consent', 'status', support, alice);
   console.log(`consent of subject ${status.subject}:`);

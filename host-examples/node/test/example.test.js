@@ -19,6 +19,9 @@ test('the example runs twice on one SQLite file', () => {
     delete env.FICHIER_MASTER_KEY;
     const run = () => execFileSync(process.execPath, [EXAMPLE, db], { env, encoding: 'utf8' });
     const first = run();
+    assert.match(first, /sign-up: confirmation-sent/);
+    assert.match(first, /confirmation: confirmed/);
+    assert.match(first, /List-Unsubscribe: <https:\/\/shop\.example\/v1\/unsubscribe\//);
     assert.match(first, /newsletter: given until 2029-03-01T10:00:00\.000Z/);
     assert.match(first, /customer record created, revision 1/);
     assert.match(first, /fields: email, given-name, postal-code/);
