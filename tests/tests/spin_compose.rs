@@ -294,20 +294,25 @@ fn the_composition_serves_the_shop_through_fichier() {
 
     let json = |r: &Resp| -> Value { r.json() };
 
-    // The newsletter box, ticked: a receipt, recorded by the shop-app as a public actor.
+    // The newsletter box, ticked: a sign-up, pending until the mail's token comes back.
     let r = post(
         shop.addr,
         "/newsletter",
         None,
         &json!({"email": "Alice@Example.org", "consent": true, "notice": newsletter_notice}),
     );
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let receipt = json(&r);
-    assert_eq!(receipt["decision"], "grant");
-    assert_eq!(receipt["notice"], newsletter_notice.as_str());
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(json(&r), json!({"outcome": "confirmation-sent"}));
+    let alice = json!({"tag": "email", "val": "alice@example.org"});
+    assert_eq!(ok(&admin_rt, "consent", "history", &[admin(), alice.clone()]), json!([]));
+    let page = ok(&admin_rt, "outbox", "pending", &[admin(), json!(null), json!(10)]);
+    let token = page["messages"][0]["token"].as_str().unwrap().to_owned();
+    let r = post(shop.addr, &format!("/newsletter/confirm/{token}"), None, &json!({}));
+    assert_eq!((r.status, json(&r)), (202, json!({"outcome": "confirmed"})), "{}", String::from_utf8_lossy(&r.body));
     // fichier has it, as the shop-app's public call (the address truncated by fichier).
-    let history = ok(&admin_rt, "consent", "history", &[admin(), json!({"tag": "email", "val": "alice@example.org"})]);
-    assert_eq!(history[0]["id"], receipt["receipt"]);
+    let history = ok(&admin_rt, "consent", "history", &[admin(), alice]);
+    assert_eq!(history[0]["decision"], "grant");
+    assert_eq!(history[0]["notice"]["reference"], newsletter_notice.as_str());
     assert_eq!(history[0]["recorded-by"], json!({"id": "shop-app", "role": "public"}));
     assert_eq!(history[0]["channel"], "web-form");
     assert_eq!(history[0]["ip-truncated"], "127.0.0.0");

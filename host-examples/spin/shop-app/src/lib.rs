@@ -9,14 +9,19 @@
 //!
 //! Routes:
 //! - `POST /newsletter` `{"email", "consent": bool, "notice"}`: the sign-up form's box,
-//!   recorded as a receipt (grant or refuse, channel `web-form`, purpose `newsletter`).
+//!   ticked: a sign-up fichier keeps pending until the person confirms from the mail it
+//!   queues (double opt-in: `202`, the same answer for every address); unticked: nothing is
+//!   recorded (a visitor cannot write in the history of an address they name).
+//! - `POST /newsletter/confirm/{token}`: the page the confirmation mail links to posts its
+//!   token: the grant is recorded then, citing the notice the form showed.
 //! - `POST /privacy/consent` `{"visitor", "purpose", "decision", "notice"}`: the cookie
 //!   banner's choice for one purpose (channel `cookie-banner`).
 //! - `GET /privacy/status?visitor=…`: where the banner's visitor id stands, per purpose.
 //! - `POST /checkout` `{"email", "note", "newsletter": bool, "notice"}`: the order note
 //!   is scanned before the shop keeps it (a card number, health data, a national id
 //!   number in a free text are refused with the rule and a span, never the value), and
-//!   the checkout's newsletter box becomes a receipt (channel `checkout`).
+//!   the checkout's newsletter box becomes a receipt (channel `checkout`), recorded by the
+//!   shop itself (`system`): the e-mail is the order's, not one a visitor names.
 //!
 //! The app calls fichier as `shop-app` with the `public` role for what a visitor
 //! decides or asks about their own banner id, and with the `system` role for its own
@@ -50,6 +55,7 @@ const APP: &str = "shop-app";
 fn handle(req: Request) -> Response {
     let mut router = Router::new();
     router.post("/newsletter", newsletter);
+    router.post("/newsletter/confirm/:token", newsletter_confirm);
     router.post("/privacy/consent", banner_choice);
     router.get("/privacy/status", privacy_status);
     router.post("/checkout", checkout);
@@ -75,11 +81,30 @@ fn newsletter(req: Request, _: Params) -> Response {
     let Some(granted) = body["consent"].as_bool() else {
         return bad_request("consent", "true (the box was ticked) or false");
     };
-    let decision = if granted { Decision::Grant } else { Decision::Refuse };
-    let input = receipt_input(&req, SubjectRef::Email(email.into()), NEWSLETTER, decision, Channel::WebForm, &body);
-    match consent::record_decision(&visitor(), &input) {
-        Ok(r) => json_response(201, &receipt_json(&r)),
+    if !granted {
+        return json_response(200, &json!({ "outcome": "nothing-recorded" }));
+    }
+    let input =
+        receipt_input(&req, SubjectRef::Email(email.into()), NEWSLETTER, Decision::Grant, Channel::WebForm, &body);
+    match consent::sign_up(&visitor(), &input) {
+        Ok(a) => json_response(202, &json!({ "outcome": outcome_name(a.outcome) })),
         Err(e) => problem(&e),
+    }
+}
+
+fn newsletter_confirm(_: Request, params: Params) -> Response {
+    let Some(token) = params.get("token") else { return bad_request("token", "the confirmation mail's token") };
+    match consent::confirm(&visitor(), token) {
+        Ok(a) => json_response(202, &json!({ "outcome": outcome_name(a.outcome) })),
+        Err(e) => problem(&e),
+    }
+}
+
+fn outcome_name(o: consent::PublicOutcome) -> &'static str {
+    match o {
+        consent::PublicOutcome::ConfirmationSent => "confirmation-sent",
+        consent::PublicOutcome::Confirmed => "confirmed",
+        consent::PublicOutcome::Withdrawn => "withdrawn",
     }
 }
 
@@ -170,7 +195,7 @@ fn checkout(req: Request, _: Params) -> Response {
     let receipt = if body["newsletter"].as_bool() == Some(true) {
         let input =
             receipt_input(&req, SubjectRef::Email(email.into()), NEWSLETTER, Decision::Grant, Channel::Checkout, &body);
-        match consent::record_decision(&visitor(), &input) {
+        match consent::record_decision(&shop(), &input) {
             Ok(r) => Some(r.id),
             Err(e) => return problem(&e),
         }
