@@ -186,3 +186,25 @@ fn the_single_outbox_document_of_earlier_versions_is_split_on_first_use() {
     let ids: Vec<_> = w.f().outbox_pending(&system(), None, 10).unwrap().messages.into_iter().map(|m| m.id).collect();
     assert_eq!(ids, ["M-000001", "M-000004", "M-000005"]);
 }
+
+#[test]
+fn reindex_counts_again_what_an_interrupted_acknowledgement_left_counted() {
+    let mut w = World::empty("2026-02-02T10:00:00Z", 7, 6);
+    for i in 0..5 {
+        w.f()
+            .new_request(&Actor { id: "form".into(), role: Role::Public }, request(&format!("r{i}@example.org")))
+            .unwrap();
+    }
+    assert!(w.f().outbox_ack(&system(), "M-000001").unwrap());
+    let removed = |w: &World| {
+        let raw = w.store.raw();
+        let (_, key, value) = raw.iter().find(|(_, k, _)| k == "outbox/removed").unwrap();
+        decode::<OutboxRemoved>(key, value).unwrap().count
+    };
+    assert_eq!(removed(&w), 1);
+    // An acknowledgement stopped after its delete, before its count.
+    w.store.delete(Bucket::Data, "outbox/message/2").unwrap();
+    assert_eq!(removed(&w), 1, "what waits looks like 4 messages, not 3");
+    w.f().reindex(&Actor { id: "dpo".into(), role: Role::Dpo }).unwrap();
+    assert_eq!(removed(&w), 2);
+}

@@ -48,6 +48,8 @@ impl<S: Store> Fichier<'_, S> {
         if !customers.is_empty() {
             self.check_master_key(false)?;
         }
+        // The outbox's count of what is gone is derived too (what waits is held under a bound).
+        self.recount_outbox()?;
         for sid in &customers {
             let Some(doc) = self.get_doc::<CustomerDoc>(Bucket::Data, &customer_key(sid))? else {
                 continue;

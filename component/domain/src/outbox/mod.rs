@@ -329,6 +329,34 @@ impl<S: Store> Fichier<'_, S> {
         Ok(out)
     }
 
+    /// Count again how many message numbers are gone (`maintenance.reindex`): an
+    /// acknowledgement stopped between its delete and its count left the outbox looking
+    /// fuller than it is. Whether the count changed.
+    pub(crate) fn recount_outbox(&mut self) -> Result<bool> {
+        let last = self.outbox_last()?;
+        let low = self.get_doc::<OutboxLow>(Bucket::Data, LOW_KEY)?.unwrap_or_default().upto;
+        let mut present = 0u64;
+        let mut pos = low;
+        while pos < last {
+            let hi = pos.saturating_add(SCAN_BATCH).min(last);
+            present += self.read_entries(pos + 1, hi)?.len() as u64;
+            pos = hi;
+        }
+        let gone = last.saturating_sub(present);
+        self.update::<OutboxRemoved, bool>(
+            Bucket::Data,
+            REMOVED_KEY,
+            |_, current| {
+                Ok(if current.map_or(0, |c| c.count) == gone {
+                    None
+                } else {
+                    Some((OutboxRemoved { count: gone }, true))
+                })
+            },
+            || false,
+        )
+    }
+
     /// Remove message `n` (acknowledged or dropped); whether it was there.
     pub(crate) fn remove_message(&mut self, n: u64) -> Result<Option<OutboxEntry>> {
         let key = message_key(n);
