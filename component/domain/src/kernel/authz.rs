@@ -207,7 +207,10 @@ pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
             O::RecordDecision { channel: C::Phone },
             O::RecordDecision { channel: C::Paper },
             O::RecordDecision { channel: C::Import },
+            O::RecordDecision { channel: C::EmailLink },
         ],
+        "consent.sign-up" | "consent.confirm" | "consent.unsubscribe" => &[O::ConsentByEmail],
+        "consent.unsubscribe-link" => &[O::MintUnsubscribeLink],
         "consent.status" => &[
             O::ReadStatus { subject: BY_EMAIL },
             O::ReadStatus { subject: BY_EXTERNAL },
