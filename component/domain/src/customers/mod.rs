@@ -27,6 +27,7 @@ use crate::kernel::time::Stamp;
 use crate::kernel::types::{Actor, DamagedRecord, DataCategory, LawfulBasis, Source};
 
 pub mod body;
+mod calling_codes;
 pub mod duplicates;
 pub mod fields;
 pub mod import;

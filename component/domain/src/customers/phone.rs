@@ -1,6 +1,7 @@
 //! Phone numbers to E.164: a compact, tested rule set for France and its overseas
-//! departments (which have their own country codes), and E.164 pass-through for the rest
-//! of the world. Invalid numbers are refused with the rule that failed, never "fixed".
+//! departments (which have their own country codes), and for the rest of the world an
+//! assigned calling code followed by as many digits as its numbering plan uses
+//! ([`super::calling_codes`], generated from libphonenumber's metadata). Invalid numbers are refused with the rule that failed, never "fixed".
 //!
 //! Why not the `phonenumber` crate (0.3, measured here on 2026-11-29 with a wasm32-wasip2
 //! command that parses one French number): 2.27 MB of wasm on its own (this whole
@@ -8,6 +9,7 @@
 //! natively and 436 ms in wasm (jco/V8), then 1.25 µs / 31 µs per number — a first-use
 //! cost every fresh instance would pay. These rules cost nothing to load.
 
+use super::calling_codes::CALLING_CODES;
 use crate::kernel::error::{Error, Result};
 
 /// The French national prefixes (after the trunk `0`) that belong to an overseas
@@ -142,11 +144,38 @@ fn international_number(field: &str, digits: &str) -> Result<String> {
             return Ok(format!("+{digits}"));
         }
     }
-    // E.164: at most 15 digits in all; 8 is the shortest in use.
-    if !(8..=15).contains(&digits.len()) {
-        return Err(Error::invalid(field, "phone-length", "an international number has 8 to 15 digits after the +"));
+    // E.164 (ITU-T): at most 15 digits in all, a calling code that is assigned, and as many
+    // digits after it as its countries' numbering plans use (libphonenumber's lengths).
+    if digits.len() > 15 {
+        return Err(Error::invalid(field, "phone-length", "an international number has at most 15 digits after the +"));
+    }
+    let Some((code, national, lengths)) = calling_code(digits) else {
+        let shown = &digits[..digits.len().min(3)];
+        return Err(Error::invalid(
+            field,
+            "phone-country-code",
+            format!("no country has the calling code +{shown} (ITU-T E.164)"),
+        ));
+    };
+    if lengths & (1u32 << national.len()) == 0 {
+        let allowed: Vec<String> = (1..32).filter(|n| lengths & (1 << n) != 0).map(|n| n.to_string()).collect();
+        return Err(Error::invalid(
+            field,
+            "phone-length",
+            format!("a number of +{code} has {} digits after the country code", allowed.join(", ")),
+        ));
     }
     Ok(format!("+{digits}"))
+}
+
+/// The assigned calling code `digits` starts with (codes are prefix-free: one to three
+/// digits), the digits after it, and the lengths they may have ([`CALLING_CODES`]).
+fn calling_code(digits: &str) -> Option<(u16, &str, u32)> {
+    (1..=3.min(digits.len())).find_map(|n| {
+        let code: u16 = digits[..n].parse().ok()?;
+        let at = CALLING_CODES.binary_search_by_key(&code, |&(c, _)| c).ok()?;
+        Some((code, &digits[n..], CALLING_CODES[at].1))
+    })
 }
 
 #[cfg(test)]
@@ -237,5 +266,46 @@ mod tests {
             }
         }
         assert!(to_e164("p", &"1".repeat(65)).is_err());
+    }
+
+    /// ITU-T E.164 as libphonenumber's metadata states it (the regulatory issue, point 2):
+    /// a calling code nobody was assigned, or a number of another length than its
+    /// country's plan, is refused; `00` opens an international number only before an
+    /// assigned code. Numbers of each kind of code still pass.
+    #[test]
+    fn the_calling_code_is_assigned_and_the_length_its_countrys() {
+        for (raw, rule) in [
+            ("+999 123 456", "phone-country-code"),
+            ("00 999 123 456", "phone-country-code"),
+            ("+10000-01-01", "phone-length"),
+            ("+44 20 7946 09", "phone-length"),
+            ("+49 1", "phone-length"),
+            ("+1 415 555 26710", "phone-length"),
+        ] {
+            match to_e164("phone", raw) {
+                Err(Error::InvalidInput(e)) => assert_eq!(e.rule, rule, "{raw}"),
+                other => panic!("{raw}: {other:?}"),
+            }
+        }
+        let message = to_e164("phone", "+999 123 456").err().and_then(|e| e.field_error().map(|f| f.message.clone()));
+        assert_eq!(message.as_deref(), Some("no country has the calling code +999 (ITU-T E.164)"));
+        for (raw, e164) in [
+            ("+7 912 345 67 89", "+79123456789"),
+            ("+32 470 12 34 56", "+32470123456"),
+            ("+41 44 668 18 00", "+41446681800"),
+            ("+213 551 23 45 67", "+213551234567"),
+            ("+800 1234 5678", "+80012345678"),
+            ("+852 2123 4567", "+85221234567"),
+        ] {
+            assert_eq!(to_e164("phone", raw).as_deref(), Ok(e164), "{raw}");
+        }
+        // The table itself: sorted, codes prefix-free, France's nine digits.
+        assert!(CALLING_CODES.windows(2).all(|w| w[0].0 < w[1].0));
+        for &(a, _) in CALLING_CODES {
+            for &(b, _) in CALLING_CODES {
+                assert!(a == b || !b.to_string().starts_with(&a.to_string()), "+{a} is a prefix of +{b}");
+            }
+        }
+        assert_eq!(calling_code("33612345678").map(|(c, n, l)| (c, n.len(), l)), Some((33, 9, 1 << 9)));
     }
 }
