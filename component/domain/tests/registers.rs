@@ -596,3 +596,23 @@ fn the_people_a_breach_concerns_are_told_through_the_outbox() {
     assert!(matches!(b.breach.people, Some(PeopleInformed::Told(_))) && !b.people_due, "{b:?}");
     assert!(b.breach.history.last().unwrap().what.contains("1 people told"));
 }
+
+/// The notice people receive reads as written (Art. 34(2): clear and plain language):
+/// no run of spaces where the source wraps its lines, in French and in English.
+#[test]
+fn a_breach_notice_has_no_runs_of_spaces() {
+    for lang in [Lang::Fr, Lang::En] {
+        let mut w = World::new();
+        w.declare(&[("orders", PurposeKind::Service)]);
+        w.f().set_organisation(&admin(), org()).unwrap();
+        let b = w.f().record_breach(&dpo(), breach("2026-11-29T08:00:00Z", BreachRisk::High)).unwrap();
+        let who = SubjectRef::Email("zoe@example.org".into());
+        let field = support::field("email", "zoe@example.org", None, &["orders"], None);
+        w.f().create_customer(&admin(), &who, &[field]).unwrap();
+        w.f().notify_people(&dpo(), &b.breach.id, &[who], lang).unwrap();
+        let system = Actor { id: "cron".into(), role: Role::System };
+        let m = w.f().outbox_pending(&system, None, 10).unwrap().messages.remove(0);
+        assert!(!m.body.contains("  "), "{lang:?}: {:?}", m.body);
+        assert!(m.body.contains(if lang == Lang::Fr { "concernant (article 34" } else { "concerns you (GDPR" }));
+    }
+}

@@ -376,7 +376,9 @@ impl<S: Store> Fichier<'_, S> {
             Lang::Fr => (
                 "Information sur une violation de vos données personnelles".to_string(),
                 format!(
-                    "Bonjour,\n\nNous vous informons d'une violation de données personnelles vous concernant                      (article 34 du RGPD).\n\nCe qui s'est passé : {}\n\nConséquences probables : {}\n\nMesures                      prises ou proposées : {}\n\nPour toute question : {contact}\n",
+                    "Bonjour,\n\nNous vous informons d'une violation de données personnelles vous concernant \
+                     (article 34 du RGPD).\n\nCe qui s'est passé : {}\n\nConséquences probables : {}\n\nMesures \
+                     prises ou proposées : {}\n\nPour toute question : {contact}\n",
                     f.description, f.consequences, f.measures
                 ),
             ),
