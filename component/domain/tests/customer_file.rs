@@ -98,11 +98,27 @@ fn forbidden_data_is_refused_by_create_and_rectify() {
     w.declare(&[("sepa-payments", PurposeKind::Service)]);
     let typed =
         |name: &str, value: &str, category: DataCategory| FieldInput { category: Some(category), ..field(name, value) };
-    let secrets = ["253072B07300470", "4111 1111 1111 1111", "FR7630006000011234567890189", "123", "hunter2-Secret!"];
+    let secrets = [
+        "253072B07300470",
+        "4111 1111 1111 1111",
+        "FR7630006000011234567890189",
+        "123",
+        "hunter2-Secret!",
+        "2.91.11.75.115.233.94",
+        "2-53-07-2B-073-004-70",
+        "115.233",
+    ];
     let before = w.store.raw();
     for (f, want) in [
         (typed("nir", "253072B07300470", DataCategory::Identity), "fields[1].value:nir"),
         (typed("numero-securite-sociale", "n/a", DataCategory::Identity), "fields[1].name:nir"),
+        // GDPR.md "Identifiers": a NIR written with dots or dashes between its groups is a NIR.
+        (typed("reference", "2.91.11.75.115.233.94", DataCategory::Other), "fields[1].value:nir"),
+        (typed("nir", "2-53-07-2B-073-004-70", DataCategory::Identity), "fields[1].value:nir"),
+        (
+            typed("notes", "sécu 2-53-07-2B-073-004-70 merci", DataCategory::FreeText),
+            "fields[1].value:personal-data-in-free-text",
+        ),
         (typed("cvv", "123", DataCategory::Payment), "fields[1].name:cvv-field"),
         (typed("password", "hunter2-Secret!", DataCategory::Account), "fields[1].name:plain-password"),
         (typed("religion", "catholique", DataCategory::Other), "fields[1].name:special-category"),
@@ -163,6 +179,9 @@ fn forbidden_data_is_refused_by_create_and_rectify() {
     // Rectify is held to the same: a NIR slipped into the note is refused, the record unchanged.
     let note = typed("notes", "son NIR : 253072B07300470", DataCategory::FreeText);
     let e = w.f().rectify_customer(&admin(), &email("d@example.org"), &[note], &[]).unwrap_err();
+    assert_eq!(rule(e), "set[0].value:personal-data-in-free-text");
+    let dotted = typed("notes", "son NIR : 2.91.11.75.115.233.94.", DataCategory::FreeText);
+    let e = w.f().rectify_customer(&admin(), &email("d@example.org"), &[dotted], &[]).unwrap_err();
     assert_eq!(rule(e), "set[0].value:personal-data-in-free-text");
     let after = w.f().get_customer(&admin(), &email("d@example.org")).unwrap();
     assert_eq!(

@@ -105,6 +105,11 @@ fn redaction_keeps_no_digit_of_what_it_redacts() {
     assert_eq!(kinds.len(), 2, "{clean}");
     assert!(!clean.contains("4111") && !clean.contains("253072"), "{clean}");
     assert!(clean.contains("[redacted:card-number]"));
+    // GDPR.md "Identifiers": a NIR with dots or dashes between its groups is redacted too.
+    for nir in ["2.91.11.75.115.233.94", "2-53-07-2B-073-004-70"] {
+        let (clean, kinds) = redact(format!("NIR {nir} merci"));
+        assert_eq!((clean.as_str(), kinds.len()), ("NIR [redacted:nir] merci", 1), "{nir}");
+    }
 }
 
 #[test]

@@ -10,19 +10,29 @@ use crate::kernel::error::{Error, Result};
 
 pub(super) const NIR_LEN: usize = 15;
 
-/// Whether a space may follow the `n`th character of a NIR: between the groups
+/// Whether a separator may follow the `n`th character of a NIR: between the groups
 /// sex | year | month | department | commune | order | key, and also after the third digit of an
 /// overseas department (97x, 98x), whose commune has two digits.
 pub(super) fn nir_boundary(n: usize, c: &[u8; NIR_LEN]) -> bool {
     matches!(n, 1 | 3 | 5 | 7 | 10 | 13) || (n == 8 && c[5] == b'9' && matches!(c[6], b'7' | b'8'))
 }
 
-/// Reads the 15 characters of a NIR at the start of `s` (upper-cased), with at most one space at
-/// each group boundary. Returns them and the number of bytes read.
+/// The separator one NIR uses between its groups: a space (any of [`is_space_sep`]'s), a dot or
+/// a dash. GDPR.md "Identifiers": people write a NIR with spaces, dots or dashes between the
+/// groups (`2 53 07 2B 073 004 70`, `2.53.07.2B.073.004.70`, `2-53-07-2B-073-004-70`) and it is
+/// the same NIR, found and refused the same way.
+fn nir_sep(c: char) -> Option<char> {
+    if is_space_sep(c) { Some(' ') } else { matches!(c, '.' | '-').then_some(c) }
+}
+
+/// Reads the 15 characters of a NIR at the start of `s` (upper-cased), with at most one
+/// separator at each group boundary, the same kind (space, dot or dash) throughout. Returns them
+/// and the number of bytes read.
 pub(super) fn nir_scan(s: &str) -> Option<([u8; NIR_LEN], usize)> {
     let mut out = [0u8; NIR_LEN];
     let mut n = 0;
     let mut after_sep = false;
+    let mut kind = None;
     for (i, c) in s.char_indices() {
         if c.is_ascii_alphanumeric() {
             out[n] = u8::try_from(c).ok()?.to_ascii_uppercase();
@@ -31,7 +41,13 @@ pub(super) fn nir_scan(s: &str) -> Option<([u8; NIR_LEN], usize)> {
             if n == NIR_LEN {
                 return Some((out, i + 1));
             }
-        } else if is_space_sep(c) && !after_sep && n > 0 && nir_boundary(n, &out) {
+        } else if let Some(sep) = nir_sep(c)
+            && !after_sep
+            && n > 0
+            && nir_boundary(n, &out)
+            && kind.is_none_or(|k| k == sep)
+        {
+            kind = Some(sep);
             after_sep = true;
         } else {
             return None;
@@ -82,8 +98,9 @@ pub(super) fn nir_check(c: &[u8; NIR_LEN]) -> std::result::Result<(), Broken> {
     Ok(())
 }
 
-/// Whether `s` is a French social security number (NIR): 15 characters, spaces accepted between
-/// groups (`2 53 07 2B 073 004 70`), with a valid sex, month, department and key.
+/// Whether `s` is a French social security number (NIR): 15 characters, spaces, dots or dashes
+/// accepted between groups (`2 53 07 2B 073 004 70`, `2.53.07.2B.073.004.70`, one kind
+/// throughout), with a valid sex, month, department and key.
 pub fn nir_valid(s: &str) -> bool {
     let t = s.trim();
     matches!(nir_scan(t), Some((c, len)) if len == t.len() && nir_check(&c).is_ok())
@@ -96,7 +113,7 @@ pub fn nir_valid(s: &str) -> bool {
 pub struct Nir(String);
 
 impl Nir {
-    /// Parses a NIR (spaces between groups accepted). Errors name `field` and one of the rules
+    /// Parses a NIR (spaces, dots or dashes between groups accepted, one kind throughout). Errors name `field` and one of the rules
     /// `nir-syntax`, `nir-sex`, `nir-month`, `nir-department`, `nir-key`; they never repeat the input.
     pub fn parse(field: &str, s: &str) -> Result<Nir> {
         let t = s.trim();
@@ -104,7 +121,7 @@ impl Nir {
             Error::invalid(
                 field,
                 "nir-syntax",
-                "a NIR is 15 characters: sex, year, month, department, commune, order, key (spaces between groups)",
+                "a NIR is 15 characters: sex, year, month, department, commune, order, key (spaces, dots or dashes between groups)",
             )
         };
         let (c, len) = nir_scan(t).ok_or_else(syntax)?;

@@ -296,6 +296,43 @@ fn identifiers_nir() {
     }
 }
 
+/// GDPR.md "Identifiers" (the CNIL's reading of décret 2019-341: a retailer may not hold a NIR):
+/// people write a NIR with spaces, dots or dashes between its groups, and it is the same NIR.
+/// One kind of separator throughout, one per group boundary, and the key is still checked.
+#[test]
+fn identifiers_nir_with_dots_or_dashes() {
+    for s in [
+        "2.53.07.2B.073.004.70",
+        "2-53-07-2B-073-004-70",
+        "2.53.07.2b.073.004.70",
+        "2.91.11.75.115.233.94",
+        "2-91-11-75-115-233-94",
+        "291117511523394",
+    ] {
+        assert!(nir_valid(s), "{s}");
+    }
+    let nir = Nir::parse("subject.nir", "2.53.07.2B.073.004.70").expect("valid");
+    assert_eq!(nir.as_str(), NIR_EXAMPLE);
+    let dom = nir_complete("2424297112345");
+    let grouped = [&dom[..1], &dom[1..3], &dom[3..5], &dom[5..8], &dom[8..10], &dom[10..13], &dom[13..]];
+    assert!(nir_valid(&grouped.join(".")));
+    assert!(nir_valid(&grouped.join("-")));
+    for s in [
+        "2.53.07.2B.073.004.71",  // the key is checked
+        "2.91.11.75.115.233.95",  // the key is checked
+        "2.53-07.2B.073.004.70",  // mixed separators
+        "2 53.07.2B.073.004.70",  // mixed separators
+        "2..53.07.2B.073.004.70", // two separators
+        "25.3.07.2B.073.004.70",  // a dot inside a group
+        "2/53/07/2B/073/004/70",  // not a separator people use for a NIR
+        "2_53_07_2B_073_004_70",
+    ] {
+        assert!(!nir_valid(s), "{s}");
+        let e = Nir::parse("subject.nir", s).expect_err(s);
+        assert!(!format!("{e:?}").contains(s), "the error repeats the input");
+    }
+}
+
 #[test]
 fn identifiers_iban() {
     for iban in IBANS {
@@ -408,6 +445,9 @@ fn identifiers_find_in_text() {
         (FindingKind::Iban, "NL91 ABNA 0417 1643 00"),
         (FindingKind::Nir, "253072B07300470"),
         (FindingKind::Nir, "2 53 07 2b 073 004 70"),
+        (FindingKind::Nir, "2.53.07.2B.073.004.70"),
+        (FindingKind::Nir, "2-53-07-2B-073-004-70"),
+        (FindingKind::Nir, "2.91.11.75.115.233.94"),
         (FindingKind::CardNumber, "4111-1111-1111-1111"),
         (FindingKind::CardNumber, "378282246310005"),
         (FindingKind::CardNumber, "3782 822463 10005"),
@@ -432,6 +472,19 @@ fn identifiers_find_in_text() {
     // The digits of an e-mail address are part of it.
     let text = "écrire à 0612345678@sms.example.fr";
     assert_eq!(spans(text), vec![(FindingKind::Email, span(text, "0612345678@sms.example.fr").0, text.len())]);
+}
+
+/// A dotted or dashed phone number is a phone, not a NIR (GDPR.md "Identifiers": a NIR is 15
+/// characters with a key), and a NIR written that way next to one is still found.
+#[test]
+fn identifiers_dotted_phones_are_not_nirs() {
+    let text = "Appelez le 06.12.34.56.78 ou le 01-23-45-67-89 avant le 12.03.2024, sécu 2.91.11.75.115.233.94.";
+    let want = vec![
+        (FindingKind::Phone, span(text, "06.12.34.56.78").0, span(text, "06.12.34.56.78").1),
+        (FindingKind::Phone, span(text, "01-23-45-67-89").0, span(text, "01-23-45-67-89").1),
+        (FindingKind::Nir, span(text, "2.91.11.75.115.233.94").0, span(text, "2.91.11.75.115.233.94").1),
+    ];
+    assert_eq!(spans(text), want);
 }
 
 /// The finder reads French numbers with phone.rs's rules: every number it reports converts
@@ -492,6 +545,9 @@ fn identifiers_nothing_in_ordinary_text() {
         "Version 1.2.3, build 20240312, port 8080, ISBN 978-2-07-036822-8.",
         "SIRET 732 829 320 00074, SIREN 732829320, La Poste 35600000000048.",
         "Numéros : 01 02 03 04 05 06, 12 34 56 78 90.",
+        // Dotted or dashed dates and references are not NIRs (15 characters and a key).
+        "Rendez-vous 2.53.07.2024, réf. 2-53-07-20-073-004, lot 1.85.05.78.006.084.",
+        "Lot 2.53.07.2B.073.004.71 (clé fausse), 2-53-07-2B-073-004-7 (trop court).",
         "adresse invalide a@b, @exemple.fr, x@.fr, y@exemple.",
     ] {
         assert_eq!(spans(text), vec![], "{text}");
