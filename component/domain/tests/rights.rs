@@ -65,8 +65,9 @@ fn a_request_goes_from_token_to_answer_with_the_clock_stopped_meanwhile() {
     assert_eq!(rule(e), "token:token-matches");
     let r = w.f().verify_token(&actor(Role::Public), "R-000001", &token.to_lowercase()).unwrap();
     assert_eq!(r.record.state, RequestState::InProgress);
-    // One month from receipt, plus the two days spent waiting for the person.
-    assert_eq!(r.deadline.to_string(), "2026-02-12T09:00:00.000Z");
+    // One month from receipt, plus the two days spent waiting for the person: due 12
+    // February, to the end of that day in Paris (Reg. 1182/71 art. 3).
+    assert_eq!(r.deadline.to_string(), "2026-02-12T22:59:59.999Z");
     let e = w.f().verify_token(&actor(Role::Public), "R-000001", &token).unwrap_err();
     assert_eq!(rule(e), "id:awaiting-identity");
 
@@ -101,18 +102,18 @@ fn a_request_goes_from_token_to_answer_with_the_clock_stopped_meanwhile() {
 
 #[test]
 fn deadlines_follow_the_shop_calendar() {
-    // (received, extended, deadline)
+    // (received, extended, deadline): the end (24:00 Paris) of the due date.
     let table = [
-        ("2026-01-31T10:00:00Z", false, "2026-02-28T10:00:00.000Z"),
-        ("2024-01-31T10:00:00Z", false, "2024-02-29T10:00:00.000Z"),
-        // 11:00 in Paris in winter → 11:00 in summer, three months on.
-        ("2026-01-31T10:00:00Z", true, "2026-04-30T09:00:00.000Z"),
-        // 29 March 00:30 in Paris (the night clocks go forward) → 29 April 00:30.
-        ("2026-03-28T23:30:00Z", false, "2026-04-28T22:30:00.000Z"),
-        // 1 January 00:30 in Paris → 1 February 00:30.
-        ("2026-12-31T23:30:00Z", false, "2027-01-31T23:30:00.000Z"),
+        ("2026-01-31T10:00:00Z", false, "2026-02-28T22:59:59.999Z"),
+        ("2024-01-31T10:00:00Z", false, "2024-02-29T22:59:59.999Z"),
+        // 31 January, three months on: 30 April, in summer time.
+        ("2026-01-31T10:00:00Z", true, "2026-04-30T21:59:59.999Z"),
+        // 29 March 00:30 in Paris (the night clocks go forward) → 29 April.
+        ("2026-03-28T23:30:00Z", false, "2026-04-29T21:59:59.999Z"),
+        // 1 January 00:30 in Paris → 1 February.
+        ("2026-12-31T23:30:00Z", false, "2027-02-01T22:59:59.999Z"),
         // 31 October 2026, 12:00 in Paris, after clocks went back → 30 November.
-        ("2026-10-31T11:00:00Z", false, "2026-11-30T11:00:00.000Z"),
+        ("2026-10-31T11:00:00Z", false, "2026-11-30T22:59:59.999Z"),
     ];
     for (received, extended, due) in table {
         let mut w = World::new(received);
@@ -146,7 +147,7 @@ fn extensions_are_once_within_the_first_month_and_lists_show_what_is_due() {
     let e = w.f().extend_request(&actor(Role::Dpo), "R-000001", " ").unwrap_err();
     assert_eq!(rule(e), "reason:non-empty");
     let r = w.f().extend_request(&actor(Role::Dpo), "R-000001", "Plusieurs bases à interroger.").unwrap();
-    assert_eq!(r.deadline.to_string(), "2026-06-01T09:00:00.000Z");
+    assert_eq!(r.deadline.to_string(), "2026-06-01T21:59:59.999Z");
     let e = w.f().extend_request(&actor(Role::Dpo), "R-000001", "Encore.").unwrap_err();
     assert_eq!(rule(e), "id:extend-once");
     // 2 April: the second is overdue and can no longer be extended.
@@ -165,6 +166,58 @@ fn extensions_are_once_within_the_first_month_and_lists_show_what_is_due() {
     let refusal = m.iter().find(|m| m.kind == MessageKind::Refusal).unwrap();
     assert!(refusal.body.contains("CNIL") && refusal.body.contains("manifestement excessive"));
     assert_eq!(w.f().list_requests(&actor(Role::Dpo), RequestFilter::All).unwrap().len(), 2);
+}
+
+/// Reg. 1182/71 art. 3(2)(b)-(c) (GDPR.md "Time limits"): a month from a receipt at 09:15
+/// on 15 March ends at the end of 15 April, Paris time; the request is overdue only from
+/// the next midnight, and an extension told at 18:00 on that last day is within the first
+/// month (the due date becomes three months from receipt).
+#[test]
+fn a_period_ends_at_the_end_of_its_last_day_in_paris() {
+    // 09:15 in Paris (CET) on 15 March 2026.
+    let mut w = World::new("2026-03-15T08:15:00Z");
+    let mut i = input("emma@example.org");
+    i.identity_verified = true;
+    w.f().new_request(&actor(Role::Support), i.clone()).unwrap();
+    i.subject = SubjectRef::Email("felix@example.org".into());
+    w.f().new_request(&actor(Role::Support), i).unwrap();
+    let ids = |v: Vec<Request>| v.into_iter().map(|r| r.record.id).collect::<Vec<_>>();
+
+    // 15 April, 09:15 in Paris (CEST): the receipt's time of day on the last day; not late.
+    w.at("2026-04-15T07:15:00Z");
+    let r = w.f().get_request(&actor(Role::Dpo), "R-000001").unwrap();
+    assert_eq!(r.deadline.to_string(), "2026-04-15T21:59:59.999Z");
+    assert!(!r.overdue);
+    assert!(w.f().list_requests(&actor(Role::Dpo), RequestFilter::Overdue).unwrap().is_empty());
+    // Due today: within one day.
+    assert_eq!(ids(w.f().list_requests(&actor(Role::Dpo), RequestFilter::DueWithin(1)).unwrap()).len(), 2);
+
+    // 18:00 in Paris on the last day: the extension is within the first month.
+    w.at("2026-04-15T16:00:00Z");
+    let r = w.f().extend_request(&actor(Role::Dpo), "R-000001", "Plusieurs bases à interroger.").unwrap();
+    assert_eq!(r.deadline.to_string(), "2026-06-15T21:59:59.999Z", "three months from receipt");
+
+    // 23:59:59.999 in Paris on the last day: still not overdue.
+    w.at("2026-04-15T21:59:59.999Z");
+    let r = w.f().get_request(&actor(Role::Dpo), "R-000002").unwrap();
+    assert!(!r.overdue);
+    assert!(w.f().list_requests(&actor(Role::Dpo), RequestFilter::Overdue).unwrap().is_empty());
+
+    // Midnight in Paris: overdue, and too late to extend.
+    w.at("2026-04-15T22:00:00Z");
+    let r = w.f().get_request(&actor(Role::Dpo), "R-000002").unwrap();
+    assert!(r.overdue);
+    assert_eq!(ids(w.f().list_requests(&actor(Role::Dpo), RequestFilter::Overdue).unwrap()), ["R-000002"]);
+    let e = w.f().extend_request(&actor(Role::Dpo), "R-000002", "Trop tard.").unwrap_err();
+    assert_eq!(rule(e), "id:within-first-month");
+    // Due within d days = due on a date up to today + d: the overdue one; the extended one
+    // is due 15 June = 16 April (today in Paris) + 60 days.
+    assert_eq!(ids(w.f().list_requests(&actor(Role::Dpo), RequestFilter::DueWithin(1)).unwrap()), ["R-000002"]);
+    assert_eq!(ids(w.f().list_requests(&actor(Role::Dpo), RequestFilter::DueWithin(59)).unwrap()), ["R-000002"]);
+    assert_eq!(
+        ids(w.f().list_requests(&actor(Role::Dpo), RequestFilter::DueWithin(60)).unwrap()),
+        ["R-000002", "R-000001"]
+    );
 }
 
 #[test]

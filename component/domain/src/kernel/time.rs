@@ -72,6 +72,29 @@ pub fn add_months(t: Instant, months: u32, zone: Zone) -> Option<Instant> {
     from_local(local, zone)
 }
 
+/// The last instant (to the millisecond) of `date` in `zone`: the instant before the next
+/// midnight. A period in days, months or years ends at the end of its last day
+/// (Regulation 1182/71 art. 3(2)(b)), so what falls due on `date` is overdue only from the
+/// next midnight. `None` only past year 262143.
+pub fn end_of_day(date: NaiveDate, zone: Zone) -> Option<Instant> {
+    let next = date.succ_opt()?.and_hms_opt(0, 0, 0)?;
+    Some(from_local(next, zone)? - chrono::Duration::milliseconds(1))
+}
+
+/// The last day of a period of `months` calendar months that starts with the event at `t`
+/// (Regulation 1182/71 art. 3(2)(c)): the date bearing the same number in the last month,
+/// or that month's last day when it has no such date (31 January + 1 month = 28/29
+/// February), on `zone`'s calendar. `None` only past year 262143.
+pub fn last_day(t: Instant, months: u32, zone: Zone) -> Option<NaiveDate> {
+    date_in(t, zone).checked_add_months(Months::new(months))
+}
+
+/// The end of a period of `months` months from the event at `t`: the end of its
+/// [`last_day`] ([`end_of_day`]).
+pub fn period_end(t: Instant, months: u32, zone: Zone) -> Option<Instant> {
+    end_of_day(last_day(t, months, zone)?, zone)
+}
+
 /// The calendar date of `t` in `zone`.
 pub fn date_in(t: Instant, zone: Zone) -> NaiveDate {
     t.with_timezone(&zone).date_naive()
@@ -266,6 +289,39 @@ mod tests {
         assert_eq!(
             format(add_months(t("2026-01-31T20:00:00Z"), 1, reunion).expect("range")),
             "2026-02-28T20:00:00.000Z"
+        );
+    }
+
+    /// Reg. 1182/71 art. 3: a period starts the day after the event and ends at the end of
+    /// its last day (24:00 Paris time), month ends clamped; overdue from the next midnight.
+    #[test]
+    fn periods_end_at_the_end_of_their_last_day_in_paris() {
+        let table = [
+            // 09:15 Paris on 15 March: the last day is 15 April, ending at 24:00 Paris (CEST).
+            ("2026-03-15T08:15:00Z", 1, "2026-04-15", "2026-04-15T21:59:59.999Z"),
+            // 31 January + 1 month: 28 February, ending at 24:00 Paris (CET).
+            ("2026-01-31T09:00:00Z", 1, "2026-02-28", "2026-02-28T22:59:59.999Z"),
+            // 23:30 UTC on 14 June is 15 June in Paris: the period counts from 15 June.
+            ("2026-06-14T23:30:00Z", 1, "2026-07-15", "2026-07-15T21:59:59.999Z"),
+            // Across the autumn clock change (the last day, 25 October, has 25 hours).
+            ("2026-09-25T10:00:00Z", 1, "2026-10-25", "2026-10-25T22:59:59.999Z"),
+            // The spring-forward day (29 March, 23 hours).
+            ("2026-01-29T10:00:00Z", 2, "2026-03-29", "2026-03-29T21:59:59.999Z"),
+            // 29 February + 12 months.
+            ("2028-02-29T11:00:00Z", 12, "2029-02-28", "2029-02-28T22:59:59.999Z"),
+        ];
+        for (event, months, day, end) in table {
+            assert_eq!(last_day(t(event), months, DEFAULT_ZONE).expect("range").to_string(), day, "{event}");
+            let e = period_end(t(event), months, DEFAULT_ZONE).expect("range");
+            assert_eq!(format(e), end, "{event}");
+            // The next millisecond is the next day's midnight in Paris.
+            let next = e + chrono::Duration::milliseconds(1);
+            assert_eq!(next.with_timezone(&DEFAULT_ZONE).format("%H:%M:%S%.3f").to_string(), "00:00:00.000");
+        }
+        // In UTC the day ends at 23:59:59.999 UTC.
+        assert_eq!(
+            format(period_end(t("2026-01-31T09:00:00Z"), 1, chrono_tz::UTC).expect("range")),
+            "2026-02-28T23:59:59.999Z"
         );
     }
 

@@ -228,7 +228,9 @@ impl Document for RequestRegister {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     pub record: RequestRecord,
+    /// The end (last millisecond) of the due date in the shop's zone (Reg. 1182/71 art. 3).
     pub deadline: Stamp,
+    /// Open, the clock running, and past the deadline: from the midnight after the due date.
     pub overdue: bool,
     /// The person's address and words (`get-request` only).
     pub email: Option<String>,
@@ -241,7 +243,8 @@ pub enum RequestFilter {
     All,
     Open,
     Overdue,
-    /// Open and due within this many days (overdue ones included).
+    /// Open and due on a date up to today + this many days in the shop's zone (overdue
+    /// ones included).
     DueWithin(u32),
 }
 

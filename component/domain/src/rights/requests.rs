@@ -20,12 +20,22 @@ use crate::kernel::types::{Actor, Lang, Role, SubjectRef};
 use crate::kernel::validate;
 use crate::outbox::{MessageBody, MessageKind};
 
-/// The deadline of a request at `now`: received + 1 month (3 when extended) in `zone`,
-/// plus the time spent waiting for identity.
-pub fn deadline(r: &RequestRecord, now: Instant, zone: time::Zone) -> Stamp {
+/// The due date of a request at `now` on `zone`'s calendar: the day received + 1 month
+/// (3 when extended), the same date or the month's last day, moved on by the time spent
+/// waiting for identity (Art. 12(3); Reg. 1182/71 art. 3(2)(c)).
+pub fn due_date(r: &RequestRecord, now: Instant, zone: time::Zone) -> chrono::NaiveDate {
     let months = if r.extension.is_some() { 3 } else { 1 };
-    let base = time::add_months(r.received_at.instant(), months, zone).unwrap_or(r.received_at.instant());
-    Stamp::from_instant(base + paused(r, now))
+    let received = r.received_at.instant();
+    let base = time::add_months(received, months, zone).unwrap_or(received);
+    time::date_in(base + paused(r, now), zone)
+}
+
+/// The deadline of a request at `now`: the end of its [`due_date`] in `zone` (the last
+/// millisecond before the next midnight; Reg. 1182/71 art. 3(2)(b)), so it is overdue only
+/// from the next midnight.
+pub fn deadline(r: &RequestRecord, now: Instant, zone: time::Zone) -> Stamp {
+    let due = due_date(r, now, zone);
+    Stamp::from_instant(time::end_of_day(due, zone).unwrap_or(r.received_at.instant()))
 }
 
 /// Time spent waiting for identity up to `now`.
@@ -580,8 +590,11 @@ impl<S: Store> Fichier<'_, S> {
                 RequestFilter::All => true,
                 RequestFilter::Open => v.record.state.is_open(),
                 RequestFilter::Overdue => v.overdue,
+                // Due on one of the next `d` days (today included) or before.
                 RequestFilter::DueWithin(d) => {
-                    v.record.state.is_open() && v.deadline.instant() <= self.now + chrono::Duration::days(i64::from(d))
+                    v.record.state.is_open()
+                        && time::date_in(v.deadline.instant(), zone)
+                            <= time::date_in(self.now, zone) + chrono::Days::new(u64::from(d))
                 }
             };
             if keep {
