@@ -110,6 +110,27 @@ pub struct ReceiptInput {
     pub age: Option<AgeDeclaration>,
 }
 
+impl ReceiptInput {
+    /// The person's own withdrawal of `purpose`, made for them through `channel` (an
+    /// unsubscribe link, an objection that stops marketing), citing `notice` if known.
+    pub fn withdrawal(subject: SubjectRef, purpose: String, channel: Channel, notice: Option<String>) -> Self {
+        ReceiptInput {
+            subject,
+            purpose,
+            decision: Decision::Withdraw,
+            given_by: GivenBy::Subject,
+            channel,
+            notice,
+            at: None,
+            receipt_id: None,
+            client_ip: None,
+            user_agent: None,
+            gpc: false,
+            age: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct NoticeCitation {

@@ -378,20 +378,7 @@ impl<S: Store> Fichier<'_, S> {
             .filter(|n| n.purposes.contains(&purpose.id))
             .max_by(|a, b| (&a.registered_at, a.version).cmp(&(&b.registered_at, b.version)))
             .map(|n| n.reference);
-        let input = ReceiptInput {
-            subject: SubjectRef::Subject(sid),
-            purpose: purpose.id,
-            decision: Decision::Withdraw,
-            given_by: GivenBy::Subject,
-            channel: Channel::EmailLink,
-            notice,
-            at: None,
-            receipt_id: None,
-            client_ip: None,
-            user_agent: None,
-            gpc: false,
-            age: None,
-        };
+        let input = ReceiptInput::withdrawal(SubjectRef::Subject(sid), purpose.id, Channel::EmailLink, notice);
         self.record(actor, input, true)?;
         Ok(PublicOutcome::Withdrawn)
     }

@@ -15,7 +15,7 @@
 use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Serialize};
 
-use crate::consent::{ConsentState, Decision, GivenBy, ReceiptInput};
+use crate::consent::{ConsentState, ReceiptInput};
 use crate::customers::{ChangeReason, FieldChange, Restriction};
 use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::Fichier;
@@ -244,20 +244,7 @@ impl<S: Store> Fichier<'_, S> {
         // Consent still given to a marketing purpose is withdrawn, in the person's name.
         let status = self.status(actor, &SubjectRef::Email(email.clone()))?;
         for p in status.purposes.iter().filter(|p| p.state == ConsentState::Given && marketing.contains(&p.purpose)) {
-            let input = ReceiptInput {
-                subject: SubjectRef::Email(email.clone()),
-                purpose: p.purpose.clone(),
-                decision: Decision::Withdraw,
-                given_by: GivenBy::Subject,
-                channel,
-                notice: None,
-                at: None,
-                receipt_id: None,
-                client_ip: None,
-                user_agent: None,
-                gpc: false,
-                age: None,
-            };
+            let input = ReceiptInput::withdrawal(SubjectRef::Email(email.clone()), p.purpose.clone(), channel, None);
             self.record_decision(actor, input)?;
             if !out.purposes_stopped.contains(&p.purpose) {
                 out.purposes_stopped.push(p.purpose.clone());
