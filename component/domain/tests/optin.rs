@@ -7,6 +7,7 @@
 use fichier_domain::Error;
 use fichier_domain::consent::optin::PublicOutcome;
 use fichier_domain::consent::{Decision, NoticeInput};
+use fichier_domain::kernel::store::Bucket;
 use fichier_domain::kernel::types::*;
 use fichier_domain::outbox::MessageKind;
 use support::{World, admin, decision};
@@ -195,4 +196,67 @@ fn the_sweep_deletes_the_sign_ups_nobody_confirmed() {
     let options = SweepOptions { apply: true, ..options };
     w.f().sweep(&admin(), &options).unwrap();
     assert_eq!(pending(&w), 0);
+}
+
+/// A sealed value altered in place: its last byte flipped.
+fn tamper(w: &mut World, key: &str) {
+    let (_, _, mut bytes) = w.store.raw().into_iter().find(|(b, k, _)| *b == Bucket::Data && k == key).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    w.store.raw_set(Bucket::Data, key, bytes);
+}
+
+/// Art. 32(1)(b)-(d): `verify-store` opens every sealed record — the outbox's messages
+/// and the sign-ups waiting for their confirmation too — and names each that does not.
+#[test]
+fn verify_store_opens_the_outbox_messages_and_the_waiting_sign_ups() {
+    let (mut w, reference) = shop();
+    for who in ["bruno@example.org", "chloe@example.org"] {
+        assert_eq!(sign_up(&mut w, who, &reference).unwrap(), PublicOutcome::ConfirmationSent);
+    }
+    let report = w.f().verify_store(&admin()).unwrap();
+    assert_eq!((report.messages, report.sign_ups, report.damaged.len()), (2, 2, 0), "{report:?}");
+
+    // A confirmed sign-up keeps nothing sealed: it is not counted.
+    let (_, token) = confirmations(&mut w).into_iter().find(|(to, _)| to == "bruno@example.org").unwrap();
+    w.f().confirm_sign_up(&visitor(), &token).unwrap();
+    let report = w.f().verify_store(&admin()).unwrap();
+    assert_eq!((report.messages, report.sign_ups), (2, 1), "{report:?}");
+
+    // Chloé's sign-up and the first message altered: both named, with the place and rule.
+    let chloe = w.f().subject_id("s", &email("chloe@example.org")).unwrap();
+    tamper(&mut w, "optin/2");
+    tamper(&mut w, "outbox/message/1");
+    let report = w.f().verify_store(&admin()).unwrap();
+    let named: Vec<(&str, &str)> = report.damaged.iter().map(|d| (d.place.as_str(), d.rule.as_str())).collect();
+    assert_eq!(
+        named,
+        [("store:default/outbox/message/1", "aead-authentic"), ("store:default/optin/2", "aead-authentic")],
+        "{report:?}"
+    );
+    assert_eq!(report.damaged[1].subject, chloe);
+    assert_eq!((report.messages, report.sign_ups), (2, 1));
+}
+
+/// Art. 17(1): an erasure deletes the person's sign-up waiting for its confirmation with
+/// the rest (not only when it expires), and its link no longer confirms anything.
+#[test]
+fn an_erasure_deletes_the_persons_waiting_sign_up() {
+    let (mut w, reference) = shop();
+    sign_up(&mut w, "bruno@example.org", &reference).unwrap();
+    sign_up(&mut w, "chloe@example.org", &reference).unwrap();
+    let tokens = confirmations(&mut w);
+    let options = fichier_domain::rights::erasure::EraseOptions { request: None, claim: None };
+    // Bruno has nothing else stored: the sign-up alone is something to erase.
+    let report = w.f().erase(&admin(), &email("bruno@example.org"), &options).unwrap();
+    assert_eq!(report.already_erased, None);
+    assert_eq!(report.messages_dropped, 1, "his confirmation message goes too");
+    assert!(w.store.raw().iter().all(|(_, k, _)| k != "optin/1"), "the sign-up is deleted");
+    let bruno = tokens.iter().find(|(to, _)| to == "bruno@example.org").unwrap();
+    assert!(w.f().confirm_sign_up(&visitor(), &bruno.1).is_err());
+    // Chloé's is untouched and still confirms.
+    let chloe = tokens.iter().find(|(to, _)| to == "chloe@example.org").unwrap();
+    assert_eq!(w.f().confirm_sign_up(&visitor(), &chloe.1).unwrap(), PublicOutcome::Confirmed);
+    let report = w.f().verify_store(&admin()).unwrap();
+    assert!(report.damaged.is_empty(), "{report:?}");
 }

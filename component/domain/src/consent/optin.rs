@@ -259,14 +259,12 @@ impl<S: Store> Fichier<'_, S> {
             return Err(Error::invalid("token", "token-unexpired", "this sign-up expired: sign up again"));
         }
         self.check_master_key(false)?;
-        let dek = self.existing_data_key(&entry.subject)?;
-        // The person was erased since: their key changed, and the sign-up goes with them.
-        let Some(plain) = dek.open(&key, &entry.subject, &entry.sealed) else {
+        // The person was erased since (before erasures dropped sign-ups): their key
+        // changed, and the sign-up goes with them.
+        let Some(body) = self.open_signup(n, &entry)? else {
             self.store.delete(Bucket::Data, &key).map_err(|e| storage_error(Bucket::Data, e))?;
             return Err(token_error());
         };
-        let body: SignUpBody = postcard::from_bytes(&plain)
-            .map_err(|e| Error::corrupted(place(Bucket::Data, &key), "decodes", format!("a sign-up: {e}")))?;
         let input = ReceiptInput {
             subject: SubjectRef::Email(body.email),
             purpose: body.purpose,
@@ -292,6 +290,72 @@ impl<S: Store> Fichier<'_, S> {
         self.set_raw(Bucket::Data, &key, &encode(&used))?;
         self.purge_signups(PURGE_STEP)?;
         Ok(PublicOutcome::Confirmed)
+    }
+
+    /// A waiting sign-up's sealed body, opened under its person's key; `None` when it
+    /// does not authenticate.
+    fn open_signup(&mut self, n: u64, entry: &PendingSignUp) -> Result<Option<SignUpBody>> {
+        let key = signup_key(n);
+        let dek = self.existing_data_key(&entry.subject)?;
+        let Some(plain) = dek.open(&key, &entry.subject, &entry.sealed) else { return Ok(None) };
+        postcard::from_bytes(&plain)
+            .map(Some)
+            .map_err(|e| Error::corrupted(place(Bucket::Data, &key), "decodes", format!("a sign-up: {e}")))
+    }
+
+    /// The numbers every stored sign-up is under (`verify-store`, an erasure): those after
+    /// the purged ones, up to the last given — bounded by what waits, not by the store.
+    pub(crate) fn signup_numbers(&self) -> Result<std::ops::RangeInclusive<u64>> {
+        let last = self.get_doc::<SignUpSeq>(Bucket::Data, SEQ_KEY)?.map_or(0, |s| s.last);
+        let low = self.get_doc::<SignUpLow>(Bucket::Data, LOW_KEY)?.unwrap_or_default().upto;
+        Ok(low.saturating_add(1)..=last)
+    }
+
+    /// Open stored sign-up `n` for `verify-store`: whose it is (empty when it does not
+    /// decode), whether it holds a sealed part (used-up ones do not), and a `corrupted`
+    /// error naming it when it does not decode or open.
+    pub(crate) fn verify_signup(&mut self, n: u64) -> (String, bool, Result<()>) {
+        let key = signup_key(n);
+        let entry = match self.get_doc::<PendingSignUp>(Bucket::Data, &key) {
+            Ok(Some(e)) => e,
+            Ok(None) => return (String::new(), false, Ok(())),
+            Err(e) => return (String::new(), false, Err(e)),
+        };
+        if entry.sealed.is_empty() {
+            return (entry.subject, false, Ok(()));
+        }
+        let r = match self.open_signup(n, &entry) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => {
+                Err(Error::corrupted(place(Bucket::Data, &key), "aead-authentic", "a sign-up fails authentication"))
+            }
+            Err(e) => Err(e),
+        };
+        (entry.subject, true, r)
+    }
+
+    /// The numbers of `sid`'s stored sign-ups (an erasure deletes them with
+    /// [`Self::drop_signup`]: the pending grant goes with the person, as their waiting
+    /// messages do). One that does not decode is not known to be theirs: verify-store
+    /// names it.
+    pub(crate) fn signups_of(&self, sid: &str) -> Result<Vec<u64>> {
+        let mut mine = Vec::new();
+        for n in self.signup_numbers()? {
+            if self
+                .get_doc::<PendingSignUp>(Bucket::Data, &signup_key(n))
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.subject == sid)
+            {
+                mine.push(n);
+            }
+        }
+        Ok(mine)
+    }
+
+    /// Delete stored sign-up `n`.
+    pub(crate) fn drop_signup(&mut self, n: u64) -> Result<()> {
+        self.store.delete(Bucket::Data, &signup_key(n)).map_err(|e| storage_error(Bucket::Data, e))
     }
 
     /// Delete expired and used sign-ups from the oldest, looking at up to `step` numbers;

@@ -1,6 +1,7 @@
 //! `verify-store`: every sealed record of the store opened once — each wrapped key
 //! unwraps, each customer record and consent head opens, each receipt matches its chain
-//! hash and opens — and each one that does not named, with its place and rule. Nothing
+//! hash and opens, each message waiting in the outbox and each sign-up waiting for its
+//! confirmation opens — and each one that does not named, with its place and rule. Nothing
 //! is written but one audit entry; no value leaves the component.
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use crate::kernel::error::{Error, Result};
 use crate::kernel::keys::WrappedKey;
 use crate::kernel::store::{Bucket, Store};
 use crate::kernel::types::{Actor, DamagedRecord};
+use crate::outbox::OutboxEntry;
 use crate::rights::erasure::{hold_owner, staged_key};
 
 /// What `verify-store` checked, and what did not open.
@@ -28,6 +30,10 @@ pub struct StoreReport {
     pub subjects: u64,
     /// Receipts checked against their chain and opened.
     pub receipts: u64,
+    /// Messages waiting in the outbox opened (each sealed under its person's key).
+    pub messages: u64,
+    /// Sign-ups waiting for their confirmation opened (double opt-in).
+    pub sign_ups: u64,
     /// Every record that did not, in the order checked.
     pub damaged: Vec<DamagedRecord>,
 }
@@ -86,12 +92,43 @@ impl<S: Store> Fichier<'_, S> {
             note(&mut report, &sid, r)?;
         }
 
+        // The outbox: every message waiting opens under its person's key.
+        for n in self.scan_prefix(Bucket::Data, "outbox/message/")? {
+            let key = format!("outbox/message/{n}");
+            let mut owner = String::new();
+            let r = self.get_doc::<OutboxEntry>(Bucket::Data, &key).and_then(|m| match m {
+                Some(m) => {
+                    owner.clone_from(&m.subject);
+                    report.messages += 1;
+                    if m.id.strip_prefix("M-").and_then(|d| d.parse::<u64>().ok()).map(|k| k.to_string()) != Some(n) {
+                        return Err(Error::corrupted(
+                            place(Bucket::Data, &key),
+                            "id-matches-key",
+                            "another message's id",
+                        ));
+                    }
+                    self.open_message(&m).map(drop)
+                }
+                None => Ok(()),
+            });
+            note(&mut report, &owner, r)?;
+        }
+
+        // Sign-ups waiting for their confirmation: each opens under its person's key.
+        for n in self.signup_numbers()? {
+            let (owner, sealed, r) = self.verify_signup(n);
+            report.sign_ups += u64::from(sealed);
+            note(&mut report, &owner, r)?;
+        }
+
         let detail = format!(
-            "keys={} customers={} subjects={} receipts={} damaged={}",
+            "keys={} customers={} subjects={} receipts={} messages={} sign-ups={} damaged={}",
             report.keys,
             report.customers,
             report.subjects,
             report.receipts,
+            report.messages,
+            report.sign_ups,
             report.damaged.len()
         );
         self.audit_one(actor, "maintenance.verify-store", "store".into(), detail)?;

@@ -414,21 +414,7 @@ impl<S: Store> Fichier<'_, S> {
         let mut out = Vec::with_capacity(entries.len());
         let mut drafts = Vec::with_capacity(entries.len());
         for m in entries {
-            let context = format!("outbox/{}", m.id);
-            let dek = self.existing_data_key(&m.subject)?;
-            // An erasure in progress sealed its answer under the key that replaces this one.
-            let plain = match dek.open(&context, &m.subject, &m.sealed) {
-                Some(p) => Some(p),
-                None => self
-                    .named_key(&crate::rights::erasure::staged_key(&m.subject), &m.subject, false)?
-                    .and_then(|k| k.open(&context, &m.subject, &m.sealed)),
-            };
-            let key = message_key(message_number(OUTBOX_KEY, &m.id)?);
-            let plain = plain.ok_or_else(|| {
-                Error::corrupted(place(Bucket::Data, &key), "aead-authentic", "a message fails authentication")
-            })?;
-            let body: MessageBody = postcard::from_bytes(&plain)
-                .map_err(|e| Error::corrupted(place(Bucket::Data, &key), "decodes", format!("a message: {e}")))?;
+            let body = self.open_message(&m)?;
             drafts.push(AuditDraft {
                 action: "outbox.read".into(),
                 target: m.subject.clone(),
@@ -451,6 +437,27 @@ impl<S: Store> Fichier<'_, S> {
         }
         self.audit(actor, drafts)?;
         Ok(OutboxPage { messages: out, next: (pos < last).then(|| message_id(pos)) })
+    }
+
+    /// A message's sealed body, opened under its person's key, or the key an erasure in
+    /// progress staged (it seals its answer under the key that replaces the old one).
+    pub(crate) fn open_message(&mut self, m: &OutboxEntry) -> Result<MessageBody> {
+        let context = format!("outbox/{}", m.id);
+        let key = message_key(message_number(OUTBOX_KEY, &m.id).map_err(|_| {
+            Error::corrupted(place(Bucket::Data, "outbox/message"), "decodes", "a message's id is not M-<number>")
+        })?);
+        let dek = self.existing_data_key(&m.subject)?;
+        let plain = match dek.open(&context, &m.subject, &m.sealed) {
+            Some(p) => Some(p),
+            None => self
+                .named_key(&crate::rights::erasure::staged_key(&m.subject), &m.subject, false)?
+                .and_then(|k| k.open(&context, &m.subject, &m.sealed)),
+        };
+        let plain = plain.ok_or_else(|| {
+            Error::corrupted(place(Bucket::Data, &key), "aead-authentic", "a message fails authentication")
+        })?;
+        postcard::from_bytes(&plain)
+            .map_err(|e| Error::corrupted(place(Bucket::Data, &key), "decodes", format!("a message: {e}")))
     }
 
     /// The message was sent: it leaves the outbox (with the token it carried). `false`

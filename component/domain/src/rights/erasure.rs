@@ -302,7 +302,10 @@ impl<S: Store> Fichier<'_, S> {
             request: options.request.clone(),
         };
         let staged = self.get_doc::<WrappedKey>(Bucket::Keys, &staged_key(&target))?.is_some();
-        if loaded.is_none() && receipts_left == 0 && !staged {
+        // A sign-up waiting for its confirmation is the person's too: it goes now, not
+        // when it expires.
+        let signups = self.signups_of(&target)?;
+        if loaded.is_none() && receipts_left == 0 && !staged && signups.is_empty() {
             let Some(mark) = mark else {
                 return Err(Error::not_found("subject", "known-subject", "nothing is stored for this person"));
             };
@@ -376,6 +379,9 @@ impl<S: Store> Fichier<'_, S> {
             _ => None,
         };
         report.messages_dropped = self.rewrite_outbox(&target, &fresh, answer)?;
+        for n in signups {
+            self.drop_signup(n)?;
+        }
         if let Some((id, _, _)) = &request {
             self.complete_erasure_request(actor, &target, id, &report)?;
         }

@@ -24,6 +24,8 @@ impl maintenance::Guest for Component {
                 customers: r.customers,
                 subjects: r.subjects,
                 receipts: r.receipts,
+                messages: r.messages,
+                sign_ups: r.sign_ups,
                 damaged: crate::exports::types::damaged(r.damaged),
             },
         )

@@ -340,11 +340,13 @@ pub fn verify_store(rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCod
     let r = call(rt, "maintenance", "verify-store", &[actor])?;
     let damaged = r["damaged"].as_array().map_or(0, Vec::len);
     let summary = format!(
-        "{} keys, {} customer records, {} consent heads, {} receipts checked: {}",
+        "{} keys, {} customer records, {} consent heads, {} receipts, {} outbox messages, {} sign-ups checked: {}",
         r["keys"],
         r["customers"],
         r["subjects"],
         r["receipts"],
+        r["messages"],
+        r["sign-ups"],
         if damaged == 0 { "every one opens".to_owned() } else { format!("{damaged} did not open") }
     );
     Output::new(&r, with_damaged(summary, &r["damaged"])).print(as_json);

@@ -135,8 +135,9 @@ enum Command {
     Outbox(rights::OutboxCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
-    /// Open every sealed record once (keys, customer records, consent heads, receipts)
-    /// and name each that does not open; exit 1 when one does not.
+    /// Open every sealed record once (keys, customer records, consent heads, receipts,
+    /// outbox messages, waiting sign-ups) and name each that does not open; exit 1 when
+    /// one does not.
     VerifyStore,
     /// Serve the REST API, the cookie banner and the admin page over HTTP: one
     /// instance of the component per request, as on Spin. Stops on SIGINT/SIGTERM after
