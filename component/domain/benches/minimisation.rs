@@ -9,7 +9,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use fichier_domain::consent::Purpose;
 use fichier_domain::kernel::types::{Actor, DataCategory, PurposeKind, Role};
-use fichier_domain::minimisation::{self, Context, FieldType, FormField, RecordField};
+use fichier_domain::minimisation::{self, Context, FieldType, FormField, RecordField, ValueHandling};
 
 fn purposes() -> Vec<Purpose> {
     vec![Purpose {
@@ -53,6 +53,8 @@ fn form() -> Vec<FormField> {
         field_type,
         required,
         purposes: vec!["orders".into()],
+        handling: ValueHandling::Stored,
+        checked: false,
     };
     vec![
         f("customer-number", "Numéro client", FieldType::Text, true),

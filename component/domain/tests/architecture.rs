@@ -59,7 +59,12 @@ fn the_minimisation_rules_read_no_store() {
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         for forbidden in ["Fichier", "kernel::store", "kernel::context", "kernel::keys", "Store"] {
-            assert!(!text.contains(forbidden), "{} names {forbidden}", file.display());
+            // Whole names only at their end: `Store` and `MemoryStore` are the port, the value
+            // handling `Stored` is not.
+            let names = text
+                .match_indices(forbidden)
+                .any(|(i, w)| !text[i + w.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_'));
+            assert!(!names, "{} names {forbidden}", file.display());
         }
     }
 }

@@ -4,13 +4,17 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use Severity::{Block, Info, Warn};
 use chrono::NaiveDate;
 use fichier_domain::consent::Purpose;
+use fichier_domain::kernel::error::Error;
 use fichier_domain::kernel::types::{Actor, DataCategory, PurposeKind, Role};
 use fichier_domain::minimisation::*;
+use support::{World, admin};
 
 fn purpose(id: &str, kind: PurposeKind, title: &str) -> Purpose {
     Purpose {
@@ -44,7 +48,24 @@ fn form(name: &str, label: &str, field_type: FieldType, required: bool, purposes
         field_type,
         required,
         purposes: purposes.iter().map(|p| (*p).to_owned()).collect(),
+        handling: ValueHandling::Stored,
+        checked: false,
     }
+}
+
+/// The field, kept only as a slow, salted hash.
+fn hashed(f: FormField) -> FormField {
+    FormField { handling: ValueHandling::Hashed, ..f }
+}
+
+/// The field, passed to a third party and never stored.
+fn transient(f: FormField) -> FormField {
+    FormField { handling: ValueHandling::Transient, ..f }
+}
+
+/// The checkbox, ticked when the form opens.
+fn ticked(f: FormField) -> FormField {
+    FormField { checked: true, ..f }
 }
 
 fn rec(name: &str, value: &str, category: Option<DataCategory>, purposes: &[&str]) -> RecordField {
@@ -115,9 +136,15 @@ fn minimisation_form_table() {
         (form("loyaltyCardNumber", "Carte de fidélité", Text, false, &["orders"]), vec![]),
         (form("iban", "IBAN", Text, false, &["orders"]), vec![("iban-without-payment", Block)]),
         (form("iban_refund", "RIB pour le remboursement", Text, false, &["refunds"]), vec![("iban-for-payment", Info)]),
-        (form("password", "Mot de passe", Text, true, &["orders"]), vec![("plain-password", Block)]),
-        (form("password_ok", "Mot de passe", Password, true, &["orders"]), vec![]),
-        (form("mdp_hidden", "", Hidden, false, &["orders"]), vec![("plain-password", Block)]),
+        (
+            form("password", "Mot de passe", Text, true, &["orders"]),
+            vec![("plain-password", Block), ("password-not-hashed", Block)],
+        ),
+        (hashed(form("password_ok", "Mot de passe", Password, true, &["orders"])), vec![]),
+        (
+            form("mdp_hidden", "", Hidden, false, &["orders"]),
+            vec![("plain-password", Block), ("password-not-hashed", Block)],
+        ),
         (form("dateNaissance", "Date de naissance", Date, true, &["orders"]), vec![("full-birth-date", Warn)]),
         (form("dob", "Date of birth", Text, false, &["orders"]), vec![("full-birth-date", Warn)]),
         (form("birthplace", "Lieu de naissance", Text, false, &["orders"]), vec![]),
@@ -168,6 +195,274 @@ fn minimisation_form_table() {
 
 const NIR: &str = "253072B07300470";
 const IBAN_FR: &str = "FR14 2004 1010 0505 0001 3M02 606";
+
+/// The purposes of a checkout that may keep a card: the order (contract) and keeping the card for
+/// later purchases (consent: CNIL délibération 2018-303).
+fn checkout_purposes() -> Vec<Purpose> {
+    let mut p = purposes();
+    p.push(purpose("saved-card", PurposeKind::Marketing, "Conserver ma carte pour mes prochains achats"));
+    p
+}
+
+/// The findings of a form, as (rule, field, severity).
+fn form_keys(fields: &[FormField], ctx: &Context<'_>) -> BTreeSet<Key> {
+    let found = check_form(fields, ctx);
+    assert_well_formed(&found);
+    keys(&found)
+}
+
+/// GDPR.md "Forms", CNIL délibération 2022-100: a password stored as typed is blocked
+/// (`password-not-hashed`); kept as a slow, salted hash, or passed to an authentication system
+/// and never stored, it is fine. A form that says nothing stores it.
+#[test]
+fn minimisation_form_password_stored_as_typed_is_blocked_hashed_is_fine_cnil_2022_100() {
+    let p = purposes();
+    let ctx = ctx(&p);
+    for (name, label) in
+        [("password", "Password"), ("motDePasse", "Mot de passe"), ("mdp", "Choisissez un mot de passe")]
+    {
+        let field = form(name, label, FieldType::Password, true, &["orders"]);
+        let found = check_form(std::slice::from_ref(&field), &ctx);
+        assert_eq!(keys(&found), want(&[("password-not-hashed", name, Block)]), "{name}");
+        assert_eq!(found[0].source, "CNIL délibération 2022-100; GDPR Art. 32");
+        assert_eq!(found[0].kind.as_deref(), Some("password"));
+        assert!(found[0].fix.contains("salted hash"), "{}", found[0].fix);
+        assert_eq!(form_keys(&[hashed(field.clone())], &ctx), want(&[]), "{name} hashed");
+        assert_eq!(form_keys(&[transient(field)], &ctx), want(&[]), "{name} transient");
+    }
+    // Masking and hashing are two rules: an unmasked, hashed password is still `plain-password`.
+    let unmasked = hashed(form("pwd", "Mot de passe", FieldType::Text, true, &["orders"]));
+    assert_eq!(form_keys(&[unmasked], &ctx), want(&[("plain-password", "pwd", Block)]));
+    // Not a password: a reset date, a "show the password" box.
+    assert_eq!(form_keys(&[form("password_changed_at", "", FieldType::Date, false, &["orders"])], &ctx).len(), 1);
+    let show = form("show_password", "Afficher le mot de passe", FieldType::Checkbox, false, &["orders"]);
+    assert!(!form_keys(&[show], &ctx).iter().any(|k| k.0 == "password-not-hashed"));
+}
+
+/// GDPR.md "Forms", CNIL délibération 2018-303: a CVV kept in any form, even hashed, is blocked
+/// (`cvv-field`); passed straight to the payment provider and never stored, it is fine.
+#[test]
+fn minimisation_form_cvv_kept_in_any_form_is_blocked_transient_is_fine_cnil_2018_303() {
+    let p = purposes();
+    let ctx = ctx(&p);
+    for (name, label) in [
+        ("cvv", "CVV"),
+        ("cvc", "CVC"),
+        ("cryptogramme", "Cryptogramme visuel"),
+        ("card_code", "Code de sécurité"),
+        ("securityCode", "Security code"),
+    ] {
+        let field = form(name, label, FieldType::Number, true, &["orders"]);
+        for f in [field.clone(), hashed(field.clone())] {
+            let found = check_form(std::slice::from_ref(&f), &ctx);
+            assert_eq!(keys(&found), want(&[("cvv-field", name, Block)]), "{f:?}");
+            assert_eq!(found[0].source, "CNIL délibération 2018-303");
+            assert_eq!(found[0].kind.as_deref(), Some("cvv"));
+        }
+        let hashed_cvv = check_form(&[hashed(field.clone())], &ctx);
+        assert!(hashed_cvv[0].message.contains("hashed"), "{}", hashed_cvv[0].message);
+        assert_eq!(form_keys(&[transient(field)], &ctx), want(&[]), "{name} transient");
+    }
+    // "Code de la sécurité sociale" is no card code.
+    let secu = form("code", "Code de sécurité sociale", FieldType::Text, false, &["orders"]);
+    assert_eq!(form_keys(&[secu], &ctx), want(&[("nir", "code", Block)]));
+}
+
+/// GDPR.md "Forms", CNIL délibération 2018-303: a card number kept (stored or hashed) needs its own
+/// unticked, optional consent box (`card-number` otherwise); passed to the payment provider and
+/// never stored, it needs none.
+#[test]
+fn minimisation_form_card_kept_needs_its_own_unticked_consent_box_cnil_2018_303() {
+    let p = checkout_purposes();
+    let ctx = ctx(&p);
+    let card = form("cardNumber", "Numéro de carte bancaire", FieldType::Text, true, &["orders", "saved-card"]);
+    let own_box = form(
+        "save_card",
+        "Enregistrer ma carte pour mes prochains achats",
+        FieldType::Checkbox,
+        false,
+        &["saved-card"],
+    );
+    let newsletter = form("newsletter", "Je veux recevoir la lettre", FieldType::Checkbox, false, &["newsletter"]);
+    let terms = form("cgv", "J'accepte les conditions de vente", FieldType::Checkbox, false, &["orders"]);
+
+    // Kept without a box, or with a box that is not its own, not unticked or not optional.
+    let blocked = want(&[("card-number", "cardNumber", Block)]);
+    for others in [vec![], vec![newsletter.clone()], vec![terms.clone()]] {
+        let mut fields = vec![card.clone()];
+        fields.extend(others);
+        let found = check_form(&fields, &ctx);
+        assert_eq!(keys(&found), blocked, "{fields:?}");
+        assert_eq!(found[0].source, "CNIL délibération 2018-303");
+        assert!(found[0].message.contains("unticked consent box"), "{}", found[0].message);
+    }
+    assert_eq!(form_keys(&[hashed(card.clone())], &ctx), blocked);
+    assert_eq!(
+        form_keys(&[card.clone(), ticked(own_box.clone())], &ctx),
+        want(&[("card-number", "cardNumber", Block), ("pre-ticked-consent", "save_card", Block)])
+    );
+    assert_eq!(
+        form_keys(&[card.clone(), FormField { required: true, ..own_box.clone() }], &ctx),
+        want(&[("card-number", "cardNumber", Block), ("required-for-optional-purpose", "save_card", Block)])
+    );
+    // A card field that lists no consent purpose has no box of its own, whatever the form holds.
+    let card_for_orders = FormField { purposes: vec!["orders".into()], ..card.clone() };
+    assert_eq!(form_keys(&[card_for_orders, own_box.clone()], &ctx), want(&[("card-number", "cardNumber", Block)]));
+
+    // Fine: with its own unticked, optional box; or passed to the payment provider.
+    assert_eq!(form_keys(&[card.clone(), own_box.clone()], &ctx), want(&[]));
+    assert_eq!(form_keys(&[own_box, hashed(card.clone())], &ctx), want(&[]));
+    assert_eq!(form_keys(&[transient(card)], &ctx), want(&[]));
+}
+
+/// GDPR.md "Forms", CJEU C-673/17 Planet49: a consent box ticked in advance is not consent
+/// (`pre-ticked-consent`, block); unticked it is fine, and a box ticked in advance for the
+/// order itself (a contract purpose) is no consent box.
+#[test]
+fn minimisation_form_pre_ticked_consent_box_is_blocked_cjeu_planet49() {
+    let p = purposes();
+    let ctx = ctx(&p);
+    let newsletter = form("newsletter", "Je veux recevoir la lettre", FieldType::Checkbox, false, &["newsletter"]);
+    let found = check_form(&[ticked(newsletter.clone())], &ctx);
+    assert_eq!(keys(&found), want(&[("pre-ticked-consent", "newsletter", Block)]));
+    assert_eq!(found[0].source, "CJEU C-673/17 Planet49; GDPR Art. 4(11), Art. 7");
+    assert!(found[0].fix.contains("unticked"), "{}", found[0].fix);
+    let mixed = ticked(form("offers", "Offres", FieldType::Checkbox, false, &["orders", "ads"]));
+    assert_eq!(form_keys(&[mixed], &ctx), want(&[("pre-ticked-consent", "offers", Block)]));
+
+    assert_eq!(form_keys(&[newsletter], &ctx), want(&[]));
+    let same_address =
+        form("same_address", "Livrer à l'adresse de facturation", FieldType::Checkbox, false, &["orders"]);
+    assert_eq!(form_keys(&[ticked(same_address)], &ctx), want(&[]));
+}
+
+/// GDPR.md "Forms", GDPR Art. 7(4): a consent box that must be ticked to order, for a purpose the
+/// order does not need, is tied consent (`required-for-optional-purpose`, block), also when the
+/// same box accepts the order's terms; optional, or for the order's own purposes, it is fine.
+#[test]
+fn minimisation_form_required_consent_box_is_tied_consent_art_7_4() {
+    let p = purposes();
+    let ctx = ctx(&p);
+    let both =
+        form("cgv_newsletter", "J'accepte les CGV et la lettre", FieldType::Checkbox, true, &["orders", "newsletter"]);
+    let found = check_form(std::slice::from_ref(&both), &ctx);
+    assert_eq!(keys(&found), want(&[("required-for-optional-purpose", "cgv_newsletter", Block)]));
+    assert_eq!(found[0].source, "GDPR Art. 7(4)");
+    assert!(found[0].message.contains("tied consent"), "{}", found[0].message);
+    let only = form("newsletter", "Je veux recevoir la lettre", FieldType::Checkbox, true, &["newsletter"]);
+    assert_eq!(form_keys(&[only], &ctx), want(&[("required-for-optional-purpose", "newsletter", Block)]));
+
+    assert_eq!(form_keys(&[FormField { required: false, ..both }], &ctx), want(&[]));
+    let terms = form("cgv", "J'accepte les conditions de vente", FieldType::Checkbox, true, &["orders"]);
+    assert_eq!(form_keys(&[terms], &ctx), want(&[]));
+    // A required field (not a box) that also serves a consent purpose is needed by the order.
+    assert_eq!(form_keys(&[form("phone", "Téléphone", FieldType::Tel, true, &["orders", "ads"])], &ctx), want(&[]));
+}
+
+/// GDPR Art. 5(1)(c): a security question (question secrète) collects a fact of the person's
+/// life that no purpose needs (`security-question`, warn), in French and in English.
+#[test]
+fn minimisation_form_security_question_no_purpose_needs_art_5_1_c() {
+    let p = purposes();
+    let ctx = ctx(&p);
+    for (name, label) in [
+        ("security_question", "Security question"),
+        ("securityAnswer", "Answer"),
+        ("question_secrete", "Question secrète"),
+        ("q", "Votre question de sécurité"),
+        ("reponse", "Réponse secrète"),
+        ("maiden", "Mother's maiden name"),
+    ] {
+        let found = check_form(&[form(name, label, FieldType::Text, true, &["orders"])], &ctx);
+        assert_eq!(keys(&found), want(&[("security-question", name, Warn)]), "{name} {label}");
+        assert_eq!(found[0].source, "GDPR Art. 5(1)(c)");
+        assert_eq!(found[0].kind.as_deref(), Some("security-question"));
+    }
+    for (name, label) in [
+        ("question", "Une question sur votre commande ?"),
+        ("secret", "Code promo secret"),
+        ("maiden_name", "Nom de naissance"),
+    ] {
+        assert_eq!(form_keys(&[form(name, label, FieldType::Text, false, &["orders"])], &ctx), want(&[]), "{name}");
+    }
+}
+
+/// The operation refuses a field ticked in advance that is not a checkbox (typed error naming the
+/// field and the rule), and takes absent handling and box state as stored and unticked.
+#[test]
+fn minimisation_check_form_validates_checked_and_defaults_to_stored_unticked() {
+    let mut w = World::empty("2026-11-29T10:00:00Z", 7, 1);
+    w.declare(&[("orders", PurposeKind::Service), ("newsletter", PurposeKind::Marketing)]);
+    let text = ticked(form("email", "E-mail", FieldType::Email, true, &["orders"]));
+    match w.f().check_form(&admin(), &[form("cgv", "CGV", FieldType::Checkbox, true, &["orders"]), text]) {
+        Err(Error::InvalidInput(e)) => {
+            assert_eq!((e.field.as_str(), e.rule.as_str()), ("fields[1].checked", "checkbox-only"))
+        }
+        other => panic!("{other:?}"),
+    }
+    let found =
+        w.f().check_form(&admin(), &[ticked(form("nl", "Lettre", FieldType::Checkbox, false, &["newsletter"]))]);
+    assert_eq!(keys(&found.unwrap()), want(&[("pre-ticked-consent", "nl", Block)]));
+    let found = w.f().check_form(&admin(), &[form("pwd", "Mot de passe", FieldType::Password, true, &["orders"])]);
+    assert_eq!(keys(&found.unwrap()), want(&[("password-not-hashed", "pwd", Block)]));
+}
+
+/// `tests/conformance/minimisation-03-form-semantics.json`'s forms through the operation, with the
+/// findings that case expects, in order (CNIL délibérations 2022-100 and 2018-303, CJEU C-673/17
+/// Planet49, GDPR Art. 7(4) and 5(1)(c)).
+#[test]
+fn minimisation_form_semantics_as_the_conformance_case_expects() {
+    use FieldType::{Checkbox, Email, Number, Password, Select, Text};
+    let mut w = World::empty("2026-11-29T10:00:00Z", 7, 1);
+    w.declare(&[("orders", PurposeKind::Service), ("newsletter", PurposeKind::Marketing)]);
+    w.declare(&[("saved-card", PurposeKind::Marketing)]);
+    let save_card =
+        form("save-card", "Enregistrer ma carte pour mes prochains achats", Checkbox, false, &["saved-card"]);
+    let newsletter = form("newsletter", "Je veux recevoir la lettre", Checkbox, false, &["newsletter"]);
+    let fine = [
+        form("email", "E-mail", Email, true, &["orders"]),
+        hashed(form("password", "Mot de passe", Password, true, &["orders"])),
+        form("cardNumber", "Numéro de carte bancaire", Text, true, &["orders", "saved-card"]),
+        save_card.clone(),
+        transient(form("cvv", "Cryptogramme visuel", Number, true, &["orders"])),
+        newsletter.clone(),
+    ];
+    assert_eq!(w.f().check_form(&admin(), &fine).unwrap(), vec![]);
+    let bad = [
+        form("login-password", "Mot de passe", Password, true, &["orders"]),
+        hashed(form("cvv", "CVV", Number, true, &["orders"])),
+        form("card", "Numéro de carte", Text, true, &["orders", "saved-card"]),
+        ticked(save_card),
+        ticked(newsletter),
+        form("cgv", "J'accepte les CGV et la lettre d'information", Checkbox, true, &["orders", "newsletter"]),
+        form("security-question", "Question secrète", Select, true, &["orders"]),
+    ];
+    let found = w.f().check_form(&admin(), &bad).unwrap();
+    let got: Vec<_> = found
+        .iter()
+        .map(|f| (f.severity, f.field.as_str(), f.rule.as_str(), f.source.as_str(), f.kind.as_deref(), f.span))
+        .collect();
+    let planet49 = "CJEU C-673/17 Planet49; GDPR Art. 4(11), Art. 7";
+    assert_eq!(
+        got,
+        [
+            (Block, "card", "card-number", "CNIL délibération 2018-303", Some("card-number"), None),
+            (Block, "cgv", "required-for-optional-purpose", "GDPR Art. 7(4)", None, None),
+            (Block, "cvv", "cvv-field", "CNIL délibération 2018-303", Some("cvv"), None),
+            (
+                Block,
+                "login-password",
+                "password-not-hashed",
+                "CNIL délibération 2022-100; GDPR Art. 32",
+                Some("password"),
+                None
+            ),
+            (Block, "newsletter", "pre-ticked-consent", planet49, None, None),
+            (Block, "save-card", "pre-ticked-consent", planet49, None, None),
+            (Warn, "security-question", "security-question", "GDPR Art. 5(1)(c)", Some("security-question"), None),
+        ]
+    );
+}
 
 #[test]
 fn minimisation_record_table() {

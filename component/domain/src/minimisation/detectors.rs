@@ -1,5 +1,5 @@
 //! What a field's name says it holds: the detectors for NIR, CVV, card number, IBAN,
-//! password and birth-date fields (words, whole or glued, with the words that unmake
+//! password, birth-date and security-question fields (words, whole or glued, with the words that unmake
 //! them: a *carte de fidélité* is not a payment card), and the parental-consent field.
 
 use super::lexicon::{INDEX, Index, Owner, PARENT_WHAT, PARENT_WHO, UNLESS_SHIFT, Words};
@@ -66,8 +66,8 @@ impl Detector {
     }
 }
 
-pub(super) const DETECTORS: [&Detector; 6] =
-    [&NIR_NAME, &CVV_NAME, &CARD_NAME, &IBAN_NAME, &PASSWORD_NAME, &BIRTH_NAME];
+pub(super) const DETECTORS: [&Detector; 7] =
+    [&NIR_NAME, &CVV_NAME, &CARD_NAME, &IBAN_NAME, &PASSWORD_NAME, &BIRTH_NAME, &SECURITY_QUESTION_NAME];
 
 pub(super) const NIR_NAME: Detector = Detector {
     id: 0,
@@ -88,9 +88,19 @@ pub(super) const NIR_NAME: Detector = Detector {
 
 pub(super) const CVV_NAME: Detector = Detector {
     id: 1,
-    terms: &["cvv*", "cvc*", "cvn", "cryptogram*", "card verification*", "card security*"],
+    terms: &[
+        "cvv*",
+        "cvc*",
+        "cvn",
+        "cryptogram*",
+        "card verification*",
+        "card security*",
+        "security code*",
+        "code* de securite",
+        "code* securite",
+    ],
     glued: &["cvv", "cvc", "cryptogram"],
-    unless: &[],
+    unless: &["securitesociale", "socialsecurity"],
 };
 
 pub(super) const CARD_NAME: Detector = Detector {
@@ -178,6 +188,35 @@ pub(super) const BIRTH_NAME: Detector = Detector {
         "place", "lieu", "city", "ville", "country", "pays", "name", "nom", "commune", "depart", "town", "region",
         "mariage", "wedding",
     ],
+};
+
+/// A security question and its answer (question secrète): a fact of the person's life that
+/// no purpose needs to sign them in (GDPR Art. 5(1)(c)).
+pub(super) const SECURITY_QUESTION_NAME: Detector = Detector {
+    id: 6,
+    terms: &[
+        "security question*",
+        "secret question*",
+        "security answer*",
+        "secret answer*",
+        "question* secrete*",
+        "question* de securite",
+        "question* securite",
+        "reponse* secrete*",
+        "reponse* de securite",
+    ],
+    glued: &[
+        "securityquestion",
+        "secretquestion",
+        "securityanswer",
+        "secretanswer",
+        "questionsecrete",
+        "questiondesecurite",
+        "reponsesecrete",
+        "mothersmaidenname",
+        "mothermaidenname",
+    ],
+    unless: &[],
 };
 
 /// A field named like a parental consent (`parental_consent`, `consentement-parental`,

@@ -20,6 +20,7 @@ pub(super) const SRC_PASSWORD: &str = "CNIL délibération 2022-100; GDPR Art. 3
 pub(super) const SRC_ACCURACY: &str = "GDPR Art. 5(1)(d)";
 pub(super) const SRC_MINOR: &str = "GDPR Art. 8(1); Loi Informatique et Libertés art. 45";
 pub(super) const SRC_IBAN_KEPT: &str = "GDPR Art. 5(1)(c), 5(1)(e)";
+pub(super) const SRC_PRE_TICKED: &str = "CJEU C-673/17 Planet49; GDPR Art. 4(11), Art. 7";
 
 pub(super) const FIX_NIR_FIELD: &str =
     "remove the field: retail may not process the NIR; identify customers by a customer number instead";
@@ -38,6 +39,19 @@ pub(super) const FIX_PASSWORD_FORM: &str = "use an input of type password (maske
                                  only, never to the customer file";
 pub(super) const FIX_PASSWORD_RECORD: &str = "remove the field: passwords, even hashed, belong to the authentication system, \
                                    not to the customer file";
+pub(super) const FIX_CARD_KEPT: &str = "let the payment provider collect the card (hosted fields, handling transient) and \
+                             keep only its token; to keep the card for later payments, attach the field to a \
+                             consent purpose with its own unticked, optional box";
+pub(super) const FIX_CVV_HASHED: &str = "pass the card security code straight to the payment provider (handling transient): \
+                              it is never kept, not even hashed or encrypted";
+pub(super) const FIX_PASSWORD_HASH: &str = "store only a slow, salted hash of the password (Argon2, scrypt, bcrypt, PBKDF2), \
+                                 or leave it to the authentication system (handling transient)";
+pub(super) const FIX_PRE_TICKED: &str = "leave the box unticked: consent is an act of the person, a box ticked in advance \
+                              is not consent";
+pub(super) const FIX_TIED_BOX: &str = "make the box optional: an order must not depend on consent to a purpose it does not \
+                            need; ask for the order's terms in a separate box";
+pub(super) const FIX_SECURITY_QUESTION: &str = "remove the question: let people reset their password by a link sent to \
+                                     their e-mail address";
 pub(super) const FIX_BIRTH_INVALID: &str = "correct or erase the date of birth (YYYY-MM-DD or DD/MM/YYYY)";
 pub(super) const FIX_MINOR: &str = "collect the consent of a holder of parental responsibility (with the child's) and record \
                          it in a parental-consent field, or do not process the child's data on consent";

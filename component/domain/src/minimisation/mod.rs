@@ -22,6 +22,11 @@
 //!   paiement, refund, rembours(ement), SEPA or prélèvement. When the field lists purposes, one
 //!   of *its* declared purposes must be such a purpose; when it lists none, any declared purpose
 //!   of the shop counts.
+//! - *What a form field does with its value* ([`ValueHandling`], default stored) decides the
+//!   password, CVV and card findings. A checkbox's purposes are what ticking it agrees to; it
+//!   is a *consent box* when one of them is consent-based (not [`PurposeKind::Service`]). A
+//!   card kept (stored or hashed) needs *its own* consent box: an unticked, optional checkbox
+//!   sharing a consent-based purpose with the card field (CNIL délibération 2018-303).
 //!
 //! In a record, identifiers are reported under their own rule (`nir`, `card-number`,
 //! `iban-without-payment` / `iban-for-payment`) when the field holds them as structured data,
@@ -34,14 +39,17 @@
 //! |---|---|---|
 //! | `unneeded-field` | block | form: a field with no purpose |
 //! | `undeclared-purpose` | block | form, record: a purpose id the shop has not declared (once per id) |
-//! | `required-for-optional-purpose` | block | form: required, and only consent-based purposes use it (Art. 7(4)) |
+//! | `required-for-optional-purpose` | block | form: required, and only consent-based purposes use it; a checkbox required with any consent-based purpose (tied consent, Art. 7(4)) |
+//! | `pre-ticked-consent` | block | form: a checkbox ticked in advance for a consent-based purpose (CJEU C-673/17 Planet49) |
 //! | `special-category` | block / warn | name or label (block); words in a value or text (warn, with span) |
 //! | `nir` | block | name or label; a NIR as a record value |
-//! | `card-number` | block | form name or label (not loyalty, gift, ID cards…); a card number in a record value |
-//! | `cvv-field` | block | form or record field named like a CVV / CVC / cryptogramme |
+//! | `card-number` | block | form name or label (not loyalty, gift, ID cards…) of a card kept (not transient) without its own unticked, optional consent box; a card number in a record value |
+//! | `cvv-field` | block | form field named like a CVV / CVC / cryptogramme and not transient; any such record field |
 //! | `iban-without-payment` | block | IBAN field or value with no payment purpose (see above) |
 //! | `iban-for-payment` | info | the same, with a payment purpose |
 //! | `plain-password` | block | form: a password field not of type password; record: any password field |
+//! | `password-not-hashed` | block | form: a password field stored as typed (not hashed, not transient) |
+//! | `security-question` | warn | form: a security question (question secrète), which no purpose needs |
 //! | `full-birth-date` | warn / info | form: a birth-date field (warn), an unnamed date field (info); record (info) |
 //! | `birth-date-invalid` | warn | record: a date of birth that is not a date, in the future or over 130 years |
 //! | `minor-without-parental-consent` | block | record: under `minor_age` with no truthy parental-consent field |
@@ -123,14 +131,33 @@ pub enum FieldType {
     Hidden,
 }
 
+/// What the shop does with a field's value once the form is sent (GDPR.md "Forms").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueHandling {
+    /// Kept as typed (encrypted at rest or not). What a form that says nothing means.
+    #[default]
+    Stored,
+    /// Kept only as a slow, salted hash.
+    Hashed,
+    /// Passed to a third party (the payment provider's hosted fields) and never stored.
+    Transient,
+}
+
 /// A form field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FormField {
     pub name: String,
     pub label: String,
     pub field_type: FieldType,
+    /// Must be filled (a checkbox: ticked) to send the form.
     pub required: bool,
+    /// The purposes it is collected for; a checkbox's are what ticking it agrees to.
     pub purposes: Vec<String>,
+    /// What happens to the value (default: stored).
+    pub handling: ValueHandling,
+    /// A checkbox ticked when the form opens (default: unticked).
+    pub checked: bool,
 }
 
 /// A record field: a stored or submitted value.
@@ -222,6 +249,9 @@ pub mod rules {
     pub const IBAN_WITHOUT_PAYMENT: &str = "iban-without-payment";
     pub const IBAN_FOR_PAYMENT: &str = "iban-for-payment";
     pub const PLAIN_PASSWORD: &str = "plain-password";
+    pub const PASSWORD_NOT_HASHED: &str = "password-not-hashed";
+    pub const PRE_TICKED_CONSENT: &str = "pre-ticked-consent";
+    pub const SECURITY_QUESTION: &str = "security-question";
     pub const FULL_BIRTH_DATE: &str = "full-birth-date";
     pub const BIRTH_DATE_INVALID: &str = "birth-date-invalid";
     pub const MINOR_WITHOUT_PARENTAL_CONSENT: &str = "minor-without-parental-consent";

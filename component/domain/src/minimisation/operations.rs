@@ -7,7 +7,7 @@ use crate::kernel::error::{Error, Result};
 use crate::kernel::store::Store;
 use crate::kernel::types::Actor;
 use crate::kernel::validate::{self, MAX_TEXT_BYTES};
-use crate::minimisation::{self, Context, Finding, FormField, RecordField};
+use crate::minimisation::{self, Context, FieldType, Finding, FormField, RecordField};
 
 /// Most fields a checked form or record may have.
 pub const MAX_CHECKED_FIELDS: usize = 200;
@@ -57,6 +57,13 @@ impl<S: Store> Fichier<'_, S> {
                 return Err(Error::invalid(format!("fields[{i}].label"), "max-length", "at most 500 characters"));
             }
             purposes(i, &f.purposes)?;
+            if f.checked && f.field_type != FieldType::Checkbox {
+                return Err(Error::invalid(
+                    format!("fields[{i}].checked"),
+                    "checkbox-only",
+                    "only a checkbox can be ticked in advance",
+                ));
+            }
         }
         self.check_context(|ctx| minimisation::check_form(fields, ctx))
     }

@@ -2,7 +2,7 @@
 
 use super::detectors::{
     BIRTH_NAME, CARD_NAME, CVV_NAME, DETECTORS, Detector, IBAN_NAME, NIR_NAME, Named, PASSWORD_NAME,
-    is_parental_consent_name,
+    SECURITY_QUESTION_NAME, is_parental_consent_name,
 };
 use super::findings::CharPos;
 use super::identifiers::FindingKind;
@@ -71,6 +71,20 @@ fn minimisation_detectors() {
     assert!(!is(&CARD_NAME, "loyaltyCardNumber") && !is(&CARD_NAME, "numero_carte_fidelite"));
     assert!(is(&IBAN_NAME, "iban") && is(&IBAN_NAME, "RIB") && !is(&IBAN_NAME, "nationalite_libanaise"));
     assert!(is(&CVV_NAME, "cvv2") && is(&CVV_NAME, "Cryptogramme visuel") && !is(&CVV_NAME, "crypto"));
+    // CNIL délibération 2018-303: the card security code by its French and English labels, not the
+    // social security code.
+    assert!(is(&CVV_NAME, "Code de sécurité") && is(&CVV_NAME, "securityCode") && is(&CVV_NAME, "codes securite"));
+    assert!(!is(&CVV_NAME, "Code de sécurité sociale") && !is(&CVV_NAME, "code_securite_sociale"));
+    // GDPR Art. 5(1)(c): security questions and their answers, French and English, whole or glued.
+    for q in ["security_question", "secretQuestion", "Question secrète", "questionsecrete", "Réponse secrète"] {
+        assert!(is(&SECURITY_QUESTION_NAME, q), "{q}");
+    }
+    for q in ["Question de sécurité", "securityanswer", "Mother's maiden name", "mother_maiden_name"] {
+        assert!(is(&SECURITY_QUESTION_NAME, q), "{q}");
+    }
+    for q in ["question", "Votre question", "secret", "maiden_name", "securite", "code_secret"] {
+        assert!(!is(&SECURITY_QUESTION_NAME, q), "{q}");
+    }
     assert!(is_parental_consent_name("consentement-parental") && is_parental_consent_name("parentalConsent"));
     assert!(!is_parental_consent_name("consent_newsletter"));
 }

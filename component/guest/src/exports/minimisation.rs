@@ -28,6 +28,7 @@ impl mi::Guest for Component {
 enum_pairs! {
     mi::FieldType = dm::FieldType { Text, Email, Tel, Date, Number, Password, Checkbox, Select, Textarea, Hidden }
     mi::Severity = dm::Severity { Block, Warn, Info }
+    mi::ValueHandling = dm::ValueHandling { Stored, Hashed, Transient }
 }
 
 fn form_field(f: mi::FormField) -> dm::FormField {
@@ -37,6 +38,9 @@ fn form_field(f: mi::FormField) -> dm::FormField {
         field_type: f.field_type.into(),
         required: f.required,
         purposes: f.purposes,
+        // Absent: stored, unticked (form files written before these fields keep their meaning).
+        handling: f.handling.map(Into::into).unwrap_or_default(),
+        checked: f.checked.unwrap_or(false),
     }
 }
 

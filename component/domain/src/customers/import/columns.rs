@@ -7,7 +7,7 @@ use crate::Error;
 use crate::customers::normalize;
 use crate::kernel::error::Result;
 use crate::minimisation::identifiers::{self, FindingKind};
-use crate::minimisation::{self, FieldType, FormField, Severity};
+use crate::minimisation::{self, FieldType, FormField, Severity, ValueHandling};
 
 /// The built-in mapping: WooCommerce's customer export and common French/English
 /// headers (compared case-, accent- and separator-insensitively).
@@ -74,6 +74,8 @@ pub(super) fn plan_columns(
             field_type: FieldType::Text,
             required: false,
             purposes: options.default_purposes.clone(),
+            handling: ValueHandling::Stored,
+            checked: false,
         };
         let forbidden = minimisation::check_form(&[probe], ctx)
             .into_iter()
