@@ -106,7 +106,8 @@ pub enum EventKind {
 
 #[derive(Subcommand)]
 pub enum CheckCmd {
-    /// Check a form: a JSON list of {name, label, field-type, required, purposes}.
+    /// Check a form: a JSON list of {name, label, field-type, required, purposes, and optionally
+    /// handling (stored, hashed, transient; default stored) and checked (default false)}.
     Form { file: PathBuf },
     /// Check a record: a JSON list of {name, value, category, purposes}.
     Record { file: PathBuf },
