@@ -495,8 +495,16 @@ fn minimisation_record_table() {
         ),
         (rec("card_last4", "**** **** **** 1111", Some(Payment), &["orders"]), vec![]),
         (rec("cvv", "123", Some(Payment), &["orders"]), vec![("cvv-field", Block)]),
-        (rec("siret", "732 829 320 00074", Some(Order), &["orders"]), vec![]),
-        (rec("invoice", "SIRET 73282932000074 — facture 2024-001", None, &["orders"]), vec![]),
+        // A SIREN or SIRET is what it is, wherever it is (GDPR Art. 4(1), Recital 14): a business
+        // identifier (info), never a card (issue 25).
+        (rec("siret", "732 829 320 00074", Some(Order), &["orders"]), vec![("business-identifier", Info)]),
+        (
+            rec("invoice", "SIRET 73282932000074 — facture 2024-001", None, &["orders"]),
+            vec![("business-identifier", Info)],
+        ),
+        (rec("company_id", "732829320", Some(Identity), &["orders"]), vec![("business-identifier", Info)]),
+        (rec("notes", "société 732 829 320", Some(FreeText), &["orders"]), vec![("business-identifier", Info)]),
+        (rec("siret", "732 829 320 00075", Some(Order), &["orders"]), vec![]),
         (rec("iban", IBAN_FR, Some(Payment), &["refunds"]), vec![("iban-for-payment", Info)]),
         (rec("iban_any", IBAN_FR, Some(Payment), &[]), vec![("iban-for-payment", Info)]),
         (rec("iban_orders", IBAN_FR, Some(Payment), &["orders"]), vec![("iban-without-payment", Block)]),
@@ -684,8 +692,11 @@ fn minimisation_scan_text_identifiers() {
         "La Poste 35600000000048",
         "n° SIRET : 732-829-320-00074.",
     ] {
-        assert!(scan_text("t", text).iter().all(|f| f.kind.as_deref() != Some("card-number")), "{text}");
-        assert_eq!(scan_text("t", text), vec![], "{text}");
+        let found = scan_text("t", text);
+        let got: Vec<_> = found.iter().map(|f| (f.rule.as_str(), f.severity, f.kind.as_deref())).collect();
+        let kind = if text.starts_with("SIREN") { "siren" } else { "siret" };
+        assert_eq!(got, vec![("business-identifier", Info, Some(kind))], "{text}");
+        assert!(!found[0].message.contains(&text[text.len() - 6..text.len() - 1]), "{text}");
     }
     assert_eq!(scan_text("t", ""), vec![]);
 
@@ -879,4 +890,36 @@ fn minimisation_random_64k_text_is_total_and_deterministic() {
         let _ = check_record(&[rec(s, s, None, &[s])], &ctx);
         let _ = check_form(&[form(s, s, FieldType::Date, true, &[s])], &ctx);
     }
+}
+
+/// `minimisation.check-identifier` (issue 25): the roles of the minimisation checks, and the
+/// value validated before it is read: 1–254 printable characters, errors naming `value`.
+#[test]
+fn minimisation_check_identifier_operation() {
+    use fichier_domain::Fichier;
+    use fichier_domain::kernel::crypto::{MasterKey, SeededEntropy};
+    use fichier_domain::kernel::error::Error;
+    use fichier_domain::kernel::store::MemoryStore;
+    use fichier_domain::kernel::time;
+    use fichier_domain::minimisation::identifiers::IdentifierKind;
+
+    let store = MemoryStore::new();
+    let master = MasterKey::from_bytes([7; 32]);
+    let mut entropy = SeededEntropy::new(1);
+    let now = time::parse("now", "2026-03-01T10:00:00Z").unwrap();
+    let mut f = Fichier::new(&store, &master, now, &mut entropy);
+    let admin = Actor { id: "a".into(), role: Role::Admin };
+    let found = f.check_identifier(&admin, "732 829 320 00074").unwrap();
+    assert_eq!(found.iter().map(|m| m.kind).collect::<Vec<_>>(), vec![IdentifierKind::Siret]);
+    assert_eq!(f.check_identifier(&admin, "n'importe quoi").unwrap(), vec![]);
+    let rule = |r: Result<_, Error>| match r {
+        Err(Error::InvalidInput(e)) => (e.field, e.rule),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(rule(f.check_identifier(&admin, "  ")), ("value".to_owned(), "non-empty".to_owned()));
+    assert_eq!(rule(f.check_identifier(&admin, &"1".repeat(255))), ("value".to_owned(), "max-length".to_owned()));
+    assert_eq!(rule(f.check_identifier(&admin, "7328\u{200b}29320")), ("value".to_owned(), "printable".to_owned()));
+    assert!(f.check_identifier(&admin, &"1".repeat(254)).is_ok());
+    let public = Actor { id: "p".into(), role: Role::Public };
+    assert!(matches!(f.check_identifier(&public, "732829320"), Err(Error::Forbidden(_))));
 }

@@ -237,7 +237,10 @@ pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
         "customers.find-duplicates" => &[O::FindDuplicates],
         "customers.merge" => &[O::MergeCustomers],
         "customers.archived" => &[O::ReadArchive],
-        "minimisation.check-form" | "minimisation.check-record" | "minimisation.scan-text" => &[O::CheckMinimisation],
+        "minimisation.check-form"
+        | "minimisation.check-record"
+        | "minimisation.scan-text"
+        | "minimisation.check-identifier" => &[O::CheckMinimisation],
         "customer-import.begin" | "customer-import.feed" | "customer-import.report" => &[O::Import],
         "registry.get-organisation"
         | "registry.list-activities"

@@ -21,6 +21,7 @@ pub(super) const SRC_ACCURACY: &str = "GDPR Art. 5(1)(d)";
 pub(super) const SRC_MINOR: &str = "GDPR Art. 8(1); Loi Informatique et Libertés art. 45";
 pub(super) const SRC_IBAN_KEPT: &str = "GDPR Art. 5(1)(c), 5(1)(e)";
 pub(super) const SRC_PRE_TICKED: &str = "CJEU C-673/17 Planet49; GDPR Art. 4(11), Art. 7";
+pub(super) const SRC_BUSINESS: &str = "GDPR Art. 4(1), Recital 14";
 
 pub(super) const FIX_NIR_FIELD: &str =
     "remove the field: retail may not process the NIR; identify customers by a customer number instead";
@@ -264,15 +265,16 @@ pub(super) fn check_special_text(field: &str, text: &str, words: &mut Words, out
 }
 
 /// Whether [`identifiers::find_in_text`] may find in `text` an identifier of a kind the caller
-/// uses: NIRs, card numbers and IBANs, and with `contact` also e-mail addresses and phone
-/// numbers. What each needs: a NIR 15 characters of which at most one is not an ASCII digit
-/// (2A/2B), a card number 12 to 19 ASCII digits, an IBAN two ASCII letters starting a word right
-/// followed by two ASCII digits, an e-mail address an `@`, a phone number 9 national ASCII digits.
-/// So most short values (names, postal codes, cities) skip the scan.
-pub(crate) fn may_hold_identifier(text: &str, contact: bool) -> bool {
+/// uses: NIRs, card numbers and IBANs, with `contact` also e-mail addresses and phone numbers,
+/// and with `business` also SIRENs and SIRETs. What each needs: a NIR 15 characters of which at
+/// most one is not an ASCII digit (2A/2B), a card number 12 to 19 ASCII digits, an IBAN two ASCII
+/// letters starting a word right followed by two ASCII digits, an e-mail address an `@`, a phone
+/// number 9 national ASCII digits, a SIREN 9 ASCII digits (a SIRET 14). So most short values
+/// (names, postal codes, cities) skip the scan.
+pub(crate) fn may_hold_identifier(text: &str, contact: bool, business: bool) -> bool {
     let b = text.as_bytes();
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-    if digits >= 12 || (contact && (digits >= 9 || b.contains(&b'@'))) {
+    if digits >= 12 || ((contact || business) && digits >= 9) || (contact && b.contains(&b'@')) {
         return true;
     }
     // An IBAN: two ASCII letters starting a word (a non-ASCII character before counts as a
@@ -285,8 +287,35 @@ pub(crate) fn may_hold_identifier(text: &str, contact: bool) -> bool {
         })
 }
 
+/// A SIREN or SIRET in a value: what it is (a business identifier, never a card). Not an error
+/// for a company, whose numbers are public (the GDPR protects natural persons, Recital 14); a
+/// sole trader's (entrepreneur individuel) identifies the person, so the finding says so.
+pub(super) fn business_finding(field: &str, kind: FindingKind, at: Span) -> Finding {
+    let what = if kind == FindingKind::Siret {
+        "a SIRET (French establishment number)"
+    } else {
+        "a SIREN (French company number)"
+    };
+    make(
+        rule(rules::BUSINESS_IDENTIFIER, SRC_BUSINESS),
+        Detail {
+            severity: Severity::Info,
+            field,
+            message: format!("the value contains {what}: a business identifier, not a payment card"),
+            fix: "nothing to do for a company; a sole trader's number identifies the person: keep it only for the \
+                  purposes that need it (invoicing, B2B accounts)"
+                .to_owned(),
+            kind: Some(kind.as_str()),
+            span: Some(at),
+        },
+    )
+}
+
+/// An identifier found in a free text: `personal-data-in-free-text`, but for a SIREN or SIRET
+/// ([`business_finding`]).
 pub(super) fn free_text_finding(field: &str, kind: FindingKind, at: Span) -> Finding {
     let (severity, source, what, fix) = match kind {
+        FindingKind::Siren | FindingKind::Siret => return business_finding(field, kind, at),
         FindingKind::Email => (
             Severity::Warn,
             SRC_MINIMISATION,

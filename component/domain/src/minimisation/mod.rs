@@ -17,7 +17,9 @@
 //!   also means "breed", `enceinte` also means "loudspeaker", `casier` alone is a locker).
 //! - *Identifiers in values* come from [`identifiers::find_in_text`]: NIR (key), IBAN (mod 97),
 //!   card numbers (Luhn, issuer prefix and length; 14-digit numbers are SIRETs, never cards),
-//!   e-mail addresses and French phone numbers.
+//!   SIREN/SIRET (Luhn; La Poste's SIRETs by digit sum), e-mail addresses and French phone
+//!   numbers. A SIREN or SIRET is a business identifier: reported as such (`info`) wherever it
+//!   is, since a sole trader's number identifies a person, but never under a card's rule.
 //! - *Payment purpose* (for IBANs): a declared purpose whose id or title mentions payment,
 //!   paiement, refund, rembours(ement), SEPA or prélèvement. When the field lists purposes, one
 //!   of *its* declared purposes must be such a purpose; when it lists none, any declared purpose
@@ -55,6 +57,7 @@
 //! | `minor-without-parental-consent` | block | record: under `minor_age` with no truthy parental-consent field |
 //! | `personal-data-in-free-text` | block / warn | NIR, card, IBAN (block); e-mail, phone (warn) in free text |
 //! | `free-text-field` | info | form: a textarea |
+//! | `business-identifier` | info | record, text: a SIREN or SIRET (kind `siren` / `siret`), never taken for a card |
 //!
 //! Every finding currently names a field; `field` is empty only for form-level findings, which no
 //! rule produces yet.
@@ -257,4 +260,5 @@ pub mod rules {
     pub const MINOR_WITHOUT_PARENTAL_CONSENT: &str = "minor-without-parental-consent";
     pub const PERSONAL_DATA_IN_FREE_TEXT: &str = "personal-data-in-free-text";
     pub const FREE_TEXT_FIELD: &str = "free-text-field";
+    pub const BUSINESS_IDENTIFIER: &str = "business-identifier";
 }

@@ -7,7 +7,12 @@ use crate::kernel::error::{Error, Result};
 use crate::kernel::store::Store;
 use crate::kernel::types::Actor;
 use crate::kernel::validate::{self, MAX_TEXT_BYTES};
+use crate::minimisation::identifiers::{self, IdentifierMatch};
 use crate::minimisation::{self, Context, FieldType, Finding, FormField, RecordField};
+
+/// Most characters of a value given to [`Fichier::check_identifier`]: the longest identifier it
+/// knows, an e-mail address (254).
+pub const MAX_IDENTIFIER_CHARS: usize = 254;
 
 /// Most fields a checked form or record may have.
 pub const MAX_CHECKED_FIELDS: usize = 200;
@@ -84,5 +89,13 @@ impl<S: Store> Fichier<'_, S> {
         validate::printable("field", field, 128)?;
         text("text", value)?;
         Ok(minimisation::scan_text(field, value))
+    }
+
+    /// Which kinds of identifier `value` is valid as ([`identifiers::check_identifier`]).
+    /// `value`: 1–254 printable characters (`non-empty`, `max-length`, `printable`).
+    pub fn check_identifier(&mut self, actor: &Actor, value: &str) -> Result<Vec<IdentifierMatch>> {
+        authorize(actor, Operation::CheckMinimisation)?;
+        validate::printable("value", value, MAX_IDENTIFIER_CHARS)?;
+        Ok(identifiers::check_identifier(value))
     }
 }

@@ -5,9 +5,9 @@ use chrono::Datelike;
 use super::birth::MAX_AGE;
 use super::detectors::{BIRTH_NAME, CVV_NAME, NIR_NAME, Named, PASSWORD_NAME, is_parental_consent_name, is_truthy};
 use super::findings::{
-    CharPos, Detail, FIX_MINOR, SRC_MINOR, birth_finding, birth_invalid_finding, card_finding, check_declared,
-    check_special_names, check_special_text, cvv_finding, finish, free_text_finding, iban_finding, make, nir_finding,
-    password_finding, payment_justified, rule, span,
+    CharPos, Detail, FIX_MINOR, SRC_MINOR, birth_finding, birth_invalid_finding, business_finding, card_finding,
+    check_declared, check_special_names, check_special_text, cvv_finding, finish, free_text_finding, iban_finding,
+    make, nir_finding, password_finding, payment_justified, rule, span,
 };
 use super::identifiers::FindingKind;
 use super::lexicon::Words;
@@ -27,7 +27,7 @@ pub(super) fn keyword_scanned(category: Option<DataCategory>) -> bool {
 
 /// Checks a record (a submitted form, a row to import): what the customer file must never hold
 /// (special categories, NIR, card numbers, CVV, passwords), IBANs without a payment purpose,
-/// personal data hidden in free text, dates of birth, and minors without parental consent.
+/// personal data hidden in free text, SIRENs and SIRETs (info, wherever they are), dates of birth, and minors without parental consent.
 pub fn check_record<F: RecordView>(fields: &[F], ctx: &Context<'_>) -> Vec<Finding> {
     RecordChecker::default().check(fields, ctx)
 }
@@ -78,7 +78,8 @@ impl RecordChecker {
 
             // Identifiers in the value.
             let contact = matches!(f.category(), None | Some(DataCategory::FreeText | DataCategory::Other));
-            let ids = if may_hold_identifier(value, contact) { identifiers::find_in_text(value) } else { Vec::new() };
+            let ids =
+                if may_hold_identifier(value, contact, true) { identifiers::find_in_text(value) } else { Vec::new() };
             let trimmed_start = value.len() - value.trim_start().len();
             let trimmed_end = value.trim_end().len();
             let mut pos = CharPos::new(value);
@@ -94,6 +95,10 @@ impl RecordChecker {
                 if id.kind == FindingKind::Nir {
                     nir_in_value = true;
                 }
+                if matches!(id.kind, FindingKind::Siren | FindingKind::Siret) {
+                    out.push(business_finding(field, id.kind, at));
+                    continue;
+                }
                 if free {
                     out.push(free_text_finding(field, id.kind, at));
                     continue;
@@ -102,7 +107,7 @@ impl RecordChecker {
                     FindingKind::Nir => out.push(nir_finding(field, Some(at))),
                     FindingKind::CardNumber => out.push(card_finding(field, Some(at))),
                     FindingKind::Iban => out.push(iban_finding(field, payment_justified(f.purposes(), ctx), Some(at))),
-                    FindingKind::Email | FindingKind::Phone => {}
+                    FindingKind::Email | FindingKind::Phone | FindingKind::Siren | FindingKind::Siret => {}
                 }
             }
             if nir_name && !nir_in_value {

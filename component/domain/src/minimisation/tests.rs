@@ -5,7 +5,7 @@ use super::detectors::{
     SECURITY_QUESTION_NAME, is_parental_consent_name,
 };
 use super::findings::CharPos;
-use super::identifiers::FindingKind;
+use super::identifiers::{FindingKind, Occurrence};
 use super::lexicon::{INDEX, Pat, Term, Words, compact, fold_into, tokenize};
 use super::special::Special;
 use super::*;
@@ -165,8 +165,8 @@ fn minimisation_word_readers_agree() {
 
 #[test]
 fn minimisation_identifier_prefilter_is_conservative() {
-    // Whatever find_in_text finds, the prefilter lets through (all kinds with `contact`, else
-    // NIRs, card numbers and IBANs).
+    // Whatever find_in_text finds, the prefilter lets through (all kinds with `contact` and
+    // `business`; without `contact` no e-mail or phone; without `business` no SIREN or SIRET).
     let pieces = [
         "253072B07300470",
         "2 53 07 2B 073 004 70",
@@ -183,6 +183,11 @@ fn minimisation_identifier_prefilter_is_conservative() {
         "+33612345678",
         "0033 (0)6 12 34 56 78",
         "0690 12 34 56",
+        "732829320",
+        "732 829 320",
+        "73282932000074",
+        "732 829 320 00074",
+        "35600000000001",
         "a.b@example.org",
         "x@y.fr",
         "@",
@@ -211,11 +216,19 @@ fn minimisation_identifier_prefilter_is_conservative() {
             s.push_str(pieces.get(next(pieces.len())).copied().unwrap_or_default());
         }
         let found = identifiers::find_in_text(&s);
-        if !may_hold_identifier(&s, true) {
+        if !may_hold_identifier(&s, true, true) {
             assert!(found.is_empty(), "{s:?}: {found:?}");
         }
-        if !may_hold_identifier(&s, false) {
-            assert!(found.iter().all(|f| matches!(f.kind, FindingKind::Email | FindingKind::Phone)), "{s:?}");
+        let contact = |f: &Occurrence| matches!(f.kind, FindingKind::Email | FindingKind::Phone);
+        let business = |f: &Occurrence| matches!(f.kind, FindingKind::Siren | FindingKind::Siret);
+        if !may_hold_identifier(&s, false, true) {
+            assert!(found.iter().all(contact), "{s:?}");
+        }
+        if !may_hold_identifier(&s, true, false) {
+            assert!(found.iter().all(business), "{s:?}");
+        }
+        if !may_hold_identifier(&s, false, false) {
+            assert!(found.iter().all(|f| contact(f) || business(f)), "{s:?}");
         }
     }
 }

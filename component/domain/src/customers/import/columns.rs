@@ -147,7 +147,7 @@ pub(super) fn plan_columns(
 /// Replace NIRs, card numbers and IBANs inside `value` by `[redacted:<kind>]`.
 pub(super) fn redact(value: String) -> (String, Vec<FindingKind>) {
     // Most values (names, streets, cities) cannot hold a NIR, a card number or an IBAN.
-    if !minimisation::may_hold_identifier(&value, false) {
+    if !minimisation::may_hold_identifier(&value, false, false) {
         return (value, Vec::new());
     }
     let found: Vec<identifiers::Occurrence> = identifiers::find_in_text(&value)

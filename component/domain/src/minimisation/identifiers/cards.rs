@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{digit_value, is_card_sep, luhn_bytes};
+use super::{SIRET_LEN, digit_value, is_card_sep, luhn_bytes};
 
 /// The scheme of a payment card number, recognised from its issuer prefix and length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -45,11 +45,9 @@ impl fmt::Display for CardBrand {
 pub(super) const CARD_MIN: usize = 12;
 pub(super) const CARD_MAX: usize = 19;
 
-/// The SIRET length: 14-digit numbers pass Luhn as SIRETs, so they are never taken for cards
-/// (this gives up the legacy 14-digit Diners Club cards; current ones have 16 digits).
-pub(super) const SIRET_LEN: usize = 14;
-
 /// The scheme of a Luhn-valid number of ASCII digits whose prefix and length match one.
+/// 14-digit numbers are never cards: SIRETs pass Luhn too, and are 14 digits (this gives up
+/// the legacy 14-digit Diners Club cards; current ones have 16 digits).
 pub(super) fn card_brand(d: &[u8]) -> Option<CardBrand> {
     let len = d.len();
     if !(CARD_MIN..=CARD_MAX).contains(&len) || len == SIRET_LEN || !luhn_bytes(d) {

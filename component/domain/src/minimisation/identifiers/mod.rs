@@ -1,6 +1,7 @@
 //! Identifiers that a minimisation check must recognise: the French social security number
-//! (NIR), IBANs, payment card numbers (PAN), SIREN/SIRET, and a scanner that finds e-mail
-//! addresses, French phone numbers, IBANs, NIRs and card numbers in free text.
+//! (NIR), IBANs, payment card numbers (PAN), SIREN/SIRET, a scanner that finds e-mail
+//! addresses, French phone numbers, IBANs, NIRs, card numbers and SIREN/SIRET in free text,
+//! and the check of a whole value against every kind.
 //!
 //! Every candidate must pass its check digits (NIR key, IBAN mod 97, Luhn plus issuer prefix
 //! and length for cards), so that ordinary numbers (orders, prices, dates) are not reported.
@@ -14,8 +15,10 @@
 //! - [`nir`] — the NIR: its groups, Corsica's 2A/2B, the key.
 //! - [`iban`] — IBANs: the length per country, mod 97.
 //! - [`text`] — the free-text scanner ([`find_in_text`]).
+//! - [`check`] — which kinds a whole value is valid as ([`check_identifier`]).
 
 mod cards;
+mod check;
 mod iban;
 mod nir;
 #[cfg(test)]
@@ -23,6 +26,7 @@ mod tests;
 mod text;
 
 pub use cards::{CardBrand, card_number};
+pub use check::{IdentifierKind, IdentifierMatch, check_identifier};
 pub use iban::{iban_length, iban_valid, parse_iban};
 pub use nir::{Nir, nir_valid};
 pub use text::{FindingKind, Occurrence, find_in_text};
@@ -91,11 +95,15 @@ pub fn luhn_valid(digits: &str) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && luhn_bytes(digits.as_bytes())
 }
 
+/// The length of a SIREN (company) and of a SIRET (establishment: SIREN + 5-digit NIC).
+const SIREN_LEN: usize = 9;
+const SIRET_LEN: usize = 14;
+
 /// A SIREN (French company number): 9 digits passing Luhn; spaces between digits are accepted
 /// (`732 829 320`). All zeros is refused.
 pub fn siren_valid(s: &str) -> bool {
-    match compact_digits::<9>(s) {
-        Some((d, 9)) => d.iter().any(|&b| b != b'0') && luhn_bytes(&d),
+    match compact_digits::<SIREN_LEN>(s) {
+        Some((d, SIREN_LEN)) => d.iter().any(|&b| b != b'0') && luhn_bytes(&d),
         _ => false,
     }
 }
@@ -108,7 +116,7 @@ const LA_POSTE_SIREN: &[u8] = b"356000000";
 /// of the digits is a multiple of 5; its head office (`35600000000048`) passes Luhn, so either
 /// check is accepted for them. All zeros is refused.
 pub fn siret_valid(s: &str) -> bool {
-    let Some((d, 14)) = compact_digits::<14>(s) else {
+    let Some((d, SIRET_LEN)) = compact_digits::<SIRET_LEN>(s) else {
         return false;
     };
     if d.iter().all(|&b| b == b'0') {

@@ -213,11 +213,43 @@ fn identifiers_siret_siren_are_not_cards() {
         let siret = luhn_complete(&body);
         assert!(siret_valid(&siret), "{siret}");
         assert_eq!(card_number(&siret), None, "{siret}");
-        assert!(find_in_text(&format!("SIRET {siret}, merci.")).is_empty(), "{siret}");
+        assert_eq!(spans(&format!("SIRET {siret}, merci.")), vec![(FindingKind::Siret, 6, 20)], "{siret}");
         let siren = luhn_complete(&body[..8]);
         assert!(siren_valid(&siren), "{siren}");
         assert_eq!(card_number(&siren), None, "{siren}");
-        assert!(find_in_text(&format!("SIREN {siren}.")).is_empty(), "{siren}");
+        assert_eq!(spans(&format!("SIREN {siren}.")), vec![(FindingKind::Siren, 6, 15)], "{siren}");
+    }
+}
+
+/// SIREN and SIRET in free text (GDPR.md Identifiers; issue 25): found as business identifiers,
+/// digits together or in the registry's groups, La Poste's by their digit sum; a spaced group run
+/// that goes on, a wrong check digit, a longer number or one glued to letters is not one.
+#[test]
+fn identifiers_siren_siret_in_text() {
+    assert_eq!(
+        spans("SIRET 732 829 320 00074, SIREN 732829320, La Poste 35600000000048."),
+        vec![(FindingKind::Siret, 6, 23), (FindingKind::Siren, 31, 40), (FindingKind::Siret, 51, 65)]
+    );
+    assert_eq!(spans("siège : 732829320 00074"), vec![(FindingKind::Siret, 9, 24)]);
+    assert_eq!(spans("SIREN 732 829 320"), vec![(FindingKind::Siren, 6, 17)]);
+    assert_eq!(spans("n° SIRET : 732-829-320-00074."), vec![(FindingKind::Siret, 12, 29)]);
+    assert_eq!(spans("bureau 35600000000001"), vec![(FindingKind::Siret, 7, 21)], "La Poste: digit sum");
+    // A list of SIRENs written without spaces: each is found.
+    assert_eq!(spans("732829320 356000000"), vec![(FindingKind::Siren, 0, 9), (FindingKind::Siren, 10, 19)]);
+    for text in [
+        "SIREN 732829321",         // wrong check digit
+        "SIRET 73282932000075",    // wrong check digit
+        "SIRET 35600000000002",    // La Poste, digit sum not a multiple of 5
+        "n° 7328293200",           // ten digits
+        "n° 732829320000741",      // fifteen digits
+        "réf. 732 829 320 123",    // a spaced group run that goes on
+        "code X732829320",         // glued to a letter
+        "lot 732829320B",          // glued to a letter
+        "732 829 320 12345",       // a SIREN with a wrong NIC: not a SIRET, nor a SIREN
+        "0000000000000 000000000", // all zeros
+        "732-829 320",             // two kinds of separator
+    ] {
+        assert_eq!(spans(text), vec![], "{text}");
     }
 }
 
@@ -543,7 +575,6 @@ fn identifiers_nothing_in_ordinary_text() {
         "Dates : 01/02/2024, 01.02.2024, 2024-02-01, 01-02-2024, 1er février 2024.",
         "Ticket 4000 1234 5678 9010, caisse 06, vendeur 12, 0,5 L, 33 cl, +33 %.",
         "Version 1.2.3, build 20240312, port 8080, ISBN 978-2-07-036822-8.",
-        "SIRET 732 829 320 00074, SIREN 732829320, La Poste 35600000000048.",
         "Numéros : 01 02 03 04 05 06, 12 34 56 78 90.",
         // Dotted or dashed dates and references are not NIRs (15 characters and a key).
         "Rendez-vous 2.53.07.2024, réf. 2-53-07-20-073-004, lot 1.85.05.78.006.084.",
@@ -671,4 +702,46 @@ fn iban_table_matches_run_time_construction() {
         t[usize::from(b[0] - b'A') * 26 + usize::from(b[1] - b'A')] = u8::try_from(*len).unwrap_or(0);
     }
     assert_eq!(t, IBAN_TABLE);
+}
+
+/// The identifier check (issue 25): each kind by its own validator, several when a value is
+/// valid as several, none for a number that passes no check; the normal form only for the
+/// business identifiers a register publishes, never a NIR, a card, an IBAN, a phone or an
+/// e-mail address (no echo, as the finder's spans).
+#[test]
+fn identifiers_check_identifier_kinds() {
+    let kinds = |v: &str| check_identifier(v).into_iter().map(|m| m.kind).collect::<Vec<_>>();
+    assert_eq!(kinds(NIR_EXAMPLE), vec![IdentifierKind::Nir]);
+    assert_eq!(kinds("2 53 07 2B 073 004 70"), vec![IdentifierKind::Nir]);
+    assert_eq!(kinds("253072B07300471"), vec![], "wrong NIR key");
+    assert_eq!(kinds("FR14 2004 1010 0505 0001 3M02 606"), vec![IdentifierKind::Iban]);
+    assert_eq!(kinds("4111 1111 1111 1111"), vec![IdentifierKind::CardNumber]);
+    assert_eq!(kinds("4111 1111 1111 1112"), vec![], "Luhn fails");
+    assert_eq!(kinds("732 829 320"), vec![IdentifierKind::Siren]);
+    assert_eq!(kinds("732829321"), vec![], "SIREN Luhn fails");
+    assert_eq!(kinds("73282932000074"), vec![IdentifierKind::Siret]);
+    assert_eq!(kinds("35600000000001"), vec![IdentifierKind::Siret], "La Poste, digit sum");
+    assert_eq!(kinds("35600000000002"), vec![]);
+    assert_eq!(kinds("06 12 34 56 78"), vec![IdentifierKind::PhoneFr]);
+    assert_eq!(kinds("+590 690 12 34 56"), vec![IdentifierKind::PhoneFr]);
+    assert_eq!(kinds("+44 20 7946 0958"), vec![IdentifierKind::PhoneInternational]);
+    assert_eq!(kinds("+999 12 34"), vec![], "unassigned calling code");
+    assert_eq!(kinds("a.b@example.org"), vec![IdentifierKind::Email]);
+    assert_eq!(kinds("bonjour"), vec![]);
+    // A SIRET that passes Luhn and starts like a card (Visa 4…, Diners 36…) is a SIRET only.
+    for prefix in ["4", "36", "51"] {
+        let siret = luhn_complete(&format!("{prefix}{}", "1234567890123").chars().take(13).collect::<String>());
+        assert_eq!(kinds(&siret), vec![IdentifierKind::Siret], "{siret}");
+    }
+
+    let detail = |v: &str| check_identifier(v).into_iter().map(|m| (m.normalized, m.detail)).collect::<Vec<_>>();
+    assert_eq!(detail("732 829 320 00074"), vec![(Some("73282932000074".to_owned()), None)]);
+    assert_eq!(detail(" 732 829 320 "), vec![(Some("732829320".to_owned()), None)]);
+    assert_eq!(detail("4111 1111 1111 1111"), vec![(None, Some("visa".to_owned()))]);
+    assert_eq!(detail("fr1420041010050500013M02606"), vec![(None, Some("FR".to_owned()))]);
+    assert_eq!(detail("0690 12 34 56"), vec![(None, Some("+590".to_owned()))]);
+    assert_eq!(detail("06 12 34 56 78"), vec![(None, Some("+33".to_owned()))]);
+    assert_eq!(detail(NIR_EXAMPLE), vec![(None, None)]);
+    assert_eq!(detail("a.b@example.org"), vec![(None, None)]);
+    assert_eq!(IdentifierKind::PhoneInternational.as_str(), "phone-international");
 }

@@ -1,5 +1,5 @@
-//! The free-text scanner: e-mail addresses, French phone numbers, IBANs, NIRs and card
-//! numbers found in a text, each reported as an [`Occurrence`] (its kind and byte span),
+//! The free-text scanner: e-mail addresses, French phone numbers, IBANs, NIRs, card
+//! numbers and French business identifiers (SIREN, SIRET) found in a text, each reported as an [`Occurrence`] (its kind and byte span),
 //! never as the text itself.
 
 use std::fmt;
@@ -7,7 +7,7 @@ use std::fmt;
 use super::cards::{CARD_MAX, CARD_MIN, card_brand};
 use super::iban::{IBAN_MAX, iban_check};
 use super::nir::{nir_check, nir_scan};
-use super::{iban_length, is_card_sep, is_phone_sep, is_space_sep};
+use super::{SIREN_LEN, SIRET_LEN, iban_length, is_card_sep, is_phone_sep, is_space_sep, siren_valid, siret_valid};
 use crate::customers::phone;
 use crate::kernel::validate;
 
@@ -20,6 +20,10 @@ pub enum FindingKind {
     Iban,
     Nir,
     CardNumber,
+    /// A French company number (9 digits, Luhn): a business identifier, not a card.
+    Siren,
+    /// A French establishment number (14 digits, Luhn or La Poste's digit sum).
+    Siret,
 }
 
 impl FindingKind {
@@ -31,6 +35,8 @@ impl FindingKind {
             FindingKind::Iban => "iban",
             FindingKind::Nir => "nir",
             FindingKind::CardNumber => "card-number",
+            FindingKind::Siren => "siren",
+            FindingKind::Siret => "siret",
         }
     }
 }
@@ -240,6 +246,73 @@ pub(super) fn match_phone(text: &str, i: usize) -> Option<usize> {
     (code.is_none_or(|c| c == expected) && ends_word(text, cur.pos)).then_some(cur.pos)
 }
 
+/// A SIRET or SIREN starting at `i`, as a French business identifier is written: its digits
+/// together (`73282932000074`, `732829320`) or in the groups of the registry, one space or dash
+/// between them, the same throughout (`732 829 320 00074`, `732829320 00074`, `732-829-320`). The digits must
+/// pass [`siret_valid`] / [`siren_valid`] and the number must end a word. A spaced one followed
+/// by another group of digits is part of a longer number (`123 456 789 012`), and is not
+/// reported; one written without spaces may be followed by another (a list).
+///
+/// Cards are never confused with these: a SIREN is shorter than any card (12 digits at least)
+/// and the card finder refuses every 14-digit number (see `cards::SIRET_LEN`), so a SIRET
+/// that passes Luhn is a SIRET; 9 and 14 digits are neither a NIR (15) nor a French phone
+/// (a trunk `0` and 9 digits).
+pub(super) fn match_business(text: &str, i: usize) -> Option<(FindingKind, usize)> {
+    let mut digits = [0u8; SIRET_LEN];
+    let mut n = 0;
+    let mut groups = [0usize; 4];
+    let mut g = 0;
+    let mut sep = None;
+    let mut cur = Cursor { text, pos: i };
+    // `ends[n]`: where the number ends and its number of groups, when a group ends after `n`
+    // digits (zero otherwise). Reading stops at the 15th digit: no longer number is one.
+    let mut ends = [(0usize, 0usize); SIRET_LEN + 1];
+    'groups: loop {
+        let mut len = 0;
+        while cur.peek().is_some_and(|c| c.is_ascii_digit()) {
+            let Some(slot) = digits.get_mut(n) else {
+                break 'groups;
+            };
+            *slot = cur.digit()?;
+            n += 1;
+            len += 1;
+        }
+        *groups.get_mut(g)? = len;
+        g += 1;
+        *ends.get_mut(n)? = (cur.pos, g);
+        match (cur.peek(), cur.peek2()) {
+            (Some(c), Some(next))
+                if is_card_sep(c) && next.is_ascii_digit() && g < groups.len() && sep.is_none_or(|s| s == c) =>
+            {
+                sep = Some(c);
+                cur.eat_if(is_card_sep);
+            }
+            _ => break,
+        }
+    }
+    let candidates: [(FindingKind, usize, &[&[usize]]); 2] = [
+        (FindingKind::Siret, SIRET_LEN, &[&[14], &[9, 5], &[3, 3, 3, 5]]),
+        (FindingKind::Siren, SIREN_LEN, &[&[9], &[3, 3, 3]]),
+    ];
+    candidates.into_iter().find_map(|(kind, len, shapes)| {
+        let (end, g_end) = *ends.get(len)?;
+        if end == 0 || !shapes.contains(&groups.get(..g_end)?) || !ends_word(text, end) {
+            return None;
+        }
+        // What follows: nothing more of the number, or (written without spaces) a list.
+        let more = text.get(end..).is_some_and(|rest| {
+            let mut c = rest.chars();
+            c.next().is_some_and(is_phone_sep) && c.next().is_some_and(|d| d.is_ascii_digit())
+        });
+        if more && g_end > 1 {
+            return None;
+        }
+        let s = std::str::from_utf8(digits.get(..len)?).ok()?;
+        let valid = if kind == FindingKind::Siret { siret_valid(s) } else { siren_valid(s) };
+        valid.then_some((kind, end))
+    })
+}
+
 /// Characters of the local part of an e-mail address found in free text.
 pub(super) fn is_local_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-')
@@ -303,9 +376,10 @@ pub(super) fn find_emails(text: &str) -> Vec<Occurrence> {
     out
 }
 
-/// Finds e-mail addresses, French phone numbers, IBANs, NIRs and payment card numbers in free
-/// text. Each candidate must pass its checks (IBAN mod 97 and length, NIR key, card Luhn with
-/// issuer prefix and length). Returns the kinds and byte spans, in order and without overlaps;
+/// Finds e-mail addresses, French phone numbers, IBANs, NIRs, payment card numbers and French
+/// business identifiers (SIREN, SIRET) in free text. Each candidate must pass its checks (IBAN
+/// mod 97 and length, NIR key, card Luhn with issuer prefix and length, SIREN/SIRET Luhn or La
+/// Poste's digit sum; see [`match_business`] for why a SIRET is never a card). Returns the kinds and byte spans, in order and without overlaps;
 /// never the matched text.
 pub fn find_in_text(text: &str) -> Vec<Occurrence> {
     let emails = find_emails(text);
@@ -338,6 +412,7 @@ pub fn find_in_text(text: &str) -> Vec<Occurrence> {
                 .map(|end| (FindingKind::Nir, end))
                 .or_else(|| match_card(text, i).map(|end| (FindingKind::CardNumber, end)))
                 .or_else(|| match_phone(text, i).map(|end| (FindingKind::Phone, end)))
+                .or_else(|| match_business(text, i))
         } else {
             None
         };
