@@ -652,6 +652,92 @@ fn minimisation_keywords_french_and_english() {
     assert!(found.iter().all(|f| f.field == "notes" && f.source == "GDPR Art. 9(1)"));
 }
 
+/// Art. 9(1) and Art. 10 words in their everyday and inflected forms, French and English, each
+/// with a sentence where a shop's word of the same spelling must not be taken for it (GDPR.md
+/// Identifiers; issue 25): *je suis enceinte* is health data, *une enceinte Bluetooth* a
+/// loudspeaker; *opérée du genou* is surgery, *opération commerciale* a sale.
+#[test]
+fn minimisation_special_categories_everyday_forms() {
+    // (term, a text revealing the category, a text that must not)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("health", "enceinte", "je suis enceinte", "une enceinte Bluetooth"),
+        ("health", "enceinte", "Ma femme est enceinte de cinq mois", "Cette enceinte est géniale"),
+        ("health", "enceintes", "remise pour les femmes enceintes", "les enceintes de la marque JBL"),
+        ("health", "enceinte", "enceinte de 7 mois, merci de livrer au rez-de-chaussée", "enceinte de 50 W"),
+        ("health", "enceinte", "Je suis tombée enceinte", "dans l'enceinte du stade"),
+        ("health", "pregnant", "I am pregnant", "pregnable fortress"),
+        ("health", "pregnancy", "pregnancy pillow for my wife", "impregnable"),
+        ("health", "accouchement", "accouchement prévu en mai", "couches lavables"),
+        ("health", "fausse couche", "j'ai fait une fausse couche", "une couche de peinture"),
+        ("health", "miscarriage", "after my miscarriage", "carriage return"),
+        ("health", "opérée", "j'ai été opérée du genou", "opération commerciale de printemps"),
+        ("health", "opéré", "opéré de la hanche en mars", "livraison opérée par Colissimo"),
+        ("health", "opérés", "nous sommes opérés demain", "les colis sont opérés par DHL"),
+        ("health", "opérer", "je dois me faire opérer", "le virement sera opéré demain"),
+        ("health", "opération", "j'ai subi une opération du genou", "l'opération du jour : -20 %"),
+        ("health", "opération", "après mon opération de la cataracte", "opération promotionnelle sur les pulls"),
+        ("health", "operated", "I was operated on last week", "a shop operated by volunteers"),
+        ("health", "operation", "knee operation in June", "the operation of the website"),
+        ("health", "surgery", "recovering from knee surgery", "surge protector"),
+        ("health", "surgeon", "my surgeon said no lifting", "surge pricing"),
+        ("health", "surgical", "a surgical procedure", "surgical steel earrings"),
+        ("health", "chirurgie", "chirurgie du genou", "masque chirurgical x50"),
+        ("health", "chirurgien", "mon chirurgien m'interdit", "acier chirurgical 316L"),
+        ("health", "hospitalisée", "je suis hospitalisée", "hospitality industry"),
+        ("sexual-orientation", "gay", "je suis gay", "12 rue Gay-Lussac"),
+        ("sexual-orientation", "gays", "bar pour gays", "gaiement"),
+        ("sexual-orientation", "lesbienne", "ma fille est lesbienne", "l'île de Lesbos"),
+        ("sexual-orientation", "lesbian", "a lesbian couple", "Lesbos holidays"),
+        ("sexual-orientation", "homosexuel", "il est homosexuel", "mélange homogène"),
+        ("sexual-orientation", "homosexuelle", "une relation homosexuelle", "homologué CE"),
+        ("sexual-orientation", "homosexuels", "les couples homosexuels", "homonymes"),
+        ("sexual-orientation", "homosexual", "homosexual", "homogenous"),
+        ("political-opinion", "parti", "militant au Parti socialiste", "un parti pris esthétique"),
+        ("political-opinion", "parti", "militante du parti depuis 2010", "je suis parti en vacances"),
+        ("political-opinion", "parti", "adhérent du parti", "adhérent du club de foot"),
+        ("political-opinion", "parti", "membre du parti", "membre du club"),
+        ("political-opinion", "party", "party member since 2019", "birthday party decorations"),
+        ("political-opinion", "party", "member of the Green Party", "garden party"),
+        ("political-opinion", "party", "a Labour Party activist", "members get 10% off party supplies"),
+        ("ethnic-origin", "origine", "d'origine maghrébine", "café d'origine africaine"),
+        ("ethnic-origin", "origine", "je suis d'origine algérienne", "pays d'origine : Maroc"),
+        ("ethnic-origin", "origin", "of Moroccan origin", "country of origin: Morocco"),
+        ("ethnic-origin", "origin", "people of African origin", "African origin coffee beans"),
+        ("criminal", "prison", "je sors de prison", "Prison Break saison 2"),
+        ("criminal", "prisonnier", "mon frère est prisonnier", "jeu Prison Escape"),
+        ("criminal", "condamné", "condamné pour vol", "porte condamnée"),
+        ("criminal", "condamnée", "elle a été condamnée", "sortie condamnée"),
+        ("criminal", "casier judiciaire", "casier judiciaire chargé", "casier à chaussures"),
+        ("criminal", "convicted", "he was convicted", "convinced"),
+        ("criminal", "convict", "a former convict", "convection oven"),
+        ("criminal", "emprisonné", "il a été emprisonné", "emprunt immobilier"),
+        ("criminal", "jail", "just out of jail", "jailbreak tool"),
+        ("criminal", "garde à vue", "placé en garde à vue", "garde-robe en chêne"),
+        ("criminal", "mis en examen", "il est mis en examen", "mise en place rapide"),
+        ("criminal", "criminal record", "no criminal record", "record player"),
+    ];
+    for &(kind, term, yes, no) in cases {
+        assert!(special_kinds(yes).contains(kind), "{term}: {yes:?} should reveal {kind}");
+        assert_eq!(special_kinds(no), BTreeSet::new(), "{term}: {no:?} is a shop's word");
+    }
+    // The span is the word, not its context; the message does not repeat it.
+    let found = scan_text("note", "Bonjour, je suis enceinte.");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].span.map(|s| (s.start, s.end)), Some((17, 25)));
+    assert!(!found[0].message.contains("enceinte"));
+    // In a field's name too: a pregnancy field blocks, a loudspeaker field does not.
+    let ctx = ctx(&[]);
+    let names = |name: &str, label: &str| {
+        check_form(&[form(name, label, FieldType::Checkbox, false, &[])], &ctx)
+            .into_iter()
+            .filter(|f| f.rule == "special-category")
+            .map(|f| f.kind.unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names("femme_enceinte", "Êtes-vous enceinte ?"), vec!["health"]);
+    assert_eq!(names("enceinte_bluetooth", "Votre enceinte"), Vec::<String>::new());
+}
+
 #[test]
 fn minimisation_scan_text_identifiers() {
     let text = "Élodie (élodie@exemple.fr, 06 12 34 56 78) IBAN FR14 2004 1010 0505 0001 3M02 606, \

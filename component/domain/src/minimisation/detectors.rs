@@ -32,6 +32,7 @@ impl Named {
             };
             Index::terms_at(&idx.named, words, i, &mut note);
             idx.specials_at(words, i, &mut note);
+            idx.contextual_at(words, i, &mut note);
         }
         let own = u8::try_from(glued & 0xff).unwrap_or(0);
         let unless = u8::try_from((glued >> UNLESS_SHIFT) & 0xff).unwrap_or(0);

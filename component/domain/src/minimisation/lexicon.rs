@@ -4,7 +4,7 @@
 //! compile time and bucketed by their first two letters.
 
 use super::detectors::{DETECTORS, PARENT_WHAT_WORDS, PARENT_WHO_WORDS};
-use super::special::{SPECIAL_TERMS, Special};
+use super::special::{CONTEXTUAL, SPECIAL_TERMS, Special};
 
 include!("fold_rules.rs");
 
@@ -533,6 +533,32 @@ impl Index {
         let word = words.text(i);
         if word.len() >= 3 && !word.starts_with(|c: char| c.is_ascii_digit()) {
             Self::terms_at(&self.special, words, i, f);
+        }
+    }
+
+    /// Calls `f` with each word of [`CONTEXTUAL`] that is word `i` and whose context (the words
+    /// around it) gives it its sensitive meaning (a match of one word). Each such word has at
+    /// least three letters; its context is a few words, so this is linear in the text.
+    pub(crate) fn contextual_at(&self, words: &Words, i: usize, mut f: impl FnMut(Owner, usize)) {
+        let word = words.text(i);
+        if word.len() < 3 || word.starts_with(|c: char| c.is_ascii_digit()) {
+            return;
+        }
+        let any = |from: usize, to: usize, list: &[&'static str]| {
+            (from..to).any(|j| j != i && list.iter().any(|p| Pat::new(p).matches(words.text(j))))
+        };
+        for c in CONTEXTUAL {
+            if !Pat::new(c.term).matches(word) {
+                continue;
+            }
+            let from = i.saturating_sub(c.near);
+            let to = words.words.len().min(i + c.near + 1);
+            let counts =
+                (c.before.is_empty() && c.after.is_empty()) || any(from, i, c.before) || any(i + 1, to, c.after);
+            let noun = i.checked_sub(1).is_some_and(|p| any(p, i, c.not_after));
+            if counts && !noun && !c.unless.iter().any(|list| any(from, to, list)) {
+                f(Owner::Special(c.kind), 1);
+            }
         }
     }
 

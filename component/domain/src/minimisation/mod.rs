@@ -14,7 +14,10 @@
 //!   or a phrase of those (`casier* judiciaire*`). Whole words only: `health` matches
 //!   "health data" but not "healthy snacks"; `religio*` matches "religieux" but not
 //!   "irreligious". Ambiguous words are left out (French `politique` also means "policy", `race`
-//!   also means "breed", `enceinte` also means "loudspeaker", `casier` alone is a locker).
+//!   also means "breed", `casier` alone is a locker), or count only in the context that gives
+//!   them their sensitive sense (`special::CONTEXTUAL`: *je suis enceinte* but not *une enceinte
+//!   Bluetooth*, *opérée du genou* but not *opération commerciale*, *membre du parti* but not
+//!   *garden party*).
 //! - *Identifiers in values* come from [`identifiers::find_in_text`]: NIR (key), IBAN (mod 97),
 //!   card numbers (Luhn, issuer prefix and length; 14-digit numbers are SIRETs, never cards),
 //!   SIREN/SIRET (Luhn; La Poste's SIRETs by digit sum), e-mail addresses and French phone
