@@ -23,12 +23,23 @@ impl mi::Guest for Component {
     fn scan_text(actor: wit::Actor, field: String, text: String) -> Result<Vec<mi::Finding>, wit::Error> {
         run(|f| f.scan_text(&actor.into(), &field, &text), |v| v.into_iter().map(finding).collect())
     }
+
+    fn check_identifier(actor: wit::Actor, value: String) -> Result<Vec<mi::IdentifierMatch>, wit::Error> {
+        run(|f| f.check_identifier(&actor.into(), &value), |v| v.into_iter().map(identifier_match).collect())
+    }
 }
 
 enum_pairs! {
     mi::FieldType = dm::FieldType { Text, Email, Tel, Date, Number, Password, Checkbox, Select, Textarea, Hidden }
     mi::Severity = dm::Severity { Block, Warn, Info }
     mi::ValueHandling = dm::ValueHandling { Stored, Hashed, Transient }
+    mi::IdentifierKind = dm::identifiers::IdentifierKind {
+        Nir, Iban, CardNumber, Siren, Siret, PhoneFr, PhoneInternational, Email
+    }
+}
+
+fn identifier_match(m: dm::identifiers::IdentifierMatch) -> mi::IdentifierMatch {
+    mi::IdentifierMatch { kind: m.kind.into(), normalized: m.normalized, detail: m.detail }
 }
 
 fn form_field(f: mi::FormField) -> dm::FormField {

@@ -171,6 +171,7 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
             let x = args(req, &["field", "text"])?;
             out(C::scan_text(a, x.get("field")?, x.get("text")?))
         }
+        ("POST", ["minimisation", "identifier"]) => out(C::check_identifier(a, args(req, &["value"])?.get("value")?)),
 
         // import: the chunk is the raw body (bytes of the CSV file from `offset`)
         ("POST", ["imports"]) => body_out("options", C::begin(a, whole(req)?)),

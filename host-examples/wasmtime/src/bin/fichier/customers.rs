@@ -113,6 +113,9 @@ pub enum CheckCmd {
     Record { file: PathBuf },
     /// Find personal data hidden in a text file.
     Text { file: PathBuf },
+    /// Which kinds of identifier a value is valid as (nir, iban, card-number, siren, siret,
+    /// phone-fr, phone-international, email); quote it when it has spaces.
+    Identifier { value: String },
 }
 
 #[derive(Args)]
@@ -286,7 +289,7 @@ pub fn customers(c: &CustomersCmd, rt: &Runtime, actor: Value, as_json: bool) ->
 }
 
 /// `check …`: the file is read (and, for JSON, parsed) before the store is opened; exit 1
-/// when a finding blocks.
+/// when a finding blocks. `check identifier` prints one line per kind the value is valid as.
 pub fn check(
     c: &CheckCmd,
     runtime: impl FnOnce() -> Result<Runtime, Failure>,
@@ -300,14 +303,29 @@ pub fn check(
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             vec![actor, json!(name), json!(text)]
         }
+        CheckCmd::Identifier { value } => vec![actor, json!(value)],
     };
     let rt = runtime()?;
     let func = match c {
         CheckCmd::Form { .. } => "check-form",
         CheckCmd::Record { .. } => "check-record",
         CheckCmd::Text { .. } => "scan-text",
+        CheckCmd::Identifier { .. } => "check-identifier",
     };
     let r = call(&rt, "minimisation", func, &args)?;
+    if let CheckCmd::Identifier { .. } = c {
+        let human = rows(&r, |m| {
+            let mut line = s(&m["kind"]);
+            if let Some(n) = m["normalized"].as_str() {
+                line.push_str(&format!(" {n}"));
+            }
+            if let Some(d) = m["detail"].as_str() {
+                line.push_str(&format!(" ({d})"));
+            }
+            line
+        });
+        return Output::new(&r, human).done(as_json);
+    }
     findings(
         &r,
         |f| {
