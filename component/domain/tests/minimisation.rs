@@ -775,7 +775,7 @@ fn minimisation_scan_text_identifiers() {
         "SIRET 73282932000074",
         "SIRET 732 829 320 00074",
         "SIREN 732829320",
-        "La Poste 35600000000048",
+        "La Poste, SIRET 35600000000048",
         "n° SIRET : 732-829-320-00074.",
     ] {
         let found = scan_text("t", text);

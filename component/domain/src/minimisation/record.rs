@@ -10,7 +10,7 @@ use super::findings::{
     make, nir_finding, password_finding, payment_justified, rule, span,
 };
 use super::identifiers::FindingKind;
-use super::lexicon::Words;
+use super::lexicon::{Words, compact};
 use super::{
     BirthDate, Context, DataCategory, Finding, RecordView, Severity, age_on, identifiers, may_hold_identifier,
     parse_birth_date, rules,
@@ -23,6 +23,21 @@ pub(super) fn keyword_scanned(category: Option<DataCategory>) -> bool {
         category,
         Some(DataCategory::Contact | DataCategory::PostalAddress | DataCategory::Payment | DataCategory::Account)
     )
+}
+
+/// Whether a field named for a company (`siren`, `siret`, `company`, `société`, `entreprise`,
+/// `business`, `rcs`) holds a SIREN or SIRET as its whole value, and which.
+fn business_value(name: &str, value: &str) -> Option<FindingKind> {
+    const NAMES: [&str; 7] = ["siren", "siret", "company", "societe", "entreprise", "business", "rcs"];
+    let kind = if identifiers::siret_valid(value) {
+        FindingKind::Siret
+    } else if identifiers::siren_valid(value) {
+        FindingKind::Siren
+    } else {
+        return None;
+    };
+    let name = compact(name);
+    NAMES.iter().any(|w| name.contains(w)).then_some(kind)
 }
 
 /// Checks a record (a submitted form, a row to import): what the customer file must never hold
@@ -84,6 +99,7 @@ impl RecordChecker {
             let trimmed_end = value.trim_end().len();
             let mut pos = CharPos::new(value);
             let mut nir_in_value = false;
+            let mut business_in_value = false;
             for id in ids {
                 let at = span(pos.at(id.start), pos.at(id.end));
                 let whole = id.start <= trimmed_start && id.end >= trimmed_end;
@@ -96,6 +112,7 @@ impl RecordChecker {
                     nir_in_value = true;
                 }
                 if matches!(id.kind, FindingKind::Siren | FindingKind::Siret) {
+                    business_in_value = true;
                     out.push(business_finding(field, id.kind, at));
                     continue;
                 }
@@ -109,6 +126,12 @@ impl RecordChecker {
                     FindingKind::Iban => out.push(iban_finding(field, payment_justified(f.purposes(), ctx), Some(at))),
                     FindingKind::Email | FindingKind::Phone | FindingKind::Siren | FindingKind::Siret => {}
                 }
+            }
+            // A whole value that is a SIREN or SIRET, in a field named for one, needs no name
+            // before it (the finder wants one for digits written together).
+            if !business_in_value && let Some(kind) = business_value(field, value) {
+                let at = span(pos.at(trimmed_start), pos.at(trimmed_end));
+                out.push(business_finding(field, kind, at));
             }
             if nir_name && !nir_in_value {
                 out.push(nir_finding(field, None));

@@ -222,8 +222,9 @@ fn identifiers_siret_siren_are_not_cards() {
 }
 
 /// SIREN and SIRET in free text (GDPR.md Identifiers; issue 25): found as business identifiers,
-/// digits together or in the registry's groups, La Poste's by their digit sum; a spaced group run
-/// that goes on, a wrong check digit, a longer number or one glued to letters is not one.
+/// in the registry's groups or, digits together, after their name; La Poste's by their digit
+/// sum; a spaced group run that goes on, a wrong check digit, a longer number or one glued to
+/// letters is not one.
 #[test]
 fn identifiers_siren_siret_in_text() {
     assert_eq!(
@@ -233,9 +234,12 @@ fn identifiers_siren_siret_in_text() {
     assert_eq!(spans("siège : 732829320 00074"), vec![(FindingKind::Siret, 9, 24)]);
     assert_eq!(spans("SIREN 732 829 320"), vec![(FindingKind::Siren, 6, 17)]);
     assert_eq!(spans("n° SIRET : 732-829-320-00074."), vec![(FindingKind::Siret, 12, 29)]);
-    assert_eq!(spans("bureau 35600000000001"), vec![(FindingKind::Siret, 7, 21)], "La Poste: digit sum");
-    // A list of SIRENs written without spaces: each is found.
-    assert_eq!(spans("732829320 356000000"), vec![(FindingKind::Siren, 0, 9), (FindingKind::Siren, 10, 19)]);
+    assert_eq!(spans("SIRET du bureau : 35600000000001"), vec![(FindingKind::Siret, 18, 32)], "La Poste: digit sum");
+    // A list of SIRENs written without spaces, after their name: each is found.
+    assert_eq!(spans("SIREN 732829320 356000000"), vec![(FindingKind::Siren, 6, 15), (FindingKind::Siren, 16, 25)]);
+    assert_eq!(spans("rcs Paris 732829320"), vec![(FindingKind::Siren, 10, 19)]);
+    // Digits together without their name are as likely an order or an invoice number.
+    assert_eq!(spans("Commande 732829320, facture 73282932000074"), vec![]);
     for text in [
         "SIREN 732829321",         // wrong check digit
         "SIRET 73282932000075",    // wrong check digit

@@ -246,15 +246,17 @@ pub(super) fn match_phone(text: &str, i: usize) -> Option<usize> {
     (code.is_none_or(|c| c == expected) && ends_word(text, cur.pos)).then_some(cur.pos)
 }
 
-/// A SIRET or SIREN starting at `i`, as a French business identifier is written: its digits
-/// together (`73282932000074`, `732829320`) or in the groups of the registry, one space or dash
-/// between them, the same throughout (`732 829 320 00074`, `732829320 00074`, `732-829-320`). The digits must
-/// pass [`siret_valid`] / [`siren_valid`] and the number must end a word. A spaced one followed
-/// by another group of digits is part of a longer number (`123 456 789 012`), and is not
-/// reported; one written without spaces may be followed by another (a list).
+/// A SIRET or SIREN starting at `i`, as a French business identifier is written: in the groups
+/// of the registry, one space or dash between them, the same throughout (`732 829 320 00074`,
+/// `732829320 00074`, `732-829-320`), or its digits together (`73282932000074`, `732829320`)
+/// after its name (`SIRET`, `SIREN` or `RCS` in the 32 bytes before it): nine or fourteen digits
+/// alone pass Luhn one time in ten, as any order or invoice number does. The digits must pass
+/// [`siret_valid`] / [`siren_valid`] and the number must end a word. A spaced one followed by
+/// another group of digits is part of a longer number (`123 456 789 012`), and is not reported;
+/// one written without spaces may be followed by another (a list).
 ///
 /// Cards are never confused with these: a SIREN is shorter than any card (12 digits at least)
-/// and the card finder refuses every 14-digit number (see `cards::SIRET_LEN`), so a SIRET
+/// and the card finder refuses every 14-digit number (`cards::card_brand`), so a SIRET
 /// that passes Luhn is a SIRET; 9 and 14 digits are neither a NIR (15) nor a French phone
 /// (a trunk `0` and 9 digits).
 pub(super) fn match_business(text: &str, i: usize) -> Option<(FindingKind, usize)> {
@@ -307,9 +309,26 @@ pub(super) fn match_business(text: &str, i: usize) -> Option<(FindingKind, usize
         if more && g_end > 1 {
             return None;
         }
+        // Nine or fourteen digits together are also an order, an invoice or a customer number
+        // one time in ten: they need their name before them.
+        if g_end == 1 && !named_business(text, i) {
+            return None;
+        }
         let s = std::str::from_utf8(digits.get(..len)?).ok()?;
         let valid = if kind == FindingKind::Siret { siret_valid(s) } else { siren_valid(s) };
         valid.then_some((kind, end))
+    })
+}
+
+/// Whether `SIREN`, `SIRET` or `RCS` (any case) is in the 32 bytes before `i`.
+fn named_business(text: &str, i: usize) -> bool {
+    let mut from = i.saturating_sub(32);
+    while !text.is_char_boundary(from) {
+        from += 1; // at most 3 steps: `i` is a boundary
+    }
+    text.get(from..i).is_some_and(|before| {
+        let b = before.as_bytes();
+        ["siren", "siret", "rcs"].iter().any(|w| b.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w.as_bytes())))
     })
 }
 
