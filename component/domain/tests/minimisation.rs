@@ -505,6 +505,8 @@ fn minimisation_record_table() {
         (rec("company_id", "732829320", Some(Identity), &["orders"]), vec![("business-identifier", Info)]),
         (rec("notes", "société 732 829 320", Some(FreeText), &["orders"]), vec![("business-identifier", Info)]),
         (rec("siret", "732 829 320 00075", Some(Order), &["orders"]), vec![]),
+        // Nine digits together in a field not named for a company: an order number, not a SIREN.
+        (rec("order_number", "732829320", None, &["orders"]), vec![]),
         (rec("iban", IBAN_FR, Some(Payment), &["refunds"]), vec![("iban-for-payment", Info)]),
         (rec("iban_any", IBAN_FR, Some(Payment), &[]), vec![("iban-for-payment", Info)]),
         (rec("iban_orders", IBAN_FR, Some(Payment), &["orders"]), vec![("iban-without-payment", Block)]),

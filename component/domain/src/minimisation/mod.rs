@@ -21,8 +21,10 @@
 //! - *Identifiers in values* come from [`identifiers::find_in_text`]: NIR (key), IBAN (mod 97),
 //!   card numbers (Luhn, issuer prefix and length; 14-digit numbers are SIRETs, never cards),
 //!   SIREN/SIRET (Luhn; La Poste's SIRETs by digit sum), e-mail addresses and French phone
-//!   numbers. A SIREN or SIRET is a business identifier: reported as such (`info`) wherever it
-//!   is, since a sole trader's number identifies a person, but never under a card's rule.
+//!   numbers. A SIREN or SIRET is a business identifier: reported as such (`info`, since a sole
+//!   trader's number identifies a person), never under a card's rule; in a text when written in
+//!   the registry's groups or after its name (SIREN, SIRET, RCS), in a record also as the whole
+//!   value of a field named for a company.
 //! - *Payment purpose* (for IBANs): a declared purpose whose id or title mentions payment,
 //!   paiement, refund, rembours(ement), SEPA or prélèvement. When the field lists purposes, one
 //!   of *its* declared purposes must be such a purpose; when it lists none, any declared purpose
