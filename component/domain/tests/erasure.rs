@@ -105,12 +105,12 @@ fn erasure_keeps_what_a_hold_needs_destroys_the_key_and_answers_the_person() {
     deleted.sort();
     assert_eq!(deleted, ["email", "given-name", "phone"]);
     // The order is kept under the accounting activity's hold (Code de commerce, 10 years
-    // from the transaction).
+    // from the transaction, to the end of that day in Paris: 24:00 CET is 23:00 UTC).
     assert_eq!(report.kept.len(), 1, "{report:?}");
     let kept = &report.kept[0];
     assert_eq!((kept.field.as_str(), kept.category), ("last-order", DataCategory::Order));
     assert!(kept.basis.contains("L123-22"), "{kept:?}");
-    assert_eq!(kept.until.to_string(), "2035-03-01T10:00:00.000Z");
+    assert_eq!(kept.until.to_string(), "2035-03-01T22:59:59.999Z");
     assert_eq!((report.history_entries, report.consent_receipts, report.already_erased), (5, 1, None));
 
     // The customer is gone; the held order is readable by the DPO only, the ledger still
@@ -177,8 +177,13 @@ fn erasure_keeps_what_a_hold_needs_destroys_the_key_and_answers_the_person() {
     assert!(w.f().verify_ledger(&admin()).unwrap().ok);
     assert_eq!(w.f().history(&admin(), &email("anne@example.org")).unwrap().len(), 1);
 
-    // The hold ends on 1 March 2035: the sweep deletes the held order and its key.
-    w.at("2035-03-01T10:00:01.000Z");
+    // The hold ends with 1 March 2035: at its last millisecond nothing goes; from the next
+    // midnight in Paris the sweep deletes the held order and its key.
+    w.at("2035-03-01T22:59:59.999Z");
+    let dry =
+        w.f().sweep(&admin(), &SweepOptions { apply: false, cursor: None, limit: 10, repermission_days: 30 }).unwrap();
+    assert!(!dry.entries.iter().any(|e| e.subject == anne && e.action == SweepAction::DeleteArchived), "{dry:?}");
+    w.at("2035-03-01T23:00:00.000Z");
     let dry =
         w.f().sweep(&admin(), &SweepOptions { apply: false, cursor: None, limit: 10, repermission_days: 30 }).unwrap();
     let ended: Vec<_> =
@@ -253,4 +258,143 @@ fn a_claim_keeps_its_categories_and_bad_options_write_nothing() {
     assert!(report.kept.iter().filter(|k| k.rule == "legal-claim").all(|k| k.basis == "litige 2026-17"));
     // The identity token sent for the unverified request is dropped with the old key.
     assert_eq!(report.messages_dropped, 1);
+}
+
+/// CNIL délibération 2018-303 and Art. 17(3)(e): card data kept in the archive for
+/// disputes 13 months after the debit is a legal-claims exception. An erasure keeps it
+/// exactly as long as the sweep would (to the end of that day in Paris), naming the
+/// activity and the rule; the sweep then deletes it.
+#[test]
+fn erasure_keeps_card_data_for_disputes_until_the_sweeps_end() {
+    let mut w = World::new();
+    let card = |who: &str| {
+        [field("email", who, None, &["orders"]), field("card-brand", "visa", Some(DataCategory::Payment), &["orders"])]
+    };
+    // Debited on 1 March 2025 (10:00 UTC): the archive runs to the end of 1 April 2026.
+    w.f().create_customer(&admin(), &email("dan@example.org"), &card("dan@example.org")).unwrap();
+    w.f().create_customer(&admin(), &email("eve@example.org"), &card("eve@example.org")).unwrap();
+    let swept =
+        w.f().sweep(&admin(), &SweepOptions { apply: false, cursor: None, limit: 10, repermission_days: 30 }).unwrap();
+    let archive = swept.entries.iter().find(|e| e.field.as_deref() == Some("card-brand")).unwrap();
+    assert_eq!(archive.action, SweepAction::Archive);
+    let sweep_end = archive.due.unwrap().to_string();
+    assert_eq!(sweep_end, "2026-04-01T21:59:59.999Z");
+
+    let report = w.f().erase(&admin(), &email("dan@example.org"), &EraseOptions::default()).unwrap();
+    assert_eq!(report.deleted.iter().map(|d| d.field.as_str()).collect::<Vec<_>>(), ["email"]);
+    assert_eq!(report.kept.len(), 1, "{report:?}");
+    let kept = &report.kept[0];
+    assert_eq!((kept.field.as_str(), kept.rule.as_str()), ("card-brand", "customer-management"));
+    assert!(kept.basis.contains("2018-303") && kept.basis.contains("17(3)(e)"), "{kept:?}");
+    assert_eq!(kept.until.to_string(), sweep_end, "erasure and sweep agree");
+    let fr = fichier_domain::rights::erasure::render(&report, Lang::Fr);
+    assert!(fr.contains("card-brand : CNIL, délibération 2018-303") && fr.contains("jusqu'au 2026-04-01"), "{fr}");
+
+    // The last millisecond of 1 April 2026 (Paris) keeps it; the next midnight ends it.
+    w.at("2026-04-01T21:59:59.999Z");
+    let dry =
+        w.f().sweep(&admin(), &SweepOptions { apply: false, cursor: None, limit: 10, repermission_days: 30 }).unwrap();
+    assert!(!dry.entries.iter().any(|e| e.subject == report.subject), "{dry:?}");
+    w.at("2026-04-01T22:00:00.000Z");
+    let r =
+        w.f().sweep(&admin(), &SweepOptions { apply: true, cursor: None, limit: 10, repermission_days: 30 }).unwrap();
+    let ended: Vec<_> = r.entries.iter().filter(|e| e.subject == report.subject).collect();
+    assert_eq!(ended.len(), 1, "{r:?}");
+    assert_eq!((ended[0].action, ended[0].field.as_deref()), (SweepAction::DeleteArchived, Some("card-brand")));
+    assert!(w.f().archived_fields(&actor(Role::Dpo), &email("dan@example.org")).is_err());
+}
+
+/// Art. 17(3)(e) and CNIL délibération 2018-303 (GDPR.md "Retention"): an open dispute
+/// holds the fields it names with no end date, past the card archive's 13 months, in the
+/// sweep and through an erasure; once it is closed the sweep applies the normal rule.
+#[test]
+fn an_open_dispute_keeps_its_fields_until_it_is_closed() {
+    let mut w = World::new();
+    let card = |who: &str| {
+        [field("email", who, None, &["orders"]), field("card-brand", "visa", Some(DataCategory::Payment), &["orders"])]
+    };
+    let sweep = |w: &mut World, apply: bool| {
+        let options = SweepOptions { apply, cursor: None, limit: 10, repermission_days: 30 };
+        w.f().sweep(&admin(), &options).unwrap()
+    };
+    w.f().create_customer(&admin(), &email("fay@example.org"), &card("fay@example.org")).unwrap();
+    let gus = w.f().create_customer(&admin(), &email("gus@example.org"), &card("gus@example.org")).unwrap().subject;
+    let fields = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+
+    // Who may open one, and bad input, refused by name; nothing changes.
+    let before = w.store.raw();
+    let fay = email("fay@example.org");
+    let e = w.f().open_dispute(&actor(Role::Support), &fay, "CB-1", &fields(&["card-brand"])).unwrap_err();
+    assert_eq!(rule(e), "actor.role:role-permitted");
+    for (reference, names, expected) in [
+        ("", &["card-brand"][..], "reference:non-empty"),
+        ("CB\n1", &["card-brand"][..], "reference:printable"),
+        ("CB-1", &[][..], "fields:non-empty"),
+        ("CB-1", &["Card"][..], "fields[0]:field-name-syntax"),
+        ("CB-1", &["card-brand", "card-brand"][..], "fields[1]:unique"),
+        ("CB-1", &["iban"][..], "fields[0]:field-exists"),
+    ] {
+        let e = w.f().open_dispute(&admin(), &fay, reference, &fields(names)).unwrap_err();
+        assert_eq!(rule(e), expected);
+    }
+    let e = w.f().close_dispute(&admin(), &fay, "CB-1").unwrap_err();
+    assert_eq!(rule(e), "reference:dispute-open");
+    assert_eq!(w.store.raw(), before, "refused calls write nothing");
+
+    // A chargeback on each card.
+    let open = w.f().open_dispute(&actor(Role::Dpo), &fay, "CB-2026-0042", &fields(&["card-brand"])).unwrap();
+    assert_eq!(
+        (open.len(), open[0].reference.as_str(), open[0].fields.clone()),
+        (1, "CB-2026-0042", fields(&["card-brand"]))
+    );
+    let e = w.f().open_dispute(&admin(), &fay, "CB-2026-0042", &fields(&["email"])).unwrap_err();
+    assert_eq!(rule(e), "reference:unique");
+    w.f().open_dispute(&admin(), &email("gus@example.org"), "CB-2026-0043", &fields(&["card-brand"])).unwrap();
+    sweep(&mut w, true);
+
+    // Past the archive's end (1 April 2026, Paris), the disputes keep both cards.
+    w.at("2026-04-02T10:00:00.000Z");
+    let r = sweep(&mut w, false);
+    assert!(!r.entries.iter().any(|e| e.field.as_deref() == Some("card-brand")), "{r:?}");
+    // Fay is erased meanwhile: her card is kept for the dispute, until it is closed.
+    let report = w.f().erase(&admin(), &fay, &EraseOptions::default()).unwrap();
+    assert_eq!(report.kept.len(), 1, "{report:?}");
+    let kept = &report.kept[0];
+    assert_eq!(
+        (kept.field.as_str(), kept.rule.as_str(), kept.basis.as_str()),
+        ("card-brand", "dispute", "CB-2026-0042")
+    );
+    let fr = fichier_domain::rights::erasure::render(&report, Lang::Fr);
+    assert!(
+        fr.contains("card-brand : litige en cours (CB-2026-0042), RGPD art. 17(3)(e) ; jusqu'à sa clôture"),
+        "{fr}"
+    );
+    w.at("2026-06-01T10:00:00.000Z");
+    let r = sweep(&mut w, true);
+    assert!(!r.entries.iter().any(|e| e.field.as_deref() == Some("card-brand")), "{r:?}");
+    assert_eq!(w.f().archived_fields(&actor(Role::Dpo), &fay).unwrap().len(), 1);
+
+    // Closed: the sweep applies the normal rule (the archive ended on 1 April 2026).
+    assert!(w.f().close_dispute(&admin(), &fay, "CB-2026-0042").unwrap().is_empty());
+    let e = w.f().close_dispute(&admin(), &fay, "CB-2026-0042").unwrap_err();
+    assert_eq!(rule(e), "reference:dispute-open");
+    assert!(w.f().close_dispute(&admin(), &email("gus@example.org"), "CB-2026-0043").unwrap().is_empty());
+    let r = sweep(&mut w, true);
+    let mut ended: Vec<(&str, SweepAction)> = r
+        .entries
+        .iter()
+        .filter(|e| e.field.as_deref() == Some("card-brand"))
+        .map(|e| (e.subject.as_str(), e.action))
+        .collect();
+    ended.sort();
+    let mut want =
+        vec![(report.subject.as_str(), SweepAction::DeleteArchived), (gus.as_str(), SweepAction::DeleteArchived)];
+    want.sort();
+    assert_eq!(ended, want, "{r:?}");
+    let gus_card = r.entries.iter().find(|e| e.subject == gus && e.field.as_deref() == Some("card-brand")).unwrap();
+    assert_eq!(gus_card.due.map(|d| d.to_string()).as_deref(), Some("2026-04-01T21:59:59.999Z"));
+    assert!(w.f().archived_fields(&actor(Role::Dpo), &fay).is_err());
+    let (log, _) = w.f().audit_entries(&admin(), None, 1000).unwrap();
+    assert!(log.iter().any(|e| e.action == "retention.dispute-open" && e.detail == "fields=card-brand"));
+    assert!(log.iter().any(|e| e.action == "retention.dispute-close"));
 }

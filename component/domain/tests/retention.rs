@@ -97,8 +97,8 @@ fn each_field_follows_its_rules_through_the_years() {
     assert_eq!(
         table(&r),
         vec![
-            row("card-brand", "archive", "2021-02-15T10:00:00.000Z"),
-            row("last-order", "archive", "2030-01-15T10:00:00.000Z"),
+            row("card-brand", "archive", "2021-02-15T22:59:59.999Z"),
+            row("last-order", "archive", "2030-01-15T22:59:59.999Z"),
             row("loyalty-tier", "no-rule", ""),
         ]
     );
@@ -110,12 +110,12 @@ fn each_field_follows_its_rules_through_the_years() {
 
     // 20 December 2022: the newsletter's 3 years end within 30 days: one re-permission.
     let r = w.at("2022-12-20T09:00:00.000Z").sweep(false);
-    assert!(table(&r).contains(&row("#newsletter", "repermission", "2023-01-15T10:00:00.000Z")), "{r:?}");
-    // The card data's 13 months in the archive ended in February 2021.
-    assert!(table(&r).contains(&row("card-brand", "delete-archived", "2021-02-15T10:00:00.000Z")), "{r:?}");
+    assert!(table(&r).contains(&row("#newsletter", "repermission", "2023-01-15T22:59:59.999Z")), "{r:?}");
+    // The card data's 13 months in the archive ended with 15 February 2021.
+    assert!(table(&r).contains(&row("card-brand", "delete-archived", "2021-02-15T22:59:59.999Z")), "{r:?}");
     let r = w.sweep(true);
     assert_eq!(r.changed, 1);
-    assert!(table(&r).contains(&row("#newsletter", "repermission", "2023-01-15T10:00:00.000Z")));
+    assert!(table(&r).contains(&row("#newsletter", "repermission", "2023-01-15T22:59:59.999Z")));
     // The request is in the outbox, in the shop's words, with the date it ends.
     let m = w.f().outbox_pending(&system(), None, 10).unwrap().messages;
     assert_eq!(m.len(), 1);
@@ -124,15 +124,16 @@ fn each_field_follows_its_rules_through_the_years() {
     // Asked once: not listed again.
     assert!(!table(&w.sweep(false)).iter().any(|(_, a, _)| *a == "repermission"));
 
-    // 16 January 2023: 3 years after the end of the relationship (no order since).
+    // 16 January 2023: 3 years after the end of the relationship (no order since) ended
+    // with 15 January, at midnight in Paris.
     let r = w.at("2023-01-16T09:00:00.000Z").sweep(true);
     assert_eq!(
         table(&r),
         vec![
-            row("email", "delete", "2023-01-15T10:00:00.000Z"),
-            row("given-name", "archive", "2030-01-15T10:00:00.000Z"),
+            row("email", "delete", "2023-01-15T22:59:59.999Z"),
+            row("given-name", "archive", "2030-01-15T22:59:59.999Z"),
             row("loyalty-tier", "no-rule", ""),
-            row("postal-code", "archive", "2030-01-15T10:00:00.000Z"),
+            row("postal-code", "archive", "2030-01-15T22:59:59.999Z"),
         ]
     );
     let sid = r.entries[0].subject.clone();
@@ -175,18 +176,18 @@ fn each_field_follows_its_rules_through_the_years() {
     let again = w.sweep(true);
     assert_eq!((again.changed, table(&again)), (0, vec![row("loyalty-tier", "no-rule", "")]));
 
-    // 15 January 2030: the accounting hold ends; with the loyalty tier removed by the
-    // shop, nothing is left and the whole record goes.
+    // 15 January 2030: the accounting hold ends at midnight in Paris (23:00 UTC); with the
+    // loyalty tier removed by the shop, nothing is left and the whole record goes.
     w.f().rectify_customer(&admin(), &subject, &[], &["loyalty-tier".into()]).unwrap();
-    assert!(w.at("2030-01-15T09:59:00.000Z").sweep(false).entries.is_empty());
-    let r = w.at("2030-01-15T10:00:00.000Z").sweep(true);
+    assert!(w.at("2030-01-15T22:59:59.999Z").sweep(false).entries.is_empty());
+    let r = w.at("2030-01-15T23:00:00.000Z").sweep(true);
     assert_eq!(
         table(&r),
         vec![
             row("*", "delete-record", ""),
-            row("given-name", "delete-archived", "2030-01-15T10:00:00.000Z"),
-            row("last-order", "delete-archived", "2030-01-15T10:00:00.000Z"),
-            row("postal-code", "delete-archived", "2030-01-15T10:00:00.000Z"),
+            row("given-name", "delete-archived", "2030-01-15T22:59:59.999Z"),
+            row("last-order", "delete-archived", "2030-01-15T22:59:59.999Z"),
+            row("postal-code", "delete-archived", "2030-01-15T22:59:59.999Z"),
         ]
     );
     assert!(matches!(w.f().get_customer(&admin(), &subject), Err(Error::NotFound(_))));
@@ -198,34 +199,42 @@ fn contacts_orders_and_consent_move_the_start() {
     let mut w = World::new("2020-01-15T10:00:00.000Z");
     let sid = with_anne(&mut w);
     let subject = SubjectRef::Subject(sid);
-    // An order in 2022 keeps the customer relationship going; the newsletter still
-    // counts from the last contact the person initiated.
+    // An order in 2022 keeps the customer relationship going, for marketing too: the
+    // newsletter runs 3 years from the end of the commercial relationship, the last
+    // purchase (référentiel 2021-131), not from the last contact alone: to 31 January 2025.
     w.at("2022-01-31T12:00:00.000Z");
     let order =
         field("last-order", "2022-0042 12,00 EUR", Some(DataCategory::Order), &["orders"], "2022-01-31T12:00:00Z");
     w.f().rectify_customer(&admin(), &subject, &[order], &[]).unwrap();
-    let r = w.at("2023-02-01T00:00:00.000Z").sweep(false);
-    let t = table(&r);
-    assert!(t.contains(&row("email#newsletter", "end-purpose", "2023-01-15T10:00:00.000Z")), "{t:?}");
-    assert!(!t.iter().any(|(f, a, _)| f == "email" && *a == "delete"), "{t:?}");
-    w.sweep(true);
-    let c = w.f().get_customer(&admin(), &subject).unwrap();
-    assert_eq!(c.body.field("email").unwrap().purposes, ["orders"]);
+    let t = table(&w.at("2023-02-01T00:00:00.000Z").sweep(false));
+    assert!(!t.iter().any(|(f, _, _)| f.starts_with("email")), "{t:?}");
+    let t = table(&w.at("2025-01-31T22:59:59.999Z").sweep(false));
+    assert!(!t.iter().any(|(f, _, _)| f.starts_with("email")), "{t:?}");
+    let t = table(&w.at("2025-01-31T23:00:00.000Z").sweep(false));
+    assert!(t.contains(&row("email", "delete", "2025-01-31T22:59:59.999Z")), "{t:?}");
 
-    // A click from the person in 2024 (recorded by the shop), then the end of the
+    // A click from the person on 1 May 2024 (recorded by the shop), then the end of the
     // relationship: both are starts. An older event changes nothing.
-    w.at("2024-05-01T08:00:00.000Z");
-    let c = w.f().record_customer_event(&admin(), &subject, CustomerEvent::Contact, None).unwrap();
+    let c =
+        w.f().record_customer_event(&admin(), &subject, CustomerEvent::Contact, Some("2024-05-01T08:00:00Z")).unwrap();
     assert_eq!(c.body.last_contact_at.unwrap().to_string(), "2024-05-01T08:00:00.000Z");
     let before = c.revision;
     let c =
         w.f().record_customer_event(&admin(), &subject, CustomerEvent::Contact, Some("2023-01-01T00:00:00Z")).unwrap();
     assert_eq!(c.revision, before);
-    // 3 years after the click (1 May 2027, Paris calendar) the contact data ends.
-    let r = w.at("2027-05-01T07:59:59.000Z").sweep(false);
+    // 3 years after the click: 1 May 2027 in Paris, to its midnight (22:00 UTC in summer).
+    let r = w.at("2027-05-01T21:59:59.999Z").sweep(false);
     assert!(!table(&r).iter().any(|(f, _, _)| f == "email"), "{r:?}");
-    let r = w.at("2027-05-01T08:00:00.000Z").sweep(false);
-    assert!(table(&r).contains(&row("email", "delete", "2027-05-01T08:00:00.000Z")), "{r:?}");
+    let r = w.at("2027-05-01T22:00:00.000Z").sweep(false);
+    assert!(table(&r).contains(&row("email", "delete", "2027-05-01T21:59:59.999Z")), "{r:?}");
+    // A recorded end of the relationship later than that counts for marketing too.
+    w.f()
+        .record_customer_event(&admin(), &subject, CustomerEvent::RelationshipEnded, Some("2025-03-10T10:00:00Z"))
+        .unwrap();
+    let t = table(&w.sweep(false));
+    assert!(!t.iter().any(|(f, _, _)| f.starts_with("email")), "{t:?}");
+    let t = table(&w.at("2028-03-10T23:00:00.000Z").sweep(false));
+    assert!(t.contains(&row("email", "delete", "2028-03-10T22:59:59.999Z")), "{t:?}");
 
     // Bad input: a future event, a malformed date.
     let e =
@@ -253,8 +262,10 @@ fn a_consent_given_again_restarts_prospecting() {
     // The re-permission worked: the newsletter now runs to 24 December 2025.
     let t = table(&w.at("2023-01-16T09:00:00.000Z").sweep(false));
     assert!(!t.iter().any(|(f, _, _)| f == "email"), "{t:?}");
-    let t = table(&w.at("2025-12-24T10:00:00.000Z").sweep(false));
-    assert!(t.contains(&row("email", "delete", "2025-12-24T10:00:00.000Z")), "{t:?}");
+    let t = table(&w.at("2025-12-24T22:59:59.999Z").sweep(false));
+    assert!(!t.iter().any(|(f, _, _)| f == "email"), "{t:?}");
+    let t = table(&w.at("2025-12-24T23:00:00.000Z").sweep(false));
+    assert!(t.contains(&row("email", "delete", "2025-12-24T22:59:59.999Z")), "{t:?}");
 }
 
 #[test]
@@ -310,13 +321,14 @@ fn anonymise_keeps_a_coarse_form_and_month_ends_follow_the_calendar() {
         field("birth-date", "1990-07-14", None, &["loyalty"], t0),
     ];
     let sid = w.f().create_customer(&admin(), &SubjectRef::Email("bob@example.org".into()), &fields).unwrap().subject;
-    // 31 January + 1 month = 28 February; + 13 months = 28 February of the next year.
-    let t = table(&w.at("2021-02-28T11:59:59.000Z").sweep(false));
+    // 31 January + 1 month = 28 February; + 13 months = 28 February of the next year; each
+    // to the end of that day in Paris (23:00 UTC in winter).
+    let t = table(&w.at("2021-02-28T22:59:59.999Z").sweep(false));
     assert!(t.is_empty(), "{t:?}");
-    let t = table(&w.at("2021-02-28T12:00:00.000Z").sweep(true));
-    assert_eq!(t, vec![row("birth-date", "anonymise", "2021-02-28T12:00:00.000Z")]);
-    let t = table(&w.at("2022-02-28T12:00:00.000Z").sweep(true));
-    assert_eq!(t, vec![row("postal-code", "anonymise", "2022-02-28T12:00:00.000Z")]);
+    let t = table(&w.at("2021-02-28T23:00:00.000Z").sweep(true));
+    assert_eq!(t, vec![row("birth-date", "anonymise", "2021-02-28T22:59:59.999Z")]);
+    let t = table(&w.at("2022-02-28T23:00:00.000Z").sweep(true));
+    assert_eq!(t, vec![row("postal-code", "anonymise", "2022-02-28T22:59:59.999Z")]);
     let c = w.f().get_customer(&admin(), &SubjectRef::Subject(sid)).unwrap();
     let kept: Vec<(&str, &str)> = c.body.anonymised.iter().map(|a| (a.name.as_str(), a.value.as_str())).collect();
     assert_eq!(kept, [("birth-date", "1990"), ("postal-code", "974")]);
@@ -400,8 +412,49 @@ fn an_imported_record_counts_from_the_dates_it_brought() {
         table(&r),
         vec![
             row("*", "delete-record", ""),
-            row("email", "delete", "2022-05-01T10:00:00.000Z"),
-            row("last-order", "delete", "2024-05-01T10:00:00.000Z"),
+            row("email", "delete", "2022-05-01T21:59:59.999Z"),
+            row("last-order", "delete", "2024-05-01T21:59:59.999Z"),
         ]
     );
+}
+
+/// Référentiel 2021-131 (GDPR.md "Retention"): a customer's marketing data runs 3 years
+/// from the end of the commercial relationship, their last purchase, even when they
+/// logged in since; an online account is closed after 2 years without a login, and only
+/// a login restarts it. A login is not a contact.
+#[test]
+fn a_login_restarts_the_account_not_marketing() {
+    let mut w = World::new("2020-01-15T10:00:00.000Z");
+    let t0 = "2020-01-15T10:00:00Z";
+    let fields = [
+        field("email", "lou@example.org", None, &["newsletter"], t0),
+        field("customer-number", "C-0042", Some(DataCategory::Account), &["orders"], t0),
+        field("last-order", "2020-0001", Some(DataCategory::Order), &["orders"], t0),
+    ];
+    let lou = SubjectRef::Email("lou@example.org".into());
+    w.f().create_customer(&admin(), &lou, &fields).unwrap();
+    // A purchase on 1 March 2021, then a login on 10 January 2022.
+    w.at("2021-03-01T10:00:00.000Z");
+    let order = field("last-order", "2021-0107", Some(DataCategory::Order), &["orders"], "2021-03-01T10:00:00Z");
+    w.f().rectify_customer(&admin(), &lou, &[order], &[]).unwrap();
+    w.at("2022-01-10T10:00:00.000Z");
+    let c = w.f().record_customer_event(&admin(), &lou, CustomerEvent::Login, None).unwrap();
+    assert_eq!(c.body.last_login_at.map(|t| t.to_string()).as_deref(), Some("2022-01-10T10:00:00.000Z"));
+    assert_eq!(c.body.last_contact_at, None, "a login is not a contact");
+    // Without the login the account would have ended with 15 January 2022: it runs on.
+    let t = table(&w.at("2022-06-01T00:00:00.000Z").sweep(false));
+    assert!(!t.iter().any(|(f, _, _)| f.starts_with("customer-number") || f.starts_with("email")), "{t:?}");
+    // The account: 2 years from the login, to the end of 10 January 2024 in Paris.
+    let t = table(&w.at("2024-01-10T22:59:59.999Z").sweep(false));
+    assert!(!t.iter().any(|(f, _, _)| f == "customer-number"), "{t:?}");
+    let t = table(&w.at("2024-01-10T23:00:00.000Z").sweep(false));
+    assert!(t.contains(&row("customer-number", "delete", "2024-01-10T22:59:59.999Z")), "{t:?}");
+    // Marketing: 3 years from the purchase, not from the later login: the end of 1 March
+    // 2024 in Paris (24:00 CET, 23:00 UTC).
+    let t = table(&w.at("2024-03-01T22:59:59.999Z").sweep(false));
+    assert!(!t.iter().any(|(f, _, _)| f == "email"), "{t:?}");
+    let r = w.at("2024-03-01T23:00:00.000Z").sweep(false);
+    assert!(table(&r).contains(&row("email", "delete", "2024-03-01T22:59:59.999Z")), "{r:?}");
+    let email = r.entries.iter().find(|e| e.field.as_deref() == Some("email")).unwrap();
+    assert_eq!(email.activity.as_deref(), Some("prospecting"));
 }

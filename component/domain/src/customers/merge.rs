@@ -128,6 +128,12 @@ pub(super) fn merge_into(body: &mut CustomerBody, other: &CustomerBody, from: &s
     }
     body.last_contact_at = body.last_contact_at.max(other.last_contact_at);
     body.relationship_ended_at = body.relationship_ended_at.max(other.relationship_ended_at);
+    body.last_login_at = body.last_login_at.max(other.last_login_at);
+    for d in &other.disputes {
+        if !body.disputes.iter().any(|x| x.reference == d.reference) {
+            body.disputes.push(d.clone());
+        }
+    }
     body.archive.extend(other.archive.iter().cloned());
     body.anonymised.extend(other.anonymised.iter().cloned());
     body.merged_from.push(from.to_string());

@@ -41,8 +41,8 @@ pub mod review;
 pub(crate) mod tests;
 
 pub use body::{
-    AliasDoc, AnonymisedField, ArchivedField, CustomerBody, CustomerDoc, CustomerState, Restriction, alias_key,
-    customer_key, decode_body,
+    AliasDoc, AnonymisedField, ArchivedField, CustomerBody, CustomerDoc, CustomerState, Dispute, Restriction,
+    alias_key, customer_key, decode_body,
 };
 pub use fields::field_name;
 pub use review::stale_fields;
@@ -195,6 +195,8 @@ pub enum CustomerEvent {
     Contact,
     /// The end of the contract or commercial relationship.
     RelationshipEnded,
+    /// A login to the online account: restarts the account's inactivity only.
+    Login,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

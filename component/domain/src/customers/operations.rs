@@ -91,8 +91,8 @@ impl<S: Store> Fichier<'_, S> {
         Ok(c)
     }
 
-    /// Record an event that starts a retention period: a contact the person initiated, or
-    /// the end of the relationship. `at` defaults to now; it may not be in the future.
+    /// Record an event that starts a retention period: a contact the person initiated, the
+    /// end of the relationship, or a login to the online account. `at` defaults to now; it may not be in the future.
     pub fn record_customer_event(
         &mut self,
         actor: &Actor,
@@ -104,6 +104,7 @@ impl<S: Store> Fichier<'_, S> {
         let kind = match event {
             CustomerEvent::Contact => "contact",
             CustomerEvent::RelationshipEnded => "relationship-ended",
+            CustomerEvent::Login => "login",
         };
         let v = r?;
         let c = &v;

@@ -89,6 +89,7 @@ impl<S: Store> Fichier<'_, S> {
             let slot = match event {
                 CustomerEvent::Contact => &mut body.last_contact_at,
                 CustomerEvent::RelationshipEnded => &mut body.relationship_ended_at,
+                CustomerEvent::Login => &mut body.last_login_at,
             };
             // The latest event counts; an older one changes nothing.
             if slot.is_some_and(|s| s >= at) {

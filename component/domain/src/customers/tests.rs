@@ -1,6 +1,6 @@
 //! The customer file's unit tests.
 
-use super::body::{BODY_POSTCARD, BODY_POSTCARD_1, BODY_POSTCARD_2, encode_body};
+use super::body::{BODY_POSTCARD, BODY_POSTCARD_1, BODY_POSTCARD_2, BODY_POSTCARD_3, encode_body};
 use super::fields::birth_date;
 use super::*;
 use crate::kernel::time::{self, Stamp};
@@ -135,7 +135,7 @@ fn birth_dates_are_strict_iso_dates() {
 }
 
 #[test]
-fn bodies_sealed_in_formats_1_and_2_are_read() {
+fn bodies_sealed_in_formats_1_2_and_3_are_read() {
     // Format 1 had no retention fields: the same layout up to `merged-from`.
     let b = body();
     let v1 = (b.created_at, b.updated_at, &b.fields, &b.history, b.email_bounced_at, &b.merged_from);
@@ -156,7 +156,29 @@ fn bodies_sealed_in_formats_1_and_2_are_read() {
     let mut bin = vec![BODY_POSTCARD_2];
     bin.extend(postcard::to_allocvec(&v2).expect("v2"));
     let read = decode_body(&bin).expect("format 2");
-    assert_eq!((read.restriction.is_none(), read), (true, b));
+    assert_eq!((read.restriction.is_none(), read), (true, b.clone()));
+    // Format 3 had no last login nor disputes: the same layout up to `restriction`.
+    let v3 = (v2, &b.restriction);
+    let mut bin = vec![BODY_POSTCARD_3];
+    bin.extend(postcard::to_allocvec(&v3).expect("v3"));
+    let read = decode_body(&bin).expect("format 3");
+    assert_eq!((read.last_login_at.is_none(), read.disputes.is_empty(), read), (true, true, b));
+}
+
+/// The last login and the open disputes survive sealing (format 4).
+#[test]
+fn logins_and_disputes_round_trip() {
+    let mut b = swept_body();
+    b.last_login_at = Some(b.created_at);
+    b.disputes.push(super::Dispute {
+        reference: "CB-2026-0042".into(),
+        fields: vec!["card-brand".into()],
+        opened_at: b.created_at,
+        by: crate::kernel::types::Actor { id: "dpo".into(), role: Role::Dpo },
+    });
+    let bin = encode_body(&b);
+    assert_eq!(bin[0], BODY_POSTCARD);
+    assert_eq!(decode_body(&bin).expect("format 4"), b);
 }
 
 #[test]

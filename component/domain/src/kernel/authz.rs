@@ -39,6 +39,8 @@ pub enum Operation<'a> {
     ManageApiKeys,
     ReadArchive,
     Sweep,
+    /// Open or close a dispute hold over a customer's fields (Art. 17(3)(e)).
+    HoldDispute,
     ReadAudit,
     PruneAudit,
     /// `form`: the request comes as the shop's public form sends it (named by e-mail,
@@ -95,6 +97,7 @@ impl Operation<'_> {
             Operation::ManageApiKeys => "manage API keys",
             Operation::ReadArchive => "read the intermediate archive",
             Operation::Sweep => "run the retention sweep",
+            Operation::HoldDispute => "hold data for a dispute",
             Operation::ReadAudit => "read or verify the audit log",
             Operation::PruneAudit => "prune the audit log",
             Operation::NewRequest { form: true } => "record a rights request",
@@ -153,7 +156,9 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         Operation::DeleteCustomer | Operation::FindDuplicates | Operation::Import => {
             matches!(role, Admin | Dpo | System)
         }
-        Operation::MergeCustomers | Operation::WriteBreaches | Operation::ReadArchive => matches!(role, Admin | Dpo),
+        Operation::MergeCustomers | Operation::WriteBreaches | Operation::ReadArchive | Operation::HoldDispute => {
+            matches!(role, Admin | Dpo)
+        }
         Operation::ManageApiKeys => role == Admin,
         Operation::Sweep | Operation::ReadAudit | Operation::PruneAudit => matches!(role, Admin | Dpo | System),
         // The person proves who they are through the shop's public form.
@@ -259,6 +264,7 @@ pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
         | "breaches.inform-people"
         | "breaches.notify-people" => &[O::WriteBreaches],
         "retention.sweep" => &[O::Sweep],
+        "retention.open-dispute" | "retention.close-dispute" => &[O::HoldDispute],
         "rights.new-request" => &[O::NewRequest { form: true }, O::NewRequest { form: false }],
         "rights.list-requests" | "rights.get-request" => &[O::ReadRequests],
         "rights.step" => &[O::VerifyToken, O::ManageRequest, O::DecideRequest],
@@ -340,6 +346,7 @@ mod tests {
             (Operation::ManageApiKeys, &[Admin]),
             (Operation::ReadArchive, &[Admin, Dpo]),
             (Operation::Sweep, &[Admin, Dpo, System]),
+            (Operation::HoldDispute, &[Admin, Dpo]),
             (Operation::ReadAudit, &[Admin, Dpo, System]),
             (Operation::PruneAudit, &[Admin, Dpo, System]),
             (Operation::ReadStatistics, &[Admin, Dpo]),

@@ -86,10 +86,23 @@ fn customer_management() -> ActivityInput {
             keep(C::PostalAddress, 36, S::EndOfContract, A::Delete),
             // Evidence of the contract: intermediate archive for the civil limitation period (5 years).
             keep(C::Order, 60, S::Transaction, A::Archive),
-            // CNIL délibération 2018-303: card data for disputes, 13 months after the debit.
-            keep(C::Payment, 13, S::Transaction, A::Archive),
-            // An inactive online account: 2 years is proportionate.
-            keep(C::Account, 24, S::LastContact, A::Delete),
+            // CNIL délibération 2018-303: card data (number, expiry) for disputes, in the
+            // archive 13 months after the debit; a shop that debits later (deferred debit)
+            // sets 15 here. A legal-claims exception (Art. 17(3)(e)): an erasure keeps it
+            // until the same end, as the sweep does.
+            RetentionRule {
+                category: C::Payment,
+                months: 13,
+                start: S::Transaction,
+                action: A::Archive,
+                legal_hold: Some(L::new(
+                    "CNIL, délibération 2018-303 : données de carte conservées en archive pour les contestations, 13 mois après le débit (15 mois pour un débit différé) ; RGPD art. 17(3)(e)",
+                    "CNIL deliberation 2018-303: card data kept in archive for disputes, 13 months after the debit (15 months for a deferred debit); GDPR Art. 17(3)(e)",
+                )),
+            },
+            // An inactive online account (no login for 2 years) is closed: 2 years is
+            // proportionate. Only a login restarts it.
+            keep(C::Account, 24, S::LastLogin, A::Delete),
         ],
         security: measures(),
         automated_decisions: None,
@@ -133,7 +146,9 @@ fn prospecting() -> ActivityInput {
             external("Prestataire d'envoi d'e-mails", "E-mail sending provider"),
         ],
         transfers: vec![],
-        // Prospects: 3 years from collection or from their last contact (référentiel 2021-131).
+        // Prospects: 3 years from collection or from their last contact; customers: 3 years
+        // from the end of the relationship, their last purchase or contact, or its recorded
+        // end (référentiel 2021-131). A login restarts none of them.
         retention: vec![
             keep(C::Identity, 36, S::LastContact, A::Delete),
             keep(C::Contact, 36, S::LastContact, A::Delete),

@@ -123,8 +123,13 @@ pub fn months_label(months: u32, lang: Lang) -> String {
 pub fn start_label(s: RetentionStart, lang: Lang) -> &'static str {
     match s {
         RetentionStart::Collection => t(lang, "à compter de la collecte", "from collection"),
-        RetentionStart::LastContact => {
-            t(lang, "à compter du dernier contact à l'initiative de la personne", "from the person's last contact")
+        RetentionStart::LastContact => t(
+            lang,
+            "à compter du dernier achat ou contact à l'initiative de la personne",
+            "from the person's last purchase or contact",
+        ),
+        RetentionStart::LastLogin => {
+            t(lang, "à compter de la dernière connexion au compte", "from the last login to the account")
         }
         RetentionStart::EndOfContract => {
             t(lang, "à compter de la fin de la relation contractuelle", "from the end of the contract")

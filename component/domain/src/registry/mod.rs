@@ -177,12 +177,17 @@ pub struct Transfer {
 pub enum RetentionStart {
     /// The data's collection.
     Collection,
-    /// The last contact initiated by the person (a click counts, an opened e-mail does not).
+    /// The end of the relationship: the latest of the person's last contact (a click
+    /// counts, an opened e-mail does not), last purchase, own consent to the activity's
+    /// purposes and the recorded end of the relationship. A login does not count.
     LastContact,
     /// The end of the contract or commercial relationship.
     EndOfContract,
     /// The transaction's date.
     Transaction,
+    /// The last login to the online account (or the field's collection): an account's
+    /// inactivity.
+    LastLogin,
 }
 
 /// What happens when a retention period ends.

@@ -15,11 +15,18 @@
 //! - A field no rule covers is reported, never touched (the register check flags the gap).
 //!
 //! When a rule starts: *collection* and *transaction* at the field's collection; *last
-//! contact* at the latest of the collection, the last contact the person initiated
-//! (`customers.record-event`) and the person's last consent given for one of the activity's
-//! purposes; *end of contract* at the latest of the recorded end of the relationship, the
+//! contact* at the end of the commercial relationship (référentiel 2021-131): the latest of
+//! the collection, the last contact the person initiated (`customers.record-event`), the
+//! last purchase (an order or payment value collected), the person's last consent given
+//! for one of the activity's purposes and the recorded end of the relationship; *last
+//! login* at the latest of the collection and the last login (an account's inactivity; a
+//! login restarts no other period); *end of contract* at the latest of the recorded end of the relationship, the
 //! last contact and the last value collected (an order, a payment, a rectification): an
 //! imported record counts from the dates it brought, not from the import.
+//!
+//! When a rule ends: N months from its start end at the end of the day bearing the start's
+//! date N months on, or that month's last day, in the shop's zone (Reg. 1182/71 art. 3,
+//! `time::period_end`); the field is past its limit only after that instant.
 //!
 //! A person whose prospecting data (an activity about prospects, counted from the last
 //! contact) ends within the notice window is listed once for a re-permission request,
@@ -32,6 +39,9 @@
 //!
 //! - [`plan`] — the pure rule: a record, the register's active activities, the person's
 //!   own consent grants and `now` → what happens to each field and why; and applying it.
+//! - [`disputes`] — open and close a dispute hold: the fields an open dispute or claim
+//!   names are archived rather than deleted and kept by an erasure, with no end date,
+//!   until it is closed (Art. 17(3)(e)).
 //! - [`sweep`] — a page of records: planned, audited, changed with one
 //!   compare-and-swap per subject, re-planned when a record moved.
 
@@ -39,6 +49,7 @@ use crate::kernel::time::Stamp;
 use crate::kernel::types::{DamagedRecord, DataCategory};
 use crate::registry::RetentionRule;
 
+pub mod disputes;
 pub mod plan;
 pub mod sweep;
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use super::{SweepAction, SweepEntry};
 use crate::customers::{AnonymisedField, ArchivedField, ChangeReason, CustomerBody, Field, FieldChange};
 use crate::kernel::time::{self, Instant, Stamp, Zone};
-use crate::kernel::types::Actor;
+use crate::kernel::types::{Actor, DataCategory};
 use crate::registry::{Activity, RetentionAction, RetentionRule, RetentionStart, SubjectCategory};
 
 /// One rule that applies to a field, with when it ends (`None`: not computable, so it
@@ -17,8 +17,10 @@ pub(super) struct Ruling<'a> {
 }
 
 impl Ruling<'_> {
+    /// Still running at `now`: its end is the last millisecond of its last day, so it is
+    /// past only after that instant.
     fn runs(&self, now: Instant) -> bool {
-        self.end.is_none_or(|e| e > now)
+        self.end.is_none_or(|e| e >= now)
     }
     /// Rules that keep data in use (the others keep it only in the archive).
     fn in_use(&self) -> bool {
@@ -68,7 +70,9 @@ impl Context<'_> {
                 continue;
             }
             for rule in d.retention.iter().filter(|r| r.category == f.category) {
-                let end = time::add_months(self.start(body, f, a, rule.start), rule.months, self.zone);
+                // The period ends at the end of its last day, in the shop's zone (Reg. 1182/71
+                // art. 3): the data is past its limit only from the next midnight.
+                let end = time::period_end(self.start(body, f, a, rule.start), rule.months, self.zone);
                 out.push(Ruling { activity: a, rule, end });
             }
         }
@@ -79,7 +83,7 @@ impl Context<'_> {
     /// text that imposes it, and when it ends.
     pub(crate) fn legal_hold(&self, body: &CustomerBody, f: &Field) -> Option<(String, String, Instant)> {
         let rulings = self.rulings(body, f);
-        let held = rulings.iter().filter(|r| r.rule.legal_hold.is_some() && r.end.is_some_and(|e| e > self.now));
+        let held = rulings.iter().filter(|r| r.rule.legal_hold.is_some() && r.end.is_some_and(|e| e >= self.now));
         let r = last(held)?;
         let text = r.rule.legal_hold.as_ref().map(|h| h.fr.clone()).unwrap_or_default();
         Some((r.activity.definition.id.clone(), text, r.end?))
@@ -89,16 +93,24 @@ impl Context<'_> {
         let at = match start {
             RetentionStart::Collection | RetentionStart::Transaction => f.collected_at,
             RetentionStart::LastContact => {
+                // The end of the relationship (référentiel 2021-131): the latest of the
+                // collection, a contact the person initiated, a purchase (an order or a
+                // payment collected, archived or not), their own consent to one of the
+                // activity's purposes and the recorded end of the relationship. A login is
+                // none of these: it restarts only the account's inactivity.
                 let consented = self
                     .grants
                     .iter()
                     .filter(|(p, _)| a.definition.purposes.iter().any(|ap| &ap.id == p))
                     .map(|(_, at)| *at)
                     .max();
-                f.collected_at
-                    .max(body.last_contact_at.unwrap_or(f.collected_at))
-                    .max(consented.unwrap_or(f.collected_at))
+                [Some(f.collected_at), body.last_contact_at, last_purchase(body), consented, body.relationship_ended_at]
+                    .into_iter()
+                    .flatten()
+                    .max()
+                    .unwrap_or(f.collected_at)
             }
+            RetentionStart::LastLogin => f.collected_at.max(body.last_login_at.unwrap_or(f.collected_at)),
             RetentionStart::EndOfContract => {
                 // The latest of the recorded end and the last signs of the relationship: a
                 // contact, a value collected (an order, a payment, a rectification).
@@ -113,6 +125,22 @@ impl Context<'_> {
         };
         at.instant()
     }
+}
+
+/// Whether an open dispute or claim names the field (it keeps it until closed).
+pub(crate) fn disputed(body: &CustomerBody, name: &str) -> bool {
+    body.disputes.iter().any(|d| d.fields.iter().any(|x| x == name))
+}
+
+/// When the person last bought: the latest order or payment value collected, in use or
+/// archived.
+fn last_purchase(body: &CustomerBody) -> Option<Stamp> {
+    body.fields
+        .iter()
+        .chain(body.archive.iter().map(|a| &a.field))
+        .filter(|f| matches!(f.category, DataCategory::Order | DataCategory::Payment))
+        .map(|f| f.collected_at)
+        .max()
 }
 
 /// The rule among `rulings` that ends last (ties: the first, in register order).
@@ -198,6 +226,14 @@ pub fn plan(subject: &str, body: &CustomerBody, cx: &Context<'_>) -> Vec<SweepEn
             out.push(r.entry(subject, f, SweepAction::Archive));
             continue;
         }
+        if disputed(body, &f.name) {
+            // An open dispute keeps it past its rules (Art. 17(3)(e)): archived, no longer
+            // used, until the dispute is closed; then deleted as its rules say.
+            if let Some(r) = last(rulings.iter()) {
+                out.push(r.entry(subject, f, SweepAction::Archive));
+            }
+            continue;
+        }
         if let Some(r) = last(rulings.iter()) {
             let action =
                 if r.rule.action == RetentionAction::Anonymise { SweepAction::Anonymise } else { SweepAction::Delete };
@@ -207,14 +243,15 @@ pub fn plan(subject: &str, body: &CustomerBody, cx: &Context<'_>) -> Vec<SweepEn
     for a in &body.archive {
         let f = &a.field;
         let rulings = cx.rulings(body, f);
-        // Archived data is never in use again; it stays while a rule keeps it.
-        if rulings.iter().any(|r| r.runs(now)) {
+        // Archived data is never in use again; it stays while a rule or an open dispute
+        // keeps it.
+        if rulings.iter().any(|r| r.runs(now)) || disputed(body, &f.name) {
             continue;
         }
         match last(rulings.iter()) {
             Some(r) => out.push(r.entry(subject, f, SweepAction::DeleteArchived)),
             // No rule left at all (the activity was retired or changed): the archive's own term.
-            None if a.until.instant() <= now => out.push(SweepEntry {
+            None if a.until.instant() < now => out.push(SweepEntry {
                 subject: subject.into(),
                 field: Some(f.name.clone()),
                 category: Some(f.category),

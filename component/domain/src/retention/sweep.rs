@@ -38,6 +38,7 @@ pub(super) fn drafts(entries: &[SweepEntry]) -> Vec<AuditDraft> {
                 let start = match r.start {
                     RetentionStart::Collection => "collection",
                     RetentionStart::LastContact => "last-contact",
+                    RetentionStart::LastLogin => "last-login",
                     RetentionStart::EndOfContract => "end-of-contract",
                     RetentionStart::Transaction => "transaction",
                 };

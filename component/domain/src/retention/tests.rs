@@ -29,26 +29,30 @@ fn activity(months: u32) -> Activity {
     }
 }
 
-/// Due dates on the Paris calendar: the same local date and wall time N months on, or
-/// that month's last day; across clock changes the wall time is kept.
+/// Due dates on the Paris calendar (Reg. 1182/71 art. 3): a period of N months from an
+/// event ends at the end (24:00 Paris time) of the day bearing the event's Paris date N
+/// months on, or that month's last day; the data is due only from the next midnight,
+/// whatever the hour of the event, across clock changes too.
 #[test]
 fn due_dates_follow_the_shop_calendar() {
     let table = [
         // (collected, months, due)
-        ("2024-02-29T09:00:00Z", 12, "2025-02-28T09:00:00.000Z"),
-        ("2024-02-29T09:00:00Z", 48, "2028-02-29T09:00:00.000Z"),
-        ("2023-01-31T11:00:00Z", 1, "2023-02-28T11:00:00.000Z"),
-        ("2023-03-31T10:00:00Z", 1, "2023-04-30T10:00:00.000Z"),
+        // 29 February + 12 months: 28 February, ending at 24:00 CET (23:00 UTC).
+        ("2024-02-29T09:00:00Z", 12, "2025-02-28T22:59:59.999Z"),
+        ("2024-02-29T09:00:00Z", 48, "2028-02-29T22:59:59.999Z"),
+        ("2023-01-31T11:00:00Z", 1, "2023-02-28T22:59:59.999Z"),
+        // 30 April is in summer time: 24:00 CEST is 22:00 UTC.
+        ("2023-03-31T10:00:00Z", 1, "2023-04-30T21:59:59.999Z"),
         // 31 May 23:30 UTC is 1 June 01:30 in Paris: one month on is 1 July.
-        ("2023-05-31T23:30:00Z", 1, "2023-06-30T23:30:00.000Z"),
-        // 10:00 in Paris in winter (09:00 UTC) is 10:00 in summer (08:00 UTC).
-        ("2023-01-15T09:00:00Z", 6, "2023-07-15T08:00:00.000Z"),
+        ("2023-05-31T23:30:00Z", 1, "2023-07-01T21:59:59.999Z"),
+        // A winter event, a summer last day: the end of 15 July in Paris.
+        ("2023-01-15T09:00:00Z", 6, "2023-07-15T21:59:59.999Z"),
         // 02:30 summer time, 26 October 2024; one year on, 26 October 2025 is the day
-        // clocks go back and 02:30 happens twice: the first (summer time) counts.
-        ("2024-10-26T00:30:00Z", 12, "2025-10-26T00:30:00.000Z"),
-        // 02:30 winter time, 30 March 2024; on 30 March 2025 clocks go forward and
-        // 02:30 does not exist: read with the offset before the change (03:30 summer).
-        ("2024-03-30T01:30:00Z", 12, "2025-03-30T01:30:00.000Z"),
+        // clocks go back (25 hours): it ends at midnight winter time, 23:00 UTC.
+        ("2024-10-26T00:30:00Z", 12, "2025-10-26T22:59:59.999Z"),
+        // 02:30 winter time, 30 March 2024; 30 March 2025 is the day clocks go forward
+        // (23 hours): it ends at midnight summer time, 22:00 UTC.
+        ("2024-03-30T01:30:00Z", 12, "2025-03-30T21:59:59.999Z"),
     ];
     for (collected, months, due) in table {
         let activities = [activity(months)];
@@ -62,6 +66,11 @@ fn due_dates_follow_the_shop_calendar() {
         let planned = plan("s-x", &crate::customers::tests::phone_record(stamp(collected)), &cx);
         assert_eq!(planned[0].due.map(|d| d.to_string()).as_deref(), Some(due), "{collected} + {months}");
         assert_eq!(planned[0].action, SweepAction::Delete);
+        // At that last millisecond the period still runs: nothing is due.
+        let due_at = time::parse("due", due).expect("due");
+        let before = Context { now: due_at, ..cx };
+        let still = plan("s-x", &crate::customers::tests::phone_record(stamp(collected)), &before);
+        assert!(still.iter().all(|e| e.action == SweepAction::NoRule), "{due}: {still:?}");
         assert_eq!(planned.last().map(|e| e.action), Some(SweepAction::DeleteRecord));
     }
 }

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{RequestEvent, RequestKind, RequestState};
 use crate::consent::receipts::{HeadBody, SubjectHead, subject_key};
-use crate::customers::{ArchivedField, CustomerDoc, CustomerState, Field, customer_key};
+use crate::customers::{ArchivedField, CustomerDoc, CustomerState, Dispute, Field, customer_key};
 use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::{Fichier, place};
 use crate::kernel::crypto::DataKey;
@@ -91,10 +91,12 @@ pub struct ErasedField {
 pub struct KeptField {
     pub field: String,
     pub category: DataCategory,
-    /// The activity whose legal hold keeps it, or `legal-claim`.
+    /// The activity whose legal hold keeps it, `legal-claim`, or `dispute`.
     pub rule: String,
-    /// The text that imposes the hold, or the claim's reason.
+    /// The text that imposes the hold, the claim's reason, or the dispute's reference.
     pub basis: String,
+    /// When the hold ends; for a dispute, when the register's rules end it once the
+    /// dispute is closed (the erasure itself when they keep nothing).
     pub until: Stamp,
 }
 
@@ -147,7 +149,15 @@ impl Document for HeldDoc {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct HeldBody {
     items: Vec<HeldItem>,
+    /// The disputes open at the erasure: the items they name stay until they are closed
+    /// (`retention.close-dispute`). Added after the first held bodies were sealed: those
+    /// are read as having none.
+    #[serde(default)]
+    disputes: Vec<Dispute>,
 }
+
+/// `rule` of a field kept by an open dispute.
+pub const DISPUTE_RULE: &str = "dispute";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct HeldItem {
@@ -216,7 +226,14 @@ pub fn render(report: &ErasureReport, lang: Lang) -> String {
             if !report.kept.is_empty() {
                 out.push_str("\nDonnées conservées, car la loi l'impose :");
                 for k in &report.kept {
-                    out.push_str(&format!("\n- {} : {} ; jusqu'au {}", k.field, k.basis, day(&k.until)));
+                    if k.rule == DISPUTE_RULE {
+                        out.push_str(&format!(
+                            "\n- {} : litige en cours ({}), RGPD art. 17(3)(e) ; jusqu'à sa clôture",
+                            k.field, k.basis
+                        ));
+                    } else {
+                        out.push_str(&format!("\n- {} : {} ; jusqu'au {}", k.field, k.basis, day(&k.until)));
+                    }
                 }
             }
         }
@@ -236,7 +253,14 @@ pub fn render(report: &ErasureReport, lang: Lang) -> String {
             if !report.kept.is_empty() {
                 out.push_str("\nKept, because the law requires it:");
                 for k in &report.kept {
-                    out.push_str(&format!("\n- {}: {}; until {}", k.field, k.basis, day(&k.until)));
+                    if k.rule == DISPUTE_RULE {
+                        out.push_str(&format!(
+                            "\n- {}: open dispute ({}), GDPR Art. 17(3)(e); until it is closed",
+                            k.field, k.basis
+                        ));
+                    } else {
+                        out.push_str(&format!("\n- {}: {}; until {}", k.field, k.basis, day(&k.until)));
+                    }
                 }
             }
         }
@@ -340,10 +364,16 @@ impl<S: Store> Fichier<'_, S> {
                     }
                     _ => None,
                 };
-                let keep = match (legal, claim) {
+                let mut keep = match (legal, claim) {
                     (Some(a), Some(b)) => Some(if b.2 > a.2 { b } else { a }),
                     (a, b) => a.or(b),
                 };
+                // An open dispute keeps it with no end date: once closed, the hold above
+                // (or nothing: deleted at the next sweep) decides, as for the sweep.
+                if let Some(d) = l.body.disputes.iter().find(|d| d.fields.contains(&f.name)) {
+                    let until = keep.as_ref().map_or(now, |k| k.2);
+                    keep = Some((DISPUTE_RULE.to_string(), d.reference.clone(), until));
+                }
                 match keep {
                     Some((rule, basis, until)) => {
                         let kept = KeptField { field: f.name.clone(), category: f.category, rule, basis, until };
@@ -368,7 +398,8 @@ impl<S: Store> Fichier<'_, S> {
         );
         self.audit_one(actor, "rights.erase", target.clone(), detail)?;
         if !held.is_empty() {
-            self.hold(&target, held)?;
+            let disputes = loaded.as_ref().map(|l| l.body.disputes.clone()).unwrap_or_default();
+            self.hold(&target, held, disputes)?;
         }
         self.mark_erased(&target, now)?;
         // The new key, staged: the answer to the person is sealed under it.
@@ -462,7 +493,7 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     /// Keep `items` under the subject's hold key; schedule their deletion.
-    fn hold(&mut self, sid: &str, items: Vec<HeldItem>) -> Result<()> {
+    fn hold(&mut self, sid: &str, items: Vec<HeldItem>, disputes: Vec<Dispute>) -> Result<()> {
         let key =
             self.named_key(&hold_key(sid), &hold_owner(sid), true)?.ok_or_else(|| Error::Other("no key".into()))?;
         let sid_owned = sid.to_string();
@@ -480,6 +511,11 @@ impl<S: Store> Fichier<'_, S> {
                 for item in &items {
                     if !body.items.iter().any(|i| i.field.name == item.field.name && i.kept.rule == item.kept.rule) {
                         body.items.push(item.clone());
+                    }
+                }
+                for d in &disputes {
+                    if !body.disputes.iter().any(|x| x.reference == d.reference) {
+                        body.disputes.push(d.clone());
                     }
                 }
                 let plain = postcard::to_allocvec(&body).map_err(|e| Error::Other(e.to_string()))?;
@@ -635,6 +671,36 @@ impl<S: Store> Fichier<'_, S> {
         )
     }
 
+    /// Close the dispute `reference` that keeps held data of the erased `sid`: its items
+    /// then end as their holds say (the next sweep deletes those past). `None` when no
+    /// such dispute is open; else the disputes still open.
+    pub(crate) fn close_held_dispute(&mut self, sid: &str, reference: &str) -> Result<Option<Vec<Dispute>>> {
+        if self.get_doc::<HeldDoc>(Bucket::Data, &held_key(sid))?.is_none() {
+            return Ok(None);
+        }
+        let Some(key) = self.named_key(&hold_key(sid), &hold_owner(sid), false)? else { return Ok(None) };
+        let (sid_owned, at) = (sid.to_string(), place(Bucket::Data, &held_key(sid)));
+        let left = self.update::<HeldDoc, Option<Vec<Dispute>>>(
+            Bucket::Data,
+            &held_key(sid),
+            |this, current| {
+                let Some(d) = current else { return Ok(None) };
+                let mut body = open_held(&key, &sid_owned, &d, &at)?;
+                let before = body.disputes.len();
+                body.disputes.retain(|x| x.reference != reference);
+                if body.disputes.len() == before {
+                    return Ok(None);
+                }
+                let left = body.disputes.clone();
+                let plain = postcard::to_allocvec(&body).map_err(|e| Error::Other(e.to_string()))?;
+                let sealed = key.seal("held", &sid_owned, &plain, this.entropy);
+                Ok(Some((HeldDoc { subject: sid_owned.clone(), sealed }, Some(left))))
+            },
+            || None,
+        )?;
+        Ok(left)
+    }
+
     /// What a hold keeps of an erased person (DPO, admin: through `customers.archived`).
     pub(crate) fn held_fields(&mut self, sid: &str) -> Result<Vec<ArchivedField>> {
         let Some(doc) = self.get_doc::<HeldDoc>(Bucket::Data, &held_key(sid))? else { return Ok(Vec::new()) };
@@ -658,7 +724,8 @@ impl<S: Store> Fichier<'_, S> {
         let schedule: HoldSchedule = self.get_doc(Bucket::Data, HOLDS_KEY)?.unwrap_or_default();
         let now = Stamp::from_instant(self.now);
         let mut out = Vec::new();
-        for (sid, _) in schedule.entries.iter().filter(|(_, until)| *until <= now) {
+        // A hold ends at the end of its last day: held data goes only after that instant.
+        for (sid, _) in schedule.entries.iter().filter(|(_, until)| *until < now) {
             let at = place(Bucket::Data, &held_key(sid));
             let key = self.named_key(&hold_key(sid), &hold_owner(sid), false)?;
             let doc = self.get_doc::<HeldDoc>(Bucket::Data, &held_key(sid))?;
@@ -666,7 +733,11 @@ impl<S: Store> Fichier<'_, S> {
                 (Some(k), Some(d)) => open_held(k, sid, d, &at)?,
                 _ => HeldBody::default(),
             };
-            let (due, left): (Vec<HeldItem>, Vec<HeldItem>) = body.items.drain(..).partition(|i| i.kept.until <= now);
+            // An item an open dispute names stays, whatever its end.
+            let disputes = std::mem::take(&mut body.disputes);
+            let open = |i: &HeldItem| disputes.iter().any(|d| d.fields.contains(&i.field.name));
+            let (due, left): (Vec<HeldItem>, Vec<HeldItem>) =
+                body.items.drain(..).partition(|i| i.kept.until < now && !open(i));
             out.extend(due.iter().map(|i| HeldExpiry {
                 subject: sid.clone(),
                 field: i.field.name.clone(),
@@ -674,7 +745,7 @@ impl<S: Store> Fichier<'_, S> {
                 rule: i.kept.rule.clone(),
                 until: i.kept.until,
             }));
-            if !apply {
+            if !apply || due.is_empty() {
                 continue;
             }
             if left.is_empty() {
@@ -687,8 +758,8 @@ impl<S: Store> Fichier<'_, S> {
                 self.schedule(sid, None)?;
             } else if let Some(k) = &key {
                 let until = left.iter().map(|i| i.kept.until).max();
-                let plain =
-                    postcard::to_allocvec(&HeldBody { items: left }).map_err(|e| Error::Other(e.to_string()))?;
+                let plain = postcard::to_allocvec(&HeldBody { items: left, disputes })
+                    .map_err(|e| Error::Other(e.to_string()))?;
                 let sealed = k.seal("held", sid, &plain, self.entropy);
                 self.set_raw(
                     Bucket::Data,
@@ -707,7 +778,20 @@ fn open_held(key: &DataKey, sid: &str, doc: &HeldDoc, at: &str) -> Result<HeldBo
     let plain = key
         .open("held", sid, &doc.sealed)
         .ok_or_else(|| Error::corrupted(at, "aead-authentic", "held data fails authentication"))?;
-    postcard::from_bytes(&plain).map_err(|e| Error::corrupted(at, "decodes", format!("held data: {e}")))
+    decode_held(&plain).map_err(|e| Error::corrupted(at, "decodes", format!("held data: {e}")))
+}
+
+/// A held body, or one sealed before disputes were kept with it (the same layout without
+/// the trailing list: read as an empty one). Every byte must be used.
+fn decode_held(plain: &[u8]) -> std::result::Result<HeldBody, postcard::Error> {
+    match postcard::take_from_bytes::<HeldBody>(plain) {
+        Ok((b, [])) => Ok(b),
+        Ok(_) => Err(postcard::Error::DeserializeBadEncoding),
+        Err(_) => match postcard::take_from_bytes::<HeldBody>(&[plain, &[0]].concat())? {
+            (b, []) => Ok(b),
+            _ => Err(postcard::Error::DeserializeBadEncoding),
+        },
+    }
 }
 
 fn answer_message(id: &str, lang: Lang, to: &str, report: &ErasureReport) -> MessageBody {

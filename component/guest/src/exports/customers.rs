@@ -100,7 +100,7 @@ impl cu::Guest for Component {
 }
 
 enum_pairs! {
-    cu::CustomerEvent = dc::CustomerEvent { Contact, RelationshipEnded }
+    cu::CustomerEvent = dc::CustomerEvent { Contact, RelationshipEnded, Login }
     cu::ChangeReason = dc::ChangeReason {
         Created,
         Rectified,
@@ -141,6 +141,7 @@ fn customer(c: dc::Customer) -> cu::Customer {
         merged_from: b.merged_from,
         last_contact_at: b.last_contact_at.map(|t| t.to_string()),
         relationship_ended_at: b.relationship_ended_at.map(|t| t.to_string()),
+        last_login_at: b.last_login_at.map(|t| t.to_string()),
     }
 }
 

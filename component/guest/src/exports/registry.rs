@@ -80,7 +80,7 @@ enum_pairs! {
         BindingCorporateRules,
         Derogation,
     }
-    r::RetentionStart = dr::RetentionStart { Collection, LastContact, EndOfContract, Transaction }
+    r::RetentionStart = dr::RetentionStart { Collection, LastContact, LastLogin, EndOfContract, Transaction }
     r::RetentionAction = dr::RetentionAction { Delete, Anonymise, Archive }
     r::SecurityMeasure = dr::SecurityMeasure {
         EncryptionAtRest,

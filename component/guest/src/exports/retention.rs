@@ -15,6 +15,34 @@ impl t::Guest for Component {
         };
         run(|f| f.sweep(&actor.into(), &options), sweep_report)
     }
+
+    fn open_dispute(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        reference: String,
+        fields: Vec<String>,
+    ) -> Result<Vec<t::Dispute>, wit::Error> {
+        run(|f| f.open_dispute(&actor.into(), &subject.into(), &reference, &fields), disputes)
+    }
+
+    fn close_dispute(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        reference: String,
+    ) -> Result<Vec<t::Dispute>, wit::Error> {
+        run(|f| f.close_dispute(&actor.into(), &subject.into(), &reference), disputes)
+    }
+}
+
+fn disputes(x: Vec<fichier_domain::customers::Dispute>) -> Vec<t::Dispute> {
+    x.into_iter()
+        .map(|d| t::Dispute {
+            reference: d.reference,
+            fields: d.fields,
+            opened_at: d.opened_at.to_string(),
+            opened_by: d.by.into(),
+        })
+        .collect()
 }
 
 enum_pairs! {

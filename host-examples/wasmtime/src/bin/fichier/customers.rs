@@ -102,6 +102,8 @@ pub enum EventKind {
     /// An order, a reply, a click (an opened e-mail does not count).
     Contact,
     RelationshipEnded,
+    /// A login to the online account (restarts the account's inactivity only).
+    Login,
 }
 
 #[derive(Subcommand)]
@@ -169,7 +171,11 @@ fn customer_text(c: &Value) -> String {
             s(&f["verified-at"])
         ));
     }
-    for (label, key) in [("last contact", "last-contact-at"), ("relationship ended", "relationship-ended-at")] {
+    for (label, key) in [
+        ("last contact", "last-contact-at"),
+        ("relationship ended", "relationship-ended-at"),
+        ("last login", "last-login-at"),
+    ] {
         if let Some(t) = c[key].as_str() {
             out.push_str(&format!("\n  {label} {t}"));
         }
