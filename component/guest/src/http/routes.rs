@@ -229,6 +229,14 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
 
         // retention
         ("POST", ["retention", "sweep"]) => body_out("options", C::sweep(a, whole(req)?)),
+        ("POST", ["retention", "disputes"]) => {
+            let x = args(req, &["subject", "reference", "fields"])?;
+            out(C::open_dispute(a, x.get("subject")?, x.get("reference")?, x.get("fields")?))
+        }
+        ("POST", ["retention", "disputes", "close"]) => {
+            let x = args(req, &["subject", "reference"])?;
+            out(C::close_dispute(a, x.get("subject")?, x.get("reference")?))
+        }
 
         // rights requests (the identity-token step is open to the public)
         ("POST", ["requests"]) => body_out("input", C::new_request(a, whole(req)?)),
