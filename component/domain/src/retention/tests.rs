@@ -74,3 +74,39 @@ fn due_dates_follow_the_shop_calendar() {
         assert_eq!(planned.last().map(|e| e.action), Some(SweepAction::DeleteRecord));
     }
 }
+
+/// Art. 17(3)(e): a field an open dispute names is archived, not deleted, once its rules
+/// end, and stays in the archive while the dispute is open; closed, the rule deletes it.
+#[test]
+fn an_open_dispute_archives_instead_of_deleting() {
+    let activities = [activity(12)];
+    let cx = Context {
+        activities: &activities,
+        grants: Vec::new(),
+        now: time::parse("now", "2030-01-01T00:00:00Z").expect("now"),
+        zone: time::DEFAULT_ZONE,
+        repermission_days: 30,
+    };
+    let mut body = crate::customers::tests::phone_record(stamp("2024-02-29T09:00:00Z"));
+    body.disputes.push(crate::customers::Dispute {
+        reference: "CB-1".into(),
+        fields: vec!["phone".into()],
+        opened_at: stamp("2024-06-01T09:00:00Z"),
+        by: Actor { id: "dpo".into(), role: Role::Dpo },
+    });
+    let planned = plan("s-x", &body, &cx);
+    assert_eq!(planned.len(), 1, "{planned:?}");
+    assert_eq!(
+        (planned[0].action, planned[0].due.map(|d| d.to_string())),
+        (SweepAction::Archive, Some("2025-02-28T22:59:59.999Z".into()))
+    );
+    let sweeper = Actor { id: "sweep".into(), role: Role::System };
+    assert!(apply(&mut body, &planned, &sweeper, Stamp::from_instant(cx.now)));
+    assert_eq!((body.fields.len(), body.archive.len()), (0, 1));
+    // Archived and still disputed: nothing to do.
+    assert!(plan("s-x", &body, &cx).is_empty());
+    // Closed: deleted from the archive, and the empty record goes.
+    body.disputes.clear();
+    let actions: Vec<SweepAction> = plan("s-x", &body, &cx).into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, [SweepAction::DeleteArchived, SweepAction::DeleteRecord]);
+}

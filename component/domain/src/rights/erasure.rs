@@ -845,3 +845,35 @@ mod tests {
         assert_eq!(render(&r, Lang::En), "Your data was already erased on 2026-01-01.\n");
     }
 }
+
+#[cfg(test)]
+mod held_format {
+    use super::*;
+
+    /// Held data sealed before disputes were kept with it is read as having none; a body
+    /// with trailing bytes is refused.
+    #[test]
+    fn held_bodies_without_disputes_are_read() {
+        #[derive(Serialize)]
+        struct Before {
+            items: Vec<HeldItem>,
+        }
+        let at = Stamp::from_instant(time::parse("t", "2026-01-01T00:00:00Z").expect("t"));
+        let field = crate::customers::tests::phone_record(at).fields.remove(0);
+        let kept = KeptField {
+            field: "phone".into(),
+            category: DataCategory::Contact,
+            rule: "accounting".into(),
+            basis: "L123-22".into(),
+            until: at,
+        };
+        let old = postcard::to_allocvec(&Before { items: vec![HeldItem { field, kept, held_at: at }] }).expect("old");
+        let body = decode_held(&old).expect("old layout");
+        assert_eq!((body.items.len(), body.disputes.len()), (1, 0));
+        let new = postcard::to_allocvec(&body).expect("new");
+        assert_eq!(decode_held(&new).expect("new layout").items.len(), 1);
+        let mut longer = new.clone();
+        longer.extend([0, 0]);
+        assert!(decode_held(&longer).is_err());
+    }
+}
