@@ -316,3 +316,86 @@ fn a_visitor_asks_through_the_form_and_learns_no_subject_id() {
     assert!(!seen.record.subject.is_empty());
     assert_eq!(seen.details.as_deref(), Some("Je veux une copie de mes données."));
 }
+
+/// Art. 12(3) and 12(6), EDPB Guidelines 01/2022 §157-160 (GDPR.md "Time limits"): the
+/// clock stops each time the controller asks for information that identifies the person
+/// and restarts when it arrives, any number of times; the due date moves on by the days it
+/// was stopped, counted on the Paris calendar as Reg. 1182/71 art. 3(1) counts a period
+/// from an event (the day it stops does not count, the day it restarts does), and still
+/// ends at the end of a Paris day.
+#[test]
+fn the_identity_check_stops_the_clock_each_time_it_is_asked() {
+    // 10:00 in Paris on 5 January: due 5 February.
+    let mut w = World::new("2026-01-05T09:00:00Z");
+    let mut i = input("gaelle@example.org");
+    i.identity_verified = true;
+    let r = w.f().new_request(&actor(Role::Support), i).unwrap();
+    assert_eq!(r.deadline.to_string(), "2026-02-05T22:59:59.999Z");
+
+    // 8 January: the shop asks for the order number; the clock stops.
+    w.at("2026-01-08T10:00:00Z");
+    let e = w.f().ask_identity(&actor(Role::Support), "R-000001", "").unwrap_err();
+    assert_eq!(rule(e), "note:non-empty");
+    let e = w.f().ask_identity(&actor(Role::Public), "R-000001", "numéro de commande").unwrap_err();
+    assert!(matches!(e, Error::Forbidden(_)), "{e:?}");
+    let r = w.f().ask_identity(&actor(Role::Support), "R-000001", "numéro de commande").unwrap();
+    assert_eq!(r.record.state, RequestState::AwaitingIdentity);
+    assert!(r.record.paused_since.is_some());
+    let e = w.f().ask_identity(&actor(Role::Support), "R-000001", "encore").unwrap_err();
+    assert_eq!(rule(e), "id:in-progress", "the clock is already stopped");
+    let e = w.f().close_request(&actor(Role::Dpo), "R-000001", Closing::Done, "ok").unwrap_err();
+    assert_eq!(rule(e), "id:identity-checked");
+
+    // While stopped, the deadline moves with today: 12 January is 4 days on.
+    w.at("2026-01-12T15:00:00Z");
+    let r = w.f().get_request(&actor(Role::Dpo), "R-000001").unwrap();
+    assert_eq!(r.deadline.to_string(), "2026-02-09T22:59:59.999Z");
+    assert!(!r.overdue);
+    // The answer arrives: the clock runs again, 4 days later.
+    let r = w.f().confirm_identity(&actor(Role::Support), "R-000001", "numéro de commande donné").unwrap();
+    assert_eq!(r.record.state, RequestState::InProgress);
+    assert_eq!(r.deadline.to_string(), "2026-02-09T22:59:59.999Z");
+
+    // A second question at 00:30 in Paris on 21 January (still the 20th in UTC), answered at
+    // 09:00 on the 22nd: one Paris day, not two UTC ones.
+    w.at("2026-01-20T23:30:00Z");
+    w.f().ask_identity(&actor(Role::Support), "R-000001", "date de la dernière commande").unwrap();
+    w.at("2026-01-22T08:00:00Z");
+    let r = w.f().confirm_identity(&actor(Role::Support), "R-000001", "date donnée").unwrap();
+    assert_eq!(r.deadline.to_string(), "2026-02-10T22:59:59.999Z");
+
+    // A third, asked and answered the same day: no day stopped, the due date stays.
+    w.at("2026-01-26T08:00:00Z");
+    w.f().ask_identity(&actor(Role::Support), "R-000001", "adresse de livraison").unwrap();
+    w.at("2026-01-26T17:00:00Z");
+    let r = w.f().confirm_identity(&actor(Role::Support), "R-000001", "adresse donnée").unwrap();
+    assert_eq!(r.deadline.to_string(), "2026-02-10T22:59:59.999Z");
+    let whats: Vec<&str> = r.record.history.iter().map(|e| e.what.as_str()).collect();
+    assert_eq!(
+        whats,
+        [
+            "received; identity known",
+            "identity information asked, clock stopped: numéro de commande",
+            "identity confirmed: numéro de commande donné",
+            "identity information asked, clock stopped: date de la dernière commande",
+            "identity confirmed: date donnée",
+            "identity information asked, clock stopped: adresse de livraison",
+            "identity confirmed: adresse donnée",
+        ],
+        "each stop and restart is in the history"
+    );
+
+    // Due 10 February, to 24:00 Paris time: overdue only from that midnight.
+    w.at("2026-02-10T22:59:59.999Z");
+    assert!(!w.f().get_request(&actor(Role::Dpo), "R-000001").unwrap().overdue);
+    w.at("2026-02-10T23:00:00Z");
+    assert!(w.f().get_request(&actor(Role::Dpo), "R-000001").unwrap().overdue);
+
+    // Closed: nothing more to ask; each stop is audited, by subject id only.
+    w.f().close_request(&actor(Role::Dpo), "R-000001", Closing::Done, "Copie envoyée.").unwrap();
+    let e = w.f().ask_identity(&actor(Role::Support), "R-000001", "trop tard").unwrap_err();
+    assert_eq!(rule(e), "id:request-open");
+    let (log, _) = w.f().audit_entries(&actor(Role::Dpo), None, 100).unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "rights.identity-asked").count(), 3);
+    assert!(log.iter().all(|e| !e.detail.contains("gaelle") && !e.target.contains("gaelle")));
+}

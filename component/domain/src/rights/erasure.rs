@@ -597,6 +597,7 @@ impl<S: Store> Fichier<'_, S> {
     /// the person (the requests themselves stay, pseudonymous, as the record of handling).
     fn complete_erasure_request(&mut self, actor: &Actor, sid: &str, id: &str, report: &ErasureReport) -> Result<()> {
         let note = render(report, Lang::En);
+        let zone = self.current_policy()?.settings.zone();
         let at = Stamp::from_instant(self.now);
         let (sid_owned, id_owned) = (sid.to_string(), id.to_string());
         self.update::<crate::rights::RequestRegister, ()>(
@@ -611,7 +612,7 @@ impl<S: Store> Fichier<'_, S> {
                         changed = true;
                     }
                     if r.id == id_owned && r.state.is_open() {
-                        crate::rights::requests::close(r, at, note.clone());
+                        crate::rights::requests::close(r, at, note.clone(), zone);
                         r.history.push(RequestEvent { at, by: actor.clone(), what: "done: erased".into() });
                         changed = true;
                     }

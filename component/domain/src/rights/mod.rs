@@ -11,7 +11,10 @@
 //! Requests:
 //! - **Deadline**: received + 1 month on the shop's calendar (+ 2 more when extended, an
 //!   extension recorded within the first month with its reason, Art. 12(3)); the clock
-//!   stops while the request waits for the person's identity.
+//!   stops while the request waits for the person's identity — from receipt until the
+//!   token or the extra proof, and again each time the controller asks for information
+//!   that identifies the person (`ask-identity`, Art. 12(6)) — and the due date moves on by
+//!   the days it was stopped (EDPB Guidelines 01/2022 §157-160).
 //! - **Identity**: a one-time token (120 random bits) goes to the person through the
 //!   outbox; the request keeps only its SHA-256, its expiry (72 hours) and the attempts
 //!   (5); the token is compared in constant time and works once. A request flagged as
@@ -191,7 +194,10 @@ pub struct RequestRecord {
     pub lang: Lang,
     pub state: RequestState,
     pub received_at: Stamp,
-    /// Time spent waiting for identity, closed pauses.
+    /// Days the clock was stopped, closed stops, as days × [`requests::DAY_MS`] (each stop
+    /// counted by [`requests::stop_days`] when it ended; a record written before counted
+    /// exact milliseconds, and reads as the whole days in them). Milliseconds still, so
+    /// the register's stored layout is unchanged.
     pub paused_ms: i64,
     /// The open pause, if waiting now.
     pub paused_since: Option<Stamp>,

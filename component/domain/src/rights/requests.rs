@@ -20,14 +20,20 @@ use crate::kernel::types::{Actor, Lang, Role, SubjectRef};
 use crate::kernel::validate;
 use crate::outbox::{MessageBody, MessageKind};
 
-/// The due date of a request at `now` on `zone`'s calendar: the day received + 1 month
-/// (3 when extended), the same date or the month's last day, moved on by the time spent
-/// waiting for identity (Art. 12(3); Reg. 1182/71 art. 3(2)(c)).
+/// Milliseconds in a day: the closed pauses are counted in whole days, kept in
+/// [`RequestRecord::paused_ms`] as days × this.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The due date of a request at `now` on `zone`'s calendar: the last day of a period of 1
+/// month (3 when extended) from receipt (the same date, or the month's last day; Reg.
+/// 1182/71 art. 3(2)(c)), moved on by the days the clock was stopped (Art. 12(3) and
+/// 12(6); EDPB Guidelines 01/2022 §157-160).
 pub fn due_date(r: &RequestRecord, now: Instant, zone: time::Zone) -> chrono::NaiveDate {
     let months = if r.extension.is_some() { 3 } else { 1 };
     let received = r.received_at.instant();
-    let base = time::add_months(received, months, zone).unwrap_or(received);
-    time::date_in(base + paused(r, now), zone)
+    let last = time::last_day(received, months, zone).unwrap_or_else(|| time::date_in(received, zone));
+    let stopped = u64::try_from(days_stopped(r, now, zone)).unwrap_or(0);
+    last.checked_add_days(chrono::Days::new(stopped)).unwrap_or(last)
 }
 
 /// The deadline of a request at `now`: the end of its [`due_date`] in `zone` (the last
@@ -38,10 +44,22 @@ pub fn deadline(r: &RequestRecord, now: Instant, zone: time::Zone) -> Stamp {
     Stamp::from_instant(time::end_of_day(due, zone).unwrap_or(r.received_at.instant()))
 }
 
-/// Time spent waiting for identity up to `now`.
-pub(super) fn paused(r: &RequestRecord, now: Instant) -> chrono::Duration {
-    let open = r.paused_since.map_or(chrono::Duration::zero(), |s| (now - s.instant()).max(chrono::Duration::zero()));
-    chrono::Duration::milliseconds(r.paused_ms) + open
+/// The days one stop of the clock lasted, from `since` to `until`: the dates between
+/// them on `zone`'s calendar. The day the clock stops does not count and the day it
+/// restarts does (Reg. 1182/71 art. 3(1): a period from an event starts the next day),
+/// so a stop that ends the day it began moves nothing, and a stop from receipt to the
+/// identity's proof makes the month run from the proof's day.
+pub fn stop_days(since: Instant, until: Instant, zone: time::Zone) -> i64 {
+    (time::date_in(until, zone) - time::date_in(since, zone)).num_days().max(0)
+}
+
+/// Days the clock was stopped up to `now`: the closed stops, each counted by
+/// [`stop_days`] when it ended, and the open one up to today. Every stop counts: the
+/// controller may ask for what identifies the person more than once (EDPB Guidelines
+/// 01/2022 §157-160).
+pub fn days_stopped(r: &RequestRecord, now: Instant, zone: time::Zone) -> i64 {
+    let open = r.paused_since.map_or(0, |s| stop_days(s.instant(), now, zone));
+    r.paused_ms.max(0) / DAY_MS + open
 }
 
 /// A request as shown at `now`: its deadline and whether it is overdue.
@@ -305,6 +323,7 @@ impl<S: Store> Fichier<'_, S> {
             return Err(Error::invalid("token", "token-syntax", "a token has 1 to 64 characters"));
         }
         let given = sha256_hex(&token.trim().to_ascii_uppercase());
+        let zone = self.current_policy()?.settings.zone();
         let now = self.now;
         let at = Stamp::from_instant(now);
         let mut failure: Option<Error> = None;
@@ -338,7 +357,7 @@ impl<S: Store> Fichier<'_, S> {
             t.used_at = Some(at);
             r.history.push(RequestEvent { at, by: actor.clone(), what: "token verified".into() });
             if r.doubtful.is_none() || r.identity_confirmed.is_some() {
-                resume(r, at);
+                resume(r, at, zone);
             }
             Ok(true)
         })?;
@@ -376,6 +395,7 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::ManageRequest)?;
         check_id("id", id, 'R')?;
         validate::printable("method", method, 200)?;
+        let zone = self.current_policy()?.settings.zone();
         let at = Stamp::from_instant(self.now);
         let r = self.change_request(id, |r| {
             if r.state != RequestState::AwaitingIdentity {
@@ -385,7 +405,7 @@ impl<S: Store> Fichier<'_, S> {
             r.history.push(RequestEvent { at, by: actor.clone(), what: format!("identity confirmed: {method}") });
             let token_ok = r.token.as_ref().is_some_and(|t| t.used_at.is_some());
             if r.doubtful.is_none() || token_ok {
-                resume(r, at);
+                resume(r, at, zone);
             }
             Ok(true)
         })?;
@@ -393,6 +413,50 @@ impl<S: Store> Fichier<'_, S> {
             actor,
             vec![AuditDraft {
                 action: "rights.identity-confirmed".into(),
+                target: r.subject.clone(),
+                detail: format!("request={id}"),
+            }],
+        )?;
+        self.view(r, None)
+    }
+
+    /// The controller asks the person for information it needs to identify them (Art.
+    /// 12(6)): the clock stops until it arrives (`confirm-identity`, or a new token the
+    /// person verifies), and the due date moves on by the days it was stopped. It may be
+    /// asked any number of times, each stop counted (Art. 12(3); EDPB Guidelines 01/2022
+    /// §157-160). `note` says what was asked (never a copy of a document).
+    pub fn ask_identity(&mut self, actor: &Actor, id: &str, note: &str) -> Result<Request> {
+        authorize(actor, Operation::ManageRequest)?;
+        check_id("id", id, 'R')?;
+        validate::printable("note", note, 500)?;
+        let at = Stamp::from_instant(self.now);
+        let r = self.change_request(id, |r| {
+            match r.state {
+                RequestState::InProgress => {}
+                RequestState::AwaitingIdentity => {
+                    return Err(Error::conflict(
+                        "id",
+                        "in-progress",
+                        "the clock is already stopped: this request is waiting for the person's identity",
+                    ));
+                }
+                RequestState::Done | RequestState::Refused => {
+                    return Err(Error::conflict("id", "request-open", "this request is closed"));
+                }
+            }
+            r.state = RequestState::AwaitingIdentity;
+            r.paused_since = Some(at);
+            r.history.push(RequestEvent {
+                at,
+                by: actor.clone(),
+                what: format!("identity information asked, clock stopped: {note}"),
+            });
+            Ok(true)
+        })?;
+        self.audit(
+            actor,
+            vec![AuditDraft {
+                action: "rights.identity-asked".into(),
                 target: r.subject.clone(),
                 detail: format!("request={id}"),
             }],
@@ -480,6 +544,7 @@ impl<S: Store> Fichier<'_, S> {
             Closing::Refused => "reasons",
         };
         validate::text(field, text, 4000)?;
+        let zone = self.current_policy()?.settings.zone();
         let at = Stamp::from_instant(self.now);
         let r = self.change_request(id, |r| {
             match (outcome, r.state) {
@@ -495,7 +560,7 @@ impl<S: Store> Fichier<'_, S> {
                 }
                 _ => {}
             }
-            end_pause(r, at);
+            end_pause(r, at, zone);
             let (state, what, o) = match outcome {
                 Closing::Done => (RequestState::Done, "done", Outcome::Done { at, note: text.to_string() }),
                 Closing::Refused => {
@@ -614,21 +679,23 @@ pub enum Closing {
 }
 
 /// Done, with `note` (the erasure closes its request this way).
-pub(crate) fn close(r: &mut RequestRecord, at: Stamp, note: String) {
-    end_pause(r, at);
+pub(crate) fn close(r: &mut RequestRecord, at: Stamp, note: String, zone: time::Zone) {
+    end_pause(r, at, zone);
     r.state = RequestState::Done;
     r.outcome = Some(Outcome::Done { at, note });
 }
 
-/// The clock runs again: the open pause, if any, joins the closed ones.
-pub(super) fn end_pause(r: &mut RequestRecord, at: Stamp) {
+/// The clock runs again: the open pause, if any, joins the closed ones, as its
+/// [`stop_days`].
+pub(super) fn end_pause(r: &mut RequestRecord, at: Stamp, zone: time::Zone) {
     if let Some(since) = r.paused_since.take() {
-        r.paused_ms += (at.instant() - since.instant()).num_milliseconds().max(0);
+        let days = stop_days(since.instant(), at.instant(), zone);
+        r.paused_ms = r.paused_ms.saturating_add(days.saturating_mul(DAY_MS));
     }
 }
 
 /// Identity established: the clock runs again.
-pub(super) fn resume(r: &mut RequestRecord, at: Stamp) {
-    end_pause(r, at);
+pub(super) fn resume(r: &mut RequestRecord, at: Stamp, zone: time::Zone) {
+    end_pause(r, at, zone);
     r.state = RequestState::InProgress;
 }

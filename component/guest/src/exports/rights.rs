@@ -19,6 +19,7 @@ impl w::Guest for Component {
                 w::RequestStep::VerifyToken(token) => f.verify_token(&actor, &id, &token),
                 w::RequestStep::ResendToken => f.resend_token(&actor, &id),
                 w::RequestStep::ConfirmIdentity(method) => f.confirm_identity(&actor, &id, &method),
+                w::RequestStep::AskIdentity(note) => f.ask_identity(&actor, &id, &note),
                 w::RequestStep::Extend(reason) => f.extend_request(&actor, &id, &reason),
                 w::RequestStep::Complete(note) => f.close_request(&actor, &id, d::Closing::Done, &note),
                 w::RequestStep::Refuse(reasons) => f.close_request(&actor, &id, d::Closing::Refused, &reasons),

@@ -47,6 +47,14 @@ pub enum RequestCmd {
         #[arg(long)]
         method: String,
     },
+    /// Ask the person for information that identifies them (Art. 12(6)): the clock stops
+    /// until `confirm-identity` records it arrived; as often as needed.
+    AskIdentity {
+        id: String,
+        /// What was asked (never a copy of a document).
+        #[arg(long)]
+        note: String,
+    },
     /// Requests by deadline (exit 1 with --overdue when any is overdue).
     List {
         /// Open requests only.
@@ -337,6 +345,7 @@ pub fn request(c: &RequestCmd, rt: &Runtime, actor: Value, as_json: bool) -> Res
         RequestCmd::Verify { id, token } => step(id, json!({"tag": "verify-token", "val": token}))?,
         RequestCmd::ResendToken { id } => step(id, json!({"tag": "resend-token"}))?,
         RequestCmd::ConfirmIdentity { id, method } => step(id, json!({"tag": "confirm-identity", "val": method}))?,
+        RequestCmd::AskIdentity { id, note } => step(id, json!({"tag": "ask-identity", "val": note}))?,
         RequestCmd::Extend { id, reason } => step(id, json!({"tag": "extend", "val": reason}))?,
         RequestCmd::Complete { id, note } => step(id, json!({"tag": "complete", "val": note}))?,
         RequestCmd::Refuse { id, reasons } => step(id, json!({"tag": "refuse", "val": reasons}))?,
