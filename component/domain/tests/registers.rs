@@ -11,7 +11,9 @@ use fichier_domain::Error;
 use fichier_domain::customers::FieldInput;
 use fichier_domain::kernel::types::*;
 use fichier_domain::minimisation::Severity;
-use fichier_domain::registry::breaches::{BreachInput, BreachNature, BreachRisk, PeopleInformed};
+use fichier_domain::registry::breaches::{
+    BreachInput, BreachNature, BreachRisk, Disproportionate, PeopleInformed, PublicCommunication,
+};
 use fichier_domain::registry::export::{ExportFormat, HEADINGS};
 use fichier_domain::registry::*;
 use support::{World, admin};
@@ -614,5 +616,110 @@ fn a_breach_notice_has_no_runs_of_spaces() {
         let m = w.f().outbox_pending(&system, None, 10).unwrap().messages.remove(0);
         assert!(!m.body.contains("  "), "{lang:?}: {:?}", m.body);
         assert!(m.body.contains(if lang == Lang::Fr { "concernant (article 34" } else { "concerns you (GDPR" }));
+    }
+}
+
+/// Art. 34(3) (GDPR.md "Security and breaches"): the register records which exception
+/// spares telling the people of a high-risk breach — (a) the data are unintelligible, (b)
+/// later measures make the high risk no longer likely, (c) telling each would take
+/// disproportionate effort, and then a public communication informs them instead (Art.
+/// 33(5): the record says which). No one is due a notice under any of them; under (c)
+/// the public communication is shown as due until it is recorded, when and where.
+#[test]
+fn the_register_records_which_art_34_3_exception_spares_the_notices() {
+    let mut w = World::new();
+    for _ in 0..3 {
+        let b = w.f().record_breach(&dpo(), breach("2026-11-28T20:00:00Z", BreachRisk::High)).unwrap();
+        assert!(b.people_due && !b.public_communication_due);
+    }
+    let a =
+        w.f().inform_people(&dpo(), "B-0001", PeopleInformed::Unintelligible("AES-256, clé intacte".into())).unwrap();
+    assert!(!a.people_due && !a.public_communication_due);
+    assert_eq!(a.breach.people.as_ref().and_then(PeopleInformed::exception), Some('a'));
+    let b = w
+        .f()
+        .inform_people(&dpo(), "B-0002", PeopleInformed::LaterMeasures("mots de passe réinitialisés".into()))
+        .unwrap();
+    assert!(!b.people_due && !b.public_communication_due);
+    assert_eq!(b.breach.people.as_ref().and_then(PeopleInformed::exception), Some('b'));
+
+    // (c) without the public communication yet: nobody is due one by one, the
+    // communication is.
+    let effort = |public_communication| {
+        PeopleInformed::DisproportionateEffort(Disproportionate {
+            reason: "adresses inconnues".into(),
+            public_communication,
+        })
+    };
+    let c = w.f().inform_people(&dpo(), "B-0003", effort(None)).unwrap();
+    assert!(!c.people_due && c.public_communication_due, "{c:?}");
+    let due: Vec<String> = w
+        .f()
+        .list_breaches(&admin(), false)
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.people_due || v.public_communication_due)
+        .map(|v| v.breach.id)
+        .collect();
+    assert_eq!(due, ["B-0003"]);
+
+    // Bad input is refused by field and rule, and writes nothing.
+    let public = |at: &str, medium: &str| Some(PublicCommunication { at: at.into(), medium: medium.into() });
+    let cases = [
+        (effort(public("2026-11-28T19:00:00Z", "page d'accueil")), "public-communication.at:after-discovery"),
+        (effort(public("2026-12-01T00:00:00Z", "page d'accueil")), "public-communication.at:not-in-future"),
+        (effort(public("2026-11-28T22:30:00Z", "")), "public-communication.medium:non-empty"),
+        (PeopleInformed::Unintelligible(" ".into()), "informed.unintelligible:non-empty"),
+        (PeopleInformed::LaterMeasures(String::new()), "informed.later-measures:non-empty"),
+    ];
+    for (informed, expected) in cases {
+        let e = rule(w.f().inform_people(&dpo(), "B-0003", informed).unwrap_err());
+        assert!(e.ends_with(expected), "{e} for {expected}");
+    }
+    assert!(w.f().get_breach(&admin(), "B-0003").unwrap().public_communication_due);
+
+    // The communication made at 23:30 UTC on 28 November: 29 November in Paris, the day
+    // the history shows.
+    let c = w.f().inform_people(&dpo(), "B-0003", effort(public("2026-11-28T23:30:00Z", "page d'accueil"))).unwrap();
+    assert!(!c.people_due && !c.public_communication_due);
+    assert_eq!(
+        c.breach.history.iter().map(|h| h.what.as_str()).collect::<Vec<_>>(),
+        [
+            "recorded",
+            "people not told one by one: Art. 34(3)(c), public communication to be made",
+            "people not told one by one: Art. 34(3)(c), public communication of 29/11/2026",
+        ]
+    );
+    assert_eq!(
+        w.f().get_breach(&admin(), "B-0001").unwrap().breach.history.last().unwrap().what,
+        "people not told: Art. 34(3)(a), the data are unintelligible"
+    );
+}
+
+/// GDPR.md "Time limits": the calendar date of an instant is its Paris date. The 72 hours
+/// run from the instant (Art. 33(1)); the notice shows the day the breach happened, or was
+/// found, as the shop's calendar has it: 23:30 UTC on 14 June is 15 June in Paris.
+#[test]
+fn a_breach_notice_shows_its_day_on_the_paris_calendar() {
+    for (occurred, lang, line) in [
+        (Some("2026-06-14T23:30:00Z"), Lang::Fr, "Date de la violation : 15/06/2026"),
+        (Some("2026-06-14T21:30:00Z"), Lang::En, "Date of the breach: 14/06/2026"),
+        (None, Lang::Fr, "Violation constatée le 15/06/2026"),
+        (None, Lang::En, "Breach discovered on 15/06/2026"),
+    ] {
+        let mut w = World::new();
+        w.declare(&[("orders", PurposeKind::Service)]);
+        w.f().set_organisation(&admin(), org()).unwrap();
+        let mut facts = breach("2026-06-14T23:45:00Z", BreachRisk::High);
+        facts.occurred_at = occurred.map(str::to_string);
+        let b = w.f().record_breach(&dpo(), facts).unwrap();
+        assert_eq!(b.breach.deadline, "2026-06-17T23:45:00.000Z", "72 hours from the instant");
+        let who = SubjectRef::Email("zoe@example.org".into());
+        let field = support::field("email", "zoe@example.org", None, &["orders"], None);
+        w.f().create_customer(&admin(), &who, &[field]).unwrap();
+        w.f().notify_people(&dpo(), &b.breach.id, &[who], lang).unwrap();
+        let system = Actor { id: "cron".into(), role: Role::System };
+        let m = w.f().outbox_pending(&system, None, 10).unwrap().messages.remove(0);
+        assert!(m.body.contains(&format!("\n\n{line}\n\n")), "{line} in {:?}", m.body);
     }
 }

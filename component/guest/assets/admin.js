@@ -50,6 +50,12 @@
     return h('time', { datetime: ts, title: ts },
       d.toLocaleString('fr-FR', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Paris' }));
   }
+  /* A date shown as a day: the Paris calendar date (23:30 UTC on 14 June is 15 June). */
+  function day(ts) {
+    var d = new Date(ts);
+    if (isNaN(d)) return String(ts);
+    return h('time', { datetime: ts, title: ts }, d.toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris' }));
+  }
   function table(caption, heads, rows) {
     return h('div', { 'class': 'scroll' },
       h('table', {},
@@ -212,6 +218,19 @@
         })));
     });
   }
+  function informed(p) {
+    var v = p.val;
+    switch (p.tag) {
+      case 'told': return ['personnes informées le ', when(v)];
+      case 'unintelligible': return 'non informées, art. 34.3.a (données inintelligibles) : ' + v;
+      case 'later-measures': return 'non informées, art. 34.3.b (mesures ultérieures) : ' + v;
+      case 'disproportionate-effort':
+        var c = v['public-communication'];
+        return ['non informées une à une, art. 34.3.c (efforts disproportionnés) : ' + v.reason,
+          c ? [' ; communication publique le ', day(c.at), ' (' + c.medium + ')'] : ''];
+      default: return 'personnes non informées : ' + v;
+    }
+  }
   function breaches(box) {
     return api('GET', '/v1/breaches').then(function (list) {
       if (!list.length) return fill(box, h('p', { 'class': 'empty' }, 'Aucune violation enregistrée.'));
@@ -221,7 +240,8 @@
           if (b.cnil) follow.push(h('span', { 'class': 'tag' }, 'CNIL notifiée le ', when(b.cnil.at)));
           else if (b['notification-due']) follow.push(h('strong', { 'class': 'tag' + (b.overdue ? ' late' : '') }, b.overdue ? 'notification CNIL en retard' : 'notification CNIL à faire'));
           if (b['people-due']) follow.push(h('strong', { 'class': 'tag' }, 'personnes à informer'));
-          if (b.people) follow.push(h('span', { 'class': 'tag' }, b.people.tag == 'told' ? ['personnes informées le ', when(b.people.val)] : 'personnes non informées : ' + b.people.val));
+          if (b['public-communication-due']) follow.push(h('strong', { 'class': 'tag' }, 'communication publique à faire (art. 34.3.c)'));
+          if (b.people) follow.push(h('span', { 'class': 'tag' }, informed(b.people)));
           return h('tr', { 'class': b.overdue ? 'overdue' : '', 'data-id': b.id },
             h('td', {}, b.id),
             h('td', {}, when(f['discovered-at'])),

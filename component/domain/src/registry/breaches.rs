@@ -96,14 +96,55 @@ pub struct CnilNotification {
     pub delay_reason: Option<String>,
 }
 
-/// Whether the people were told (Art. 34).
+/// Whether the people were told (Art. 34), or which Art. 34(3) exception applies. New
+/// cases go last: the register is stored in postcard, which numbers the cases.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PeopleInformed {
     /// Told, at this time.
     Told(String),
-    /// Not told, and why (e.g. the data were encrypted, Art. 34(3)(a)).
+    /// Not told, and why (a reason outside the three exceptions below, or recorded before
+    /// they were).
     NotTold(String),
+    /// Art. 34(3)(a): the data are unintelligible to anyone not authorised to see them
+    /// (e.g. encrypted, the key safe); how.
+    Unintelligible(String),
+    /// Art. 34(3)(b): measures taken since make the high risk no longer likely; which.
+    LaterMeasures(String),
+    /// Art. 34(3)(c): telling each person would take disproportionate effort; a public
+    /// communication informs them as effectively instead.
+    DisproportionateEffort(Disproportionate),
+}
+
+/// Art. 34(3)(c): why telling each person would take disproportionate effort, and the
+/// public communication made instead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Disproportionate {
+    pub reason: String,
+    /// Not made yet: the breach shows the communication as due.
+    pub public_communication: Option<PublicCommunication>,
+}
+
+/// A public communication (Art. 34(3)(c)): when, and where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PublicCommunication {
+    pub at: String,
+    /// The medium and place (a notice on the shop's home page, a press release…).
+    pub medium: String,
+}
+
+impl PeopleInformed {
+    /// The Art. 34(3) exception relied on, if any: `a`, `b` or `c`.
+    pub fn exception(&self) -> Option<char> {
+        match self {
+            PeopleInformed::Told(_) | PeopleInformed::NotTold(_) => None,
+            PeopleInformed::Unintelligible(_) => Some('a'),
+            PeopleInformed::LaterMeasures(_) => Some('b'),
+            PeopleInformed::DisproportionateEffort(_) => Some('c'),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,8 +178,11 @@ pub struct BreachView {
     pub notification_due: bool,
     /// …and the 72 hours have run out.
     pub overdue: bool,
-    /// The people must be told (high risk) and nothing is recorded about it yet.
+    /// The people must be told (high risk) and nothing is recorded about it yet: no one
+    /// is due once they were told, or an Art. 34(3) exception is recorded.
     pub people_due: bool,
+    /// Art. 34(3)(c) is relied on and no public communication is recorded yet.
+    pub public_communication_due: bool,
 }
 
 fn not_future(field: &str, value: &str, now: Instant) -> Result<Instant> {
@@ -147,6 +191,18 @@ fn not_future(field: &str, value: &str, now: Instant) -> Result<Instant> {
         return Err(Error::invalid(field, "not-in-future", "a time in the register cannot be in the future"));
     }
     Ok(at)
+}
+
+/// A register's instant shown as a day: its calendar date in the shop's `zone`, as
+/// `DD/MM/YYYY` (GDPR.md "Time limits": 23:30 UTC on 14 June is 15 June in Paris in
+/// summer). The 72-hour clock runs on the instant; only what is shown as a day is the
+/// local date. The stored instants are canonical RFC 3339, so an unreadable one (never
+/// written) is shown as it is.
+pub fn day_shown(instant: &str, zone: time::Zone) -> String {
+    match time::parse("at", instant) {
+        Ok(t) => time::date_in(t, zone).format("%d/%m/%Y").to_string(),
+        Err(_) => instant.to_string(),
+    }
 }
 
 impl BreachInput {
@@ -196,6 +252,10 @@ fn view(b: Breach, now: Instant) -> BreachView {
     BreachView {
         overdue: notification_due && now > deadline,
         people_due: b.facts.risk == BreachRisk::High && b.people.is_none(),
+        public_communication_due: matches!(
+            &b.people,
+            Some(PeopleInformed::DisproportionateEffort(Disproportionate { public_communication: None, .. }))
+        ),
         notification_due,
         breach: b,
     }
@@ -311,7 +371,11 @@ impl<S: Store> Fichier<'_, S> {
         })
     }
 
-    /// Record whether the people were told, and when or why not.
+    /// Record whether the people were told, and when; or why not: which Art. 34(3)
+    /// exception applies — (a) the data are unintelligible, (b) later measures make the
+    /// high risk no longer likely, (c) disproportionate effort, with the public
+    /// communication made instead (when and where; until it is recorded the breach shows
+    /// it as due).
     pub fn inform_people(&mut self, actor: &Actor, id: &str, informed: PeopleInformed) -> Result<BreachView> {
         authorize(actor, Operation::WriteBreaches)?;
         check_id(id)?;
@@ -321,18 +385,63 @@ impl<S: Store> Fichier<'_, S> {
                 validate::text("informed.not-told", &reason, 2000)?;
                 PeopleInformed::NotTold(reason)
             }
+            PeopleInformed::Unintelligible(how) => {
+                validate::text("informed.unintelligible", &how, 2000)?;
+                PeopleInformed::Unintelligible(how)
+            }
+            PeopleInformed::LaterMeasures(which) => {
+                validate::text("informed.later-measures", &which, 2000)?;
+                PeopleInformed::LaterMeasures(which)
+            }
+            PeopleInformed::DisproportionateEffort(d) => {
+                validate::text("informed.disproportionate-effort.reason", &d.reason, 2000)?;
+                let public_communication = match d.public_communication {
+                    None => None,
+                    Some(p) => {
+                        const FIELD: &str = "informed.disproportionate-effort.public-communication";
+                        let at = not_future(&format!("{FIELD}.at"), &p.at, self.now)?;
+                        validate::text(&format!("{FIELD}.medium"), &p.medium, 500)?;
+                        Some(PublicCommunication { at: time::format(at), medium: p.medium })
+                    }
+                };
+                PeopleInformed::DisproportionateEffort(Disproportionate { reason: d.reason, public_communication })
+            }
         };
+        let zone = self.current_policy()?.settings.zone();
         let now = time::format(self.now);
         self.change_breach(id, |b| {
+            if let PeopleInformed::DisproportionateEffort(Disproportionate { public_communication: Some(p), .. }) =
+                &informed
+                && time::parse("at", &p.at)? < time::parse("discovered-at", &b.facts.discovered_at)?
+            {
+                return Err(Error::invalid(
+                    "informed.disproportionate-effort.public-communication.at",
+                    "after-discovery",
+                    "a public communication about a breach follows its discovery",
+                ));
+            }
             if b.people.as_ref() == Some(&informed) {
                 return Ok(false);
             }
             let what = match &informed {
-                PeopleInformed::Told(_) => "people told",
-                PeopleInformed::NotTold(_) => "people not told (reason recorded)",
+                PeopleInformed::Told(_) => "people told".to_string(),
+                PeopleInformed::NotTold(_) => "people not told (reason recorded)".to_string(),
+                PeopleInformed::Unintelligible(_) => {
+                    "people not told: Art. 34(3)(a), the data are unintelligible".to_string()
+                }
+                PeopleInformed::LaterMeasures(_) => {
+                    "people not told: Art. 34(3)(b), later measures make the high risk unlikely".to_string()
+                }
+                PeopleInformed::DisproportionateEffort(d) => match &d.public_communication {
+                    Some(p) => format!(
+                        "people not told one by one: Art. 34(3)(c), public communication of {}",
+                        day_shown(&p.at, zone)
+                    ),
+                    None => "people not told one by one: Art. 34(3)(c), public communication to be made".to_string(),
+                },
             };
             b.people = Some(informed.clone());
-            b.history.push(BreachChange { at: now.clone(), actor: actor.clone(), what: what.into() });
+            b.history.push(BreachChange { at: now.clone(), actor: actor.clone(), what });
             Ok(true)
         })
     }
@@ -372,13 +481,21 @@ impl<S: Store> Fichier<'_, S> {
                 )
             })?;
         let f = &breach.facts;
+        // The day it happened (or, unknown, was found), as the shop's calendar shows it.
+        let zone = self.current_policy()?.settings.zone();
+        let when = match (&f.occurred_at, lang) {
+            (Some(o), Lang::Fr) => format!("Date de la violation : {}", day_shown(o, zone)),
+            (None, Lang::Fr) => format!("Violation constatée le {}", day_shown(&f.discovered_at, zone)),
+            (Some(o), Lang::En) => format!("Date of the breach: {}", day_shown(o, zone)),
+            (None, Lang::En) => format!("Breach discovered on {}", day_shown(&f.discovered_at, zone)),
+        };
         let (title, body) = match lang {
             Lang::Fr => (
                 "Information sur une violation de vos données personnelles".to_string(),
                 format!(
                     "Bonjour,\n\nNous vous informons d'une violation de données personnelles vous concernant \
-                     (article 34 du RGPD).\n\nCe qui s'est passé : {}\n\nConséquences probables : {}\n\nMesures \
-                     prises ou proposées : {}\n\nPour toute question : {contact}\n",
+                     (article 34 du RGPD).\n\n{when}\n\nCe qui s'est passé : {}\n\nConséquences probables : {}\n\n\
+                     Mesures prises ou proposées : {}\n\nPour toute question : {contact}\n",
                     f.description, f.consequences, f.measures
                 ),
             ),
@@ -386,8 +503,8 @@ impl<S: Store> Fichier<'_, S> {
                 "About a breach of your personal data".to_string(),
                 format!(
                     "Hello,\n\nWe are informing you of a personal data breach that concerns you (GDPR Art. 34).\n\n\
-                     What happened: {}\n\nLikely consequences: {}\n\nMeasures taken or proposed: {}\n\nFor any \
-                     question: {contact}\n",
+                     {when}\n\nWhat happened: {}\n\nLikely consequences: {}\n\nMeasures taken or proposed: {}\n\n\
+                     For any question: {contact}\n",
                     f.description, f.consequences, f.measures
                 ),
             ),

@@ -55,10 +55,18 @@ impl b::Guest for Component {
 enum_pairs! {
     b::BreachNature = dbr::BreachNature { Confidentiality, Integrity, Availability }
     b::BreachRisk = dbr::BreachRisk { Unlikely, Risk, High }
-    b::PeopleInformed = dbr::PeopleInformed { Told(at), NotTold(why) }
+    b::PeopleInformed = dbr::PeopleInformed {
+        Told(at),
+        NotTold(why),
+        Unintelligible(how),
+        LaterMeasures(which),
+        DisproportionateEffort(effort: into),
+    }
 }
 
 record_pairs! {
+    b::PublicCommunication = dbr::PublicCommunication { at, medium }
+    b::DisproportionateEffort = dbr::Disproportionate { reason, public_communication: opt }
     b::BreachInput = dbr::BreachInput {
         discovered_at,
         occurred_at,
@@ -89,5 +97,6 @@ fn breach(v: dbr::BreachView) -> b::Breach {
         notification_due: v.notification_due,
         overdue: v.overdue,
         people_due: v.people_due,
+        public_communication_due: v.public_communication_due,
     }
 }

@@ -132,13 +132,28 @@ pub enum BreachCmd {
         #[arg(long)]
         delay_reason: Option<String>,
     },
-    /// Record that the people were told, or why not.
+    /// Record that the people were told, or why not: which Art. 34(3) exception applies.
     Inform {
         id: String,
         #[arg(long, group = "informed", required = true)]
         told_at: Option<String>,
         #[arg(long, group = "informed", required = true)]
         not_told: Option<String>,
+        /// Art. 34(3)(a): how the data are unintelligible (e.g. encrypted, key safe).
+        #[arg(long, group = "informed", required = true)]
+        unintelligible: Option<String>,
+        /// Art. 34(3)(b): the measures that make the high risk no longer likely.
+        #[arg(long, group = "informed", required = true)]
+        later_measures: Option<String>,
+        /// Art. 34(3)(c): why telling each person would take disproportionate effort.
+        #[arg(long, group = "informed", required = true)]
+        disproportionate_effort: Option<String>,
+        /// With --disproportionate-effort: when the public communication was made (RFC 3339).
+        #[arg(long, requires = "disproportionate_effort", requires = "public_medium")]
+        public_at: Option<String>,
+        /// With --disproportionate-effort: where it was made (home page notice, press release…).
+        #[arg(long, requires = "public_at")]
+        public_medium: Option<String>,
     },
     /// Tell the people (Art. 34): a message per person in the outbox (--email, repeat).
     NotifyPeople {
@@ -312,6 +327,9 @@ fn breach_line(b: &Value) -> String {
     if b["people-due"] == json!(true) {
         flags.push("people to be told");
     }
+    if b["public-communication-due"] == json!(true) {
+        flags.push("public communication to be made (Art. 34(3)(c))");
+    }
     format!(
         "{} discovered {} deadline {} risk {:<8} {}",
         s(&b["id"]),
@@ -341,11 +359,35 @@ pub fn breach(
         BreachCmd::Notify { id, at, reference, delay_reason } => {
             call(&rt, "breaches", "notify-cnil", &[actor, json!(id), json!(at), json!(reference), json!(delay_reason)])?
         }
-        BreachCmd::Inform { id, told_at, not_told } => {
-            let informed = match (told_at, not_told) {
-                (Some(at), _) => json!({"told": at}),
-                (None, Some(why)) => json!({"not-told": why}),
-                (None, None) => return Err(Failure::Host("give --told-at or --not-told".into())),
+        BreachCmd::Inform {
+            id,
+            told_at,
+            not_told,
+            unintelligible,
+            later_measures,
+            disproportionate_effort,
+            public_at,
+            public_medium,
+        } => {
+            let public = match (public_at, public_medium) {
+                (Some(at), Some(medium)) => json!({"at": at, "medium": medium}),
+                _ => Value::Null,
+            };
+            let informed = if let Some(at) = told_at {
+                json!({"tag": "told", "val": at})
+            } else if let Some(why) = not_told {
+                json!({"tag": "not-told", "val": why})
+            } else if let Some(how) = unintelligible {
+                json!({"tag": "unintelligible", "val": how})
+            } else if let Some(which) = later_measures {
+                json!({"tag": "later-measures", "val": which})
+            } else if let Some(reason) = disproportionate_effort {
+                json!({"tag": "disproportionate-effort", "val": {"reason": reason, "public-communication": public}})
+            } else {
+                return Err(Failure::Host(
+                    "give --told-at, --not-told, --unintelligible, --later-measures or --disproportionate-effort"
+                        .into(),
+                ));
             };
             call(&rt, "breaches", "inform-people", &[actor, json!(id), informed])?
         }
