@@ -399,3 +399,27 @@ fn the_identity_check_stops_the_clock_each_time_it_is_asked() {
     assert_eq!(log.iter().filter(|e| e.action == "rights.identity-asked").count(), 3);
     assert!(log.iter().all(|e| !e.detail.contains("gaelle") && !e.target.contains("gaelle")));
 }
+
+/// Art. 12(6): after the shop asks for more, a new token the person verifies also brings
+/// the information that restarts the clock (the old one, used, does not).
+#[test]
+fn a_new_token_verified_after_a_question_restarts_the_clock() {
+    let mut w = World::new("2026-03-02T09:00:00Z");
+    w.f().new_request(&actor(Role::Support), input("hugo@example.org")).unwrap();
+    let (first, _) = w.token();
+    let r = w.f().verify_token(&actor(Role::Public), "R-000001", &first).unwrap();
+    assert_eq!(
+        (r.record.state, r.deadline.to_string().as_str()),
+        (RequestState::InProgress, "2026-04-02T21:59:59.999Z")
+    );
+    w.at("2026-03-05T09:00:00Z");
+    w.f().ask_identity(&actor(Role::Dpo), "R-000001", "confirmer l'adresse de livraison").unwrap();
+    let e = w.f().verify_token(&actor(Role::Public), "R-000001", &first).unwrap_err();
+    assert_eq!(rule(e), "token:token-unused");
+    w.f().resend_token(&actor(Role::Support), "R-000001").unwrap();
+    let (second, _) = w.token();
+    w.at("2026-03-07T09:00:00Z");
+    let r = w.f().verify_token(&actor(Role::Public), "R-000001", &second).unwrap();
+    assert_eq!(r.record.state, RequestState::InProgress);
+    assert_eq!(r.deadline.to_string(), "2026-04-04T21:59:59.999Z", "two days stopped");
+}

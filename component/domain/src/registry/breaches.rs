@@ -598,4 +598,26 @@ mod tests {
         let leap = time::parse("t", "2028-02-27T12:00:00+01:00").unwrap_or_default();
         assert_eq!(time::format(deadline_of(leap)), "2028-03-01T11:00:00.000Z");
     }
+
+    /// The register is stored in postcard, which numbers an enum's cases: the Art. 34(3)
+    /// cases come after the two a stored register may already hold, so it still decodes.
+    #[test]
+    fn the_people_informed_cases_keep_their_stored_numbers() {
+        let first = |p: PeopleInformed| postcard::to_allocvec(&p).unwrap_or_default().first().copied();
+        assert_eq!(first(PeopleInformed::Told("t".into())), Some(0));
+        assert_eq!(first(PeopleInformed::NotTold("n".into())), Some(1));
+        assert_eq!(first(PeopleInformed::Unintelligible("a".into())), Some(2));
+        assert_eq!(first(PeopleInformed::LaterMeasures("b".into())), Some(3));
+        let c = Disproportionate { reason: "c".into(), public_communication: None };
+        assert_eq!(first(PeopleInformed::DisproportionateEffort(c)), Some(4));
+    }
+
+    /// GDPR.md "Time limits": the calendar date of an instant is its Paris date.
+    #[test]
+    fn a_day_shown_is_the_paris_date() {
+        assert_eq!(day_shown("2026-06-14T23:30:00.000Z", time::DEFAULT_ZONE), "15/06/2026");
+        assert_eq!(day_shown("2026-06-14T21:59:59.999Z", time::DEFAULT_ZONE), "14/06/2026");
+        assert_eq!(day_shown("2026-12-14T23:30:00.000Z", time::DEFAULT_ZONE), "15/12/2026");
+        assert_eq!(day_shown("2026-12-14T22:30:00.000Z", time::DEFAULT_ZONE), "14/12/2026");
+    }
 }

@@ -699,3 +699,66 @@ pub(super) fn resume(r: &mut RequestRecord, at: Stamp, zone: time::Zone) {
     end_pause(r, at, zone);
     r.state = RequestState::InProgress;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rights::{RequestChannel, RequestKind};
+
+    fn at(s: &str) -> Instant {
+        time::parse("t", s).unwrap_or_default()
+    }
+
+    fn record(received: &str, paused_ms: i64, paused_since: Option<&str>) -> RequestRecord {
+        RequestRecord {
+            id: "R-000001".into(),
+            subject: "s".into(),
+            kind: RequestKind::Access,
+            channel: RequestChannel::Email,
+            lang: Lang::Fr,
+            state: RequestState::InProgress,
+            received_at: Stamp::from_instant(at(received)),
+            paused_ms,
+            paused_since: paused_since.map(|s| Stamp::from_instant(at(s))),
+            extension: None,
+            doubtful: None,
+            identity_confirmed: None,
+            token: None,
+            outcome: None,
+            history: Vec::new(),
+            sealed: Vec::new(),
+        }
+    }
+
+    /// Reg. 1182/71 art. 3(1): a stop counts the Paris dates from the day it began (not
+    /// counted) to the day it ended (counted); 22:30 UTC on 14 June is already 15 June.
+    #[test]
+    fn a_stop_counts_paris_days() {
+        let paris = time::DEFAULT_ZONE;
+        assert_eq!(stop_days(at("2026-06-14T08:00:00Z"), at("2026-06-14T21:00:00Z"), paris), 0);
+        assert_eq!(stop_days(at("2026-06-14T08:00:00Z"), at("2026-06-14T22:30:00Z"), paris), 1);
+        assert_eq!(stop_days(at("2026-06-14T21:59:00Z"), at("2026-06-14T22:01:00Z"), paris), 1);
+        assert_eq!(stop_days(at("2026-06-14T08:00:00Z"), at("2026-06-10T08:00:00Z"), paris), 0, "never negative");
+    }
+
+    /// The register keeps its stored layout: closed stops are whole days × DAY_MS, and a
+    /// record written when they were exact milliseconds reads as the whole days in them;
+    /// the open stop counts up to today.
+    #[test]
+    fn closed_and_open_stops_move_the_due_date_by_days() {
+        let paris = time::DEFAULT_ZONE;
+        let now = at("2026-06-20T10:00:00Z");
+        let due = |r: &RequestRecord| due_date(r, now, paris).to_string();
+        assert_eq!(due(&record("2026-05-15T10:00:00Z", 0, None)), "2026-06-15");
+        assert_eq!(due(&record("2026-05-15T10:00:00Z", 3 * DAY_MS, None)), "2026-06-18");
+        // Written before: 2 days 5 hours stopped reads as 2 days.
+        assert_eq!(due(&record("2026-05-15T10:00:00Z", 2 * DAY_MS + 5 * 3_600_000, None)), "2026-06-17");
+        // Stopped since 18 June, 23:00 Paris: 2 days by 20 June.
+        let r = record("2026-05-15T10:00:00Z", DAY_MS, Some("2026-06-18T21:00:00Z"));
+        assert_eq!(due(&r), "2026-06-18");
+        let mut closed = r.clone();
+        end_pause(&mut closed, Stamp::from_instant(now), paris);
+        assert_eq!((closed.paused_ms, closed.paused_since), (3 * DAY_MS, None));
+        assert_eq!(deadline(&closed, now, paris).to_string(), "2026-06-18T21:59:59.999Z");
+    }
+}
