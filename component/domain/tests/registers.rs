@@ -694,6 +694,18 @@ fn the_register_records_which_art_34_3_exception_spares_the_notices() {
         w.f().get_breach(&admin(), "B-0001").unwrap().breach.history.last().unwrap().what,
         "people not told: Art. 34(3)(a), the data are unintelligible"
     );
+
+    // Telling the reachable ones too leaves the exception recorded; the history says so.
+    w.declare(&[("orders", PurposeKind::Service)]);
+    w.f().set_organisation(&admin(), org()).unwrap();
+    let who = SubjectRef::Email("zoe@example.org".into());
+    let field = support::field("email", "zoe@example.org", None, &["orders"], None);
+    w.f().create_customer(&admin(), &who, &[field]).unwrap();
+    assert_eq!(w.f().notify_people(&dpo(), "B-0003", &[who], Lang::Fr).unwrap().queued.len(), 1);
+    let c = w.f().get_breach(&admin(), "B-0003").unwrap();
+    assert_eq!(c.breach.people.as_ref().and_then(PeopleInformed::exception), Some('c'));
+    assert!(!c.people_due && !c.public_communication_due);
+    assert_eq!(c.breach.history.last().unwrap().what, "1 people told through the outbox");
 }
 
 /// GDPR.md "Time limits": the calendar date of an instant is its Paris date. The 72 hours

@@ -529,7 +529,10 @@ impl<S: Store> Fichier<'_, S> {
             let now = time::format(self.now);
             let n = out.queued.len();
             self.change_breach(id, |b| {
-                if !matches!(b.people, Some(PeopleInformed::Told(_))) {
+                // An Art. 34(3) exception stays recorded (the record says which applies,
+                // Art. 33(5)): telling some people anyway, e.g. those reachable beside a
+                // public communication, does not undo it; the history says they were told.
+                if matches!(b.people, None | Some(PeopleInformed::NotTold(_))) {
                     b.people = Some(PeopleInformed::Told(now.clone()));
                 }
                 b.history.push(BreachChange {
