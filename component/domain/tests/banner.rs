@@ -163,3 +163,87 @@ fn rates_check_their_range_and_role() {
         assert!(matches!(w.f().consent_rates(&a, "2026-01-01", "2026-01-02"), Err(Error::Forbidden(_))), "{role:?}");
     }
 }
+
+fn state_of(s: &SubjectStatus, purpose: &str) -> ConsentState {
+    s.purposes.iter().find(|p| p.purpose == purpose).unwrap().state
+}
+
+/// GDPR.md, Global Privacy Control (our policy) and Art. 7(1): a status read carrying the
+/// signal refuses advertising purposes not granted after the signal was first seen; the
+/// first sighting is stored once in the subject's head (a write of one swap, the chain
+/// unchanged), later grants stand, and a subject never seen is not created by a read.
+#[test]
+fn a_status_read_under_gpc_refuses_advertising_granted_before_the_signal_was_first_seen() {
+    let mut w = World::empty("2026-03-01T10:00:00Z", 3, 5);
+    w.declare(&[("stats", PurposeKind::Cookie), ("ads", PurposeKind::Advertising)]);
+    let n = notice(&mut w, &["ads", "stats"], "fr", "banner");
+    let me = SubjectRef::External("v-0123456789abcdef0123456789abcdef".into());
+    for p in ["ads", "stats"] {
+        let i = decision(me.clone(), p, Decision::Grant, Channel::CookieBanner, Some(&n));
+        w.f().record_decision(&visitor(), i).unwrap();
+    }
+    let gpc = StatusSignals { gpc: true };
+    let plain = w.at("2026-03-01T11:00:00Z").f().status(&visitor(), &me).unwrap();
+    assert_eq!((state_of(&plain, "ads"), state_of(&plain, "stats")), (ConsentState::Given, ConsentState::Given));
+
+    // First sighting: stored, and the older advertising grant no longer stands.
+    let sid = plain.subject.clone();
+    let head_key = format!("subject/{sid}");
+    let before = w.store.raw().into_iter().find(|(_, k, _)| *k == head_key).unwrap().2;
+    let s = w.f().status_with_signals(&visitor(), &me, gpc).unwrap();
+    assert_eq!((state_of(&s, "ads"), state_of(&s, "stats")), (ConsentState::Refused, ConsentState::Given));
+    assert!(s.purposes[0].reason.contains("2026-03-01T11:00:00"), "{}", s.purposes[0].reason);
+    let after = w.store.raw().into_iter().find(|(_, k, _)| *k == head_key).unwrap().2;
+    assert_ne!(before, after, "the first sighting is written");
+    // A later read keeps the first sighting (no new write).
+    let s = w.at("2026-03-02T09:00:00Z").f().status_with_signals(&visitor(), &me, gpc).unwrap();
+    assert!(s.purposes[0].reason.contains("2026-03-01T11:00:00"), "{}", s.purposes[0].reason);
+    assert_eq!(after, w.store.raw().into_iter().find(|(_, k, _)| *k == head_key).unwrap().2);
+    assert!(w.f().verify_ledger(&admin()).unwrap().ok, "the chain is unchanged");
+
+    // The person grants advertising explicitly after the signal: it stands.
+    let mut i = decision(me.clone(), "ads", Decision::Grant, Channel::CookieBanner, Some(&n));
+    i.gpc = true;
+    let grant = w.f().record_decision(&visitor(), i).unwrap();
+    let s = w.at("2026-03-02T09:00:01Z").f().status_with_signals(&visitor(), &me, gpc).unwrap();
+    assert_eq!((state_of(&s, "ads"), s.purposes[0].receipt.as_deref()), (ConsentState::Given, Some(grant.id.as_str())));
+
+    // A subject never seen: refused under the signal, and nothing written.
+    let stranger = SubjectRef::External("v-ffffffffffffffffffffffffffffffff".into());
+    let keys = w.store.raw().len();
+    let s = w.f().status_with_signals(&visitor(), &stranger, gpc).unwrap();
+    assert_eq!((state_of(&s, "ads"), state_of(&s, "stats")), (ConsentState::Refused, ConsentState::NeverAsked));
+    assert_eq!(w.store.raw().len(), keys);
+
+    // The policy can turn the rule off; unset, it is on.
+    let mut policy = w.f().get_policy(&admin()).unwrap().settings;
+    assert_eq!(policy.gpc_refuses_advertising, Some(true));
+    policy.gpc_refuses_advertising = None;
+    assert_eq!(w.f().set_policy(&admin(), policy.clone()).unwrap().settings.gpc_refuses_advertising, Some(true));
+    policy.gpc_refuses_advertising = Some(false);
+    w.f().set_policy(&admin(), policy).unwrap();
+    assert_eq!(
+        state_of(&w.f().status_with_signals(&visitor(), &stranger, gpc).unwrap(), "ads"),
+        ConsentState::NeverAsked
+    );
+}
+
+/// A receipt that carries the signal marks its first sighting at its own time: a grant
+/// made before it (same person, no signal then) is refused under the signal afterwards,
+/// without any status read having stored a sighting.
+#[test]
+fn a_receipt_carrying_gpc_records_the_first_sighting() {
+    let mut w = World::empty("2026-03-01T10:00:00Z", 3, 6);
+    w.declare(&[("stats", PurposeKind::Cookie), ("ads", PurposeKind::Advertising)]);
+    let n = notice(&mut w, &["ads", "stats"], "fr", "banner");
+    let me = SubjectRef::External("v-00000000000000000000000000000001".into());
+    w.f()
+        .record_decision(&visitor(), decision(me.clone(), "ads", Decision::Grant, Channel::CookieBanner, Some(&n)))
+        .unwrap();
+    let mut i = decision(me.clone(), "stats", Decision::Refuse, Channel::CookieBanner, Some(&n));
+    i.gpc = true;
+    w.at("2026-03-05T10:00:00Z").f().record_decision(&visitor(), i).unwrap();
+    let s = w.at("2026-03-06T10:00:00Z").f().status_with_signals(&visitor(), &me, StatusSignals { gpc: true }).unwrap();
+    assert_eq!(state_of(&s, "ads"), ConsentState::Refused);
+    assert!(s.purposes[0].reason.contains("2026-03-05T10:00:00"), "{}", s.purposes[0].reason);
+}

@@ -33,7 +33,7 @@ mod tests;
 pub use notices::parse_reference;
 pub(crate) use purposes::check_declared;
 pub use receipts::{chain_hash, genesis, subject_key};
-pub use status::purpose_status;
+pub use status::{purpose_status, purpose_status_with_gpc};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PurposeInput {
@@ -195,6 +195,13 @@ pub struct PurposeStatus {
     pub reason: String,
     pub receipt: Option<String>,
     pub expires_at: Option<String>,
+}
+
+/// What a status read carries from the person's browser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusSignals {
+    /// Global Privacy Control (`Sec-GPC: 1`, `navigator.globalPrivacyControl`).
+    pub gpc: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,8 @@
 use data_encoding::{BASE32_NOPAD, BASE64};
 use serde::{Deserialize, Serialize};
 
-use super::{AgeDeclaration, Decision, GivenBy, NoticeCitation, Receipt, ReceiptInput, SubjectStatus, purpose_status};
+use super::status::purpose_status_with_gpc;
+use super::{AgeDeclaration, Decision, GivenBy, NoticeCitation, Receipt, ReceiptInput, StatusSignals, SubjectStatus};
 use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::{Fichier, place};
 use crate::kernel::crypto::{DataKey, sha256_hex, sha256_parts};
@@ -51,6 +52,12 @@ pub struct HeadBody {
     /// destroyed: their hashes still verify, they no longer open.
     #[serde(default)]
     pub shredded: u32,
+    /// When Global Privacy Control was first seen for this subject (RFC 3339): by a
+    /// receipt that carried it (its `at`, not later than when it was recorded) or by a
+    /// status read that carried it. A grant of an advertising purpose before it does not
+    /// stand while the signal is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpc_since: Option<String>,
 }
 
 /// What status needs of a receipt, kept in the head so status is one read.
@@ -147,6 +154,18 @@ impl<S: Store> Fichier<'_, S> {
         let plain = serde_json::to_vec(body).unwrap_or_else(|_| unreachable!("head bodies serialise"));
         head.sealed = BASE64.encode(&dek.seal(&head_context(&head), sid, &plain, self.entropy));
         head
+    }
+}
+
+/// The stored first sighting of Global Privacy Control, if any.
+fn stored_sighting(body: &HeadBody) -> Option<time::Instant> {
+    body.gpc_since.as_deref().and_then(|t| time::parse("gpc-since", t).ok())
+}
+
+/// Keep the earliest sighting of Global Privacy Control.
+fn record_gpc_sighting(body: &mut HeadBody, seen: time::Instant) {
+    if stored_sighting(body).is_none_or(|t| seen < t) {
+        body.gpc_since = Some(time::format(seen));
     }
 }
 
@@ -274,6 +293,9 @@ impl<S: Store> Fichier<'_, S> {
         let dek = self.data_key(&sid, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
         let recorded_at = time::format(self.now);
         let day = at.date_naive();
+        // The signal was seen with this decision: from when it was expressed, but not later
+        // than now (a decision dated ahead within the skew was still sent now).
+        let gpc_seen = input.gpc.then(|| at.min(self.now));
         let at = time::format(at);
         let mut is_new = false;
         let mut written: Option<String> = None;
@@ -304,6 +326,9 @@ impl<S: Store> Fichier<'_, S> {
                         ));
                     }
                     SubjectRef::Subject(_) => {}
+                }
+                if let Some(seen) = gpc_seen {
+                    record_gpc_sighting(&mut body, seen);
                 }
                 let mut chain = head.map(|h| h.chain).unwrap_or_default();
                 let prev = chain.last().cloned().unwrap_or_else(|| genesis(&sid));
@@ -368,15 +393,42 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     pub fn status(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<SubjectStatus> {
+        self.status_with_signals(actor, subject, StatusSignals::default())
+    }
+
+    /// The status as [`Self::status`], for a read that carries the browser's signals.
+    /// With Global Privacy Control, advertising purposes answer `refused` unless granted
+    /// at or after the signal was first seen for the subject (policy
+    /// `gpc-refuses-advertising`, on by default). The first sighting is stored in the
+    /// subject's head: a read with the signal of a subject that has a head and no stored
+    /// sighting is a write (one swap of the head, the chain unchanged); a subject never
+    /// seen is not created by a read (every advertising purpose answers `refused`, the
+    /// signal counted from now).
+    pub fn status_with_signals(
+        &mut self,
+        actor: &Actor,
+        subject: &SubjectRef,
+        signals: StatusSignals,
+    ) -> Result<SubjectStatus> {
         authorize(actor, Operation::ReadStatus { subject })?;
         let sid = self.subject_id("subject", subject)?;
         let policy = self.current_policy()?;
         let purposes = self.purposes()?;
         self.check_master_key(false)?;
-        let loaded = self.load_subject(&sid)?;
+        let mut loaded = self.load_subject(&sid)?;
+        let gpc = signals.gpc && policy.settings.gpc_refuses_advertising();
+        let mut since = None;
+        if gpc {
+            since = stored_sighting(&loaded.body).filter(|t| *t <= self.now);
+            if since.is_none() && loaded.head.is_some() && loaded.body.shredded == 0 {
+                loaded.body = self.store_gpc_sighting(&sid)?;
+                since = stored_sighting(&loaded.body);
+            }
+            since = since.or(Some(self.now));
+        }
         let purposes = purposes
             .iter()
-            .map(|p| purpose_status(p, &policy.settings, &loaded.body.receipts, self.now))
+            .map(|p| purpose_status_with_gpc(p, &policy.settings, &loaded.body.receipts, self.now, since))
             .collect::<Result<Vec<_>>>()?;
         // Staff and automation reads are audited; a visitor reading the status of its own
         // banner id (every page view) is the person, not the shop, reading.
@@ -384,6 +436,31 @@ impl<S: Store> Fichier<'_, S> {
             self.audit_one(actor, "consent.status", sid.clone(), String::new())?;
         }
         Ok(SubjectStatus { subject: sid, purposes })
+    }
+
+    /// Store now as the first sighting of Global Privacy Control in an existing head, unless
+    /// one (not in the future) is already stored: one swap, the chain unchanged. Returns
+    /// the head's body as written (or as found).
+    fn store_gpc_sighting(&mut self, sid: &str) -> Result<HeadBody> {
+        let dek = self.existing_data_key(sid)?;
+        let now = self.now;
+        let kept = std::cell::RefCell::new(HeadBody::default());
+        self.update::<SubjectHead, HeadBody>(
+            Bucket::Data,
+            &subject_key(sid),
+            |this, head| {
+                let Some(head) = head else { return Ok(None) };
+                let mut body = this.open_head(sid, &head)?;
+                if body.shredded > 0 || stored_sighting(&body).is_some_and(|t| t <= now) {
+                    *kept.borrow_mut() = body;
+                    return Ok(None);
+                }
+                record_gpc_sighting(&mut body, now);
+                let head = this.seal_head(sid, head.chain, &body, &dek);
+                Ok(Some((head, body)))
+            },
+            || kept.take(),
+        )
     }
 
     pub fn history(&mut self, actor: &Actor, subject: &SubjectRef) -> Result<Vec<Receipt>> {

@@ -2,13 +2,17 @@
 //! The latest decision of the subject (or of a parent for a minor) decides; a grant
 //! expires after the purpose's validity (or the policy's for its kind), a refusal is
 //! asked again after the policy's refusal period; a minor under the country's age needs
-//! a parent's grant too; a decision dated in the future decides nothing yet.
+//! a parent's grant too; a decision dated in the future (within the allowed clock skew)
+//! decides nothing until its time comes. Under Global Privacy Control (our policy, a
+//! setting: `gpc-refuses-advertising`), an advertising purpose is refused unless the
+//! person granted it at or after the signal was first seen.
 
 use super::receipts::ReceiptSummary;
 use super::{AgeDeclaration, ConsentState, Decision, GivenBy, Purpose, PurposeStatus};
 use crate::kernel::error::Result;
 use crate::kernel::policy::PolicyInput;
 use crate::kernel::time::{self, Instant};
+use crate::kernel::types::PurposeKind;
 
 /// The lowest age the subject can have at `t`, from the latest age declaration made
 /// at or before `t` (conservative: a minor is never taken for an adult).
@@ -31,8 +35,66 @@ pub(super) fn min_age_at(receipts: &[ReceiptSummary], t: Instant, zone: time::Zo
     })
 }
 
-/// The status of `purpose` from a subject's receipt summaries. Pure.
+/// The status of `purpose` from a subject's receipt summaries, without signals. Pure.
 pub fn purpose_status(
+    purpose: &Purpose,
+    policy: &PolicyInput,
+    receipts: &[ReceiptSummary],
+    now: Instant,
+) -> Result<PurposeStatus> {
+    purpose_status_with_gpc(purpose, policy, receipts, now, None)
+}
+
+/// The status of `purpose` when the read carries Global Privacy Control, first seen for
+/// this subject at `gpc_since` (`None`: no signal). Pure.
+///
+/// With the signal, and the policy's `gpc-refuses-advertising` on, an `advertising`
+/// purpose (trackers for advertising, any sale or sharing for it) is `refused` unless
+/// the grant that decides it was expressed at or after the signal was first seen (a
+/// grant that carried the signal counts from its own time): an older grant, an expired
+/// one, a pending one and no decision at all answer `refused`. A refusal or withdrawal
+/// of the person's own stays as it is.
+pub fn purpose_status_with_gpc(
+    purpose: &Purpose,
+    policy: &PolicyInput,
+    receipts: &[ReceiptSummary],
+    now: Instant,
+    gpc_since: Option<Instant>,
+) -> Result<PurposeStatus> {
+    let status = receipt_status(purpose, policy, receipts, now)?;
+    let Some(since) =
+        gpc_since.filter(|_| purpose.kind == PurposeKind::Advertising && policy.gpc_refuses_advertising())
+    else {
+        return Ok(status);
+    };
+    let granted_after = |id: &Option<String>| {
+        id.as_ref().is_some_and(|id| {
+            receipts
+                .iter()
+                .find(|r| &r.id == id && r.purpose == purpose.id)
+                .and_then(|r| time::parse("at", &r.at).ok())
+                .is_some_and(|at| at >= since)
+        })
+    };
+    match status.state {
+        ConsentState::Refused | ConsentState::Withdrawn => Ok(status),
+        ConsentState::Given | ConsentState::PendingParentalConsent if granted_after(&status.receipt) => Ok(status),
+        _ => Ok(PurposeStatus {
+            purpose: purpose.id.clone(),
+            state: ConsentState::Refused,
+            reason: format!(
+                "Global Privacy Control: the browser signals a refusal of advertising (first seen on {}); only a \
+                 grant expressed after it counts",
+                time::format(since)
+            ),
+            receipt: None,
+            expires_at: None,
+        }),
+    }
+}
+
+/// The status from the receipts alone.
+fn receipt_status(
     purpose: &Purpose,
     policy: &PolicyInput,
     receipts: &[ReceiptSummary],
@@ -46,6 +108,8 @@ pub fn purpose_status(
             .iter()
             .filter(|r| r.purpose == purpose.id && r.given_by == by)
             .filter_map(|r| Some((time::parse("at", &r.at).ok()?, r)))
+            // A decision dated in the future decides nothing until its time comes.
+            .filter(|(at, _)| *at <= now)
             .max_by_key(|(at, r)| (*at, r.seq))
     };
     let status =
@@ -127,6 +191,7 @@ pub fn purpose_status(
                 .iter()
                 .filter(|r| r.purpose == purpose.id && r.given_by == GivenBy::Parent)
                 .filter_map(|r| Some((time::parse("at", &r.at).ok()?, r)))
+                .filter(|(t, _)| *t <= now)
                 .filter(|(t, r)| episode_start.is_none_or(|start| (*t, r.seq) > start))
                 .max_by_key(|(t, r)| (*t, r.seq));
             match parental {

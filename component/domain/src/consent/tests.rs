@@ -221,3 +221,82 @@ fn notice_references_parse_strictly() {
         assert!(matches!(parse_reference("r", bad), Err(Error::InvalidInput(_))), "{bad}");
     }
 }
+
+/// GDPR.md ("a decision dated in the future (within the allowed clock skew) decides
+/// nothing until its time comes"), Art. 7(1): a receipt dated ahead of the clock does
+/// not decide the status before its time; at its time exactly, it does.
+#[test]
+fn a_receipt_dated_in_the_future_decides_nothing_until_its_time() {
+    let receipts =
+        [r(1, Grant, Subject, "2026-03-01T09:00:00Z", None), r(2, Withdraw, Subject, "2026-03-01T10:04:00Z", None)];
+    // One second before the withdrawal's time: the grant still decides.
+    assert_eq!(state(PurposeKind::Marketing, None, &receipts, "2026-03-01T10:03:59Z").0, Given);
+    // At its time, and after.
+    assert_eq!(state(PurposeKind::Marketing, None, &receipts, "2026-03-01T10:04:00Z").0, Withdrawn);
+    assert_eq!(state(PurposeKind::Marketing, None, &receipts, "2026-03-02T00:00:00Z").0, Withdrawn);
+    // A future-dated grant alone: never asked until then.
+    let ahead = [r(1, Grant, Subject, "2026-03-01T10:04:00Z", None)];
+    assert_eq!(state(PurposeKind::Cookie, None, &ahead, "2026-03-01T10:00:00Z").0, NeverAsked);
+    // A parent's co-consent dated ahead does not complete a minor's grant before its time.
+    let minor = [
+        r(1, Grant, Subject, "2026-03-01T09:00:00Z", Some(AgeDeclaration::Age(12))),
+        r(2, Grant, Parent, "2026-03-01T10:04:00Z", None),
+    ];
+    assert_eq!(state(PurposeKind::Cookie, None, &minor, "2026-03-01T10:03:59Z").0, PendingParentalConsent);
+    assert_eq!(state(PurposeKind::Cookie, None, &minor, "2026-03-01T10:04:00Z").0, Given);
+}
+
+fn gpc_state(kind: PurposeKind, receipts: &[ReceiptSummary], now: &str, since: Option<&str>) -> PurposeStatus {
+    purpose_status_with_gpc(
+        &purpose(kind, None),
+        &default_policy().settings,
+        receipts,
+        time::parse("now", now).expect("now"),
+        since.map(|s| time::parse("since", s).expect("since")),
+    )
+    .expect("status")
+}
+
+/// GDPR.md, Global Privacy Control (the GPC specification; our policy, its EU effect not
+/// settled) with Art. 7(1): under the signal an advertising purpose is refused unless the
+/// person granted it at or after the signal was first seen; other kinds are untouched.
+#[test]
+fn under_global_privacy_control_advertising_is_refused_unless_granted_after_the_signal() {
+    let now = "2026-03-01T12:00:00Z";
+    let since = Some("2026-03-01T10:00:00Z");
+    let before = [r(1, Grant, Subject, "2026-03-01T09:59:59Z", None)];
+    let s = gpc_state(PurposeKind::Advertising, &before, now, since);
+    assert_eq!((s.state, s.receipt.as_deref(), s.expires_at.as_deref()), (Refused, None, None));
+    assert!(s.reason.starts_with("Global Privacy Control"), "{}", s.reason);
+    // Without the signal the same grant stands.
+    assert_eq!(gpc_state(PurposeKind::Advertising, &before, now, None).state, Given);
+    // A grant at the first sighting (it carried the signal) or after it stands.
+    for at in ["2026-03-01T10:00:00Z", "2026-03-01T11:00:00Z"] {
+        let s = gpc_state(PurposeKind::Advertising, &[r(1, Grant, Subject, at, None)], now, since);
+        assert_eq!((s.state, s.receipt.as_deref()), (Given, Some("r1")), "{at}");
+    }
+    // Never asked: refused by the signal.
+    assert_eq!(gpc_state(PurposeKind::Advertising, &[], now, since).state, Refused);
+    // The person's own withdrawal stays a withdrawal (no weaker, and more precise).
+    let withdrawn =
+        [r(1, Grant, Subject, "2026-03-01T11:00:00Z", None), r(2, Withdraw, Subject, "2026-03-01T11:30:00Z", None)];
+    assert_eq!(gpc_state(PurposeKind::Advertising, &withdrawn, now, since).state, Withdrawn);
+    // Cookies (audience measurement) and marketing are not advertising or sale.
+    assert_eq!(gpc_state(PurposeKind::Cookie, &before, now, since).state, Given);
+    assert_eq!(gpc_state(PurposeKind::Marketing, &before, now, since).state, Given);
+    // A grant dated in the future of the read does not count yet, signal or not.
+    let ahead = [r(1, Grant, Subject, "2026-03-01T12:04:00Z", None)];
+    assert_eq!(gpc_state(PurposeKind::Advertising, &ahead, now, since).state, Refused);
+    // The policy can turn the rule off.
+    let mut policy = default_policy().settings;
+    policy.gpc_refuses_advertising = Some(false);
+    let off = purpose_status_with_gpc(
+        &purpose(PurposeKind::Advertising, None),
+        &policy,
+        &before,
+        time::parse("now", now).expect("now"),
+        since.map(|s| time::parse("since", s).expect("since")),
+    )
+    .expect("status");
+    assert_eq!(off.state, Given);
+}

@@ -65,6 +65,12 @@ pub struct PolicyInput {
     /// it expires and is deleted; policies stored before it read as 7.
     #[serde(default = "default_confirm_within_days")]
     pub confirm_within_days: u32,
+    /// Whether a status read that carries Global Privacy Control answers `refused` for
+    /// advertising purposes not granted after the signal was first seen (our policy: the
+    /// signal's legal effect in the EU is not settled). `None` (and policies stored before
+    /// it): on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpc_refuses_advertising: Option<bool>,
 }
 
 fn default_confirm_within_days() -> u32 {
@@ -140,6 +146,7 @@ pub fn default_policy() -> Policy {
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             opposition_months: DEFAULT_OPPOSITION_MONTHS,
             confirm_within_days: DEFAULT_CONFIRM_WITHIN_DAYS,
+            gpc_refuses_advertising: Some(true),
         },
         changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
         changed_by: Actor { id: "system:defaults".into(), role: Role::System },
@@ -147,6 +154,11 @@ pub fn default_policy() -> Policy {
 }
 
 impl PolicyInput {
+    /// Whether Global Privacy Control refuses advertising purposes (default on).
+    pub fn gpc_refuses_advertising(&self) -> bool {
+        self.gpc_refuses_advertising.unwrap_or(true)
+    }
+
     /// The minor-consent age in force for the shop's country.
     pub fn minor_age(&self) -> u8 {
         self.minor_ages.iter().find(|m| m.country == self.country).map_or(self.default_minor_age, |m| m.age)
@@ -273,6 +285,8 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::SetPolicy)?;
         input.validate()?;
         let mut input = input;
+        // Not given: on (the default), stated so the stored version says what it applied.
+        input.gpc_refuses_advertising.get_or_insert(true);
         crate::kernel::sort::sort_by(&mut input.minor_ages, |a, b| a.country.cmp(&b.country));
         crate::kernel::sort::sort_by(&mut input.validity, |a, b| a.kind.cmp(&b.kind));
         let at = time::format(self.now);
