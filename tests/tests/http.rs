@@ -553,7 +553,7 @@ fn the_site_says_it_honours_global_privacy_control() {
     let r = get(s.addr, "/.well-known/gpc.json", None);
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
-    assert_eq!(r.json(), json!({"gpc": true}));
+    assert_eq!(r.json(), json!({"gpc": true, "lastUpdate": "2026-12-06"}));
     let r = request(s.addr, "POST", "/.well-known/gpc.json", &[], b"");
     assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
 }

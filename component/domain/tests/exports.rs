@@ -191,3 +191,84 @@ fn exports_hold_everything_for_access_and_only_what_was_provided_for_portability
     let log = w.f().audit_entries(&admin(), None, 1000).unwrap();
     assert_eq!(log.0.iter().filter(|e| e.action == "rights.export").count(), 3);
 }
+
+/// The `identifiers` section of an access export as (kind, value, from).
+fn identifiers(w: &mut World, subject: &SubjectRef) -> Vec<(String, String, String)> {
+    let e =
+        w.f().export_subject(&actor(Role::Dpo), subject, ExportScope::Access, ExportFormat::Json, Lang::En).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&e.content).unwrap();
+    let section = v["sections"].as_array().unwrap().iter().find(|s| s["section"] == "identifiers").unwrap().clone();
+    section["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_owned();
+            (s("kind"), s("value"), s("from"))
+        })
+        .collect()
+}
+
+/// Art. 15(1) and 4(1), Art. 12(1): a person known only by consent receipts (a
+/// newsletter sign-up, a banner visit) learns which identifiers their data is linked to:
+/// the e-mail address as the request gave it, fichier's subject id, and what the
+/// subject's head keeps of how the receipts named them (the banner's visitor id); nothing
+/// the request did not give or the store does not keep (no banner id for the e-mail).
+#[test]
+fn an_access_export_names_the_identifiers_the_data_is_linked_to() {
+    let mut w = World::empty("2026-05-04T12:00:00.000Z", 3, 21);
+    w.declare(&[("newsletter", PurposeKind::Marketing), ("ads", PurposeKind::Advertising)]);
+    let n = w
+        .f()
+        .register_notice(
+            &admin(),
+            NoticeInput {
+                purposes: vec!["newsletter".into(), "ads".into()],
+                lang: "fr".into(),
+                text: "Lettre, pub.".into(),
+            },
+        )
+        .unwrap()
+        .reference;
+    let zoe = SubjectRef::Email("zoe@example.org".into());
+    let signed = support::decision(zoe.clone(), "newsletter", Decision::Grant, Channel::WebForm, Some(&n));
+    let zoe_sid = w.f().record_decision(&admin(), signed).unwrap().subject;
+    let visitor = "v-0123456789abcdef0123456789abcdef";
+    let banner = SubjectRef::External(visitor.into());
+    let refused = support::decision(banner.clone(), "ads", Decision::Refuse, Channel::CookieBanner, Some(&n));
+    let visitor_sid = w.f().record_decision(&Actor { id: "web".into(), role: Role::Public }, refused).unwrap().subject;
+    let row = |k: &str, v: &str, f: &str| (k.to_owned(), v.to_owned(), f.to_owned());
+
+    assert_eq!(
+        identifiers(&mut w, &zoe),
+        vec![row("email", "zoe@example.org", "request"), row("subject-id", &zoe_sid, "fichier")]
+    );
+    // The address as the request gave it (its case kept; the same address once
+    // normalised, so not repeated from the head), the same person.
+    assert_eq!(
+        identifiers(&mut w, &SubjectRef::Email(" Zoe@Example.org ".into())),
+        vec![row("email", "Zoe@Example.org", "request"), row("subject-id", &zoe_sid, "fichier")]
+    );
+    // Named by fichier's id: the address comes from the sealed head.
+    assert_eq!(
+        identifiers(&mut w, &SubjectRef::Subject(zoe_sid.clone())),
+        vec![row("subject-id", &zoe_sid, "request"), row("email", "zoe@example.org", "consent-receipts")]
+    );
+    // The banner's visitor id, named as such because its receipts came from the banner.
+    assert_eq!(
+        identifiers(&mut w, &banner),
+        vec![row("banner-id", visitor, "request"), row("subject-id", &visitor_sid, "fichier")]
+    );
+    assert_eq!(
+        identifiers(&mut w, &SubjectRef::Subject(visitor_sid.clone())),
+        vec![row("subject-id", &visitor_sid, "request"), row("banner-id", visitor, "consent-receipts")]
+    );
+    // CSV and HTML carry them too; portability does not (only what the person provided).
+    let csv = w.f().export_subject(&admin(), &zoe, ExportScope::Access, ExportFormat::Csv, Lang::Fr).unwrap().content;
+    assert!(csv.starts_with("section,kind,value,from\r\nidentifiers,email,zoe@example.org,request\r\n"), "{csv}");
+    let html = w.f().export_subject(&admin(), &zoe, ExportScope::Access, ExportFormat::Html, Lang::En).unwrap().content;
+    assert!(html.contains("Identifiers your data is linked to") && html.contains(&zoe_sid), "{html}");
+    let portable =
+        w.f().export_subject(&admin(), &zoe, ExportScope::Portability, ExportFormat::Json, Lang::En).unwrap().content;
+    assert!(!portable.contains("identifiers"), "{portable}");
+}

@@ -216,7 +216,7 @@ pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
         ],
         "consent.sign-up" | "consent.confirm" | "consent.unsubscribe" => &[O::ConsentByEmail],
         "consent.unsubscribe-link" => &[O::MintUnsubscribeLink],
-        "consent.status" => &[
+        "consent.status" | "consent.status-with-signals" => &[
             O::ReadStatus { subject: BY_EMAIL },
             O::ReadStatus { subject: BY_EXTERNAL },
             O::ReadStatus { subject: BY_SUBJECT },

@@ -1,6 +1,10 @@
 //! Access (Art. 15) and portability (Art. 20) exports of one person's data.
 //!
-//! - **Access**: every stored field (opened), the intermediate archive, anonymised values,
+//! - **Access**: the identifiers the data is linked to (Art. 4(1), 15(1): the subject as
+//!   the request named it, fichier's subject id, and the e-mail address or external id —
+//!   a banner's visitor id when its receipts came from the banner — kept, sealed, in the
+//!   subject's consent head; nothing is shown that the request did not give or that is
+//!   not stored recoverable), every stored field (opened), the intermediate archive, anonymised values,
 //!   the record's history, every consent receipt, every request, and the Art. 15(1) a–h
 //!   information drawn from the register (purposes and bases, categories, recipients and
 //!   transfers, retention, rights, the right to complain, the source of each field,
@@ -14,14 +18,16 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::consent::{Decision, GivenBy};
+use crate::consent::receipts::HeadBody;
+use crate::consent::{Decision, GivenBy, Receipt};
 use crate::customers::{CustomerBody, Field};
 use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::Fichier;
 use crate::kernel::error::{Error, Result};
 use crate::kernel::store::{Bucket, Store};
 use crate::kernel::time::{self, Stamp};
-use crate::kernel::types::{Actor, Lang, LawfulBasis, Source, SubjectRef};
+use crate::kernel::types::{Actor, Channel, Lang, LawfulBasis, Source, SubjectRef};
+use crate::kernel::validate;
 use crate::registry::export::{ExportFormat, basis_label, category_label, escape, t};
 use crate::registry::{Activity, ActivityPurpose};
 
@@ -52,6 +58,8 @@ struct Table {
     rows: Vec<Vec<String>>,
 }
 
+const IDENTIFIERS: &[Column] =
+    &[("kind", "Identifiant", "Identifier"), ("value", "Valeur", "Value"), ("from", "Origine", "Where from")];
 const FIELDS: &[Column] = &[
     ("name", "Donnée", "Field"),
     ("value", "Valeur", "Value"),
@@ -101,6 +109,38 @@ const REQUESTS: &[Column] = &[
     ("outcome", "Réponse", "Answer"),
 ];
 const INFORMATION: &[Column] = &[("heading", "Rubrique", "Heading"), ("text", "Information", "Information")];
+
+/// The identifiers a person's data is linked to (Art. 4(1)): the subject as the request
+/// named it (`request`), fichier's subject id (`fichier`), and what the subject's consent
+/// head keeps, sealed, of how receipts named the person (`consent-receipts`): the
+/// e-mail address as last given, the external id — `banner-id` when receipts came from
+/// the cookie banner, whose visitor id it is. Only what the request gave or the store
+/// keeps recoverable; a value already listed is not repeated.
+fn identifier_rows(given: &SubjectRef, sid: &str, head: &HeadBody, receipts: &[Receipt]) -> Vec<Vec<String>> {
+    let external_kind =
+        if receipts.iter().any(|r| r.channel == Channel::CookieBanner) { "banner-id" } else { "external-id" };
+    let row = |kind: &str, value: &str, from: &str| vec![kind.to_owned(), value.to_owned(), from.to_owned()];
+    let mut rows = vec![match given {
+        SubjectRef::Email(e) => row("email", e.trim(), "request"),
+        SubjectRef::External(x) => row(external_kind, x, "request"),
+        SubjectRef::Subject(s) => row("subject-id", s, "request"),
+    }];
+    if !matches!(given, SubjectRef::Subject(s) if s == sid) {
+        rows.push(row("subject-id", sid, "fichier"));
+    }
+    if let Some(e) = &head.email {
+        let same = matches!(given, SubjectRef::Email(g) if validate::email("subject.email", g).is_ok_and(|g| &g == e));
+        if !same {
+            rows.push(row("email", e, "consent-receipts"));
+        }
+    }
+    if let Some(x) = &head.external
+        && !matches!(given, SubjectRef::External(g) if g == x)
+    {
+        rows.push(row(external_kind, x, "consent-receipts"));
+    }
+    rows
+}
 
 fn source(s: &Source) -> String {
     match s {
@@ -252,6 +292,14 @@ impl<S: Store> Fichier<'_, S> {
         let at = time::format(self.now);
 
         let mut tables = Vec::new();
+        if scope == ExportScope::Access {
+            tables.push(Table {
+                id: "identifiers",
+                title: ("Identifiants auxquels vos données sont liées", "Identifiers your data is linked to"),
+                columns: IDENTIFIERS,
+                rows: identifier_rows(subject, &target, &head.body, &receipts),
+            });
+        }
         let fields = body.fields.iter().filter(|f| scope == ExportScope::Access || portable(f));
         tables.push(Table {
             id: "fields",

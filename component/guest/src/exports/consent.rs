@@ -39,6 +39,15 @@ impl c::Guest for Component {
         run(|f| f.status(&actor.into(), &subject.into()), subject_status)
     }
 
+    fn status_with_signals(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        signals: Option<c::StatusSignals>,
+    ) -> Result<c::SubjectStatus, wit::Error> {
+        let signals = d::StatusSignals { gpc: signals.is_some_and(|s| s.gpc) };
+        run(|f| f.status_with_signals(&actor.into(), &subject.into(), signals), subject_status)
+    }
+
     fn history(actor: wit::Actor, subject: wit::SubjectRef) -> Result<Vec<c::Receipt>, wit::Error> {
         run(|f| f.history(&actor.into(), &subject.into()), |v| v.into_iter().map(receipt).collect())
     }

@@ -43,6 +43,7 @@ record_pairs! {
         audit_retention_days,
         opposition_months,
         confirm_within_days,
+        gpc_refuses_advertising,
     }
     s::MinorAge = d::MinorAge { country, age }
     s::KindValidity = d::KindValidity { kind: into, grant_months, refusal_months }

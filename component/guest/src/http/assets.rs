@@ -127,8 +127,10 @@ pub(super) fn openapi(req: &Request) -> Reply {
 }
 
 /// `/.well-known/gpc.json` (Global Privacy Control, section 4.2 of the specification):
-/// this site honours the signal (the banner leaves advertising refused under it, and
-/// every receipt records it).
+/// this site honours the signal (the banner leaves advertising refused under it, every
+/// receipt records it, and a status read with it refuses advertising not granted after
+/// it). `lastUpdate` is the date this support last changed (when status reads began to
+/// honour the signal): move it with any change of what the signal does here.
 pub(super) fn gpc_support(req: &Request) -> Reply {
     if req.method != "GET" {
         return Problem::not_allowed("GET, HEAD".into(), "the resource is read with GET or HEAD").reply();
@@ -136,7 +138,7 @@ pub(super) fn gpc_support(req: &Request) -> Reply {
     Reply {
         status: 200,
         content_type: "application/json",
-        body: br#"{"gpc":true}"#.to_vec(),
+        body: br#"{"gpc":true,"lastUpdate":"2026-12-06"}"#.to_vec(),
         headers: vec![("cache-control", "max-age=86400".into()), ("access-control-allow-origin", "*".into())],
     }
 }

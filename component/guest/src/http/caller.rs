@@ -134,6 +134,19 @@ pub(super) fn public_receipt(
     input
 }
 
+/// A status read's signals: the body's, and Global Privacy Control when the browser sends
+/// `Sec-GPC: 1` (the body can add the signal, not take the header's away), whoever calls.
+pub(super) fn status_signals(req: &Request, body: Option<consent::StatusSignals>) -> Option<consent::StatusSignals> {
+    let header = req.header("sec-gpc").is_some_and(|v| v.trim() == "1");
+    match body {
+        Some(mut s) => {
+            s.gpc |= header;
+            Some(s)
+        }
+        None => header.then_some(consent::StatusSignals { gpc: true }),
+    }
+}
+
 /// `192.0.2.1:5000` → `192.0.2.1`; `[2001:db8::1]:5000` → `2001:db8::1`.
 fn strip_port(addr: &str) -> String {
     let a = addr.trim();

@@ -2,7 +2,7 @@
 //! table (`routes.txt`, a constant built by `build.rs`) for `405` with `Allow` and for
 //! CORS.
 
-use super::caller::public_receipt;
+use super::caller::{public_receipt, status_signals};
 use super::problem::Problem;
 use super::request::{Request, args, no_body, query, whole};
 use crate::Component;
@@ -103,7 +103,10 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
         }
         // RFC 8058: the mail client's one-click POST (`List-Unsubscribe=One-Click`) or none.
         ("POST", ["unsubscribe", token]) => accepted(C::unsubscribe(a, s(token))),
-        ("POST", ["consent", "status"]) => out(C::status(a, args(req, &["subject"])?.get("subject")?)),
+        ("POST", ["consent", "status"]) => {
+            let x = args(req, &["subject", "signals"])?;
+            out(C::status_with_signals(a, x.get("subject")?, status_signals(req, x.get("signals")?)))
+        }
         ("POST", ["consent", "history"]) => out(<C as Consent>::history(a, args(req, &["subject"])?.get("subject")?)),
         ("GET", ["consent", "rates"]) => out(C::rates(a, query(req, "from")?, query(req, "to")?)),
         ("GET", ["banner"]) => out(C::banner(a, query(req, "lang")?)),

@@ -288,7 +288,7 @@ foreach (['/banner.js', '/banner.css', '/v1/banner?lang=en'] as $path) {
 }
 // Global Privacy Control's well-known resource is the shop origin's, whatever the transport.
 $gpc = $visitor->get('/.well-known/gpc.json');
-same([$gpc['status'], json_decode($gpc['body'], true), $gpc['headers']['content-type'][0] ?? null], [200, ['gpc' => true], 'application/json'], 'the shop\'s origin says it honours Global Privacy Control');
+same([$gpc['status'], json_decode($gpc['body'], true), $gpc['headers']['content-type'][0] ?? null], [200, ['gpc' => true, 'lastUpdate' => '2026-12-06'], 'application/json'], 'the shop\'s origin says it honours Global Privacy Control');
 $direct->close();
 if ($MODE === 'in-process') {
     // Only the banner's public paths go to the component: not the admin routes.
