@@ -225,6 +225,35 @@ describe('cookie banner', () => {
     await context.close();
   });
 
+  test('4b. Global Privacy Control after a choice: an advertising grant made before the signal is not applied', async () => {
+    const before = await openShop();
+    await before.page.locator(btn('accept')).click();
+    await receipts(before.page, 2);
+    const cookies = await before.context.cookies();
+    await before.context.close();
+    // The same visitor, now sending the signal.
+    const { context, page, problems } = await openContext(env.browser, env.server, { gpc: true });
+    await context.addCookies(cookies);
+    await page.goto(`${env.server.base}/`);
+    await settle();
+    assert.equal(await page.locator(BANNER).isVisible(), false, 'the choice stands: nothing is asked');
+    const update = (await dataLayer(page)).filter((e) => e[0] === 'consent' && e[1] === 'update').at(-1);
+    assert.equal(update[2].ad_storage, 'denied', 'the earlier advertising grant is not applied under the signal');
+    assert.equal(update[2].analytics_storage, 'granted');
+    // The server says the same for this visitor when the status read carries the signal.
+    const visitor = await visitorOf(page);
+    const res = await fetch(`${env.server.base}/v1/consent/status`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-gpc': '1' },
+      body: JSON.stringify({ subject: { tag: 'external', val: visitor } }),
+    });
+    assert.equal(res.status, 200);
+    const states = Object.fromEntries((await res.json()).purposes.map((p) => [p.purpose, p.state]));
+    assert.deepEqual(states, { ads: 'refused', analytics: 'given' });
+    assertClean(problems);
+    await context.close();
+  });
+
   test('5. after a choice, a reload asks nothing and runs the granted script at once', async () => {
     const { context, page, hits, problems } = await openShop();
     await page.locator(btn('customise')).click();

@@ -76,7 +76,12 @@
       return (g || has(c.r, p.id)) && alive(c, p, g);
     });
   }
-  function granted(id) { return !!cur && has(cur.g, id); }
+  // Under Global Privacy Control an advertising grant stands only if the choice was made
+  // with the signal on (`p`), as consent.status-with-signals answers.
+  function granted(id) {
+    if (!cur || !has(cur.g, id)) return false;
+    return !(GPC && !cur.p && cfg.purposes.some(function (p) { return p.id == id && p.kind == 'advertising'; }));
+  }
   function choice() {
     return cur && { visitor: cur.v, notice: cur.n, at: cur.t, granted: cur.g.slice(), refused: cur.r.slice() };
   }
@@ -143,6 +148,7 @@
     var at = Date.now(), prev = last, g = [], r = [];
     if (prev && at <= prev.t) at = prev.t + 1; // receipt ids stay unique per visitor
     var c = { v: visitor(), n: cfg.notice.reference, t: at, g: g, r: r };
+    if (GPC) c.p = 1;
     cfg.purposes.forEach(function (p, i) {
       var yes = !!on[p.id];
       (yes ? g : r).push(p.id);
