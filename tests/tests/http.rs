@@ -24,6 +24,54 @@ fn setup_consent(s: &Server, token: &str) -> String {
     r.json()["reference"].as_str().unwrap().to_owned()
 }
 
+/// Global Privacy Control on the public status route (the GPC specification; our policy):
+/// the request's `Sec-GPC: 1` reaches `consent.status-with-signals`, so an advertising
+/// grant made before the signal was first seen answers `refused`; without the header,
+/// `given`.
+#[test]
+fn the_status_route_passes_the_browsers_global_privacy_control_signal() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let r = post(
+        s.addr,
+        "/v1/purposes",
+        Some(token.as_str()),
+        &json!({"id": "ads", "kind": "advertising", "title": "Pub"}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = post(
+        s.addr,
+        "/v1/notices",
+        Some(token.as_str()),
+        &json!({"purposes": ["ads"], "lang": "fr", "text": "Publicité."}),
+    );
+    let notice = r.json()["reference"].as_str().unwrap().to_owned();
+    let grant = json!({
+        "subject": {"tag": "external", "val": "banner-ads"}, "purpose": "ads", "decision": "grant",
+        "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false
+    });
+    assert_eq!(post(s.addr, "/v1/consent/receipts", None, &grant).status, 200);
+    let body = json!({"subject": {"tag": "external", "val": "banner-ads"}}).to_string();
+    let json_h = ("Content-Type", "application/json");
+    let r = request(s.addr, "POST", "/v1/consent/status", &[json_h], body.as_bytes());
+    assert_eq!((r.status, &r.json()["purposes"][0]["state"]), (200, &json!("given")));
+    let r = request(s.addr, "POST", "/v1/consent/status", &[json_h, ("Sec-GPC", "1")], body.as_bytes());
+    assert_eq!(
+        (r.status, &r.json()["purposes"][0]["state"]),
+        (200, &json!("refused")),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json()["purposes"][0]["receipt"], serde_json::Value::Null);
+    // The body can add the signal, not take the header's away.
+    let with = json!({"subject": {"tag": "external", "val": "banner-ads"}, "signals": {"gpc": true}}).to_string();
+    let r = request(s.addr, "POST", "/v1/consent/status", &[json_h], with.as_bytes());
+    assert_eq!(r.json()["purposes"][0]["state"], "refused");
+    let without = json!({"subject": {"tag": "external", "val": "banner-ads"}, "signals": {"gpc": false}}).to_string();
+    let r = request(s.addr, "POST", "/v1/consent/status", &[json_h, ("Sec-GPC", "1")], without.as_bytes());
+    assert_eq!(r.json()["purposes"][0]["state"], "refused");
+}
+
 #[test]
 fn a_banner_receipt_takes_the_address_and_agent_from_the_request() {
     let s = Server::start(NOW);
