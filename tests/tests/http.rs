@@ -48,8 +48,10 @@ fn the_status_route_passes_the_browsers_global_privacy_control_signal() {
     let notice = r.json()["reference"].as_str().unwrap().to_owned();
     let grant = json!({
         "subject": {"tag": "external", "val": "banner-ads"}, "purpose": "ads", "decision": "grant",
-        "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false
+        "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false,
+        "at": "2026-02-28T10:00:00Z"
     });
+    // Granted the day before the signal is first seen (the server's clock is pinned).
     assert_eq!(post(s.addr, "/v1/consent/receipts", None, &grant).status, 200);
     let body = json!({"subject": {"tag": "external", "val": "banner-ads"}}).to_string();
     let json_h = ("Content-Type", "application/json");

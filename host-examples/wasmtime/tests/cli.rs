@@ -454,7 +454,8 @@ fn the_sweep_lists_then_applies_and_reruns_cleanly() {
     assert_eq!(c["fields"], serde_json::json!([]));
     let archived = json(later, &["--role", "dpo", "customers", "archived", "--subject", &sid]);
     assert_eq!(archived[0]["field"]["name"], "given-name");
-    assert_eq!(archived[0]["until"], "2030-01-15T10:00:00.000Z");
+    // The archive's end is the end of its last day, Paris time (Reg. 1182/71 art. 3).
+    assert_eq!(archived[0]["until"], "2030-01-15T22:59:59.999Z");
     let refused = support::keyed(tmp.path())
         .args(["--role", "support", "customers", "archived", "--subject", &sid])
         .output()
@@ -580,7 +581,11 @@ fn an_access_export_is_written_as_json_csv_or_html() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: Value = serde_json::from_slice(&std::fs::read(dir.join("nina.json")).expect("file")).expect("json");
     assert_eq!(json["format"], "fichier-access/1");
-    assert_eq!(json["sections"][0]["rows"][1]["value"], "Nina");
+    // The identifiers the data is linked to come first (Art. 15(1)), then the fields.
+    assert_eq!(json["sections"][0]["section"], "identifiers");
+    assert_eq!(json["sections"][0]["rows"][0]["value"], "nina@example.org");
+    assert_eq!(json["sections"][1]["section"], "fields");
+    assert_eq!(json["sections"][1]["rows"][1]["value"], "Nina");
     let html = run(&["export", "--email", "nina@example.org", "--format", "html", "--lang", "en"]);
     let text = String::from_utf8_lossy(&html.stdout);
     assert!(
