@@ -278,7 +278,7 @@ fn stale_fields_and_bounces_are_listed_and_reverification_clears_them() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].stale.len(), 1);
     assert_eq!(entries[0].stale[0].field, "phone");
-    assert_eq!(entries[0].stale[0].due_at, "2025-01-15T00:00:00.000Z");
+    assert_eq!(entries[0].stale[0].due_at, "2025-01-15T22:59:59.999Z", "the end of the Paris day");
     w.f().mark_bounced(&admin(), &email("a@example.org")).unwrap();
     w.f().reverify_customer(&admin(), &email("a@example.org"), &["phone".into()]).unwrap();
     let entries = w.f().review_customers(&admin(), None, 100).unwrap().entries;

@@ -164,7 +164,11 @@ fn an_objection_stops_marketing_at_once_and_keeps_the_person_out_of_imports() {
     let s = w.change(Role::System, "gael@example.org", ProcessingChange::ObjectToMarketing(Channel::WebForm)).unwrap();
     assert_eq!(s.purposes_stopped, ["newsletter"]);
     assert_eq!(s.fields_removed, ["customer-number"]);
-    assert_eq!(s.opposed_until.map(|t| t.to_string()).as_deref(), Some("2029-04-01T09:00:00.000Z"));
+    assert_eq!(
+        s.opposed_until.map(|t| t.to_string()).as_deref(),
+        Some("2029-04-01T21:59:59.999Z"),
+        "kept to the end of the Paris day"
+    );
     let c = w.f().get_customer(&admin(), &email("gael@example.org")).unwrap();
     assert!(c.body.fields.iter().all(|f| !f.purposes.contains(&"newsletter".to_string())), "{c:?}");
     let status = w.f().status(&admin(), &email("gael@example.org")).unwrap();

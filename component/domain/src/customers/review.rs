@@ -175,8 +175,10 @@ pub fn stale_fields(body: &CustomerBody, policy: &Policy, now: Instant) -> Vec<S
     for f in &body.fields {
         let Some(months) = policy.settings.reverify_months(f.category) else { continue };
         let since = f.verified_at.unwrap_or(f.collected_at);
-        let Some(due) = time::add_months(since.instant(), months, policy.settings.zone()) else { continue };
-        if due <= now {
+        // Due at the end of the period's last day, Paris time; stale only after it
+        // (Reg. 1182/71 art. 3).
+        let Some(due) = time::period_end(since.instant(), months, policy.settings.zone()) else { continue };
+        if due < now {
             out.push(StaleField {
                 field: f.name.clone(),
                 category: f.category,

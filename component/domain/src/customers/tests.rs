@@ -29,23 +29,31 @@ pub(crate) fn phone_record(at: Stamp) -> CustomerBody {
 fn reverification_falls_due_on_the_shop_calendar() {
     let stamp = |t: &str| Stamp::from_instant(time::parse("t", t).expect("valid"));
     let policy = crate::kernel::policy::default_policy();
+    // Due at the end of the last day in Paris (Reg. 1182/71 art. 3), so stale from the
+    // next midnight.
     let table = [
         // 29 February + 24 months = 28 February.
-        ("2024-02-29T09:00:00Z", "2026-02-28T09:00:00.000Z"),
+        ("2024-02-29T09:00:00Z", "2026-02-28T22:59:59.999Z"),
         // 1 March 00:30 in Paris (29 February 23:30 UTC) stays 1 March.
-        ("2024-02-29T23:30:00Z", "2026-02-28T23:30:00.000Z"),
-        // 02:30 summer time in the hour that repeats (27 October 2024) → 02:30 winter
-        // time two years on; 03:30 summer time the day clocks went forward → 03:30.
-        ("2024-10-27T00:30:00Z", "2026-10-27T01:30:00.000Z"),
-        ("2024-03-31T01:30:00Z", "2026-03-31T01:30:00.000Z"),
+        ("2024-02-29T23:30:00Z", "2026-03-01T22:59:59.999Z"),
+        // The day clocks went back (27 October 2024) → 27 October, in winter time.
+        ("2024-10-27T00:30:00Z", "2026-10-27T22:59:59.999Z"),
+        // The day clocks went forward (31 March 2024) → 31 March, in summer time.
+        ("2024-03-31T01:30:00Z", "2026-03-31T21:59:59.999Z"),
         // 31 May 23:30 UTC is 1 June in Paris.
-        ("2024-05-31T23:30:00Z", "2026-05-31T23:30:00.000Z"),
+        ("2024-05-31T23:30:00Z", "2026-06-01T21:59:59.999Z"),
     ];
     for (collected, due) in table {
         let b = phone_record(stamp(collected));
         let now = time::parse("now", "2030-01-01T00:00:00Z").expect("now");
         let stale = stale_fields(&b, &policy, now);
         assert_eq!(stale.first().map(|f| f.due_at.as_str()), Some(due), "collected {collected}");
+        // Not stale during its last day, stale from the next midnight.
+        let b = phone_record(stamp(collected));
+        let last = time::parse("due", due).expect("due");
+        assert!(stale_fields(&b, &policy, last).is_empty(), "collected {collected}");
+        let next = last + chrono::Duration::milliseconds(1);
+        assert_eq!(stale_fields(&b, &policy, next).len(), 1, "collected {collected}");
     }
 }
 

@@ -190,7 +190,8 @@ impl<S: Store> Fichier<'_, S> {
             .collect();
         let policy = self.current_policy()?;
         let now = Stamp::from_instant(self.now);
-        let until = time::add_months(self.now, policy.settings.opposition_months, policy.settings.zone())
+        // Kept to the end of the period's last day, Paris time (Reg. 1182/71 art. 3).
+        let until = time::period_end(self.now, policy.settings.opposition_months, policy.settings.zone())
             .map_or(now, Stamp::from_instant);
         let target = loaded.as_ref().map_or(sid.clone(), |l| l.sid.clone());
         self.audit_one(actor, "rights.object", target.clone(), "direct marketing".into())?;
