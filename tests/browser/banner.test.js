@@ -240,16 +240,9 @@ describe('cookie banner', () => {
     const update = (await dataLayer(page)).filter((e) => e[0] === 'consent' && e[1] === 'update').at(-1);
     assert.equal(update[2].ad_storage, 'denied', 'the earlier advertising grant is not applied under the signal');
     assert.equal(update[2].analytics_storage, 'granted');
-    // The server says the same for this visitor when the status read carries the signal.
-    const visitor = await visitorOf(page);
-    const res = await fetch(`${env.server.base}/v1/consent/status`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'sec-gpc': '1' },
-      body: JSON.stringify({ subject: { tag: 'external', val: visitor } }),
-    });
-    assert.equal(res.status, 200);
-    const states = Object.fromEntries((await res.json()).purposes.map((p) => [p.purpose, p.state]));
-    assert.deepEqual(states, { ads: 'refused', analytics: 'given' });
+    // The server's side of the rule (a status read carrying the signal refuses an advertising
+    // grant older than its first sighting) needs two instants, which this pinned clock does
+    // not have: tests/tests/http.rs and the conformance case consent-08 check it.
     assertClean(problems);
     await context.close();
   });
