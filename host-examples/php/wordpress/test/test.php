@@ -407,6 +407,12 @@ $r = $shopper->post('/?fichier-wc-standin=block-checkout', ['billing_email' => $
 same([$r['status'], json_decode($r['body'], true)['notes'] ?? null], [200, []], 'the block checkout goes through with no note');
 [$st, $after] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $BLOCK_BUYER]]);
 same($after['last-contact-at'] ?? null, '2026-03-01T10:00:00.000Z', 'a block checkout\'s order is the customer\'s last contact');
+// A login is its own event: the account's inactivity runs from it (CNIL 2021-131), nothing else.
+[$st, $before] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $EMAIL]]);
+same([$st, $before['last-login-at'] ?? null], [200, null], 'the customer has not logged in yet');
+(new Browser($BASE))->login(strstr($EMAIL, '@', true), $PASSWORD);
+[$st, $after] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $EMAIL]]);
+same([$after['last-login-at'] ?? null, $after['last-contact-at'] ?? null], ['2026-03-01T10:00:00.000Z', $before['last-contact-at'] ?? 'none'], 'logging in to WordPress records the login, and only the login');
 
 // --- 1. Export: Tools → Export Personal Data, the admin-ajax action WordPress' page uses.
 section('export (admin-ajax wp-privacy-export-personal-data)');
@@ -487,9 +493,9 @@ if ($ours !== null) {
     $msgs = implode("\n", $ours['messages']);
     foreach ([
         'fichier erased 2 field(s) [email, phone], 1 consent receipt(s)',
-        'fichier keeps city (postal-address) apart until 2036-03-01T10:00:00.000Z under a legal hold of accounting: Code de commerce, article L123-22',
-        'fichier keeps family-name (identity) apart until 2036-03-01T10:00:00.000Z',
-        'fichier keeps given-name (identity) apart until 2036-03-01T10:00:00.000Z',
+        'fichier keeps city (postal-address) apart until 2036-03-01T22:59:59.999Z under a legal hold of accounting: Code de commerce, article L123-22',
+        'fichier keeps family-name (identity) apart until 2036-03-01T22:59:59.999Z',
+        'fichier keeps given-name (identity) apart until 2036-03-01T22:59:59.999Z',
     ] as $want) {
         check(str_contains($msgs, $want), 'the messages carry the erasure report', $msgs, $want);
     }
@@ -497,7 +503,7 @@ if ($ours !== null) {
 [$st, $p] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $EMAIL]]);
 same([$st, $p['rule'] ?? null], [404, 'customer-exists'], 'the customer is gone from fichier');
 [$st, $arch] = api($KEY, 'POST', '/v1/customers/archived', ['subject' => ['tag' => 'email', 'val' => $EMAIL]]);
-same(array_map(fn ($a) => [$a['field']['name'], $a['activity'], $a['until']], $arch ?? []), [['city', 'accounting', '2036-03-01T10:00:00.000Z'], ['family-name', 'accounting', '2036-03-01T10:00:00.000Z'], ['given-name', 'accounting', '2036-03-01T10:00:00.000Z']], 'what the hold keeps is apart, until the hold ends');
+same(array_map(fn ($a) => [$a['field']['name'], $a['activity'], $a['until']], $arch ?? []), [['city', 'accounting', '2036-03-01T22:59:59.999Z'], ['family-name', 'accounting', '2036-03-01T22:59:59.999Z'], ['given-name', 'accounting', '2036-03-01T22:59:59.999Z']], 'what the hold keeps is apart, until the hold ends');
 [$st, $again] = api($KEY, 'POST', '/v1/subjects/erase', ['subject' => ['tag' => 'email', 'val' => $EMAIL], 'options' => new stdClass()]);
 same($again['already-erased'] ?? null, '2026-03-01T10:00:00.000Z', 'fichier says the person was erased');
 

@@ -24,6 +24,33 @@ final class Fichier_WP_Privacy {
 	public static function register() {
 		add_filter( 'wp_privacy_personal_data_exporters', array( __CLASS__, 'add_exporter' ) );
 		add_filter( 'wp_privacy_personal_data_erasers', array( __CLASS__, 'add_eraser' ) );
+		add_action( 'wp_login', array( __CLASS__, 'login' ), 10, 2 );
+	}
+
+	/**
+	 * `wp_login`: a login is its own event in fichier's file. An online account's inactivity
+	 * runs from the last login (2 years, CNIL délibération 2021-131); a login restarts nothing
+	 * else (orders are contacts: Fichier_WP_Checkout). A user fichier's file does not hold
+	 * (`404`), or a plugin not set up yet, is no failure: logging in never waits on it.
+	 *
+	 * @param string  $user_login The login name.
+	 * @param WP_User $user       The user.
+	 */
+	public static function login( $user_login, $user ) {
+		unset( $user_login );
+		$email = isset( $user->user_email ) ? (string) $user->user_email : '';
+		if ( '' === $email ) {
+			return;
+		}
+		Fichier_WP::api(
+			'POST',
+			'/v1/customers/events',
+			array(
+				'subject' => Fichier_WP::by_email( $email ),
+				'event'   => 'login',
+				'at'      => null,
+			)
+		);
 	}
 
 	/**
