@@ -372,6 +372,8 @@ fn minimisation_form_security_question_no_purpose_needs_art_5_1_c() {
         ("q", "Votre question de sécurité"),
         ("reponse", "Réponse secrète"),
         ("maiden", "Mother's maiden name"),
+        ("jf", "Nom de jeune fille de votre mère"),
+        ("nom_naissance_mere", "Nom de naissance de la mère"),
     ] {
         let found = check_form(&[form(name, label, FieldType::Text, true, &["orders"])], &ctx);
         assert_eq!(keys(&found), want(&[("security-question", name, Warn)]), "{name} {label}");
@@ -382,6 +384,7 @@ fn minimisation_form_security_question_no_purpose_needs_art_5_1_c() {
         ("question", "Une question sur votre commande ?"),
         ("secret", "Code promo secret"),
         ("maiden_name", "Nom de naissance"),
+        ("nom_jeune_fille", "Nom de jeune fille"),
     ] {
         assert_eq!(form_keys(&[form(name, label, FieldType::Text, false, &["orders"])], &ctx), want(&[]), "{name}");
     }

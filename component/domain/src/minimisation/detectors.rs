@@ -216,6 +216,12 @@ pub(super) const SECURITY_QUESTION_NAME: Detector = Detector {
         "reponsesecrete",
         "mothersmaidenname",
         "mothermaidenname",
+        // « Nom de jeune fille de votre / de la / de ma mère », « nom de naissance de votre mère ».
+        "jeunefilledevotremere",
+        "jeunefilledelamere",
+        "jeunefilledemamere",
+        "naissancedevotremere",
+        "naissancedelamere",
     ],
     unless: &[],
 };
