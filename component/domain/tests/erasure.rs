@@ -287,7 +287,7 @@ fn erasure_keeps_card_data_for_disputes_until_the_sweeps_end() {
     assert_eq!((kept.field.as_str(), kept.rule.as_str()), ("card-brand", "customer-management"));
     assert!(kept.basis.contains("2018-303") && kept.basis.contains("17(3)(e)"), "{kept:?}");
     assert_eq!(kept.until.to_string(), sweep_end, "erasure and sweep agree");
-    let fr = fichier_domain::rights::erasure::render(&report, Lang::Fr);
+    let fr = fichier_domain::rights::erasure::render(&report, Lang::Fr, fichier_domain::kernel::time::DEFAULT_ZONE);
     assert!(fr.contains("card-brand : CNIL, délibération 2018-303") && fr.contains("jusqu'au 2026-04-01"), "{fr}");
 
     // The last millisecond of 1 April 2026 (Paris) keeps it; the next midnight ends it.
@@ -364,7 +364,7 @@ fn an_open_dispute_keeps_its_fields_until_it_is_closed() {
         (kept.field.as_str(), kept.rule.as_str(), kept.basis.as_str()),
         ("card-brand", "dispute", "CB-2026-0042")
     );
-    let fr = fichier_domain::rights::erasure::render(&report, Lang::Fr);
+    let fr = fichier_domain::rights::erasure::render(&report, Lang::Fr, fichier_domain::kernel::time::DEFAULT_ZONE);
     assert!(
         fr.contains("card-brand : litige en cours (CB-2026-0042), RGPD art. 17(3)(e) ; jusqu'à sa clôture"),
         "{fr}"

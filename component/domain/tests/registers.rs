@@ -252,6 +252,37 @@ fn the_shop_defaults_load_once_and_pass_the_check_once_the_organisation_is_set()
     assert!(w.f().check_registry(&admin()).unwrap().is_empty());
 }
 
+/// A register made before the shipped default carried them: card data archived with no
+/// legal hold on record (an erasure would delete what the sweep keeps for disputes: Art.
+/// 17(3)(e), CNIL délibération 2018-303), an account counted from the last contact
+/// instead of the last login (CNIL délibération 2021-131). The check says both.
+#[test]
+fn the_check_finds_an_archive_without_its_hold_and_an_account_counted_from_contact() {
+    let mut w = World::new();
+    w.f().set_organisation(&admin(), org()).unwrap();
+    w.f().load_shop_defaults(&admin()).unwrap();
+    let mut old = w.f().get_activity(&admin(), "customer-management").unwrap().definition;
+    for r in &mut old.retention {
+        if r.category == DataCategory::Payment {
+            r.legal_hold = None;
+        }
+        if r.category == DataCategory::Account {
+            r.start = fichier_domain::registry::RetentionStart::LastContact;
+        }
+    }
+    w.f().put_activity(&admin(), old).unwrap();
+    let findings = w.f().check_registry(&admin()).unwrap();
+    let got: Vec<(Severity, &str, &str)> =
+        findings.iter().map(|f| (f.severity, f.target.as_str(), f.rule.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (Severity::Warn, "activity:customer-management", "archive-hold-recorded"),
+            (Severity::Info, "activity:customer-management", "account-from-last-login"),
+        ]
+    );
+}
+
 #[test]
 fn the_check_finds_purposes_and_stored_categories_the_register_does_not_declare() {
     let mut w = World::new();

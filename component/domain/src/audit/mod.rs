@@ -26,7 +26,7 @@ use crate::kernel::context::place;
 use crate::kernel::crypto::sha256_parts;
 use crate::kernel::error::{Error, Result};
 use crate::kernel::store::{Bucket, Document, Store, storage_error};
-use crate::kernel::time::Stamp;
+use crate::kernel::time::{self, Stamp};
 use crate::kernel::types::Actor;
 
 /// Entries per segment (~200 bytes each). An append rewrites the open segment, so this
@@ -365,9 +365,15 @@ impl<S: Store> Fichier<'_, S> {
         // A policy stored when fewer days were accepted still keeps the least CNIL
         // délibération 2021-122 asks (6 months); one that asked for more keeps its value
         // until the policy is set again, within the range.
-        let days =
-            self.current_policy()?.settings.audit_retention_days.max(crate::kernel::policy::MIN_AUDIT_RETENTION_DAYS);
-        let cutoff = self.now - chrono::Duration::days(i64::from(days));
+        let settings = self.current_policy()?.settings;
+        let days = settings.audit_retention_days.max(crate::kernel::policy::MIN_AUDIT_RETENTION_DAYS);
+        // An entry is kept to the end of its period's last day in the shop's zone (Reg.
+        // 1182/71 art. 3): the period of an entry written on day D ends at 24:00 on D + days,
+        // so whatever was written on or after the date `days` days before today stays.
+        let zone = settings.zone();
+        let first_kept = time::date_in(self.now, zone) - chrono::Days::new(u64::from(days));
+        let cutoff = time::end_of_day(first_kept - chrono::Days::new(1), zone)
+            .unwrap_or(self.now - chrono::Duration::days(i64::from(days)));
         let segments = self.segments()?;
         let Some((_, closed)) = segments.split_last() else { return Ok(0) };
         let mut last: Option<(u64, u64, String)> = None;
@@ -539,7 +545,10 @@ mod tests {
         w.f("2026-01-01T00:00:00Z").audit(&dpo(), drafts(0, 1)).expect("open");
         // 100 days on: past the stored 30, within the 180 kept.
         assert_eq!(w.f("2026-04-11T00:00:00Z").prune_audit(&dpo()).expect("prune"), 0);
-        assert_eq!(w.f("2026-06-30T00:00:00Z").prune_audit(&dpo()).expect("prune"), SEGMENT_ENTRIES as u64);
+        // Kept to the end of the period's last day in Paris (Reg. 1182/71 art. 3): 1 January
+        // + 180 days is 30 June, which ends at 21:59:59.999 UTC in summer.
+        assert_eq!(w.f("2026-06-30T21:59:59.999Z").prune_audit(&dpo()).expect("prune"), 0);
+        assert_eq!(w.f("2026-06-30T22:00:00Z").prune_audit(&dpo()).expect("prune"), SEGMENT_ENTRIES as u64);
     }
 
     #[test]

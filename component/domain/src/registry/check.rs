@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Activity, LawfulBasis, RegistryDoc};
+use super::{Activity, LawfulBasis, RegistryDoc, RetentionAction, RetentionStart};
 use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::Fichier;
 use crate::kernel::error::Result;
@@ -192,6 +192,39 @@ pub fn check(doc: &RegistryDoc, catalogue: &[crate::consent::Purpose], usage: &U
                     ),
                     "remove it, or record the Art. 9(2) exception relied on and run an impact assessment (Art. 35)"
                         .into(),
+                ));
+            }
+        }
+    }
+    for a in &active {
+        for r in &a.definition.retention {
+            // Card data archived for disputes is a legal-claims exception (Art. 17(3)(e),
+            // CNIL délibération 2018-303): without its hold on record an erasure deletes what
+            // the sweep archives, and the two disagree (registers made before the shipped
+            // default carried it).
+            if r.category == DataCategory::Payment && r.action == RetentionAction::Archive && r.legal_hold.is_none() {
+                out.push(finding(
+                    Warn,
+                    format!("activity:{}", a.definition.id),
+                    "archive-hold-recorded",
+                    "GDPR Art. 17(3)(e); CNIL délibération 2018-303",
+                    format!(
+                        "activity {} archives payment data without a legal hold: an erasure would delete what the sweep keeps for disputes",
+                        a.definition.id
+                    ),
+                    "record the legal hold of the payment rule (CNIL 2018-303, 13 months after the debit, 15 for a deferred debit)".into(),
+                ));
+            }
+            // An online account's inactivity is the absence of login (CNIL délibération
+            // 2021-131): counted from the last contact, an order would keep an unused account.
+            if r.category == DataCategory::Account && r.start == RetentionStart::LastContact {
+                out.push(finding(
+                    Info,
+                    format!("activity:{}", a.definition.id),
+                    "account-from-last-login",
+                    "CNIL délibération 2021-131",
+                    format!("activity {} counts an account's inactivity from the last contact", a.definition.id),
+                    "count it from the last login (record login events: fichier customers event --kind login)".into(),
                 ));
             }
         }

@@ -205,10 +205,11 @@ impl ClaimHold {
     }
 }
 
-/// The report as the person and the staff read it.
-pub fn render(report: &ErasureReport, lang: Lang) -> String {
+/// The report as the person and the staff read it; its days are the shop's calendar days
+/// in `zone` (a hold that ends at 24:00 in Paris ends on that Paris date).
+pub fn render(report: &ErasureReport, lang: Lang, zone: time::Zone) -> String {
     let mut out = String::new();
-    let day = |s: &Stamp| s.to_string().get(..10).unwrap_or_default().to_string();
+    let day = |s: &Stamp| time::date_in(s.instant(), zone).to_string();
     match lang {
         Lang::Fr => {
             if let Some(at) = &report.already_erased {
@@ -405,8 +406,9 @@ impl<S: Store> Fichier<'_, S> {
         // The new key, staged: the answer to the person is sealed under it.
         let fresh =
             self.named_key(&staged_key(&target), &target, true)?.ok_or_else(|| Error::Other("no key".into()))?;
+        let zone = self.current_policy()?.settings.zone();
         let answer = match &request {
-            Some((id, lang, Some(to))) => Some((id.clone(), answer_message(id, *lang, to, &report))),
+            Some((id, lang, Some(to))) => Some((id.clone(), answer_message(id, *lang, to, &report, zone))),
             _ => None,
         };
         report.messages_dropped = self.rewrite_outbox(&target, &fresh, answer)?;
@@ -486,8 +488,9 @@ impl<S: Store> Fichier<'_, S> {
         report: &ErasureReport,
     ) -> Result<()> {
         let dek = self.data_key(sid, true)?.ok_or_else(|| Error::Other("no key".into()))?;
+        let zone = self.current_policy()?.settings.zone();
         if let Some(to) = email {
-            self.rewrite_outbox(sid, &dek, Some((id.to_string(), answer_message(id, lang, &to, report))))?;
+            self.rewrite_outbox(sid, &dek, Some((id.to_string(), answer_message(id, lang, &to, report, zone))))?;
         }
         self.complete_erasure_request(actor, sid, id, report)
     }
@@ -596,8 +599,8 @@ impl<S: Store> Fichier<'_, S> {
     /// Complete the erasure request with the report; erase the words of every request of
     /// the person (the requests themselves stay, pseudonymous, as the record of handling).
     fn complete_erasure_request(&mut self, actor: &Actor, sid: &str, id: &str, report: &ErasureReport) -> Result<()> {
-        let note = render(report, Lang::En);
         let zone = self.current_policy()?.settings.zone();
+        let note = render(report, Lang::En, zone);
         let at = Stamp::from_instant(self.now);
         let (sid_owned, id_owned) = (sid.to_string(), id.to_string());
         self.update::<crate::rights::RequestRegister, ()>(
@@ -795,8 +798,8 @@ fn decode_held(plain: &[u8]) -> std::result::Result<HeldBody, postcard::Error> {
     }
 }
 
-fn answer_message(id: &str, lang: Lang, to: &str, report: &ErasureReport) -> MessageBody {
-    let text = render(report, lang);
+fn answer_message(id: &str, lang: Lang, to: &str, report: &ErasureReport, zone: time::Zone) -> MessageBody {
+    let text = render(report, lang, zone);
     let (title, body) = match lang {
         Lang::Fr => (
             format!("Votre demande {id} a été traitée"),
@@ -835,15 +838,23 @@ mod tests {
             messages_dropped: 0,
             request: None,
         };
-        let fr = render(&r, Lang::Fr);
+        let paris = time::DEFAULT_ZONE;
+        let fr = render(&r, Lang::Fr, paris);
         assert!(
             fr.contains("- email (contact)") && fr.contains("invoice : Code de commerce L123-22 ; jusqu'au 2036-01-01"),
             "{fr}"
         );
-        let en = render(&r, Lang::En);
+        let en = render(&r, Lang::En, paris);
         assert!(en.contains("consent receipts (2)") && en.contains("until 2036-01-01"), "{en}");
+        // A day shown is the shop's calendar day (Reg. 1182/71 art. 3): a hold that ends
+        // at 24:00 in Paris on 1 July ends at 21:59:59.999 UTC, still 1 July; 23:30 UTC on
+        // 1 July is already 2 July in Paris.
+        r.kept[0].until = Stamp::from_instant(time::parse("t", "2036-07-01T21:59:59.999Z").expect("t"));
+        assert!(render(&r, Lang::En, paris).contains("until 2036-07-01"));
+        r.kept[0].until = Stamp::from_instant(time::parse("t", "2036-07-01T23:30:00Z").expect("t"));
+        assert!(render(&r, Lang::En, paris).contains("until 2036-07-02"));
         r.already_erased = Some(at);
-        assert_eq!(render(&r, Lang::En), "Your data was already erased on 2026-01-01.\n");
+        assert_eq!(render(&r, Lang::En, paris), "Your data was already erased on 2026-01-01.\n");
     }
 }
 

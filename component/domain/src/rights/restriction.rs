@@ -141,7 +141,7 @@ impl<S: Store> Fichier<'_, S> {
                         "Bonjour,\n\nLa limitation du traitement de vos données, en place depuis le {since}, va être \
                          levée (article 18, paragraphe 3, du RGPD).\n\nHello,\n\nThe restriction of the processing \
                          of your data, in place since {since}, is about to be lifted (GDPR Art. 18(3)).\n",
-                        since = restriction.since.to_string().get(..10).unwrap_or_default()
+                        since = time::date_in(restriction.since.instant(), self.current_policy()?.settings.zone())
                     ),
                 };
                 let id = self.queue(&sid, &dek, MessageKind::RestrictionLifted, None, message)?;
