@@ -810,3 +810,58 @@ fn an_unsubscribe_link_is_minted_for_a_mail_and_followed_in_one_step() {
         (Some("withdraw"), Some("email-link"))
     );
 }
+
+/// `fichier backup` / `restore` (Art. 32(1)(c): restore in a timely manner): a copy of both
+/// stores with a manifest (sizes, SHA-256, the key check's hash, never the master key);
+/// what was written after the backup is not in the restored store; a file altered since,
+/// a manifest that cannot be checked, a master key that does not open the keys, or a
+/// target that exists are refused, and a refused restore leaves no store behind.
+#[test]
+fn a_backup_restores_into_a_new_store_and_a_damaged_one_is_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    let notice = setup(d);
+    grant(d, "anne@example.org", &notice, &[]);
+    let manifest = ok_json(d, &["--db", "shop.db", "--json", "backup", "--out", "b1"]);
+    assert_eq!(manifest["format"], "fichier-backup/1");
+    let text = std::fs::read_to_string(d.join("b1/manifest.json")).expect("manifest");
+    assert!(!text.contains(support::KEY), "the master key is never in a backup");
+    assert_eq!(manifest["key-check-sha256"].as_str().map(str::len), Some(64));
+    // Written after the backup: not in what it restores.
+    grant(d, "bruno@example.org", &notice, &[]);
+    let out = fichier(d, &["--db", "shop.db", "backup", "--out", "b1"]);
+    assert!(!out.status.success(), "a backup never writes into a directory that holds one");
+
+    let report = ok_json(d, &["--db", "r/shop.db", "--json", "restore", "--from", "b1"]);
+    assert_eq!((report["ok"].as_bool(), report["ledger"]["receipts"].as_u64()), (Some(true), Some(1)));
+    let history = |who: &str| ok_json(d, &["--db", "r/shop.db", "--json", "consent", "history", "--email", who]);
+    assert_eq!(history("anne@example.org").as_array().map(Vec::len), Some(1));
+    assert_eq!(history("bruno@example.org").as_array().map(Vec::len), Some(0));
+    let again = fichier(d, &["--db", "r/shop.db", "restore", "--from", "b1"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"), "never over a store");
+
+    let refused = |dir: &str, db: &str, why: &str, cmd: &mut Command| {
+        let out = cmd.args(["--db", db, "restore", "--from", dir]).output().expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(why), "{dir}: {err}");
+        assert!(!d.join(db).exists(), "{dir}: nothing restored");
+    };
+    let copy = |to: &str| {
+        std::fs::create_dir(d.join(to)).expect("dir");
+        for f in ["data.db", "keys.db", "manifest.json"] {
+            std::fs::copy(d.join("b1").join(f), d.join(to).join(f)).expect("copy");
+        }
+    };
+    copy("altered");
+    let mut bytes = std::fs::read(d.join("altered/keys.db")).expect("read");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(d.join("altered/keys.db"), bytes).expect("write");
+    refused("altered", "r2/shop.db", "keys.db does not match the manifest", &mut support::keyed(d));
+    copy("unknown");
+    std::fs::write(d.join("unknown/manifest.json"), r#"{"format": "other/9"}"#).expect("write");
+    refused("unknown", "r3/shop.db", "refused", &mut support::keyed(d));
+    let mut other_key = support::keyed(d);
+    other_key.env("FICHIER_MASTER_KEY", "cd".repeat(32));
+    refused("b1", "r4/shop.db", "master key", &mut other_key);
+}

@@ -5,6 +5,7 @@
 //! command group is a module owning its arguments; `call` is what they share.
 
 mod audit;
+mod backup;
 mod call;
 mod consent;
 mod customers;
@@ -133,6 +134,12 @@ enum Command {
     /// Messages to people waiting to be sent (identity tokens, answers, refusals).
     #[command(subcommand)]
     Outbox(rights::OutboxCmd),
+    /// Copy both stores while fichier runs (one consistent snapshot each) into a new
+    /// directory with a manifest (sizes, SHA-256, the key check's hash; never the master key).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into `--db` (which must not exist): the manifest and files are
+    /// checked first, the ledger and the audit log after; a failed check leaves nothing.
+    Restore(backup::RestoreArgs),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
     /// Open every sealed record once (keys, customer records, consent heads, receipts,
@@ -194,6 +201,8 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::LiftRestriction(who) => rights::lift_restriction(who, &rt()?, actor, json),
         Command::Object(a) => rights::object(a, &rt()?, actor, json),
         Command::Outbox(c) => rights::outbox(c, &rt()?, actor, json),
+        Command::Backup(a) => backup::backup(a, cli, json),
+        Command::Restore(a) => backup::restore(a, cli, json),
         Command::Reindex => customers::reindex(&rt()?, actor, json),
         Command::VerifyStore => customers::verify_store(&rt()?, actor, json),
         Command::Serve(a) => serve::serve(a, cli),

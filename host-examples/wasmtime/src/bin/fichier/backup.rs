@@ -1,0 +1,237 @@
+//! `backup` and `restore`: an online, consistent copy of both SQLite files with a manifest,
+//! and its restoration, checked before anything is opened (GDPR Art. 32(1)(c): the ability
+//! to restore in a timely manner).
+//!
+//! A backup is a directory: `data.db`, `keys.db` and `manifest.json` (format, time, each
+//! file's size and SHA-256, the SHA-256 of the stored key check — never the master key).
+//! Each file is copied with SQLite's `VACUUM INTO`, which reads one consistent snapshot
+//! while writers go on. The data file is copied first, the keys file second: every write
+//! commits a key before the data that needs it, so each key the data copy refers to is in
+//! the later keys copy (an erasure between the two copies only makes that person's data
+//! unreadable, as the erasure means to).
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use fichier_host::kv::store_files;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::Cli;
+use crate::call::{Failure, Output, call};
+
+const FORMAT: &str = "fichier-backup/1";
+/// The file each store is copied to, by its label.
+const FILES: [(&str, &str); 2] = [("default", "data.db"), ("keys", "keys.db")];
+/// The key-value key of the master key's check value in the keys store.
+const KEY_CHECK: &str = "check";
+
+#[derive(Args)]
+pub struct BackupArgs {
+    /// The directory to write (created; refused when it exists and is not empty).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// A directory `fichier backup` wrote.
+    #[arg(long)]
+    from: PathBuf,
+}
+
+fn host(what: impl std::fmt::Display) -> Failure {
+    Failure::Host(what.to_string())
+}
+
+/// SHA-256 (hex) and size of a file, read in blocks.
+fn digest(path: &Path) -> Result<(String, u64), Failure> {
+    let mut file = fs::File::open(path).map_err(|e| host(format!("reading {}: {e}", path.display())))?;
+    let (mut hasher, mut buf, mut size) = (Sha256::new(), vec![0u8; 1 << 16], 0u64);
+    loop {
+        let n = file.read(&mut buf).map_err(|e| host(format!("reading {}: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+/// SHA-256 (hex) of the key check stored in a keys file (`none` when there is none yet).
+fn key_check(keys: &Path) -> Result<Option<String>, Failure> {
+    let db = rusqlite::Connection::open_with_flags(keys, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| host(format!("opening {}: {e}", keys.display())))?;
+    let value: Option<Vec<u8>> = db
+        .query_row("SELECT value FROM kv WHERE key = ?1", [KEY_CHECK], |r| r.get(0))
+        .map(Some)
+        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+        .map_err(|e| host(format!("reading {}: {e}", keys.display())))?;
+    Ok(value.map(|v| hex::encode(Sha256::digest(&v))))
+}
+
+/// The time written in the manifest: the pinned clock of demos and tests, else now.
+fn now() -> String {
+    std::env::var("FICHIER_PINNED_CLOCK")
+        .ok()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `fichier backup --out DIR`.
+pub fn backup(a: &BackupArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Failure> {
+    let stores = store_files(&cli.db);
+    for (label, path) in &stores {
+        if !path.exists() {
+            return Err(host(format!("no {label} store at {}: nothing to back up", path.display())));
+        }
+    }
+    if a.out.exists() && fs::read_dir(&a.out).map_err(|e| host(format!("{}: {e}", a.out.display())))?.next().is_some() {
+        return Err(host(format!("{} exists and is not empty: back up into a new directory", a.out.display())));
+    }
+    fs::create_dir_all(&a.out).map_err(|e| host(format!("creating {}: {e}", a.out.display())))?;
+    let mut files = Vec::new();
+    // The data first, then the keys (see the module's comment).
+    for (label, name) in FILES {
+        let Some((_, source)) = stores.iter().find(|(l, _)| l == label) else {
+            return Err(host(format!("no {label} store")));
+        };
+        let target = a.out.join(name);
+        let db = rusqlite::Connection::open_with_flags(source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| host(format!("opening {}: {e}", source.display())))?;
+        db.execute("VACUUM INTO ?1", [target.to_string_lossy()])
+            .map_err(|e| host(format!("copying {} to {}: {e}", source.display(), target.display())))?;
+        let (sha256, bytes) = digest(&target)?;
+        files.push(json!({"store": label, "name": name, "bytes": bytes, "sha256": sha256}));
+    }
+    let manifest = json!({
+        "format": FORMAT,
+        "created-at": now(),
+        "files": files,
+        "key-check-sha256": key_check(&a.out.join("keys.db"))?,
+    });
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| host(format!("manifest: {e}")))?;
+    fs::write(a.out.join("manifest.json"), format!("{text}\n"))
+        .map_err(|e| host(format!("writing the manifest: {e}")))?;
+    let human = format!(
+        "backup written to {}: data.db ({} bytes), keys.db ({} bytes), manifest.json; keep the master key elsewhere",
+        a.out.display(),
+        files[0]["bytes"],
+        files[1]["bytes"]
+    );
+    Output::new(&manifest, human).done(as_json)
+}
+
+/// The manifest's entry for `name`, checked against the file beside it.
+fn checked_file(dir: &Path, manifest: &Value, label: &str, name: &str) -> Result<PathBuf, Failure> {
+    let entry = manifest["files"]
+        .as_array()
+        .and_then(|fs| fs.iter().find(|f| f["store"] == label && f["name"] == name))
+        .ok_or_else(|| host(format!("the manifest names no {name} for the {label} store: refused")))?;
+    let (Some(sha256), Some(bytes)) = (entry["sha256"].as_str(), entry["bytes"].as_u64()) else {
+        return Err(host(format!("the manifest's entry for {name} has no sha256 and bytes: refused")));
+    };
+    let path = dir.join(name);
+    let (found, size) = digest(&path)?;
+    if size != bytes || found != sha256 {
+        return Err(host(format!(
+            "{name} does not match the manifest ({size} bytes, SHA-256 {found}; the manifest says {bytes} bytes, {sha256}): refused"
+        )));
+    }
+    Ok(path)
+}
+
+/// `fichier restore --from DIR` into `--db` (and the keys file beside it), which must not
+/// exist: the manifest and both files are checked first, the ledger and the audit log are
+/// verified after; a restore that fails its checks leaves nothing behind.
+pub fn restore(a: &RestoreArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Failure> {
+    let text = fs::read_to_string(a.from.join("manifest.json"))
+        .map_err(|e| host(format!("reading {}: {e}", a.from.join("manifest.json").display())))?;
+    let manifest: Value =
+        serde_json::from_str(&text).map_err(|e| host(format!("the manifest is not JSON ({e}): refused")))?;
+    if manifest["format"] != FORMAT {
+        return Err(host(format!("the manifest's format is {}, not {FORMAT}: refused", manifest["format"])));
+    }
+    let mut sources = Vec::new();
+    for (label, name) in FILES {
+        sources.push((label, checked_file(&a.from, &manifest, label, name)?));
+    }
+    if let Some(keys) = sources.iter().find(|(l, _)| *l == "keys") {
+        let found = key_check(&keys.1)?;
+        if manifest["key-check-sha256"].as_str() != found.as_deref() {
+            return Err(host("the keys file's key check does not match the manifest: refused"));
+        }
+    }
+    // The master key is not in a backup: it must come from where it is kept, never be made
+    // anew here (a new key would not open the restored keys).
+    let key_file = cli.key_file.clone().unwrap_or_else(|| fichier_host::master::default_key_file(&cli.db));
+    if std::env::var_os("FICHIER_MASTER_KEY").is_none() && !key_file.exists() {
+        return Err(host(format!(
+            "no master key: set FICHIER_MASTER_KEY or give --key-file (no {} either)",
+            key_file.display()
+        )));
+    }
+    let targets = store_files(&cli.db);
+    for (_, path) in &targets {
+        if path.exists() {
+            return Err(host(format!(
+                "{} exists: restore into a new path (move the current files away first)",
+                path.display()
+            )));
+        }
+    }
+    let remove = || {
+        for (_, path) in &targets {
+            let _ = fs::remove_file(path);
+        }
+    };
+    if let Some(parent) = cli.db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| host(format!("creating {}: {e}", parent.display())))?;
+    }
+    for (label, source) in &sources {
+        let Some((_, target)) = targets.iter().find(|(l, _)| l == label) else { continue };
+        let partial = target.with_extension("restoring");
+        if let Err(e) = fs::copy(source, &partial).and_then(|_| fs::rename(&partial, target)) {
+            let _ = fs::remove_file(&partial);
+            remove();
+            return Err(host(format!("writing {}: {e}", target.display())));
+        }
+    }
+    // The restored store opens with this master key, and both chains verify.
+    let actor = json!({"id": cli.actor, "role": "system"});
+    let checked = (|| -> Result<(Value, Value), Failure> {
+        let rt = crate::call::runtime(cli)?;
+        Ok((
+            call(&rt, "ledger", "verify", std::slice::from_ref(&actor))?,
+            call(&rt, "audit", "verify", std::slice::from_ref(&actor))?,
+        ))
+    })();
+    let (ledger, audit) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            remove();
+            return Err(e);
+        }
+    };
+    let ok = ledger["ok"] == json!(true) && audit["ok"] == json!(true);
+    let report = json!({"restored": cli.db, "manifest": manifest, "ledger": ledger, "audit": audit, "ok": ok});
+    if !ok {
+        remove();
+        Output::new(&report, "the restored store does not verify (ledger or audit log): nothing restored")
+            .print(as_json);
+        return Ok(ExitCode::from(1));
+    }
+    let human = format!(
+        "restored {} from the backup of {}: ledger intact ({} receipts), audit log verified ({} entries)",
+        cli.db.display(),
+        manifest["created-at"].as_str().unwrap_or("?"),
+        ledger["receipts"],
+        audit["entries"]
+    );
+    Output::new(&report, human).done(as_json)
+}
