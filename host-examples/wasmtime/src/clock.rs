@@ -21,6 +21,23 @@ impl Clock {
         Ok(Clock::Pinned(Arc::new(AtomicI64::new(t.timestamp_millis()))))
     }
 
+    /// The clock a command runs on: pinned by `FICHIER_PINNED_CLOCK` (RFC 3339; demos and
+    /// tests only), else the system's.
+    pub fn from_env() -> anyhow::Result<Self> {
+        match std::env::var("FICHIER_PINNED_CLOCK") {
+            Ok(t) => anyhow::Context::context(Self::pinned(&t), "FICHIER_PINNED_CLOCK"),
+            Err(_) => Ok(Clock::System),
+        }
+    }
+
+    /// The time since the epoch on this clock.
+    pub fn now(&self) -> Duration {
+        match self {
+            Clock::System => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default(),
+            Clock::Pinned(ms) => Duration::from_millis(u64::try_from(ms.load(Ordering::SeqCst)).unwrap_or(0)),
+        }
+    }
+
     /// Move a pinned clock (no effect on the system clock).
     pub fn set(&self, rfc3339: &str) -> anyhow::Result<()> {
         if let Clock::Pinned(ms) = self {
@@ -42,9 +59,6 @@ impl wasmtime_wasi::HostWallClock for WallClock {
     }
 
     fn now(&self) -> Duration {
-        match &self.0 {
-            Clock::System => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default(),
-            Clock::Pinned(ms) => Duration::from_millis(u64::try_from(ms.load(Ordering::SeqCst)).unwrap_or(0)),
-        }
+        self.0.now()
     }
 }

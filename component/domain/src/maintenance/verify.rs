@@ -15,7 +15,7 @@ use crate::kernel::error::{Error, Result};
 use crate::kernel::keys::WrappedKey;
 use crate::kernel::store::{Bucket, Store};
 use crate::kernel::types::{Actor, DamagedRecord};
-use crate::outbox::OutboxEntry;
+use crate::outbox::{OutboxEntry, message_number};
 use crate::rights::erasure::{hold_owner, staged_key};
 
 /// What `verify-store` checked, and what did not open.
@@ -100,7 +100,8 @@ impl<S: Store> Fichier<'_, S> {
                 Some(m) => {
                     owner.clone_from(&m.subject);
                     report.messages += 1;
-                    if m.id.strip_prefix("M-").and_then(|d| d.parse::<u64>().ok()).map(|k| k.to_string()) != Some(n) {
+                    // The key it is stored under is the number its id names.
+                    if message_number("id", &m.id).ok().map(|k| k.to_string()) != Some(n) {
                         return Err(Error::corrupted(
                             place(Bucket::Data, &key),
                             "id-matches-key",

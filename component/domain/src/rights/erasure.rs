@@ -300,6 +300,8 @@ impl<S: Store> Fichier<'_, S> {
         self.check_master_key(false)?;
         let loaded = self.find_customer("subject", subject)?;
         let target = loaded.as_ref().map_or(sid, |l| l.sid.clone());
+        // The shop's zone: the register's periods end in it, and the report's days are in it.
+        let zone = self.current_policy()?.settings.zone();
         let request = match &options.request {
             Some(id) => Some(self.erasure_request(id, &target)?),
             None => None,
@@ -337,7 +339,7 @@ impl<S: Store> Fichier<'_, S> {
             report.already_erased = Some(mark.last_at);
             self.audit_one(actor, "rights.erase", target.clone(), format!("already erased on {}", mark.last_at))?;
             if let Some((id, lang, email)) = request {
-                self.finish_request(actor, &target, &id, lang, email, &report)?;
+                self.finish_request(actor, &target, (&id, lang, email), &report, zone)?;
             }
             return Ok(report);
         }
@@ -346,7 +348,6 @@ impl<S: Store> Fichier<'_, S> {
         let mut merged_from = Vec::new();
         if let Some(l) = &loaded {
             let register = self.registry()?;
-            let zone = self.current_policy()?.settings.zone();
             let grants = self.grants(&target)?;
             let cx = crate::retention::Context {
                 activities: &register.activities,
@@ -406,7 +407,6 @@ impl<S: Store> Fichier<'_, S> {
         // The new key, staged: the answer to the person is sealed under it.
         let fresh =
             self.named_key(&staged_key(&target), &target, true)?.ok_or_else(|| Error::Other("no key".into()))?;
-        let zone = self.current_policy()?.settings.zone();
         let answer = match &request {
             Some((id, lang, Some(to))) => Some((id.clone(), answer_message(id, *lang, to, &report, zone))),
             _ => None,
@@ -416,7 +416,7 @@ impl<S: Store> Fichier<'_, S> {
             self.drop_signup(n)?;
         }
         if let Some((id, _, _)) = &request {
-            self.complete_erasure_request(actor, &target, id, &report)?;
+            self.complete_erasure_request(actor, &target, id, &report, zone)?;
         }
         if let Some(l) = &loaded {
             self.delete_record(&l.sid)?;
@@ -482,17 +482,15 @@ impl<S: Store> Fichier<'_, S> {
         &mut self,
         actor: &Actor,
         sid: &str,
-        id: &str,
-        lang: Lang,
-        email: Option<String>,
+        (id, lang, email): (&str, Lang, Option<String>),
         report: &ErasureReport,
+        zone: time::Zone,
     ) -> Result<()> {
         let dek = self.data_key(sid, true)?.ok_or_else(|| Error::Other("no key".into()))?;
-        let zone = self.current_policy()?.settings.zone();
         if let Some(to) = email {
             self.rewrite_outbox(sid, &dek, Some((id.to_string(), answer_message(id, lang, &to, report, zone))))?;
         }
-        self.complete_erasure_request(actor, sid, id, report)
+        self.complete_erasure_request(actor, sid, id, report, zone)
     }
 
     /// Keep `items` under the subject's hold key; schedule their deletion.
@@ -598,8 +596,14 @@ impl<S: Store> Fichier<'_, S> {
 
     /// Complete the erasure request with the report; erase the words of every request of
     /// the person (the requests themselves stay, pseudonymous, as the record of handling).
-    fn complete_erasure_request(&mut self, actor: &Actor, sid: &str, id: &str, report: &ErasureReport) -> Result<()> {
-        let zone = self.current_policy()?.settings.zone();
+    fn complete_erasure_request(
+        &mut self,
+        actor: &Actor,
+        sid: &str,
+        id: &str,
+        report: &ErasureReport,
+        zone: time::Zone,
+    ) -> Result<()> {
         let note = render(report, Lang::En, zone);
         let at = Stamp::from_instant(self.now);
         let (sid_owned, id_owned) = (sid.to_string(), id.to_string());

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use fichier_host::Clock;
 use fichier_host::kv::store_files;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -74,13 +75,12 @@ fn key_check(keys: &Path) -> Result<Option<String>, Failure> {
     Ok(value.map(|v| hex::encode(Sha256::digest(&v))))
 }
 
-/// The time written in the manifest: the pinned clock of demos and tests, else now.
-fn now() -> String {
-    std::env::var("FICHIER_PINNED_CLOCK")
-        .ok()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-        .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+/// The time written in the manifest, on the clock the component would read.
+fn now() -> Result<String, Failure> {
+    let since_epoch = Clock::from_env().map_err(|e| host(format!("{e:#}")))?.now();
+    let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH
+        + chrono::Duration::milliseconds(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX));
+    Ok(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 /// `fichier backup --out DIR`.
@@ -111,7 +111,7 @@ pub fn backup(a: &BackupArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fail
     }
     let manifest = json!({
         "format": FORMAT,
-        "created-at": now(),
+        "created-at": now()?,
         "files": files,
         "key-check-sha256": key_check(&a.out.join("keys.db"))?,
     });

@@ -71,11 +71,7 @@ pub fn runtime_builder(
     config.extend(extra);
     config.push(("master_key".into(), master));
     let kv = open(&cli.db).map_err(|e| host(&format!("opening {}: {e}", cli.db.display())))?;
-    // FICHIER_PINNED_CLOCK (RFC 3339) pins the clock, for demos and tests only.
-    let clock = match std::env::var("FICHIER_PINNED_CLOCK") {
-        Ok(t) => Clock::pinned(&t).map_err(|e| host(&format!("FICHIER_PINNED_CLOCK: {e}")))?,
-        Err(_) => Clock::System,
-    };
+    let clock = Clock::from_env().map_err(|e| host(&format!("{e:#}")))?;
     Ok(RuntimeBuilder::new(kv).config(config).clock(clock))
 }
 
