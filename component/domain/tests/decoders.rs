@@ -154,6 +154,7 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
         target: "s-abc".into(),
         detail: "field=email".into(),
         hash: "ab".repeat(32),
+        call: 0x0123_4567_89ab_cdef,
     };
     let segment =
         fichier_domain::audit::AuditSegment { number: 2, prev: "cd".repeat(32), entries: vec![entry.clone(), entry] };

@@ -55,6 +55,11 @@ pub struct AuditEntry {
     pub detail: String,
     /// SHA-256 (hex) over the previous hash and this entry.
     pub hash: String,
+    /// A random number drawn once per call that audits (0 in entries written before it
+    /// existed): entries of concurrent calls never coincide, even by one actor on one
+    /// target in one millisecond from one chain position, so a swap of the open segment
+    /// that loses to another writer is never mistaken for one the store failed to report.
+    pub call: u64,
 }
 
 /// What a caller audits; the log adds the sequence, time, actor and hash.
@@ -75,9 +80,55 @@ pub struct AuditSegment {
 }
 impl Document for AuditSegment {
     const KIND: &'static str = "audit-segment";
-    const SCHEMA: u32 = 1;
+    /// 2: entries carry `call`.
+    const SCHEMA: u32 = 2;
     const BINARY: bool = true;
     const BINARY_ONLY: bool = true;
+
+    fn migrate_binary(from: u32, body: &[u8]) -> std::result::Result<Self, String> {
+        /// Schema 1's entry: no `call`.
+        #[derive(Deserialize)]
+        struct EntryV1 {
+            seq: u64,
+            at: Stamp,
+            actor: Actor,
+            action: String,
+            target: String,
+            detail: String,
+            hash: String,
+        }
+        #[derive(Deserialize)]
+        struct SegmentV1 {
+            number: u64,
+            prev: String,
+            entries: Vec<EntryV1>,
+        }
+        if from != 1 {
+            return Err(format!("no migration of binary schema {from}"));
+        }
+        match postcard::take_from_bytes::<SegmentV1>(body) {
+            Ok((v1, [])) => Ok(AuditSegment {
+                number: v1.number,
+                prev: v1.prev,
+                entries: v1
+                    .entries
+                    .into_iter()
+                    .map(|e| AuditEntry {
+                        seq: e.seq,
+                        at: e.at,
+                        actor: e.actor,
+                        action: e.action,
+                        target: e.target,
+                        detail: e.detail,
+                        hash: e.hash,
+                        call: 0,
+                    })
+                    .collect(),
+            }),
+            Ok(_) => Err("trailing bytes after an audit segment of schema 1".into()),
+            Err(e) => Err(format!("audit segment of schema 1: {e}")),
+        }
+    }
 }
 
 /// Where the open segment is (a hint: appends look further when it lags).
@@ -135,19 +186,25 @@ pub struct AuditReport {
 }
 
 /// The hash of an entry after `prev`.
+/// The entries written before `call` existed (0) hash as they always did.
 pub fn entry_hash(prev: &str, e: &AuditEntry) -> String {
     let at = e.at.to_string();
-    hex::encode(sha256_parts(&[
+    let (seq, call) = (e.seq.to_be_bytes(), e.call.to_be_bytes());
+    let mut parts: Vec<&[u8]> = vec![
         b"fichier/audit/v1",
         prev.as_bytes(),
-        &e.seq.to_be_bytes(),
+        &seq,
         at.as_bytes(),
         e.actor.id.as_bytes(),
         e.actor.role.as_str().as_bytes(),
         e.action.as_bytes(),
         e.target.as_bytes(),
         e.detail.as_bytes(),
-    ]))
+    ];
+    if e.call != 0 {
+        parts.extend([b"call".as_slice(), call.as_slice()]);
+    }
+    hex::encode(sha256_parts(&parts))
 }
 
 impl<S: Store> Fichier<'_, S> {
@@ -173,6 +230,9 @@ impl<S: Store> Fichier<'_, S> {
             return Ok(());
         }
         let now = Stamp::from_instant(self.now);
+        let mut nonce = [0u8; 8];
+        self.entropy.fill(&mut nonce);
+        let call = u64::from_le_bytes(nonce).max(1);
         let checkpoint = self.audit_checkpoint()?;
         let first = checkpoint.as_ref().map_or(1, |c| c.segment + 1);
         let hint = self.get_doc::<AuditHead>(Bucket::Data, HEAD_KEY)?.map_or(first, |h| h.segment.max(first));
@@ -217,6 +277,7 @@ impl<S: Store> Fichier<'_, S> {
                             target: d.target.clone(),
                             detail: d.detail.clone(),
                             hash: String::new(),
+                            call,
                         };
                         e.hash = entry_hash(&prev, &e);
                         prev = e.hash.clone();
@@ -450,6 +511,92 @@ mod tests {
 
     fn world() -> World {
         World { store: MemoryStore::new(), master: MasterKey::from_bytes([1; 32]), entropy: SeededEntropy::new(1) }
+    }
+
+    /// A segment stored at schema 1 (entries without `call`, written by earlier versions)
+    /// still reads, verifies with the hashes it was written with, and takes new entries.
+    /// And two calls by one actor on one target at one instant from one chain position
+    /// write different entries (the writers of one open segment never write the same
+    /// bytes, so a loss to another writer is never taken for a store's silent commit).
+    #[test]
+    fn schema_1_segments_still_verify_and_identical_calls_write_different_entries() {
+        #[derive(Serialize)]
+        struct EntryV1 {
+            seq: u64,
+            at: Stamp,
+            actor: Actor,
+            action: String,
+            target: String,
+            detail: String,
+            hash: String,
+        }
+        let mut w = world();
+        let at = Stamp::from_instant(time::parse("now", "2026-01-01T00:00:00Z").expect("now"));
+        let mut prev = GENESIS.to_string();
+        let mut entries = Vec::new();
+        for seq in 1..=2 {
+            let mut e = AuditEntry {
+                seq,
+                at,
+                actor: dpo(),
+                action: "test.write".into(),
+                target: "s-1".into(),
+                detail: String::new(),
+                hash: String::new(),
+                call: 0,
+            };
+            e.hash = entry_hash(&prev, &e);
+            // Schema 1's formula, as it was written: no `call` part.
+            let v1 = hex::encode(sha256_parts(&[
+                b"fichier/audit/v1",
+                prev.as_bytes(),
+                &seq.to_be_bytes(),
+                at.to_string().as_bytes(),
+                b"claire",
+                b"dpo",
+                b"test.write",
+                b"s-1",
+                b"",
+            ]));
+            assert_eq!(e.hash, v1);
+            prev = e.hash.clone();
+            entries.push(EntryV1 {
+                seq,
+                at,
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+                detail: e.detail,
+                hash: e.hash,
+            });
+        }
+        let mut bytes = vec![crate::kernel::store::BINARY_DOCUMENT];
+        bytes = postcard::to_extend(&("audit-segment", 1u32), bytes).expect("head");
+        bytes = postcard::to_extend(&(1u64, GENESIS.to_string(), entries), bytes).expect("body");
+        w.store.raw_set(Bucket::Data, &segment_key(1), bytes);
+        assert_eq!(w.segment(1).entries.iter().map(|e| e.call).collect::<Vec<_>>(), vec![0, 0]);
+        let r = w.f("2026-01-01T00:00:00Z").verify_audit(&dpo()).expect("verify");
+        assert!(r.ok && r.entries == 2 && r.last_hash == prev, "{r:?}");
+        // Two identical calls: same actor, action, target, detail and instant.
+        let same = || vec![AuditDraft { action: "test.write".into(), target: "s-1".into(), detail: String::new() }];
+        w.f("2026-01-01T00:00:00Z").audit(&dpo(), same()).expect("append");
+        w.f("2026-01-01T00:00:00Z").audit(&dpo(), same()).expect("append");
+        let seg = w.segment(1);
+        let (third, fourth) = (&seg.entries[2], &seg.entries[3]);
+        assert!(third.call != 0 && fourth.call != 0 && third.call != fourth.call);
+        let r = w.f("2026-01-01T00:00:00Z").verify_audit(&dpo()).expect("verify");
+        assert!(r.ok && r.entries == 4, "{r:?}");
+        // The call is covered by the hash: changing it breaks the chain.
+        let mut seg = w.segment(1);
+        seg.entries[3].call ^= 1;
+        w.store.raw_set(Bucket::Data, &segment_key(1), encode(&seg));
+        let r = w.f("2026-01-01T00:00:00Z").verify_audit(&dpo()).expect("verify");
+        assert!(!r.ok && r.failures.iter().any(|f| f.rule == "entry-hash"), "{r:?}");
+        // A schema this version does not know, or a damaged schema-1 body: named, no panic.
+        let mut bytes = vec![crate::kernel::store::BINARY_DOCUMENT];
+        bytes = postcard::to_extend(&("audit-segment", 1u32), bytes).expect("head");
+        bytes.extend_from_slice(&[1, 0, 5]);
+        assert!(decode::<AuditSegment>("k", &bytes).is_err());
     }
 
     #[test]

@@ -96,6 +96,15 @@ pub trait Document: Serialize + DeserializeOwned {
         let _ = body;
         Err(format!("no migration from schema {from}"))
     }
+    /// Read the postcard body of an older schema `from` (binary documents that changed
+    /// shape): the whole body, decoded into the current shape.
+    fn migrate_binary(from: u32, body: &[u8]) -> std::result::Result<Self, String>
+    where
+        Self: Sized,
+    {
+        let _ = body;
+        Err(format!("no migration of binary schema {from}"))
+    }
 }
 
 /// `document!(Type, "kind", schema)` implements [`Document`] for a type that needs no
@@ -180,6 +189,8 @@ fn envelope_head(kind: &str, schema: u32, binary: bool) -> Vec<u8> {
 enum Body<'a> {
     /// postcard of the body, at the current schema.
     Binary(&'a [u8]),
+    /// postcard of the body at an older schema ([`Document::migrate_binary`]).
+    BinaryOld(&'a [u8], u32),
     /// JSON of the body, and the schema it was written with.
     Json(&'a str, u32),
 }
@@ -189,6 +200,9 @@ pub fn decode<T: Document>(place: &str, bytes: &[u8]) -> Result<T> {
     // Everything but the body's own decoding is one function for every kind: each kind
     // instantiated the envelope checks and their messages again (~4 KB of component each).
     match envelope(place, bytes, T::KIND, T::SCHEMA, T::BINARY_ONLY)? {
+        Body::BinaryOld(body, schema) => {
+            T::migrate_binary(schema, body).map_err(|m| Error::corrupted(place, "migrates", m))
+        }
         Body::Binary(body) => match postcard::take_from_bytes::<T>(body) {
             Ok((doc, [])) => Ok(doc),
             Ok(_) => Err(trailing(place)),
@@ -246,7 +260,7 @@ fn envelope<'a>(place: &str, bytes: &'a [u8], want: &str, current: u32, binary_o
             .map_err(|e| Error::corrupted(place, "decodes", format!("the stored value: {e}")))?;
         check(kind, schema)?;
         if schema != current {
-            return Err(Error::corrupted(place, "migrates", format!("no migration of binary {kind} schema {schema}")));
+            return Ok(Body::BinaryOld(body, schema));
         }
         return Ok(Body::Binary(body));
     }

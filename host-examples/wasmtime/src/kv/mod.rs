@@ -1,5 +1,5 @@
 //! Key-value backends for `wasi:keyvalue@0.2.0-draft2`: SQLite files (the embedded
-//! default) and memory. Each label (`default`, `keys`) is a separate bucket; on SQLite
+//! default), PostgreSQL or MariaDB/MySQL tables ([`SqlKv`], `sql.rs`), and memory. Each label (`default`, `keys`) is a separate bucket; on SQLite
 //! each is a separate file, so the data file holds no key.
 //!
 //! Compare-and-swap: every row carries a version drawn from a per-file counter that
@@ -26,11 +26,13 @@ mod counting;
 mod file;
 mod grouped;
 mod memory;
+mod sql;
 mod sqlite;
 
 pub use counting::{CountingKv, KvCalls};
 pub use grouped::GroupedKv;
 pub use memory::MemoryKv;
+pub use sql::{Dialect, SqlKv, SqlUrl, is_url};
 pub use sqlite::SqliteKv;
 
 /// What a backend reports; mapped onto the WIT `error` variant.

@@ -2,6 +2,8 @@
 //! the test master key and the compiled-component cache every test run shares.
 #![allow(dead_code)] // each test file uses its part
 
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -83,8 +83,20 @@ fn now() -> Result<String, Failure> {
     Ok(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
+/// Backups are of SQLite stores; a database server is backed up with its own tools, or
+/// copied into SQLite files first (`fichier store copy`).
+fn on_files(cli: &Cli, what: &str) -> Result<(), Failure> {
+    match crate::call::on_server(cli) {
+        Some(_) => Err(host(format!(
+            "cannot {what} a database server's tables: use fichier store copy --to a SQLite file (then back that up), or the server's own dump of both tables"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `fichier backup --out DIR`.
 pub fn backup(a: &BackupArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Failure> {
+    on_files(cli, "back up")?;
     let stores = store_files(&cli.db);
     for (label, path) in &stores {
         if !path.exists() {
@@ -169,6 +181,7 @@ pub fn restore(a: &RestoreArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fa
     }
     // The master key is not in a backup: it must come from where it is kept, never be made
     // anew here (a new key would not open the restored keys).
+    on_files(cli, "restore into")?;
     let key_file = cli.key_file.clone().unwrap_or_else(|| fichier_host::master::default_key_file(&cli.db));
     if std::env::var_os("FICHIER_MASTER_KEY").is_none() && !key_file.exists() {
         return Err(host(format!(

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use fichier_host::kv::{KvBackend, KvError, SqliteKv};
-use fichier_host::master::{default_key_file, load_settings, resolve_master_key};
+use fichier_host::kv::{GroupedKv, KvBackend, KvError, SqlKv, SqlUrl, SqliteKv, is_url};
+use fichier_host::master::{default_key_file, load_settings, master_key_from_env, resolve_master_key};
 use fichier_host::runtime::describe_error;
 use fichier_host::{Clock, Runtime, RuntimeBuilder};
 use serde_json::{Value, json};
@@ -50,11 +50,57 @@ impl Failure {
 /// The runtime of one command: the store at `--db`, each call's writes in one SQLite
 /// transaction, memory allocated on demand (one call per process).
 pub fn runtime(cli: &Cli) -> Result<Runtime, Failure> {
-    let store = |db: &Path| -> Result<Arc<dyn KvBackend>, KvError> { Ok(Arc::new(SqliteKv::open(db)?)) };
-    runtime_builder(cli, Vec::new(), store)?
+    runtime_builder(cli, Vec::new(), |cli| open_store(cli, false))?
         .pooling(false)
         .build()
         .map_err(|e| Failure::Host(format!("loading the component: {e:#}")))
+}
+
+/// Whether `--db` names a database server (`postgres://…`, `mysql://…`) rather than a
+/// SQLite file.
+pub fn on_server(cli: &Cli) -> Option<&str> {
+    cli.db.to_str().filter(|db| is_url(db))
+}
+
+/// `--db` as messages show it (a server URL's password hidden).
+pub fn db_shown(cli: &Cli) -> String {
+    match on_server(cli).map(SqlUrl::parse) {
+        Some(Ok(url)) => url.shown().to_string(),
+        Some(Err(_)) => "the database URL".into(),
+        None => cli.db.display().to_string(),
+    }
+}
+
+/// The store at `--db` (and `--keys-db`): SQLite files, one transaction per call (or, for
+/// `shared`, [`GroupedKv`]'s group commits); a database server's tables, one transaction
+/// per call (or, for `shared`, every write its own, as on Spin, so several processes can
+/// serve one database).
+pub fn open_store(cli: &Cli, shared: bool) -> Result<Arc<dyn KvBackend>, KvError> {
+    match (on_server(cli), &cli.keys_db) {
+        (Some(url), keys) => {
+            let kv = SqlKv::connect(url, keys.as_deref())?;
+            Ok(if shared { Arc::new(kv.shared()) } else { Arc::new(kv) })
+        }
+        (None, Some(_)) => Err(KvError::Other(
+            "--keys-db names a database server for the keys; it needs --db on a server too (a SQLite --db keeps its keys in <stem>.keys.db)".into(),
+        )),
+        (None, None) if shared => Ok(Arc::new(GroupedKv::open(&cli.db)?)),
+        (None, None) => Ok(Arc::new(SqliteKv::open(&cli.db)?)),
+    }
+}
+
+/// The master key file: `--key-file`, else `<db>.master.key` beside a SQLite file. A
+/// database server has no such place (the key never lives in the database): it needs
+/// FICHIER_MASTER_KEY or `--key-file`.
+pub fn key_file(cli: &Cli) -> Result<std::path::PathBuf, Failure> {
+    match (&cli.key_file, on_server(cli)) {
+        (Some(f), _) => Ok(f.clone()),
+        (None, None) => Ok(default_key_file(&cli.db)),
+        (None, Some(_)) if master_key_from_env().ok().flatten().is_some() => Ok(std::path::PathBuf::new()),
+        (None, Some(_)) => Err(Failure::Host(
+            "a database server holds no master key: set FICHIER_MASTER_KEY or give --key-file".into(),
+        )),
+    }
 }
 
 /// The runtime for `cli`, with `extra` settings after the file's, on the store `open`
@@ -62,15 +108,14 @@ pub fn runtime(cli: &Cli) -> Result<Runtime, Failure> {
 pub fn runtime_builder(
     cli: &Cli,
     extra: Vec<(String, String)>,
-    open: impl FnOnce(&Path) -> Result<Arc<dyn KvBackend>, KvError>,
+    open: impl FnOnce(&Cli) -> Result<Arc<dyn KvBackend>, KvError>,
 ) -> Result<RuntimeBuilder, Failure> {
     let host = |e: &dyn std::fmt::Display| Failure::Host(e.to_string());
-    let key_file = cli.key_file.clone().unwrap_or_else(|| default_key_file(&cli.db));
-    let master = resolve_master_key(&key_file).map_err(|e| host(&format!("{e:#}")))?;
+    let master = resolve_master_key(&key_file(cli)?).map_err(|e| host(&format!("{e:#}")))?;
     let mut config = load_settings(cli.settings.as_deref()).map_err(|e| host(&format!("{e:#}")))?;
     config.extend(extra);
     config.push(("master_key".into(), master));
-    let kv = open(&cli.db).map_err(|e| host(&format!("opening {}: {e}", cli.db.display())))?;
+    let kv = open(cli).map_err(|e| host(&format!("opening {}: {e}", db_shown(cli))))?;
     let clock = Clock::from_env().map_err(|e| host(&format!("{e:#}")))?;
     Ok(RuntimeBuilder::new(kv).config(config).clock(clock))
 }

@@ -29,9 +29,11 @@ use crate::wit::WitName;
 /// declared purposes, versioned notices, a verifiable ledger.
 ///
 /// Data lives in two SQLite files: the data (`--db`, default ./fichier.db) and the
-/// per-subject keys (`<db stem>.keys.db`). The master key comes from
-/// FICHIER_MASTER_KEY, else from a key file created on first run (`<db>.master.key`,
-/// mode 0600): keep it out of backups of the data file.
+/// per-subject keys (`<db stem>.keys.db`), or in two tables of a PostgreSQL or
+/// MariaDB/MySQL database (`--db postgres://…`, `--keys-db` for a second one). The master
+/// key comes from FICHIER_MASTER_KEY, else from a key file created on first run
+/// (`<db>.master.key`, mode 0600; beside a database server, give --key-file): keep it
+/// out of backups of the data.
 ///
 /// Start:
 ///   fichier purpose add --id newsletter --kind marketing --title "Lettre d'information"
@@ -42,9 +44,15 @@ use crate::wit::WitName;
 #[derive(Parser)]
 #[command(name = "fichier", version, verbatim_doc_comment)]
 struct Cli {
-    /// The data file (the keys file sits next to it).
+    /// The data file (the keys file sits next to it), or a database server:
+    /// postgres://user:pass@host/db or mysql://user:pass@host/db (tables fichier_data and
+    /// fichier_keys; URL settings pool=, timeout_ms=, prefix=).
     #[arg(long, global = true, default_value = "./fichier.db", env = "FICHIER_DB")]
     db: PathBuf,
+    /// With a database server: keep the keys in another database (other credentials), so
+    /// a dump of the data database holds no key.
+    #[arg(long, global = true, env = "FICHIER_KEYS_DB")]
+    keys_db: Option<String>,
     /// Print machine-readable JSON (the component's own answer).
     #[arg(long, global = true)]
     json: bool,

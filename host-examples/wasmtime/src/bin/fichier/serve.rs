@@ -3,13 +3,12 @@
 //! No rule lives here.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use fichier_host::Runtime;
-use fichier_host::kv::{GroupedKv, KvBackend, KvError};
+
 use serde_json::{Value, json};
 
 use crate::call::{Failure, Output, call, runtime_builder, s};
@@ -63,9 +62,9 @@ pub fn serve(a: &ServeArgs, cli: &Cli) -> Result<ExitCode, Failure> {
     let host = |e: &dyn std::fmt::Display| Failure::Host(e.to_string());
     let timeout = std::time::Duration::from_secs(timeout.max(1));
     let extra = if demo { vec![("demo".to_owned(), "true".to_owned())] } else { Vec::new() };
-    // Requests run concurrently and share commits (see `GroupedKv`).
-    let store = |db: &Path| -> Result<Arc<dyn KvBackend>, KvError> { Ok(Arc::new(GroupedKv::open(db)?)) };
-    let rt = runtime_builder(cli, extra, store)?
+    // Requests run concurrently: on SQLite they share commits (see `GroupedKv`); on a
+    // database server every write commits on its own, so several processes can serve it.
+    let rt = runtime_builder(cli, extra, |cli| crate::call::open_store(cli, true))?
         .pooling(true)
         .deadline(Some(timeout))
         .build()
@@ -81,7 +80,7 @@ pub fn serve(a: &ServeArgs, cli: &Cli) -> Result<ExitCode, Failure> {
             opts,
             |a| {
                 let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "fichier serving http://{a}/v1/ (data: {})", cli.db.display());
+                let _ = writeln!(out, "fichier serving http://{a}/v1/ (data: {})", crate::call::db_shown(cli));
                 let _ = writeln!(out, "  admin page: http://{a}/admin   cookie banner: http://{a}/banner.js");
                 if demo {
                     let _ = writeln!(out, "  demo shop:  http://{a}/");

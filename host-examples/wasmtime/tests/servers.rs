@@ -1,0 +1,334 @@
+//! fichier on a database server the shop already runs (PostgreSQL, MariaDB), started here:
+//! the CLI end to end, and several `fichier serve` processes on one database driven at
+//! once — receipts, customer creations, rectifications of one shared record, an import
+//! and a sweep from other processes — with one of them killed (SIGKILL) during the load.
+//! Every acknowledged write is found afterwards, the shared record lost no update, and
+//! the ledger and the audit log verify.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::servers::{Engine, Server};
+
+const NOW: &str = "2026-03-01T10:00:00Z";
+
+fn fichier(dir: &Path, db: &str, args: &[&str]) -> Output {
+    support::pinned(dir, NOW).args(["--db", db]).args(args).output().expect("run fichier")
+}
+
+fn ok_json(dir: &Path, db: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    support::success_json(args, &fichier(dir, db, &all))
+}
+
+/// The CLI on a server: the master key must come from outside; the consent flow, the
+/// customer file and every verification work as on SQLite.
+fn cli_on(engine: Engine) {
+    let mut server = Server::start(engine);
+    let db = server.database("");
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+
+    let no_key = support::pinned(d, NOW)
+        .env_remove("FICHIER_MASTER_KEY")
+        .args(["--db", &db, "purpose", "list"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&no_key.stderr);
+    assert_eq!(no_key.status.code(), Some(1), "{err}");
+    assert!(err.contains("FICHIER_MASTER_KEY") && err.contains("--key-file"), "{err}");
+    assert!(!d.join("fichier.db").exists(), "no SQLite file made instead");
+
+    ok_json(d, &db, &["purpose", "add", "--id", "newsletter", "--kind", "marketing", "--title", "Lettre"]);
+    ok_json(d, &db, &["purpose", "add", "--id", "orders", "--kind", "service", "--title", "Commandes"]);
+    std::fs::write(d.join("notice.txt"), "Une lettre par mois.").unwrap();
+    let notice = ok_json(d, &db, &["notice", "add", "--purpose", "newsletter", "--lang", "fr", "--file", "notice.txt"]);
+    let reference = notice["reference"].as_str().unwrap();
+    ok_json(
+        d,
+        &db,
+        &[
+            "consent",
+            "grant",
+            "--email",
+            "a@example.org",
+            "--purpose",
+            "newsletter",
+            "--notice",
+            reference,
+            "--channel",
+            "web-form",
+        ],
+    );
+    let status = ok_json(d, &db, &["consent", "status", "--email", "a@example.org"]);
+    assert_eq!(status["purposes"][0]["state"], "given", "{status}");
+    std::fs::write(d.join("c.csv"), "email,first_name,city\nb@example.org,Anne,Lyon\nc@example.org,Paul,Nice\n")
+        .unwrap();
+    let report = ok_json(d, &db, &["import", "c.csv", "--purpose", "orders"]);
+    assert_eq!(report["imported"], 2, "{report}");
+    assert_eq!(ok_json(d, &db, &["ledger", "verify"])["ok"], true);
+    assert_eq!(ok_json(d, &db, &["audit", "verify"])["ok"], true);
+    let store = ok_json(d, &db, &["verify-store"]);
+    assert_eq!(store["damaged"], json!([]), "{store}");
+    assert_eq!(store["customers"], 2, "{store}");
+    ok_json(d, &db, &["reindex"]);
+
+    // A backup of a server's tables is the server's or `store copy`'s: said, not attempted.
+    let out = fichier(d, &db, &["backup", "--out", "b"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("store copy"), "{out:?}");
+    // The password of a URL is never printed.
+    let out = fichier(
+        d,
+        &format!("{}?timeout_ms=300", db.replace("127.0.0.1", "secretuser:hunter2@127.0.0.2")),
+        &["purpose", "list"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    drop(server);
+}
+
+#[test]
+fn the_cli_keeps_the_file_on_postgresql() {
+    cli_on(Engine::Postgres);
+}
+
+#[test]
+fn the_cli_keeps_the_file_on_mariadb() {
+    cli_on(Engine::MariaDb);
+}
+
+/// One HTTP exchange on a new connection: the status and the body, or the transport
+/// error (a killed server).
+fn post(addr: &str, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut reader = BufReader::new(s);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = String::new();
+    reader.read_to_string(&mut body)?;
+    Ok((status, body))
+}
+
+fn get(addr: &str, path: &str, token: &str) -> Value {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut all = String::new();
+    s.read_to_string(&mut all).unwrap();
+    let body = all.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {all}"))
+}
+
+fn serve(dir: &Path, db: &str) -> (Child, String) {
+    let mut child = support::pinned(dir, NOW)
+        .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn fichier serve");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).unwrap_or_else(|| panic!("{line:?}"));
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    (child, addr.to_owned())
+}
+
+/// `n` in letters (`a`, `b`, … `ba`…).
+fn word(mut n: usize) -> String {
+    let mut w = vec![b'a' + (n % 26) as u8];
+    while n >= 26 {
+        n /= 26;
+        w.push(b'a' + (n % 26) as u8);
+    }
+    w.reverse();
+    String::from_utf8(w).unwrap()
+}
+
+/// What the load's workers were told was done.
+#[derive(Default)]
+struct Acknowledged {
+    receipts: Vec<String>,
+    customers: Vec<String>,
+    rectifications: Vec<String>,
+    /// Requests that got no answer (sent to the killed process).
+    unanswered: usize,
+}
+
+fn shared_load(engine: Engine, processes: usize) {
+    let mut server = Server::start(engine);
+    let db = server.database("pool=4");
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let key = ok_json(d, &db, &["api-key", "create", "--name", "load", "--key-role", "admin"]);
+    let token = key[1].as_str().unwrap().to_owned();
+    let servers: Vec<(Child, String)> = (0..processes).map(|_| serve(d, &db)).collect();
+    let addrs: Vec<String> = servers.iter().map(|(_, a)| a.clone()).collect();
+    let a0 = &addrs[0];
+    let ok = |addr: &str, path: &str, body: Value| {
+        let (status, b) = post(addr, path, &token, &body.to_string()).unwrap();
+        assert_eq!(status, 200, "{path}: {b}");
+        serde_json::from_str::<Value>(&b).unwrap()
+    };
+    ok(a0, "/v1/purposes", json!({"id": "analytics", "kind": "cookie", "title": "Audience"}));
+    ok(a0, "/v1/purposes", json!({"id": "orders", "kind": "service", "title": "Commandes"}));
+    let notice = ok(a0, "/v1/notices", json!({"purposes": ["analytics"], "lang": "fr", "text": "Mesure d'audience."}));
+    let notice = notice["reference"].as_str().unwrap().to_owned();
+    let field = |name: &str, value: &str| {
+        json!({"name": name, "value": value, "category": null, "purposes": ["orders"], "basis": "contract",
+               "source": null, "collected-at": null, "verified-at": null})
+    };
+    let shared = json!({"tag": "email", "val": "shared@example.org"});
+    ok(a0, "/v1/customers", json!({"subject": shared, "fields": [field("email", "shared@example.org")]}));
+
+    // Other processes meanwhile: an import (its chunks in transactions) and a sweep.
+    let mut csv = String::from("email,first_name,city\n");
+    for i in 0..300 {
+        csv.push_str(&format!("imported{i}@example.org,Jean,Lyon\n"));
+    }
+    std::fs::write(d.join("import.csv"), csv).unwrap();
+    let import = support::pinned(d, NOW)
+        .args(["--db", &db, "--json", "import", "import.csv", "--purpose", "orders", "--chunk-kib", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sweep = support::pinned(d, NOW).args(["--db", &db, "--json", "sweep"]).stdout(Stdio::piped()).spawn().unwrap();
+
+    let acknowledged = Mutex::new(Acknowledged::default());
+    let victim = Mutex::new(Some(servers.into_iter().map(|(c, _)| c).collect::<Vec<_>>()));
+    let (workers, per) = (6, 24);
+    std::thread::scope(|s| {
+        for t in 0..workers {
+            let (addrs, token, notice, acknowledged, field) = (&addrs, &token, &notice, &acknowledged, &field);
+            let shared = &shared;
+            s.spawn(move || {
+                for i in 0..per {
+                    // Spread over every process; the killed one's requests fail (not acknowledged).
+                    let addr = &addrs[(t + i) % addrs.len()];
+                    let visitor = format!("v-{t}-{i}");
+                    let receipt = json!({"subject": {"tag": "external", "val": visitor}, "purpose": "analytics",
+                        "decision": "grant", "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false});
+                    match post(addr, "/v1/consent/receipts", token, &receipt.to_string()) {
+                        Ok((200, _)) => acknowledged.lock().unwrap().receipts.push(visitor),
+                        Ok((status, b)) => panic!("a receipt: {status} {b}"),
+                        Err(_) => acknowledged.lock().unwrap().unanswered += 1,
+                    }
+                    let email = format!("c{t}x{i}@example.org");
+                    let create = json!({"subject": {"tag": "email", "val": email}, "fields": [field("email", &email)]});
+                    match post(addr, "/v1/customers", token, &create.to_string()) {
+                        Ok((200, _)) => acknowledged.lock().unwrap().customers.push(email),
+                        Ok((status, b)) => panic!("a customer: {status} {b}"),
+                        Err(_) => acknowledged.lock().unwrap().unanswered += 1,
+                    }
+                    let city = format!("Ville-{}-{}", word(t), word(i)); // a commune is letters
+                    let rectify = json!({"subject": shared, "set": [field("city", &city)], "remove": []});
+                    match post(addr, "/v1/customers/rectify", token, &rectify.to_string()) {
+                        Ok((200, _)) => acknowledged.lock().unwrap().rectifications.push(city),
+                        Ok((status, b)) => panic!("a rectification under contention: {status} {b}"),
+                        Err(_) => acknowledged.lock().unwrap().unanswered += 1,
+                    }
+                }
+            });
+        }
+        // Under load (a third of the receipts acknowledged), the last process is killed (SIGKILL).
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while acknowledged.lock().unwrap().receipts.len() < workers * per / 3 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if processes > 1
+            && let Some(children) = victim.lock().unwrap().as_mut()
+        {
+            let last = children.last_mut().unwrap();
+            last.kill().unwrap();
+            last.wait().unwrap();
+        }
+    });
+    let import = import.wait_with_output().unwrap();
+    assert!(import.status.success(), "import: {}", String::from_utf8_lossy(&import.stderr));
+    let report: Value = serde_json::from_slice(&import.stdout).unwrap();
+    assert_eq!(report["imported"], 300, "{report}");
+    let sweep = sweep.wait_with_output().unwrap();
+    assert!(sweep.status.success(), "sweep");
+
+    let acknowledged = acknowledged.into_inner().unwrap();
+    // The kill happened under load: requests were still being sent to the killed process.
+    assert!(acknowledged.unanswered > 0 || processes == 1, "{engine:?}: the process was killed after the load");
+    assert!(
+        acknowledged.receipts.len() >= workers * per / 2,
+        "most of the load went through: {}",
+        acknowledged.receipts.len()
+    );
+    for visitor in &acknowledged.receipts {
+        let h = ok(a0, "/v1/consent/history", json!({"subject": {"tag": "external", "val": visitor}}));
+        assert_eq!(h.as_array().map(Vec::len), Some(1), "{engine:?}: the acknowledged receipt of {visitor}");
+    }
+    for email in &acknowledged.customers {
+        let c = ok(a0, "/v1/customers/get", json!({"subject": {"tag": "email", "val": email}}));
+        assert_eq!(c["fields"][0]["value"], json!(email), "{engine:?}");
+    }
+    // The shared record: every acknowledged rectification is in its history.
+    let history = ok(a0, "/v1/customers/history", json!({"subject": shared}));
+    // (Kept as the register writes a commune: upper case.)
+    let cities: Vec<String> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["field"] == "city")
+        .filter_map(|c| c["value"].as_str().map(str::to_uppercase))
+        .collect();
+    let lost: Vec<&String> =
+        acknowledged.rectifications.iter().filter(|c| !cities.contains(&c.to_uppercase())).collect();
+    assert!(
+        lost.is_empty(),
+        "{engine:?}: {} of {} acknowledged rectifications lost: {lost:?}; history: {cities:?}",
+        lost.len(),
+        acknowledged.rectifications.len()
+    );
+    let ledger = get(a0, "/v1/ledger/verify", &token);
+    assert_eq!(ledger["ok"], true, "{ledger}");
+    assert!(ledger["receipts"].as_u64().unwrap() >= acknowledged.receipts.len() as u64, "{ledger}");
+    let audit = get(a0, "/v1/audit/verify", &token);
+    assert_eq!(audit["ok"], true, "{audit}");
+    let store = ok_json(d, &db, &["verify-store"]);
+    assert_eq!(store["damaged"], json!([]), "{store}");
+    for mut child in victim.into_inner().unwrap().unwrap() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    server.kill();
+}
+
+#[test]
+fn three_serve_processes_share_one_postgresql_and_a_kill_loses_nothing_acknowledged() {
+    shared_load(Engine::Postgres, 3);
+}
+
+#[test]
+fn two_serve_processes_share_one_mariadb_and_a_kill_loses_nothing_acknowledged() {
+    shared_load(Engine::MariaDb, 2);
+}
