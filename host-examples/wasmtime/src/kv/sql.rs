@@ -509,6 +509,37 @@ impl SqlKv {
         }
     }
 
+    /// Read from one consistent snapshot until [`KvBackend::rollback`] (`store copy`'s
+    /// source): a read-only REPEATABLE READ transaction per database, the data's opened
+    /// before the keys' (every key the data refers to was committed before it).
+    pub fn begin_snapshot(&self) -> Result<(), KvError> {
+        let rt = self.rt.as_ref().ok_or_else(|| KvError::Other("database client stopped".into()))?;
+        let mut txs = Vec::new();
+        for (i, db) in self.dbs.iter().enumerate() {
+            let pool = db.pool();
+            let dialect = db.url.dialect;
+            let tx = block_on(rt, self.timeout, async {
+                match dialect {
+                    Dialect::Postgres => pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+                    Dialect::MySql => {
+                        pool.begin_with(
+                            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+                        )
+                        .await
+                    }
+                }
+            })
+            .map_err(|e| self.failed(i, e))?;
+            // The snapshot is taken at the first read on PostgreSQL: take it now.
+            let mut tx = tx;
+            block_on(rt, self.timeout, async { sqlx::raw_sql("SELECT 1").execute(&mut *tx).await })
+                .map_err(|e| self.failed(i, e))?;
+            txs.push(Some(tx));
+        }
+        *self.batch() = Some(Batch { txs, data_dirty: false, keys_replaced: false });
+        Ok(())
+    }
+
     fn check_key(key: &str) -> Result<(), KvError> {
         if key.len() > MAX_KEY || key.contains('\0') {
             return Err(KvError::Other(format!(

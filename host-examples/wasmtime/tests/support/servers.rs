@@ -194,18 +194,30 @@ impl Server {
     }
 
     fn sql_command(&self, sql: &str) -> Command {
+        self.sql_command_in(None, sql)
+    }
+
+    fn sql_command_in(&self, database: Option<&str>, sql: &str) -> Command {
         match self.engine {
             Engine::Postgres => {
                 let mut c = Command::new("psql");
-                c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &self.port.to_string()])
-                    .args(["-U", "fichier", "-d", "postgres", "-c", sql]);
+                c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &self.port.to_string()]).args([
+                    "-U",
+                    "fichier",
+                    "-d",
+                    database.unwrap_or("postgres"),
+                    "-c",
+                    sql,
+                ]);
                 c
             }
             Engine::MariaDb => {
                 let mut c = Command::new("mariadb");
-                c.arg("--no-defaults")
-                    .arg(format!("--socket={}", self.dir.path().join("mysql.sock").display()))
-                    .args(["-e", sql]);
+                c.arg("--no-defaults").arg(format!("--socket={}", self.dir.path().join("mysql.sock").display()));
+                if let Some(db) = database {
+                    c.arg(db);
+                }
+                c.args(["-e", sql]);
                 c
             }
         }
@@ -214,6 +226,12 @@ impl Server {
     /// Run `sql` (administration: create a database…), panicking with its output on failure.
     pub fn sql(&self, sql: &str) {
         run(self.sql_command(sql), sql);
+    }
+
+    /// Run `sql` in the database a URL of [`Server::database`] names.
+    pub fn sql_in(&self, url: &str, sql: &str) {
+        let name = url.rsplit('/').next().and_then(|n| n.split('?').next()).unwrap_or_default();
+        run(self.sql_command_in(Some(name), sql), sql);
     }
 
     /// A new empty database, and the URL that reaches it (with `query` appended).

@@ -13,6 +13,7 @@ mod import;
 mod registry;
 mod rights;
 mod serve;
+mod store;
 mod sweep;
 mod wit;
 
@@ -148,6 +149,9 @@ enum Command {
     /// Restore a backup into `--db` (which must not exist): the manifest and files are
     /// checked first, the ledger and the audit log after; a failed check leaves nothing.
     Restore(backup::RestoreArgs),
+    /// Move the customer file between stores (SQLite files, PostgreSQL, MariaDB/MySQL).
+    #[command(subcommand)]
+    Store(store::StoreCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
     /// Open every sealed record once (keys, customer records, consent heads, receipts,
@@ -211,6 +215,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Outbox(c) => rights::outbox(c, &rt()?, actor, json),
         Command::Backup(a) => backup::backup(a, cli, json),
         Command::Restore(a) => backup::restore(a, cli, json),
+        Command::Store(c) => store::store(c, cli, json),
         Command::Reindex => customers::reindex(&rt()?, actor, json),
         Command::VerifyStore => customers::verify_store(&rt()?, actor, json),
         Command::Serve(a) => serve::serve(a, cli),
