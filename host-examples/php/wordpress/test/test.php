@@ -255,6 +255,19 @@ if ($MODE === 'in-process') {
     // No data file: the site's own database, by default.
     check(str_contains($page['body'], 'wordpress (tables wp_fichier_data and wp_fichier_keys).'), 'the page says the data is in the site\'s database, in its prefix\'s tables', preg_match('/<p data-fichier-data>.*?<\/p>/', $page['body'], $m) ? $m[0] : '(no data line)', 'the site\'s database wordpress (tables wp_fichier_data and wp_fichier_keys)');
     check(!str_contains($page['body'], 'p@ss') && !str_contains($page['body'], rawurlencode('p@ss')), 'the page never shows the database password');
+    // The URL made of wp-config.php's values, for each form DB_HOST takes.
+    $sock = (string) (ini_get('mysqli.default_socket') ?: (ini_get('pdo_mysql.default_socket') ?: '/var/run/mysqld/mysqld.sock'));
+    foreach ([
+        ['db.example', 'shop', 'p@ss:w/rd %#?&', 'wp', 'wp_', 'mysql://shop:p%40ss%3Aw%2Frd%20%25%23%3F%26@db.example/wp?prefix=wp_'],
+        ['db.example:3307', 'shop user', '', 'my shop', 'shop2_', 'mysql://shop%20user@db.example:3307/my%20shop?prefix=shop2_'],
+        ['[2001:db8::1]:3307', 'shop', 'pw', 'wp', 'wp_', 'mysql://shop:pw@[2001:db8::1]:3307/wp?prefix=wp_'],
+        ['localhost:/run/my sql/mysqld.sock', 'shop', 'pw', 'wp', 'wp_', 'mysql://shop:pw@localhost/wp?prefix=wp_&socket=%2Frun%2Fmy%20sql%2Fmysqld.sock'],
+        ['localhost', 'shop', 'pw', 'wp', 'wp_', 'mysql://shop:pw@localhost/wp?prefix=wp_&socket=' . rawurlencode($sock)],
+        ['127.0.0.1', 'shop', 'pw', 'wp', 'wp_', 'mysql://shop:pw@127.0.0.1/wp?prefix=wp_'],
+    ] as [$host, $user, $pw, $name, $prefix, $want]) {
+        $got = json_decode((new Browser($BASE))->get('/?' . http_build_query(['fichier-test' => 'db-url', 'host' => $host, 'user' => $user, 'password' => $pw, 'name' => $name, 'prefix' => $prefix]))['body'], true);
+        same($got['url'] ?? $got, $want, "DB_HOST $host makes the URL fichier reads");
+    }
     // A data file set wins: the plugin opens that SQLite file (a new store, which does not
     // know the plugin's key: the save is refused, and the file is there).
     $sqlite = (string) getenv('FICHIER_TEST_SQLITE');

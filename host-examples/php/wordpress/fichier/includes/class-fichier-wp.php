@@ -130,13 +130,35 @@ final class Fichier_WP {
 	 */
 	public static function site_db_url() {
 		global $wpdb;
-		$parsed = $wpdb->parse_db_host( defined( 'DB_HOST' ) ? (string) DB_HOST : 'localhost' );
+		return self::db_url(
+			defined( 'DB_HOST' ) ? (string) DB_HOST : 'localhost',
+			defined( 'DB_USER' ) ? (string) DB_USER : '',
+			defined( 'DB_PASSWORD' ) ? (string) DB_PASSWORD : '',
+			defined( 'DB_NAME' ) ? (string) DB_NAME : '',
+			$wpdb->prefix
+		);
+	}
+
+	/**
+	 * The URL of a MariaDB/MySQL database given as wp-config.php gives it (see site_db_url).
+	 *
+	 * @param string $db_host  DB_HOST: host, host:port, [v6]:port, host:/socket.
+	 * @param string $user     DB_USER.
+	 * @param string $password DB_PASSWORD.
+	 * @param string $name     DB_NAME.
+	 * @param string $prefix   The table prefix.
+	 * @return string
+	 * @throws RuntimeException When DB_HOST cannot be read.
+	 */
+	public static function db_url( $db_host, $user, $password, $name, $prefix ) {
+		global $wpdb;
+		$parsed = $wpdb->parse_db_host( $db_host );
 		if ( false === $parsed ) {
 			throw new RuntimeException( 'fichier: DB_HOST in wp-config.php cannot be read as host, host:port or host:/socket' );
 		}
 		list( $host, $port, $socket, $is_ipv6 ) = $parsed;
 		$host  = '' === (string) $host ? 'localhost' : (string) $host;
-		$query = array( 'prefix' => $wpdb->prefix );
+		$query = array( 'prefix' => $prefix );
 		if ( null === $socket && 'localhost' === $host ) {
 			// mysqli reads `localhost` (with or without a port) as its default socket, not TCP.
 			foreach ( array( ini_get( 'mysqli.default_socket' ), ini_get( 'pdo_mysql.default_socket' ), '/var/run/mysqld/mysqld.sock' ) as $candidate ) {
@@ -156,10 +178,8 @@ final class Fichier_WP {
 		if ( defined( 'MYSQL_CLIENT_FLAGS' ) && defined( 'MYSQLI_CLIENT_SSL' ) && ( MYSQL_CLIENT_FLAGS & MYSQLI_CLIENT_SSL ) ) {
 			$query['ssl-mode'] = 'required';
 		}
-		$user     = defined( 'DB_USER' ) ? rawurlencode( (string) DB_USER ) : '';
-		$password = defined( 'DB_PASSWORD' ) && '' !== (string) DB_PASSWORD ? ':' . rawurlencode( (string) DB_PASSWORD ) : '';
-		$name     = defined( 'DB_NAME' ) ? rawurlencode( (string) DB_NAME ) : '';
-		return 'mysql://' . $user . $password . '@' . $host . ( null !== $port ? ':' . $port : '' ) . '/' . $name
+		$password = '' !== $password ? ':' . rawurlencode( $password ) : '';
+		return 'mysql://' . rawurlencode( $user ) . $password . '@' . $host . ( null !== $port ? ':' . $port : '' ) . '/' . rawurlencode( $name )
 			. '?' . http_build_query( $query, '', '&', PHP_QUERY_RFC3986 );
 	}
 
