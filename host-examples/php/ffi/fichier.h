@@ -39,9 +39,17 @@ uint32_t fichier_abi_version(void);
 
 /*
  * Open a handle from a JSON configuration object:
- *   "db"         (required) a database path (SQLite; the same files as the CLI's --db), or ":memory:"
+ *   "db"         (required) a database path (SQLite; the same files as the CLI's --db), ":memory:",
+ *                or a database server's URL, as the CLI's --db: mysql://user:pass@host:port/name or
+ *                mysql://user:pass@localhost/name?socket=/path (MariaDB/MySQL), postgres://…;
+ *                fichier's own query settings: prefix= (tables <prefix>fichier_data and
+ *                <prefix>fichier_keys, created if absent), pool=, timeout_ms=. One client per
+ *                process and URL, shared by its handles; every write its own transaction, so
+ *                several processes (PHP workers, other front ends) serve one database at once
+ *   "keys_db"    a second server URL for the keys (other credentials); only with a server db
  *   "master_key" 64 hex characters; absent: FICHIER_MASTER_KEY, else the key file "<db>.master.key"
- *                (created on first use, as the CLI does; ":memory:" requires one of the two)
+ *                (created on first use, as the CLI does; ":memory:" and a server db, which
+ *                never holds the key, require one of the two or key_file)
  *   "key_file"   another key file path (as the CLI's --key-file)
  *   "settings"   an object of string settings (wasi:config entries; "master_key" is refused)
  *   "clock"      an RFC 3339 instant: pin the clock there (tests); absent: the system clock

@@ -10,7 +10,7 @@ namespace Fichier;
  */
 final class Client
 {
-    private const IN_PROCESS_KEYS = ['transport', 'db', 'library', 'master_key', 'key_file', 'settings', 'clock', 'cache_dir', 'pooling', 'max_body', 'timeout_ms', 'ffi_scope'];
+    private const IN_PROCESS_KEYS = ['transport', 'db', 'keys_db', 'library', 'master_key', 'key_file', 'settings', 'clock', 'cache_dir', 'pooling', 'max_body', 'timeout_ms', 'ffi_scope'];
     private const HTTP_KEYS = ['transport', 'url', 'timeout'];
 
     private Transport $transport;
@@ -22,9 +22,16 @@ final class Client
 
     /**
      * @param array<string, mixed> $config
-     *  ['transport' => 'in-process', 'db' => '/path/fichier.db' | ':memory:',
+     *  ['transport' => 'in-process',
+     *   'db' => '/path/fichier.db' (SQLite) | ':memory:'
+     *      | a database server: 'mysql://user:pass@host:3306/name?prefix=wp_' (MariaDB/MySQL; a socket:
+     *        'mysql://user:pass@localhost/name?socket=/run/mysqld/mysqld.sock'), 'postgres://…'; tables
+     *        <prefix>fichier_data and <prefix>fichier_keys, created if absent; URL-encode user and password;
+     *        several processes may serve one database at once; the master key is never stored there,
+     *   'keys_db' => a second server URL for the keys (other credentials; only with a server db),
      *   'library' => path of libfichier_php.so (default: env FICHIER_PHP_LIB, else <repo>/target/debug/libfichier_php.so),
-     *   'master_key' => 64 hex (default: env FICHIER_MASTER_KEY, else the key file next to the db, as the CLI does),
+     *   'master_key' => 64 hex (default: env FICHIER_MASTER_KEY, else the key file next to a SQLite db, as the CLI does;
+     *      a server db has no such file: give master_key, FICHIER_MASTER_KEY or key_file),
      *   'key_file' => another key file, 'settings' => [name => string] (wasi:config entries),
      *   'clock' => RFC 3339 (pinned), 'cache_dir' => path | false (no cache), 'pooling' => bool,
      *   'max_body' => bytes (default 4 MiB),
@@ -57,9 +64,16 @@ final class Client
         self::onlyKeys($config, self::IN_PROCESS_KEYS);
         $db = $config['db'] ?? null;
         if (!is_string($db) || $db === '') {
-            throw FichierException::input('db', 'required', "db is required for the in-process transport: a path or ':memory:'");
+            throw FichierException::input('db', 'required', "db is required for the in-process transport: a path, ':memory:', or a mysql:// or postgres:// URL");
         }
         $open = ['db' => $db];
+        if (array_key_exists('keys_db', $config)) {
+            $k = $config['keys_db'];
+            if (!is_string($k) || !preg_match('#^(mysql|mariadb|postgres|postgresql)://#', $k)) {
+                throw FichierException::input('keys_db', 'url', 'keys_db must be a mysql:// or postgres:// URL');
+            }
+            $open['keys_db'] = $k;
+        }
         foreach (['master_key', 'key_file', 'clock'] as $k) {
             if (array_key_exists($k, $config)) {
                 if (!is_string($config[$k]) || $config[$k] === '') {

@@ -37,6 +37,10 @@ final class ConfigTest extends TestCase
             'no library' => [['library' => '/nonexistent/libfichier_php.so'] + $mem, 'library', 'exists'],
             'not a library' => [['library' => __FILE__] + $mem, 'library', 'loadable'],
             'unopenable db' => [['db' => '/nonexistent-dir/x/f.db'] + $mem, 'db', 'openable'],
+            'db a malformed server URL' => [['db' => 'mysql://shop:s3cret@localhost/shop?pool=0'] + $mem, 'db', 'url'],
+            'db a server nobody answers on' => [['db' => 'mysql://shop:s3cret@127.0.0.1:1/shop?timeout_ms=500'] + $mem, 'db', 'openable'],
+            'keys_db not a URL' => [['keys_db' => '/var/lib/keys.db'] + $mem, 'keys_db', 'url'],
+            'keys_db beside a SQLite db' => [['keys_db' => 'mysql://k:s3cret@localhost/keys'] + $mem, 'keys_db', 'server-db'],
             'http without url' => [['transport' => 'http'], 'url', 'required'],
             'http bad url' => [['transport' => 'http', 'url' => 'ftp://example.org'], 'url', 'http-url'],
             'http url with query' => [['transport' => 'http', 'url' => 'http://127.0.0.1:1/?a=b'], 'url', 'http-url'],
@@ -69,6 +73,33 @@ final class ConfigTest extends TestCase
             $this->fail('no exception');
         } catch (FichierException $e) {
             $this->assertSame(['master_key', 'required'], [$e->field, $e->rule]);
+        } finally {
+            if ($saved !== false) {
+                putenv("FICHIER_MASTER_KEY=$saved");
+            }
+        }
+    }
+
+    public function testAServerDbNamesItsFieldNeverItsPasswordAndNeedsAKeyOutsideIt(): void
+    {
+        $server = ['transport' => 'in-process', 'db' => 'mysql://shop:s3cret@127.0.0.1:1/shop?timeout_ms=500', 'library' => Support::library(), 'cache_dir' => Support::cacheDir()];
+        try {
+            Client::fromConfig($server + ['master_key' => Support::TEST_KEY]);
+            $this->fail('no exception');
+        } catch (FichierException $e) {
+            $this->assertSame(['db', 'openable'], [$e->field, $e->rule]);
+            $this->assertStringContainsString('mysql://shop:***@127.0.0.1:1/shop', $e->getMessage());
+            $this->assertStringNotContainsString('s3cret', $e->getMessage());
+        }
+        // The database never holds the master key: no key file is looked for beside it.
+        $saved = getenv('FICHIER_MASTER_KEY');
+        putenv('FICHIER_MASTER_KEY');
+        try {
+            Client::fromConfig($server);
+            $this->fail('no exception');
+        } catch (FichierException $e) {
+            $this->assertSame(['master_key', 'required'], [$e->field, $e->rule], $e->getMessage());
+            $this->assertStringNotContainsString('s3cret', $e->getMessage());
         } finally {
             if ($saved !== false) {
                 putenv("FICHIER_MASTER_KEY=$saved");

@@ -3,7 +3,9 @@
 //! The fichier component in-process for PHP (or any C caller): a small C ABI over the Rust
 //! host library (`fichier-host`), declared in `../fichier.h`, loaded by PHP's `FFI::cdef`.
 //!
-//! - `fichier_open` builds a [`Runtime`] from a JSON configuration (the store, the master
+//! - `fichier_open` builds a [`Runtime`] from a JSON configuration (the store: a SQLite
+//!   file, `:memory:`, or the tables of a MariaDB/MySQL or PostgreSQL database the shop
+//!   already runs, [`SqlKv`] in its shared mode, one pool per process; the master
 //!   key, `wasi:config` settings, the clock, the compiled-component cache), on the engine and
 //!   compiled component this process shares between its handles
 //!   ([`RuntimeBuilder::shared`]), with the process's one-worker Tokio runtime for the HTTP
@@ -25,7 +27,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use fichier_host::kv::{KvBackend, MemoryKv, SqliteKv};
+use fichier_host::kv::{KvBackend, MemoryKv, SqlKv, SqlUrl, SqliteKv, is_url};
 use fichier_host::runtime::{CallError, LABELS, ResponseSender};
 use fichier_host::serve::{self, CLIENT_ADDR};
 use fichier_host::{Clock, Runtime, RuntimeBuilder, master};
@@ -130,8 +132,8 @@ unsafe fn opt_text<'a>(p: *const c_char, field: &str) -> Result<Option<&'a str>,
     if p.is_null() { Ok(None) } else { unsafe { text(p, field) }.map(Some) }
 }
 
-const CONFIG_KEYS: [&str; 9] =
-    ["db", "master_key", "key_file", "settings", "clock", "cache_dir", "pooling", "max_body", "timeout_ms"];
+const CONFIG_KEYS: [&str; 10] =
+    ["db", "keys_db", "master_key", "key_file", "settings", "clock", "cache_dir", "pooling", "max_body", "timeout_ms"];
 
 /// A call's run time unless the configuration says otherwise (`timeout_ms`), as
 /// `fichier serve`'s default `--timeout`: a PHP worker is never held by a runaway call.
@@ -159,8 +161,28 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
             format!("unknown configuration key {k} (known: {})", CONFIG_KEYS.join(", ")),
         ));
     }
-    let db = config_str(&cfg, "db")?.ok_or_else(|| fail("db", "required", "db is required: a path or \":memory:\""))?;
+    let db = config_str(&cfg, "db")?.ok_or_else(|| {
+        fail("db", "required", "db is required: a path, \":memory:\", or a mysql:// or postgres:// URL")
+    })?;
     let memory = db == ":memory:";
+    // A database server: its URL read now, so a malformed one is refused before anything
+    // else is done (and messages show it with its password hidden).
+    let server = if is_url(db) { Some(SqlUrl::parse(db).map_err(|e| fail("db", "url", e.to_string()))?) } else { None };
+    let keys_db = match config_str(&cfg, "keys_db")? {
+        None => None,
+        Some(_) if server.is_none() => {
+            return Err(fail(
+                "keys_db",
+                "server-db",
+                "keys_db puts the keys in a database server of their own: db must name a server too (a SQLite db keeps its keys in <stem>.keys.db)",
+            ));
+        }
+        Some(k) if is_url(k) => {
+            SqlUrl::parse(k).map_err(|e| fail("keys_db", "url", e.to_string().replacen("db:", "keys_db:", 1)))?;
+            Some(k)
+        }
+        Some(_) => return Err(fail("keys_db", "url", "keys_db must be a mysql:// or postgres:// URL")),
+    };
 
     let master_key = match config_str(&cfg, "master_key")? {
         Some(k) if master::valid_hex_key(k) => k.to_owned(),
@@ -170,7 +192,8 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
         None => {
             let key_file = match config_str(&cfg, "key_file")? {
                 Some(f) => Some(PathBuf::from(f)),
-                None if memory => None,
+                // The key never lives in the database: no key file beside a server.
+                None if memory || server.is_some() => None,
                 None => Some(master::default_key_file(Path::new(db))),
             };
             match key_file {
@@ -182,10 +205,11 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
                     Ok(Some(k)) => k,
                     Err(e) => return Err(fail("master_key", "hex-256", format!("{e:#}"))),
                     Ok(None) => {
+                        let store = if memory { "a :memory: store" } else { "a database server (which holds no key)" };
                         return Err(fail(
                             "master_key",
                             "required",
-                            "a :memory: store needs master_key (or FICHIER_MASTER_KEY, or key_file)",
+                            format!("{store} needs master_key (or FICHIER_MASTER_KEY, or key_file)"),
                         ));
                     }
                 },
@@ -250,6 +274,8 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
     };
     let kv: Arc<dyn KvBackend> = if memory {
         Arc::new(MemoryKv::new(&LABELS))
+    } else if let Some(url) = &server {
+        server_store(db, keys_db).map_err(|e| fail("db", "openable", format!("opening {}: {e}", url.shown())))?
     } else {
         Arc::new(SqliteKv::open(Path::new(db)).map_err(|e| fail("db", "openable", format!("opening {db}: {e}")))?)
     };
@@ -271,6 +297,33 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
     }
     let rt = builder.build().map_err(|e| fail("", "load", format!("loading the component: {e:#}")))?;
     Ok(Handle { rt, tokio: io_runtime()?, max_body })
+}
+
+/// The database servers this process's handles use: (process, data URL, keys URL, store).
+type Servers = Vec<(u32, String, Option<String>, Arc<SqlKv>)>;
+static SERVERS: Mutex<Servers> = Mutex::new(Vec::new());
+
+/// The store on a database server: one [`SqlKv`] per process and pair of URLs, shared by
+/// every handle the process opens (a PHP-FPM worker opens one per request: its pool's
+/// connections and the tables' creation are done once), in its shared mode (every write
+/// its own transaction, calls concurrent: PHP workers of one site, and other sites on the
+/// same database, write at once). A child forked after that connects anew: the parent's
+/// client thread did not come along.
+fn server_store(db: &str, keys: Option<&str>) -> Result<Arc<dyn KvBackend>, fichier_host::kv::KvError> {
+    let pid = std::process::id();
+    let mut servers = SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if servers.iter().any(|(p, ..)| *p != pid) {
+        // Forgotten, not dropped: dropping would stop a runtime whose thread is not ours.
+        for stale in servers.extract_if(.., |(p, ..)| *p != pid) {
+            std::mem::forget(stale);
+        }
+    }
+    if let Some((.., kv)) = servers.iter().find(|(_, d, k, _)| d == db && k.as_deref() == keys) {
+        return Ok(kv.clone());
+    }
+    let kv = Arc::new(SqlKv::connect(db, keys)?.shared());
+    servers.push((pid, db.to_owned(), keys.map(str::to_owned), kv.clone()));
+    Ok(kv)
 }
 
 /// The I/O runtime of this process's handles, and the process that started it.

@@ -78,6 +78,40 @@ fn open_refuses_null_bad_utf8_bad_json_and_bad_keys() {
 }
 
 #[test]
+fn a_database_server_url_is_refused_by_name_and_never_shows_its_password() {
+    // Malformed: refused before anything is opened.
+    for (db, said) in [
+        ("mysql://shop:s3cret@localhost/shop?pool=0", "pool must be 1 to 256"),
+        ("mysql://shop:s3cret@localhost/shop?prefix=wp-", "prefix must be"),
+        ("postgres://shop:s3cret@[::1/shop", "not a URL"),
+    ] {
+        let e = open_err(&c(&json!({"db": db, "master_key": KEY}).to_string()));
+        assert_eq!((e["field"].as_str(), e["rule"].as_str()), (Some("db"), Some("url")), "{db}: {e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(message.contains(said), "{db}: {message}");
+        assert!(!message.contains("s3cret"), "{db}: the password is shown: {message}");
+    }
+    // Well formed, but no server answers there: refused as not openable, password hidden.
+    let cfg = json!({"db": "mysql://shop:s3cret@127.0.0.1:1/shop?timeout_ms=500", "master_key": KEY});
+    let e = open_err(&c(&cfg.to_string()));
+    assert_eq!((e["field"].as_str(), e["rule"].as_str()), (Some("db"), Some("openable")), "{e}");
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains("mysql://shop:***@127.0.0.1:1/shop"), "{message}");
+    assert!(!message.contains("s3cret"), "the password is shown: {message}");
+    // keys_db: a server URL, and only beside a server db.
+    let cfg = json!({"db": ":memory:", "keys_db": "mysql://k:s3cret@localhost/keys", "master_key": KEY});
+    let e = open_err(&c(&cfg.to_string()));
+    assert_eq!((e["field"].as_str(), e["rule"].as_str()), (Some("keys_db"), Some("server-db")));
+    let cfg = json!({"db": "mysql://shop@localhost/shop", "keys_db": "/var/lib/keys.db", "master_key": KEY});
+    let e = open_err(&c(&cfg.to_string()));
+    assert_eq!((e["field"].as_str(), e["rule"].as_str()), (Some("keys_db"), Some("url")));
+    let cfg = json!({"db": "mysql://shop@localhost/shop", "keys_db": "mysql://k:s3cret@localhost/keys?pool=x", "master_key": KEY});
+    let e = open_err(&c(&cfg.to_string()));
+    assert_eq!((e["field"].as_str(), e["rule"].as_str()), (Some("keys_db"), Some("url")));
+    assert!(!e["message"].as_str().unwrap().contains("s3cret"));
+}
+
+#[test]
 fn calls_refuse_null_handles_and_bad_arguments() {
     let mut err = std::ptr::null_mut();
     let r = unsafe {

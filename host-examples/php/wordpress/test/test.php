@@ -47,7 +47,7 @@ function section(string $name): void
 // ---------------------------------------------------------------------------------------
 // fichier, as the test sees it: the same store as the plugin, through the client.
 
-/** A client on the store the plugin uses (in-process: short-lived, so WordPress' requests find the file free). */
+/** A client on the store the plugin uses (in-process: the site's MariaDB, as the plugin opens it by default). */
 function fichier(): \Fichier\Client
 {
     global $MODE;
@@ -230,7 +230,7 @@ $form = static fn (array $s) => ['option_page' => 'fichier', 'action' => 'update
     + array_combine(array_map(fn ($k) => "fichier_settings[$k]", array_keys($s)), array_values($s));
 $good = $MODE === 'http'
     ? ['transport' => 'http', 'url' => (string) getenv('FICHIER_TEST_URL'), 'db_path' => '', 'library' => '', 'api_key' => $KEY, 'purposes' => 'newsletter, partners', 'banner' => '1', 'lang' => 'en']
-    : ['transport' => 'in-process', 'db_path' => (string) getenv('FICHIER_TEST_DB'), 'library' => '', 'url' => '', 'api_key' => $KEY, 'purposes' => 'newsletter, partners', 'banner' => '1', 'lang' => 'en'];
+    : ['transport' => 'in-process', 'db_path' => '', 'library' => '', 'url' => '', 'api_key' => $KEY, 'purposes' => 'newsletter, partners', 'banner' => '1', 'lang' => 'en'];
 $before = $admin->get('/wp-admin/options-general.php?page=fichier')['body'];
 foreach ([
     'a transport that is not one' => [['transport' => 'carrier-pigeon'], 'Transport: choose in-process or http.'],
@@ -251,6 +251,30 @@ same(form_values($after), form_values($before), 'the refused settings changed no
 $r = $admin->follow($admin->post('/wp-admin/options.php', $form($good)));
 check(str_contains($r['body'], 'Settings saved.'), 'good settings are saved', preg_match('/<div[^>]*settings-error[^>]*>.*?<\/div>/s', $r['body'], $m) ? $m[0] : '(no message)', 'Settings saved.');
 $page = $admin->get('/wp-admin/options-general.php?page=fichier');
+if ($MODE === 'in-process') {
+    // No data file: the site's own database, by default.
+    check(str_contains($page['body'], 'wordpress (tables wp_fichier_data and wp_fichier_keys).'), 'the page says the data is in the site\'s database, in its prefix\'s tables', preg_match('/<p data-fichier-data>.*?<\/p>/', $page['body'], $m) ? $m[0] : '(no data line)', 'the site\'s database wordpress (tables wp_fichier_data and wp_fichier_keys)');
+    check(!str_contains($page['body'], 'p@ss') && !str_contains($page['body'], rawurlencode('p@ss')), 'the page never shows the database password');
+    // The URL made of wp-config.php's values, for each form DB_HOST takes.
+    $sock = (string) (ini_get('mysqli.default_socket') ?: (ini_get('pdo_mysql.default_socket') ?: '/var/run/mysqld/mysqld.sock'));
+    foreach ([
+        ['db.example', 'shop', 'p@ss:w/rd %#?&', 'wp', 'wp_', 'mysql://shop:p%40ss%3Aw%2Frd%20%25%23%3F%26@db.example/wp?prefix=wp_'],
+        ['db.example:3307', 'shop user', '', 'my shop', 'shop2_', 'mysql://shop%20user@db.example:3307/my%20shop?prefix=shop2_'],
+        ['[2001:db8::1]:3307', 'shop', 'pw', 'wp', 'wp_', 'mysql://shop:pw@[2001:db8::1]:3307/wp?prefix=wp_'],
+        ['localhost:/run/my sql/mysqld.sock', 'shop', 'pw', 'wp', 'wp_', 'mysql://shop:pw@localhost/wp?prefix=wp_&socket=%2Frun%2Fmy%20sql%2Fmysqld.sock'],
+        ['localhost', 'shop', 'pw', 'wp', 'wp_', 'mysql://shop:pw@localhost/wp?prefix=wp_&socket=' . rawurlencode($sock)],
+        ['127.0.0.1', 'shop', 'pw', 'wp', 'wp_', 'mysql://shop:pw@127.0.0.1/wp?prefix=wp_'],
+    ] as [$host, $user, $pw, $name, $prefix, $want]) {
+        $got = json_decode((new Browser($BASE))->get('/?' . http_build_query(['fichier-test' => 'db-url', 'host' => $host, 'user' => $user, 'password' => $pw, 'name' => $name, 'prefix' => $prefix]))['body'], true);
+        same($got['url'] ?? $got, $want, "DB_HOST $host makes the URL fichier reads");
+    }
+    // A data file set wins: the plugin opens that SQLite file (a new store, which does not
+    // know the plugin's key: the save is refused, and the file is there).
+    $sqlite = (string) getenv('FICHIER_TEST_SQLITE');
+    $r = $admin->follow($admin->post('/wp-admin/options.php', $form(array_merge($good, ['db_path' => $sqlite]))));
+    check(str_contains($r['body'], 'API key: fichier does not know this key') && is_file($sqlite), 'a data file set is the store the plugin opens', [is_file($sqlite), preg_match('/<div[^>]*settings-error[^>]*>.*?<\/div>/s', $r['body'], $m) ? $m[0] : '(no message)'], [true, 'API key: fichier does not know this key']);
+    same(form_values($admin->get('/wp-admin/options-general.php?page=fichier')['body'])['fichier_settings[db_path]'] ?? null, '', 'the refused data file was not saved');
+}
 check(str_contains($page['body'], "fichier answers ($MODE)"), "the page says fichier answers through the $MODE transport", null, "fichier answers ($MODE)");
 check(str_contains($page['body'], 'data-fichier-status="ok"'), 'the page says fichier answers with the saved settings', preg_match('/<div class="notice[^>]*>.*?<\/div>/s', $page['body'], $m) ? $m[0] : '(no status)', 'data-fichier-status="ok"');
 check(!str_contains($page['body'], substr($KEY, 12)), 'the page never prints the API key back');
@@ -414,6 +438,84 @@ same([$st, $before['last-login-at'] ?? null], [200, null], 'the customer has not
 [$st, $after] = api($KEY, 'POST', '/v1/customers/get', ['subject' => ['tag' => 'email', 'val' => $EMAIL]]);
 same([$after['last-login-at'] ?? null, $after['last-contact-at'] ?? null], ['2026-03-01T10:00:00.000Z', $before['last-contact-at'] ?? 'none'], 'logging in to WordPress records the login, and only the login');
 
+// --- In-process, on the site's database: two PHP servers of the site and a second WordPress
+//     front end (its own docroot and wp-config.php, the same database and prefix) at once.
+if ($MODE === 'in-process') {
+    section('two PHP servers and a second front end on one database');
+    $B = (string) getenv('FICHIER_WP_BASE_B');
+    $C = (string) getenv('FICHIER_WP_BASE_C');
+    // The second front end sees the same file: its settings page counts the same purposes.
+    $adminC = new Browser($C);
+    $adminC->login('admin', $PASSWORD);
+    $pageC = $adminC->get('/wp-admin/options-general.php?page=fichier')['body'];
+    check(str_contains($pageC, 'fichier answers (in-process): 3 purpose(s) declared.'), 'the second front end answers from the same file', preg_match('/<div class="notice[^>]*>.*?<\/div>/s', $pageC, $m) ? $m[0] : '(no status)', 'fichier answers (in-process): 3 purpose(s) declared.');
+    // A checkout through the second front end, read through the first one's Tools → Export.
+    $shopperC = new Browser($C);
+    $coC = $shopperC->get('/?fichier-wc-standin=checkout');
+    $both = 'two-fronts@example.org';
+    $r = $shopperC->post('/?fichier-wc-standin=checkout', ['woocommerce-process-checkout-nonce' => input_value($coC['body'], 'woocommerce-process-checkout-nonce'), 'billing_email' => $both, 'fichier_consent' => ['partners' => '1'], 'fichier_notice' => $NOTICES]);
+    $order = json_decode($r['body'], true);
+    $ridC = 'wc-' . ($order['order'] ?? '?') . '-partners';
+    same([$r['status'], $order['meta']['_fichier_consent_receipts'] ?? null], [200, [$ridC]], 'a checkout through the second front end records its receipt');
+    $values = [];
+    foreach (wp_export_items($admin, $both) as $it) {
+        array_push($values, ...array_column($it['data'], 'value'));
+    }
+    check(in_array($ridC, $values, true), 'the first front end\'s Tools → Export shows the receipt the second one recorded', $values, $ridC);
+    // Banner receipts posted at once to the site's two servers and the second front end, all
+    // for one visitor (every one of them writes that visitor's history): none is lost.
+    $n = 12;
+    $child = <<<'PHP'
+[, $base, $origin, $name, $n] = $argv;
+$out = [];
+for ($i = 0; $i < (int) $n; $i++) {
+    $receipt = ['subject' => ['tag' => 'external', 'val' => 'v-concurrent'], 'purpose' => 'partners', 'decision' => 'refuse', 'given-by' => 'subject', 'channel' => 'cookie-banner', 'notice' => null, 'at' => null, 'receipt-id' => "$name-$i", 'client-ip' => null, 'user-agent' => null, 'gpc' => false, 'age' => null];
+    $ctx = stream_context_create(['http' => ['method' => 'POST', 'header' => "Content-Type: application/json\r\nOrigin: $origin", 'content' => json_encode($receipt), 'ignore_errors' => true, 'timeout' => 60, 'protocol_version' => 1.0]]);
+    $t0 = microtime(true);
+    $body = @file_get_contents("$base/v1/consent/receipts", false, $ctx);
+    $status = preg_match('#^HTTP/\S+ (\d{3})#', $http_response_header[0] ?? '', $m) ? (int) $m[1] : 0;
+    $out[] = [$status, $t0, microtime(true), $status === 200 ? '' : substr((string) $body, 0, 300)];
+}
+echo json_encode($out);
+PHP;
+    $runs = [];
+    foreach (['a' => [$BASE, $BASE], 'b' => [$B, $BASE], 'c' => [$C, $C]] as $name => [$base, $origin]) {
+        $runs[$name] = proc_open([PHP_BINARY, '-r', $child, $base, $origin, $name, (string) $n], [1 => ['pipe', 'w']], $pipes);
+        $runs[$name] = [$runs[$name], $pipes[1]];
+    }
+    $got = [];
+    foreach ($runs as $name => [$proc, $out]) {
+        $got[$name] = json_decode((string) stream_get_contents($out), true) ?? [];
+        fclose($out);
+        proc_close($proc);
+    }
+    foreach ($got as $name => $calls) {
+        same(array_values(array_unique(array_column($calls, 0))), [200], "every receipt posted to server $name is recorded", array_values(array_filter(array_column($calls, 3))));
+    }
+    $overlap = static function (array $x, array $y): bool {
+        foreach ($x as $p) {
+            foreach ($y as $q) {
+                if ($p[1] < $q[2] && $q[1] < $p[2]) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    };
+    check($overlap($got['a'] ?? [], $got['b'] ?? []) && $overlap($got['a'] ?? [], $got['c'] ?? []) && $overlap($got['b'] ?? [], $got['c'] ?? []), 'the three servers served at the same time (their requests overlapped)');
+    $want = [];
+    foreach (['a', 'b', 'c'] as $name) {
+        for ($i = 0; $i < $n; $i++) {
+            $want[] = "$name-$i";
+        }
+    }
+    [$st, $hist] = api($KEY, 'POST', '/v1/consent/history', ['subject' => ['tag' => 'external', 'val' => 'v-concurrent']]);
+    $ids = array_column($hist ?? [], 'id');
+    sort($ids);
+    sort($want);
+    same([$st, $ids], [200, $want], 'the visitor\'s history holds every receipt of the three servers, once');
+}
+
 // --- 1. Export: Tools → Export Personal Data, the admin-ajax action WordPress' page uses.
 section('export (admin-ajax wp-privacy-export-personal-data)');
 $want = fichier_export($KEY, $EMAIL);
@@ -576,6 +678,27 @@ function fichier_export(string $key, string $email): array
         }
     }
     return $out;
+}
+
+/** Tools → Export Personal Data for `$email`, every exporter's every page: fichier's items. */
+function wp_export_items(Browser $admin, string $email): array
+{
+    $req = make_request($admin, 'export', $email);
+    $items = [];
+    for ($exporter = 1; $exporter <= $req['count']; $exporter++) {
+        for ($pg = 1; $pg <= 100; $pg++) {
+            $j = json_decode($admin->post('/wp-admin/admin-ajax.php', ['action' => 'wp-privacy-export-personal-data', 'exporter' => $exporter, 'id' => $req['id'], 'page' => $pg, 'security' => $req['nonce'], 'sendAsEmail' => 'false'])['body'], true);
+            if (($j['success'] ?? false) !== true) {
+                check(false, "export of $email: exporter $exporter page $pg answers success", $j, '{"success":true,…}');
+                return $items;
+            }
+            array_push($items, ...array_filter($j['data']['data'], fn ($it) => str_starts_with($it['group_id'], 'fichier-')));
+            if ($j['data']['done']) {
+                break;
+            }
+        }
+    }
+    return $items;
 }
 
 /** A confirmed request through the admin form; its id, nonce and exporter/eraser count from the list. */

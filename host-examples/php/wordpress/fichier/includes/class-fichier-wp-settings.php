@@ -64,9 +64,10 @@ final class Fichier_WP_Settings {
 		$new['transport'] = $transport;
 
 		$db = isset( $input['db_path'] ) ? trim( sanitize_text_field( (string) $input['db_path'] ) ) : '';
-		if ( 'in-process' === $transport ) {
-			if ( '' === $db || '/' !== $db[0] ) {
-				$errors[] = __( 'Data file: give an absolute path (the SQLite file fichier keeps).', 'fichier' );
+		// Empty: the site's own database. A path: a SQLite file instead.
+		if ( 'in-process' === $transport && '' !== $db ) {
+			if ( '/' !== $db[0] ) {
+				$errors[] = __( 'Data file: give an absolute path (the SQLite file fichier keeps), or leave it empty for the site\'s database.', 'fichier' );
 			} elseif ( ! is_dir( dirname( $db ) ) || ! wp_is_writable( dirname( $db ) ) ) {
 				$errors[] = __( 'Data file: its directory must exist and be writable by the web server.', 'fichier' );
 			}
@@ -187,7 +188,7 @@ final class Fichier_WP_Settings {
 					<tr>
 						<th scope="row"><label for="fichier_db_path"><?php esc_html_e( 'Data file (in-process)', 'fichier' ); ?></label></th>
 						<td><input type="text" class="regular-text code" id="fichier_db_path" name="<?php echo esc_attr( $opt ); ?>[db_path]" value="<?php echo esc_attr( $s['db_path'] ); ?>" />
-						<p class="description"><?php esc_html_e( 'Absolute path of the SQLite file, outside the web root. The master key comes from FICHIER_MASTER_KEY (wp-config.php or the environment) or the key file next to the data file — never from the database.', 'fichier' ); ?></p></td>
+						<p class="description"><?php esc_html_e( 'Empty (the default): fichier keeps its data in the site\'s own database, in its tables <prefix>fichier_data and <prefix>fichier_keys, with the credentials of wp-config.php; every PHP worker and every front end of the site shares it. A path: the absolute path of a SQLite file instead, outside the web root; when set, it wins. The master key comes from FICHIER_MASTER_KEY (wp-config.php or the environment), or with a SQLite file the key file next to it — never from a database.', 'fichier' ); ?></p></td>
 					</tr>
 					<tr>
 						<th scope="row"><label for="fichier_library"><?php esc_html_e( 'Library (in-process)', 'fichier' ); ?></label></th>
@@ -241,7 +242,7 @@ final class Fichier_WP_Settings {
 	 * @param array $s Settings.
 	 */
 	private static function render_status( array $s ) {
-		if ( ( 'in-process' === $s['transport'] && '' === $s['db_path'] ) || ( 'http' === $s['transport'] && '' === $s['url'] ) ) {
+		if ( 'http' === $s['transport'] && '' === $s['url'] ) {
 			echo '<div class="notice notice-warning inline"><p>' . esc_html__( 'fichier is not configured yet.', 'fichier' ) . '</p></div>';
 			return;
 		}
@@ -256,6 +257,10 @@ final class Fichier_WP_Settings {
 				/* translators: 1: transport, 2: number of purposes */
 				esc_html( sprintf( __( 'fichier answers (%1$s): %2$d purpose(s) declared.', 'fichier' ), $s['transport'], count( (array) $r->json() ) ) )
 			);
+			if ( 'in-process' === $s['transport'] ) {
+				/* translators: %s: where the data is (a database and its tables, or a file) */
+				echo '<p data-fichier-data>' . esc_html( sprintf( __( 'Data: %s.', 'fichier' ), Fichier_WP::data_place( $s ) ) ) . '</p>';
+			}
 		}
 	}
 }

@@ -11,9 +11,10 @@ defined( 'ABSPATH' ) || exit;
  * Settings (one option, `fichier_settings`) and the fichier client they describe.
  *
  * The transport is configuration alone: `in-process` loads the component into this PHP
- * process through FFI (libfichier_php, the PHP client's InProcessTransport) on a SQLite
- * file; `http` talks to a remote `fichier serve` or Spin deployment. Every call goes through
- * the same REST requests either way.
+ * process through FFI (libfichier_php, the PHP client's InProcessTransport), its data in the
+ * site's own MariaDB/MySQL database (tables `<prefix>fichier_data` and `<prefix>fichier_keys`)
+ * or, when the `db_path` setting names one, a SQLite file; `http` talks to a remote
+ * `fichier serve` or Spin deployment. Every call goes through the same REST requests either way.
  */
 final class Fichier_WP {
 
@@ -81,17 +82,23 @@ final class Fichier_WP {
 		}
 		$config = array(
 			'transport' => 'in-process',
-			'db'        => $s['db_path'],
+			// A SQLite file when the settings name one; else the site's own database.
+			'db'        => '' !== $s['db_path'] ? $s['db_path'] : self::site_db_url(),
 			// The banner's requests come from the shop's own pages (CORS).
 			'settings'  => array( 'shop_origins' => self::home_origin() ),
 		);
+		// The keys in a database of their own (other credentials: a dump of the site's database
+		// then holds no key): a server URL, in wp-config.php only.
+		if ( '' === $s['db_path'] && defined( 'FICHIER_KEYS_DB' ) ) {
+			$config['keys_db'] = (string) FICHIER_KEYS_DB;
+		}
 		if ( '' !== $s['library'] ) {
 			$config['library'] = $s['library'];
 		} elseif ( defined( 'FICHIER_PHP_LIB' ) ) {
 			$config['library'] = (string) FICHIER_PHP_LIB;
 		}
-		// The master key never goes in the database: wp-config.php, the environment, or the key
-		// file next to the data file (the client's default, as the CLI does).
+		// The master key never goes in the database: wp-config.php or the environment (or, with a
+		// SQLite file, the key file next to it: the client's default, as the CLI does).
 		if ( defined( 'FICHIER_MASTER_KEY' ) ) {
 			$config['master_key'] = (string) FICHIER_MASTER_KEY;
 		}
@@ -108,6 +115,88 @@ final class Fichier_WP {
 			$config['settings'] = array_merge( $config['settings'], array_map( 'strval', FICHIER_COMPONENT_SETTINGS ) );
 		}
 		return $config;
+	}
+
+	/**
+	 * The site's own MariaDB/MySQL database as a URL for fichier, from wp-config.php's DB_HOST
+	 * (`host`, `host:port`, `host:/path/to.sock`, `[::1]:port`; `localhost` without a socket is
+	 * the client library's default socket, as mysqli reads it), DB_USER, DB_PASSWORD and DB_NAME, with the
+	 * site's table prefix: fichier's tables are `<prefix>fichier_data` and `<prefix>fichier_keys`
+	 * (`$wpdb->prefix`: on a multisite network, each site's own file). MYSQL_CLIENT_FLAGS asking
+	 * for TLS asks fichier for it too. The URL holds the password: it is never shown.
+	 *
+	 * @return string
+	 * @throws RuntimeException When DB_HOST cannot be read.
+	 */
+	public static function site_db_url() {
+		global $wpdb;
+		return self::db_url(
+			defined( 'DB_HOST' ) ? (string) DB_HOST : 'localhost',
+			defined( 'DB_USER' ) ? (string) DB_USER : '',
+			defined( 'DB_PASSWORD' ) ? (string) DB_PASSWORD : '',
+			defined( 'DB_NAME' ) ? (string) DB_NAME : '',
+			$wpdb->prefix
+		);
+	}
+
+	/**
+	 * The URL of a MariaDB/MySQL database given as wp-config.php gives it (see site_db_url).
+	 *
+	 * @param string $db_host  DB_HOST: host, host:port, [v6]:port, host:/socket.
+	 * @param string $user     DB_USER.
+	 * @param string $password DB_PASSWORD.
+	 * @param string $name     DB_NAME.
+	 * @param string $prefix   The table prefix.
+	 * @return string
+	 * @throws RuntimeException When DB_HOST cannot be read.
+	 */
+	public static function db_url( $db_host, $user, $password, $name, $prefix ) {
+		global $wpdb;
+		$parsed = $wpdb->parse_db_host( $db_host );
+		if ( false === $parsed ) {
+			throw new RuntimeException( 'fichier: DB_HOST in wp-config.php cannot be read as host, host:port or host:/socket' );
+		}
+		list( $host, $port, $socket, $is_ipv6 ) = $parsed;
+		$host  = '' === (string) $host ? 'localhost' : (string) $host;
+		$query = array( 'prefix' => $prefix );
+		if ( null === $socket && 'localhost' === $host ) {
+			// mysqli reads `localhost` (with or without a port) as its default socket, not TCP.
+			foreach ( array( ini_get( 'mysqli.default_socket' ), ini_get( 'pdo_mysql.default_socket' ), '/var/run/mysqld/mysqld.sock' ) as $candidate ) {
+				if ( is_string( $candidate ) && '' !== $candidate ) {
+					$socket = $candidate;
+					break;
+				}
+			}
+		}
+		if ( null !== $socket && '' !== $socket ) {
+			$query['socket'] = $socket;
+			$host            = 'localhost';
+			$port            = null;
+		} elseif ( $is_ipv6 ) {
+			$host = '[' . $host . ']';
+		}
+		if ( defined( 'MYSQL_CLIENT_FLAGS' ) && defined( 'MYSQLI_CLIENT_SSL' ) && ( MYSQL_CLIENT_FLAGS & MYSQLI_CLIENT_SSL ) ) {
+			$query['ssl-mode'] = 'required';
+		}
+		$password = '' !== $password ? ':' . rawurlencode( $password ) : '';
+		return 'mysql://' . rawurlencode( $user ) . $password . '@' . $host . ( null !== $port ? ':' . $port : '' ) . '/' . rawurlencode( $name )
+			. '?' . http_build_query( $query, '', '&', PHP_QUERY_RFC3986 );
+	}
+
+	/**
+	 * Where fichier's data is, in words for the settings page (never the password).
+	 *
+	 * @param array $s Settings.
+	 * @return string
+	 */
+	public static function data_place( array $s ) {
+		global $wpdb;
+		if ( '' !== $s['db_path'] ) {
+			/* translators: %s: the SQLite file's path */
+			return sprintf( __( 'the SQLite file %s', 'fichier' ), $s['db_path'] );
+		}
+		/* translators: 1: database name, 2: the data table, 3: the keys table */
+		return sprintf( __( 'the site\'s database %1$s (tables %2$s and %3$s)', 'fichier' ), DB_NAME, $wpdb->prefix . 'fichier_data', $wpdb->prefix . 'fichier_keys' );
 	}
 
 	/**

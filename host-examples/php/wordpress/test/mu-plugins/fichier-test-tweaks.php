@@ -40,3 +40,23 @@ add_action(
 		exit;
 	}
 );
+
+// Test only: the database URL the plugin makes of wp-config.php's values ?host=…&user=…&password=…&name=…&prefix=…, as JSON.
+add_action(
+	'init',
+	static function () {
+		if ( ! isset( $_GET['fichier-test'] ) || 'db-url' !== $_GET['fichier-test'] ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			return;
+		}
+		$arg = static function ( $name ) {
+			return isset( $_GET[ $name ] ) ? (string) wp_unslash( $_GET[ $name ] ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended, WordPress.Security.ValidatedSanitizedInput.InputNotSanitized
+		};
+		header( 'content-type: application/json' );
+		try {
+			echo wp_json_encode( array( 'url' => Fichier_WP::db_url( $arg( 'host' ), $arg( 'user' ), $arg( 'password' ), $arg( 'name' ), $arg( 'prefix' ) ) ) );
+		} catch ( RuntimeException $e ) {
+			echo wp_json_encode( array( 'error' => $e->getMessage() ) );
+		}
+		exit;
+	}
+);
