@@ -57,10 +57,8 @@ fn prepare(dir: &Path, db: &str) -> (String, String) {
         .output()
         .expect("api-key");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")[1]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token =
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")[1].as_str().expect("token").to_owned();
     let out = fichier(dir, db)
         .args(["purpose", "add", "--id", "analytics", "--kind", "cookie", "--title", "Audience"])
         .output()
@@ -102,18 +100,49 @@ fn receipts(addrs: &[SocketAddr], token: &str, notice: &str, total: usize, conne
     (per * connections) as f64 / start.elapsed().as_secs_f64()
 }
 
-/// One store: `processes` servers on `db`, warmed up, then measured.
-fn run(dir: &Path, db: &str, processes: usize, total: usize, connections: usize) -> f64 {
+/// CPU seconds (user + system) a process and its threads used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name's closing parenthesis: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+    (fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0)) / 100.0 // USER_HZ
+}
+
+/// CPU seconds of every process of a user's whose command line contains `needle`.
+fn cpu_of(needle: &str) -> f64 {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .map(cpu_seconds)
+        .sum()
+}
+
+/// One store: `processes` servers on `db`, warmed up, then measured: receipts per second,
+/// and the CPU milliseconds per receipt the `fichier serve` processes and the database
+/// server's processes (PostgreSQL's backends) used.
+fn run(dir: &Path, db: &str, processes: usize, total: usize, connections: usize) -> (f64, f64, f64) {
     let (token, notice) = prepare(dir, db);
     let servers: Vec<(Child, SocketAddr)> = (0..processes).map(|_| serve(dir, db)).collect();
     let addrs: Vec<SocketAddr> = servers.iter().map(|(_, a)| *a).collect();
     receipts(&addrs, &token, &notice, total / 5, connections, "w");
+    let cpu = || servers.iter().map(|(c, _)| cpu_seconds(c.id())).sum::<f64>();
+    let (before, db_before) = (cpu(), cpu_of("postgres:"));
     let rate = receipts(&addrs, &token, &notice, total, connections, "m");
+    let per = (cpu() - before) * 1e3 / total as f64;
+    let db_per = (cpu_of("postgres:") - db_before) * 1e3 / total as f64;
     for (mut child, _) in servers {
         let _ = child.kill();
         let _ = child.wait();
     }
-    rate
+    (rate, per, db_per)
 }
 
 /// Rows per second of `fichier import` of `rows` customers into `db`.
@@ -132,7 +161,8 @@ fn import(dir: &Path, db: &str, rows: usize) -> f64 {
         std::fs::write(&csv, text).expect("csv");
     }
     let start = Instant::now();
-    let out = fichier(dir, db).args(["--json", "import", "customers.csv", "--purpose", "orders"]).output().expect("import");
+    let out =
+        fichier(dir, db).args(["--json", "import", "customers.csv", "--purpose", "orders"]).output().expect("import");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     rows as f64 / start.elapsed().as_secs_f64()
 }
@@ -155,44 +185,56 @@ fn main() {
     let total = arg("--receipts", 3000);
     let connections = arg("--connections", 12).max(1);
     let rows = arg("--rows", 20_000);
-    let scratch = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into()))
-        .expect("tempdir");
+    let scratch =
+        tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into()))
+            .expect("tempdir");
     let dir = |name: &str| {
         let d = scratch.path().join(name);
         std::fs::create_dir_all(&d).expect("dir");
         d
     };
     println!("receipts for new visitors over HTTP, {total} measured, {connections} connections:");
-    let sqlite = run(&dir("sqlite"), "shop.db", 1, total, connections);
-    println!("  SQLite file, 1 process: {sqlite:.0}/s (1.00)");
+    let (sqlite, cpu, _) = run(&dir("sqlite"), "shop.db", 1, total, connections);
+    println!("  SQLite file, 1 process: {sqlite:.0}/s (1.00); fichier CPU {cpu:.2} ms/receipt");
 
     let mut pg = Server::start(Engine::Postgres);
     for processes in 1..=3 {
         let url = pg.database("");
-        let rate = run(&dir(&format!("pg{processes}")), &url, processes, total, connections);
-        println!("  PostgreSQL, {processes} process(es): {rate:.0}/s ({:.2}× SQLite)", rate / sqlite);
+        let (rate, cpu, pg_cpu) = run(&dir(&format!("pg{processes}")), &url, processes, total, connections);
+        println!(
+            "  PostgreSQL, {processes} process(es): {rate:.0}/s ({:.2}× SQLite); fichier CPU {cpu:.2} ms/receipt, PostgreSQL CPU {pg_cpu:.2} ms/receipt",
+            rate / sqlite
+        );
     }
-    // Round trips: PostgreSQL's transactions per receipt (every statement outside a batch
-    // is one), for one receipt after another on one connection.
+    // PostgreSQL's committed transactions per receipt (a call's writes are one; a read
+    // outside it is one), one receipt after another on one connection.
     let url = pg.database("");
     let d = dir("pg-trips");
     let (token, notice) = prepare(&d, &url);
     let (mut child, addr) = serve(&d, &url);
     receipts(&[addr], &token, &notice, 20, 1, "w");
-    let before = pg_commits(&pg, &url);
-    let n = 200;
-    receipts(&[addr], &token, &notice, n, 1, "t");
-    std::thread::sleep(std::time::Duration::from_millis(600)); // the statistics collector
-    let trips = (pg_commits(&pg, &url) - before) as f64 / n as f64;
-    println!("  PostgreSQL round trips (statements) per receipt of a new visitor: {trips:.1}");
     let _ = child.kill();
     let _ = child.wait();
+    // A backend reports its counts when it exits: each count is taken with none running.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let before = pg_commits(&pg, &url);
+    let (mut child, addr) = serve(&d, &url);
+    let n = 200;
+    receipts(&[addr], &token, &notice, n, 1, "t");
+    let _ = child.kill();
+    let _ = child.wait();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let trips = (pg_commits(&pg, &url) - before) as f64 / n as f64;
+    println!("  PostgreSQL transactions per receipt of a new visitor: {trips:.1}");
 
     let mut maria = Server::start(Engine::MariaDb);
     for processes in 1..=2 {
         let url = maria.database("");
-        let rate = run(&dir(&format!("maria{processes}")), &url, processes, total, connections);
-        println!("  MariaDB, {processes} process(es): {rate:.0}/s ({:.2}× SQLite)", rate / sqlite);
+        let (rate, cpu, _) = run(&dir(&format!("maria{processes}")), &url, processes, total, connections);
+        println!(
+            "  MariaDB, {processes} process(es): {rate:.0}/s ({:.2}× SQLite); fichier CPU {cpu:.2} ms/receipt",
+            rate / sqlite
+        );
     }
 
     println!("import of {rows} customers (fichier import, one transaction per chunk):");

@@ -179,6 +179,33 @@ fn on_server(engine: Engine) {
     suite(&name, &|| Arc::new(SqlKv::connect(&url, None).unwrap()));
     lost_in_a_batch(&name, &SqlKv::connect(&url, None).unwrap(), &SqlKv::connect(&url, None).unwrap());
 
+    // Shared mode (`fichier serve`): a call's writes are one transaction, seen by others
+    // once `durable` returns; calls on other threads are their own; outside a call, a
+    // write commits at once.
+    let shared = Arc::new(SqlKv::connect(&url, None).unwrap().shared());
+    let other = SqlKv::connect(&url, None).unwrap();
+    assert!(shared.grouped(), "{name}: calls may run concurrently");
+    shared.enter();
+    assert_eq!(shared.get("default", "call/a").unwrap(), None);
+    shared.set("default", "call/a", b"1").unwrap();
+    assert!(shared.swap_if("keys", "call/k", None, b"key").unwrap());
+    assert_eq!(shared.get("default", "call/a").unwrap().unwrap().1, b"1", "{name}: read-your-writes");
+    assert_eq!(other.get("default", "call/a").unwrap(), None, "{name}: not before durable");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            shared.enter();
+            shared.set("default", "call/other-thread", b"2").unwrap();
+            shared.durable().unwrap();
+        });
+    });
+    assert!(other.get("default", "call/other-thread").unwrap().is_some(), "{name}: another call, committed");
+    assert_eq!(other.get("keys", "call/k").unwrap(), None, "{name}: this call still open");
+    shared.durable().unwrap();
+    assert_eq!(other.get("default", "call/a").unwrap().unwrap().1, b"1", "{name}");
+    assert_eq!(other.get("keys", "call/k").unwrap().unwrap().1, b"key", "{name}");
+    shared.set("default", "call/outside", b"3").unwrap();
+    assert!(other.get("default", "call/outside").unwrap().is_some(), "{name}: outside a call, at once");
+
     // The keys in a database of their own: the data database holds no key table.
     let (data, keys) = (server.database("prefix=shop_"), server.database(""));
     let kv = SqlKv::connect(&data, Some(&keys)).unwrap();

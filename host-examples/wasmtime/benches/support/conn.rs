@@ -44,4 +44,3 @@ impl Conn {
         (status, String::from_utf8_lossy(&body).into_owned())
     }
 }
-

@@ -28,11 +28,18 @@
 //! `<prefix>fichier_data` and `<prefix>fichier_keys`: the WordPress plugin passes the
 //! site's table prefix).
 //!
-//! In [`SqlKv::shared`] mode (`fichier serve`, several processes on one database) there
-//! is no batch: every write commits on its own, as on Spin, and calls run concurrently.
+//! In [`SqlKv::shared`] mode (`fichier serve`, the PHP library: several processes on one
+//! database) there is no batch and calls run concurrently: each call's writes share one
+//! transaction of its own ([`KvBackend::enter`] … [`KvBackend::durable`], which commits
+//! before the call is answered) — one commit per call instead of one per write, and a
+//! process killed mid-call leaves none of that call's writes. A swap inside it that waits
+//! on another call's row sees that call's commit and loses, as between two single writes.
+//! With the keys in a database of their own, every write commits on its own, as on Spin.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, RwLock};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
@@ -312,6 +319,9 @@ pub struct SqlKv {
     timeout: Duration,
     shared: bool,
     batch: Mutex<Option<Batch>>,
+    /// Shared mode on one database: each call's transaction (by its thread, from
+    /// [`KvBackend::enter`] to [`KvBackend::durable`]), opened at its first write.
+    calls: Mutex<HashMap<ThreadId, Option<Transaction<'static, Any>>>>,
 }
 
 impl Drop for SqlKv {
@@ -364,7 +374,15 @@ impl SqlKv {
                 }
             })
             .collect();
-        let kv = Self { rt: Some(rt), dbs, tables, timeout, shared: false, batch: Mutex::new(None) };
+        let kv = Self {
+            rt: Some(rt),
+            dbs,
+            tables,
+            timeout,
+            shared: false,
+            batch: Mutex::new(None),
+            calls: Mutex::new(HashMap::new()),
+        };
         kv.create_tables()?;
         Ok(kv)
     }
@@ -387,7 +405,7 @@ impl SqlKv {
             let sequence = format!("{}fichier_version", url.prefix);
             let statements = table.sql.create(&sequence);
             let dialect = url.dialect;
-            self.run(table.db, async |conn: &mut AnyConnection| {
+            self.run(table.db, true, async |conn: &mut AnyConnection| {
                 let mut tx = conn.begin().await?;
                 if dialect == Dialect::Postgres {
                     // Processes starting together: one creates, the others wait and see it.
@@ -416,23 +434,45 @@ impl SqlKv {
     fn run<T>(
         &self,
         db: usize,
+        write: bool,
         op: impl AsyncFnOnce(&mut AnyConnection) -> Result<T, sqlx::Error>,
     ) -> Result<T, KvError> {
         let rt = self.rt.as_ref().ok_or_else(|| KvError::Other("database client stopped".into()))?;
         let mut batch = self.batch();
-        let out = if let Some(tx) = batch.as_mut().and_then(|b| b.txs.get_mut(db)).and_then(Option::as_mut) {
+        if let Some(tx) = batch.as_mut().and_then(|b| b.txs.get_mut(db)).and_then(Option::as_mut) {
             // Batched work holds the batch for its statement.
-            block_on(rt, self.timeout, op(&mut **tx))
-        } else {
-            // Not batched: callers run concurrently, each on a pooled connection.
-            drop(batch);
-            let pool = self.dbs[db].pool();
-            block_on(rt, self.timeout, async {
+            return block_on(rt, self.timeout, op(&mut **tx)).map_err(|e| self.failed(db, e));
+        }
+        drop(batch);
+        let pool = self.dbs[db].pool();
+        // A call in shared mode: its writes (and, from its first write on, its reads) in its
+        // own transaction, committed by `durable`.
+        let me = std::thread::current().id();
+        let slot = self.calls().get_mut(&me).map(Option::take);
+        let out = match slot {
+            Some(open) if open.is_some() || write => {
+                let mut tx = match open {
+                    Some(tx) => tx,
+                    None => match block_on(rt, self.timeout, pool.begin()) {
+                        Ok(tx) => tx,
+                        Err(e) => return Err(self.failed(db, e)),
+                    },
+                };
+                let out = block_on(rt, self.timeout, op(&mut *tx));
+                self.calls().insert(me, Some(tx));
+                out
+            }
+            // Not in a transaction: callers run concurrently, each on a pooled connection.
+            _ => block_on(rt, self.timeout, async {
                 let mut conn = pool.acquire().await?;
                 op(&mut *conn).await
-            })
+            }),
         };
         out.map_err(|e| self.failed(db, e))
+    }
+
+    fn calls(&self) -> MutexGuard<'_, HashMap<ThreadId, Option<Transaction<'static, Any>>>> {
+        self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn failed(&self, db: usize, e: Failed) -> KvError {
@@ -590,7 +630,7 @@ impl KvBackend for SqlKv {
     fn get(&self, label: &str, key: &str) -> Result<Option<Versioned>, KvError> {
         let t = self.table(label)?;
         Self::check_key(key)?;
-        self.run(t.db, async |conn: &mut AnyConnection| {
+        self.run(t.db, false, async |conn: &mut AnyConnection| {
             let row = sqlx::query(AssertSqlSafe(t.sql.get.as_str())).bind(key).fetch_optional(conn).await?;
             row.map(|r| Ok((version(r.try_get(0)?), r.try_get::<Vec<u8>, _>(1)?))).transpose()
         })
@@ -604,7 +644,7 @@ impl KvBackend for SqlKv {
         }
         for chunk in keys.chunks(LIST_PAGE) {
             let sql = t.sql.get_many(chunk.len());
-            let rows = self.run(t.db, async |conn: &mut AnyConnection| {
+            let rows = self.run(t.db, false, async |conn: &mut AnyConnection| {
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for k in chunk {
                     q = q.bind(k.as_str());
@@ -623,7 +663,7 @@ impl KvBackend for SqlKv {
         let t = self.table(label)?;
         Self::check_key(key)?;
         self.batch_order(label, true)?;
-        self.run(t.db, async |conn: &mut AnyConnection| {
+        self.run(t.db, true, async |conn: &mut AnyConnection| {
             sqlx::query(AssertSqlSafe(t.sql.set.as_str())).bind(key).bind(value).execute(conn).await.map(drop)
         })
     }
@@ -632,14 +672,14 @@ impl KvBackend for SqlKv {
         let t = self.table(label)?;
         Self::check_key(key)?;
         self.batch_order(label, true)?;
-        self.run(t.db, async |conn: &mut AnyConnection| {
+        self.run(t.db, true, async |conn: &mut AnyConnection| {
             sqlx::query(AssertSqlSafe(t.sql.delete.as_str())).bind(key).execute(conn).await.map(drop)
         })
     }
 
     fn list_after(&self, label: &str, cursor: Option<&str>) -> Result<Vec<String>, KvError> {
         let t = self.table(label)?;
-        self.run(t.db, async |conn: &mut AnyConnection| {
+        self.run(t.db, false, async |conn: &mut AnyConnection| {
             let rows = match cursor {
                 None => sqlx::query(AssertSqlSafe(t.sql.list_first.as_str())).fetch_all(conn).await?,
                 Some(c) => sqlx::query(AssertSqlSafe(t.sql.list_after.as_str())).bind(c).fetch_all(conn).await?,
@@ -652,7 +692,7 @@ impl KvBackend for SqlKv {
         let t = self.table(label)?;
         Self::check_key(key)?;
         self.batch_order(label, seen.is_some())?;
-        self.run(t.db, async |conn: &mut AnyConnection| match seen {
+        self.run(t.db, true, async |conn: &mut AnyConnection| match seen {
             None => match sqlx::query(AssertSqlSafe(t.sql.insert_if_absent.as_str()))
                 .bind(key)
                 .bind(value)
@@ -731,6 +771,23 @@ impl KvBackend for SqlKv {
 
     fn grouped(&self) -> bool {
         self.shared
+    }
+
+    /// A call starts (shared mode): on one database its writes will share one transaction,
+    /// one commit instead of one per write. With the keys in a database of their own, every
+    /// write commits on its own instead (as on Spin): the keys-first order holds without
+    /// a rule across two transactions.
+    fn enter(&self) {
+        if self.shared && self.dbs.len() == 1 {
+            self.calls().insert(std::thread::current().id(), None);
+        }
+    }
+
+    /// The call's transaction commits (nothing to do when it wrote nothing).
+    fn durable(&self) -> Result<(), KvError> {
+        let Some(Some(tx)) = self.calls().remove(&std::thread::current().id()) else { return Ok(()) };
+        let rt = self.rt.as_ref().ok_or_else(|| KvError::Other("database client stopped".into()))?;
+        block_on(rt, self.timeout, tx.commit()).map_err(|e| self.failed(0, e))
     }
 }
 
