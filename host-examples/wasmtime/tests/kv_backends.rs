@@ -222,6 +222,25 @@ fn on_server(engine: Engine) {
     let e = kv.set("default", &"k".repeat(600), b"x").unwrap_err();
     assert!(e.to_string().contains("at most 512 bytes"), "{e}");
 
+    // Slow: a row another transaction holds past the timeout is a typed error within it,
+    // not a hang; the holder's commit then goes through.
+    let url = server.database("timeout_ms=1000&pool=2");
+    let holder = SqlKv::connect(&url, None).unwrap();
+    let waiter = SqlKv::connect(&url, None).unwrap();
+    holder.set("default", "held", b"0").unwrap();
+    holder.begin().unwrap();
+    holder.set("default", "held", b"1").unwrap();
+    let start = Instant::now();
+    let e = waiter.set("default", "held", b"2").unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(5), "{engine:?}: answered in {:?}", start.elapsed());
+    assert!(matches!(e, KvError::Other(_)), "{engine:?}: {e}");
+    holder.commit().unwrap();
+    assert_eq!(waiter.get("default", "held").unwrap().unwrap().1, b"1", "{engine:?}");
+    // Refused: a database that does not exist is named, with no panic.
+    let e = SqlKv::connect(&server.url("no_such_database", "timeout_ms=2000"), None).map(|_| ()).unwrap_err();
+    let e = e.to_string();
+    assert!(e.contains("does not exist") || e.contains("Unknown database"), "{engine:?}: {e}");
+
     // The server goes down: a typed error, within the timeout; back: the calls work again.
     let url = server.database("timeout_ms=2000&pool=2");
     let kv = SqlKv::connect(&url, None).unwrap();
