@@ -865,3 +865,53 @@ fn a_backup_restores_into_a_new_store_and_a_damaged_one_is_refused() {
     other_key.env("FICHIER_MASTER_KEY", "cd".repeat(32));
     refused("b1", "r4/shop.db", "master key", &mut other_key);
 }
+
+/// Erasure survives a restore (Art. 17; issue 27): an erasure is journaled beside the
+/// store, outside what a backup copies (a subject id and a time, nothing personal); the
+/// restore of a backup taken before it erases the person again before anyone uses the
+/// store, and says so; a backup taken after it replays nothing.
+#[test]
+fn a_person_erased_after_a_backup_is_erased_again_by_its_restore() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    let notice = setup(d);
+    grant(d, "anne@example.org", &notice, &[]);
+    grant(d, "bruno@example.org", &notice, &[]);
+    let before = ok_json(d, &["--db", "shop.db", "--json", "backup", "--out", "before"]);
+    assert!(before["erasure-journal"].as_str().is_some_and(|p| p.ends_with("shop.db.erasures.jsonl")), "{before}");
+    let later = |args: &[&str]| {
+        support::success_json(args, &support::pinned(d, "2026-03-02T10:00:00Z").args(args).output().expect("run"))
+    };
+    let erased = later(&["--db", "shop.db", "--json", "erase", "--email", "anne@example.org"]);
+    let anne = erased["subject"].as_str().expect("subject").to_owned();
+    let journal = std::fs::read_to_string(d.join("shop.db.erasures.jsonl")).expect("journal");
+    assert_eq!(journal, format!("{{\"subject\":\"{anne}\",\"at\":\"2026-03-02T10:00:00.000Z\"}}\n"));
+    later(&["--db", "shop.db", "--json", "backup", "--out", "after"]);
+
+    // Restored from before the erasure: Anne's old key came back, and is replaced again.
+    let report = later(&["--db", "r/shop.db", "--json", "restore", "--from", "before"]);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(
+        (&report["erasures"]["after-backup"], &report["erasures"]["erased-again"]),
+        (&json!(1), &json!(1)),
+        "{report}"
+    );
+    let again = later(&["--db", "r/shop.db", "--json", "erase", "--email", "anne@example.org"]);
+    assert!(again["already-erased"].is_string(), "the restored store knows she was erased: {again}");
+    assert!(again["deleted"].as_array().is_some_and(Vec::is_empty), "{again}");
+    let status = |who: &str| later(&["--db", "r/shop.db", "--json", "consent", "status", "--email", who]);
+    assert_eq!(status("bruno@example.org")["purposes"][0]["state"], "given", "Bruno is untouched");
+    assert_ne!(status("anne@example.org")["purposes"][0]["state"], "given", "Anne's consent no longer opens");
+    // The restored store carries the journal on (a later restore of an older backup).
+    let carried = std::fs::read_to_string(d.join("r/shop.db.erasures.jsonl")).expect("journal");
+    assert!(carried.starts_with(&journal), "{carried}");
+
+    // Restored from after the erasure: nothing to replay.
+    let report = later(&["--db", "r2/shop.db", "--json", "restore", "--from", "after"]);
+    assert_eq!(report["erasures"]["after-backup"], 0, "{report}");
+    // A journal that does not read: the restore is refused, nothing restored.
+    std::fs::write(d.join("broken.jsonl"), "not a journal\n").expect("write");
+    let out = fichier(d, &["--db", "r3/shop.db", "restore", "--from", "before", "--journal", "broken.jsonl"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("erasure journal"), "{out:?}");
+    assert!(!d.join("r3/shop.db").exists());
+}

@@ -27,7 +27,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use fichier_host::kv::{KvBackend, MemoryKv, SqlKv, SqlUrl, SqliteKv, is_url};
+use fichier_host::kv::{ErasureJournal, JournalingKv, KvBackend, MemoryKv, SqlKv, SqlUrl, SqliteKv, is_url};
 use fichier_host::runtime::{CallError, LABELS, ResponseSender};
 use fichier_host::serve::{self, CLIENT_ADDR};
 use fichier_host::{Clock, Runtime, RuntimeBuilder, master};
@@ -277,7 +277,9 @@ fn open(config_json: &str) -> Result<Handle, AbiError> {
     } else if let Some(url) = &server {
         server_store(db, keys_db).map_err(|e| fail("db", "openable", format!("opening {}: {e}", url.shown())))?
     } else {
-        Arc::new(SqliteKv::open(Path::new(db)).map_err(|e| fail("db", "openable", format!("opening {db}: {e}")))?)
+        // Erasures are journaled beside the files, as by the CLI (`fichier restore` replays them).
+        let files = SqliteKv::open(Path::new(db)).map_err(|e| fail("db", "openable", format!("opening {db}: {e}")))?;
+        Arc::new(JournalingKv::new(Arc::new(files), ErasureJournal::beside(Path::new(db)), clock.clone()))
     };
     // The engine and the compiled component are the process's: a PHP-FPM worker loads them
     // at its first request and every later handle takes them as they are (the library is

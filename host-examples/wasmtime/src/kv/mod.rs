@@ -18,19 +18,23 @@
 //!   migration, the statements, the version counter), so one database moves between them;
 //! - [`MemoryKv`] (`memory.rs`): buckets in memory;
 //! - [`CountingKv`] (`counting.rs`): counts the reads and writes through it, and can
-//!   make every write its own transaction, as on Spin.
+//!   make every write its own transaction, as on Spin;
+//! - [`JournalingKv`] (`journal.rs`): journals each committed erasure outside the stores,
+//!   so that a restore can erase again whoever was erased after its backup.
 
 use std::path::{Path, PathBuf};
 
 mod counting;
 mod file;
 mod grouped;
+mod journal;
 mod memory;
 mod sql;
 mod sqlite;
 
 pub use counting::{CountingKv, KvCalls};
 pub use grouped::GroupedKv;
+pub use journal::{Erasure, ErasureJournal, JournalingKv};
 pub use memory::MemoryKv;
 pub use sql::{Dialect, SqlKv, SqlUrl, is_url};
 pub use sqlite::SqliteKv;

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use fichier_host::Clock;
-use fichier_host::kv::store_files;
+use fichier_host::kv::{ErasureJournal, store_files};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -42,6 +42,10 @@ pub struct RestoreArgs {
     /// A directory `fichier backup` wrote.
     #[arg(long)]
     from: PathBuf,
+    /// The erasure journal to replay (default: the one the manifest names, beside the
+    /// store the backup was taken from).
+    #[arg(long)]
+    journal: Option<PathBuf>,
 }
 
 fn host(what: impl std::fmt::Display) -> Failure {
@@ -121,11 +125,18 @@ pub fn backup(a: &BackupArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fail
         let (sha256, bytes) = digest(&target)?;
         files.push(json!({"store": label, "name": name, "bytes": bytes, "sha256": sha256}));
     }
+    // The erasure journal stays beside the store (a backup must not carry it back in time):
+    // the manifest says where it is, so a restore can replay what came after.
+    let journal = ErasureJournal::beside(&cli.db);
+    let journal_path = fs::canonicalize(cli.db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+        .map(|dir| dir.join(journal.path().file_name().unwrap_or_default()))
+        .unwrap_or_else(|_| journal.path().to_path_buf());
     let manifest = json!({
         "format": FORMAT,
         "created-at": now()?,
         "files": files,
         "key-check-sha256": key_check(&a.out.join("keys.db"))?,
+        "erasure-journal": journal_path,
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| host(format!("manifest: {e}")))?;
     fs::write(a.out.join("manifest.json"), format!("{text}\n"))
@@ -182,6 +193,27 @@ pub fn restore(a: &RestoreArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fa
     // The master key is not in a backup: it must come from where it is kept, never be made
     // anew here (a new key would not open the restored keys).
     on_files(cli, "restore into")?;
+    // The erasures to replay: read (and checked) before anything is written.
+    let journal = match (&a.journal, manifest["erasure-journal"].as_str()) {
+        (Some(p), _) => Some(ErasureJournal::at(p.clone())),
+        (None, Some(p)) => Some(ErasureJournal::at(PathBuf::from(p))),
+        (None, None) => None,
+    };
+    let erasures = match &journal {
+        Some(j) => j.read().map_err(|e| host(format!("the erasure journal: {e}: refused")))?,
+        None => Vec::new(),
+    };
+    let taken = manifest["created-at"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .ok_or_else(|| host("the manifest's created-at is not a time: refused"))?;
+    let mut after: Vec<String> = Vec::new();
+    for e in &erasures {
+        let at = chrono::DateTime::parse_from_rfc3339(&e.at).map_err(|_| host("the erasure journal: a bad time"))?;
+        if at > taken && !after.contains(&e.subject) {
+            after.push(e.subject.clone());
+        }
+    }
     let key_file = cli.key_file.clone().unwrap_or_else(|| fichier_host::master::default_key_file(&cli.db));
     if std::env::var_os("FICHIER_MASTER_KEY").is_none() && !key_file.exists() {
         return Err(host(format!(
@@ -232,19 +264,69 @@ pub fn restore(a: &RestoreArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fa
         }
     };
     let ok = ledger["ok"] == json!(true) && audit["ok"] == json!(true);
-    let report = json!({"restored": cli.db, "manifest": manifest, "ledger": ledger, "audit": audit, "ok": ok});
     if !ok {
+        let report = json!({"restored": cli.db, "manifest": manifest, "ledger": ledger, "audit": audit, "ok": ok});
         remove();
         Output::new(&report, "the restored store does not verify (ledger or audit log): nothing restored")
             .print(as_json);
         return Ok(ExitCode::from(1));
     }
+    // Everyone erased after the backup is erased again before the store is used: their
+    // key came back with the old keys file. The journal comes along first (the replay's
+    // own erasures are added to it), so a later restore of an older backup still knows.
+    let replay = (|| -> Result<(u64, u64), Failure> {
+        let own = ErasureJournal::beside(&cli.db);
+        if !erasures.is_empty() {
+            own.append(&erasures).map_err(|e| host(format!("{}: {e}", own.path().display())))?;
+        }
+        if after.is_empty() {
+            return Ok((0, 0));
+        }
+        let rt = crate::call::runtime(cli)?;
+        let dpo = json!({"id": cli.actor, "role": "dpo"});
+        let (mut erased, mut absent) = (0, 0);
+        for subject in &after {
+            let who = json!({"tag": "subject", "val": subject});
+            match call(&rt, "rights", "erase", &[dpo.clone(), who, json!({"request": null, "claim": null})]) {
+                Ok(_) => erased += 1,
+                // Not in the backup (a person who came after it): nothing to erase.
+                Err(Failure::Component(e)) if e["tag"] == "not-found" => absent += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((erased, absent))
+    })();
+    let (erased, absent) = match replay {
+        Ok(v) => v,
+        Err(e) => {
+            remove();
+            let _ = fs::remove_file(ErasureJournal::beside(&cli.db).path());
+            return Err(e);
+        }
+    };
+    let report = json!({
+        "restored": cli.db,
+        "manifest": manifest,
+        "ledger": ledger,
+        "audit": audit,
+        "erasures": {
+            "journal": journal.as_ref().map(|j| j.path().to_path_buf()),
+            "after-backup": after.len(),
+            "erased-again": erased,
+            "not-in-backup": absent,
+        },
+        "ok": ok,
+    });
     let human = format!(
-        "restored {} from the backup of {}: ledger intact ({} receipts), audit log verified ({} entries)",
+        "restored {} from the backup of {}: ledger intact ({} receipts), audit log verified ({} entries); \
+         {} people erased after the backup: {} erased again, {} not in it",
         cli.db.display(),
         manifest["created-at"].as_str().unwrap_or("?"),
         ledger["receipts"],
-        audit["entries"]
+        audit["entries"],
+        after.len(),
+        erased,
+        absent
     );
     Output::new(&report, human).done(as_json)
 }

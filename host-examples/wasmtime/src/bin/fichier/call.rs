@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use fichier_host::kv::{GroupedKv, KvBackend, KvError, SqlKv, SqlUrl, SqliteKv, is_url};
+use fichier_host::kv::{
+    ErasureJournal, GroupedKv, JournalingKv, KvBackend, KvError, SqlKv, SqlUrl, SqliteKv, is_url,
+};
 use fichier_host::master::{default_key_file, load_settings, master_key_from_env, resolve_master_key};
 use fichier_host::runtime::describe_error;
 use fichier_host::{Clock, Runtime, RuntimeBuilder};
@@ -84,8 +86,13 @@ pub fn open_store(cli: &Cli, shared: bool) -> Result<Arc<dyn KvBackend>, KvError
         (None, Some(_)) => Err(KvError::Other(
             "--keys-db names a database server for the keys; it needs --db on a server too (a SQLite --db keeps its keys in <stem>.keys.db)".into(),
         )),
-        (None, None) if shared => Ok(Arc::new(GroupedKv::open(&cli.db)?)),
-        (None, None) => Ok(Arc::new(SqliteKv::open(&cli.db)?)),
+        (None, None) => {
+            let kv: Arc<dyn KvBackend> =
+                if shared { Arc::new(GroupedKv::open(&cli.db)?) } else { Arc::new(SqliteKv::open(&cli.db)?) };
+            // Erasures are journaled beside the files, outside what a backup copies.
+            let clock = Clock::from_env().map_err(|e| KvError::Other(format!("{e:#}")))?;
+            Ok(Arc::new(JournalingKv::new(kv, ErasureJournal::beside(&cli.db), clock)))
+        }
     }
 }
 
