@@ -252,7 +252,8 @@ fn an_import_and_a_sweep_killed_again_and_again_finish_with_nothing_doubled() {
     let import = ["--db", "shop.db", "import", "many.csv", "--purpose", "orders", "--chunk-kib", "8"];
     let mut kills = 0;
     for _ in 0..4 {
-        let mut child = support::pinned(d, NOW).args(import).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child =
+            support::pinned(d, NOW).args(import).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(50 + rng.below(250)));
         if child.try_wait().unwrap().is_none() {
             kill9(&mut child);
@@ -271,7 +272,8 @@ fn an_import_and_a_sweep_killed_again_and_again_finish_with_nothing_doubled() {
     let sweep = ["--db", "shop.db", "--json", "sweep"];
     let mut sweep_kills = 0;
     for _ in 0..3 {
-        let mut child = support::pinned(d, later).args(sweep).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child =
+            support::pinned(d, later).args(sweep).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(100 + rng.below(600)));
         if child.try_wait().unwrap().is_none() {
             kill9(&mut child);

@@ -128,9 +128,10 @@ pub fn backup(a: &BackupArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fail
     // The erasure journal stays beside the store (a backup must not carry it back in time):
     // the manifest says where it is, so a restore can replay what came after.
     let journal = ErasureJournal::beside(&cli.db);
-    let journal_path = fs::canonicalize(cli.db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
-        .map(|dir| dir.join(journal.path().file_name().unwrap_or_default()))
-        .unwrap_or_else(|_| journal.path().to_path_buf());
+    let journal_path =
+        fs::canonicalize(cli.db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+            .map(|dir| dir.join(journal.path().file_name().unwrap_or_default()))
+            .unwrap_or_else(|_| journal.path().to_path_buf());
     let manifest = json!({
         "format": FORMAT,
         "created-at": now()?,

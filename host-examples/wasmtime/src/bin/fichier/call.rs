@@ -7,9 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use fichier_host::kv::{
-    ErasureJournal, GroupedKv, JournalingKv, KvBackend, KvError, SqlKv, SqlUrl, SqliteKv, is_url,
-};
+use fichier_host::kv::{ErasureJournal, GroupedKv, JournalingKv, KvBackend, KvError, SqlKv, SqlUrl, SqliteKv, is_url};
 use fichier_host::master::{default_key_file, load_settings, master_key_from_env, resolve_master_key};
 use fichier_host::runtime::describe_error;
 use fichier_host::{Clock, Runtime, RuntimeBuilder};
