@@ -91,10 +91,15 @@ fn a_public_receipt_writes_what_its_commit_point_needs() {
     let (r, first) = c.receipt("banner-1", "analytics");
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(first.writes, 6, "{first:?}");
+    // Its reads: the catalogues (purposes, policy, notices) in one get-many and the key
+    // check with the subject's data key in another, then one read per compare-and-swap
+    // (10 before the reads ahead: on a database server each is a round trip).
+    assert_eq!(first.reads, 7, "{first:?}");
     // The same visitor again: no key to create, no directory entry to add.
     let (r, again) = c.receipt("banner-1", "ads");
     assert_eq!(r.status, 200);
     assert_eq!(again.writes, 4, "{again:?}");
+    assert_eq!(again.reads, 5, "{again:?}");
     // A status read by the public: only its rate counter.
     let (r, status) = c.counted(|s| {
         let body = json!({"subject": {"tag": "external", "val": "banner-1"}}).to_string();

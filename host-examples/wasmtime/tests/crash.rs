@@ -158,28 +158,25 @@ fn serve_killed_under_load_loses_nothing_it_acknowledged() {
                             "decision": "grant", "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false});
                         let step = if !have_own {
                             let c = json!({"subject": {"tag": "email", "val": own}, "fields": [field("email", &own)]});
-                            post(addr, "/v1/customers", token, &c).map(|r| {
+                            post(addr, "/v1/customers", token, &c).inspect(|r| {
                                 if r.0 == 200 {
                                     have_own = true;
                                     acked.lock().unwrap().customers.push(own.clone());
                                 }
-                                r
                             })
-                        } else if i % 2 == 0 {
-                            post(addr, "/v1/consent/receipts", token, &receipt).map(|r| {
+                        } else if i.is_multiple_of(2) {
+                            post(addr, "/v1/consent/receipts", token, &receipt).inspect(|r| {
                                 if r.0 == 200 {
                                     acked.lock().unwrap().receipts.push(visitor.clone());
                                 }
-                                r
                             })
                         } else {
                             let city = format!("Ville-{}-{}-{}", word(round), word(t), word(i));
                             let r = json!({"subject": {"tag": "email", "val": own}, "set": [field("city", &city)], "remove": []});
-                            post(addr, "/v1/customers/rectify", token, &r).map(|r| {
+                            post(addr, "/v1/customers/rectify", token, &r).inspect(|r| {
                                 if r.0 == 200 {
                                     acked.lock().unwrap().rectifications.push((own.clone(), city.clone()));
                                 }
-                                r
                             })
                         };
                         match step {

@@ -205,6 +205,17 @@ impl<S: Store> Fichier<'_, S> {
     pub(crate) fn record(&mut self, actor: &Actor, input: ReceiptInput, new_by_id: bool) -> Result<Receipt> {
         // Validate everything before touching the store.
         let sid = self.subject_id("input.subject", &input.subject)?;
+        // What a receipt reads one key at a time, in one round trip per bucket: the
+        // catalogues, the key check and the subject's data key.
+        self.read_ahead(
+            Bucket::Data,
+            &[
+                crate::consent::purposes::PURPOSES_KEY,
+                crate::kernel::policy::POLICY_KEY,
+                crate::consent::notices::NOTICES_KEY,
+            ],
+        )?;
+        self.read_ahead(Bucket::Keys, &[crate::kernel::keys::KEY_CHECK_KEY, &crate::kernel::keys::dek_key(&sid)])?;
         let purpose = self.purpose(&input.purpose, "input.purpose")?;
         let policy = self.current_policy()?;
         let notice = match &input.notice {

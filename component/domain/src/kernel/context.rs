@@ -20,11 +20,25 @@ pub struct Fichier<'a, S: Store> {
     /// Derived from `master` on first use: most reads and every check need no key, and
     /// the derivation (HKDF, cipher set-up) costs more than a minimisation check.
     pub(super) keys: std::cell::OnceCell<KeyRing>,
+    /// Values read ahead for this call ([`Fichier::read_ahead`]: one `get-many` for what
+    /// a call is about to read one key at a time): the call's later reads of those keys
+    /// take them from here, until the call writes the key.
+    pub(super) ahead: std::cell::RefCell<Vec<ReadAhead>>,
 }
+
+/// A value read ahead: its bucket, key and value (`None`: absent).
+pub(super) type ReadAhead = (Bucket, String, Option<Vec<u8>>);
 
 impl<'a, S: Store> Fichier<'a, S> {
     pub fn new(store: &'a S, master: &MasterKey, now: Instant, entropy: &'a mut dyn Entropy) -> Self {
-        Self { store, now, entropy, master: master.clone(), keys: std::cell::OnceCell::new() }
+        Self {
+            store,
+            now,
+            entropy,
+            master: master.clone(),
+            keys: std::cell::OnceCell::new(),
+            ahead: std::cell::RefCell::new(Vec::new()),
+        }
     }
 
     pub(crate) fn keys(&self) -> &KeyRing {
@@ -38,10 +52,38 @@ impl<'a, S: Store> Fichier<'a, S> {
     // ---- raw storage, with errors named ----
 
     pub(crate) fn get_raw(&self, bucket: Bucket, key: &str) -> Result<Option<Vec<u8>>> {
+        if let Some((.., value)) = self.ahead.borrow().iter().find(|(b, k, _)| *b == bucket && k == key) {
+            return Ok(value.clone());
+        }
         self.store.get(bucket, key).map_err(|e| storage_error(bucket, e))
     }
 
+    /// Read `keys` of `bucket` in one round trip (a database server's store answers each
+    /// read with one): the call's next reads of them cost nothing. A key this call then
+    /// writes is read from the store again.
+    pub(crate) fn read_ahead(&self, bucket: Bucket, keys: &[&str]) -> Result<()> {
+        let wanted: Vec<String> = {
+            let ahead = self.ahead.borrow();
+            keys.iter()
+                .filter(|k| !ahead.iter().any(|(b, a, _)| *b == bucket && a == *k))
+                .map(|k| k.to_string())
+                .collect()
+        };
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let values = self.store.get_many(bucket, &wanted).map_err(|e| storage_error(bucket, e))?;
+        self.ahead.borrow_mut().extend(wanted.into_iter().zip(values).map(|(k, v)| (bucket, k, v)));
+        Ok(())
+    }
+
+    /// This call writes `key`: it is no longer read ahead.
+    fn forget(&self, bucket: Bucket, key: &str) {
+        self.ahead.borrow_mut().retain(|(b, k, _)| !(*b == bucket && k == key));
+    }
+
     pub(crate) fn set_raw(&self, bucket: Bucket, key: &str, value: &[u8]) -> Result<()> {
+        self.forget(bucket, key);
         check_size(bucket, key, value)?;
         self.store.set(bucket, key, value).map_err(|e| storage_error(bucket, e))
     }
@@ -77,6 +119,7 @@ impl<'a, S: Store> Fichier<'a, S> {
         mut change: impl FnMut(&mut Self, Option<T>) -> Result<Option<(T, R)>>,
         unchanged: impl FnOnce() -> R,
     ) -> Result<R> {
+        self.forget(bucket, key);
         let mut suspect = SuspectLosses::default();
         for _ in 0..CAS_ATTEMPTS {
             let (cas, seen) = match begun.take() {
@@ -236,5 +279,29 @@ mod tests {
         assert!(lose(b"mine", b"mine").is_ok());
         assert!(lose(b"mine", b"mine").is_ok());
         assert!(matches!(lose(b"mine", b"mine"), Err(Error::Storage(_))));
+    }
+
+    /// Keys read ahead are read once for the call (a consistent view of them, whatever
+    /// another process writes meanwhile), until the call itself writes one: then that key
+    /// is read from the store again. A key absent ahead stays absent for the call.
+    #[test]
+    fn a_key_read_ahead_is_the_calls_until_the_call_writes_it() {
+        let store = MemoryStore::new();
+        let master = MasterKey::from_bytes([7; 32]);
+        let mut entropy = SeededEntropy::new(1);
+        let now = crate::kernel::time::parse("now", "2026-12-01T09:00:00Z").unwrap_or_default();
+        store.set(Bucket::Data, "a", b"1").unwrap_or_default();
+        let f = Fichier::new(&store, &master, now, &mut entropy);
+        f.read_ahead(Bucket::Data, &["a", "b"]).unwrap_or_default();
+        store.set(Bucket::Data, "a", b"2").unwrap_or_default();
+        store.set(Bucket::Data, "b", b"3").unwrap_or_default();
+        assert_eq!(f.get_raw(Bucket::Data, "a").ok().flatten(), Some(b"1".to_vec()));
+        assert_eq!(f.get_raw(Bucket::Data, "b").ok().flatten(), None);
+        assert_eq!(f.get_raw(Bucket::Keys, "a").ok().flatten(), None, "another bucket is not read ahead");
+        f.set_raw(Bucket::Data, "a", b"4").unwrap_or_default();
+        assert_eq!(f.get_raw(Bucket::Data, "a").ok().flatten(), Some(b"4".to_vec()), "written: read again");
+        // Reading ahead again skips what is already there.
+        f.read_ahead(Bucket::Data, &["b"]).unwrap_or_default();
+        assert_eq!(f.get_raw(Bucket::Data, "b").ok().flatten(), None);
     }
 }
