@@ -218,6 +218,39 @@ fn on_server(engine: Engine) {
     assert_eq!(only_data.get("keys", "dek/a").unwrap(), None, "{engine:?}: no key in the data database");
     assert_eq!(SqlKv::connect(&keys, None).unwrap().get("keys", "dek/a").unwrap().unwrap().1, b"key");
 
+    // Two databases: a batch commits the keys first, and early where a replaced key would
+    // otherwise break that order — the SQLite store's rule (`SqliteKv::batch_order`), here
+    // across two servers' transactions.
+    let (data, keys) = (server.database(""), server.database(""));
+    let kv = SqlKv::connect(&data, Some(&keys)).unwrap();
+    let (data_seen, keys_seen) = (SqlKv::connect(&data, None).unwrap(), SqlKv::connect(&keys, None).unwrap());
+    let committed = |label: &str, key: &str| {
+        let seen = if label == "keys" { &keys_seen } else { &data_seen };
+        seen.get(label, key).unwrap().map(|(_, v)| v)
+    };
+    kv.begin().unwrap();
+    assert!(kv.swap_if("keys", "dek/a", None, b"key a").unwrap());
+    kv.set("default", "customer/a", b"sealed a").unwrap();
+    assert_eq!((committed("keys", "dek/a"), committed("default", "customer/a")), (None, None), "{name}");
+    kv.commit().unwrap();
+    assert_eq!(committed("default", "customer/a"), Some(b"sealed a".to_vec()), "{name}");
+    // An erasure: a staged key, held data, then the data key replaced.
+    kv.begin().unwrap();
+    assert!(kv.swap_if("keys", "staged/a", None, b"new key").unwrap());
+    kv.set("default", "hold/a", b"held copy").unwrap();
+    let (v, _) = kv.get("keys", "dek/a").unwrap().unwrap();
+    assert!(kv.swap_if("keys", "dek/a", Some(v), b"new key").unwrap());
+    assert_eq!(committed("keys", "staged/a"), Some(b"new key".to_vec()), "{name}: the keys first");
+    assert_eq!(committed("default", "hold/a"), Some(b"held copy".to_vec()), "{name}: then the data before it");
+    assert_eq!(committed("keys", "dek/a"), Some(b"key a".to_vec()), "{name}: the replacement waits");
+    kv.delete("keys", "staged/a").unwrap();
+    kv.set("default", "subject/a", b"under the new key").unwrap();
+    assert_eq!(committed("keys", "dek/a"), Some(b"new key".to_vec()), "{name}: data after it: the keys first");
+    assert_eq!(committed("keys", "staged/a"), None, "{name}");
+    assert_eq!(committed("default", "subject/a"), None, "{name}");
+    kv.commit().unwrap();
+    assert_eq!(committed("default", "subject/a"), Some(b"under the new key".to_vec()), "{name}");
+
     // A key longer than an index entry allows: a typed error.
     let e = kv.set("default", &"k".repeat(600), b"x").unwrap_err();
     assert!(e.to_string().contains("at most 512 bytes"), "{e}");
