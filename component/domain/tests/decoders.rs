@@ -156,6 +156,26 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
         hash: "ab".repeat(32),
         call: 0x0123_4567_89ab_cdef,
     };
+    // A segment of schema 1 (entries without `call`), as earlier versions wrote it, read
+    // through its migration, and mutated: never a panic.
+    let v1_entry = (
+        entry.seq,
+        entry.at,
+        entry.actor.clone(),
+        entry.action.clone(),
+        entry.target.clone(),
+        entry.detail.clone(),
+        entry.hash.clone(),
+    );
+    let mut v1 = vec![fichier_domain::kernel::store::BINARY_DOCUMENT];
+    v1 = postcard::to_extend(&("audit-segment", 1u32), v1).expect("head");
+    v1 = postcard::to_extend(&(2u64, "cd".repeat(32), vec![v1_entry.clone(), v1_entry]), v1).expect("body");
+    let read: fichier_domain::audit::AuditSegment = decode("k", &v1).expect("a schema-1 segment reads");
+    assert_eq!((read.entries.len(), read.entries[0].call, read.entries[0].hash.clone()), (2, 0, entry.hash.clone()));
+    for _ in 0..3000 {
+        let input = rng.mutate(&v1);
+        must_not_panic("audit-segment v1", &input, decode::<fichier_domain::audit::AuditSegment>("k", &input));
+    }
     let segment =
         fichier_domain::audit::AuditSegment { number: 2, prev: "cd".repeat(32), entries: vec![entry.clone(), entry] };
     exercise(&mut rng, &segment, 3000);

@@ -91,6 +91,14 @@ impl SqlUrl {
             }
             other => return Err(bad(&format!("scheme {other} is not postgres, mysql or mariadb"))),
         };
+        // A server, named: `postgres:/x` (no `//`) would read as a path holding all the rest,
+        // credentials included.
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("a database URL names its server: postgres://user@host/database"));
+        }
+        if url.fragment().is_some() {
+            return Err(bad("a database URL has no #fragment (a password holding # is written %23)"));
+        }
         let (mut pool, mut timeout_ms, mut prefix) = (8u32, 5000u64, String::new());
         let mut kept = Vec::new();
         for (name, value) in url.query_pairs() {
@@ -123,10 +131,13 @@ impl SqlUrl {
         } else {
             url.query_pairs_mut().clear().extend_pairs(kept);
         }
+        // Shown: the server and the database, the password masked, no query (the driver's
+        // parameters may carry a password too).
         let mut shown = url.clone();
         if shown.password().is_some() {
             let _ = shown.set_password(Some("***"));
         }
+        shown.set_query(None);
         Ok(Self {
             url: url.into(),
             shown: shown.into(),
@@ -807,7 +818,9 @@ mod tests {
             (Dialect::Postgres, 3, Duration::from_millis(250), "wp_")
         );
         assert_eq!(u.url, "postgres://shop:secret@127.0.0.1:5432/shop?sslmode=disable");
-        assert_eq!(u.shown(), "postgres://shop:***@127.0.0.1:5432/shop?sslmode=disable");
+        assert_eq!(u.shown(), "postgres://shop:***@127.0.0.1:5432/shop");
+        let q = SqlUrl::parse("postgres://h/db?password=hunter2").unwrap();
+        assert_eq!(q.shown(), "postgres://h/db", "a password given as a parameter is not shown either");
         let m = SqlUrl::parse("mariadb://root@localhost/wordpress").unwrap();
         assert_eq!((m.dialect, m.url.as_str()), (Dialect::MySql, "mysql://root@localhost/wordpress"));
         for (bad, rule) in [
@@ -816,6 +829,8 @@ mod tests {
             ("mysql://h/db?prefix=wp;DROP", "prefix must be"),
             ("redis://h/0", "scheme redis is not"),
             ("postgres//nope", "not a URL"),
+            ("postgres:/shop:secret@host/db", "names its server"),
+            ("mysql://root@host/db#part", "no #fragment"),
         ] {
             let e = SqlUrl::parse(bad).unwrap_err().to_string();
             assert!(e.starts_with("db: ") && e.contains(rule), "{bad}: {e}");
@@ -834,5 +849,48 @@ mod tests {
         assert!(SqlKv::check_key(&"k".repeat(MAX_KEY)).is_ok());
         assert!(SqlKv::check_key(&"k".repeat(MAX_KEY + 1)).is_err());
         assert!(SqlKv::check_key("a\0b").is_err());
+    }
+
+    /// A database URL is read from anything the command line or a configuration gives:
+    /// an answer or a typed error, never a panic, and a password never in what is shown.
+    #[test]
+    fn a_url_of_any_bytes_is_read_or_refused_without_a_panic() {
+        let seeds = [
+            "postgres://shop:secret@127.0.0.1:5432/shop?pool=3&timeout_ms=250&prefix=wp_",
+            "mysql://root:pw@localhost/wordpress?socket=/run/mysqld/mysqld.sock&prefix=wp_",
+            "mariadb://u@[::1]:3306/db",
+        ];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"abcz09:/@?&=%[]._-+#~ \\\xc3\xa9";
+        for round in 0..5000 {
+            let mut bytes = seeds[round % seeds.len()].as_bytes().to_vec();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() as usize) % bytes.len().max(1);
+                let c = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 if i < bytes.len() => bytes[i] = c,
+                    1 if i < bytes.len() => {
+                        bytes.remove(i);
+                    }
+                    _ => bytes.insert(i.min(bytes.len()), c),
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            if let Ok(url) = SqlUrl::parse(&text) {
+                // Whatever the URL's password field holds is not in what is shown.
+                let password = url::Url::parse(&text).ok().and_then(|u| u.password().map(str::to_owned));
+                if let Some(p) = password.filter(|p| p.len() >= 3) {
+                    assert!(!url.shown().contains(&p), "{text}: {}", url.shown());
+                }
+                assert!(!url.shown().contains('?'), "{text}: {}", url.shown());
+                assert!(url.prefix.len() <= 32 && (1..=256).contains(&url.pool));
+            }
+        }
     }
 }
