@@ -100,6 +100,13 @@ describe('cookie banner', () => {
     assert.equal(await page.locator(btn('accept')).textContent(), 'Tout accepter');
     assert.equal(await page.locator(btn('customise')).textContent(), 'Personnaliser');
     assert.equal(await page.locator(btn('close')).getAttribute('aria-label'), 'Fermer / Close');
+    // The first layer names every purpose it asks for, visible before "Personnaliser" (the
+    // choice is informed without opening the second layer).
+    const cfg = await (await fetch(`${env.server.base}/v1/banner?lang=fr`)).json();
+    const listed = page.locator(`${BANNER} [data-fichier="purposes"] li`);
+    assert.deepEqual(await listed.allTextContents(), cfg.purposes.map((p) => p.title));
+    assert.ok(cfg.purposes.length >= 2 && (await listed.first().isVisible()));
+    assert.ok(await page.locator('#fb-s').isHidden(), 'the second layer is still closed');
 
     // "Tout refuser" and "Tout accepter": same prominence.
     const look = (sel) =>

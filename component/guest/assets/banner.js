@@ -199,6 +199,9 @@
     var root = el('div', { id: 'fichier-banner', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'fb-h', 'aria-describedby': 'fb-p', lang: LANG, tabindex: '-1', hidden: '' });
     root.appendChild(el('h2', { id: 'fb-h' }, T.h));
     root.appendChild(el('p', { id: 'fb-p' }, T.p));
+    // The purposes asked for, named on the first layer (not only behind "Personnaliser").
+    var fl = root.appendChild(el('ul', { 'class': 'fb-f', 'data-fichier': 'purposes' }));
+    cfg.purposes.forEach(function (p) { fl.appendChild(el('li', {}, p.title)); });
     if (GPC) root.appendChild(el('p', { 'class': 'fb-gpc', 'data-fichier': 'gpc' }, T.g));
     var nb = root.appendChild(button('notice', T.n, 'fb-l'));
     nb.setAttribute('aria-expanded', 'false');
