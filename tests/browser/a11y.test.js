@@ -74,4 +74,67 @@ describe('accessibility: axe-core, WCAG 2.1 A and AA', () => {
       await context.close();
     }
   });
+
+  test('12d. keyboard and display: focus into the banner and back, 200 % zoom and reflow, reduced motion', async () => {
+    const { context, page } = await openContext(env.browser, env.server);
+    try {
+      await page.goto(`${env.server.base}/`);
+      const banner = page.locator('#fichier-banner');
+      await banner.waitFor({ state: 'visible' });
+      // A dialog with a name, which takes the focus.
+      assert.equal(await banner.getAttribute('role'), 'dialog');
+      assert.ok((await page.locator(`#${await banner.getAttribute('aria-labelledby')}`).textContent()).length > 3);
+      assert.equal(await page.evaluate(() => !!document.activeElement?.closest('#fichier-banner')), true);
+      await page.keyboard.press('Escape');
+      await banner.waitFor({ state: 'hidden' });
+      // Reopened from the keyboard ("Gérer mes cookies"), closed with Escape: the focus
+      // goes back where it was.
+      const reopen = page.locator('[data-fichier="reopen"], [data-fichier-open]').first();
+      await reopen.focus();
+      await page.keyboard.press('Enter');
+      await banner.waitFor({ state: 'visible' });
+      assert.equal(await page.evaluate(() => !!document.activeElement?.closest('#fichier-banner')), true, 'into the banner');
+      await page.keyboard.press('Escape');
+      await banner.waitFor({ state: 'hidden' });
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.matches('[data-fichier="reopen"], [data-fichier-open]')),
+        true,
+        'back to what opened it',
+      );
+
+      // 200 % zoom on a 1280-pixel screen (640 CSS pixels), and the WCAG 1.4.10 reflow
+      // width (320): every control of both layers within the width, nothing scrolled sideways.
+      for (const width of [640, 320]) {
+        await page.setViewportSize({ width, height: 720 });
+        await reopen.click();
+        await banner.waitFor({ state: 'visible' });
+        if (await page.locator('#fb-s').isHidden()) await page.locator('#fichier-banner [data-fichier="customise"]').click();
+        const out = await page.evaluate(() => {
+          const w = document.documentElement.clientWidth;
+          const controls = [...document.querySelectorAll('#fichier-banner button, #fichier-banner input')];
+          return {
+            sideways: document.documentElement.scrollWidth > w,
+            outside: controls
+              .map((c) => ({ c: c.getAttribute('data-fichier') || c.getAttribute('data-purpose'), r: c.getBoundingClientRect() }))
+              .filter(({ r }) => r.width === 0 || r.left < 0 || r.right > w)
+              .map(({ c }) => c),
+          };
+        });
+        assert.deepEqual(out, { sideways: false, outside: [] }, `${width} CSS pixels`);
+        await page.keyboard.press('Escape');
+        await banner.waitFor({ state: 'hidden' });
+      }
+
+      // Reduced motion: the switches' transitions stop.
+      const transition = () =>
+        page.locator('#fichier-banner .fb-sw').first().evaluate((el) => getComputedStyle(el).transitionDuration);
+      await reopen.click();
+      await banner.waitFor({ state: 'visible' });
+      assert.notEqual(await transition(), '0s');
+      await page.emulateMedia({ reducedMotion: 'reduce' });
+      assert.equal(await transition(), '0s');
+    } finally {
+      await context.close();
+    }
+  });
 });
