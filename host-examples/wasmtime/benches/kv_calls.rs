@@ -11,8 +11,12 @@
 //!
 //! `cargo bench -p fichier-host --bench kv_calls -- [--receipts N]`
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+#[path = "support/conn.rs"]
+mod conn;
+
+use std::net::SocketAddr;
+
+use conn::Conn;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,50 +32,6 @@ const NOW: &str = "2026-12-01T10:00:00Z";
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(default)
-}
-
-/// One keep-alive connection to the server.
-struct Conn {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Conn {
-    fn open(addr: SocketAddr) -> Conn {
-        let s = TcpStream::connect(addr).expect("connect");
-        s.set_nodelay(true).expect("nodelay");
-        Conn { reader: BufReader::new(s.try_clone().expect("clone")), writer: s }
-    }
-
-    /// One request: the status and the body.
-    fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n", body.len());
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        self.writer.write_all(req.as_bytes()).expect("write");
-        let mut line = String::new();
-        self.reader.read_line(&mut line).expect("status line");
-        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-        let mut length = 0;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).expect("header");
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().expect("content-length");
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).expect("body");
-        (status, String::from_utf8_lossy(&body).into_owned())
-    }
 }
 
 /// `fichier serve`'s server over `kv`, in this process, on a free loopback port.
@@ -126,12 +86,7 @@ fn counts() {
     c.send("POST", "/v1/consent/receipts", &[JSON], &receipt("warm-up", "analytics"));
     let (_, banner) = c.send("GET", "/v1/banner?lang=fr", &[], "");
     let etag = {
-        let mut conn = Conn::open(addr);
-        conn.writer
-            .write_all(b"GET /v1/banner?lang=fr HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-            .expect("write");
-        let mut raw = String::new();
-        conn.reader.read_to_string(&mut raw).expect("read");
+        let raw = Conn::open(addr).raw(b"GET /v1/banner?lang=fr HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
         raw.lines()
             .find_map(|l| l.strip_prefix("etag: ").or_else(|| l.strip_prefix("ETag: ")).map(str::to_owned))
             .unwrap_or_default()

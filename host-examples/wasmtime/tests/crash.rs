@@ -15,8 +15,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::sync::Mutex;
@@ -71,53 +69,6 @@ fn all_verify(dir: &Path, now: &str) -> Value {
     store
 }
 
-fn post(addr: &str, path: &str, token: &str, body: &Value) -> std::io::Result<(u16, String)> {
-    let body = body.to_string();
-    let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\n\
-         Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut all = String::new();
-    s.read_to_string(&mut all)?;
-    let status = all.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
-    let body = all.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    Ok((status, body))
-}
-
-fn serve(dir: &Path) -> (Child, String) {
-    let mut child = support::pinned(dir, NOW)
-        .args(["--db", "shop.db", "serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn fichier serve");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).unwrap_or_else(|| panic!("{line:?}"));
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    (child, addr.to_owned())
-}
-
-fn field(name: &str, value: &str) -> Value {
-    json!({"name": name, "value": value, "category": null, "purposes": ["orders"], "basis": "contract",
-           "source": null, "collected-at": null, "verified-at": null})
-}
-
-/// Letters only (a commune is letters).
-fn word(mut n: u64) -> String {
-    let mut w = vec![b'a' + (n % 26) as u8];
-    while n >= 26 {
-        n /= 26;
-        w.push(b'a' + (n % 26) as u8);
-    }
-    String::from_utf8(w).unwrap()
-}
-
 #[derive(Default)]
 struct Acknowledged {
     receipts: Vec<String>,
@@ -142,7 +93,7 @@ fn serve_killed_under_load_loses_nothing_it_acknowledged() {
     let acked = Mutex::new(Acknowledged::default());
     let mut unanswered = 0;
     for round in 0..rounds {
-        let (mut child, addr) = serve(d);
+        let (mut child, addr) = support::serve(d, "shop.db", NOW);
         let stop = AtomicBool::new(false);
         let failed = Mutex::new(0u64);
         std::thread::scope(|s| {
@@ -157,23 +108,23 @@ fn serve_killed_under_load_loses_nothing_it_acknowledged() {
                         let receipt = json!({"subject": {"tag": "external", "val": visitor}, "purpose": "analytics",
                             "decision": "grant", "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false});
                         let step = if !have_own {
-                            let c = json!({"subject": {"tag": "email", "val": own}, "fields": [field("email", &own)]});
-                            post(addr, "/v1/customers", token, &c).inspect(|r| {
+                            let c = json!({"subject": {"tag": "email", "val": own}, "fields": [support::field("email", &own)]});
+                            support::post(addr, "/v1/customers", token, &c.to_string()).inspect(|r| {
                                 if r.0 == 200 {
                                     have_own = true;
                                     acked.lock().unwrap().customers.push(own.clone());
                                 }
                             })
                         } else if i.is_multiple_of(2) {
-                            post(addr, "/v1/consent/receipts", token, &receipt).inspect(|r| {
+                            support::post(addr, "/v1/consent/receipts", token, &receipt.to_string()).inspect(|r| {
                                 if r.0 == 200 {
                                     acked.lock().unwrap().receipts.push(visitor.clone());
                                 }
                             })
                         } else {
-                            let city = format!("Ville-{}-{}-{}", word(round), word(t), word(i));
-                            let r = json!({"subject": {"tag": "email", "val": own}, "set": [field("city", &city)], "remove": []});
-                            post(addr, "/v1/customers/rectify", token, &r).inspect(|r| {
+                            let city = format!("Ville-{}-{}-{}", support::word(round), support::word(t), support::word(i));
+                            let r = json!({"subject": {"tag": "email", "val": own}, "set": [support::field("city", &city)], "remove": []});
+                            support::post(addr, "/v1/customers/rectify", token, &r.to_string()).inspect(|r| {
                                 if r.0 == 200 {
                                     acked.lock().unwrap().rectifications.push((own.clone(), city.clone()));
                                 }
@@ -202,9 +153,9 @@ fn serve_killed_under_load_loses_nothing_it_acknowledged() {
     assert!(!acked.receipts.is_empty() && !acked.rectifications.is_empty());
 
     // After the last kill: a fresh process finds every acknowledged write.
-    let (mut child, addr) = serve(d);
+    let (mut child, addr) = support::serve(d, "shop.db", NOW);
     let ask = |path: &str, body: Value| {
-        let (status, b) = post(&addr, path, &token, &body).unwrap();
+        let (status, b) = support::post(&addr, path, &token, &body.to_string()).unwrap();
         assert_eq!(status, 200, "{path}: {b}");
         serde_json::from_str::<Value>(&b).unwrap()
     };

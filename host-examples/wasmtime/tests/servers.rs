@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
@@ -198,32 +198,6 @@ fn a_shop_moves_from_sqlite_to_postgresql_and_back() {
     assert_ne!(wrong.status.code(), Some(0), "{wrong:?}");
 }
 
-/// One HTTP exchange on a new connection: the status and the body, or the transport
-/// error (a killed server).
-fn post(addr: &str, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\n\
-         Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut reader = BufReader::new(s);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let mut body = String::new();
-    reader.read_to_string(&mut body)?;
-    Ok((status, body))
-}
-
 fn get(addr: &str, path: &str, token: &str) -> Value {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
@@ -231,32 +205,6 @@ fn get(addr: &str, path: &str, token: &str) -> Value {
     s.read_to_string(&mut all).unwrap();
     let body = all.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {all}"))
-}
-
-fn serve(dir: &Path, db: &str) -> (Child, String) {
-    let mut child = support::pinned(dir, NOW)
-        .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn fichier serve");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).unwrap_or_else(|| panic!("{line:?}"));
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    (child, addr.to_owned())
-}
-
-/// `n` in letters (`a`, `b`, … `ba`…).
-fn word(mut n: usize) -> String {
-    let mut w = vec![b'a' + (n % 26) as u8];
-    while n >= 26 {
-        n /= 26;
-        w.push(b'a' + (n % 26) as u8);
-    }
-    w.reverse();
-    String::from_utf8(w).unwrap()
 }
 
 /// What the load's workers were told was done.
@@ -276,11 +224,11 @@ fn shared_load(engine: Engine, processes: usize) {
     let d = tmp.path();
     let key = ok_json(d, &db, &["api-key", "create", "--name", "load", "--key-role", "admin"]);
     let token = key[1].as_str().unwrap().to_owned();
-    let servers: Vec<(Child, String)> = (0..processes).map(|_| serve(d, &db)).collect();
+    let servers: Vec<(Child, String)> = (0..processes).map(|_| support::serve(d, &db, NOW)).collect();
     let addrs: Vec<String> = servers.iter().map(|(_, a)| a.clone()).collect();
     let a0 = &addrs[0];
     let ok = |addr: &str, path: &str, body: Value| {
-        let (status, b) = post(addr, path, &token, &body.to_string()).unwrap();
+        let (status, b) = support::post(addr, path, &token, &body.to_string()).unwrap();
         assert_eq!(status, 200, "{path}: {b}");
         serde_json::from_str::<Value>(&b).unwrap()
     };
@@ -288,12 +236,8 @@ fn shared_load(engine: Engine, processes: usize) {
     ok(a0, "/v1/purposes", json!({"id": "orders", "kind": "service", "title": "Commandes"}));
     let notice = ok(a0, "/v1/notices", json!({"purposes": ["analytics"], "lang": "fr", "text": "Mesure d'audience."}));
     let notice = notice["reference"].as_str().unwrap().to_owned();
-    let field = |name: &str, value: &str| {
-        json!({"name": name, "value": value, "category": null, "purposes": ["orders"], "basis": "contract",
-               "source": null, "collected-at": null, "verified-at": null})
-    };
     let shared = json!({"tag": "email", "val": "shared@example.org"});
-    ok(a0, "/v1/customers", json!({"subject": shared, "fields": [field("email", "shared@example.org")]}));
+    ok(a0, "/v1/customers", json!({"subject": shared, "fields": [support::field("email", "shared@example.org")]}));
 
     // Other processes meanwhile: an import (its chunks in transactions) and a sweep.
     let mut csv = String::from("email,first_name,city\n");
@@ -314,7 +258,7 @@ fn shared_load(engine: Engine, processes: usize) {
     let (workers, per) = (6, 24);
     std::thread::scope(|s| {
         for t in 0..workers {
-            let (addrs, token, notice, acknowledged, field) = (&addrs, &token, &notice, &acknowledged, &field);
+            let (addrs, token, notice, acknowledged) = (&addrs, &token, &notice, &acknowledged);
             let shared = &shared;
             s.spawn(move || {
                 for i in 0..per {
@@ -323,21 +267,21 @@ fn shared_load(engine: Engine, processes: usize) {
                     let visitor = format!("v-{t}-{i}");
                     let receipt = json!({"subject": {"tag": "external", "val": visitor}, "purpose": "analytics",
                         "decision": "grant", "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false});
-                    match post(addr, "/v1/consent/receipts", token, &receipt.to_string()) {
+                    match support::post(addr, "/v1/consent/receipts", token, &receipt.to_string()) {
                         Ok((200, _)) => acknowledged.lock().unwrap().receipts.push(visitor),
                         Ok((status, b)) => panic!("a receipt: {status} {b}"),
                         Err(_) => acknowledged.lock().unwrap().unanswered += 1,
                     }
                     let email = format!("c{t}x{i}@example.org");
-                    let create = json!({"subject": {"tag": "email", "val": email}, "fields": [field("email", &email)]});
-                    match post(addr, "/v1/customers", token, &create.to_string()) {
+                    let create = json!({"subject": {"tag": "email", "val": email}, "fields": [support::field("email", &email)]});
+                    match support::post(addr, "/v1/customers", token, &create.to_string()) {
                         Ok((200, _)) => acknowledged.lock().unwrap().customers.push(email),
                         Ok((status, b)) => panic!("a customer: {status} {b}"),
                         Err(_) => acknowledged.lock().unwrap().unanswered += 1,
                     }
-                    let city = format!("Ville-{}-{}", word(t), word(i)); // a commune is letters
-                    let rectify = json!({"subject": shared, "set": [field("city", &city)], "remove": []});
-                    match post(addr, "/v1/customers/rectify", token, &rectify.to_string()) {
+                    let city = format!("Ville-{}-{}", support::word(t as u64), support::word(i as u64)); // a commune is letters
+                    let rectify = json!({"subject": shared, "set": [support::field("city", &city)], "remove": []});
+                    match support::post(addr, "/v1/customers/rectify", token, &rectify.to_string()) {
                         Ok((200, _)) => acknowledged.lock().unwrap().rectifications.push(city),
                         Ok((status, b)) => panic!("a rectification under contention: {status} {b}"),
                         Err(_) => acknowledged.lock().unwrap().unanswered += 1,

@@ -1,4 +1,6 @@
-//! A keep-alive HTTP/1.1 connection for the load generators (`http_receipts`, `stores`).
+//! A keep-alive HTTP/1.1 connection for the load generators (`http_receipts`, `stores`,
+//! `kv_calls`).
+#![allow(dead_code)] // each bench uses its part
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -15,13 +17,14 @@ impl Conn {
         Conn { reader: BufReader::new(s.try_clone().expect("clone")), writer: s }
     }
 
-    /// One request on the kept-alive connection; the status and the body.
-    pub fn post(&mut self, path: &str, token: &str, body: &str) -> (u16, String) {
-        let req = format!(
-            "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n\
-             Authorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
+    /// One request on the kept-alive connection, with `headers`: the status and the body.
+    pub fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n", body.len());
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
         self.writer.write_all(req.as_bytes()).expect("write");
         let mut line = String::new();
         self.reader.read_line(&mut line).expect("status line");
@@ -42,5 +45,20 @@ impl Conn {
         let mut body = vec![0; length];
         self.reader.read_exact(&mut body).expect("body");
         (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Write `request` as it is and read until the server closes: the raw answer, headers
+    /// included (for a request that says `Connection: close`).
+    pub fn raw(&mut self, request: &[u8]) -> String {
+        self.writer.write_all(request).expect("write");
+        let mut raw = String::new();
+        self.reader.read_to_string(&mut raw).expect("read");
+        raw
+    }
+
+    /// A JSON POST with an API key.
+    pub fn post(&mut self, path: &str, token: &str, body: &str) -> (u16, String) {
+        let auth = format!("Bearer {token}");
+        self.send("POST", path, &[("Content-Type", "application/json"), ("Authorization", &auth)], body)
     }
 }

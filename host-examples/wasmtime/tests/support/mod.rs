@@ -4,10 +4,13 @@
 
 pub mod servers;
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The master key of every test store.
 pub const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -36,4 +39,61 @@ pub fn success_json(args: &[&str], out: &Output) -> Value {
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `fichier --db DB serve` on a free loopback port, its clock pinned at `now`; the child and
+/// the address it serves (its output drained so it never blocks).
+pub fn serve(dir: &Path, db: &str, now: &str) -> (Child, String) {
+    let mut child = pinned(dir, now)
+        .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn fichier serve");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("the serving line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    (child, addr)
+}
+
+/// One POST on a new connection with an API key: the status and the body, or the
+/// transport's error (a killed server).
+pub fn post(addr: &str, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut all = String::new();
+    s.read_to_string(&mut all)?;
+    let status = all.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
+    let body = all.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// A customer field of the `orders` purpose under contract, as `customers.create` takes it.
+pub fn field(name: &str, value: &str) -> Value {
+    json!({"name": name, "value": value, "category": null, "purposes": ["orders"], "basis": "contract",
+           "source": null, "collected-at": null, "verified-at": null})
+}
+
+/// `n` in letters (`a`, `b`, … `ba`…): a commune is letters.
+pub fn word(mut n: u64) -> String {
+    let mut w = vec![b'a' + (n % 26) as u8];
+    while n >= 26 {
+        n /= 26;
+        w.push(b'a' + (n % 26) as u8);
+    }
+    w.reverse();
+    String::from_utf8(w).expect("ascii")
 }
