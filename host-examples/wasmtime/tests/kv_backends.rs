@@ -269,6 +269,32 @@ fn on_server(engine: Engine) {
     assert!(matches!(e, KvError::Other(_)), "{engine:?}: {e}");
     holder.commit().unwrap();
     assert_eq!(waiter.get("default", "held").unwrap().unwrap().1, b"1", "{engine:?}");
+    // A statement of a call's transaction that fails spoils the call: MariaDB may have
+    // rolled the transaction back whole (a deadlock) and PostgreSQL refuses the rest, so
+    // the call's later statements are refused and its commit is an error — never a call
+    // answered as done whose writes the server did not keep.
+    let call = SqlKv::connect(&url, None).unwrap().shared();
+    holder.begin().unwrap();
+    holder.set("default", "held", b"again").unwrap();
+    call.enter();
+    call.set("default", "call/before", b"1").unwrap();
+    assert!(call.set("default", "held", b"mine").is_err(), "{engine:?}: the lock wait times out");
+    let e = call.set("default", "call/after", b"2").unwrap_err();
+    assert!(e.to_string().contains("earlier statement"), "{engine:?}: {e}");
+    assert!(call.durable().is_err(), "{engine:?}: the call fails");
+    holder.commit().unwrap();
+    assert_eq!(waiter.get("default", "call/before").unwrap(), None, "{engine:?}: nothing of the call kept");
+    assert_eq!(waiter.get("default", "call/after").unwrap(), None, "{engine:?}");
+    // The same for a batch: its commit is an error and keeps nothing.
+    holder.begin().unwrap();
+    holder.set("default", "held", b"once more").unwrap();
+    waiter.begin().unwrap();
+    waiter.set("default", "batch/before", b"1").unwrap();
+    assert!(waiter.set("default", "held", b"mine").is_err(), "{engine:?}");
+    assert!(waiter.commit().is_err(), "{engine:?}: the batch fails");
+    holder.commit().unwrap();
+    assert_eq!(call.get("default", "batch/before").unwrap(), None, "{engine:?}");
+
     // Refused: a database that does not exist is named, with no panic.
     let e = SqlKv::connect(&server.url("no_such_database", "timeout_ms=2000"), None).map(|_| ()).unwrap_err();
     let e = e.to_string();

@@ -72,6 +72,16 @@ pub struct SqlUrl {
     pub prefix: String,
 }
 
+/// A store's place as messages show it: a database URL with its password and query
+/// hidden ([`SqlUrl::shown`]), a path as it is.
+pub fn shown_place(place: &str) -> String {
+    if is_url(place) {
+        SqlUrl::parse(place).map(|u| u.shown().to_string()).unwrap_or_else(|_| "the database URL".into())
+    } else {
+        place.to_string()
+    }
+}
+
 /// Whether `db` names a database server rather than a SQLite file.
 pub fn is_url(db: &str) -> bool {
     ["postgres://", "postgresql://", "mysql://", "mariadb://"].iter().any(|s| db.starts_with(s))
@@ -320,6 +330,45 @@ struct Batch {
     txs: Vec<Option<Transaction<'static, Any>>>,
     data_dirty: bool,
     keys_replaced: bool,
+    /// A statement of the batch failed (see [`Spoiled`]).
+    spoiled: Spoiled,
+}
+
+/// A transaction one of whose statements failed. The server may have rolled it back
+/// whole (MariaDB/MySQL after a deadlock, then running the next statements on their own),
+/// or refuse everything until its end (PostgreSQL, whose `COMMIT` then answers
+/// `ROLLBACK` without an error). The caller may have taken the failure in its stride (a
+/// best-effort write), so the failure is kept: every later statement of the transaction
+/// is refused, and its commit is an error and a rollback — never an answer that reports
+/// writes the server did not keep.
+#[derive(Default)]
+struct Spoiled(Option<String>);
+
+impl Spoiled {
+    fn check(&self) -> Result<(), KvError> {
+        match &self.0 {
+            None => Ok(()),
+            Some(why) => Err(KvError::Other(format!(
+                "an earlier statement of this transaction failed ({why}): its writes are rolled back"
+            ))),
+        }
+    }
+
+    fn note<T>(&mut self, out: Result<T, KvError>) -> Result<T, KvError> {
+        if let Err(e) = &out
+            && self.0.is_none()
+        {
+            self.0 = Some(e.to_string());
+        }
+        out
+    }
+}
+
+/// A call's transaction in shared mode: opened at its first write.
+#[derive(Default)]
+struct CallTx {
+    tx: Option<Transaction<'static, Any>>,
+    spoiled: Spoiled,
 }
 
 /// The two buckets on one or two database servers.
@@ -332,7 +381,7 @@ pub struct SqlKv {
     batch: Mutex<Option<Batch>>,
     /// Shared mode on one database: each call's transaction (by its thread, from
     /// [`KvBackend::enter`] to [`KvBackend::durable`]), opened at its first write.
-    calls: Mutex<HashMap<ThreadId, Option<Transaction<'static, Any>>>>,
+    calls: Mutex<HashMap<ThreadId, CallTx>>,
 }
 
 impl Drop for SqlKv {
@@ -450,39 +499,51 @@ impl SqlKv {
     ) -> Result<T, KvError> {
         let rt = self.rt.as_ref().ok_or_else(|| KvError::Other("database client stopped".into()))?;
         let mut batch = self.batch();
-        if let Some(tx) = batch.as_mut().and_then(|b| b.txs.get_mut(db)).and_then(Option::as_mut) {
+        if let Some(b) = batch.as_mut()
+            && let Some(tx) = b.txs.get_mut(db).and_then(Option::as_mut)
+        {
             // Batched work holds the batch for its statement.
-            return block_on(rt, self.timeout, op(&mut **tx)).map_err(|e| self.failed(db, e));
+            b.spoiled.check()?;
+            let out = block_on(rt, self.timeout, op(&mut **tx)).map_err(|e| self.failed(db, e));
+            return b.spoiled.note(out);
         }
         drop(batch);
         let pool = self.dbs[db].pool();
         // A call in shared mode: its writes (and, from its first write on, its reads) in its
         // own transaction, committed by `durable`.
         let me = std::thread::current().id();
-        let slot = self.calls().get_mut(&me).map(Option::take);
-        let out = match slot {
-            Some(open) if open.is_some() || write => {
-                let mut tx = match open {
-                    Some(tx) => tx,
-                    None => match block_on(rt, self.timeout, pool.begin()) {
-                        Ok(tx) => tx,
-                        Err(e) => return Err(self.failed(db, e)),
-                    },
-                };
-                let out = block_on(rt, self.timeout, op(&mut *tx));
-                self.calls().insert(me, Some(tx));
+        let slot = self.calls().get_mut(&me).map(std::mem::take);
+        match slot {
+            Some(mut call) if call.tx.is_some() || write => {
+                let out = (|| {
+                    call.spoiled.check()?;
+                    let tx = match &mut call.tx {
+                        Some(tx) => tx,
+                        None => {
+                            call.tx.insert(block_on(rt, self.timeout, pool.begin()).map_err(|e| self.failed(db, e))?)
+                        }
+                    };
+                    block_on(rt, self.timeout, op(&mut **tx)).map_err(|e| self.failed(db, e))
+                })();
+                let out = call.spoiled.note(out);
+                self.calls().insert(me, call);
                 out
             }
             // Not in a transaction: callers run concurrently, each on a pooled connection.
-            _ => block_on(rt, self.timeout, async {
-                let mut conn = pool.acquire().await?;
-                op(&mut *conn).await
-            }),
-        };
-        out.map_err(|e| self.failed(db, e))
+            slot => {
+                if let Some(call) = slot {
+                    self.calls().insert(me, call);
+                }
+                block_on(rt, self.timeout, async {
+                    let mut conn = pool.acquire().await?;
+                    op(&mut *conn).await
+                })
+                .map_err(|e| self.failed(db, e))
+            }
+        }
     }
 
-    fn calls(&self) -> MutexGuard<'_, HashMap<ThreadId, Option<Transaction<'static, Any>>>> {
+    fn calls(&self) -> MutexGuard<'_, HashMap<ThreadId, CallTx>> {
         self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -541,6 +602,8 @@ impl SqlKv {
         let pool = self.dbs[db].pool();
         let mut batch = self.batch();
         let Some(b) = batch.as_mut() else { return Ok(()) };
+        // A spoiled batch commits nothing, early or at its end.
+        b.spoiled.check()?;
         let tx = b.txs.get_mut(db).and_then(Option::take);
         let out = block_on(rt, self.timeout, async {
             if let Some(tx) = tx {
@@ -587,7 +650,7 @@ impl SqlKv {
                 .map_err(|e| self.failed(i, e))?;
             txs.push(Some(tx));
         }
-        *self.batch() = Some(Batch { txs, data_dirty: false, keys_replaced: false });
+        *self.batch() = Some(Batch { txs, data_dirty: false, keys_replaced: false, spoiled: Spoiled::default() });
         Ok(())
     }
 
@@ -752,13 +815,19 @@ impl KvBackend for SqlKv {
                 Err(e) => return Err(self.failed(i, e)), // the others roll back as they drop
             }
         }
-        *self.batch() = Some(Batch { txs, data_dirty: false, keys_replaced: false });
+        *self.batch() = Some(Batch { txs, data_dirty: false, keys_replaced: false, spoiled: Spoiled::default() });
         Ok(())
     }
 
     fn commit(&self) -> Result<(), KvError> {
         let Some(mut batch) = self.batch().take() else { return Ok(()) };
         let rt = self.rt.as_ref().ok_or_else(|| KvError::Other("database client stopped".into()))?;
+        if let Err(e) = batch.spoiled.check() {
+            for tx in batch.txs.into_iter().flatten() {
+                let _ = block_on(rt, self.timeout, tx.rollback());
+            }
+            return Err(e);
+        }
         // Keys first: committed data always finds its data key.
         let keys_db = self.table(KEYS_LABEL)?.db;
         let mut order = vec![keys_db];
@@ -790,14 +859,21 @@ impl KvBackend for SqlKv {
     /// a rule across two transactions.
     fn enter(&self) {
         if self.shared && self.dbs.len() == 1 {
-            self.calls().insert(std::thread::current().id(), None);
+            self.calls().insert(std::thread::current().id(), CallTx::default());
         }
     }
 
-    /// The call's transaction commits (nothing to do when it wrote nothing).
+    /// The call's transaction commits (nothing to do when it wrote nothing); one with a
+    /// failed statement rolls back, and the call fails.
     fn durable(&self) -> Result<(), KvError> {
-        let Some(Some(tx)) = self.calls().remove(&std::thread::current().id()) else { return Ok(()) };
+        let Some(CallTx { tx: Some(tx), spoiled }) = self.calls().remove(&std::thread::current().id()) else {
+            return Ok(());
+        };
         let rt = self.rt.as_ref().ok_or_else(|| KvError::Other("database client stopped".into()))?;
+        if let Err(e) = spoiled.check() {
+            let _ = block_on(rt, self.timeout, tx.rollback());
+            return Err(e);
+        }
         block_on(rt, self.timeout, tx.commit()).map_err(|e| self.failed(0, e))
     }
 }
