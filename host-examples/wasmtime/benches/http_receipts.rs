@@ -10,12 +10,11 @@
 #[path = "support/conn.rs"]
 mod conn;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 
 use conn::Conn;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -36,19 +35,9 @@ fn start_server(bin: &Path, dir: &Path) -> (Child, SocketAddr, String) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let token = created[1].as_str().expect("token").to_owned();
-    let mut child = Command::new(bin)
-        .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
-        .env("FICHIER_MASTER_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    lines.read_line(&mut line).expect("serving line");
-    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).expect("address").parse().expect("addr");
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let mut serve = Command::new(bin);
+    serve.args(["--db", db, "serve", "--addr", "127.0.0.1:0"]).env("FICHIER_MASTER_KEY", KEY);
+    let (child, addr) = conn::serving(serve);
     (child, addr, token)
 }
 

@@ -13,10 +13,9 @@ mod conn;
 #[allow(dead_code)]
 mod servers;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Instant;
 
 use conn::Conn;
@@ -36,18 +35,9 @@ fn fichier(dir: &Path, db: &str) -> Command {
 }
 
 fn serve(dir: &Path, db: &str) -> (Child, SocketAddr) {
-    let mut child = fichier(dir, db)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    lines.read_line(&mut line).expect("serving line");
-    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).expect("address").parse().expect("addr");
-    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-    (child, addr)
+    let mut c = fichier(dir, db);
+    c.args(["serve", "--addr", "127.0.0.1:0"]);
+    conn::serving(c)
 }
 
 /// An admin key, the purpose and its notice, made through the CLI on `db`.

@@ -60,6 +60,24 @@ fn kill9(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// Run `fichier args` at `now` up to `times` times, each killed with SIGKILL after
+/// `base` + a random part of `spread` milliseconds while it still runs; stops once a run
+/// ends by itself. How many were killed.
+fn kill_mid_run(dir: &Path, now: &str, args: &[&str], rng: &mut Rng, times: u32, base: u64, spread: u64) -> u32 {
+    let mut kills = 0;
+    for _ in 0..times {
+        let mut child =
+            support::pinned(dir, now).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(base + rng.below(spread)));
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        kill9(&mut child);
+        kills += 1;
+    }
+    kills
+}
+
 /// The ledger, the audit log and every sealed record of shop.db verify.
 fn all_verify(dir: &Path, now: &str) -> Value {
     assert_eq!(ok_json(dir, now, &["ledger", "verify"])["ok"], true, "ledger");
@@ -154,24 +172,14 @@ fn serve_killed_under_load_loses_nothing_it_acknowledged() {
 
     // After the last kill: a fresh process finds every acknowledged write.
     let (mut child, addr) = support::serve(d, "shop.db", NOW);
-    let ask = |path: &str, body: Value| {
-        let (status, b) = support::post(&addr, path, &token, &body.to_string()).unwrap();
-        assert_eq!(status, 200, "{path}: {b}");
-        serde_json::from_str::<Value>(&b).unwrap()
-    };
+    let ask = |path: &str, body: Value| support::post_ok(&addr, path, &token, &body);
     for visitor in &acked.receipts {
         let h = ask("/v1/consent/history", json!({"subject": {"tag": "external", "val": visitor}}));
         assert_eq!(h.as_array().map(Vec::len), Some(1), "the acknowledged receipt of {visitor}");
     }
     for email in &acked.customers {
         let history = ask("/v1/customers/history", json!({"subject": {"tag": "email", "val": email}}));
-        let cities: Vec<String> = history
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["field"] == "city")
-            .filter_map(|c| c["value"].as_str().map(str::to_uppercase))
-            .collect();
+        let cities = support::field_values(&history, "city");
         for (_, city) in acked.rectifications.iter().filter(|(e, _)| e == email) {
             assert!(cities.contains(&city.to_uppercase()), "the acknowledged rectification {city} of {email}");
         }
@@ -198,18 +206,7 @@ fn an_import_and_a_sweep_killed_again_and_again_finish_with_nothing_doubled() {
     }
     std::fs::write(d.join("many.csv"), csv).unwrap();
     let import = ["--db", "shop.db", "import", "many.csv", "--purpose", "orders", "--chunk-kib", "8"];
-    let mut kills = 0;
-    for _ in 0..4 {
-        let mut child =
-            support::pinned(d, NOW).args(import).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(50 + rng.below(250)));
-        if child.try_wait().unwrap().is_none() {
-            kill9(&mut child);
-            kills += 1;
-        } else {
-            break;
-        }
-    }
+    let kills = kill_mid_run(d, NOW, &import, &mut rng, 4, 50, 250);
     let done = support::pinned(d, NOW).args(import).arg("--json").output().unwrap();
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     let store = all_verify(d, NOW);
@@ -218,18 +215,7 @@ fn an_import_and_a_sweep_killed_again_and_again_finish_with_nothing_doubled() {
     // Years later the sweep has work on every record; killed mid-walk, run again.
     let later = "2032-06-01T10:00:00Z";
     let sweep = ["--db", "shop.db", "--json", "sweep"];
-    let mut sweep_kills = 0;
-    for _ in 0..3 {
-        let mut child =
-            support::pinned(d, later).args(sweep).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(100 + rng.below(600)));
-        if child.try_wait().unwrap().is_none() {
-            kill9(&mut child);
-            sweep_kills += 1;
-        } else {
-            break;
-        }
-    }
+    let sweep_kills = kill_mid_run(d, later, &sweep, &mut rng, 3, 100, 600);
     let finished = ok_json(d, later, &["sweep"]);
     assert_eq!(finished["applied"], true, "{finished}");
     let last = ok_json(d, later, &["sweep"]);

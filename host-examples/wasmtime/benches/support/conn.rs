@@ -1,9 +1,22 @@
-//! A keep-alive HTTP/1.1 connection for the load generators (`http_receipts`, `stores`,
+//! A `fichier serve` started, and a keep-alive HTTP/1.1 connection, for the load generators (`http_receipts`, `stores`,
 //! `kv_calls`).
 #![allow(dead_code)] // each bench uses its part
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+
+/// Spawn `serve` (a `fichier … serve --addr 127.0.0.1:0` command) and read the address it
+/// serves; its output is drained so it never blocks on a full pipe.
+pub fn serving(mut serve: Command) -> (Child, SocketAddr) {
+    let mut child = serve.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    lines.read_line(&mut line).expect("serving line");
+    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).expect("address").parse().expect("addr");
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    (child, addr)
+}
 
 pub struct Conn {
     reader: BufReader<TcpStream>,

@@ -12,7 +12,7 @@
 //! committed: after the batch's commit, after a grouped call is durable, at once for a
 //! single write. A batch rolled back leaves no line.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,7 +105,7 @@ pub struct JournalingKv {
     /// Erasures written and not yet committed, by the thread of the call that wrote them.
     pending: Mutex<HashMap<ThreadId, Vec<String>>>,
     /// Threads inside a grouped call (`enter` … `durable`).
-    calls: Mutex<HashMap<ThreadId, ()>>,
+    calls: Mutex<HashSet<ThreadId>>,
 }
 
 impl JournalingKv {
@@ -116,7 +116,7 @@ impl JournalingKv {
             clock,
             batch: AtomicBool::new(false),
             pending: Mutex::new(HashMap::new()),
-            calls: Mutex::new(HashMap::new()),
+            calls: Mutex::new(HashSet::new()),
         }
     }
 
@@ -144,7 +144,7 @@ impl JournalingKv {
         let Some(subject) = key.strip_prefix(MARK).filter(|_| label == "keys") else { return Ok(()) };
         let me = std::thread::current().id();
         let scoped = self.batch.load(Ordering::SeqCst)
-            || self.calls.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&me);
+            || self.calls.lock().unwrap_or_else(PoisonError::into_inner).contains(&me);
         if scoped {
             self.pending().entry(me).or_default().push(subject.to_owned());
             Ok(())
@@ -204,7 +204,7 @@ impl KvBackend for JournalingKv {
         self.inner.grouped()
     }
     fn enter(&self) {
-        self.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(std::thread::current().id(), ());
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(std::thread::current().id());
         self.inner.enter();
     }
     fn durable(&self) -> Result<(), KvError> {

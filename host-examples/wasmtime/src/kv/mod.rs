@@ -36,7 +36,7 @@ pub use counting::{CountingKv, KvCalls};
 pub use grouped::GroupedKv;
 pub use journal::{Erasure, ErasureJournal, JournalingKv};
 pub use memory::MemoryKv;
-pub use sql::{Dialect, SqlKv, SqlUrl, is_url};
+pub use sql::{Dialect, SqlKv, SqlUrl, is_url, shown_place};
 pub use sqlite::SqliteKv;
 
 /// What a backend reports; mapped onto the WIT `error` variant.

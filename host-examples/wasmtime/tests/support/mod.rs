@@ -81,6 +81,25 @@ pub fn post(addr: &str, path: &str, token: &str, body: &str) -> std::io::Result<
     Ok((status, body))
 }
 
+/// [`post`] that must answer 200: its JSON.
+pub fn post_ok(addr: &str, path: &str, token: &str, body: &Value) -> Value {
+    let (status, b) = post(addr, path, token, &body.to_string()).expect("an answer");
+    assert_eq!(status, 200, "{path}: {b}");
+    serde_json::from_str(&b).unwrap_or_else(|e| panic!("{path}: {e}: {b}"))
+}
+
+/// The values a customer's history (`/v1/customers/history`) gave `field`, upper-cased as
+/// the register writes a commune.
+pub fn field_values(history: &Value, field: &str) -> Vec<String> {
+    history
+        .as_array()
+        .expect("a history")
+        .iter()
+        .filter(|c| c["field"] == field)
+        .filter_map(|c| c["value"].as_str().map(str::to_uppercase))
+        .collect()
+}
+
 /// A customer field of the `orders` purpose under contract, as `customers.create` takes it.
 pub fn field(name: &str, value: &str) -> Value {
     json!({"name": name, "value": value, "category": null, "purposes": ["orders"], "basis": "contract",

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use fichier_host::kv::{ErasureJournal, GroupedKv, JournalingKv, KvBackend, KvError, SqlKv, SqlUrl, SqliteKv, is_url};
+use fichier_host::kv::{
+    ErasureJournal, GroupedKv, JournalingKv, KvBackend, KvError, SqlKv, SqliteKv, is_url, shown_place,
+};
 use fichier_host::master::{default_key_file, load_settings, master_key_from_env, resolve_master_key};
 use fichier_host::runtime::describe_error;
 use fichier_host::{Clock, Runtime, RuntimeBuilder};
@@ -64,11 +66,7 @@ pub fn on_server(cli: &Cli) -> Option<&str> {
 
 /// `--db` as messages show it (a server URL's password hidden).
 pub fn db_shown(cli: &Cli) -> String {
-    match on_server(cli).map(SqlUrl::parse) {
-        Some(Ok(url)) => url.shown().to_string(),
-        Some(Err(_)) => "the database URL".into(),
-        None => cli.db.display().to_string(),
-    }
+    cli.db.to_str().map_or_else(|| cli.db.display().to_string(), shown_place)
 }
 
 /// The store at `--db` (and `--keys-db`): SQLite files, one transaction per call (or, for

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use fichier_host::copy::{compare, copy};
-use fichier_host::kv::{KvBackend, SqlKv, SqlUrl, SqliteKv, is_url, store_files};
+use fichier_host::kv::{KvBackend, SqlKv, SqliteKv, is_url, shown_place, store_files};
 use fichier_host::master::{default_key_file, master_key_from_env, resolve_master_key};
 use fichier_host::{Clock, RuntimeBuilder};
 use serde_json::{Value, json};
@@ -50,22 +50,13 @@ fn host(what: impl std::fmt::Display) -> Failure {
     Failure::Host(what.to_string())
 }
 
-/// A place as messages show it (a URL's password hidden).
-fn shown(place: &str) -> String {
-    if is_url(place) {
-        SqlUrl::parse(place).map(|u| u.shown().to_string()).unwrap_or_else(|_| "the database URL".into())
-    } else {
-        place.to_string()
-    }
-}
-
 /// The source, read from one snapshot: a server's in a read-only transaction; SQLite
 /// files copied first with `VACUUM INTO` (the data, then the keys) into `scratch`.
 fn open_source(a: &CopyArgs, scratch: &Path) -> Result<Arc<dyn KvBackend>, Failure> {
     if is_url(&a.from) {
         let kv = SqlKv::connect(&a.from, a.from_keys_db.as_deref())
-            .map_err(|e| host(format!("opening {}: {e}", shown(&a.from))))?;
-        kv.begin_snapshot().map_err(|e| host(format!("taking a snapshot of {}: {e}", shown(&a.from))))?;
+            .map_err(|e| host(format!("opening {}: {e}", shown_place(&a.from))))?;
+        kv.begin_snapshot().map_err(|e| host(format!("taking a snapshot of {}: {e}", shown_place(&a.from))))?;
         return Ok(Arc::new(kv));
     }
     if a.from_keys_db.is_some() {
@@ -92,7 +83,7 @@ fn open_target(a: &CopyArgs) -> Result<Arc<dyn KvBackend>, Failure> {
     } else {
         SqliteKv::open(Path::new(&a.to)).map(|kv| Arc::new(kv) as Arc<dyn KvBackend>)
     };
-    opened.map_err(|e| host(format!("opening {}: {e}", shown(&a.to))))
+    opened.map_err(|e| host(format!("opening {}: {e}", shown_place(&a.to))))
 }
 
 /// The master key both stores are under: the environment, `--key-file`, or the key file
@@ -150,8 +141,8 @@ pub fn store(c: &StoreCmd, cli: &Cli, as_json: bool) -> Result<ExitCode, Failure
     let damaged = sealed["damaged"].as_array().map_or(0, Vec::len);
     let ok = compared.different == 0 && ledger["ok"] == json!(true) && audit["ok"] == json!(true) && damaged == 0;
     let report = json!({
-        "from": shown(&a.from),
-        "to": shown(&a.to),
+        "from": shown_place(&a.from),
+        "to": shown_place(&a.to),
         "copied": copied,
         "compared": compared,
         "ledger": ledger,
