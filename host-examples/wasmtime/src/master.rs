@@ -103,8 +103,10 @@ pub fn load_settings(file: Option<&Path>) -> anyhow::Result<Vec<(String, String)
             out.push((name.to_lowercase(), v));
         }
     }
-    if out.iter().any(|(k, _)| k == "master_key") {
-        bail!("the master key is a secret: give it as FICHIER_MASTER_KEY or a key file, not as a setting");
+    if out.iter().any(|(k, _)| k == "master_key" || k == "new_master_key") {
+        bail!(
+            "a master key is a secret: give it as FICHIER_MASTER_KEY (FICHIER_NEW_MASTER_KEY) or a key file, not as a setting"
+        );
     }
     out.sort();
     Ok(out)

@@ -7,7 +7,10 @@
 //! - `fichier import` killed mid-file again and again: each run resumes after the last
 //!   committed chunk and nothing is counted or written twice;
 //! - `fichier sweep` killed mid-walk: run again, it finishes, and a last run changes
-//!   nothing.
+//!   nothing;
+//! - `fichier master-key rotate` killed again and again: after each kill the store opens
+//!   with the old master key or the new one, never both, never neither; run again, it
+//!   finishes, and the old key is refused.
 //!
 //! Bounded for CI (`FICHIER_CRASH_ROUNDS`, default 3; `FICHIER_CRASH_SEED`, default 1);
 //! `scripts/crash-campaign` runs it longer with other seeds.
@@ -223,4 +226,75 @@ fn an_import_and_a_sweep_killed_again_and_again_finish_with_nothing_doubled() {
     all_verify(d, later);
     eprintln!("seed {seed}: the import killed {kills} times, the sweep {sweep_kills} times");
     assert!(kills > 0 && sweep_kills > 0, "each was killed at least once (else raise the row count)");
+}
+
+/// `verify-store` with `key` as the master key: `Some(report)` when the store opens with it,
+/// `None` when it refuses the key (and only for that reason).
+fn opens_with(dir: &Path, key: &str) -> Option<Value> {
+    let out = support::pinned(dir, NOW)
+        .env("FICHIER_MASTER_KEY", key)
+        .args(["--db", "shop.db", "--json", "verify-store"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    if out.status.success() {
+        return Some(v);
+    }
+    assert_eq!(v["error"]["val"]["rule"], "matches-store", "refused for another reason: {v}");
+    None
+}
+
+#[test]
+fn a_master_key_rotation_killed_again_and_again_opens_with_one_key_and_finishes() {
+    let seed = env_number("FICHIER_CRASH_SEED", 1);
+    let mut rng = Rng::new(seed.wrapping_add(13));
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok_json(d, NOW, &["registry", "init", "--shop"]);
+    ok_json(d, NOW, &["purpose", "add", "--id", "orders", "--kind", "service", "--title", "orders"]);
+    const ROWS: u64 = 12_000;
+    let mut csv = String::from("email,first_name,last_name,city\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!("client{i}@example.org,Jean,Dupont,Lyon\n"));
+    }
+    std::fs::write(d.join("many.csv"), csv).unwrap();
+    ok_json(d, NOW, &["import", "many.csv", "--purpose", "orders"]);
+    let subject = ok_json(d, NOW, &["customers", "get", "--email", "client77@example.org"])["subject"].clone();
+    const NEW: &str = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f";
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f =
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(d.join("new.key")).unwrap();
+        std::io::Write::write_all(&mut f, NEW.as_bytes()).unwrap();
+    }
+    let rotate = ["--db", "shop.db", "master-key", "rotate", "--new-key-file", "new.key", "--drain-seconds", "0"];
+    let (mut kills, mut committed) = (0, 0);
+    for _ in 0..6 {
+        kills += kill_mid_run(d, NOW, &rotate, &mut rng, 1, 60, 900);
+        let (old, new) = (opens_with(d, support::KEY), opens_with(d, NEW));
+        assert!(old.is_some() != new.is_some(), "after {kills} kills: one key opens the store, not both, not neither");
+        committed += u32::from(new.is_some());
+        let report = old.or(new).unwrap();
+        assert_eq!((report["customers"].as_u64(), &report["damaged"]), (Some(ROWS), &json!([])), "{report}");
+    }
+    let done = support::pinned(d, NOW).args(rotate).arg("--json").output().unwrap();
+    let done = support::success_json(&rotate, &done);
+    assert!(opens_with(d, support::KEY).is_none(), "the old key is refused: {done}");
+    let report = opens_with(d, NEW).expect("the new key opens the store");
+    assert_eq!((report["keys"].as_u64(), report["customers"].as_u64()), (Some(ROWS), Some(ROWS)));
+    let with_new = |args: &[&str]| {
+        let out = support::pinned(d, NOW)
+            .env("FICHIER_MASTER_KEY", NEW)
+            .args(["--db", "shop.db", "--json"])
+            .args(args)
+            .output()
+            .unwrap();
+        support::success_json(args, &out)
+    };
+    assert_eq!(with_new(&["ledger", "verify"])["ok"], true);
+    assert_eq!(with_new(&["audit", "verify"])["ok"], true);
+    // The subject id is a keyed hash of the e-mail: the same after the rotation.
+    assert_eq!(with_new(&["customers", "get", "--email", "client77@example.org"])["subject"], subject);
+    eprintln!("seed {seed}: the rotation killed {kills} times; {committed} of 6 checks found it committed");
+    assert!(kills > 0, "the rotation was killed at least once (else raise the row count)");
 }

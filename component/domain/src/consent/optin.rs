@@ -411,7 +411,7 @@ impl<S: Store> Fichier<'_, S> {
         payload.push(UNSUBSCRIBE_V1);
         payload.extend_from_slice(&hash);
         payload.extend_from_slice(purpose.id.as_bytes());
-        let mac = self.keys().unsubscribe_mac(&payload);
+        let mac = self.keys()?.unsubscribe_mac(&payload);
         payload.extend_from_slice(&mac);
         Ok(BASE64URL_NOPAD.encode(&payload))
     }
@@ -430,7 +430,7 @@ impl<S: Store> Fichier<'_, S> {
             return Err(bad());
         }
         let (payload, mac) = bytes.split_at(bytes.len() - 16);
-        if !bool::from(self.keys().unsubscribe_mac(payload).ct_eq(mac)) {
+        if !bool::from(self.keys()?.unsubscribe_mac(payload).ct_eq(mac)) {
             return Err(Error::invalid("token", "token-matches", "this unsubscribe token was not minted by this shop"));
         }
         let sid = format!("s-{}", BASE32_NOPAD.encode(&payload[1..17]).to_lowercase());

@@ -23,6 +23,8 @@ pub enum Operation<'a> {
     SetPolicy,
     Reindex,
     VerifyStore,
+    /// Re-wrap every key under a new master key (`maintenance.rotate-master-key`).
+    RotateMasterKey,
     ListSubjects,
     WriteCustomer,
     ReadCustomer,
@@ -81,6 +83,7 @@ impl Operation<'_> {
             Operation::SetPolicy => "change the policy",
             Operation::Reindex => "rebuild indexes",
             Operation::VerifyStore => "check every sealed record",
+            Operation::RotateMasterKey => "rotate the master key",
             Operation::ListSubjects => "list subjects",
             Operation::WriteCustomer => "change a customer record",
             Operation::ReadCustomer => "read a customer record",
@@ -160,6 +163,8 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
             matches!(role, Admin | Dpo)
         }
         Operation::ManageApiKeys => role == Admin,
+        // The deployment's key: the shop's administrator or its operations.
+        Operation::RotateMasterKey => matches!(role, Admin | System),
         Operation::Sweep | Operation::ReadAudit | Operation::PruneAudit => matches!(role, Admin | Dpo | System),
         // The person proves who they are through the shop's public form.
         Operation::VerifyToken => true,
@@ -231,6 +236,7 @@ pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
         "maintenance.reindex" => &[O::Reindex],
         "maintenance.list-subjects" => &[O::ListSubjects],
         "maintenance.verify-store" => &[O::VerifyStore],
+        "maintenance.rotate-master-key" => &[O::RotateMasterKey],
         "customers.list-customers" => &[O::ListCustomers],
         "customers.create"
         | "customers.rectify"
@@ -330,6 +336,7 @@ mod tests {
             (Operation::TakeAnchor, &[Admin, Dpo, System]),
             (Operation::Reindex, &[Admin, Dpo, System]),
             (Operation::VerifyStore, &[Admin, Dpo, System]),
+            (Operation::RotateMasterKey, &[Admin, System]),
             (Operation::ListSubjects, &[Admin, Dpo, System]),
             (Operation::WriteCustomer, &[Admin, Dpo, Support, System]),
             (Operation::ReadCustomer, &[Admin, Dpo, Support, System]),

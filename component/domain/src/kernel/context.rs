@@ -17,8 +17,9 @@ pub struct Fichier<'a, S: Store> {
     pub(crate) now: Instant,
     pub(crate) entropy: &'a mut dyn Entropy,
     pub(super) master: MasterKey,
-    /// Derived from `master` on first use: most reads and every check need no key, and
-    /// the derivation (HKDF, cipher set-up) costs more than a minimisation check.
+    /// Derived from `master` (and the store's key check) on first use: most reads and
+    /// every check need no key, and the derivation (HKDF, cipher set-up) costs more than a
+    /// minimisation check.
     pub(super) keys: std::cell::OnceCell<KeyRing>,
     /// Values read ahead for this call ([`Fichier::read_ahead`]: one `get-many` for what
     /// a call is about to read one key at a time): the call's later reads of those keys
@@ -39,10 +40,6 @@ impl<'a, S: Store> Fichier<'a, S> {
             keys: std::cell::OnceCell::new(),
             ahead: std::cell::RefCell::new(Vec::new()),
         }
-    }
-
-    pub(crate) fn keys(&self) -> &KeyRing {
-        self.keys.get_or_init(|| KeyRing::new(&self.master))
     }
 
     pub fn now(&self) -> Instant {

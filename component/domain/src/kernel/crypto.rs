@@ -78,6 +78,14 @@ impl MasterKey {
     pub fn from_bytes(key: [u8; 32]) -> Self {
         Self(key)
     }
+
+    /// [`MasterKey::from_hex`] for the deployment setting `field` (`config:new_master_key`
+    /// during a rotation): errors name it.
+    pub fn from_hex_setting(field: &str, value: &str) -> Result<Self> {
+        Self::from_hex(value).map_err(|_| {
+            Error::config(field, "hex-256-bit", "a master key must be 64 hexadecimal characters (256 bits)")
+        })
+    }
 }
 
 /// Keys derived from the master key.
@@ -85,10 +93,87 @@ pub struct KeyRing {
     /// HMAC-SHA-256 keyed with the lookup key (cloned per hash: the key's two blocks are
     /// hashed once, not at every look-up).
     lookup: Hmac<Sha256>,
-    wrap: XChaCha20Poly1305,
+    wrap: WrapKey,
     check: [u8; 32],
     /// The key of unsubscribe tokens' MAC.
     unsubscribe: [u8; 32],
+    /// The lookup and unsubscribe secrets as they are (kept for a rotation to carry them
+    /// over to the next master key).
+    hashes: HashSecrets,
+    /// During a master-key rotation: the next master key's wrap key, so a data key created
+    /// meanwhile is wrapped under both ([`KeyRing::wrap_next`]).
+    next: Option<WrapKey>,
+}
+
+/// The secrets the keyed hashes use: the lookup key (subject ids, the opposition list) and
+/// the unsubscribe tokens' MAC key. Derived from the store's first master key and kept
+/// across rotations: a subject id never changes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HashSecrets {
+    lookup: [u8; 32],
+    unsubscribe: [u8; 32],
+}
+
+/// A wrap key: seals data keys and the secrets kept in the key check.
+#[derive(Clone)]
+pub struct WrapKey {
+    cipher: XChaCha20Poly1305,
+    secret: [u8; 32],
+}
+
+impl WrapKey {
+    fn new(secret: [u8; 32]) -> Self {
+        Self { cipher: XChaCha20Poly1305::new((&secret).into()), secret }
+    }
+
+    /// Wrap a subject's data key for storage.
+    pub fn wrap(&self, subject: &str, dek: &DataKey, entropy: &mut dyn Entropy) -> Vec<u8> {
+        seal_with(&self.cipher, &aad("dek", subject), &dek.0, entropy)
+    }
+
+    /// Unwrap a stored data key; fails if it was altered or wrapped under another key.
+    pub fn unwrap(&self, subject: &str, wrapped: &[u8]) -> Option<DataKey> {
+        let plain = open_with(&self.cipher, &aad("dek", subject), wrapped)?;
+        let key: [u8; 32] = plain.as_slice().try_into().ok()?;
+        Some(DataKey(key))
+    }
+
+    /// Seal `secret` (another key) in the role `role`.
+    fn seal_secret(&self, role: &str, secret: &[u8], entropy: &mut dyn Entropy) -> Vec<u8> {
+        seal_with(&self.cipher, &aad(role, "store"), secret, entropy)
+    }
+
+    fn open_secret<const N: usize>(&self, role: &str, sealed: &[u8]) -> Option<[u8; N]> {
+        open_with(&self.cipher, &aad(role, "store"), sealed)?.as_slice().try_into().ok()
+    }
+
+    /// This wrap key sealed under `under` (a rotation's next wrap key, kept sealed under
+    /// the current one so that every process still on the current key can wrap for both).
+    pub fn sealed_under(&self, under: &WrapKey, entropy: &mut dyn Entropy) -> Vec<u8> {
+        under.seal_secret("next-wrap", &self.secret, entropy)
+    }
+
+    /// Open what [`WrapKey::sealed_under`] sealed under `self`.
+    pub fn open_wrap_key(&self, sealed: &[u8]) -> Option<WrapKey> {
+        self.open_secret::<32>("next-wrap", sealed).map(WrapKey::new)
+    }
+
+    /// Seal the keyed hashes' secrets under this wrap key.
+    pub fn seal_hashes(&self, hashes: &HashSecrets, entropy: &mut dyn Entropy) -> Vec<u8> {
+        let mut both = [0u8; 64];
+        both[..32].copy_from_slice(&hashes.lookup);
+        both[32..].copy_from_slice(&hashes.unsubscribe);
+        self.seal_secret("hashes", &both, entropy)
+    }
+
+    /// Open what [`WrapKey::seal_hashes`] sealed.
+    pub fn open_hashes(&self, sealed: &[u8]) -> Option<HashSecrets> {
+        let both = self.open_secret::<64>("hashes", sealed)?;
+        let (mut lookup, mut unsubscribe) = ([0u8; 32], [0u8; 32]);
+        lookup.copy_from_slice(&both[..32]);
+        unsubscribe.copy_from_slice(&both[32..]);
+        Some(HashSecrets { lookup, unsubscribe })
+    }
 }
 
 impl KeyRing {
@@ -102,14 +187,40 @@ impl KeyRing {
             }
             out
         };
-        let wrap = derive(b"wrap");
-        let lookup = <Hmac<Sha256> as Mac>::new_from_slice(&derive(b"lookup")).unwrap_or_else(|_| unreachable!());
+        let hashes = HashSecrets { lookup: derive(b"lookup"), unsubscribe: derive(b"unsubscribe") };
         Self {
-            lookup,
-            wrap: XChaCha20Poly1305::new((&wrap).into()),
+            lookup: <Hmac<Sha256> as Mac>::new_from_slice(&hashes.lookup).unwrap_or_else(|_| unreachable!()),
+            wrap: WrapKey::new(derive(b"wrap")),
             check: derive(b"check"),
-            unsubscribe: derive(b"unsubscribe"),
+            unsubscribe: hashes.unsubscribe,
+            hashes,
+            next: None,
         }
+    }
+
+    /// This ring with the keyed hashes of an earlier master key (a store whose master
+    /// key was rotated keeps its first key's hashes).
+    pub fn with_hashes(mut self, hashes: HashSecrets) -> Self {
+        self.lookup = <Hmac<Sha256> as Mac>::new_from_slice(&hashes.lookup).unwrap_or_else(|_| unreachable!());
+        self.unsubscribe = hashes.unsubscribe;
+        self.hashes = hashes;
+        self
+    }
+
+    /// This ring during a rotation to the master key whose wrap key is `next`.
+    pub fn with_next(mut self, next: WrapKey) -> Self {
+        self.next = Some(next);
+        self
+    }
+
+    /// The keyed hashes' secrets this ring uses.
+    pub fn hashes(&self) -> &HashSecrets {
+        &self.hashes
+    }
+
+    /// The wrap key of this ring's master key.
+    pub fn wrap_key(&self) -> &WrapKey {
+        &self.wrap
     }
 
     /// Keyed hash of a lookup value (`email\0…`, `external\0…`), truncated to 128 bits.
@@ -150,14 +261,17 @@ impl KeyRing {
 
     /// Wrap a subject's data key for storage.
     pub fn wrap(&self, subject: &str, dek: &DataKey, entropy: &mut dyn Entropy) -> Vec<u8> {
-        seal_with(&self.wrap, &aad("dek", subject), &dek.0, entropy)
+        self.wrap.wrap(subject, dek, entropy)
+    }
+
+    /// During a rotation, the data key wrapped under the next master key too.
+    pub fn wrap_next(&self, subject: &str, dek: &DataKey, entropy: &mut dyn Entropy) -> Option<Vec<u8>> {
+        self.next.as_ref().map(|n| n.wrap(subject, dek, entropy))
     }
 
     /// Unwrap a stored data key; fails if it was altered or wrapped under another master key.
     pub fn unwrap(&self, subject: &str, wrapped: &[u8]) -> Option<DataKey> {
-        let plain = open_with(&self.wrap, &aad("dek", subject), wrapped)?;
-        let key: [u8; 32] = plain.as_slice().try_into().ok()?;
-        Some(DataKey(key))
+        self.wrap.unwrap(subject, wrapped)
     }
 }
 

@@ -5,10 +5,15 @@
 //! - [`verify`] — every sealed record opened once, each damaged one named
 //!   (`verify-store`), so a damaged record is found before a person asks for it.
 //!
+//! - [`rotation`] — every wrapped key re-wrapped under a new master key, in resumable
+//!   steps (`rotate-master-key`).
+//!
 //! `list-subjects` pages the subject directory (`kernel::directory`).
 
 pub mod reindex;
+pub mod rotation;
 pub mod verify;
 
 pub use reindex::ReindexReport;
+pub use rotation::{RotationPhase, RotationProgress, RotationStep};
 pub use verify::StoreReport;

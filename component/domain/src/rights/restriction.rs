@@ -69,9 +69,9 @@ impl Document for OppositionEntry {
 impl<S: Store> Fichier<'_, S> {
     /// The opposition list's key for a normalised e-mail (a keyed hash, distinct from the
     /// subject id).
-    pub(crate) fn opposition_key(&self, email: &str) -> String {
-        let h = self.keys().lookup_hash("opposition", email);
-        format!("opposition/{}", BASE32_NOPAD.encode(&h).to_lowercase())
+    pub(crate) fn opposition_key(&self, email: &str) -> Result<String> {
+        let h = self.keys()?.lookup_hash("opposition", email);
+        Ok(format!("opposition/{}", BASE32_NOPAD.encode(&h).to_lowercase()))
     }
 
     /// Restrict, lift a restriction, or record an objection to direct marketing.
@@ -197,7 +197,7 @@ impl<S: Store> Fichier<'_, S> {
         self.audit_one(actor, "rights.object", target.clone(), "direct marketing".into())?;
         // The list first: whatever happens next, the person is not imported again.
         self.check_master_key(true)?;
-        let key = self.opposition_key(&email);
+        let key = self.opposition_key(&email)?;
         let entry = OppositionEntry { at: now, until };
         self.set_raw(Bucket::Data, &key, &crate::kernel::store::encode(&entry))?;
         let mut out = ProcessingState { opposed_until: Some(until), ..state(&target, None) };

@@ -158,7 +158,7 @@ impl<S: Store> Fichier<'_, S> {
             ));
         }
         let client = client_of(addr, ipv6_prefix);
-        let hash = self.keys().lookup_hash("rate-limit", &client);
+        let hash = self.master_ring().lookup_hash("rate-limit", &client);
         let mut tag = [0u8; 8];
         tag.copy_from_slice(&hash[..8]);
         let shard = u64::from_be_bytes(tag) % SHARDS;

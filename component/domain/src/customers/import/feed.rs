@@ -354,8 +354,8 @@ impl<S: Store> Fichier<'_, S> {
         // again. One batched read per chunk; only an entry still running counts.
         let opposition: Vec<Option<String>> = rows
             .iter()
-            .map(|r| r.fields.iter().find(|f| f.name == "email").map(|f| self.opposition_key(&f.value)))
-            .collect();
+            .map(|r| r.fields.iter().find(|f| f.name == "email").map(|f| self.opposition_key(&f.value)).transpose())
+            .collect::<Result<_>>()?;
         let wanted: Vec<String> = opposition.iter().flatten().cloned().collect();
         let listed = self.store.get_many(Bucket::Data, &wanted).map_err(|e| storage_error(Bucket::Data, e))?;
         let mut opposed = HashSet::default();

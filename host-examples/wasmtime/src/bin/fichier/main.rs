@@ -10,6 +10,7 @@ mod call;
 mod consent;
 mod customers;
 mod import;
+mod masterkey;
 mod registry;
 mod rights;
 mod serve;
@@ -152,6 +153,9 @@ enum Command {
     /// Move the customer file between stores (SQLite files, PostgreSQL, MariaDB/MySQL).
     #[command(subcommand)]
     Store(store::StoreCmd),
+    /// The master key: rotate it (every key re-wrapped under a new one, resumable).
+    #[command(subcommand)]
+    MasterKey(masterkey::MasterKeyCmd),
     /// Rebuild every derived index from the stored aggregates.
     Reindex,
     /// Open every sealed record once (keys, customer records, consent heads, receipts,
@@ -216,6 +220,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Backup(a) => backup::backup(a, cli, json),
         Command::Restore(a) => backup::restore(a, cli, json),
         Command::Store(c) => store::store(c, cli, json),
+        Command::MasterKey(c) => masterkey::master_key(c, cli, json),
         Command::Reindex => customers::reindex(&rt()?, actor, json),
         Command::VerifyStore => customers::verify_store(&rt()?, actor, json),
         Command::Serve(a) => serve::serve(a, cli),
