@@ -674,6 +674,8 @@ foreach ([
 ] as $what => $bad) {
     same($mapOf((new Browser($BASE))->get('/?fichier-test-map=' . rawurlencode(json_encode($bad)))['body']), ['type' => 'optin', 'categories' => $wantMap['categories'], 'always' => ['functional'], 'kinds' => [], 'purposes' => []], "a map with $what allows functional only");
 }
+// A site whose API has fewer categories: the default map names only those.
+same($mapOf((new Browser($BASE))->get('/?fichier-test-categories=functional,statistics,marketing')['body']), ['type' => 'optin', 'categories' => ['functional', 'statistics', 'marketing'], 'always' => ['functional'], 'kinds' => ['advertising' => ['marketing'], 'cookie' => ['statistics']], 'purposes' => []], 'the default map follows the API\'s filtered categories');
 // Server-side, what other plugins read: fichier is registered, the type is opt-in, the banner's
 // cookie is declared, and wp_has_consent follows the API's cookies the bridge writes.
 $api = json_decode($chose->get('/?fichier-test=consent-api')['body'], true);

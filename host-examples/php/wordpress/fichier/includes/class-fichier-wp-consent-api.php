@@ -117,11 +117,15 @@ final class Fichier_WP_Consent_API {
 	 */
 	public static function map() {
 		$categories = self::categories();
-		$default    = array(
-			'always'   => array( 'functional' ),
+		$only       = static function ( array $list ) use ( $categories ) {
+			return array_values( array_intersect( $list, $categories ) );
+		};
+		// The default names only the categories the site's API has (it may filter them).
+		$default = array(
+			'always'   => $only( array( 'functional' ) ),
 			'kinds'    => array(
-				'advertising' => array( 'marketing' ),
-				'cookie'      => array( 'statistics', 'statistics-anonymous', 'preferences' ),
+				'advertising' => $only( array( 'marketing' ) ),
+				'cookie'      => $only( array( 'statistics', 'statistics-anonymous', 'preferences' ) ),
 			),
 			'purposes' => array(),
 		);
@@ -130,13 +134,15 @@ final class Fichier_WP_Consent_API {
 		if ( is_string( $valid ) ) {
 			error_log( 'fichier: fichier_wp_consent_map refused, only functional is allowed: ' . $valid ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log
 			$valid = array(
-				'always'   => array_values( array_intersect( array( 'functional' ), $categories ) ),
+				'always'   => $only( array( 'functional' ) ),
 				'kinds'    => array(),
 				'purposes' => array(),
 			);
 		}
+		// optin (this plugin's filter), unless a later filter of wp_get_consent_type says otherwise.
+		$type = function_exists( 'wp_get_consent_type' ) ? wp_get_consent_type() : '';
 		return array(
-			'type'       => 'optin',
+			'type'       => '' === $type ? 'optin' : $type,
 			'categories' => $categories,
 		) + $valid;
 	}

@@ -98,3 +98,14 @@ add_filter(
 		return json_decode( (string) wp_unslash( $_GET['fichier-test-map'] ), true ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended, WordPress.Security.ValidatedSanitizedInput.InputNotSanitized
 	}
 );
+
+// Test only: ?fichier-test-categories=a,b replaces the WP Consent API's categories (its filter wp_consent_categories).
+add_filter(
+	'wp_consent_categories',
+	static function ( $categories ) {
+		if ( ! isset( $_GET['fichier-test-categories'] ) ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			return $categories;
+		}
+		return explode( ',', sanitize_text_field( wp_unslash( $_GET['fichier-test-categories'] ) ) ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+	}
+);
