@@ -7,7 +7,8 @@
 // visitor who never chose got. A second visitor (B) is served that copy (the cache), and the
 // banner still asks B and records B's own choice. Each choice reaches the WP Consent API: its
 // cookies, its JavaScript wp_has_consent, its event, and what PHP's wp_has_consent reads on
-// the next request. Nothing leaves the machine: only the site's origin is reachable.
+// the next request. Under Global Privacy Control (visitor C), advertising stays refused, and
+// so marketing denied. Nothing leaves the machine: only the site's origin is reachable.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -64,13 +65,18 @@ async function serverSide(context) {
   return (await res.json()).has;
 }
 
-async function visitor(browser, cachedPage = null) {
+async function visitor(browser, cachedPage = null, gpc = false) {
   // The page's clock is not pinned: the API's script writes its cookies with an `expires`
   // date computed from the page's clock, which Chromium's cookie store compares with the
   // machine's own; pinned to fichier's test date (in the past), they would expire at once.
   // Nothing checked depends on the date: every check follows its choice within seconds, far
   // inside the purposes' validity (months), and fichier's own clock is pinned.
-  const context = await browser.newContext({ locale: 'en-GB' });
+  const context = await browser.newContext({ locale: 'en-GB', ...(gpc ? { extraHTTPHeaders: { 'Sec-GPC': '1' } } : {}) });
+  if (gpc) {
+    await context.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+    });
+  }
   const problems = [];
   const outside = [];
   await context.route('**/*', (route) => {
@@ -170,7 +176,18 @@ try {
     assert.equal((await serverSide(a.context)).marketing, false);
   });
 
-  for (const [name, v] of [['A', a], ['B', b]]) {
+  // --- Visitor C sends Global Privacy Control: "Accept all" leaves advertising refused, so
+  //     marketing stays denied.
+  const c = await visitor(browser, cachedHtml, true);
+  await c.page.goto(`${BASE}/`);
+  await c.page.locator(`${BANNER} [data-fichier="accept"]`).click();
+  await check('under Global Privacy Control, "Accept all" allows all but marketing', async () => {
+    await until(async () => (await apiCookies(c.context)).statistics === 'allow', 'wp_consent_statistics=allow');
+    assert.deepEqual(await apiCookies(c.context), { ...values(CATEGORIES), marketing: 'deny' });
+    assert.equal((await serverSide(c.context)).marketing, false);
+  });
+
+  for (const [name, v] of [['A', a], ['B', b], ['C', c]]) {
     await check(`no script error on ${name}'s pages, and nothing asked outside the site`, () => {
       assert.deepEqual(v.problems, []);
       assert.deepEqual(v.outside, []);

@@ -106,7 +106,8 @@ final class Fichier_WP_Consent_API {
 	 *   does not know whether a measurement meets the CNIL's exemption (first-party, anonymous,
 	 *   not cross-referenced, 13 months); a shop whose measurement does adds it to `always`.
 	 * - a category allowed needs every purpose deciding it granted (as Consent Mode's rule); a
-	 *   category no purpose decides, and every category while no choice stands, is `deny`.
+	 *   category no purpose decides is `deny`, and so is every category but `always` ones
+	 *   while no choice stands.
 	 *
 	 * Filter `fichier_wp_consent_map` changes it: `always` (categories always allowed), `kinds`
 	 * (purpose kind => categories) and `purposes` (purpose id => categories, over its kind's).
