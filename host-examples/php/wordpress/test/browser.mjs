@@ -8,7 +8,8 @@
 // banner still asks B and records B's own choice. Each choice reaches the WP Consent API: its
 // cookies, its JavaScript wp_has_consent, its event, and what PHP's wp_has_consent reads on
 // the next request. Under Global Privacy Control (visitor C), advertising stays refused, and
-// so marketing denied. Nothing leaves the machine: only the site's origin is reachable.
+// so marketing denied; without the banner (visitor D, banner.js blocked), functional alone is
+// allowed. Nothing leaves the machine: only the site's origin is reachable.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -65,7 +66,7 @@ async function serverSide(context) {
   return (await res.json()).has;
 }
 
-async function visitor(browser, cachedPage = null, gpc = false) {
+async function visitor(browser, cachedPage = null, gpc = false, block = null) {
   // The page's clock is not pinned: the API's script writes its cookies with an `expires`
   // date computed from the page's clock, which Chromium's cookie store compares with the
   // machine's own; pinned to fichier's test date (in the past), they would expire at once.
@@ -85,6 +86,7 @@ async function visitor(browser, cachedPage = null, gpc = false) {
       // The page cache: the copy it keeps, whoever asks.
       return route.fulfill({ status: 200, contentType: 'text/html; charset=UTF-8', body: cachedPage });
     }
+    if (block !== null && url.startsWith(`${BASE}${block}`)) return route.abort();
     if (url.startsWith(`${BASE}/`)) return route.continue();
     outside.push(url);
     return route.abort();
@@ -185,6 +187,15 @@ try {
     await until(async () => (await apiCookies(c.context)).statistics === 'allow', 'wp_consent_statistics=allow');
     assert.deepEqual(await apiCookies(c.context), { ...values(CATEGORIES), marketing: 'deny' });
     assert.equal((await serverSide(c.context)).marketing, false);
+  });
+
+  // --- Visitor D's browser does not load banner.js (blocked): nothing but functional is allowed.
+  const d = await visitor(browser, cachedHtml, false, '/banner.js');
+  await d.page.goto(`${BASE}/`);
+  await check('without the banner, the API allows functional only', async () => {
+    await until(async () => (await apiCookies(d.context)).marketing === 'deny', 'wp_consent_marketing=deny');
+    assert.deepEqual(await apiCookies(d.context), values(['functional']));
+    assert.equal(await d.page.evaluate(() => typeof window.fichierBanner), 'undefined');
   });
 
   for (const [name, v] of [['A', a], ['B', b], ['C', c]]) {
