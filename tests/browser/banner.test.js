@@ -366,4 +366,28 @@ describe('cookie banner', () => {
     assertClean(problems);
     await context.close();
   });
+  test('10. for bridges to other consent APIs: "fichier:ready" once the stored choice is read, purposes() and granted()', async () => {
+    const { context, page, problems } = await openContext(env.browser, env.server);
+    await context.addInitScript(() => {
+      window.__ready = [];
+      document.addEventListener('fichier:ready', (e) => window.__ready.push({ detail: e.detail, parsed: document.readyState !== 'loading' }));
+    });
+    const ready = () => until(() => page.evaluate(() => window.fichierBanner.ready() && window.__ready), '"fichier:ready"');
+    await page.goto(`${env.server.base}/`);
+    await page.locator(BANNER).waitFor({ state: 'visible' });
+    assert.deepEqual(await ready(), [{ detail: null, parsed: true }], 'once, after the page is parsed, no choice standing');
+    assert.deepEqual(await page.evaluate(() => window.fichierBanner.purposes().map((p) => [p.id, p.kind])), [['ads', 'advertising'], ['analytics', 'cookie']]);
+    const granted = () => page.evaluate(() => [window.fichierBanner.granted('analytics'), window.fichierBanner.granted('ads')]);
+    assert.deepEqual(await granted(), [false, false]);
+    await page.locator(btn('customise')).click();
+    await page.locator(`${BANNER} input[data-purpose="analytics"]`).check();
+    await page.locator(btn('save')).click();
+    assert.deepEqual(await granted(), [true, false], 'granted() follows the decision at once');
+    await page.reload();
+    const [again] = await ready();
+    assert.deepEqual([again.detail.granted, again.detail.refused, again.parsed], [['analytics'], ['ads'], true], 'after a reload, the choice in force');
+    assert.deepEqual(await granted(), [true, false]);
+    assertClean(problems);
+    await context.close();
+  });
 });

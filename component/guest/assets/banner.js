@@ -4,7 +4,9 @@
    choice in the first-party cookie fichier_consent; posts one receipt per purpose; releases
    <script type="text/plain" data-category="ID"> and <iframe data-category="ID" data-src>
    once ID is granted; deletes the cookies listed in data-cookies-ID on refusal/withdrawal.
-   API: window.fichierBanner.open(), .choice(); event "fichier:consent" on document. */
+   API: window.fichierBanner.open(), .choice(), .granted(id), .purposes(), .ready(); events on
+   document: "fichier:consent" (a decision), "fichier:ready" (once, after DOMContentLoaded, the
+   configuration asked and the stored choice checked: detail = .choice(), null if none stands). */
 (function (w, d) {
   'use strict';
   var dl = (w.dataLayer = w.dataLayer || []);
@@ -84,6 +86,11 @@
   }
   function choice() {
     return cur && { visitor: cur.v, notice: cur.n, at: cur.t, granted: cur.g.slice(), refused: cur.r.slice() };
+  }
+  // The purposes the banner asks about ([] without a configuration), for bridges to other
+  // consent APIs (the WordPress plugin's WP Consent API one).
+  function purposes() {
+    return cfg ? cfg.purposes.map(function (p) { return { id: p.id, kind: p.kind, title: p.title }; }) : [];
   }
 
   function mode() {
@@ -271,7 +278,8 @@
     if (t) { e.preventDefault(); open(); }
   });
 
-  w.fichierBanner = { open: open, choice: choice };
+  var settled = false;
+  w.fichierBanner = { open: open, choice: choice, granted: granted, purposes: purposes, ready: function () { return settled; } };
 
   var css = new Promise(function (ok) {
     var l = el('link', { rel: 'stylesheet', href: BASE + '/banner.css' });
@@ -295,5 +303,8 @@
     cfg = null;
     cur = null;
     console.warn('fichier: no banner configuration, nothing gated runs:', e);
+  }).then(function () { return ready; }).then(function () {
+    settled = true;
+    d.dispatchEvent(new CustomEvent('fichier:ready', { detail: choice() }));
   });
 })(window, document);

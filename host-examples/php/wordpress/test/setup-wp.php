@@ -1,8 +1,9 @@
 <?php
 /**
  * Test only: install WordPress in the test's database (run by `run`, from the command line),
- * create the users, switch to the test theme and activate the plugin. The plugin's settings
- * are left empty: the test sets them through the settings page, as a shop would.
+ * create the users, switch to the test theme and activate the plugin and the test double of
+ * the WP Consent API (plugins/wp-consent-api). The plugin's settings are left empty: the test
+ * sets them through the settings page, as a shop would.
  *
  * Usage: php setup-wp.php <wordpress dir> <admin password>
  *
@@ -52,9 +53,11 @@ foreach ( array(
 }
 
 switch_theme( 'fichier-test' );
-$active = activate_plugin( 'fichier/fichier.php' );
-if ( is_wp_error( $active ) ) {
-	fwrite( STDERR, 'cannot activate the plugin: ' . $active->get_error_message() . "\n" );
-	exit( 1 );
+foreach ( array( 'wp-consent-api/wp-consent-api.php', 'fichier/fichier.php' ) as $plugin ) {
+	$active = activate_plugin( $plugin );
+	if ( is_wp_error( $active ) ) {
+		fwrite( STDERR, "cannot activate $plugin: " . $active->get_error_message() . "\n" );
+		exit( 1 );
+	}
 }
 echo "WordPress installed, plugin active\n";

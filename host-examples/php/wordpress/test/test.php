@@ -633,6 +633,57 @@ for ($eraser = 1; $eraser <= $req['count']; $eraser++) {
 }
 same([$ours['items_removed'] ?? null, $ours['items_retained'] ?? null], [false, false], 'erasing a person fichier does not know removes and keeps nothing, and says so');
 
+// --- Page caches and the WP Consent API (its test double: test/plugins/wp-consent-api).
+//     The banner's purposes (the banner asks only about cookie and advertising purposes), then
+//     the page as two visitors get it: one who never chose, one who chose (fichier's cookie and
+//     the API's). test/browser.mjs (run after this pass, in-process) does the rest in Chromium.
+section('page caches and the WP Consent API');
+seed($KEY, '/v1/purposes', ['id' => 'audience', 'kind' => 'cookie', 'title' => 'Audience measurement', 'validity-months' => null]);
+seed($KEY, '/v1/purposes', ['id' => 'ads', 'kind' => 'advertising', 'title' => 'Personalised advertising', 'validity-months' => null]);
+$bannerNotice = seed($KEY, '/v1/notices', ['purposes' => ['ads', 'audience'], 'lang' => 'en', 'text' => "Cookies: we measure the shop's audience and, with your consent, show you advertising based on your visits."])['reference'];
+$never = new Browser($BASE);
+$chose = new Browser($BASE);
+$chose->cookies = [
+    'fichier_consent' => rawurlencode(json_encode(['v' => 'v-' . str_repeat('5a', 16), 'n' => $bannerNotice, 't' => 1772359200000, 'g' => ['audience'], 'r' => ['ads']])),
+    'wp_consent_functional' => 'allow', 'wp_consent_statistics' => 'allow', 'wp_consent_statistics-anonymous' => 'allow', 'wp_consent_preferences' => 'allow', 'wp_consent_marketing' => 'deny',
+];
+$pageNever = $never->get('/');
+$pageChose = $chose->get('/');
+same([$pageNever['status'], $pageChose['status']], [200, 200], 'the front page answers both visitors');
+same($pageChose['body'], $pageNever['body'], 'the page is byte for byte the same for a visitor who chose and one who never did');
+same([$pageNever['headers']['set-cookie'] ?? [], $pageChose['headers']['set-cookie'] ?? []], [[], []], 'the page sets no cookie');
+check(!preg_match('/nonce|5a5a5a5a/i', $pageNever['body']), 'the page carries no nonce and no visitor id', preg_match('/.{0,80}(nonce|5a5a5a5a).{0,80}/i', $pageNever['body'], $m) ? $m[0] : null, 'neither');
+// The bridge: after the API's script, with the map (the default one).
+$mapOf = static function (string $html): mixed {
+    return preg_match('/window\.fichierWpConsent = (\{.*?\});/', $html, $m) ? json_decode($m[1], true) : null;
+};
+$pos = static fn (string $html, string $id) => preg_match('/<script[^>]*id=[\'"]' . preg_quote($id, '/') . '[\'"][^>]*>/', $html, $m, PREG_OFFSET_CAPTURE) ? $m[0][1] : -1;
+$wantMap = ['type' => 'optin', 'categories' => ['functional', 'preferences', 'statistics', 'statistics-anonymous', 'marketing'], 'always' => ['functional'], 'kinds' => ['advertising' => ['marketing'], 'cookie' => ['statistics', 'statistics-anonymous', 'preferences']], 'purposes' => []];
+same($mapOf($pageNever['body']), $wantMap, 'the page carries the map of fichier\'s purposes to the API\'s categories');
+check($pos($pageNever['body'], 'wp-consent-api-js') >= 0 && $pos($pageNever['body'], 'fichier-wp-consent-js') > $pos($pageNever['body'], 'wp-consent-api-js') && $pos($pageNever['body'], 'fichier-banner-js') < $pos($pageNever['body'], 'wp-consent-api-js'), 'the banner is in the head, the bridge after the API\'s script', [$pos($pageNever['body'], 'fichier-banner-js'), $pos($pageNever['body'], 'wp-consent-api-js'), $pos($pageNever['body'], 'fichier-wp-consent-js')], 'banner < API < bridge');
+$bridge = (new Browser($BASE))->get('/wp-content/plugins/fichier/assets/wp-consent.js');
+check($bridge['status'] === 200 && str_contains($bridge['body'], 'wp_set_consent'), 'the bridge script is served', $bridge['status'], 200);
+// The filter: a purpose's own categories; a map that does not validate grants functional only.
+$custom = ['always' => ['functional', 'statistics-anonymous'], 'kinds' => ['advertising' => ['marketing']], 'purposes' => ['audience' => ['statistics']]];
+same($mapOf((new Browser($BASE))->get('/?fichier-test-map=' . rawurlencode(json_encode($custom)))['body']), ['type' => 'optin', 'categories' => $wantMap['categories']] + $custom, 'filter fichier_wp_consent_map sets the map');
+foreach ([
+    'an unknown category' => ['always' => ['functional'], 'kinds' => ['cookie' => ['analytics']]],
+    'an unknown kind' => ['kinds' => ['tracking' => ['statistics']]],
+    'a malformed purpose id' => ['purposes' => ['Bad Id' => ['statistics']]],
+    'an unknown key' => ['always' => ['functional'], 'extra' => []],
+] as $what => $bad) {
+    same($mapOf((new Browser($BASE))->get('/?fichier-test-map=' . rawurlencode(json_encode($bad)))['body']), ['type' => 'optin', 'categories' => $wantMap['categories'], 'always' => ['functional'], 'kinds' => [], 'purposes' => []], "a map with $what allows functional only");
+}
+// A site whose API has fewer categories: the default map names only those.
+same($mapOf((new Browser($BASE))->get('/?fichier-test-categories=functional,statistics,marketing')['body']), ['type' => 'optin', 'categories' => ['functional', 'statistics', 'marketing'], 'always' => ['functional'], 'kinds' => ['advertising' => ['marketing'], 'cookie' => ['statistics']], 'purposes' => []], 'the default map follows the API\'s filtered categories');
+// Server-side, what other plugins read: fichier is registered, the type is opt-in, the banner's
+// cookie is declared, and wp_has_consent follows the API's cookies the bridge writes.
+$api = json_decode($chose->get('/?fichier-test=consent-api')['body'], true);
+same([$api['type'] ?? null, $api['registered'] ?? null], ['optin', true], 'the API knows fichier as registered, and the consent type is optin');
+same([$api['cookie']['category'] ?? null, $api['cookie']['plugin_or_service'] ?? null], ['functional', 'fichier'], 'the banner\'s cookie is declared to the API, functional');
+same($api['has'] ?? null, ['functional' => true, 'preferences' => true, 'statistics' => true, 'statistics-anonymous' => true, 'marketing' => false], 'PHP\'s wp_has_consent reads the visitor\'s choice');
+same(json_decode($never->get('/?fichier-test=consent-api')['body'], true)['has'] ?? null, array_fill_keys($wantMap['categories'], false), 'before any choice, PHP\'s wp_has_consent allows nothing (opt-in)');
+
 echo "[$MODE] $checks checks, $failures failed\n";
 exit($failures === 0 ? 0 : 1);
 

@@ -60,3 +60,52 @@ add_action(
 		exit;
 	}
 );
+
+// Test only: what another plugin reads of the visitor's consent server-side, through the WP
+// Consent API (its test double), with the request's cookies: the consent type, whether fichier
+// is registered, wp_has_consent for each category, the cookie fichier declares; as JSON.
+add_action(
+	'init',
+	static function () {
+		if ( ! isset( $_GET['fichier-test'] ) || 'consent-api' !== $_GET['fichier-test'] ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			return;
+		}
+		$has = array();
+		foreach ( WP_Consent_API::$config->consent_categories() as $c ) {
+			$has[ $c ] = wp_has_consent( $c );
+		}
+		header( 'content-type: application/json' );
+		echo wp_json_encode(
+			array(
+				'type'       => wp_get_consent_type(),
+				'registered' => consent_api_registered( 'fichier/fichier.php' ),
+				'has'        => $has,
+				'cookie'     => wp_get_cookie_info( 'fichier_consent' ),
+			)
+		);
+		exit;
+	},
+	20
+);
+
+// Test only: ?fichier-test-map=<JSON> replaces the WP Consent API map (filter fichier_wp_consent_map).
+add_filter(
+	'fichier_wp_consent_map',
+	static function ( $map ) {
+		if ( ! isset( $_GET['fichier-test-map'] ) ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			return $map;
+		}
+		return json_decode( (string) wp_unslash( $_GET['fichier-test-map'] ), true ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended, WordPress.Security.ValidatedSanitizedInput.InputNotSanitized
+	}
+);
+
+// Test only: ?fichier-test-categories=a,b replaces the WP Consent API's categories (its filter wp_consent_categories).
+add_filter(
+	'wp_consent_categories',
+	static function ( $categories ) {
+		if ( ! isset( $_GET['fichier-test-categories'] ) ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			return $categories;
+		}
+		return explode( ',', sanitize_text_field( wp_unslash( $_GET['fichier-test-categories'] ) ) ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+	}
+);
