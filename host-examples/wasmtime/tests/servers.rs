@@ -196,6 +196,32 @@ fn a_shop_moves_from_sqlite_to_postgresql_and_back() {
         .output()
         .unwrap();
     assert_ne!(wrong.status.code(), Some(0), "{wrong:?}");
+
+    // The master key rotated on PostgreSQL: the same answers under the new key, the old
+    // one refused.
+    let new = "5a".repeat(32);
+    let with = |key: &str, args: &[&str]| {
+        support::pinned(d, NOW)
+            .env("FICHIER_MASTER_KEY", key)
+            .args(["--json", "--db", &pg])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let rotated = support::pinned(d, NOW)
+        .env("FICHIER_NEW_MASTER_KEY", &new)
+        .args(["--json", "--db", &pg, "master-key", "rotate", "--drain-seconds", "0"])
+        .output()
+        .unwrap();
+    let rotated = support::success_json(&["master-key", "rotate"], &rotated);
+    assert!(rotated["rewrapped"].as_u64().unwrap() > 1200, "{rotated}");
+    assert_eq!(rotated["rewrapped"], rotated["cleaned"], "{rotated}");
+    let args = ["consent", "status", "--email", "a@example.org"];
+    assert_eq!(support::success_json(&args, &with(&new, &args))["purposes"], before);
+    let old = with(support::KEY, &args);
+    assert_eq!(old.status.code(), Some(3), "the old key is refused: {old:?}");
+    let store = support::success_json(&["verify-store"], &with(&new, &["verify-store"]));
+    assert_eq!(store["damaged"], json!([]), "{store}");
 }
 
 fn get(addr: &str, path: &str, token: &str) -> Value {
