@@ -173,8 +173,9 @@ enum Command {
     /// before any choice, after « Tout refuser », after « Tout accepter » and after a
     /// withdrawal, clicking the banner's own buttons; cookies, storage keys and
     /// third-party requests are judged against the banner tag's declarations
-    /// (`data-cookies-ID`, `data-recipients-ID`) by rules citing the CNIL. Prints the
-    /// report (`--json`: as JSON); `--json-file`, `--html` also write it. Reads no store.
+    /// (`data-cookies-ID`, `data-recipients-ID`) and, with `--register`, the register in
+    /// `--db` (read only), by rules citing the CNIL. Prints the report (`--json`: as JSON);
+    /// `--json-file`, `--html` also write it.
     /// Exit status: 0 no error-level finding, 4 an error-level finding, 1 the scan could
     /// not run (no browser, a page or the banner's buttons missing).
     Scan(scan::ScanArgs),
@@ -232,6 +233,6 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Serve(a) => serve::serve(a, cli),
         Command::ApiKey(c) => serve::api_key(c, rt, actor, json),
         Command::Subjects(a) => customers::subjects(a, &rt()?, actor, json),
-        Command::Scan(a) => scan::scan(a, json),
+        Command::Scan(a) => scan::scan(a, cli, actor, json),
     }
 }

@@ -19,7 +19,8 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::call::{Failure, write_file, write_stdout};
+use crate::Cli;
+use crate::call::{Failure, call, on_server, runtime, write_file, write_stdout};
 use cdp::Browser;
 use rules::{Declarations, Finding, SeenCookie, SeenRequest, SeenStorage, State};
 
@@ -55,6 +56,12 @@ pub struct ScanArgs {
     /// Seconds to wait for the browser, a page to settle or a banner button (1–300).
     #[arg(long, default_value_t = 15)]
     timeout: u64,
+    /// Also compare with the register of processing activities in --db (read, never
+    /// changed): each purpose the banner's tag declares recorded by an activity, each
+    /// third party called after acceptance named by an external recipient of it (the
+    /// recipient's name holds the host, e.g. « Régie (ads.example) »).
+    #[arg(long)]
+    register: bool,
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json_file: Option<PathBuf>,
@@ -88,6 +95,8 @@ pub struct Report {
     pub banner: Option<String>,
     pub clicks: Vec<Click>,
     pub declarations: Declarations,
+    /// The register as read with `--register`.
+    pub register: Option<rules::Register>,
     pub cookies: Vec<SeenCookie>,
     pub third_party_requests: Vec<SeenRequest>,
     pub storage: Vec<SeenStorage>,
@@ -135,9 +144,18 @@ fn check(a: &ScanArgs) -> Result<Vec<url::Url>, Failure> {
         .collect()
 }
 
-pub fn scan(a: &ScanArgs, as_json: bool) -> Result<ExitCode, Failure> {
+pub fn scan(a: &ScanArgs, cli: &Cli, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
     let urls = check(a)?;
     let exe = cdp::find_chromium(&a.chromium).map_err(fail)?;
+    let register = if a.register {
+        if on_server(cli).is_none() && !cli.db.exists() {
+            return Err(fail(format!("--register: there is no store at {} (--db)", cli.db.display())));
+        }
+        let list = call(&runtime(cli)?, "registry", "list-activities", &[actor, json!(false)])?;
+        Some(rules::Register::from_activities(&list))
+    } else {
+        None
+    };
     let timeout = Duration::from_secs(a.timeout);
     let started = Utc::now();
     let mut obs = Observed::default();
@@ -167,7 +185,7 @@ pub fn scan(a: &ScanArgs, as_json: bool) -> Result<ExitCode, Failure> {
         visit_all(&mut b, State::Withdrawn, &mut obs)?;
     }
 
-    let findings = rules::evaluate(&obs.decl, &obs.cookies, &obs.requests, &obs.storage);
+    let findings = rules::evaluate(&obs.decl, &obs.cookies, &obs.requests, &obs.storage, register.as_ref());
     let mut summary = BTreeMap::from([("error", 0), ("warning", 0), ("info", 0)]);
     for f in &findings {
         *summary.entry(f.severity.name()).or_default() += 1;
@@ -186,6 +204,7 @@ pub fn scan(a: &ScanArgs, as_json: bool) -> Result<ExitCode, Failure> {
         banner: obs.banner,
         clicks: obs.clicks,
         declarations: obs.decl,
+        register,
         cookies: obs.cookies,
         third_party_requests: obs.requests,
         storage: obs.storage,
@@ -400,6 +419,7 @@ mod tests {
             chromium: "chromium".into(),
             offline: true,
             timeout: 15,
+            register: false,
             json_file: None,
             html: None,
         }

@@ -121,7 +121,18 @@ pub const UNDECLARED_STORAGE: Rule = Rule {
     source: "Loi Informatique et Libertés art. 82; CNIL délibération 2020-091 art. 5",
 };
 
-pub const RULES: [&Rule; 12] = [
+pub const PURPOSE_NOT_IN_REGISTER: Rule = Rule {
+    id: "purpose-not-in-register",
+    checks: "(--register) a purpose the banner's tag declares that no activity of the register records",
+    source: "GDPR art. 30(1)(b) (the record names each processing's purposes)",
+};
+pub const THIRD_PARTY_NOT_IN_REGISTER: Rule = Rule {
+    id: "third-party-not-in-register",
+    checks: "(--register) a third party called after « Tout accepter » that no external recipient of the register names (its name holds the host), in the activity recording its purpose",
+    source: "GDPR art. 30(1)(d) (the record names the recipients) and art. 13(1)(e)",
+};
+
+pub const RULES: [&Rule; 14] = [
     &COOKIE_BEFORE_CHOICE,
     &COOKIE_AFTER_REFUSAL,
     &UNDECLARED_COOKIE,
@@ -133,6 +144,8 @@ pub const RULES: [&Rule; 12] = [
     &UNDECLARED_THIRD_PARTY,
     &STORAGE_WITHOUT_CONSENT,
     &UNDECLARED_STORAGE,
+    &PURPOSE_NOT_IN_REGISTER,
+    &THIRD_PARTY_NOT_IN_REGISTER,
     &CONSENT_STORE,
 ];
 
@@ -488,6 +501,97 @@ pub fn storage(s: &SeenStorage, decl: &Declarations) -> Option<Finding> {
     Some(f)
 }
 
+/// The register of processing activities as far as the scan needs it (`--register`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Register {
+    pub activities: Vec<Activity>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Activity {
+    pub id: String,
+    pub purposes: Vec<String>,
+    /// The names (French and English) of its external recipients.
+    pub external_recipients: Vec<String>,
+}
+
+impl Register {
+    /// From `registry.list-activities`' answer (each activity's `definition`).
+    pub fn from_activities(list: &Value) -> Register {
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        let activities = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| &a["definition"])
+            .map(|a| Activity {
+                id: a["id"].as_str().unwrap_or_default().to_owned(),
+                purposes: a["purposes"].as_array().into_iter().flatten().filter_map(|p| text(&p["id"])).collect(),
+                external_recipients: a["recipients"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| r["internal"] == json!(false))
+                    .flat_map(|r| [text(&r["name"]["fr"]), text(&r["name"]["en"])])
+                    .flatten()
+                    .collect(),
+            })
+            .collect();
+        Register { activities }
+    }
+}
+
+/// `purpose-not-in-register`.
+pub fn purpose_not_in_register(purpose: &str, reg: &Register) -> Option<Finding> {
+    if reg.activities.iter().any(|a| a.purposes.iter().any(|p| p == purpose)) {
+        return None;
+    }
+    Some(finding(
+        &PURPOSE_NOT_IN_REGISTER,
+        Severity::Warning,
+        purpose.to_owned(),
+        format!("the banner's tag declares the purpose `{purpose}`, which no activity of the register records"),
+        json!({"purpose": purpose}),
+    ))
+}
+
+/// `third-party-not-in-register`: the activities that record the host's purpose (all of
+/// them when the tag declares the host for none) must have an external recipient whose
+/// name holds the host.
+pub fn third_party_not_in_register(r: &SeenRequest, decl: &Declarations, reg: &Register) -> Option<Finding> {
+    if r.state != State::Accepted {
+        return None;
+    }
+    let purpose = declared_host(&r.host, decl);
+    let host = r.host.to_ascii_lowercase();
+    let named = reg
+        .activities
+        .iter()
+        .filter(|a| purpose.as_ref().is_none_or(|p| a.purposes.contains(p)))
+        .flat_map(|a| &a.external_recipients)
+        .any(|name| name.to_lowercase().contains(&host));
+    if named {
+        return None;
+    }
+    let scope = match &purpose {
+        Some(p) => format!("the activity recording `{p}`"),
+        None => "any activity".to_owned(),
+    };
+    let mut f = finding(
+        &THIRD_PARTY_NOT_IN_REGISTER,
+        Severity::Warning,
+        r.host.clone(),
+        format!(
+            "{} is called after « Tout accepter » but no external recipient of {scope} in the register names it",
+            r.host
+        ),
+        json!({"host": r.host, "url": r.url, "type": r.kind}),
+    );
+    f.states.insert(r.state);
+    f.pages.insert(r.page.clone());
+    Some(f)
+}
+
 /// Every rule over every observation; one finding per rule and subject, with every state
 /// and page it was seen in. Errors first.
 pub fn evaluate(
@@ -495,8 +599,17 @@ pub fn evaluate(
     cookies: &[SeenCookie],
     requests: &[SeenRequest],
     stored: &[SeenStorage],
+    register: Option<&Register>,
 ) -> Vec<Finding> {
     let mut all = Vec::new();
+    if let Some(reg) = register {
+        for purpose in decl.purposes.keys() {
+            all.extend(purpose_not_in_register(purpose, reg));
+        }
+        for r in requests {
+            all.extend(third_party_not_in_register(r, decl, reg));
+        }
+    }
     for c in cookies {
         all.extend(cookie_before_choice(c, decl));
         all.extend(cookie_after_refusal(c, decl));
@@ -696,6 +809,44 @@ mod tests {
         assert_eq!(f.map(|f| (f.rule, f.severity)), Some(("undeclared-storage", Severity::Warning)));
     }
 
+    fn register() -> Register {
+        Register::from_activities(&json!([
+            {"definition": {"id": "audience", "purposes": [{"id": "analytics"}],
+             "recipients": [{"name": {"fr": "Mesure (stats.example)", "en": null}, "internal": false},
+                            {"name": {"fr": "Service marketing (px.example)"}, "internal": true}]}},
+            {"definition": {"id": "advertising", "purposes": [{"id": "other"}],
+             "recipients": [{"name": {"fr": "Régie", "en": "Ad network (PX.example)"}, "internal": false}]}}
+        ]))
+    }
+
+    #[test]
+    fn the_register_records_the_purposes() {
+        let reg = register();
+        assert_eq!(reg.activities[0].external_recipients, ["Mesure (stats.example)"]);
+        assert!(purpose_not_in_register("analytics", &reg).is_none());
+        let f = purpose_not_in_register("ads", &reg);
+        assert_eq!(f.map(|f| (f.rule, f.severity)), Some(("purpose-not-in-register", Severity::Warning)));
+    }
+
+    #[test]
+    fn the_register_names_the_third_parties_of_each_purpose() {
+        let (d, reg) = (decl(), register());
+        // Declared for analytics and named by the activity recording analytics.
+        assert!(third_party_not_in_register(&request("stats.example", "Image", State::Accepted), &d, &reg).is_none());
+        // Undeclared on the tag: any activity's external recipient may name it (the English
+        // name, case aside); an internal recipient does not count.
+        assert!(third_party_not_in_register(&request("px.example", "Image", State::Accepted), &d, &reg).is_none());
+        let f = third_party_not_in_register(&request("other.example", "Image", State::Accepted), &d, &reg);
+        assert_eq!(f.map(|f| (f.rule, f.severity)), Some(("third-party-not-in-register", Severity::Warning)));
+        let mut d2 = d.clone();
+        if let Some(p) = d2.purposes.get_mut("ads") {
+            p.recipients.push("px.example".into());
+        }
+        // Declared for ads, whose activity (none) does not name it.
+        assert!(third_party_not_in_register(&request("px.example", "Image", State::Accepted), &d2, &reg).is_some());
+        assert!(third_party_not_in_register(&request("other.example", "Image", State::Refused), &d, &reg).is_none());
+    }
+
     #[test]
     fn evaluate_merges_one_finding_per_rule_and_subject() {
         let d = decl();
@@ -706,7 +857,7 @@ mod tests {
         ];
         let requests =
             [request("px.example", "Image", State::Refused), request("px.example", "Image", State::Withdrawn)];
-        let fs = evaluate(&d, &cookies, &requests, &[]);
+        let fs = evaluate(&d, &cookies, &requests, &[], None);
         assert_eq!(
             ids(&fs),
             [("cookie-after-refusal", Severity::Error), ("third-party-after-refusal", Severity::Error)]
