@@ -215,6 +215,7 @@ fn the_demo_shop_is_clean() {
     assert!(html.contains(report["browser"].as_str().unwrap()));
     assert!(html.contains(report["started_at"].as_str().unwrap()));
     assert!(html.contains(&url));
+    assert!(html.contains("Aucun constat"));
 }
 
 /// A register activity recording `ads`, whose external recipient names `host`.

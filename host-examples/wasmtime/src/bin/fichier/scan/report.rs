@@ -124,6 +124,9 @@ pub fn html(r: &Report) -> String {
     }
     o.push_str("</tbody></table>\n<h2>Constats</h2>\n");
     head(&mut o, &["gravité", "règle", "objet", "constat", "états", "pages", "source"]);
+    if r.findings.is_empty() {
+        o.push_str("<tr><td colspan=\"7\">Aucun constat / no finding</td></tr>\n");
+    }
     for f in &r.findings {
         let _ = write!(o, "<tr class=\"{}\">", f.severity.name());
         for c in [f.severity.name(), f.rule, &f.subject, &f.message, &states(f), &pages(f), f.source] {
