@@ -155,7 +155,10 @@ describe('cookie banner', () => {
     assert.ok(stored, 'the choice cookie');
     assert.equal(stored.path, '/');
     assert.equal(stored.sameSite, 'Lax');
-    assert.ok(stored.expires * 1000 - Date.now() > 390 * 86400e3, 'kept about 13 months');
+    // 13 calendar months from the choice (the page's clock: NOW), counted by max-age from
+    // the browser's own clock: 2026-03-01 → 2027-04-01.
+    const months13 = Date.parse('2027-04-01T10:00:00Z') - Date.parse(NOW);
+    assert.ok(Math.abs(stored.expires * 1000 - Date.now() - months13) < 120e3, 'kept 13 calendar months');
     const choice = await page.evaluate(() => window.fichierBanner.choice());
     assert.deepEqual(choice.refused.sort(), ['ads', 'analytics']);
     assert.deepEqual(choice.granted, []);

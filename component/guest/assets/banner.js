@@ -4,6 +4,9 @@
    choice in the first-party cookie fichier_consent; posts one receipt per purpose; releases
    <script type="text/plain" data-category="ID"> and <iframe data-category="ID" data-src>
    once ID is granted; deletes the cookies listed in data-cookies-ID on refusal/withdrawal.
+   data-recipients-ID="host …" names the hosts ID's tags call: the banner does not read it,
+   `fichier scan` checks that no other third party is called (and none before a grant).
+   The choice's cookie lives 13 calendar months from the choice (CNIL 2020-091 art. 5).
    API: window.fichierBanner.open(), .choice(), .granted(id), .purposes(), .ready(); events on
    document: "fichier:consent" (a decision), "fichier:ready" (once, after DOMContentLoaded, the
    configuration asked and the stored choice checked: detail = .choice(), null if none stands). */
@@ -167,7 +170,7 @@
         'receipt-id': at.toString(36) + '-' + i, gpc: GPC
       });
     });
-    d.cookie = CK + '=' + encodeURIComponent(JSON.stringify(c)) + ';path=/;max-age=34128000;SameSite=Lax' +
+    d.cookie = CK + '=' + encodeURIComponent(JSON.stringify(c)) + ';path=/;max-age=' + Math.floor((plus(at, 13) - at) / 1000) + ';SameSite=Lax' +
       (location.protocol == 'https:' ? ';Secure' : '');
     last = cur = c;
     hide();

@@ -13,6 +13,7 @@ mod import;
 mod masterkey;
 mod registry;
 mod rights;
+mod scan;
 mod serve;
 mod store;
 mod sweep;
@@ -171,6 +172,17 @@ enum Command {
     ApiKey(serve::ApiKeyCmd),
     /// List subjects (opaque ids) by page.
     Subjects(customers::SubjectsArgs),
+    /// Prove what the shop's pages make the browser store and send: the system's
+    /// Chromium (headless, a fresh profile per sequence, never downloaded) loads the pages
+    /// before any choice, after « Tout refuser », after « Tout accepter » and after a
+    /// withdrawal, clicking the banner's own buttons; cookies, storage keys and
+    /// third-party requests are judged against the banner tag's declarations
+    /// (`data-cookies-ID`, `data-recipients-ID`) and, with `--register`, the register in
+    /// `--db` (read only), by rules citing the CNIL. Prints the report (`--json`: as JSON);
+    /// `--json-file`, `--html` also write it.
+    /// Exit status: 0 no error-level finding, 4 an error-level finding, 1 the scan could
+    /// not run (no browser, a page or the banner's buttons missing).
+    Scan(scan::ScanArgs),
 }
 
 fn main() -> ExitCode {
@@ -226,5 +238,6 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Serve(a) => serve::serve(a, cli),
         Command::ApiKey(c) => serve::api_key(c, rt, actor, json),
         Command::Subjects(a) => customers::subjects(a, &rt()?, actor, json),
+        Command::Scan(a) => scan::scan(a, cli, actor, json),
     }
 }

@@ -92,10 +92,22 @@ mod tests {
 
     /// The `ValueEnum`s declared in this binary's sources, as `module::Name`.
     fn declared_value_enums() -> BTreeSet<String> {
+        // The modules' files, those of a module's own directory (`scan/`) included.
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin/fichier");
+        let mut files = Vec::new();
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
         let mut found = BTreeSet::new();
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
+        for path in files {
             let module = path.file_stem().unwrap().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(&path).unwrap();
             let mut derived = false;
