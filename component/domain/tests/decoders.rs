@@ -93,7 +93,7 @@ fn stored_document_decoders_survive_random_and_mutated_input() {
     exercise(&mut rng, &head, 4000);
     exercise(&mut rng, &ReceiptEntry { sealed: "c2VhbGVk".into() }, 2000);
     exercise(&mut rng, &PolicyDoc { versions: vec![fichier_domain::kernel::policy::default_policy()] }, 4000);
-    exercise(&mut rng, &SubjectShard { subjects: vec!["s-a".into(), "s-b".into()] }, 2000);
+    exercise(&mut rng, &SubjectShard { subjects: vec!["s-a".into(), "s-b".into()], split: false }, 2000);
     exercise(&mut rng, &AnchorHead { seq: 3, root: "ab".repeat(32) }, 2000);
     exercise(&mut rng, &WrappedKey { wrapped: "d3JhcHBlZA==".into(), next: Some("bmV4dA==".into()) }, 2000);
     exercise(&mut rng, &NoticeText { text: "Texte é ü 🍪".into() }, 2000);

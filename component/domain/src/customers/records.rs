@@ -424,10 +424,10 @@ impl<S: Store> Fichier<'_, S> {
             crate::kernel::keys::check_subject_id("cursor", c)?;
         }
         self.check_master_key(false)?;
-        let all = self.customer_ids()?;
-        let start = cursor.map_or(0, |c| all.partition_point(|s| s.as_str() <= c));
-        let ids: Vec<String> = all[start..].iter().take(limit as usize).cloned().collect();
-        let next = if start + ids.len() < all.len() { ids.last().cloned() } else { None };
+        // From the directory's shard where the cursor stopped: a walk by pages reads the
+        // directory once, whatever the size of the file.
+        let (ids, more) = self.indexed_page(Directory::Customers, cursor, limit as usize)?;
+        let next = if more { ids.last().cloned() } else { None };
         let (loaded, damaged) = self.load_many(&ids)?;
         Ok((loaded, damaged, next))
     }

@@ -111,6 +111,10 @@ impl crate::kernel::store::Document for WrappedKey {
     }
 }
 
+/// A change of a wrapped key ([`Fichier::swap_wrapped`]): the call, what is stored; what
+/// to write.
+pub(crate) type WrappedChange<'c, F> = dyn FnMut(&mut F, Option<WrappedKey>) -> Result<Option<WrappedKey>> + 'c;
+
 /// The key of [`KeyCheck`] in the keys bucket.
 pub const KEY_CHECK_KEY: &str = "check";
 
@@ -178,17 +182,28 @@ impl<S: Store> Fichier<'_, S> {
         }
         let master = self.master.clone();
         let value = hex::encode(KeyRing::new(&master).check_value());
-        self.update::<KeyCheck, ()>(
-            Bucket::Keys,
-            KEY_CHECK_KEY,
-            |_, current| match current {
-                Some(check) => ring_for(&master, Some(&check)).map(|_| None),
-                None => Ok(Some((KeyCheck::new(value.clone()), ()))),
-            },
-            || (),
-        )?;
+        self.swap_check(&mut |current| match current {
+            Some(check) => ring_for(&master, Some(&check)).map(|_| None),
+            None => Ok(Some(KeyCheck::new(value.clone()))),
+        })
+    }
+
+    /// One compare-and-swap of the key check (retried from fresh reads); the call's key
+    /// ring is read again after it. Every change of the key check goes through here (one
+    /// copy of the swap loop for it in the component).
+    pub(crate) fn swap_check(
+        &mut self,
+        change: &mut dyn FnMut(Option<KeyCheck>) -> Result<Option<KeyCheck>>,
+    ) -> Result<()> {
+        self.update::<KeyCheck, ()>(Bucket::Keys, KEY_CHECK_KEY, |_, c| Ok(change(c)?.map(|k| (k, ()))), || ())?;
         self.forget_keys();
         Ok(())
+    }
+
+    /// One compare-and-swap of the wrapped key at `key`: whether it wrote. Every change of
+    /// a wrapped key but an erasure's installing copy goes through here.
+    pub(crate) fn swap_wrapped(&mut self, key: &str, change: &mut WrappedChange<'_, Self>) -> Result<bool> {
+        self.update::<WrappedKey, bool>(Bucket::Keys, key, |this, c| Ok(change(this, c)?.map(|w| (w, true))), || false)
     }
 
     /// The subject's data key, created (and wrapped into the `keys` bucket) if `create`.
@@ -224,12 +239,7 @@ impl<S: Store> Fichier<'_, S> {
             next: keys.wrap_next(owner, &fresh, self.entropy).map(|n| BASE64.encode(&n)),
         };
         // Insert-if-absent: two first writers agree on one key.
-        let won = self.update::<WrappedKey, bool>(
-            Bucket::Keys,
-            key,
-            |_, current| Ok(if current.is_some() { None } else { Some((wrapped.clone(), true)) }),
-            || false,
-        )?;
+        let won = self.swap_wrapped(key, &mut |_, current| Ok(current.is_none().then(|| wrapped.clone())))?;
         if won {
             return Ok(fresh);
         }

@@ -91,6 +91,9 @@ fn decode_b64(key: &str, b64: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// A look at a wrapped key ([`Fichier::every_wrapped`]): its key, its owner, its value.
+pub(crate) type WrappedCheck<'c> = dyn FnMut(&str, &str, Result<WrappedKey>) -> Result<()> + 'c;
+
 /// A page of wrapped keys (key, owner) and the next page's cursor.
 type WrappedPage = (Vec<(String, String)>, Option<String>);
 
@@ -187,23 +190,17 @@ impl<S: Store> Fichier<'_, S> {
         }
         let pending = self.pending_rotation(next)?;
         let master = self.master().clone();
-        self.update::<KeyCheck, ()>(
-            Bucket::Keys,
-            KEY_CHECK_KEY,
-            |_, current| {
-                let Some(mut current) = current else {
-                    return Err(no_rotation("store-has-key", "the key check vanished"));
-                };
-                ring_for(&master, Some(&current))?;
-                if current.retiring.is_some() {
-                    return Err(no_rotation("rotation-finished", "another rotation was committed meanwhile"));
-                }
-                current.rotation = Some(pending.clone());
-                Ok(Some((current, ())))
-            },
-            || (),
-        )?;
-        self.forget_keys();
+        self.swap_check(&mut |current| {
+            let Some(mut current) = current else {
+                return Err(no_rotation("store-has-key", "the key check vanished"));
+            };
+            ring_for(&master, Some(&current))?;
+            if current.retiring.is_some() {
+                return Err(no_rotation("rotation-finished", "another rotation was committed meanwhile"));
+            }
+            current.rotation = Some(pending.clone());
+            Ok(Some(current))
+        })?;
         // A rotation begun towards another key is replaced: its second wrappings no
         // longer open under the next key and `rewrap` writes them again.
         self.audit_one(actor, "maintenance.rotate-master-key", String::new(), format!("step=begin to={}", &to[..16]))
@@ -222,11 +219,35 @@ impl<S: Store> Fichier<'_, S> {
         }
     }
 
-    /// One page of the keys bucket: the wrapped keys on it and their key names.
-    fn wrapped_page(&self, cursor: Option<&str>) -> Result<WrappedPage> {
+    /// One page of the keys bucket: the wrapped keys on it and their owners.
+    pub(crate) fn wrapped_page(&self, cursor: Option<&str>) -> Result<WrappedPage> {
         let (keys, next) = self.store.list_keys(Bucket::Keys, cursor).map_err(|e| storage_error(Bucket::Keys, e))?;
         let next = next.filter(|n| Some(n.as_str()) != cursor);
         Ok((keys.into_iter().filter_map(|k| wrapped_owner(&k).map(|o| (k, o))).collect(), next))
+    }
+
+    /// Every wrapped key of the store, page by page (one read of many per page): `check`
+    /// sees each one's key, owner and value (or why it does not decode).
+    pub(crate) fn every_wrapped(&self, check: &mut WrappedCheck<'_>) -> Result<()> {
+        let mut cursor: Option<String> = None;
+        loop {
+            let (page, after) = self.wrapped_page(cursor.as_deref())?;
+            let keys: Vec<String> = page.iter().map(|(k, _)| k.clone()).collect();
+            let values = self.store.get_many(Bucket::Keys, &keys).map_err(|e| storage_error(Bucket::Keys, e))?;
+            for ((key, owner), value) in page.iter().zip(values) {
+                if let Some(bytes) = value {
+                    check(
+                        key,
+                        owner,
+                        crate::kernel::store::decode(&crate::kernel::context::place(Bucket::Keys, key), &bytes),
+                    )?;
+                }
+            }
+            match after {
+                Some(c) => cursor = Some(c),
+                None => return Ok(()),
+            }
+        }
     }
 
     /// Give each wrapped key of a page its wrapping under `next`.
@@ -234,22 +255,17 @@ impl<S: Store> Fichier<'_, S> {
         let (page, cursor) = self.wrapped_page(cursor)?;
         let (mut seen, mut written) = (0, 0);
         for (key, owner) in page {
-            let wrote = self.update::<WrappedKey, bool>(
-                Bucket::Keys,
-                &key,
-                |this, current| {
-                    let Some(mut w) = current else { return Ok(None) };
-                    if let Some(n) = &w.next
-                        && next.unwrap(&owner, &decode_b64(&key, n)?).is_some()
-                    {
-                        return Ok(None);
-                    }
-                    let dek = this.unwrap_key(&owner, &key, &w)?;
-                    w.next = Some(BASE64.encode(&next.wrap(&owner, &dek, this.entropy)));
-                    Ok(Some((w, true)))
-                },
-                || false,
-            )?;
+            let wrote = self.swap_wrapped(&key, &mut |this, current| {
+                let Some(mut w) = current else { return Ok(None) };
+                if let Some(n) = &w.next
+                    && next.unwrap(&owner, &decode_b64(&key, n)?).is_some()
+                {
+                    return Ok(None);
+                }
+                let dek = this.unwrap_key(&owner, &key, &w)?;
+                w.next = Some(BASE64.encode(&next.wrap(&owner, &dek, this.entropy)));
+                Ok(Some(w))
+            })?;
             seen += 1;
             written += u64::from(wrote);
         }
@@ -259,59 +275,35 @@ impl<S: Store> Fichier<'_, S> {
     fn commit_rotation(&mut self, actor: &Actor, check: Option<KeyCheck>, next: &KeyRing) -> Result<()> {
         self.pending_to(&check, next)?;
         // Every key must open under the next key before the store switches to it.
-        let mut cursor: Option<String> = None;
-        loop {
-            let (page, after) = self.wrapped_page(cursor.as_deref())?;
-            let keys: Vec<String> = page.iter().map(|(k, _)| k.clone()).collect();
-            let values = self.store.get_many(Bucket::Keys, &keys).map_err(|e| storage_error(Bucket::Keys, e))?;
-            for ((key, owner), value) in page.iter().zip(values) {
-                let Some(bytes) = value else { continue };
-                let w: WrappedKey =
-                    crate::kernel::store::decode(&crate::kernel::context::place(Bucket::Keys, key), &bytes)?;
-                let opens = match &w.next {
-                    Some(n) => next.unwrap(owner, &decode_b64(key, n)?).is_some(),
-                    None => false,
-                };
-                if !opens {
-                    return Err(no_rotation(
-                        "every-key-rewrapped",
-                        &format!("{key} has no wrapping under the new master key yet: run the rewrap pages again"),
-                    ));
-                }
+        self.every_wrapped(&mut |key, owner, w| {
+            let opens = match &w?.next {
+                Some(n) => next.unwrap(owner, &decode_b64(key, n)?).is_some(),
+                None => false,
+            };
+            if opens {
+                return Ok(());
             }
-            match after {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+            Err(no_rotation(
+                "every-key-rewrapped",
+                &format!("{key} has no wrapping under the new master key yet: run the rewrap pages again"),
+            ))
+        })?;
         self.audit_one(actor, "maintenance.rotate-master-key", String::new(), "step=commit".into())?;
         let master = self.master().clone();
         let to = hex::encode(next.check_value());
-        self.update::<KeyCheck, ()>(
-            Bucket::Keys,
-            KEY_CHECK_KEY,
-            |_, current| {
-                let Some(current) = current else {
-                    return Err(no_rotation("rotation-begun", "the key check vanished"));
-                };
-                ring_for(&master, Some(&current))?;
-                let Some(pending) = current.rotation.filter(|p| p.to == to) else {
-                    return Err(no_rotation("rotation-begun", "the rotation under way changed meanwhile"));
-                };
-                Ok(Some((
-                    KeyCheck {
-                        value: pending.to,
-                        hashes: Some(pending.next_hashes),
-                        rotation: None,
-                        retiring: Some(current.value),
-                    },
-                    (),
-                )))
-            },
-            || (),
-        )?;
-        self.forget_keys();
-        Ok(())
+        self.swap_check(&mut |current| {
+            let Some(current) = current else { return Err(no_rotation("rotation-begun", "the key check vanished")) };
+            ring_for(&master, Some(&current))?;
+            let Some(pending) = current.rotation.filter(|p| p.to == to) else {
+                return Err(no_rotation("rotation-begun", "the rotation under way changed meanwhile"));
+            };
+            Ok(Some(KeyCheck {
+                value: pending.to,
+                hashes: Some(pending.next_hashes),
+                rotation: None,
+                retiring: Some(current.value),
+            }))
+        })
     }
 
     /// Replace the first wrapping of each key of a page by its second one.
@@ -319,26 +311,20 @@ impl<S: Store> Fichier<'_, S> {
         let (page, cursor) = self.wrapped_page(cursor)?;
         let (mut seen, mut written) = (0, 0);
         for (key, owner) in page {
-            let wrote = self.update::<WrappedKey, bool>(
-                Bucket::Keys,
-                &key,
-                |this, current| {
-                    let Some(w) = current else { return Ok(None) };
-                    let Some(n) = &w.next else { return Ok(None) };
-                    // The second wrapping opens under the store's key now (else the key
-                    // is named damaged, and stays as it is).
-                    let ring = this.keys()?;
-                    if ring.unwrap(&owner, &decode_b64(&key, n)?).is_none() {
-                        return Err(Error::corrupted(
-                            crate::kernel::context::place(Bucket::Keys, &key),
-                            "aead-authentic",
-                            "the key's wrapping under the new master key does not open",
-                        ));
-                    }
-                    Ok(Some((WrappedKey { wrapped: n.clone(), next: None }, true)))
-                },
-                || false,
-            )?;
+            let wrote = self.swap_wrapped(&key, &mut |this, current| {
+                let Some(w) = current else { return Ok(None) };
+                let Some(n) = &w.next else { return Ok(None) };
+                // The second wrapping opens under the store's key now (else the key is
+                // named damaged, and stays as it is).
+                if this.keys()?.unwrap(&owner, &decode_b64(&key, n)?).is_none() {
+                    return Err(Error::corrupted(
+                        crate::kernel::context::place(Bucket::Keys, &key),
+                        "aead-authentic",
+                        "the key's wrapping under the new master key does not open",
+                    ));
+                }
+                Ok(Some(WrappedKey { wrapped: n.clone(), next: None }))
+            })?;
             seen += 1;
             written += u64::from(wrote);
         }
@@ -349,44 +335,21 @@ impl<S: Store> Fichier<'_, S> {
         if check.as_ref().is_none_or(|c| c.retiring.is_none()) {
             return Err(no_rotation("rotation-committed", "no committed rotation is being cleaned"));
         }
-        let mut cursor: Option<String> = None;
-        loop {
-            let (page, after) = self.wrapped_page(cursor.as_deref())?;
-            let keys: Vec<String> = page.iter().map(|(k, _)| k.clone()).collect();
-            let values = self.store.get_many(Bucket::Keys, &keys).map_err(|e| storage_error(Bucket::Keys, e))?;
-            for (key, value) in keys.iter().zip(values) {
-                let Some(bytes) = value else { continue };
-                let w: WrappedKey =
-                    crate::kernel::store::decode(&crate::kernel::context::place(Bucket::Keys, key), &bytes)?;
-                if w.next.is_some() {
-                    return Err(no_rotation(
-                        "every-key-cleaned",
-                        &format!("{key} keeps its wrapping under the old master key: run the clean pages again"),
-                    ));
-                }
-            }
-            match after {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+        self.every_wrapped(&mut |key, _, w| match w?.next {
+            None => Ok(()),
+            Some(_) => Err(no_rotation(
+                "every-key-cleaned",
+                &format!("{key} keeps its wrapping under the old master key: run the clean pages again"),
+            )),
+        })?;
         let master = self.master().clone();
-        self.update::<KeyCheck, ()>(
-            Bucket::Keys,
-            KEY_CHECK_KEY,
-            |_, current| {
-                let Some(mut current) = current else {
-                    return Err(no_rotation("rotation-committed", "the key check vanished"));
-                };
-                ring_for(&master, Some(&current))?;
-                if current.retiring.take().is_none() {
-                    return Ok(None);
-                }
-                Ok(Some((current, ())))
-            },
-            || (),
-        )?;
-        self.forget_keys();
+        self.swap_check(&mut |current| {
+            let Some(mut current) = current else {
+                return Err(no_rotation("rotation-committed", "the key check vanished"));
+            };
+            ring_for(&master, Some(&current))?;
+            Ok(current.retiring.take().map(|_| current))
+        })?;
         self.audit_one(actor, "maintenance.rotate-master-key", String::new(), "step=finish".into())
     }
 }

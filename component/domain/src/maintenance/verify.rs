@@ -12,11 +12,9 @@ use crate::customers::{CustomerDoc, CustomerState, customer_key};
 use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::{Fichier, place};
 use crate::kernel::error::{Error, Result};
-use crate::kernel::keys::WrappedKey;
 use crate::kernel::store::{Bucket, Store};
 use crate::kernel::types::{Actor, DamagedRecord};
 use crate::outbox::{OutboxEntry, message_number};
-use crate::rights::erasure::{hold_owner, staged_key};
 
 /// What `verify-store` checked, and what did not open.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,21 +47,14 @@ impl<S: Store> Fichier<'_, S> {
             Err(e) => DamagedRecord::of(subject, &e).map(|d| report.damaged.push(d)).ok_or(e),
         };
 
-        // The keys bucket: every wrapped key unwraps for its owner.
-        for (prefix, owner) in [("dek/", None), ("dek-next/", None), ("hold/", Some(hold_owner as fn(&str) -> String))]
-        {
-            for sid in self.scan_prefix(Bucket::Keys, prefix)? {
-                let key = format!("{prefix}{sid}");
-                let owner = owner.map_or_else(|| sid.clone(), |o| o(&sid));
-                let r = self.get_doc::<WrappedKey>(Bucket::Keys, &key).and_then(|w| match w {
-                    Some(w) => self.unwrap_key(&owner, &key, &w).map(drop),
-                    None => Ok(()),
-                });
-                note(&mut report, &sid, r)?;
-                report.keys += 1;
-            }
-        }
-        debug_assert_eq!(staged_key("s"), "dek-next/s");
+        // The keys bucket: every wrapped key (data keys, staged ones, legal holds)
+        // unwraps for its owner.
+        self.every_wrapped(&mut |key, owner, w| {
+            let sid = key.split_once('/').map_or(key, |(_, s)| s);
+            note(&mut report, sid, w.and_then(|w| self.unwrap_key(owner, key, &w).map(drop)))?;
+            report.keys += 1;
+            Ok(())
+        })?;
 
         // The customer file: every active record opens.
         for sid in self.scan_prefix(Bucket::Data, "customer/")? {
