@@ -2,7 +2,7 @@
 //! never a panic; a checked manifest holds what a restore relies on, and written back
 //! reads the same.
 
-use fichier_backup_manifest::{FILES, parse};
+use fichier_backup_manifest::{FILES, Manifest, parse};
 
 /// Check `data` as a backup manifest.
 pub fn backup_manifest(data: &[u8]) {
@@ -17,6 +17,12 @@ pub fn backup_manifest(data: &[u8]) {
     for f in &m.files {
         assert!(f.sha256.len() == 64 && f.sha256.bytes().all(|b| b.is_ascii_hexdigit()), "{f:?}");
     }
+    // What a restore relies on, not the whole value: a member it does not read may be a
+    // float that does not come back bit for bit (`regressions/backup_manifest/float-member`).
     let again = serde_json::to_vec(&m.value).map(|text| parse(&text));
-    assert!(matches!(again, Ok(Ok(ref n)) if *n == m), "a checked manifest written back reads the same: {again:?}");
+    let parts = |m: &Manifest| (m.created_at, m.files.clone(), m.key_check_sha256.clone(), m.erasure_journal.clone());
+    assert!(
+        matches!(again, Ok(Ok(ref n)) if parts(n) == parts(&m)),
+        "a checked manifest written back reads the same: {again:?}"
+    );
 }
