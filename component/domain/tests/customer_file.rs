@@ -401,6 +401,19 @@ fn import_refuses_bad_files_and_writes_nothing() {
         assert_eq!(rule(e.clone()), want, "{e:?}");
         assert_eq!(w.store.raw(), before, "case {want} wrote something");
     }
+    // A header fed apart from the end of the file, with no row between (blank lines
+    // only): refused as the whole file is, whatever the last chunk holds.
+    let file = b"email,first_name\n\n\r\n\n";
+    for cut in [18, 19, file.len()] {
+        let mut w = World::new();
+        let s = w.f().import_begin(&admin(), options(50)).unwrap();
+        let r = w.f().import_feed(&admin(), &s.id, 0, &file[..cut], false).unwrap();
+        assert!(r.consumed >= 17 && r.rows == 0 && !r.done, "the header is taken: {r:?}");
+        let before = w.store.raw();
+        let e = w.f().import_feed(&admin(), &s.id, r.consumed, &file[r.consumed as usize..], true).unwrap_err();
+        assert_eq!(rule(e), "data:no-rows");
+        assert_eq!(w.store.raw(), before, "a header without rows wrote something");
+    }
     // A 2 MiB line.
     let mut w = World::new();
     let s = w.f().import_begin(&admin(), options(99)).unwrap();

@@ -141,10 +141,9 @@ fn respond(req: &Request) -> Reply {
 /// (a new notice or purpose reaches visitors within this time).
 const BANNER_MAX_AGE: u32 = 60;
 
-/// Write the reply: `content-type`, `nosniff`, `content-length` (not on `304`),
-/// `cache-control: no-store` unless the reply sets its own, the reply's headers, then
-/// the body in 4 KiB writes.
-fn send(out: ResponseOutparam, r: Reply) {
+/// The reply's headers: `content-type`, `nosniff`, `content-length` (not on `304`),
+/// `cache-control: no-store` unless the reply sets its own, then the reply's own.
+fn header_entries(r: &Reply) -> Vec<(String, Vec<u8>)> {
     let mut entries: Vec<(String, Vec<u8>)> = vec![
         ("content-type".into(), r.content_type.as_bytes().to_vec()),
         ("x-content-type-options".into(), b"nosniff".to_vec()),
@@ -155,8 +154,13 @@ fn send(out: ResponseOutparam, r: Reply) {
     if !r.headers.iter().any(|(k, _)| *k == "cache-control") {
         entries.push(("cache-control".into(), b"no-store".to_vec()));
     }
-    entries.extend(r.headers.into_iter().map(|(k, v)| (k.to_owned(), v.into_bytes())));
-    let Ok(headers) = Fields::from_list(&entries) else { return };
+    entries.extend(r.headers.iter().map(|(k, v)| ((*k).to_owned(), v.clone().into_bytes())));
+    entries
+}
+
+/// Write the reply: its headers ([`header_entries`]), then the body in 4 KiB writes.
+fn send(out: ResponseOutparam, r: Reply) {
+    let Ok(headers) = Fields::from_list(&header_entries(&r)) else { return };
     let resp = OutgoingResponse::new(headers);
     let _ = resp.set_status_code(r.status);
     let Ok(body) = resp.body() else { return };
@@ -170,4 +174,42 @@ fn send(out: ResponseOutparam, r: Reply) {
         drop(stream);
     }
     let _ = OutgoingBody::finish(body, None);
+}
+
+/// The REST face natively (not in the component): a request read whole through the same
+/// [`respond`], for the fuzz target and tests (`crate::native`).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn answer(
+    method: &str,
+    target: &str,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Vec<u8>,
+) -> crate::native::Response {
+    // The methods wasi:http names that the router knows; any other is `OTHER`.
+    let method = match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
+    };
+    // wasi:http keeps the `Host` header apart as the authority.
+    let authority = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        .map(str::to_owned);
+    let read = request::check_declared(&headers).and_then(|()| {
+        if body.len() > request::MAX_BODY {
+            return Err(request::too_large());
+        }
+        request::from_parts(method, if target.is_empty() { "/" } else { target }, authority, headers, body)
+    });
+    let reply = match read {
+        Ok(req) => respond(&req),
+        Err(p) => p.reply(),
+    };
+    crate::native::Response { status: reply.status, headers: header_entries(&reply), body: reply.body }
 }

@@ -54,15 +54,8 @@ pub(super) fn read(request: IncomingRequest) -> Result<Request, Problem> {
         _ => "OTHER",
     };
     let target = request.path_with_query().unwrap_or_else(|| "/".into());
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let headers = request.headers().entries();
-    let declared = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(too_large());
-    }
+    check_declared(&headers)?;
     let mut body = Vec::new();
     if let Ok(incoming) = request.consume() {
         if let Ok(stream) = incoming.stream() {
@@ -94,6 +87,31 @@ pub(super) fn read(request: IncomingRequest) -> Result<Request, Problem> {
         }
         let _ = IncomingBody::finish(incoming);
     }
+    from_parts(method, &target, request.authority(), headers, body)
+}
+
+/// `413` before the body is read when its declared length is over [`MAX_BODY`].
+pub(super) fn check_declared(headers: &[(String, Vec<u8>)]) -> Result<(), Problem> {
+    let declared = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    Ok(())
+}
+
+/// The request the router sees, from what was read: `method` one of `GET`, `HEAD`,
+/// `POST`, `PUT`, `DELETE`, `OPTIONS` or `OTHER`; `target` the path and query.
+pub(super) fn from_parts(
+    method: &'static str,
+    target: &str,
+    authority: Option<String>,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Vec<u8>,
+) -> Result<Request, Problem> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
     // HEAD is GET without the body (RFC 9110 §9.3.2): the same route and the same
     // headers. The body is written as for GET — wasi:http holds a response to its
     // `content-length` — and the host's HTTP layer sends none (hyper under `fichier
@@ -102,7 +120,7 @@ pub(super) fn read(request: IncomingRequest) -> Result<Request, Problem> {
     Ok(Request {
         method: if head { "GET" } else { method },
         head,
-        authority: request.authority(),
+        authority,
         path: path.to_owned(),
         query: parse_query(query)?,
         headers,
@@ -110,7 +128,7 @@ pub(super) fn read(request: IncomingRequest) -> Result<Request, Problem> {
     })
 }
 
-fn too_large() -> Problem {
+pub(super) fn too_large() -> Problem {
     Problem::new(413, "too-large", "body", "max-bytes", format!("a request body is at most {MAX_BODY} bytes"))
 }
 

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use fichier_backup_manifest::{FILES, FORMAT, FileEntry};
 use fichier_host::Clock;
 use fichier_host::kv::{ErasureJournal, store_files};
 use serde_json::{Value, json};
@@ -24,9 +25,6 @@ use sha2::{Digest, Sha256};
 use crate::Cli;
 use crate::call::{Failure, Output, call};
 
-const FORMAT: &str = "fichier-backup/1";
-/// The file each store is copied to, by its label.
-const FILES: [(&str, &str); 2] = [("default", "data.db"), ("keys", "keys.db")];
 /// The key-value key of the master key's check value in the keys store.
 const KEY_CHECK: &str = "check";
 
@@ -151,18 +149,12 @@ pub fn backup(a: &BackupArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fail
     Output::new(&manifest, human).done(as_json)
 }
 
-/// The manifest's entry for `name`, checked against the file beside it.
-fn checked_file(dir: &Path, manifest: &Value, label: &str, name: &str) -> Result<PathBuf, Failure> {
-    let entry = manifest["files"]
-        .as_array()
-        .and_then(|fs| fs.iter().find(|f| f["store"] == label && f["name"] == name))
-        .ok_or_else(|| host(format!("the manifest names no {name} for the {label} store: refused")))?;
-    let (Some(sha256), Some(bytes)) = (entry["sha256"].as_str(), entry["bytes"].as_u64()) else {
-        return Err(host(format!("the manifest's entry for {name} has no sha256 and bytes: refused")));
-    };
+/// A file of the backup, checked against the manifest's entry for it.
+fn checked_file(dir: &Path, entry: &FileEntry) -> Result<PathBuf, Failure> {
+    let (name, bytes, sha256) = (entry.name, entry.bytes, &entry.sha256);
     let path = dir.join(name);
     let (found, size) = digest(&path)?;
-    if size != bytes || found != sha256 {
+    if size != bytes || found != *sha256 {
         return Err(host(format!(
             "{name} does not match the manifest ({size} bytes, SHA-256 {found}; the manifest says {bytes} bytes, {sha256}): refused"
         )));
@@ -174,20 +166,17 @@ fn checked_file(dir: &Path, manifest: &Value, label: &str, name: &str) -> Result
 /// exist: the manifest and both files are checked first, the ledger and the audit log are
 /// verified after; a restore that fails its checks leaves nothing behind.
 pub fn restore(a: &RestoreArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Failure> {
-    let text = fs::read_to_string(a.from.join("manifest.json"))
+    let text = fs::read(a.from.join("manifest.json"))
         .map_err(|e| host(format!("reading {}: {e}", a.from.join("manifest.json").display())))?;
-    let manifest: Value =
-        serde_json::from_str(&text).map_err(|e| host(format!("the manifest is not JSON ({e}): refused")))?;
-    if manifest["format"] != FORMAT {
-        return Err(host(format!("the manifest's format is {}, not {FORMAT}: refused", manifest["format"])));
-    }
+    // Every member checked before any file is read (fichier-backup-manifest).
+    let checked = fichier_backup_manifest::parse(&text).map_err(host)?;
     let mut sources = Vec::new();
-    for (label, name) in FILES {
-        sources.push((label, checked_file(&a.from, &manifest, label, name)?));
+    for entry in &checked.files {
+        sources.push((entry.store, checked_file(&a.from, entry)?));
     }
     if let Some(keys) = sources.iter().find(|(l, _)| *l == "keys") {
         let found = key_check(&keys.1)?;
-        if manifest["key-check-sha256"].as_str() != found.as_deref() {
+        if checked.key_check_sha256 != found {
             return Err(host("the keys file's key check does not match the manifest: refused"));
         }
     }
@@ -195,7 +184,7 @@ pub fn restore(a: &RestoreArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fa
     // anew here (a new key would not open the restored keys).
     on_files(cli, "restore into")?;
     // The erasures to replay: read (and checked) before anything is written.
-    let journal = match (&a.journal, manifest["erasure-journal"].as_str()) {
+    let journal = match (&a.journal, &checked.erasure_journal) {
         (Some(p), _) => Some(ErasureJournal::at(p.clone())),
         (None, Some(p)) => Some(ErasureJournal::at(PathBuf::from(p))),
         (None, None) => None,
@@ -204,10 +193,7 @@ pub fn restore(a: &RestoreArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fa
         Some(j) => j.read().map_err(|e| host(format!("the erasure journal: {e}: refused")))?,
         None => Vec::new(),
     };
-    let taken = manifest["created-at"]
-        .as_str()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .ok_or_else(|| host("the manifest's created-at is not a time: refused"))?;
+    let taken = checked.created_at;
     let mut after: Vec<String> = Vec::new();
     for e in &erasures {
         let at = chrono::DateTime::parse_from_rfc3339(&e.at).map_err(|_| host("the erasure journal: a bad time"))?;
@@ -264,6 +250,7 @@ pub fn restore(a: &RestoreArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fa
             return Err(e);
         }
     };
+    let manifest = checked.value;
     let ok = ledger["ok"] == json!(true) && audit["ok"] == json!(true);
     if !ok {
         let report = json!({"restored": cli.db, "manifest": manifest, "ledger": ledger, "audit": audit, "ok": ok});
