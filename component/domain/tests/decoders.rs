@@ -282,7 +282,13 @@ fn csv_import_survives_random_and_mutated_files() {
         let mut f = Fichier::new(&store, &master, now, &mut entropy);
         f.declare_purpose(
             &admin,
-            PurposeInput { id: "orders".into(), kind: PurposeKind::Service, title: "x".into(), validity_months: None },
+            PurposeInput {
+                id: "orders".into(),
+                kind: PurposeKind::Service,
+                title: "x".into(),
+                validity_months: None,
+                serves: None,
+            },
         )
         .unwrap();
         let options = ImportOptions {
