@@ -47,13 +47,20 @@ const SHARDS: u32 = 8;
 /// The longest campaign id.
 pub const MAX_CAMPAIGN: usize = 32;
 
+/// A link of a mail: its token and the path carrying it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailLink {
+    pub token: String,
+    pub path: String,
+}
+
 /// The links one mail carries for its recipient.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailLinks {
     /// `/t/<token>.gif`; `None` when no `email-tracking` purpose serves the mail's purpose.
-    pub pixel: Option<String>,
+    pub pixel: Option<MailLink>,
     /// `/v1/unsubscribe/<token>`.
-    pub unsubscribe: String,
+    pub unsubscribe: MailLink,
 }
 
 /// Opens of one campaign on one day.
@@ -203,10 +210,16 @@ impl<S: Store> Fichier<'_, S> {
         let sid = self.subject_id("subject", subject)?;
         let unsubscribe = self.unsubscribe_link(actor, &SubjectRef::Subject(sid.clone()), &marketing.id)?;
         let pixel = match self.tracking_of(&marketing.id)?.first() {
-            Some(t) => Some(format!("/t/{}.gif", self.pixel_token(&sid, campaign, &t.id)?)),
+            Some(t) => {
+                let token = self.pixel_token(&sid, campaign, &t.id)?;
+                Some(MailLink { path: format!("/t/{token}.gif"), token })
+            }
             None => None,
         };
-        Ok(MailLinks { pixel, unsubscribe: format!("/v1/unsubscribe/{unsubscribe}") })
+        Ok(MailLinks {
+            pixel,
+            unsubscribe: MailLink { path: format!("/v1/unsubscribe/{unsubscribe}"), token: unsubscribe },
+        })
     }
 
     /// A mail's pixel was fetched: the open is counted (campaign and day, no person) only

@@ -75,7 +75,10 @@ impl c::Guest for Component {
     ) -> Result<c::MailLinks, wit::Error> {
         run(
             |f| f.mail_links(&actor.into(), &subject.into(), &campaign, &purpose),
-            |l| c::MailLinks { pixel: l.pixel, unsubscribe: l.unsubscribe },
+            |l| {
+                let link = |l: d::pixel::MailLink| c::MailLink { token: l.token, path: l.path };
+                c::MailLinks { pixel: l.pixel.map(link), unsubscribe: link(l.unsubscribe) }
+            },
         )
     }
 
