@@ -393,7 +393,7 @@ fn bad_requests_are_problems_naming_the_field_and_rule() {
             "/v1/purposes",
             json_h.to_vec(),
             br#"{"id":"a","kind":"nope","title":"t"}"#.to_vec(),
-            (422, "kind", "one-of:service|marketing|cookie|advertising"),
+            (422, "kind", "one-of:service|marketing|cookie|advertising|email-tracking"),
         ),
         (
             "POST",
