@@ -1063,6 +1063,11 @@ fn the_pixel_answers_the_same_image_for_every_token_and_counts_only_while_consen
             assert_eq!(r.header(h), first.header(h), "{what}: {h}");
         }
     };
+    // HEAD: the same headers, nothing counted.
+    let head = request(s.addr, "HEAD", &anne_pixel, &[], b"");
+    assert_eq!((head.status, head.header("content-type")), (200, Some("image/gif")));
+    assert_eq!(head.header("cache-control"), Some("no-store"));
+    assert!(head.body.is_empty());
     same(&fetch(bob["pixel"]["path"].as_str().unwrap()), "no consent to the measuring");
     same(&fetch(&forged), "a forged token");
     same(&fetch("/t/not*base64.gif"), "not base64");
