@@ -239,6 +239,7 @@ fn caller_input_parsers_survive_random_input() {
         must_not_panic("time", &raw, time::parse("t", &s));
         must_not_panic("ip", &raw, validate::truncate_ip("ip", &s));
         must_not_panic("purpose id", &raw, validate::purpose_id("p", &s));
+        must_not_panic("campaign", &raw, fichier_domain::consent::pixel::check_campaign("c", &s));
         must_not_panic("receipt id", &raw, validate::receipt_id("r", &s));
         must_not_panic("master key", &raw, fichier_domain::kernel::crypto::MasterKey::from_hex(&s));
         must_not_panic("subject id", &raw, fichier_domain::kernel::keys::check_subject_id("s", &s));

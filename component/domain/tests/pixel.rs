@@ -277,3 +277,49 @@ fn subscribers_without_tracking_consent_are_listed_with_the_cutover_setting() {
     assert!(matches!(w.f().tracking_to_ask(&visitor(), "newsletter", None, 10).unwrap_err(), Error::Forbidden(_)));
     let _ = system();
 }
+
+#[test]
+fn mutated_and_random_tokens_are_typed_errors_never_a_panic_nor_a_count() {
+    let (mut w, news, tracked) = shop();
+    grant(&mut w, "anne@example.org", "newsletter", &news);
+    grant(&mut w, "anne@example.org", "newsletter-opens", &tracked);
+    let good = pixel_token(&mut w, "anne@example.org", "c").into_bytes();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.%\0\xff";
+    // A small deterministic generator (xorshift): the same cases on every run.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        usize::try_from(x % n as u64).unwrap()
+    };
+    for round in 0..3000 {
+        let mut t = if round % 3 == 0 { Vec::new() } else { good.clone() };
+        let edits = 1 + next(4);
+        for _ in 0..edits {
+            match next(3) {
+                0 if !t.is_empty() => {
+                    let i = next(t.len());
+                    t[i] = alphabet[next(alphabet.len())];
+                }
+                1 if !t.is_empty() => {
+                    t.truncate(next(t.len()));
+                }
+                _ => {
+                    for _ in 0..next(40) {
+                        t.push(alphabet[next(alphabet.len())]);
+                    }
+                }
+            }
+        }
+        let s = String::from_utf8_lossy(&t).into_owned();
+        if s.as_bytes() == good.as_slice() {
+            continue;
+        }
+        match w.f().open_pixel(&visitor(), &s) {
+            Err(e) => assert!(e.field_error().is_some_and(|f| f.field == "token"), "{s:?}: {e:?}"),
+            Ok(counted) => assert!(!counted, "{s:?} counted"),
+        }
+    }
+    assert!(opens(&mut w).is_empty(), "no altered token counted");
+}
