@@ -310,13 +310,13 @@ impl<S: Store> Fichier<'_, S> {
         limit: u32,
     ) -> Result<TrackingPage> {
         authorize(actor, Operation::ListSubjects)?;
-        let marketing = self.marketing_purpose(purpose, "purpose")?;
         if !(1..=1000).contains(&limit) {
             return Err(Error::invalid("limit", "range-1-1000", "a page looks at 1 to 1000 subjects"));
         }
         if let Some(c) = cursor {
             check_subject_id("cursor", c)?;
         }
+        let marketing = self.marketing_purpose(purpose, "purpose")?;
         let tracking = self.tracking_of(&marketing.id)?;
         let policy = self.current_policy()?;
         self.check_master_key(false)?;
