@@ -479,6 +479,37 @@ fn every_bad_input_is_a_typed_error_that_writes_nothing() {
             "actor.role",
             "role-permitted",
         ),
+        // e-mail tracking pixels (issue 28)
+        (
+            "consent.mint-mail-links",
+            vec![admin(), json!({"tag": "email", "val": "a@example.org"}), json!("a@example.org"), json!("newsletter")],
+            "invalid-input",
+            "campaign",
+            "campaign-syntax",
+        ),
+        ("consent.open-pixel", vec![actor("public"), json!("not base64!")], "invalid-input", "token", "token-syntax"),
+        (
+            "consent.open-pixel",
+            vec![actor("public"), json!("cAAAAAAAAAAAAAAAAAAAAAABY25ld3NsZXR0ZXIAAAAAAAAAAAAAAAAAAAAA")],
+            "invalid-input",
+            "token",
+            "token-matches",
+        ),
+        ("consent.opens", vec![admin(), json!("2026-02-30"), json!("2026-03-01")], "invalid-input", "from", "date"),
+        (
+            "consent.tracking-to-ask",
+            vec![admin(), json!("newsletter"), Value::Null, json!(0)],
+            "invalid-input",
+            "limit",
+            "range-1-1000",
+        ),
+        (
+            "settings.set-policy",
+            vec![admin(), policy(json!({"email-tracking-cutover": "14/07/2026"}))],
+            "invalid-input",
+            "input.email-tracking-cutover",
+            "date",
+        ),
         // the register (Art. 30) and its notices
         (
             "registry.put-activity",

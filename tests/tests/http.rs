@@ -393,7 +393,7 @@ fn bad_requests_are_problems_naming_the_field_and_rule() {
             "/v1/purposes",
             json_h.to_vec(),
             br#"{"id":"a","kind":"nope","title":"t"}"#.to_vec(),
-            (422, "kind", "one-of:service|marketing|cookie|advertising"),
+            (422, "kind", "one-of:service|marketing|cookie|advertising|email-tracking"),
         ),
         (
             "POST",
@@ -1003,4 +1003,86 @@ fn consent_by_e_mail_goes_through_the_mail_and_answers_the_same_for_every_addres
     let forged = format!("{}A", &unsubscribe[..unsubscribe.len() - 1]);
     let forged = if forged == unsubscribe { format!("{}B", &unsubscribe[..unsubscribe.len() - 1]) } else { forged };
     assert_eq!(problem(&one_click(&forged)).2, "token-matches");
+}
+
+/// Issue 28: the mails' tracking pixel answers the same 1×1 GIF, never cached, for every
+/// token — valid, forged, of no consent, of a withdrawn one, not even base64 — and the open
+/// counts only while the person's consent to the measuring and to the newsletter stands;
+/// the unsubscribe link of the mail stops the count of that very mail.
+#[test]
+fn the_pixel_answers_the_same_image_for_every_token_and_counts_only_while_consent_stands() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    for p in [
+        json!({"id": "newsletter", "kind": "marketing", "title": "Lettre"}),
+        json!({"id": "newsletter-opens", "kind": "email-tracking", "title": "Ouvertures", "serves": "newsletter"}),
+    ] {
+        assert_eq!(post(s.addr, "/v1/purposes", Some(&token), &p).status, 200);
+    }
+    let mut notices = Vec::new();
+    for p in ["newsletter", "newsletter-opens"] {
+        let r = post(s.addr, "/v1/notices", Some(&token), &json!({"purposes": [p], "lang": "fr", "text": p}));
+        notices.push(r.json()["reference"].as_str().unwrap().to_owned());
+    }
+    let grant = |email: &str, purpose: &str, notice: &str| {
+        let body = json!({"subject": {"tag": "email", "val": email}, "purpose": purpose, "decision": "grant",
+            "given-by": "subject", "channel": "checkout", "notice": notice, "gpc": false});
+        assert_eq!(post(s.addr, "/v1/consent/receipts", Some(&token), &body).status, 200);
+    };
+    grant("anne@example.org", "newsletter", &notices[0]);
+    grant("anne@example.org", "newsletter-opens", &notices[1]);
+    grant("bob@example.org", "newsletter", &notices[0]);
+    let links = |email: &str| {
+        let body = json!({"subject": {"tag": "email", "val": email}, "campaign": "spring-26", "purpose": "newsletter"});
+        assert_eq!(post(s.addr, "/v1/consent/mail-links", None, &body).status, 401, "the public mints nothing");
+        let r = post(s.addr, "/v1/consent/mail-links", Some(&token), &body);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()
+    };
+    let anne = links("anne@example.org");
+    let bob = links("bob@example.org");
+    let anne_pixel = anne["pixel"]["path"].as_str().unwrap().to_owned();
+    assert!(!anne_pixel.contains("anne") && !anne_pixel.contains("example"), "no personal data in the URL");
+    let opens = || get(s.addr, "/v1/consent/opens?from=2026-03-01&to=2026-03-31", Some(&token)).json();
+    let fetch = |path: &str| request(s.addr, "GET", path, &[], b"");
+    let first = fetch(&anne_pixel);
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("content-type"), Some("image/gif"));
+    assert_eq!(first.header("cache-control"), Some("no-store"));
+    assert_eq!(&first.body[..6], b"GIF89a");
+    assert_eq!((first.body[6], first.body[8]), (1, 1), "1×1");
+    assert_eq!(opens(), json!([{"day": "2026-03-01", "campaign": "spring-26", "opens": 1}]));
+
+    let mut forged = anne_pixel.clone().into_bytes();
+    forged[10] = if forged[10] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let same = |r: &fichier_tests::http::Resp, what: &str| {
+        assert_eq!(r.status, 200, "{what}");
+        assert_eq!(r.body, first.body, "{what}: the same bytes");
+        for h in ["content-type", "cache-control", "content-length"] {
+            assert_eq!(r.header(h), first.header(h), "{what}: {h}");
+        }
+    };
+    // HEAD: the same headers, nothing counted.
+    let head = request(s.addr, "HEAD", &anne_pixel, &[], b"");
+    assert_eq!((head.status, head.header("content-type")), (200, Some("image/gif")));
+    assert_eq!(head.header("cache-control"), Some("no-store"));
+    assert!(head.body.is_empty());
+    same(&fetch(bob["pixel"]["path"].as_str().unwrap()), "no consent to the measuring");
+    same(&fetch(&forged), "a forged token");
+    same(&fetch("/t/not*base64.gif"), "not base64");
+    same(&fetch("/t/.gif"), "empty");
+    assert_eq!(opens(), json!([{"day": "2026-03-01", "campaign": "spring-26", "opens": 1}]), "none of them counted");
+
+    // Anne follows her mail's unsubscribe link: her later opens of the same mail are not counted.
+    let r = request(s.addr, "POST", anne["unsubscribe"]["path"].as_str().unwrap(), &[], b"");
+    assert_eq!(r.status, 202);
+    same(&fetch(&anne_pixel), "after the withdrawal");
+    assert_eq!(opens(), json!([{"day": "2026-03-01", "campaign": "spring-26", "opens": 1}]));
+    let r = request(s.addr, "POST", &anne_pixel, &[], b"");
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
+
+    // The subscribers to ask: Bob, with the cut-over date.
+    let page = get(s.addr, "/v1/consent/tracking-to-ask?purpose=newsletter&limit=100", Some(&token)).json();
+    assert_eq!((page["cutover"].as_str(), page["subjects"].as_array().map(Vec::len)), (Some("2026-07-14"), Some(1)));
 }

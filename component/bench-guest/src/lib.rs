@@ -60,6 +60,7 @@ pub fn sequence() -> Duration {
                 kind: PurposeKind::Marketing,
                 title: "Lettre".into(),
                 validity_months: None,
+                serves: None,
             },
         )?;
         let n = NoticeInput { purposes: vec!["newsletter".into()], lang: "fr".into(), text: "Texte.".into() };
@@ -110,6 +111,7 @@ pub fn check(n: usize) -> Duration {
         kind: PurposeKind::Service,
         title: "Commandes".into(),
         validity_months: None,
+        serves: None,
     };
     if f.declare_purpose(&admin(), orders).is_err() {
         unreachable!("the bench setup is valid");

@@ -33,6 +33,7 @@ fn main() {
             kind: PurposeKind::Service,
             title: "Commandes".into(),
             validity_months: None,
+            serves: None,
         },
     )
     .unwrap();

@@ -17,6 +17,7 @@ fn purposes() -> Vec<Purpose> {
         kind: PurposeKind::Service,
         title: "Gestion des commandes".into(),
         validity_months: None,
+        serves: None,
         revision: 1,
         declared_at: "2025-01-01T00:00:00.000Z".into(),
         declared_by: Actor { id: "admin".into(), role: Role::Admin },

@@ -36,8 +36,13 @@ fn the_banner_asks_about_cookie_and_advertising_purposes_with_the_closest_notice
     assert!(empty.purposes.is_empty() && empty.notice.is_none());
 
     w.declare(&[("stats", PurposeKind::Cookie), ("ads", PurposeKind::Advertising), ("news", PurposeKind::Marketing)]);
-    let longer =
-        PurposeInput { id: "stats".into(), kind: PurposeKind::Cookie, title: "Stats".into(), validity_months: Some(3) };
+    let longer = PurposeInput {
+        id: "stats".into(),
+        kind: PurposeKind::Cookie,
+        title: "Stats".into(),
+        validity_months: Some(3),
+        serves: None,
+    };
     w.f().declare_purpose(&admin(), longer).unwrap();
     // No notice covers both banner purposes yet.
     notice(&mut w, &["stats"], "fr", "stats only");

@@ -239,6 +239,7 @@ fn caller_input_parsers_survive_random_input() {
         must_not_panic("time", &raw, time::parse("t", &s));
         must_not_panic("ip", &raw, validate::truncate_ip("ip", &s));
         must_not_panic("purpose id", &raw, validate::purpose_id("p", &s));
+        must_not_panic("campaign", &raw, fichier_domain::consent::pixel::check_campaign("c", &s));
         must_not_panic("receipt id", &raw, validate::receipt_id("r", &s));
         must_not_panic("master key", &raw, fichier_domain::kernel::crypto::MasterKey::from_hex(&s));
         must_not_panic("subject id", &raw, fichier_domain::kernel::keys::check_subject_id("s", &s));
@@ -282,7 +283,13 @@ fn csv_import_survives_random_and_mutated_files() {
         let mut f = Fichier::new(&store, &master, now, &mut entropy);
         f.declare_purpose(
             &admin,
-            PurposeInput { id: "orders".into(), kind: PurposeKind::Service, title: "x".into(), validity_months: None },
+            PurposeInput {
+                id: "orders".into(),
+                kind: PurposeKind::Service,
+                title: "x".into(),
+                validity_months: None,
+                serves: None,
+            },
         )
         .unwrap();
         let options = ImportOptions {

@@ -91,8 +91,13 @@ fn an_import_holds_one_batch_of_handles_at_most() {
     let now = time::parse("now", "2026-12-01T09:00:00Z").unwrap();
     let admin = Actor { id: "alice".into(), role: Role::Admin };
     let mut f = Fichier::new(&store, &master, now, &mut entropy);
-    let orders =
-        PurposeInput { id: "orders".into(), kind: PurposeKind::Service, title: "o".into(), validity_months: None };
+    let orders = PurposeInput {
+        id: "orders".into(),
+        kind: PurposeKind::Service,
+        title: "o".into(),
+        validity_months: None,
+        serves: None,
+    };
     f.declare_purpose(&admin, orders).unwrap();
     let rows = 5 * ROWS_PER_BATCH + 17;
     // New customers, then the same file again (every row unchanged: no handle writes),

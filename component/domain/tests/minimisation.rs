@@ -22,6 +22,7 @@ fn purpose(id: &str, kind: PurposeKind, title: &str) -> Purpose {
         kind,
         title: title.into(),
         validity_months: None,
+        serves: None,
         revision: 1,
         declared_at: "2025-01-01T00:00:00.000Z".into(),
         declared_by: Actor { id: "admin".into(), role: Role::Admin },

@@ -26,8 +26,13 @@ fn invisible_characters_are_refused_where_values_are_printed() {
     assert_eq!(rule(w.f().create_api_key(&admin(), rlo, Role::Support).unwrap_err()), "name:printable");
     assert_eq!(rule(w.f().create_api_key(&admin(), "ops\u{0}", Role::Support).unwrap_err()), "name:printable");
 
-    let title =
-        PurposeInput { id: "news".into(), kind: PurposeKind::Marketing, title: rlo.into(), validity_months: None };
+    let title = PurposeInput {
+        id: "news".into(),
+        kind: PurposeKind::Marketing,
+        title: rlo.into(),
+        validity_months: None,
+        serves: None,
+    };
     assert_eq!(rule(w.f().declare_purpose(&admin(), title).unwrap_err()), "input.title:printable");
     w.declare(&[("orders", PurposeKind::Service)]);
 

@@ -102,6 +102,7 @@ fn declare(fault: Fault) -> (Result<(), Error>, u32, Faulty) {
         kind: PurposeKind::Marketing,
         title: id.into(),
         validity_months: None,
+        serves: None,
     };
     let mut f = Fichier::new(&store, &master, now, &mut entropy);
     f.declare_purpose(&admin, purpose("orders")).unwrap();

@@ -16,6 +16,7 @@ pub fn caller_input(data: &[u8]) {
     let _ = validate::country("c", &s);
     let _ = time::parse("t", &s);
     let _ = consent::parse_reference("n", &s);
+    let _ = consent::pixel::check_campaign("c", &s);
     let _ = crypto::MasterKey::from_hex(&s);
     let _ = keys::check_subject_id("s", &s);
     let _ = phone::to_e164("p", &s);

@@ -200,6 +200,25 @@
       }));
   }
 
+  /* ---- Opens of the mails' tracking pixel, per campaign (counts, no person) ---- */
+  function opens(box) {
+    var now = Date.now(), to = ymd(now), from = ymd(now - 89 * DAY);
+    return api('GET', '/v1/consent/opens?from=' + from + '&to=' + to).then(function (rows) {
+      if (!rows.length) {
+        return fill(box, h('p', { 'class': 'empty' }, 'Aucune ouverture comptée entre le ' + from + ' et le ' + to + '.'));
+      }
+      var totals = {}, order = [];
+      rows.forEach(function (r) {
+        if (!(r.campaign in totals)) { totals[r.campaign] = 0; order.push(r.campaign); }
+        totals[r.campaign] += r.opens;
+      });
+      order.sort();
+      fill(box, table('Ouvertures par campagne', ['Campagne', 'Ouvertures'], order.map(function (c) {
+        return h('tr', { 'data-campaign': c }, h('td', {}, c), h('td', {}, totals[c]));
+      })));
+    });
+  }
+
   /* ---- Registry, breaches, integrity ---- */
   function registry(box) {
     return api('GET', '/v1/registry/activities?include-retired=true').then(function (list) {
@@ -274,7 +293,7 @@
   }
 
   /* ---- Session ---- */
-  var SECTIONS = [['requests', requests], ['rates', rates], ['registry', registry], ['breaches', breaches], ['ledger', ledger], ['audit', audit]];
+  var SECTIONS = [['requests', requests], ['rates', rates], ['opens', opens], ['registry', registry], ['breaches', breaches], ['ledger', ledger], ['audit', audit]];
   function login(message) {
     sessionStorage.removeItem(KEY);
     $('dashboard').hidden = true;

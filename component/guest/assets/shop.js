@@ -1,5 +1,6 @@
 /* Boutique Démo (demo): the newsletter form (a sign-up citing the registered notice,
-   confirmed from the link of the mail it sends: double opt-in), the pages the mails link
+   confirmed from the link of the mail it sends: double opt-in; the measuring of the
+   letters' opens its own unticked box and its own sign-up), the pages the mails link
    to (?confirmer=<token>, ?desinscription=<token>: a button posts the token, so a mail
    scanner opening the link confirms nothing), and the "Mes données" form (rights request,
    then the code sent by e-mail). Everything from the server is shown with textContent. */
@@ -44,24 +45,39 @@
   }
   function emailOk(v) { return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v); }
 
-  // The newsletter: the latest French notice covering exactly ["newsletter"].
-  var notice = null;
-  var noticeBox = $('newsletter-notice');
-  call('GET', '/v1/notices').then(function (list) {
-    var best = null;
-    (list || []).forEach(function (n) {
-      if (n.lang == 'fr' && n.purposes.length == 1 && n.purposes[0] == 'newsletter' && (!best || n.version > best.version)) best = n;
+  // The newsletter and the measuring of its opens (its own consent, CNIL délibération
+  // 2026-042): for each, the latest French notice covering exactly that purpose.
+  var notices = {};
+  function loadNotice(purpose, box, what) {
+    call('GET', '/v1/notices').then(function (list) {
+      var best = null;
+      (list || []).forEach(function (n) {
+        if (n.lang == 'fr' && n.purposes.length == 1 && n.purposes[0] == purpose && (!best || n.version > best.version)) best = n;
+      });
+      if (!best) throw new Error('aucune information enregistrée pour ' + what);
+      // A reference is [a-z0-9+:.-]: it goes into the path as it is.
+      return call('GET', '/v1/notices/' + best.reference.replace(/[^A-Za-z0-9+:._-]/g, encodeURIComponent));
+    }).then(function (pair) {
+      notices[purpose] = pair[0];
+      box.textContent = pair[1];
+      box.setAttribute('data-reference', pair[0].reference);
+    }).catch(function (e) {
+      box.textContent = 'L’information sur ce traitement n’a pas pu être chargée (' + e.message + ') : ce choix est impossible pour l’instant.';
     });
-    if (!best) throw new Error('aucune information enregistrée pour la lettre');
-    // A reference is [a-z0-9+:.-]: it goes into the path as it is.
-    return call('GET', '/v1/notices/' + best.reference.replace(/[^A-Za-z0-9+:._-]/g, encodeURIComponent));
-  }).then(function (pair) {
-    notice = pair[0];
-    noticeBox.textContent = pair[1];
-    noticeBox.setAttribute('data-reference', notice.reference);
-  }).catch(function (e) {
-    noticeBox.textContent = 'L’information sur ce traitement n’a pas pu être chargée (' + e.message + ') : l’inscription est impossible pour l’instant.';
-  });
+  }
+  loadNotice('newsletter', $('newsletter-notice'), 'la lettre');
+  loadNotice('newsletter-opens', $('newsletter-tracking-notice'), 'la mesure d’ouverture');
+  function signUp(email, purpose) {
+    return call('POST', '/v1/consent/sign-ups', {
+      subject: { tag: 'email', val: email },
+      purpose: purpose,
+      decision: 'grant',
+      'given-by': 'subject',
+      channel: 'web-form',
+      notice: notices[purpose].reference,
+      gpc: gpc
+    });
+  }
 
   $('newsletter-form').addEventListener('submit', function (e) {
     e.preventDefault();
@@ -70,20 +86,20 @@
     if (!$('newsletter-consent').checked) {
       return show(out, 'Case non cochée : rien n’a été enregistré et vous n’êtes pas inscrit(e) à la lettre.', false);
     }
-    if (!notice) return show(out, 'L’information n’est pas chargée : rien n’a été enregistré.', false);
+    var tracking = $('newsletter-tracking').checked;
+    if (!notices.newsletter || (tracking && !notices['newsletter-opens'])) {
+      return show(out, 'L’information n’est pas chargée : rien n’a été enregistré.', false);
+    }
     show(out, 'Envoi…', true);
-    call('POST', '/v1/consent/sign-ups', {
-      subject: { tag: 'email', val: email },
-      purpose: 'newsletter',
-      decision: 'grant',
-      'given-by': 'subject',
-      channel: 'web-form',
-      notice: notice.reference,
-      gpc: gpc
+    // Each consent by e-mail is confirmed by its own mail (double opt-in).
+    signUp(email, 'newsletter').then(function () {
+      return tracking ? signUp(email, 'newsletter-opens') : null;
     }).then(function () {
       // The same answer whatever the address: the mail decides.
-      show(out, 'Presque fini : un e-mail de confirmation part vers cette adresse. Votre inscription ne compte qu’une fois ' +
-        'confirmée par le lien de cet e-mail (information ' + notice.reference + '). Vous pourrez la retirer à tout moment ' +
+      show(out, 'Presque fini : ' + (tracking ? 'deux e-mails de confirmation partent' : 'un e-mail de confirmation part') +
+        ' vers cette adresse. Votre inscription ne compte qu’une fois confirmée par le lien de cet e-mail (information ' +
+        notices.newsletter.reference + ')' + (tracking ? ', la mesure d’ouverture par celui du second (information ' +
+        notices['newsletter-opens'].reference + ')' : '') + '. Vous pourrez les retirer à tout moment ' +
         'par le lien de désinscription de chaque lettre ou par le formulaire « Mes données ».', true);
       $('newsletter-form').reset();
     }).catch(function (err) {
@@ -112,7 +128,7 @@
   landing('confirmer', 'confirm-form', '/v1/consent/confirm/',
     'Inscription confirmée : vous recevrez la lettre d’information. Merci !');
   landing('desinscription', 'unsubscribe-form', '/v1/unsubscribe/',
-    'Vous êtes désinscrit(e) : vous ne recevrez plus la lettre d’information.');
+    'Vous êtes désinscrit(e) : vous ne recevrez plus la lettre d’information, et l’ouverture des lettres déjà reçues n’est plus mesurée.');
 
   // Rights: the request, then the code received by e-mail.
   var request = null;

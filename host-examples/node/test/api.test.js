@@ -16,7 +16,7 @@ describe('invoke', () => {
     const ok = f.invoke('consent', 'declare-purpose', [admin, newsletter]);
     assert.deepEqual(ok, {
       ok: {
-        id: 'newsletter', kind: 'marketing', title: 'Lettre', 'validity-months': null, revision: 1,
+        id: 'newsletter', kind: 'marketing', title: 'Lettre', 'validity-months': null, serves: null, revision: 1,
         'declared-at': '2026-03-01T10:00:00.000Z', 'declared-by': admin,
       },
     });

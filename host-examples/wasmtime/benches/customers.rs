@@ -85,6 +85,7 @@ fn declare(rt: &Runtime) {
                 kind: c::PurposeKind::Service,
                 title: "Commandes".into(),
                 validity_months: None,
+                serves: None,
             },
         )
     })

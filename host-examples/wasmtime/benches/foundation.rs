@@ -88,6 +88,7 @@ fn setup(rt: &Runtime) -> String {
                     kind: c::PurposeKind::Marketing,
                     title: "Lettre".into(),
                     validity_months: None,
+                    serves: None,
                 },
             )?
             .map_err(|e| wasmtime::format_err!("{e:?}"))?;

@@ -87,8 +87,23 @@ fn parse_day(field: &str, s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| Error::invalid(field, "date", "a day is written YYYY-MM-DD"))
 }
 
+/// The days from `from` to `to` (inclusive, `YYYY-MM-DD`, at most [`MAX_DAYS`]).
+pub(super) fn day_span(from: &str, to: &str) -> Result<Vec<NaiveDate>> {
+    let first = parse_day("from", from)?;
+    let last = parse_day("to", to)?;
+    if last < first {
+        return Err(Error::invalid("to", "not-before-from", "`to` is on or after `from`"));
+    }
+    let span = (last - first).num_days() + 1;
+    if span > MAX_DAYS {
+        return Err(Error::invalid("to", "max-366-days", format!("at most {MAX_DAYS} days at a time")));
+    }
+    Ok(first.iter_days().take(usize::try_from(span).unwrap_or(0)).collect())
+}
+
 impl<S: Store> Fichier<'_, S> {
-    /// The banner's purposes (declared, of kind `cookie` or `advertising`, sorted by id)
+    /// The banner's purposes (declared, of kind `cookie` or `advertising`, sorted by id;
+    /// never `email-tracking`: a pixel in a mail is no cookie, its box is the shop's form's)
     /// with their validity under the current policy, and the notice to show: the latest
     /// version in `lang` of the notice informing about exactly these purposes, else of
     /// the smallest set of purposes containing them.
@@ -169,16 +184,7 @@ impl<S: Store> Fichier<'_, S> {
     /// most [`MAX_DAYS`] days), sorted by day then purpose; days without any are left out.
     pub fn consent_rates(&mut self, actor: &Actor, from: &str, to: &str) -> Result<Vec<DayRates>> {
         authorize(actor, Operation::ReadStatistics)?;
-        let first = parse_day("from", from)?;
-        let last = parse_day("to", to)?;
-        if last < first {
-            return Err(Error::invalid("to", "not-before-from", "`to` is on or after `from`"));
-        }
-        let span = (last - first).num_days() + 1;
-        if span > MAX_DAYS {
-            return Err(Error::invalid("to", "max-366-days", format!("at most {MAX_DAYS} days at a time")));
-        }
-        let days: Vec<NaiveDate> = first.iter_days().take(span as usize).collect();
+        let days = day_span(from, to)?;
         let keys: Vec<String> = days.iter().flat_map(|d| (0..SHARDS).map(move |s| stats_key(*d, s))).collect();
         let values = self
             .store

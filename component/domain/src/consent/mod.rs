@@ -11,6 +11,9 @@
 //! - [`ledger`] — chain verification and anchors (the WIT `ledger` interface).
 //! - [`banner`] — the cookie banner's configuration and the counters behind the consent
 //!   rates.
+//! - [`optin`] — consent by e-mail from the public: double opt-in and unsubscribe tokens.
+//! - [`pixel`] — e-mail tracking pixels: minted links, opens counted only while the
+//!   `email-tracking` consent stands, counts per campaign and day, the subscribers to ask.
 //!
 //! **Architecture invariant:** receipts are append-only: a subject's head (`subject/<sid>`)
 //! is the one commit point of a decision, each receipt an immutable entry whose key is
@@ -24,6 +27,7 @@ pub mod banner;
 pub mod ledger;
 pub mod notices;
 pub mod optin;
+pub mod pixel;
 pub mod purposes;
 pub mod receipts;
 pub mod status;
@@ -41,6 +45,8 @@ pub struct PurposeInput {
     pub kind: PurposeKind,
     pub title: String,
     pub validity_months: Option<u32>,
+    /// For an `email-tracking` purpose, the `marketing` purpose whose mails it measures.
+    pub serves: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +56,10 @@ pub struct Purpose {
     pub kind: PurposeKind,
     pub title: String,
     pub validity_months: Option<u32>,
+    /// For an `email-tracking` purpose, the `marketing` purpose whose mails it measures
+    /// (catalogues stored before it read as `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serves: Option<String>,
     pub revision: u32,
     pub declared_at: String,
     pub declared_by: Actor,

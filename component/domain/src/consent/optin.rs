@@ -10,7 +10,8 @@
 //! - **Unsubscribe tokens** (`unsubscribe-link`, `unsubscribe`): a per-person, per-purpose
 //!   token the shop puts in its mails (RFC 8058 one-click target): version, the subject
 //!   id's hash, the purpose, and an HMAC under a key derived from the master key, checked
-//!   with no store look-up. Following it records a withdrawal in one step (Art. 7(3)).
+//!   with no store look-up. Following it records a withdrawal in one step (Art. 7(3)), of
+//!   the purpose and of every `email-tracking` purpose serving it (its mails' pixel).
 //! - **Answers reveal nothing**: each answers a [`PublicOutcome`], the same whether the
 //!   address was known or not; no subject id, no sequence number.
 //!
@@ -436,14 +437,20 @@ impl<S: Store> Fichier<'_, S> {
         let sid = format!("s-{}", BASE32_NOPAD.encode(&payload[1..17]).to_lowercase());
         let purpose = std::str::from_utf8(&payload[17..]).map_err(|_| bad())?.to_string();
         let purpose = self.purpose(&purpose, "token")?;
-        let notice = self
-            .notices()?
-            .into_iter()
-            .filter(|n| n.purposes.contains(&purpose.id))
-            .max_by(|a, b| (&a.registered_at, a.version).cmp(&(&b.registered_at, b.version)))
-            .map(|n| n.reference);
-        let input = ReceiptInput::withdrawal(SubjectRef::Subject(sid), purpose.id, Channel::EmailLink, notice);
-        self.record(actor, input, true)?;
+        // The measuring of the mails' opens goes with the marketing they carry
+        // (CNIL délibération 2026-042): every `email-tracking` purpose serving it too.
+        let mut withdrawn = vec![purpose.id.clone()];
+        withdrawn.extend(self.tracking_of(&purpose.id)?.into_iter().map(|t| t.id));
+        let notices = self.notices()?;
+        for id in withdrawn {
+            let notice = notices
+                .iter()
+                .filter(|n| n.purposes.contains(&id))
+                .max_by(|a, b| (&a.registered_at, a.version).cmp(&(&b.registered_at, b.version)))
+                .map(|n| n.reference.clone());
+            let input = ReceiptInput::withdrawal(SubjectRef::Subject(sid.clone()), id, Channel::EmailLink, notice);
+            self.record(actor, input, true)?;
+        }
         Ok(PublicOutcome::Withdrawn)
     }
 }

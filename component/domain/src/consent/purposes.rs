@@ -1,6 +1,8 @@
 //! The purpose catalogue: what the shop processes personal data for, each purpose with
-//! its kind (service, marketing, cookie, advertising) and an optional validity of its
-//! consent. Anything that cites an undeclared purpose is refused.
+//! its kind (service, marketing, cookie, advertising, email-tracking) and an optional
+//! validity of its consent. Anything that cites an undeclared purpose is refused. An
+//! `email-tracking` purpose names the `marketing` purpose whose mails it measures
+//! (`serves`): the unsubscribe link of that marketing withdraws both.
 //!
 //! Stored: `purposes` — [`PurposeCatalogue`], the commit point of declarations.
 
@@ -11,7 +13,7 @@ use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::Fichier;
 use crate::kernel::error::{Error, Result};
 use crate::kernel::store::{Bucket, Store, document};
-use crate::kernel::types::Actor;
+use crate::kernel::types::{Actor, PurposeKind};
 use crate::kernel::{time, validate};
 
 /// Every declared purpose.
@@ -44,6 +46,54 @@ impl<S: Store> Fichier<'_, S> {
         if input.validity_months.is_some_and(|m| !(1..=120).contains(&m)) {
             return Err(Error::invalid("input.validity-months", "range-1-120", "a validity is 1 to 120 months"));
         }
+        let declared = self.purposes()?;
+        match (input.kind, &input.serves) {
+            (PurposeKind::EmailTracking, None) => {
+                return Err(Error::invalid(
+                    "input.serves",
+                    "tracking-serves-marketing",
+                    "an email-tracking purpose names the marketing purpose whose mails it measures",
+                ));
+            }
+            (PurposeKind::EmailTracking, Some(served)) => {
+                validate::purpose_id("input.serves", served)?;
+                match declared.iter().find(|p| &p.id == served) {
+                    Some(p) if p.kind == PurposeKind::Marketing => {}
+                    Some(_) => {
+                        return Err(Error::invalid(
+                            "input.serves",
+                            "tracking-serves-marketing",
+                            format!("{served} is not a marketing purpose"),
+                        ));
+                    }
+                    None => {
+                        return Err(Error::not_found(
+                            "input.serves",
+                            "declared-purpose",
+                            format!("no purpose {served} is declared"),
+                        ));
+                    }
+                }
+            }
+            (_, Some(_)) => {
+                return Err(Error::invalid(
+                    "input.serves",
+                    "serves-only-tracking",
+                    "only an email-tracking purpose serves another purpose",
+                ));
+            }
+            (_, None) => {}
+        }
+        // A marketing purpose that tracking serves keeps its kind: the link would break.
+        if input.kind != PurposeKind::Marketing
+            && let Some(t) = declared.iter().find(|p| p.serves.as_deref() == Some(input.id.as_str()))
+        {
+            return Err(Error::invalid(
+                "input.kind",
+                "served-stays-marketing",
+                format!("{} measures the mails of {}: it stays a marketing purpose", t.id, input.id),
+            ));
+        }
         let at = time::format(self.now);
         let unchanged = std::cell::RefCell::new(None);
         self.update::<PurposeCatalogue, Purpose>(
@@ -56,6 +106,7 @@ impl<S: Store> Fichier<'_, S> {
                     && p.kind == input.kind
                     && p.title == input.title
                     && p.validity_months == input.validity_months
+                    && p.serves == input.serves
                 {
                     *unchanged.borrow_mut() = Some(p.clone());
                     return Ok(None);
@@ -65,6 +116,7 @@ impl<S: Store> Fichier<'_, S> {
                     kind: input.kind,
                     title: input.title.clone(),
                     validity_months: input.validity_months,
+                    serves: input.serves.clone(),
                     revision: existing.map_or(1, |i| cat.purposes[i].revision + 1),
                     declared_at: at.clone(),
                     declared_by: actor.clone(),

@@ -17,6 +17,7 @@ fn purpose(kind: PurposeKind, validity: Option<u32>) -> Purpose {
         kind,
         title: "t".into(),
         validity_months: validity,
+        serves: None,
         revision: 1,
         declared_at: "2026-01-01T00:00:00.000Z".into(),
         declared_by: Actor { id: "a".into(), role: Role::Admin },

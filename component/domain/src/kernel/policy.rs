@@ -71,7 +71,21 @@ pub struct PolicyInput {
     /// it): on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpc_refuses_advertising: Option<bool>,
+    /// The day (`YYYY-MM-DD`, the shop's zone) from which the opens of subscribers
+    /// collected before the e-mail tracking rule may no longer be measured without
+    /// their own consent (CNIL délibération 2026-042: 14 July 2026, a date from law-firm
+    /// summaries, hence a setting). `None` (and policies stored before it): the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_tracking_cutover: Option<String>,
 }
+
+/// The default of `email-tracking-cutover` (CNIL délibération 2026-042, as summarised).
+pub const DEFAULT_EMAIL_TRACKING_CUTOVER: &str = "2026-07-14";
+
+/// The default validity of an `email-tracking` consent: as marketing's (36 months granted,
+/// a refusal never re-asked), the consent it sits beside.
+const EMAIL_TRACKING_VALIDITY: KindValidity =
+    KindValidity { kind: PurposeKind::EmailTracking, grant_months: Some(36), refusal_months: None };
 
 fn default_confirm_within_days() -> u32 {
     DEFAULT_CONFIRM_WITHIN_DAYS
@@ -135,6 +149,7 @@ pub fn default_policy() -> Policy {
                 // CNIL délibération 2020-091: keep the choice about 6 months (a setting).
                 KindValidity { kind: PurposeKind::Cookie, grant_months: Some(6), refusal_months: Some(6) },
                 KindValidity { kind: PurposeKind::Advertising, grant_months: Some(6), refusal_months: Some(6) },
+                EMAIL_TRACKING_VALIDITY,
             ],
             max_future_skew_seconds: 300,
             // Art. 5(1)(d) sets no period: these are settings.
@@ -147,6 +162,7 @@ pub fn default_policy() -> Policy {
             opposition_months: DEFAULT_OPPOSITION_MONTHS,
             confirm_within_days: DEFAULT_CONFIRM_WITHIN_DAYS,
             gpc_refuses_advertising: Some(true),
+            email_tracking_cutover: Some(DEFAULT_EMAIL_TRACKING_CUTOVER.into()),
         },
         changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
         changed_by: Actor { id: "system:defaults".into(), role: Role::System },
@@ -174,13 +190,23 @@ impl PolicyInput {
         self.reverify.iter().find(|r| r.category == category).map(|r| r.months)
     }
 
-    /// The validity for a kind (every kind is present after validation).
+    /// The validity for a kind (every kind is present after validation; a policy stored
+    /// before `email-tracking` existed gives that kind its default).
     pub fn validity_of(&self, kind: PurposeKind) -> KindValidity {
-        self.validity.iter().find(|v| v.kind == kind).cloned().unwrap_or(KindValidity {
-            kind,
-            grant_months: None,
-            refusal_months: None,
+        self.validity.iter().find(|v| v.kind == kind).cloned().unwrap_or(match kind {
+            PurposeKind::EmailTracking => EMAIL_TRACKING_VALIDITY,
+            _ => KindValidity { kind, grant_months: None, refusal_months: None },
         })
+    }
+
+    /// The e-mail tracking cut-over day (validated when set).
+    pub fn email_tracking_cutover(&self) -> chrono::NaiveDate {
+        let parse = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        self.email_tracking_cutover
+            .as_deref()
+            .and_then(parse)
+            .or_else(|| parse(DEFAULT_EMAIL_TRACKING_CUTOVER))
+            .unwrap_or_default()
     }
 
     fn validate(&self) -> Result<()> {
@@ -209,7 +235,10 @@ impl PolicyInput {
             return Err(Error::invalid("input.default-minor-age", "art-8-range", "Art. 8(1) allows 13 to 16"));
         }
         for kind in PurposeKind::ALL {
-            if self.validity.iter().filter(|v| v.kind == kind).count() != 1 {
+            // `email-tracking` came later: a policy written before it may leave it out
+            // (it takes its default), never give it twice.
+            let count = self.validity.iter().filter(|v| v.kind == kind).count();
+            if count > 1 || (count == 0 && kind != PurposeKind::EmailTracking) {
                 return Err(Error::invalid(
                     "input.validity",
                     "one-per-kind",
@@ -255,6 +284,12 @@ impl PolicyInput {
         if !(1..=30).contains(&self.confirm_within_days) {
             return Err(Error::invalid("input.confirm-within-days", "range-1-30", "1 to 30 days"));
         }
+        if let Some(day) = &self.email_tracking_cutover {
+            let ok = day.len() == 10 && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok();
+            if !ok {
+                return Err(Error::invalid("input.email-tracking-cutover", "date", "a day is written YYYY-MM-DD"));
+            }
+        }
         if self.max_future_skew_seconds > 86_400 {
             return Err(Error::invalid("input.max-future-skew-seconds", "max-86400", "at most one day"));
         }
@@ -287,6 +322,10 @@ impl<S: Store> Fichier<'_, S> {
         let mut input = input;
         // Not given: on (the default), stated so the stored version says what it applied.
         input.gpc_refuses_advertising.get_or_insert(true);
+        input.email_tracking_cutover.get_or_insert_with(|| DEFAULT_EMAIL_TRACKING_CUTOVER.into());
+        if !input.validity.iter().any(|v| v.kind == PurposeKind::EmailTracking) {
+            input.validity.push(EMAIL_TRACKING_VALIDITY);
+        }
         crate::kernel::sort::sort_by(&mut input.minor_ages, |a, b| a.country.cmp(&b.country));
         crate::kernel::sort::sort_by(&mut input.validity, |a, b| a.kind.cmp(&b.kind));
         let at = time::format(self.now);

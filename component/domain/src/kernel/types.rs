@@ -57,11 +57,19 @@ pub enum PurposeKind {
     Marketing,
     Cookie,
     Advertising,
+    /// Measuring who opens the shop's e-mails (a tracking pixel): its own consent,
+    /// separate from the marketing it serves (CNIL délibération 2026-042).
+    EmailTracking,
 }
 
 impl PurposeKind {
-    pub const ALL: [PurposeKind; 4] =
-        [PurposeKind::Service, PurposeKind::Marketing, PurposeKind::Cookie, PurposeKind::Advertising];
+    pub const ALL: [PurposeKind; 5] = [
+        PurposeKind::Service,
+        PurposeKind::Marketing,
+        PurposeKind::Cookie,
+        PurposeKind::Advertising,
+        PurposeKind::EmailTracking,
+    ];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

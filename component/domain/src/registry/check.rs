@@ -13,7 +13,7 @@ use crate::kernel::store::Store;
 use crate::kernel::types::{Actor, DataCategory, PurposeKind};
 
 pub fn kind_needs_consent(kind: PurposeKind) -> bool {
-    matches!(kind, PurposeKind::Cookie | PurposeKind::Advertising)
+    matches!(kind, PurposeKind::Cookie | PurposeKind::Advertising | PurposeKind::EmailTracking)
 }
 
 /// A gap between the register and what the shop does (`registry.check`).
@@ -100,7 +100,10 @@ pub fn check(doc: &RegistryDoc, catalogue: &[crate::consent::Purpose], usage: &U
         for a in owners {
             let Some(ap) = a.definition.purposes.iter().find(|x| x.id == p.id) else { continue };
             let expected = match p.kind {
-                PurposeKind::Cookie | PurposeKind::Advertising => ap.basis == LawfulBasis::Consent,
+                // E-mail tracking: its own consent (CNIL délibération 2026-042).
+                PurposeKind::Cookie | PurposeKind::Advertising | PurposeKind::EmailTracking => {
+                    ap.basis == LawfulBasis::Consent
+                }
                 PurposeKind::Marketing => {
                     matches!(ap.basis, LawfulBasis::Consent | LawfulBasis::LegitimateInterests)
                 }

@@ -185,7 +185,10 @@ impl<S: Store> Fichier<'_, S> {
         let purposes = self.purposes()?;
         let marketing: Vec<String> = purposes
             .iter()
-            .filter(|p| matches!(p.kind, PurposeKind::Marketing | PurposeKind::Advertising))
+            // Measuring the opens of marketing mails goes with the marketing objected to.
+            .filter(|p| {
+                matches!(p.kind, PurposeKind::Marketing | PurposeKind::Advertising | PurposeKind::EmailTracking)
+            })
             .map(|p| p.id.clone())
             .collect();
         let policy = self.current_policy()?;

@@ -45,7 +45,7 @@ impl World {
     /// Declare purposes (by an admin).
     pub fn declare(&mut self, purposes: &[(&str, PurposeKind)]) {
         for &(id, kind) in purposes {
-            let input = PurposeInput { id: id.into(), kind, title: id.into(), validity_months: None };
+            let input = PurposeInput { id: id.into(), kind, title: id.into(), validity_months: None, serves: None };
             self.f().declare_purpose(&admin(), input).unwrap();
         }
     }

@@ -67,6 +67,52 @@ impl c::Guest for Component {
         run(|f| f.unsubscribe(&actor.into(), &token), public_answer)
     }
 
+    fn mint_mail_links(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+        campaign: String,
+        purpose: String,
+    ) -> Result<c::MailLinks, wit::Error> {
+        run(
+            |f| f.mail_links(&actor.into(), &subject.into(), &campaign, &purpose),
+            |l| {
+                let link = |l: d::pixel::MailLink| c::MailLink { token: l.token, path: l.path };
+                c::MailLinks { pixel: l.pixel.map(link), unsubscribe: link(l.unsubscribe) }
+            },
+        )
+    }
+
+    fn open_pixel(actor: wit::Actor, token: String) -> Result<(), wit::Error> {
+        run(|f| f.open_pixel(&actor.into(), &token), |_counted| ())
+    }
+
+    fn opens(actor: wit::Actor, from: String, to: String) -> Result<Vec<c::CampaignOpens>, wit::Error> {
+        run(
+            |f| f.campaign_opens(&actor.into(), &from, &to),
+            |v| v.into_iter().map(|o| c::CampaignOpens { day: o.day, campaign: o.campaign, opens: o.opens }).collect(),
+        )
+    }
+
+    fn tracking_to_ask(
+        actor: wit::Actor,
+        purpose: String,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<c::TrackingPage, wit::Error> {
+        run(
+            |f| f.tracking_to_ask(&actor.into(), &purpose, cursor.as_deref(), limit),
+            |p| c::TrackingPage {
+                purpose: p.purpose,
+                tracking: p.tracking,
+                cutover: p.cutover,
+                past_cutover: p.past_cutover,
+                subjects: p.subjects,
+                damaged: p.damaged,
+                next: p.next,
+            },
+        )
+    }
+
     fn banner(actor: wit::Actor, lang: String) -> Result<c::BannerConfig, wit::Error> {
         run(|f| f.banner(&actor.into(), &lang), banner_config)
     }
@@ -77,7 +123,7 @@ impl c::Guest for Component {
 }
 
 enum_pairs! {
-    c::PurposeKind = dk::PurposeKind { Service, Marketing, Cookie, Advertising }
+    c::PurposeKind = dk::PurposeKind { Service, Marketing, Cookie, Advertising, EmailTracking }
     c::Decision = d::Decision { Grant, Refuse, Withdraw }
     c::GivenBy = d::GivenBy { Subject, Parent }
     c::Channel = dk::Channel { WebForm, CookieBanner, Checkout, Phone, Paper, Import, EmailLink }
@@ -91,7 +137,13 @@ fn public_answer(o: d::optin::PublicOutcome) -> c::PublicAnswer {
 }
 
 fn purpose_input(p: c::PurposeInput) -> d::PurposeInput {
-    d::PurposeInput { id: p.id, kind: p.kind.into(), title: p.title, validity_months: p.validity_months }
+    d::PurposeInput {
+        id: p.id,
+        kind: p.kind.into(),
+        title: p.title,
+        validity_months: p.validity_months,
+        serves: p.serves,
+    }
 }
 
 fn purpose(p: d::Purpose) -> c::Purpose {
@@ -100,6 +152,7 @@ fn purpose(p: d::Purpose) -> c::Purpose {
         kind: p.kind.into(),
         title: p.title,
         validity_months: p.validity_months,
+        serves: p.serves,
         revision: p.revision,
         declared_at: p.declared_at,
         declared_by: p.declared_by.into(),

@@ -44,6 +44,7 @@ record_pairs! {
         opposition_months,
         confirm_within_days,
         gpc_refuses_advertising,
+        email_tracking_cutover,
     }
     s::MinorAge = d::MinorAge { country, age }
     s::KindValidity = d::KindValidity { kind: into, grant_months, refusal_months }

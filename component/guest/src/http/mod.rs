@@ -17,8 +17,8 @@
 //! 1. [`request::read`]: method (`HEAD` is answered as `GET`, and the host sends no
 //!    body), path, query, headers and the whole body (at most [`request::MAX_BODY`],
 //!    else `413`);
-//! 2. [`respond`]: the OpenAPI document, `/.well-known/gpc.json` and the files of
-//!    `assets/` first ([`assets`]); then who calls, a browser's origin and CORS, the
+//! 2. [`respond`]: the OpenAPI document, `/.well-known/gpc.json`, the files of
+//!    `assets/` ([`assets`]) and the mails' tracking pixel (`/t/<token>.gif`) first; then who calls, a browser's origin and CORS, the
 //!    public's rate limit, and whether the caller's key and role may call the route at
 //!    all ([`caller`]); then the route ([`routes`]), which reads its arguments from the
 //!    body or the query ([`request`]) and calls the `Guest` function;
@@ -80,6 +80,9 @@ fn respond(req: &Request) -> Reply {
     if let Some(file) = assets::asset(req) {
         return file;
     }
+    if let Some(token) = req.path.strip_prefix("/t/").and_then(|t| t.strip_suffix(".gif")) {
+        return pixel(req, token);
+    }
     let (actor, authenticated) = match caller::resolve(req) {
         Ok(c) => c,
         // A wrong key counts against the address like any caller without one.
@@ -135,6 +138,31 @@ fn respond(req: &Request) -> Reply {
     }
     reply.headers.extend(cors);
     reply
+}
+
+/// A transparent 1×1 GIF (43 bytes): every answer of the pixel route.
+pub(crate) const PIXEL_GIF: [u8; 43] = [
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+    0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02,
+    0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+
+/// `GET /t/<token>.gif`, the tracking pixel of the shop's mails: the same image, never
+/// cached (`no-store`, so each open asks again), whatever the token (bad, unknown, of a
+/// withdrawn consent) and whatever happened: `consent.open-pixel` counts the open, or not,
+/// and its answer is dropped. The public's rate limit holds: past it, nothing is counted.
+/// No CORS (an `<img>` needs none), no key (a mail client sends none).
+fn pixel(req: &Request, token: &str) -> Reply {
+    use crate::bindings::exports::fichier::client::consent::Guest as _;
+    if req.method != "GET" {
+        return Problem::not_allowed("GET, HEAD".into(), format!("{} is not allowed here", req.method)).reply();
+    }
+    // `HEAD` (a link checker, a proxy probing) gets the same headers and counts nothing.
+    if !req.head && caller::count_public(req).is_ok() {
+        let public = crate::wit::Actor { id: "web".into(), role: crate::wit::Role::Public };
+        let _ = Component::open_pixel(public, token.to_owned());
+    }
+    Reply { status: 200, content_type: "image/gif", body: PIXEL_GIF.to_vec(), headers: Vec::new() }
 }
 
 /// How long a browser or a proxy may keep the banner's configuration before asking again

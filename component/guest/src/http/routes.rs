@@ -101,6 +101,14 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
             let x = args(req, &["subject", "purpose"])?;
             out(C::unsubscribe_link(a, x.get("subject")?, x.get("purpose")?))
         }
+        ("POST", ["consent", "mail-links"]) => {
+            let x = args(req, &["subject", "campaign", "purpose"])?;
+            out(C::mint_mail_links(a, x.get("subject")?, x.get("campaign")?, x.get("purpose")?))
+        }
+        ("GET", ["consent", "opens"]) => out(C::opens(a, query(req, "from")?, query(req, "to")?)),
+        ("GET", ["consent", "tracking-to-ask"]) => {
+            out(C::tracking_to_ask(a, query(req, "purpose")?, query(req, "cursor")?, query(req, "limit")?))
+        }
         // RFC 8058: the mail client's one-click POST (`List-Unsubscribe=One-Click`) or none.
         ("POST", ["unsubscribe", token]) => accepted(C::unsubscribe(a, s(token))),
         ("POST", ["consent", "status"]) => {

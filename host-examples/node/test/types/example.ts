@@ -56,7 +56,7 @@ const r: JsonResult = fichier.invoke('consent', 'declare-purpose', [
 if ('err' in r) console.log('refused', r.err);
 
 const purposes: Consent.Purpose[] = fichier.consent.listPurposes(admin);
-const firstKind: 'service' | 'marketing' | 'cookie' | 'advertising' | undefined = purposes[0]?.kind;
+const firstKind: 'service' | 'marketing' | 'cookie' | 'advertising' | 'email-tracking' | undefined = purposes[0]?.kind;
 const receipt = fichier.consent.recordDecision(admin, {
   subject: { tag: 'email', val: 'alice@example.org' },
   purpose: 'newsletter',

@@ -26,6 +26,9 @@ pub enum PurposeCmd {
         /// Months a consent stays valid (default: the policy's for the kind).
         #[arg(long)]
         validity_months: Option<u32>,
+        /// For an `email-tracking` purpose: the marketing purpose whose mails it measures.
+        #[arg(long)]
+        serves: Option<String>,
     },
     /// List declared purposes.
     List,
@@ -39,6 +42,7 @@ pub enum Kind {
     Marketing,
     Cookie,
     Advertising,
+    EmailTracking,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +147,42 @@ pub enum ConsentCmd {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         base_url: String,
     },
+    /// The links of one mail of a campaign for a person: the tracking pixel (when an
+    /// email-tracking purpose serves the marketing purpose) and the unsubscribe URL.
+    MailLinks {
+        #[command(flatten)]
+        who: SubjectArgs,
+        /// The campaign (1–32 characters of A-Z a-z 0-9 - _ .).
+        #[arg(long)]
+        campaign: String,
+        /// The marketing purpose of the mail.
+        #[arg(long)]
+        purpose: String,
+        /// Where the shop serves fichier's REST face, e.g. https://shop.example
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
+    /// Opens counted per day and campaign (only opens of people whose tracking consent stood).
+    Opens {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD (at most 366 days after `from`).
+        #[arg(long)]
+        to: String,
+    },
+    /// Subscribers of a marketing purpose without a standing email-tracking consent, and
+    /// the cut-over date after which their opens must not be counted.
+    TrackingToAsk {
+        #[arg(long)]
+        purpose: String,
+        /// Continue after this subject id (the previous page's `next`).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Subjects looked at (1–1000).
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
     /// Follow an unsubscribe token (as the mail client's one-click POST does).
     Unsubscribe { token: String },
     /// Confirm a sign-up with the token of its confirmation message (double opt-in).
@@ -174,8 +214,10 @@ pub enum PolicyCmd {
 
 pub fn purpose(c: &PurposeCmd, rt: &Runtime, actor: Value, as_json: bool) -> Result<ExitCode, Failure> {
     match c {
-        PurposeCmd::Add { id, kind, title, validity_months } => {
-            let input = json!({"id": id, "kind": kind.wit(), "title": title, "validity-months": validity_months});
+        PurposeCmd::Add { id, kind, title, validity_months, serves } => {
+            let input = json!({
+                "id": id, "kind": kind.wit(), "title": title, "validity-months": validity_months, "serves": serves,
+            });
             let p = call(rt, "consent", "declare-purpose", &[actor, input])?;
             Output::new(&p, format!("purpose {} ({}), revision {}", s(&p["id"]), s(&p["kind"]), p["revision"]))
         }
@@ -247,6 +289,41 @@ pub fn consent(c: &ConsentCmd, rt: &Runtime, actor: Value, as_json: bool) -> Res
             let url = format!("{}/v1/unsubscribe/{}", base_url.trim_end_matches('/'), s(&token));
             let human = format!("List-Unsubscribe: <{url}>\nList-Unsubscribe-Post: List-Unsubscribe=One-Click");
             return Output::new(&json!({"token": token, "url": url}), human).done(as_json);
+        }
+        ConsentCmd::MailLinks { who, campaign, purpose, base_url } => {
+            let l = call(rt, "consent", "mint-mail-links", &[actor, who.json()?, json!(campaign), json!(purpose)])?;
+            let base = base_url.trim_end_matches('/');
+            let pixel = l["pixel"]["path"].as_str().map(|p| format!("{base}{p}"));
+            let unsubscribe = format!("{base}{}", s(&l["unsubscribe"]["path"]));
+            let human = format!(
+                "pixel: {}\nList-Unsubscribe: <{unsubscribe}>\nList-Unsubscribe-Post: List-Unsubscribe=One-Click",
+                pixel.as_deref().unwrap_or("none (no email-tracking purpose serves this purpose)")
+            );
+            return Output::new(&json!({"pixel": pixel, "unsubscribe": unsubscribe}), human).done(as_json);
+        }
+        ConsentCmd::Opens { from, to } => {
+            let list = call(rt, "consent", "opens", &[actor, json!(from), json!(to)])?;
+            let lines = rows(&list, |o| format!("{} {:<32} {}", s(&o["day"]), s(&o["campaign"]), o["opens"]));
+            return Output::new(&list, lines).done(as_json);
+        }
+        ConsentCmd::TrackingToAsk { purpose, cursor, limit } => {
+            let p = call(rt, "consent", "tracking-to-ask", &[actor, json!(purpose), json!(cursor), json!(limit)])?;
+            let mut lines = format!(
+                "{} subscriber(s) of {} without an email-tracking consent ({}); their opens must not be counted \
+                 after {}{}",
+                p["subjects"].as_array().map_or(0, Vec::len),
+                s(&p["purpose"]),
+                p["tracking"].as_array().map(|t| t.iter().map(s).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
+                s(&p["cutover"]),
+                if p["past-cutover"] == json!(true) { " (passed)" } else { "" }
+            );
+            for id in p["subjects"].as_array().into_iter().flatten() {
+                lines.push_str(&format!("\n  {}", s(id)));
+            }
+            if let Some(next) = p["next"].as_str() {
+                lines.push_str(&format!("\nmore: --cursor {next}"));
+            }
+            return Output::new(&p, lines).done(as_json);
         }
         ConsentCmd::Unsubscribe { token } | ConsentCmd::Confirm { token } => {
             let f = if matches!(c, ConsentCmd::Confirm { .. }) { "confirm" } else { "unsubscribe" };

@@ -27,7 +27,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 30)]
     timeout: u64,
     /// Also serve the demo shop at `/`, and declare its purposes (`analytics`, `ads`,
-    /// `newsletter`) and notices (French and English) when they are missing.
+    /// `newsletter`, `newsletter-opens`) and notices (French and English) when they are missing.
     #[arg(long)]
     demo: bool,
 }
@@ -103,9 +103,12 @@ fn seed_demo(rt: &Runtime) -> Result<(), Failure> {
         ("analytics", "cookie", "Mesure d'audience / Audience measurement"),
         ("ads", "advertising", "Publicité personnalisée / Personalised advertising"),
         ("newsletter", "marketing", "Lettre d'information / Newsletter"),
+        ("newsletter-opens", "email-tracking", "Mesure d'ouverture de la lettre / Newsletter open tracking"),
     ] {
         if !have(id) {
-            let input = json!({"id": id, "kind": kind, "title": title});
+            // The opens' measuring serves the newsletter (declared just before).
+            let serves = (kind == "email-tracking").then_some("newsletter");
+            let input = json!({"id": id, "kind": kind, "title": title, "serves": serves});
             call(rt, "consent", "declare-purpose", &[actor.clone(), input])?;
         }
     }
@@ -114,6 +117,8 @@ fn seed_demo(rt: &Runtime) -> Result<(), Failure> {
         (&["ads", "analytics"][..], "en", include_str!("../../../../../examples/demo/banner.en.txt")),
         (&["newsletter"][..], "fr", include_str!("../../../../../examples/demo/newsletter.fr.txt")),
         (&["newsletter"][..], "en", include_str!("../../../../../examples/demo/newsletter.en.txt")),
+        (&["newsletter-opens"][..], "fr", include_str!("../../../../../examples/demo/newsletter-opens.fr.txt")),
+        (&["newsletter-opens"][..], "en", include_str!("../../../../../examples/demo/newsletter-opens.en.txt")),
     ] {
         let input = json!({"purposes": purposes, "lang": lang, "text": text});
         call(rt, "consent", "register-notice", &[actor.clone(), input])?;
