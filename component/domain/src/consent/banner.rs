@@ -17,7 +17,7 @@ use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::error::{Error, Result};
 use crate::kernel::store::{Bucket, Document, Store};
 use crate::kernel::types::{Actor, PurposeKind};
-use crate::kernel::validate;
+use crate::kernel::{time, validate};
 
 /// A purpose the banner asks about (kind `cookie` or `advertising`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,14 +77,11 @@ impl Document for StatsShard {
 }
 
 fn stats_key(day: NaiveDate, shard: u32) -> String {
-    format!("stats/consent/{}/{shard}", day.format("%Y-%m-%d"))
+    format!("stats/consent/{day}/{shard}")
 }
 
 fn parse_day(field: &str, s: &str) -> Result<NaiveDate> {
-    if s.len() != 10 {
-        return Err(Error::invalid(field, "date", "a day is written YYYY-MM-DD"));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| Error::invalid(field, "date", "a day is written YYYY-MM-DD"))
+    time::parse_day(s).ok_or_else(|| Error::invalid(field, "date", "a day is written YYYY-MM-DD"))
 }
 
 /// The days from `from` to `to` (inclusive, `YYYY-MM-DD`, at most [`MAX_DAYS`]).

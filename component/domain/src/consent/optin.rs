@@ -20,7 +20,7 @@
 //! under the person's key; the commit point of a sign-up; a confirmed one keeps only its
 //! dates until purged), `optin/low` ([`SignUpLow`]: every number up to it is purged).
 
-use data_encoding::{BASE32_NOPAD, BASE64URL_NOPAD};
+use crate::kernel::encoding::{base32, base64url, from_base32, from_base64url};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -184,7 +184,7 @@ impl<S: Store> Fichier<'_, S> {
         let dek = self.data_key(&sid, true)?.ok_or_else(|| Error::Other("data key not created".into()))?;
         let mut raw = [0u8; 16];
         self.entropy.fill(&mut raw);
-        let secret = BASE32_NOPAD.encode(&raw).to_lowercase();
+        let secret = base32(&raw);
         let now = Stamp::from_instant(self.now);
         let expires = self.now + chrono::Duration::days(i64::from(policy.settings.confirm_within_days));
         let body = SignUpBody {
@@ -405,16 +405,15 @@ impl<S: Store> Fichier<'_, S> {
         authorize(actor, Operation::MintUnsubscribeLink)?;
         let sid = self.subject_id("subject", subject)?;
         let purpose = self.purpose(purpose, "purpose")?;
-        let hash = BASE32_NOPAD
-            .decode(sid.trim_start_matches("s-").to_uppercase().as_bytes())
-            .map_err(|_| Error::invalid("subject", "subject-id-syntax", "not a subject id"))?;
+        let hash = from_base32(sid.trim_start_matches("s-"))
+            .ok_or_else(|| Error::invalid("subject", "subject-id-syntax", "not a subject id"))?;
         let mut payload = Vec::with_capacity(1 + hash.len() + purpose.id.len() + 16);
         payload.push(UNSUBSCRIBE_V1);
         payload.extend_from_slice(&hash);
         payload.extend_from_slice(purpose.id.as_bytes());
         let mac = self.keys()?.unsubscribe_mac(&payload);
         payload.extend_from_slice(&mac);
-        Ok(BASE64URL_NOPAD.encode(&payload))
+        Ok(base64url(&payload))
     }
 
     /// Follow an unsubscribe token: a withdrawal for its person and purpose, recorded at
@@ -426,7 +425,7 @@ impl<S: Store> Fichier<'_, S> {
         if token.len() > 140 {
             return Err(bad());
         }
-        let bytes = BASE64URL_NOPAD.decode(token.as_bytes()).map_err(|_| bad())?;
+        let bytes = from_base64url(token).ok_or_else(bad)?;
         if bytes.len() < 1 + 16 + 1 + 16 || bytes[0] != UNSUBSCRIBE_V1 {
             return Err(bad());
         }
@@ -434,7 +433,7 @@ impl<S: Store> Fichier<'_, S> {
         if !bool::from(self.keys()?.unsubscribe_mac(payload).ct_eq(mac)) {
             return Err(Error::invalid("token", "token-matches", "this unsubscribe token was not minted by this shop"));
         }
-        let sid = format!("s-{}", BASE32_NOPAD.encode(&payload[1..17]).to_lowercase());
+        let sid = format!("s-{}", base32(&payload[1..17]));
         let purpose = std::str::from_utf8(&payload[17..]).map_err(|_| bad())?.to_string();
         let purpose = self.purpose(&purpose, "token")?;
         // The measuring of the mails' opens goes with the marketing they carry

@@ -26,8 +26,8 @@
 //! byte of the MACed payload: an unsubscribe token (first byte 1) never verifies as a pixel
 //! token, nor the reverse. No key of its own, so the key ring is unchanged.
 
+use crate::kernel::encoding::{base32, base64url, from_base32, from_base64url};
 use chrono::NaiveDate;
-use data_encoding::{BASE32_NOPAD, BASE64URL_NOPAD};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -105,7 +105,7 @@ impl Document for PixelShard {
 }
 
 fn shard_key(day: NaiveDate, shard: u32) -> String {
-    format!("stats/pixel/{}/{shard}", day.format("%Y-%m-%d"))
+    format!("stats/pixel/{day}/{shard}")
 }
 
 /// A campaign id: 1–32 characters of `A-Z a-z 0-9 - _ .` (no room for an address).
@@ -134,9 +134,8 @@ fn token_syntax() -> Error {
 impl<S: Store> Fichier<'_, S> {
     /// The pixel token of a subject, campaign and tracking purpose.
     fn pixel_token(&self, sid: &str, campaign: &str, purpose: &str) -> Result<String> {
-        let hash = BASE32_NOPAD
-            .decode(sid.trim_start_matches("s-").to_uppercase().as_bytes())
-            .map_err(|_| Error::invalid("subject", "subject-id-syntax", "not a subject id"))?;
+        let hash = from_base32(sid.trim_start_matches("s-"))
+            .ok_or_else(|| Error::invalid("subject", "subject-id-syntax", "not a subject id"))?;
         let mut payload = Vec::with_capacity(2 + hash.len() + campaign.len() + purpose.len() + 16);
         payload.push(PIXEL_V1);
         payload.extend_from_slice(&hash);
@@ -146,7 +145,7 @@ impl<S: Store> Fichier<'_, S> {
         // The unsubscribe key, domain-separated by the type byte (see the module).
         let mac = self.keys()?.unsubscribe_mac(&payload);
         payload.extend_from_slice(&mac);
-        Ok(BASE64URL_NOPAD.encode(&payload))
+        Ok(base64url(&payload))
     }
 
     /// Check a pixel token's syntax and MAC; what it names.
@@ -154,7 +153,7 @@ impl<S: Store> Fichier<'_, S> {
         if token.len() > 174 {
             return Err(token_syntax());
         }
-        let bytes = BASE64URL_NOPAD.decode(token.as_bytes()).map_err(|_| token_syntax())?;
+        let bytes = from_base64url(token).ok_or_else(token_syntax)?;
         if bytes.len() < 1 + 16 + 1 + 1 + 1 + 16 || bytes[0] != PIXEL_V1 {
             return Err(token_syntax());
         }
@@ -172,7 +171,7 @@ impl<S: Store> Fichier<'_, S> {
         let purpose = std::str::from_utf8(purpose).map_err(|_| token_syntax())?.to_string();
         check_campaign("token", &campaign)?;
         validate::purpose_id("token", &purpose)?;
-        let sid = format!("s-{}", BASE32_NOPAD.encode(&payload[1..17]).to_lowercase());
+        let sid = format!("s-{}", base32(&payload[1..17]));
         Ok(PixelToken { sid, campaign, purpose })
     }
 
@@ -287,7 +286,7 @@ impl<S: Store> Fichier<'_, S> {
                 }
             }
             crate::kernel::sort::sort_by(&mut merged, |a, b| a.0.cmp(&b.0));
-            let label = day.format("%Y-%m-%d").to_string();
+            let label = day.to_string();
             out.extend(merged.into_iter().map(|(campaign, opens)| CampaignOpens {
                 day: label.clone(),
                 campaign,
@@ -364,7 +363,7 @@ impl<S: Store> Fichier<'_, S> {
         Ok(TrackingPage {
             purpose: marketing.id,
             tracking: tracking.into_iter().map(|t| t.id).collect(),
-            cutover: cutover.format("%Y-%m-%d").to_string(),
+            cutover: cutover.to_string(),
             past_cutover: today >= cutover,
             subjects,
             damaged,

@@ -7,7 +7,7 @@
 //! Stored: `subject/<sid>` — [`SubjectHead`], the commit point of every decision;
 //! `receipt/<sid>/<chain hash>` — [`ReceiptEntry`], immutable, content-addressed.
 
-use data_encoding::{BASE32_NOPAD, BASE64};
+use crate::kernel::encoding::{base32, base64, from_base64};
 use serde::{Deserialize, Serialize};
 
 use super::status::purpose_status_with_gpc;
@@ -107,9 +107,8 @@ impl<S: Store> Fichier<'_, S> {
     pub(crate) fn open_head(&mut self, sid: &str, head: &SubjectHead) -> Result<HeadBody> {
         let key = subject_key(sid);
         let dek = self.existing_data_key(sid)?;
-        let sealed = BASE64
-            .decode(head.sealed.as_bytes())
-            .map_err(|_| Error::corrupted(place(Bucket::Data, &key), "decodes", "the sealed head is not base64"))?;
+        let sealed = from_base64(&head.sealed)
+            .ok_or_else(|| Error::corrupted(place(Bucket::Data, &key), "decodes", "the sealed head is not base64"))?;
         let Some(plain) = dek.open(&head_context(head), sid, &sealed) else {
             // An erasure replaced the key and had not yet rewritten the head: everything
             // in it was the person's, now unreadable (the erasure run again rewrites it).
@@ -152,7 +151,7 @@ impl<S: Store> Fichier<'_, S> {
     pub(crate) fn seal_head(&mut self, sid: &str, chain: Vec<String>, body: &HeadBody, dek: &DataKey) -> SubjectHead {
         let mut head = SubjectHead { subject: sid.to_string(), chain, sealed: String::new() };
         let plain = serde_json::to_vec(body).unwrap_or_else(|_| unreachable!("head bodies serialise"));
-        head.sealed = BASE64.encode(&dek.seal(&head_context(&head), sid, &plain, self.entropy));
+        head.sealed = base64(&dek.seal(&head_context(&head), sid, &plain, self.entropy));
         head
     }
 }
@@ -286,7 +285,7 @@ impl<S: Store> Fichier<'_, S> {
             None => {
                 let mut r = [0u8; 16];
                 self.entropy.fill(&mut r);
-                format!("r-{}", BASE32_NOPAD.encode(&r).to_lowercase())
+                format!("r-{}", base32(&r))
             }
         };
 
@@ -365,7 +364,7 @@ impl<S: Store> Fichier<'_, S> {
                 };
                 let plain = serde_json::to_vec(&receipt).unwrap_or_else(|_| unreachable!("receipts serialise"));
                 let sealed = dek.seal("receipt", &sid, &plain, this.entropy);
-                let stored = store::encode(&ReceiptEntry { sealed: BASE64.encode(&sealed) });
+                let stored = store::encode(&ReceiptEntry { sealed: base64(&sealed) });
                 let hash = chain_hash(&prev, &stored);
                 receipt.hash = hash.clone();
                 chain.push(hash.clone());
@@ -507,8 +506,7 @@ impl<S: Store> Fichier<'_, S> {
                 continue;
             }
             let entry: ReceiptEntry = store::decode(&at, &stored)?;
-            let sealed =
-                BASE64.decode(entry.sealed.as_bytes()).map_err(|_| Error::corrupted(&at, "decodes", "not base64"))?;
+            let sealed = from_base64(&entry.sealed).ok_or_else(|| Error::corrupted(&at, "decodes", "not base64"))?;
             let plain = dek
                 .open("receipt", sid, &sealed)
                 .ok_or_else(|| Error::corrupted(&at, "aead-authentic", "the receipt fails authentication"))?;

@@ -164,7 +164,7 @@ document!(CustomerDoc, "customer", 1, binary);
 
 /// Sealed bytes: base64 text in JSON, bytes (one length, then the bytes) in binary formats.
 mod sealed_bytes {
-    use data_encoding::BASE64;
+    use crate::kernel::encoding;
     use serde::de::Error as _;
     use serde::{Deserialize, Deserializer, Serializer};
     use serde_bytes::{ByteBuf, Bytes};
@@ -173,7 +173,7 @@ mod sealed_bytes {
     pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, ser: S) -> Result<S::Ok, S::Error> {
         match v {
             None => ser.serialize_none(),
-            Some(b) if ser.is_human_readable() => ser.serialize_some(&BASE64.encode(b)),
+            Some(b) if ser.is_human_readable() => ser.serialize_some(&encoding::base64(b)),
             Some(b) => ser.serialize_some(Bytes::new(b)),
         }
     }
@@ -181,7 +181,7 @@ mod sealed_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Vec<u8>>, D::Error> {
         if de.is_human_readable() {
             Option::<String>::deserialize(de)?
-                .map(|t| BASE64.decode(t.as_bytes()).map_err(|_| D::Error::custom("the sealed record is not base64")))
+                .map(|t| encoding::from_base64(&t).ok_or_else(|| D::Error::custom("the sealed record is not base64")))
                 .transpose()
         } else {
             Ok(Option::<ByteBuf>::deserialize(de)?.map(ByteBuf::into_vec))

@@ -267,13 +267,7 @@ impl<'p> FieldRules<'p> {
 /// readers weigh kilobytes of component for ten bytes.
 pub(super) fn birth_date(field: &str, raw: &str, today: chrono::NaiveDate) -> Result<String> {
     let raw = raw.trim();
-    let b = raw.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    let number = |r: std::ops::Range<usize>| raw[r].parse::<u32>().unwrap_or(0);
-    let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && digits(0..4) && digits(5..7) && digits(8..10);
-    let d = shaped
-        .then(|| chrono::NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10)))
-        .flatten()
+    let d = crate::kernel::time::parse_day(raw)
         .ok_or_else(|| Error::invalid(field, "date-syntax", "a date of birth is YYYY-MM-DD"))?;
     if d > today {
         return Err(Error::invalid(field, "not-in-future", "a date of birth is not in the future"));

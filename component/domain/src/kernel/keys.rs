@@ -13,7 +13,7 @@
 //! wrappings are dropped. The keyed hashes (subject ids, the opposition list, unsubscribe
 //! tokens) keep the store's first master key's secrets, kept sealed in the key check.
 
-use data_encoding::{BASE32_NOPAD, BASE64};
+use super::encoding::{base32, base64, from_base64};
 use serde::{Deserialize, Serialize};
 
 use super::context::{Fichier, place};
@@ -155,8 +155,8 @@ impl<S: Store> Fichier<'_, S> {
         let Some(ring) = self.keys.get() else { unreachable!("initialised just above") };
         Ok(PendingRotation {
             to: hex::encode(next.check_value()),
-            next_wrap: BASE64.encode(&next.wrap_key().sealed_under(ring.wrap_key(), self.entropy)),
-            next_hashes: BASE64.encode(&next.wrap_key().seal_hashes(ring.hashes(), self.entropy)),
+            next_wrap: base64(&next.wrap_key().sealed_under(ring.wrap_key(), self.entropy)),
+            next_hashes: base64(&next.wrap_key().seal_hashes(ring.hashes(), self.entropy)),
         })
     }
 
@@ -235,8 +235,8 @@ impl<S: Store> Fichier<'_, S> {
         let Some(keys) = self.keys.get() else { unreachable!("initialised just above") };
         // During a rotation, wrapped under the next master key too.
         let wrapped = WrappedKey {
-            wrapped: BASE64.encode(&keys.wrap(owner, &fresh, self.entropy)),
-            next: keys.wrap_next(owner, &fresh, self.entropy).map(|n| BASE64.encode(&n)),
+            wrapped: base64(&keys.wrap(owner, &fresh, self.entropy)),
+            next: keys.wrap_next(owner, &fresh, self.entropy).map(|n| base64(&n)),
         };
         // Insert-if-absent: two first writers agree on one key.
         let won = self.swap_wrapped(key, &mut |_, current| Ok(current.is_none().then(|| wrapped.clone())))?;
@@ -264,9 +264,8 @@ impl<S: Store> Fichier<'_, S> {
     pub(crate) fn unwrap_key(&self, owner: &str, key: &str, w: &WrappedKey) -> Result<DataKey> {
         let keys = self.keys()?;
         let open = |b64: &str| {
-            BASE64
-                .decode(b64.as_bytes())
-                .map_err(|_| Error::corrupted(place(Bucket::Keys, key), "decodes", "the wrapped key is not base64"))
+            from_base64(b64)
+                .ok_or_else(|| Error::corrupted(place(Bucket::Keys, key), "decodes", "the wrapped key is not base64"))
                 .map(|bytes| keys.unwrap(owner, &bytes))
         };
         if let Some(dek) = open(&w.wrapped)? {
@@ -299,7 +298,7 @@ impl<S: Store> Fichier<'_, S> {
                 return Ok(s.clone());
             }
         };
-        let sid = |hash: [u8; 16]| format!("s-{}", BASE32_NOPAD.encode(&hash).to_lowercase());
+        let sid = |hash: [u8; 16]| format!("s-{}", base32(&hash));
         if self.keys.get().is_none() {
             let likely = sid(self.master_ring().lookup_hash(domain, &value));
             self.read_ahead(Bucket::Keys, &[KEY_CHECK_KEY, &dek_key(&likely)])?;
@@ -321,7 +320,7 @@ pub(crate) fn ring_for(master: &MasterKey, check: Option<&KeyCheck>) -> Result<K
             format!("the key check's {what} do not open"),
         )
     };
-    let sealed = |b64: &str, what: &str| BASE64.decode(b64.as_bytes()).map_err(|_| damaged(what));
+    let sealed = |b64: &str, what: &str| from_base64(b64).ok_or_else(|| damaged(what));
     let ring = match &check.hashes {
         None => ring,
         Some(h) => {

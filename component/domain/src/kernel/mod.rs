@@ -28,6 +28,7 @@ pub mod authz;
 pub mod context;
 pub mod crypto;
 pub mod directory;
+pub mod encoding;
 pub mod error;
 pub mod keys;
 pub mod nfc;

@@ -201,7 +201,7 @@ impl PolicyInput {
 
     /// The e-mail tracking cut-over day (validated when set).
     pub fn email_tracking_cutover(&self) -> chrono::NaiveDate {
-        let parse = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let parse = super::time::parse_day;
         self.email_tracking_cutover
             .as_deref()
             .and_then(parse)
@@ -285,7 +285,7 @@ impl PolicyInput {
             return Err(Error::invalid("input.confirm-within-days", "range-1-30", "1 to 30 days"));
         }
         if let Some(day) = &self.email_tracking_cutover {
-            let ok = day.len() == 10 && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok();
+            let ok = super::time::parse_day(day).is_some();
             if !ok {
                 return Err(Error::invalid("input.email-tracking-cutover", "date", "a day is written YYYY-MM-DD"));
             }

@@ -23,6 +23,20 @@ pub fn parse(field: &str, value: &str) -> Result<Instant> {
     Ok(utc)
 }
 
+/// A day written `YYYY-MM-DD` (a real date, year 0000–9999); `None` otherwise. Read by
+/// hand, and written by `NaiveDate`'s `Display` (the same form): chrono's pattern
+/// interpreter (`%Y-%m-%d`) weighs kilobytes of component for ten bytes.
+pub fn parse_day(raw: &str) -> Option<NaiveDate> {
+    let b = raw.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let number = |r: std::ops::Range<usize>| raw[r].parse::<u32>().ok();
+    let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && digits(0..4) && digits(5..7) && digits(8..10);
+    if !shaped {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(number(0..4)?).ok()?, number(5..7)?, number(8..10)?)
+}
+
 /// Format as `YYYY-MM-DDTHH:MM:SS.sssZ`.
 pub fn format(t: Instant) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)

@@ -20,7 +20,6 @@
 //! hashes whose secrets come from the store's first master key; they are kept, sealed under
 //! the current one (`docs/key-rotation.md` says why and what it means).
 
-use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::authz::{Operation, authorize};
@@ -86,7 +85,7 @@ fn wrapped_owner(key: &str) -> Option<String> {
 }
 
 fn decode_b64(key: &str, b64: &str) -> Result<Vec<u8>> {
-    BASE64.decode(b64.as_bytes()).map_err(|_| {
+    crate::kernel::encoding::from_base64(b64).ok_or_else(|| {
         Error::corrupted(crate::kernel::context::place(Bucket::Keys, key), "decodes", "the wrapped key is not base64")
     })
 }
@@ -263,7 +262,7 @@ impl<S: Store> Fichier<'_, S> {
                     return Ok(None);
                 }
                 let dek = this.unwrap_key(&owner, &key, &w)?;
-                w.next = Some(BASE64.encode(&next.wrap(&owner, &dek, this.entropy)));
+                w.next = Some(crate::kernel::encoding::base64(&next.wrap(&owner, &dek, this.entropy)));
                 Ok(Some(w))
             })?;
             seen += 1;

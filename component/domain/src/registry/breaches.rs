@@ -6,6 +6,7 @@
 //!
 //! Stored: `breaches` — [`BreachRegister`], the commit point of every change (binary only).
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::authz::{Operation, authorize};
@@ -200,7 +201,10 @@ fn not_future(field: &str, value: &str, now: Instant) -> Result<Instant> {
 /// written) is shown as it is.
 pub fn day_shown(instant: &str, zone: time::Zone) -> String {
     match time::parse("at", instant) {
-        Ok(t) => time::date_in(t, zone).format("%d/%m/%Y").to_string(),
+        Ok(t) => {
+            let d = time::date_in(t, zone);
+            format!("{:02}/{:02}/{:04}", d.day(), d.month(), d.year())
+        }
         Err(_) => instant.to_string(),
     }
 }

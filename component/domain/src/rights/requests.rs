@@ -106,7 +106,7 @@ impl<S: Store> Fichier<'_, S> {
     fn send_token(&mut self, r: &RequestRecord, email: &str) -> Result<Token> {
         let mut raw = [0u8; 15];
         self.entropy.fill(&mut raw);
-        let token = data_encoding::BASE32_NOPAD.encode(&raw);
+        let token = crate::kernel::encoding::base32(&raw).to_ascii_uppercase();
         let now = self.now;
         let expires = now + chrono::Duration::hours(TOKEN_HOURS);
         let zone = self.current_policy()?.settings.zone();

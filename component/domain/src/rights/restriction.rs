@@ -12,7 +12,6 @@
 //!   policy's `opposition-months`), which the import consults so the person is not
 //!   imported again.
 
-use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Serialize};
 
 use crate::consent::{ConsentState, ReceiptInput};
@@ -71,7 +70,7 @@ impl<S: Store> Fichier<'_, S> {
     /// subject id).
     pub(crate) fn opposition_key(&self, email: &str) -> Result<String> {
         let h = self.keys()?.lookup_hash("opposition", email);
-        Ok(format!("opposition/{}", BASE32_NOPAD.encode(&h).to_lowercase()))
+        Ok(format!("opposition/{}", crate::kernel::encoding::base32(&h)))
     }
 
     /// Restrict, lift a restriction, or record an objection to direct marketing.

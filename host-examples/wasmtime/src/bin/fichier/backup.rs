@@ -236,14 +236,14 @@ pub fn restore(a: &RestoreArgs, cli: &Cli, as_json: bool) -> Result<ExitCode, Fa
     }
     // The restored store opens with this master key, and both chains verify.
     let actor = json!({"id": cli.actor, "role": "system"});
-    let checked = (|| -> Result<(Value, Value), Failure> {
+    let verified = (|| -> Result<(Value, Value), Failure> {
         let rt = crate::call::runtime(cli)?;
         Ok((
             call(&rt, "ledger", "verify", std::slice::from_ref(&actor))?,
             call(&rt, "audit", "verify", std::slice::from_ref(&actor))?,
         ))
     })();
-    let (ledger, audit) = match checked {
+    let (ledger, audit) = match verified {
         Ok(v) => v,
         Err(e) => {
             remove();
