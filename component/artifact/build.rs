@@ -26,7 +26,10 @@ fn main() {
 
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
-        .args(["build", "--locked", "-p", "fichier-guest", "--target", "wasm32-wasip2", "--profile", "component"])
+        .args(["rustc", "--locked", "-p", "fichier-guest", "--target", "wasm32-wasip2", "--profile", "component"])
+        // A cdylib here only: the crate is an rlib for its native callers, and two crate
+        // types in one build would turn LTO off.
+        .args(["--crate-type", "cdylib"])
         .arg("--target-dir")
         .arg(&guest_target);
     // Nothing of the outer build's flags or wrappers (clippy, coverage) applies to the guest.
@@ -38,7 +41,9 @@ fn main() {
     cmd.env("CARGO_ENCODED_RUSTFLAGS", "-Clink-arg=--initial-memory=4194304\x1f-Clink-arg=--skip-wit-component");
     let status = cmd.status().expect("run cargo to build the component");
     if !status.success() {
-        panic!("building the fichier component (cargo build -p fichier-guest --target wasm32-wasip2) failed");
+        panic!(
+            "building the fichier component (cargo rustc -p fichier-guest --target wasm32-wasip2 --crate-type cdylib) failed"
+        );
     }
     let core = guest_target.join("wasm32-wasip2/component/fichier_guest.wasm");
     let wasm = guest_target.join("fichier.wasm");

@@ -5,7 +5,11 @@
 //! durable. Reports throughput, latency percentiles, and the ratio to plain SQLite's
 //! durable one-row commits measured in the same run on the same disk (same pragmas).
 //!
-//! `cargo bench -p fichier-host --bench http_receipts -- [--requests N] [--connections C]`
+//! `cargo bench -p fichier-host --bench http_receipts -- [--requests N] [--connections C] [--prefill V]`
+//!
+//! With `--prefill V`, the same measured run is repeated after V more banner visitors (one
+//! receipt each, not timed) were stored, and the ratio of the two rates is printed: how the
+//! receipts' rate holds as the store fills (issue 29: ≥ 0.95× with 1 000 000 visitors).
 
 #[path = "support/conn.rs"]
 mod conn;
@@ -126,6 +130,25 @@ fn main() {
     let rate = run("measured", "m");
     println!("plain SQLite, one durable row per commit: {baseline:.0} commits/s");
     println!("ratio: {:.2}x the one-row-per-commit baseline", rate / baseline);
+    let prefill = arg("--prefill", 0);
+    if prefill > 0 {
+        let start = Instant::now();
+        let batch = per.max(1) * connections;
+        let mut stored = 0;
+        let mut round = 0;
+        while stored < prefill {
+            run(&format!("prefill {round}"), &format!("p{round}"));
+            stored += batch;
+            round += 1;
+            eprintln!("{stored} visitors stored ({:.0} s)", start.elapsed().as_secs_f64());
+        }
+        let full = run(&format!("measured with {stored} more visitors"), "f");
+        println!(
+            "with {stored} more visitors stored: {:.2}x the rate measured with {} visitors",
+            full / rate,
+            2 * batch
+        );
+    }
     let _ = child.kill();
     let _ = child.wait();
 }
