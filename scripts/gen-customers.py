@@ -14,7 +14,8 @@
   same person registered twice, or a shared family mailbox), and a few typing mistakes
   (gmial.com, a doubled or swapped letter) in 0.3% of rows;
 - French mobile and landline numbers in the formats shops receive them (06 12 34 56 78,
-  +33612345678, 0612345678);
+  +33612345678, 0612345678); overseas, the territory's country code (GP, MQ, GF, RE, YT,
+  PM, NC, PF, as WooCommerce lists them) and its own mobile prefixes;
 - a company for 3% of rows; a shipping address that differs for 10%.
 
 Deterministic for a seed (Python's random.Random with the given seed).
@@ -132,6 +133,13 @@ COLUMNS = [
 ]
 
 
+# Overseas territories by postal-code prefix: WooCommerce's country code, mobile prefixes.
+OVERSEAS = {
+    "971": ("GP", ["690", "691"]), "972": ("MQ", ["696", "697"]), "973": ("GF", ["694"]),
+    "974": ("RE", ["692", "693"]), "976": ("YT", ["639"]), "975": ("PM", []), "988": ("NC", []), "987": ("PF", []),
+}
+
+
 def ascii_fold(s):
     table = str.maketrans("àâäçéèêëîïôöùûüÿÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸ", "aaaceeeeiioouuuyAAACEEEEIIOOUUUY")
     return s.translate(table).replace("'", "").replace(" ", "").lower()
@@ -221,9 +229,17 @@ def main():
             street = f"{number} {STREETS[rng.randrange(len(STREETS))]}"
             line2 = rng.choice(["", "", "", "", "Bâtiment B", "Appartement 12", "Résidence les Pins", "3e étage"])
             p = rng.random()
-            digits = f"{rng.choice('67')}{rng.randrange(10**8):08d}" if p < 0.8 else f"{rng.choice('12345')}{rng.randrange(10**8):08d}"
+            country, mobiles = OVERSEAS.get(pc[:3], ("FR", None))
+            if mobiles is None:
+                digits = f"{rng.choice('67')}{rng.randrange(10**8):08d}" if p < 0.8 else f"{rng.choice('12345')}{rng.randrange(10**8):08d}"
+            elif mobiles:
+                digits = f"{rng.choice(mobiles)}{rng.randrange(10**6):06d}"
+            else:
+                digits = ""
             fmt = rng.random()
-            if fmt < 0.4:
+            if not digits or country != "FR" and fmt >= 0.7:
+                phone = ""
+            elif fmt < 0.4:
                 phone = "0" + " ".join([digits[0]] + [digits[k:k + 2] for k in range(1, 9, 2)])
             elif fmt < 0.7:
                 phone = "0" + digits
@@ -235,11 +251,12 @@ def main():
             registered = f"{rng.randrange(2015, 2027)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d} {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}"
             if rng.random() < 0.10:
                 spc, scity = place()
-                ship = [fn, ln, company, f"{rng.randrange(1, 200)} {STREETS[rng.randrange(len(STREETS))]}", "", spc, scity, "", "FR"]
+                ship = [fn, ln, company, f"{rng.randrange(1, 200)} {STREETS[rng.randrange(len(STREETS))]}", "", spc, scity, "",
+                        OVERSEAS.get(spc[:3], ("FR",))[0]]
             else:
-                ship = [fn, ln, company, street, line2, pc, city, "", "FR"]
+                ship = [fn, ln, company, street, line2, pc, city, "", country]
             w.writerow(
-                [100000 + i, fn, ln, email.split("@")[0], email, registered, fn, ln, company, email, phone, street, line2, pc, city, "", "FR"]
+                [100000 + i, fn, ln, email.split("@")[0], email, registered, fn, ln, company, email, phone, street, line2, pc, city, "", country]
                 + ship
             )
 
