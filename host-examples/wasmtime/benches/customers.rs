@@ -120,7 +120,6 @@ fn child_import(csv: &Path, dir: &Path) {
         basis: None,
         source: None,
         chunk: chunk(),
-        group: std::env::var("FICHIER_GROUP").ok().and_then(|v| v.parse().ok()).unwrap_or(import::GROUP_BYTES),
         examples_per_rule: None,
     };
     let start = Instant::now();

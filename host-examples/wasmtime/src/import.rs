@@ -1,5 +1,5 @@
 //! The host side of `customer-import`: read a CSV file in bounded chunks and feed it to
-//! the component, chunks grouped in batches of the store. The component parses, checks,
+//! the component, each chunk in one batch of the store. The component parses, checks,
 //! normalises and writes; this only moves bytes, reads the mapping file (TOML) and
 //! reports progress.
 
@@ -15,20 +15,12 @@ use crate::bindings::customer_import as ci;
 use crate::bindings::types;
 use crate::runtime::{CallError, Runtime};
 
-/// Default chunk: 1 MiB (the component takes up to 4 MiB). A chunk's call rewrites the directory shards it touches: on 100 000 generated rows, 1 MiB
+/// Default chunk: 1 MiB (the component takes up to 4 MiB). A chunk is one transaction,
+/// and each rewrites the directory shards it touches: on 100 000 generated rows, 1 MiB
 /// chunks wrote 0.1 shard per row against 0.36 with 256 KiB, 1.12-1.18x faster overall;
 /// 2 and 4 MiB were no faster.
 pub const DEFAULT_CHUNK: usize = 1024 * 1024;
 const MAX_CHUNK: usize = 4 * 1024 * 1024;
-
-/// Chunks are committed in groups of about this many bytes of the file by default (one
-/// store batch; `ImportRequest::group`, the CLI's `--group-kib`):
-/// the key indexes of a store of a million customers are ~90 MB of pages that random
-/// subject ids touch all over, and every commit rewrites each page it touched (in the WAL,
-/// then at the checkpoint), so a commit per 1 MiB chunk wrote ~20 KB of pages per row at
-/// 1 000 000 customers. A group's rows, and the session offset after them, commit together:
-/// killed, the import resumes after the last group committed, nothing doubled.
-pub const GROUP_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -136,8 +128,6 @@ pub struct ImportRequest {
     pub basis: Option<String>,
     pub source: Option<String>,
     pub chunk: usize,
-    /// Bytes of the file per commit (at least one chunk; [`GROUP_BYTES`] by default).
-    pub group: usize,
     /// Examples of each rule the report keeps (`None`: the component's default).
     pub examples_per_rule: Option<u32>,
 }
@@ -319,55 +309,35 @@ pub fn run(
     let mut buf: Vec<u8> = Vec::with_capacity(chunk);
     let mut eof = false;
     while !done {
-        // One group of chunks per batch. When the component refuses a chunk (checked whole
-        // before anything is written) or the file cannot be read, the group's earlier chunks
-        // commit and the error is returned after; the rows of a chunk commit one by one and
-        // its offset last, so even a chunk stopped midway leaves what a crash there would,
-        // which the import resumes idempotently. A trap or a host failure rolls the group
-        // back.
-        let refused = rt.in_batch(|| -> Result<Option<ImportError>, CallError> {
-            let mut grouped = 0usize;
-            while !done && grouped < req.group {
-                while buf.len() < want && !eof {
-                    let start = buf.len();
-                    buf.resize(want, 0);
-                    let n = match file.read(&mut buf[start..]) {
-                        Ok(n) => n,
-                        Err(e) => {
-                            return Ok(Some(ImportError::Host(format!("reading {}: {e}", req.file.display()))));
-                        }
-                    };
-                    buf.truncate(start + n);
-                    eof = n == 0;
-                }
-                let last = eof;
-                let r = match rt.call(|lib, store| {
-                    lib.fichier_client_customer_import().call_feed(store, actor, &session.id, offset, &buf, last)
-                })? {
-                    Ok(r) => r,
-                    Err(e) => return Ok(Some(ImportError::Component(e))),
-                };
-                let consumed = usize::try_from(r.consumed).unwrap_or(usize::MAX).min(buf.len());
-                buf.drain(..consumed);
-                grouped += consumed;
-                offset = r.offset;
-                done = r.done;
-                progress(Progress::Chunk { offset, total, rows: r.rows, rejected: r.rejected, issues: &r.issues });
-                if consumed == 0 && !done {
-                    if last || want >= MAX_CHUNK {
-                        return Ok(Some(ImportError::Host(format!(
-                            "the component consumed nothing at byte {offset}; the file is not importable from there"
-                        ))));
-                    }
-                    want = (want * 2).min(MAX_CHUNK);
-                } else {
-                    want = chunk;
-                }
+        while buf.len() < want && !eof {
+            let start = buf.len();
+            buf.resize(want, 0);
+            let n = file
+                .read(&mut buf[start..])
+                .map_err(|e| ImportError::Host(format!("reading {}: {e}", req.file.display())))?;
+            buf.truncate(start + n);
+            eof = n == 0;
+        }
+        let last = eof;
+        let r = rt
+            .call_batched(|lib, store| {
+                lib.fichier_client_customer_import().call_feed(store, actor, &session.id, offset, &buf, last)
+            })?
+            .map_err(ImportError::Component)?;
+        let consumed = usize::try_from(r.consumed).unwrap_or(usize::MAX).min(buf.len());
+        buf.drain(..consumed);
+        offset = r.offset;
+        done = r.done;
+        progress(Progress::Chunk { offset, total, rows: r.rows, rejected: r.rejected, issues: &r.issues });
+        if consumed == 0 && !done {
+            if last || want >= MAX_CHUNK {
+                return Err(ImportError::Host(format!(
+                    "the component consumed nothing at byte {offset}; the file is not importable from there"
+                )));
             }
-            Ok(None)
-        })?;
-        if let Some(e) = refused {
-            return Err(e);
+            want = (want * 2).min(MAX_CHUNK);
+        } else {
+            want = chunk;
         }
     }
     rt.call(|lib, store| lib.fichier_client_customer_import().call_report(store, actor, &session.id))?

@@ -618,17 +618,6 @@ impl Runtime {
         }
     }
 
-    /// Run `work` (calls through [`Runtime::call`]) with every write in one batch of the
-    /// store: committed when `work` returns `Ok` (whatever its value says), rolled back when
-    /// it returns `Err` (a trap, a host failure). On a group-commit backend, the writes are
-    /// durable when this returns, as for [`Runtime::call_batched`]. The import groups its
-    /// chunks this way: a commit rewrites every page its writes touched, and the key
-    /// indexes' pages are touched all over by random subject ids, so fewer, larger commits
-    /// write far less as the file grows (`import.rs`, `GROUP_BYTES`).
-    pub fn in_batch<T>(&self, work: impl FnOnce() -> Result<T, CallError>) -> Result<T, CallError> {
-        self.batched(work, |_| true)
-    }
-
     /// Like [`Runtime::call`], with every write of the call in one batch: committed when
     /// the call returns `Ok(Ok(_))`, rolled back otherwise (an error or a trap leaves the
     /// store as it was).

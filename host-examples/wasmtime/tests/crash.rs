@@ -208,8 +208,7 @@ fn an_import_and_a_sweep_killed_again_and_again_finish_with_nothing_doubled() {
         csv.push_str(&format!("client{i}@example.org,Jean,Dupont,Lyon\n"));
     }
     std::fs::write(d.join("many.csv"), csv).unwrap();
-    let import =
-        ["--db", "shop.db", "import", "many.csv", "--purpose", "orders", "--chunk-kib", "8", "--group-kib", "32"];
+    let import = ["--db", "shop.db", "import", "many.csv", "--purpose", "orders", "--chunk-kib", "8"];
     let kills = kill_mid_run(d, NOW, &import, &mut rng, 4, 50, 250);
     let done = support::pinned(d, NOW).args(import).arg("--json").output().unwrap();
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));

@@ -339,15 +339,15 @@ fn session_offset(db: &Path) -> Option<(u64, bool)> {
 
 #[test]
 fn a_killed_import_resumes_where_it_stopped() {
-    // 5 000 rows (~240 KiB, 15 chunks of 16 KiB committed by two) keep the test to a few
-    // seconds; 30 000 take ~25 s in a debug host.
+    // 5 000 rows (~240 KiB, 15 chunks of 16 KiB) keep the test to a few seconds; 30 000
+    // take ~25 s in a debug host.
     const ROWS: usize = 5_000;
     let dir = shop();
     let d = dir.path();
     let csv = d.join("many.csv");
     let valid = many_customers(&csv, ROWS);
     let total = std::fs::metadata(&csv).expect("meta").len();
-    let args = ["--db", DB, "import", "many.csv", "--purpose", "orders", "--chunk-kib", "16", "--group-kib", "32"];
+    let args = ["--db", DB, "import", "many.csv", "--purpose", "orders", "--chunk-kib", "16"];
     let mut child =
         cmd(d).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn fichier import");
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -875,7 +875,6 @@ fn an_import_stopped_inside_a_crlf_resumes() {
         basis: None,
         source: None,
         chunk: fichier_host::import::DEFAULT_CHUNK,
-        group: fichier_host::import::GROUP_BYTES,
         examples_per_rule: None,
     };
     let (sha, _, head) = fichier_host::import::file_sha256(&csv).expect("sha");

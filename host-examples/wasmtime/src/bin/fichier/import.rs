@@ -43,13 +43,9 @@ pub struct ImportArgs {
     /// The third party the data came from, if it is not the people themselves.
     #[arg(long)]
     source: Option<String>,
-    /// Bytes per chunk, in KiB (one call of the component).
+    /// Bytes per chunk, in KiB (each chunk is one transaction).
     #[arg(long, default_value_t = fichier_host::import::DEFAULT_CHUNK / 1024)]
     chunk_kib: usize,
-    /// Bytes of the file per commit, in KiB: chunks commit in groups (one SQLite
-    /// transaction each; an interrupted import resumes after the last group committed).
-    #[arg(long, default_value_t = fichier_host::import::GROUP_BYTES / 1024)]
-    group_kib: usize,
     /// Write the report as JSON here: the counts, every issue counted per rule, and the
     /// first rejected rows and redactions of each rule with their line and column.
     #[arg(long)]
@@ -90,7 +86,6 @@ pub fn import(
         basis: a.basis.clone(),
         source: a.source.clone(),
         chunk: a.chunk_kib.saturating_mul(1024),
-        group: a.group_kib.saturating_mul(1024),
         examples_per_rule: a.examples_per_rule,
     };
     // A usage error (no purpose named, an unknown encoding…) stops here: nothing is created.
