@@ -82,6 +82,37 @@ impl c::Guest for Component {
         )
     }
 
+    fn mint_customer_reference(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+    ) -> Result<c::CustomerReference, wit::Error> {
+        run(
+            |f| f.customer_reference(&actor.into(), &subject.into()),
+            |r| c::CustomerReference { token: r.token, expires_at: r.expires_at },
+        )
+    }
+
+    fn record_customer_decision(
+        actor: wit::Actor,
+        customer: String,
+        input: c::ReceiptInput,
+    ) -> Result<c::Receipt, wit::Error> {
+        run(|f| f.record_customer_decision(&actor.into(), &customer, receipt_input(input)), receipt)
+    }
+
+    fn customer_choice(
+        actor: wit::Actor,
+        customer: String,
+        lang: String,
+        signals: Option<c::StatusSignals>,
+    ) -> Result<Option<c::BannerChoice>, wit::Error> {
+        let signals = d::StatusSignals { gpc: signals.is_some_and(|s| s.gpc) };
+        run(
+            |f| f.customer_choice(&actor.into(), &customer, &lang, signals),
+            |o| o.map(|c| c::BannerChoice { notice: c.notice, at: c.at, granted: c.granted, refused: c.refused }),
+        )
+    }
+
     fn open_pixel(actor: wit::Actor, token: String) -> Result<(), wit::Error> {
         run(|f| f.open_pixel(&actor.into(), &token), |_counted| ())
     }
@@ -230,6 +261,7 @@ fn receipt(r: d::Receipt) -> c::Receipt {
         user_agent_sha256: r.user_agent_sha256,
         gpc: r.gpc,
         age: r.age.map(Into::into),
+        banner: r.banner,
         hash: r.hash,
         prev: r.prev,
     }

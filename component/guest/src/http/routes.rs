@@ -111,6 +111,18 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
         }
         // RFC 8058: the mail client's one-click POST (`List-Unsubscribe=One-Click`) or none.
         ("POST", ["unsubscribe", token]) => accepted(C::unsubscribe(a, s(token))),
+        ("POST", ["consent", "customer-references"]) => {
+            out(C::mint_customer_reference(a, args(req, &["subject"])?.get("subject")?))
+        }
+        ("POST", ["consent", "customer-receipts"]) => {
+            let x = args(req, &["customer", "input"])?;
+            let input = public_receipt(req, x.get("input")?, &a);
+            out(C::record_customer_decision(a, x.get("customer")?, input))
+        }
+        ("POST", ["banner", "choice"]) => {
+            let x = args(req, &["customer", "lang", "signals"])?;
+            out(C::customer_choice(a, x.get("customer")?, x.get("lang")?, status_signals(req, x.get("signals")?)))
+        }
         ("POST", ["consent", "status"]) => {
             let x = args(req, &["subject", "signals"])?;
             out(C::status_with_signals(a, x.get("subject")?, status_signals(req, x.get("signals")?)))
