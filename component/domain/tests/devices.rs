@@ -10,6 +10,8 @@ use fichier_domain::Error;
 use fichier_domain::consent::{Decision, NoticeInput, StatusSignals};
 use fichier_domain::kernel::policy::PolicyInput;
 use fichier_domain::kernel::types::*;
+use fichier_domain::registry::export::ExportFormat;
+use fichier_domain::rights::access::ExportScope;
 use support::{World, admin, decision};
 
 mod support;
@@ -112,6 +114,10 @@ fn a_refusal_on_one_device_is_the_choice_in_force_on_another_and_a_change_there_
     // The banner id is in the sealed, chained bytes: the ledger verifies the chain.
     let ledger = w.f().verify_ledger(&admin()).unwrap();
     assert!(ledger.ok && ledger.receipts == 6, "{ledger:?}");
+    // The access export names the devices among the identifiers the data is linked to.
+    let export =
+        w.f().export_subject(&admin(), &anne(), ExportScope::Access, ExportFormat::Json, Lang::Fr).unwrap().content;
+    assert!(export.contains("v-aaaa") && export.contains("v-bbbb"), "{export}");
     // Nothing was recorded under the devices' own ids.
     assert!(w.f().history(&admin(), &SubjectRef::External("v-aaaa".into())).unwrap().is_empty());
 }

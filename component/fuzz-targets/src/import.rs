@@ -30,8 +30,13 @@ fn import(file: &[u8], encoding: TextEncoding, delimiter: &str, cuts: &[usize]) 
     let now = time::parse("now", "2026-11-29T10:00:00Z")?;
     let admin = Actor { id: "fuzz".into(), role: Role::Admin };
     let mut f = Fichier::new(&store, &master, now, &mut entropy);
-    let purpose =
-        PurposeInput { id: "orders".into(), kind: PurposeKind::Service, title: "x".into(), validity_months: None };
+    let purpose = PurposeInput {
+        id: "orders".into(),
+        kind: PurposeKind::Service,
+        title: "x".into(),
+        validity_months: None,
+        serves: None,
+    };
     f.declare_purpose(&admin, purpose)?;
     let options = ImportOptions {
         name: "fuzz.csv".into(),
