@@ -177,12 +177,14 @@ fn a_logged_in_customers_banner_goes_through_the_reference() {
         "subject": {"tag": "external", "val": "v-device-a"}, "purpose": "analytics", "decision": "refuse",
         "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false, "client-ip": "8.8.8.8"
     });
+    let mut body = input.clone();
+    body["customer"] = json!(reference);
     let r = request(
         s.addr,
         "POST",
-        "/v1/consent/customer-receipts",
+        "/v1/consent/receipts",
         &[("Content-Type", "application/json"), ("User-Agent", "Mozilla/5.0 (device A)")],
-        json!({"customer": reference, "input": input}).to_string().as_bytes(),
+        body.to_string().as_bytes(),
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let got = r.json();
@@ -207,7 +209,9 @@ fn a_logged_in_customers_banner_goes_through_the_reference() {
         problem(&post(s.addr, "/v1/banner/choice", None, &bad)),
         (422, "customer".into(), "token-matches".into())
     );
-    let r = post(s.addr, "/v1/consent/customer-receipts", None, &json!({"customer": altered, "input": input}));
+    let mut with_altered = input.clone();
+    with_altered["customer"] = json!(altered);
+    let r = post(s.addr, "/v1/consent/receipts", None, &with_altered);
     assert_eq!(problem(&r), (422, "customer".into(), "token-matches".into()));
     // Without a reference, the public cannot name the customer's subject id instead.
     let mut by_sid = input.clone();

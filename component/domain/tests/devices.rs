@@ -174,7 +174,7 @@ fn a_reference_is_checked_altered_expired_or_foreign_and_opens_one_customer_only
     let altered = String::from_utf8(altered).unwrap();
     assert_eq!(
         rule(w.f().record_customer_decision(&visitor(), &altered, input()).unwrap_err()),
-        "customer:token-matches"
+        "input.customer:token-matches"
     );
     let signals = StatusSignals::default();
     assert_eq!(rule(w.f().customer_choice(&visitor(), &altered, "fr", signals).unwrap_err()), "customer:token-matches");
@@ -207,7 +207,7 @@ fn a_reference_is_checked_altered_expired_or_foreign_and_opens_one_customer_only
     let before = w.store.raw();
     assert_eq!(
         rule(w.f().record_customer_decision(&visitor(), &short.token, input()).unwrap_err()),
-        "customer:token-unexpired"
+        "input.customer:token-unexpired"
     );
     assert_eq!(w.store.raw(), before, "a refused reference writes nothing");
     policy.customer_reference_hours = Some(0);

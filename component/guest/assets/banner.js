@@ -190,12 +190,11 @@
   }
   // Logged in: the customer's receipt (a reference expired since: the device's).
   function send(body, own) {
-    var them = acc && !own;
-    fetch(BASE + '/v1/consent/' + (them ? 'customer-receipts' : 'receipts'), {
-      method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(them ? { customer: CUS, input: body } : body)
+    if (acc && !own) body.customer = CUS; else delete body.customer;
+    fetch(BASE + '/v1/consent/receipts', {
+      method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
     }).then(function (res) {
-      if (them && res.status == 422) return send(body, 1);
+      if (body.customer && res.status == 422) return send(body, 1);
       if (!res.ok) return res.json().then(function (p) { console.warn('fichier: receipt refused:', p.detail || res.status); });
     }).catch(function (e) { console.warn('fichier: receipt not sent:', e); });
   }

@@ -10,7 +10,7 @@
 //!   (the type byte keeps it apart from the mails' tokens), checked with no store look-up.
 //!   It lives the policy's `customer-reference-hours` (default 24), so a page kept or
 //!   leaked gives no lasting access; it holds nothing personal (never the e-mail).
-//! - **A choice made logged in is the customer's** (`record-customer-decision`): recorded in
+//! - **A choice made logged in is the customer's** (`record-decision` with `customer`): recorded in
 //!   the customer's own chain, each receipt keeping the banner id of the device it came
 //!   from (`Receipt::banner`, sealed and chained with the rest): the link between device and
 //!   customer. A refusal or a withdrawal is recorded exactly as a grant is.
@@ -60,6 +60,15 @@ pub struct BannerChoice {
     pub granted: Vec<String>,
     /// Banner purposes refused or withdrawn, sorted by id.
     pub refused: Vec<String>,
+}
+
+/// A customer reference where only the banner's receipts take one (a sign-up).
+pub fn not_on_banner() -> Error {
+    Error::invalid(
+        "input.customer",
+        "customer-on-banner",
+        "a customer reference goes with the cookie banner's decisions only",
+    )
 }
 
 fn reference_syntax(field: &str) -> Error {
@@ -116,9 +125,10 @@ impl<S: Store> Fichier<'_, S> {
         Ok(format!("s-{}", base32(&payload[1..17])))
     }
 
-    /// Record a decision a logged-in customer made on the banner of one device: in the
-    /// customer's chain (`customer`, a reference), the receipt keeping the device's banner
-    /// id (`input.subject`, an `external` id). Validates as `record-decision`.
+    /// Record a decision a logged-in customer made on the banner of one device (the WIT
+    /// `record-decision` with `input.customer`): in the customer's chain (`customer`, a
+    /// reference), the receipt keeping the device's banner id (`input.subject`, an
+    /// `external` id). Validates as `record-decision`.
     pub fn record_customer_decision(&mut self, actor: &Actor, customer: &str, input: ReceiptInput) -> Result<Receipt> {
         authorize(actor, Operation::RecordDecision { channel: input.channel })?;
         if input.channel != Channel::CookieBanner {
@@ -136,7 +146,7 @@ impl<S: Store> Fichier<'_, S> {
             ));
         };
         validate::printable("input.subject.external", banner, 128)?;
-        let sid = self.customer_subject("customer", customer)?;
+        let sid = self.customer_subject("input.customer", customer)?;
         let banner = Some(banner.clone());
         self.record(actor, ReceiptInput { subject: SubjectRef::Subject(sid), ..input }, true, banner)
     }

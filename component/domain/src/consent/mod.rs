@@ -172,7 +172,7 @@ pub struct Receipt {
     pub gpc: bool,
     pub age: Option<AgeDeclaration>,
     /// The banner id of the device a logged-in customer decided on
-    /// (`record-customer-decision`): the link between device and customer. Sealed and
+    /// (`record-decision` with a customer reference): the link between device and customer. Sealed and
     /// chained with the rest; receipts stored before it read as `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banner: Option<String>,

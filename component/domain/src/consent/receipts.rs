@@ -194,7 +194,7 @@ impl<S: Store> Fichier<'_, S> {
             ));
         }
         // Nor by fichier's subject id: a logged-in customer's choice goes with the reference
-        // the shop's page gives (`record-customer-decision`).
+        // the shop's page gives (`record-decision` with `customer`).
         if actor.role == Role::Public && matches!(input.subject, SubjectRef::Subject(_)) {
             return Err(Error::invalid(
                 "input.subject",

@@ -226,7 +226,6 @@ pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
         "consent.sign-up" | "consent.confirm" | "consent.unsubscribe" | "consent.open-pixel" => &[O::ConsentByEmail],
         "consent.unsubscribe-link" | "consent.mint-mail-links" => &[O::MintUnsubscribeLink],
         "consent.mint-customer-reference" => &[O::MintCustomerReference],
-        "consent.record-customer-decision" => &[O::RecordDecision { channel: C::CookieBanner }],
         "consent.status" | "consent.status-with-signals" => &[
             O::ReadStatus { subject: BY_EMAIL },
             O::ReadStatus { subject: BY_EXTERNAL },

@@ -31,8 +31,15 @@ impl c::Guest for Component {
         run(|f| f.list_notices(&actor.into()), |v| v.into_iter().map(notice).collect())
     }
 
-    fn record_decision(actor: wit::Actor, input: c::ReceiptInput) -> Result<c::Receipt, wit::Error> {
-        run(|f| f.record_decision(&actor.into(), receipt_input(input)), receipt)
+    fn record_decision(actor: wit::Actor, mut input: c::ReceiptInput) -> Result<c::Receipt, wit::Error> {
+        let customer = input.customer.take();
+        run(
+            |f| match customer {
+                Some(c) => f.record_customer_decision(&actor.into(), &c, receipt_input(input)),
+                None => f.record_decision(&actor.into(), receipt_input(input)),
+            },
+            receipt,
+        )
     }
 
     fn status(actor: wit::Actor, subject: wit::SubjectRef) -> Result<c::SubjectStatus, wit::Error> {
@@ -52,7 +59,17 @@ impl c::Guest for Component {
         run(|f| f.history(&actor.into(), &subject.into()), |v| v.into_iter().map(receipt).collect())
     }
     fn sign_up(actor: wit::Actor, input: c::ReceiptInput) -> Result<c::PublicAnswer, wit::Error> {
-        run(|f| f.sign_up(&actor.into(), receipt_input(input)), public_answer)
+        let banner_only = input.customer.is_some();
+        run(
+            |f| {
+                if banner_only {
+                    Err(d::devices::not_on_banner())
+                } else {
+                    f.sign_up(&actor.into(), receipt_input(input))
+                }
+            },
+            public_answer,
+        )
     }
 
     fn confirm(actor: wit::Actor, token: String) -> Result<c::PublicAnswer, wit::Error> {
@@ -90,14 +107,6 @@ impl c::Guest for Component {
             |f| f.customer_reference(&actor.into(), &subject.into()),
             |r| c::CustomerReference { token: r.token, expires_at: r.expires_at },
         )
-    }
-
-    fn record_customer_decision(
-        actor: wit::Actor,
-        customer: String,
-        input: c::ReceiptInput,
-    ) -> Result<c::Receipt, wit::Error> {
-        run(|f| f.record_customer_decision(&actor.into(), &customer, receipt_input(input)), receipt)
     }
 
     fn customer_choice(

@@ -114,11 +114,6 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
         ("POST", ["consent", "customer-references"]) => {
             out(C::mint_customer_reference(a, args(req, &["subject"])?.get("subject")?))
         }
-        ("POST", ["consent", "customer-receipts"]) => {
-            let x = args(req, &["customer", "input"])?;
-            let input = public_receipt(req, x.get("input")?, &a);
-            out(C::record_customer_decision(a, x.get("customer")?, input))
-        }
         ("POST", ["banner", "choice"]) => {
             let x = args(req, &["customer", "lang", "signals"])?;
             out(C::customer_choice(a, x.get("customer")?, x.get("lang")?, status_signals(req, x.get("signals")?)))

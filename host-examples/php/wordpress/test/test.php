@@ -700,7 +700,7 @@ $answer = api($KEY, 'POST', '/v1/banner/choice', ['customer' => (string) $ref, '
 same($answer, [200, null], 'the reference opens the customer\'s choice (none yet: the banner asks)');
 $device = ['subject' => ['tag' => 'external', 'val' => 'v-' . str_repeat('c0', 16)], 'given-by' => 'subject', 'channel' => 'cookie-banner', 'notice' => $bannerNotice, 'gpc' => false];
 foreach (['ads', 'audience'] as $p) {
-    [$st] = api($KEY, 'POST', '/v1/consent/customer-receipts', ['customer' => (string) $ref, 'input' => $device + ['purpose' => $p, 'decision' => 'refuse']]);
+    [$st] = api($KEY, 'POST', '/v1/consent/receipts', $device + ['purpose' => $p, 'decision' => 'refuse', 'customer' => (string) $ref]);
     same($st, 200, "a refusal of $p on one device is recorded for the customer");
 }
 $mine = api($KEY, 'POST', '/v1/banner/choice', ['customer' => preg_match('#data-customer="([A-Za-z0-9_-]{55})"#', $carolAgain, $m2) ? $m2[1] : '', 'lang' => 'en', 'signals' => null]);

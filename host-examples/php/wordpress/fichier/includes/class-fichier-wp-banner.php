@@ -10,7 +10,7 @@ defined( 'ABSPATH' ) || exit;
 /**
  * Enqueues the banner in the page head. The banner calls its API at the origin it was loaded
  * from (`/banner.css`, `/v1/banner`, `/v1/consent/receipts`; for a logged-in customer
- * `/v1/banner/choice` and `/v1/consent/customer-receipts`): with the http transport that is
+ * `/v1/banner/choice`): with the http transport that is
  * the remote fichier; in-process there is no fichier server, so these paths of the shop's
  * own origin are answered here by the component's HTTP handler, in this PHP process, with the
  * visitor's address — status, headers and body as the component gives them. So are the
@@ -31,7 +31,6 @@ final class Fichier_WP_Banner {
 		'/v1/banner'            => array( 'GET', 'HEAD' ),
 		'/v1/banner/choice'     => array( 'POST', 'OPTIONS' ),
 		'/v1/consent/receipts'  => array( 'POST', 'OPTIONS' ),
-		'/v1/consent/customer-receipts' => array( 'POST', 'OPTIONS' ),
 		'/v1/consent/sign-ups'  => array( 'POST', 'OPTIONS' ),
 		'/.well-known/gpc.json' => array( 'GET' ),
 	);
