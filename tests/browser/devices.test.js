@@ -152,4 +152,27 @@ describe('consent across devices (logged-in customer)', () => {
     assert.match(problem.rule, /^token-(syntax|matches)$/);
     await c.context.close();
   });
+
+  test('13c. a reference that expires while the page is open: the choice is kept as the device\'s own', async () => {
+    // The read of the choice answers as for a valid reference (here, answered by the test),
+    // the receipts then meet the component's check.
+    const c = await device('A'.repeat(55));
+    await c.context.route(`${env.server.base}/v1/banner/choice`, (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: 'null' }),
+    );
+    await c.load();
+    await c.page.locator(BANNER).waitFor({ state: 'visible' });
+    assert.ok(await c.page.locator(`${BANNER} [data-fichier="devices"]`).isVisible());
+    await c.page.locator(`${BANNER} [data-fichier="refuse"]`).click();
+    const visitor = await c.page.evaluate(() => window.fichierBanner.choice().visitor);
+    const own = await until(async () => {
+      const list = await env.server.api('POST', '/v1/consent/history', { subject: { tag: 'external', val: visitor } });
+      return list.length >= 2 && list;
+    }, "the device's own receipts");
+    assert.deepEqual(own.map((r) => [r.purpose, r.decision, r.banner]).sort(), [
+      ['ads', 'refuse', null],
+      ['analytics', 'refuse', null],
+    ]);
+    await c.context.close();
+  });
 });
