@@ -152,6 +152,75 @@ fn a_banner_receipt_takes_the_address_and_agent_from_the_request() {
     assert_eq!(v.json()["receipts"], 3);
 }
 
+/// Consent across devices (issue 28): the shop's key mints a customer's reference; with it
+/// the public records a banner choice for the customer (the address and agent from the
+/// request, the device's banner id kept) and reads the choice in force; without it, or with
+/// an altered one, nothing; the public cannot mint one.
+#[test]
+fn a_logged_in_customers_banner_goes_through_the_reference() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let notice = setup_consent(&s, &token);
+    let anne = json!({"subject": {"tag": "email", "val": "anne@example.org"}});
+    assert_eq!(problem(&post(s.addr, "/v1/consent/customer-references", None, &anne)).0, 401);
+    let minted = post(s.addr, "/v1/consent/customer-references", Some(&token), &anne);
+    assert_eq!(minted.status, 200, "{}", String::from_utf8_lossy(&minted.body));
+    assert_eq!(minted.json()["expires-at"], "2026-03-02T10:00:00.000Z");
+    let reference = minted.json()["token"].as_str().unwrap().to_owned();
+    assert!(!reference.contains("anne"));
+
+    let ask = json!({"customer": reference, "lang": "fr", "signals": null});
+    let r = post(s.addr, "/v1/banner/choice", None, &ask);
+    assert_eq!((r.status, r.json()), (200, json!(null)), "never asked");
+
+    let input = json!({
+        "subject": {"tag": "external", "val": "v-device-a"}, "purpose": "analytics", "decision": "refuse",
+        "given-by": "subject", "channel": "cookie-banner", "notice": notice, "gpc": false, "client-ip": "8.8.8.8"
+    });
+    let mut body = input.clone();
+    body["customer"] = json!(reference);
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/consent/receipts",
+        &[("Content-Type", "application/json"), ("User-Agent", "Mozilla/5.0 (device A)")],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let got = r.json();
+    assert_eq!(
+        (&got["banner"], &got["decision"], &got["ip-truncated"]),
+        (&json!("v-device-a"), &json!("refuse"), &json!("127.0.0.0"))
+    );
+    let h = post(s.addr, "/v1/consent/history", Some(&token), &anne);
+    assert_eq!(h.json()[0]["subject"], got["subject"], "the receipt is the customer's");
+
+    let r = post(s.addr, "/v1/banner/choice", None, &ask);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json(),
+        json!({"notice": notice, "at": "2026-03-01T10:00:00.000Z", "granted": [], "refused": ["analytics"]})
+    );
+
+    let mut altered = reference.clone();
+    altered.replace_range(30..31, if &reference[30..31] == "A" { "B" } else { "A" });
+    let bad = json!({"customer": altered, "lang": "fr", "signals": null});
+    assert_eq!(
+        problem(&post(s.addr, "/v1/banner/choice", None, &bad)),
+        (422, "customer".into(), "token-matches".into())
+    );
+    let mut with_altered = input.clone();
+    with_altered["customer"] = json!(altered);
+    let r = post(s.addr, "/v1/consent/receipts", None, &with_altered);
+    assert_eq!(problem(&r), (422, "customer".into(), "token-matches".into()));
+    // Without a reference, the public cannot name the customer's subject id instead.
+    let mut by_sid = input.clone();
+    by_sid["subject"] = json!({"tag": "subject", "val": got["subject"]});
+    let r = post(s.addr, "/v1/consent/receipts", None, &by_sid);
+    assert_eq!(problem(&r), (422, "subject".into(), "banner-id".into()));
+    assert_eq!(post(s.addr, "/v1/consent/history", Some(&token), &anne).json().as_array().unwrap().len(), 1);
+}
+
 /// A shop's form or checkout asks fichier which notice to show (and cite) for its
 /// purposes, without a key: the component's rule, not the shop's.
 #[test]

@@ -7,6 +7,7 @@
    data-recipients-ID="host …" names the hosts ID's tags call: the banner does not read it,
    `fichier scan` checks that no other third party is called (and none before a grant).
    The choice's cookie lives 13 calendar months from the choice (CNIL 2020-091 art. 5).
+   data-customer="REF" (minted by the shop's server): the customer's choice, across devices.
    API: window.fichierBanner.open(), .choice(), .granted(id), .purposes(), .ready(); events on
    document: "fichier:consent" (a decision), "fichier:ready" (once, after DOMContentLoaded, the
    configuration asked and the stored choice checked: detail = .choice(), null if none stands). */
@@ -25,12 +26,15 @@
   var LANG = /^fr/i.test(me.getAttribute('data-lang') || d.documentElement.lang || '') ? 'fr' : 'en';
   var CK = 'fichier_consent';
   var GPC = navigator.globalPrivacyControl === true;
+  var CUS = me.getAttribute('data-customer'), acc = false; // acc: the reference was accepted
   var T = {
     fr: {
       h: 'Cookies et traceurs',
       p: 'Avec votre accord, nous utilisons des cookies pour les finalités ci-dessous. Refuser est aussi simple qu’accepter, et vous pouvez changer d’avis à tout moment avec le lien « Gérer mes cookies ».',
       n: 'Lire l’information complète',
       g: 'Le signal Global Privacy Control de votre navigateur est respecté : la publicité est refusée.',
+      x: 'Vous êtes connecté : votre choix vaudra aussi sur vos autres appareils.',
+      k: 'Votre choix de cookies, enregistré sur votre compte, s’applique sur cet appareil : ', y: 'acceptés : ', z: 'tout refusé.', m: 'Modifier',
       r: 'Tout refuser', a: 'Tout accepter', c: 'Personnaliser', s: 'Enregistrer mes choix', o: 'Cookies'
     },
     en: {
@@ -38,6 +42,8 @@
       p: 'With your consent, we use cookies for the purposes below. Refusing is as easy as accepting, and you can change your mind at any time with the “Cookies” link.',
       n: 'Read the full notice',
       g: 'Your browser’s Global Privacy Control signal is honoured: advertising is refused.',
+      x: 'You are logged in: your choice will also apply on your other devices.',
+      k: 'Your cookie choice, saved in your account, applies on this device: ', y: 'accepted: ', z: 'all refused.', m: 'Change',
       r: 'Refuse all', a: 'Accept all', c: 'Customise', s: 'Save my choices', o: 'Cookies'
     }
   }[LANG];
@@ -167,20 +173,28 @@
         subject: { tag: 'external', val: c.v }, purpose: p.id,
         decision: yes ? 'grant' : before ? 'withdraw' : 'refuse',
         'given-by': 'subject', channel: 'cookie-banner', notice: c.n,
-        'receipt-id': at.toString(36) + '-' + i, gpc: GPC
+        'receipt-id': at.toString(36) + '-' + i + (acc ? '-' + c.v.slice(2, 10) : ''), gpc: GPC
       });
     });
-    d.cookie = CK + '=' + encodeURIComponent(JSON.stringify(c)) + ';path=/;max-age=' + Math.floor((plus(at, 13) - at) / 1000) + ';SameSite=Lax' +
-      (location.protocol == 'https:' ? ';Secure' : '');
-    last = cur = c;
+    keep(c);
+    var l = d.getElementById('fichier-choice');
+    if (l) l.remove();
     hide();
     apply();
     d.dispatchEvent(new CustomEvent('fichier:consent', { detail: choice() }));
   }
-  function send(body) {
+  function keep(c) {
+    d.cookie = CK + '=' + encodeURIComponent(JSON.stringify(c)) + ';path=/;max-age=' + Math.floor((plus(c.t, 13) - Date.now()) / 1000) + ';SameSite=Lax' +
+      (location.protocol == 'https:' ? ';Secure' : '');
+    last = cur = c;
+  }
+  // Logged in: the customer's receipt (a reference expired since: the device's).
+  function send(body, own) {
+    if (acc && !own) body.customer = CUS; else delete body.customer;
     fetch(BASE + '/v1/consent/receipts', {
       method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
     }).then(function (res) {
+      if (body.customer && res.status == 422) return send(body, 1);
       if (!res.ok) return res.json().then(function (p) { console.warn('fichier: receipt refused:', p.detail || res.status); });
     }).catch(function (e) { console.warn('fichier: receipt not sent:', e); });
   }
@@ -213,6 +227,7 @@
     var fl = root.appendChild(el('ul', { 'class': 'fb-f', 'data-fichier': 'purposes' }));
     cfg.purposes.forEach(function (p) { fl.appendChild(el('li', {}, p.title)); });
     if (GPC) root.appendChild(el('p', { 'class': 'fb-gpc', 'data-fichier': 'gpc' }, T.g));
+    if (acc) root.appendChild(el('p', { 'class': 'fb-gpc', 'data-fichier': 'devices' }, T.x));
     var nb = root.appendChild(button('notice', T.n, 'fb-l'));
     nb.setAttribute('aria-expanded', 'false');
     nb.setAttribute('aria-controls', 'fb-n');
@@ -268,9 +283,29 @@
     if (!ui) return;
     ui.hidden = true;
     d.removeEventListener('keydown', onKey);
-    if (back && back.focus) back.focus();
-    back = null;
     reopener();
+    var f = back && back.isConnected ? back : d.querySelector('[data-fichier=reopen]');
+    if (f && f.focus) f.focus();
+    back = null;
+  }
+  // The account's choice in force becomes this device's; true if new here.
+  function adopt(a) {
+    var c = { v: visitor(), n: a.notice, t: Date.parse(a.at), g: a.granted, r: a.refused };
+    if (GPC) c.p = 1;
+    if (cur && JSON.stringify([cur.g, cur.r]) == JSON.stringify([c.g, c.r])) return false;
+    keep(c);
+    return true;
+  }
+  function line() {
+    var ok = cfg.purposes.filter(function (p) { return granted(p.id); }).map(function (p) { return p.title; });
+    var box = el('div', { id: 'fichier-choice', 'class': 'fb-re fb-k', role: 'status', lang: LANG });
+    box.appendChild(el('span', {}, T.k + (ok.length ? T.y + ok.join(', ') : T.z)));
+    box.appendChild(button('reopen', T.m));
+    box.appendChild(button('ok', '×')).setAttribute('aria-label', 'OK');
+    box.addEventListener('click', function (e) {
+      if (e.target.getAttribute('data-fichier') == 'ok') { box.remove(); reopener(); }
+    });
+    d.body.appendChild(box);
   }
   // A permanent way back: the page's [data-fichier-open] elements, else a small button.
   function reopener() {
@@ -292,6 +327,14 @@
   var ready = new Promise(function (ok) {
     if (d.readyState == 'loading') d.addEventListener('DOMContentLoaded', ok); else ok();
   });
+  var mine = CUS && fetch(BASE + '/v1/banner/choice', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customer: CUS, lang: LANG, signals: { gpc: GPC } })
+  }).then(function (res) {
+    if (!res.ok) throw new Error('HTTP ' + res.status);
+    acc = true;
+    return res.json();
+  }).catch(function (e) { console.warn('fichier: customer reference refused, this device only:', e); });
   fetch(BASE + '/v1/banner?lang=' + LANG).then(function (res) {
     if (!res.ok) throw new Error('HTTP ' + res.status);
     return res.json();
@@ -300,8 +343,11 @@
     cfg = c;
     if (!cfg.purposes.length) return;
     if (valid(last)) cur = last;
-    apply();
-    return Promise.all([css, ready]).then(function () { if (cur) reopener(); else open(); });
+    return Promise.resolve(mine).then(function (a) {
+      var shown = !!a && a.notice == cfg.notice.reference && adopt(a);
+      apply();
+      return Promise.all([css, ready]).then(function () { if (cur) { reopener(); if (shown) line(); } else open(); });
+    });
   }).catch(function (e) {
     cfg = null;
     cur = null;

@@ -73,6 +73,7 @@ fn input(visitor: &str, notice: &str) -> c::ReceiptInput {
         user_agent: Some("bench".into()),
         gpc: false,
         age: None,
+        customer: None,
     }
 }
 

@@ -14,6 +14,9 @@
 //! - [`optin`] — consent by e-mail from the public: double opt-in and unsubscribe tokens.
 //! - [`pixel`] — e-mail tracking pixels: minted links, opens counted only while the
 //!   `email-tracking` consent stands, counts per campaign and day, the subscribers to ask.
+//! - [`devices`] — consent across devices for logged-in customers: short-lived customer
+//!   references, a banner choice recorded for the customer with the device's banner id,
+//!   the choice in force another device applies.
 //!
 //! **Architecture invariant:** receipts are append-only: a subject's head (`subject/<sid>`)
 //! is the one commit point of a decision, each receipt an immutable entry whose key is
@@ -24,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::kernel::types::{Actor, Channel, PurposeKind, SubjectRef};
 
 pub mod banner;
+pub mod devices;
 pub mod ledger;
 pub mod notices;
 pub mod optin;
@@ -167,6 +171,11 @@ pub struct Receipt {
     pub user_agent_sha256: Option<String>,
     pub gpc: bool,
     pub age: Option<AgeDeclaration>,
+    /// The banner id of the device a logged-in customer decided on
+    /// (`record-decision` with a customer reference): the link between device and customer. Sealed and
+    /// chained with the rest; receipts stored before it read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
     /// Filled from the chain when read back (not part of the sealed bytes).
     #[serde(default, skip_serializing)]
     pub hash: String,

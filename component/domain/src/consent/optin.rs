@@ -280,7 +280,7 @@ impl<S: Store> Fichier<'_, S> {
             gpc: body.gpc,
             age: body.age,
         };
-        match self.record(actor, input, false) {
+        match self.record(actor, input, false, None) {
             Ok(_) => {}
             // Recorded by an earlier attempt that stopped before using the token up.
             Err(Error::Conflict(f)) if f.rule == "unique-per-subject" => {}
@@ -448,7 +448,7 @@ impl<S: Store> Fichier<'_, S> {
                 .max_by(|a, b| (&a.registered_at, a.version).cmp(&(&b.registered_at, b.version)))
                 .map(|n| n.reference.clone());
             let input = ReceiptInput::withdrawal(SubjectRef::Subject(sid.clone()), id, Channel::EmailLink, notice);
-            self.record(actor, input, true)?;
+            self.record(actor, input, true, None)?;
         }
         Ok(PublicOutcome::Withdrawn)
     }

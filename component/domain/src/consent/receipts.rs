@@ -71,6 +71,10 @@ pub struct ReceiptSummary {
     pub given_by: GivenBy,
     pub at: String,
     pub age: Option<AgeDeclaration>,
+    /// The notice it cited, so that another device can tell whether the choice was made
+    /// under the notice shown now (heads written before it read as `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// One receipt, sealed under the subject's data key (base64).
@@ -189,6 +193,16 @@ impl<S: Store> Fichier<'_, S> {
                  the unsubscribe link",
             ));
         }
+        // Nor by fichier's subject id: a logged-in customer's choice goes with the reference
+        // the shop's page gives (`record-decision` with `customer`).
+        if actor.role == Role::Public && matches!(input.subject, SubjectRef::Subject(_)) {
+            return Err(Error::invalid(
+                "input.subject",
+                "banner-id",
+                "a public decision names the banner's id (external); a logged-in customer's goes with the shop's \
+                 customer reference",
+            ));
+        }
         if input.channel == Channel::EmailLink {
             return Err(Error::invalid(
                 "input.channel",
@@ -196,12 +210,19 @@ impl<S: Store> Fichier<'_, S> {
                 "the email-link channel is recorded by a confirmation or an unsubscribe token",
             ));
         }
-        self.record(actor, input, false)
+        self.record(actor, input, false, None)
     }
 
     /// Record a validated, authorised decision. `new_by_id`: a subject named by its id may
-    /// be new (an unsubscribe token names the person by id, whether fichier knew them or not).
-    pub(crate) fn record(&mut self, actor: &Actor, input: ReceiptInput, new_by_id: bool) -> Result<Receipt> {
+    /// be new (an unsubscribe token names the person by id, whether fichier knew them or
+    /// not). `banner`: the device a logged-in customer decided on.
+    pub(crate) fn record(
+        &mut self,
+        actor: &Actor,
+        input: ReceiptInput,
+        new_by_id: bool,
+        banner: Option<String>,
+    ) -> Result<Receipt> {
         // Validate everything before touching the store.
         let sid = self.subject_id("input.subject", &input.subject)?;
         // What a receipt reads one key at a time, in one round trip per bucket: the
@@ -359,6 +380,7 @@ impl<S: Store> Fichier<'_, S> {
                     user_agent_sha256: user_agent_sha256.clone(),
                     gpc: input.gpc,
                     age: input.age,
+                    banner: banner.clone(),
                     hash: String::new(),
                     prev: prev.clone(),
                 };
@@ -376,6 +398,7 @@ impl<S: Store> Fichier<'_, S> {
                     given_by: receipt.given_by,
                     at: receipt.at.clone(),
                     age: receipt.age,
+                    notice: receipt.notice.as_ref().map(|n| n.reference.clone()),
                 });
                 let head = this.seal_head(&sid, chain, &body, &dek);
                 // Refuse a head that would not fit before writing anything.
@@ -422,6 +445,17 @@ impl<S: Store> Fichier<'_, S> {
     ) -> Result<SubjectStatus> {
         authorize(actor, Operation::ReadStatus { subject })?;
         let sid = self.subject_id("subject", subject)?;
+        Ok(self.status_of(actor, sid, signals)?.0)
+    }
+
+    /// The status of subject `sid` (its role checked by the caller), and the receipt
+    /// summaries it was derived from.
+    pub(crate) fn status_of(
+        &mut self,
+        actor: &Actor,
+        sid: String,
+        signals: StatusSignals,
+    ) -> Result<(SubjectStatus, Vec<ReceiptSummary>)> {
         let policy = self.current_policy()?;
         let purposes = self.purposes()?;
         self.check_master_key(false)?;
@@ -445,7 +479,7 @@ impl<S: Store> Fichier<'_, S> {
         if actor.role != Role::Public && loaded.head.is_some() {
             self.audit_one(actor, "consent.status", sid.clone(), String::new())?;
         }
-        Ok(SubjectStatus { subject: sid, purposes })
+        Ok((SubjectStatus { subject: sid, purposes }, loaded.body.receipts))
     }
 
     /// Store now as the first sighting of Global Privacy Control in an existing head, unless

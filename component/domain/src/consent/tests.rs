@@ -25,7 +25,16 @@ fn purpose(kind: PurposeKind, validity: Option<u32>) -> Purpose {
 }
 
 fn r(seq: u32, decision: Decision, by: GivenBy, at: &str, age: Option<AgeDeclaration>) -> ReceiptSummary {
-    ReceiptSummary { id: format!("r{seq}"), seq, purpose: "p".into(), decision, given_by: by, at: at.into(), age }
+    ReceiptSummary {
+        id: format!("r{seq}"),
+        seq,
+        purpose: "p".into(),
+        decision,
+        given_by: by,
+        at: at.into(),
+        age,
+        notice: None,
+    }
 }
 
 fn state(

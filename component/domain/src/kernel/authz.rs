@@ -57,6 +57,8 @@ pub enum Operation<'a> {
     DrainOutbox,
     /// Mint the unsubscribe link (and the tracking pixel) of a person and purpose for a mail.
     MintUnsubscribeLink,
+    /// Mint the reference of a logged-in customer for the banner (consent across devices).
+    MintCustomerReference,
     /// A public e-mail consent step: ask to subscribe (a confirmation mail follows),
     /// confirm with its token, unsubscribe with the mail's token.
     ConsentByEmail,
@@ -113,6 +115,7 @@ impl Operation<'_> {
             Operation::ReadRequests => "read rights requests",
             Operation::DrainOutbox => "read or acknowledge the outbox",
             Operation::MintUnsubscribeLink => "mint a mail's unsubscribe link and pixel",
+            Operation::MintCustomerReference => "mint a logged-in customer's reference",
             Operation::ConsentByEmail => "sign up, confirm, unsubscribe by e-mail or open a mail's pixel",
             Operation::Erase => "erase a person",
             Operation::Restrict => "restrict a person's processing",
@@ -178,7 +181,7 @@ pub fn permits(role: Role, op: Operation<'_>) -> bool {
         Operation::DecideRequest => matches!(role, Admin | Dpo),
         Operation::DrainOutbox => matches!(role, Admin | System),
         // The shop mints the links it puts in its mails; the person follows them.
-        Operation::MintUnsubscribeLink => matches!(role, Admin | System),
+        Operation::MintUnsubscribeLink | Operation::MintCustomerReference => matches!(role, Admin | System),
         Operation::ConsentByEmail => true,
         // Support may read a customer, not export one nor erase it.
         Operation::Erase | Operation::LiftRestriction | Operation::ExportData => matches!(role, Admin | Dpo),
@@ -207,6 +210,7 @@ pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
         | "consent.get-notice"
         | "consent.notice-for"
         | "consent.banner"
+        | "consent.customer-choice"
         | "registry.assist-basis" => &[O::ReadCatalogue],
         "consent.declare-purpose" => &[O::DeclarePurpose],
         "consent.register-notice" | "registry.generate-notice" => &[O::RegisterNotice],
@@ -221,6 +225,7 @@ pub fn operations_of(function: &str) -> Option<&'static [Operation<'static>]> {
         ],
         "consent.sign-up" | "consent.confirm" | "consent.unsubscribe" | "consent.open-pixel" => &[O::ConsentByEmail],
         "consent.unsubscribe-link" | "consent.mint-mail-links" => &[O::MintUnsubscribeLink],
+        "consent.mint-customer-reference" => &[O::MintCustomerReference],
         "consent.status" | "consent.status-with-signals" => &[
             O::ReadStatus { subject: BY_EMAIL },
             O::ReadStatus { subject: BY_EXTERNAL },
@@ -366,6 +371,7 @@ mod tests {
             (Operation::ReadRequests, &[Admin, Dpo, Support]),
             (Operation::DrainOutbox, &[Admin, System]),
             (Operation::MintUnsubscribeLink, &[Admin, System]),
+            (Operation::MintCustomerReference, &[Admin, System]),
             (Operation::ConsentByEmail, &[Admin, Dpo, Support, System, Public]),
             (Operation::Erase, &[Admin, Dpo]),
             (Operation::Restrict, &[Admin, Dpo, Support]),

@@ -77,7 +77,15 @@ pub struct PolicyInput {
     /// summaries, hence a setting). `None` (and policies stored before it): the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_tracking_cutover: Option<String>,
+    /// How long a logged-in customer's reference (consent across devices) opens their
+    /// banner choice, in hours (1–720). `None` (and policies stored before it): 24.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_reference_hours: Option<u32>,
 }
+
+/// The default of `customer-reference-hours`: a day, so a page kept or leaked gives no
+/// lasting access.
+pub const DEFAULT_CUSTOMER_REFERENCE_HOURS: u32 = 24;
 
 /// The default of `email-tracking-cutover` (CNIL délibération 2026-042, as summarised).
 pub const DEFAULT_EMAIL_TRACKING_CUTOVER: &str = "2026-07-14";
@@ -163,6 +171,7 @@ pub fn default_policy() -> Policy {
             confirm_within_days: DEFAULT_CONFIRM_WITHIN_DAYS,
             gpc_refuses_advertising: Some(true),
             email_tracking_cutover: Some(DEFAULT_EMAIL_TRACKING_CUTOVER.into()),
+            customer_reference_hours: Some(DEFAULT_CUSTOMER_REFERENCE_HOURS),
         },
         changed_at: time::format(time::from_unix_millis(0).unwrap_or_default()),
         changed_by: Actor { id: "system:defaults".into(), role: Role::System },
@@ -197,6 +206,11 @@ impl PolicyInput {
             PurposeKind::EmailTracking => EMAIL_TRACKING_VALIDITY,
             _ => KindValidity { kind, grant_months: None, refusal_months: None },
         })
+    }
+
+    /// How long a customer reference lives, in hours.
+    pub fn customer_reference_hours(&self) -> u32 {
+        self.customer_reference_hours.unwrap_or(DEFAULT_CUSTOMER_REFERENCE_HOURS)
     }
 
     /// The e-mail tracking cut-over day (validated when set).
@@ -290,6 +304,9 @@ impl PolicyInput {
                 return Err(Error::invalid("input.email-tracking-cutover", "date", "a day is written YYYY-MM-DD"));
             }
         }
+        if self.customer_reference_hours.is_some_and(|h| !(1..=720).contains(&h)) {
+            return Err(Error::invalid("input.customer-reference-hours", "range-1-720", "1 to 720 hours"));
+        }
         if self.max_future_skew_seconds > 86_400 {
             return Err(Error::invalid("input.max-future-skew-seconds", "max-86400", "at most one day"));
         }
@@ -323,6 +340,7 @@ impl<S: Store> Fichier<'_, S> {
         // Not given: on (the default), stated so the stored version says what it applied.
         input.gpc_refuses_advertising.get_or_insert(true);
         input.email_tracking_cutover.get_or_insert_with(|| DEFAULT_EMAIL_TRACKING_CUTOVER.into());
+        input.customer_reference_hours.get_or_insert(DEFAULT_CUSTOMER_REFERENCE_HOURS);
         if !input.validity.iter().any(|v| v.kind == PurposeKind::EmailTracking) {
             input.validity.push(EMAIL_TRACKING_VALIDITY);
         }

@@ -114,8 +114,9 @@ const INFORMATION: &[Column] = &[("heading", "Rubrique", "Heading"), ("text", "I
 /// named it (`request`), fichier's subject id (`fichier`), and what the subject's consent
 /// head keeps, sealed, of how receipts named the person (`consent-receipts`): the
 /// e-mail address as last given, the external id — `banner-id` when receipts came from
-/// the cookie banner, whose visitor id it is. Only what the request gave or the store
-/// keeps recoverable; a value already listed is not repeated.
+/// the cookie banner, whose visitor id it is —, and the banner ids of the devices a
+/// logged-in customer decided on (`Receipt::banner`). Only what the request gave or the
+/// store keeps recoverable; a value already listed is not repeated.
 fn identifier_rows(given: &SubjectRef, sid: &str, head: &HeadBody, receipts: &[Receipt]) -> Vec<Vec<String>> {
     let external_kind =
         if receipts.iter().any(|r| r.channel == Channel::CookieBanner) { "banner-id" } else { "external-id" };
@@ -138,6 +139,11 @@ fn identifier_rows(given: &SubjectRef, sid: &str, head: &HeadBody, receipts: &[R
         && !matches!(given, SubjectRef::External(g) if g == x)
     {
         rows.push(row(external_kind, x, "consent-receipts"));
+    }
+    for device in receipts.iter().filter_map(|r| r.banner.as_deref()) {
+        if !rows.iter().any(|r| r[0] == "banner-id" && r[1] == device) {
+            rows.push(row("banner-id", device, "consent-receipts"));
+        }
     }
     rows
 }

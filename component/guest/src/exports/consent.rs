@@ -31,8 +31,15 @@ impl c::Guest for Component {
         run(|f| f.list_notices(&actor.into()), |v| v.into_iter().map(notice).collect())
     }
 
-    fn record_decision(actor: wit::Actor, input: c::ReceiptInput) -> Result<c::Receipt, wit::Error> {
-        run(|f| f.record_decision(&actor.into(), receipt_input(input)), receipt)
+    fn record_decision(actor: wit::Actor, mut input: c::ReceiptInput) -> Result<c::Receipt, wit::Error> {
+        let customer = input.customer.take();
+        run(
+            |f| match customer {
+                Some(c) => f.record_customer_decision(&actor.into(), &c, receipt_input(input)),
+                None => f.record_decision(&actor.into(), receipt_input(input)),
+            },
+            receipt,
+        )
     }
 
     fn status(actor: wit::Actor, subject: wit::SubjectRef) -> Result<c::SubjectStatus, wit::Error> {
@@ -52,7 +59,17 @@ impl c::Guest for Component {
         run(|f| f.history(&actor.into(), &subject.into()), |v| v.into_iter().map(receipt).collect())
     }
     fn sign_up(actor: wit::Actor, input: c::ReceiptInput) -> Result<c::PublicAnswer, wit::Error> {
-        run(|f| f.sign_up(&actor.into(), receipt_input(input)), public_answer)
+        let banner_only = input.customer.is_some();
+        run(
+            |f| {
+                if banner_only {
+                    Err(d::devices::not_on_banner())
+                } else {
+                    f.sign_up(&actor.into(), receipt_input(input))
+                }
+            },
+            public_answer,
+        )
     }
 
     fn confirm(actor: wit::Actor, token: String) -> Result<c::PublicAnswer, wit::Error> {
@@ -79,6 +96,29 @@ impl c::Guest for Component {
                 let link = |l: d::pixel::MailLink| c::MailLink { token: l.token, path: l.path };
                 c::MailLinks { pixel: l.pixel.map(link), unsubscribe: link(l.unsubscribe) }
             },
+        )
+    }
+
+    fn mint_customer_reference(
+        actor: wit::Actor,
+        subject: wit::SubjectRef,
+    ) -> Result<c::CustomerReference, wit::Error> {
+        run(
+            |f| f.customer_reference(&actor.into(), &subject.into()),
+            |r| c::CustomerReference { token: r.token, expires_at: r.expires_at },
+        )
+    }
+
+    fn customer_choice(
+        actor: wit::Actor,
+        customer: String,
+        lang: String,
+        signals: Option<c::StatusSignals>,
+    ) -> Result<Option<c::BannerChoice>, wit::Error> {
+        let signals = d::StatusSignals { gpc: signals.is_some_and(|s| s.gpc) };
+        run(
+            |f| f.customer_choice(&actor.into(), &customer, &lang, signals),
+            |o| o.map(|c| c::BannerChoice { notice: c.notice, at: c.at, granted: c.granted, refused: c.refused }),
         )
     }
 
@@ -230,6 +270,7 @@ fn receipt(r: d::Receipt) -> c::Receipt {
         user_agent_sha256: r.user_agent_sha256,
         gpc: r.gpc,
         age: r.age.map(Into::into),
+        banner: r.banner,
         hash: r.hash,
         prev: r.prev,
     }

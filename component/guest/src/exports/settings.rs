@@ -45,6 +45,7 @@ record_pairs! {
         confirm_within_days,
         gpc_refuses_advertising,
         email_tracking_cutover,
+        customer_reference_hours,
     }
     s::MinorAge = d::MinorAge { country, age }
     s::KindValidity = d::KindValidity { kind: into, grant_months, refusal_months }

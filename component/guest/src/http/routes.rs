@@ -111,6 +111,13 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
         }
         // RFC 8058: the mail client's one-click POST (`List-Unsubscribe=One-Click`) or none.
         ("POST", ["unsubscribe", token]) => accepted(C::unsubscribe(a, s(token))),
+        ("POST", ["consent", "customer-references"]) => {
+            out(C::mint_customer_reference(a, args(req, &["subject"])?.get("subject")?))
+        }
+        ("POST", ["banner", "choice"]) => {
+            let x = args(req, &["customer", "lang", "signals"])?;
+            out(C::customer_choice(a, x.get("customer")?, x.get("lang")?, status_signals(req, x.get("signals")?)))
+        }
         ("POST", ["consent", "status"]) => {
             let x = args(req, &["subject", "signals"])?;
             out(C::status_with_signals(a, x.get("subject")?, status_signals(req, x.get("signals")?)))

@@ -684,10 +684,40 @@ same([$api['cookie']['category'] ?? null, $api['cookie']['plugin_or_service'] ??
 same($api['has'] ?? null, ['functional' => true, 'preferences' => true, 'statistics' => true, 'statistics-anonymous' => true, 'marketing' => false], 'PHP\'s wp_has_consent reads the visitor\'s choice');
 same(json_decode($never->get('/?fichier-test=consent-api')['body'], true)['has'] ?? null, array_fill_keys($wantMap['categories'], false), 'before any choice, PHP\'s wp_has_consent allows nothing (opt-in)');
 
+// --- Consent across devices (CNIL délibération 2025-131): a logged-in customer's page carries
+//     the reference fichier minted for them (never their e-mail), which opens their banner
+//     choice; a logged-out page carries none, the same for everyone.
+section('consent across devices');
+check(!str_contains($pageNever['body'], 'data-customer'), 'a logged-out page carries no customer reference');
+$carol = new Browser($BASE);
+$carol->login('carol', $PASSWORD);
+$carolPage = $carol->get('/')['body'];
+$ref = preg_match('#<script[^>]*data-customer="([A-Za-z0-9_-]{55})"[^>]*src=[\'"][^\'"]*banner\.js#', $carolPage, $m) ? $m[1] : null;
+check($ref !== null, "a logged-in customer's page carries their reference on the banner's tag", preg_match('#<script[^>]*banner[^>]*>#', $carolPage, $mm) ? $mm[0] : null, 'data-customer="<55 characters>"');
+check(!str_contains($carolPage, 'carol@example.org'), "the customer's e-mail is not in the page");
+$carolAgain = $carol->get('/')['body'];
+$answer = api($KEY, 'POST', '/v1/banner/choice', ['customer' => (string) $ref, 'lang' => 'en', 'signals' => null]);
+same($answer, [200, null], 'the reference opens the customer\'s choice (none yet: the banner asks)');
+$device = ['subject' => ['tag' => 'external', 'val' => 'v-' . str_repeat('c0', 16)], 'given-by' => 'subject', 'channel' => 'cookie-banner', 'notice' => $bannerNotice, 'gpc' => false];
+foreach (['ads', 'audience'] as $p) {
+    [$st] = api($KEY, 'POST', '/v1/consent/receipts', $device + ['purpose' => $p, 'decision' => 'refuse', 'customer' => (string) $ref]);
+    same($st, 200, "a refusal of $p on one device is recorded for the customer");
+}
+$mine = api($KEY, 'POST', '/v1/banner/choice', ['customer' => preg_match('#data-customer="([A-Za-z0-9_-]{55})"#', $carolAgain, $m2) ? $m2[1] : '', 'lang' => 'en', 'signals' => null]);
+same([$mine[0], $mine[1]['refused'] ?? null, $mine[1]['granted'] ?? null], [200, ['ads', 'audience'], []], 'the next page\'s reference reads the refusal in force');
+$history = api($KEY, 'POST', '/v1/consent/history', ['subject' => Fichier_test_by_email('carol@example.org')]);
+same(array_column($history[1] ?? [], 'banner'), ['v-' . str_repeat('c0', 16), 'v-' . str_repeat('c0', 16)], 'the receipts are the customer\'s (her e-mail), each naming the device');
+same(api($KEY, 'POST', '/v1/banner/choice', ['customer' => strrev((string) $ref), 'lang' => 'en', 'signals' => null])[0], 422, 'an altered reference opens nothing');
+
 echo "[$MODE] $checks checks, $failures failed\n";
 exit($failures === 0 ? 0 : 1);
 
 // ---------------------------------------------------------------------------------------
+
+function Fichier_test_by_email(string $email): array
+{
+    return ['tag' => 'email', 'val' => $email];
+}
 
 function esc(string $s): string
 {

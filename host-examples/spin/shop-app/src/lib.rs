@@ -229,6 +229,7 @@ fn receipt_input(
         user_agent: header("user-agent"),
         gpc: header("sec-gpc").as_deref() == Some("1"),
         age: None,
+        customer: None,
     }
 }
 

@@ -9,7 +9,8 @@ defined( 'ABSPATH' ) || exit;
 
 /**
  * Enqueues the banner in the page head. The banner calls its API at the origin it was loaded
- * from (`/banner.css`, `/v1/banner`, `/v1/consent/receipts`): with the http transport that is
+ * from (`/banner.css`, `/v1/banner`, `/v1/consent/receipts`; for a logged-in customer
+ * `/v1/banner/choice`): with the http transport that is
  * the remote fichier; in-process there is no fichier server, so these paths of the shop's
  * own origin are answered here by the component's HTTP handler, in this PHP process, with the
  * visitor's address — status, headers and body as the component gives them. So are the
@@ -28,6 +29,7 @@ final class Fichier_WP_Banner {
 		'/banner.js'            => array( 'GET', 'HEAD' ),
 		'/banner.css'           => array( 'GET', 'HEAD' ),
 		'/v1/banner'            => array( 'GET', 'HEAD' ),
+		'/v1/banner/choice'     => array( 'POST', 'OPTIONS' ),
 		'/v1/consent/receipts'  => array( 'POST', 'OPTIONS' ),
 		'/v1/consent/sign-ups'  => array( 'POST', 'OPTIONS' ),
 		'/.well-known/gpc.json' => array( 'GET' ),
@@ -98,7 +100,8 @@ final class Fichier_WP_Banner {
 	}
 
 	/**
-	 * Add the banner's language to its tag.
+	 * Add the banner's language to its tag, and for a logged-in customer the reference that
+	 * carries their choice across their devices (`data-customer`, CNIL délibération 2025-131).
 	 *
 	 * @param string $tag    The tag.
 	 * @param string $handle Script handle.
@@ -108,8 +111,37 @@ final class Fichier_WP_Banner {
 		if ( 'fichier-banner' !== $handle ) {
 			return $tag;
 		}
-		$lang = Fichier_WP::settings()['lang'];
-		return str_replace( ' src=', ' data-lang="' . esc_attr( $lang ) . '" src=', $tag );
+		$lang     = Fichier_WP::settings()['lang'];
+		$customer = self::customer_reference();
+		$attrs    = ' data-lang="' . esc_attr( $lang ) . '"' . ( null === $customer ? '' : ' data-customer="' . esc_attr( $customer ) . '"' );
+		return str_replace( ' src=', $attrs . ' src=', $tag );
+	}
+
+	/**
+	 * The logged-in customer's reference, minted by fichier for the user's e-mail (a
+	 * WooCommerce customer is a WordPress user; the e-mail never reaches the page, only the
+	 * opaque reference, valid fichier's `customer-reference-hours`), or null: nobody logged
+	 * in (the page is then the same for every visitor, as page caches need), the filter
+	 * `fichier_consent_across_devices` said no (the feature is the shop's option), or fichier
+	 * did not answer (the banner then works for this device only).
+	 *
+	 * @return string|null
+	 */
+	public static function customer_reference() {
+		if ( ! is_user_logged_in() || ! apply_filters( 'fichier_consent_across_devices', true ) ) {
+			return null;
+		}
+		$email = (string) wp_get_current_user()->user_email;
+		if ( '' === $email ) {
+			return null;
+		}
+		$r = Fichier_WP::api( 'POST', '/v1/consent/customer-references', array( 'subject' => Fichier_WP::by_email( $email ) ) );
+		if ( is_wp_error( $r ) || ! $r->isOk() ) {
+			error_log( 'fichier: no customer reference: ' . ( is_wp_error( $r ) ? $r->get_error_message() : $r->status ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log
+			return null;
+		}
+		$token = json_decode( $r->body, true )['token'] ?? null;
+		return is_string( $token ) && preg_match( '/^[A-Za-z0-9_-]{55}$/', $token ) ? $token : null;
 	}
 
 	/** In-process: answer the banner's requests with the component, then stop. */

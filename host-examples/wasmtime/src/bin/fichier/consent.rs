@@ -162,6 +162,12 @@ pub enum ConsentCmd {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         base_url: String,
     },
+    /// The reference of a logged-in customer for the cookie banner's tag
+    /// (`data-customer="…"`): a choice made with it applies on the customer's other devices.
+    CustomerReference {
+        #[command(flatten)]
+        who: SubjectArgs,
+    },
     /// Opens counted per day and campaign (only opens of people whose tracking consent stood).
     Opens {
         /// First day, YYYY-MM-DD.
@@ -300,6 +306,11 @@ pub fn consent(c: &ConsentCmd, rt: &Runtime, actor: Value, as_json: bool) -> Res
                 pixel.as_deref().unwrap_or("none (no email-tracking purpose serves this purpose)")
             );
             return Output::new(&json!({"pixel": pixel, "unsubscribe": unsubscribe}), human).done(as_json);
+        }
+        ConsentCmd::CustomerReference { who } => {
+            let r = call(rt, "consent", "mint-customer-reference", &[actor, who.json()?])?;
+            let human = format!("data-customer=\"{}\" (valid until {})", s(&r["token"]), s(&r["expires-at"]));
+            return Output::new(&r, human).done(as_json);
         }
         ConsentCmd::Opens { from, to } => {
             let list = call(rt, "consent", "opens", &[actor, json!(from), json!(to)])?;
