@@ -115,7 +115,7 @@ fn generate(n: usize, planted: usize) -> (Vec<Candidate>, Vec<(String, String, R
     let mut cands: Vec<Candidate> = (0..base).map(|i| record(&mut rng, format!("c{i:06}"))).collect();
     let mut want = Vec::new();
     let reasons = [Reason::SameEmail, Reason::SamePhone, Reason::SameNamePostalCode, Reason::SimilarEmail];
-    for (r, reason) in reasons.into_iter().enumerate() {
+    for reason in reasons {
         let mut k = 0;
         while k < planted {
             let src = cands[rng.below(base)].clone();

@@ -63,13 +63,14 @@
 //! decrypted records is held). Each leaves its subject id and a few 64-bit entries: 39 bits
 //! of a keyed hash (SipHash, a key per report, never the personal data), a role bit and the
 //! record's 24-bit position. Keys: the e-mail, the phone, the folded names and postal code,
-//! the e-mail's stem (with its family and digits; and with its domain's consonants), its anagram (the stem's letters counted:
-//! transpositions), and its stem with one character deleted at each position rule 2 allows
-//! (role "deletion"). About 15 entries for an address of 11 characters: ~120 bytes a record
-//! with its id. Records sharing a key are candidate pairs (a deletion entry pairs only with
-//! whole stems); a key shared by more than [`GROUP_ALL_PAIRS`] records links them as a
-//! chain rather than every pair. Candidates are then confirmed on the two records
-//! themselves ([`confirm`]), so a hash collision only costs a check.
+//! the e-mail's stem (with its family and digits; and with its domain's consonants), its
+//! anagram (the stem's letters counted: transpositions), and its stem with one character
+//! deleted at each position rule 2 allows (role "deletion"). About 15 entries for an
+//! address of 11 characters: ~150 bytes a record with its id. Records sharing a key are
+//! candidate pairs (a deletion entry pairs only with whole stems); a key shared by more
+//! than [`GROUP_ALL_PAIRS`] records links them as a chain rather than every pair.
+//! Candidates are then confirmed on the two records themselves ([`confirm`]), so a hash
+//! collision only costs a check.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};

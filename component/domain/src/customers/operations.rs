@@ -65,7 +65,7 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     /// A page of the duplicates report. Each page walks the whole file once (its records
-    /// opened a page at a time, each leaving ~120 bytes of keys) and then examines up to
+    /// opened a page at a time, each leaving ~150 bytes of keys and id) and then examines up to
     /// `limit` candidate pairs after `cursor`, in the order of subject ids: a report of P
     /// candidates costs ⌈P / limit⌉ walks, and a pair that stays a candidate while the
     /// file changes between pages is examined exactly once.
