@@ -15,7 +15,7 @@ use crate::kernel::time::Stamp;
 use crate::kernel::types::{Actor, DamagedRecord, SubjectRef};
 
 /// The most candidate pairs one page of the duplicates report examines.
-pub const DUPLICATES_PAGE_MAX: u32 = 1_000_000;
+pub const DUPLICATES_PAGE_MAX: u32 = 100_000;
 
 fn candidate(subject: String, body: &CustomerBody) -> duplicates::Candidate {
     let get = |n: &str| body.field(n).map(|f| f.value.clone());
@@ -42,7 +42,7 @@ impl<S: Store> Fichier<'_, S> {
     ) -> Result<DuplicatesReport> {
         authorize(actor, Operation::FindDuplicates)?;
         if !(1..=DUPLICATES_PAGE_MAX).contains(&limit) {
-            return Err(Error::invalid("limit", "range-1-1000000", "a page examines 1 to 1 000 000 candidate pairs"));
+            return Err(Error::invalid("limit", "range-1-100000", "a page examines 1 to 100 000 candidate pairs"));
         }
         let after = match cursor {
             None => None,

@@ -61,9 +61,9 @@ pub enum CustomersCmd {
         /// Resume after this cursor (printed when the command is interrupted: `next`).
         #[arg(long)]
         cursor: Option<String>,
-        /// Candidate pairs examined per component call (1–1 000 000); each call reads the
+        /// Candidate pairs examined per component call (1–100 000); each call reads the
         /// whole file once.
-        #[arg(long, default_value_t = 1_000_000)]
+        #[arg(long, default_value_t = 100_000)]
         page: u32,
     },
     /// Merge one record into another (e-mail, s-… subject id or customer number).
