@@ -1155,3 +1155,40 @@ fn the_pixel_answers_the_same_image_for_every_token_and_counts_only_while_consen
     let page = get(s.addr, "/v1/consent/tracking-to-ask?purpose=newsletter&limit=100", Some(&token)).json();
     assert_eq!((page["cutover"].as_str(), page["subjects"].as_array().map(Vec::len)), (Some("2026-07-14"), Some(1)));
 }
+
+/// The duplicates report pages over HTTP (`?cursor=&limit=`): one candidate pair a page,
+/// the cursor resuming after it; a missing or out-of-range limit is a problem naming it.
+#[test]
+fn the_duplicates_report_pages_with_a_cursor() {
+    let s = Server::start(NOW);
+    let token = s.key("admin");
+    let r =
+        post(s.addr, "/v1/purposes", Some(&token), &json!({"id": "orders", "kind": "service", "title": "Commandes"}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    for who in ["anne@example.org", "bruno@example.org", "chloe@example.org"] {
+        let field = |name: &str, value: &str| {
+            json!({"name": name, "value": value, "category": null, "purposes": ["orders"], "basis": "contract",
+                   "source": null, "collected-at": null, "verified-at": null})
+        };
+        let body = json!({"subject": {"tag": "email", "val": who}, "fields": [field("email", who), field("phone", "0612345678")]});
+        let r = post(s.addr, "/v1/customers", Some(&token), &body);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let (mut cursor, mut pairs, mut pages) = (String::new(), 0, 0);
+    loop {
+        let r = get(s.addr, &format!("/v1/customers/duplicates?limit=1{cursor}"), Some(&token));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let page = r.json();
+        pairs += page["pairs"].as_array().unwrap().len();
+        pages += 1;
+        match page["next"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!((pairs, pages), (3, 3), "three records sharing a phone: three pairs, one a page");
+    let r = get(s.addr, "/v1/customers/duplicates", Some(&token));
+    assert_eq!(problem(&r).1, "limit");
+    let r = get(s.addr, "/v1/customers/duplicates?limit=0", Some(&token));
+    assert_eq!((problem(&r).1, problem(&r).2), ("limit".into(), "range-1-100000".into()));
+}

@@ -245,7 +245,7 @@ fn same_email_is_one_customer_and_merge_keeps_everything() {
             &[field("email", "jean@exemple.org"), field("phone", "0612345678"), field("city", "Lyon")],
         )
         .unwrap();
-    let pairs = w.f().find_duplicates(&admin()).unwrap().pairs;
+    let pairs = w.f().find_duplicates(&admin(), None, 100).unwrap().pairs;
     let reasons: Vec<_> = pairs.iter().map(|p| format!("{:?}", p.reason)).collect();
     assert!(reasons.contains(&"SamePhone".to_string()), "{reasons:?}");
     assert!(reasons.contains(&"SimilarEmail".to_string()), "{reasons:?}");

@@ -67,7 +67,7 @@ fn every_walk_over_the_file_names_the_damaged_record_and_goes_on() {
     let review = w.f().review_customers(&admin(), None, 10).unwrap();
     assert_eq!((review.scanned, &review.damaged), (3, &damaged));
 
-    let report = w.f().find_duplicates(&admin()).unwrap();
+    let report = w.f().find_duplicates(&admin(), None, 100).unwrap();
     assert_eq!(report.damaged, damaged);
     // The two phones that do open still pair.
     assert_eq!(report.pairs.len(), 1, "{:?}", report.pairs);

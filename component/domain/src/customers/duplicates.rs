@@ -1,5 +1,6 @@
 //! Duplicate detection over decrypted customer records, for a review list: nothing is merged
-//! here. Pure and deterministic: the same candidates give the same pairs, in the same order.
+//! here. Deterministic: the same records give the same pairs, in the same order (by subject
+//! ids), whatever the keys the blocking hashes with.
 //!
 //! # Reasons
 //!
@@ -8,57 +9,71 @@
 //! * [`Reason::SameNamePostalCode`]: the same given name and the same family name once
 //!   [folded](crate::customers::normalize::fold) (case, accents, hyphens, apostrophes), and the same postal
 //!   code. Both names and the postal code must be present.
-//! * [`Reason::SimilarEmail`] (see [`email_similarity`]), between two different addresses:
-//!   1. the same mailbox but for a `+tag` (`jean+shop@x.fr`, `jean@x.fr`): flagged whatever
-//!      the distance, since most providers deliver both to one mailbox;
-//!   2. never when the local parts differ only in their trailing digits, domain equal
-//!      (`martin1@x.fr`, `martin2@x.fr`, `jean.dupont@x.fr`, `jean.dupont75@x.fr`): numbered
-//!      addresses are deliberately distinct mailboxes, often of relatives;
-//!   3. the same local part, domains at distance ≤ 1 (`jean@gmial.com`, `jean@gmail.com`);
-//!   4. distance 1 on the whole address, the shorter local part having ≥ 3 characters;
-//!   5. distance 2 on the whole address, the shorter local part having ≥ 6 characters
-//!      (stricter than "the address ≥ 6", which every address with a dotted domain meets).
+//! * [`Reason::SimilarEmail`]: addresses that look like one person's typing mistake (see
+//!   [`email_similarity`]), between records whose names do not disagree (a given or family
+//!   name present in both records must fold to the same). Each address is read as a *stem*,
+//!   its *trailing digits* and a *domain family*: `Jean.Dupont75+promo@gmial.com` is the stem
+//!   `jean.dupont`, the digits `75`, the family `gmail.com` (a domain whose first label is
+//!   one edit from a large provider's — `gmial`, `hotmial`, `ornage`, `yaho` — is that
+//!   provider's; the top-level domain is kept: `hotmail.fr` and `hotmail.com` are different
+//!   mailboxes). Two different addresses of one family and the same digits are similar when
+//!   1. their stems are equal (a `+tag`, a mistyped domain: `jean@gmial.com`, `jean@gmail.com`);
+//!   2. one stem is the other with one character more, not a separator (a dropped or
+//!      doubled letter; `jean.dupont` / `jean.dupond` is not one), the shorter having ≥ 4
+//!      characters;
+//!   3. one stem is the other with two adjacent characters swapped (`jaen.dupont`);
 //!
-//!   The distance is the optimal-string-alignment Damerau–Levenshtein distance
-//!   ([`strsim::osa_distance`], in characters) between the two addresses, reported in
-//!   [`Pair::distance`]; only `+tag` pairs may report more than 2.
+//!   or, at any two domains, equal stems and digits where the domains' first labels are one
+//!   edit apart with the same consonants and the rest is equal (`jean@exemple.org`,
+//!   `jean@example.org`).
 //!
-//! # Scale: blocking
+//!   At Gmail, which ignores them, the dots of a stem do not count (`jeandupont`,
+//!   `jean.dupont`: one mailbox). Never: a separator more or less elsewhere
+//!   (`jean.dupont` / `jeandupont` at another provider are two mailboxes, two styles of
+//!   address, often two namesakes); different trailing digits (`martin1`, `martin2`: numbered addresses, often of
+//!   relatives); a substitution (`p.martin` / `n.martin`, `marie.x` / `maria.x`: initials and
+//!   first names differ by one letter far more often than people mistype one); an edit in
+//!   the first character or inside a leading initial (`p.martin` / `pmartin`, `jp.x` /
+//!   `pj.x`). The distance reported ([`Pair::distance`]) is the optimal-string-alignment
+//!   distance between the whole addresses ([`strsim::osa_distance`]); `+tag` pairs may
+//!   report more than 2.
 //!
-//! Exact reasons group records with hash maps (linear). Similar addresses are searched among
-//! the distinct addresses (at most 254 bytes, a local part and a domain), never comparing all
-//! pairs. Everything rests on deletion neighbourhoods: two strings within distance 1 (adjacent
-//! transpositions included) share a form with at most one character deleted from each.
+//! # Precision (measured on a labelled sample, `tests/duplicates.rs`)
 //!
-//! * Near domains first, among the distinct domains: indexed whole with up to two deletions
-//!   (≤ 18 characters) or by halves as below (≥ 17).
-//! * Local parts are indexed per domain: exactly; with one deletion (3–6 characters); and by
-//!   halves, each with one deletion (≥ 6 characters). Two edits leave one half with at most
-//!   one edit, aligned with a part of the other string at a shift the probe derives from the
-//!   length difference (see `probe_halves`). Each address probes its own domain: by halves the
-//!   shorter-or-equal lengths (distance ≤ 2), whole with one deletion when it has 3–6
-//!   characters (distance 1). So every pair of one domain that the rules accept is verified.
-//! * Across near domains, the domain with fewer addresses probes the other: at domain distance
-//!   1, local parts within distance 1 (halves at lengths ±2, or whole); at distance 2, the same
-//!   local part.
-//! * Keys are 32-bit hashes bucketed by their top bits (one counting pass, no sort): a
-//!   collision only adds a candidate, which [`email_similarity`] then verifies.
+//! The sample (seeded; French given names and surnames weighted as in France, the providers
+//! French shoppers use): 2 000 true typos of a person's address, the typo anywhere in the
+//! local part (the first letter and initials included) — a swapped, dropped or doubled
+//! character, `gmial`/`hotmial`/`ornage`/`yaho`, a `+tag` — the second record carrying the
+//! same names (one in ten none: a guest checkout); and 2 000 pairs of different people with
+//! near addresses — initials plus a surname (`p.martin` / `n.martin`, `p.marin` /
+//! `n.martin`, `pmartin` / `nmartin`), relatives and namesakes with numbered addresses
+//! (`jean.martin` / `jean.martin412`), relatives with one address each (`louis.martin` /
+//! `louise.martin`), common names, the same name at another top-level domain. Measured
+//! 2026-12-06: the rule flags 1 883 of the typos (recall 94.2 %: it misses typos in the
+//! first letter or inside an initial, a separator dropped or doubled outside Gmail, and
+//! stems under 4 letters) and none of the different people (precision 100 %); on the
+//! addresses alone (both records' names left out) it flags 7 of them (precision 99.6 %).
+//! The previous rule (distance ≤ 2) flagged 1 989 typos and 511 different people
+//! (precision 79.6 %). The test fails below 99.5 % precision, 99 % on the addresses alone,
+//! or 93 % recall.
 //!
-//! Per address: about 2 L + 3 index entries of 8 bytes (L: local-part length) and ~5 L
-//! lookups. 100 000 generated records take about 1.5 s in release, 6 s in debug (see
-//! `tests/duplicates.rs`). A very common local-part half in one domain (many `marie.martin…`)
-//! makes long candidate lists: still correct, verification is cheap but grows with them.
+//! # Scale: blocking with compact keys ([`Blocking`])
 //!
-//! **What it can miss**: only pairs whose edits move the `@` itself, where the local-part and
-//! domain distances add up to more than the whole distance: a transposition with the `@` plus
-//! another edit, or the `@` deleted and re-inserted elsewhere (`jeandupont@gmail.com`,
-//! `jeandupo@ntgmail.com`: distance 2, but 2 + 2 split). `tests/duplicates.rs` checks against
-//! all pairs that nothing else is missed. Groups (one address or phone shared by many records)
-//! produce every pair of the group, as they should.
+//! Records are added one at a time (a walk over the file by pages: no more than a page of
+//! decrypted records is held). Each leaves its subject id and a few 64-bit entries: 39 bits
+//! of a keyed hash (SipHash, a key per report, never the personal data), a role bit and the
+//! record's 24-bit position. Keys: the e-mail, the phone, the folded names and postal code,
+//! the e-mail's stem (with its family and digits; and with its domain's consonants), its
+//! anagram (the stem's letters counted: transpositions), and its stem with one character
+//! deleted at each position rule 2 allows (role "deletion"). About 15 entries for an
+//! address of 11 characters: ~150 bytes a record with its id. Records sharing a key are
+//! candidate pairs (a deletion entry pairs only with whole stems); a key shared by more
+//! than [`GROUP_ALL_PAIRS`] records links them as a chain rather than every pair.
+//! Candidates are then confirmed on the two records themselves ([`confirm`]), so a hash
+//! collision only costs a check.
 
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::ops::RangeInclusive;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 
 use super::normalize;
 
@@ -92,535 +107,381 @@ pub struct Pair {
     pub distance: Option<u32>,
 }
 
-/// The pairs of `candidates` that may be the same person, sorted by (reason, a, b), each once
-/// per reason (a subject listed twice is not paired with itself).
-pub fn find(candidates: &[Candidate]) -> Vec<Pair> {
-    let mut out = Vec::new();
-    let by_email = group_by(candidates, |c| present(&c.email));
-    let by_phone = group_by(candidates, |c| present(&c.phone));
-    let by_name = group_by(candidates, |c| {
-        let given = normalize::fold(present(&c.given_name)?);
-        let family = normalize::fold(present(&c.family_name)?);
-        let postal = present(&c.postal_code)?.trim();
-        (!given.is_empty() && !family.is_empty() && !postal.is_empty()).then_some((given, family, postal))
-    });
-    for (groups, reason) in [
-        (by_email.values().collect::<Vec<_>>(), Reason::SameEmail),
-        (by_phone.values().collect(), Reason::SamePhone),
-        (by_name.values().collect(), Reason::SameNamePostalCode),
-    ] {
-        for members in groups {
-            for (k, &i) in members.iter().enumerate() {
-                for &j in members.get(k + 1..).unwrap_or_default() {
-                    push(&mut out, candidates, i, j, reason, None);
+/// The most records one report compares (an entry holds a record's position in 24 bits).
+pub const MAX_RECORDS: usize = 1 << POSITION_BITS;
+/// A key shared by more records than this links them as a chain (each with the next), not
+/// every pair: a shop's own phone number on thousands of records stays a bounded list.
+pub const GROUP_ALL_PAIRS: usize = 64;
+
+const POSITION_BITS: u32 = 24;
+const POSITION_MASK: u64 = (1 << POSITION_BITS) - 1;
+const DELETION: u64 = 1 << POSITION_BITS;
+const KEY_SHIFT: u32 = POSITION_BITS + 1;
+
+/// Kinds of key, hashed in front of each.
+const KIND_EMAIL: u8 = 1;
+const KIND_PHONE: u8 = 2;
+const KIND_NAME: u8 = 3;
+const KIND_STEM: u8 = 4;
+const KIND_ANAGRAM: u8 = 5;
+const KIND_DOMAIN: u8 = 6;
+
+/// Large providers, by the first label of their domains (see the module documentation).
+const PROVIDERS: [&str; 9] =
+    ["gmail", "hotmail", "orange", "yahoo", "outlook", "laposte", "wanadoo", "icloud", "protonmail"];
+
+/// The blocking of one report: records added in increasing subject order, then the
+/// candidate pairs (see the [module documentation](self)).
+pub struct Blocking {
+    hasher: RandomState,
+    ids: String,
+    ends: Vec<u32>,
+    /// Entries by their top 8 bits (the key's): each bucket sorted on its own.
+    buckets: Vec<Vec<u64>>,
+}
+
+impl Default for Blocking {
+    fn default() -> Self {
+        Blocking { hasher: RandomState::new(), ids: String::new(), ends: Vec::new(), buckets: vec![Vec::new(); 256] }
+    }
+}
+
+impl Blocking {
+    /// Records added.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The subject id of the record at `position`.
+    pub fn subject(&self, position: usize) -> &str {
+        let start = match position.checked_sub(1) {
+            Some(p) => self.ends.get(p).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = self.ends.get(position).copied().unwrap_or(start);
+        self.ids.get(start as usize..end as usize).unwrap_or("")
+    }
+
+    /// Adds a record (subjects in increasing order, each once); `false` when the report
+    /// already holds [`MAX_RECORDS`].
+    pub fn add(&mut self, c: &Candidate) -> bool {
+        let position = self.ends.len();
+        if position >= MAX_RECORDS || self.ids.len() + c.subject.len() > u32::MAX as usize {
+            return false;
+        }
+        self.ids.push_str(&c.subject);
+        self.ends.push(self.ids.len() as u32);
+        let (hasher, buckets) = (&self.hasher, &mut self.buckets);
+        keys(hasher, c, &mut |key, deletion| {
+            let entry = (key >> KEY_SHIFT << KEY_SHIFT) | if deletion { DELETION } else { 0 } | position as u64;
+            if let Some(b) = buckets.get_mut((entry >> 56) as usize) {
+                b.push(entry);
+            }
+        });
+        true
+    }
+
+    /// The candidate pairs, sorted and each once: `(a << 32) | b` with positions `a < b`
+    /// (so in the order of subject ids). Consumes the entries.
+    pub fn candidates(&mut self) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut whole: Vec<u64> = Vec::new();
+        for bucket in &mut self.buckets {
+            let mut entries = std::mem::take(bucket);
+            entries.sort_unstable();
+            let mut rest = entries.as_slice();
+            while let Some(&first) = rest.first() {
+                let n = rest.iter().take_while(|&&e| e >> KEY_SHIFT == first >> KEY_SHIFT).count();
+                let (group, tail) = rest.split_at(n);
+                rest = tail;
+                if n < 2 {
+                    continue;
+                }
+                // Whole entries sort before deletion ones; deletions pair only with wholes.
+                whole.clear();
+                whole.extend(group.iter().take_while(|&&e| e & DELETION == 0).map(|&e| e & POSITION_MASK));
+                let deleted = group.get(whole.len()..).unwrap_or_default();
+                let pair = |out: &mut Vec<u64>, x: u64, y: u64| {
+                    if x != y {
+                        out.push((x.min(y) << 32) | x.max(y));
+                    }
+                };
+                if n <= GROUP_ALL_PAIRS {
+                    for (k, &x) in whole.iter().enumerate() {
+                        for &y in whole.get(k + 1..).unwrap_or_default() {
+                            pair(&mut out, x, y);
+                        }
+                        for &d in deleted {
+                            pair(&mut out, x, d & POSITION_MASK);
+                        }
+                    }
+                } else {
+                    for w in whole.windows(2) {
+                        pair(&mut out, w[0], w[1]);
+                    }
+                    if let Some(&x) = whole.first() {
+                        for &d in deleted {
+                            pair(&mut out, x, d & POSITION_MASK);
+                        }
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// The positions of a candidate pair.
+pub fn positions(candidate: u64) -> (usize, usize) {
+    ((candidate >> 32) as usize, (candidate & 0xffff_ffff) as usize)
+}
+
+/// Calls `f(key, deletion)` for every blocking key of `c`.
+fn keys(hasher: &RandomState, c: &Candidate, f: &mut dyn FnMut(u64, bool)) {
+    let hash = |kind: u8, parts: &[&[u8]]| {
+        let mut h = hasher.build_hasher();
+        h.write_u8(kind);
+        for p in parts {
+            h.write(p);
+        }
+        h.finish()
+    };
+    if let Some(e) = present(&c.email) {
+        f(hash(KIND_EMAIL, &[e.as_bytes()]), false);
+        if let Some(a) = Address::parse(e) {
+            let (family, digits) = (a.family.as_bytes(), a.digits.as_bytes());
+            f(hash(KIND_STEM, &[family, b"@", digits, b"@", a.stem.as_bytes()]), false);
+            let (label, rest) = first_label(a.domain);
+            let consonants = skeleton(label);
+            f(
+                hash(
+                    KIND_DOMAIN,
+                    &[digits, b"@", a.stem.as_bytes(), b"@", consonants.as_bytes(), b".", rest.as_bytes()],
+                ),
+                false,
+            );
+            let chars: Vec<(usize, char)> = a.stem.char_indices().collect();
+            let stem = a.stem.as_bytes();
+            if chars.len() >= 4 {
+                let mut counts = [0u8; 256];
+                for &b in stem {
+                    if let Some(c) = counts.get_mut(usize::from(b)) {
+                        *c = c.saturating_add(1);
+                    }
+                }
+                f(hash(KIND_ANAGRAM, &[family, b"@", digits, b"@", &counts]), false);
+            }
+            if chars.len() >= 5 {
+                let from = a.from;
+                for (k, &(at, ch)) in chars.iter().enumerate().skip(from) {
+                    // Deleting either of a doubled letter gives one form: the first.
+                    if is_separator(ch) || (k > from && chars.get(k - 1).is_some_and(|&(_, prev)| prev == ch)) {
+                        continue;
+                    }
+                    let (before, after) = (stem.get(..at).unwrap_or_default(), stem.get(at + ch.len_utf8()..));
+                    f(hash(KIND_STEM, &[family, b"@", digits, b"@", before, after.unwrap_or_default()]), true);
                 }
             }
         }
     }
-    similar_emails(candidates, &by_email, &mut out);
-    crate::kernel::sort::sort_by(&mut out, |x, y| {
-        (x.reason, &x.a, &x.b, x.distance).cmp(&(y.reason, &y.a, &y.b, y.distance))
-    });
-    out.dedup_by(|x, y| x.reason == y.reason && x.a == y.a && x.b == y.b);
+    if let Some(p) = present(&c.phone) {
+        f(hash(KIND_PHONE, &[p.as_bytes()]), false);
+    }
+    if let Some((given, family, postal)) = name_key(c) {
+        f(hash(KIND_NAME, &[given.as_bytes(), b"@", family.as_bytes(), b"@", postal.as_bytes()]), false);
+    }
+}
+
+/// Whether `x` and `y` (different subjects) are duplicates for `reason`, and the distance
+/// [`Reason::SimilarEmail`] reports: the check behind every candidate pair.
+pub fn confirm(x: &Candidate, y: &Candidate, reason: Reason) -> Option<Option<u32>> {
+    let same = |a: &Option<String>, b: &Option<String>| present(a).is_some() && present(a) == present(b);
+    match reason {
+        Reason::SameEmail => same(&x.email, &y.email).then_some(None),
+        Reason::SamePhone => same(&x.phone, &y.phone).then_some(None),
+        Reason::SameNamePostalCode => (name_key(x).is_some() && name_key(x) == name_key(y)).then_some(None),
+        Reason::SimilarEmail => {
+            let agree = |a: &Option<String>, b: &Option<String>| match (present(a), present(b)) {
+                (Some(a), Some(b)) => normalize::fold(a) == normalize::fold(b),
+                _ => true,
+            };
+            if !agree(&x.given_name, &y.given_name) || !agree(&x.family_name, &y.family_name) {
+                return None;
+            }
+            email_similarity(present(&x.email)?, present(&y.email)?).map(Some)
+        }
+    }
+}
+
+/// The pairs of `candidates` that may be the same person, sorted by (a, b, reason), each once
+/// per reason (a subject listed twice is compared once): the whole report at once.
+pub fn find(candidates: &[Candidate]) -> Vec<Pair> {
+    let mut order: Vec<&Candidate> = candidates.iter().collect();
+    crate::kernel::sort::sort_by(&mut order, |x, y| x.subject.cmp(&y.subject));
+    order.dedup_by(|x, y| x.subject == y.subject);
+    let mut blocking = Blocking::default();
+    for c in &order {
+        blocking.add(c);
+    }
+    let mut out = Vec::new();
+    for candidate in blocking.candidates() {
+        let (i, j) = positions(candidate);
+        let (Some(x), Some(y)) = (order.get(i), order.get(j)) else { continue };
+        confirm_all(x, y, &mut |reason, distance| {
+            out.push(Pair { a: x.subject.clone(), b: y.subject.clone(), reason, distance })
+        });
+    }
     out
 }
 
-/// Whether two different, normalised addresses are similar enough to review, and their
-/// distance (see the [module documentation](self) for the rules). `None` for equal addresses,
-/// and for anything without a local part and a domain around its last `@` or over 254 bytes.
+/// Calls `f` for every reason `x` and `y` are duplicates for, in order.
+pub fn confirm_all(x: &Candidate, y: &Candidate, f: &mut dyn FnMut(Reason, Option<u32>)) {
+    for reason in [Reason::SameEmail, Reason::SamePhone, Reason::SameNamePostalCode, Reason::SimilarEmail] {
+        if let Some(distance) = confirm(x, y, reason) {
+            f(reason, distance);
+        }
+    }
+}
+
+/// Whether two different, normalised addresses look like one person's typing mistake, and
+/// their distance (see the [module documentation](self) for the rules). `None` for equal
+/// addresses, and for anything without a local part and a domain around its last `@` or
+/// over 254 bytes.
 pub fn email_similarity(a: &str, b: &str) -> Option<u32> {
     if a == b {
         return None;
     }
-    let (la, da) = split_address(a)?;
-    let (lb, db) = split_address(b)?;
-    let distance = || u32::try_from(strsim::osa_distance(a, b)).unwrap_or(u32::MAX);
-    let (base_a, base_b) = (tag_base(la), tag_base(lb));
-    if da == db && !base_a.is_empty() && base_a == base_b {
-        return Some(distance());
-    }
-    if da == db
-        && base_a.trim_end_matches(|c: char| c.is_ascii_digit())
-            == base_b.trim_end_matches(|c: char| c.is_ascii_digit())
-    {
+    let (x, y) = (Address::parse(a)?, Address::parse(b)?);
+    if x.digits != y.digits || x.stem.is_empty() || y.stem.is_empty() {
         return None;
     }
-    if la == lb && strsim::osa_distance(da, db) <= 1 {
+    let distance = || u32::try_from(strsim::osa_distance(a, b)).unwrap_or(u32::MAX);
+    if x.family != y.family {
+        // Any domain mistyped: the same stem, first labels one edit apart with the same
+        // consonants (`exemple.org`, `example.org`), the rest of the domain equal.
+        let ((lx, rx), (ly, ry)) = (first_label(x.domain), first_label(y.domain));
+        let near = x.stem == y.stem && rx == ry && skeleton(lx) == skeleton(ly) && strsim::osa_distance(lx, ly) == 1;
+        return near.then(distance);
+    }
+    if x.stem == y.stem {
         return Some(distance());
     }
-    let shorter_local = la.chars().count().min(lb.chars().count());
-    match distance() {
-        1 if shorter_local >= 3 => Some(1),
-        2 if shorter_local >= 6 => Some(2),
-        _ => None,
+    let (long, short) = if x.stem.chars().count() >= y.stem.chars().count() { (&x, &y) } else { (&y, &x) };
+    let (l, s): (Vec<char>, Vec<char>) = (long.stem.chars().collect(), short.stem.chars().collect());
+    if s.len() < 4 {
+        return None;
+    }
+    let i = l.iter().zip(&s).position(|(p, q)| p != q).unwrap_or(s.len());
+    let from = long.from;
+    let typo = if l.len() == s.len() + 1 {
+        // `l[i]` deleted (the last of its run of equal letters) gives `s`; a separator more
+        // or less is another style of address, not a slip (`jeandupont`, `jean.dupont`).
+        i >= from && !l.get(i).is_some_and(|&c| is_separator(c)) && l.get(i + 1..) == s.get(i..)
+    } else if l.len() == s.len() {
+        (from == 1 || i >= from)
+            && l.get(i) == s.get(i + 1)
+            && l.get(i + 1) == s.get(i)
+            && l.get(i + 2..) == s.get(i + 2..)
+    } else {
+        false
+    };
+    typo.then(distance)
+}
+
+/// An address as the similarity rule reads it: stem, trailing digits, domain family.
+struct Address<'a> {
+    stem: String,
+    /// The first position of `stem` an edit may touch (see `initial_end`).
+    from: usize,
+    digits: &'a str,
+    domain: &'a str,
+    family: String,
+}
+
+impl<'a> Address<'a> {
+    fn parse(e: &'a str) -> Option<Self> {
+        let (local, domain) = e.rsplit_once('@')?;
+        if e.len() > EMAIL_MAX || local.is_empty() || domain.is_empty() {
+            return None;
+        }
+        let base = local.split_once('+').map_or(local, |(base, _)| base);
+        let trimmed = base.trim_end_matches(|c: char| c.is_ascii_digit());
+        let digits = base.get(trimmed.len()..).unwrap_or("");
+        let family = family(domain);
+        // Gmail ignores the dots of a local part: one mailbox.
+        let from = initial_end(trimmed);
+        let (stem, from) = if family == "gmail.com" {
+            (trimmed.replace('.', ""), if trimmed.get(from - 1..from) == Some(".") { from - 1 } else { from }.max(1))
+        } else {
+            (trimmed.to_string(), from)
+        };
+        Some(Address { stem, from, digits, domain, family })
     }
 }
 
-/// The local part and domain of an address considered for similarity: at most 254 bytes,
-/// both parts non-empty.
-fn split_address(e: &str) -> Option<(&str, &str)> {
-    let (local, domain) = e.rsplit_once('@')?;
-    (e.len() <= EMAIL_MAX && !local.is_empty() && !domain.is_empty()).then_some((local, domain))
-}
+/// Longest address considered (RFC 5321 path limit, as `validate::email`).
+const EMAIL_MAX: usize = 254;
 
-/// The local part without its `+tag`.
-fn tag_base(local: &str) -> &str {
-    local.split_once('+').map_or(local, |(base, _)| base)
-}
-
-fn group_by<'a, K: Eq + Hash>(
-    candidates: &'a [Candidate],
-    key: impl Fn(&'a Candidate) -> Option<K>,
-) -> HashMap<K, Vec<usize>> {
-    let mut map: HashMap<K, Vec<usize>> = HashMap::new();
-    for (i, c) in candidates.iter().enumerate() {
-        if let Some(k) = key(c) {
-            map.entry(k).or_default().push(i);
+/// The domain family: a large provider's domain for a first label one edit from its own.
+fn family(domain: &str) -> String {
+    let (label, rest) = first_label(domain);
+    if label.len() >= 4 && !PROVIDERS.contains(&label) {
+        if label == "googlemail" {
+            return format!("gmail.{rest}");
+        }
+        if let Some(p) = PROVIDERS.iter().find(|p| strsim::osa_distance(label, p) == 1) {
+            return format!("{p}.{rest}");
         }
     }
-    map
+    domain.to_string()
+}
+
+/// A domain's first label and the rest (`gmail`, `com`).
+fn first_label(domain: &str) -> (&str, &str) {
+    domain.split_once('.').unwrap_or((domain, ""))
+}
+
+/// A domain label's consonants, runs of one letter counted once (`gmail`, `gmial`: `gml`).
+fn skeleton(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    for c in label.chars().filter(|c| !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')) {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The first position an edit may touch: 1 (never the first character), or past a leading
+/// initial and its separator (`p.martin`, `jp_martin`: 2 or 3).
+fn initial_end(stem: &str) -> usize {
+    match stem.chars().position(is_separator) {
+        Some(sep) if sep <= 2 => sep + 1,
+        _ => 1,
+    }
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, '.' | '_' | '-')
+}
+
+/// The folded given and family names and the postal code, all three present.
+fn name_key(c: &Candidate) -> Option<(String, String, &str)> {
+    let given = normalize::fold(present(&c.given_name)?);
+    let family = normalize::fold(present(&c.family_name)?);
+    let postal = present(&c.postal_code)?.trim();
+    (!given.trim().is_empty() && !family.trim().is_empty() && !postal.is_empty()).then_some((given, family, postal))
 }
 
 /// A field that is set and not empty.
 fn present(s: &Option<String>) -> Option<&str> {
     s.as_deref().filter(|s| !s.is_empty())
-}
-
-fn push(out: &mut Vec<Pair>, candidates: &[Candidate], i: usize, j: usize, reason: Reason, distance: Option<u32>) {
-    let (Some(x), Some(y)) = (candidates.get(i), candidates.get(j)) else {
-        return;
-    };
-    let (a, b) = match x.subject.cmp(&y.subject) {
-        std::cmp::Ordering::Less => (&x.subject, &y.subject),
-        std::cmp::Ordering::Greater => (&y.subject, &x.subject),
-        std::cmp::Ordering::Equal => return,
-    };
-    out.push(Pair { a: a.clone(), b: b.clone(), reason, distance });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Similar e-mail addresses
-// ---------------------------------------------------------------------------------------------
-
-/// Longest address considered (RFC 5321 path limit, as `validate::email`).
-const EMAIL_MAX: usize = 254;
-/// Strings of at least this many characters are indexed by halves (distance ≤ 2).
-const HALVES_MIN: usize = 6;
-/// Local parts of 3–6 characters are indexed whole with one deletion (distance 1 when the
-/// shorter has 3–5 characters); shorter distances need the shorter local part to have 3.
-const WHOLE_MIN: usize = 3;
-const WHOLE_MAX: usize = 6;
-/// Domains of at most `DOMAIN_WHOLE_MAX` characters are indexed whole with two deletions,
-/// those of at least `DOMAIN_HALVES_MIN` by halves (pairs whose shorter has ≤ 16 are whole).
-const DOMAIN_WHOLE_MAX: usize = 18;
-const DOMAIN_HALVES_MIN: usize = 17;
-
-const TAG_WHOLE: u64 = 1;
-const TAG_HALF: u64 = 2;
-
-/// A distinct address.
-struct Mail<'a> {
-    text: &'a str,
-    local: &'a str,
-    local_chars: Vec<char>,
-    domain: usize,
-    members: &'a [usize],
-}
-
-fn similar_emails(candidates: &[Candidate], by_email: &HashMap<&str, Vec<usize>>, out: &mut Vec<Pair>) {
-    // Distinct addresses, in a fixed order.
-    let mut texts: Vec<(&str, &Vec<usize>)> = by_email.iter().map(|(e, m)| (*e, m)).collect();
-    texts.sort_unstable_by_key(|(e, _)| *e);
-    let mut domain_ids: HashMap<&str, usize> = HashMap::new();
-    let mut domains: Vec<&str> = Vec::new();
-    let mut mails: Vec<Mail> = Vec::new();
-    for (text, members) in texts {
-        let Some((local, domain)) = split_address(text) else { continue };
-        let next = domains.len();
-        let d = *domain_ids.entry(domain).or_insert(next);
-        if d == next {
-            domains.push(domain);
-        }
-        mails.push(Mail { text, local, local_chars: local.chars().collect(), domain: d, members });
-    }
-    if mails.len() < 2 {
-        return;
-    }
-    let mut count = vec![0usize; domains.len()];
-    for m in &mails {
-        if let Some(c) = count.get_mut(m.domain) {
-            *c += 1;
-        }
-    }
-    let pow = powers(EMAIL_MAX + 2);
-    let near = near_domains(&domains, &pow);
-
-    // Local parts, indexed per domain: exactly; with one character deleted (3–6 characters);
-    // by halves (6 characters or more).
-    let mut index = IndexBuilder::default();
-    for (id, m) in mails.iter().enumerate() {
-        let h = Poly::new(&m.local_chars, &pow);
-        let (group, id) = (m.domain as u64, id as u32);
-        let k = usize::from((WHOLE_MIN..=WHOLE_MAX).contains(&h.len()));
-        whole_keys(&h, group, k, &mut |key| index.add(key, id));
-        if h.len() >= HALVES_MIN {
-            half_keys(&h, group, &mut |key| index.add(key, id));
-        }
-    }
-    let index = index.build();
-
-    // Probe with each address; `mark` keeps an address from being verified twice per probe.
-    // A pair may still be verified from both sides: the final sort removes the repeat.
-    let mut similar: Vec<(usize, usize, u32)> = Vec::new();
-    let mut found: Vec<u32> = Vec::new();
-    let mut mark = vec![usize::MAX; mails.len()];
-    for (t, m) in mails.iter().enumerate() {
-        found.clear();
-        let h = Poly::new(&m.local_chars, &pow);
-        let len = h.len();
-        let mut add = |key: u32| index.get(key, &mut found);
-        // The same domain: distance ≤ 2 with the shorter local part ≥ 6, by halves, from the
-        // longer side; distance 1 with the shorter of 3–5, whole.
-        let group = m.domain as u64;
-        if len >= HALVES_MIN {
-            probe_halves(&h, group, len.saturating_sub(2)..=len, HALVES_MIN, &mut add);
-        }
-        if (WHOLE_MIN..=WHOLE_MAX).contains(&len) {
-            whole_keys(&h, group, 1, &mut add);
-        }
-        // Near domains, from the side with fewer addresses: within 1, local parts within 1
-        // (halves at lengths ±2, or whole); within 2, the same local part (≥ 6 characters).
-        let here = (count.get(m.domain).copied().unwrap_or(0), m.domain);
-        for &(other, domain_distance) in near.get(m.domain).map(Vec::as_slice).unwrap_or_default() {
-            if here >= (count.get(other).copied().unwrap_or(0), other) {
-                continue;
-            }
-            let group = other as u64;
-            if domain_distance == 1 {
-                if len >= HALVES_MIN {
-                    probe_halves(&h, group, len.saturating_sub(2)..=len + 2, HALVES_MIN, &mut add);
-                }
-                if len <= WHOLE_MAX {
-                    whole_keys(&h, group, usize::from(len >= WHOLE_MIN), &mut add);
-                }
-            } else if len >= HALVES_MIN {
-                whole_keys(&h, group, 0, &mut add);
-            }
-        }
-        for &o in &found {
-            let o = o as usize;
-            let Some(seen) = mark.get_mut(o) else { continue };
-            if o == t || *seen == t {
-                continue;
-            }
-            *seen = t;
-            if let (Some(x), Some(y)) = (mails.get(t.min(o)), mails.get(t.max(o)))
-                && let Some(d) = email_similarity(x.text, y.text)
-            {
-                similar.push((t.min(o), t.max(o), d));
-            }
-        }
-    }
-    // The +tag rule: the same mailbox once tags are dropped (found again if also similar).
-    let mut by_base: HashMap<(&str, usize), Vec<usize>> = HashMap::new();
-    for (i, m) in mails.iter().enumerate() {
-        let base = tag_base(m.local);
-        if !base.is_empty() {
-            by_base.entry((base, m.domain)).or_default().push(i);
-        }
-    }
-    for group in by_base.values().filter(|g| g.len() > 1) {
-        for (k, &i) in group.iter().enumerate() {
-            for &j in group.get(k + 1..).unwrap_or_default() {
-                if let (Some(x), Some(y)) = (mails.get(i), mails.get(j))
-                    && let Some(d) = email_similarity(x.text, y.text)
-                {
-                    similar.push((i, j, d));
-                }
-            }
-        }
-    }
-    similar.sort_unstable();
-    similar.dedup();
-    for (i, j, d) in similar {
-        let (Some(x), Some(y)) = (mails.get(i), mails.get(j)) else { continue };
-        for &a in x.members {
-            for &b in y.members {
-                push(out, candidates, a, b, Reason::SimilarEmail, Some(d));
-            }
-        }
-    }
-}
-
-/// For each domain, the other domains within distance 2, with the distance: indexed whole with
-/// up to two deletions (18 characters or fewer) or by halves (17 or more; a shared top-level
-/// domain makes shorter halves unselective).
-fn near_domains(domains: &[&str], pow: &[u64]) -> Vec<Vec<(usize, usize)>> {
-    let chars: Vec<Vec<char>> = domains.iter().map(|d| d.chars().collect()).collect();
-    let mut index = IndexBuilder::default();
-    for (id, c) in chars.iter().enumerate() {
-        let h = Poly::new(c, pow);
-        if h.len() >= DOMAIN_HALVES_MIN {
-            half_keys(&h, 0, &mut |key| index.add(key, id as u32));
-        }
-        if h.len() <= DOMAIN_WHOLE_MAX {
-            whole_keys(&h, 0, 2, &mut |key| index.add(key, id as u32));
-        }
-    }
-    let index = index.build();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut found = Vec::new();
-    for (t, c) in chars.iter().enumerate() {
-        found.clear();
-        let h = Poly::new(c, pow);
-        let mut add = |key: u32| index.get(key, &mut found);
-        if h.len() >= DOMAIN_HALVES_MIN {
-            probe_halves(&h, 0, h.len().saturating_sub(2)..=h.len(), DOMAIN_HALVES_MIN, &mut add);
-        }
-        if h.len() <= DOMAIN_WHOLE_MAX {
-            whole_keys(&h, 0, 2, &mut add);
-        }
-        let t = t as u32;
-        pairs.extend(found.iter().filter(|&&o| o != t).map(|&o| (t.min(o), t.max(o))));
-    }
-    pairs.sort_unstable();
-    pairs.dedup();
-    let mut near = vec![Vec::new(); domains.len()];
-    for (a, b) in pairs {
-        let (a, b) = (a as usize, b as usize);
-        let (Some(x), Some(y)) = (domains.get(a), domains.get(b)) else { continue };
-        let d = strsim::osa_distance(x, y);
-        if d <= 2 {
-            if let Some(v) = near.get_mut(a) {
-                v.push((b, d));
-            }
-            if let Some(v) = near.get_mut(b) {
-                v.push((a, d));
-            }
-        }
-    }
-    near
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hashed deletion neighbourhoods
-// ---------------------------------------------------------------------------------------------
-
-/// The odd multiplier of the polynomial hash (mod 2^64).
-const BASE: u64 = 0x0000_0100_0000_01b3;
-
-/// `BASE^k` for k in `0..n`.
-fn powers(n: usize) -> Vec<u64> {
-    let mut out = Vec::with_capacity(n);
-    let mut p = 1u64;
-    for _ in 0..n {
-        out.push(p);
-        p = p.wrapping_mul(BASE);
-    }
-    out
-}
-
-/// Prefix hashes of a string of characters: the hash of any substring, with up to two
-/// characters deleted, in constant time. Strings longer than the table of powers allows are
-/// cut (callers only pass strings of at most 254 bytes).
-struct Poly<'a> {
-    pre: Vec<u64>,
-    pow: &'a [u64],
-}
-
-impl<'a> Poly<'a> {
-    fn new(chars: &[char], pow: &'a [u64]) -> Self {
-        let mut pre = Vec::with_capacity(chars.len() + 1);
-        let mut h = 0u64;
-        pre.push(h);
-        for &c in chars.iter().take(pow.len().saturating_sub(2)) {
-            h = h.wrapping_mul(BASE).wrapping_add(u64::from(c) + 1);
-            pre.push(h);
-        }
-        Poly { pre, pow }
-    }
-
-    fn len(&self) -> usize {
-        self.pre.len().saturating_sub(1)
-    }
-
-    fn pow(&self, k: usize) -> u64 {
-        self.pow.get(k).copied().unwrap_or(0)
-    }
-
-    /// The hash of `s[a..b]`.
-    fn sub(&self, a: usize, b: usize) -> u64 {
-        let (Some(&x), Some(&y)) = (self.pre.get(a), self.pre.get(b)) else { return 0 };
-        y.wrapping_sub(x.wrapping_mul(self.pow(b.saturating_sub(a))))
-    }
-
-    /// The hash of `s[a..b]` without the character at `a <= i < b`.
-    fn without(&self, a: usize, b: usize, i: usize) -> u64 {
-        self.sub(a, i).wrapping_mul(self.pow(b - i - 1)).wrapping_add(self.sub(i + 1, b))
-    }
-
-    /// The hash of `s[a..b]` without the characters at `a <= i < j < b`.
-    fn without2(&self, a: usize, b: usize, i: usize, j: usize) -> u64 {
-        self.sub(a, i)
-            .wrapping_mul(self.pow(b - i - 2))
-            .wrapping_add(self.sub(i + 1, j).wrapping_mul(self.pow(b - j - 1)))
-            .wrapping_add(self.sub(j + 1, b))
-    }
-
-    /// Every form of `s[a..b]` with at most `k ≤ 2` characters deleted: (hash, length).
-    fn variants(&self, a: usize, b: usize, k: usize, f: &mut impl FnMut(u64, usize)) {
-        if a > b || b > self.len() {
-            return;
-        }
-        let n = b - a;
-        f(self.sub(a, b), n);
-        if k >= 1 {
-            for i in a..b {
-                f(self.without(a, b, i), n - 1);
-            }
-        }
-        if k >= 2 {
-            for i in a..b {
-                for j in i + 1..b {
-                    f(self.without2(a, b, i, j), n - 2);
-                }
-            }
-        }
-    }
-}
-
-/// The keys of a whole string (in `group`) with at most `k` deletions.
-fn whole_keys(h: &Poly, group: u64, k: usize, f: &mut impl FnMut(u32)) {
-    let p = key(&[TAG_WHOLE, group]);
-    h.variants(0, h.len(), k, &mut |v, l| f(mix(p, v, l)));
-}
-
-/// The keys of the two halves of a string of length `n` (in `group`), each with at most one
-/// deletion.
-fn half_keys(h: &Poly, group: u64, f: &mut impl FnMut(u32)) {
-    let n = h.len();
-    let mid = n / 2;
-    let (first, second) = (key(&[TAG_HALF, group, n as u64, 0]), key(&[TAG_HALF, group, n as u64, 1]));
-    h.variants(0, mid, 1, &mut |v, l| f(mix(first, v, l)));
-    h.variants(mid, n, 1, &mut |v, l| f(mix(second, v, l)));
-}
-
-/// The keys under which `half_keys` indexed every string `s` of a length `n` in `lens` (and at
-/// least `min`) within distance 2 of `h` (`t`, of length `m`; `d = m - n`).
-///
-/// Split `s` into `A = s[..mid]` and `B = s[mid..]`; each of the (at most two, non-overlapping)
-/// edits falls in one half, but a transposition across the middle, which counts in both.
-/// Either `A` has at most one edit that keeps its length, and then it matches `t[..mid]`
-/// within distance 1, which one deletion on each side reveals (the `A` probe); or `B` has at
-/// most one edit, changing its length by `δ`, and then it matches `t[mid + d - δ..]` within
-/// distance 1 (the `B` probes). The `δ` to try: with `d = 0`, −1, 0 and +1; with `d = ±1`, only
-/// 0 (a `B` edit of `δ = d` leaves `A` one length-keeping edit at most, and `δ = -d` would need
-/// three edits); with `d = ±2`, 0 and `d / 2` (both edits then change the length by `d / 2`).
-fn probe_halves(h: &Poly, group: u64, lens: RangeInclusive<usize>, min: usize, f: &mut impl FnMut(u32)) {
-    let m = h.len() as isize;
-    for n in lens.filter(|&n| n >= min) {
-        let (first, second) = (key(&[TAG_HALF, group, n as u64, 0]), key(&[TAG_HALF, group, n as u64, 1]));
-        let mid = (n / 2) as isize;
-        let d = m - n as isize;
-        let deltas: &[isize] = match d {
-            0 => &[-1, 0, 1],
-            1 | -1 => &[0],
-            2 => &[0, 1],
-            -2 => &[0, -1],
-            _ => continue,
-        };
-        if mid <= m {
-            h.variants(0, mid as usize, 1, &mut |v, l| f(mix(first, v, l)));
-        }
-        for &delta in deltas {
-            let q = mid + d - delta;
-            if (0..=m).contains(&q) {
-                h.variants(q as usize, m as usize, 1, &mut |v, l| f(mix(second, v, l)));
-            }
-        }
-    }
-}
-
-/// The SplitMix64 finaliser: a bijection of `u64` that spreads bits.
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn key(parts: &[u64]) -> u64 {
-    parts.iter().fold(0, |h, &p| splitmix(h ^ p))
-}
-
-/// The 32-bit key of a variant (hash `v`, length `len`) under the key prefix `p`. A collision
-/// only adds a candidate to verify.
-fn mix(p: u64, v: u64, len: usize) -> u32 {
-    (splitmix(splitmix(p ^ v) ^ len as u64) >> 32) as u32
-}
-
-/// Collects (key, id) entries.
-#[derive(Default)]
-struct IndexBuilder {
-    entries: Vec<(u32, u32)>,
-}
-
-impl IndexBuilder {
-    fn add(&mut self, key: u32, id: u32) {
-        self.entries.push((key, id));
-    }
-
-    /// Buckets the entries by the top bits of their key (one counting pass): about one entry
-    /// per bucket, keys being uniform.
-    fn build(self) -> Index {
-        let n = self.entries.len();
-        let bits = (usize::BITS - n.leading_zeros()).clamp(1, 30);
-        let shift = 32 - bits;
-        let buckets = 1usize << bits;
-        let mut start = vec![0u32; buckets + 1];
-        for &(k, _) in &self.entries {
-            if let Some(c) = start.get_mut((k >> shift) as usize + 1) {
-                *c += 1;
-            }
-        }
-        for b in 1..start.len() {
-            let prev = start.get(b - 1).copied().unwrap_or(0);
-            if let Some(c) = start.get_mut(b) {
-                *c += prev;
-            }
-        }
-        let mut fill = start.clone();
-        let mut sorted = vec![(0u32, 0u32); n];
-        for &(k, id) in &self.entries {
-            if let Some(pos) = fill.get_mut((k >> shift) as usize) {
-                if let Some(slot) = sorted.get_mut(*pos as usize) {
-                    *slot = (k, id);
-                }
-                *pos += 1;
-            }
-        }
-        Index { start, shift, entries: sorted }
-    }
-}
-
-/// (key, id) entries bucketed by the top bits of the key.
-struct Index {
-    start: Vec<u32>,
-    shift: u32,
-    entries: Vec<(u32, u32)>,
-}
-
-impl Index {
-    /// Appends to `out` the ids indexed under `key`.
-    fn get(&self, key: u32, out: &mut Vec<u32>) {
-        let b = (key >> self.shift) as usize;
-        let (Some(&a), Some(&z)) = (self.start.get(b), self.start.get(b + 1)) else { return };
-        for &(k, id) in self.entries.get(a as usize..z as usize).unwrap_or_default() {
-            if k == key {
-                out.push(id);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -630,34 +491,49 @@ mod tests {
     #[test]
     fn similarity_rules() {
         for (a, b, want) in [
-            ("jean.dupont@gmail.com", "jean.dupond@gmail.com", Some(1)),
+            // Typos: a transposition, a dropped or doubled letter, a mistyped provider, a tag.
             ("jean.dupont@gmail.com", "jaen.dupont@gmail.com", Some(1)),
             ("jean.dupont@gmail.com", "jean.dupnt@gmail.com", Some(1)),
+            ("jean.dupont@gmail.com", "jean.duppont@gmail.com", Some(1)),
+            ("jean.dupont@gmail.com", "jeandupont@gmail.com", Some(1)),
+            ("ejan.dupont@gmail.com", "jean.dupont@gmail.com", Some(1)),
             ("jean.dupont@gmail.com", "jean.dupont@gmial.com", Some(1)),
-            ("jean.dupont@gmail.com", "jean.dupont@gmail.fr", None),
-            ("jean.dupont@gmail.com", "jeandupont@gmail.co", Some(2)),
-            ("jean.dupont@gmail.com", "jean.dupond@gmial.com", Some(2)),
-            ("jean@gmail.com", "jean@gmial.com", Some(1)),
-            ("jo@gmail.com", "jo@gmial.com", Some(1)),
-            ("jo@gmail.com", "jp@gmail.com", None),
-            ("joe@gmail.com", "jon@gmail.com", Some(1)),
-            ("jean@gmail.com", "ivan@gmail.com", None),
-            ("martin@x.fr", "marion@x.fr", Some(2)),
+            ("jean.dupont@hotmial.fr", "jean.dupont@hotmail.fr", Some(1)),
+            ("jean.dupont@yaho.fr", "jean.dupont@yahoo.fr", Some(1)),
+            ("jean.dupont@googlemail.com", "jean.dupont@gmail.com", Some(5)),
             ("jean+news@x.fr", "jean@x.fr", Some(5)),
             ("jean+a@x.fr", "jean+b@x.fr", Some(1)),
+            ("jean.dupont75+a@gmial.com", "jean.dupont75@gmail.com", Some(3)),
+            // Different people, or not enough to say.
+            ("jean.dupont@gmail.com", "jean.dupond@gmail.com", None),
+            ("p.martin@gmail.com", "n.martin@gmail.com", None),
+            ("p.marin@gmail.com", "n.martin@gmail.com", None),
+            ("p.martin@orange.fr", "pmartin@orange.fr", None),
+            ("p.martin@gmail.com", "pmartin@gmail.com", Some(1)),
+            ("jean.dupont@orange.fr", "jeandupont@orange.fr", None),
+            ("jean.dupont@orange.fr", "jean..dupont@orange.fr", None),
+            ("j.e.a.n@gmail.com", "jean@gmial.com", Some(4)),
+            ("pmartin@gmail.com", "nmartin@gmail.com", None),
+            ("pmartin@gmail.com", "martin@gmail.com", None),
+            ("jp.martin@gmail.com", "pj.martin@gmail.com", None),
+            ("marie.martin@gmail.com", "maria.martin@gmail.com", None),
             ("martin1@x.fr", "martin2@x.fr", None),
             ("martin@x.fr", "martin75@x.fr", None),
-            ("martin12@x.fr", "martin21@x.fr", None),
-            ("0612345678@sms.fr", "0612345679@sms.fr", None),
-            // Not "only" the digits: the domain differs too, and the whole distance decides.
-            ("martin1@x.fr", "martin2@y.fr", Some(2)),
-            ("jean1@x.fr", "jean2@y.fr", None),
-            ("mart1n@x.fr", "mart2n@x.fr", Some(1)),
-            ("jean@gmail.com", "jea@ngmail.com", Some(1)),
+            ("jean.dupont@gmail.com", "jean.dupont@gmail.fr", None),
+            ("jean.dupont@hotmail.fr", "jean.dupont@hotmail.com", None),
+            ("jean.dupont@x.fr", "jean.dupont@y.fr", None),
+            ("jean@example.org", "jean@exemple.org", Some(1)),
+            ("jean@example.org", "jean@exampel.org", Some(1)),
+            ("jean@example.org", "jean@example.fr", None),
+            ("jean@example.org", "jean@exbmple.org", None),
+            ("jean1@example.org", "jean2@exemple.org", None),
+            ("jean@gmail.com", "ivan@gmail.com", None),
+            ("joe@gmail.com", "jo@gmail.com", None),
             ("a@x.fr", "a@x.fr", None),
             ("nope", "nope2", None),
             ("jean@", "jean1@", None),
             ("@x.fr", "@y.fr", None),
+            ("123@x.fr", "123+a@x.fr", None),
         ] {
             assert_eq!(email_similarity(a, b), want, "{a} {b}");
             assert_eq!(email_similarity(b, a), want, "{b} {a}");
@@ -680,11 +556,12 @@ mod tests {
         let mut c = vec![
             cand("s3", Some("jean.dupont@gmail.com")),
             cand("s1", Some("jean.dupont@gmail.com")),
-            cand("s2", Some("jean.dupond@gmail.com")),
+            cand("s2", Some("jean.dupnt@gmail.com")),
             cand("s4", Some("jean@gmail.com")),
             cand("s4", Some("jean@gmail.com")),
             cand("s5", None),
             cand("s6", Some("")),
+            cand("s7", Some("jeann.dupont@gmail.com")),
         ];
         c[0].phone = Some("+33612345678".into());
         c[3].phone = Some("+33612345678".into());
@@ -699,17 +576,20 @@ mod tests {
         c[6].given_name = Some("elodie".into());
         c[6].family_name = Some("le gall".into());
         c[6].postal_code = Some("29000".into());
+        // Names that disagree: not the same person, whatever the addresses.
+        c[7].given_name = Some("Jeanne".into());
         let p = |a: &str, b: &str, reason, distance| Pair { a: a.into(), b: b.into(), reason, distance };
         assert_eq!(
             find(&c),
             vec![
+                p("s1", "s2", Reason::SimilarEmail, Some(1)),
                 p("s1", "s3", Reason::SameEmail, None),
+                p("s1", "s7", Reason::SimilarEmail, Some(1)),
+                p("s2", "s3", Reason::SimilarEmail, Some(1)),
                 p("s3", "s4", Reason::SamePhone, None),
                 p("s3", "s5", Reason::SamePhone, None),
-                p("s4", "s5", Reason::SamePhone, None),
                 p("s3", "s5", Reason::SameNamePostalCode, None),
-                p("s1", "s2", Reason::SimilarEmail, Some(1)),
-                p("s2", "s3", Reason::SimilarEmail, Some(1)),
+                p("s4", "s5", Reason::SamePhone, None),
             ]
         );
         assert_eq!(find(&[]), vec![]);
@@ -717,13 +597,15 @@ mod tests {
     }
 
     #[test]
-    fn the_documented_miss() {
-        let (a, b) = ("jeandupont@gmail.com", "jeandupo@ntgmail.com");
-        assert_eq!(email_similarity(a, b), Some(2));
-        assert_eq!(find(&[cand("s1", Some(a)), cand("s2", Some(b))]), vec![]);
-        // One edit at the `@` is found: the split distances add up to 2 at most.
-        let (a, b) = ("jean@gmail.com", "jea@ngmail.com");
-        assert_eq!(find(&[cand("s1", Some(a)), cand("s2", Some(b))]).len(), 1);
+    fn a_large_group_is_a_chain() {
+        let mut c: Vec<Candidate> = (0..100).map(|i| cand(&format!("s{i:03}"), None)).collect();
+        for x in &mut c {
+            x.phone = Some("+33100000000".into());
+        }
+        let pairs = find(&c);
+        assert_eq!(pairs.len(), 99, "each with the next, not 4 950 pairs");
+        assert!(pairs.iter().zip(c.windows(2)).all(|(p, w)| p.a == w[0].subject && p.b == w[1].subject));
+        assert_eq!(find(&c[..GROUP_ALL_PAIRS]).len(), GROUP_ALL_PAIRS * (GROUP_ALL_PAIRS - 1) / 2);
     }
 
     #[test]
@@ -742,6 +624,9 @@ mod tests {
         c.push(cand("long", Some(&format!("{}@x.fr", "a".repeat(10_000)))));
         c.push(cand("long2", Some(&format!("{}b@x.fr", "a".repeat(10_000)))));
         c.push(cand("dom", Some(&format!("a@{}", "x".repeat(300)))));
-        let _ = find(&c);
+        c.push(cand("ééééé", Some("éééééé@x.fr")));
+        c.push(cand("éééé", Some("ééééé@x.fr")));
+        let pairs = find(&c);
+        assert_eq!(pairs.len(), 1, "{pairs:?}");
     }
 }

@@ -9,33 +9,120 @@ use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::Fichier;
 use crate::kernel::directory::Directory;
 use crate::kernel::error::{Error, Result};
+use crate::kernel::keys::check_subject_id;
 use crate::kernel::store::{Bucket, Store};
 use crate::kernel::time::Stamp;
-use crate::kernel::types::{Actor, SubjectRef};
+use crate::kernel::types::{Actor, DamagedRecord, SubjectRef};
+
+/// The most candidate pairs one page of the duplicates report examines.
+pub const DUPLICATES_PAGE_MAX: u32 = 100_000;
+
+fn candidate(subject: String, body: &CustomerBody) -> duplicates::Candidate {
+    let get = |n: &str| body.field(n).map(|f| f.value.clone());
+    duplicates::Candidate {
+        subject,
+        email: get("email"),
+        phone: get("phone"),
+        given_name: get("given-name"),
+        family_name: get("family-name"),
+        postal_code: get("postal-code"),
+    }
+}
 
 impl<S: Store> Fichier<'_, S> {
-    pub(crate) fn find_duplicates_unaudited(&mut self, actor: &Actor) -> Result<DuplicatesReport> {
+    /// A page of the duplicates report (see [`duplicates`] for the rules, and
+    /// `find_duplicates` for the paging): one walk over the file by pages of records, each
+    /// leaving compact keys; then up to `limit` candidate pairs after `cursor`, each
+    /// confirmed on the two records reopened.
+    pub(crate) fn find_duplicates_unaudited(
+        &mut self,
+        actor: &Actor,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<DuplicatesReport> {
         authorize(actor, Operation::FindDuplicates)?;
+        if !(1..=DUPLICATES_PAGE_MAX).contains(&limit) {
+            return Err(Error::invalid("limit", "range-1-100000", "a page examines 1 to 100 000 candidate pairs"));
+        }
+        let after = match cursor {
+            None => None,
+            Some(c) => {
+                let parsed = c.split_once('.').filter(|(a, b)| {
+                    check_subject_id("cursor", a).is_ok() && check_subject_id("cursor", b).is_ok() && a < b
+                });
+                Some(parsed.ok_or_else(|| {
+                    Error::invalid(
+                        "cursor",
+                        "duplicates-cursor",
+                        "a cursor is two subject ids, the first smaller, joined by a dot",
+                    )
+                })?)
+            }
+        };
         self.check_master_key(false)?;
-        let ids = self.customer_ids()?;
-        let mut candidates = Vec::with_capacity(ids.len());
+        let mut blocking = duplicates::Blocking::default();
         let mut damaged = Vec::new();
-        for chunk in ids.chunks(256) {
-            let (loaded, bad) = self.load_many(chunk)?;
+        let mut walked: Option<String> = None;
+        loop {
+            let (loaded, bad, next) = self.page(walked.as_deref(), 1000)?;
             damaged.extend(bad);
             for l in loaded {
-                let get = |n: &str| l.body.field(n).map(|f| f.value.clone());
-                candidates.push(duplicates::Candidate {
-                    subject: l.sid.clone(),
-                    email: get("email"),
-                    phone: get("phone"),
-                    given_name: get("given-name"),
-                    family_name: get("family-name"),
-                    postal_code: get("postal-code"),
-                });
+                if !blocking.add(&candidate(l.sid, &l.body)) {
+                    return Err(Error::conflict(
+                        "customers",
+                        "duplicates-max-records",
+                        "the file holds more records than one duplicates report compares (16 777 216)",
+                    ));
+                }
+            }
+            match next {
+                Some(n) => walked = Some(n),
+                None => break,
             }
         }
-        Ok(DuplicatesReport { pairs: duplicates::find(&candidates), damaged })
+        let candidates = blocking.candidates();
+        let pair_of = |c: u64| {
+            let (i, j) = duplicates::positions(c);
+            (blocking.subject(i), blocking.subject(j))
+        };
+        let start = after.map_or(0, |cut| candidates.partition_point(|&c| pair_of(c) <= cut));
+        let todo = candidates.get(start..).unwrap_or_default();
+        let page = todo.get(..limit as usize).unwrap_or(todo);
+        let mut pairs = Vec::new();
+        let mut open: Option<(String, Option<duplicates::Candidate>)> = None;
+        for &c in page {
+            let (a, b) = pair_of(c);
+            if open.as_ref().is_none_or(|(sid, _)| sid != a) {
+                open = Some((a.to_string(), self.duplicate_candidate(a)?));
+            }
+            let Some((_, Some(x))) = &open else { continue };
+            let Some(y) = self.duplicate_candidate(b)? else { continue };
+            duplicates::confirm_all(x, &y, &mut |reason, distance| {
+                pairs.push(duplicates::Pair { a: a.to_string(), b: b.to_string(), reason, distance })
+            });
+        }
+        let next = match (page.last(), todo.len() > page.len()) {
+            (Some(&last), true) => {
+                let (a, b) = pair_of(last);
+                Some(format!("{a}.{b}"))
+            }
+            _ => None,
+        };
+        // Damaged records are named once, on the first page.
+        if cursor.is_some() {
+            damaged.clear();
+        }
+        Ok(DuplicatesReport { pairs, next, damaged })
+    }
+
+    /// The record at `sid` as the duplicates rules read it, if it is still active and opens
+    /// (one that does not open is named by the walk); a store that fails fails the call.
+    fn duplicate_candidate(&mut self, sid: &str) -> Result<Option<duplicates::Candidate>> {
+        match self.load_active(sid) {
+            Ok(l) => Ok(l.map(|l| candidate(l.sid, &l.body))),
+            Err(e) if DamagedRecord::of(sid, &e).is_some() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     pub(crate) fn merge_customers_unaudited(

@@ -180,11 +180,14 @@ pub struct ReviewPage {
     pub damaged: Vec<DamagedRecord>,
 }
 
-/// The likely duplicates (`customers.find-duplicates`).
+/// A page of the likely duplicates (`customers.find-duplicates`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DuplicatesReport {
+    /// The confirmed pairs among the page's candidates, by subject ids then reason.
     pub pairs: Vec<duplicates::Pair>,
-    /// Records that did not open, left out of the comparison and named.
+    /// The cursor of the next page: the last candidate pair examined (`a.b`).
+    pub next: Option<String>,
+    /// Records that did not open, left out of the comparison and named (first page only).
     pub damaged: Vec<DamagedRecord>,
 }
 

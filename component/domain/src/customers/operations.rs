@@ -64,9 +64,15 @@ impl<S: Store> Fichier<'_, S> {
         Ok(page)
     }
 
-    pub fn find_duplicates(&mut self, actor: &Actor) -> Result<DuplicatesReport> {
-        let report = self.find_duplicates_unaudited(actor)?;
-        let (target, detail) = ("customers".into(), format!("{} pairs", report.pairs.len()));
+    /// A page of the duplicates report. Each page walks the whole file once (its records
+    /// opened a page at a time, each leaving ~150 bytes of keys and id) and then examines up to
+    /// `limit` candidate pairs after `cursor`, in the order of subject ids: a report of P
+    /// candidates costs ⌈P / limit⌉ walks, and a pair that stays a candidate while the
+    /// file changes between pages is examined exactly once.
+    pub fn find_duplicates(&mut self, actor: &Actor, cursor: Option<&str>, limit: u32) -> Result<DuplicatesReport> {
+        let report = self.find_duplicates_unaudited(actor, cursor, limit)?;
+        let (target, detail) =
+            ("customers".into(), format!("{} pairs after {}", report.pairs.len(), cursor.unwrap_or("the start")));
         self.audit_one(actor, "customers.duplicates", target, detail)?;
         Ok(report)
     }

@@ -51,11 +51,16 @@ impl cu::Guest for Component {
         )
     }
 
-    fn find_duplicates(actor: wit::Actor) -> Result<cu::DuplicatesReport, wit::Error> {
+    fn find_duplicates(
+        actor: wit::Actor,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<cu::DuplicatesReport, wit::Error> {
         run(
-            |f| f.find_duplicates(&actor.into()),
+            |f| f.find_duplicates(&actor.into(), cursor.as_deref(), limit),
             |r| cu::DuplicatesReport {
                 pairs: r.pairs.into_iter().map(duplicate_pair).collect(),
+                next: r.next,
                 damaged: damaged(r.damaged),
             },
         )

@@ -165,7 +165,7 @@ pub(super) fn route(req: &Request, path: &[&str], a: wit::Actor) -> Routed {
             out(<C as Customers>::history(a, args(req, &["subject"])?.get("subject")?))
         }
         ("POST", ["customers", "delete"]) => out(C::delete(a, args(req, &["subject"])?.get("subject")?)),
-        ("GET", ["customers", "duplicates"]) => out(C::find_duplicates(a)),
+        ("GET", ["customers", "duplicates"]) => out(C::find_duplicates(a, query(req, "cursor")?, query(req, "limit")?)),
         ("POST", ["customers", "merge"]) => {
             let x = args(req, &["kept", "absorbed"])?;
             out(C::merge(a, x.get("kept")?, x.get("absorbed")?))

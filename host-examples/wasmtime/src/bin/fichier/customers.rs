@@ -55,8 +55,17 @@ pub enum CustomersCmd {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
-    /// Pairs of records that may be one person, for review (nothing is merged).
-    Duplicates,
+    /// Pairs of records that may be one person, for review (nothing is merged): a line per
+    /// pair as each page arrives (a JSON object per line with --json).
+    Duplicates {
+        /// Resume after this cursor (printed when the command is interrupted: `next`).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Candidate pairs examined per component call (1–100 000); each call reads the
+        /// whole file once.
+        #[arg(long, default_value_t = 100_000)]
+        page: u32,
+    },
     /// Merge one record into another (e-mail, s-… subject id or customer number).
     Merge {
         #[arg(long)]
@@ -231,19 +240,7 @@ pub fn customers(c: &CustomersCmd, rt: &Runtime, actor: Value, as_json: bool) ->
             let r = call(rt, "customers", "list-customers", &[actor, json!(cursor), json!(limit)])?;
             Output::new(&r, with_damaged(paged(rows(&r["customers"], customer_text), &r["next"]), &r["damaged"]))
         }
-        CustomersCmd::Duplicates => {
-            let r = call(rt, "customers", "find-duplicates", &[actor])?;
-            let pairs = rows(&r["pairs"], |p| {
-                format!(
-                    "{:<22} {} {}{}",
-                    s(&p["reason"]),
-                    s(&p["a"]),
-                    s(&p["b"]),
-                    p["distance"].as_u64().map(|d| format!(" (distance {d})")).unwrap_or_default()
-                )
-            });
-            Output::new(&r, with_damaged(pairs, &r["damaged"]))
-        }
+        CustomersCmd::Duplicates { cursor, page } => return duplicates(rt, actor, cursor.clone(), *page, as_json),
         CustomersCmd::Merge { keep, absorb } => {
             let r = call(rt, "customers", "merge", &[actor, subject_value(keep), subject_value(absorb)])?;
             Output::new(&r, customer_text(&r))
@@ -292,6 +289,54 @@ pub fn customers(c: &CustomersCmd, rt: &Runtime, actor: Value, as_json: bool) ->
         }
     }
     .done(as_json)
+}
+
+/// `customers duplicates`: page after page, each pair printed as its page arrives (JSON lines
+/// with `--json`), so the command holds one page at a time; `(none)` when no page had any.
+fn duplicates(
+    rt: &Runtime,
+    actor: Value,
+    mut cursor: Option<String>,
+    page: u32,
+    as_json: bool,
+) -> Result<ExitCode, Failure> {
+    use std::io::Write;
+    let mut any = false;
+    loop {
+        let r = call(rt, "customers", "find-duplicates", &[actor.clone(), json!(cursor), json!(page)])?;
+        let mut out = std::io::stdout().lock();
+        for p in r["pairs"].as_array().into_iter().flatten() {
+            any = true;
+            let line = if as_json {
+                p.to_string()
+            } else {
+                format!(
+                    "{:<22} {} {}{}",
+                    s(&p["reason"]),
+                    s(&p["a"]),
+                    s(&p["b"]),
+                    p["distance"].as_u64().map(|d| format!(" (distance {d})")).unwrap_or_default()
+                )
+            };
+            if writeln!(out, "{line}").is_err() {
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        for d in r["damaged"].as_array().into_iter().flatten() {
+            let line =
+                if as_json { json!({"damaged": d}).to_string() } else { with_damaged(String::new(), &json!([d])) };
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+        match r["next"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    if !any && !as_json {
+        let _ = writeln!(std::io::stdout().lock(), "(none)");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `check …`: the file is read (and, for JSON, parsed) before the store is opened; exit 1
