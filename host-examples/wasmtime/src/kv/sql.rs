@@ -20,7 +20,9 @@
 //!   keys (PostgreSQL `COLLATE "C"`, MariaDB/MySQL `VARBINARY`: the order Rust's strings
 //!   and SQLite sort in);
 //! - **a typed error, never a panic**, when the server is down, slow (every call is
-//!   bounded by `timeout_ms`, and the server stops the statement too) or refuses; after a
+//!   bounded by `timeout_ms`, stopped by the server itself, and given up by the client
+//!   only after a margin — 0.5 s, 2 s on MariaDB/MySQL — so that a statement waiting on a
+//!   lock is never abandoned by the client and then committed by the server) or refuses; after a
 //!   connection error the pool is replaced, so the next call reconnects.
 //!
 //! Settings ride on the URL's query and are removed before the driver sees it:
@@ -230,7 +232,7 @@ fn session_settings(dialect: Dialect, timeout: Duration) -> Vec<String> {
         Dialect::Postgres => vec![format!("SET statement_timeout = {ms}"), format!("SET lock_timeout = {ms}")],
         Dialect::MySql => vec![
             "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED".into(),
-            format!("SET SESSION innodb_lock_wait_timeout = {}", timeout.as_secs().max(1)),
+            format!("SET SESSION innodb_lock_wait_timeout = {}", timeout.as_millis().div_ceil(1000).max(1)),
             "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')".into(),
         ],
     }
@@ -371,11 +373,22 @@ struct CallTx {
     spoiled: Spoiled,
 }
 
+/// The margin after `timeout_ms` before the client gives up on a statement, so that the
+/// server's timeout (`statement_timeout`, `lock_timeout`) answers first: a statement the
+/// client abandoned could otherwise still take its lock and commit afterwards.
+const SERVER_FIRST: Duration = Duration::from_millis(500);
+/// MariaDB/MySQL: `innodb_lock_wait_timeout` is whole seconds, and a lock wait is noticed
+/// as timed out by a monitor that runs about once a second.
+const SERVER_FIRST_MYSQL: Duration = Duration::from_secs(2);
+
 /// The two buckets on one or two database servers.
 pub struct SqlKv {
     rt: Option<tokio::runtime::Runtime>,
     dbs: Vec<Db>,
     tables: Vec<Table>,
+    /// How long the client waits for an answer: `timeout_ms` and then [`SERVER_FIRST`], so
+    /// that a statement waiting on a lock is stopped by the server's own timeout (and its
+    /// write certainly not kept) before the client gives up on it.
     timeout: Duration,
     shared: bool,
     batch: Mutex<Option<Batch>>,
@@ -413,7 +426,8 @@ impl SqlKv {
             .enable_all()
             .build()
             .map_err(|e| KvError::Other(format!("starting the database client: {e}")))?;
-        let timeout = data.timeout;
+        let mysql = data.dialect == Dialect::MySql || keys.as_ref().is_some_and(|k| k.dialect == Dialect::MySql);
+        let timeout = data.timeout + if mysql { SERVER_FIRST_MYSQL } else { SERVER_FIRST };
         let mut dbs = vec![Db::new(data, rt.handle())?];
         let keys_db = match keys {
             Some(k) => {
@@ -550,7 +564,7 @@ impl SqlKv {
     fn failed(&self, db: usize, e: Failed) -> KvError {
         match e {
             Failed::TimedOut => KvError::Other(format!(
-                "{}: no answer within {} ms (a write may or may not have committed)",
+                "{}: no answer within {} ms, past the server's own timeout (a write may or may not have committed)",
                 self.dbs[db].url.shown(),
                 self.timeout.as_millis()
             )),
