@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::rule;
 
 use fichier_domain::Error;
 use fichier_domain::kernel::store::Bucket;
@@ -11,10 +12,6 @@ use fichier_domain::kernel::types::{Actor, Role};
 use support::{World, admin};
 
 const NOW: &str = "2026-11-29T10:00:00.000Z";
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
-}
 
 #[test]
 fn a_key_authenticates_as_its_role_until_revoked() {

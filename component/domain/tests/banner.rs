@@ -4,20 +4,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::rule;
+use support::visitor;
 
 use fichier_domain::Error;
 use fichier_domain::consent::banner::DayRates;
 use fichier_domain::consent::*;
 use fichier_domain::kernel::types::*;
 use support::{World, admin, decision};
-
-fn visitor() -> Actor {
-    Actor { id: "web".into(), role: Role::Public }
-}
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
-}
 
 fn notice(w: &mut World, purposes: &[&str], lang: &str, text: &str) -> String {
     let input = NoticeInput {

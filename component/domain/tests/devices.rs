@@ -15,6 +15,7 @@ use fichier_domain::rights::access::ExportScope;
 use support::{World, admin, decision};
 
 mod support;
+use support::rule;
 
 fn visitor() -> Actor {
     Actor { id: "banner".into(), role: Role::Public }
@@ -22,10 +23,6 @@ fn visitor() -> Actor {
 
 fn shop_server() -> Actor {
     Actor { id: "wordpress".into(), role: Role::System }
-}
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
 }
 
 fn anne() -> SubjectRef {

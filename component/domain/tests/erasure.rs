@@ -7,8 +7,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::rule;
 
-use fichier_domain::Error;
 use fichier_domain::consent::*;
 use fichier_domain::customers::FieldInput;
 use fichier_domain::kernel::store::Bucket;
@@ -21,10 +21,6 @@ use support::{World, admin};
 
 fn actor(role: Role) -> Actor {
     Actor { id: format!("{role:?}").to_lowercase(), role }
-}
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
 }
 
 fn field(name: &str, value: &str, category: Option<DataCategory>, purposes: &[&str]) -> FieldInput {

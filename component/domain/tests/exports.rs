@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::rule;
 
-use fichier_domain::Error;
 use fichier_domain::consent::*;
 use fichier_domain::customers::FieldInput;
 use fichier_domain::kernel::types::{Lang, *};
@@ -19,10 +19,6 @@ use support::{World, admin};
 
 fn actor(role: Role) -> Actor {
     Actor { id: format!("{role:?}").to_lowercase(), role }
-}
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
 }
 
 fn field(name: &str, value: &str, purposes: &[&str], basis: LawfulBasis, source: Option<Source>) -> FieldInput {

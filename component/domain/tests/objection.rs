@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::rule;
 
 use fichier_domain::Error;
 use fichier_domain::consent::*;
@@ -19,10 +20,6 @@ use support::{World, admin};
 
 fn actor(role: Role) -> Actor {
     Actor { id: format!("{role:?}").to_lowercase(), role }
-}
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
 }
 
 fn email(e: &str) -> SubjectRef {

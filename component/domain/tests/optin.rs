@@ -13,17 +13,11 @@ use fichier_domain::outbox::MessageKind;
 use support::{World, admin, decision};
 
 mod support;
-
-fn visitor() -> Actor {
-    Actor { id: "web".into(), role: Role::Public }
-}
+use support::rule;
+use support::visitor;
 
 fn system() -> Actor {
     Actor { id: "mailer".into(), role: Role::System }
-}
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
 }
 
 fn email(e: &str) -> SubjectRef {

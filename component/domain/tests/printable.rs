@@ -7,17 +7,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::rule;
 
-use fichier_domain::Error;
 use fichier_domain::consent::{NoticeInput, PurposeInput};
 use fichier_domain::kernel::types::{DataCategory, PurposeKind, Role, SubjectRef};
 use support::{World, admin, field};
 
 const NOW: &str = "2026-12-01T10:00:00.000Z";
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
-}
 
 #[test]
 fn invisible_characters_are_refused_where_values_are_printed() {

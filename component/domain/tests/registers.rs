@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::rule;
 
 use fichier_domain::Error;
 use fichier_domain::customers::FieldInput;
@@ -28,10 +29,6 @@ impl World {
     fn new() -> Self {
         World::empty(NOW, 7, 1)
     }
-}
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
 }
 
 fn contact(name: &str, email: &str) -> Contact {

@@ -12,6 +12,7 @@ use fichier_domain::rights::*;
 use support::World;
 
 mod support;
+use support::rule;
 
 fn actor(role: Role) -> Actor {
     Actor { id: format!("{role:?}").to_lowercase(), role }
@@ -42,10 +43,6 @@ fn input(email: &str) -> RequestInput {
         identity_verified: false,
         doubtful: None,
     }
-}
-
-fn rule(e: Error) -> String {
-    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
 }
 
 #[test]

@@ -100,3 +100,13 @@ pub fn field(
         verified_at: None,
     }
 }
+
+/// An error as `field:rule`, what the tests compare (the whole error when it has no field).
+pub fn rule(e: fichier_domain::Error) -> String {
+    e.field_error().map(|f| format!("{}:{}", f.field, f.rule)).unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// A visitor of the shop's pages (the public role).
+pub fn visitor() -> Actor {
+    Actor { id: "web".into(), role: Role::Public }
+}
