@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Output};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -37,17 +37,8 @@ fn serve_demo(dir: &Path, shop: Option<&str>) -> (Killed, String) {
         std::fs::write(dir.join("settings.json"), serde_json::json!({"shop_origins": origin}).to_string()).unwrap();
         cmd.args(["--settings", "settings.json"]);
     }
-    let mut child = cmd
-        .args(["--db", "shop.db", "serve", "--demo", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn fichier serve");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    out.read_line(&mut line).expect("the serving line");
-    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).expect("address").to_owned();
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    cmd.args(["--db", "shop.db", "serve", "--demo", "--addr", "127.0.0.1:0"]);
+    let (child, addr) = support::serving(cmd);
     (Killed(child), addr)
 }
 

@@ -44,12 +44,15 @@ pub fn success_json(args: &[&str], out: &Output) -> Value {
 /// `fichier --db DB serve` on a free loopback port, its clock pinned at `now`; the child and
 /// the address it serves (its output drained so it never blocks).
 pub fn serve(dir: &Path, db: &str, now: &str) -> (Child, String) {
-    let mut child = pinned(dir, now)
-        .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn fichier serve");
+    let mut cmd = pinned(dir, now);
+    cmd.args(["--db", db, "serve", "--addr", "127.0.0.1:0"]);
+    serving(cmd)
+}
+
+/// Start `cmd`, a `fichier … serve` on port 0: the child and the address it printed (its
+/// output drained so it never blocks).
+pub fn serving(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn fichier serve");
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
     out.read_line(&mut line).expect("the serving line");
