@@ -2,6 +2,8 @@
 //! cut one, unless the range reaches the end of the file), decoded from UTF-8 or
 //! Latin-1, validated all before anything is written.
 
+use std::io::Read;
+
 use super::{MAX_RECORD_BYTES, TextEncoding};
 use crate::kernel::error::{Error, Result};
 
@@ -80,7 +82,15 @@ pub(super) fn parse_chunk(
         0
     };
     let body = &data[bom..];
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body);
+    // csv-core skips a byte-order mark at the start of what its reader reads first, but
+    // only when those three bytes come in its first read (`strip_utf8_bom`). Every chunk
+    // gets a new reader: a chunk starting inside the file with those bytes (a line that
+    // begins with U+FEFF, as when two exports are concatenated) would lose them, and the
+    // rows read would depend on where the host cut the file. The file's own mark is
+    // skipped above, at offset 0 only; the reader's first read is one byte, so it skips none.
+    let (head, tail) = body.split_at(body.len().min(1));
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(head.chain(tail));
     let mut records = Vec::new();
     let mut consumed = 0usize;
     // The line the byte at `consumed` is on.
