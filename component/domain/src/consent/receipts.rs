@@ -84,6 +84,20 @@ pub struct ReceiptEntry {
 }
 document!(ReceiptEntry, "receipt", 1, binary);
 
+impl SubjectHead {
+    /// A head read at `sid` is that subject's.
+    fn belongs(&self, sid: &str) -> Result<()> {
+        if self.subject != sid {
+            return Err(Error::corrupted(
+                place(Bucket::Data, &subject_key(sid)),
+                "subject-matches",
+                "the head belongs to another subject",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The key of a subject's head in the data bucket.
 pub fn subject_key(sid: &str) -> String {
     format!("subject/{sid}")
@@ -109,8 +123,13 @@ impl<S: Store> Fichier<'_, S> {
 
     /// Open a stored head's sealed body with the subject's data key.
     pub(crate) fn open_head(&mut self, sid: &str, head: &SubjectHead) -> Result<HeadBody> {
-        let key = subject_key(sid);
         let dek = self.existing_data_key(sid)?;
+        self.open_head_with(sid, head, &dek)
+    }
+
+    /// Open a subject's head with their data key, already read.
+    pub(crate) fn open_head_with(&self, sid: &str, head: &SubjectHead, dek: &DataKey) -> Result<HeadBody> {
+        let key = subject_key(sid);
         let sealed = from_base64(&head.sealed)
             .ok_or_else(|| Error::corrupted(place(Bucket::Data, &key), "decodes", "the sealed head is not base64"))?;
         let Some(plain) = dek.open(&head_context(head), sid, &sealed) else {
@@ -137,18 +156,32 @@ impl<S: Store> Fichier<'_, S> {
         let head: Option<SubjectHead> = self.get_doc(Bucket::Data, &subject_key(sid))?;
         let body = match &head {
             Some(h) => {
-                if h.subject != sid {
-                    return Err(Error::corrupted(
-                        place(Bucket::Data, &subject_key(sid)),
-                        "subject-matches",
-                        "the head belongs to another subject",
-                    ));
-                }
+                h.belongs(sid)?;
                 self.open_head(sid, h)?
             }
             None => HeadBody::default(),
         };
         Ok(LoadedSubject { head, body })
+    }
+
+    /// The heads' bodies of subjects whose data keys are already read, in one read of the
+    /// store (`get-many`); a subject without a head has an empty one.
+    pub(crate) fn head_bodies(&self, subjects: &[(&str, &DataKey)]) -> Result<Vec<HeadBody>> {
+        let keys: Vec<String> = subjects.iter().map(|(sid, _)| subject_key(sid)).collect();
+        let heads = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
+        subjects
+            .iter()
+            .zip(&keys)
+            .zip(heads)
+            .map(|(((sid, dek), key), raw)| match raw {
+                None => Ok(HeadBody::default()),
+                Some(raw) => {
+                    let head: SubjectHead = store::decode(&place(Bucket::Data, key), &raw)?;
+                    head.belongs(sid)?;
+                    self.open_head_with(sid, &head, dek)
+                }
+            })
+            .collect()
     }
 
     /// Seal a head body for storage.

@@ -5,6 +5,8 @@
 use super::{
     ChangeReason, Customer, CustomerBody, CustomerDoc, CustomerState, DuplicatesReport, FieldChange, duplicates,
 };
+use std::collections::HashMap;
+
 use crate::kernel::authz::{Operation, authorize};
 use crate::kernel::context::Fichier;
 use crate::kernel::directory::Directory;
@@ -12,10 +14,12 @@ use crate::kernel::error::{Error, Result};
 use crate::kernel::keys::check_subject_id;
 use crate::kernel::store::{Bucket, Store};
 use crate::kernel::time::Stamp;
-use crate::kernel::types::{Actor, DamagedRecord, SubjectRef};
+use crate::kernel::types::{Actor, SubjectRef};
 
 /// The most candidate pairs one page of the duplicates report examines.
 pub const DUPLICATES_PAGE_MAX: u32 = 100_000;
+/// Candidate pairs confirmed together: the records they name are opened in one batch.
+const CONFIRM_RUN: usize = 500;
 
 fn candidate(subject: String, body: &CustomerBody) -> duplicates::Candidate {
     let get = |n: &str| body.field(n).map(|f| f.value.clone());
@@ -89,17 +93,29 @@ impl<S: Store> Fichier<'_, S> {
         let todo = candidates.get(start..).unwrap_or_default();
         let page = todo.get(..limit as usize).unwrap_or(todo);
         let mut pairs = Vec::new();
-        let mut open: Option<(String, Option<duplicates::Candidate>)> = None;
-        for &c in page {
-            let (a, b) = pair_of(c);
-            if open.as_ref().is_none_or(|(sid, _)| sid != a) {
-                open = Some((a.to_string(), self.duplicate_candidate(a)?));
+        // The pairs by runs of 500: the records a run names (up to 1 000) opened together,
+        // two reads of the store, and let go before the next run. A record no longer
+        // active or that does not open (named by the walk) confirms no pair.
+        for run in page.chunks(CONFIRM_RUN) {
+            let mut ids: Vec<String> = run
+                .iter()
+                .flat_map(|&c| {
+                    let (a, b) = pair_of(c);
+                    [a.to_string(), b.to_string()]
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let (loaded, _) = self.load_many(&ids)?;
+            let opened: HashMap<String, duplicates::Candidate> =
+                loaded.into_iter().map(|l| (l.sid.clone(), candidate(l.sid, &l.body))).collect();
+            for &c in run {
+                let (a, b) = pair_of(c);
+                let (Some(x), Some(y)) = (opened.get(a), opened.get(b)) else { continue };
+                duplicates::confirm_all(x, y, &mut |reason, distance| {
+                    pairs.push(duplicates::Pair { a: a.to_string(), b: b.to_string(), reason, distance })
+                });
             }
-            let Some((_, Some(x))) = &open else { continue };
-            let Some(y) = self.duplicate_candidate(b)? else { continue };
-            duplicates::confirm_all(x, &y, &mut |reason, distance| {
-                pairs.push(duplicates::Pair { a: a.to_string(), b: b.to_string(), reason, distance })
-            });
         }
         let next = match (page.last(), todo.len() > page.len()) {
             (Some(&last), true) => {
@@ -113,16 +129,6 @@ impl<S: Store> Fichier<'_, S> {
             damaged.clear();
         }
         Ok(DuplicatesReport { pairs, next, damaged })
-    }
-
-    /// The record at `sid` as the duplicates rules read it, if it is still active and opens
-    /// (one that does not open is named by the walk); a store that fails fails the call.
-    fn duplicate_candidate(&mut self, sid: &str) -> Result<Option<duplicates::Candidate>> {
-        match self.load_active(sid) {
-            Ok(l) => Ok(l.map(|l| candidate(l.sid, &l.body))),
-            Err(e) if DamagedRecord::of(sid, &e).is_some() => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 
     pub(crate) fn merge_customers_unaudited(

@@ -5,6 +5,7 @@
 use super::plan::{Context, Grants, apply, plan};
 use super::{SweepAction, SweepEntry, SweepOptions, SweepReport};
 use crate::audit::AuditDraft;
+use crate::consent::receipts::HeadBody;
 use crate::consent::{Decision, GivenBy};
 use crate::customers::records::Loaded;
 use crate::customers::{CustomerDoc, CustomerState, customer_key};
@@ -65,7 +66,7 @@ impl<S: Store> Fichier<'_, S> {
         }
         let register = self.registry()?;
         let policy = self.current_policy()?;
-        let (page, damaged, next) = self.page(options.cursor.as_deref(), options.limit)?;
+        let (page, damaged, next) = self.page_keyed(options.cursor.as_deref(), options.limit)?;
         let zone = policy.settings.zone();
         let mut report = SweepReport {
             entries: Vec::new(),
@@ -105,9 +106,11 @@ impl<S: Store> Fichier<'_, S> {
         }
         let (activities, instant, days) = (&register.activities[..], self.now, options.repermission_days);
         let context = |grants| Context { activities, grants, now: instant, zone, repermission_days: days };
+        // The page's consent heads in one read, opened with the keys the records used.
+        let heads = self.head_bodies(&page.iter().map(|(l, dek)| (l.sid.as_str(), dek)).collect::<Vec<_>>())?;
         let mut planned = Vec::with_capacity(page.len());
-        for loaded in page {
-            let cx = context(self.grants(&loaded.sid)?);
+        for ((loaded, _), head) in page.into_iter().zip(heads) {
+            let cx = context(granted(&head)?);
             let entries = plan(&loaded.sid, &loaded.body, &cx);
             planned.push((loaded, cx, entries));
         }
@@ -207,16 +210,7 @@ impl<S: Store> Fichier<'_, S> {
 
     /// The consent a subject granted themselves, by purpose: the latest grant of each.
     pub(crate) fn grants(&mut self, sid: &str) -> Result<Grants> {
-        let head = self.load_subject(sid)?;
-        let mut out: Grants = Vec::new();
-        for r in head.body.receipts.iter().filter(|r| r.decision == Decision::Grant && r.given_by == GivenBy::Subject) {
-            let at = Stamp::from_instant(time::parse("receipt.at", &r.at)?);
-            match out.iter_mut().find(|(p, _)| p == &r.purpose) {
-                Some((_, t)) => *t = (*t).max(at),
-                None => out.push((r.purpose.clone(), at)),
-            }
-        }
-        Ok(out)
+        granted(&self.load_subject(sid)?.body)
     }
 
     /// A record emptied by the sweep: deleted at the revision it was planned against.
@@ -247,4 +241,18 @@ impl<S: Store> Fichier<'_, S> {
         let _ = self.unindex_in(Directory::Customers, sid);
         Ok(())
     }
+}
+
+/// The consent in a subject's head that they granted themselves, by purpose: the latest
+/// grant of each.
+fn granted(head: &HeadBody) -> Result<Grants> {
+    let mut out: Grants = Vec::new();
+    for r in head.receipts.iter().filter(|r| r.decision == Decision::Grant && r.given_by == GivenBy::Subject) {
+        let at = Stamp::from_instant(time::parse("receipt.at", &r.at)?);
+        match out.iter_mut().find(|(p, _)| p == &r.purpose) {
+            Some((_, t)) => *t = (*t).max(at),
+            None => out.push((r.purpose.clone(), at)),
+        }
+    }
+    Ok(out)
 }
