@@ -38,7 +38,9 @@ impl JsonError {
 /// A WIT type read from and written to JSON.
 pub trait Json: Sized {
     fn from_json(v: &Value) -> Result<Self, JsonError>;
-    fn to_json(&self) -> Value;
+    /// Append the value as JSON text to `out` (a record's keys in byte order, as
+    /// serde_json writes a map).
+    fn write_json(&self, out: &mut Vec<u8>);
     /// The value of a record field that is absent: an error but for `option`.
     fn absent() -> Result<Self, JsonError> {
         Err(JsonError::new("required"))
@@ -90,21 +92,18 @@ pub fn no_payload(val: Option<&Value>) -> Result<(), JsonError> {
     }
 }
 
-pub fn tagged(tag: &str, val: Option<Value>) -> Value {
-    let mut m = Map::new();
-    m.insert("tag".into(), Value::String(tag.into()));
-    if let Some(v) = val {
-        m.insert("val".into(), v);
-    }
-    Value::Object(m)
+/// A scalar (string, number, boolean) as serde_json writes it; writing to a `Vec` does
+/// not fail.
+fn scalar(out: &mut Vec<u8>, v: &impl serde::Serialize) {
+    let _ = serde_json::to_writer(out, v);
 }
 
 impl Json for String {
     fn from_json(v: &Value) -> Result<Self, JsonError> {
         string(v).map(str::to_owned)
     }
-    fn to_json(&self) -> Value {
-        Value::String(self.clone())
+    fn write_json(&self, out: &mut Vec<u8>) {
+        scalar(out, self);
     }
 }
 
@@ -112,8 +111,8 @@ impl Json for bool {
     fn from_json(v: &Value) -> Result<Self, JsonError> {
         v.as_bool().ok_or_else(|| JsonError::new("type:bool"))
     }
-    fn to_json(&self) -> Value {
-        Value::Bool(*self)
+    fn write_json(&self, out: &mut Vec<u8>) {
+        scalar(out, self);
     }
 }
 
@@ -130,8 +129,8 @@ macro_rules! integers {
                 };
                 n.ok_or_else(|| JsonError::new(concat!("range:", $rule)))
             }
-            fn to_json(&self) -> Value {
-                Value::from(*self)
+            fn write_json(&self, out: &mut Vec<u8>) {
+                scalar(out, self);
             }
         }
     )*};
@@ -142,8 +141,11 @@ impl<T: Json> Json for Option<T> {
     fn from_json(v: &Value) -> Result<Self, JsonError> {
         if v.is_null() { Ok(None) } else { T::from_json(v).map(Some) }
     }
-    fn to_json(&self) -> Value {
-        self.as_ref().map_or(Value::Null, Json::to_json)
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Some(x) => x.write_json(out),
+            None => out.extend_from_slice(b"null"),
+        }
     }
     fn absent() -> Result<Self, JsonError> {
         Ok(None)
@@ -159,8 +161,15 @@ impl<T: Json> Json for Vec<T> {
         }
         Ok(out)
     }
-    fn to_json(&self) -> Value {
-        Value::Array(self.iter().map(Json::to_json).collect())
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (i, x) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            x.write_json(out);
+        }
+        out.push(b']');
     }
 }
 
@@ -173,7 +182,93 @@ impl<A: Json, B: Json> Json for (A, B) {
             _ => Err(JsonError::new("type:tuple-2")),
         }
     }
-    fn to_json(&self) -> Value {
-        Value::Array(vec![self.0.to_json(), self.1.to_json()])
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        self.0.write_json(out);
+        out.push(b',');
+        self.1.write_json(out);
+        out.push(b']');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Json, Value};
+    use fichier_json_derive::Json;
+
+    #[derive(Json, Debug, PartialEq)]
+    struct Record {
+        zone: String,
+        age_days: Option<u32>,
+        tags: Vec<String>,
+        pair: (i64, bool),
+        kind: Kind,
+        source: Source,
+        none: Option<Source>,
+    }
+
+    #[derive(Json, Debug, PartialEq, Clone, Copy)]
+    #[repr(u8)]
+    enum Kind {
+        Service,
+        DirectMarketing,
+    }
+
+    #[derive(Json, Debug, PartialEq)]
+    enum Source {
+        Person,
+        Import(String),
+        Nested(Option<Vec<Kind>>),
+    }
+
+    #[derive(Json, Debug, PartialEq)]
+    struct Empty {}
+
+    fn text<T: Json>(v: &T) -> String {
+        let mut out = Vec::new();
+        v.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// The text written is what serde_json writes for the same value as a map (keys in
+    /// byte order, its escapes, no spaces), and it reads back as the same value.
+    #[test]
+    fn values_are_written_as_serde_json_writes_them_and_read_back() {
+        let r = Record {
+            zone: "Réunion \"974\" \\ \n\t\u{1}\u{7f} 🇫🇷".into(),
+            age_days: Some(4_294_967_295),
+            tags: vec![String::new(), "a,b".into()],
+            pair: (-9_223_372_036_854_775_808, false),
+            kind: Kind::DirectMarketing,
+            source: Source::Import("clients.csv".into()),
+            none: None,
+        };
+        let written = text(&r);
+        let expected = serde_json::json!({
+            "zone": "Réunion \"974\" \\ \n\t\u{1}\u{7f} 🇫🇷",
+            "age-days": 4_294_967_295_u32,
+            "tags": ["", "a,b"],
+            "pair": [-9_223_372_036_854_775_808_i64, false],
+            "kind": "direct-marketing",
+            "source": {"tag": "import", "val": "clients.csv"},
+            "none": null,
+        });
+        assert_eq!(written, serde_json::to_string(&expected).unwrap_or_default());
+        let back: Value = serde_json::from_str(&written).unwrap_or_default();
+        assert_eq!(Record::from_json(&back), Ok(r));
+        for (v, t) in [
+            (Source::Person, r#"{"tag":"person"}"#),
+            (Source::Nested(None), r#"{"tag":"nested","val":null}"#),
+            (Source::Nested(Some(vec![])), r#"{"tag":"nested","val":[]}"#),
+            (
+                Source::Nested(Some(vec![Kind::Service, Kind::DirectMarketing])),
+                r#"{"tag":"nested","val":["service","direct-marketing"]}"#,
+            ),
+        ] {
+            assert_eq!(text(&v), t);
+            assert_eq!(Source::from_json(&serde_json::from_str(t).unwrap_or_default()), Ok(v));
+        }
+        assert_eq!(text(&Empty {}), "{}");
+        assert_eq!(text(&Vec::<Empty>::new()), "[]");
     }
 }

@@ -50,12 +50,12 @@ struct Reply {
 
 impl Reply {
     fn json(status: u16, v: &Value) -> Reply {
-        Reply {
-            status,
-            content_type: "application/json",
-            body: serde_json::to_vec(v).unwrap_or_default(),
-            headers: Vec::new(),
-        }
+        Reply::json_text(status, serde_json::to_vec(v).unwrap_or_default())
+    }
+
+    /// A JSON text already written.
+    fn json_text(status: u16, body: Vec<u8>) -> Reply {
+        Reply { status, content_type: "application/json", body, headers: Vec::new() }
     }
 }
 
@@ -125,8 +125,8 @@ fn respond(req: &Request) -> Reply {
         return reply;
     }
     let mut reply = match routes::route(req, rest, actor) {
-        Ok(Out::Json(v)) => Reply::json(200, &v),
-        Ok(Out::Accepted(v)) => Reply::json(202, &v),
+        Ok(Out::Json(body)) => Reply::json_text(200, body),
+        Ok(Out::Accepted(body)) => Reply::json_text(202, body),
         Ok(Out::Text(content_type, body)) => {
             Reply { status: 200, content_type, body: body.into_bytes(), headers: Vec::new() }
         }
