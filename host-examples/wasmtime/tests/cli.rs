@@ -732,7 +732,7 @@ fn a_damaged_record_is_named_and_the_others_still_listed() {
         &["--db", "shop.db", "--json", "purpose", "add", "--id", "orders", "--kind", "service", "--title", "Commandes"],
     );
     let mut sids = Vec::new();
-    for who in ["anne@example.org", "bruno@example.org"] {
+    for who in ["anne@example.org", "bruno@example.org", "carla@example.org"] {
         let c = ok_json(
             d,
             &[
@@ -756,7 +756,7 @@ fn a_damaged_record_is_named_and_the_others_still_listed() {
     let ok = fichier(d, &["--db", "shop.db", "verify-store"]);
     assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(
-        String::from_utf8_lossy(&ok.stdout).contains("2 customer records"),
+        String::from_utf8_lossy(&ok.stdout).contains("3 customer records"),
         "{}",
         String::from_utf8_lossy(&ok.stdout)
     );
@@ -771,12 +771,35 @@ fn a_damaged_record_is_named_and_the_others_still_listed() {
     drop(conn);
 
     let list = ok_json(d, &["--db", "shop.db", "--json", "customers", "list"]);
-    assert_eq!(list["customers"].as_array().map(Vec::len), Some(1), "{list}");
-    assert_eq!(list["customers"][0]["subject"], sids[0]);
+    let listed: Vec<&Value> = list["customers"].as_array().into_iter().flatten().map(|c| &c["subject"]).collect();
+    assert_eq!(listed.len(), 2, "{list}");
+    assert!(listed.contains(&&json!(sids[0])) && listed.contains(&&json!(sids[2])), "{list}");
     assert_eq!(list["damaged"][0]["subject"], sids[1]);
     assert_eq!(list["damaged"][0]["rule"], "aead-authentic");
     let human = fichier(d, &["--db", "shop.db", "customers", "list"]);
     assert!(String::from_utf8_lossy(&human.stdout).contains(&format!("damaged: {}", sids[1])));
+
+    // The whole file by pages of one record, a line each as its page arrives: each record
+    // once, the damaged one named.
+    let all = fichier(d, &["--db", "shop.db", "--json", "customers", "list", "--all", "--limit", "1"]);
+    assert!(all.status.success(), "{}", String::from_utf8_lossy(&all.stderr));
+    let lines: Vec<Value> = String::from_utf8_lossy(&all.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    let mut walked: Vec<&str> = lines.iter().filter_map(|l| l["subject"].as_str()).collect();
+    walked.sort_unstable();
+    let mut expected = vec![sids[0].as_str(), sids[2].as_str()];
+    expected.sort_unstable();
+    assert_eq!(walked, expected, "{lines:?}");
+    assert_eq!(lines.iter().filter(|l| l["damaged"]["subject"] == json!(sids[1])).count(), 1, "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let human = fichier(d, &["--db", "shop.db", "customers", "list", "--all", "--limit", "1"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains(&format!("customer {} ", sids[2])) && text.contains(&format!("damaged: {}", sids[1])),
+        "{text}"
+    );
 
     let out = fichier(d, &["--db", "shop.db", "verify-store"]);
     assert_eq!(out.status.code(), Some(1));

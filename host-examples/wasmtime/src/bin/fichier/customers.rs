@@ -48,12 +48,17 @@ pub enum CustomersCmd {
     History(SubjectArgs),
     /// Delete a record (consent receipts stay).
     Delete(SubjectArgs),
-    /// Customers by page.
+    /// Customers by page; with --all, every page after the cursor, each record printed as
+    /// its page arrives (a JSON object per line with --json).
     List {
         #[arg(long)]
         cursor: Option<String>,
+        /// Records per page (1–1 000).
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// Walk the whole file (from --cursor), --limit records per component call.
+        #[arg(long)]
+        all: bool,
     },
     /// Pairs of records that may be one person, for review (nothing is merged): a line per
     /// pair as each page arrives (a JSON object per line with --json).
@@ -236,7 +241,8 @@ pub fn customers(c: &CustomersCmd, rt: &Runtime, actor: Value, as_json: bool) ->
             let r = call(rt, "customers", "delete", &[actor, who(w)?])?;
             Output::new(&r, if r == json!(true) { "deleted" } else { "no such record (nothing to delete)" })
         }
-        CustomersCmd::List { cursor, limit } => {
+        CustomersCmd::List { cursor, limit, all: true } => return list_all(rt, actor, cursor.clone(), *limit, as_json),
+        CustomersCmd::List { cursor, limit, all: false } => {
             let r = call(rt, "customers", "list-customers", &[actor, json!(cursor), json!(limit)])?;
             Output::new(&r, with_damaged(paged(rows(&r["customers"], customer_text), &r["next"]), &r["damaged"]))
         }
@@ -336,6 +342,45 @@ fn duplicates(
     if !any && !as_json {
         let _ = writeln!(std::io::stdout().lock(), "(none)");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `customers list --all`: page after page, each record printed as its page arrives (JSON
+/// lines with `--json`; records that did not open as `{"damaged": …}` lines), so the
+/// command holds one page at a time, whatever the size of the file.
+fn list_all(
+    rt: &Runtime,
+    actor: Value,
+    mut cursor: Option<String>,
+    limit: u32,
+    as_json: bool,
+) -> Result<ExitCode, Failure> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut any = false;
+    loop {
+        let r = call(rt, "customers", "list-customers", &[actor.clone(), json!(cursor), json!(limit)])?;
+        for c in r["customers"].as_array().into_iter().flatten() {
+            any = true;
+            let line = if as_json { c.to_string() } else { customer_text(c) };
+            if writeln!(out, "{line}").is_err() {
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        for d in r["damaged"].as_array().into_iter().flatten() {
+            let line =
+                if as_json { json!({"damaged": d}).to_string() } else { with_damaged(String::new(), &json!([d])) };
+            let _ = writeln!(out, "{line}");
+        }
+        match r["next"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    if !any && !as_json {
+        let _ = writeln!(out, "(none)");
+    }
+    let _ = out.flush();
     Ok(ExitCode::SUCCESS)
 }
 
