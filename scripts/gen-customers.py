@@ -138,6 +138,9 @@ OVERSEAS = {
     "971": ("GP", ["690", "691"]), "972": ("MQ", ["696", "697"]), "973": ("GF", ["694"]),
     "974": ("RE", ["692", "693"]), "976": ("YT", ["639"]), "975": ("PM", []), "988": ("NC", []), "987": ("PF", []),
 }
+# The national prefixes (after the trunk 0) of the overseas departments' fixed and mobile
+# numbers (ARCEP), which no metropolitan number uses.
+OVERSEAS_PREFIXES = {"590", "594", "596", "262", "263", "269", "690", "691", "692", "693", "694", "696", "697", "639"}
 
 
 def ascii_fold(s):
@@ -231,7 +234,12 @@ def main():
             p = rng.random()
             country, mobiles = OVERSEAS.get(pc[:3], ("FR", None))
             if mobiles is None:
-                digits = f"{rng.choice('67')}{rng.randrange(10**8):08d}" if p < 0.8 else f"{rng.choice('12345')}{rng.randrange(10**8):08d}"
+                # A metropolitan number: never in the prefixes ARCEP gives the overseas
+                # departments (0690…, 0262…: their numbers take +590, +262…, not +33).
+                while True:
+                    digits = f"{rng.choice('67')}{rng.randrange(10**8):08d}" if p < 0.8 else f"{rng.choice('12345')}{rng.randrange(10**8):08d}"
+                    if digits[:3] not in OVERSEAS_PREFIXES:
+                        break
             elif mobiles:
                 digits = f"{rng.choice(mobiles)}{rng.randrange(10**6):06d}"
             else:
