@@ -707,10 +707,10 @@ impl Runtime {
             .map_err(|e| CallError::BadCall(e.to_string()))?;
         let mut results = vec![Val::Bool(false); ty.results().len()];
         func.call(&mut store, &vals, &mut results).map_err(CallError::Trap)?;
-        Ok(match results.as_slice() {
-            [] => Value::Null,
-            [one] => dynamic::from_val(one),
-            many => Value::Array(many.iter().map(dynamic::from_val).collect()),
+        Ok(match results.len() {
+            0 => Value::Null,
+            1 => results.pop().map_or(Value::Null, dynamic::from_val),
+            _ => Value::Array(results.into_iter().map(dynamic::from_val).collect()),
         })
     }
 }

@@ -126,11 +126,14 @@ pub fn runtime_builder(
 /// One component call, its writes in one SQLite transaction (a change and its audit
 /// entry commit together).
 pub fn call(rt: &Runtime, iface: &str, func: &str, args: &[Value]) -> Result<Value, Failure> {
-    let r = rt.invoke_batched(iface, func, args).map_err(|e| Failure::Host(e.to_string()))?;
-    match (r.get("ok"), r.get("err")) {
-        (Some(v), _) => Ok(v.clone()),
-        (_, Some(e)) => Err(Failure::Component(e.clone())),
-        _ => Ok(r),
+    let mut r = rt.invoke_batched(iface, func, args).map_err(|e| Failure::Host(e.to_string()))?;
+    let Some(o) = r.as_object_mut().filter(|o| o.len() == 1) else { return Ok(r) };
+    if let Some(v) = o.remove("ok") {
+        return Ok(v);
+    }
+    match o.remove("err") {
+        Some(e) => Err(Failure::Component(e)),
+        None => Ok(r),
     }
 }
 
