@@ -27,6 +27,9 @@ pub(crate) struct Loaded {
     pub body: CustomerBody,
 }
 
+/// A loaded record and the data key it opened with.
+pub(crate) type Keyed = (Loaded, DataKey);
+
 /// A stored record read at `sid` is that subject's (a record copied under another key
 /// does not open as someone else's).
 fn doc_belongs(sid: &str, doc: &CustomerDoc) -> Result<()> {
@@ -419,7 +422,7 @@ impl<S: Store> Fichier<'_, S> {
     /// records, where loading them one by one took two a record — a walk's page of 1 000
     /// records crossed into the host 2 000 times, and a database server's store answers
     /// each read with a round trip.
-    pub(crate) fn load_many_keyed(&mut self, sids: &[String]) -> Result<(Vec<(Loaded, DataKey)>, Vec<DamagedRecord>)> {
+    pub(crate) fn load_many_keyed(&mut self, sids: &[String]) -> Result<(Vec<Keyed>, Vec<DamagedRecord>)> {
         let mut damaged = Vec::new();
         let keep = |sid: &str, e: Error, damaged: &mut Vec<DamagedRecord>| -> Result<()> {
             damaged.push(DamagedRecord::of(sid, &e).ok_or(e)?);
@@ -490,7 +493,7 @@ impl<S: Store> Fichier<'_, S> {
         &mut self,
         cursor: Option<&str>,
         limit: u32,
-    ) -> Result<(Vec<(Loaded, DataKey)>, Vec<DamagedRecord>, Option<String>)> {
+    ) -> Result<(Vec<Keyed>, Vec<DamagedRecord>, Option<String>)> {
         let (ids, next) = self.page_ids(cursor, limit)?;
         let (loaded, damaged) = self.load_many_keyed(&ids)?;
         Ok((loaded, damaged, next))
