@@ -10,7 +10,7 @@ use fichier_domain::customers::import::{ImportOptions, RowIssue, TextEncoding};
 use fichier_domain::customers::{ChangeReason, FieldInput};
 use fichier_domain::kernel::store::Bucket;
 use fichier_domain::kernel::types::*;
-use support::{World, admin};
+use support::{World, admin, import_options as options};
 
 const NOW: &str = "2026-11-29T10:00:00.000Z";
 
@@ -304,20 +304,6 @@ fn delete_and_roles() {
     let c = w.f().create_customer(&admin(), &email("a@example.org"), &[field("email", "a@example.org")]).unwrap();
     assert_eq!(c.revision, 3);
     assert_eq!(c.body.history.len(), 1);
-}
-
-fn options(sha_seed: u8) -> ImportOptions {
-    ImportOptions {
-        name: "clients.csv".into(),
-        file_sha256: format!("{:02x}", sha_seed).repeat(32),
-        mapping: vec![],
-        encoding: TextEncoding::Utf8,
-        delimiter: ",".into(),
-        default_purposes: vec!["orders".into()],
-        default_basis: LawfulBasis::Contract,
-        source: None,
-        examples_per_rule: None,
-    }
 }
 
 const CSV: &str = "customer_id,billing_email,billing_first_name,billing_last_name,billing_phone,billing_postcode,billing_city,billing_company,nir,order_notes\n\

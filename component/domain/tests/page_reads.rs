@@ -9,14 +9,16 @@
 
 use std::cell::Cell;
 
+mod support;
+
 use fichier_domain::Fichier;
 use fichier_domain::consent::PurposeInput;
-use fichier_domain::customers::import::{ImportOptions, TextEncoding};
 use fichier_domain::kernel::crypto::{MasterKey, SeededEntropy};
 use fichier_domain::kernel::store::{Bucket, MemoryCas, MemoryStore, Store, StoreError, Swap};
 use fichier_domain::kernel::time;
-use fichier_domain::kernel::types::{Actor, LawfulBasis, PurposeKind, Role};
+use fichier_domain::kernel::types::PurposeKind;
 use fichier_domain::retention::SweepOptions;
+use support::admin;
 
 /// A store that counts its reads: each `get` and each `get-many` one.
 #[derive(Default)]
@@ -67,7 +69,7 @@ fn a_pages_reads_of_the_store_do_not_grow_with_its_records() {
     let master = MasterKey::from_bytes([7; 32]);
     let mut entropy = SeededEntropy::new(1);
     let now = time::parse("now", "2026-12-01T09:00:00Z").unwrap();
-    let admin = admin();
+    let actor = admin();
     let mut f = Fichier::new(&store, &master, now, &mut entropy);
     let orders = PurposeInput {
         id: "orders".into(),
@@ -76,28 +78,17 @@ fn a_pages_reads_of_the_store_do_not_grow_with_its_records() {
         validity_months: None,
         serves: None,
     };
-    f.declare_purpose(&admin, orders).unwrap();
-    f.load_shop_defaults(&admin).unwrap();
+    f.declare_purpose(&actor, orders).unwrap();
+    f.load_shop_defaults(&actor).unwrap();
     // Namesakes by fours in one postal code: six candidate pairs a name, 1 800 in all.
     let mut csv = String::from("email,first_name,last_name,postcode,city\n");
     for i in 0..1_200 {
         let name: String = [i / 4 / 26, i / 4 % 26].iter().map(|n| char::from(b'a' + *n as u8)).collect();
         csv.push_str(&format!("client{i}@example.org,Anne,Mar{name},69001,Lyon\n"));
     }
-    let options = ImportOptions {
-        name: "clients.csv".into(),
-        file_sha256: "ab".repeat(32),
-        mapping: vec![],
-        encoding: TextEncoding::Utf8,
-        delimiter: ",".into(),
-        default_purposes: vec!["orders".into()],
-        default_basis: LawfulBasis::Contract,
-        source: None,
-        examples_per_rule: None,
-    };
-    let s = f.import_begin(&admin, options).unwrap();
-    assert!(f.import_feed(&admin, &s.id, 0, csv.as_bytes(), true).unwrap().done);
-    assert_eq!(f.import_report(&admin, &s.id).unwrap().imported, 1_200);
+    let s = f.import_begin(&actor, support::import_options(0xab)).unwrap();
+    assert!(f.import_feed(&actor, &s.id, 0, csv.as_bytes(), true).unwrap().done);
+    assert_eq!(f.import_report(&actor, &s.id).unwrap().imported, 1_200);
 
     // Reads of one call on a fresh context (nothing read ahead), and what it returned.
     let mut counted = |call: &dyn Fn(&mut Fichier<'_, Counting>) -> usize| {
@@ -107,17 +98,16 @@ fn a_pages_reads_of_the_store_do_not_grow_with_its_records() {
         (store.reads.get(), n)
     };
     let list = |limit: u32| {
-        move |f: &mut Fichier<'_, Counting>| f.list_customers(&self::admin(), None, limit).unwrap().customers.len()
+        move |f: &mut Fichier<'_, Counting>| f.list_customers(&admin(), None, limit).unwrap().customers.len()
     };
     let sweep = |limit: u32| {
         move |f: &mut Fichier<'_, Counting>| {
             let options = SweepOptions { apply: false, cursor: None, limit, repermission_days: 30 };
-            f.sweep(&self::admin(), &options).unwrap().scanned as usize
+            f.sweep(&admin(), &options).unwrap().scanned as usize
         }
     };
-    let duplicates = |limit: u32| {
-        move |f: &mut Fichier<'_, Counting>| f.find_duplicates(&self::admin(), None, limit).unwrap().pairs.len()
-    };
+    let duplicates =
+        |limit: u32| move |f: &mut Fichier<'_, Counting>| f.find_duplicates(&admin(), None, limit).unwrap().pairs.len();
     let (dups_10, dups_all) = (counted(&duplicates(10)), counted(&duplicates(100_000)));
     assert_eq!((dups_10.1, dups_all.1), (10, 1_800));
     let (list_10, list_1000) = (counted(&list(10)), counted(&list(1_000)));
@@ -134,8 +124,4 @@ fn a_pages_reads_of_the_store_do_not_grow_with_its_records() {
         assert!(small <= 30, "{what}: {small} reads for a page of 10");
         assert!(large <= small + 20, "{what}: {large} reads for a page of 1 000, {small} for 10");
     }
-}
-
-fn admin() -> Actor {
-    Actor { id: "alice".into(), role: Role::Admin }
 }

@@ -6,6 +6,7 @@
 use fichier_domain::Fichier;
 use fichier_domain::consent::{Decision, GivenBy, PurposeInput, ReceiptInput};
 use fichier_domain::customers::FieldInput;
+use fichier_domain::customers::import::{ImportOptions, TextEncoding};
 use fichier_domain::kernel::crypto::{MasterKey, SeededEntropy};
 use fichier_domain::kernel::store::MemoryStore;
 use fichier_domain::kernel::time;
@@ -109,4 +110,20 @@ pub fn rule(e: fichier_domain::Error) -> String {
 /// A visitor of the shop's pages (the public role).
 pub fn visitor() -> Actor {
     Actor { id: "web".into(), role: Role::Public }
+}
+
+/// An import of `clients.csv` (the file's SHA-256 made of `sha_seed`), every row for
+/// `orders` under the contract, the columns recognised from the header.
+pub fn import_options(sha_seed: u8) -> ImportOptions {
+    ImportOptions {
+        name: "clients.csv".into(),
+        file_sha256: format!("{:02x}", sha_seed).repeat(32),
+        mapping: vec![],
+        encoding: TextEncoding::Utf8,
+        delimiter: ",".into(),
+        default_purposes: vec!["orders".into()],
+        default_basis: LawfulBasis::Contract,
+        source: None,
+        examples_per_rule: None,
+    }
 }

@@ -297,81 +297,69 @@ pub fn customers(c: &CustomersCmd, rt: &Runtime, actor: Value, as_json: bool) ->
     .done(as_json)
 }
 
-/// `customers duplicates`: page after page, each pair printed as its page arrives (JSON lines
-/// with `--json`), so the command holds one page at a time; `(none)` when no page had any.
+/// `customers duplicates`: each pair printed as its page arrives.
 fn duplicates(
     rt: &Runtime,
     actor: Value,
-    mut cursor: Option<String>,
+    cursor: Option<String>,
     page: u32,
     as_json: bool,
 ) -> Result<ExitCode, Failure> {
-    use std::io::Write;
-    let mut any = false;
-    loop {
-        let r = call(rt, "customers", "find-duplicates", &[actor.clone(), json!(cursor), json!(page)])?;
-        let mut out = std::io::stdout().lock();
-        for p in r["pairs"].as_array().into_iter().flatten() {
-            any = true;
-            let line = if as_json {
-                p.to_string()
-            } else {
-                format!(
-                    "{:<22} {} {}{}",
-                    s(&p["reason"]),
-                    s(&p["a"]),
-                    s(&p["b"]),
-                    p["distance"].as_u64().map(|d| format!(" (distance {d})")).unwrap_or_default()
-                )
-            };
-            if writeln!(out, "{line}").is_err() {
-                return Ok(ExitCode::SUCCESS);
-            }
-        }
-        for d in r["damaged"].as_array().into_iter().flatten() {
-            let line =
-                if as_json { json!({"damaged": d}).to_string() } else { with_damaged(String::new(), &json!([d])) };
-            let _ = writeln!(out, "{line}");
-        }
-        let _ = out.flush();
-        match r["next"].as_str() {
-            Some(next) => cursor = Some(next.to_string()),
-            None => break,
-        }
-    }
-    if !any && !as_json {
-        let _ = writeln!(std::io::stdout().lock(), "(none)");
-    }
-    Ok(ExitCode::SUCCESS)
+    let line = |p: &Value| {
+        format!(
+            "{:<22} {} {}{}",
+            s(&p["reason"]),
+            s(&p["a"]),
+            s(&p["b"]),
+            p["distance"].as_u64().map(|d| format!(" (distance {d})")).unwrap_or_default()
+        )
+    };
+    pages(rt, ("find-duplicates", "pairs"), actor, cursor, page, line, as_json)
 }
 
-/// `customers list --all`: page after page, each record printed as its page arrives (JSON
-/// lines with `--json`; records that did not open as `{"damaged": …}` lines), so the
-/// command holds one page at a time, whatever the size of the file.
+/// `customers list --all`: each record printed as its page arrives.
 fn list_all(
     rt: &Runtime,
     actor: Value,
-    mut cursor: Option<String>,
+    cursor: Option<String>,
     limit: u32,
+    as_json: bool,
+) -> Result<ExitCode, Failure> {
+    pages(rt, ("list-customers", "customers"), actor, cursor, limit, customer_text, as_json)
+}
+
+/// Call `customers.<function>(actor, cursor, per_page)` page after page from `cursor`,
+/// printing each item of the answer's `items` member as its page arrives (a JSON object
+/// per line with `--json`, else `line`) and each record that did not open (`{"damaged":
+/// …}`), so the command holds one page at a time whatever the size of the file; `(none)`
+/// when no page had any item. A closed output ends it quietly.
+fn pages(
+    rt: &Runtime,
+    (function, items): (&str, &str),
+    actor: Value,
+    mut cursor: Option<String>,
+    per_page: u32,
+    line: impl Fn(&Value) -> String,
     as_json: bool,
 ) -> Result<ExitCode, Failure> {
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut any = false;
     loop {
-        let r = call(rt, "customers", "list-customers", &[actor.clone(), json!(cursor), json!(limit)])?;
-        for c in r["customers"].as_array().into_iter().flatten() {
+        let r = call(rt, "customers", function, &[actor.clone(), json!(cursor), json!(per_page)])?;
+        for item in r[items].as_array().into_iter().flatten() {
             any = true;
-            let line = if as_json { c.to_string() } else { customer_text(c) };
-            if writeln!(out, "{line}").is_err() {
+            let text = if as_json { item.to_string() } else { line(item) };
+            if writeln!(out, "{text}").is_err() {
                 return Ok(ExitCode::SUCCESS);
             }
         }
         for d in r["damaged"].as_array().into_iter().flatten() {
-            let line =
+            let text =
                 if as_json { json!({"damaged": d}).to_string() } else { with_damaged(String::new(), &json!([d])) };
-            let _ = writeln!(out, "{line}");
+            let _ = writeln!(out, "{text}");
         }
+        let _ = out.flush();
         match r["next"].as_str() {
             Some(next) => cursor = Some(next.to_string()),
             None => break,
