@@ -13,15 +13,6 @@ use fichier_domain::consent::*;
 use fichier_domain::kernel::types::*;
 use support::{World, admin, decision};
 
-fn notice(w: &mut World, purposes: &[&str], lang: &str, text: &str) -> String {
-    let input = NoticeInput {
-        purposes: purposes.iter().map(|p| p.to_string()).collect(),
-        lang: lang.into(),
-        text: text.into(),
-    };
-    w.f().register_notice(&admin(), input).unwrap().reference
-}
-
 #[test]
 fn the_banner_asks_about_cookie_and_advertising_purposes_with_the_closest_notice() {
     let mut w = World::empty("2026-03-01T10:00:00Z", 3, 1);
@@ -39,15 +30,15 @@ fn the_banner_asks_about_cookie_and_advertising_purposes_with_the_closest_notice
     };
     w.f().declare_purpose(&admin(), longer).unwrap();
     // No notice covers both banner purposes yet.
-    notice(&mut w, &["stats"], "fr", "stats only");
+    w.notice(&["stats"], "fr", "stats only");
     assert_eq!(rule(w.f().banner(&visitor(), "fr").unwrap_err()), "lang:banner-notice");
 
-    let wide = notice(&mut w, &["ads", "news", "stats"], "fr", "everything");
+    let wide = w.notice(&["ads", "news", "stats"], "fr", "everything");
     assert_eq!(w.f().banner(&visitor(), "fr").unwrap().notice.unwrap().reference, wide);
     // The exact set beats a wider one, and its latest version wins.
-    notice(&mut w, &["ads", "stats"], "fr", "banner v1");
-    let v2 = notice(&mut w, &["stats", "ads"], "fr", "banner v2");
-    notice(&mut w, &["ads", "stats"], "en", "banner in English");
+    w.notice(&["ads", "stats"], "fr", "banner v1");
+    let v2 = w.notice(&["stats", "ads"], "fr", "banner v2");
+    w.notice(&["ads", "stats"], "en", "banner in English");
     let b = w.f().banner(&visitor(), "fr").unwrap();
     let n = b.notice.unwrap();
     assert_eq!((n.reference.as_str(), n.text.as_str()), (v2.as_str(), "banner v2"));
@@ -74,13 +65,13 @@ fn the_notice_for_some_purposes_is_the_closest_in_their_language() {
     w.declare(&[("news", PurposeKind::Marketing), ("partners", PurposeKind::Marketing)]);
     let p = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(rule(w.f().notice_for(&visitor(), &p(&["news"]), "fr").unwrap_err()), "lang:notice-for");
-    let both = notice(&mut w, &["news", "partners"], "fr", "lettre et partenaires");
+    let both = w.notice(&["news", "partners"], "fr", "lettre et partenaires");
     // A wider notice serves until one of the purpose alone exists; then the latest of those.
     let (n, text) = w.f().notice_for(&visitor(), &p(&["news"]), "fr").unwrap();
     assert_eq!((n.reference.as_str(), text.as_str()), (both.as_str(), "lettre et partenaires"));
-    notice(&mut w, &["news"], "fr", "lettre v1");
-    let v2 = notice(&mut w, &["news"], "fr", "lettre v2");
-    notice(&mut w, &["news"], "en", "newsletter");
+    w.notice(&["news"], "fr", "lettre v1");
+    let v2 = w.notice(&["news"], "fr", "lettre v2");
+    w.notice(&["news"], "en", "newsletter");
     let (n, text) = w.f().notice_for(&visitor(), &p(&["news"]), "fr").unwrap();
     assert_eq!((n.reference.as_str(), text.as_str()), (v2.as_str(), "lettre v2"));
     assert_eq!(w.f().notice_for(&visitor(), &p(&["news", "partners"]), "fr").unwrap().0.reference, both);
@@ -101,7 +92,7 @@ fn the_notice_for_some_purposes_is_the_closest_in_their_language() {
 fn decisions_are_counted_per_day_and_purpose_without_people() {
     let mut w = World::empty("2026-03-01T10:00:00Z", 3, 2);
     w.declare(&[("stats", PurposeKind::Cookie), ("ads", PurposeKind::Advertising)]);
-    let n = notice(&mut w, &["ads", "stats"], "fr", "banner");
+    let n = w.notice(&["ads", "stats"], "fr", "banner");
     let record = |w: &mut World, who: &str, purpose: &str, d: Decision, at: &str| {
         let mut i = decision(SubjectRef::External(who.into()), purpose, d, Channel::CookieBanner, Some(&n));
         i.at = Some(at.into());
@@ -175,7 +166,7 @@ fn state_of(s: &SubjectStatus, purpose: &str) -> ConsentState {
 fn a_status_read_under_gpc_refuses_advertising_granted_before_the_signal_was_first_seen() {
     let mut w = World::empty("2026-03-01T10:00:00Z", 3, 5);
     w.declare(&[("stats", PurposeKind::Cookie), ("ads", PurposeKind::Advertising)]);
-    let n = notice(&mut w, &["ads", "stats"], "fr", "banner");
+    let n = w.notice(&["ads", "stats"], "fr", "banner");
     let me = SubjectRef::External("v-0123456789abcdef0123456789abcdef".into());
     for p in ["ads", "stats"] {
         let i = decision(me.clone(), p, Decision::Grant, Channel::CookieBanner, Some(&n));
@@ -234,7 +225,7 @@ fn a_status_read_under_gpc_refuses_advertising_granted_before_the_signal_was_fir
 fn a_receipt_carrying_gpc_records_the_first_sighting() {
     let mut w = World::empty("2026-03-01T10:00:00Z", 3, 6);
     w.declare(&[("stats", PurposeKind::Cookie), ("ads", PurposeKind::Advertising)]);
-    let n = notice(&mut w, &["ads", "stats"], "fr", "banner");
+    let n = w.notice(&["ads", "stats"], "fr", "banner");
     let me = SubjectRef::External("v-00000000000000000000000000000001".into());
     w.f()
         .record_decision(&visitor(), decision(me.clone(), "ads", Decision::Grant, Channel::CookieBanner, Some(&n)))

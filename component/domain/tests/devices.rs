@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 use fichier_domain::Error;
-use fichier_domain::consent::{Decision, NoticeInput, StatusSignals};
+use fichier_domain::consent::{Decision, StatusSignals};
 use fichier_domain::kernel::policy::PolicyInput;
 use fichier_domain::kernel::types::*;
 use fichier_domain::registry::export::ExportFormat;
@@ -29,22 +29,13 @@ fn anne() -> SubjectRef {
     SubjectRef::Email("anne@example.org".into())
 }
 
-fn notice(w: &mut World, purposes: &[&str], lang: &str, text: &str) -> String {
-    let input = NoticeInput {
-        purposes: purposes.iter().map(|p| p.to_string()).collect(),
-        lang: lang.into(),
-        text: text.into(),
-    };
-    w.f().register_notice(&admin(), input).unwrap().reference
-}
-
 /// A shop whose banner asks about analytics (cookie) and ads (advertising), with a French
 /// and an English notice; Anne's reference minted at 10:00.
 fn shop() -> (World, String, String) {
     let mut w = World::empty("2026-03-01T10:00:00Z", 7, 3);
     w.declare(&[("analytics", PurposeKind::Cookie), ("ads", PurposeKind::Advertising)]);
-    let fr = notice(&mut w, &["ads", "analytics"], "fr", "Mesure d'audience et publicité ; destinataires : régie.");
-    notice(&mut w, &["ads", "analytics"], "en", "Audience measurement and advertising; recipients: ad network.");
+    let fr = w.notice(&["ads", "analytics"], "fr", "Mesure d'audience et publicité ; destinataires : régie.");
+    w.notice(&["ads", "analytics"], "en", "Audience measurement and advertising; recipients: ad network.");
     let reference = w.f().customer_reference(&shop_server(), &anne()).unwrap();
     assert_eq!(reference.expires_at, "2026-03-02T10:00:00.000Z", "24 hours by default");
     assert_eq!(reference.token.len(), 55);
@@ -127,8 +118,7 @@ fn a_change_of_purposes_or_notice_asks_again() {
 
     // A new text (its recipients changed): the grant cited the old version.
     w.at("2026-03-02T09:00:00Z");
-    let fr2 =
-        notice(&mut w, &["ads", "analytics"], "fr", "Mesure d'audience et publicité ; destinataires : deux régies.");
+    let fr2 = w.notice(&["ads", "analytics"], "fr", "Mesure d'audience et publicité ; destinataires : deux régies.");
     assert!(fr2.ends_with(":fr:v2"));
     assert_eq!(choice(&mut w, &token, "fr"), None);
     // Under the new text, the choice stands again.
@@ -137,7 +127,7 @@ fn a_change_of_purposes_or_notice_asks_again() {
 
     // A purpose added to the banner: asked again.
     w.declare(&[("social", PurposeKind::Cookie)]);
-    notice(&mut w, &["ads", "analytics", "social"], "fr", "Trois finalités.");
+    w.notice(&["ads", "analytics", "social"], "fr", "Trois finalités.");
     assert_eq!(choice(&mut w, &token, "fr"), None);
 }
 

@@ -168,15 +168,13 @@ impl<S: Store> Fichier<'_, S> {
     /// store (`get-many`); a subject without a head has an empty one.
     pub(crate) fn head_bodies(&self, subjects: &[(&str, &DataKey)]) -> Result<Vec<HeadBody>> {
         let keys: Vec<String> = subjects.iter().map(|(sid, _)| subject_key(sid)).collect();
-        let heads = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
         subjects
             .iter()
-            .zip(&keys)
-            .zip(heads)
-            .map(|(((sid, dek), key), raw)| match raw {
+            .zip(self.get_docs::<SubjectHead>(Bucket::Data, &keys)?)
+            .map(|((sid, dek), head)| match head {
                 None => Ok(HeadBody::default()),
-                Some(raw) => {
-                    let head: SubjectHead = store::decode(&place(Bucket::Data, key), &raw)?;
+                Some(head) => {
+                    let head = head?;
                     head.belongs(sid)?;
                     self.open_head_with(sid, &head, dek)
                 }

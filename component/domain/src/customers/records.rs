@@ -16,7 +16,7 @@ use crate::kernel::directory::Directory;
 use crate::kernel::error::{Error, Result};
 use crate::kernel::keys::{WrappedKey, dek_key, missing_key};
 use crate::kernel::policy::Policy;
-use crate::kernel::store::{self, Bucket, Store, storage_error};
+use crate::kernel::store::{Bucket, Store};
 use crate::kernel::time::Stamp;
 use crate::kernel::types::{Actor, DamagedRecord, SubjectRef};
 
@@ -429,25 +429,21 @@ impl<S: Store> Fichier<'_, S> {
             Ok(())
         };
         let keys: Vec<String> = sids.iter().map(|sid| customer_key(sid)).collect();
-        let docs = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
         let mut active = Vec::with_capacity(sids.len());
-        for ((sid, key), raw) in sids.iter().zip(&keys).zip(docs) {
-            let Some(raw) = raw else { continue };
-            match store::decode::<CustomerDoc>(&place(Bucket::Data, key), &raw)
-                .and_then(|d| doc_belongs(sid, &d).map(|()| d))
-            {
+        for (sid, doc) in sids.iter().zip(self.get_docs::<CustomerDoc>(Bucket::Data, &keys)?) {
+            let Some(doc) = doc else { continue };
+            match doc.and_then(|d| doc_belongs(sid, &d).map(|()| d)) {
                 Ok(doc) if doc.state == CustomerState::Active => active.push((sid, doc)),
                 Ok(_) => {}
                 Err(e) => keep(sid, e, &mut damaged)?,
             }
         }
         let dek_keys: Vec<String> = active.iter().map(|(sid, _)| dek_key(sid)).collect();
-        let wrapped = self.store.get_many(Bucket::Keys, &dek_keys).map_err(|e| storage_error(Bucket::Keys, e))?;
+        let wrapped = self.get_docs::<WrappedKey>(Bucket::Keys, &dek_keys)?;
         let mut out = Vec::with_capacity(active.len());
-        for (((sid, doc), key), raw) in active.into_iter().zip(&dek_keys).zip(wrapped) {
-            let opened = raw
-                .ok_or_else(|| missing_key(sid))
-                .and_then(|raw| store::decode::<WrappedKey>(&place(Bucket::Keys, key), &raw))
+        for ((sid, doc), w) in active.into_iter().zip(wrapped) {
+            let opened = w
+                .unwrap_or_else(|| Err(missing_key(sid)))
                 .and_then(|w| self.open_data_key(sid, &w))
                 .and_then(|dek| self.open_customer_with(sid, &doc, &dek).map(|body| (body, dek)));
             match opened {
@@ -488,7 +484,6 @@ impl<S: Store> Fichier<'_, S> {
     }
 
     /// [`Fichier::page`], each record with its data key.
-    #[allow(clippy::type_complexity)]
     pub(crate) fn page_keyed(
         &mut self,
         cursor: Option<&str>,

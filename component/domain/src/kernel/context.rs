@@ -92,6 +92,19 @@ impl<'a, S: Store> Fichier<'a, S> {
         }
     }
 
+    /// The documents at `keys` of `bucket`, in their order, read with one `get-many` (the
+    /// store as it is now, not this call's read-ahead): each absent, or decoded — a value
+    /// that does not decode is its own error, so a damaged one does not hide the others.
+    /// A store that fails fails the call.
+    pub(crate) fn get_docs<T: Document>(&self, bucket: Bucket, keys: &[String]) -> Result<Vec<Option<Result<T>>>> {
+        let values = self.store.get_many(bucket, keys).map_err(|e| storage_error(bucket, e))?;
+        Ok(keys
+            .iter()
+            .zip(values)
+            .map(|(key, value)| value.map(|bytes| store::decode(&place(bucket, key), &bytes)))
+            .collect())
+    }
+
     /// Read-modify-write `key` with one compare-and-swap, retried from a fresh read
     /// when another writer got there first. `change` sees the current document (or
     /// `None`) and returns the new one and a result, or `Ok(None)` to write nothing.

@@ -232,14 +232,9 @@ impl<S: Store> Fichier<'_, S> {
         loop {
             let (page, after) = self.wrapped_page(cursor.as_deref())?;
             let keys: Vec<String> = page.iter().map(|(k, _)| k.clone()).collect();
-            let values = self.store.get_many(Bucket::Keys, &keys).map_err(|e| storage_error(Bucket::Keys, e))?;
-            for ((key, owner), value) in page.iter().zip(values) {
-                if let Some(bytes) = value {
-                    check(
-                        key,
-                        owner,
-                        crate::kernel::store::decode(&crate::kernel::context::place(Bucket::Keys, key), &bytes),
-                    )?;
+            for ((key, owner), doc) in page.iter().zip(self.get_docs(Bucket::Keys, &keys)?) {
+                if let Some(doc) = doc {
+                    check(key, owner, doc)?;
                 }
             }
             match after {

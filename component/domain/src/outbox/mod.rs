@@ -319,11 +319,10 @@ impl<S: Store> Fichier<'_, S> {
     /// The entries stored under numbers `from..=to`.
     fn read_entries(&mut self, from: u64, to: u64) -> Result<Vec<(u64, OutboxEntry)>> {
         let keys: Vec<String> = (from..=to).map(message_key).collect();
-        let values = self.store.get_many(Bucket::Data, &keys).map_err(|e| storage_error(Bucket::Data, e))?;
         let mut out = Vec::new();
-        for ((n, key), value) in (from..=to).zip(&keys).zip(values) {
-            if let Some(bytes) = value {
-                out.push((n, crate::kernel::store::decode::<OutboxEntry>(&place(Bucket::Data, key), &bytes)?));
+        for (n, entry) in (from..=to).zip(self.get_docs::<OutboxEntry>(Bucket::Data, &keys)?) {
+            if let Some(entry) = entry {
+                out.push((n, entry?));
             }
         }
         Ok(out)

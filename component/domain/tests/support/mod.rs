@@ -4,7 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use fichier_domain::Fichier;
-use fichier_domain::consent::{Decision, GivenBy, PurposeInput, ReceiptInput};
+use fichier_domain::consent::{Decision, GivenBy, NoticeInput, PurposeInput, ReceiptInput};
 use fichier_domain::customers::FieldInput;
 use fichier_domain::customers::import::{ImportOptions, TextEncoding};
 use fichier_domain::kernel::crypto::{MasterKey, SeededEntropy};
@@ -41,6 +41,16 @@ impl World {
     pub fn at(&mut self, now: &str) -> &mut Self {
         self.now = now.into();
         self
+    }
+
+    /// Register a notice (by an admin) for `purposes` in `lang`; its reference.
+    pub fn notice(&mut self, purposes: &[&str], lang: &str, text: &str) -> String {
+        let input = NoticeInput {
+            purposes: purposes.iter().map(|p| p.to_string()).collect(),
+            lang: lang.into(),
+            text: text.into(),
+        };
+        self.f().register_notice(&admin(), input).unwrap().reference
     }
 
     /// Declare purposes (by an admin).
